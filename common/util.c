@@ -1,0 +1,321 @@
+/*
+ * util: see util.h.
+ */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+#include "log.h"
+
+static void
+oom(size_t size)
+{
+    fatalx("out of memory allocating %zu bytes", size);
+}
+
+void *
+xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p == NULL)
+        oom(size);
+    return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL)
+        oom(n * size);
+    return p;
+}
+
+void *
+xrealloc(void *ptr, size_t size)
+{
+    void *p = realloc(ptr, size ? size : 1);
+    if (p == NULL)
+        oom(size);
+    return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+    return s == NULL ? NULL : xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *p;
+
+    va_start(ap, fmt);
+    if (vasprintf(&p, fmt, ap) < 0)
+        oom(strlen(fmt));
+    va_end(ap);
+    return p;
+}
+
+void
+xstrset(char **dst, const char *src)
+{
+    char *copy = xstrdup(src);
+    free(*dst);
+    *dst = copy;
+}
+
+int64_t
+util_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+util_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *
+util_format_time(int64_t ms, bool with_ms, char *buf, size_t len)
+{
+    time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int frac = (int)(ms - (int64_t)secs * 1000);
+    struct tm tm;
+    char date[40];
+    long off;
+
+    localtime_r(&secs, &tm);
+    strftime(date, sizeof(date), with_ms ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+    off = tm.tm_gmtoff / 60;
+    if (with_ms)
+        snprintf(buf, len, "%s.%03d%c%02ld:%02ld", date, frac, off < 0 ? '-' : '+', labs(off) / 60,
+                 labs(off) % 60);
+    else
+        snprintf(buf, len, "%s%c%02ld:%02ld", date, off < 0 ? '-' : '+', labs(off) / 60,
+                 labs(off) % 60);
+    return buf;
+}
+
+int
+util_parse_time(const char *s, int64_t *out_ms)
+{
+    struct tm tm;
+    const char *p;
+    int ms = 0, n = 0;
+    time_t secs;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (p = s; isdigit((unsigned char)*p); p++)
+        ;
+    if (*p == '\0' && p - s > 8) {
+        *out_ms = strtoll(s, NULL, 10);
+        return 0;
+    }
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_isdst = -1;
+    p = strptime(s, "%Y-%m-%d", &tm);
+    if (p == NULL)
+        return -1;
+    if (*p == 'T' || *p == ' ') {
+        const char *q = strptime(p + 1, "%H:%M", &tm);
+        if (q == NULL)
+            return -1;
+        p = q;
+        if (*p == ':') {
+            q = strptime(p + 1, "%S", &tm);
+            if (q == NULL)
+                return -1;
+            p = q;
+        }
+        if (*p == '.') {
+            if (sscanf(p + 1, "%3d%n", &ms, &n) != 1)
+                return -1;
+            for (p += 1 + n; isdigit((unsigned char)*p); p++)
+                ;
+        }
+    }
+    if (*p == '\0') {
+        secs = mktime(&tm);
+    } else {
+        int sign = 1, hh = 0, mm = 0;
+        if (*p == 'Z' && p[1] == '\0') {
+            hh = mm = 0;
+        } else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &hh, &mm) == 2) {
+            sign = *p == '-' ? -1 : 1;
+        } else {
+            return -1;
+        }
+        secs = timegm(&tm) - sign * (hh * 3600 + mm * 60);
+    }
+    if (secs == (time_t)-1)
+        return -1;
+    *out_ms = (int64_t)secs * 1000 + ms;
+    return 0;
+}
+
+bool
+util_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t need;
+        uint32_t cp;
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0) {
+            need = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            need = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            need = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + need >= len)
+            return false;
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        /* Refuse overlong forms, surrogates and code points past U+10FFFF. */
+        if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+            return false;
+        i += need + 1;
+    }
+    return true;
+}
+
+bool
+util_empty(const char *s)
+{
+    return s == NULL || *s == '\0';
+}
+
+int
+util_strcmp0(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+char *
+util_new_id(void)
+{
+    uuid_t u;
+    char text[37];
+
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, text);
+    return xstrdup(text);
+}
+
+void
+strv_push(strv_t *sv, const char *s)
+{
+    sv->v = xrealloc(sv->v, (sv->n + 2) * sizeof(char *));
+    sv->v[sv->n++] = xstrdup(s);
+    sv->v[sv->n] = NULL;
+}
+
+void
+strv_clear(strv_t *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        free(sv->v[i]);
+    free(sv->v);
+    sv->v = NULL;
+    sv->n = 0;
+}
+
+bool
+strv_contains(const strv_t *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (strcmp(sv->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+void
+strv_split(strv_t *sv, const char *s, const char *seps)
+{
+    const char *p = s;
+
+    if (s == NULL)
+        return;
+    while (*p != '\0') {
+        size_t len = strcspn(p, seps);
+        const char *b = p, *e = p + len;
+        while (b < e && isspace((unsigned char)*b))
+            b++;
+        while (e > b && isspace((unsigned char)e[-1]))
+            e--;
+        if (e > b) {
+            char *part = xstrndup(b, (size_t)(e - b));
+            strv_push(sv, part);
+            free(part);
+        }
+        p += len;
+        if (*p != '\0')
+            p++;
+    }
+}
+
+char *
+strv_join(const strv_t *sv, const char *sep)
+{
+    size_t len = 1, seplen = strlen(sep);
+    char *out, *w;
+
+    for (size_t i = 0; i < sv->n; i++)
+        len += strlen(sv->v[i]) + seplen;
+    out = w = xmalloc(len);
+    *w = '\0';
+    for (size_t i = 0; i < sv->n; i++) {
+        size_t l = strlen(sv->v[i]);
+        if (i > 0) {
+            memcpy(w, sep, seplen);
+            w += seplen;
+        }
+        memcpy(w, sv->v[i], l);
+        w += l;
+    }
+    *w = '\0';
+    return out;
+}

@@ -1,0 +1,40 @@
+/*
+ * codec: the only module that sees protoc-c generated code (permit.pb-c.h).
+ *
+ * It turns our model structs (common/model.h) into wire frames and back. Decoding treats the
+ * frame as hostile: it checks sizes, repeated counts, enum names and UTF-8 and refuses with a
+ * one-line reason instead of building something half-valid. The envelope's protocol version is
+ * reported in msg->version, not checked here: the receiver decides what to answer.
+ */
+#ifndef PERMIT_CODEC_H
+#define PERMIT_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* Frames larger than this are refused before decoding. */
+#define CODEC_MAX_FRAME (32u * 1024 * 1024)
+/* Repeated fields with more elements than this are refused. */
+#define CODEC_MAX_REPEATED 200000u
+
+/*
+ * Encode an envelope. msg->version 0 is sent as PM_PROTOCOL_VERSION. On success *out is a
+ * malloc'ed buffer the caller owns (free()). Returns 0, or -1 if msg is not encodable (a body
+ * missing for its type: our bug, logged).
+ */
+int codec_encode(const pm_msg_t *msg, uint8_t **out, size_t *outlen);
+
+/*
+ * Decode an envelope. On success *out is a message the caller owns (pm_msg_destroy) and 0 is
+ * returned; on failure -1 with a reason such as "truncated frame" or "event: unknown kind
+ * 'approve'" in why.
+ */
+int codec_decode(const void *buf, size_t len, pm_msg_t **out, char *why, size_t whylen);
+
+/* The same for a single log entry, as stored in the log's body column. */
+int codec_encode_entry(const pm_entry_t *entry, uint8_t **out, size_t *outlen);
+int codec_decode_entry(const void *buf, size_t len, pm_entry_t **out, char *why, size_t whylen);
+
+#endif
