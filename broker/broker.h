@@ -1,0 +1,62 @@
+/*
+ * broker: the permitd daemon object and its loop. Owns the sockets, the store, the engine
+ * and the publisher; ingest.c and query.c are its per-socket dispatchers.
+ *
+ * The loop is single-threaded: poll until the next timer, drain the query socket (no
+ * transaction is open then, so queries see committed data only), drain the ingest socket
+ * into one transaction, commit, acknowledge and publish.
+ */
+#ifndef PERMIT_BROKER_H
+#define PERMIT_BROKER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+#include "publish.h"
+#include "store.h"
+
+typedef int64_t(broker_clock_fn)(void *arg);
+
+typedef struct broker_stats {
+    uint64_t batches;
+    uint64_t acks;
+    uint64_t duplicates;
+    uint64_t refusals;
+    uint64_t queries;
+} broker_stats_t;
+
+typedef struct broker {
+    config_t *cfg; /* borrowed; SIGHUP updates it in place */
+    void *zctx;
+    void *ingest;
+    void *query;
+    publish_t *pub;
+    store_t *store;
+    engine_t *engine;
+    broker_clock_fn *now; /* wall-clock source, injectable for tests */
+    void *now_arg;
+    int64_t next_heartbeat; /* monotonic ms */
+    broker_stats_t stats;
+} broker_t;
+
+/* Open the store and bind every socket. NULL with *err (caller owns) on failure. */
+broker_t *broker_new(config_t *cfg, void *zctx, char **err);
+void broker_destroy(broker_t **p);
+
+/* Run until *stop is set. *reload is cleared after the caller's reload has been applied. */
+int broker_run(broker_t *self, volatile sig_atomic_t *stop);
+
+/* Send one reply envelope to a ROUTER peer. */
+void broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *msg);
+
+/* Receive one [routing id][body] message. 1 received, 0 nothing waiting, -1 error.
+ * *body is NULL when the peer sent more or fewer than one body frame. Caller frees both. */
+int broker_recv(void *sock, void **rid, size_t *rid_len, void **body, size_t *body_len);
+
+/* Dispatchers (ingest.c, query.c): handle what is waiting on their socket. */
+int ingest_drain(broker_t *self);
+int query_drain(broker_t *self);
+
+#endif

@@ -1,0 +1,840 @@
+/*
+ * engine: see engine.h.
+ *
+ * A submission runs in three steps: validate (read only; a refusal ends here), append the
+ * entry and apply it, then derive: re-evaluate only the dependents of the procedure that
+ * changed and the milestones it belongs to, appending and applying what follows. The cost of
+ * an event grows with its procedure's dependents, never with the number of projects.
+ */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsm.h"
+#include "log.h"
+#include "tmpl.h"
+
+struct engine {
+    store_t *store;
+    tmpl_t **templates; /* compiled templates, loaded from the log on first use */
+    size_t ntemplates;
+};
+
+/* A project as the engine works on it: registration data, template and procedure rows. */
+typedef struct work {
+    pm_project_t project;
+    const tmpl_t *t;
+    store_proc_t *procs; /* in template order */
+    size_t nprocs;
+    pm_state_t *states;
+} work_t;
+
+void
+entry_list_push(entry_list_t *l, pm_entry_t **e)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(pm_entry_t *));
+    l->v[l->n++] = *e;
+    *e = NULL;
+}
+
+void
+entry_list_clear(entry_list_t *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        pm_entry_destroy(&l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+engine_t *
+engine_new(store_t *store)
+{
+    engine_t *en = xcalloc(1, sizeof(*en));
+    en->store = store;
+    return en;
+}
+
+void
+engine_forget(engine_t *en)
+{
+    for (size_t i = 0; i < en->ntemplates; i++)
+        tmpl_destroy(&en->templates[i]);
+    free(en->templates);
+    en->templates = NULL;
+    en->ntemplates = 0;
+}
+
+void
+engine_destroy(engine_t **p)
+{
+    if (p == NULL || *p == NULL)
+        return;
+    engine_forget(*p);
+    free(*p);
+    *p = NULL;
+}
+
+/* Fill a nack. Always returns 0 so validators can `return nack(...)`. */
+static int
+nack(pm_reply_t *r, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+nack(pm_reply_t *r, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[1024];
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    r->ok = false;
+    xstrset(&r->code, code);
+    xstrset(&r->reason, buf);
+    return 0;
+}
+
+/*
+ * The compiled template (name, version); version 0 means the latest. 1 found, 0 unknown,
+ * -1 storage failure. The result is borrowed from the cache.
+ */
+static int
+template_get(engine_t *en, const char *name, uint32_t version, const tmpl_t **out)
+{
+    uint32_t v;
+    uint64_t seq;
+    pm_entry_t *e = NULL;
+    tmpl_t *t = NULL;
+    const char *code;
+    char *reason = NULL;
+    int rc;
+
+    rc = store_template_find(en->store, name, version, &v, &seq);
+    if (rc <= 0)
+        return rc;
+    for (size_t i = 0; i < en->ntemplates; i++) {
+        if (strcmp(en->templates[i]->def->name, name) == 0 &&
+            en->templates[i]->def->version == v) {
+            *out = en->templates[i];
+            return 1;
+        }
+    }
+    if (store_entry_get(en->store, seq, &e) != 1 || e->template == NULL) {
+        log_warnx("engine: template %s v%u: entry %llu unreadable", name, v,
+                  (unsigned long long)seq);
+        pm_entry_destroy(&e);
+        return -1;
+    }
+    if (tmpl_compile(&e->template, &t, &code, &reason) < 0) {
+        log_warnx("engine: template %s v%u in the log does not compile: %s", name, v, reason);
+        free(reason);
+        pm_entry_destroy(&e);
+        return -1;
+    }
+    pm_entry_destroy(&e);
+    en->templates = xrealloc(en->templates, (en->ntemplates + 1) * sizeof(tmpl_t *));
+    en->templates[en->ntemplates++] = t;
+    *out = t;
+    return 1;
+}
+
+static void
+work_clear(work_t *w)
+{
+    pm_project_clear(&w->project);
+    store_procs_free(w->procs, w->nprocs);
+    free(w->states);
+    memset(w, 0, sizeof(*w));
+}
+
+/*
+ * Load a project with its template and procedure rows, ordered as the template lists them.
+ * 1 loaded, 0 unknown project, -1 storage failure.
+ */
+static int
+work_load(engine_t *en, const char *project, work_t *w)
+{
+    store_proc_t *rows = NULL;
+    size_t nrows = 0;
+    int rc;
+
+    memset(w, 0, sizeof(*w));
+    rc = store_project_get(en->store, project, &w->project);
+    if (rc <= 0)
+        return rc;
+    if (template_get(en, w->project.template_name, w->project.template_version, &w->t) != 1)
+        goto fail;
+    if (store_procs_load(en->store, project, &rows, &nrows) < 0)
+        goto fail;
+    w->nprocs = w->t->def->nprocs;
+    w->procs = xcalloc(w->nprocs, sizeof(store_proc_t));
+    w->states = xcalloc(w->nprocs, sizeof(pm_state_t));
+    for (size_t r = 0; r < nrows; r++) {
+        int i = tmpl_index(w->t, rows[r].code);
+        if (i < 0 || w->procs[i].code != NULL)
+            continue;
+        w->procs[i] = rows[r];
+        memset(&rows[r], 0, sizeof(rows[r]));
+    }
+    store_procs_free(rows, nrows);
+    for (size_t i = 0; i < w->nprocs; i++) {
+        if (w->procs[i].code == NULL) {
+            log_warnx("engine: project %s has no row for %s", project, w->t->def->procs[i].code);
+            goto fail;
+        }
+        w->states[i] = w->procs[i].state;
+    }
+    return 1;
+fail:
+    work_clear(w);
+    return -1;
+}
+
+static int
+work_put(engine_t *en, work_t *w, size_t i)
+{
+    w->states[i] = w->procs[i].state;
+    return store_proc_put(en->store, w->project.id, &w->procs[i], (int)i);
+}
+
+/* An entry about procedure i of the project, with the names subscribers need. */
+static pm_entry_t *
+proc_entry(const work_t *w, pm_kind_t kind, size_t i, int64_t now_ms)
+{
+    const pm_proctype_t *pt = &w->t->def->procs[i];
+    pm_entry_t *e = pm_entry_new(kind);
+
+    e->actor = xstrdup("broker");
+    e->dept = xstrdup(pt->dept);
+    e->project = xstrdup(w->project.id);
+    e->procedure = xstrdup(pt->code);
+    e->recv_ms = now_ms;
+    e->project_name = xstrdup(w->project.name);
+    e->procedure_name = xstrdup(pt->name);
+    e->steward = xstrdup(w->project.steward);
+    e->limit_days = pt->limit_days;
+    return e;
+}
+
+/* Append, apply and hand over an entry. */
+static int
+emit(engine_t *en, pm_entry_t **e, entry_list_t *out)
+{
+    if (store_append(en->store, *e) < 0 || engine_apply(en, *e) < 0) {
+        pm_entry_destroy(e);
+        return -1;
+    }
+    entry_list_push(out, e);
+    return 0;
+}
+
+/* Milestones of procedure `changed` (or all, with changed < 0) newly reached. */
+static int
+derive_milestones(engine_t *en, work_t *w, int changed, uint64_t cause, int64_t now_ms,
+                  entry_list_t *out)
+{
+    const pm_template_t *d = w->t->def;
+    strv_t reached = {0};
+    int rc = 0;
+
+    if (changed >= 0 && !pm_state_done(w->states[changed]))
+        return 0;
+    if (store_milestones_list(en->store, w->project.id, &reached) < 0)
+        return -1;
+    for (size_t m = 0; m < d->nmilestones && rc == 0; m++) {
+        pm_entry_t *e;
+        bool member = changed < 0;
+        for (size_t k = 0; !member && k < w->t->nodes[changed].nmilestones; k++)
+            member = w->t->nodes[changed].milestones[k] == m;
+        if (!member || strv_contains(&reached, d->milestones[m].code) ||
+            !tmpl_milestone_reached(w->t, m, w->states))
+            continue;
+        e = pm_entry_new(PM_KIND_MILESTONE);
+        e->actor = xstrdup("broker");
+        e->project = xstrdup(w->project.id);
+        e->project_name = xstrdup(w->project.name);
+        e->steward = xstrdup(w->project.steward);
+        e->milestone = xstrdup(d->milestones[m].code);
+        e->milestone_name = xstrdup(d->milestones[m].name);
+        e->recv_ms = now_ms;
+        e->cause = cause;
+        rc = emit(en, &e, out);
+    }
+    strv_clear(&reached);
+    return rc;
+}
+
+/*
+ * After procedure `changed` moved: dependents that are blocked and now satisfied become ready
+ * (unblocked), ready ones that lost a prerequisite become blocked again; then milestones.
+ */
+static int
+derive(engine_t *en, work_t *w, size_t changed, uint64_t cause, int64_t now_ms,
+       entry_list_t *out)
+{
+    size_t *deps = NULL, ndeps = 0;
+    int rc = 0;
+
+    tmpl_dependents(w->t, changed, &deps, &ndeps);
+    for (size_t k = 0; k < ndeps && rc == 0; k++) {
+        size_t d = deps[k];
+        pm_state_t s = w->states[d];
+        bool sat;
+        pm_entry_t *e;
+        if (s != PM_STATE_BLOCKED && s != PM_STATE_READY)
+            continue;
+        sat = tmpl_satisfied(w->t, d, w->states, NULL, NULL);
+        if (sat == (s == PM_STATE_READY))
+            continue;
+        e = proc_entry(w, sat ? PM_KIND_UNBLOCKED : PM_KIND_BLOCKED, d, now_ms);
+        e->cause = cause;
+        rc = emit(en, &e, out);
+        w->states[d] = sat ? PM_STATE_READY : PM_STATE_BLOCKED;
+    }
+    free(deps);
+    if (rc == 0)
+        rc = derive_milestones(en, w, (int)changed, cause, now_ms, out);
+    return rc;
+}
+
+/* "CODE (DEPT, state)" for each unsatisfied prerequisite of procedure i. Caller owns. */
+static char *
+describe_blockers(const work_t *w, size_t i)
+{
+    size_t *edges = NULL, n = 0;
+    strv_t parts = {0};
+    char *s;
+
+    tmpl_satisfied(w->t, i, w->states, &edges, &n);
+    for (size_t k = 0; k < n; k++) {
+        const pm_edge_t *e = &w->t->def->edges[edges[k]];
+        size_t from = w->t->edge_from[edges[k]];
+        char *p = xasprintf("%s %s (%s, %s, needs %s)", e->from, w->t->def->procs[from].name,
+                            w->t->def->procs[from].dept, pm_state_name(w->states[from]),
+                            e->parallel ? "accepted" : "approved");
+        strv_push(&parts, p);
+        free(p);
+    }
+    s = strv_join(&parts, "; ");
+    strv_clear(&parts);
+    free(edges);
+    return s;
+}
+
+static int
+submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out,
+             pm_reply_t *r)
+{
+    work_t w;
+    int i, rc;
+    uint64_t seq;
+    fsm_cond_t from, to;
+    pm_entry_t *e;
+    const pm_proctype_t *pt;
+
+    xstrset(&r->id, ev->event_id);
+    if (util_empty(ev->event_id))
+        return nack(r, PM_REFUSE_INVALID, "event has no id");
+    rc = store_find_event(en->store, ev->event_id, &seq);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        r->ok = true;
+        r->duplicate = true;
+        r->seq = seq;
+        return 0;
+    }
+    if (!pm_kind_is_event(ev->kind))
+        return nack(r, PM_REFUSE_INVALID, "%s is not a department event", pm_kind_name(ev->kind));
+    if (util_empty(ev->dept) || util_empty(ev->project) || util_empty(ev->procedure))
+        return nack(r, PM_REFUSE_INVALID, "event needs a department, a project and a procedure");
+    if (ev->kind == PM_KIND_ACCEPTED_DEFICIENT && util_empty(ev->missing))
+        return nack(r, PM_REFUSE_INVALID, "accepted_deficient needs the missing item");
+    rc = work_load(en, ev->project, &w);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return nack(r, PM_REFUSE_UNKNOWN_PROJECT, "no project %s is registered", ev->project);
+    i = tmpl_index(w.t, ev->procedure);
+    if (i < 0) {
+        nack(r, PM_REFUSE_UNKNOWN_PROCEDURE, "project %s (template %s v%u) has no procedure %s",
+             ev->project, w.t->def->name, w.t->def->version, ev->procedure);
+        goto done;
+    }
+    pt = &w.t->def->procs[i];
+    if (strcmp(pt->dept, ev->dept) != 0) {
+        nack(r, PM_REFUSE_NOT_OWNER, "%s %s belongs to %s, not %s", pt->code, pt->name, pt->dept,
+             ev->dept);
+        goto done;
+    }
+    if (ev->kind == PM_KIND_ACCEPTED && !tmpl_satisfied(w.t, (size_t)i, w.states, NULL, NULL)) {
+        char *b = describe_blockers(&w, (size_t)i);
+        nack(r, PM_REFUSE_PREREQUISITES,
+             "%s of %s cannot be accepted yet: waiting for %s (accepted_deficient takes it in on "
+             "a commitment)",
+             pt->code, ev->project, b);
+        free(b);
+        goto done;
+    }
+    from.state = w.procs[i].state;
+    from.deficient = w.procs[i].deficient;
+    if (fsm_next(from, ev->kind, &to) < 0) {
+        char *allowed = fsm_allowed(from);
+        nack(r, PM_REFUSE_TRANSITION, "%s of %s is %s%s: %s is not allowed (allowed: %s)",
+             pt->code, ev->project, pm_state_name(from.state),
+             from.deficient ? " with an open commitment" : "", pm_kind_name(ev->kind), allowed);
+        free(allowed);
+        goto done;
+    }
+
+    e = proc_entry(&w, ev->kind, (size_t)i, now_ms);
+    xstrset(&e->actor, ev->dept);
+    e->event_id = xstrdup(ev->event_id);
+    e->event_ms = ev->event_ms;
+    e->cert = xstrdup(ev->cert);
+    e->note = xstrdup(ev->note);
+    e->missing = xstrdup(ev->missing);
+    e->due_ms = ev->due_ms;
+    seq = 0;
+    if (emit(en, &e, out) < 0) {
+        work_clear(&w);
+        return -1;
+    }
+    seq = out->v[out->n - 1]->seq;
+    w.procs[i].state = to.state;
+    w.states[i] = to.state;
+    if (derive(en, &w, (size_t)i, seq, now_ms, out) < 0) {
+        work_clear(&w);
+        return -1;
+    }
+    r->ok = true;
+    r->seq = seq;
+    r->count = 1;
+done:
+    work_clear(&w);
+    return 0;
+}
+
+/* Codes name things in topics and CSV lists: no separators, blanks or control characters. */
+static bool
+valid_code(const char *s)
+{
+    if (util_empty(s) || strlen(s) > 128)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == '/' || *p == ';' || *p == ',' || *p == ':' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static pm_entry_t *
+admin_entry(pm_kind_t kind, const pm_import_t *im, int64_t now_ms, size_t appended)
+{
+    pm_entry_t *e = pm_entry_new(kind);
+
+    e->actor = xstrdup(util_empty(im->actor) ? "operator" : im->actor);
+    e->recv_ms = now_ms;
+    /* The import's id marks its first entry, so a resent import is recognised. */
+    if (appended == 0)
+        e->event_id = xstrdup(im->id);
+    return e;
+}
+
+static int
+import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_t *out,
+                   pm_reply_t *r)
+{
+    size_t appended = 0;
+
+    for (size_t i = 0; i < im->ndepts; i++) {
+        const pm_department_t *d = &im->depts[i];
+        if (!valid_code(d->code) || util_empty(d->name))
+            return nack(r, PM_REFUSE_INVALID, "department %zu needs a code (no blanks, '/', ';', "
+                        "',' or ':') and a name", i + 1);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(im->depts[k].code, d->code) == 0)
+                return nack(r, PM_REFUSE_INVALID, "department %s is listed twice", d->code);
+    }
+    for (size_t i = 0; i < im->ndepts; i++) {
+        const pm_department_t *d = &im->depts[i];
+        pm_department_t old = {0};
+        pm_entry_t *e;
+        int rc = store_dept_get(en->store, d->code, &old);
+        bool same = rc == 1 && util_strcmp0(old.name, d->name) == 0 &&
+                    util_strcmp0(old.contact, d->contact) == 0;
+        pm_department_clear(&old);
+        if (rc < 0)
+            return -1;
+        if (same)
+            continue;
+        e = admin_entry(PM_KIND_DEPARTMENT, im, now_ms, appended);
+        e->dept = xstrdup(d->code);
+        e->department = xcalloc(1, sizeof(pm_department_t));
+        pm_department_copy(e->department, d);
+        if (emit(en, &e, out) < 0)
+            return -1;
+        if (appended++ == 0)
+            r->seq = out->v[out->n - 1]->seq;
+    }
+    r->ok = true;
+    r->count = (uint32_t)appended;
+    return 0;
+}
+
+static int
+import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_t *out,
+                pm_reply_t *r)
+{
+    pm_template_t *copy = pm_template_dup(im->template);
+    tmpl_t *t = NULL;
+    const tmpl_t *latest = NULL;
+    const char *code;
+    char *reason = NULL;
+    pm_entry_t *e;
+    int rc;
+
+    if (!valid_code(copy->name)) {
+        pm_template_destroy(&copy);
+        return nack(r, PM_REFUSE_INVALID, "a template needs a name without blanks or separators");
+    }
+    if (tmpl_compile(&copy, &t, &code, &reason) < 0) {
+        nack(r, code, "template %s refused: %s", im->template->name, reason);
+        free(reason);
+        return 0;
+    }
+    for (size_t i = 0; i < t->def->nprocs; i++) {
+        const pm_proctype_t *p = &t->def->procs[i];
+        pm_department_t d = {0};
+        if (!valid_code(p->code)) {
+            nack(r, PM_REFUSE_INVALID, "procedure code '%s' has a blank or a separator", p->code);
+            goto done;
+        }
+        rc = store_dept_get(en->store, p->dept, &d);
+        pm_department_clear(&d);
+        if (rc < 0)
+            goto storage;
+        if (rc == 0) {
+            nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT,
+                 "procedure %s belongs to department %s, which is not registered (import "
+                 "departments first)",
+                 p->code, p->dept);
+            goto done;
+        }
+    }
+    rc = template_get(en, t->def->name, 0, &latest);
+    if (rc < 0)
+        goto storage;
+    r->ok = true;
+    if (rc == 1 && tmpl_same(latest->def, t->def)) {
+        r->count = 0; /* unchanged: nothing to log */
+        goto done;
+    }
+    e = admin_entry(PM_KIND_TEMPLATE, im, now_ms, 0);
+    e->template = pm_template_dup(t->def);
+    e->template->version = rc == 1 ? latest->def->version + 1 : 1;
+    if (emit(en, &e, out) < 0)
+        goto storage;
+    r->seq = out->v[out->n - 1]->seq;
+    r->count = 1;
+done:
+    tmpl_destroy(&t);
+    return 0;
+storage:
+    tmpl_destroy(&t);
+    return -1;
+}
+
+/* Check one project of an import. 1 fine, 0 refused (reply filled), -1 storage failure. */
+static int
+check_project(engine_t *en, const pm_import_t *im, size_t i, const tmpl_t **tp, pm_reply_t *r)
+{
+    const pm_project_t *p = &im->projects[i];
+    const char *tname = util_empty(p->template_name) ? "standard" : p->template_name;
+    pm_project_t old = {0};
+    int rc;
+
+    if (!valid_code(p->id) || util_empty(p->name))
+        return nack(r, PM_REFUSE_INVALID, "project %zu needs an id (no blanks, '/', ';', ',' or "
+                    "':') and a name", i + 1);
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(im->projects[k].id, p->id) == 0)
+            return nack(r, PM_REFUSE_INVALID, "project %s is listed twice", p->id);
+    rc = store_project_get(en->store, p->id, &old);
+    pm_project_clear(&old);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        return nack(r, PM_REFUSE_EXISTS, "project %s is already registered", p->id);
+    rc = template_get(en, tname, 0, tp);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return nack(r, PM_REFUSE_UNKNOWN_TEMPLATE, "project %s: no template %s is loaded", p->id,
+                    tname);
+    for (size_t k = 0; k < p->not_required.n; k++)
+        if (tmpl_index(*tp, p->not_required.v[k]) < 0)
+            return nack(r, PM_REFUSE_UNKNOWN_PROCEDURE,
+                        "project %s: template %s has no procedure %s (not_required)", p->id, tname,
+                        p->not_required.v[k]);
+    return 1;
+}
+
+static int
+import_projects(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_t *out,
+                pm_reply_t *r)
+{
+    const tmpl_t **bound = xcalloc(im->nprojects, sizeof(tmpl_t *));
+    int rc = 0;
+
+    for (size_t i = 0; i < im->nprojects && rc == 0; i++) {
+        int c = check_project(en, im, i, &bound[i], r);
+        if (c < 0)
+            rc = -1;
+        else if (c == 0)
+            goto done;
+    }
+    for (size_t i = 0; i < im->nprojects && rc == 0; i++) {
+        pm_entry_t *e = admin_entry(PM_KIND_PROJECT, im, now_ms, i);
+        work_t w;
+        uint64_t seq;
+        e->project = xstrdup(im->projects[i].id);
+        e->project_info = pm_project_new();
+        pm_project_copy(e->project_info, &im->projects[i]);
+        xstrset(&e->project_info->template_name, bound[i]->def->name);
+        e->project_info->template_version = bound[i]->def->version;
+        if (emit(en, &e, out) < 0) {
+            rc = -1;
+            break;
+        }
+        seq = out->v[out->n - 1]->seq;
+        if (i == 0)
+            r->seq = seq;
+        if (work_load(en, im->projects[i].id, &w) != 1) {
+            rc = -1;
+            break;
+        }
+        rc = derive_milestones(en, &w, -1, seq, now_ms, out);
+        work_clear(&w);
+    }
+    r->ok = rc == 0;
+    r->count = (uint32_t)im->nprojects;
+done:
+    free(bound);
+    return rc;
+}
+
+int
+engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *appended,
+              pm_reply_t *r)
+{
+    const pm_import_t *im = msg->import;
+    uint64_t seq;
+    int rc, parts;
+
+    if (msg->type == PM_MSG_EVENT && msg->entry != NULL)
+        return submit_event(en, msg->entry, now_ms, appended, r);
+    if (msg->type != PM_MSG_IMPORT || im == NULL)
+        return nack(r, PM_REFUSE_UNSUPPORTED, "the ingest socket takes events and imports only");
+    xstrset(&r->id, im->id);
+    if (util_empty(im->id))
+        return nack(r, PM_REFUSE_INVALID, "import has no id");
+    rc = store_find_event(en->store, im->id, &seq);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        r->ok = true;
+        r->duplicate = true;
+        r->seq = seq;
+        return 0;
+    }
+    parts = (im->ndepts > 0) + (im->template != NULL) + (im->nprojects > 0);
+    if (parts != 1)
+        return nack(r, PM_REFUSE_INVALID,
+                    "an import carries departments, one template or projects: exactly one");
+    if (im->ndepts > 0)
+        return import_departments(en, im, now_ms, appended, r);
+    if (im->template != NULL)
+        return import_template(en, im, now_ms, appended, r);
+    return import_projects(en, im, now_ms, appended, r);
+}
+
+/* Registration: every procedure starts blocked, ready or not required. */
+static int
+apply_project(engine_t *en, const pm_entry_t *e)
+{
+    const pm_project_t *p = e->project_info;
+    const tmpl_t *t;
+    pm_state_t *states;
+    int rc = 0;
+
+    if (p == NULL || store_project_put(en->store, p, e->seq) < 0)
+        return -1;
+    if (template_get(en, p->template_name, p->template_version, &t) != 1)
+        return -1;
+    states = xcalloc(t->def->nprocs, sizeof(pm_state_t));
+    for (size_t i = 0; i < t->def->nprocs; i++)
+        states[i] = strv_contains(&p->not_required, t->def->procs[i].code) ? PM_STATE_NOT_REQUIRED
+                                                                            : PM_STATE_BLOCKED;
+    /* Readiness depends only on prerequisites being done or started, which "ready" is not,
+     * so one pass over the initial states is exact. */
+    for (size_t i = 0; i < t->def->nprocs && rc == 0; i++) {
+        store_proc_t row = {0};
+        row.code = t->def->procs[i].code;
+        row.state = states[i];
+        if (row.state == PM_STATE_BLOCKED && tmpl_satisfied(t, i, states, NULL, NULL))
+            row.state = PM_STATE_READY;
+        row.updated_seq = e->seq;
+        row.updated_ms = e->recv_ms;
+        rc = store_proc_put(en->store, p->id, &row, (int)i);
+    }
+    free(states);
+    return rc;
+}
+
+/* A department event or a derived readiness change on one procedure. */
+static int
+apply_procedure(engine_t *en, const pm_entry_t *e)
+{
+    work_t w;
+    int i, rc = -1;
+
+    if (work_load(en, e->project, &w) != 1)
+        return -1;
+    i = tmpl_index(w.t, e->procedure);
+    if (i < 0)
+        goto done;
+    store_proc_t *p = &w.procs[i];
+    if (e->kind == PM_KIND_UNBLOCKED) {
+        p->state = PM_STATE_READY;
+    } else if (e->kind == PM_KIND_BLOCKED) {
+        p->state = PM_STATE_BLOCKED;
+    } else {
+        fsm_cond_t from = {p->state, p->deficient}, to;
+        if (fsm_next(from, e->kind, &to) < 0)
+            goto done;
+        p->state = to.state;
+        p->deficient = to.deficient;
+        if (e->kind == PM_KIND_APPROVED && e->cert != NULL)
+            xstrset(&p->cert, e->cert);
+    }
+    p->updated_seq = e->seq;
+    p->updated_ms = e->recv_ms;
+    rc = work_put(en, &w, (size_t)i);
+done:
+    if (rc < 0)
+        log_warnx("engine: entry %llu (%s %s %s) cannot be applied",
+                  (unsigned long long)e->seq, pm_kind_name(e->kind), e->project, e->procedure);
+    work_clear(&w);
+    return rc;
+}
+
+int
+engine_apply(engine_t *en, const pm_entry_t *e)
+{
+    switch (e->kind) {
+    case PM_KIND_DEPARTMENT:
+        return e->department ? store_dept_put(en->store, e->department, e->seq) : -1;
+    case PM_KIND_TEMPLATE:
+        return e->template ? store_template_put(en->store, e->template->name,
+                                                e->template->version, e->seq)
+                           : -1;
+    case PM_KIND_PROJECT:
+        return apply_project(en, e);
+    case PM_KIND_MILESTONE:
+        return store_milestone_put(en->store, e->project, e->milestone, e->seq);
+    default:
+        if (pm_kind_is_event(e->kind) || e->kind == PM_KIND_UNBLOCKED ||
+            e->kind == PM_KIND_BLOCKED)
+            return apply_procedure(en, e);
+        log_warnx("engine: entry %llu has unknown kind %d", (unsigned long long)e->seq, e->kind);
+        return -1;
+    }
+}
+
+typedef struct rebuild_ctx {
+    engine_t *en;
+    uint64_t count;
+} rebuild_ctx_t;
+
+static int
+rebuild_one(void *arg, pm_entry_t *e)
+{
+    rebuild_ctx_t *ctx = arg;
+    ctx->count++;
+    return engine_apply(ctx->en, e);
+}
+
+int
+engine_rebuild(engine_t *en, uint64_t *count)
+{
+    rebuild_ctx_t ctx = {en, 0};
+
+    engine_forget(en);
+    if (store_begin(en->store) < 0)
+        return -1;
+    if (store_clear_derived(en->store) < 0 || store_walk(en->store, rebuild_one, &ctx) < 0 ||
+        store_commit(en->store) < 0) {
+        store_rollback(en->store);
+        engine_forget(en);
+        return -1;
+    }
+    *count = ctx.count;
+    return 0;
+}
+
+int
+engine_status(engine_t *en, const char *project, pm_status_t **out, pm_reply_t *r)
+{
+    work_t w;
+    pm_status_t *st;
+    int rc = work_load(en, project, &w);
+
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        xstrset(&r->id, project);
+        return nack(r, PM_REFUSE_UNKNOWN_PROJECT, "no project %s is registered", project);
+    }
+    st = pm_status_new();
+    st->project = pm_project_new();
+    pm_project_copy(st->project, &w.project);
+    for (size_t i = 0; i < w.nprocs; i++) {
+        const pm_proctype_t *pt = &w.t->def->procs[i];
+        pm_procstatus_t *ps = pm_status_add_proc(st);
+        ps->code = xstrdup(pt->code);
+        ps->name = xstrdup(pt->name);
+        ps->dept = xstrdup(pt->dept);
+        ps->group = xstrdup(pt->group);
+        ps->state = w.states[i];
+        ps->limit_days = pt->limit_days;
+        ps->deficient = w.procs[i].deficient;
+        ps->cert = xstrdup(w.procs[i].cert);
+        ps->updated_seq = w.procs[i].updated_seq;
+        ps->updated_ms = w.procs[i].updated_ms;
+        if (w.states[i] == PM_STATE_BLOCKED) {
+            size_t *edges = NULL, n = 0;
+            tmpl_satisfied(w.t, i, w.states, &edges, &n);
+            for (size_t k = 0; k < n; k++) {
+                size_t from = w.t->edge_from[edges[k]];
+                pm_blocker_t *b = pm_procstatus_add_blocker(ps);
+                b->code = xstrdup(w.t->def->procs[from].code);
+                b->name = xstrdup(w.t->def->procs[from].name);
+                b->dept = xstrdup(w.t->def->procs[from].dept);
+                b->state = w.states[from];
+                b->parallel = w.t->def->edges[edges[k]].parallel;
+            }
+            free(edges);
+        }
+    }
+    rc = store_milestones_list(en->store, project, &st->milestones);
+    work_clear(&w);
+    if (rc < 0) {
+        pm_status_destroy(&st);
+        return -1;
+    }
+    *out = st;
+    return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * engine: the dependency engine. Owns the rules that turn events into state: validation of
+ * department events and imports, the fold that applies a log entry to the state tables, and
+ * the derivation of unblocked/blocked/milestone entries.
+ *
+ * The state tables are a function of the log: engine_apply() is the only code that writes
+ * them, and it is used both live (right after an entry is appended) and by engine_rebuild().
+ * Derived entries are appended to the log like any other, so a rebuild replays them instead
+ * of re-deriving them.
+ *
+ * All calls that write expect the caller to hold an open store transaction. A refused
+ * submission appends nothing.
+ */
+#ifndef PERMIT_ENGINE_H
+#define PERMIT_ENGINE_H
+
+#include <stdint.h>
+
+#include "model.h"
+#include "store.h"
+
+typedef struct engine engine_t;
+
+/* The entries one submission appended, in sequence order; owned by the list. */
+typedef struct entry_list {
+    pm_entry_t **v;
+    size_t n;
+} entry_list_t;
+
+void entry_list_push(entry_list_t *l, pm_entry_t **e);
+void entry_list_clear(entry_list_t *l);
+
+/* The store is borrowed and must outlive the engine. */
+engine_t *engine_new(store_t *store);
+void engine_destroy(engine_t **p);
+
+/*
+ * Validate and apply a department event (msg type PM_MSG_EVENT) or an import
+ * (PM_MSG_IMPORT) received at now_ms. Fills *reply with an ack (appending the resulting
+ * entries to `appended`) or a nack (appending nothing) and returns 0; returns -1 on a storage
+ * failure, after which the caller must roll back.
+ */
+int engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *appended,
+                  pm_reply_t *reply);
+
+/* Apply one logged entry's effect to the state tables. */
+int engine_apply(engine_t *en, const pm_entry_t *entry);
+
+/* Recompute every state table from the log, in one transaction. *count = entries replayed. */
+int engine_rebuild(engine_t *en, uint64_t *count);
+
+/*
+ * A project's status: every procedure, its state and what blocks it. 0 and *out (caller owns)
+ * or 0 with a nack in *reply for an unknown project; -1 on a storage failure.
+ */
+int engine_status(engine_t *en, const char *project, pm_status_t **out, pm_reply_t *reply);
+
+/* Drop cached templates (after a rollback, which may have undone a template load). */
+void engine_forget(engine_t *en);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * ingest: the dispatcher of the ingest ROUTER socket, and the group commit.
+ *
+ * Everything waiting on the socket (up to batch_max) goes into one transaction; each message
+ * gets a savepoint so a refusal undoes only itself. Acks are sent only after the commit
+ * returned, so an ack always means durable. If the commit fails, every message of the batch
+ * is answered "storage" (temporary): the sender keeps it and resends.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "broker.h"
+#include "codec.h"
+#include "log.h"
+
+typedef struct pending {
+    void *rid;
+    size_t rid_len;
+    pm_reply_t reply;
+} pending_t;
+
+typedef struct batch {
+    pending_t *v;
+    size_t n;
+    entry_list_t appended;
+    bool open;   /* a transaction is open */
+    bool failed; /* storage failed: nothing of this batch is durable */
+} batch_t;
+
+static pm_reply_t *
+batch_add(batch_t *b, void **rid, size_t rid_len)
+{
+    pending_t *p;
+
+    b->v = xrealloc(b->v, (b->n + 1) * sizeof(pending_t));
+    p = &b->v[b->n++];
+    memset(p, 0, sizeof(*p));
+    p->rid = *rid;
+    p->rid_len = rid_len;
+    *rid = NULL;
+    return &p->reply;
+}
+
+static void
+set_nack(pm_reply_t *r, const char *code, const char *reason)
+{
+    r->ok = false;
+    r->duplicate = false;
+    r->seq = 0;
+    r->count = 0;
+    xstrset(&r->code, code);
+    xstrset(&r->reason, reason);
+}
+
+/* Handler for events and imports: validate and apply inside the batch's transaction. */
+static void
+handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
+{
+    size_t before = b->appended.n;
+
+    if (b->failed) {
+        set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+        return;
+    }
+    if (!b->open) {
+        if (store_begin(self->store) < 0) {
+            set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+            return;
+        }
+        b->open = true;
+    }
+    if (store_savepoint(self->store) < 0 ||
+        engine_submit(self->engine, msg, self->now(self->now_arg), &b->appended, r) < 0) {
+        log_warnx("ingest: storage failure; the batch is rolled back");
+        b->failed = true;
+        set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+        return;
+    }
+    if (!r->ok) {
+        /* Nothing was appended for a refusal; undo defensively all the same. */
+        if (store_rollback_to(self->store) < 0)
+            b->failed = true;
+        engine_forget(self->engine);
+        while (b->appended.n > before)
+            pm_entry_destroy(&b->appended.v[--b->appended.n]);
+        return;
+    }
+    if (store_release(self->store) < 0)
+        b->failed = true;
+}
+
+/* The dispatcher: one handler per message type, refusing anything else. */
+static void
+dispatch(broker_t *self, batch_t *b, const void *body, size_t len, pm_reply_t *r)
+{
+    pm_msg_t *msg = NULL;
+    char why[256];
+
+    if (body == NULL) {
+        set_nack(r, PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
+        return;
+    }
+    if (codec_decode(body, len, &msg, why, sizeof(why)) < 0) {
+        set_nack(r, PM_REFUSE_MALFORMED, why);
+        return;
+    }
+    if (msg->version != PM_PROTOCOL_VERSION) {
+        char reason[128];
+        snprintf(reason, sizeof(reason), "protocol version %u; this broker speaks %u",
+                 msg->version, PM_PROTOCOL_VERSION);
+        set_nack(r, PM_REFUSE_VERSION, reason);
+    } else {
+        switch (msg->type) {
+        case PM_MSG_EVENT:
+        case PM_MSG_IMPORT:
+            handle_submission(self, b, msg, r);
+            break;
+        default:
+            set_nack(r, PM_REFUSE_UNSUPPORTED, "the ingest socket takes events and imports only");
+            break;
+        }
+    }
+    pm_msg_destroy(&msg);
+}
+
+static void
+log_refusal(const pm_reply_t *r)
+{
+    log_info("ingest: refused %s (%s): %s", util_empty(r->id) ? "message" : r->id, r->code,
+             r->reason);
+}
+
+int
+ingest_drain(broker_t *self)
+{
+    batch_t b = {0};
+    int rc = 0;
+
+    while ((int)b.n < self->cfg->batch_max) {
+        void *rid = NULL, *body = NULL;
+        size_t rid_len = 0, body_len = 0;
+        pm_reply_t *r;
+        int got = broker_recv(self->ingest, &rid, &rid_len, &body, &body_len);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        r = batch_add(&b, &rid, rid_len);
+        dispatch(self, &b, body, body_len, r);
+        free(body);
+    }
+    if (b.open) {
+        if (b.failed || store_commit(self->store) < 0) {
+            store_rollback(self->store);
+            engine_forget(self->engine);
+            entry_list_clear(&b.appended);
+            for (size_t i = 0; i < b.n; i++)
+                if (b.v[i].reply.ok)
+                    set_nack(&b.v[i].reply, PM_REFUSE_STORAGE, "storage failure; resend later");
+        }
+    }
+    if (b.n > 0)
+        self->stats.batches++;
+    for (size_t i = 0; i < b.n; i++) {
+        pm_msg_t reply = {.version = PM_PROTOCOL_VERSION, .type = PM_MSG_REPLY};
+        pm_reply_t *r = &b.v[i].reply;
+        reply.reply = r;
+        if (r->ok) {
+            self->stats.acks++;
+            self->stats.duplicates += r->duplicate;
+        } else {
+            self->stats.refusals++;
+            log_refusal(r);
+        }
+        broker_reply(self->ingest, b.v[i].rid, b.v[i].rid_len, &reply);
+        free(b.v[i].rid);
+        free(r->id);
+        free(r->code);
+        free(r->reason);
+    }
+    for (size_t i = 0; i < b.appended.n; i++)
+        publish_entry(self->pub, b.appended.v[i]);
+    if (b.appended.n > 0)
+        log_debug("ingest: batch of %zu messages, %zu entries, head %llu", b.n, b.appended.n,
+                  (unsigned long long)store_committed_head(self->store));
+    entry_list_clear(&b.appended);
+    free(b.v);
+    return rc;
+}

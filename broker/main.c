@@ -1,0 +1,263 @@
+/*
+ * permitd: the broker daemon. Parses options, takes the database lock, then either rebuilds
+ * the state from the log or runs the broker until SIGTERM/SIGINT. SIGHUP reloads what the
+ * config allows. Modules start in dependency order and stop in reverse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "broker.h"
+#include "log.h"
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t reload_flag;
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        reload_flag = 1;
+    else
+        stop_flag = 1;
+}
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "usage: permitd [--config FILE] [--db PATH] [--ingest ENDPOINT] "
+                 "[--publish ENDPOINT] [--query ENDPOINT] [--log-level LEVEL]\n"
+                 "       permitd [--config FILE] [--db PATH] --rebuild\n"
+                 "       permitd [--config FILE] -n\n\n"
+                 "The permit coordination broker: keeps the ordered event log, the state of every\n"
+                 "project and publishes every committed entry.\n\n"
+                 "  --config FILE    read options from an INI file (section [permitd])\n"
+                 "  --rebuild        recompute every state table from the log, then exit\n"
+                 "  -n               check the configuration, print \"configuration OK\", exit\n"
+                 "  --help           this text\n\n");
+    config_usage(out);
+}
+
+/* One broker per database: a lock file beside it, held for the life of the process. */
+static int
+lock_db(const char *db)
+{
+    char *path = xasprintf("%s.lock", db);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+    if (fd < 0) {
+        log_warn("cannot open %s", path);
+        free(path);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        log_warnx("another permitd is using %s (%s is locked)", db, path);
+        close(fd);
+        free(path);
+        return -1;
+    }
+    free(path);
+    return fd;
+}
+
+static int
+rebuild(const config_t *cfg)
+{
+    char *err = NULL;
+    store_t *store = store_open(cfg->db, &err);
+    engine_t *engine;
+    uint64_t count = 0;
+    int rc;
+
+    if (store == NULL) {
+        log_warnx("%s", err);
+        free(err);
+        return 1;
+    }
+    engine = engine_new(store);
+    rc = engine_rebuild(engine, &count);
+    if (rc == 0)
+        log_info("rebuilt the state of %s from %llu log entries", cfg->db,
+                 (unsigned long long)count);
+    else
+        log_warnx("rebuild of %s failed; the state tables are unchanged", cfg->db);
+    engine_destroy(&engine);
+    store_close(&store);
+    return rc == 0 ? 0 : 1;
+}
+
+static void
+reload_config(config_t *cfg, const char *path)
+{
+    config_t fresh;
+    char *err = NULL;
+
+    if (path == NULL) {
+        log_info("SIGHUP: no config file to reload");
+        return;
+    }
+    config_defaults(&fresh);
+    if (config_load_file(&fresh, path, &err) < 0) {
+        log_warnx("SIGHUP: %s; keeping the running configuration", err);
+        free(err);
+    } else {
+        config_reload(cfg, &fresh);
+        log_set_level(cfg->log_level);
+        log_info("SIGHUP: reloaded %s", path);
+    }
+    config_clear(&fresh);
+}
+
+int
+main(int argc, char **argv)
+{
+    enum { OPT_REBUILD = 256, OPT_CONFIG };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"db", required_argument, NULL, 'D'},
+        {"ingest", required_argument, NULL, 'I'},
+        {"publish", required_argument, NULL, 'P'},
+        {"query", required_argument, NULL, 'Q'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"batch-max", required_argument, NULL, 'B'},
+        {"heartbeat-ms", required_argument, NULL, 'H'},
+        {"rebuild", no_argument, NULL, OPT_REBUILD},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL;
+    strv_t overrides = {0}; /* name, value pairs: the command line wins over the file */
+    bool check_only = false, do_rebuild = false;
+    config_t cfg;
+    struct sigaction sa;
+    char *err = NULL;
+    void *zctx = NULL;
+    broker_t *broker = NULL;
+    int opt, lockfd = -1, status = 1;
+
+    log_init("permitd", LOG_LEVEL_INFO);
+    while ((opt = getopt_long(argc, argv, "nh", longopts, NULL)) != -1) {
+        const char *name = NULL;
+        switch (opt) {
+        case OPT_CONFIG:
+            config_path = optarg;
+            break;
+        case OPT_REBUILD:
+            do_rebuild = true;
+            break;
+        case 'n':
+            check_only = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'D':
+            name = "db";
+            break;
+        case 'I':
+            name = "ingest";
+            break;
+        case 'P':
+            name = "publish";
+            break;
+        case 'Q':
+            name = "query";
+            break;
+        case 'L':
+            name = "log_level";
+            break;
+        case 'B':
+            name = "batch_max";
+            break;
+        case 'H':
+            name = "heartbeat_ms";
+            break;
+        default:
+            fprintf(stderr, "permitd: unknown option; see permitd --help\n");
+            return 64;
+        }
+        if (name != NULL) {
+            strv_push(&overrides, name);
+            strv_push(&overrides, optarg);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "permitd: unexpected argument '%s'; see permitd --help\n", argv[optind]);
+        strv_clear(&overrides);
+        return 64;
+    }
+
+    config_defaults(&cfg);
+    if (config_path != NULL && config_load_file(&cfg, config_path, &err) < 0)
+        goto config_fail;
+    for (size_t i = 0; i + 1 < overrides.n; i += 2)
+        if (config_set(&cfg, overrides.v[i], overrides.v[i + 1], &err) < 0)
+            goto config_fail;
+    strv_clear(&overrides);
+    log_set_level(cfg.log_level);
+    if (check_only) {
+        printf("configuration OK\n");
+        config_clear(&cfg);
+        return 0;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((lockfd = lock_db(cfg.db)) < 0)
+        goto done;
+    if (do_rebuild) {
+        status = rebuild(&cfg);
+        goto done;
+    }
+    zctx = zmq_ctx_new();
+    broker = broker_new(&cfg, zctx, &err);
+    if (broker == NULL) {
+        log_warnx("%s", err);
+        free(err);
+        goto done;
+    }
+    status = 0;
+    while (!stop_flag) {
+        if (broker_run(broker, &stop_flag) < 0) {
+            status = 1;
+            break;
+        }
+        if (reload_flag) {
+            reload_flag = 0;
+            reload_config(&cfg, config_path);
+        }
+    }
+    log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals, %llu queries",
+             (unsigned long long)broker->stats.batches, (unsigned long long)broker->stats.acks,
+             (unsigned long long)broker->stats.duplicates,
+             (unsigned long long)broker->stats.refusals,
+             (unsigned long long)broker->stats.queries);
+done:
+    broker_destroy(&broker);
+    if (zctx != NULL)
+        zmq_ctx_term(zctx);
+    if (lockfd >= 0)
+        close(lockfd);
+    config_clear(&cfg);
+    return status;
+
+config_fail:
+    fprintf(stderr, "permitd: %s\n", err);
+    free(err);
+    strv_clear(&overrides);
+    config_clear(&cfg);
+    return 78; /* EX_CONFIG */
+}

@@ -1,0 +1,113 @@
+/*
+ * query: the dispatcher of the query ROUTER socket. Read-only: "entries after sequence N"
+ * (paged, filtered) for catch-up, and a project's status. It runs between ingest batches,
+ * so it only ever sees committed entries.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "broker.h"
+#include "codec.h"
+#include "log.h"
+
+/* Upper bound on requests answered per wake-up, so ingest is never starved. */
+#define QUERY_DRAIN_MAX 64
+
+static pm_msg_t *
+nack_msg(const char *code, const char *reason)
+{
+    pm_msg_t *m = pm_msg_new(PM_MSG_REPLY);
+
+    m->reply = xcalloc(1, sizeof(pm_reply_t));
+    m->reply->code = xstrdup(code);
+    m->reply->reason = xstrdup(reason);
+    return m;
+}
+
+static pm_msg_t *
+handle_entries(broker_t *self, const pm_query_t *q)
+{
+    pm_msg_t *m = pm_msg_new(PM_MSG_PAGE);
+
+    m->page = xcalloc(1, sizeof(pm_page_t));
+    if (store_entries(self->store, q, m->page) < 0) {
+        pm_msg_destroy(&m);
+        return nack_msg(PM_REFUSE_STORAGE, "storage failure; retry");
+    }
+    return m;
+}
+
+static pm_msg_t *
+handle_status(broker_t *self, const char *project)
+{
+    pm_msg_t *m = pm_msg_new(PM_MSG_STATUS);
+    pm_reply_t r = {0};
+
+    if (util_empty(project)) {
+        pm_msg_destroy(&m);
+        return nack_msg(PM_REFUSE_INVALID, "status needs a project id");
+    }
+    if (engine_status(self->engine, project, &m->status, &r) < 0) {
+        pm_msg_destroy(&m);
+        return nack_msg(PM_REFUSE_STORAGE, "storage failure; retry");
+    }
+    if (m->status == NULL) {
+        pm_msg_destroy(&m);
+        m = nack_msg(r.code, r.reason);
+        m->reply->id = r.id;
+        r.id = NULL;
+    }
+    free(r.id);
+    free(r.code);
+    free(r.reason);
+    return m;
+}
+
+/* The dispatcher: one handler per request type. */
+static pm_msg_t *
+dispatch(broker_t *self, const void *body, size_t len)
+{
+    pm_msg_t *req = NULL, *resp;
+    char why[256];
+
+    if (body == NULL)
+        return nack_msg(PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
+    if (codec_decode(body, len, &req, why, sizeof(why)) < 0)
+        return nack_msg(PM_REFUSE_MALFORMED, why);
+    if (req->version != PM_PROTOCOL_VERSION) {
+        snprintf(why, sizeof(why), "protocol version %u; this broker speaks %u", req->version,
+                 PM_PROTOCOL_VERSION);
+        resp = nack_msg(PM_REFUSE_VERSION, why);
+    } else if (req->type == PM_MSG_QUERY && req->query != NULL) {
+        resp = handle_entries(self, req->query);
+    } else if (req->type == PM_MSG_STATUS_REQ) {
+        resp = handle_status(self, req->status_project);
+    } else {
+        resp = nack_msg(PM_REFUSE_UNSUPPORTED, "the query socket takes queries and status only");
+    }
+    pm_msg_destroy(&req);
+    return resp;
+}
+
+int
+query_drain(broker_t *self)
+{
+    for (int i = 0; i < QUERY_DRAIN_MAX; i++) {
+        void *rid = NULL, *body = NULL;
+        size_t rid_len = 0, body_len = 0;
+        pm_msg_t *resp;
+        int got = broker_recv(self->query, &rid, &rid_len, &body, &body_len);
+        if (got <= 0)
+            return got;
+        resp = dispatch(self, body, body_len);
+        if (resp->type == PM_MSG_REPLY)
+            log_info("query: refused (%s): %s", resp->reply->code, resp->reply->reason);
+        broker_reply(self->query, rid, rid_len, resp);
+        self->stats.queries++;
+        pm_msg_destroy(&resp);
+        free(rid);
+        free(body);
+    }
+    return 0;
+}

@@ -1,0 +1,625 @@
+/*
+ * store: the sqlite implementation of store.h.
+ *
+ * Every statement is prepared once at open and reset after use. Durability comes from WAL
+ * with synchronous=FULL: sqlite fsyncs the WAL on every commit, so a committed batch survives
+ * a crash or power loss; group commit (many events in one transaction) is what makes that
+ * affordable.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "codec.h"
+#include "log.h"
+
+#define STORE_SCHEMA_VERSION "1"
+#define STORE_PAGE_MAX 1000
+
+enum stmt_id {
+    ST_APPEND,
+    ST_FIND_EVENT,
+    ST_ENTRY_GET,
+    ST_ENTRIES,
+    ST_WALK,
+    ST_DEPT_GET,
+    ST_DEPT_PUT,
+    ST_TEMPLATE_PUT,
+    ST_TEMPLATE_FIND,
+    ST_TEMPLATE_LATEST,
+    ST_PROJECT_GET,
+    ST_PROJECT_PUT,
+    ST_PROCS_LOAD,
+    ST_PROC_PUT,
+    ST_MILESTONE_PUT,
+    ST_MILESTONES_LIST,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_APPEND] = "INSERT INTO log(seq, event_id, kind, actor, dept, project, procedure, recv_ms,"
+                  " event_ms, cause, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_FIND_EVENT] = "SELECT seq FROM log WHERE event_id = ?1",
+    [ST_ENTRY_GET] = "SELECT body FROM log WHERE seq = ?1",
+    [ST_ENTRIES] = "SELECT body FROM log WHERE seq > ?1 AND (?2 IS NULL OR project = ?2)"
+                   " AND (?3 IS NULL OR dept = ?3) AND (?4 IS NULL OR kind = ?4)"
+                   " AND recv_ms >= ?5 ORDER BY seq LIMIT ?6",
+    [ST_WALK] = "SELECT body FROM log WHERE seq > ?1 ORDER BY seq LIMIT 1000",
+    [ST_DEPT_GET] = "SELECT name, contact FROM departments WHERE code = ?1",
+    [ST_DEPT_PUT] = "INSERT OR REPLACE INTO departments(code, name, contact, seq)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+    [ST_TEMPLATE_PUT] = "INSERT INTO templates(name, version, seq) VALUES (?1, ?2, ?3)",
+    [ST_TEMPLATE_FIND] = "SELECT version, seq FROM templates WHERE name = ?1 AND version = ?2",
+    [ST_TEMPLATE_LATEST] = "SELECT version, seq FROM templates WHERE name = ?1"
+                           " ORDER BY version DESC LIMIT 1",
+    [ST_PROJECT_GET] = "SELECT name, region, industry, company, steward, leader, template,"
+                       " template_version FROM projects WHERE id = ?1",
+    [ST_PROJECT_PUT] = "INSERT INTO projects(id, name, region, industry, company, steward, leader,"
+                       " template, template_version, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [ST_PROCS_LOAD] = "SELECT code, state, deficient, cert, updated_seq, updated_ms"
+                      " FROM procedures WHERE project = ?1 ORDER BY ordinal",
+    [ST_PROC_PUT] = "INSERT INTO procedures(project, code, ordinal, state, deficient, cert,"
+                    " updated_seq, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                    " ON CONFLICT(project, code) DO UPDATE SET state = excluded.state,"
+                    " deficient = excluded.deficient, cert = excluded.cert,"
+                    " updated_seq = excluded.updated_seq, updated_ms = excluded.updated_ms",
+    [ST_MILESTONE_PUT] = "INSERT OR IGNORE INTO milestones(project, code, seq) VALUES (?1, ?2, ?3)",
+    [ST_MILESTONES_LIST] = "SELECT code FROM milestones WHERE project = ?1 ORDER BY seq",
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log("
+    " seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, kind TEXT NOT NULL, actor TEXT NOT NULL,"
+    " dept TEXT, project TEXT, procedure TEXT, recv_ms INTEGER NOT NULL, event_ms INTEGER,"
+    " cause INTEGER, body BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS log_project ON log(project, seq);"
+    "CREATE TABLE IF NOT EXISTS departments(code TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " contact TEXT, seq INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS templates(name TEXT NOT NULL, version INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, PRIMARY KEY(name, version));"
+    "CREATE TABLE IF NOT EXISTS projects(id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT,"
+    " industry TEXT, company TEXT, steward TEXT, leader TEXT, template TEXT NOT NULL,"
+    " template_version INTEGER NOT NULL, seq INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS procedures(project TEXT NOT NULL, code TEXT NOT NULL,"
+    " ordinal INTEGER NOT NULL, state TEXT NOT NULL, deficient INTEGER NOT NULL, cert TEXT,"
+    " updated_seq INTEGER NOT NULL, updated_ms INTEGER NOT NULL, PRIMARY KEY(project, code));"
+    "CREATE TABLE IF NOT EXISTS milestones(project TEXT NOT NULL, code TEXT NOT NULL,"
+    " seq INTEGER NOT NULL, PRIMARY KEY(project, code));"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION "');";
+
+/* The tables a rebuild recomputes from the log. */
+static const char clear_sql[] = "DELETE FROM departments; DELETE FROM templates;"
+                                "DELETE FROM projects; DELETE FROM procedures;"
+                                "DELETE FROM milestones;";
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST__COUNT];
+    bool in_tx;
+    uint64_t head;           /* last appended */
+    uint64_t committed_head; /* last committed */
+    uint64_t savepoint_head; /* head when the open savepoint was taken */
+};
+
+static int
+store_fail(store_t *s, const char *what)
+{
+    log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+    return -1;
+}
+
+static int
+exec_sql(store_t *s, const char *sql)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_warnx("store: %s: %s", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Borrow a prepared statement, reset and unbound. */
+static sqlite3_stmt *
+stmt(store_t *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = s->stmt[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v == NULL)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static char *
+column_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t == NULL ? NULL : xstrdup((const char *)t);
+}
+
+/* Run a statement that returns no rows. */
+static int
+step_done(store_t *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, what);
+    return 0;
+}
+
+store_t *
+store_open(const char *path, char **err)
+{
+    store_t *s = xcalloc(1, sizeof(*s));
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        *err = xasprintf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") < 0 ||
+        exec_sql(s, schema_sql) < 0) {
+        *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    for (int i = 0; i < ST__COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK) {
+            *err = xasprintf("%s: %s", path, sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    }
+    if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(seq), 0) FROM log", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        *err = xasprintf("%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    s->head = s->committed_head = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return s;
+fail:
+    sqlite3_finalize(st);
+    store_close(&s);
+    return NULL;
+}
+
+void
+store_close(store_t **p)
+{
+    store_t *s = p ? *p : NULL;
+
+    if (s == NULL)
+        return;
+    if (s->in_tx)
+        store_rollback(s);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free(s);
+    *p = NULL;
+}
+
+int
+store_begin(store_t *s)
+{
+    if (exec_sql(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    s->in_tx = true;
+    return 0;
+}
+
+int
+store_commit(store_t *s)
+{
+    if (exec_sql(s, "COMMIT") < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    s->in_tx = false;
+    s->committed_head = s->head;
+    return 0;
+}
+
+int
+store_rollback(store_t *s)
+{
+    int rc = 0;
+
+    if (sqlite3_get_autocommit(s->db) == 0)
+        rc = exec_sql(s, "ROLLBACK");
+    s->in_tx = false;
+    s->head = s->committed_head;
+    return rc;
+}
+
+bool
+store_in_transaction(const store_t *s)
+{
+    return s->in_tx;
+}
+
+int
+store_savepoint(store_t *s)
+{
+    s->savepoint_head = s->head;
+    return exec_sql(s, "SAVEPOINT item");
+}
+
+int
+store_release(store_t *s)
+{
+    return exec_sql(s, "RELEASE item");
+}
+
+int
+store_rollback_to(store_t *s)
+{
+    s->head = s->savepoint_head;
+    if (exec_sql(s, "ROLLBACK TO item") < 0)
+        return -1;
+    return exec_sql(s, "RELEASE item");
+}
+
+uint64_t
+store_head(const store_t *s)
+{
+    return s->head;
+}
+
+uint64_t
+store_committed_head(const store_t *s)
+{
+    return s->committed_head;
+}
+
+int
+store_append(store_t *s, pm_entry_t *e)
+{
+    sqlite3_stmt *st = stmt(s, ST_APPEND);
+    uint8_t *body = NULL;
+    size_t len = 0;
+    int rc;
+
+    e->seq = s->head + 1;
+    if (codec_encode_entry(e, &body, &len) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
+    bind_text(st, 2, e->event_id);
+    bind_text(st, 3, pm_kind_name(e->kind));
+    bind_text(st, 4, e->actor ? e->actor : "broker");
+    bind_text(st, 5, e->dept);
+    bind_text(st, 6, e->project);
+    bind_text(st, 7, e->procedure);
+    sqlite3_bind_int64(st, 8, e->recv_ms);
+    if (e->event_ms != 0)
+        sqlite3_bind_int64(st, 9, e->event_ms);
+    if (e->cause != 0)
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)e->cause);
+    sqlite3_bind_blob(st, 11, body, (int)len, SQLITE_STATIC);
+    rc = step_done(s, st, "append");
+    free(body);
+    if (rc == 0)
+        s->head = e->seq;
+    return rc;
+}
+
+int
+store_find_event(store_t *s, const char *event_id, uint64_t *seq)
+{
+    sqlite3_stmt *st = stmt(s, ST_FIND_EVENT);
+    int rc;
+
+    bind_text(st, 1, event_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return 1;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, "find event");
+}
+
+/* Decode the body column of the current row. */
+static int
+row_entry(store_t *s, sqlite3_stmt *st, pm_entry_t **out)
+{
+    char why[256];
+    const void *blob = sqlite3_column_blob(st, 0);
+    int len = sqlite3_column_bytes(st, 0);
+
+    if (codec_decode_entry(blob, (size_t)len, out, why, sizeof(why)) < 0) {
+        log_warnx("store: undecodable log entry: %s", why);
+        (void)s;
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_entry_get(store_t *s, uint64_t seq, pm_entry_t **out)
+{
+    sqlite3_stmt *st = stmt(s, ST_ENTRY_GET);
+    int rc;
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        rc = row_entry(s, st, out) < 0 ? -1 : 1;
+        sqlite3_reset(st);
+        return rc;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, "entry get");
+}
+
+int
+store_entries(store_t *s, const pm_query_t *q, pm_page_t *page)
+{
+    sqlite3_stmt *st = stmt(s, ST_ENTRIES);
+    uint32_t limit = q->limit == 0 || q->limit > STORE_PAGE_MAX ? STORE_PAGE_MAX : q->limit;
+    int rc;
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)q->after);
+    bind_text(st, 2, util_empty(q->project) ? NULL : q->project);
+    bind_text(st, 3, util_empty(q->dept) ? NULL : q->dept);
+    bind_text(st, 4, util_empty(q->kind) ? NULL : q->kind);
+    sqlite3_bind_int64(st, 5, q->since_ms);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)limit + 1);
+    page->head = s->committed_head;
+    page->more = false;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pm_entry_t *e = NULL;
+        if (page->n == limit) {
+            page->more = true;
+            continue;
+        }
+        if (row_entry(s, st, &e) < 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+        pm_page_add(page, &e);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, "entries");
+}
+
+int
+store_walk(store_t *s, store_walk_fn *fn, void *arg)
+{
+    uint64_t after = 0;
+
+    for (;;) {
+        sqlite3_stmt *st = stmt(s, ST_WALK);
+        int rc, rows = 0;
+
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            pm_entry_t *e = NULL;
+            if (row_entry(s, st, &e) < 0 || fn(arg, e) < 0) {
+                pm_entry_destroy(&e);
+                sqlite3_reset(st);
+                return -1;
+            }
+            after = e->seq;
+            pm_entry_destroy(&e);
+            rows++;
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return store_fail(s, "walk");
+        if (rows == 0)
+            return 0;
+    }
+}
+
+int
+store_clear_derived(store_t *s)
+{
+    return exec_sql(s, clear_sql);
+}
+
+int
+store_dept_get(store_t *s, const char *code, pm_department_t *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_DEPT_GET);
+    int rc;
+
+    bind_text(st, 1, code);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->code = xstrdup(code);
+        out->name = column_text(st, 0);
+        out->contact = column_text(st, 1);
+        sqlite3_reset(st);
+        return 1;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, "department get");
+}
+
+int
+store_dept_put(store_t *s, const pm_department_t *d, uint64_t seq)
+{
+    sqlite3_stmt *st = stmt(s, ST_DEPT_PUT);
+
+    bind_text(st, 1, d->code);
+    bind_text(st, 2, d->name);
+    bind_text(st, 3, d->contact);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
+    return step_done(s, st, "department put");
+}
+
+int
+store_template_put(store_t *s, const char *name, uint32_t version, uint64_t seq)
+{
+    sqlite3_stmt *st = stmt(s, ST_TEMPLATE_PUT);
+
+    bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, version);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    return step_done(s, st, "template put");
+}
+
+int
+store_template_find(store_t *s, const char *name, uint32_t version, uint32_t *out_version,
+                    uint64_t *seq)
+{
+    sqlite3_stmt *st = stmt(s, version == 0 ? ST_TEMPLATE_LATEST : ST_TEMPLATE_FIND);
+    int rc;
+
+    bind_text(st, 1, name);
+    if (version != 0)
+        sqlite3_bind_int64(st, 2, version);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out_version = (uint32_t)sqlite3_column_int64(st, 0);
+        *seq = (uint64_t)sqlite3_column_int64(st, 1);
+        sqlite3_reset(st);
+        return 1;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, "template find");
+}
+
+int
+store_project_get(store_t *s, const char *id, pm_project_t *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_PROJECT_GET);
+    int rc;
+
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->id = xstrdup(id);
+        out->name = column_text(st, 0);
+        out->region = column_text(st, 1);
+        out->industry = column_text(st, 2);
+        out->company = column_text(st, 3);
+        out->steward = column_text(st, 4);
+        out->leader = column_text(st, 5);
+        out->template_name = column_text(st, 6);
+        out->template_version = (uint32_t)sqlite3_column_int64(st, 7);
+        sqlite3_reset(st);
+        return 1;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, "project get");
+}
+
+int
+store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
+{
+    sqlite3_stmt *st = stmt(s, ST_PROJECT_PUT);
+
+    bind_text(st, 1, p->id);
+    bind_text(st, 2, p->name);
+    bind_text(st, 3, p->region);
+    bind_text(st, 4, p->industry);
+    bind_text(st, 5, p->company);
+    bind_text(st, 6, p->steward);
+    bind_text(st, 7, p->leader);
+    bind_text(st, 8, p->template_name);
+    sqlite3_bind_int64(st, 9, p->template_version);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)seq);
+    return step_done(s, st, "project put");
+}
+
+int
+store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
+{
+    sqlite3_stmt *st = stmt(s, ST_PROCS_LOAD);
+    store_proc_t *procs = NULL;
+    size_t count = 0;
+    int rc;
+
+    bind_text(st, 1, project);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_proc_t *p;
+        procs = xrealloc(procs, (count + 1) * sizeof(*procs));
+        p = &procs[count++];
+        memset(p, 0, sizeof(*p));
+        p->code = column_text(st, 0);
+        if (pm_state_parse((const char *)sqlite3_column_text(st, 1), &p->state) < 0)
+            p->state = PM_STATE_BLOCKED;
+        p->deficient = sqlite3_column_int(st, 2) != 0;
+        p->cert = column_text(st, 3);
+        p->updated_seq = (uint64_t)sqlite3_column_int64(st, 4);
+        p->updated_ms = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_procs_free(procs, count);
+        return store_fail(s, "procedures load");
+    }
+    *out = procs;
+    *n = count;
+    return 0;
+}
+
+void
+store_procs_free(store_proc_t *procs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(procs[i].code);
+        free(procs[i].cert);
+    }
+    free(procs);
+}
+
+int
+store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal)
+{
+    sqlite3_stmt *st = stmt(s, ST_PROC_PUT);
+
+    bind_text(st, 1, project);
+    bind_text(st, 2, p->code);
+    sqlite3_bind_int(st, 3, ordinal);
+    bind_text(st, 4, pm_state_name(p->state));
+    sqlite3_bind_int(st, 5, p->deficient ? 1 : 0);
+    bind_text(st, 6, p->cert);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)p->updated_seq);
+    sqlite3_bind_int64(st, 8, p->updated_ms);
+    return step_done(s, st, "procedure put");
+}
+
+int
+store_milestone_put(store_t *s, const char *project, const char *code, uint64_t seq)
+{
+    sqlite3_stmt *st = stmt(s, ST_MILESTONE_PUT);
+
+    bind_text(st, 1, project);
+    bind_text(st, 2, code);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    return step_done(s, st, "milestone put");
+}
+
+int
+store_milestones_list(store_t *s, const char *project, strv_t *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_MILESTONES_LIST);
+    int rc;
+
+    bind_text(st, 1, project);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        strv_push(out, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, "milestones list");
+}
