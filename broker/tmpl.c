@@ -272,10 +272,11 @@ tmpl_compile(pm_template_t **defp, tmpl_t **out, const char **code, char **reaso
     cycle = find_cycle(t);
     if (cycle != NULL) {
         refuse(code, reason, PM_REFUSE_CYCLE,
-               xasprintf("mutual prerequisites (互为前置): %s; make one of these prerequisites "
-                         "parallel (CODE:parallel: it then needs only acceptance) or put the "
-                         "procedures in one joint-review group (group column) so they become "
-                         "ready together",
+               xasprintf("mutual prerequisites (互为前置): %s; break the cycle: keep one direction "
+                         "only (as a parallel prerequisite, CODE:parallel, where the later "
+                         "procedure needs only the other's application accepted) or put the "
+                         "procedures in one joint-review group (group column) so they are "
+                         "reviewed together and become ready together",
                          cycle));
         free(cycle);
         goto fail;

@@ -1,0 +1,215 @@
+/*
+ * Unit tests of the sqlite store: sequence numbers, event ids, paging and filters, undo of a
+ * savepoint and of a whole transaction, and durability across a reopen.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+typedef struct fix {
+    char dir[64];
+    char *path;
+    store_t *s;
+} fix_t;
+
+static int
+setup(void **state)
+{
+    fix_t *f = xcalloc(1, sizeof(*f));
+    char *err = NULL;
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/permit-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->path = xasprintf("%s/state.db", f->dir);
+    f->s = store_open(f->path, &err);
+    assert_non_null(f->s);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fix_t *f = *state;
+    char *cmd = xasprintf("rm -rf '%s'", f->dir);
+
+    store_close(&f->s);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+static uint64_t
+append(store_t *s, pm_kind_t kind, const char *id, const char *project, const char *dept)
+{
+    pm_entry_t *e = pm_entry_new(kind);
+    uint64_t seq;
+
+    e->event_id = xstrdup(id);
+    e->project = xstrdup(project);
+    e->dept = xstrdup(dept);
+    e->procedure = xstrdup("EIA");
+    e->actor = xstrdup(dept);
+    e->recv_ms = 1700000000000 + 1000 * (int64_t)store_head(s);
+    e->note = xstrdup("备注：材料齐全");
+    assert_int_equal(store_append(s, e), 0);
+    seq = e->seq;
+    pm_entry_destroy(&e);
+    return seq;
+}
+
+static void
+test_sequence_and_ids(void **state)
+{
+    fix_t *f = *state;
+    uint64_t seq = 0;
+    pm_entry_t *e = NULL;
+
+    assert_int_equal(store_head(f->s), 0);
+    assert_int_equal(store_begin(f->s), 0);
+    assert_int_equal(append(f->s, PM_KIND_ACCEPTED, "a-1", "P1", "EEB"), 1);
+    assert_int_equal(append(f->s, PM_KIND_APPROVED, "a-2", "P1", "EEB"), 2);
+    assert_int_equal(append(f->s, PM_KIND_UNBLOCKED, NULL, "P1", "HCB"), 3);
+    assert_int_equal(store_committed_head(f->s), 0);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(store_committed_head(f->s), 3);
+    assert_int_equal(store_find_event(f->s, "a-2", &seq), 1);
+    assert_int_equal(seq, 2);
+    assert_int_equal(store_find_event(f->s, "nope", &seq), 0);
+    assert_int_equal(store_entry_get(f->s, 1, &e), 1);
+    assert_int_equal(e->kind, PM_KIND_ACCEPTED);
+    assert_string_equal(e->note, "备注：材料齐全");
+    pm_entry_destroy(&e);
+    assert_int_equal(store_entry_get(f->s, 99, &e), 0);
+    /* An event id is unique in the log. */
+    assert_int_equal(store_begin(f->s), 0);
+    {
+        pm_entry_t *dup = pm_entry_new(PM_KIND_ACCEPTED);
+        dup->event_id = xstrdup("a-1");
+        assert_int_equal(store_append(f->s, dup), -1);
+        pm_entry_destroy(&dup);
+    }
+    assert_int_equal(store_rollback(f->s), 0);
+    assert_int_equal(store_head(f->s), 3);
+}
+
+static void
+test_rollback_and_savepoint(void **state)
+{
+    fix_t *f = *state;
+    uint64_t seq;
+
+    assert_int_equal(store_begin(f->s), 0);
+    append(f->s, PM_KIND_ACCEPTED, "keep", "P1", "EEB");
+    assert_int_equal(store_savepoint(f->s), 0);
+    append(f->s, PM_KIND_ACCEPTED, "undo", "P1", "EEB");
+    assert_int_equal(store_head(f->s), 2);
+    assert_int_equal(store_rollback_to(f->s), 0);
+    assert_int_equal(store_head(f->s), 1);
+    assert_int_equal(store_find_event(f->s, "undo", &seq), 0);
+    /* The next append reuses the undone number: no hole in the sequence. */
+    assert_int_equal(append(f->s, PM_KIND_APPROVED, "next", "P1", "EEB"), 2);
+    assert_int_equal(store_rollback(f->s), 0);
+    assert_int_equal(store_head(f->s), 0);
+    assert_int_equal(store_find_event(f->s, "keep", &seq), 0);
+}
+
+static void
+test_entries_paging_and_filters(void **state)
+{
+    fix_t *f = *state;
+    pm_query_t q = {0};
+    pm_page_t page = {0};
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < 30; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "e%d", i);
+        append(f->s, i % 3 == 0 ? PM_KIND_UNBLOCKED : PM_KIND_ACCEPTED, id,
+               i % 2 ? "TL-2026-001" : "ED-2026-002", i % 3 == 0 ? "HCB" : "EEB");
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    q.after = 5;
+    q.limit = 10;
+    assert_int_equal(store_entries(f->s, &q, &page), 0);
+    assert_int_equal(page.n, 10);
+    assert_int_equal(page.entries[0]->seq, 6);
+    assert_int_equal(page.entries[9]->seq, 15);
+    assert_true(page.more);
+    assert_int_equal(page.head, 30);
+    for (size_t i = 0; i < page.n; i++)
+        pm_entry_destroy(&page.entries[i]);
+    free(page.entries);
+    memset(&page, 0, sizeof(page));
+
+    q.after = 0;
+    q.limit = 100;
+    q.project = "TL-2026-001";
+    q.kind = "unblocked";
+    assert_int_equal(store_entries(f->s, &q, &page), 0);
+    assert_false(page.more);
+    assert_int_equal(page.n, 5); /* odd i divisible by 3: 3, 9, 15, 21, 27 */
+    for (size_t i = 0; i < page.n; i++) {
+        assert_string_equal(page.entries[i]->project, "TL-2026-001");
+        assert_int_equal(page.entries[i]->kind, PM_KIND_UNBLOCKED);
+        pm_entry_destroy(&page.entries[i]);
+    }
+    free(page.entries);
+}
+
+static void
+test_durable_across_reopen(void **state)
+{
+    fix_t *f = *state;
+    char *err = NULL;
+    uint64_t seq;
+
+    assert_int_equal(store_begin(f->s), 0);
+    append(f->s, PM_KIND_ACCEPTED, "x", "P1", "EEB");
+    append(f->s, PM_KIND_ACCEPTED, "y", "P1", "EEB");
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(store_begin(f->s), 0);
+    append(f->s, PM_KIND_ACCEPTED, "uncommitted", "P1", "EEB");
+    store_close(&f->s); /* closing with a transaction open loses only that transaction */
+    f->s = store_open(f->path, &err);
+    assert_non_null(f->s);
+    assert_int_equal(store_head(f->s), 2);
+    assert_int_equal(store_find_event(f->s, "y", &seq), 1);
+    assert_int_equal(store_find_event(f->s, "uncommitted", &seq), 0);
+}
+
+static void
+test_open_failure_says_why(void **state)
+{
+    char *err = NULL;
+    store_t *s = store_open("/nonexistent-dir/state.db", &err);
+    (void)state;
+
+    assert_null(s);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "/nonexistent-dir/state.db"));
+    free(err);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sequence_and_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_and_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_entries_paging_and_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup, teardown),
+        cmocka_unit_test(test_open_failure_says_why),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
