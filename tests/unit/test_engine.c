@@ -318,12 +318,14 @@ walk_to_ready(fix_t *f, int *certs, int *ready)
         expect_ack(f);
         event(f, order[i][0], "TL-2026-001", order[i][1], PM_KIND_APPROVED, NULL);
         expect_ack(f);
-        *certs += count_out(f, PM_KIND_MILESTONE, NULL) > 0 &&
-                  strcmp(f->out.v[f->out.n - 1]->milestone, "READY_TO_START") != 0;
-        for (size_t k = 0; k < f->out.n; k++)
-            if (f->out.v[k]->kind == PM_KIND_MILESTONE &&
-                strcmp(f->out.v[k]->milestone, "READY_TO_START") == 0)
+        for (size_t k = 0; k < f->out.n; k++) {
+            if (f->out.v[k]->kind != PM_KIND_MILESTONE)
+                continue;
+            if (strcmp(f->out.v[k]->milestone, "CERTS_TOGETHER") == 0)
+                (*certs)++;
+            if (strcmp(f->out.v[k]->milestone, "READY_TO_START") == 0)
                 (*ready)++;
+        }
     }
 }
 
@@ -466,7 +468,8 @@ test_rebuild_reproduces_state(void **state)
     import_project(f, "ED-2026-002", "鄂尔多斯市康巴什区数据中心项目", "FOREST_USE;RELICS");
     event(f, "NRB", "ED-2026-002", "LAND_PREREVIEW", PM_KIND_ACCEPTED, NULL);
     event(f, "NRB", "ED-2026-002", "LAND_PREREVIEW", PM_KIND_SUPPLEMENT_REQUESTED, NULL);
-    event(f, "FGB", "TL-2026-001", "FOREST_USE", PM_KIND_ACCEPTED_DEFICIENT, NULL);
+    event(f, "EEB", "ED-2026-002", "EIA", PM_KIND_ACCEPTED_DEFICIENT, NULL);
+    expect_ack(f);
     walk_to_ready(f, &certs, &ready);
     live = dump_state(f->path);
     assert_non_null(strstr(live, "READY_TO_START"));
