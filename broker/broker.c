@@ -4,6 +4,7 @@
 #include "broker.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -142,6 +143,18 @@ broker_recv(void *sock, void **rid, size_t *rid_len, void **body, size_t *body_l
         *body = NULL;
     }
     return 1;
+}
+
+bool
+broker_version_mismatch(const void *body, size_t len, char *why, size_t whylen)
+{
+    uint32_t version;
+
+    if (codec_peek_version(body, len, &version) < 0 || version == PM_PROTOCOL_VERSION)
+        return false;
+    snprintf(why, whylen, "protocol version %u; this broker speaks %u", version,
+             PM_PROTOCOL_VERSION);
+    return true;
 }
 
 int

@@ -10,6 +10,7 @@
 #define PERMIT_BROKER_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -54,6 +55,9 @@ void broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *m
 /* Receive one [routing id][body] message. 1 received, 0 nothing waiting, -1 error.
  * *body is NULL when the peer sent more or fewer than one body frame. Caller frees both. */
 int broker_recv(void *sock, void **rid, size_t *rid_len, void **body, size_t *body_len);
+
+/* True (with a reason in why) when a frame announces another protocol version. */
+bool broker_version_mismatch(const void *body, size_t len, char *why, size_t whylen);
 
 /* Dispatchers (ingest.c, query.c): handle what is waiting on their socket. */
 int ingest_drain(broker_t *self);

@@ -35,7 +35,7 @@ typedef struct work {
 void
 entry_list_push(entry_list_t *l, pm_entry_t **e)
 {
-    l->v = xrealloc(l->v, (l->n + 1) * sizeof(pm_entry_t *));
+    l->v = xgrow(l->v, l->n, sizeof(pm_entry_t *));
     l->v[l->n++] = *e;
     *e = NULL;
 }
@@ -79,8 +79,8 @@ engine_destroy(engine_t **p)
 }
 
 /* Fill a nack. Always returns 0 so validators can `return nack(...)`. */
-static int
-nack(pm_reply_t *r, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int nack(pm_reply_t *r, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 nack(pm_reply_t *r, const char *code, const char *fmt, ...)
@@ -116,8 +116,7 @@ template_get(engine_t *en, const char *name, uint32_t version, const tmpl_t **ou
     if (rc <= 0)
         return rc;
     for (size_t i = 0; i < en->ntemplates; i++) {
-        if (strcmp(en->templates[i]->def->name, name) == 0 &&
-            en->templates[i]->def->version == v) {
+        if (strcmp(en->templates[i]->def->name, name) == 0 && en->templates[i]->def->version == v) {
             *out = en->templates[i];
             return 1;
         }
@@ -272,8 +271,7 @@ derive_milestones(engine_t *en, work_t *w, int changed, uint64_t cause, int64_t 
  * (unblocked), ready ones that lost a prerequisite become blocked again; then milestones.
  */
 static int
-derive(engine_t *en, work_t *w, size_t changed, uint64_t cause, int64_t now_ms,
-       entry_list_t *out)
+derive(engine_t *en, work_t *w, size_t changed, uint64_t cause, int64_t now_ms, entry_list_t *out)
 {
     size_t *deps = NULL, ndeps = 0;
     int rc = 0;
@@ -325,8 +323,7 @@ describe_blockers(const work_t *w, size_t i)
 }
 
 static int
-submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out,
-             pm_reply_t *r)
+submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out, pm_reply_t *r)
 {
     work_t w;
     int i, rc;
@@ -383,8 +380,8 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     from.deficient = w.procs[i].deficient;
     if (fsm_next(from, ev->kind, &to) < 0) {
         char *allowed = fsm_allowed(from);
-        nack(r, PM_REFUSE_TRANSITION, "%s of %s is %s%s: %s is not allowed (allowed: %s)",
-             pt->code, ev->project, pm_state_name(from.state),
+        nack(r, PM_REFUSE_TRANSITION, "%s of %s is %s%s: %s is not allowed (allowed: %s)", pt->code,
+             ev->project, pm_state_name(from.state),
              from.deficient ? " with an open commitment" : "", pm_kind_name(ev->kind), allowed);
         free(allowed);
         goto done;
@@ -452,8 +449,10 @@ import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_li
     for (size_t i = 0; i < im->ndepts; i++) {
         const pm_department_t *d = &im->depts[i];
         if (!valid_code(d->code) || util_empty(d->name))
-            return nack(r, PM_REFUSE_INVALID, "department %zu needs a code (no blanks, '/', ';', "
-                        "',' or ':') and a name", i + 1);
+            return nack(r, PM_REFUSE_INVALID,
+                        "department %zu needs a code (no blanks, '/', ';', "
+                        "',' or ':') and a name",
+                        i + 1);
         for (size_t k = 0; k < i; k++)
             if (strcmp(im->depts[k].code, d->code) == 0)
                 return nack(r, PM_REFUSE_INVALID, "department %s is listed twice", d->code);
@@ -557,8 +556,10 @@ check_project(engine_t *en, const pm_import_t *im, size_t i, const tmpl_t **tp, 
     int rc;
 
     if (!valid_code(p->id) || util_empty(p->name))
-        return nack(r, PM_REFUSE_INVALID, "project %zu needs an id (no blanks, '/', ';', ',' or "
-                    "':') and a name", i + 1);
+        return nack(r, PM_REFUSE_INVALID,
+                    "project %zu needs an id (no blanks, '/', ';', ',' or "
+                    "':') and a name",
+                    i + 1);
     for (size_t k = 0; k < i; k++)
         if (strcmp(im->projects[k].id, p->id) == 0)
             return nack(r, PM_REFUSE_INVALID, "project %s is listed twice", p->id);
@@ -677,7 +678,7 @@ apply_project(engine_t *en, const pm_entry_t *e)
     states = xcalloc(t->def->nprocs, sizeof(pm_state_t));
     for (size_t i = 0; i < t->def->nprocs; i++)
         states[i] = strv_contains(&p->not_required, t->def->procs[i].code) ? PM_STATE_NOT_REQUIRED
-                                                                            : PM_STATE_BLOCKED;
+                                                                           : PM_STATE_BLOCKED;
     /* Readiness depends only on prerequisites being done or started, which "ready" is not,
      * so one pass over the initial states is exact. */
     for (size_t i = 0; i < t->def->nprocs && rc == 0; i++) {
@@ -725,8 +726,8 @@ apply_procedure(engine_t *en, const pm_entry_t *e)
     rc = work_put(en, &w, (size_t)i);
 done:
     if (rc < 0)
-        log_warnx("engine: entry %llu (%s %s %s) cannot be applied",
-                  (unsigned long long)e->seq, pm_kind_name(e->kind), e->project, e->procedure);
+        log_warnx("engine: entry %llu (%s %s %s) cannot be applied", (unsigned long long)e->seq,
+                  pm_kind_name(e->kind), e->project, e->procedure);
     work_clear(&w);
     return rc;
 }
@@ -738,16 +739,15 @@ engine_apply(engine_t *en, const pm_entry_t *e)
     case PM_KIND_DEPARTMENT:
         return e->department ? store_dept_put(en->store, e->department, e->seq) : -1;
     case PM_KIND_TEMPLATE:
-        return e->template ? store_template_put(en->store, e->template->name,
-                                                e->template->version, e->seq)
-                           : -1;
+        return e->template
+                   ? store_template_put(en->store, e->template->name, e->template->version, e->seq)
+                   : -1;
     case PM_KIND_PROJECT:
         return apply_project(en, e);
     case PM_KIND_MILESTONE:
         return store_milestone_put(en->store, e->project, e->milestone, e->seq);
     default:
-        if (pm_kind_is_event(e->kind) || e->kind == PM_KIND_UNBLOCKED ||
-            e->kind == PM_KIND_BLOCKED)
+        if (pm_kind_is_event(e->kind) || e->kind == PM_KIND_UNBLOCKED || e->kind == PM_KIND_BLOCKED)
             return apply_procedure(en, e);
         log_warnx("engine: entry %llu has unknown kind %d", (unsigned long long)e->seq, e->kind);
         return -1;

@@ -5,30 +5,37 @@
 
 #include <stdlib.h>
 
-#define X PM_STATE__COUNT /* forbidden */
+/*
+ * next_state[state][event kind]. No department event leads to "blocked", so 0 (blocked) in
+ * the table means forbidden.
+ */
+#define FORBIDDEN 0
 #define RESUME (PM_STATE__COUNT + 1) /* back to accepted or accepted_deficient */
 #define KEEP (PM_STATE__COUNT + 2)   /* state unchanged (the commitment flag changes) */
 
-/* next[state][event kind] */
+#define K(kind) [PM_KIND_##kind]
+#define S(state) PM_STATE_##state
+
 static const int next_state[PM_STATE__COUNT][PM_KIND_LAST_EVENT + 1] = {
-    /*                 accepted           accepted_deficient  supplement_req      supplement_rec
-                       commitment_ful     approved            rejected            not_required
-                       withdrawn */
-    [PM_STATE_BLOCKED] = {X, PM_STATE_DEFICIENT, X, X, X, X, X, PM_STATE_NOT_REQUIRED, X},
-    [PM_STATE_READY] = {PM_STATE_ACCEPTED, PM_STATE_DEFICIENT, X, X, X, X, X,
-                        PM_STATE_NOT_REQUIRED, X},
-    [PM_STATE_ACCEPTED] = {X, X, PM_STATE_SUPPLEMENT, X, X, PM_STATE_APPROVED, PM_STATE_REJECTED,
-                           PM_STATE_NOT_REQUIRED, PM_STATE_WITHDRAWN},
-    [PM_STATE_DEFICIENT] = {X, X, PM_STATE_SUPPLEMENT, X, PM_STATE_ACCEPTED, PM_STATE_APPROVED,
-                            PM_STATE_REJECTED, PM_STATE_NOT_REQUIRED, PM_STATE_WITHDRAWN},
-    [PM_STATE_SUPPLEMENT] = {X, X, X, RESUME, KEEP, X, PM_STATE_REJECTED, PM_STATE_NOT_REQUIRED,
-                             PM_STATE_WITHDRAWN},
-    [PM_STATE_APPROVED] = {X, X, X, X, KEEP, X, X, X, X},
-    [PM_STATE_REJECTED] = {PM_STATE_ACCEPTED, PM_STATE_DEFICIENT, X, X, X, X, X,
-                           PM_STATE_NOT_REQUIRED, X},
-    [PM_STATE_NOT_REQUIRED] = {X, X, X, X, X, X, X, X, X},
-    [PM_STATE_WITHDRAWN] = {PM_STATE_ACCEPTED, PM_STATE_DEFICIENT, X, X, X, X, X,
-                            PM_STATE_NOT_REQUIRED, X},
+    [PM_STATE_BLOCKED] = {K(ACCEPTED_DEFICIENT) = S(DEFICIENT), K(NOT_REQUIRED) = S(NOT_REQUIRED)},
+    [PM_STATE_READY] = {K(ACCEPTED) = S(ACCEPTED), K(ACCEPTED_DEFICIENT) = S(DEFICIENT),
+                        K(NOT_REQUIRED) = S(NOT_REQUIRED)},
+    [PM_STATE_ACCEPTED] = {K(SUPPLEMENT_REQUESTED) = S(SUPPLEMENT), K(APPROVED) = S(APPROVED),
+                           K(REJECTED) = S(REJECTED), K(NOT_REQUIRED) = S(NOT_REQUIRED),
+                           K(WITHDRAWN) = S(WITHDRAWN)},
+    [PM_STATE_DEFICIENT] = {K(SUPPLEMENT_REQUESTED) = S(SUPPLEMENT),
+                            K(COMMITMENT_FULFILLED) = S(ACCEPTED), K(APPROVED) = S(APPROVED),
+                            K(REJECTED) = S(REJECTED), K(NOT_REQUIRED) = S(NOT_REQUIRED),
+                            K(WITHDRAWN) = S(WITHDRAWN)},
+    [PM_STATE_SUPPLEMENT] = {K(SUPPLEMENT_RECEIVED) = RESUME, K(COMMITMENT_FULFILLED) = KEEP,
+                             K(REJECTED) = S(REJECTED), K(NOT_REQUIRED) = S(NOT_REQUIRED),
+                             K(WITHDRAWN) = S(WITHDRAWN)},
+    [PM_STATE_APPROVED] = {K(COMMITMENT_FULFILLED) = KEEP},
+    [PM_STATE_REJECTED] = {K(ACCEPTED) = S(ACCEPTED), K(ACCEPTED_DEFICIENT) = S(DEFICIENT),
+                           K(NOT_REQUIRED) = S(NOT_REQUIRED)},
+    [PM_STATE_NOT_REQUIRED] = {FORBIDDEN},
+    [PM_STATE_WITHDRAWN] = {K(ACCEPTED) = S(ACCEPTED), K(ACCEPTED_DEFICIENT) = S(DEFICIENT),
+                            K(NOT_REQUIRED) = S(NOT_REQUIRED)},
 };
 
 int
@@ -40,7 +47,7 @@ fsm_next(fsm_cond_t from, pm_kind_t kind, fsm_cond_t *to)
     if ((unsigned)from.state >= PM_STATE__COUNT || !pm_kind_is_event(kind))
         return -1;
     n = next_state[from.state][kind];
-    if (n == X)
+    if (n == FORBIDDEN)
         return -1;
     if (kind == PM_KIND_COMMITMENT_FULFILLED) {
         /* Only an open commitment can be fulfilled. */

@@ -33,7 +33,7 @@ batch_add(batch_t *b, void **rid, size_t rid_len)
 {
     pending_t *p;
 
-    b->v = xrealloc(b->v, (b->n + 1) * sizeof(pending_t));
+    b->v = xgrow(b->v, b->n, sizeof(pending_t));
     p = &b->v[b->n++];
     memset(p, 0, sizeof(*p));
     p->rid = *rid;
@@ -101,15 +101,16 @@ dispatch(broker_t *self, batch_t *b, const void *body, size_t len, pm_reply_t *r
         set_nack(r, PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
         return;
     }
+    if (broker_version_mismatch(body, len, why, sizeof(why))) {
+        set_nack(r, PM_REFUSE_VERSION, why);
+        return;
+    }
     if (codec_decode(body, len, &msg, why, sizeof(why)) < 0) {
         set_nack(r, PM_REFUSE_MALFORMED, why);
         return;
     }
     if (msg->version != PM_PROTOCOL_VERSION) {
-        char reason[128];
-        snprintf(reason, sizeof(reason), "protocol version %u; this broker speaks %u",
-                 msg->version, PM_PROTOCOL_VERSION);
-        set_nack(r, PM_REFUSE_VERSION, reason);
+        set_nack(r, PM_REFUSE_VERSION, "the envelope carries no protocol version");
     } else {
         switch (msg->type) {
         case PM_MSG_EVENT:

@@ -243,8 +243,7 @@ main(int argc, char **argv)
     log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals, %llu queries",
              (unsigned long long)broker->stats.batches, (unsigned long long)broker->stats.acks,
              (unsigned long long)broker->stats.duplicates,
-             (unsigned long long)broker->stats.refusals,
-             (unsigned long long)broker->stats.queries);
+             (unsigned long long)broker->stats.refusals, (unsigned long long)broker->stats.queries);
 done:
     broker_destroy(&broker);
     if (zctx != NULL)

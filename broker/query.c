@@ -73,13 +73,13 @@ dispatch(broker_t *self, const void *body, size_t len)
 
     if (body == NULL)
         return nack_msg(PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
+    if (broker_version_mismatch(body, len, why, sizeof(why)))
+        return nack_msg(PM_REFUSE_VERSION, why);
     if (codec_decode(body, len, &req, why, sizeof(why)) < 0)
         return nack_msg(PM_REFUSE_MALFORMED, why);
-    if (req->version != PM_PROTOCOL_VERSION) {
-        snprintf(why, sizeof(why), "protocol version %u; this broker speaks %u", req->version,
-                 PM_PROTOCOL_VERSION);
-        resp = nack_msg(PM_REFUSE_VERSION, why);
-    } else if (req->type == PM_MSG_QUERY && req->query != NULL) {
+    if (req->version != PM_PROTOCOL_VERSION)
+        resp = nack_msg(PM_REFUSE_VERSION, "the envelope carries no protocol version");
+    else if (req->type == PM_MSG_QUERY && req->query != NULL) {
         resp = handle_entries(self, req->query);
     } else if (req->type == PM_MSG_STATUS_REQ) {
         resp = handle_status(self, req->status_project);

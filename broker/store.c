@@ -553,7 +553,7 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
     bind_text(st, 1, project);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_proc_t *p;
-        procs = xrealloc(procs, (count + 1) * sizeof(*procs));
+        procs = xgrow(procs, count, sizeof(*procs));
         p = &procs[count++];
         memset(p, 0, sizeof(*p));
         p->code = column_text(st, 0);

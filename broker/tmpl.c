@@ -9,7 +9,7 @@
 static void
 push_index(size_t **v, size_t *n, size_t x)
 {
-    *v = xrealloc(*v, (*n + 1) * sizeof(size_t));
+    *v = xgrow(*v, *n, sizeof(size_t));
     (*v)[(*n)++] = x;
 }
 
@@ -200,8 +200,7 @@ check_shape(const tmpl_t *t, const char **code, char **reason)
         for (size_t k = 0; k < e; k++)
             if (strcmp(d->edges[k].from, ed->from) == 0 && strcmp(d->edges[k].to, ed->to) == 0)
                 return refuse(code, reason, PM_REFUSE_INVALID,
-                              xasprintf("prerequisite %s of %s is listed twice", ed->from,
-                                        ed->to));
+                              xasprintf("prerequisite %s of %s is listed twice", ed->from, ed->to));
     }
     for (size_t m = 0; m < d->nmilestones; m++) {
         const pm_milestone_t *ms = &d->milestones[m];

@@ -21,7 +21,7 @@ typedef struct tmpl_node {
     size_t nin;
     size_t *out; /* edge indices whose `from` is this procedure */
     size_t nout;
-    int group; /* group index or -1 */
+    int group;          /* group index or -1 */
     size_t *milestones; /* milestone indices this procedure belongs to */
     size_t nmilestones;
 } tmpl_node_t;

@@ -13,10 +13,21 @@ static const char *const state_names[PM_STATE__COUNT] = {
 };
 
 static const char *const kind_names[PM_KIND__COUNT] = {
-    "accepted",     "accepted_deficient", "supplement_requested", "supplement_received",
-    "commitment_fulfilled", "approved",   "rejected",             "not_required",
-    "withdrawn",    "department",         "template",             "project",
-    "unblocked",    "blocked",            "milestone",
+    "accepted",
+    "accepted_deficient",
+    "supplement_requested",
+    "supplement_received",
+    "commitment_fulfilled",
+    "approved",
+    "rejected",
+    "not_required",
+    "withdrawn",
+    "department",
+    "template",
+    "project",
+    "unblocked",
+    "blocked",
+    "milestone",
 };
 
 static int
@@ -92,7 +103,7 @@ static void *
 array_add(void *arrayp, size_t *n, size_t size)
 {
     void **array = arrayp;
-    char *base = xrealloc(*array, (*n + 1) * size);
+    char *base = xgrow(*array, *n, size);
     memset(base + *n * size, 0, size);
     *array = base;
     return base + (*n)++ * size;
@@ -357,7 +368,7 @@ pm_import_add_project(pm_import_t *im)
 void
 pm_page_add(pm_page_t *pg, pm_entry_t **entry)
 {
-    pg->entries = xrealloc(pg->entries, (pg->n + 1) * sizeof(pm_entry_t *));
+    pg->entries = xgrow(pg->entries, pg->n, sizeof(pm_entry_t *));
     pg->entries[pg->n++] = *entry;
     *entry = NULL;
 }

@@ -142,18 +142,18 @@ typedef struct pm_project {
 typedef struct pm_entry {
     uint64_t seq;
     pm_kind_t kind;
-    char *event_id;  /* the sender's id; NULL for derived entries */
-    char *actor;     /* who: a department code, "operator:NAME" or "broker" */
-    char *dept;      /* the department concerned (the procedure's owner) */
-    char *project;   /* project id */
-    char *procedure; /* procedure code */
-    int64_t recv_ms; /* the broker's receive time */
+    char *event_id;   /* the sender's id; NULL for derived entries */
+    char *actor;      /* who: a department code, "operator:NAME" or "broker" */
+    char *dept;       /* the department concerned (the procedure's owner) */
+    char *project;    /* project id */
+    char *procedure;  /* procedure code */
+    int64_t recv_ms;  /* the broker's receive time */
     int64_t event_ms; /* the department's own claimed time, 0 if none */
-    uint64_t cause;  /* derived entries: seq of the entry that caused it */
+    uint64_t cause;   /* derived entries: seq of the entry that caused it */
     /* Department events. */
-    char *cert;    /* certificate number (approved) */
-    char *note;    /* free text */
-    char *missing; /* accepted_deficient: the missing item */
+    char *cert;     /* certificate number (approved) */
+    char *note;     /* free text */
+    char *missing;  /* accepted_deficient: the missing item */
     int64_t due_ms; /* accepted_deficient: commitment due date */
     /* Derived entries, self-contained for subscribers. */
     char *project_name;
@@ -183,11 +183,11 @@ typedef struct pm_import {
 typedef struct pm_reply {
     char *id;
     bool ok;
-    uint64_t seq;    /* ack: the (first) entry's sequence number */
-    uint32_t count;  /* ack: entries appended */
-    bool duplicate;  /* ack: the id was seen before; seq is the original */
-    char *code;      /* nack: PM_REFUSE_* */
-    char *reason;    /* nack: one line for a person */
+    uint64_t seq;   /* ack: the (first) entry's sequence number */
+    uint32_t count; /* ack: entries appended */
+    bool duplicate; /* ack: the id was seen before; seq is the original */
+    char *code;     /* nack: PM_REFUSE_* */
+    char *reason;   /* nack: one line for a person */
 } pm_reply_t;
 
 /* "Entries after sequence N", optionally filtered. */

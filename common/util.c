@@ -47,6 +47,23 @@ xrealloc(void *ptr, size_t size)
     return p;
 }
 
+static size_t
+capacity_for(size_t count)
+{
+    size_t cap = 1;
+    while (cap < count)
+        cap <<= 1;
+    return cap;
+}
+
+void *
+xgrow(void *ptr, size_t count, size_t size)
+{
+    if (ptr != NULL && capacity_for(count + 1) <= capacity_for(count) && count > 0)
+        return ptr;
+    return xrealloc(ptr, capacity_for(count + 1) * size);
+}
+
 char *
 xstrdup(const char *s)
 {
@@ -248,7 +265,7 @@ util_new_id(void)
 void
 strv_push(strv_t *sv, const char *s)
 {
-    sv->v = xrealloc(sv->v, (sv->n + 2) * sizeof(char *));
+    sv->v = xgrow(sv->v, sv->n + 1, sizeof(char *)); /* n strings and the NULL */
     sv->v[sv->n++] = xstrdup(s);
     sv->v[sv->n] = NULL;
 }

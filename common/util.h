@@ -16,6 +16,12 @@
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *ptr, size_t size);
+/*
+ * Grow an array that holds `count` elements of `size` bytes so it can hold count + 1.
+ * Capacity doubles (it is implied by count: the next power of two), so appending n elements
+ * one by one costs O(n), not O(n^2).
+ */
+void *xgrow(void *ptr, size_t count, size_t size);
 /* Copies of s; xstrdup(NULL) returns NULL. Caller owns. */
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);

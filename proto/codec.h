@@ -33,6 +33,13 @@ int codec_encode(const pm_msg_t *msg, uint8_t **out, size_t *outlen);
  */
 int codec_decode(const void *buf, size_t len, pm_msg_t **out, char *why, size_t whylen);
 
+/*
+ * Read only the envelope's version field (field 1) of a frame that may not decode, so a peer
+ * speaking a newer protocol gets a "version" refusal rather than "malformed". 0 and *version
+ * if the field is there, -1 otherwise.
+ */
+int codec_peek_version(const void *buf, size_t len, uint32_t *version);
+
 /* The same for a single log entry, as stored in the log's body column. */
 int codec_encode_entry(const pm_entry_t *entry, uint8_t **out, size_t *outlen);
 int codec_decode_entry(const void *buf, size_t len, pm_entry_t **out, char *why, size_t whylen);

@@ -12,8 +12,8 @@
 #include "model.h"
 
 static inline void
-fixture_proc(pm_template_t *t, const char *code, const char *name, const char *dept,
-             uint32_t limit, const char *group)
+fixture_proc(pm_template_t *t, const char *code, const char *name, const char *dept, uint32_t limit,
+             const char *group)
 {
     pm_proctype_t *p = pm_template_add_proc(t);
     p->code = xstrdup(code);

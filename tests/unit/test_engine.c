@@ -306,9 +306,11 @@ static void
 walk_to_ready(fix_t *f, int *certs, int *ready)
 {
     static const char *order[][2] = {
-        {"NRB", "LAND_PREREVIEW"}, {"DRC", "PROJECT_APPROVAL"}, {"DRC", "ENERGY_REVIEW"},
-        {"EEB", "EIA"},           {"WRB", "SOIL_WATER"},       {"FGB", "FOREST_USE"},
-        {"NRB", "LAND_PLAN_PERMIT"}, {"NRB", "ENG_PLAN_PERMIT"}, {"HCB", "CONSTRUCTION_PERMIT"},
+        {"NRB", "LAND_PREREVIEW"},      {"DRC", "PROJECT_APPROVAL"},
+        {"DRC", "ENERGY_REVIEW"},       {"EEB", "EIA"},
+        {"WRB", "SOIL_WATER"},          {"FGB", "FOREST_USE"},
+        {"NRB", "LAND_PLAN_PERMIT"},    {"NRB", "ENG_PLAN_PERMIT"},
+        {"HCB", "CONSTRUCTION_PERMIT"},
     };
     *certs = *ready = 0;
     event(f, "CTB", "TL-2026-001", "RELICS", PM_KIND_NOT_REQUIRED, NULL);

@@ -1,0 +1,897 @@
+/*
+ * codec: see codec.h. The wire contract itself is proto/permit.proto.
+ *
+ * Each model struct has one pair of static helpers. X_to_pb() returns a protobuf-c struct
+ * allocated from the encoder's arena whose strings borrow the model's (NULL in, NULL out);
+ * X_from_pb() fills a zeroed model struct with copies. Decoding runs in three steps: unpack
+ * under a memory budget, check every string and repeated count generically (validate()), then
+ * convert, which can still refuse an unknown kind or state name.
+ */
+#include "codec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "permit.pb-c.h"
+#include "util.h"
+
+/* protobuf-c may allocate this many times the frame size, plus a floor for tiny frames. */
+#define BUDGET_FACTOR 64
+#define BUDGET_FLOOR (64 * 1024)
+
+static const char *const body_names[PM_MSG__COUNT] = {
+    "event", "import", "reply", "entry", "query", "page", "status_req", "status", "heartbeat",
+};
+
+/* Optional scalars are sent only when non-zero: an absent one decodes as 0 anyway. */
+#define PB_SET(pb, field, value) ((pb)->field = (value), (pb)->has_##field = (pb)->field != 0)
+/* Repeated strings borrow a strv's array. */
+#define PB_STRV(pb, field, sv) ((pb)->n_##field = (sv).n, (pb)->field = (sv).v)
+
+/*
+ * The encoder's arena: every protobuf-c struct built for one encode, freed together once the
+ * frame is packed. The strings inside are borrowed from the model and not freed.
+ */
+typedef struct enc {
+    void **blocks;
+    size_t n;
+    size_t cap;
+} enc_t;
+
+/* What one decode needs: the reason buffer and the allocator budget for protobuf-c. */
+typedef struct dec {
+    const char *what; /* the body being converted, for reasons */
+    char *why;
+    size_t whylen;
+    bool failed;
+    ProtobufCAllocator alloc;
+    size_t budget; /* bytes protobuf-c may still allocate */
+    bool over_budget;
+} dec_t;
+
+static void *
+enc_alloc(enc_t *e, size_t n, size_t size)
+{
+    void *p = xcalloc(n, size);
+
+    if (e->n == e->cap) {
+        e->cap = e->cap ? 2 * e->cap : 32;
+        e->blocks = xrealloc(e->blocks, e->cap * sizeof(void *));
+    }
+    e->blocks[e->n++] = p;
+    return p;
+}
+
+static void
+enc_free(enc_t *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->blocks[i]);
+    free(e->blocks);
+    memset(e, 0, sizeof(*e));
+}
+
+/* Pack a finished message into a buffer the caller owns, then drop the arena. */
+static void
+enc_pack(enc_t *e, const ProtobufCMessage *pb, uint8_t **out, size_t *outlen)
+{
+    size_t n = protobuf_c_message_get_packed_size(pb);
+    uint8_t *buf = xmalloc(n);
+
+    protobuf_c_message_pack(pb, buf);
+    enc_free(e);
+    *out = buf;
+    *outlen = n;
+}
+
+static void dec_fail(dec_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Record the first reason a decode fails; later ones are consequences. */
+static void
+dec_fail(dec_t *d, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (d->failed)
+        return;
+    d->failed = true;
+    if (d->why == NULL || d->whylen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(d->why, d->whylen, fmt, ap);
+    va_end(ap);
+}
+
+/*
+ * Refuse an unknown kind or state name. The name is the peer's, so only printable ASCII of it
+ * is quoted: the reason travels back in a nack and must stay one valid UTF-8 line.
+ */
+static void
+dec_unknown(dec_t *d, const char *what, const char *name)
+{
+    char q[41];
+    size_t i;
+
+    for (i = 0; name != NULL && name[i] != '\0' && i < sizeof(q) - 1; i++)
+        q[i] = (unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7f ? name[i] : '?';
+    q[i] = '\0';
+    dec_fail(d, "%s: unknown %s '%s'", d->what, what, q);
+}
+
+static void
+dec_state(dec_t *d, const char *name, pm_state_t *out)
+{
+    if (pm_state_parse(name, out) < 0)
+        dec_unknown(d, "state", name);
+}
+
+/* The budget allocator: a tiny frame cannot make protobuf-c allocate without bound. */
+static void *
+budget_alloc(void *arg, size_t size)
+{
+    dec_t *d = arg;
+
+    if (size > d->budget) {
+        d->over_budget = true;
+        return NULL;
+    }
+    d->budget -= size;
+    return xmalloc(size);
+}
+
+static void
+budget_free(void *arg, void *p)
+{
+    (void)arg;
+    free(p);
+}
+
+/*
+ * Walk an unpacked message with its descriptor: every string must be valid UTF-8 (protobuf-c
+ * does not check) and no repeated field may hold more than CODEC_MAX_REPEATED elements.
+ * Generic, so a field added to permit.proto is checked without touching this function. The
+ * schema is not recursive, so the depth of this walk is bounded by it.
+ */
+static int
+validate(dec_t *d, const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *desc = m->descriptor;
+    const char *base = (const char *)m;
+
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &desc->fields[i];
+        const void *const *items = (const void *const *)(base + f->offset);
+        size_t n = 1;
+
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *)(base + f->quantifier_offset);
+            if (n > CODEC_MAX_REPEATED) {
+                dec_fail(d, "%s.%s: %zu elements (limit %u)", desc->short_name, f->name, n,
+                         CODEC_MAX_REPEATED);
+                return -1;
+            }
+            items = *(const void *const *const *)items;
+        } else if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+                   *(const uint32_t *)(base + f->quantifier_offset) != f->id) {
+            continue; /* another member of the union is set */
+        }
+        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        for (size_t k = 0; k < n; k++) {
+            const char *s = items[k];
+            if (s == NULL)
+                continue;
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                if (validate(d, items[k]) < 0)
+                    return -1;
+            } else if (!util_utf8_valid(s, strlen(s))) {
+                dec_fail(d, "%s.%s: not valid UTF-8", desc->short_name, f->name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Unpack and check a frame; on success the caller frees the result with dec_free(). Re-packing
+ * must give the frame's own length: protobuf-c cuts a string at an embedded NUL byte without a
+ * word, and a frame that a canonical encoder did not write has no business here either.
+ */
+static ProtobufCMessage *
+dec_unpack(dec_t *d, const ProtobufCMessageDescriptor *desc, const void *buf, size_t len)
+{
+    ProtobufCMessage *pb;
+
+    if (len > CODEC_MAX_FRAME) {
+        dec_fail(d, "frame: %zu bytes (limit %u)", len, CODEC_MAX_FRAME);
+        return NULL;
+    }
+    d->alloc = (ProtobufCAllocator){budget_alloc, budget_free, d};
+    d->budget = BUDGET_FACTOR * len + BUDGET_FLOOR;
+    pb = protobuf_c_message_unpack(desc, &d->alloc, len, buf);
+    if (pb == NULL) {
+        if (d->over_budget)
+            dec_fail(d, "frame: %zu bytes would need more than %zu bytes of memory", len,
+                     BUDGET_FACTOR * len + BUDGET_FLOOR);
+        else
+            dec_fail(d, "frame: malformed or truncated");
+        return NULL;
+    }
+    if (protobuf_c_message_get_packed_size(pb) != len)
+        dec_fail(d, "frame: NUL byte in a string or non-canonical encoding");
+    else
+        validate(d, pb);
+    if (d->failed) {
+        protobuf_c_message_free_unpacked(pb, &d->alloc);
+        return NULL;
+    }
+    return pb;
+}
+
+static void
+dec_free(dec_t *d, ProtobufCMessage *pb)
+{
+    protobuf_c_message_free_unpacked(pb, &d->alloc);
+}
+
+static Permit__Department *
+dept_to_pb(enc_t *e, const pm_department_t *dept)
+{
+    Permit__Department *pb;
+
+    if (dept == NULL)
+        return NULL;
+    pb = enc_alloc(e, 1, sizeof(*pb));
+    permit__department__init(pb);
+    pb->code = (char *)dept->code;
+    pb->name = (char *)dept->name;
+    pb->contact = (char *)dept->contact;
+    return pb;
+}
+
+static void
+dept_from_pb(const Permit__Department *pb, pm_department_t *dept)
+{
+    dept->code = xstrdup(pb->code);
+    dept->name = xstrdup(pb->name);
+    dept->contact = xstrdup(pb->contact);
+}
+
+static Permit__Template *
+template_to_pb(enc_t *e, const pm_template_t *t)
+{
+    Permit__Template *pb;
+
+    if (t == NULL)
+        return NULL;
+    pb = enc_alloc(e, 1, sizeof(*pb));
+    permit__template__init(pb);
+    pb->name = (char *)t->name;
+    PB_SET(pb, version, t->version);
+    pb->n_procs = t->nprocs;
+    pb->procs = enc_alloc(e, t->nprocs, sizeof(*pb->procs));
+    for (size_t i = 0; i < t->nprocs; i++) {
+        const pm_proctype_t *p = &t->procs[i];
+        Permit__ProcType *pp = pb->procs[i] = enc_alloc(e, 1, sizeof(*pp));
+        permit__proc_type__init(pp);
+        pp->code = (char *)p->code;
+        pp->name = (char *)p->name;
+        pp->dept = (char *)p->dept;
+        PB_SET(pp, limit_days, p->limit_days);
+        pp->group = (char *)p->group;
+    }
+    pb->n_edges = t->nedges;
+    pb->edges = enc_alloc(e, t->nedges, sizeof(*pb->edges));
+    for (size_t i = 0; i < t->nedges; i++) {
+        Permit__Edge *pe = pb->edges[i] = enc_alloc(e, 1, sizeof(*pe));
+        permit__edge__init(pe);
+        pe->from = (char *)t->edges[i].from;
+        pe->to = (char *)t->edges[i].to;
+        PB_SET(pe, parallel, t->edges[i].parallel);
+    }
+    pb->n_milestones = t->nmilestones;
+    pb->milestones = enc_alloc(e, t->nmilestones, sizeof(*pb->milestones));
+    for (size_t i = 0; i < t->nmilestones; i++) {
+        Permit__Milestone *pm = pb->milestones[i] = enc_alloc(e, 1, sizeof(*pm));
+        permit__milestone__init(pm);
+        pm->code = (char *)t->milestones[i].code;
+        pm->name = (char *)t->milestones[i].name;
+        PB_STRV(pm, members, t->milestones[i].members);
+    }
+    return pb;
+}
+
+static void
+template_from_pb(const Permit__Template *pb, pm_template_t *t)
+{
+    t->name = xstrdup(pb->name);
+    t->version = pb->version;
+    for (size_t i = 0; i < pb->n_procs; i++) {
+        const Permit__ProcType *pp = pb->procs[i];
+        pm_proctype_t *p = pm_template_add_proc(t);
+        p->code = xstrdup(pp->code);
+        p->name = xstrdup(pp->name);
+        p->dept = xstrdup(pp->dept);
+        p->limit_days = pp->limit_days;
+        p->group = xstrdup(pp->group);
+    }
+    for (size_t i = 0; i < pb->n_edges; i++)
+        pm_template_add_edge(t, pb->edges[i]->from, pb->edges[i]->to, pb->edges[i]->parallel);
+    for (size_t i = 0; i < pb->n_milestones; i++) {
+        const Permit__Milestone *pm = pb->milestones[i];
+        pm_milestone_t *m = pm_template_add_milestone(t);
+        m->code = xstrdup(pm->code);
+        m->name = xstrdup(pm->name);
+        for (size_t k = 0; k < pm->n_members; k++)
+            strv_push(&m->members, pm->members[k]);
+    }
+}
+
+static Permit__Project *
+project_to_pb(enc_t *e, const pm_project_t *p)
+{
+    Permit__Project *pb;
+
+    if (p == NULL)
+        return NULL;
+    pb = enc_alloc(e, 1, sizeof(*pb));
+    permit__project__init(pb);
+    pb->id = (char *)p->id;
+    pb->name = (char *)p->name;
+    pb->region = (char *)p->region;
+    pb->industry = (char *)p->industry;
+    pb->company = (char *)p->company;
+    pb->steward = (char *)p->steward;
+    pb->leader = (char *)p->leader;
+    pb->template_name = (char *)p->template_name;
+    PB_SET(pb, template_version, p->template_version);
+    PB_STRV(pb, not_required, p->not_required);
+    return pb;
+}
+
+static void
+project_from_pb(const Permit__Project *pb, pm_project_t *p)
+{
+    p->id = xstrdup(pb->id);
+    p->name = xstrdup(pb->name);
+    p->region = xstrdup(pb->region);
+    p->industry = xstrdup(pb->industry);
+    p->company = xstrdup(pb->company);
+    p->steward = xstrdup(pb->steward);
+    p->leader = xstrdup(pb->leader);
+    p->template_name = xstrdup(pb->template_name);
+    p->template_version = pb->template_version;
+    for (size_t i = 0; i < pb->n_not_required; i++)
+        strv_push(&p->not_required, pb->not_required[i]);
+}
+
+static Permit__Entry *
+entry_to_pb(enc_t *e, const pm_entry_t *en)
+{
+    Permit__Entry *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__entry__init(pb);
+    PB_SET(pb, seq, en->seq);
+    pb->kind = (char *)pm_kind_name(en->kind);
+    pb->event_id = (char *)en->event_id;
+    pb->actor = (char *)en->actor;
+    pb->dept = (char *)en->dept;
+    pb->project = (char *)en->project;
+    pb->procedure = (char *)en->procedure;
+    PB_SET(pb, recv_ms, en->recv_ms);
+    PB_SET(pb, event_ms, en->event_ms);
+    PB_SET(pb, cause, en->cause);
+    pb->cert = (char *)en->cert;
+    pb->note = (char *)en->note;
+    pb->missing = (char *)en->missing;
+    PB_SET(pb, due_ms, en->due_ms);
+    pb->project_name = (char *)en->project_name;
+    pb->procedure_name = (char *)en->procedure_name;
+    pb->steward = (char *)en->steward;
+    PB_SET(pb, limit_days, en->limit_days);
+    pb->milestone = (char *)en->milestone;
+    pb->milestone_name = (char *)en->milestone_name;
+    pb->department = dept_to_pb(e, en->department);
+    pb->template_ = template_to_pb(e, en->template);
+    pb->project_info = project_to_pb(e, en->project_info);
+    return pb;
+}
+
+static void
+entry_from_pb(dec_t *d, const Permit__Entry *pb, pm_entry_t *en)
+{
+    if (pm_kind_parse(pb->kind, &en->kind) < 0) {
+        dec_unknown(d, "kind", pb->kind);
+        return;
+    }
+    en->seq = pb->seq;
+    en->event_id = xstrdup(pb->event_id);
+    en->actor = xstrdup(pb->actor);
+    en->dept = xstrdup(pb->dept);
+    en->project = xstrdup(pb->project);
+    en->procedure = xstrdup(pb->procedure);
+    en->recv_ms = pb->recv_ms;
+    en->event_ms = pb->event_ms;
+    en->cause = pb->cause;
+    en->cert = xstrdup(pb->cert);
+    en->note = xstrdup(pb->note);
+    en->missing = xstrdup(pb->missing);
+    en->due_ms = pb->due_ms;
+    en->project_name = xstrdup(pb->project_name);
+    en->procedure_name = xstrdup(pb->procedure_name);
+    en->steward = xstrdup(pb->steward);
+    en->limit_days = pb->limit_days;
+    en->milestone = xstrdup(pb->milestone);
+    en->milestone_name = xstrdup(pb->milestone_name);
+    if (pb->department != NULL) {
+        en->department = xcalloc(1, sizeof(*en->department));
+        dept_from_pb(pb->department, en->department);
+    }
+    if (pb->template_ != NULL) {
+        en->template = pm_template_new();
+        template_from_pb(pb->template_, en->template);
+    }
+    if (pb->project_info != NULL) {
+        en->project_info = pm_project_new();
+        project_from_pb(pb->project_info, en->project_info);
+    }
+}
+
+static Permit__Import *
+import_to_pb(enc_t *e, const pm_import_t *im)
+{
+    Permit__Import *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__import__init(pb);
+    pb->id = (char *)im->id;
+    pb->actor = (char *)im->actor;
+    pb->n_depts = im->ndepts;
+    pb->depts = enc_alloc(e, im->ndepts, sizeof(*pb->depts));
+    for (size_t i = 0; i < im->ndepts; i++)
+        pb->depts[i] = dept_to_pb(e, &im->depts[i]);
+    pb->template_ = template_to_pb(e, im->template);
+    pb->n_projects = im->nprojects;
+    pb->projects = enc_alloc(e, im->nprojects, sizeof(*pb->projects));
+    for (size_t i = 0; i < im->nprojects; i++)
+        pb->projects[i] = project_to_pb(e, &im->projects[i]);
+    return pb;
+}
+
+static void
+import_from_pb(const Permit__Import *pb, pm_import_t *im)
+{
+    im->id = xstrdup(pb->id);
+    im->actor = xstrdup(pb->actor);
+    for (size_t i = 0; i < pb->n_depts; i++)
+        dept_from_pb(pb->depts[i], pm_import_add_dept(im));
+    if (pb->template_ != NULL) {
+        im->template = pm_template_new();
+        template_from_pb(pb->template_, im->template);
+    }
+    for (size_t i = 0; i < pb->n_projects; i++)
+        project_from_pb(pb->projects[i], pm_import_add_project(im));
+}
+
+static Permit__Reply *
+reply_to_pb(enc_t *e, const pm_reply_t *r)
+{
+    Permit__Reply *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__reply__init(pb);
+    pb->id = (char *)r->id;
+    PB_SET(pb, ok, r->ok);
+    PB_SET(pb, seq, r->seq);
+    PB_SET(pb, count, r->count);
+    PB_SET(pb, duplicate, r->duplicate);
+    pb->code = (char *)r->code;
+    pb->reason = (char *)r->reason;
+    return pb;
+}
+
+static void
+reply_from_pb(const Permit__Reply *pb, pm_reply_t *r)
+{
+    r->id = xstrdup(pb->id);
+    r->ok = pb->ok;
+    r->seq = pb->seq;
+    r->count = pb->count;
+    r->duplicate = pb->duplicate;
+    r->code = xstrdup(pb->code);
+    r->reason = xstrdup(pb->reason);
+}
+
+static Permit__Query *
+query_to_pb(enc_t *e, const pm_query_t *q)
+{
+    Permit__Query *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__query__init(pb);
+    PB_SET(pb, after, q->after);
+    PB_SET(pb, limit, q->limit);
+    PB_SET(pb, since_ms, q->since_ms);
+    pb->project = (char *)q->project;
+    pb->dept = (char *)q->dept;
+    pb->kind = (char *)q->kind;
+    return pb;
+}
+
+static void
+query_from_pb(const Permit__Query *pb, pm_query_t *q)
+{
+    q->after = pb->after;
+    q->limit = pb->limit;
+    q->since_ms = pb->since_ms;
+    q->project = xstrdup(pb->project);
+    q->dept = xstrdup(pb->dept);
+    q->kind = xstrdup(pb->kind);
+}
+
+static Permit__Page *
+page_to_pb(enc_t *e, const pm_page_t *pg)
+{
+    Permit__Page *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__page__init(pb);
+    pb->n_entries = pg->n;
+    pb->entries = enc_alloc(e, pg->n, sizeof(*pb->entries));
+    for (size_t i = 0; i < pg->n; i++)
+        pb->entries[i] = entry_to_pb(e, pg->entries[i]);
+    PB_SET(pb, head, pg->head);
+    PB_SET(pb, more, pg->more);
+    return pb;
+}
+
+static void
+page_from_pb(dec_t *d, const Permit__Page *pb, pm_page_t *pg)
+{
+    for (size_t i = 0; i < pb->n_entries && !d->failed; i++) {
+        pm_entry_t *en = pm_entry_new(PM_KIND_ACCEPTED);
+        pm_page_add(pg, &en);
+        entry_from_pb(d, pb->entries[i], pg->entries[pg->n - 1]);
+    }
+    pg->head = pb->head;
+    pg->more = pb->more;
+}
+
+static Permit__ProcStatus *
+procstatus_to_pb(enc_t *e, const pm_procstatus_t *ps)
+{
+    Permit__ProcStatus *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__proc_status__init(pb);
+    pb->code = (char *)ps->code;
+    pb->name = (char *)ps->name;
+    pb->dept = (char *)ps->dept;
+    pb->group = (char *)ps->group;
+    pb->state = (char *)pm_state_name(ps->state);
+    PB_SET(pb, limit_days, ps->limit_days);
+    PB_SET(pb, deficient, ps->deficient);
+    pb->cert = (char *)ps->cert;
+    PB_SET(pb, updated_seq, ps->updated_seq);
+    PB_SET(pb, updated_ms, ps->updated_ms);
+    pb->n_blockers = ps->nblockers;
+    pb->blockers = enc_alloc(e, ps->nblockers, sizeof(*pb->blockers));
+    for (size_t i = 0; i < ps->nblockers; i++) {
+        const pm_blocker_t *b = &ps->blockers[i];
+        Permit__Blocker *pbb = pb->blockers[i] = enc_alloc(e, 1, sizeof(*pbb));
+        permit__blocker__init(pbb);
+        pbb->code = (char *)b->code;
+        pbb->name = (char *)b->name;
+        pbb->dept = (char *)b->dept;
+        pbb->state = (char *)pm_state_name(b->state);
+        PB_SET(pbb, parallel, b->parallel);
+    }
+    return pb;
+}
+
+static void
+procstatus_from_pb(dec_t *d, const Permit__ProcStatus *pb, pm_procstatus_t *ps)
+{
+    ps->code = xstrdup(pb->code);
+    ps->name = xstrdup(pb->name);
+    ps->dept = xstrdup(pb->dept);
+    ps->group = xstrdup(pb->group);
+    dec_state(d, pb->state, &ps->state);
+    ps->limit_days = pb->limit_days;
+    ps->deficient = pb->deficient;
+    ps->cert = xstrdup(pb->cert);
+    ps->updated_seq = pb->updated_seq;
+    ps->updated_ms = pb->updated_ms;
+    for (size_t i = 0; i < pb->n_blockers; i++) {
+        const Permit__Blocker *pbb = pb->blockers[i];
+        pm_blocker_t *b = pm_procstatus_add_blocker(ps);
+        b->code = xstrdup(pbb->code);
+        b->name = xstrdup(pbb->name);
+        b->dept = xstrdup(pbb->dept);
+        dec_state(d, pbb->state, &b->state);
+        b->parallel = pbb->parallel;
+    }
+}
+
+static Permit__Status *
+status_to_pb(enc_t *e, const pm_status_t *st)
+{
+    Permit__Status *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__status__init(pb);
+    pb->project = project_to_pb(e, st->project);
+    pb->n_procs = st->nprocs;
+    pb->procs = enc_alloc(e, st->nprocs, sizeof(*pb->procs));
+    for (size_t i = 0; i < st->nprocs; i++)
+        pb->procs[i] = procstatus_to_pb(e, &st->procs[i]);
+    PB_STRV(pb, milestones, st->milestones);
+    return pb;
+}
+
+static void
+status_from_pb(dec_t *d, const Permit__Status *pb, pm_status_t *st)
+{
+    if (pb->project != NULL) {
+        st->project = pm_project_new();
+        project_from_pb(pb->project, st->project);
+    }
+    for (size_t i = 0; i < pb->n_procs && !d->failed; i++)
+        procstatus_from_pb(d, pb->procs[i], pm_status_add_proc(st));
+    for (size_t i = 0; i < pb->n_milestones; i++)
+        strv_push(&st->milestones, pb->milestones[i]);
+}
+
+/* The body msg->type uses, or NULL when it is missing. A heartbeat is only a number. */
+static const void *
+msg_body(const pm_msg_t *msg)
+{
+    switch (msg->type) {
+    case PM_MSG_EVENT:
+    case PM_MSG_ENTRY:
+        return msg->entry;
+    case PM_MSG_IMPORT:
+        return msg->import;
+    case PM_MSG_REPLY:
+        return msg->reply;
+    case PM_MSG_QUERY:
+        return msg->query;
+    case PM_MSG_PAGE:
+        return msg->page;
+    case PM_MSG_STATUS_REQ:
+        return msg->status_project;
+    case PM_MSG_STATUS:
+        return msg->status;
+    case PM_MSG_HEARTBEAT:
+        return &msg->head;
+    default:
+        return NULL;
+    }
+}
+
+int
+codec_encode(const pm_msg_t *msg, uint8_t **out, size_t *outlen)
+{
+    Permit__Envelope pb = PERMIT__ENVELOPE__INIT;
+    Permit__StatusRequest *sr;
+    Permit__Heartbeat *hb;
+    enc_t e = {0};
+
+    if (msg_body(msg) == NULL) {
+        log_warnx("codec: %s message without its body not encoded",
+                  (unsigned)msg->type < PM_MSG__COUNT ? body_names[msg->type] : "unknown");
+        return -1;
+    }
+    pb.has_version = true;
+    pb.version = msg->version != 0 ? msg->version : PM_PROTOCOL_VERSION;
+    switch (msg->type) {
+    case PM_MSG_EVENT:
+        pb.body_case = PERMIT__ENVELOPE__BODY_EVENT;
+        pb.event = entry_to_pb(&e, msg->entry);
+        break;
+    case PM_MSG_IMPORT:
+        pb.body_case = PERMIT__ENVELOPE__BODY_IMPORT;
+        pb.import = import_to_pb(&e, msg->import);
+        break;
+    case PM_MSG_REPLY:
+        pb.body_case = PERMIT__ENVELOPE__BODY_REPLY;
+        pb.reply = reply_to_pb(&e, msg->reply);
+        break;
+    case PM_MSG_ENTRY:
+        pb.body_case = PERMIT__ENVELOPE__BODY_ENTRY;
+        pb.entry = entry_to_pb(&e, msg->entry);
+        break;
+    case PM_MSG_QUERY:
+        pb.body_case = PERMIT__ENVELOPE__BODY_QUERY;
+        pb.query = query_to_pb(&e, msg->query);
+        break;
+    case PM_MSG_PAGE:
+        pb.body_case = PERMIT__ENVELOPE__BODY_PAGE;
+        pb.page = page_to_pb(&e, msg->page);
+        break;
+    case PM_MSG_STATUS_REQ:
+        pb.body_case = PERMIT__ENVELOPE__BODY_STATUS_REQ;
+        pb.status_req = sr = enc_alloc(&e, 1, sizeof(*sr));
+        permit__status_request__init(sr);
+        sr->project = msg->status_project;
+        break;
+    case PM_MSG_STATUS:
+        pb.body_case = PERMIT__ENVELOPE__BODY_STATUS;
+        pb.status = status_to_pb(&e, msg->status);
+        break;
+    case PM_MSG_HEARTBEAT:
+        pb.body_case = PERMIT__ENVELOPE__BODY_HEARTBEAT;
+        pb.heartbeat = hb = enc_alloc(&e, 1, sizeof(*hb));
+        permit__heartbeat__init(hb);
+        PB_SET(hb, head, msg->head);
+        break;
+    default:
+        break; /* msg_body() refused it */
+    }
+    enc_pack(&e, &pb.base, out, outlen);
+    return 0;
+}
+
+int
+codec_decode(const void *buf, size_t len, pm_msg_t **out, char *why, size_t whylen)
+{
+    dec_t d = {.why = why, .whylen = whylen};
+    Permit__Envelope *pb;
+    pm_msg_t *msg;
+
+    pb = (Permit__Envelope *)dec_unpack(&d, &permit__envelope__descriptor, buf, len);
+    if (pb == NULL)
+        return -1;
+    msg = pm_msg_new(PM_MSG_HEARTBEAT);
+    msg->version = pb->version;
+    switch (pb->body_case) {
+    case PERMIT__ENVELOPE__BODY_EVENT:
+    case PERMIT__ENVELOPE__BODY_ENTRY:
+        msg->type = pb->body_case == PERMIT__ENVELOPE__BODY_EVENT ? PM_MSG_EVENT : PM_MSG_ENTRY;
+        d.what = body_names[msg->type];
+        msg->entry = pm_entry_new(PM_KIND_ACCEPTED);
+        entry_from_pb(&d, pb->body_case == PERMIT__ENVELOPE__BODY_EVENT ? pb->event : pb->entry,
+                      msg->entry);
+        break;
+    case PERMIT__ENVELOPE__BODY_IMPORT:
+        msg->type = PM_MSG_IMPORT;
+        msg->import = xcalloc(1, sizeof(*msg->import));
+        import_from_pb(pb->import, msg->import);
+        break;
+    case PERMIT__ENVELOPE__BODY_REPLY:
+        msg->type = PM_MSG_REPLY;
+        msg->reply = xcalloc(1, sizeof(*msg->reply));
+        reply_from_pb(pb->reply, msg->reply);
+        break;
+    case PERMIT__ENVELOPE__BODY_QUERY:
+        msg->type = PM_MSG_QUERY;
+        msg->query = xcalloc(1, sizeof(*msg->query));
+        query_from_pb(pb->query, msg->query);
+        break;
+    case PERMIT__ENVELOPE__BODY_PAGE:
+        msg->type = PM_MSG_PAGE;
+        d.what = "page";
+        msg->page = xcalloc(1, sizeof(*msg->page));
+        page_from_pb(&d, pb->page, msg->page);
+        break;
+    case PERMIT__ENVELOPE__BODY_STATUS_REQ:
+        msg->type = PM_MSG_STATUS_REQ;
+        msg->status_project = xstrdup(pb->status_req->project);
+        if (msg->status_project == NULL)
+            dec_fail(&d, "status_req: no project");
+        break;
+    case PERMIT__ENVELOPE__BODY_STATUS:
+        msg->type = PM_MSG_STATUS;
+        d.what = "status";
+        msg->status = pm_status_new();
+        status_from_pb(&d, pb->status, msg->status);
+        break;
+    case PERMIT__ENVELOPE__BODY_HEARTBEAT:
+        msg->type = PM_MSG_HEARTBEAT;
+        msg->head = pb->heartbeat->head;
+        break;
+    default:
+        dec_fail(&d, "envelope: no body");
+        break;
+    }
+    dec_free(&d, &pb->base);
+    if (d.failed) {
+        pm_msg_destroy(&msg);
+        return -1;
+    }
+    *out = msg;
+    return 0;
+}
+
+int
+codec_encode_entry(const pm_entry_t *entry, uint8_t **out, size_t *outlen)
+{
+    enc_t e = {0};
+    Permit__Entry *pb;
+
+    if (entry == NULL) {
+        log_warnx("codec: no entry to encode");
+        return -1;
+    }
+    pb = entry_to_pb(&e, entry);
+    enc_pack(&e, &pb->base, out, outlen);
+    return 0;
+}
+
+int
+codec_decode_entry(const void *buf, size_t len, pm_entry_t **out, char *why, size_t whylen)
+{
+    dec_t d = {.what = "entry", .why = why, .whylen = whylen};
+    Permit__Entry *pb;
+    pm_entry_t *en;
+
+    pb = (Permit__Entry *)dec_unpack(&d, &permit__entry__descriptor, buf, len);
+    if (pb == NULL)
+        return -1;
+    en = pm_entry_new(PM_KIND_ACCEPTED);
+    entry_from_pb(&d, pb, en);
+    dec_free(&d, &pb->base);
+    if (d.failed) {
+        pm_entry_destroy(&en);
+        return -1;
+    }
+    *out = en;
+    return 0;
+}
+
+/* Read a base-128 varint; the number of bytes used, or 0 if truncated or too long. */
+static size_t
+read_varint(const uint8_t *p, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    for (size_t i = 0; i < len && i < 10; i++) {
+        v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if ((p[i] & 0x80) == 0) {
+            *out = v;
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+int
+codec_peek_version(const void *buf, size_t len, uint32_t *version)
+{
+    const uint8_t *p = buf;
+    size_t pos = 0;
+
+    /* Walk the top-level fields until field 1; skip the others by wire type. */
+    while (pos < len) {
+        uint64_t key, v;
+        size_t n = read_varint(p + pos, len - pos, &key);
+        if (n == 0)
+            return -1;
+        pos += n;
+        switch (key & 7) {
+        case 0: /* varint */
+            n = read_varint(p + pos, len - pos, &v);
+            if (n == 0)
+                return -1;
+            pos += n;
+            if (key >> 3 == 1) {
+                *version = (uint32_t)v;
+                return 0;
+            }
+            break;
+        case 1: /* 64-bit */
+            pos += 8;
+            break;
+        case 2: /* length-delimited */
+            n = read_varint(p + pos, len - pos, &v);
+            if (n == 0 || v > len - pos - n)
+                return -1;
+            pos += n + v;
+            break;
+        case 5: /* 32-bit */
+            pos += 4;
+            break;
+        default:
+            return -1;
+        }
+    }
+    return -1;
+}
