@@ -363,6 +363,17 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     }
     pt = &w.t->def->procs[i];
     if (strcmp(pt->dept, ev->dept) != 0) {
+        pm_department_t d = {0};
+        rc = store_dept_get(en->store, ev->dept, &d);
+        pm_department_clear(&d);
+        if (rc < 0) {
+            work_clear(&w);
+            return -1;
+        }
+        if (rc == 0) {
+            nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT, "no department %s is registered", ev->dept);
+            goto done;
+        }
         nack(r, PM_REFUSE_NOT_OWNER, "%s %s belongs to %s, not %s", pt->code, pt->name, pt->dept,
              ev->dept);
         goto done;

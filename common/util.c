@@ -142,7 +142,7 @@ util_parse_time(const char *s, int64_t *out_ms)
 {
     struct tm tm;
     const char *p;
-    int ms = 0, n = 0;
+    int ms = 0;
     time_t secs;
 
     if (s == NULL || *s == '\0')
@@ -170,10 +170,12 @@ util_parse_time(const char *s, int64_t *out_ms)
             p = q;
         }
         if (*p == '.') {
-            if (sscanf(p + 1, "%3d%n", &ms, &n) != 1)
+            /* A decimal fraction of a second: ".5" is 500 ms, ".123456" is 123 ms. */
+            int scale = 100;
+            if (!isdigit((unsigned char)p[1]))
                 return -1;
-            for (p += 1 + n; isdigit((unsigned char)*p); p++)
-                ;
+            for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+                ms += (*p - '0') * scale;
         }
     }
     if (*p == '\0') {

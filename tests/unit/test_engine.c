@@ -266,6 +266,8 @@ test_refusals_change_nothing(void **state)
     event(f, "EEB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_ACCEPTED, NULL);
     expect_nack(f, PM_REFUSE_NOT_OWNER, head);
     assert_non_null(strstr(f->reply.reason, "NRB"));
+    event(f, "XYZ", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_ACCEPTED, NULL);
+    expect_nack(f, PM_REFUSE_UNKNOWN_DEPARTMENT, head);
     event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_APPROVED, NULL);
     expect_nack(f, PM_REFUSE_TRANSITION, head);
     assert_non_null(strstr(f->reply.reason, "ready"));

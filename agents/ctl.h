@@ -1,0 +1,70 @@
+/*
+ * ctl: what the commands of `permitctl` share.
+ *
+ * permitctl.c owns main(): the global options (endpoints, timeout), the command table and
+ * --help generated from it, signals and the zmq context. Each command lives in its own file
+ * (ctl_import.c, ctl_tail.c, ctl_status.c), gets the context and its own argv (argv[0] is
+ * the command's name) and returns the exit status.
+ *
+ * Exit status, as permit-agent's: 0 ok, 64 usage, 65 refused by the broker or a bad input
+ * file, 69 broker unreachable, 128+signal interrupted, 1 anything else.
+ */
+#ifndef PERMIT_CTL_H
+#define PERMIT_CTL_H
+
+#include <signal.h>
+
+#include "client.h"
+#include "model.h"
+
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_FAIL 1
+#define CTL_EXIT_USAGE 64
+#define CTL_EXIT_REFUSED 65
+#define CTL_EXIT_UNREACHABLE 69
+
+typedef struct ctl {
+    const char *broker;  /* ingest endpoint (events, imports) */
+    const char *query;   /* query endpoint (entries, status) */
+    const char *publish; /* publish endpoint (live entries) */
+    int timeout_ms;      /* per try */
+    int tries;
+    void *zctx;
+    volatile sig_atomic_t *stop; /* the number of the signal that asked us to stop, or 0 */
+} ctl_t;
+
+typedef int(ctl_cmd_fn)(ctl_t *ctl, int argc, char **argv);
+
+ctl_cmd_fn cmd_import;
+ctl_cmd_fn cmd_tail;
+ctl_cmd_fn cmd_status;
+
+/* "permitctl: MESSAGE" on stderr. */
+void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ctl_warnx, then CTL_EXIT_USAGE for `return ctl_usage(...)`. */
+int ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print the command's usage line from the command table to stdout (its --help). */
+void ctl_command_help(const char *name);
+
+/*
+ * Report what getopt_long returned for a bad option of command `cmd` (opterr must be 0 and
+ * the option string start with ':'). Returns CTL_EXIT_USAGE.
+ */
+int ctl_bad_option(const char *cmd, int c, char **argv);
+
+/* Whole numbers in [0, max] without sign or junk. 0 on success. */
+int ctl_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
+/*
+ * One request to endpoint with the global timeout and tries. 0 with *reply set (caller owns)
+ * when an answer came; otherwise the failure is reported on stderr and the exit status to
+ * use is returned (69 unreachable, 128+signal interrupted, 1 other).
+ */
+int ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **reply);
+
+/* Report a nack: "permitctl: refused (CODE): REASON". Returns CTL_EXIT_REFUSED. */
+int ctl_refused(const pm_reply_t *r);
+
+#endif

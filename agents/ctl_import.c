@@ -1,0 +1,681 @@
+/*
+ * ctl_import: `permitctl import departments|template|projects FILE [--template NAME]`.
+ *
+ * Reads a CSV file, checks it line by line, and sends it to the broker's ingest socket as one
+ * import (all of it or nothing). A bad file is reported as "FILE:LINE: reason" (exit 65) and
+ * nothing is sent. Where the answer needs what the broker already holds (the departments a
+ * template names, the template a project names) it is read from the query socket first, so
+ * those mistakes get a line number too; if that read fails the broker still checks them.
+ * The import's id is fresh each run; resending it after a timeout is recognised by the broker.
+ *
+ * CSV files: UTF-8 (a byte order mark is fine), comma-separated, fields quoted with '"' when
+ * they contain a comma, a quote or a line break. The first row names the columns, in any order,
+ * case-insensitively; an unknown column is an error; blank lines are skipped. Codes and ids must
+ * not contain blanks, '/', ';', ',' or ':'. Lists inside a field are separated by ';'.
+ *
+ * departments: one department per row.
+ *   code           required  e.g. NRB
+ *   name           required  e.g. 自然资源局
+ *   contact        optional  a phone number, an office, a person
+ *   Departments already registered with the same name and contact are left unchanged.
+ *
+ * template: one procedure or milestone per row. The template's name is --template (default
+ * "standard"); the broker numbers its versions. Loading a template whose prerequisites form a
+ * cycle (互为前置) is refused by the broker with the cycle spelled out.
+ *   type           required  "procedure" or "milestone"
+ *   code           required  unique among the file's procedures and milestones, e.g. EIA
+ *   name           required  e.g. 环境影响评价批复
+ *   dept           required for a procedure: the owning department's code; empty for a milestone
+ *   limit_days     required for a procedure: the statutory time limit in working days, a whole
+ *                  number >= 0; empty for a milestone
+ *   prerequisites  optional. A procedure: the procedures it needs first. "CODE" or "CODE:hard"
+ *                  needs CODE approved or not required; "CODE:parallel" needs CODE only
+ *                  accepted, so both run side by side (串联改并联). A milestone: its member
+ *                  procedures, or "*" for every procedure of the project; it is reached when
+ *                  all of them are approved or not required.
+ *   group          optional, procedures only: a joint-review group (联审) name. The members of a
+ *                  group become ready together, and prerequisites between members are satisfied
+ *                  by the joint review.
+ *
+ * projects: one project per row. A project id already registered makes the broker refuse the
+ * whole file (exists).
+ *   id             required  e.g. TL-2026-001
+ *   name           required  e.g. 科尔沁区200兆瓦光伏发电项目
+ *   region         optional  the banner, county or district (旗县市区), e.g. 科尔沁区
+ *   industry       optional  e.g. 新能源
+ *   company        optional  the applicant
+ *   steward        optional  the project steward (项目管家)
+ *   leader         optional  the leader in charge (包联领导)
+ *   template       optional  the template's name; empty means --template, else "standard"
+ *   not_required   optional  procedure codes of that template that do not apply (无需办理)
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "csvin.h"
+#include "ctl.h"
+#include "follow.h"
+#include "util.h"
+
+#define DEFAULT_TEMPLATE "standard"
+/* Far beyond any statutory limit; a larger number is a typo. */
+#define MAX_LIMIT_DAYS 3650
+
+/* What the broker holds already, for local checks; have_* is false when it could not be read. */
+typedef struct lookup {
+    bool have_depts;
+    strv_t depts;
+    bool have_templates;
+    pm_template_t **templates; /* the latest version of each name */
+    size_t ntemplates;
+} lookup_t;
+
+static void
+lookup_clear(lookup_t *lk)
+{
+    strv_clear(&lk->depts);
+    for (size_t i = 0; i < lk->ntemplates; i++)
+        pm_template_destroy(&lk->templates[i]);
+    free(lk->templates);
+    memset(lk, 0, sizeof(*lk));
+}
+
+static int
+collect_dept(void *arg, const pm_entry_t *e)
+{
+    lookup_t *lk = arg;
+    const char *code = e->department != NULL ? e->department->code : e->dept;
+
+    if (!util_empty(code) && !strv_contains(&lk->depts, code))
+        strv_push(&lk->depts, code);
+    return 0;
+}
+
+static int
+collect_template(void *arg, const pm_entry_t *e)
+{
+    lookup_t *lk = arg;
+
+    if (e->template == NULL || util_empty(e->template->name))
+        return 0;
+    /* Entries come in log order, so a later version replaces an earlier one. */
+    for (size_t i = 0; i < lk->ntemplates; i++) {
+        if (strcmp(lk->templates[i]->name, e->template->name) == 0) {
+            pm_template_destroy(&lk->templates[i]);
+            lk->templates[i] = pm_template_dup(e->template);
+            return 0;
+        }
+    }
+    lk->templates = xrealloc(lk->templates, (lk->ntemplates + 1) * sizeof(pm_template_t *));
+    lk->templates[lk->ntemplates++] = pm_template_dup(e->template);
+    return 0;
+}
+
+static const pm_template_t *
+lookup_template(const lookup_t *lk, const char *name)
+{
+    for (size_t i = 0; i < lk->ntemplates; i++)
+        if (strcmp(lk->templates[i]->name, name) == 0)
+            return lk->templates[i];
+    return NULL;
+}
+
+/*
+ * Read every log entry of one kind through the query socket (one try: if the broker is away,
+ * sending the import will say so). True when the whole log was read.
+ */
+static bool
+fetch_kind(ctl_t *ctl, const char *kind, follow_fn *fn, lookup_t *lk)
+{
+    follow_opts_t o = {
+        .query = ctl->query,
+        .kind = kind,
+        .timeout_ms = ctl->timeout_ms,
+        .tries = 1,
+        .stop = ctl->stop,
+    };
+    follow_status_t st;
+    follow_t *f;
+    char why[512];
+
+    f = follow_new(ctl->zctx, &o, fn, lk, why, sizeof(why));
+    if (f == NULL) {
+        ctl_warnx("%s", why);
+        return false;
+    }
+    st = follow_run(f);
+    if (st == FOLLOW_REFUSED || st == FOLLOW_ERROR)
+        ctl_warnx("cannot read the registered %ss (%s); the broker will check them", kind,
+                  follow_error(f));
+    follow_destroy(&f);
+    return st == FOLLOW_DONE;
+}
+
+/* The broker's rule for codes and ids: they name things in topics and ';' lists. */
+static bool
+code_valid(const char *s)
+{
+    if (util_empty(s) || strlen(s) > 128)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        if (*p <= ' ' || *p == '/' || *p == ';' || *p == ',' || *p == ':' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* A copy of an optional field, NULL when empty. */
+static char *
+opt_dup(const char *s)
+{
+    return util_empty(s) ? NULL : xstrdup(s);
+}
+
+/* A required code field of a row: present and well-formed. */
+static int
+get_code(const csvin_t *c, size_t row, int col, const char *what, const char **out, char *why,
+         size_t whylen)
+{
+    const char *v = csvin_get(c, row, col);
+
+    if (util_empty(v))
+        return csvin_error(c, row, why, whylen, "%s is empty", what);
+    if (!code_valid(v))
+        return csvin_error(c, row, why, whylen,
+                           "%s '%s' contains a blank, '/', ';', ',' or ':' (or is too long)", what,
+                           v);
+    *out = v;
+    return 0;
+}
+
+static int
+require_columns(const csvin_t *c, const char *const *known, const char *const *required, int *cols,
+                char *why, size_t whylen)
+{
+    if (csvin_check_columns(c, known, why, whylen) != 0)
+        return -1;
+    for (size_t i = 0; required[i] != NULL; i++)
+        if (csvin_require(c, required[i], &cols[i], why, whylen) != 0)
+            return -1;
+    return 0;
+}
+
+static int
+build_departments(const csvin_t *c, pm_import_t *im, char *why, size_t whylen)
+{
+    static const char *const known[] = {"code", "name", "contact", NULL};
+    static const char *const required[] = {"code", "name", NULL};
+    int cols[2], ccontact = csvin_column(c, "contact");
+
+    if (require_columns(c, known, required, cols, why, whylen) != 0)
+        return -1;
+    for (size_t r = 0; r < csvin_rows(c); r++) {
+        const char *code, *name = csvin_get(c, r, cols[1]);
+        pm_department_t *d;
+
+        if (get_code(c, r, cols[0], "code", &code, why, whylen) != 0)
+            return -1;
+        if (util_empty(name))
+            return csvin_error(c, r, why, whylen, "department %s has no name", code);
+        for (size_t k = 0; k < r; k++)
+            if (strcmp(csvin_get(c, k, cols[0]), code) == 0)
+                return csvin_error(c, r, why, whylen, "department %s is listed twice (line %u)",
+                                   code, csvin_line(c, k));
+        d = pm_import_add_dept(im);
+        d->code = xstrdup(code);
+        d->name = xstrdup(name);
+        d->contact = opt_dup(csvin_get(c, r, ccontact));
+    }
+    if (im->ndepts == 0) {
+        snprintf(why, whylen, "%s: no departments", csvin_path(c));
+        return -1;
+    }
+    return 0;
+}
+
+enum { T_TYPE, T_CODE, T_NAME, T_DEPT, T_LIMIT };
+
+/* The row of a code among the template's rows, or -1. */
+static long
+template_find(const csvin_t *c, const int *cols, size_t nrows, const char *code)
+{
+    for (size_t r = 0; r < nrows; r++)
+        if (strcmp(csvin_get(c, r, cols[T_CODE]), code) == 0)
+            return (long)r;
+    return -1;
+}
+
+static bool
+is_milestone_row(const csvin_t *c, const int *cols, size_t r)
+{
+    return strcasecmp(csvin_get(c, r, cols[T_TYPE]), "milestone") == 0;
+}
+
+/* First pass over a template row: the procedure or milestone itself, without its lists. */
+static int
+template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, const lookup_t *lk,
+             pm_template_t *t, char *why, size_t whylen)
+{
+    const char *type = csvin_get(c, r, cols[T_TYPE]), *code, *name = csvin_get(c, r, cols[T_NAME]);
+    const char *dept = csvin_get(c, r, cols[T_DEPT]), *limit = csvin_get(c, r, cols[T_LIMIT]);
+    const char *group = csvin_get(c, r, cgroup);
+    unsigned long long days;
+    pm_proctype_t *p;
+    long first;
+
+    if (strcasecmp(type, "procedure") != 0 && strcasecmp(type, "milestone") != 0)
+        return csvin_error(c, r, why, whylen, "type must be 'procedure' or 'milestone', not '%s'",
+                           type);
+    if (get_code(c, r, cols[T_CODE], "code", &code, why, whylen) != 0)
+        return -1;
+    first = template_find(c, cols, r, code);
+    if (first >= 0)
+        return csvin_error(c, r, why, whylen, "code %s is used twice (line %u)", code,
+                           csvin_line(c, (size_t)first));
+    if (util_empty(name))
+        return csvin_error(c, r, why, whylen, "%s has no name", code);
+    if (is_milestone_row(c, cols, r)) {
+        pm_milestone_t *m;
+        if (!util_empty(dept) || !util_empty(limit) || !util_empty(group))
+            return csvin_error(c, r, why, whylen,
+                               "milestone %s: leave dept, limit_days and group empty", code);
+        m = pm_template_add_milestone(t);
+        m->code = xstrdup(code);
+        m->name = xstrdup(name);
+        return 0;
+    }
+    if (get_code(c, r, cols[T_DEPT], "dept", &dept, why, whylen) != 0)
+        return -1;
+    if (lk->have_depts && !strv_contains(&lk->depts, dept))
+        return csvin_error(c, r, why, whylen,
+                           "procedure %s: unknown department '%s' (import departments first)", code,
+                           dept);
+    if (ctl_parse_uint(limit, MAX_LIMIT_DAYS, &days) != 0)
+        return csvin_error(c, r, why, whylen,
+                           "procedure %s: limit_days must be a whole number of working days from "
+                           "0 to %d, not '%s'",
+                           code, MAX_LIMIT_DAYS, limit);
+    p = pm_template_add_proc(t);
+    p->code = xstrdup(code);
+    p->name = xstrdup(name);
+    p->dept = xstrdup(dept);
+    p->limit_days = (uint32_t)days;
+    p->group = opt_dup(group);
+    return 0;
+}
+
+/* Split "CODE[:hard|:parallel]"; returns 0 with the code (caller owns) and the kind of edge. */
+static int
+parse_prereq(const char *item, char **code, bool *parallel, bool *suffixed)
+{
+    const char *colon = strchr(item, ':');
+    strv_t parts = {0};
+    int rc = -1;
+
+    *suffixed = colon != NULL;
+    *parallel = false;
+    if (colon == NULL) {
+        *code = xstrdup(item);
+        return 0;
+    }
+    strv_split(&parts, item, ":");
+    if (parts.n != 2 || colon == item)
+        goto fail;
+    if (strcasecmp(parts.v[1], "parallel") == 0)
+        *parallel = true;
+    else if (strcasecmp(parts.v[1], "hard") != 0)
+        goto fail;
+    *code = xstrdup(parts.v[0]);
+    rc = 0;
+fail:
+    strv_clear(&parts);
+    return rc;
+}
+
+/* Second pass over a template row: its prerequisites, or a milestone's members. */
+static int
+template_lists(const csvin_t *c, size_t r, const int *cols, int cpre, pm_template_t *t,
+               pm_milestone_t *m, char *why, size_t whylen)
+{
+    const char *code = csvin_get(c, r, cols[T_CODE]), *list = csvin_get(c, r, cpre);
+    strv_t items = {0}, seen = {0};
+    int rc = -1;
+
+    strv_split(&items, list, ";");
+    if (m != NULL && items.n == 0) {
+        csvin_error(c, r, why, whylen,
+                    "milestone %s: list its member procedures in prerequisites, or '*' for all",
+                    code);
+        goto fail;
+    }
+    for (size_t i = 0; i < items.n; i++) {
+        char *pre = NULL;
+        bool parallel, suffixed;
+        long at;
+
+        if (m != NULL && strcmp(items.v[i], "*") == 0) {
+            if (items.n != 1) {
+                csvin_error(c, r, why, whylen, "milestone %s: '*' stands alone", code);
+                goto fail;
+            }
+            break; /* no members: every procedure */
+        }
+        if (parse_prereq(items.v[i], &pre, &parallel, &suffixed) != 0) {
+            csvin_error(c, r, why, whylen,
+                        "%s: bad prerequisite '%s' (CODE, CODE:hard or CODE:parallel)", code,
+                        items.v[i]);
+            goto fail;
+        }
+        at = template_find(c, cols, csvin_rows(c), pre);
+        if (at < 0 || is_milestone_row(c, cols, (size_t)at) || strcmp(pre, code) == 0 ||
+            strv_contains(&seen, pre) || (m != NULL && suffixed)) {
+            if (at < 0)
+                csvin_error(c, r, why, whylen, "%s: unknown procedure '%s' in prerequisites", code,
+                            pre);
+            else if (is_milestone_row(c, cols, (size_t)at))
+                csvin_error(c, r, why, whylen, "%s: '%s' is a milestone, not a procedure", code,
+                            pre);
+            else if (strcmp(pre, code) == 0)
+                csvin_error(c, r, why, whylen, "%s cannot be its own prerequisite", code);
+            else if (m != NULL)
+                csvin_error(c, r, why, whylen, "milestone %s: members take no ':%s'", code,
+                            strchr(items.v[i], ':') + 1);
+            else
+                csvin_error(c, r, why, whylen, "%s: prerequisite %s is listed twice", code, pre);
+            free(pre);
+            goto fail;
+        }
+        strv_push(&seen, pre);
+        if (m != NULL)
+            strv_push(&m->members, pre);
+        else
+            pm_template_add_edge(t, pre, code, parallel);
+        free(pre);
+    }
+    rc = 0;
+fail:
+    strv_clear(&items);
+    strv_clear(&seen);
+    return rc;
+}
+
+static int
+build_template(const csvin_t *c, const char *name, const lookup_t *lk, pm_import_t *im, char *why,
+               size_t whylen)
+{
+    static const char *const known[] = {"type",       "code",          "name",  "dept",
+                                        "limit_days", "prerequisites", "group", NULL};
+    static const char *const required[] = {"type", "code", "name", "dept", "limit_days", NULL};
+    int cols[5], cpre = csvin_column(c, "prerequisites"), cgroup = csvin_column(c, "group");
+    pm_template_t *t = pm_template_new();
+    size_t nms = 0;
+
+    t->name = xstrdup(name);
+    im->template = t;
+    if (require_columns(c, known, required, cols, why, whylen) != 0)
+        return -1;
+    for (size_t r = 0; r < csvin_rows(c); r++)
+        if (template_row(c, r, cols, cgroup, lk, t, why, whylen) != 0)
+            return -1;
+    if (t->nprocs == 0) {
+        snprintf(why, whylen, "%s: no procedures", csvin_path(c));
+        return -1;
+    }
+    /* Lists may name codes defined further down, so they wait for the second pass. */
+    for (size_t r = 0; r < csvin_rows(c); r++) {
+        pm_milestone_t *m = is_milestone_row(c, cols, r) ? &t->milestones[nms++] : NULL;
+        if (template_lists(c, r, cols, cpre, t, m, why, whylen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+enum { P_ID, P_NAME };
+
+static int
+project_not_required(const csvin_t *c, size_t r, int col, const pm_template_t *t, pm_project_t *p,
+                     char *why, size_t whylen)
+{
+    strv_t items = {0};
+    int rc = -1;
+
+    strv_split(&items, csvin_get(c, r, col), ";");
+    for (size_t i = 0; i < items.n; i++) {
+        const char *code = items.v[i];
+        bool known = t == NULL;
+        for (size_t k = 0; t != NULL && k < t->nprocs && !known; k++)
+            known = strcmp(t->procs[k].code, code) == 0;
+        if (!code_valid(code) || !known) {
+            csvin_error(c, r, why, whylen, "unknown procedure '%s' in not_required", code);
+            goto fail;
+        }
+        if (!strv_contains(&p->not_required, code))
+            strv_push(&p->not_required, code);
+    }
+    rc = 0;
+fail:
+    strv_clear(&items);
+    return rc;
+}
+
+static int
+build_projects(const csvin_t *c, const char *default_template, const lookup_t *lk, pm_import_t *im,
+               char *why, size_t whylen)
+{
+    static const char *const known[] = {"id",      "name",   "region",   "industry",     "company",
+                                        "steward", "leader", "template", "not_required", NULL};
+    static const char *const required[] = {"id", "name", NULL};
+    int cols[2];
+    int cregion = csvin_column(c, "region"), cindustry = csvin_column(c, "industry");
+    int ccompany = csvin_column(c, "company"), csteward = csvin_column(c, "steward");
+    int cleader = csvin_column(c, "leader"), ctemplate = csvin_column(c, "template");
+    int cnr = csvin_column(c, "not_required");
+
+    if (require_columns(c, known, required, cols, why, whylen) != 0)
+        return -1;
+    for (size_t r = 0; r < csvin_rows(c); r++) {
+        const char *id, *name = csvin_get(c, r, cols[P_NAME]);
+        const char *tname = csvin_get(c, r, ctemplate);
+        const pm_template_t *t = NULL;
+        pm_project_t *p;
+
+        if (get_code(c, r, cols[P_ID], "id", &id, why, whylen) != 0)
+            return -1;
+        if (util_empty(name))
+            return csvin_error(c, r, why, whylen, "project %s has no name", id);
+        for (size_t k = 0; k < r; k++)
+            if (strcmp(csvin_get(c, k, cols[P_ID]), id) == 0)
+                return csvin_error(c, r, why, whylen, "project %s is listed twice (line %u)", id,
+                                   csvin_line(c, k));
+        if (util_empty(tname))
+            tname = default_template;
+        if (!code_valid(tname))
+            return csvin_error(c, r, why, whylen, "bad template name '%s'", tname);
+        if (lk->have_templates) {
+            t = lookup_template(lk, tname);
+            if (t == NULL)
+                return csvin_error(c, r, why, whylen, "unknown template '%s' (import it first)",
+                                   tname);
+        }
+        p = pm_import_add_project(im);
+        p->id = xstrdup(id);
+        p->name = xstrdup(name);
+        p->region = opt_dup(csvin_get(c, r, cregion));
+        p->industry = opt_dup(csvin_get(c, r, cindustry));
+        p->company = opt_dup(csvin_get(c, r, ccompany));
+        p->steward = opt_dup(csvin_get(c, r, csteward));
+        p->leader = opt_dup(csvin_get(c, r, cleader));
+        p->template_name = xstrdup(tname);
+        if (project_not_required(c, r, cnr, t, p, why, whylen) != 0)
+            return -1;
+    }
+    if (im->nprojects == 0) {
+        snprintf(why, whylen, "%s: no projects", csvin_path(c));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+import_destroy(pm_import_t **p)
+{
+    pm_msg_t *m;
+
+    if (*p == NULL)
+        return;
+    /* pm_msg_destroy is the one place that knows how to free an import. */
+    m = pm_msg_new(PM_MSG_IMPORT);
+    m->import = *p;
+    pm_msg_destroy(&m);
+    *p = NULL;
+}
+
+static char *
+operator_actor(void)
+{
+    const char *user = getenv("USER");
+
+    return xasprintf("operator:%s", util_empty(user) ? "unknown" : user);
+}
+
+/* "(seq 31)" or "(seq 31-40)". */
+static void
+print_range(const pm_reply_t *r)
+{
+    if (r->count <= 1)
+        printf("(seq %llu)", (unsigned long long)r->seq);
+    else
+        printf("(seq %llu-%llu)", (unsigned long long)r->seq,
+               (unsigned long long)(r->seq + r->count - 1));
+}
+
+/* Say what the ack means for this kind of import. */
+static void
+print_ack(const pm_import_t *im, const pm_reply_t *r)
+{
+    if (r->duplicate) {
+        printf("already imported (seq %llu; duplicate id)\n", (unsigned long long)r->seq);
+    } else if (im->template != NULL) {
+        if (r->count == 0) {
+            printf("nothing to import: template %s unchanged\n", im->template->name);
+            return;
+        }
+        printf("imported template %s: %zu procedure%s, %zu milestone%s ", im->template->name,
+               im->template->nprocs, im->template->nprocs == 1 ? "" : "s",
+               im->template->nmilestones, im->template->nmilestones == 1 ? "" : "s");
+        print_range(r);
+        putchar('\n');
+    } else {
+        size_t n = im->ndepts > 0 ? im->ndepts : im->nprojects;
+        const char *noun = im->ndepts > 0 ? (n == 1 ? "department" : "departments")
+                                          : (n == 1 ? "project" : "projects");
+        if (r->count == 0) {
+            printf("nothing to import: %zu %s unchanged\n", n, noun);
+            return;
+        }
+        printf("imported %u %s ", r->count,
+               im->ndepts > 0 ? (r->count == 1 ? "department" : "departments")
+                              : (r->count == 1 ? "project" : "projects"));
+        print_range(r);
+        if (r->count < n)
+            printf(", %zu unchanged", n - r->count);
+        putchar('\n');
+    }
+}
+
+static const struct option import_options[] = {
+    {"template", required_argument, NULL, 't'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int
+cmd_import(ctl_t *ctl, int argc, char **argv)
+{
+    const char *what, *path, *tname = DEFAULT_TEMPLATE;
+    pm_import_t *im = NULL;
+    pm_msg_t *req = NULL, *rep = NULL;
+    csvin_t *csv = NULL;
+    lookup_t lk = {0};
+    char why[1024];
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, ":h", import_options, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            tname = optarg;
+            break;
+        case 'h':
+            ctl_command_help("import");
+            return CTL_EXIT_OK;
+        default:
+            return ctl_bad_option("import", c, argv);
+        }
+    }
+    if (argc - optind != 2)
+        return ctl_usage("import: give departments|template|projects and a FILE");
+    what = argv[optind];
+    path = argv[optind + 1];
+    if (strcmp(what, "departments") != 0 && strcmp(what, "template") != 0 &&
+        strcmp(what, "projects") != 0)
+        return ctl_usage("import: what is '%s'? (departments, template or projects)", what);
+    if (!code_valid(tname))
+        return ctl_usage("import: bad template name '%s'", tname);
+
+    if (csvin_read(path, &csv, why, sizeof(why)) != 0) {
+        ctl_warnx("%s", why);
+        return CTL_EXIT_REFUSED;
+    }
+    if (strcmp(what, "template") == 0)
+        lk.have_depts = fetch_kind(ctl, "department", collect_dept, &lk);
+    else if (strcmp(what, "projects") == 0)
+        lk.have_templates = fetch_kind(ctl, "template", collect_template, &lk);
+    if (*ctl->stop) {
+        ctl_warnx("interrupted");
+        rc = 128 + *ctl->stop;
+        goto done;
+    }
+
+    im = xcalloc(1, sizeof(*im));
+    im->id = util_new_id();
+    im->actor = operator_actor();
+    if (strcmp(what, "departments") == 0)
+        rc = build_departments(csv, im, why, sizeof(why));
+    else if (strcmp(what, "template") == 0)
+        rc = build_template(csv, tname, &lk, im, why, sizeof(why));
+    else
+        rc = build_projects(csv, tname, &lk, im, why, sizeof(why));
+    if (rc != 0) {
+        ctl_warnx("%s", why);
+        rc = CTL_EXIT_REFUSED;
+        goto done;
+    }
+
+    req = pm_msg_new(PM_MSG_IMPORT);
+    req->import = im;
+    rc = ctl_request(ctl, ctl->broker, req, &rep);
+    if (rc != 0)
+        goto done;
+    if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
+        ctl_warnx("unexpected answer from %s (message type %d)", ctl->broker, (int)rep->type);
+        rc = CTL_EXIT_FAIL;
+    } else if (!rep->reply->ok) {
+        rc = ctl_refused(rep->reply);
+    } else {
+        print_ack(im, rep->reply);
+        rc = CTL_EXIT_OK;
+    }
+
+done:
+    pm_msg_destroy(&rep);
+    if (req != NULL)
+        pm_msg_destroy(&req); /* frees im with it */
+    else
+        import_destroy(&im);
+    lookup_clear(&lk);
+    csvin_destroy(&csv);
+    return rc;
+}

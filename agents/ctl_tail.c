@@ -1,0 +1,150 @@
+/*
+ * ctl_tail: `permitctl tail`, the log as it happens, like `journalctl -f` or `kcat`.
+ *
+ * A thin shell around follow (common/follow.h): every matching entry after --from, once and
+ * in order, as a readable line or a JSON line, flushed one by one so a pipe sees each entry at
+ * once. Without -f it stops at the head of the log; with -f it goes on until SIGINT or SIGTERM
+ * and then exits 0.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "entryfmt.h"
+#include "follow.h"
+#include "util.h"
+
+typedef struct tail {
+    bool json;
+    bool colour;
+    int write_errno; /* set when stdout failed */
+} tail_t;
+
+/* follow's callback: one entry, one line, flushed. */
+static int
+tail_print(void *arg, const pm_entry_t *e)
+{
+    tail_t *t = arg;
+    char *line = t->json ? entryfmt_json_line(e) : entryfmt_line(e, t->colour);
+    int rc = 0;
+
+    if (puts(line) == EOF || fflush(stdout) == EOF) {
+        t->write_errno = errno;
+        rc = -1;
+    }
+    free(line);
+    return rc;
+}
+
+enum { OPT_FROM = 256, OPT_SINCE, OPT_PROJECT, OPT_DEPT, OPT_KIND, OPT_JSON };
+
+static const struct option tail_options[] = {
+    {"follow", no_argument, NULL, 'f'},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"project", required_argument, NULL, OPT_PROJECT},
+    {"dept", required_argument, NULL, OPT_DEPT},
+    {"kind", required_argument, NULL, OPT_KIND},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int
+cmd_tail(ctl_t *ctl, int argc, char **argv)
+{
+    follow_opts_t o = {
+        .query = ctl->query,
+        .publish = ctl->publish,
+        .timeout_ms = ctl->timeout_ms,
+        .tries = ctl->tries,
+        .stop = ctl->stop,
+    };
+    tail_t t = {0};
+    follow_t *f;
+    follow_status_t st;
+    unsigned long long from;
+    pm_kind_t kind;
+    char why[512];
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, ":fh", tail_options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            o.live = true;
+            break;
+        case OPT_FROM:
+            if (ctl_parse_uint(optarg, UINT64_MAX, &from) != 0)
+                return ctl_usage("tail: --from wants a sequence number, not '%s'", optarg);
+            o.after = from;
+            break;
+        case OPT_SINCE:
+            if (util_parse_time(optarg, &o.since_ms) != 0)
+                return ctl_usage("tail: bad --since '%s' (try permitctl --help)", optarg);
+            break;
+        case OPT_PROJECT:
+            o.project = optarg;
+            break;
+        case OPT_DEPT:
+            o.dept = optarg;
+            break;
+        case OPT_KIND:
+            if (pm_kind_parse(optarg, &kind) != 0)
+                return ctl_usage("tail: unknown kind '%s'", optarg);
+            o.kind = optarg;
+            break;
+        case OPT_JSON:
+            t.json = true;
+            break;
+        case 'h':
+            ctl_command_help("tail");
+            return CTL_EXIT_OK;
+        default:
+            return ctl_bad_option("tail", c, argv);
+        }
+    }
+    if (optind < argc)
+        return ctl_usage("tail: unexpected argument '%s'", argv[optind]);
+    t.colour = !t.json && entryfmt_colour_wanted(STDOUT_FILENO);
+
+    f = follow_new(ctl->zctx, &o, tail_print, &t, why, sizeof(why));
+    if (f == NULL)
+        return ctl_usage("tail: %s", why);
+    st = follow_run(f);
+    switch (st) {
+    case FOLLOW_DONE:
+        rc = CTL_EXIT_OK;
+        break;
+    case FOLLOW_STOPPED:
+        /* Following ends by a signal; that is how it is meant to end. */
+        rc = o.live ? CTL_EXIT_OK : 128 + *ctl->stop;
+        break;
+    case FOLLOW_UNREACHABLE:
+        ctl_warnx("broker unreachable at %s", ctl->query);
+        rc = CTL_EXIT_UNREACHABLE;
+        break;
+    case FOLLOW_REFUSED:
+        ctl_warnx("%s", follow_error(f));
+        rc = CTL_EXIT_REFUSED;
+        break;
+    default:
+        /* A reader that went away (tail | head) is not worth a complaint. */
+        if (t.write_errno == EPIPE) {
+            rc = CTL_EXIT_OK;
+        } else if (t.write_errno != 0) {
+            ctl_warnx("stdout: %s", strerror(t.write_errno));
+            rc = CTL_EXIT_FAIL;
+        } else {
+            ctl_warnx("%s", follow_error(f));
+            rc = CTL_EXIT_FAIL;
+        }
+        break;
+    }
+    follow_destroy(&f);
+    return rc;
+}

@@ -1,0 +1,348 @@
+/*
+ * permitctl: the task-force operator's tool.
+ *
+ * main() reads the global options, picks the command from the table below and runs it; the
+ * table also makes --help. Everything the commands share (reporting, one request with
+ * retries) is here; see ctl.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "util.h"
+
+#define PROG "permitctl"
+#define DEFAULT_BROKER "tcp://127.0.0.1:7401"
+#define DEFAULT_PUBLISH "tcp://127.0.0.1:7402"
+#define DEFAULT_QUERY "tcp://127.0.0.1:7403"
+#define DEFAULT_TIMEOUT_MS 2000
+#define DEFAULT_TRIES 3
+
+/* The exit flag: the number of the signal that asked us to stop. */
+static volatile sig_atomic_t ctl_stop;
+
+typedef struct ctl_cmd {
+    const char *name;
+    ctl_cmd_fn *fn;
+    const char *args;
+    const char *summary;
+} ctl_cmd_t;
+
+static const ctl_cmd_t commands[] = {
+    {"import", cmd_import, "departments|template|projects FILE [--template NAME]",
+     "load departments, a template (--template names it, default standard) or projects (whose "
+     "empty template column means --template) from a CSV file; see README for the columns"},
+    {"tail", cmd_tail,
+     "[-f] [--from SEQ] [--since TIME] [--project ID] [--dept CODE] [--kind KIND] [--json]",
+     "print the log's entries after SEQ (default 0: all), as readable lines or JSON lines; -f "
+     "keeps following live until SIGINT or SIGTERM"},
+    {"status", cmd_status, "PROJECT [--json]",
+     "show a project's procedures, their states and what blocks them, and its milestones"},
+};
+
+static void
+ctl_vwarnx(const char *fmt, va_list ap)
+{
+    fputs(PROG ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void
+ctl_warnx(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ctl_vwarnx(fmt, ap);
+    va_end(ap);
+}
+
+int
+ctl_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ctl_vwarnx(fmt, ap);
+    va_end(ap);
+    return CTL_EXIT_USAGE;
+}
+
+/* Print text from column `col` on, breaking at blanks before `width`, continuing at indent. */
+static void
+print_wrapped(FILE *f, const char *text, int col, int indent, int width)
+{
+    const char *p = text;
+    bool first = true;
+
+    while (*p != '\0') {
+        size_t word = strcspn(p, " ");
+        if (!first && col + 1 + (int)word > width) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (!first) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, word, f);
+        col += (int)word;
+        first = false;
+        p += word;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', f);
+}
+
+static void
+print_command(FILE *f, const ctl_cmd_t *c)
+{
+    int col = fprintf(f, "  %s ", c->name);
+
+    print_wrapped(f, c->args, col, 8, 96);
+    fputs("      ", f);
+    print_wrapped(f, c->summary, 6, 6, 96);
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: " PROG " [GLOBAL OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        print_command(f, &commands[i]);
+    fprintf(f,
+            "\nglobal options:\n"
+            "  --broker EP    the broker's ingest endpoint ($PERMIT_BROKER, default " DEFAULT_BROKER
+            ")\n"
+            "  --query EP     the query endpoint ($PERMIT_QUERY, default " DEFAULT_QUERY ")\n"
+            "  --publish EP   the publish endpoint ($PERMIT_PUBLISH, default " DEFAULT_PUBLISH ")\n"
+            "  --timeout MS   wait this long for each answer (default %d)\n"
+            "  --tries N      ask this many times before giving up (default %d)\n"
+            "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with an "
+            "offset, or\n  milliseconds since the epoch\n"
+            "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable, "
+            "1 other\n",
+            DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
+}
+
+void
+ctl_command_help(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+        if (strcmp(commands[i].name, name) == 0) {
+            int col = printf("usage: " PROG " [GLOBAL OPTIONS] %s ", name);
+            print_wrapped(stdout, commands[i].args, col, 8, 96);
+            fputs("  ", stdout);
+            print_wrapped(stdout, commands[i].summary, 2, 2, 96);
+            printf("(" PROG " --help lists the global options)\n");
+        }
+    }
+}
+
+int
+ctl_bad_option(const char *cmd, int c, char **argv)
+{
+    if (c == ':')
+        return ctl_usage("%s: option '%s' needs a value", cmd, argv[optind - 1]);
+    if (optopt != 0)
+        return ctl_usage("%s: unknown option '-%c' (try permitctl %s --help)", cmd, optopt, cmd);
+    return ctl_usage("%s: unknown option '%s' (try permitctl %s --help)", cmd, argv[optind - 1],
+                     cmd);
+}
+
+int
+ctl_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    unsigned long long v;
+    char *end;
+
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int
+ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **reply)
+{
+    client_t *cl;
+    char why[512];
+    int rc = CTL_EXIT_FAIL;
+
+    cl = client_new(ctl->zctx, endpoint, why, sizeof(why));
+    if (cl == NULL) {
+        ctl_warnx("%s", why);
+        return CTL_EXIT_USAGE;
+    }
+    client_set_stop(cl, ctl->stop);
+    switch (client_request(cl, req, ctl->timeout_ms, ctl->tries, reply, why, sizeof(why))) {
+    case CLIENT_OK:
+        rc = 0;
+        break;
+    case CLIENT_UNREACHABLE:
+        ctl_warnx("broker unreachable at %s", endpoint);
+        rc = CTL_EXIT_UNREACHABLE;
+        break;
+    case CLIENT_INTERRUPTED:
+        ctl_warnx("interrupted");
+        rc = 128 + *ctl->stop;
+        break;
+    case CLIENT_ERROR:
+        ctl_warnx("%s", why);
+        rc = CTL_EXIT_FAIL;
+        break;
+    }
+    client_destroy(&cl);
+    return rc;
+}
+
+int
+ctl_refused(const pm_reply_t *r)
+{
+    ctl_warnx("refused (%s): %s", util_empty(r->code) ? "?" : r->code,
+              util_empty(r->reason) ? "no reason given" : r->reason);
+    return CTL_EXIT_REFUSED;
+}
+
+static void
+on_signal(int sig)
+{
+    ctl_stop = sig;
+}
+
+static void
+install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a signal must cut zmq_poll short. */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A reader that goes away (tail | head) is a write error we handle, not a death. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+
+    return util_empty(v) ? fallback : v;
+}
+
+enum { OPT_BROKER = 256, OPT_QUERY, OPT_PUBLISH, OPT_TIMEOUT, OPT_TRIES };
+
+static const struct option global_options[] = {
+    {"broker", required_argument, NULL, OPT_BROKER},
+    {"query", required_argument, NULL, OPT_QUERY},
+    {"publish", required_argument, NULL, OPT_PUBLISH},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"tries", required_argument, NULL, OPT_TRIES},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int
+parse_global(ctl_t *ctl, int argc, char **argv)
+{
+    unsigned long long v;
+    int c;
+
+    opterr = 0;
+    /* '+': stop at the command; its options are its own. */
+    while ((c = getopt_long(argc, argv, "+:h", global_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_BROKER:
+            ctl->broker = optarg;
+            break;
+        case OPT_QUERY:
+            ctl->query = optarg;
+            break;
+        case OPT_PUBLISH:
+            ctl->publish = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (ctl_parse_uint(optarg, 3600000, &v) != 0 || v == 0)
+                return ctl_usage("--timeout wants milliseconds from 1 to 3600000, not '%s'",
+                                 optarg);
+            ctl->timeout_ms = (int)v;
+            break;
+        case OPT_TRIES:
+            if (ctl_parse_uint(optarg, 1000, &v) != 0 || v == 0)
+                return ctl_usage("--tries wants a number from 1 to 1000, not '%s'", optarg);
+            ctl->tries = (int)v;
+            break;
+        case 'h':
+            usage(stdout);
+            return CTL_EXIT_OK;
+        case ':':
+            return ctl_usage("option '%s' needs a value", argv[optind - 1]);
+        default:
+            if (optopt != 0)
+                return ctl_usage("unknown option '-%c' (try --help)", optopt);
+            return ctl_usage("unknown option '%s' (try --help)", argv[optind - 1]);
+        }
+    }
+    return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+    ctl_t ctl = {
+        .broker = env_or("PERMIT_BROKER", DEFAULT_BROKER),
+        .query = env_or("PERMIT_QUERY", DEFAULT_QUERY),
+        .publish = env_or("PERMIT_PUBLISH", DEFAULT_PUBLISH),
+        .timeout_ms = DEFAULT_TIMEOUT_MS,
+        .tries = DEFAULT_TRIES,
+        .stop = &ctl_stop,
+    };
+    const ctl_cmd_t *cmd = NULL;
+    int rc, first;
+
+    log_init(PROG, LOG_LEVEL_WARN);
+    rc = parse_global(&ctl, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (optind >= argc)
+        return ctl_usage("no command (try --help)");
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        if (strcmp(argv[optind], commands[i].name) == 0)
+            cmd = &commands[i];
+    if (cmd == NULL) {
+        if (strcmp(argv[optind], "help") == 0) {
+            usage(stdout);
+            return CTL_EXIT_OK;
+        }
+        return ctl_usage("unknown command '%s' (try --help)", argv[optind]);
+    }
+    install_signals();
+    ctl.zctx = zmq_ctx_new();
+    if (ctl.zctx == NULL) {
+        ctl_warnx("zmq_ctx_new: %s", zmq_strerror(errno));
+        return CTL_EXIT_FAIL;
+    }
+    /* The command sees its own argv, argv[0] being its name; getopt starts afresh. */
+    first = optind;
+    optind = 0;
+    rc = cmd->fn(&ctl, argc - first, argv + first);
+    zmq_ctx_term(ctl.zctx);
+    return rc;
+}

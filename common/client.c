@@ -1,0 +1,276 @@
+/*
+ * client: see client.h. One DEALER socket, one outstanding request at a time.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "codec.h"
+#include "log.h"
+#include "util.h"
+
+/* The longest we sleep in zmq_poll before looking at the stop flag again. */
+#define CLIENT_SLICE_MS 200
+
+struct client {
+    void *zctx;
+    void *sock;
+    char *endpoint;
+    volatile sig_atomic_t *stop;
+    bool pending; /* a request went out and its answer never came */
+};
+
+static int
+client_open(client_t *self, char *why, size_t whylen)
+{
+    int linger = 0;
+    int64_t maxsize = CODEC_MAX_FRAME;
+    void *sock;
+
+    sock = zmq_socket(self->zctx, ZMQ_DEALER);
+    if (sock == NULL) {
+        snprintf(why, whylen, "zmq_socket: %s", zmq_strerror(errno));
+        return -1;
+    }
+    /* Never hang at exit on a request nobody will read; refuse absurd replies unread. */
+    if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize)) != 0) {
+        snprintf(why, whylen, "zmq_setsockopt: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (zmq_connect(sock, self->endpoint) != 0) {
+        snprintf(why, whylen, "cannot connect to '%s': %s", self->endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    self->sock = sock;
+    return 0;
+
+fail:
+    zmq_close(sock);
+    return -1;
+}
+
+static void
+client_close(client_t *self)
+{
+    if (self->sock != NULL)
+        zmq_close(self->sock);
+    self->sock = NULL;
+    self->pending = false;
+}
+
+client_t *
+client_new(void *zctx, const char *endpoint, char *why, size_t whylen)
+{
+    client_t *self = xcalloc(1, sizeof(*self));
+
+    self->zctx = zctx;
+    self->endpoint = xstrdup(endpoint);
+    if (client_open(self, why, whylen) != 0)
+        client_destroy(&self);
+    return self;
+}
+
+void
+client_destroy(client_t **p)
+{
+    client_t *self = p ? *p : NULL;
+
+    if (self == NULL)
+        return;
+    client_close(self);
+    free(self->endpoint);
+    free(self);
+    *p = NULL;
+}
+
+const char *
+client_endpoint(const client_t *self)
+{
+    return self->endpoint;
+}
+
+void
+client_set_stop(client_t *self, volatile sig_atomic_t *flag)
+{
+    self->stop = flag;
+}
+
+static bool
+client_stopped(const client_t *self)
+{
+    return self->stop != NULL && *self->stop;
+}
+
+/* The id a reply to req must echo, or NULL for requests that carry none. */
+static const char *
+request_id(const pm_msg_t *req)
+{
+    if (req->type == PM_MSG_EVENT && req->entry != NULL && !util_empty(req->entry->event_id))
+        return req->entry->event_id;
+    if (req->type == PM_MSG_IMPORT && req->import != NULL && !util_empty(req->import->id))
+        return req->import->id;
+    return NULL;
+}
+
+/*
+ * A reply that answers an earlier request with another id. A nack without an id is kept: the
+ * broker could not read ours (a malformed or wrong-version request) and says so.
+ */
+static bool
+reply_is_stale(const pm_msg_t *rep, const char *id)
+{
+    if (id == NULL || rep->type != PM_MSG_REPLY || rep->reply == NULL)
+        return false;
+    if (util_empty(rep->reply->id))
+        return rep->reply->ok;
+    return strcmp(rep->reply->id, id) != 0;
+}
+
+/*
+ * Receive one reply frame that is ready. Returns 1 with *out set, 0 when there was nothing to
+ * take after all or the reply was stale (keep waiting), -1 on an unusable reply.
+ */
+static int
+client_recv(client_t *self, const char *id, pm_msg_t **out, char *why, size_t whylen)
+{
+    zmq_msg_t frame;
+    pm_msg_t *rep = NULL;
+    char reason[256];
+    int more = 0, rc = -1;
+    size_t morelen = sizeof(more);
+
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, self->sock, ZMQ_DONTWAIT) < 0) {
+        if (errno == EAGAIN || errno == EINTR) {
+            rc = 0;
+            goto done;
+        }
+        snprintf(why, whylen, "receive from %s: %s", self->endpoint, zmq_strerror(errno));
+        goto done;
+    }
+    zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &morelen);
+    if (more) {
+        /* Not our framing: swallow the rest of the message so the next one starts clean. */
+        while (more) {
+            zmq_msg_close(&frame);
+            zmq_msg_init(&frame);
+            if (zmq_msg_recv(&frame, self->sock, 0) < 0)
+                break;
+            morelen = sizeof(more);
+            zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &morelen);
+        }
+        snprintf(why, whylen, "bad reply from %s: more than one frame", self->endpoint);
+        goto done;
+    }
+    if (codec_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &rep, reason, sizeof(reason)) !=
+        0) {
+        snprintf(why, whylen, "bad reply from %s: %s", self->endpoint, reason);
+        goto done;
+    }
+    if (rep->version != PM_PROTOCOL_VERSION) {
+        snprintf(why, whylen, "%s speaks protocol version %u, we speak %u", self->endpoint,
+                 rep->version, PM_PROTOCOL_VERSION);
+        goto done;
+    }
+    if (reply_is_stale(rep, id)) {
+        log_debug("client: skipping a stale reply for %s", rep->reply->id);
+        rc = 0;
+        goto done;
+    }
+    *out = rep;
+    rep = NULL;
+    rc = 1;
+
+done:
+    pm_msg_destroy(&rep);
+    zmq_msg_close(&frame);
+    return rc;
+}
+
+/*
+ * Send the encoded request and wait for its answer, up to tries times. Owns nothing, so it can
+ * return from anywhere; client_request frees the frame.
+ */
+static client_status_t
+client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, int timeout_ms,
+                int tries, pm_msg_t **reply, char *why, size_t whylen)
+{
+    for (int try = 0; try < tries; try++) {
+        int64_t deadline;
+
+        /*
+         * Without an id, a late answer to a request we gave up on (the previous try, or an
+         * earlier call) would pass for this one's: start over on a fresh socket.
+         */
+        if (self->pending && id == NULL) {
+            client_close(self);
+            if (client_open(self, why, whylen) != 0)
+                return CLIENT_ERROR;
+        }
+        if (client_stopped(self))
+            break;
+        /* A full queue (no peer yet) loses this try only; the next one sends again. */
+        if (zmq_send(self->sock, buf, len, ZMQ_DONTWAIT) < 0 && errno != EAGAIN && errno != EINTR) {
+            snprintf(why, whylen, "send to %s: %s", self->endpoint, zmq_strerror(errno));
+            return CLIENT_ERROR;
+        }
+        self->pending = true;
+        deadline = util_mono_ms() + timeout_ms;
+        for (;;) {
+            zmq_pollitem_t item = {.socket = self->sock, .events = ZMQ_POLLIN};
+            int64_t left = deadline - util_mono_ms();
+            int rc;
+
+            if (client_stopped(self) || left <= 0)
+                break;
+            rc = zmq_poll(&item, 1, left < CLIENT_SLICE_MS ? (long)left : CLIENT_SLICE_MS);
+            if (rc < 0 && errno != EINTR) {
+                snprintf(why, whylen, "poll %s: %s", self->endpoint, zmq_strerror(errno));
+                return CLIENT_ERROR;
+            }
+            if (rc <= 0)
+                continue;
+            rc = client_recv(self, id, reply, why, whylen);
+            if (rc < 0)
+                return CLIENT_ERROR;
+            if (rc > 0) {
+                self->pending = false;
+                return CLIENT_OK;
+            }
+        }
+        if (client_stopped(self))
+            break;
+        log_debug("client: no answer from %s within %d ms (try %d of %d)", self->endpoint,
+                  timeout_ms, try + 1, tries);
+    }
+    if (client_stopped(self)) {
+        snprintf(why, whylen, "interrupted while waiting for %s", self->endpoint);
+        return CLIENT_INTERRUPTED;
+    }
+    snprintf(why, whylen, "no answer from %s after %d %s of %d ms", self->endpoint, tries,
+             tries == 1 ? "try" : "tries", timeout_ms);
+    return CLIENT_UNREACHABLE;
+}
+
+client_status_t
+client_request(client_t *self, const pm_msg_t *req, int timeout_ms, int tries, pm_msg_t **reply,
+               char *why, size_t whylen)
+{
+    client_status_t status;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    if (codec_encode(req, &buf, &len) != 0) {
+        snprintf(why, whylen, "cannot encode the request");
+        return CLIENT_ERROR;
+    }
+    status = client_exchange(self, buf, len, request_id(req), timeout_ms, tries < 1 ? 1 : tries,
+                             reply, why, whylen);
+    free(buf);
+    return status;
+}

@@ -1,0 +1,398 @@
+/*
+ * entryfmt: see entryfmt.h.
+ */
+#define _GNU_SOURCE
+#include "entryfmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define ANSI_RESET "\033[0m"
+#define ANSI_BOLD "\033[1m"
+#define ANSI_DIM "\033[2m"
+#define ANSI_RED "\033[31m"
+#define ANSI_GREEN "\033[32m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_BLUE "\033[34m"
+#define ANSI_MAGENTA "\033[35m"
+#define ANSI_CYAN "\033[36m"
+
+/* Wide enough for the longest kind name, "supplement_requested". */
+#define KIND_WIDTH 20
+
+/* Green for done, red for refused, yellow for waiting on the applicant, cyan for unblocked. */
+static const char *
+kind_colour(pm_kind_t k)
+{
+    switch (k) {
+    case PM_KIND_APPROVED:
+        return ANSI_GREEN;
+    case PM_KIND_REJECTED:
+        return ANSI_RED;
+    case PM_KIND_UNBLOCKED:
+        return ANSI_CYAN;
+    case PM_KIND_MILESTONE:
+        return ANSI_BOLD;
+    case PM_KIND_BLOCKED:
+    case PM_KIND_ACCEPTED_DEFICIENT:
+    case PM_KIND_SUPPLEMENT_REQUESTED:
+        return ANSI_YELLOW;
+    case PM_KIND_ACCEPTED:
+    case PM_KIND_SUPPLEMENT_RECEIVED:
+    case PM_KIND_COMMITMENT_FULFILLED:
+        return ANSI_BLUE;
+    case PM_KIND_NOT_REQUIRED:
+    case PM_KIND_WITHDRAWN:
+        return ANSI_DIM;
+    case PM_KIND_DEPARTMENT:
+    case PM_KIND_TEMPLATE:
+    case PM_KIND_PROJECT:
+        return ANSI_MAGENTA;
+    default:
+        return "";
+    }
+}
+
+/* One word as is; anything else quoted, with escapes that keep the entry on one line. */
+static void
+put_value(FILE *f, const char *v)
+{
+    bool bare = *v != '\0';
+
+    for (const char *p = v; *p != '\0' && bare; p++)
+        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
+            bare = false;
+    if (bare) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                fprintf(f, "\\x%02x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+static void
+put_detail(FILE *f, const char *key, const char *v)
+{
+    if (util_empty(v))
+        return;
+    fprintf(f, " %s=", key);
+    put_value(f, v);
+}
+
+static void
+put_name(FILE *f, const char *v)
+{
+    if (util_empty(v))
+        return;
+    fputc(' ', f);
+    put_value(f, v);
+}
+
+static void
+put_time(FILE *f, const char *key, int64_t ms)
+{
+    char buf[64];
+
+    if (ms == 0)
+        return;
+    fprintf(f, " %s%s", key, util_format_time(ms, false, buf, sizeof(buf)));
+}
+
+static void
+put_department(FILE *f, const pm_department_t *d)
+{
+    put_name(f, d->name);
+    put_detail(f, "contact", d->contact);
+}
+
+static void
+put_template(FILE *f, const pm_template_t *t)
+{
+    put_detail(f, "template", t->name);
+    if (t->version != 0)
+        fprintf(f, " version=%u", t->version);
+    fprintf(f, " procedures=%zu prerequisites=%zu milestones=%zu", t->nprocs, t->nedges,
+            t->nmilestones);
+}
+
+static void
+put_project(FILE *f, const pm_project_t *p)
+{
+    char *nr;
+
+    put_name(f, p->name);
+    put_detail(f, "region", p->region);
+    put_detail(f, "industry", p->industry);
+    put_detail(f, "company", p->company);
+    put_detail(f, "steward", p->steward);
+    put_detail(f, "leader", p->leader);
+    put_detail(f, "template", p->template_name);
+    if (p->template_version != 0)
+        fprintf(f, " version=%u", p->template_version);
+    if (p->not_required.n > 0) {
+        nr = strv_join(&p->not_required, ";");
+        put_detail(f, "not_required", nr);
+        free(nr);
+    }
+}
+
+static const char *
+or_dash(const char *s)
+{
+    return util_empty(s) ? "-" : s;
+}
+
+char *
+entryfmt_line(const pm_entry_t *e, bool colour)
+{
+    char *buf = NULL, when[64];
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    const char *project = e->project, *dept = e->dept;
+    bool bold_line = colour && e->kind == PM_KIND_MILESTONE;
+
+    if (f == NULL)
+        return xstrdup("?");
+    /* Administrative entries name what they are about in their nested object. */
+    if (util_empty(project) && e->project_info != NULL)
+        project = e->project_info->id;
+    if (util_empty(dept) && e->department != NULL)
+        dept = e->department->code;
+
+    if (bold_line)
+        fputs(ANSI_BOLD, f);
+    fprintf(f, "%6llu  %s  ", (unsigned long long)e->seq,
+            util_format_time(e->recv_ms, false, when, sizeof(when)));
+    if (colour && !bold_line)
+        fprintf(f, "%s%-*s%s", kind_colour(e->kind), KIND_WIDTH, pm_kind_name(e->kind), ANSI_RESET);
+    else
+        fprintf(f, "%-*s", KIND_WIDTH, pm_kind_name(e->kind));
+    fprintf(f, "  %-11s  %-19s  %-3s", or_dash(project), or_dash(e->procedure), or_dash(dept));
+    if (!util_empty(e->actor)) {
+        fputs("  actor=", f);
+        put_value(f, e->actor);
+    }
+
+    /* Names first: the Chinese names are what a person reads. */
+    put_name(f, e->project_name);
+    put_name(f, e->procedure_name);
+    if (!util_empty(e->milestone)) {
+        put_detail(f, "milestone", e->milestone);
+        put_name(f, e->milestone_name);
+    }
+    if (e->department != NULL)
+        put_department(f, e->department);
+    if (e->template != NULL)
+        put_template(f, e->template);
+    if (e->project_info != NULL)
+        put_project(f, e->project_info);
+    if (e->limit_days != 0 || e->kind == PM_KIND_UNBLOCKED)
+        fprintf(f, " limit=%ud", e->limit_days);
+    put_detail(f, "steward", e->steward);
+    put_detail(f, "cert", e->cert);
+    put_detail(f, "missing", e->missing);
+    put_time(f, "due=", e->due_ms);
+    put_detail(f, "note", e->note);
+    /* The claimed time matters when it differs from when the broker got it (a late send). */
+    if (e->event_ms / 1000 != e->recv_ms / 1000)
+        put_time(f, "claimed ", e->event_ms);
+    if (e->cause != 0)
+        fprintf(f, " cause=%llu", (unsigned long long)e->cause);
+    put_detail(f, "id", e->event_id);
+    if (bold_line)
+        fputs(ANSI_RESET, f);
+    fclose(f);
+    return buf;
+}
+
+static void
+json_set_str(json_t *o, const char *key, const char *v)
+{
+    /* json_string refuses invalid UTF-8 with NULL, which json_object_set_new ignores. */
+    if (!util_empty(v))
+        json_object_set_new(o, key, json_string(v));
+}
+
+static void
+json_set_time(json_t *o, const char *key_time, const char *key_ms, int64_t ms)
+{
+    char buf[64];
+
+    if (ms == 0)
+        return;
+    json_object_set_new(o, key_time, json_string(util_format_time(ms, true, buf, sizeof(buf))));
+    json_object_set_new(o, key_ms, json_integer(ms));
+}
+
+static json_t *
+json_strv(const strv_t *sv)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < sv->n; i++)
+        json_array_append_new(a, json_string(sv->v[i]));
+    return a;
+}
+
+json_t *
+entryfmt_department_json(const pm_department_t *d)
+{
+    json_t *o = json_object();
+
+    json_set_str(o, "code", d->code);
+    json_set_str(o, "name", d->name);
+    json_set_str(o, "contact", d->contact);
+    return o;
+}
+
+json_t *
+entryfmt_template_json(const pm_template_t *t)
+{
+    json_t *o = json_object(), *procs = json_array(), *edges = json_array(), *ms = json_array();
+
+    json_set_str(o, "name", t->name);
+    if (t->version != 0)
+        json_object_set_new(o, "version", json_integer(t->version));
+    for (size_t i = 0; i < t->nprocs; i++) {
+        const pm_proctype_t *p = &t->procs[i];
+        json_t *j = json_object();
+        json_set_str(j, "code", p->code);
+        json_set_str(j, "name", p->name);
+        json_set_str(j, "dept", p->dept);
+        json_object_set_new(j, "limit_days", json_integer(p->limit_days));
+        json_set_str(j, "group", p->group);
+        json_array_append_new(procs, j);
+    }
+    for (size_t i = 0; i < t->nedges; i++) {
+        const pm_edge_t *e = &t->edges[i];
+        json_t *j = json_object();
+        json_set_str(j, "from", e->from);
+        json_set_str(j, "to", e->to);
+        json_object_set_new(j, "parallel", json_boolean(e->parallel));
+        json_array_append_new(edges, j);
+    }
+    for (size_t i = 0; i < t->nmilestones; i++) {
+        const pm_milestone_t *m = &t->milestones[i];
+        json_t *j = json_object();
+        json_set_str(j, "code", m->code);
+        json_set_str(j, "name", m->name);
+        /* Empty members means every procedure of the project. */
+        json_object_set_new(j, "members", json_strv(&m->members));
+        json_array_append_new(ms, j);
+    }
+    json_object_set_new(o, "procedures", procs);
+    json_object_set_new(o, "prerequisites", edges);
+    json_object_set_new(o, "milestones", ms);
+    return o;
+}
+
+json_t *
+entryfmt_project_json(const pm_project_t *p)
+{
+    json_t *o = json_object();
+
+    json_set_str(o, "id", p->id);
+    json_set_str(o, "name", p->name);
+    json_set_str(o, "region", p->region);
+    json_set_str(o, "industry", p->industry);
+    json_set_str(o, "company", p->company);
+    json_set_str(o, "steward", p->steward);
+    json_set_str(o, "leader", p->leader);
+    json_set_str(o, "template", p->template_name);
+    if (p->template_version != 0)
+        json_object_set_new(o, "template_version", json_integer(p->template_version));
+    if (p->not_required.n > 0)
+        json_object_set_new(o, "not_required", json_strv(&p->not_required));
+    return o;
+}
+
+json_t *
+entryfmt_json(const pm_entry_t *e)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
+    json_object_set_new(o, "kind", json_string(pm_kind_name(e->kind)));
+    json_set_time(o, "recv_time", "recv_ms", e->recv_ms);
+    json_set_time(o, "event_time", "event_ms", e->event_ms);
+    json_set_str(o, "actor", e->actor);
+    json_set_str(o, "dept", e->dept);
+    json_set_str(o, "project", e->project);
+    json_set_str(o, "procedure", e->procedure);
+    json_set_str(o, "event_id", e->event_id);
+    if (e->cause != 0)
+        json_object_set_new(o, "cause", json_integer((json_int_t)e->cause));
+    json_set_str(o, "cert", e->cert);
+    json_set_str(o, "note", e->note);
+    json_set_str(o, "missing", e->missing);
+    json_set_time(o, "due_time", "due_ms", e->due_ms);
+    json_set_str(o, "project_name", e->project_name);
+    json_set_str(o, "procedure_name", e->procedure_name);
+    json_set_str(o, "steward", e->steward);
+    if (e->limit_days != 0 || e->kind == PM_KIND_UNBLOCKED)
+        json_object_set_new(o, "limit_days", json_integer(e->limit_days));
+    json_set_str(o, "milestone", e->milestone);
+    json_set_str(o, "milestone_name", e->milestone_name);
+    if (e->department != NULL)
+        json_object_set_new(o, "department", entryfmt_department_json(e->department));
+    if (e->template != NULL)
+        json_object_set_new(o, "template", entryfmt_template_json(e->template));
+    if (e->project_info != NULL)
+        json_object_set_new(o, "project_info", entryfmt_project_json(e->project_info));
+    return o;
+}
+
+char *
+entryfmt_dump(const json_t *j)
+{
+    /* No JSON_ENSURE_ASCII: Chinese names stay readable. */
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    return s != NULL ? s : xstrdup("null");
+}
+
+char *
+entryfmt_json_line(const pm_entry_t *e)
+{
+    json_t *o = entryfmt_json(e);
+    char *s = entryfmt_dump(o);
+
+    json_decref(o);
+    return s;
+}
+
+bool
+entryfmt_colour_wanted(int fd)
+{
+    const char *no = getenv("NO_COLOR");
+
+    return isatty(fd) && util_empty(no);
+}

@@ -1,0 +1,445 @@
+/*
+ * follow: see follow.h. Catch up through the query socket, then continue from the SUB socket,
+ * and go back to the query socket whenever the live stream skips a sequence number.
+ */
+#include "follow.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "client.h"
+#include "codec.h"
+#include "log.h"
+#include "util.h"
+
+#define FOLLOW_TIMEOUT_MS 2000
+#define FOLLOW_TRIES 3
+#define FOLLOW_PAGE_SIZE 500
+/* follow_run's longest sleep before it looks at the stop flag again. */
+#define FOLLOW_SLICE_MS 200
+/* Live messages handled in one round, so a flood cannot starve the caller's loop. */
+#define FOLLOW_DRAIN_MAX 1000
+/* Deep enough to ride out a burst while we are busy; a real overflow shows up as a gap. */
+#define FOLLOW_RCVHWM 100000
+
+struct follow {
+    client_t *query;
+    void *sub; /* NULL unless live */
+    bool live;
+    char *project;
+    char *dept;
+    bool has_kind;
+    pm_kind_t kind;
+    int64_t since_ms;
+    int timeout_ms;
+    int tries;
+    uint32_t page_size;
+    volatile sig_atomic_t *stop;
+    follow_fn *fn;
+    void *arg;
+
+    uint64_t cursor;   /* last entry processed */
+    bool need_catchup; /* the live stream cannot continue the cursor */
+    bool warned_unreachable;
+    bool warned_behind;
+    unsigned bad_live; /* undecodable live messages, reported once */
+    char error[512];
+};
+
+static void *
+follow_open_sub(void *zctx, const char *endpoint, char *why, size_t whylen)
+{
+    int linger = 0, hwm = FOLLOW_RCVHWM;
+    int64_t maxsize = CODEC_MAX_FRAME;
+    void *sub;
+
+    sub = zmq_socket(zctx, ZMQ_SUB);
+    if (sub == NULL) {
+        snprintf(why, whylen, "zmq_socket: %s", zmq_strerror(errno));
+        return NULL;
+    }
+    if (zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_setsockopt(sub, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize)) != 0 ||
+        zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
+        zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0) != 0) {
+        snprintf(why, whylen, "zmq_setsockopt: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (zmq_connect(sub, endpoint) != 0) {
+        snprintf(why, whylen, "cannot connect to '%s': %s", endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    return sub;
+
+fail:
+    zmq_close(sub);
+    return NULL;
+}
+
+follow_t *
+follow_new(void *zctx, const follow_opts_t *opts, follow_fn *fn, void *arg, char *why,
+           size_t whylen)
+{
+    follow_t *self = xcalloc(1, sizeof(*self));
+
+    self->live = opts->live;
+    self->project = util_empty(opts->project) ? NULL : xstrdup(opts->project);
+    self->dept = util_empty(opts->dept) ? NULL : xstrdup(opts->dept);
+    self->since_ms = opts->since_ms;
+    self->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : FOLLOW_TIMEOUT_MS;
+    self->tries = opts->tries > 0 ? opts->tries : FOLLOW_TRIES;
+    self->page_size = opts->page_size > 0 ? opts->page_size : FOLLOW_PAGE_SIZE;
+    self->stop = opts->stop;
+    self->fn = fn;
+    self->arg = arg;
+    self->cursor = opts->after;
+    self->need_catchup = true;
+    if (!util_empty(opts->kind)) {
+        if (pm_kind_parse(opts->kind, &self->kind) != 0) {
+            snprintf(why, whylen, "unknown kind '%s'", opts->kind);
+            goto fail;
+        }
+        self->has_kind = true;
+    }
+    /* Subscribe before the first query: what is published meanwhile waits in the socket. */
+    if (self->live) {
+        self->sub = follow_open_sub(zctx, opts->publish, why, whylen);
+        if (self->sub == NULL)
+            goto fail;
+    }
+    self->query = client_new(zctx, opts->query, why, whylen);
+    if (self->query == NULL)
+        goto fail;
+    client_set_stop(self->query, opts->stop);
+    return self;
+
+fail:
+    follow_destroy(&self);
+    return NULL;
+}
+
+void
+follow_destroy(follow_t **p)
+{
+    follow_t *self = p ? *p : NULL;
+
+    if (self == NULL)
+        return;
+    client_destroy(&self->query);
+    if (self->sub != NULL)
+        zmq_close(self->sub);
+    free(self->project);
+    free(self->dept);
+    free(self);
+    *p = NULL;
+}
+
+uint64_t
+follow_cursor(const follow_t *self)
+{
+    return self->cursor;
+}
+
+const char *
+follow_error(const follow_t *self)
+{
+    return self->error;
+}
+
+static bool
+follow_stopped(const follow_t *self)
+{
+    return self->stop != NULL && *self->stop;
+}
+
+/* The filters again, for live entries and for a broker that ignored them in a query. */
+static bool
+follow_match(const follow_t *self, const pm_entry_t *e)
+{
+    if (self->project != NULL && util_strcmp0(e->project, self->project) != 0)
+        return false;
+    if (self->dept != NULL && util_strcmp0(e->dept, self->dept) != 0)
+        return false;
+    if (self->has_kind && e->kind != self->kind)
+        return false;
+    if (self->since_ms != 0 && e->recv_ms < self->since_ms)
+        return false;
+    return true;
+}
+
+/*
+ * Process the entry that continues the cursor: hand it to the callback if it matches, then
+ * move the cursor. On the callback's failure the cursor stays before the entry.
+ */
+static int
+follow_deliver(follow_t *self, const pm_entry_t *e)
+{
+    if (follow_match(self, e) && self->fn(self->arg, e) != 0) {
+        snprintf(self->error, sizeof(self->error), "stopped by the consumer at entry %llu",
+                 (unsigned long long)e->seq);
+        return -1;
+    }
+    self->cursor = e->seq;
+    return 0;
+}
+
+static void
+follow_check_behind(follow_t *self, uint64_t head)
+{
+    if (head >= self->cursor || self->warned_behind)
+        return;
+    log_warnx("follow: the broker's log ends at %llu but we read up to %llu; was its database "
+              "replaced?",
+              (unsigned long long)head, (unsigned long long)self->cursor);
+    self->warned_behind = true;
+}
+
+/*
+ * Take one answer to a query. Entries at or below the cursor are skipped, so a page that
+ * overlaps what we have is harmless (the log never changes behind the head). Sets *more when
+ * another page should be asked for.
+ */
+static follow_status_t
+follow_page(follow_t *self, const pm_msg_t *rep, bool *more)
+{
+    const pm_page_t *pg = rep->page;
+    uint64_t before = self->cursor;
+
+    *more = false;
+    if (rep->type == PM_MSG_REPLY && rep->reply != NULL && !rep->reply->ok) {
+        snprintf(self->error, sizeof(self->error), "refused (%s): %s",
+                 rep->reply->code ? rep->reply->code : "?",
+                 rep->reply->reason ? rep->reply->reason : "no reason given");
+        return FOLLOW_REFUSED;
+    }
+    if (rep->type != PM_MSG_PAGE || pg == NULL) {
+        snprintf(self->error, sizeof(self->error), "unexpected answer to a query (message type %d)",
+                 (int)rep->type);
+        return FOLLOW_ERROR;
+    }
+    for (size_t i = 0; i < pg->n; i++) {
+        if (pg->entries[i]->seq <= self->cursor)
+            continue;
+        if (follow_deliver(self, pg->entries[i]) != 0)
+            return FOLLOW_ERROR;
+    }
+    if (pg->more && pg->n > 0) {
+        if (self->cursor == before) {
+            snprintf(self->error, sizeof(self->error),
+                     "the broker's page after %llu does not move forward",
+                     (unsigned long long)before);
+            return FOLLOW_ERROR;
+        }
+        *more = true;
+        return FOLLOW_DONE;
+    }
+    /* Nothing more matches up to the head: everything up to it has been seen. */
+    if (pg->head > self->cursor)
+        self->cursor = pg->head;
+    follow_check_behind(self, pg->head);
+    return FOLLOW_DONE;
+}
+
+/* Page through the query socket until the cursor reaches the head. */
+static follow_status_t
+follow_catch_up(follow_t *self)
+{
+    pm_msg_t *req = pm_msg_new(PM_MSG_QUERY);
+    pm_query_t *q = xcalloc(1, sizeof(*q));
+    follow_status_t st = FOLLOW_DONE;
+    bool more = true;
+
+    req->query = q;
+    q->limit = self->page_size;
+    q->since_ms = self->since_ms;
+    q->project = xstrdup(self->project);
+    q->dept = xstrdup(self->dept);
+    q->kind = self->has_kind ? xstrdup(pm_kind_name(self->kind)) : NULL;
+    while (more && st == FOLLOW_DONE) {
+        pm_msg_t *rep = NULL;
+        client_status_t cs;
+
+        if (follow_stopped(self)) {
+            st = FOLLOW_STOPPED;
+            break;
+        }
+        q->after = self->cursor;
+        /* Live, one try per round: the caller's loop retries for ever and stays responsive. */
+        cs = client_request(self->query, req, self->timeout_ms, self->live ? 1 : self->tries, &rep,
+                            self->error, sizeof(self->error));
+        switch (cs) {
+        case CLIENT_OK:
+            st = follow_page(self, rep, &more);
+            break;
+        case CLIENT_UNREACHABLE:
+            st = FOLLOW_UNREACHABLE;
+            break;
+        case CLIENT_INTERRUPTED:
+            st = FOLLOW_STOPPED;
+            break;
+        case CLIENT_ERROR:
+            st = FOLLOW_ERROR;
+            break;
+        }
+        pm_msg_destroy(&rep);
+    }
+    pm_msg_destroy(&req);
+    return st;
+}
+
+/*
+ * Receive one live message: [topic][envelope]. Returns 1 with *out set, 0 when nothing is
+ * waiting, -1 for a message to ignore (reported once; a lost entry shows up as a gap).
+ */
+static int
+follow_recv(follow_t *self, pm_msg_t **out)
+{
+    zmq_msg_t frame;
+    char why[256];
+    int more = 0, nframes = 0, rc = -1;
+    size_t morelen = sizeof(more);
+    pm_msg_t *msg = NULL;
+
+    zmq_msg_init(&frame);
+    do {
+        zmq_msg_close(&frame);
+        zmq_msg_init(&frame);
+        if (zmq_msg_recv(&frame, self->sub, ZMQ_DONTWAIT) < 0) {
+            if (nframes == 0 && (errno == EAGAIN || errno == EINTR)) {
+                rc = 0;
+                goto done;
+            }
+            snprintf(why, sizeof(why), "receive: %s", zmq_strerror(errno));
+            goto done;
+        }
+        nframes++;
+        morelen = sizeof(more);
+        zmq_getsockopt(self->sub, ZMQ_RCVMORE, &more, &morelen);
+    } while (more && nframes < 2);
+    if (nframes != 2 || more) {
+        while (more) {
+            zmq_msg_close(&frame);
+            zmq_msg_init(&frame);
+            if (zmq_msg_recv(&frame, self->sub, 0) < 0)
+                break;
+            zmq_getsockopt(self->sub, ZMQ_RCVMORE, &more, &morelen);
+        }
+        snprintf(why, sizeof(why), "not a [topic][envelope] message");
+        goto done;
+    }
+    if (codec_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &msg, why, sizeof(why)) != 0)
+        goto done;
+    if (msg->version != PM_PROTOCOL_VERSION) {
+        snprintf(why, sizeof(why), "protocol version %u, we speak %u", msg->version,
+                 PM_PROTOCOL_VERSION);
+        goto done;
+    }
+    *out = msg;
+    msg = NULL;
+    rc = 1;
+
+done:
+    if (rc < 0 && self->bad_live++ == 0)
+        log_warnx("follow: ignoring a bad message from the publisher: %s", why);
+    pm_msg_destroy(&msg);
+    zmq_msg_close(&frame);
+    return rc;
+}
+
+static follow_status_t
+follow_handle(follow_t *self, const pm_msg_t *msg)
+{
+    switch (msg->type) {
+    case PM_MSG_ENTRY:
+        if (msg->entry == NULL || msg->entry->seq <= self->cursor)
+            break;
+        if (msg->entry->seq == self->cursor + 1)
+            return follow_deliver(self, msg->entry) == 0 ? FOLLOW_AGAIN : FOLLOW_ERROR;
+        log_debug("follow: gap: entry %llu after %llu; catching up",
+                  (unsigned long long)msg->entry->seq, (unsigned long long)self->cursor);
+        self->need_catchup = true;
+        break;
+    case PM_MSG_HEARTBEAT:
+        if (msg->head > self->cursor) {
+            log_debug("follow: heartbeat head %llu after %llu; catching up",
+                      (unsigned long long)msg->head, (unsigned long long)self->cursor);
+            self->need_catchup = true;
+        }
+        follow_check_behind(self, msg->head);
+        break;
+    default:
+        log_debug("follow: ignoring published message type %d", (int)msg->type);
+        break;
+    }
+    return FOLLOW_AGAIN;
+}
+
+static follow_status_t
+follow_live(follow_t *self, int wait_ms)
+{
+    zmq_pollitem_t item = {.socket = self->sub, .events = ZMQ_POLLIN};
+    int rc;
+
+    rc = zmq_poll(&item, 1, wait_ms);
+    if (rc < 0 && errno != EINTR) {
+        snprintf(self->error, sizeof(self->error), "poll: %s", zmq_strerror(errno));
+        return FOLLOW_ERROR;
+    }
+    for (int i = 0; rc > 0 && i < FOLLOW_DRAIN_MAX && !self->need_catchup; i++) {
+        pm_msg_t *msg = NULL;
+        follow_status_t st;
+        int got = follow_recv(self, &msg);
+
+        if (got == 0)
+            break;
+        if (got < 0)
+            continue;
+        st = follow_handle(self, msg);
+        pm_msg_destroy(&msg);
+        if (st != FOLLOW_AGAIN)
+            return st;
+    }
+    return follow_stopped(self) ? FOLLOW_STOPPED : FOLLOW_AGAIN;
+}
+
+follow_status_t
+follow_step(follow_t *self, int wait_ms)
+{
+    follow_status_t st;
+
+    if (follow_stopped(self))
+        return FOLLOW_STOPPED;
+    if (!self->live || self->need_catchup) {
+        st = follow_catch_up(self);
+        if (st == FOLLOW_DONE) {
+            self->need_catchup = false;
+            if (self->warned_unreachable)
+                log_info("follow: %s answers again", client_endpoint(self->query));
+            self->warned_unreachable = false;
+            return self->live ? FOLLOW_AGAIN : FOLLOW_DONE;
+        }
+        /* Live, a broker that is away (restarting, network down) is waited for. */
+        if (st == FOLLOW_UNREACHABLE && self->live) {
+            if (!self->warned_unreachable)
+                log_warnx("follow: %s; still trying", self->error);
+            self->warned_unreachable = true;
+            return FOLLOW_AGAIN;
+        }
+        return st;
+    }
+    return follow_live(self, wait_ms);
+}
+
+follow_status_t
+follow_run(follow_t *self)
+{
+    follow_status_t st;
+
+    do
+        st = follow_step(self, FOLLOW_SLICE_MS);
+    while (st == FOLLOW_AGAIN);
+    return st;
+}
