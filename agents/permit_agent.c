@@ -22,6 +22,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "cli.h"
 #include "client.h"
 #include "log.h"
 #include "model.h"
@@ -73,32 +74,6 @@ errx_line(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Print text from column `col` on, breaking at blanks before `width`, continuing at indent. */
-static void
-print_wrapped(FILE *f, const char *text, int col, int indent, int width)
-{
-    const char *p = text;
-    bool first = true;
-
-    while (*p != '\0') {
-        size_t word = strcspn(p, " ");
-        if (!first && col + 1 + (int)word > width) {
-            fprintf(f, "\n%*s", indent, "");
-            col = indent;
-        } else if (!first) {
-            fputc(' ', f);
-            col++;
-        }
-        fwrite(p, 1, word, f);
-        col += (int)word;
-        first = false;
-        p += word;
-        while (*p == ' ')
-            p++;
-    }
-    fputc('\n', f);
-}
-
 /* The event kinds a department may send, from the model's list. */
 static char *
 event_kinds(void)
@@ -121,11 +96,11 @@ usage(FILE *f)
     fprintf(f, "usage: " PROG " COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
         int col = fprintf(f, "  %s ", commands[i].name);
-        print_wrapped(f, commands[i].args, col, 8, 96);
+        cli_print_wrapped(f, commands[i].args, col, 8, 96);
         fprintf(f, "      ");
-        print_wrapped(f, commands[i].summary, 6, 6, 96);
+        cli_print_wrapped(f, commands[i].summary, 6, 6, 96);
     }
-    print_wrapped(f, kinds, fprintf(f, "\nevent kinds (--event): ") - 1, 4, 96);
+    cli_print_wrapped(f, kinds, fprintf(f, "\nevent kinds (--event): ") - 1, 4, 96);
     fprintf(f,
             "times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
             "an offset,\n    or milliseconds since the epoch; --time defaults to now\n"
@@ -142,19 +117,6 @@ static void
 on_signal(int sig)
 {
     agent_stop = sig;
-}
-
-static void
-install_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    /* No SA_RESTART: a signal must cut zmq_poll short. */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 }
 
 static int
@@ -493,7 +455,7 @@ main(int argc, char **argv)
     }
     for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
         if (strcmp(name, commands[i].name) == 0) {
-            install_signals();
+            cli_catch_signals(on_signal, false);
             return commands[i].fn(argc - 1, argv + 1);
         }
     }

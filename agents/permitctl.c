@@ -15,6 +15,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "cli.h"
 #include "ctl.h"
 #include "log.h"
 #include "util.h"
@@ -77,40 +78,14 @@ ctl_usage(const char *fmt, ...)
     return CTL_EXIT_USAGE;
 }
 
-/* Print text from column `col` on, breaking at blanks before `width`, continuing at indent. */
-static void
-print_wrapped(FILE *f, const char *text, int col, int indent, int width)
-{
-    const char *p = text;
-    bool first = true;
-
-    while (*p != '\0') {
-        size_t word = strcspn(p, " ");
-        if (!first && col + 1 + (int)word > width) {
-            fprintf(f, "\n%*s", indent, "");
-            col = indent;
-        } else if (!first) {
-            fputc(' ', f);
-            col++;
-        }
-        fwrite(p, 1, word, f);
-        col += (int)word;
-        first = false;
-        p += word;
-        while (*p == ' ')
-            p++;
-    }
-    fputc('\n', f);
-}
-
 static void
 print_command(FILE *f, const ctl_cmd_t *c)
 {
     int col = fprintf(f, "  %s ", c->name);
 
-    print_wrapped(f, c->args, col, 8, 96);
+    cli_print_wrapped(f, c->args, col, 8, 96);
     fputs("      ", f);
-    print_wrapped(f, c->summary, 6, 6, 96);
+    cli_print_wrapped(f, c->summary, 6, 6, 96);
 }
 
 static void
@@ -140,9 +115,9 @@ ctl_command_help(const char *name)
     for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
         if (strcmp(commands[i].name, name) == 0) {
             int col = printf("usage: " PROG " [GLOBAL OPTIONS] %s ", name);
-            print_wrapped(stdout, commands[i].args, col, 8, 96);
+            cli_print_wrapped(stdout, commands[i].args, col, 8, 96);
             fputs("  ", stdout);
-            print_wrapped(stdout, commands[i].summary, 2, 2, 96);
+            cli_print_wrapped(stdout, commands[i].summary, 2, 2, 96);
             printf("(" PROG " --help lists the global options)\n");
         }
     }
@@ -221,21 +196,6 @@ static void
 on_signal(int sig)
 {
     ctl_stop = sig;
-}
-
-static void
-install_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    /* No SA_RESTART: a signal must cut zmq_poll short. */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A reader that goes away (tail | head) is a write error we handle, not a death. */
-    signal(SIGPIPE, SIG_IGN);
 }
 
 static const char *
@@ -333,7 +293,7 @@ main(int argc, char **argv)
         }
         return ctl_usage("unknown command '%s' (try --help)", argv[optind]);
     }
-    install_signals();
+    cli_catch_signals(on_signal, false);
     ctl.zctx = zmq_ctx_new();
     if (ctl.zctx == NULL) {
         ctl_warnx("zmq_ctx_new: %s", zmq_strerror(errno));

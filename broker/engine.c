@@ -322,6 +322,30 @@ describe_blockers(const work_t *w, size_t i)
     return s;
 }
 
+/*
+ * The exactly-once rule: a message without an id is refused, a seen id is answered with the
+ * original sequence number. 1 answered (reply filled), 0 new, -1 storage failure.
+ */
+static int
+check_seen(engine_t *en, const char *id, pm_reply_t *r)
+{
+    uint64_t seq;
+    int rc;
+
+    xstrset(&r->id, id);
+    if (util_empty(id)) {
+        nack(r, PM_REFUSE_INVALID, "message has no id");
+        return 1;
+    }
+    rc = store_find_event(en->store, id, &seq);
+    if (rc == 1) {
+        r->ok = true;
+        r->duplicate = true;
+        r->seq = seq;
+    }
+    return rc;
+}
+
 static int
 submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out, pm_reply_t *r)
 {
@@ -332,18 +356,9 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     pm_entry_t *e;
     const pm_proctype_t *pt;
 
-    xstrset(&r->id, ev->event_id);
-    if (util_empty(ev->event_id))
-        return nack(r, PM_REFUSE_INVALID, "event has no id");
-    rc = store_find_event(en->store, ev->event_id, &seq);
-    if (rc < 0)
-        return -1;
-    if (rc == 1) {
-        r->ok = true;
-        r->duplicate = true;
-        r->seq = seq;
-        return 0;
-    }
+    rc = check_seen(en, ev->event_id, r);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     if (!pm_kind_is_event(ev->kind))
         return nack(r, PM_REFUSE_INVALID, "%s is not a department event", pm_kind_name(ev->kind));
     if (util_empty(ev->dept) || util_empty(ev->project) || util_empty(ev->procedure))
@@ -643,25 +658,15 @@ engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *a
               pm_reply_t *r)
 {
     const pm_import_t *im = msg->import;
-    uint64_t seq;
     int rc, parts;
 
     if (msg->type == PM_MSG_EVENT && msg->entry != NULL)
         return submit_event(en, msg->entry, now_ms, appended, r);
     if (msg->type != PM_MSG_IMPORT || im == NULL)
         return nack(r, PM_REFUSE_UNSUPPORTED, "the ingest socket takes events and imports only");
-    xstrset(&r->id, im->id);
-    if (util_empty(im->id))
-        return nack(r, PM_REFUSE_INVALID, "import has no id");
-    rc = store_find_event(en->store, im->id, &seq);
-    if (rc < 0)
-        return -1;
-    if (rc == 1) {
-        r->ok = true;
-        r->duplicate = true;
-        r->seq = seq;
-        return 0;
-    }
+    rc = check_seen(en, im->id, r);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     parts = (im->ndepts > 0) + (im->template != NULL) + (im->nprojects > 0);
     if (parts != 1)
         return nack(r, PM_REFUSE_INVALID,

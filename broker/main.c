@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "broker.h"
+#include "cli.h"
 #include "log.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -136,7 +137,6 @@ main(int argc, char **argv)
     strv_t overrides = {0}; /* name, value pairs: the command line wins over the file */
     bool check_only = false, do_rebuild = false;
     config_t cfg;
-    struct sigaction sa;
     char *err = NULL;
     void *zctx = NULL;
     broker_t *broker = NULL;
@@ -208,13 +208,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_catch_signals(on_signal, true);
 
     if ((lockfd = lock_db(cfg.db)) < 0)
         goto done;
