@@ -1,0 +1,57 @@
+# Two commands after cloning: `make run` (the demo) and `make test` (every test).
+# Both install the missing Debian packages first (scripts/deps.sh).
+
+BUILD      ?= build
+TEST_BUILD ?= build-test
+JOBS       ?= 2
+CMAKE      ?= cmake
+
+# Quieter recursive makes (cmake --build runs make underneath).
+MAKEFLAGS += --no-print-directory
+
+# Our C sources; generated protoc-c output lives only in the build folders.
+SRC_DIRS := proto broker agents common tests
+FORMAT_FILES = $(shell find $(SRC_DIRS) \( -name '*.c' -o -name '*.h' \) \
+	-not -name '*.pb-c.*' 2>/dev/null | sort)
+
+.PHONY: all run test build build-test deps format check-format clean help
+
+all: build
+
+help:
+	@echo "make run           install deps, build, run the demo (deploy/demo.sh)"
+	@echo "make test          install deps, sanitizer build in $(TEST_BUILD)/, run ctest"
+	@echo "make build         release build in $(BUILD)/"
+	@echo "make deps          install missing Debian packages"
+	@echo "make format        clang-format -i every .c/.h"
+	@echo "make check-format  fail if any .c/.h is not clang-formatted"
+	@echo "make clean         remove $(BUILD)/, $(TEST_BUILD)/ and run/"
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build $(BUILD) -j$(JOBS)
+
+run: build
+	bash deploy/demo.sh $(BUILD)
+
+build-test: deps
+	$(CMAKE) -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+		-DPERMIT_SANITIZE=ON -DPERMIT_WERROR=ON
+	$(CMAKE) --build $(TEST_BUILD) -j$(JOBS)
+
+test: build-test
+	ctest --test-dir $(TEST_BUILD) --output-on-failure -j$(JOBS)
+
+format: deps
+	@if [ -n "$(FORMAT_FILES)" ]; then clang-format -i $(FORMAT_FILES); fi
+
+check-format: deps
+	@if [ -n "$(FORMAT_FILES)" ]; then \
+		clang-format --dry-run --Werror $(FORMAT_FILES) && \
+		echo "check-format: $(words $(FORMAT_FILES)) files formatted"; fi
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) run

@@ -1,0 +1,274 @@
+# Shared helpers of the integration tests; each test_*.sh sources this file first.
+#
+# The tests run the real programs from PERMIT_BIN (a build folder holding permitd,
+# permit-agent, permitctl and rawsend) in a fresh temporary folder, on ipc:// endpoints inside
+# it, so several tests can run side by side. Every child is started through this file and
+# killed by PID on exit, whatever happens. KEEP_TMP=1 keeps the folder for a post-mortem.
+#
+#   start_broker [ARGS]   start permitd on the test's db and endpoints, wait for "ready:"
+#   stop_broker           SIGTERM, wait, and fail unless it exited 0 (ASan/LSan make a leak
+#                         or a memory error a non-zero exit in the test build)
+#   kill9_broker          SIGKILL, no questions asked
+#   spawn NAME CMD...     run CMD in the background, stdout to $T/NAME.out, stderr to
+#                         $T/NAME.err; its PID is left in SPAWNED
+#   wait_for SECS DESC CMD...   poll CMD until it succeeds, fail after SECS seconds
+#   run CMD...            run CMD, keep stdout/stderr/exit code in OUT, ERR, RC
+#   send ARGS...          permit-agent send ARGS, must be acked: the seq is left in SEQ
+#   refused CODE ARGS...  permit-agent send ARGS, must be refused (exit 65) with CODE
+#   fail MSG              print MSG and the broker log's tail, exit 1
+#   import_samples        import deploy/departments.csv, template.csv and projects.csv
+#   log_json [ARGS]       the whole log as JSON lines (permitctl tail --from 0 --json ARGS)
+#
+# shellcheck shell=bash disable=SC2034
+
+set -euo pipefail
+
+TEST_NAME=$(basename "$0" .sh)
+PERMIT_SRC=${PERMIT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PERMIT_BIN=${PERMIT_BIN:-$PERMIT_SRC/build}
+
+PERMITD=$PERMIT_BIN/permitd
+PERMIT_AGENT=$PERMIT_BIN/permit-agent
+PERMITCTL=$PERMIT_BIN/permitctl
+RAWSEND=$PERMIT_BIN/rawsend
+
+for prog in "$PERMITD" "$PERMIT_AGENT" "$PERMITCTL" "$RAWSEND"; do
+    if [[ ! -x "$prog" ]]; then
+        echo "$TEST_NAME: FAIL: $prog is missing (build first, or set PERMIT_BIN)" >&2
+        exit 1
+    fi
+done
+for tool in jq sqlite3; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "$TEST_NAME: FAIL: $tool is not installed (run scripts/deps.sh)" >&2
+        exit 1
+    fi
+done
+
+# Sanitizer builds: a leak or an error anywhere makes the program exit non-zero.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Plain, stable output: no colour, one time zone.
+export NO_COLOR=1
+export TZ=${TZ:-Asia/Shanghai}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/permit-$TEST_NAME.XXXXXX")
+DB=$T/permit.db
+INGEST=ipc://$T/ingest.sock
+PUBLISH=ipc://$T/publish.sock
+QUERY=ipc://$T/query.sock
+export PERMIT_BROKER=$INGEST PERMIT_QUERY=$QUERY PERMIT_PUBLISH=$PUBLISH
+
+BROKER_PID=
+BROKER_LOG=$T/permitd.log
+BROKER_STARTS=0
+CHILDREN=()
+SPAWNED=
+OUT=
+ERR=
+RC=0
+SEQ=
+
+# True while PID is a live process (a zombie that was not waited for yet counts as gone).
+pid_alive() {
+    local pid=$1 stat
+    [[ -n "$pid" && -r /proc/$pid/stat ]] || return 1
+    stat=$(<"/proc/$pid/stat") || return 1
+    stat=${stat##*) }
+    [[ "${stat%% *}" != Z ]]
+}
+
+# Signal a process and wait until it is gone, at most SECS seconds; then SIGKILL.
+kill_wait() {
+    local pid=$1 sig=${2:-TERM} secs=${3:-5} i
+    pid_alive "$pid" || return 0
+    kill -s "$sig" "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < secs * 20; i++)); do
+        pid_alive "$pid" || return 0
+        sleep 0.05
+    done
+    kill -s KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    for pid in "${CHILDREN[@]}" "$BROKER_PID"; do
+        [[ -n "$pid" ]] && kill_wait "$pid" TERM 3
+    done
+    wait 2>/dev/null || true
+    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
+        echo "$TEST_NAME: kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    if ((rc == 0)); then
+        echo "$TEST_NAME: PASS"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+    echo "$TEST_NAME: FAIL: $*" >&2
+    if [[ -s "$BROKER_LOG" ]]; then
+        echo "--- last lines of $BROKER_LOG ---" >&2
+        tail -n 30 "$BROKER_LOG" >&2
+    fi
+    exit 1
+}
+
+# Say what the test is doing, so a failure in ctest's output reads like a story.
+step() {
+    echo "$TEST_NAME: $*"
+}
+
+# wait_for SECS DESCRIPTION CMD...: run CMD every 50 ms until it succeeds.
+wait_for() {
+    local secs=$1 desc=$2 deadline
+    shift 2
+    deadline=$((SECONDS + secs))
+    until "$@"; do
+        if ((SECONDS >= deadline)); then
+            fail "timed out after ${secs}s waiting for $desc"
+        fi
+        sleep 0.05
+    done
+}
+
+# run CMD...: never fails by itself; leaves stdout in OUT, stderr in ERR, exit code in RC.
+run() {
+    local errf=$T/run.err
+    RC=0
+    OUT=$("$@" 2>"$errf") || RC=$?
+    ERR=$(<"$errf")
+}
+
+spawn() {
+    local name=$1
+    shift
+    "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    SPAWNED=$!
+    CHILDREN+=("$SPAWNED")
+}
+
+broker_is_ready() {
+    pid_alive "$BROKER_PID" || fail "permitd (pid $BROKER_PID) died while starting"
+    grep -q "ready:" "$BROKER_LOG"
+}
+
+# start_broker [ARGS]: every start gets its own log file; BROKER_LOG names the current one.
+start_broker() {
+    BROKER_STARTS=$((BROKER_STARTS + 1))
+    BROKER_LOG=$T/permitd.$BROKER_STARTS.log
+    "$PERMITD" --db "$DB" --ingest "$INGEST" --publish "$PUBLISH" --query "$QUERY" \
+        --log-level info "$@" >"$BROKER_LOG" 2>&1 &
+    BROKER_PID=$!
+    wait_for 20 "permitd to log ready:" broker_is_ready
+}
+
+stop_broker() {
+    local pid=$BROKER_PID rc=0 i
+    [[ -n "$pid" ]] || fail "stop_broker: no broker running"
+    kill -s TERM "$pid" 2>/dev/null || fail "permitd (pid $pid) was already gone"
+    for ((i = 0; i < 300; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.05
+    done
+    if pid_alive "$pid"; then
+        kill -s KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        BROKER_PID=
+        fail "permitd did not stop within 15s of SIGTERM"
+    fi
+    wait "$pid" || rc=$?
+    BROKER_PID=
+    ((rc == 0)) || fail "permitd exited $rc after SIGTERM (expected 0)"
+}
+
+kill9_broker() {
+    local pid=$BROKER_PID
+    [[ -n "$pid" ]] || fail "kill9_broker: no broker running"
+    kill -s KILL "$pid"
+    wait "$pid" 2>/dev/null || true
+    BROKER_PID=
+}
+
+# send ARGS...: one event through permit-agent; it must be acked with a sequence number.
+send() {
+    run "$PERMIT_AGENT" send "$@"
+    ((RC == 0)) || fail "permit-agent send $* exited $RC (expected 0): $ERR"
+    [[ "$OUT" =~ ^[0-9]+$ ]] || fail "permit-agent send $* printed '$OUT' (expected a sequence number)"
+    SEQ=$OUT
+}
+
+# refused CODE ARGS...: one event through permit-agent; it must be refused with CODE.
+refused() {
+    local code=$1
+    shift
+    run "$PERMIT_AGENT" send "$@"
+    ((RC == 65)) || fail "permit-agent send $* exited $RC (expected 65, refused $code): $OUT $ERR"
+    [[ "$ERR" == *"refused ($code)"* ]] ||
+        fail "permit-agent send $*: stderr '$ERR' does not say 'refused ($code)'"
+    [[ -z "$OUT" ]] || fail "permit-agent send $*: printed '$OUT' on stdout although refused"
+}
+
+# ctl ARGS...: permitctl ARGS, which must succeed; its stdout is left in OUT.
+ctl() {
+    run "$PERMITCTL" "$@"
+    ((RC == 0)) || fail "permitctl $* exited $RC: $ERR"
+}
+
+import_samples() {
+    ctl import departments "$PERMIT_SRC/deploy/departments.csv"
+    ctl import template "$PERMIT_SRC/deploy/template.csv"
+    ctl import projects "$PERMIT_SRC/deploy/projects.csv"
+}
+
+# The log as JSON lines, oldest first; extra ARGS filter (e.g. --project ID).
+log_json() {
+    "$PERMITCTL" tail --from 0 --json "$@"
+}
+
+# The highest sequence number in the log, read straight from the database.
+db_head() {
+    sqlite3 "$DB" "SELECT COALESCE(MAX(seq), 0) FROM log"
+}
+
+# lines_in FILE: number of complete lines in FILE (0 if it does not exist yet).
+lines_in() {
+    if [[ -f "$1" ]]; then
+        wc -l <"$1"
+    else
+        echo 0
+    fi
+}
+
+# has_line FILE JQFILTER: some JSON line of FILE matches (jq -e 'select(...)' style filter).
+has_line() {
+    [[ -f "$1" ]] && jq -e -s "any(.[]; $2)" "$1" >/dev/null 2>&1
+}
+
+# stop_child PID NAME: SIGTERM a spawned client and check it stopped cleanly with exit 0.
+stop_child() {
+    local pid=$1 name=$2 rc=0 i
+    pid_alive "$pid" || fail "$name (pid $pid) had already exited"
+    kill -s TERM "$pid"
+    for ((i = 0; i < 200; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.05
+    done
+    pid_alive "$pid" && fail "$name did not stop within 10s of SIGTERM"
+    wait "$pid" || rc=$?
+    ((rc == 0)) || fail "$name exited $rc after SIGTERM (expected 0): $(tail -n 5 "$T/$name.err")"
+}
+
+# csv_value FILE KEYCOL KEY COL: the COL field of the row whose KEYCOL is KEY, read with a
+# real CSV parser (sqlite3's), so quoting and UTF-8 are handled as any CSV reader would.
+csv_value() {
+    local file=$1 keycol=$2 key=${3//\'/\'\'} col=$4
+    sqlite3 :memory: -cmd ".import --csv '$file' t" \
+        "SELECT \"$col\" FROM t WHERE \"$keycol\" = '$key'"
+}

@@ -1,0 +1,204 @@
+/*
+ * rawsend: send one raw frame to a ZeroMQ ROUTER and print the raw reply.
+ *
+ * The integration tests use it to feed the broker bytes no well-behaved client would send
+ * (garbage, a wrong protocol version) without going through the codec, and to check that the
+ * broker answers instead of crashing or going silent. It links libzmq only, on purpose: it
+ * must not share a single line of code with the programs it tests.
+ *
+ *   rawsend [-t MS] ENDPOINT HEX      send the bytes spelled by HEX ("" sends an empty frame)
+ *   rawsend [-t MS] ENDPOINT -f FILE  send the contents of FILE
+ *
+ * The reply frame goes to stdout unchanged. Exit 0 on a reply, 2 if none came within MS
+ * milliseconds (default 3000), 1 on any other error, 64 on bad usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define RAWSEND_MAX_FRAME (16u * 1024 * 1024)
+
+static void usage(void) __attribute__((noreturn));
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: rawsend [-t MS] ENDPOINT HEX\n"
+                    "       rawsend [-t MS] ENDPOINT -f FILE\n");
+    exit(64);
+}
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Turn "08 02 ff" or "0802ff" into bytes. Whitespace between pairs is allowed so tests can
+ * write frames readably. Returns 0 and a malloc'ed buffer the caller owns, or -1.
+ */
+static int
+parse_hex(const char *hex, unsigned char **out, size_t *outlen)
+{
+    size_t cap = strlen(hex) / 2 + 1;
+    unsigned char *buf = malloc(cap);
+    size_t n = 0;
+    int hi = -1;
+
+    if (buf == NULL)
+        return -1;
+    for (const char *p = hex; *p != '\0'; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == ':')
+            continue;
+        int v = hexval((unsigned char)*p);
+        if (v < 0)
+            goto fail;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            buf[n++] = (unsigned char)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    if (hi >= 0)
+        goto fail;
+    *out = buf;
+    *outlen = n;
+    return 0;
+fail:
+    free(buf);
+    return -1;
+}
+
+/* Read a whole file into a malloc'ed buffer the caller owns. Returns 0 or -1. */
+static int
+read_file(const char *path, unsigned char **out, size_t *outlen)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    if (f == NULL) {
+        fprintf(stderr, "rawsend: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            if (cap > RAWSEND_MAX_FRAME) {
+                fprintf(stderr, "rawsend: %s: too large\n", path);
+                goto fail;
+            }
+            unsigned char *nbuf = realloc(buf, cap);
+            if (nbuf == NULL)
+                goto fail;
+            buf = nbuf;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "rawsend: %s: read error\n", path);
+        goto fail;
+    }
+    fclose(f);
+    *out = buf;
+    *outlen = n;
+    return 0;
+fail:
+    free(buf);
+    fclose(f);
+    return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+    int timeout_ms = 3000;
+    const char *endpoint, *file = NULL, *hex = NULL;
+    unsigned char *frame = NULL;
+    size_t len = 0;
+    void *ctx = NULL, *sock = NULL;
+    zmq_msg_t reply;
+    int rc = 1, argi = 1;
+
+    if (argi + 1 < argc && strcmp(argv[argi], "-t") == 0) {
+        char *end;
+        long v = strtol(argv[argi + 1], &end, 10);
+        if (*end != '\0' || v < 0 || v > 600000)
+            usage();
+        timeout_ms = (int)v;
+        argi += 2;
+    }
+    if (argc - argi == 2) {
+        endpoint = argv[argi];
+        hex = argv[argi + 1];
+    } else if (argc - argi == 3 && strcmp(argv[argi + 1], "-f") == 0) {
+        endpoint = argv[argi];
+        file = argv[argi + 2];
+    } else {
+        usage();
+    }
+
+    if (file != NULL ? read_file(file, &frame, &len) : parse_hex(hex, &frame, &len)) {
+        if (file == NULL)
+            fprintf(stderr, "rawsend: bad hex string\n");
+        return 1;
+    }
+
+    int linger = 0;
+    ctx = zmq_ctx_new();
+    if (ctx == NULL)
+        goto out;
+    sock = zmq_socket(ctx, ZMQ_DEALER);
+    if (sock == NULL)
+        goto out;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+    if (zmq_connect(sock, endpoint) != 0) {
+        fprintf(stderr, "rawsend: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    if (zmq_send(sock, frame, len, 0) < 0) {
+        fprintf(stderr, "rawsend: send: %s\n", zmq_strerror(zmq_errno()));
+        rc = zmq_errno() == EAGAIN ? 2 : 1;
+        goto out;
+    }
+
+    zmq_msg_init(&reply);
+    if (zmq_msg_recv(&reply, sock, 0) < 0) {
+        int err = zmq_errno();
+        zmq_msg_close(&reply);
+        if (err == EAGAIN) {
+            fprintf(stderr, "rawsend: no reply within %d ms\n", timeout_ms);
+            rc = 2;
+        } else {
+            fprintf(stderr, "rawsend: recv: %s\n", zmq_strerror(err));
+        }
+        goto out;
+    }
+    size_t rlen = zmq_msg_size(&reply);
+    if (fwrite(zmq_msg_data(&reply), 1, rlen, stdout) == rlen && fflush(stdout) == 0)
+        rc = 0;
+    zmq_msg_close(&reply);
+
+out:
+    if (sock != NULL)
+        zmq_close(sock);
+    if (ctx != NULL)
+        zmq_ctx_term(ctx);
+    free(frame);
+    return rc;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The operator's surface: the reference config in deploy/ is valid, bad configs are refused
+# with FILE:LINE: reason, options on the command line win over the file, the broker stops
+# with exit 0 on SIGINT as on SIGTERM, every program answers --help, and the clients tell
+# "broker unreachable" (exit 69) and usage errors (exit 64) apart.
+# shellcheck source-path=SCRIPTDIR disable=SC2119
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+step "deploy/permitd.conf is a valid configuration"
+run "$PERMITD" --config "$PERMIT_SRC/deploy/permitd.conf" -n
+((RC == 0)) || fail "permitd -n on deploy/permitd.conf exited $RC: $ERR"
+[[ "$OUT$ERR" == *"configuration OK"* ]] || fail "permitd -n did not say configuration OK: $OUT $ERR"
+# Every option of --help is documented in the reference config.
+run "$PERMITD" --help
+((RC == 0)) || fail "permitd --help exited $RC"
+grep -oE '^  --[a-z-]+' <<<"$OUT" | sed 's/^  --//' >"$T/options"
+[[ -s "$T/options" ]] || fail "permitd --help lists no options: $OUT"
+while read -r opt; do
+    case $opt in config | rebuild | help) continue ;; esac
+    key=${opt//-/_}
+    grep -qE "^$key = " "$PERMIT_SRC/deploy/permitd.conf" ||
+        fail "deploy/permitd.conf does not document '$key'"
+done <"$T/options"
+
+step "bad configurations are refused with FILE:LINE: reason"
+bad() {
+    local name=$1 line=$2
+    shift 2
+    printf '%s\n' "$@" >"$T/$name.conf"
+    run "$PERMITD" --config "$T/$name.conf" -n
+    ((RC != 0)) || fail "permitd -n accepted $name.conf"
+    [[ "$ERR" == *"$T/$name.conf:$line:"* ]] || fail "$name.conf: no FILE:$line: in '$ERR'"
+    [[ "$OUT" != *"configuration OK"* ]] || fail "$name.conf: said configuration OK"
+}
+bad unknown_key 3 "[permitd]" "db = x.db" "dbb = y.db"
+bad bad_level 2 "[permitd]" "log_level = loud"
+# inih reports a key under an unknown section on the key's line.
+bad bad_section 2 "[brokerd]" "db = x.db"
+bad bad_number 2 "[permitd]" "batch_max = many"
+run "$PERMITD" --config "$T/no-such.conf" -n
+((RC != 0)) || fail "permitd -n accepted a missing config file"
+
+step "a config file's endpoints, with the command line winning"
+cat >"$T/permitd.conf" <<EOF
+[permitd]
+db = $T/from-config.db
+ingest = $INGEST
+publish = $PUBLISH
+query = $QUERY
+log_level = debug
+EOF
+BROKER_LOG=$T/permitd.conf.log
+"$PERMITD" --config "$T/permitd.conf" --db "$DB" >"$BROKER_LOG" 2>&1 &
+BROKER_PID=$!
+wait_for 20 "permitd to log ready:" broker_is_ready
+import_samples
+[[ -s "$DB" ]] || fail "--db on the command line did not win over the config file"
+[[ ! -e "$T/from-config.db" ]] || fail "the config file's db was opened although --db was given"
+grep -q "debug:" "$BROKER_LOG" || fail "log_level = debug from the config file had no effect"
+
+step "SIGINT stops the broker cleanly"
+rc=0
+kill -s INT "$BROKER_PID"
+broker_gone() { ! pid_alive "$BROKER_PID"; }
+wait_for 15 "permitd to exit on SIGINT" broker_gone
+wait "$BROKER_PID" || rc=$?
+BROKER_PID=
+((rc == 0)) || fail "permitd exited $rc on SIGINT"
+
+step "the broker is gone: clients say unreachable (69)"
+run "$PERMIT_AGENT" send --dept NRB --project TL-2026-001 --procedure LAND_PREREVIEW \
+    --event accepted --timeout 200 --tries 2
+((RC == 69)) || fail "send to a stopped broker exited $RC (expected 69): $ERR"
+[[ -z "$OUT" ]] || fail "send to a stopped broker printed '$OUT'"
+run "$PERMITCTL" --timeout 200 --tries 2 status TL-2026-001
+((RC == 69)) || fail "status with a stopped broker exited $RC (expected 69): $ERR"
+
+step "the environment names the endpoints; --broker wins over it"
+start_broker
+send --dept NRB --project TL-2026-001 --procedure LAND_PREREVIEW --event accepted
+run env PERMIT_BROKER="ipc://$T/nothing.sock" "$PERMIT_AGENT" send --broker "$INGEST" \
+    --dept EEB --project TL-2026-001 --procedure EIA --event accepted --timeout 500 --tries 2
+((RC == 0)) || fail "--broker did not win over PERMIT_BROKER (exit $RC): $ERR"
+
+step "usage errors exit 64; every program answers --help"
+run "$PERMIT_AGENT" frobnicate
+((RC == 64)) || fail "permit-agent frobnicate exited $RC (expected 64)"
+run "$PERMITCTL" frobnicate
+((RC == 64)) || fail "permitctl frobnicate exited $RC (expected 64)"
+run "$PERMITCTL" import departments
+((RC == 64)) || fail "permitctl import without FILE exited $RC (expected 64)"
+run "$PERMITD" --no-such-option
+((RC == 64 || RC == 1)) || fail "permitd --no-such-option exited $RC"
+for prog in "$PERMITD" "$PERMIT_AGENT" "$PERMITCTL"; do
+    run "$prog" --help
+    ((RC == 0)) || fail "$prog --help exited $RC"
+    [[ "$OUT" == *usage* ]] || fail "$prog --help printed no usage on stdout"
+done
+stop_broker
