@@ -161,6 +161,21 @@ step_done(store_t *s, sqlite3_stmt *st, const char *what)
     return 0;
 }
 
+/*
+ * Step a statement expected to return at most one row: 1 with the row ready to read (the
+ * caller resets the statement after reading it), 0 when there is none, -1 on error.
+ */
+static int
+step_row(store_t *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, what);
+}
+
 store_t *
 store_open(const char *path, char **err)
 {
@@ -327,14 +342,12 @@ store_find_event(store_t *s, const char *event_id, uint64_t *seq)
     int rc;
 
     bind_text(st, 1, event_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    rc = step_row(s, st, "find event");
+    if (rc == 1) {
         *seq = (uint64_t)sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
-        return 1;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, "find event");
+    return rc;
 }
 
 /* Decode the body column of the current row. */
@@ -360,14 +373,12 @@ store_entry_get(store_t *s, uint64_t seq, pm_entry_t **out)
     int rc;
 
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    rc = step_row(s, st, "entry get");
+    if (rc == 1) {
         rc = row_entry(s, st, out) < 0 ? -1 : 1;
         sqlite3_reset(st);
-        return rc;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, "entry get");
+    return rc;
 }
 
 int
@@ -443,16 +454,14 @@ store_dept_get(store_t *s, const char *code, pm_department_t *out)
     int rc;
 
     bind_text(st, 1, code);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    rc = step_row(s, st, "department get");
+    if (rc == 1) {
         out->code = xstrdup(code);
         out->name = column_text(st, 0);
         out->contact = column_text(st, 1);
         sqlite3_reset(st);
-        return 1;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, "department get");
+    return rc;
 }
 
 int
@@ -488,15 +497,13 @@ store_template_find(store_t *s, const char *name, uint32_t version, uint32_t *ou
     bind_text(st, 1, name);
     if (version != 0)
         sqlite3_bind_int64(st, 2, version);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    rc = step_row(s, st, "template find");
+    if (rc == 1) {
         *out_version = (uint32_t)sqlite3_column_int64(st, 0);
         *seq = (uint64_t)sqlite3_column_int64(st, 1);
         sqlite3_reset(st);
-        return 1;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, "template find");
+    return rc;
 }
 
 int
@@ -506,8 +513,8 @@ store_project_get(store_t *s, const char *id, pm_project_t *out)
     int rc;
 
     bind_text(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    rc = step_row(s, st, "project get");
+    if (rc == 1) {
         out->id = xstrdup(id);
         out->name = column_text(st, 0);
         out->region = column_text(st, 1);
@@ -518,10 +525,8 @@ store_project_get(store_t *s, const char *id, pm_project_t *out)
         out->template_name = column_text(st, 6);
         out->template_version = (uint32_t)sqlite3_column_int64(st, 7);
         sqlite3_reset(st);
-        return 1;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, "project get");
+    return rc;
 }
 
 int
