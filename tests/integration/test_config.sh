@@ -83,6 +83,32 @@ run env PERMIT_BROKER="ipc://$T/nothing.sock" "$PERMIT_AGENT" send --broker "$IN
     --dept EEB --project TL-2026-001 --procedure EIA --event accepted --timeout 500 --tries 2
 ((RC == 0)) || fail "--broker did not win over PERMIT_BROKER (exit $RC): $ERR"
 
+step "one broker per database: a second one is refused"
+run "$PERMITD" --db "$DB" --ingest "ipc://$T/second-i.sock" --publish "ipc://$T/second-p.sock" \
+    --query "ipc://$T/second-q.sock"
+((RC == 1)) || fail "a second permitd on the same db exited $RC (expected 1)"
+[[ "$ERR" == *"another permitd is using"* ]] || fail "no clear reason for the refusal: $ERR"
+stop_broker
+
+step "SIGHUP reloads the log level from the config file"
+printf '[permitd]\nlog_level = info\n' >"$T/reload.conf"
+start_broker --config "$T/reload.conf"
+send --dept WRB --project TL-2026-001 --procedure SOIL_WATER --event accepted
+! grep -q " debug: " "$BROKER_LOG" || fail "debug lines at log_level info"
+printf '[permitd]\nlog_level = debug\n' >"$T/reload.conf"
+kill -s HUP "$BROKER_PID"
+reloaded() { grep -q "SIGHUP: reloaded" "$BROKER_LOG"; }
+wait_for 10 "permitd to log the reload" reloaded
+send --dept WRB --project TL-2026-001 --procedure SOIL_WATER --event approved
+debug_logged() { grep -q " debug: ingest: batch" "$BROKER_LOG"; }
+wait_for 10 "a debug line after the reload" debug_logged
+printf '[permitd]\nlog_level = loud\n' >"$T/reload.conf"
+kill -s HUP "$BROKER_PID"
+kept() { grep -q "keeping the running configuration" "$BROKER_LOG"; }
+wait_for 10 "permitd to refuse the bad reload" kept
+send --dept CTB --project TL-2026-001 --procedure RELICS --event accepted
+stop_broker
+
 step "usage errors exit 64; every program answers --help"
 run "$PERMIT_AGENT" frobnicate
 ((RC == 64)) || fail "permit-agent frobnicate exited $RC (expected 64)"
@@ -97,4 +123,3 @@ for prog in "$PERMITD" "$PERMIT_AGENT" "$PERMITCTL"; do
     ((RC == 0)) || fail "$prog --help exited $RC"
     [[ "$OUT" == *usage* ]] || fail "$prog --help printed no usage on stdout"
 done
-stop_broker
