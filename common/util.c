@@ -137,10 +137,39 @@ util_format_time(int64_t ms, bool with_ms, char *buf, size_t len)
     return buf;
 }
 
+/* Two digits at p, as a number, or -1. */
+static int
+two_digits(const char *p)
+{
+    if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+        return -1;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* A UTC offset "Z", "+HH:MM" or "-HH:MM" that ends the string, in seconds east. */
+static int
+parse_offset(const char *p, long *out)
+{
+    int hh, mm;
+
+    if (strcmp(p, "Z") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if ((*p != '+' && *p != '-') || strlen(p) != 6 || p[3] != ':')
+        return -1;
+    hh = two_digits(p + 1);
+    mm = two_digits(p + 4);
+    if (hh < 0 || hh > 14 || mm < 0 || mm > 59)
+        return -1;
+    *out = (*p == '-' ? -1L : 1L) * (hh * 3600L + mm * 60L);
+    return 0;
+}
+
 int
 util_parse_time(const char *s, int64_t *out_ms)
 {
-    struct tm tm;
+    struct tm tm, asked;
     const char *p;
     int ms = 0;
     time_t secs;
@@ -150,6 +179,8 @@ util_parse_time(const char *s, int64_t *out_ms)
     for (p = s; isdigit((unsigned char)*p); p++)
         ;
     if (*p == '\0' && p - s > 8) {
+        if (p - s > 15)
+            return -1; /* past the year 33000: a typo, not a time */
         *out_ms = strtoll(s, NULL, 10);
         return 0;
     }
@@ -178,20 +209,21 @@ util_parse_time(const char *s, int64_t *out_ms)
                 ms += (*p - '0') * scale;
         }
     }
+    asked = tm;
     if (*p == '\0') {
+        /* Local time. mktime returns -1 both on failure and for the last second of 1969. */
+        tm.tm_wday = -1;
         secs = mktime(&tm);
-    } else {
-        int sign = 1, hh = 0, mm = 0;
-        if (*p == 'Z' && p[1] == '\0') {
-            hh = mm = 0;
-        } else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &hh, &mm) == 2) {
-            sign = *p == '-' ? -1 : 1;
-        } else {
+        if (tm.tm_wday == -1)
             return -1;
-        }
-        secs = timegm(&tm) - sign * (hh * 3600 + mm * 60);
+    } else {
+        long offset;
+        if (parse_offset(p, &offset) < 0)
+            return -1;
+        secs = timegm(&tm) - offset;
     }
-    if (secs == (time_t)-1)
+    /* mktime and timegm carry day 31 of a 30-day month into the next: refuse it instead. */
+    if (tm.tm_mday != asked.tm_mday || tm.tm_mon != asked.tm_mon)
         return -1;
     *out_ms = (int64_t)secs * 1000 + ms;
     return 0;
