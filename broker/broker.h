@@ -46,7 +46,7 @@ typedef struct broker {
 broker_t *broker_new(config_t *cfg, void *zctx, char **err);
 void broker_destroy(broker_t **p);
 
-/* Run until *stop is set. *reload is cleared after the caller's reload has been applied. */
+/* Run until *stop is set or a signal interrupts the poll (the caller then reloads or stops). */
 int broker_run(broker_t *self, volatile sig_atomic_t *stop);
 
 /* Send one reply envelope to a ROUTER peer. */

@@ -91,6 +91,7 @@ nack(pm_reply_t *r, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    util_utf8_trim(buf); /* a long reason is cut, never in the middle of a character */
     r->ok = false;
     xstrset(&r->code, code);
     xstrset(&r->reason, buf);

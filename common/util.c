@@ -273,6 +273,23 @@ util_utf8_valid(const char *str, size_t len)
     return true;
 }
 
+void
+util_utf8_trim(char *s)
+{
+    size_t len = strlen(s), start = len, need;
+    unsigned char c;
+
+    /* Find the lead byte of the last sequence, at most 3 continuation bytes back. */
+    while (start > 0 && len - start < 4 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+        start--;
+    if (start == 0)
+        return;
+    c = (unsigned char)s[start - 1];
+    need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (len - (start - 1) < need)
+        s[start - 1] = '\0';
+}
+
 bool
 util_empty(const char *s)
 {

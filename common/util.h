@@ -47,6 +47,8 @@ int util_parse_time(const char *s, int64_t *out_ms);
 
 /* True when s[0..len) is valid UTF-8 without NUL bytes. */
 bool util_utf8_valid(const char *s, size_t len);
+/* Cut an incomplete UTF-8 sequence off the end of s (after a truncating snprintf). */
+void util_utf8_trim(char *s);
 /* True when s is NULL or "". */
 bool util_empty(const char *s);
 /* strcmp that treats NULL as "". */

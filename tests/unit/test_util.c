@@ -84,6 +84,31 @@ test_parse_time_accepts(void **state)
 }
 
 static void
+test_utf8_trim(void **state)
+{
+    char s[32];
+    (void)state;
+
+    strcpy(s, "审批");
+    util_utf8_trim(s);
+    assert_string_equal(s, "审批"); /* complete: unchanged */
+    strcpy(s, "审批");
+    s[5] = '\0'; /* 批 cut after two of its three bytes */
+    util_utf8_trim(s);
+    assert_string_equal(s, "审");
+    strcpy(s, "ab\xe5");
+    util_utf8_trim(s);
+    assert_string_equal(s, "ab");
+    strcpy(s, "a😀");
+    s[4] = '\0'; /* three of four bytes */
+    util_utf8_trim(s);
+    assert_string_equal(s, "a");
+    strcpy(s, "");
+    util_utf8_trim(s);
+    assert_string_equal(s, "");
+}
+
+static void
 test_parse_time_refuses(void **state)
 {
     static const char *const bad[] = {
@@ -408,6 +433,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_time_accepts),
         cmocka_unit_test(test_parse_time_refuses),
+        cmocka_unit_test(test_utf8_trim),
         cmocka_unit_test(test_format_time_round_trip),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_strv_split),
