@@ -182,8 +182,10 @@ store_open(const char *path, char **err)
     store_t *s = xcalloc(1, sizeof(*s));
     sqlite3_stmt *st = NULL;
 
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    /* One thread owns the connection: no per-call mutex (NOMUTEX). */
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         *err = xasprintf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         goto fail;
     }
