@@ -6,6 +6,7 @@
 #define PERMIT_TEST_FIXTURE_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,25 @@ fixture_template(void)
                       "CONSTRUCTION_PERMIT", NULL);
     fixture_milestone(t, "READY_TO_START", "具备开工条件", NULL);
     return t;
+}
+
+/* A fresh folder for a database: dir gets "/tmp/permit-NAME-XXXXXX" made unique; 0 or -1. */
+static inline int
+fixture_tmpdir(char *dir, size_t len, const char *name)
+{
+    snprintf(dir, len, "/tmp/permit-%s-XXXXXX", name);
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+/* Remove the folder and everything in it (the database and its WAL files); 0 or -1. */
+static inline int
+fixture_rmtree(const char *dir)
+{
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    int rc = system(cmd);
+
+    free(cmd);
+    return rc == 0 ? 0 : -1;
 }
 
 #endif

@@ -153,8 +153,7 @@ setup(void **state)
     pm_msg_t *m;
     char *err = NULL;
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/permit-engine-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(fixture_tmpdir(f->dir, sizeof(f->dir), "engine"), 0);
     f->path = xasprintf("%s/state.db", f->dir);
     f->s = store_open(f->path, &err);
     assert_non_null(f->s);
@@ -182,14 +181,12 @@ static int
 teardown(void **state)
 {
     fix_t *f = *state;
-    char *cmd = xasprintf("rm -rf '%s'", f->dir);
 
     entry_list_clear(&f->out);
     reply_clear(&f->reply);
     engine_destroy(&f->en);
     store_close(&f->s);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(fixture_rmtree(f->dir), 0);
     free(f->path);
     free(f);
     return 0;

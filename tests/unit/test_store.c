@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "store.h"
 
 typedef struct fix {
@@ -26,8 +27,7 @@ setup(void **state)
     fix_t *f = xcalloc(1, sizeof(*f));
     char *err = NULL;
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/permit-store-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(fixture_tmpdir(f->dir, sizeof(f->dir), "store"), 0);
     f->path = xasprintf("%s/state.db", f->dir);
     f->s = store_open(f->path, &err);
     assert_non_null(f->s);
@@ -39,11 +39,9 @@ static int
 teardown(void **state)
 {
     fix_t *f = *state;
-    char *cmd = xasprintf("rm -rf '%s'", f->dir);
 
     store_close(&f->s);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(fixture_rmtree(f->dir), 0);
     free(f->path);
     free(f);
     return 0;
