@@ -18,6 +18,8 @@
 #   fail MSG              print MSG and the broker log's tail, exit 1
 #   import_samples        import deploy/departments.csv, template.csv and projects.csv
 #   log_json [ARGS]       the whole log as JSON lines (permitctl tail --from 0 --json ARGS)
+#   pb_event_frame V KIND ID DEPT PROJECT PROCEDURE
+#                         a hand-encoded envelope of protocol version V around an event, in hex
 #
 # shellcheck shell=bash disable=SC2034
 
@@ -271,4 +273,18 @@ csv_value() {
     local file=$1 keycol=$2 key=${3//\'/\'\'} col=$4
     sqlite3 :memory: -cmd ".import --csv '$file' t" \
         "SELECT \"$col\" FROM t WHERE \"$keycol\" = '$key'"
+}
+
+# Protobuf by hand, for frames made without our codec (rawsend sends them): a length-delimited
+# field whose value is shorter than 128 bytes, and an envelope (field 1 = version, field 2 =
+# event) around an event (2 kind, 3 id, 5 department, 6 project, 7 procedure).
+pb_str() {
+    local hex
+    hex=$(printf '%s' "$2" | od -An -v -tx1 | tr -d ' \n')
+    printf '%02x%02x%s' $(($1 << 3 | 2)) $((${#hex} / 2)) "$hex"
+}
+pb_event_frame() {
+    local event
+    event=$(pb_str 2 "$2")$(pb_str 3 "$3")$(pb_str 5 "$4")$(pb_str 6 "$5")$(pb_str 7 "$6")
+    printf '08%02x%02x%02x%s' "$1" $((2 << 3 | 2)) $((${#event} / 2)) "$event"
 }

@@ -8,9 +8,12 @@
  *
  *   rawsend [-t MS] ENDPOINT HEX      send the bytes spelled by HEX ("" sends an empty frame)
  *   rawsend [-t MS] ENDPOINT -f FILE  send the contents of FILE
+ *   rawsend [-t MS] ENDPOINT -l FILE  send every line of FILE (one frame in hex per line) at
+ *                                     once, without waiting, then collect one reply per frame
  *
- * The reply frame goes to stdout unchanged. Exit 0 on a reply, 2 if none came within MS
- * milliseconds (default 3000), 1 on any other error, 64 on bad usage.
+ * The reply frame goes to stdout unchanged; with -l each reply is printed in hex on its own
+ * line. Exit 0 when every reply came, 2 if one did not come within MS milliseconds (default
+ * 3000), 1 on any other error, 64 on bad usage.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,7 +29,8 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: rawsend [-t MS] ENDPOINT HEX\n"
-                    "       rawsend [-t MS] ENDPOINT -f FILE\n");
+                    "       rawsend [-t MS] ENDPOINT -f FILE\n"
+                    "       rawsend [-t MS] ENDPOINT -l FILE\n");
     exit(64);
 }
 
@@ -122,15 +126,90 @@ fail:
     return -1;
 }
 
+/* Receive one reply; print it raw or as a hex line. 0, 2 on timeout, 1 on error. */
+static int
+recv_reply(void *sock, int timeout_ms, int as_hex)
+{
+    zmq_msg_t reply;
+    size_t rlen;
+    const unsigned char *data;
+    int rc = 1;
+
+    zmq_msg_init(&reply);
+    if (zmq_msg_recv(&reply, sock, 0) < 0) {
+        int err = zmq_errno();
+        zmq_msg_close(&reply);
+        if (err == EAGAIN) {
+            fprintf(stderr, "rawsend: no reply within %d ms\n", timeout_ms);
+            return 2;
+        }
+        fprintf(stderr, "rawsend: recv: %s\n", zmq_strerror(err));
+        return 1;
+    }
+    rlen = zmq_msg_size(&reply);
+    data = zmq_msg_data(&reply);
+    if (as_hex) {
+        for (size_t i = 0; i < rlen; i++)
+            printf("%02x", data[i]);
+        rc = putchar('\n') == EOF ? 1 : 0;
+    } else if (fwrite(data, 1, rlen, stdout) == rlen) {
+        rc = 0;
+    }
+    zmq_msg_close(&reply);
+    return rc;
+}
+
+static int
+send_frame(void *sock, const unsigned char *frame, size_t len)
+{
+    if (zmq_send(sock, frame, len, 0) < 0) {
+        fprintf(stderr, "rawsend: send: %s\n", zmq_strerror(zmq_errno()));
+        return zmq_errno() == EAGAIN ? 2 : 1;
+    }
+    return 0;
+}
+
+/* Send every hex line of the file, then collect as many replies. */
+static int
+send_lines(void *sock, const char *path, int timeout_ms)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    int sent = 0, rc = 0;
+
+    if (f == NULL) {
+        fprintf(stderr, "rawsend: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
+        unsigned char *frame = NULL;
+        size_t len = 0;
+        line[strcspn(line, "\n")] = '\0';
+        if (parse_hex(line, &frame, &len) != 0) {
+            fprintf(stderr, "rawsend: %s: bad hex on line %d\n", path, sent + 1);
+            rc = 1;
+            break;
+        }
+        rc = send_frame(sock, frame, len);
+        free(frame);
+        sent++;
+    }
+    free(line);
+    fclose(f);
+    for (int i = 0; rc == 0 && i < sent; i++)
+        rc = recv_reply(sock, timeout_ms, 1);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
-    int timeout_ms = 3000;
-    const char *endpoint, *file = NULL, *hex = NULL;
+    int timeout_ms = 3000, linger = 0;
+    const char *endpoint, *file = NULL, *hex = NULL, *lines = NULL;
     unsigned char *frame = NULL;
     size_t len = 0;
     void *ctx = NULL, *sock = NULL;
-    zmq_msg_t reply;
     int rc = 1, argi = 1;
 
     if (argi + 1 < argc && strcmp(argv[argi], "-t") == 0) {
@@ -147,17 +226,20 @@ main(int argc, char **argv)
     } else if (argc - argi == 3 && strcmp(argv[argi + 1], "-f") == 0) {
         endpoint = argv[argi];
         file = argv[argi + 2];
+    } else if (argc - argi == 3 && strcmp(argv[argi + 1], "-l") == 0) {
+        endpoint = argv[argi];
+        lines = argv[argi + 2];
     } else {
         usage();
     }
 
-    if (file != NULL ? read_file(file, &frame, &len) : parse_hex(hex, &frame, &len)) {
+    if (lines == NULL &&
+        (file != NULL ? read_file(file, &frame, &len) : parse_hex(hex, &frame, &len))) {
         if (file == NULL)
             fprintf(stderr, "rawsend: bad hex string\n");
         return 1;
     }
 
-    int linger = 0;
     ctx = zmq_ctx_new();
     if (ctx == NULL)
         goto out;
@@ -171,28 +253,12 @@ main(int argc, char **argv)
         fprintf(stderr, "rawsend: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         goto out;
     }
-    if (zmq_send(sock, frame, len, 0) < 0) {
-        fprintf(stderr, "rawsend: send: %s\n", zmq_strerror(zmq_errno()));
-        rc = zmq_errno() == EAGAIN ? 2 : 1;
-        goto out;
-    }
-
-    zmq_msg_init(&reply);
-    if (zmq_msg_recv(&reply, sock, 0) < 0) {
-        int err = zmq_errno();
-        zmq_msg_close(&reply);
-        if (err == EAGAIN) {
-            fprintf(stderr, "rawsend: no reply within %d ms\n", timeout_ms);
-            rc = 2;
-        } else {
-            fprintf(stderr, "rawsend: recv: %s\n", zmq_strerror(err));
-        }
-        goto out;
-    }
-    size_t rlen = zmq_msg_size(&reply);
-    if (fwrite(zmq_msg_data(&reply), 1, rlen, stdout) == rlen && fflush(stdout) == 0)
-        rc = 0;
-    zmq_msg_close(&reply);
+    if (lines != NULL)
+        rc = send_lines(sock, lines, timeout_ms);
+    else if ((rc = send_frame(sock, frame, len)) == 0)
+        rc = recv_reply(sock, timeout_ms, 0);
+    if (fflush(stdout) != 0)
+        rc = 1;
 
 out:
     if (sock != NULL)

@@ -79,16 +79,9 @@ raw empty ""
 grep -qaE 'malformed|invalid' "$T/empty.reply" ||
     fail "the empty frame's reply lacks 'malformed' or 'invalid': $(od -c "$T/empty.reply" | head)"
 
-# A hand-made envelope (field 1 = version, field 2 = event). Strings shorter than 128 bytes.
-pb_str() {
-    local hex
-    hex=$(printf '%s' "$2" | od -An -v -tx1 | tr -d ' \n')
-    printf '%02x%02x%s' $(($1 << 3 | 2)) $((${#hex} / 2)) "$hex"
-}
-event=$(pb_str 2 accepted)$(pb_str 3 bad-raw-1)$(pb_str 5 NRB)$(pb_str 6 NO-SUCH-2)
-event+=$(pb_str 7 LAND_PREREVIEW)
-v1=$(printf '0801%02x%02x%s' $((2 << 3 | 2)) $((${#event} / 2)) "$event")
-v2=$(printf '0802%02x%02x%s' $((2 << 3 | 2)) $((${#event} / 2)) "$event")
+# A hand-made envelope around an event for an unknown project, as version 1 and version 2.
+v1=$(pb_event_frame 1 accepted bad-raw-1 NRB NO-SUCH-2 LAND_PREREVIEW)
+v2=$(pb_event_frame 2 accepted bad-raw-1 NRB NO-SUCH-2 LAND_PREREVIEW)
 raw v1 "$v1"
 grep -qa unknown_project "$T/v1.reply" ||
     fail "the hand-made version 1 event was not refused as unknown_project (is the test's encoding wrong?): $(od -c "$T/v1.reply" | head)"
