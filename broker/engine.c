@@ -219,11 +219,20 @@ proc_entry(const work_t *w, pm_kind_t kind, size_t i, int64_t now_ms)
     return e;
 }
 
-/* Append, apply and hand over an entry. */
+static int apply_to_work(engine_t *en, work_t *w, const pm_entry_t *e);
+
+/*
+ * Append, apply and hand over an entry. With a loaded project (w), an entry about one of its
+ * procedures is applied to it directly, so w stays the project's current state.
+ */
 static int
-emit(engine_t *en, pm_entry_t **e, entry_list_t *out)
+emit(engine_t *en, work_t *w, pm_entry_t **e, entry_list_t *out)
 {
-    if (store_append(en->store, *e) < 0 || engine_apply(en, *e) < 0) {
+    int rc = store_append(en->store, *e);
+
+    if (rc == 0)
+        rc = w != NULL && (*e)->procedure != NULL ? apply_to_work(en, w, *e) : engine_apply(en, *e);
+    if (rc < 0) {
         pm_entry_destroy(e);
         return -1;
     }
@@ -261,7 +270,7 @@ derive_milestones(engine_t *en, work_t *w, int changed, uint64_t cause, int64_t 
         e->milestone_name = xstrdup(d->milestones[m].name);
         e->recv_ms = now_ms;
         e->cause = cause;
-        rc = emit(en, &e, out);
+        rc = emit(en, w, &e, out);
     }
     strv_clear(&reached);
     return rc;
@@ -290,8 +299,7 @@ derive(engine_t *en, work_t *w, size_t changed, uint64_t cause, int64_t now_ms, 
             continue;
         e = proc_entry(w, sat ? PM_KIND_UNBLOCKED : PM_KIND_BLOCKED, d, now_ms);
         e->cause = cause;
-        rc = emit(en, &e, out);
-        w->states[d] = sat ? PM_STATE_READY : PM_STATE_BLOCKED;
+        rc = emit(en, w, &e, out);
     }
     free(deps);
     if (rc == 0)
@@ -423,13 +431,11 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     e->missing = xstrdup(ev->missing);
     e->due_ms = ev->due_ms;
     seq = 0;
-    if (emit(en, &e, out) < 0) {
+    if (emit(en, &w, &e, out) < 0) {
         work_clear(&w);
         return -1;
     }
     seq = out->v[out->n - 1]->seq;
-    w.procs[i].state = to.state;
-    w.states[i] = to.state;
     if (derive(en, &w, (size_t)i, seq, now_ms, out) < 0) {
         work_clear(&w);
         return -1;
@@ -500,7 +506,7 @@ import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_li
         e->dept = xstrdup(d->code);
         e->department = xcalloc(1, sizeof(pm_department_t));
         pm_department_copy(e->department, d);
-        if (emit(en, &e, out) < 0)
+        if (emit(en, NULL, &e, out) < 0)
             return -1;
         if (appended++ == 0)
             r->seq = out->v[out->n - 1]->seq;
@@ -561,7 +567,7 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
     e = admin_entry(PM_KIND_TEMPLATE, im, now_ms, 0);
     e->template = pm_template_dup(t->def);
     e->template->version = rc == 1 ? latest->def->version + 1 : 1;
-    if (emit(en, &e, out) < 0)
+    if (emit(en, NULL, &e, out) < 0)
         goto storage;
     r->seq = out->v[out->n - 1]->seq;
     r->count = 1;
@@ -633,7 +639,7 @@ import_projects(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
         pm_project_copy(e->project_info, &im->projects[i]);
         xstrset(&e->project_info->template_name, bound[i]->def->name);
         e->project_info->template_version = bound[i]->def->version;
-        if (emit(en, &e, out) < 0) {
+        if (emit(en, NULL, &e, out) < 0) {
             rc = -1;
             break;
         }
@@ -712,19 +718,20 @@ apply_project(engine_t *en, const pm_entry_t *e)
     return rc;
 }
 
-/* A department event or a derived readiness change on one procedure. */
+/*
+ * The fold for one procedure: apply a department event or a derived readiness change to a
+ * loaded project and write the row. The live path calls it on the project it validated
+ * against; the rebuild loads the project first (apply_procedure).
+ */
 static int
-apply_procedure(engine_t *en, const pm_entry_t *e)
+apply_to_work(engine_t *en, work_t *w, const pm_entry_t *e)
 {
-    work_t w;
-    int i, rc = -1;
+    int i = tmpl_index(w->t, e->procedure);
+    store_proc_t *p;
 
-    if (work_load(en, e->project, &w) != 1)
-        return -1;
-    i = tmpl_index(w.t, e->procedure);
     if (i < 0)
-        goto done;
-    store_proc_t *p = &w.procs[i];
+        goto fail;
+    p = &w->procs[i];
     if (e->kind == PM_KIND_UNBLOCKED) {
         p->state = PM_STATE_READY;
     } else if (e->kind == PM_KIND_BLOCKED) {
@@ -732,7 +739,7 @@ apply_procedure(engine_t *en, const pm_entry_t *e)
     } else {
         fsm_cond_t from = {p->state, p->deficient}, to;
         if (fsm_next(from, e->kind, &to) < 0)
-            goto done;
+            goto fail;
         p->state = to.state;
         p->deficient = to.deficient;
         if (e->kind == PM_KIND_APPROVED && e->cert != NULL)
@@ -740,11 +747,23 @@ apply_procedure(engine_t *en, const pm_entry_t *e)
     }
     p->updated_seq = e->seq;
     p->updated_ms = e->recv_ms;
-    rc = work_put(en, &w, (size_t)i);
-done:
-    if (rc < 0)
-        log_warnx("engine: entry %llu (%s %s %s) cannot be applied", (unsigned long long)e->seq,
-                  pm_kind_name(e->kind), e->project, e->procedure);
+    if (work_put(en, w, (size_t)i) == 0)
+        return 0;
+fail:
+    log_warnx("engine: entry %llu (%s %s %s) cannot be applied", (unsigned long long)e->seq,
+              pm_kind_name(e->kind), e->project, e->procedure);
+    return -1;
+}
+
+static int
+apply_procedure(engine_t *en, const pm_entry_t *e)
+{
+    work_t w;
+    int rc;
+
+    if (work_load(en, e->project, &w) != 1)
+        return -1;
+    rc = apply_to_work(en, &w, e);
     work_clear(&w);
     return rc;
 }
