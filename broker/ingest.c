@@ -78,12 +78,16 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
         return;
     }
     if (!r->ok) {
-        /* Nothing was appended for a refusal; undo defensively all the same. */
+        /* The engine validates before it appends, so a refusal leaves nothing to undo; the
+         * savepoint makes sure of it, and a cached template could only have come from an
+         * entry undone here. */
         if (store_rollback_to(self->store) < 0)
             b->failed = true;
-        engine_forget(self->engine);
-        while (b->appended.n > before)
-            pm_entry_destroy(&b->appended.v[--b->appended.n]);
+        if (b->appended.n > before) {
+            engine_forget(self->engine);
+            while (b->appended.n > before)
+                pm_entry_destroy(&b->appended.v[--b->appended.n]);
+        }
         return;
     }
     if (store_release(self->store) < 0)
