@@ -25,9 +25,17 @@ static const char *const kind_names[PM_KIND__COUNT] = {
     "department",
     "template",
     "project",
+    "calendar",
     "unblocked",
     "blocked",
     "milestone",
+    "deadline",
+    "colour",
+    "commitment_due",
+    "commitment_breached",
+    "project_colour",
+    "agent_silent",
+    "agent_back",
 };
 
 static int
@@ -95,7 +103,25 @@ pm_kind_is_event(pm_kind_t k)
 bool
 pm_kind_is_derived(pm_kind_t k)
 {
-    return k == PM_KIND_UNBLOCKED || k == PM_KIND_BLOCKED || k == PM_KIND_MILESTONE;
+    return k >= PM_KIND_UNBLOCKED && k < PM_KIND__COUNT;
+}
+
+static const char *const colour_names[PM_COLOUR__COUNT] = {"none", "green", "yellow", "red"};
+
+const char *
+pm_colour_name(pm_colour_t c)
+{
+    return (unsigned)c < PM_COLOUR__COUNT ? colour_names[c] : "?";
+}
+
+int
+pm_colour_parse(const char *name, pm_colour_t *out)
+{
+    int i = name_lookup(colour_names, PM_COLOUR__COUNT, name);
+    if (i < 0)
+        return -1;
+    *out = (pm_colour_t)i;
+    return 0;
 }
 
 /* Grow an array of elements of `size` bytes by one zeroed element; returns it. */
@@ -203,6 +229,7 @@ pm_template_dup(const pm_template_t *src)
         p->name = xstrdup(src->procs[i].name);
         p->dept = xstrdup(src->procs[i].dept);
         p->limit_days = src->procs[i].limit_days;
+        p->promised_days = src->procs[i].promised_days;
         p->group = xstrdup(src->procs[i].group);
     }
     for (size_t i = 0; i < src->nedges; i++)
@@ -262,6 +289,8 @@ pm_project_copy(pm_project_t *dst, const pm_project_t *src)
     dst->template_version = src->template_version;
     for (size_t i = 0; i < src->not_required.n; i++)
         strv_push(&dst->not_required, src->not_required.v[i]);
+    dst->start_half = src->start_half;
+    dst->year = src->year;
 }
 
 pm_entry_t *
@@ -298,6 +327,7 @@ pm_entry_destroy(pm_entry_t **p)
     }
     pm_template_destroy(&e->template);
     pm_project_destroy(&e->project_info);
+    pm_calendar_destroy(&e->calendar);
     free(e);
     *p = NULL;
 }
@@ -316,6 +346,7 @@ pm_procstatus_clear(pm_procstatus_t *ps)
         free(ps->blockers[i].dept);
     }
     free(ps->blockers);
+    free(ps->missing);
     memset(ps, 0, sizeof(*ps));
 }
 
@@ -398,6 +429,7 @@ import_destroy(pm_import_t **p)
     for (size_t i = 0; i < im->nprojects; i++)
         pm_project_clear(&im->projects[i]);
     free(im->projects);
+    pm_calendar_destroy(&im->calendar);
     free(im);
     *p = NULL;
 }
@@ -444,6 +476,113 @@ page_destroy(pm_page_t **p)
     *p = NULL;
 }
 
+pm_calendar_t *
+pm_calendar_new(void)
+{
+    return xcalloc(1, sizeof(pm_calendar_t));
+}
+
+void
+pm_calendar_destroy(pm_calendar_t **p)
+{
+    pm_calendar_t *c = p ? *p : NULL;
+
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->ndays; i++) {
+        free(c->days[i].date);
+        free(c->days[i].name);
+    }
+    free(c->days);
+    strv_clear(&c->papers);
+    free(c);
+    *p = NULL;
+}
+
+pm_calday_t *
+pm_calendar_add_day(pm_calendar_t *c)
+{
+    return array_add(&c->days, &c->ndays, sizeof(pm_calday_t));
+}
+
+pm_calendar_t *
+pm_calendar_dup(const pm_calendar_t *src)
+{
+    pm_calendar_t *c = pm_calendar_new();
+
+    c->year = src->year;
+    for (size_t i = 0; i < src->papers.n; i++)
+        strv_push(&c->papers, src->papers.v[i]);
+    for (size_t i = 0; i < src->ndays; i++) {
+        pm_calday_t *d = pm_calendar_add_day(c);
+        d->date = xstrdup(src->days[i].date);
+        d->name = xstrdup(src->days[i].name);
+        d->off = src->days[i].off;
+    }
+    return c;
+}
+
+pm_listrow_t *
+pm_list_add_row(pm_list_t *l)
+{
+    return array_add(&l->rows, &l->n, sizeof(pm_listrow_t));
+}
+
+void
+pm_procstatus_copy(pm_procstatus_t *dst, const pm_procstatus_t *src)
+{
+    *dst = *src;
+    dst->code = xstrdup(src->code);
+    dst->name = xstrdup(src->name);
+    dst->dept = xstrdup(src->dept);
+    dst->group = xstrdup(src->group);
+    dst->cert = xstrdup(src->cert);
+    dst->missing = xstrdup(src->missing);
+    dst->blockers = NULL;
+    dst->nblockers = 0;
+    for (size_t i = 0; i < src->nblockers; i++) {
+        pm_blocker_t *b = pm_procstatus_add_blocker(dst);
+        *b = src->blockers[i];
+        b->code = xstrdup(src->blockers[i].code);
+        b->name = xstrdup(src->blockers[i].name);
+        b->dept = xstrdup(src->blockers[i].dept);
+    }
+}
+
+static void
+list_destroy(pm_list_t **p)
+{
+    pm_list_t *l = *p;
+
+    if (l == NULL)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->rows[i].project);
+        free(l->rows[i].project_name);
+        free(l->rows[i].region);
+        free(l->rows[i].steward);
+        pm_procstatus_clear(&l->rows[i].ps);
+    }
+    free(l->rows);
+    free(l);
+    *p = NULL;
+}
+
+static void
+listreq_destroy(pm_listreq_t **p)
+{
+    pm_listreq_t *q = *p;
+
+    if (q == NULL)
+        return;
+    free(q->colour);
+    free(q->dept);
+    free(q->region);
+    free(q->project);
+    free(q);
+    *p = NULL;
+}
+
 void
 pm_msg_destroy(pm_msg_t **p)
 {
@@ -458,6 +597,9 @@ pm_msg_destroy(pm_msg_t **p)
     page_destroy(&m->page);
     free(m->status_project);
     pm_status_destroy(&m->status);
+    free(m->agent);
+    listreq_destroy(&m->listreq);
+    list_destroy(&m->list);
     free(m);
     *p = NULL;
 }

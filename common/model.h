@@ -45,16 +45,36 @@ typedef enum pm_kind {
     PM_KIND_REJECTED,
     PM_KIND_NOT_REQUIRED,
     PM_KIND_WITHDRAWN,
-    PM_KIND_DEPARTMENT, /* administrative: a department registered or changed */
-    PM_KIND_TEMPLATE,   /* administrative: a template version loaded */
-    PM_KIND_PROJECT,    /* administrative: a project registered */
-    PM_KIND_UNBLOCKED,  /* derived: a procedure's prerequisites became satisfied */
-    PM_KIND_BLOCKED,    /* derived: a ready procedure lost a prerequisite again */
-    PM_KIND_MILESTONE,  /* derived: a project reached a named milestone */
+    PM_KIND_DEPARTMENT,          /* administrative: a department registered or changed */
+    PM_KIND_TEMPLATE,            /* administrative: a template version loaded */
+    PM_KIND_PROJECT,             /* administrative: a project registered */
+    PM_KIND_CALENDAR,            /* administrative: a year of the working-day calendar loaded */
+    PM_KIND_UNBLOCKED,           /* derived: a procedure's prerequisites became satisfied */
+    PM_KIND_BLOCKED,             /* derived: a ready procedure lost a prerequisite again */
+    PM_KIND_MILESTONE,           /* derived: a project reached a named milestone */
+    PM_KIND_DEADLINE,            /* derived: a deadline recomputed (a calendar year arrived) */
+    PM_KIND_COLOUR,              /* derived: a procedure turned green, yellow or red */
+    PM_KIND_COMMITMENT_DUE,      /* derived: a commitment (容缺) is due soon: reminder */
+    PM_KIND_COMMITMENT_BREACHED, /* derived: a commitment's due date passed unfulfilled */
+    PM_KIND_PROJECT_COLOUR,      /* derived: a project's due date turned yellow or red */
+    PM_KIND_AGENT_SILENT,        /* derived: a department agent stopped answering */
+    PM_KIND_AGENT_BACK,          /* derived: a silent department agent is back */
     PM_KIND__COUNT
 } pm_kind_t;
 
 #define PM_KIND_LAST_EVENT PM_KIND_WITHDRAWN
+
+/* Colours of the warning system (红黄绿预警); none for a procedure whose clock is not running. */
+typedef enum pm_colour {
+    PM_COLOUR_NONE,
+    PM_COLOUR_GREEN,
+    PM_COLOUR_YELLOW,
+    PM_COLOUR_RED,
+    PM_COLOUR__COUNT
+} pm_colour_t;
+
+const char *pm_colour_name(pm_colour_t c);
+int pm_colour_parse(const char *name, pm_colour_t *out);
 
 const char *pm_state_name(pm_state_t s);
 int pm_state_parse(const char *name, pm_state_t *out);
@@ -93,9 +113,10 @@ typedef struct pm_department {
 typedef struct pm_proctype {
     char *code;
     char *name;
-    char *dept;          /* owning department code */
-    uint32_t limit_days; /* statutory limit in working days */
-    char *group;         /* joint-review group, NULL or "" for none */
+    char *dept;             /* owning department code */
+    uint32_t limit_days;    /* statutory limit in working days */
+    uint32_t promised_days; /* the department's promised limit; 0 means the statutory one */
+    char *group;            /* joint-review group, NULL or "" for none */
 } pm_proctype_t;
 
 /* An edge: procedure `to` needs procedure `from`. */
@@ -133,7 +154,24 @@ typedef struct pm_project {
     char *template_name;
     uint32_t template_version; /* bound by the broker at registration */
     strv_t not_required;       /* procedure codes marked not required at registration */
+    uint32_t start_half;       /* planned start: 1 first half, 2 second half, 0 not planned */
+    uint32_t year;             /* the year of the planned start; 0: the registration's year */
 } pm_project_t;
+
+/* One listed day of a working-day calendar: a holiday, or a weekend day worked (调休). */
+typedef struct pm_calday {
+    char *date; /* YYYY-MM-DD */
+    char *name;
+    bool off;
+} pm_calday_t;
+
+/* A year of the calendar, as the official arrangement lists it. */
+typedef struct pm_calendar {
+    uint32_t year;
+    strv_t papers; /* the State Council documents it comes from */
+    pm_calday_t *days;
+    size_t ndays;
+} pm_calendar_t;
 
 /*
  * One log entry. A department event travels as an entry with seq 0; the broker fills seq,
@@ -162,10 +200,19 @@ typedef struct pm_entry {
     uint32_t limit_days;
     char *milestone; /* milestone code */
     char *milestone_name;
+    /* The clock. */
+    pm_colour_t colour;   /* colour entries: the new colour */
+    int64_t deadline_ms;  /* end of the promised limit's last working day */
+    int64_t statutory_ms; /* end of the statutory limit's last working day */
+    int32_t days;         /* red: working days over; otherwise working days left */
+    bool provisional;     /* the deadline counts days of a year whose calendar is not loaded */
+    int64_t at_ms;        /* when a clock transition took effect (it may be logged later) */
+    bool late;            /* the event's claimed time is much older than its arrival */
     /* Administrative entries: exactly one is set, by kind. */
     pm_department_t *department;
     pm_template_t *template;
     pm_project_t *project_info;
+    pm_calendar_t *calendar;
 } pm_entry_t;
 
 /* An administrative import: departments, or one template, or projects. */
@@ -177,6 +224,7 @@ typedef struct pm_import {
     pm_template_t *template;
     pm_project_t *projects;
     size_t nprojects;
+    pm_calendar_t *calendar;
 } pm_import_t;
 
 /* The broker's answer to an event or import: an ack (ok) or a nack (code, reason). */
@@ -228,14 +276,49 @@ typedef struct pm_procstatus {
     int64_t updated_ms;
     pm_blocker_t *blockers; /* unsatisfied prerequisites */
     size_t nblockers;
+    /* The clock. */
+    uint32_t promised_days;
+    pm_colour_t colour;
+    int64_t deadline_ms;
+    int64_t statutory_ms;
+    int32_t days; /* red: working days over; otherwise working days left */
+    bool provisional;
+    bool paused;           /* supplement requested: the clock stands still */
+    int64_t commitment_ms; /* an open commitment's due date (end of day), 0 if none */
+    char *missing;         /* what the commitment promises to supply */
 } pm_procstatus_t;
 
 typedef struct pm_status {
     pm_project_t *project;
     pm_procstatus_t *procs;
     size_t nprocs;
-    strv_t milestones; /* codes of milestones reached */
+    strv_t milestones;  /* codes of milestones reached */
+    pm_colour_t colour; /* the project's due date (all approvals by ...) */
+    int64_t due_ms;
+    int32_t days;
 } pm_status_t;
+
+/* "Which open procedures are red or yellow", for permitctl overdue. */
+typedef struct pm_listreq {
+    char *colour; /* "red", "yellow"; NULL or "" for both */
+    char *dept;
+    char *region;
+    char *project;
+} pm_listreq_t;
+
+typedef struct pm_listrow {
+    char *project;
+    char *project_name;
+    char *region;
+    char *steward;
+    pm_procstatus_t ps;
+} pm_listrow_t;
+
+typedef struct pm_list {
+    pm_listrow_t *rows;
+    size_t n;
+    int64_t now_ms; /* the broker's clock when the list was made */
+} pm_list_t;
 
 typedef enum pm_msg_type {
     PM_MSG_EVENT,      /* agent -> ingest: entry */
@@ -247,6 +330,10 @@ typedef enum pm_msg_type {
     PM_MSG_STATUS_REQ, /* client -> query: status_project */
     PM_MSG_STATUS,     /* query -> client: status */
     PM_MSG_HEARTBEAT,  /* publish: head */
+    PM_MSG_PING,       /* agent -> ingest: agent (department code); answered by a reply */
+    PM_MSG_CLOCK_SET,  /* test clock only, -> ingest: clock_ms; answered by a reply */
+    PM_MSG_LIST_REQ,   /* client -> query: listreq */
+    PM_MSG_LIST,       /* query -> client: list */
     PM_MSG__COUNT
 } pm_msg_type_t;
 
@@ -262,6 +349,10 @@ typedef struct pm_msg {
     char *status_project;
     pm_status_t *status;
     uint64_t head;
+    char *agent;
+    int64_t clock_ms;
+    pm_listreq_t *listreq;
+    pm_list_t *list;
 } pm_msg_t;
 
 /* Constructors return zeroed objects the caller owns; destroy accepts NULL, clears *p. */
@@ -296,5 +387,11 @@ pm_project_t *pm_import_add_project(pm_import_t *im);
 pm_procstatus_t *pm_status_add_proc(pm_status_t *st);
 pm_blocker_t *pm_procstatus_add_blocker(pm_procstatus_t *ps);
 void pm_page_add(pm_page_t *pg, pm_entry_t **entry); /* takes ownership */
+pm_calendar_t *pm_calendar_new(void);
+void pm_calendar_destroy(pm_calendar_t **p);
+pm_calday_t *pm_calendar_add_day(pm_calendar_t *c);
+pm_calendar_t *pm_calendar_dup(const pm_calendar_t *c);
+pm_listrow_t *pm_list_add_row(pm_list_t *l);
+void pm_procstatus_copy(pm_procstatus_t *dst, const pm_procstatus_t *src);
 
 #endif

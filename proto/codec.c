@@ -23,7 +23,8 @@
 #define BUDGET_FLOOR (64 * 1024)
 
 static const char *const body_names[PM_MSG__COUNT] = {
-    "event", "import", "reply", "entry", "query", "page", "status_req", "status", "heartbeat",
+    "event",  "import",    "reply", "entry",     "query",    "page", "status_req",
+    "status", "heartbeat", "ping",  "clock_set", "list_req", "list",
 };
 
 /* Optional scalars are sent only when non-zero: an absent one decodes as 0 anyway. */
@@ -126,6 +127,21 @@ dec_state(dec_t *d, const char *name, pm_state_t *out)
 {
     if (pm_state_parse(name, out) < 0)
         dec_unknown(d, "state", name);
+}
+
+/* A colour travels as its name; absent means none. */
+static char *
+colour_to_pb(pm_colour_t c)
+{
+    return c == PM_COLOUR_NONE ? NULL : (char *)pm_colour_name(c);
+}
+
+static void
+dec_colour(dec_t *d, const char *name, pm_colour_t *out)
+{
+    *out = PM_COLOUR_NONE;
+    if (name != NULL && pm_colour_parse(name, out) < 0)
+        dec_unknown(d, "colour", name);
 }
 
 /* The budget allocator: a tiny frame cannot make protobuf-c allocate without bound. */
@@ -282,6 +298,7 @@ template_to_pb(enc_t *e, const pm_template_t *t)
         pp->name = (char *)p->name;
         pp->dept = (char *)p->dept;
         PB_SET(pp, limit_days, p->limit_days);
+        PB_SET(pp, promised_days, p->promised_days);
         pp->group = (char *)p->group;
     }
     pb->n_edges = t->nedges;
@@ -317,6 +334,7 @@ template_from_pb(const Permit__Template *pb, pm_template_t *t)
         p->name = xstrdup(pp->name);
         p->dept = xstrdup(pp->dept);
         p->limit_days = pp->limit_days;
+        p->promised_days = pp->promised_days;
         p->group = xstrdup(pp->group);
     }
     for (size_t i = 0; i < pb->n_edges; i++)
@@ -350,6 +368,8 @@ project_to_pb(enc_t *e, const pm_project_t *p)
     pb->template_name = (char *)p->template_name;
     PB_SET(pb, template_version, p->template_version);
     PB_STRV(pb, not_required, p->not_required);
+    PB_SET(pb, start_half, p->start_half);
+    PB_SET(pb, year, p->year);
     return pb;
 }
 
@@ -367,6 +387,51 @@ project_from_pb(const Permit__Project *pb, pm_project_t *p)
     p->template_version = pb->template_version;
     for (size_t i = 0; i < pb->n_not_required; i++)
         strv_push(&p->not_required, pb->not_required[i]);
+    p->start_half = pb->start_half;
+    p->year = pb->year;
+}
+
+static Permit__Calendar *
+calendar_to_pb(enc_t *e, const pm_calendar_t *c)
+{
+    Permit__Calendar *pb;
+
+    if (c == NULL)
+        return NULL;
+    pb = enc_alloc(e, 1, sizeof(*pb));
+    permit__calendar__init(pb);
+    PB_SET(pb, year, c->year);
+    PB_STRV(pb, papers, c->papers);
+    pb->n_days = c->ndays;
+    pb->days = enc_alloc(e, c->ndays, sizeof(*pb->days));
+    for (size_t i = 0; i < c->ndays; i++) {
+        Permit__CalendarDay *pd = pb->days[i] = enc_alloc(e, 1, sizeof(*pd));
+        permit__calendar_day__init(pd);
+        pd->date = c->days[i].date;
+        pd->name = c->days[i].name;
+        PB_SET(pd, off, c->days[i].off);
+    }
+    return pb;
+}
+
+static pm_calendar_t *
+calendar_from_pb(const Permit__Calendar *pb)
+{
+    pm_calendar_t *c;
+
+    if (pb == NULL)
+        return NULL;
+    c = pm_calendar_new();
+    c->year = pb->year;
+    for (size_t i = 0; i < pb->n_papers; i++)
+        strv_push(&c->papers, pb->papers[i]);
+    for (size_t i = 0; i < pb->n_days; i++) {
+        pm_calday_t *day = pm_calendar_add_day(c);
+        day->date = xstrdup(pb->days[i]->date);
+        day->name = xstrdup(pb->days[i]->name);
+        day->off = pb->days[i]->off;
+    }
+    return c;
 }
 
 static Permit__Entry *
@@ -398,6 +463,14 @@ entry_to_pb(enc_t *e, const pm_entry_t *en)
     pb->department = dept_to_pb(e, en->department);
     pb->template_ = template_to_pb(e, en->template);
     pb->project_info = project_to_pb(e, en->project_info);
+    pb->colour = colour_to_pb(en->colour);
+    PB_SET(pb, deadline_ms, en->deadline_ms);
+    PB_SET(pb, statutory_ms, en->statutory_ms);
+    PB_SET(pb, days, en->days);
+    PB_SET(pb, provisional, en->provisional);
+    PB_SET(pb, at_ms, en->at_ms);
+    PB_SET(pb, late, en->late);
+    pb->calendar = calendar_to_pb(e, en->calendar);
     return pb;
 }
 
@@ -439,6 +512,14 @@ entry_from_pb(dec_t *d, const Permit__Entry *pb, pm_entry_t *en)
         en->project_info = pm_project_new();
         project_from_pb(pb->project_info, en->project_info);
     }
+    dec_colour(d, pb->colour, &en->colour);
+    en->deadline_ms = pb->deadline_ms;
+    en->statutory_ms = pb->statutory_ms;
+    en->days = pb->days;
+    en->provisional = pb->provisional;
+    en->at_ms = pb->at_ms;
+    en->late = pb->late;
+    en->calendar = calendar_from_pb(pb->calendar);
 }
 
 static Permit__Import *
@@ -458,6 +539,7 @@ import_to_pb(enc_t *e, const pm_import_t *im)
     pb->projects = enc_alloc(e, im->nprojects, sizeof(*pb->projects));
     for (size_t i = 0; i < im->nprojects; i++)
         pb->projects[i] = project_to_pb(e, &im->projects[i]);
+    pb->calendar = calendar_to_pb(e, im->calendar);
     return pb;
 }
 
@@ -474,6 +556,7 @@ import_from_pb(const Permit__Import *pb, pm_import_t *im)
     }
     for (size_t i = 0; i < pb->n_projects; i++)
         project_from_pb(pb->projects[i], pm_import_add_project(im));
+    im->calendar = calendar_from_pb(pb->calendar);
 }
 
 static Permit__Reply *
@@ -585,6 +668,15 @@ procstatus_to_pb(enc_t *e, const pm_procstatus_t *ps)
         pbb->state = (char *)pm_state_name(b->state);
         PB_SET(pbb, parallel, b->parallel);
     }
+    PB_SET(pb, promised_days, ps->promised_days);
+    pb->colour = colour_to_pb(ps->colour);
+    PB_SET(pb, deadline_ms, ps->deadline_ms);
+    PB_SET(pb, statutory_ms, ps->statutory_ms);
+    PB_SET(pb, days, ps->days);
+    PB_SET(pb, provisional, ps->provisional);
+    PB_SET(pb, paused, ps->paused);
+    PB_SET(pb, commitment_ms, ps->commitment_ms);
+    pb->missing = (char *)ps->missing;
     return pb;
 }
 
@@ -610,6 +702,15 @@ procstatus_from_pb(dec_t *d, const Permit__ProcStatus *pb, pm_procstatus_t *ps)
         dec_state(d, pbb->state, &b->state);
         b->parallel = pbb->parallel;
     }
+    ps->promised_days = pb->promised_days;
+    dec_colour(d, pb->colour, &ps->colour);
+    ps->deadline_ms = pb->deadline_ms;
+    ps->statutory_ms = pb->statutory_ms;
+    ps->days = pb->days;
+    ps->provisional = pb->provisional;
+    ps->paused = pb->paused;
+    ps->commitment_ms = pb->commitment_ms;
+    ps->missing = xstrdup(pb->missing);
 }
 
 static Permit__Status *
@@ -624,6 +725,9 @@ status_to_pb(enc_t *e, const pm_status_t *st)
     for (size_t i = 0; i < st->nprocs; i++)
         pb->procs[i] = procstatus_to_pb(e, &st->procs[i]);
     PB_STRV(pb, milestones, st->milestones);
+    pb->colour = colour_to_pb(st->colour);
+    PB_SET(pb, due_ms, st->due_ms);
+    PB_SET(pb, days, st->days);
     return pb;
 }
 
@@ -638,6 +742,71 @@ status_from_pb(dec_t *d, const Permit__Status *pb, pm_status_t *st)
         procstatus_from_pb(d, pb->procs[i], pm_status_add_proc(st));
     for (size_t i = 0; i < pb->n_milestones; i++)
         strv_push(&st->milestones, pb->milestones[i]);
+    dec_colour(d, pb->colour, &st->colour);
+    st->due_ms = pb->due_ms;
+    st->days = pb->days;
+}
+
+static Permit__ListRequest *
+listreq_to_pb(enc_t *e, const pm_listreq_t *q)
+{
+    Permit__ListRequest *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__list_request__init(pb);
+    pb->colour = q->colour;
+    pb->dept = q->dept;
+    pb->region = q->region;
+    pb->project = q->project;
+    return pb;
+}
+
+static void
+listreq_from_pb(const Permit__ListRequest *pb, pm_listreq_t *q)
+{
+    q->colour = xstrdup(pb->colour);
+    q->dept = xstrdup(pb->dept);
+    q->region = xstrdup(pb->region);
+    q->project = xstrdup(pb->project);
+}
+
+static Permit__List *
+list_to_pb(enc_t *e, const pm_list_t *l)
+{
+    Permit__List *pb = enc_alloc(e, 1, sizeof(*pb));
+
+    permit__list__init(pb);
+    pb->n_rows = l->n;
+    pb->rows = enc_alloc(e, l->n, sizeof(*pb->rows));
+    for (size_t i = 0; i < l->n; i++) {
+        const pm_listrow_t *r = &l->rows[i];
+        Permit__ListRow *pr = pb->rows[i] = enc_alloc(e, 1, sizeof(*pr));
+        permit__list_row__init(pr);
+        pr->project = r->project;
+        pr->project_name = r->project_name;
+        pr->region = r->region;
+        pr->steward = r->steward;
+        pr->procedure = procstatus_to_pb(e, &r->ps);
+    }
+    PB_SET(pb, now_ms, l->now_ms);
+    return pb;
+}
+
+static void
+list_from_pb(dec_t *d, const Permit__List *pb, pm_list_t *l)
+{
+    for (size_t i = 0; i < pb->n_rows && !d->failed; i++) {
+        const Permit__ListRow *pr = pb->rows[i];
+        pm_listrow_t *r = pm_list_add_row(l);
+        r->project = xstrdup(pr->project);
+        r->project_name = xstrdup(pr->project_name);
+        r->region = xstrdup(pr->region);
+        r->steward = xstrdup(pr->steward);
+        if (pr->procedure == NULL)
+            dec_fail(d, "list: a row without its procedure");
+        else
+            procstatus_from_pb(d, pr->procedure, &r->ps);
+    }
+    l->now_ms = pb->now_ms;
 }
 
 /* The body msg->type uses, or NULL when it is missing. A heartbeat is only a number. */
@@ -662,6 +831,14 @@ msg_body(const pm_msg_t *msg)
         return msg->status;
     case PM_MSG_HEARTBEAT:
         return &msg->head;
+    case PM_MSG_PING:
+        return msg->agent;
+    case PM_MSG_CLOCK_SET:
+        return &msg->clock_ms;
+    case PM_MSG_LIST_REQ:
+        return msg->listreq;
+    case PM_MSG_LIST:
+        return msg->list;
     default:
         return NULL;
     }
@@ -673,6 +850,8 @@ codec_encode(const pm_msg_t *msg, uint8_t **out, size_t *outlen)
     Permit__Envelope pb = PERMIT__ENVELOPE__INIT;
     Permit__StatusRequest *sr;
     Permit__Heartbeat *hb;
+    Permit__Ping *ping;
+    Permit__ClockSet *cs;
     enc_t e = {0};
 
     if (msg_body(msg) == NULL) {
@@ -722,6 +901,26 @@ codec_encode(const pm_msg_t *msg, uint8_t **out, size_t *outlen)
         pb.heartbeat = hb = enc_alloc(&e, 1, sizeof(*hb));
         permit__heartbeat__init(hb);
         PB_SET(hb, head, msg->head);
+        break;
+    case PM_MSG_PING:
+        pb.body_case = PERMIT__ENVELOPE__BODY_PING;
+        pb.ping = ping = enc_alloc(&e, 1, sizeof(*ping));
+        permit__ping__init(ping);
+        ping->agent = msg->agent;
+        break;
+    case PM_MSG_CLOCK_SET:
+        pb.body_case = PERMIT__ENVELOPE__BODY_CLOCK_SET;
+        pb.clock_set = cs = enc_alloc(&e, 1, sizeof(*cs));
+        permit__clock_set__init(cs);
+        PB_SET(cs, clock_ms, msg->clock_ms);
+        break;
+    case PM_MSG_LIST_REQ:
+        pb.body_case = PERMIT__ENVELOPE__BODY_LIST_REQ;
+        pb.list_req = listreq_to_pb(&e, msg->listreq);
+        break;
+    case PM_MSG_LIST:
+        pb.body_case = PERMIT__ENVELOPE__BODY_LIST;
+        pb.list = list_to_pb(&e, msg->list);
         break;
     default:
         break; /* msg_body() refused it */
@@ -787,6 +986,27 @@ codec_decode(const void *buf, size_t len, pm_msg_t **out, char *why, size_t whyl
     case PERMIT__ENVELOPE__BODY_HEARTBEAT:
         msg->type = PM_MSG_HEARTBEAT;
         msg->head = pb->heartbeat->head;
+        break;
+    case PERMIT__ENVELOPE__BODY_PING:
+        msg->type = PM_MSG_PING;
+        msg->agent = xstrdup(pb->ping->agent);
+        if (msg->agent == NULL)
+            dec_fail(&d, "ping: no agent");
+        break;
+    case PERMIT__ENVELOPE__BODY_CLOCK_SET:
+        msg->type = PM_MSG_CLOCK_SET;
+        msg->clock_ms = pb->clock_set->clock_ms;
+        break;
+    case PERMIT__ENVELOPE__BODY_LIST_REQ:
+        msg->type = PM_MSG_LIST_REQ;
+        msg->listreq = xcalloc(1, sizeof(*msg->listreq));
+        listreq_from_pb(pb->list_req, msg->listreq);
+        break;
+    case PERMIT__ENVELOPE__BODY_LIST:
+        msg->type = PM_MSG_LIST;
+        d.what = "list";
+        msg->list = xcalloc(1, sizeof(*msg->list));
+        list_from_pb(&d, pb->list, msg->list);
         break;
     default:
         dec_fail(&d, "envelope: no body");

@@ -728,8 +728,8 @@ test_encode_without_body(void **state)
         uint8_t *buf = NULL;
         size_t len = 0;
 
-        if (t == PM_MSG_HEARTBEAT) {
-            pm_msg_destroy(&msg);
+        if (t == PM_MSG_HEARTBEAT || t == PM_MSG_CLOCK_SET) {
+            pm_msg_destroy(&msg); /* only a number: always encodable */
             continue;
         }
         last_log[0] = '\0';
