@@ -94,6 +94,18 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
         b->failed = true;
 }
 
+/*
+ * Handler for an agent's sign of life: answered at once with the committed head, so an idle
+ * agent knows within a heartbeat that the broker is there and how far the log goes.
+ */
+static void
+handle_ping(broker_t *self, const pm_msg_t *msg, pm_reply_t *r)
+{
+    log_debug("ingest: ping from %s", msg->agent);
+    r->ok = true;
+    r->seq = store_committed_head(self->store);
+}
+
 /* The dispatcher: one handler per message type, refusing anything else. */
 static void
 dispatch(broker_t *self, batch_t *b, const void *body, size_t len, pm_reply_t *r)
@@ -121,8 +133,12 @@ dispatch(broker_t *self, batch_t *b, const void *body, size_t len, pm_reply_t *r
         case PM_MSG_IMPORT:
             handle_submission(self, b, msg, r);
             break;
+        case PM_MSG_PING:
+            handle_ping(self, msg, r);
+            break;
         default:
-            set_nack(r, PM_REFUSE_UNSUPPORTED, "the ingest socket takes events and imports only");
+            set_nack(r, PM_REFUSE_UNSUPPORTED,
+                     "the ingest socket takes events, imports and pings only");
             break;
         }
     }
