@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "calendar.h"
 #include "codec.h"
 #include "log.h"
 
@@ -17,6 +18,54 @@ wall_clock(void *arg)
 {
     (void)arg;
     return util_now_ms();
+}
+
+/* The test clock: only PM_MSG_CLOCK_SET moves it, so tests never sleep. */
+static int64_t
+test_clock(void *arg)
+{
+    const broker_t *self = arg;
+    return self->test_now;
+}
+
+void
+broker_engine_cfg(const config_t *cfg, engine_cfg_t *ec)
+{
+    engine_cfg_defaults(ec);
+    ec->clock.utc_offset_s = cfg->utc_offset_s;
+    ec->clock.yellow_days = cfg->yellow_days;
+    ec->clock.yellow_percent = cfg->yellow_percent;
+    ec->clock.commitment_days = cfg->commitment_days;
+    ec->clock.remind_days = cfg->remind_days;
+    ec->clock.project_yellow_days = cfg->project_yellow_days;
+    ec->clock.first_half_due = cfg->first_half_due;
+    ec->clock.second_half_due = cfg->second_half_due;
+    ec->late_after_ms = cfg->late_after_hours * 3600 * 1000LL;
+}
+
+void
+broker_reload(broker_t *self)
+{
+    engine_cfg_t ec;
+
+    broker_engine_cfg(self->cfg, &ec);
+    engine_set_config(self->engine, &ec);
+}
+
+/* Say once at start what the clock works with. */
+static void
+report_calendar(broker_t *self)
+{
+    int64_t now = self->now(self->now_arg);
+    int year = cal_year_of(cal_day_of_ms(now, self->cfg->utc_offset_s));
+
+    if (!engine_calendar_known(self->engine, year))
+        log_warnx("clock: no working-day calendar is loaded for %d: only weekends are off and "
+                  "deadlines are provisional (permitctl import calendar FILE)",
+                  year);
+    if (self->test_clock)
+        log_warnx("clock: test clock in use, at %lld; only `permitctl clock set` moves it",
+                  (long long)now);
 }
 
 static void *
@@ -45,13 +94,34 @@ broker_new(config_t *cfg, void *zctx, char **err)
 {
     broker_t *self = xcalloc(1, sizeof(*self));
 
+    engine_cfg_t ec;
+
     self->cfg = cfg;
     self->zctx = zctx;
     self->now = wall_clock;
+    if (cfg->test_clock_ms != 0) {
+        self->now = test_clock;
+        self->now_arg = self;
+        self->test_clock = true;
+        self->test_now = cfg->test_clock_ms;
+    }
+    self->watch = watch_new();
     self->store = store_open(cfg->db, err);
     if (self->store == NULL)
         goto fail;
-    self->engine = engine_new(self->store);
+    broker_engine_cfg(cfg, &ec);
+    self->engine = engine_new(self->store, &ec);
+    if (store_needs_rebuild(self->store)) {
+        uint64_t count = 0;
+        if (engine_rebuild(self->engine, &count) < 0) {
+            *err = xasprintf("%s: the state tables could not be rebuilt from the log", cfg->db);
+            goto fail;
+        }
+        if (count > 0)
+            log_info("store: state tables laid out anew and rebuilt from %llu log entries",
+                     (unsigned long long)count);
+    }
+    report_calendar(self);
     if ((self->ingest = bind_router(zctx, cfg->ingest, err)) == NULL ||
         (self->query = bind_router(zctx, cfg->query, err)) == NULL ||
         (self->pub = publish_new(zctx, cfg->publish, err)) == NULL)
@@ -76,6 +146,7 @@ broker_destroy(broker_t **p)
         zmq_close(self->ingest);
     engine_destroy(&self->engine);
     store_close(&self->store);
+    watch_destroy(&self->watch);
     free(self);
     *p = NULL;
 }
@@ -157,6 +228,51 @@ broker_version_mismatch(const void *body, size_t len, char *why, size_t whylen)
     return true;
 }
 
+void
+broker_cron(broker_t *self)
+{
+    int64_t now = self->now(self->now_arg), next = 0;
+    int64_t silent_ms = self->cfg->agent_silent_s * 1000LL;
+    int64_t agents = watch_next(self->watch, silent_ms);
+    entry_list_t out = {0};
+
+    if (engine_clock_next(self->engine, &next) < 0)
+        return;
+    if ((next == 0 || next > now) && (agents == 0 || agents > now))
+        return;
+    if (store_begin(self->store) < 0)
+        return;
+    if (engine_clock(self->engine, now, &out) < 0 ||
+        watch_check(self->watch, self->engine, now, silent_ms, &out) < 0 ||
+        store_commit(self->store) < 0) {
+        log_warnx("clock: storage failure; the clock's entries are rolled back and retried");
+        store_rollback(self->store);
+        engine_forget(self->engine);
+        entry_list_clear(&out);
+        return;
+    }
+    for (size_t i = 0; i < out.n; i++)
+        publish_entry(self->pub, out.v[i]);
+    if (out.n > 0)
+        log_info("clock: %zu entries due by now", out.n);
+    entry_list_clear(&out);
+}
+
+/* Milliseconds until the clock or the agent watch next has work, for the poll (-1: none). */
+static long
+cron_wait(broker_t *self)
+{
+    int64_t now = self->now(self->now_arg), next = 0, best;
+    int64_t agents = watch_next(self->watch, self->cfg->agent_silent_s * 1000LL);
+
+    if (self->test_clock || engine_clock_next(self->engine, &next) < 0)
+        next = 0; /* a test clock's time does not pass by itself */
+    best = next == 0 ? agents : agents == 0 ? next : (next < agents ? next : agents);
+    if (best == 0)
+        return -1;
+    return best <= now ? 0 : (long)(best - now);
+}
+
 int
 broker_run(broker_t *self, volatile sig_atomic_t *stop)
 {
@@ -179,6 +295,11 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             self->next_heartbeat = now + self->cfg->heartbeat_ms;
         }
         timeout = (long)(self->next_heartbeat - now);
+        {
+            long cron = cron_wait(self);
+            if (cron >= 0 && cron < timeout)
+                timeout = cron;
+        }
         n = zmq_poll(items, 2, timeout);
         if (n < 0) {
             if (zmq_errno() == EINTR)
@@ -191,6 +312,7 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             log_warnx("query: %s", zmq_strerror(zmq_errno()));
         if ((items[0].revents & ZMQ_POLLIN) && ingest_drain(self) < 0)
             log_warnx("ingest: %s", zmq_strerror(zmq_errno()));
+        broker_cron(self);
     }
     return 0;
 }

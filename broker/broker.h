@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "publish.h"
 #include "store.h"
+#include "watch.h"
 
 typedef int64_t(broker_clock_fn)(void *arg);
 
@@ -38,6 +39,9 @@ typedef struct broker {
     engine_t *engine;
     broker_clock_fn *now; /* wall-clock source, injectable for tests */
     void *now_arg;
+    bool test_clock;  /* config test_clock: time moves only by PM_MSG_CLOCK_SET */
+    int64_t test_now; /* the test clock's time */
+    watch_t *watch;
     int64_t next_heartbeat; /* monotonic ms */
     broker_stats_t stats;
 } broker_t;
@@ -45,6 +49,18 @@ typedef struct broker {
 /* Open the store and bind every socket. NULL with *err (caller owns) on failure. */
 broker_t *broker_new(config_t *cfg, void *zctx, char **err);
 void broker_destroy(broker_t **p);
+
+/* The engine's settings from the broker's config (also for --rebuild). */
+void broker_engine_cfg(const config_t *cfg, engine_cfg_t *ec);
+
+/* Apply the reloadable settings of cfg (after SIGHUP changed it). */
+void broker_reload(broker_t *self);
+
+/*
+ * The broker's chores: run the clock and the agent watch when something came due (their own
+ * transaction), then publish what they logged.
+ */
+void broker_cron(broker_t *self);
 
 /* Run until *stop is set or a signal interrupts the poll (the caller then reloads or stops). */
 int broker_run(broker_t *self, volatile sig_atomic_t *stop);

@@ -9,9 +9,10 @@
 #include <string.h>
 #include <ini.h>
 
+#include "calendar.h"
 #include "util.h"
 
-enum opt_type { OPT_STRING, OPT_INT, OPT_LEVEL };
+enum opt_type { OPT_STRING, OPT_INT, OPT_LEVEL, OPT_OFFSET, OPT_MMDD, OPT_TIME };
 
 typedef struct option_def {
     const char *name;
@@ -38,6 +39,28 @@ static const option_def_t options[] = {
      "most events committed in one transaction (group commit)"},
     {"heartbeat_ms", OPT_INT, offsetof(config_t, heartbeat_ms), "1000", 100, 60000, true,
      "interval of heartbeats on the publish socket"},
+    {"utc_offset", OPT_OFFSET, offsetof(config_t, utc_offset_s), "+08:00", 0, 0, false,
+     "the civil time zone working days are counted in, as an offset from UTC"},
+    {"yellow_days", OPT_INT, offsetof(config_t, yellow_days), "1", 1, 365, true,
+     "a procedure turns yellow when this many working days remain (today included)"},
+    {"yellow_percent", OPT_INT, offsetof(config_t, yellow_percent), "20", 0, 100, true,
+     "...or this share of its limit, whichever is more"},
+    {"commitment_days", OPT_INT, offsetof(config_t, commitment_days), "5", 1, 365, true,
+     "working days to supply a missing item when acceptance with deficiency names no date"},
+    {"remind_days", OPT_INT, offsetof(config_t, remind_days), "1", 0, 365, true,
+     "remind this many working days before a commitment is due"},
+    {"project_yellow_days", OPT_INT, offsetof(config_t, project_yellow_days), "10", 1, 365, true,
+     "a project turns yellow this many working days before all its approvals are due"},
+    {"first_half_due", OPT_MMDD, offsetof(config_t, first_half_due), "03-31", 0, 0, true,
+     "approvals of projects starting in the first half are due by this day (MM-DD)"},
+    {"second_half_due", OPT_MMDD, offsetof(config_t, second_half_due), "08-31", 0, 0, true,
+     "approvals of projects starting in the second half are due by this day (MM-DD)"},
+    {"late_after_hours", OPT_INT, offsetof(config_t, late_after_hours), "24", 1, 100000, true,
+     "an event claimed this many hours before it arrived is logged as late"},
+    {"agent_silent_s", OPT_INT, offsetof(config_t, agent_silent_s), "60", 2, 86400, true,
+     "a department agent not heard from for this long is logged as silent"},
+    {"test_clock", OPT_TIME, offsetof(config_t, test_clock_ms), "", 0, 0, false,
+     "tests only: start a test clock at this time, moved by `permitctl clock set`"},
 };
 
 static const option_def_t *
@@ -47,6 +70,12 @@ find_option(const char *name)
         if (strcmp(options[i].name, name) == 0)
             return &options[i];
     return NULL;
+}
+
+bool
+config_known(const char *name)
+{
+    return find_option(name) != NULL;
 }
 
 int
@@ -62,7 +91,7 @@ config_set(config_t *cfg, const char *name, const char *value, char **err)
     }
     switch (o->type) {
     case OPT_STRING:
-        if (util_empty(value)) {
+        if (value == NULL || *value == '\0') {
             *err = xasprintf("%s: empty value", name);
             return -1;
         }
@@ -81,6 +110,31 @@ config_set(config_t *cfg, const char *name, const char *value, char **err)
     case OPT_LEVEL:
         if (log_parse_level(value, (enum log_level *)(base + o->offset)) < 0) {
             *err = xasprintf("%s: '%s' is not one of error, warn, info, debug", name, value);
+            return -1;
+        }
+        return 0;
+    case OPT_OFFSET:
+        if (cal_parse_offset(value, (int32_t *)(base + o->offset)) < 0) {
+            *err = xasprintf("%s: '%s' is not an offset like +08:00", name, value);
+            return -1;
+        }
+        return 0;
+    case OPT_MMDD: {
+        int m, d, n = 0;
+        if (sscanf(value, "%2d-%2d%n", &m, &d, &n) != 2 || value[n] != '\0' || m < 1 || m > 12 ||
+            d < 1 || d > 31) {
+            *err = xasprintf("%s: '%s' is not a day of the year like 03-31", name, value);
+            return -1;
+        }
+        *(int *)(base + o->offset) = m * 100 + d;
+        return 0;
+    }
+    case OPT_TIME:
+        *(int64_t *)(base + o->offset) = 0;
+        if (util_empty(value))
+            return 0;
+        if (util_parse_time(value, (int64_t *)(base + o->offset)) < 0) {
+            *err = xasprintf("%s: '%s' is not a time like 2026-03-02T09:00:00+08:00", name, value);
             return -1;
         }
         return 0;
@@ -148,6 +202,23 @@ config_load_file(config_t *cfg, const char *path, char **err)
     return -1;
 }
 
+static size_t
+option_size(const option_def_t *o)
+{
+    switch (o->type) {
+    case OPT_STRING:
+        return sizeof(char *);
+    case OPT_LEVEL:
+        return sizeof(enum log_level);
+    case OPT_OFFSET:
+        return sizeof(int32_t);
+    case OPT_TIME:
+        return sizeof(int64_t);
+    default:
+        return sizeof(int);
+    }
+}
+
 void
 config_reload(config_t *to, const config_t *from)
 {
@@ -161,7 +232,7 @@ config_reload(config_t *to, const config_t *from)
             continue;
         }
         if (o->reloadable)
-            memcpy(dst, src, o->type == OPT_INT ? sizeof(int) : sizeof(enum log_level));
+            memcpy(dst, src, option_size(o));
     }
 }
 
@@ -175,7 +246,8 @@ config_usage(FILE *out)
         for (char *p = flag + 2; *p; p++)
             if (*p == '_')
                 *p = '-';
-        fprintf(out, "  %-16s %s (default %s%s)\n", flag, options[i].help, options[i].def,
+        fprintf(out, "  %-21s %s (default %s%s)\n", flag, options[i].help,
+                *options[i].def ? options[i].def : "none",
                 options[i].reloadable ? "; SIGHUP reloads it" : "");
     }
 }

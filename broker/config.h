@@ -8,6 +8,8 @@
 #define PERMIT_CONFIG_H
 
 #include <stdbool.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "log.h"
@@ -20,11 +22,26 @@ typedef struct config {
     enum log_level log_level;
     int batch_max;
     int heartbeat_ms;
+    /* The clock. */
+    int32_t utc_offset_s;
+    int yellow_days;
+    int yellow_percent;
+    int commitment_days;
+    int remind_days;
+    int project_yellow_days;
+    int first_half_due;  /* month * 100 + day */
+    int second_half_due; /* month * 100 + day */
+    int late_after_hours;
+    int agent_silent_s;
+    int64_t test_clock_ms; /* 0: the wall clock; otherwise a test clock starting here */
 } config_t;
 
 /* Fill every option with its default. */
 void config_defaults(config_t *cfg);
 void config_clear(config_t *cfg);
+
+/* Whether name is an option of the table. */
+bool config_known(const char *name);
 
 /* Set one option by name from text. 0, or -1 with a reason in *err (caller owns). */
 int config_set(config_t *cfg, const char *name, const char *value, char **err);

@@ -7,6 +7,7 @@
  * an event grows with its procedure's dependents, never with the number of projects.
  */
 #include "engine.h"
+#include "engine_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,21 +17,6 @@
 #include "fsm.h"
 #include "log.h"
 #include "tmpl.h"
-
-struct engine {
-    store_t *store;
-    tmpl_t **templates; /* compiled templates, loaded from the log on first use */
-    size_t ntemplates;
-};
-
-/* A project as the engine works on it: registration data, template and procedure rows. */
-typedef struct work {
-    pm_project_t project;
-    const tmpl_t *t;
-    store_proc_t *procs; /* in template order */
-    size_t nprocs;
-    pm_state_t *states;
-} work_t;
 
 void
 entry_list_push(entry_list_t *l, pm_entry_t **e)
@@ -50,12 +36,41 @@ entry_list_clear(entry_list_t *l)
     l->n = 0;
 }
 
+void
+engine_cfg_defaults(engine_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->clock.utc_offset_s = 8 * 3600;
+    cfg->clock.yellow_days = 1;
+    cfg->clock.yellow_percent = 20;
+    cfg->clock.commitment_days = 5;
+    cfg->clock.remind_days = 1;
+    cfg->clock.project_yellow_days = 10;
+    cfg->clock.first_half_due = 331;
+    cfg->clock.second_half_due = 831;
+    cfg->late_after_ms = 24 * 3600 * 1000LL;
+}
+
 engine_t *
-engine_new(store_t *store)
+engine_new(store_t *store, const engine_cfg_t *cfg)
 {
     engine_t *en = xcalloc(1, sizeof(*en));
+    engine_cfg_t defaults;
+
+    if (cfg == NULL) {
+        engine_cfg_defaults(&defaults);
+        cfg = &defaults;
+    }
     en->store = store;
+    engine_set_config(en, cfg);
     return en;
+}
+
+void
+engine_set_config(engine_t *en, const engine_cfg_t *cfg)
+{
+    en->clock = cfg->clock;
+    en->late_after_ms = cfg->late_after_ms;
 }
 
 void
@@ -66,6 +81,7 @@ engine_forget(engine_t *en)
     free(en->templates);
     en->templates = NULL;
     en->ntemplates = 0;
+    calendar_destroy(&en->cal);
 }
 
 void
@@ -78,12 +94,8 @@ engine_destroy(engine_t **p)
     *p = NULL;
 }
 
-/* Fill a nack. Always returns 0 so validators can `return nack(...)`. */
-static int nack(pm_reply_t *r, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-nack(pm_reply_t *r, const char *code, const char *fmt, ...)
+int
+engine_nack(pm_reply_t *r, const char *code, const char *fmt, ...)
 {
     va_list ap;
     char buf[1024];
@@ -102,8 +114,8 @@ nack(pm_reply_t *r, const char *code, const char *fmt, ...)
  * The compiled template (name, version); version 0 means the latest. 1 found, 0 unknown,
  * -1 storage failure. The result is borrowed from the cache.
  */
-static int
-template_get(engine_t *en, const char *name, uint32_t version, const tmpl_t **out)
+int
+engine_template(engine_t *en, const char *name, uint32_t version, const tmpl_t **out)
 {
     uint32_t v;
     uint64_t seq;
@@ -141,7 +153,7 @@ template_get(engine_t *en, const char *name, uint32_t version, const tmpl_t **ou
     return 1;
 }
 
-static void
+void
 work_clear(work_t *w)
 {
     pm_project_clear(&w->project);
@@ -154,7 +166,7 @@ work_clear(work_t *w)
  * Load a project with its template and procedure rows, ordered as the template lists them.
  * 1 loaded, 0 unknown project, -1 storage failure.
  */
-static int
+int
 work_load(engine_t *en, const char *project, work_t *w)
 {
     store_proc_t *rows = NULL;
@@ -165,7 +177,7 @@ work_load(engine_t *en, const char *project, work_t *w)
     rc = store_project_get(en->store, project, &w->project);
     if (rc <= 0)
         return rc;
-    if (template_get(en, w->project.template_name, w->project.template_version, &w->t) != 1)
+    if (engine_template(en, w->project.template_name, w->project.template_version, &w->t) != 1)
         goto fail;
     if (store_procs_load(en->store, project, &rows, &nrows) < 0)
         goto fail;
@@ -193,7 +205,7 @@ fail:
     return -1;
 }
 
-static int
+int
 work_put(engine_t *en, work_t *w, size_t i)
 {
     w->states[i] = w->procs[i].state;
@@ -201,8 +213,8 @@ work_put(engine_t *en, work_t *w, size_t i)
 }
 
 /* An entry about procedure i of the project, with the names subscribers need. */
-static pm_entry_t *
-proc_entry(const work_t *w, pm_kind_t kind, size_t i, int64_t now_ms)
+pm_entry_t *
+engine_proc_entry(const work_t *w, pm_kind_t kind, size_t i, int64_t now_ms)
 {
     const pm_proctype_t *pt = &w->t->def->procs[i];
     pm_entry_t *e = pm_entry_new(kind);
@@ -225,8 +237,8 @@ static int apply_to_work(engine_t *en, work_t *w, const pm_entry_t *e);
  * Append, apply and hand over an entry. With a loaded project (w), an entry about one of its
  * procedures is applied to it directly, so w stays the project's current state.
  */
-static int
-emit(engine_t *en, work_t *w, pm_entry_t **e, entry_list_t *out)
+int
+engine_emit(engine_t *en, work_t *w, pm_entry_t **e, entry_list_t *out)
 {
     int rc = store_append(en->store, *e);
 
@@ -270,7 +282,7 @@ derive_milestones(engine_t *en, work_t *w, int changed, uint64_t cause, int64_t 
         e->milestone_name = xstrdup(d->milestones[m].name);
         e->recv_ms = now_ms;
         e->cause = cause;
-        rc = emit(en, w, &e, out);
+        rc = engine_emit(en, w, &e, out);
     }
     strv_clear(&reached);
     return rc;
@@ -297,9 +309,9 @@ derive(engine_t *en, work_t *w, size_t changed, uint64_t cause, int64_t now_ms, 
         sat = tmpl_satisfied(w->t, d, w->states, NULL, NULL);
         if (sat == (s == PM_STATE_READY))
             continue;
-        e = proc_entry(w, sat ? PM_KIND_UNBLOCKED : PM_KIND_BLOCKED, d, now_ms);
+        e = engine_proc_entry(w, sat ? PM_KIND_UNBLOCKED : PM_KIND_BLOCKED, d, now_ms);
         e->cause = cause;
-        rc = emit(en, w, &e, out);
+        rc = engine_emit(en, w, &e, out);
     }
     free(deps);
     if (rc == 0)
@@ -343,7 +355,7 @@ check_seen(engine_t *en, const char *id, pm_reply_t *r)
 
     xstrset(&r->id, id);
     if (util_empty(id)) {
-        nack(r, PM_REFUSE_INVALID, "message has no id");
+        engine_nack(r, PM_REFUSE_INVALID, "message has no id");
         return 1;
     }
     rc = store_find_event(en->store, id, &seq);
@@ -369,20 +381,24 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (!pm_kind_is_event(ev->kind))
-        return nack(r, PM_REFUSE_INVALID, "%s is not a department event", pm_kind_name(ev->kind));
+        return engine_nack(r, PM_REFUSE_INVALID, "%s is not a department event",
+                           pm_kind_name(ev->kind));
     if (util_empty(ev->dept) || util_empty(ev->project) || util_empty(ev->procedure))
-        return nack(r, PM_REFUSE_INVALID, "event needs a department, a project and a procedure");
+        return engine_nack(r, PM_REFUSE_INVALID,
+                           "event needs a department, a project and a procedure");
     if (ev->kind == PM_KIND_ACCEPTED_DEFICIENT && util_empty(ev->missing))
-        return nack(r, PM_REFUSE_INVALID, "accepted_deficient needs the missing item");
+        return engine_nack(r, PM_REFUSE_INVALID, "accepted_deficient needs the missing item");
     rc = work_load(en, ev->project, &w);
     if (rc < 0)
         return -1;
     if (rc == 0)
-        return nack(r, PM_REFUSE_UNKNOWN_PROJECT, "no project %s is registered", ev->project);
+        return engine_nack(r, PM_REFUSE_UNKNOWN_PROJECT, "no project %s is registered",
+                           ev->project);
     i = tmpl_index(w.t, ev->procedure);
     if (i < 0) {
-        nack(r, PM_REFUSE_UNKNOWN_PROCEDURE, "project %s (template %s v%u) has no procedure %s",
-             ev->project, w.t->def->name, w.t->def->version, ev->procedure);
+        engine_nack(r, PM_REFUSE_UNKNOWN_PROCEDURE,
+                    "project %s (template %s v%u) has no procedure %s", ev->project, w.t->def->name,
+                    w.t->def->version, ev->procedure);
         goto done;
     }
     pt = &w.t->def->procs[i];
@@ -395,19 +411,21 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
             return -1;
         }
         if (rc == 0) {
-            nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT, "no department %s is registered", ev->dept);
+            engine_nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT, "no department %s is registered",
+                        ev->dept);
             goto done;
         }
-        nack(r, PM_REFUSE_NOT_OWNER, "%s %s belongs to %s, not %s", pt->code, pt->name, pt->dept,
-             ev->dept);
+        engine_nack(r, PM_REFUSE_NOT_OWNER, "%s %s belongs to %s, not %s", pt->code, pt->name,
+                    pt->dept, ev->dept);
         goto done;
     }
     if (ev->kind == PM_KIND_ACCEPTED && !tmpl_satisfied(w.t, (size_t)i, w.states, NULL, NULL)) {
         char *b = describe_blockers(&w, (size_t)i);
-        nack(r, PM_REFUSE_PREREQUISITES,
-             "%s of %s cannot be accepted yet: waiting for %s (accepted_deficient takes it in on "
-             "a commitment)",
-             pt->code, ev->project, b);
+        engine_nack(
+            r, PM_REFUSE_PREREQUISITES,
+            "%s of %s cannot be accepted yet: waiting for %s (accepted_deficient takes it in on "
+            "a commitment)",
+            pt->code, ev->project, b);
         free(b);
         goto done;
     }
@@ -415,14 +433,15 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     from.deficient = w.procs[i].deficient;
     if (fsm_next(from, ev->kind, &to) < 0) {
         char *allowed = fsm_allowed(from);
-        nack(r, PM_REFUSE_TRANSITION, "%s of %s is %s%s: %s is not allowed (allowed: %s)", pt->code,
-             ev->project, pm_state_name(from.state),
-             from.deficient ? " with an open commitment" : "", pm_kind_name(ev->kind), allowed);
+        engine_nack(r, PM_REFUSE_TRANSITION, "%s of %s is %s%s: %s is not allowed (allowed: %s)",
+                    pt->code, ev->project, pm_state_name(from.state),
+                    from.deficient ? " with an open commitment" : "", pm_kind_name(ev->kind),
+                    allowed);
         free(allowed);
         goto done;
     }
 
-    e = proc_entry(&w, ev->kind, (size_t)i, now_ms);
+    e = engine_proc_entry(&w, ev->kind, (size_t)i, now_ms);
     xstrset(&e->actor, ev->dept);
     e->event_id = xstrdup(ev->event_id);
     e->event_ms = ev->event_ms;
@@ -430,13 +449,17 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     e->note = xstrdup(ev->note);
     e->missing = xstrdup(ev->missing);
     e->due_ms = ev->due_ms;
+    /* Entered after the fact: accepted, flagged so timeliness reports can tell. */
+    e->late = ev->event_ms != 0 && now_ms - ev->event_ms > en->late_after_ms;
     seq = 0;
-    if (emit(en, &w, &e, out) < 0) {
+    if (engine_emit(en, &w, &e, out) < 0) {
         work_clear(&w);
         return -1;
     }
     seq = out->v[out->n - 1]->seq;
-    if (derive(en, &w, (size_t)i, seq, now_ms, out) < 0) {
+    if (derive(en, &w, (size_t)i, seq, now_ms, out) < 0 ||
+        engine_clock_derive(en, &w, (size_t)i, seq, now_ms, out) < 0 ||
+        engine_project_derive(en, &w, seq, now_ms, out) < 0) {
         work_clear(&w);
         return -1;
     }
@@ -482,13 +505,13 @@ import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_li
     for (size_t i = 0; i < im->ndepts; i++) {
         const pm_department_t *d = &im->depts[i];
         if (!valid_code(d->code) || util_empty(d->name))
-            return nack(r, PM_REFUSE_INVALID,
-                        "department %zu needs a code (no blanks, '/', ';', "
-                        "',' or ':') and a name",
-                        i + 1);
+            return engine_nack(r, PM_REFUSE_INVALID,
+                               "department %zu needs a code (no blanks, '/', ';', "
+                               "',' or ':') and a name",
+                               i + 1);
         for (size_t k = 0; k < i; k++)
             if (strcmp(im->depts[k].code, d->code) == 0)
-                return nack(r, PM_REFUSE_INVALID, "department %s is listed twice", d->code);
+                return engine_nack(r, PM_REFUSE_INVALID, "department %s is listed twice", d->code);
     }
     for (size_t i = 0; i < im->ndepts; i++) {
         const pm_department_t *d = &im->depts[i];
@@ -506,7 +529,7 @@ import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_li
         e->dept = xstrdup(d->code);
         e->department = xcalloc(1, sizeof(pm_department_t));
         pm_department_copy(e->department, d);
-        if (emit(en, NULL, &e, out) < 0)
+        if (engine_emit(en, NULL, &e, out) < 0)
             return -1;
         if (appended++ == 0)
             r->seq = out->v[out->n - 1]->seq;
@@ -530,10 +553,11 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
 
     if (!valid_code(copy->name)) {
         pm_template_destroy(&copy);
-        return nack(r, PM_REFUSE_INVALID, "a template needs a name without blanks or separators");
+        return engine_nack(r, PM_REFUSE_INVALID,
+                           "a template needs a name without blanks or separators");
     }
     if (tmpl_compile(&copy, &t, &code, &reason) < 0) {
-        nack(r, code, "template %s refused: %s", im->template->name, reason);
+        engine_nack(r, code, "template %s refused: %s", im->template->name, reason);
         free(reason);
         return 0;
     }
@@ -541,7 +565,8 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
         const pm_proctype_t *p = &t->def->procs[i];
         pm_department_t d = {0};
         if (!valid_code(p->code)) {
-            nack(r, PM_REFUSE_INVALID, "procedure code '%s' has a blank or a separator", p->code);
+            engine_nack(r, PM_REFUSE_INVALID, "procedure code '%s' has a blank or a separator",
+                        p->code);
             goto done;
         }
         rc = store_dept_get(en->store, p->dept, &d);
@@ -549,14 +574,14 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
         if (rc < 0)
             goto storage;
         if (rc == 0) {
-            nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT,
-                 "procedure %s belongs to department %s, which is not registered (import "
-                 "departments first)",
-                 p->code, p->dept);
+            engine_nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT,
+                        "procedure %s belongs to department %s, which is not registered (import "
+                        "departments first)",
+                        p->code, p->dept);
             goto done;
         }
     }
-    rc = template_get(en, t->def->name, 0, &latest);
+    rc = engine_template(en, t->def->name, 0, &latest);
     if (rc < 0)
         goto storage;
     r->ok = true;
@@ -567,7 +592,7 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
     e = admin_entry(PM_KIND_TEMPLATE, im, now_ms, 0);
     e->template = pm_template_dup(t->def);
     e->template->version = rc == 1 ? latest->def->version + 1 : 1;
-    if (emit(en, NULL, &e, out) < 0)
+    if (engine_emit(en, NULL, &e, out) < 0)
         goto storage;
     r->seq = out->v[out->n - 1]->seq;
     r->count = 1;
@@ -589,30 +614,30 @@ check_project(engine_t *en, const pm_import_t *im, size_t i, const tmpl_t **tp, 
     int rc;
 
     if (!valid_code(p->id) || util_empty(p->name))
-        return nack(r, PM_REFUSE_INVALID,
-                    "project %zu needs an id (no blanks, '/', ';', ',' or "
-                    "':') and a name",
-                    i + 1);
+        return engine_nack(r, PM_REFUSE_INVALID,
+                           "project %zu needs an id (no blanks, '/', ';', ',' or "
+                           "':') and a name",
+                           i + 1);
     for (size_t k = 0; k < i; k++)
         if (strcmp(im->projects[k].id, p->id) == 0)
-            return nack(r, PM_REFUSE_INVALID, "project %s is listed twice", p->id);
+            return engine_nack(r, PM_REFUSE_INVALID, "project %s is listed twice", p->id);
     rc = store_project_get(en->store, p->id, &old);
     pm_project_clear(&old);
     if (rc < 0)
         return -1;
     if (rc == 1)
-        return nack(r, PM_REFUSE_EXISTS, "project %s is already registered", p->id);
-    rc = template_get(en, tname, 0, tp);
+        return engine_nack(r, PM_REFUSE_EXISTS, "project %s is already registered", p->id);
+    rc = engine_template(en, tname, 0, tp);
     if (rc < 0)
         return -1;
     if (rc == 0)
-        return nack(r, PM_REFUSE_UNKNOWN_TEMPLATE, "project %s: no template %s is loaded", p->id,
-                    tname);
+        return engine_nack(r, PM_REFUSE_UNKNOWN_TEMPLATE, "project %s: no template %s is loaded",
+                           p->id, tname);
     for (size_t k = 0; k < p->not_required.n; k++)
         if (tmpl_index(*tp, p->not_required.v[k]) < 0)
-            return nack(r, PM_REFUSE_UNKNOWN_PROCEDURE,
-                        "project %s: template %s has no procedure %s (not_required)", p->id, tname,
-                        p->not_required.v[k]);
+            return engine_nack(r, PM_REFUSE_UNKNOWN_PROCEDURE,
+                               "project %s: template %s has no procedure %s (not_required)", p->id,
+                               tname, p->not_required.v[k]);
     return 1;
 }
 
@@ -639,7 +664,7 @@ import_projects(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
         pm_project_copy(e->project_info, &im->projects[i]);
         xstrset(&e->project_info->template_name, bound[i]->def->name);
         e->project_info->template_version = bound[i]->def->version;
-        if (emit(en, NULL, &e, out) < 0) {
+        if (engine_emit(en, NULL, &e, out) < 0) {
             rc = -1;
             break;
         }
@@ -651,6 +676,8 @@ import_projects(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
             break;
         }
         rc = derive_milestones(en, &w, -1, seq, now_ms, out);
+        if (rc == 0)
+            rc = engine_project_derive(en, &w, seq, now_ms, out);
         work_clear(&w);
     }
     r->ok = rc == 0;
@@ -670,14 +697,19 @@ engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *a
     if (msg->type == PM_MSG_EVENT && msg->entry != NULL)
         return submit_event(en, msg->entry, now_ms, appended, r);
     if (msg->type != PM_MSG_IMPORT || im == NULL)
-        return nack(r, PM_REFUSE_UNSUPPORTED, "the ingest socket takes events and imports only");
+        return engine_nack(r, PM_REFUSE_UNSUPPORTED,
+                           "the ingest socket takes events and imports only");
     rc = check_seen(en, im->id, r);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    parts = (im->ndepts > 0) + (im->template != NULL) + (im->nprojects > 0);
+    parts =
+        (im->ndepts > 0) + (im->template != NULL) + (im->nprojects > 0) + (im->calendar != NULL);
     if (parts != 1)
-        return nack(r, PM_REFUSE_INVALID,
-                    "an import carries departments, one template or projects: exactly one");
+        return engine_nack(r, PM_REFUSE_INVALID,
+                           "an import carries departments, one template, projects or one year "
+                           "of the calendar: exactly one");
+    if (im->calendar != NULL)
+        return engine_import_calendar(en, im, now_ms, appended, r);
     if (im->ndepts > 0)
         return import_departments(en, im, now_ms, appended, r);
     if (im->template != NULL)
@@ -696,7 +728,7 @@ apply_project(engine_t *en, const pm_entry_t *e)
 
     if (p == NULL || store_project_put(en->store, p, e->seq) < 0)
         return -1;
-    if (template_get(en, p->template_name, p->template_version, &t) != 1)
+    if (engine_template(en, p->template_name, p->template_version, &t) != 1)
         return -1;
     states = xcalloc(t->def->nprocs, sizeof(pm_state_t));
     for (size_t i = 0; i < t->def->nprocs; i++)
@@ -707,6 +739,7 @@ apply_project(engine_t *en, const pm_entry_t *e)
     for (size_t i = 0; i < t->def->nprocs && rc == 0; i++) {
         store_proc_t row = {0};
         row.code = t->def->procs[i].code;
+        row.dept = t->def->procs[i].dept;
         row.state = states[i];
         if (row.state == PM_STATE_BLOCKED && tmpl_satisfied(t, i, states, NULL, NULL))
             row.state = PM_STATE_READY;
@@ -715,6 +748,13 @@ apply_project(engine_t *en, const pm_entry_t *e)
         rc = store_proc_put(en->store, p->id, &row, (int)i);
     }
     free(states);
+    if (rc == 0) {
+        work_t w;
+        if (work_load(en, p->id, &w) != 1)
+            return -1;
+        rc = engine_project_apply(en, &w, e);
+        work_clear(&w);
+    }
     return rc;
 }
 
@@ -728,15 +768,17 @@ apply_to_work(engine_t *en, work_t *w, const pm_entry_t *e)
 {
     int i = tmpl_index(w->t, e->procedure);
     store_proc_t *p;
+    pm_state_t before;
 
     if (i < 0)
         goto fail;
     p = &w->procs[i];
+    before = p->state;
     if (e->kind == PM_KIND_UNBLOCKED) {
         p->state = PM_STATE_READY;
     } else if (e->kind == PM_KIND_BLOCKED) {
         p->state = PM_STATE_BLOCKED;
-    } else {
+    } else if (pm_kind_is_event(e->kind)) {
         fsm_cond_t from = {p->state, p->deficient}, to;
         if (fsm_next(from, e->kind, &to) < 0)
             goto fail;
@@ -745,9 +787,10 @@ apply_to_work(engine_t *en, work_t *w, const pm_entry_t *e)
         if (e->kind == PM_KIND_APPROVED && e->cert != NULL)
             xstrset(&p->cert, e->cert);
     }
+    engine_clock_apply(en, w, (size_t)i, e, before);
     p->updated_seq = e->seq;
     p->updated_ms = e->recv_ms;
-    if (work_put(en, w, (size_t)i) == 0)
+    if (work_put(en, w, (size_t)i) == 0 && engine_project_apply(en, w, e) == 0)
         return 0;
 fail:
     log_warnx("engine: entry %llu (%s %s %s) cannot be applied", (unsigned long long)e->seq,
@@ -782,8 +825,22 @@ engine_apply(engine_t *en, const pm_entry_t *e)
         return apply_project(en, e);
     case PM_KIND_MILESTONE:
         return store_milestone_put(en->store, e->project, e->milestone, e->seq);
+    case PM_KIND_CALENDAR:
+        return engine_calendar_apply(en, e);
+    case PM_KIND_PROJECT_COLOUR: {
+        work_t w;
+        int rc;
+        if (work_load(en, e->project, &w) != 1)
+            return -1;
+        rc = engine_project_apply(en, &w, e);
+        work_clear(&w);
+        return rc;
+    }
+    case PM_KIND_AGENT_SILENT:
+    case PM_KIND_AGENT_BACK:
+        return 0; /* news about agents: nothing in the state tables */
     default:
-        if (pm_kind_is_event(e->kind) || e->kind == PM_KIND_UNBLOCKED || e->kind == PM_KIND_BLOCKED)
+        if (e->procedure != NULL && (pm_kind_is_event(e->kind) || pm_kind_is_derived(e->kind)))
             return apply_procedure(en, e);
         log_warnx("engine: entry %llu has unknown kind %d", (unsigned long long)e->seq, e->kind);
         return -1;
@@ -809,6 +866,7 @@ engine_rebuild(engine_t *en, uint64_t *count)
     rebuild_ctx_t ctx = {en, 0};
 
     engine_forget(en);
+    en->cal = calendar_new(); /* years arrive with the log's calendar entries */
     if (store_begin(en->store) < 0)
         return -1;
     if (store_clear_derived(en->store) < 0 || store_walk(en->store, rebuild_one, &ctx) < 0 ||
@@ -822,7 +880,7 @@ engine_rebuild(engine_t *en, uint64_t *count)
 }
 
 int
-engine_status(engine_t *en, const char *project, pm_status_t **out, pm_reply_t *r)
+engine_status(engine_t *en, const char *project, int64_t now_ms, pm_status_t **out, pm_reply_t *r)
 {
     work_t w;
     pm_status_t *st;
@@ -832,7 +890,7 @@ engine_status(engine_t *en, const char *project, pm_status_t **out, pm_reply_t *
         return -1;
     if (rc == 0) {
         xstrset(&r->id, project);
-        return nack(r, PM_REFUSE_UNKNOWN_PROJECT, "no project %s is registered", project);
+        return engine_nack(r, PM_REFUSE_UNKNOWN_PROJECT, "no project %s is registered", project);
     }
     st = pm_status_new();
     st->project = pm_project_new();
@@ -850,6 +908,7 @@ engine_status(engine_t *en, const char *project, pm_status_t **out, pm_reply_t *
         ps->cert = xstrdup(w.procs[i].cert);
         ps->updated_seq = w.procs[i].updated_seq;
         ps->updated_ms = w.procs[i].updated_ms;
+        engine_clock_status(en, pt, &w.procs[i], now_ms, ps);
         if (w.states[i] == PM_STATE_BLOCKED) {
             size_t *edges = NULL, n = 0;
             tmpl_satisfied(w.t, i, w.states, &edges, &n);
@@ -866,6 +925,8 @@ engine_status(engine_t *en, const char *project, pm_status_t **out, pm_reply_t *
         }
     }
     rc = store_milestones_list(en->store, project, &st->milestones);
+    if (rc == 0)
+        rc = engine_project_status(en, &w, now_ms, st);
     work_clear(&w);
     if (rc < 0) {
         pm_status_destroy(&st);

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "clock.h"
 #include "model.h"
 #include "store.h"
 
@@ -30,8 +31,17 @@ typedef struct entry_list {
 void entry_list_push(entry_list_t *l, pm_entry_t **e);
 void entry_list_clear(entry_list_t *l);
 
-/* The store is borrowed and must outlive the engine. */
-engine_t *engine_new(store_t *store);
+/* Settings of the rules (from the broker's config). */
+typedef struct engine_cfg {
+    clock_cfg_t clock;
+    int64_t late_after_ms; /* flag events claimed this long before they arrived */
+} engine_cfg_t;
+
+void engine_cfg_defaults(engine_cfg_t *cfg);
+
+/* The store is borrowed and must outlive the engine. cfg NULL: the defaults. */
+engine_t *engine_new(store_t *store, const engine_cfg_t *cfg);
+void engine_set_config(engine_t *en, const engine_cfg_t *cfg);
 void engine_destroy(engine_t **p);
 
 /*
@@ -53,7 +63,26 @@ int engine_rebuild(engine_t *en, uint64_t *count);
  * A project's status: every procedure, its state and what blocks it. 0 and *out (caller owns)
  * or 0 with a nack in *reply for an unknown project; -1 on a storage failure.
  */
-int engine_status(engine_t *en, const char *project, pm_status_t **out, pm_reply_t *reply);
+int engine_status(engine_t *en, const char *project, int64_t now_ms, pm_status_t **out,
+                  pm_reply_t *reply);
+
+/* Open procedures by colour (red and yellow unless q->colour says), days counted at now_ms. */
+int engine_list(engine_t *en, const pm_listreq_t *q, int64_t now_ms, pm_list_t **out);
+
+/*
+ * The clock's work up to now_ms: every colour change, commitment reminder or breach and
+ * project colour that has come due since it last ran, in time order, each logged once with
+ * the moment it took effect (at_ms). Caller holds a transaction.
+ */
+int engine_clock(engine_t *en, int64_t now_ms, entry_list_t *appended);
+/* When engine_clock next has something to do (0: nothing scheduled). */
+int engine_clock_next(engine_t *en, int64_t *out_ms);
+/* Whether any calendar year is loaded; the year's arrangement known for a civil year. */
+bool engine_calendar_known(engine_t *en, int year);
+
+/* Log that a department's agent went silent or came back (PM_KIND_AGENT_SILENT/BACK). */
+int engine_agent(engine_t *en, const char *dept, pm_kind_t kind, int64_t now_ms,
+                 int64_t last_heard_ms, entry_list_t *appended);
 
 /* Drop cached templates (after a rollback, which may have undone a template load). */
 void engine_forget(engine_t *en);

@@ -53,23 +53,37 @@ set_nack(pm_reply_t *r, const char *code, const char *reason)
     xstrset(&r->reason, reason);
 }
 
+/* Open the batch's transaction if needed; false (and a storage nack) when it cannot be. */
+static bool
+batch_begin(broker_t *self, batch_t *b, pm_reply_t *r)
+{
+    if (!b->failed && !b->open) {
+        if (store_begin(self->store) < 0)
+            b->failed = true;
+        else
+            b->open = true;
+    }
+    if (b->failed)
+        set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+    return !b->failed;
+}
+
+/* A sign of life from a department: a silent agent is logged back. */
+static void
+heard(broker_t *self, batch_t *b, const char *dept)
+{
+    if (watch_heard(self->watch, self->engine, dept, self->now(self->now_arg), &b->appended) < 0)
+        b->failed = true;
+}
+
 /* Handler for events and imports: validate and apply inside the batch's transaction. */
 static void
 handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
 {
     size_t before = b->appended.n;
 
-    if (b->failed) {
-        set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+    if (!batch_begin(self, b, r))
         return;
-    }
-    if (!b->open) {
-        if (store_begin(self->store) < 0) {
-            set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
-            return;
-        }
-        b->open = true;
-    }
     if (store_savepoint(self->store) < 0 ||
         engine_submit(self->engine, msg, self->now(self->now_arg), &b->appended, r) < 0) {
         log_warnx("ingest: storage failure; the batch is rolled back");
@@ -92,6 +106,8 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
     }
     if (store_release(self->store) < 0)
         b->failed = true;
+    if (msg->type == PM_MSG_EVENT && !r->duplicate)
+        heard(self, b, msg->entry->dept);
 }
 
 /*
@@ -99,11 +115,47 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
  * agent knows within a heartbeat that the broker is there and how far the log goes.
  */
 static void
-handle_ping(broker_t *self, const pm_msg_t *msg, pm_reply_t *r)
+handle_ping(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
 {
     log_debug("ingest: ping from %s", msg->agent);
+    if (!batch_begin(self, b, r))
+        return;
+    heard(self, b, msg->agent);
     r->ok = true;
     r->seq = store_committed_head(self->store);
+}
+
+/*
+ * Handler for the test clock: move it forward and run everything that came due, in this
+ * batch, so the reply means the clock's entries are logged.
+ */
+static void
+handle_clock_set(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
+{
+    char why[160];
+
+    if (!self->test_clock) {
+        set_nack(r, PM_REFUSE_UNSUPPORTED, "this broker runs on the wall clock (no test_clock)");
+        return;
+    }
+    if (msg->clock_ms < self->test_now) {
+        snprintf(why, sizeof(why), "the test clock only moves forward (it is at %lld)",
+                 (long long)self->test_now);
+        set_nack(r, PM_REFUSE_INVALID, why);
+        return;
+    }
+    if (!batch_begin(self, b, r))
+        return;
+    self->test_now = msg->clock_ms;
+    if (engine_clock(self->engine, self->test_now, &b->appended) < 0 ||
+        watch_check(self->watch, self->engine, self->test_now, self->cfg->agent_silent_s * 1000LL,
+                    &b->appended) < 0) {
+        b->failed = true;
+        set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+        return;
+    }
+    r->ok = true;
+    r->seq = store_head(self->store);
 }
 
 /* The dispatcher: one handler per message type, refusing anything else. */
@@ -134,7 +186,10 @@ dispatch(broker_t *self, batch_t *b, const void *body, size_t len, pm_reply_t *r
             handle_submission(self, b, msg, r);
             break;
         case PM_MSG_PING:
-            handle_ping(self, msg, r);
+            handle_ping(self, b, msg, r);
+            break;
+        case PM_MSG_CLOCK_SET:
+            handle_clock_set(self, b, msg, r);
             break;
         default:
             set_nack(r, PM_REFUSE_UNSUPPORTED,

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +73,7 @@ rebuild(const config_t *cfg)
     char *err = NULL;
     store_t *store = store_open(cfg->db, &err);
     engine_t *engine;
+    engine_cfg_t ec;
     uint64_t count = 0;
     int rc;
 
@@ -82,7 +82,8 @@ rebuild(const config_t *cfg)
         free(err);
         return 1;
     }
-    engine = engine_new(store);
+    broker_engine_cfg(cfg, &ec);
+    engine = engine_new(store, &ec);
     rc = engine_rebuild(engine, &count);
     if (rc == 0)
         log_info("rebuilt the state of %s from %llu log entries", cfg->db,
@@ -119,20 +120,6 @@ reload_config(config_t *cfg, const char *path)
 int
 main(int argc, char **argv)
 {
-    enum { OPT_REBUILD = 256, OPT_CONFIG };
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"db", required_argument, NULL, 'D'},
-        {"ingest", required_argument, NULL, 'I'},
-        {"publish", required_argument, NULL, 'P'},
-        {"query", required_argument, NULL, 'Q'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"batch-max", required_argument, NULL, 'B'},
-        {"heartbeat-ms", required_argument, NULL, 'H'},
-        {"rebuild", no_argument, NULL, OPT_REBUILD},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *config_path = NULL;
     strv_t overrides = {0}; /* name, value pairs: the command line wins over the file */
     bool check_only = false, do_rebuild = false;
@@ -140,58 +127,61 @@ main(int argc, char **argv)
     char *err = NULL;
     void *zctx = NULL;
     broker_t *broker = NULL;
-    int opt, lockfd = -1, status = 1;
+    int lockfd = -1, status = 1;
 
     log_init("permitd", LOG_LEVEL_INFO);
-    while ((opt = getopt_long(argc, argv, "nh", longopts, NULL)) != -1) {
-        const char *name = NULL;
-        switch (opt) {
-        case OPT_CONFIG:
-            config_path = optarg;
-            break;
-        case OPT_REBUILD:
-            do_rebuild = true;
-            break;
-        case 'n':
+    /*
+     * Every key of the option table is also --key VALUE (or --key=VALUE) with '-' for '_':
+     * config_set refuses the unknown ones, so the table stays the one list of options.
+     */
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *value;
+        char *name;
+        if (strcmp(arg, "-n") == 0) {
             check_only = true;
-            break;
-        case 'h':
+            continue;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             usage(stdout);
+            strv_clear(&overrides);
             return 0;
-        case 'D':
-            name = "db";
-            break;
-        case 'I':
-            name = "ingest";
-            break;
-        case 'P':
-            name = "publish";
-            break;
-        case 'Q':
-            name = "query";
-            break;
-        case 'L':
-            name = "log_level";
-            break;
-        case 'B':
-            name = "batch_max";
-            break;
-        case 'H':
-            name = "heartbeat_ms";
-            break;
-        default:
-            fprintf(stderr, "permitd: unknown option; see permitd --help\n");
+        }
+        if (strcmp(arg, "--rebuild") == 0) {
+            do_rebuild = true;
+            continue;
+        }
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            fprintf(stderr, "permitd: unexpected argument '%s'; see permitd --help\n", arg);
+            strv_clear(&overrides);
             return 64;
         }
-        if (name != NULL) {
-            strv_push(&overrides, name);
-            strv_push(&overrides, optarg);
+        value = strchr(arg, '=');
+        name = value != NULL ? xstrndup(arg + 2, (size_t)(value - arg - 2)) : xstrdup(arg + 2);
+        if (value != NULL) {
+            value++;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            fprintf(stderr, "permitd: %s needs a value; see permitd --help\n", arg);
+            free(name);
+            strv_clear(&overrides);
+            return 64;
         }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "permitd: unexpected argument '%s'; see permitd --help\n", argv[optind]);
-        strv_clear(&overrides);
-        return 64;
+        for (char *p = name; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        if (strcmp(name, "config") == 0) {
+            config_path = value;
+        } else if (!config_known(name)) {
+            fprintf(stderr, "permitd: unknown option '%s'; see permitd --help\n", arg);
+            free(name);
+            strv_clear(&overrides);
+            return 64;
+        } else {
+            strv_push(&overrides, name);
+            strv_push(&overrides, value);
+        }
+        free(name);
     }
 
     config_defaults(&cfg);
@@ -232,6 +222,7 @@ main(int argc, char **argv)
         if (reload_flag) {
             reload_flag = 0;
             reload_config(&cfg, config_path);
+            broker_reload(broker);
         }
     }
     log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals, %llu queries",

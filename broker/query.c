@@ -48,7 +48,7 @@ handle_status(broker_t *self, const char *project)
         pm_msg_destroy(&m);
         return nack_msg(PM_REFUSE_INVALID, "status needs a project id");
     }
-    if (engine_status(self->engine, project, &m->status, &r) < 0) {
+    if (engine_status(self->engine, project, self->now(self->now_arg), &m->status, &r) < 0) {
         pm_msg_destroy(&m);
         return nack_msg(PM_REFUSE_STORAGE, "storage failure; retry");
     }
@@ -61,6 +61,25 @@ handle_status(broker_t *self, const char *project)
     free(r.id);
     free(r.code);
     free(r.reason);
+    return m;
+}
+
+static pm_msg_t *
+handle_list(broker_t *self, const pm_listreq_t *q)
+{
+    pm_msg_t *m = pm_msg_new(PM_MSG_LIST);
+    pm_colour_t c;
+
+    if (!util_empty(q->colour) &&
+        (pm_colour_parse(q->colour, &c) < 0 ||
+         (c != PM_COLOUR_RED && c != PM_COLOUR_YELLOW && c != PM_COLOUR_GREEN))) {
+        pm_msg_destroy(&m);
+        return nack_msg(PM_REFUSE_INVALID, "colour is red, yellow or green");
+    }
+    if (engine_list(self->engine, q, self->now(self->now_arg), &m->list) < 0) {
+        pm_msg_destroy(&m);
+        return nack_msg(PM_REFUSE_STORAGE, "storage failure; retry");
+    }
     return m;
 }
 
@@ -83,8 +102,11 @@ dispatch(broker_t *self, const void *body, size_t len)
         resp = handle_entries(self, req->query);
     } else if (req->type == PM_MSG_STATUS_REQ) {
         resp = handle_status(self, req->status_project);
+    } else if (req->type == PM_MSG_LIST_REQ && req->listreq != NULL) {
+        resp = handle_list(self, req->listreq);
     } else {
-        resp = nack_msg(PM_REFUSE_UNSUPPORTED, "the query socket takes queries and status only");
+        resp = nack_msg(PM_REFUSE_UNSUPPORTED,
+                        "the query socket takes queries, status and lists only");
     }
     pm_msg_destroy(&req);
     return resp;

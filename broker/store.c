@@ -15,7 +15,7 @@
 #include "codec.h"
 #include "log.h"
 
-#define STORE_SCHEMA_VERSION "1"
+#define STORE_SCHEMA_VERSION "2"
 #define STORE_PAGE_MAX 1000
 
 enum stmt_id {
@@ -35,8 +35,26 @@ enum stmt_id {
     ST_PROC_PUT,
     ST_MILESTONE_PUT,
     ST_MILESTONES_LIST,
+    ST_PROJCLOCK_GET,
+    ST_PROJCLOCK_PUT,
+    ST_DUE_PROCS,
+    ST_DUE_PROJECTS,
+    ST_NEXT_PROC,
+    ST_NEXT_PROJECT,
+    ST_PROVISIONAL,
+    ST_COLOURS,
     ST__COUNT
 };
+
+/* The columns of a procedure row, in the order store_proc_t is read and written. */
+#define PROC_COLUMNS                                                                               \
+    "code, dept, state, deficient, cert, updated_seq, updated_ms, accepted_ms, extended,"          \
+    " deadline, statutory, provisional, paused_on, colour, commit_state, commit_due, missing,"     \
+    " next_ms"
+#define PROC_COLUMNS_P                                                                             \
+    "x.code, x.dept, x.state, x.deficient, x.cert, x.updated_seq, x.updated_ms, x.accepted_ms,"    \
+    " x.extended, x.deadline, x.statutory, x.provisional, x.paused_on, x.colour, x.commit_state,"  \
+    " x.commit_due, x.missing, x.next_ms"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_APPEND] = "INSERT INTO log(seq, event_id, kind, actor, dept, project, procedure, recv_ms,"
@@ -58,37 +76,71 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " template_version FROM projects WHERE id = ?1",
     [ST_PROJECT_PUT] = "INSERT INTO projects(id, name, region, industry, company, steward, leader,"
                        " template, template_version, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    [ST_PROCS_LOAD] = "SELECT code, state, deficient, cert, updated_seq, updated_ms"
-                      " FROM procedures WHERE project = ?1 ORDER BY ordinal",
-    [ST_PROC_PUT] = "INSERT INTO procedures(project, code, ordinal, state, deficient, cert,"
-                    " updated_seq, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                    " ON CONFLICT(project, code) DO UPDATE SET state = excluded.state,"
-                    " deficient = excluded.deficient, cert = excluded.cert,"
-                    " updated_seq = excluded.updated_seq, updated_ms = excluded.updated_ms",
+    [ST_PROCS_LOAD] = "SELECT " PROC_COLUMNS " FROM procedures WHERE project = ?1 ORDER BY ordinal",
+    [ST_PROC_PUT] = "INSERT OR REPLACE INTO procedures(project, ordinal, " PROC_COLUMNS ")"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                    " ?16, ?17, ?18, ?19, ?20)",
     [ST_MILESTONE_PUT] = "INSERT OR IGNORE INTO milestones(project, code, seq) VALUES (?1, ?2, ?3)",
     [ST_MILESTONES_LIST] = "SELECT code FROM milestones WHERE project = ?1 ORDER BY seq",
+    [ST_PROJCLOCK_GET] = "SELECT due, colour, next_ms FROM projects WHERE id = ?1",
+    [ST_PROJCLOCK_PUT] = "UPDATE projects SET due = ?2, colour = ?3, next_ms = ?4 WHERE id = ?1",
+    [ST_DUE_PROCS] = "SELECT project, code FROM procedures WHERE next_ms > 0 AND next_ms <= ?1"
+                     " ORDER BY next_ms LIMIT ?2",
+    [ST_DUE_PROJECTS] = "SELECT id FROM projects WHERE next_ms > 0 AND next_ms <= ?1"
+                        " ORDER BY next_ms LIMIT ?2",
+    [ST_NEXT_PROC] = "SELECT MIN(next_ms) FROM procedures WHERE next_ms > 0",
+    [ST_NEXT_PROJECT] = "SELECT MIN(next_ms) FROM projects WHERE next_ms > 0",
+    [ST_PROVISIONAL] = "SELECT DISTINCT project FROM procedures WHERE provisional = 1"
+                       " AND accepted_ms > 0 ORDER BY project",
+    [ST_COLOURS] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward, p.leader,"
+                   " p.template, p.template_version, " PROC_COLUMNS_P " FROM procedures x"
+                   " JOIN projects p ON p.id = x.project"
+                   " WHERE (?1 IS NULL AND x.colour IN ('red', 'yellow') OR x.colour = ?1)"
+                   " AND (?2 IS NULL OR x.dept = ?2) AND (?3 IS NULL OR p.region = ?3)"
+                   " AND (?4 IS NULL OR p.id = ?4)"
+                   " ORDER BY x.colour = 'red' DESC, x.deadline, p.id, x.ordinal",
 };
 
-static const char schema_sql[] =
+/* The log: the only table that is not derived. */
+static const char log_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS log("
     " seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, kind TEXT NOT NULL, actor TEXT NOT NULL,"
     " dept TEXT, project TEXT, procedure TEXT, recv_ms INTEGER NOT NULL, event_ms INTEGER,"
     " cause INTEGER, body BLOB NOT NULL);"
     "CREATE INDEX IF NOT EXISTS log_project ON log(project, seq);"
+    "CREATE INDEX IF NOT EXISTS log_kind ON log(kind, seq);";
+
+/* The derived tables, recomputed from the log whenever their layout changes. */
+static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS departments(code TEXT PRIMARY KEY, name TEXT NOT NULL,"
     " contact TEXT, seq INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS templates(name TEXT NOT NULL, version INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, PRIMARY KEY(name, version));"
     "CREATE TABLE IF NOT EXISTS projects(id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT,"
     " industry TEXT, company TEXT, steward TEXT, leader TEXT, template TEXT NOT NULL,"
-    " template_version INTEGER NOT NULL, seq INTEGER NOT NULL);"
+    " template_version INTEGER NOT NULL, seq INTEGER NOT NULL, due INTEGER NOT NULL DEFAULT 0,"
+    " colour TEXT NOT NULL DEFAULT 'none', next_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS projects_next ON projects(next_ms) WHERE next_ms > 0;"
     "CREATE TABLE IF NOT EXISTS procedures(project TEXT NOT NULL, code TEXT NOT NULL,"
-    " ordinal INTEGER NOT NULL, state TEXT NOT NULL, deficient INTEGER NOT NULL, cert TEXT,"
-    " updated_seq INTEGER NOT NULL, updated_ms INTEGER NOT NULL, PRIMARY KEY(project, code));"
+    " ordinal INTEGER NOT NULL, dept TEXT NOT NULL, state TEXT NOT NULL,"
+    " deficient INTEGER NOT NULL, cert TEXT, updated_seq INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL, accepted_ms INTEGER NOT NULL, extended INTEGER NOT NULL,"
+    " deadline INTEGER NOT NULL, statutory INTEGER NOT NULL, provisional INTEGER NOT NULL,"
+    " paused_on INTEGER NOT NULL, colour TEXT NOT NULL, commit_state INTEGER NOT NULL,"
+    " commit_due INTEGER NOT NULL, missing TEXT, next_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(project, code));"
+    "CREATE INDEX IF NOT EXISTS procedures_next ON procedures(next_ms) WHERE next_ms > 0;"
+    "CREATE INDEX IF NOT EXISTS procedures_colour ON procedures(colour, deadline)"
+    " WHERE colour IN ('red', 'yellow');"
     "CREATE TABLE IF NOT EXISTS milestones(project TEXT NOT NULL, code TEXT NOT NULL,"
-    " seq INTEGER NOT NULL, PRIMARY KEY(project, code));"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION "');";
+    " seq INTEGER NOT NULL, PRIMARY KEY(project, code));";
+
+/* What a change of the derived tables' layout drops; the log stays. */
+static const char drop_derived_sql[] =
+    "DROP TABLE IF EXISTS departments; DROP TABLE IF EXISTS templates;"
+    "DROP TABLE IF EXISTS projects; DROP TABLE IF EXISTS procedures;"
+    "DROP TABLE IF EXISTS milestones;";
 
 /* The tables a rebuild recomputes from the log. */
 static const char clear_sql[] = "DELETE FROM departments; DELETE FROM templates;"
@@ -102,6 +154,7 @@ struct store {
     uint64_t head;           /* last appended */
     uint64_t committed_head; /* last committed */
     uint64_t savepoint_head; /* head when the open savepoint was taken */
+    bool needs_rebuild;      /* the derived tables were laid out anew: empty until rebuilt */
 };
 
 static int
@@ -176,6 +229,58 @@ step_row(store_t *s, sqlite3_stmt *st, const char *what)
     return rc == SQLITE_DONE ? 0 : store_fail(s, what);
 }
 
+/* The schema version the derived tables were made with, or NULL (caller owns). */
+static char *
+schema_version(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = column_text(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/*
+ * Create the tables. When the derived tables were made by another layout, drop and recreate
+ * them: they are a function of the log, and the broker rebuilds them (store_needs_rebuild).
+ */
+static int
+setup_schema(store_t *s)
+{
+    char *version;
+    bool same;
+
+    if (exec_sql(s, log_schema_sql) < 0)
+        return -1;
+    version = schema_version(s);
+    same = version != NULL && strcmp(version, STORE_SCHEMA_VERSION) == 0;
+    free(version);
+    if (same)
+        return exec_sql(s, schema_sql);
+    if (exec_sql(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    if (exec_sql(s, drop_derived_sql) < 0 || exec_sql(s, schema_sql) < 0 ||
+        exec_sql(s,
+                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION
+                 "')") < 0 ||
+        exec_sql(s, "COMMIT") < 0) {
+        exec_sql(s, "ROLLBACK");
+        return -1;
+    }
+    s->needs_rebuild = true;
+    return 0;
+}
+
+bool
+store_needs_rebuild(const store_t *s)
+{
+    return s->needs_rebuild;
+}
+
 store_t *
 store_open(const char *path, char **err)
 {
@@ -191,7 +296,7 @@ store_open(const char *path, char **err)
     }
     sqlite3_busy_timeout(s->db, 5000);
     if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") < 0 ||
-        exec_sql(s, schema_sql) < 0) {
+        setup_schema(s) < 0) {
         *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
@@ -549,6 +654,33 @@ store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
     return step_done(s, st, "project put");
 }
 
+/* Read a procedure row whose PROC_COLUMNS start at column `col`. */
+static void
+read_proc(sqlite3_stmt *st, int col, store_proc_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->code = column_text(st, col);
+    p->dept = column_text(st, col + 1);
+    if (pm_state_parse((const char *)sqlite3_column_text(st, col + 2), &p->state) < 0)
+        p->state = PM_STATE_BLOCKED;
+    p->deficient = sqlite3_column_int(st, col + 3) != 0;
+    p->cert = column_text(st, col + 4);
+    p->updated_seq = (uint64_t)sqlite3_column_int64(st, col + 5);
+    p->updated_ms = sqlite3_column_int64(st, col + 6);
+    p->accepted_ms = sqlite3_column_int64(st, col + 7);
+    p->extended = sqlite3_column_int(st, col + 8);
+    p->deadline = sqlite3_column_int(st, col + 9);
+    p->statutory = sqlite3_column_int(st, col + 10);
+    p->provisional = sqlite3_column_int(st, col + 11) != 0;
+    p->paused_on = sqlite3_column_int(st, col + 12);
+    if (pm_colour_parse((const char *)sqlite3_column_text(st, col + 13), &p->colour) < 0)
+        p->colour = PM_COLOUR_NONE;
+    p->commit = (store_commit_t)sqlite3_column_int(st, col + 14);
+    p->commit_due = sqlite3_column_int(st, col + 15);
+    p->missing = column_text(st, col + 16);
+    p->next_ms = sqlite3_column_int64(st, col + 17);
+}
+
 int
 store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
 {
@@ -559,17 +691,8 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
 
     bind_text(st, 1, project);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_proc_t *p;
         procs = xgrow(procs, count, sizeof(*procs));
-        p = &procs[count++];
-        memset(p, 0, sizeof(*p));
-        p->code = column_text(st, 0);
-        if (pm_state_parse((const char *)sqlite3_column_text(st, 1), &p->state) < 0)
-            p->state = PM_STATE_BLOCKED;
-        p->deficient = sqlite3_column_int(st, 2) != 0;
-        p->cert = column_text(st, 3);
-        p->updated_seq = (uint64_t)sqlite3_column_int64(st, 4);
-        p->updated_ms = sqlite3_column_int64(st, 5);
+        read_proc(st, 0, &procs[count++]);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -582,12 +705,20 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
 }
 
 void
+store_proc_clear(store_proc_t *p)
+{
+    free(p->code);
+    free(p->dept);
+    free(p->cert);
+    free(p->missing);
+    memset(p, 0, sizeof(*p));
+}
+
+void
 store_procs_free(store_proc_t *procs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(procs[i].code);
-        free(procs[i].cert);
-    }
+    for (size_t i = 0; i < n; i++)
+        store_proc_clear(&procs[i]);
     free(procs);
 }
 
@@ -597,14 +728,159 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
     sqlite3_stmt *st = stmt(s, ST_PROC_PUT);
 
     bind_text(st, 1, project);
-    bind_text(st, 2, p->code);
-    sqlite3_bind_int(st, 3, ordinal);
-    bind_text(st, 4, pm_state_name(p->state));
-    sqlite3_bind_int(st, 5, p->deficient ? 1 : 0);
-    bind_text(st, 6, p->cert);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)p->updated_seq);
-    sqlite3_bind_int64(st, 8, p->updated_ms);
+    sqlite3_bind_int(st, 2, ordinal);
+    bind_text(st, 3, p->code);
+    bind_text(st, 4, p->dept);
+    bind_text(st, 5, pm_state_name(p->state));
+    sqlite3_bind_int(st, 6, p->deficient ? 1 : 0);
+    bind_text(st, 7, p->cert);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)p->updated_seq);
+    sqlite3_bind_int64(st, 9, p->updated_ms);
+    sqlite3_bind_int64(st, 10, p->accepted_ms);
+    sqlite3_bind_int(st, 11, p->extended);
+    sqlite3_bind_int(st, 12, p->deadline);
+    sqlite3_bind_int(st, 13, p->statutory);
+    sqlite3_bind_int(st, 14, p->provisional ? 1 : 0);
+    sqlite3_bind_int(st, 15, p->paused_on);
+    bind_text(st, 16, pm_colour_name(p->colour));
+    sqlite3_bind_int(st, 17, (int)p->commit);
+    sqlite3_bind_int(st, 18, p->commit_due);
+    bind_text(st, 19, p->missing);
+    sqlite3_bind_int64(st, 20, p->next_ms);
     return step_done(s, st, "procedure put");
+}
+
+int
+store_projclock_get(store_t *s, const char *project, store_projclock_t *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_PROJCLOCK_GET);
+    int rc;
+
+    bind_text(st, 1, project);
+    rc = step_row(s, st, "project clock get");
+    if (rc == 1) {
+        out->due = sqlite3_column_int(st, 0);
+        if (pm_colour_parse((const char *)sqlite3_column_text(st, 1), &out->colour) < 0)
+            out->colour = PM_COLOUR_NONE;
+        out->next_ms = sqlite3_column_int64(st, 2);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+int
+store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
+{
+    sqlite3_stmt *st = stmt(s, ST_PROJCLOCK_PUT);
+
+    bind_text(st, 1, project);
+    sqlite3_bind_int(st, 2, c->due);
+    bind_text(st, 3, pm_colour_name(c->colour));
+    sqlite3_bind_int64(st, 4, c->next_ms);
+    return step_done(s, st, "project clock put");
+}
+
+/* Collect the text of column 0 (and 1, into second when not NULL) of every row. */
+static int
+collect(store_t *s, sqlite3_stmt *st, strv_t *first, strv_t *second, const char *what)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        strv_push(first, (const char *)sqlite3_column_text(st, 0));
+        if (second != NULL)
+            strv_push(second, (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, what);
+}
+
+int
+store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t *procedures)
+{
+    sqlite3_stmt *st = stmt(s, ST_DUE_PROCS);
+    size_t before = projects->n;
+
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    if (collect(s, st, projects, procedures, "clock due") < 0)
+        return -1;
+    if (projects->n - before >= max)
+        return 0;
+    st = stmt(s, ST_DUE_PROJECTS);
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)(max - (projects->n - before)));
+    before = projects->n;
+    if (collect(s, st, projects, NULL, "clock due projects") < 0)
+        return -1;
+    /* A project's own clock pairs with an empty procedure code. */
+    for (size_t i = before; i < projects->n; i++)
+        strv_push(procedures, "");
+    return 0;
+}
+
+int
+store_clock_next(store_t *s, int64_t *out_ms)
+{
+    int64_t best = 0;
+    enum stmt_id ids[] = {ST_NEXT_PROC, ST_NEXT_PROJECT};
+
+    for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
+        sqlite3_stmt *st = stmt(s, ids[i]);
+        int rc = step_row(s, st, "clock next");
+        if (rc < 0)
+            return -1;
+        if (rc == 1) {
+            int64_t v = sqlite3_column_int64(st, 0);
+            if (v > 0 && (best == 0 || v < best))
+                best = v;
+            sqlite3_reset(st);
+        }
+    }
+    *out_ms = best;
+    return 0;
+}
+
+int
+store_provisional_projects(store_t *s, strv_t *out)
+{
+    return collect(s, stmt(s, ST_PROVISIONAL), out, NULL, "provisional projects");
+}
+
+int
+store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *arg)
+{
+    sqlite3_stmt *st = stmt(s, ST_COLOURS);
+    int rc;
+
+    bind_text(st, 1, util_empty(q->colour) ? NULL : q->colour);
+    bind_text(st, 2, util_empty(q->dept) ? NULL : q->dept);
+    bind_text(st, 3, util_empty(q->region) ? NULL : q->region);
+    bind_text(st, 4, util_empty(q->project) ? NULL : q->project);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pm_project_t p = {0};
+        store_proc_t proc;
+        int r;
+        p.id = column_text(st, 0);
+        p.name = column_text(st, 1);
+        p.region = column_text(st, 2);
+        p.industry = column_text(st, 3);
+        p.company = column_text(st, 4);
+        p.steward = column_text(st, 5);
+        p.leader = column_text(st, 6);
+        p.template_name = column_text(st, 7);
+        p.template_version = (uint32_t)sqlite3_column_int64(st, 8);
+        read_proc(st, 9, &proc);
+        r = fn(arg, &p, &proc);
+        pm_project_clear(&p);
+        store_proc_clear(&proc);
+        if (r < 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, "colour walk");
 }
 
 int

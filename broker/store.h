@@ -21,19 +21,55 @@
 
 typedef struct store store_t;
 
-/* One procedure of one project, as kept in the procedures table. */
+/* Where a commitment made under acceptance with deficiency (容缺受理) stands. */
+typedef enum store_commit {
+    STORE_COMMIT_NONE,
+    STORE_COMMIT_OPEN,
+    STORE_COMMIT_REMINDED,
+    STORE_COMMIT_BREACHED,
+} store_commit_t;
+
+/*
+ * One procedure of one project, as kept in the procedures table. Days are civil days since
+ * 1970-01-01 (calendar.h); 0 means none.
+ */
 typedef struct store_proc {
     char *code;
+    char *dept;
     pm_state_t state;
     bool deficient; /* an open commitment from acceptance with deficiency */
     char *cert;
     uint64_t updated_seq;
     int64_t updated_ms;
+    /* The clock. */
+    int64_t accepted_ms; /* when the clock started, 0 if it never did */
+    int32_t extended;    /* working days added by supplement pauses */
+    int32_t deadline;    /* the promised limit's last working day */
+    int32_t statutory;   /* the statutory limit's last working day */
+    bool provisional;
+    int32_t paused_on; /* the day a supplement was requested, 0 when running */
+    pm_colour_t colour;
+    store_commit_t commit;
+    int32_t commit_due; /* the commitment's last day */
+    char *missing;      /* what the commitment promises */
+    int64_t next_ms;    /* when the clock next has something to do for it, 0 never */
 } store_proc_t;
+
+/* A project's own clock: all approvals due by a date (应批尽批). */
+typedef struct store_projclock {
+    int32_t due; /* last day, 0 when the project has no planned start */
+    pm_colour_t colour;
+    int64_t next_ms;
+} store_projclock_t;
 
 /* Open (creating if needed) the database at path. On failure *err says why (caller owns). */
 store_t *store_open(const char *path, char **err);
 void store_close(store_t **p);
+/*
+ * True when the derived tables were laid out anew at open (a new database, or one made by an
+ * older layout): they are empty and the log must be replayed into them (engine_rebuild).
+ */
+bool store_needs_rebuild(const store_t *s);
 
 int store_begin(store_t *s);
 int store_commit(store_t *s);
@@ -81,7 +117,26 @@ int store_project_put(store_t *s, const pm_project_t *p, uint64_t seq);
 /* Procedures of a project, in template order. Caller frees with store_procs_free. */
 int store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n);
 void store_procs_free(store_proc_t *procs, size_t n);
+void store_proc_clear(store_proc_t *p);
 int store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal);
+
+/* A project's clock. 1 found, 0 not, -1 error. */
+int store_projclock_get(store_t *s, const char *project, store_projclock_t *out);
+int store_projclock_put(store_t *s, const char *project, const store_projclock_t *c);
+
+/*
+ * What the clock must look at by now_ms: up to max (project, procedure) pairs whose next_ms has
+ * come, earliest first; a project's own clock comes with procedure NULL. Caller clears *out.
+ */
+int store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t *procedures);
+/* The earliest next_ms of any procedure or project, 0 if none. */
+int store_clock_next(store_t *s, int64_t *out_ms);
+/* Projects with a running procedure whose deadline is provisional. */
+int store_provisional_projects(store_t *s, strv_t *out);
+
+/* Open procedures of a colour (NULL: red and yellow), with their project's row. */
+typedef int(store_colour_fn)(void *arg, const pm_project_t *project, const store_proc_t *proc);
+int store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *arg);
 
 /* Milestones reached by a project. */
 int store_milestone_put(store_t *s, const char *project, const char *code, uint64_t seq);

@@ -549,8 +549,8 @@ pm_procstatus_copy(pm_procstatus_t *dst, const pm_procstatus_t *src)
     }
 }
 
-static void
-list_destroy(pm_list_t **p)
+void
+pm_list_destroy(pm_list_t **p)
 {
     pm_list_t *l = *p;
 
@@ -599,7 +599,7 @@ pm_msg_destroy(pm_msg_t **p)
     pm_status_destroy(&m->status);
     free(m->agent);
     listreq_destroy(&m->listreq);
-    list_destroy(&m->list);
+    pm_list_destroy(&m->list);
     free(m);
     *p = NULL;
 }

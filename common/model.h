@@ -392,6 +392,7 @@ void pm_calendar_destroy(pm_calendar_t **p);
 pm_calday_t *pm_calendar_add_day(pm_calendar_t *c);
 pm_calendar_t *pm_calendar_dup(const pm_calendar_t *c);
 pm_listrow_t *pm_list_add_row(pm_list_t *l);
+void pm_list_destroy(pm_list_t **p);
 void pm_procstatus_copy(pm_procstatus_t *dst, const pm_procstatus_t *src);
 
 #endif

@@ -19,7 +19,7 @@ grep -oE '^  --[a-z-]+' <<<"$OUT" | sed 's/^  --//' >"$T/options"
 while read -r opt; do
     case $opt in config | rebuild | help) continue ;; esac
     key=${opt//-/_}
-    grep -qE "^$key = " "$PERMIT_SRC/deploy/permitd.conf" ||
+    grep -qE "^(; )?$key = " "$PERMIT_SRC/deploy/permitd.conf" ||
         fail "deploy/permitd.conf does not document '$key'"
 done <"$T/options"
 

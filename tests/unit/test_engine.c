@@ -131,7 +131,7 @@ state_of(fix_t *f, const char *project, const char *procedure)
     pm_reply_t r = {0};
     pm_state_t s = PM_STATE__COUNT;
 
-    assert_int_equal(engine_status(f->en, project, &st, &r), 0);
+    assert_int_equal(engine_status(f->en, project, 1763769600000, &st, &r), 0);
     assert_non_null(st);
     for (size_t i = 0; i < st->nprocs; i++)
         if (strcmp(st->procs[i].code, procedure) == 0)
@@ -157,7 +157,7 @@ setup(void **state)
     f->path = xasprintf("%s/state.db", f->dir);
     f->s = store_open(f->path, &err);
     assert_non_null(f->s);
-    f->en = engine_new(f->s);
+    f->en = engine_new(f->s, NULL);
     m = pm_msg_new(PM_MSG_IMPORT);
     m->import = xcalloc(1, sizeof(pm_import_t));
     m->import->id = xstrdup("depts");
@@ -341,7 +341,7 @@ test_milestones_once(void **state)
     walk_to_ready(f, &certs, &ready);
     assert_int_equal(certs, 1);
     assert_int_equal(ready, 1);
-    assert_int_equal(engine_status(f->en, "TL-2026-001", &st, &r), 0);
+    assert_int_equal(engine_status(f->en, "TL-2026-001", 1763769600000, &st, &r), 0);
     assert_int_equal(st->milestones.n, 2);
     assert_string_equal(st->milestones.v[0], "CERTS_TOGETHER");
     assert_string_equal(st->milestones.v[1], "READY_TO_START");
@@ -385,11 +385,11 @@ test_template_versions(void **state)
     assert_int_equal(f->out.v[0]->template->version, 2);
     import_project(f, "BT-2026-003", "包头市昆都仑区稀土新材料项目", "");
     expect_ack(f);
-    assert_int_equal(engine_status(f->en, "BT-2026-003", &st, &r), 0);
+    assert_int_equal(engine_status(f->en, "BT-2026-003", 1763769600000, &st, &r), 0);
     assert_int_equal(st->nprocs, 11);
     assert_int_equal(st->project->template_version, 2);
     pm_status_destroy(&st);
-    assert_int_equal(engine_status(f->en, "TL-2026-001", &st, &r), 0);
+    assert_int_equal(engine_status(f->en, "TL-2026-001", 1763769600000, &st, &r), 0);
     assert_int_equal(st->nprocs, 10);
     assert_int_equal(st->project->template_version, 1);
     pm_status_destroy(&st);

@@ -1,0 +1,572 @@
+/*
+ * engine_clock: the clock's half of the engine (engine_int.h). It keeps the calendar loaded
+ * from the log, folds the clock's part of every procedure entry into its row (deadlines,
+ * pauses, colours, commitments), derives colour and commitment entries right after an event
+ * and, when the broker wakes at the earliest next_ms, for everything that came due since.
+ *
+ * The fold never looks at the wall clock: transitions are logged with the moment they took
+ * effect (at_ms), so a rebuild replays the same rows and a broker that was down catches up
+ * with every transition it missed, once each, in order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "log.h"
+
+/* Most due rows looked at in one pass of engine_clock, and passes per call. */
+#define CLOCK_BATCH 256
+#define CLOCK_PASSES 64
+
+const calendar_t *
+engine_calendar(engine_t *en)
+{
+    pm_query_t q = {.limit = 1000, .kind = "calendar"};
+    bool more = true;
+
+    if (en->cal != NULL)
+        return en->cal;
+    en->cal = calendar_new();
+    while (more) {
+        pm_page_t pg = {0};
+        if (store_entries(en->store, &q, &pg) < 0) {
+            calendar_destroy(&en->cal);
+            return NULL;
+        }
+        for (size_t i = 0; i < pg.n; i++) {
+            char *reason = NULL;
+            if (pg.entries[i]->calendar != NULL &&
+                calendar_load_year(en->cal, pg.entries[i]->calendar, &reason) < 0) {
+                log_warnx("engine: calendar entry %llu: %s", (unsigned long long)pg.entries[i]->seq,
+                          reason);
+                free(reason);
+            }
+            q.after = pg.entries[i]->seq;
+            pm_entry_destroy(&pg.entries[i]);
+        }
+        more = pg.more && pg.n > 0;
+        free(pg.entries);
+    }
+    return en->cal;
+}
+
+bool
+engine_calendar_known(engine_t *en, int year)
+{
+    const calendar_t *cal = engine_calendar(en);
+    return cal != NULL && calendar_year_known(cal, year);
+}
+
+int
+engine_calendar_apply(engine_t *en, const pm_entry_t *e)
+{
+    char *reason = NULL;
+
+    if (e->calendar == NULL || engine_calendar(en) == NULL)
+        return -1;
+    if (calendar_load_year(en->cal, e->calendar, &reason) < 0) {
+        log_warnx("engine: calendar entry %llu: %s", (unsigned long long)e->seq, reason);
+        free(reason);
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t
+day_end(const engine_t *en, int32_t day)
+{
+    return day == 0 ? 0 : clock_day_end_ms(&en->clock, day);
+}
+
+void
+engine_clock_apply(engine_t *en, work_t *w, size_t i, const pm_entry_t *e, pm_state_t before)
+{
+    const clock_cfg_t *cfg = &en->clock;
+    const calendar_t *cal = engine_calendar(en);
+    const pm_proctype_t *pt = &w->t->def->procs[i];
+    store_proc_t *p = &w->procs[i];
+
+    if (cal == NULL)
+        return;
+    switch (e->kind) {
+    case PM_KIND_ACCEPTED:
+    case PM_KIND_ACCEPTED_DEFICIENT:
+        if (!pm_state_started(before))
+            clock_start(cfg, cal, p, pt, e->recv_ms);
+        if (e->kind == PM_KIND_ACCEPTED_DEFICIENT) {
+            clock_commit(cfg, cal, p, e->recv_ms, e->due_ms);
+            xstrset(&p->missing, e->missing);
+        }
+        break;
+    case PM_KIND_SUPPLEMENT_REQUESTED:
+        clock_pause(cfg, p, e->recv_ms);
+        break;
+    case PM_KIND_SUPPLEMENT_RECEIVED:
+        clock_resume(cfg, cal, p, pt, e->recv_ms);
+        break;
+    case PM_KIND_COMMITMENT_FULFILLED:
+        p->commit = STORE_COMMIT_NONE;
+        break;
+    case PM_KIND_APPROVED:
+        clock_stop(p);
+        if (!p->deficient) /* approved on an open commitment: it is still tracked */
+            p->commit = STORE_COMMIT_NONE;
+        break;
+    case PM_KIND_REJECTED:
+    case PM_KIND_WITHDRAWN:
+    case PM_KIND_NOT_REQUIRED:
+        clock_stop(p);
+        p->commit = STORE_COMMIT_NONE;
+        break;
+    case PM_KIND_COLOUR:
+        p->colour = e->colour;
+        break;
+    case PM_KIND_DEADLINE:
+        p->deadline = cal_day_of_ms(e->deadline_ms - 1, cfg->utc_offset_s);
+        p->statutory = cal_day_of_ms(e->statutory_ms - 1, cfg->utc_offset_s);
+        p->provisional = e->provisional;
+        break;
+    case PM_KIND_COMMITMENT_DUE:
+        p->commit = STORE_COMMIT_REMINDED;
+        break;
+    case PM_KIND_COMMITMENT_BREACHED:
+        p->commit = STORE_COMMIT_BREACHED;
+        break;
+    default:
+        break;
+    }
+    clock_schedule(cfg, cal, p, pt);
+}
+
+/* An entry of the clock about procedure i, with its deadline, commitment and days. */
+static pm_entry_t *
+clock_entry(engine_t *en, const work_t *w, size_t i, pm_kind_t kind, int64_t at_ms, int64_t now_ms,
+            uint64_t cause)
+{
+    const store_proc_t *p = &w->procs[i];
+    pm_entry_t *e = engine_proc_entry(w, kind, i, now_ms);
+
+    e->at_ms = at_ms;
+    e->cause = cause;
+    e->deadline_ms = day_end(en, p->deadline);
+    e->statutory_ms = day_end(en, p->statutory);
+    e->provisional = p->provisional;
+    if (kind == PM_KIND_COMMITMENT_DUE || kind == PM_KIND_COMMITMENT_BREACHED) {
+        e->due_ms = day_end(en, p->commit_due);
+        e->missing = xstrdup(p->missing);
+    }
+    return e;
+}
+
+/*
+ * Log what the clock says about procedure i at at_ms, compared with its row: a new colour, a
+ * commitment coming due or breached. Returns the number of entries, or -1.
+ */
+static int
+clock_transitions(engine_t *en, work_t *w, size_t i, int64_t at_ms, int64_t now_ms, uint64_t cause,
+                  entry_list_t *out)
+{
+    const clock_cfg_t *cfg = &en->clock;
+    const calendar_t *cal = engine_calendar(en);
+    const pm_proctype_t *pt = &w->t->def->procs[i];
+    store_proc_t *p = &w->procs[i];
+    int n = 0;
+    int32_t days;
+    pm_colour_t c;
+    store_commit_t cm;
+
+    if (cal == NULL)
+        return -1;
+    c = clock_colour_at(cfg, cal, p, pt, at_ms, &days);
+    if (clock_running(p) && c != p->colour) {
+        pm_entry_t *e = clock_entry(en, w, i, PM_KIND_COLOUR, at_ms, now_ms, cause);
+        e->colour = c;
+        e->days = days;
+        if (engine_emit(en, w, &e, out) < 0)
+            return -1;
+        n++;
+    }
+    cm = clock_commit_at(cfg, cal, p, at_ms);
+    if (p->commit == STORE_COMMIT_OPEN && cm >= STORE_COMMIT_REMINDED) {
+        pm_entry_t *e = clock_entry(en, w, i, PM_KIND_COMMITMENT_DUE, at_ms, now_ms, cause);
+        if (engine_emit(en, w, &e, out) < 0)
+            return -1;
+        n++;
+    }
+    if (p->commit == STORE_COMMIT_REMINDED && cm == STORE_COMMIT_BREACHED) {
+        pm_entry_t *e = clock_entry(en, w, i, PM_KIND_COMMITMENT_BREACHED, at_ms, now_ms, cause);
+        if (engine_emit(en, w, &e, out) < 0)
+            return -1;
+        n++;
+    }
+    return n;
+}
+
+int
+engine_clock_derive(engine_t *en, work_t *w, size_t i, uint64_t cause, int64_t now_ms,
+                    entry_list_t *out)
+{
+    return clock_transitions(en, w, i, now_ms, now_ms, cause, out) < 0 ? -1 : 0;
+}
+
+static bool
+project_done(const work_t *w)
+{
+    for (size_t i = 0; i < w->nprocs; i++)
+        if (!pm_state_done(w->states[i]))
+            return false;
+    return true;
+}
+
+int
+engine_project_apply(engine_t *en, work_t *w, const pm_entry_t *e)
+{
+    const calendar_t *cal = engine_calendar(en);
+    store_projclock_t c, old;
+    bool done = project_done(w);
+
+    if (cal == NULL || store_projclock_get(en->store, w->project.id, &c) != 1)
+        return -1;
+    old = c;
+    if (e->kind == PM_KIND_PROJECT && e->project_info != NULL) {
+        c.due = clock_project_due(&en->clock, e->project_info, e->recv_ms);
+        c.colour = c.due != 0 && !done ? PM_COLOUR_GREEN : PM_COLOUR_NONE;
+    } else if (e->kind == PM_KIND_PROJECT_COLOUR) {
+        c.colour = e->colour;
+    } else if (done) {
+        c.colour = PM_COLOUR_NONE; /* every approval in: the due date no longer matters */
+    }
+    clock_project_schedule(&en->clock, cal, &c, done);
+    if (memcmp(&c, &old, sizeof(c)) == 0)
+        return 0;
+    return store_projclock_put(en->store, w->project.id, &c);
+}
+
+/* Log the project's colour at at_ms if it differs from its row. */
+static int
+project_transition(engine_t *en, work_t *w, int64_t at_ms, int64_t now_ms, uint64_t cause,
+                   entry_list_t *out)
+{
+    const calendar_t *cal = engine_calendar(en);
+    store_projclock_t c;
+    pm_colour_t colour;
+    pm_entry_t *e;
+    int32_t days;
+
+    if (cal == NULL || store_projclock_get(en->store, w->project.id, &c) != 1)
+        return -1;
+    colour = clock_project_colour_at(&en->clock, cal, &c, project_done(w), at_ms, &days);
+    if (colour == c.colour || colour == PM_COLOUR_NONE)
+        return 0;
+    e = pm_entry_new(PM_KIND_PROJECT_COLOUR);
+    e->actor = xstrdup("broker");
+    e->project = xstrdup(w->project.id);
+    e->project_name = xstrdup(w->project.name);
+    e->steward = xstrdup(w->project.steward);
+    e->recv_ms = now_ms;
+    e->at_ms = at_ms;
+    e->cause = cause;
+    e->colour = colour;
+    e->days = days;
+    e->deadline_ms = day_end(en, c.due);
+    return engine_emit(en, NULL, &e, out) < 0 ? -1 : 1;
+}
+
+int
+engine_project_derive(engine_t *en, work_t *w, uint64_t cause, int64_t now_ms, entry_list_t *out)
+{
+    return project_transition(en, w, now_ms, now_ms, cause, out) < 0 ? -1 : 0;
+}
+
+/*
+ * One due row: whatever changes at its next_ms is logged; a row whose next_ms brought no
+ * change is rescheduled (or stopped) so the clock can never spin on it.
+ */
+static int
+tick_one(engine_t *en, const char *project, const char *procedure, int64_t now_ms,
+         entry_list_t *out)
+{
+    work_t w;
+    int rc = work_load(en, project, &w), n;
+
+    if (rc != 1)
+        return -1;
+    if (procedure[0] == '\0') {
+        store_projclock_t c;
+        rc = store_projclock_get(en->store, project, &c) == 1 ? 0 : -1;
+        n = rc == 0 ? project_transition(en, &w, c.next_ms, now_ms, 0, out) : -1;
+        if (n < 0) {
+            rc = -1;
+        } else if (n == 0) {
+            int64_t was = c.next_ms;
+            clock_project_schedule(&en->clock, engine_calendar(en), &c, project_done(&w));
+            if (c.next_ms != 0 && c.next_ms <= was)
+                c.next_ms = 0;
+            rc = store_projclock_put(en->store, project, &c);
+        }
+    } else {
+        int i = tmpl_index(w.t, procedure);
+        rc = -1;
+        if (i >= 0) {
+            int64_t was = w.procs[i].next_ms;
+            n = clock_transitions(en, &w, (size_t)i, was, now_ms, 0, out);
+            rc = n < 0 ? -1 : 0;
+            if (n == 0) {
+                clock_schedule(&en->clock, engine_calendar(en), &w.procs[i], &w.t->def->procs[i]);
+                if (w.procs[i].next_ms != 0 && w.procs[i].next_ms <= was)
+                    w.procs[i].next_ms = 0;
+                rc = work_put(en, &w, (size_t)i);
+            }
+        }
+    }
+    work_clear(&w);
+    return rc;
+}
+
+int
+engine_clock(engine_t *en, int64_t now_ms, entry_list_t *out)
+{
+    for (int pass = 0; pass < CLOCK_PASSES; pass++) {
+        strv_t projects = {0}, procedures = {0};
+        int rc = store_clock_due(en->store, now_ms, CLOCK_BATCH, &projects, &procedures);
+        size_t n = projects.n;
+
+        for (size_t k = 0; rc == 0 && k < n; k++)
+            rc = tick_one(en, projects.v[k], procedures.v[k], now_ms, out);
+        strv_clear(&projects);
+        strv_clear(&procedures);
+        if (rc < 0)
+            return -1;
+        if (n == 0)
+            break;
+    }
+    return 0;
+}
+
+int
+engine_clock_next(engine_t *en, int64_t *out_ms)
+{
+    return store_clock_next(en->store, out_ms);
+}
+
+/* Whether two listings of a calendar year say the same. */
+static bool
+calendar_same(const pm_calendar_t *a, const pm_calendar_t *b)
+{
+    if (a->year != b->year || a->ndays != b->ndays || a->papers.n != b->papers.n)
+        return false;
+    for (size_t i = 0; i < a->papers.n; i++)
+        if (strcmp(a->papers.v[i], b->papers.v[i]) != 0)
+            return false;
+    for (size_t i = 0; i < a->ndays; i++)
+        if (util_strcmp0(a->days[i].date, b->days[i].date) != 0 ||
+            util_strcmp0(a->days[i].name, b->days[i].name) != 0 || a->days[i].off != b->days[i].off)
+            return false;
+    return true;
+}
+
+/* The year as last loaded, from the log. 1 found (*out, caller owns), 0 never, -1 failure. */
+static int
+calendar_loaded(engine_t *en, uint32_t year, pm_calendar_t **out)
+{
+    pm_query_t q = {.limit = 1000, .kind = "calendar"};
+    bool more = true;
+
+    *out = NULL;
+    while (more) {
+        pm_page_t pg = {0};
+        if (store_entries(en->store, &q, &pg) < 0)
+            return -1;
+        for (size_t i = 0; i < pg.n; i++) {
+            pm_entry_t *e = pg.entries[i];
+            if (e->calendar != NULL && e->calendar->year == year) {
+                pm_calendar_destroy(out);
+                *out = e->calendar;
+                e->calendar = NULL;
+            }
+            q.after = e->seq;
+            pm_entry_destroy(&pg.entries[i]);
+        }
+        more = pg.more && pg.n > 0;
+        free(pg.entries);
+    }
+    return *out != NULL;
+}
+
+/* After a calendar year arrived: recompute provisional deadlines, log those that moved. */
+static int
+derive_deadlines(engine_t *en, uint64_t cause, int64_t now_ms, entry_list_t *out)
+{
+    strv_t projects = {0};
+    int rc = store_provisional_projects(en->store, &projects);
+
+    for (size_t k = 0; rc == 0 && k < projects.n; k++) {
+        work_t w;
+        if (work_load(en, projects.v[k], &w) != 1) {
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; rc == 0 && i < w.nprocs; i++) {
+            store_proc_t *p = &w.procs[i], fresh = *p;
+            pm_entry_t *e;
+            if (!p->provisional || p->accepted_ms == 0)
+                continue;
+            clock_recompute(&en->clock, en->cal, &fresh, &w.t->def->procs[i]);
+            if (fresh.deadline == p->deadline && fresh.statutory == p->statutory &&
+                fresh.provisional == p->provisional)
+                continue;
+            e = clock_entry(en, &w, i, PM_KIND_DEADLINE, now_ms, now_ms, cause);
+            e->deadline_ms = day_end(en, fresh.deadline);
+            e->statutory_ms = day_end(en, fresh.statutory);
+            e->provisional = fresh.provisional;
+            rc = engine_emit(en, &w, &e, out);
+            if (rc == 0)
+                rc = clock_transitions(en, &w, i, now_ms, now_ms, cause, out) < 0 ? -1 : 0;
+        }
+        work_clear(&w);
+    }
+    strv_clear(&projects);
+    return rc;
+}
+
+int
+engine_import_calendar(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_t *out,
+                       pm_reply_t *r)
+{
+    const pm_calendar_t *c = im->calendar;
+    calendar_t *check = calendar_new();
+    pm_calendar_t *old = NULL;
+    char *reason = NULL;
+    pm_entry_t *e;
+    int rc;
+
+    if (c->year < 1970 || c->year > 2200) {
+        calendar_destroy(&check);
+        return engine_nack(r, PM_REFUSE_INVALID, "calendar year %u is out of range", c->year);
+    }
+    rc = calendar_load_year(check, c, &reason);
+    calendar_destroy(&check);
+    if (rc < 0) {
+        engine_nack(r, PM_REFUSE_INVALID, "calendar %u: %s", c->year, reason);
+        free(reason);
+        return 0;
+    }
+    rc = calendar_loaded(en, c->year, &old);
+    if (rc < 0)
+        return -1;
+    r->ok = true;
+    if (rc == 1 && calendar_same(old, c)) {
+        pm_calendar_destroy(&old);
+        r->count = 0; /* unchanged: nothing to log */
+        return 0;
+    }
+    pm_calendar_destroy(&old);
+    e = pm_entry_new(PM_KIND_CALENDAR);
+    e->actor = xstrdup(util_empty(im->actor) ? "operator" : im->actor);
+    e->event_id = xstrdup(im->id);
+    e->recv_ms = now_ms;
+    e->calendar = pm_calendar_dup(c);
+    if (engine_emit(en, NULL, &e, out) < 0)
+        return -1;
+    r->seq = out->v[out->n - 1]->seq;
+    r->count = 1;
+    return derive_deadlines(en, r->seq, now_ms, out);
+}
+
+void
+engine_clock_status(engine_t *en, const pm_proctype_t *pt, const store_proc_t *p, int64_t now_ms,
+                    pm_procstatus_t *ps)
+{
+    const calendar_t *cal = engine_calendar(en);
+
+    ps->promised_days = pt->promised_days;
+    ps->colour = p->colour;
+    ps->deadline_ms = day_end(en, p->deadline);
+    ps->statutory_ms = day_end(en, p->statutory);
+    ps->provisional = p->provisional;
+    ps->paused = p->paused_on != 0;
+    if (cal != NULL && clock_running(p))
+        clock_colour_at(&en->clock, cal, p, pt, now_ms, &ps->days);
+    if (p->commit != STORE_COMMIT_NONE) {
+        ps->commitment_ms = day_end(en, p->commit_due);
+        ps->missing = xstrdup(p->missing);
+    }
+}
+
+int
+engine_project_status(engine_t *en, const work_t *w, int64_t now_ms, pm_status_t *st)
+{
+    const calendar_t *cal = engine_calendar(en);
+    store_projclock_t c;
+
+    if (cal == NULL || store_projclock_get(en->store, w->project.id, &c) != 1)
+        return -1;
+    st->colour = c.colour;
+    st->due_ms = day_end(en, c.due);
+    if (c.colour != PM_COLOUR_NONE)
+        clock_project_colour_at(&en->clock, cal, &c, project_done(w), now_ms, &st->days);
+    return 0;
+}
+
+typedef struct list_ctx {
+    engine_t *en;
+    int64_t now_ms;
+    pm_list_t *list;
+} list_ctx_t;
+
+static int
+list_row(void *arg, const pm_project_t *project, const store_proc_t *p)
+{
+    list_ctx_t *ctx = arg;
+    const tmpl_t *t;
+    pm_listrow_t *row;
+    int i;
+
+    if (engine_template(ctx->en, project->template_name, project->template_version, &t) != 1)
+        return -1;
+    i = tmpl_index(t, p->code);
+    if (i < 0)
+        return 0; /* a row the template no longer names: nothing to show */
+    row = pm_list_add_row(ctx->list);
+    row->project = xstrdup(project->id);
+    row->project_name = xstrdup(project->name);
+    row->region = xstrdup(project->region);
+    row->steward = xstrdup(project->steward);
+    row->ps.code = xstrdup(p->code);
+    row->ps.name = xstrdup(t->def->procs[i].name);
+    row->ps.dept = xstrdup(p->dept);
+    row->ps.state = p->state;
+    row->ps.limit_days = t->def->procs[i].limit_days;
+    row->ps.deficient = p->deficient;
+    row->ps.updated_seq = p->updated_seq;
+    row->ps.updated_ms = p->updated_ms;
+    engine_clock_status(ctx->en, &t->def->procs[i], p, ctx->now_ms, &row->ps);
+    return 0;
+}
+
+int
+engine_list(engine_t *en, const pm_listreq_t *q, int64_t now_ms, pm_list_t **out)
+{
+    list_ctx_t ctx = {en, now_ms, xcalloc(1, sizeof(pm_list_t))};
+
+    ctx.list->now_ms = now_ms;
+    if (store_colour_walk(en->store, q, list_row, &ctx) < 0) {
+        pm_list_destroy(&ctx.list);
+        return -1;
+    }
+    *out = ctx.list;
+    return 0;
+}
+
+int
+engine_agent(engine_t *en, const char *dept, pm_kind_t kind, int64_t now_ms, int64_t last_heard_ms,
+             entry_list_t *out)
+{
+    pm_entry_t *e = pm_entry_new(kind);
+
+    e->actor = xstrdup("broker");
+    e->dept = xstrdup(dept);
+    e->recv_ms = now_ms;
+    e->at_ms = last_heard_ms;
+    return engine_emit(en, NULL, &e, out);
+}
