@@ -21,7 +21,7 @@
 #define ANSI_MAGENTA "\033[35m"
 #define ANSI_CYAN "\033[36m"
 
-/* Wide enough for the longest kind name, "supplement_requested". */
+/* Wide enough for the longest common kind name, "supplement_requested". */
 #define KIND_WIDTH 20
 
 /* Green for done, red for refused, yellow for waiting on the applicant, cyan for unblocked. */
@@ -51,10 +51,37 @@ kind_colour(pm_kind_t k)
     case PM_KIND_DEPARTMENT:
     case PM_KIND_TEMPLATE:
     case PM_KIND_PROJECT:
+    case PM_KIND_CALENDAR:
         return ANSI_MAGENTA;
+    case PM_KIND_COMMITMENT_DUE:
+    case PM_KIND_AGENT_SILENT:
+        return ANSI_YELLOW;
+    case PM_KIND_COMMITMENT_BREACHED:
+        return ANSI_RED;
+    case PM_KIND_AGENT_BACK:
+        return ANSI_GREEN;
     default:
         return "";
     }
+}
+
+/* Colour entries show the colour they announce. */
+static const char *
+entry_colour(const pm_entry_t *e)
+{
+    if (e->kind == PM_KIND_COLOUR || e->kind == PM_KIND_PROJECT_COLOUR) {
+        switch (e->colour) {
+        case PM_COLOUR_RED:
+            return ANSI_RED;
+        case PM_COLOUR_YELLOW:
+            return ANSI_YELLOW;
+        case PM_COLOUR_GREEN:
+            return ANSI_GREEN;
+        default:
+            return "";
+        }
+    }
+    return kind_colour(e->kind);
 }
 
 /* One word as is; anything else quoted, with escapes that keep the entry on one line. */
@@ -126,6 +153,41 @@ put_time(FILE *f, const char *key, int64_t ms)
     fprintf(f, " %s%s", key, util_format_time(ms, false, buf, sizeof(buf)));
 }
 
+/* A deadline is the end of its last day (00:00 of the next): shown as that last day. */
+static void
+put_day(FILE *f, const char *key, int64_t end_ms)
+{
+    char buf[64];
+
+    if (end_ms == 0)
+        return;
+    util_format_time(end_ms - 1, false, buf, sizeof(buf));
+    buf[10] = '\0';
+    fprintf(f, " %s=%s", key, buf);
+}
+
+/* The clock's part of an entry: colour, working days, deadlines, when it took effect. */
+static void
+put_clock(FILE *f, const pm_entry_t *e)
+{
+    if (e->colour != PM_COLOUR_NONE) {
+        fprintf(f, " colour=%s", pm_colour_name(e->colour));
+        fprintf(f, e->colour == PM_COLOUR_RED ? " over=%dwd" : " left=%dwd", e->days);
+    }
+    put_day(f, "deadline", e->deadline_ms);
+    if (e->statutory_ms != e->deadline_ms)
+        put_day(f, "statutory", e->statutory_ms);
+    if (e->provisional)
+        fputs(" provisional", f);
+    if (e->at_ms != 0 && e->at_ms / 1000 != e->recv_ms / 1000)
+        put_time(f, "since ", e->at_ms);
+    if (e->late)
+        fputs(" late", f);
+    if (e->calendar != NULL)
+        fprintf(f, " year=%u listed=%zu%s", e->calendar->year, e->calendar->ndays,
+                e->calendar->ndays == 0 && e->calendar->papers.n == 0 ? " (not announced)" : "");
+}
+
 static void
 put_department(FILE *f, const pm_department_t *d)
 {
@@ -192,7 +254,7 @@ entryfmt_line(const pm_entry_t *e, bool colour)
     fprintf(f, "%6llu  %s  ", (unsigned long long)e->seq,
             util_format_time(e->recv_ms, false, when, sizeof(when)));
     if (colour && !bold_line)
-        fprintf(f, "%s%-*s%s", kind_colour(e->kind), KIND_WIDTH, pm_kind_name(e->kind), ANSI_RESET);
+        fprintf(f, "%s%-*s%s", entry_colour(e), KIND_WIDTH, pm_kind_name(e->kind), ANSI_RESET);
     else
         fprintf(f, "%-*s", KIND_WIDTH, pm_kind_name(e->kind));
     fprintf(f, "  %-11s  %-19s  %-3s", or_dash(project), or_dash(e->procedure), or_dash(dept));
@@ -220,6 +282,7 @@ entryfmt_line(const pm_entry_t *e, bool colour)
     put_detail(f, "cert", e->cert);
     put_detail(f, "missing", e->missing);
     put_time(f, "due=", e->due_ms);
+    put_clock(f, e);
     put_detail(f, "note", e->note);
     /* The claimed time matters when it differs from when the broker got it (a late send). */
     if (e->event_ms / 1000 != e->recv_ms / 1000)
@@ -250,6 +313,20 @@ json_set_time(json_t *o, const char *key_time, const char *key_ms, int64_t ms)
         return;
     json_object_set_new(o, key_time, json_string(util_format_time(ms, true, buf, sizeof(buf))));
     json_object_set_new(o, key_ms, json_integer(ms));
+}
+
+/* A deadline: the last day as YYYY-MM-DD, and the end of it in ms. */
+static void
+json_set_day(json_t *o, const char *key_day, const char *key_ms, int64_t end_ms)
+{
+    char buf[64];
+
+    if (end_ms == 0)
+        return;
+    util_format_time(end_ms - 1, false, buf, sizeof(buf));
+    buf[10] = '\0';
+    json_object_set_new(o, key_day, json_string(buf));
+    json_object_set_new(o, key_ms, json_integer(end_ms));
 }
 
 static json_t *
@@ -335,6 +412,24 @@ entryfmt_project_json(const pm_project_t *p)
 }
 
 json_t *
+entryfmt_calendar_json(const pm_calendar_t *c)
+{
+    json_t *o = json_object(), *days = json_array();
+
+    json_object_set_new(o, "year", json_integer(c->year));
+    json_object_set_new(o, "papers", json_strv(&c->papers));
+    for (size_t i = 0; i < c->ndays; i++) {
+        json_t *d = json_object();
+        json_set_str(d, "date", c->days[i].date);
+        json_set_str(d, "name", c->days[i].name);
+        json_object_set_new(d, "isOffDay", json_boolean(c->days[i].off));
+        json_array_append_new(days, d);
+    }
+    json_object_set_new(o, "days", days);
+    return o;
+}
+
+json_t *
 entryfmt_json(const pm_entry_t *e)
 {
     json_t *o = json_object();
@@ -367,6 +462,19 @@ entryfmt_json(const pm_entry_t *e)
         json_object_set_new(o, "template", entryfmt_template_json(e->template));
     if (e->project_info != NULL)
         json_object_set_new(o, "project_info", entryfmt_project_json(e->project_info));
+    if (e->colour != PM_COLOUR_NONE) {
+        json_object_set_new(o, "colour", json_string(pm_colour_name(e->colour)));
+        json_object_set_new(o, "days", json_integer(e->days));
+    }
+    json_set_day(o, "deadline", "deadline_ms", e->deadline_ms);
+    json_set_day(o, "statutory", "statutory_ms", e->statutory_ms);
+    if (e->provisional)
+        json_object_set_new(o, "provisional", json_true());
+    json_set_time(o, "at_time", "at_ms", e->at_ms);
+    if (e->late)
+        json_object_set_new(o, "late", json_true());
+    if (e->calendar != NULL)
+        json_object_set_new(o, "calendar", entryfmt_calendar_json(e->calendar));
     return o;
 }
 

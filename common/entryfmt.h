@@ -35,6 +35,7 @@ char *entryfmt_json_line(const pm_entry_t *e);
 json_t *entryfmt_department_json(const pm_department_t *d);
 json_t *entryfmt_template_json(const pm_template_t *t);
 json_t *entryfmt_project_json(const pm_project_t *p);
+json_t *entryfmt_calendar_json(const pm_calendar_t *c);
 
 /* Dump any JSON value compactly, UTF-8 unescaped, in insertion order. Caller owns (free). */
 char *entryfmt_dump(const json_t *j);
