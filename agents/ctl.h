@@ -3,8 +3,8 @@
  *
  * permitctl.c owns main(): the global options (endpoints, timeout), the command table and
  * --help generated from it, signals and the zmq context. Each command lives in its own file
- * (ctl_import.c, ctl_tail.c, ctl_status.c), gets the context and its own argv (argv[0] is
- * the command's name) and returns the exit status.
+ * (ctl_import.c, ctl_tail.c, ctl_status.c with overdue, ctl_clock.c), gets the context and its own
+ * argv (argv[0] is the command's name) and returns the exit status.
  *
  * Exit status, as permit-agent's: 0 ok, 64 usage, 65 refused by the broker or a bad input
  * file, 69 broker unreachable, 128+signal interrupted, 1 anything else.
@@ -38,6 +38,8 @@ typedef int(ctl_cmd_fn)(ctl_t *ctl, int argc, char **argv);
 ctl_cmd_fn cmd_import;
 ctl_cmd_fn cmd_tail;
 ctl_cmd_fn cmd_status;
+ctl_cmd_fn cmd_overdue;
+ctl_cmd_fn cmd_clock;
 
 /* "permitctl: MESSAGE" on stderr. */
 void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

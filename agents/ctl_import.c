@@ -1,12 +1,13 @@
 /*
- * ctl_import: `permitctl import departments|template|projects FILE [--template NAME]`.
+ * ctl_import: `permitctl import departments|template|projects|calendar FILE [--template NAME]`.
  *
- * Reads a CSV file, checks it line by line, and sends it to the broker's ingest socket as one
- * import (all of it or nothing). A bad file is reported as "FILE:LINE: reason" (exit 65) and
- * nothing is sent. Where the answer needs what the broker already holds (the departments a
- * template names, the template a project names) it is read from the query socket first, so
- * those mistakes get a line number too; if that read fails the broker still checks them.
- * The import's id is fresh each run; resending it after a timeout is recognised by the broker.
+ * Reads a CSV file (the calendar: a JSON file), checks every row, and sends it to the broker's
+ * ingest socket as one import (all of it or nothing). A bad file is reported as "FILE:LINE:
+ * reason" or "FILE: reason" (exit 65) and nothing is sent. Where the answer needs what the broker
+ * already holds (the departments a template names, the template a project names) it is read from
+ * the query socket first, so those mistakes get a line number too; if that read fails the broker
+ * still checks them. The import's id is fresh each run; resending it after a timeout is
+ * recognised by the broker.
  *
  * CSV files: UTF-8 (a byte order mark is fine), comma-separated, fields quoted with '"' when
  * they contain a comma, a quote or a line break. The first row names the columns, in any order,
@@ -33,6 +34,8 @@
  *                  accepted, so both run side by side (串联改并联). A milestone: its member
  *                  procedures, or "*" for every procedure of the project; it is reached when
  *                  all of them are approved or not required.
+ *   promised_days  optional, procedures only: the department's promised (shorter) limit in
+ *                  working days, from 1 to limit_days; colours count against it
  *   group          optional, procedures only: a joint-review group (联审) name. The members of a
  *                  group become ready together, and prerequisites between members are satisfied
  *                  by the joint review.
@@ -48,13 +51,32 @@
  *   leader         optional  the leader in charge (包联领导)
  *   template       optional  the template's name; empty means --template, else "standard"
  *   not_required   optional  procedure codes of that template that do not apply (无需办理)
+ *   start_half     optional  planned start: 1 (H1, 上半年) or 2 (H2, 下半年); all approvals are
+ *                            then due by the end of March or of August (应批尽批)
+ *   year           optional  the planned start's year (default: the year it is registered)
+ *
+ * calendar: one year of the working-day calendar, a JSON file in the format of the public
+ * holiday-cn project, read as it is published (samples in deploy/calendar):
+ *   {"year": 2026, "papers": ["https://www.gov.cn/..."],
+ *    "days": [{"name": "春节", "date": "2026-02-14", "isOffDay": false}, ...]}
+ *   year           required  a whole number from 1 to 9999
+ *   papers         required  the State Council documents (strings); may be empty
+ *   days           required  the listed days; may be empty. Each has a "date" (YYYY-MM-DD,
+ *                  in `year`, listed once) and "isOffDay": true for a holiday, false for a
+ *                  weekend day that is worked (调休); "name" (the holiday) is optional.
+ *   Other keys ("$schema", "$id") are ignored; a key repeated inside one object is an error.
+ *   Days not listed follow the week: Monday to Friday work. A file with neither papers nor
+ *   days (the year is not announced yet) is imported as such: deadlines that reach into that
+ *   year stay provisional until its real file is imported. Importing a year again replaces it.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <jansson.h>
 
 #include "csvin.h"
 #include "ctl.h"
@@ -64,6 +86,9 @@
 #define DEFAULT_TEMPLATE "standard"
 /* Far beyond any statutory limit; a larger number is a typo. */
 #define MAX_LIMIT_DAYS 3650
+/* The years a YYYY-MM-DD date can name (the broker's calendar takes the same). */
+#define CAL_YEAR_MIN 1
+#define CAL_YEAR_MAX 9999
 
 /* What the broker holds already, for local checks; have_* is false when it could not be read. */
 typedef struct lookup {
@@ -256,13 +281,13 @@ is_milestone_row(const csvin_t *c, const int *cols, size_t r)
 
 /* First pass over a template row: the procedure or milestone itself, without its lists. */
 static int
-template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, const lookup_t *lk,
-             pm_template_t *t, char *why, size_t whylen)
+template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, int cpromised,
+             const lookup_t *lk, pm_template_t *t, char *why, size_t whylen)
 {
     const char *type = csvin_get(c, r, cols[T_TYPE]), *code, *name = csvin_get(c, r, cols[T_NAME]);
     const char *dept = csvin_get(c, r, cols[T_DEPT]), *limit = csvin_get(c, r, cols[T_LIMIT]);
-    const char *group = csvin_get(c, r, cgroup);
-    unsigned long long days;
+    const char *group = csvin_get(c, r, cgroup), *promised = csvin_get(c, r, cpromised);
+    unsigned long long days, promised_days = 0;
     pm_proctype_t *p;
     long first;
 
@@ -279,9 +304,11 @@ template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, const look
         return csvin_error(c, r, why, whylen, "%s has no name", code);
     if (is_milestone_row(c, cols, r)) {
         pm_milestone_t *m;
-        if (!util_empty(dept) || !util_empty(limit) || !util_empty(group))
+        if (!util_empty(dept) || !util_empty(limit) || !util_empty(group) || !util_empty(promised))
             return csvin_error(c, r, why, whylen,
-                               "milestone %s: leave dept, limit_days and group empty", code);
+                               "milestone %s: leave dept, limit_days, promised_days and group "
+                               "empty",
+                               code);
         m = pm_template_add_milestone(t);
         m->code = xstrdup(code);
         m->name = xstrdup(name);
@@ -298,11 +325,18 @@ template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, const look
                            "procedure %s: limit_days must be a whole number of working days from "
                            "0 to %d, not '%s'",
                            code, MAX_LIMIT_DAYS, limit);
+    if (!util_empty(promised) &&
+        (ctl_parse_uint(promised, days, &promised_days) != 0 || promised_days == 0))
+        return csvin_error(c, r, why, whylen,
+                           "procedure %s: promised_days must be a whole number from 1 to its "
+                           "limit_days (%llu), not '%s'",
+                           code, days, promised);
     p = pm_template_add_proc(t);
     p->code = xstrdup(code);
     p->name = xstrdup(name);
     p->dept = xstrdup(dept);
     p->limit_days = (uint32_t)days;
+    p->promised_days = (uint32_t)promised_days;
     p->group = opt_dup(group);
     return 0;
 }
@@ -406,10 +440,12 @@ static int
 build_template(const csvin_t *c, const char *name, const lookup_t *lk, pm_import_t *im, char *why,
                size_t whylen)
 {
-    static const char *const known[] = {"type",       "code",          "name",  "dept",
-                                        "limit_days", "prerequisites", "group", NULL};
+    static const char *const known[] = {"type",  "code",          "name",
+                                        "dept",  "limit_days",    "prerequisites",
+                                        "group", "promised_days", NULL};
     static const char *const required[] = {"type", "code", "name", "dept", "limit_days", NULL};
     int cols[5], cpre = csvin_column(c, "prerequisites"), cgroup = csvin_column(c, "group");
+    int cpromised = csvin_column(c, "promised_days");
     pm_template_t *t = pm_template_new();
     size_t nms = 0;
 
@@ -418,7 +454,7 @@ build_template(const csvin_t *c, const char *name, const lookup_t *lk, pm_import
     if (require_columns(c, known, required, cols, why, whylen) != 0)
         return -1;
     for (size_t r = 0; r < csvin_rows(c); r++)
-        if (template_row(c, r, cols, cgroup, lk, t, why, whylen) != 0)
+        if (template_row(c, r, cols, cgroup, cpromised, lk, t, why, whylen) != 0)
             return -1;
     if (t->nprocs == 0) {
         snprintf(why, whylen, "%s: no procedures", csvin_path(c));
@@ -461,18 +497,43 @@ fail:
     return rc;
 }
 
+/* The planned start: half "1"/"H1"/"上半年" or "2"/"H2"/"下半年", and its year. */
+static int
+project_start(const csvin_t *c, size_t r, int chalf, int cyear, pm_project_t *p, char *why,
+              size_t whylen)
+{
+    const char *half = csvin_get(c, r, chalf), *year = csvin_get(c, r, cyear);
+    unsigned long long y = 0;
+
+    if (strcmp(half, "1") == 0 || strcasecmp(half, "H1") == 0 || strcmp(half, "上半年") == 0)
+        p->start_half = 1;
+    else if (strcmp(half, "2") == 0 || strcasecmp(half, "H2") == 0 || strcmp(half, "下半年") == 0)
+        p->start_half = 2;
+    else if (!util_empty(half))
+        return csvin_error(c, r, why, whylen,
+                           "start_half is 1 (H1, 上半年) or 2 (H2, 下半年), not '%s'", half);
+    if (!util_empty(year) && (ctl_parse_uint(year, 2200, &y) != 0 || y < 2000))
+        return csvin_error(c, r, why, whylen, "year must be a year like 2026, not '%s'", year);
+    if (y != 0 && p->start_half == 0)
+        return csvin_error(c, r, why, whylen, "year without start_half");
+    p->year = (uint32_t)y;
+    return 0;
+}
+
 static int
 build_projects(const csvin_t *c, const char *default_template, const lookup_t *lk, pm_import_t *im,
                char *why, size_t whylen)
 {
-    static const char *const known[] = {"id",      "name",   "region",   "industry",     "company",
-                                        "steward", "leader", "template", "not_required", NULL};
+    static const char *const known[] = {"id",           "name",       "region", "industry",
+                                        "company",      "steward",    "leader", "template",
+                                        "not_required", "start_half", "year",   NULL};
     static const char *const required[] = {"id", "name", NULL};
     int cols[2];
     int cregion = csvin_column(c, "region"), cindustry = csvin_column(c, "industry");
     int ccompany = csvin_column(c, "company"), csteward = csvin_column(c, "steward");
     int cleader = csvin_column(c, "leader"), ctemplate = csvin_column(c, "template");
-    int cnr = csvin_column(c, "not_required");
+    int cnr = csvin_column(c, "not_required"), chalf = csvin_column(c, "start_half");
+    int cyear = csvin_column(c, "year");
 
     if (require_columns(c, known, required, cols, why, whylen) != 0)
         return -1;
@@ -509,7 +570,8 @@ build_projects(const csvin_t *c, const char *default_template, const lookup_t *l
         p->steward = opt_dup(csvin_get(c, r, csteward));
         p->leader = opt_dup(csvin_get(c, r, cleader));
         p->template_name = xstrdup(tname);
-        if (project_not_required(c, r, cnr, t, p, why, whylen) != 0)
+        if (project_not_required(c, r, cnr, t, p, why, whylen) != 0 ||
+            project_start(c, r, chalf, cyear, p, why, whylen) != 0)
             return -1;
     }
     if (im->nprojects == 0) {
@@ -517,6 +579,165 @@ build_projects(const csvin_t *c, const char *default_template, const lookup_t *l
         return -1;
     }
     return 0;
+}
+
+static bool
+leap_year(long y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/*
+ * A strict "YYYY-MM-DD" of `year`: 0 and its day of the year (0-based) in *yday; otherwise -1
+ * with what is wrong in why. The broker checks the same; doing it here gives the file's name.
+ */
+static int
+calendar_date(const char *s, long year, int *yday, char *why, size_t whylen)
+{
+    static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = 0, m, d;
+
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        goto bad;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            goto bad;
+    for (int i = 0; i < 4; i++)
+        y = y * 10 + (s[i] - '0');
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (m < 1 || m > 12 || d < 1 || d > dim[m - 1] + (m == 2 && leap_year(y)))
+        goto bad;
+    if (y != year) {
+        snprintf(why, whylen, "%s is not in %ld", s, year);
+        return -1;
+    }
+    *yday = before[m - 1] + d - 1 + (m > 2 && leap_year(y));
+    return 0;
+bad:
+    snprintf(why, whylen, "'%.40s' is not a date (YYYY-MM-DD)", s);
+    return -1;
+}
+
+/* One element of "days": checked, appended to c. `seen` marks the days of the year listed. */
+static int
+calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, bool *seen, char *why,
+             size_t whylen)
+{
+    json_t *date = json_object_get(v, "date"), *off = json_object_get(v, "isOffDay");
+    json_t *name = json_object_get(v, "name");
+    pm_calday_t *day;
+    char what[128];
+    int yday;
+
+    if (!json_is_object(v)) {
+        snprintf(why, whylen, "%s: days[%zu] is not an object", path, i);
+        return -1;
+    }
+    if (!json_is_string(date)) {
+        snprintf(why, whylen, "%s: days[%zu] has no \"date\" (a string, YYYY-MM-DD)", path, i);
+        return -1;
+    }
+    if (calendar_date(json_string_value(date), c->year, &yday, what, sizeof(what)) != 0) {
+        snprintf(why, whylen, "%s: days[%zu]: %s", path, i, what);
+        return -1;
+    }
+    if (!json_is_boolean(off)) {
+        snprintf(why, whylen, "%s: days[%zu] (%s) has no \"isOffDay\" (true or false)", path, i,
+                 json_string_value(date));
+        return -1;
+    }
+    if (name != NULL && !json_is_string(name)) {
+        snprintf(why, whylen, "%s: days[%zu] (%s): \"name\" is not a string", path, i,
+                 json_string_value(date));
+        return -1;
+    }
+    if (seen[yday]) {
+        snprintf(why, whylen, "%s: days[%zu]: %s is listed twice", path, i,
+                 json_string_value(date));
+        return -1;
+    }
+    seen[yday] = true;
+    day = pm_calendar_add_day(c);
+    day->date = xstrdup(json_string_value(date));
+    day->name = name != NULL ? xstrdup(json_string_value(name)) : NULL;
+    day->off = json_is_true(off);
+    return 0;
+}
+
+/* A holiday-cn file as it is published: {"year", "papers", "days"}; see the top. */
+static int
+build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
+{
+    json_error_t err;
+    json_t *root, *year, *papers, *days, *v;
+    pm_calendar_t *c;
+    FILE *f;
+    bool seen[366] = {false};
+    int rc = -1;
+    double yv;
+    size_t i;
+
+    /* Opened here so a missing file reads "FILE: reason" like the CSV imports. */
+    f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(why, whylen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    root = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
+    fclose(f);
+    if (root == NULL) {
+        snprintf(why, whylen, "%s:%d: not valid JSON: %s", path, err.line, err.text);
+        return -1;
+    }
+    c = im->calendar = pm_calendar_new();
+    if (!json_is_object(root)) {
+        snprintf(why, whylen, "%s: not a holiday-cn calendar (an object: year, papers, days)",
+                 path);
+        goto fail;
+    }
+    year = json_object_get(root, "year");
+    papers = json_object_get(root, "papers");
+    days = json_object_get(root, "days");
+    /* The schema says "number": 2026 and 2026.0 are the same year, 2026.5 is none. */
+    yv = json_number_value(year);
+    if (!json_is_number(year) || !(yv >= CAL_YEAR_MIN && yv <= CAL_YEAR_MAX) ||
+        yv != (double)(long)yv) {
+        snprintf(why, whylen, "%s: %s", path,
+                 year == NULL ? "no \"year\"" : "\"year\" is not a whole number from 1 to 9999");
+        goto fail;
+    }
+    c->year = (uint32_t)yv;
+    if (!json_is_array(papers)) {
+        snprintf(why, whylen, "%s: %s", path,
+                 papers == NULL ? "no \"papers\" (an array, empty if none)"
+                                : "\"papers\" is not an array");
+        goto fail;
+    }
+    json_array_foreach(papers, i, v)
+    {
+        if (!json_is_string(v)) {
+            snprintf(why, whylen, "%s: papers[%zu] is not a string", path, i);
+            goto fail;
+        }
+        strv_push(&c->papers, json_string_value(v));
+    }
+    if (!json_is_array(days)) {
+        snprintf(why, whylen, "%s: %s", path,
+                 days == NULL ? "no \"days\" (an array, empty if none)"
+                              : "\"days\" is not an array");
+        goto fail;
+    }
+    json_array_foreach(days, i, v)
+    {
+        if (calendar_day(path, i, v, c, seen, why, whylen) != 0)
+            goto fail;
+    }
+    rc = 0;
+fail:
+    json_decref(root);
+    return rc;
 }
 
 static void
@@ -552,12 +773,37 @@ print_range(const pm_reply_t *r)
                (unsigned long long)(r->seq + r->count - 1));
 }
 
+/* A calendar year: what was listed, or that the year is still to be announced. */
+static void
+print_calendar_ack(const pm_calendar_t *c, const pm_reply_t *r)
+{
+    size_t off = 0;
+
+    if (r->count == 0) {
+        printf("nothing to import: calendar %u unchanged\n", c->year);
+        return;
+    }
+    for (size_t i = 0; i < c->ndays; i++)
+        off += c->days[i].off;
+    if (c->ndays == 0 && c->papers.n == 0)
+        printf("imported calendar %u: not announced yet (no listed day); deadlines reaching "
+               "into %u stay provisional ",
+               c->year, c->year);
+    else
+        printf("imported calendar %u: %zu listed day%s, %zu off and %zu worked ", c->year, c->ndays,
+               c->ndays == 1 ? "" : "s", off, c->ndays - off);
+    print_range(r);
+    putchar('\n');
+}
+
 /* Say what the ack means for this kind of import. */
 static void
 print_ack(const pm_import_t *im, const pm_reply_t *r)
 {
     if (r->duplicate) {
         printf("already imported (seq %llu; duplicate id)\n", (unsigned long long)r->seq);
+    } else if (im->calendar != NULL) {
+        print_calendar_ack(im->calendar, r);
     } else if (im->template != NULL) {
         if (r->count == 0) {
             printf("nothing to import: template %s unchanged\n", im->template->name);
@@ -616,16 +862,18 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
         }
     }
     if (argc - optind != 2)
-        return ctl_usage("import: give departments|template|projects and a FILE");
+        return ctl_usage("import: give departments|template|projects|calendar and a FILE");
     what = argv[optind];
     path = argv[optind + 1];
     if (strcmp(what, "departments") != 0 && strcmp(what, "template") != 0 &&
-        strcmp(what, "projects") != 0)
-        return ctl_usage("import: what is '%s'? (departments, template or projects)", what);
+        strcmp(what, "projects") != 0 && strcmp(what, "calendar") != 0)
+        return ctl_usage("import: what is '%s'? (departments, template, projects or calendar)",
+                         what);
     if (!code_valid(tname))
         return ctl_usage("import: bad template name '%s'", tname);
 
-    if (csvin_read(path, &csv, why, sizeof(why)) != 0) {
+    /* The calendar is JSON, read by build_calendar(); the others are CSV. */
+    if (strcmp(what, "calendar") != 0 && csvin_read(path, &csv, why, sizeof(why)) != 0) {
         ctl_warnx("%s", why);
         return CTL_EXIT_REFUSED;
     }
@@ -646,8 +894,10 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
         rc = build_departments(csv, im, why, sizeof(why));
     else if (strcmp(what, "template") == 0)
         rc = build_template(csv, tname, &lk, im, why, sizeof(why));
-    else
+    else if (strcmp(what, "projects") == 0)
         rc = build_projects(csv, tname, &lk, im, why, sizeof(why));
+    else
+        rc = build_calendar(path, im, why, sizeof(why));
     if (rc != 0) {
         ctl_warnx("%s", why);
         rc = CTL_EXIT_REFUSED;

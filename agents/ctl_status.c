@@ -1,5 +1,6 @@
 /*
- * ctl_status: `permitctl status PROJECT`, "what is blocking project X".
+ * ctl_status: `permitctl status PROJECT`, "what is blocking project X", and
+ * `permitctl overdue`, "which procedures are red or yellow".
  *
  * Asks the query socket for the project's status and prints a header (id, name, region,
  * industry, company, steward, leader, template), one row per procedure (code, name,
@@ -91,7 +92,7 @@ disp_width(const char *s)
 }
 
 /* A table of text cells: rows of STATUS_COLS cells, the last column left unpadded. */
-#define STATUS_COLS 8
+#define STATUS_COLS 10
 
 typedef struct table {
     char *(*cells)[STATUS_COLS];
@@ -169,6 +170,71 @@ blocked_by(const pm_procstatus_t *ps)
     return s;
 }
 
+/* The last day of a deadline (its end is 00:00 of the next day), as YYYY-MM-DD. */
+static char *
+last_day(int64_t end_ms)
+{
+    char buf[64];
+
+    if (end_ms == 0)
+        return xstrdup("-");
+    util_format_time(end_ms - 1, false, buf, sizeof(buf));
+    return xstrndup(buf, 10);
+}
+
+/* "red, 2 wd over", "yellow, 1 wd left", "paused", or "-" when no clock runs. */
+static char *
+colour_text(pm_colour_t colour, int32_t days, bool paused)
+{
+    if (paused)
+        return xstrdup("paused");
+    switch (colour) {
+    case PM_COLOUR_RED:
+        return xasprintf("red, %d wd over", days);
+    case PM_COLOUR_YELLOW:
+        return xasprintf("yellow, %d wd left", days);
+    case PM_COLOUR_GREEN:
+        return xasprintf("green, %d wd left", days);
+    default:
+        return xstrdup("-");
+    }
+}
+
+/* The deadline cell: the promised last day, the statutory one if later, '?' if provisional. */
+static char *
+deadline_text(const pm_procstatus_t *ps)
+{
+    char *d = last_day(ps->deadline_ms), *s;
+
+    if (ps->statutory_ms != 0 && ps->statutory_ms != ps->deadline_ms) {
+        char *st = last_day(ps->statutory_ms);
+        s = xasprintf("%s (statutory %s)%s", d, st, ps->provisional ? "?" : "");
+        free(st);
+    } else {
+        s = xasprintf("%s%s", d, ps->provisional ? "?" : "");
+    }
+    free(d);
+    return s;
+}
+
+/* What is worth saying in the last column: blockers, then an open commitment. */
+static char *
+notes_text(const pm_procstatus_t *ps)
+{
+    char *blocked = blocked_by(ps), *s;
+
+    if (ps->commitment_ms == 0)
+        return blocked;
+    {
+        char *due = last_day(ps->commitment_ms);
+        s = xasprintf("%s%scommitment: %s by %s", blocked ? blocked : "", blocked ? "; " : "",
+                      or_dash(ps->missing), due);
+        free(due);
+    }
+    free(blocked);
+    return s;
+}
+
 static size_t
 count_done(const pm_status_t *st)
 {
@@ -184,6 +250,15 @@ print_field(const char *label, const char *value)
 {
     if (!util_empty(value))
         printf("%-10s%s\n", label, value);
+}
+
+static bool
+has_provisional(const pm_status_t *st)
+{
+    for (size_t i = 0; i < st->nprocs; i++)
+        if (st->procs[i].provisional)
+            return true;
+    return false;
 }
 
 static void
@@ -206,17 +281,27 @@ print_readable(const pm_status_t *st)
                : xstrdup(or_dash(p->template_name));
     print_field("template", tmpl);
     free(tmpl);
-    printf("%-10s%zu of %zu procedures approved or not required (%.0f%%)\n\n", "done", done,
+    printf("%-10s%zu of %zu procedures approved or not required (%.0f%%)\n", "done", done,
            st->nprocs, st->nprocs ? 100.0 * (double)done / (double)st->nprocs : 0.0);
+    if (st->due_ms != 0) {
+        char *due = last_day(st->due_ms), *c = colour_text(st->colour, st->days, false);
+        printf("%-10sall approvals by %s (%s)\n", "due", due,
+               st->colour == PM_COLOUR_NONE ? "done" : c);
+        free(due);
+        free(c);
+    }
+    putchar('\n');
 
     row = table_row(&t);
     row[0] = xstrdup("CODE");
     row[1] = xstrdup("PROCEDURE");
     row[2] = xstrdup("DEPT");
     row[3] = xstrdup("STATE");
-    row[4] = xstrdup("WORKDAYS");
-    row[5] = xstrdup("CERT");
-    row[6] = xstrdup("SINCE");
+    row[4] = xstrdup("LIMIT");
+    row[5] = xstrdup("DEADLINE");
+    row[6] = xstrdup("COLOUR");
+    row[7] = xstrdup("CERT");
+    row[8] = xstrdup("SINCE");
     for (size_t i = 0; i < st->nprocs; i++) {
         const pm_procstatus_t *ps = &st->procs[i];
         row = table_row(&t);
@@ -228,20 +313,63 @@ print_readable(const pm_status_t *st)
         row[3] = ps->deficient && ps->state != PM_STATE_DEFICIENT
                      ? xasprintf("%s (commitment open)", pm_state_name(ps->state))
                      : xstrdup(pm_state_name(ps->state));
-        row[4] = xasprintf("%u", ps->limit_days);
-        row[5] = xstrdup(or_dash(ps->cert));
+        /* Working days: the promised limit first when the department promised less. */
+        row[4] = ps->promised_days != 0 && ps->promised_days != ps->limit_days
+                     ? xasprintf("%u/%u wd", ps->promised_days, ps->limit_days)
+                     : xasprintf("%u wd", ps->limit_days);
+        row[5] = deadline_text(ps);
+        row[6] = colour_text(ps->colour, ps->days, ps->paused);
+        row[7] = xstrdup(or_dash(ps->cert));
         /* Minutes are enough to see how long something has waited. */
-        row[6] = ps->updated_ms != 0
+        row[8] = ps->updated_ms != 0
                      ? xstrndup(util_format_time(ps->updated_ms, false, when, sizeof(when)), 16)
                      : xstrdup("-");
-        row[7] = blocked_by(ps);
+        row[9] = notes_text(ps);
     }
     table_print(&t);
     table_clear(&t);
 
     milestones = strv_join(&st->milestones, ", ");
     printf("\nmilestones reached: %s\n", st->milestones.n > 0 ? milestones : "none");
+    if (has_provisional(st))
+        printf("? provisional: the count reaches a year whose calendar is not loaded yet\n");
     free(milestones);
+}
+
+static void
+set_day(json_t *o, const char *key, int64_t end_ms)
+{
+    char *d;
+    char *key_ms;
+
+    if (end_ms == 0)
+        return;
+    d = last_day(end_ms);
+    key_ms = xasprintf("%s_ms", key);
+    json_object_set_new(o, key, json_string(d));
+    json_object_set_new(o, key_ms, json_integer(end_ms));
+    free(key_ms);
+    free(d);
+}
+
+/* The clock's fields of a procedure: deadlines as last days, colour and working days. */
+static void
+clock_json(json_t *o, const pm_procstatus_t *ps)
+{
+    if (ps->promised_days != 0)
+        json_object_set_new(o, "promised_days", json_integer(ps->promised_days));
+    json_object_set_new(o, "colour", json_string(pm_colour_name(ps->colour)));
+    if (ps->colour != PM_COLOUR_NONE)
+        json_object_set_new(o, "days", json_integer(ps->days));
+    set_day(o, "deadline", ps->deadline_ms);
+    set_day(o, "statutory", ps->statutory_ms);
+    json_object_set_new(o, "provisional", json_boolean(ps->provisional));
+    json_object_set_new(o, "paused", json_boolean(ps->paused));
+    if (ps->commitment_ms != 0) {
+        set_day(o, "commitment", ps->commitment_ms);
+        if (!util_empty(ps->missing))
+            json_object_set_new(o, "missing", json_string(ps->missing));
+    }
 }
 
 static json_t *
@@ -282,6 +410,7 @@ procstatus_json(const pm_procstatus_t *ps)
         json_array_append_new(blockers, j);
     }
     json_object_set_new(o, "blockers", blockers);
+    clock_json(o, ps);
     return o;
 }
 
@@ -300,6 +429,10 @@ print_json(const pm_status_t *st)
     json_object_set_new(o, "milestones", ms);
     json_object_set_new(o, "done", json_integer((json_int_t)count_done(st)));
     json_object_set_new(o, "total", json_integer((json_int_t)st->nprocs));
+    json_object_set_new(o, "colour", json_string(pm_colour_name(st->colour)));
+    set_day(o, "due", st->due_ms);
+    if (st->colour != PM_COLOUR_NONE)
+        json_object_set_new(o, "days", json_integer(st->days));
     text = entryfmt_dump(o);
     puts(text);
     free(text);
@@ -365,6 +498,142 @@ cmd_status(ctl_t *ctl, int argc, char **argv)
         print_json(rep->status);
     else
         print_readable(rep->status);
+    if (fflush(stdout) == EOF) {
+        ctl_warnx("stdout: write failed");
+        rc = CTL_EXIT_FAIL;
+    }
+
+done:
+    pm_msg_destroy(&rep);
+    pm_msg_destroy(&req);
+    return rc;
+}
+
+static void
+print_list_readable(const pm_list_t *l)
+{
+    table_t t = {0};
+    char **row;
+
+    if (l->n == 0) {
+        printf("nothing red or yellow\n");
+        return;
+    }
+    row = table_row(&t);
+    row[0] = xstrdup("COLOUR");
+    row[1] = xstrdup("PROJECT");
+    row[2] = xstrdup("PROCEDURE");
+    row[3] = xstrdup("DEPT");
+    row[4] = xstrdup("DEADLINE");
+    row[5] = xstrdup("REGION");
+    row[6] = xstrdup("STEWARD");
+    row[7] = xstrdup("NAME");
+    for (size_t i = 0; i < l->n; i++) {
+        const pm_listrow_t *r = &l->rows[i];
+        row = table_row(&t);
+        row[0] = colour_text(r->ps.colour, r->ps.days, r->ps.paused);
+        row[1] = xstrdup(or_dash(r->project));
+        row[2] = xasprintf("%s %s", or_dash(r->ps.code), or_dash(r->ps.name));
+        row[3] = xstrdup(or_dash(r->ps.dept));
+        row[4] = deadline_text(&r->ps);
+        row[5] = xstrdup(or_dash(r->region));
+        row[6] = xstrdup(or_dash(r->steward));
+        row[7] = xstrdup(or_dash(r->project_name));
+    }
+    table_print(&t);
+    table_clear(&t);
+}
+
+static void
+print_list_json(const pm_list_t *l)
+{
+    json_t *a = json_array();
+    char *text;
+
+    for (size_t i = 0; i < l->n; i++) {
+        const pm_listrow_t *r = &l->rows[i];
+        json_t *o = procstatus_json(&r->ps);
+        json_object_set_new(o, "project", json_string(or_dash(r->project)));
+        if (!util_empty(r->project_name))
+            json_object_set_new(o, "project_name", json_string(r->project_name));
+        if (!util_empty(r->region))
+            json_object_set_new(o, "region", json_string(r->region));
+        if (!util_empty(r->steward))
+            json_object_set_new(o, "steward", json_string(r->steward));
+        json_array_append_new(a, o);
+    }
+    text = entryfmt_dump(a);
+    puts(text);
+    free(text);
+    json_decref(a);
+}
+
+static const struct option overdue_options[] = {
+    {"colour", required_argument, NULL, 'c'},  {"color", required_argument, NULL, 'c'},
+    {"dept", required_argument, NULL, 'd'},    {"region", required_argument, NULL, 'r'},
+    {"project", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+};
+
+int
+cmd_overdue(ctl_t *ctl, int argc, char **argv)
+{
+    pm_msg_t *req = pm_msg_new(PM_MSG_LIST_REQ), *rep = NULL;
+    pm_listreq_t *q = xcalloc(1, sizeof(*q));
+    bool json = false;
+    int c, rc;
+
+    req->listreq = q;
+    while ((c = getopt_long(argc, argv, ":h", overdue_options, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            if (strcmp(optarg, "red") != 0 && strcmp(optarg, "yellow") != 0) {
+                pm_msg_destroy(&req);
+                return ctl_usage("overdue: --colour is red or yellow");
+            }
+            xstrset(&q->colour, optarg);
+            break;
+        case 'd':
+            xstrset(&q->dept, optarg);
+            break;
+        case 'r':
+            xstrset(&q->region, optarg);
+            break;
+        case 'p':
+            xstrset(&q->project, optarg);
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            pm_msg_destroy(&req);
+            ctl_command_help("overdue");
+            return CTL_EXIT_OK;
+        default:
+            pm_msg_destroy(&req);
+            return ctl_bad_option("overdue", c, argv);
+        }
+    }
+    if (optind < argc) {
+        pm_msg_destroy(&req);
+        return ctl_usage("overdue: unexpected argument '%s'", argv[optind]);
+    }
+    rc = ctl_request(ctl, ctl->query, req, &rep);
+    if (rc != 0)
+        goto done;
+    if (rep->type == PM_MSG_REPLY && rep->reply != NULL && !rep->reply->ok) {
+        rc = ctl_refused(rep->reply);
+        goto done;
+    }
+    if (rep->type != PM_MSG_LIST || rep->list == NULL) {
+        ctl_warnx("unexpected answer from %s (message type %d)", ctl->query, (int)rep->type);
+        rc = CTL_EXIT_FAIL;
+        goto done;
+    }
+    if (json)
+        print_list_json(rep->list);
+    else
+        print_list_readable(rep->list);
     if (fflush(stdout) == EOF) {
         ctl_warnx("stdout: write failed");
         rc = CTL_EXIT_FAIL;

@@ -38,15 +38,24 @@ typedef struct ctl_cmd {
 } ctl_cmd_t;
 
 static const ctl_cmd_t commands[] = {
-    {"import", cmd_import, "departments|template|projects FILE [--template NAME]",
+    {"import", cmd_import, "departments|template|projects|calendar FILE [--template NAME]",
      "load departments, a template (--template names it, default standard) or projects (whose "
-     "empty template column means --template) from a CSV file; see README for the columns"},
+     "empty template column means --template) from a CSV file, see README for the columns; or "
+     "one year of the working-day calendar from a holiday-cn JSON file, as published (samples "
+     "in deploy/calendar)"},
     {"tail", cmd_tail,
      "[-f] [--from SEQ] [--since TIME] [--project ID] [--dept CODE] [--kind KIND] [--json]",
      "print the log's entries after SEQ (default 0: all), as readable lines or JSON lines; -f "
      "keeps following live until SIGINT or SIGTERM"},
     {"status", cmd_status, "PROJECT [--json]",
-     "show a project's procedures, their states and what blocks them, and its milestones"},
+     "show a project's procedures: state, deadline and colour, what blocks them, commitments, "
+     "the project's due date and its milestones"},
+    {"overdue", cmd_overdue,
+     "[--colour red|yellow] [--dept CODE] [--region R] [--project ID] [--json]",
+     "list open procedures that are red (overdue) or yellow (close to their limit), most "
+     "overdue first, with deadline and working days over or left"},
+    {"clock", cmd_clock, "set TIME",
+     "tests only: move a broker started with test_clock to TIME and run what came due"},
 };
 
 static void

@@ -75,7 +75,10 @@ read_year(int year)
     papers = json_object_get(root, "papers");
     days = json_object_get(root, "days");
     assert_true(json_is_array(papers) && json_is_array(days));
-    json_array_foreach(papers, i, v) strv_push(&c->papers, json_string_value(v));
+    json_array_foreach(papers, i, v)
+    {
+        strv_push(&c->papers, json_string_value(v));
+    }
     json_array_foreach(days, i, v)
     {
         pm_calday_t *d = pm_calendar_add_day(c);

@@ -33,13 +33,13 @@ make_template(void)
 {
     static const struct {
         const char *code, *name, *dept;
-        uint32_t days;
+        uint32_t days, promised;
         const char *group;
     } procs[] = {
-        {"YD01", "建设项目用地预审与选址意见书", "ZRZY", 20, "用地联审"},
-        {"HP01", "建设项目环境影响评价审批", "STHJ", 30, NULL},
-        {"GH01", "建设工程规划许可证", "ZRZY", 15, ""},
-        {"SG01", "建筑工程施工许可证", "ZJ", 7, "施工联审"},
+        {"YD01", "建设项目用地预审与选址意见书", "ZRZY", 20, 10, "用地联审"},
+        {"HP01", "建设项目环境影响评价审批", "STHJ", 30, 15, NULL},
+        {"GH01", "建设工程规划许可证", "ZRZY", 15, 0, ""}, /* 0: the statutory limit */
+        {"SG01", "建筑工程施工许可证", "ZJ", 7, 3, "施工联审"},
     };
     pm_template_t *t = pm_template_new();
     pm_milestone_t *m;
@@ -52,6 +52,7 @@ make_template(void)
         p->name = xstrdup(procs[i].name);
         p->dept = xstrdup(procs[i].dept);
         p->limit_days = procs[i].days;
+        p->promised_days = procs[i].promised;
         p->group = xstrdup(procs[i].group);
     }
     pm_template_add_edge(t, "YD01", "GH01", false);
@@ -81,6 +82,8 @@ fill_project(pm_project_t *p, const char *id, const char *name)
     p->template_name = xstrdup(TEMPLATE_NAME);
     p->template_version = 3;
     strv_push(&p->not_required, "HP01");
+    p->start_half = 2;
+    p->year = 2027;
 }
 
 static void
@@ -149,6 +152,57 @@ make_approved(uint64_t seq)
     return e;
 }
 
+/* A year of the calendar as the holiday-cn file lists it: a holiday and a make-up day. */
+static pm_calendar_t *
+make_calendar(void)
+{
+    pm_calendar_t *c = pm_calendar_new();
+    pm_calday_t *d;
+
+    c->year = 2026;
+    strv_push(&c->papers, "https://www.gov.cn/zhengce/zhengceku/202511/content_7047091.htm");
+    d = pm_calendar_add_day(c);
+    d->date = xstrdup("2026-02-14");
+    d->name = xstrdup("春节");
+    d->off = false;
+    d = pm_calendar_add_day(c);
+    d->date = xstrdup("2026-02-15");
+    d->name = xstrdup("春节");
+    d->off = true;
+    d = pm_calendar_add_day(c);
+    d->date = xstrdup("2026-10-01");
+    d->name = NULL; /* optional in the file */
+    d->off = true;
+    return c;
+}
+
+/* A derived colour entry: every clock field set, none of them zero. */
+static pm_entry_t *
+make_colour_entry(pm_colour_t colour)
+{
+    pm_entry_t *e = pm_entry_new(PM_KIND_COLOUR);
+
+    e->seq = 4800;
+    e->actor = xstrdup("broker");
+    e->dept = xstrdup("STHJ");
+    e->project = xstrdup(PROJECT_ID);
+    e->procedure = xstrdup("HP01");
+    e->recv_ms = 1763771460000;
+    e->cause = 4711;
+    e->project_name = xstrdup(PROJECT_NAME);
+    e->procedure_name = xstrdup("建设项目环境影响评价审批");
+    e->steward = xstrdup("王晓明");
+    e->limit_days = 30;
+    e->colour = colour;
+    e->deadline_ms = 1765900799999;
+    e->statutory_ms = 1767974399999;
+    e->days = 2;
+    e->provisional = true;
+    e->at_ms = 1763740800000;
+    e->late = true;
+    return e;
+}
+
 static pm_import_t *
 make_import(void)
 {
@@ -185,6 +239,16 @@ make_status(void)
         ps->cert = s == PM_STATE_APPROVED ? xstrdup("环审〔2026〕17号") : NULL;
         ps->updated_seq = 100 + (uint64_t)s;
         ps->updated_ms = 1763771400000 + s;
+        /* The clock: every colour travels, days go below zero, and every field is non-zero. */
+        ps->promised_days = 5 + (uint32_t)s;
+        ps->colour = (pm_colour_t)(1 + s % (PM_COLOUR__COUNT - 1));
+        ps->deadline_ms = 1765900799999 + s;
+        ps->statutory_ms = 1767974399999 + s;
+        ps->days = s - 4;
+        ps->provisional = s % 2 == 0;
+        ps->paused = s == PM_STATE_SUPPLEMENT || s == 1;
+        ps->commitment_ms = 1764950399999 + s;
+        ps->missing = xasprintf("承诺补齐材料%d", s);
         for (int b = 0; b < s % 3; b++) {
             pm_blocker_t *bl = pm_procstatus_add_blocker(ps);
             bl->code = xasprintf("B%d", b);
@@ -196,7 +260,30 @@ make_status(void)
     }
     strv_push(&st->milestones, "KG");
     strv_push(&st->milestones, "BJ");
+    st->colour = PM_COLOUR_YELLOW;
+    st->due_ms = 1788191999999; /* end of August 2026, +08:00 */
+    st->days = 7;
     return st;
+}
+
+/* "Which open procedures are red or yellow": rows carry a whole procedure status. */
+static pm_list_t *
+make_list(void)
+{
+    pm_status_t *st = make_status();
+    pm_list_t *l = xcalloc(1, sizeof(*l));
+
+    for (size_t i = 0; i < st->nprocs; i++) {
+        pm_listrow_t *r = pm_list_add_row(l);
+        r->project = xasprintf("NM-TL-2026-%04zu", i + 1);
+        r->project_name = xstrdup(PROJECT_NAME);
+        r->region = i % 2 ? xstrdup("科尔沁区") : NULL;
+        r->steward = xstrdup(i % 3 ? "王晓明" : "");
+        pm_procstatus_copy(&r->ps, &st->procs[i]);
+    }
+    l->now_ms = 1763771400000;
+    pm_status_destroy(&st);
+    return l;
 }
 
 /* ---- Field-by-field comparisons; NULL and "" are different. ---- */
@@ -251,6 +338,7 @@ assert_template(const pm_template_t *want, const pm_template_t *got)
         assert_str0(want->procs[i].name, got->procs[i].name);
         assert_str0(want->procs[i].dept, got->procs[i].dept);
         assert_int_equal(want->procs[i].limit_days, got->procs[i].limit_days);
+        assert_int_equal(want->procs[i].promised_days, got->procs[i].promised_days);
         assert_str0(want->procs[i].group, got->procs[i].group);
     }
     assert_int_equal(want->nedges, got->nedges);
@@ -285,6 +373,26 @@ assert_project(const pm_project_t *want, const pm_project_t *got)
     assert_str0(want->template_name, got->template_name);
     assert_int_equal(want->template_version, got->template_version);
     assert_strv(&want->not_required, &got->not_required);
+    assert_int_equal(want->start_half, got->start_half);
+    assert_int_equal(want->year, got->year);
+}
+
+static void
+assert_calendar(const pm_calendar_t *want, const pm_calendar_t *got)
+{
+    if (want == NULL) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_int_equal(want->year, got->year);
+    assert_strv(&want->papers, &got->papers);
+    assert_int_equal(want->ndays, got->ndays);
+    for (size_t i = 0; i < want->ndays; i++) {
+        assert_str0(want->days[i].date, got->days[i].date);
+        assert_str0(want->days[i].name, got->days[i].name);
+        assert_int_equal(want->days[i].off, got->days[i].off);
+    }
 }
 
 static void
@@ -314,6 +422,46 @@ assert_entry(const pm_entry_t *want, const pm_entry_t *got)
     assert_dept(want->department, got->department);
     assert_template(want->template, got->template);
     assert_project(want->project_info, got->project_info);
+    assert_int_equal(want->colour, got->colour);
+    assert_int_equal(want->deadline_ms, got->deadline_ms);
+    assert_int_equal(want->statutory_ms, got->statutory_ms);
+    assert_int_equal(want->days, got->days);
+    assert_int_equal(want->provisional, got->provisional);
+    assert_int_equal(want->at_ms, got->at_ms);
+    assert_int_equal(want->late, got->late);
+    assert_calendar(want->calendar, got->calendar);
+}
+
+static void
+assert_procstatus(const pm_procstatus_t *a, const pm_procstatus_t *b)
+{
+    assert_str0(a->code, b->code);
+    assert_str0(a->name, b->name);
+    assert_str0(a->dept, b->dept);
+    assert_str0(a->group, b->group);
+    assert_int_equal(a->state, b->state);
+    assert_int_equal(a->limit_days, b->limit_days);
+    assert_int_equal(a->deficient, b->deficient);
+    assert_str0(a->cert, b->cert);
+    assert_int_equal(a->updated_seq, b->updated_seq);
+    assert_int_equal(a->updated_ms, b->updated_ms);
+    assert_int_equal(a->nblockers, b->nblockers);
+    for (size_t k = 0; k < a->nblockers; k++) {
+        assert_str0(a->blockers[k].code, b->blockers[k].code);
+        assert_str0(a->blockers[k].name, b->blockers[k].name);
+        assert_str0(a->blockers[k].dept, b->blockers[k].dept);
+        assert_int_equal(a->blockers[k].state, b->blockers[k].state);
+        assert_int_equal(a->blockers[k].parallel, b->blockers[k].parallel);
+    }
+    assert_int_equal(a->promised_days, b->promised_days);
+    assert_int_equal(a->colour, b->colour);
+    assert_int_equal(a->deadline_ms, b->deadline_ms);
+    assert_int_equal(a->statutory_ms, b->statutory_ms);
+    assert_int_equal(a->days, b->days);
+    assert_int_equal(a->provisional, b->provisional);
+    assert_int_equal(a->paused, b->paused);
+    assert_int_equal(a->commitment_ms, b->commitment_ms);
+    assert_str0(a->missing, b->missing);
 }
 
 static void
@@ -322,28 +470,27 @@ assert_status(const pm_status_t *want, const pm_status_t *got)
     assert_non_null(got);
     assert_project(want->project, got->project);
     assert_int_equal(want->nprocs, got->nprocs);
-    for (size_t i = 0; i < want->nprocs; i++) {
-        const pm_procstatus_t *a = &want->procs[i], *b = &got->procs[i];
-        assert_str0(a->code, b->code);
-        assert_str0(a->name, b->name);
-        assert_str0(a->dept, b->dept);
-        assert_str0(a->group, b->group);
-        assert_int_equal(a->state, b->state);
-        assert_int_equal(a->limit_days, b->limit_days);
-        assert_int_equal(a->deficient, b->deficient);
-        assert_str0(a->cert, b->cert);
-        assert_int_equal(a->updated_seq, b->updated_seq);
-        assert_int_equal(a->updated_ms, b->updated_ms);
-        assert_int_equal(a->nblockers, b->nblockers);
-        for (size_t k = 0; k < a->nblockers; k++) {
-            assert_str0(a->blockers[k].code, b->blockers[k].code);
-            assert_str0(a->blockers[k].name, b->blockers[k].name);
-            assert_str0(a->blockers[k].dept, b->blockers[k].dept);
-            assert_int_equal(a->blockers[k].state, b->blockers[k].state);
-            assert_int_equal(a->blockers[k].parallel, b->blockers[k].parallel);
-        }
-    }
+    for (size_t i = 0; i < want->nprocs; i++)
+        assert_procstatus(&want->procs[i], &got->procs[i]);
     assert_strv(&want->milestones, &got->milestones);
+    assert_int_equal(want->colour, got->colour);
+    assert_int_equal(want->due_ms, got->due_ms);
+    assert_int_equal(want->days, got->days);
+}
+
+static void
+assert_list(const pm_list_t *want, const pm_list_t *got)
+{
+    assert_non_null(got);
+    assert_int_equal(want->n, got->n);
+    for (size_t i = 0; i < want->n; i++) {
+        assert_str0(want->rows[i].project, got->rows[i].project);
+        assert_str0(want->rows[i].project_name, got->rows[i].project_name);
+        assert_str0(want->rows[i].region, got->rows[i].region);
+        assert_str0(want->rows[i].steward, got->rows[i].steward);
+        assert_procstatus(&want->rows[i].ps, &got->rows[i].ps);
+    }
+    assert_int_equal(want->now_ms, got->now_ms);
 }
 
 static void
@@ -367,6 +514,7 @@ assert_msg(const pm_msg_t *want, const pm_msg_t *got)
         assert_int_equal(want->import->nprojects, got->import->nprojects);
         for (size_t i = 0; i < want->import->nprojects; i++)
             assert_project(&want->import->projects[i], &got->import->projects[i]);
+        assert_calendar(want->import->calendar, got->import->calendar);
         break;
     case PM_MSG_REPLY:
         assert_non_null(got->reply);
@@ -403,6 +551,22 @@ assert_msg(const pm_msg_t *want, const pm_msg_t *got)
         break;
     case PM_MSG_HEARTBEAT:
         assert_int_equal(want->head, got->head);
+        break;
+    case PM_MSG_PING:
+        assert_str0(want->agent, got->agent);
+        break;
+    case PM_MSG_CLOCK_SET:
+        assert_int_equal(want->clock_ms, got->clock_ms);
+        break;
+    case PM_MSG_LIST_REQ:
+        assert_non_null(got->listreq);
+        assert_str0(want->listreq->colour, got->listreq->colour);
+        assert_str0(want->listreq->dept, got->listreq->dept);
+        assert_str0(want->listreq->region, got->listreq->region);
+        assert_str0(want->listreq->project, got->listreq->project);
+        break;
+    case PM_MSG_LIST:
+        assert_list(want->list, got->list);
         break;
     default:
         fail_msg("unexpected type %d", want->type);
@@ -561,6 +725,16 @@ test_entry_codec_every_kind(void **state)
         e->kind = (pm_kind_t)k;
         if (k == PM_KIND_TEMPLATE)
             e->template = make_template();
+        if (k == PM_KIND_CALENDAR)
+            e->calendar = make_calendar();
+        if (k == PM_KIND_COLOUR || k == PM_KIND_DEADLINE) {
+            e->colour = PM_COLOUR_RED;
+            e->deadline_ms = 1765900799999;
+            e->statutory_ms = 1767974399999;
+            e->days = 4;
+            e->provisional = true;
+            e->at_ms = 1765900800000;
+        }
         assert_int_equal(codec_encode_entry(e, &buf, &len), 0);
         if (codec_decode_entry(buf, len, &got, why, sizeof(why)) != 0)
             fail_msg("kind %s: %s", pm_kind_name((pm_kind_t)k), why);
@@ -685,6 +859,152 @@ test_status_req_and_heartbeat(void **state)
     check_roundtrip(&msg);
 
     msg = pm_msg_new(PM_MSG_HEARTBEAT); /* head 0 is still a heartbeat */
+    check_roundtrip(&msg);
+    (void)state;
+}
+
+/* The clock's derived entries carry every colour and every clock field. */
+static void
+test_clock_entries(void **state)
+{
+    pm_msg_t *msg, *got;
+    pm_entry_t *e;
+
+    for (int c = 0; c < PM_COLOUR__COUNT; c++) {
+        pm_entry_t *back = NULL;
+        char why[256] = "";
+        uint8_t *buf = NULL;
+        size_t len = 0;
+
+        msg = msg_with_entry(PM_MSG_ENTRY, make_colour_entry((pm_colour_t)c));
+        /* Through the log's entry codec too: the log is where a rebuild reads them. */
+        assert_int_equal(codec_encode_entry(msg->entry, &buf, &len), 0);
+        if (codec_decode_entry(buf, len, &back, why, sizeof(why)) != 0)
+            fail_msg("colour %s: %s", pm_colour_name((pm_colour_t)c), why);
+        assert_entry(msg->entry, back);
+        assert_int_equal(back->colour, c);
+        free(buf);
+        pm_entry_destroy(&back);
+        check_roundtrip(&msg);
+    }
+
+    /* A late department event: late and a negative "days" (red: days over is never negative,
+     * but the field is signed and must survive as such). */
+    e = make_approved(4713);
+    e->late = true;
+    e->days = -3;
+    msg = msg_with_entry(PM_MSG_EVENT, e);
+    got = roundtrip(msg);
+    assert_true(got->entry->late);
+    assert_int_equal(got->entry->days, -3);
+    assert_int_equal(got->entry->colour, PM_COLOUR_NONE);
+    pm_msg_destroy(&got);
+    pm_msg_destroy(&msg);
+    (void)state;
+}
+
+/* A year of the calendar: as an import, and as the administrative log entry it becomes. */
+static void
+test_calendar_roundtrip(void **state)
+{
+    pm_msg_t *msg = pm_msg_new(PM_MSG_IMPORT), *got;
+    pm_entry_t *e;
+
+    msg->import = xcalloc(1, sizeof(*msg->import));
+    msg->import->id = xstrdup("import-calendar-2026");
+    msg->import->actor = xstrdup("operator:张丽");
+    msg->import->calendar = make_calendar();
+    got = roundtrip(msg);
+    assert_null(got->import->template);
+    assert_int_equal(got->import->ndepts, 0);
+    assert_null(got->import->calendar->days[2].name);
+    assert_false(got->import->calendar->days[0].off);
+    assert_true(got->import->calendar->days[1].off);
+    pm_msg_destroy(&got);
+    pm_msg_destroy(&msg);
+
+    /* Not announced yet: no papers, no days, and still a calendar. */
+    msg = pm_msg_new(PM_MSG_IMPORT);
+    msg->import = xcalloc(1, sizeof(*msg->import));
+    msg->import->id = xstrdup("import-calendar-2027");
+    msg->import->calendar = pm_calendar_new();
+    msg->import->calendar->year = 2027;
+    got = roundtrip(msg);
+    assert_non_null(got->import->calendar);
+    assert_int_equal(got->import->calendar->ndays, 0);
+    assert_int_equal(got->import->calendar->papers.n, 0);
+    pm_msg_destroy(&got);
+    pm_msg_destroy(&msg);
+
+    /* Other imports carry no calendar. */
+    msg = pm_msg_new(PM_MSG_IMPORT);
+    msg->import = make_import();
+    got = roundtrip(msg);
+    assert_null(got->import->calendar);
+    pm_msg_destroy(&got);
+    pm_msg_destroy(&msg);
+
+    e = pm_entry_new(PM_KIND_CALENDAR);
+    e->seq = 41;
+    e->actor = xstrdup("operator:张丽");
+    e->event_id = xstrdup("import-calendar-2026");
+    e->recv_ms = 1763771400000;
+    e->calendar = make_calendar();
+    msg = msg_with_entry(PM_MSG_ENTRY, e);
+    check_roundtrip(&msg);
+    (void)state;
+}
+
+static void
+test_ping_and_clock_set(void **state)
+{
+    pm_msg_t *msg = pm_msg_new(PM_MSG_PING);
+
+    msg->agent = xstrdup("STHJ");
+    check_roundtrip(&msg);
+
+    msg = pm_msg_new(PM_MSG_PING); /* "" is an agent, if a useless one: the broker decides */
+    msg->agent = xstrdup("");
+    check_roundtrip(&msg);
+
+    msg = pm_msg_new(PM_MSG_CLOCK_SET);
+    msg->clock_ms = 1795276800000;
+    check_roundtrip(&msg);
+
+    msg = pm_msg_new(PM_MSG_CLOCK_SET); /* before the epoch: signed */
+    msg->clock_ms = -86400000;
+    check_roundtrip(&msg);
+    (void)state;
+}
+
+static void
+test_list_roundtrip(void **state)
+{
+    pm_msg_t *msg = pm_msg_new(PM_MSG_LIST_REQ), *got;
+
+    msg->listreq = xcalloc(1, sizeof(*msg->listreq));
+    msg->listreq->colour = xstrdup("red");
+    msg->listreq->dept = xstrdup("STHJ");
+    msg->listreq->region = xstrdup("科尔沁区");
+    msg->listreq->project = xstrdup(PROJECT_ID);
+    check_roundtrip(&msg);
+
+    msg = pm_msg_new(PM_MSG_LIST_REQ); /* both colours, every department and region */
+    msg->listreq = xcalloc(1, sizeof(*msg->listreq));
+    check_roundtrip(&msg);
+
+    msg = pm_msg_new(PM_MSG_LIST);
+    msg->list = make_list();
+    got = roundtrip(msg);
+    assert_int_equal(got->list->n, PM_STATE__COUNT);
+    assert_int_equal(got->list->rows[3].ps.nblockers, 0);
+    assert_int_equal(got->list->rows[5].ps.nblockers, 2);
+    pm_msg_destroy(&got);
+    pm_msg_destroy(&msg);
+
+    msg = pm_msg_new(PM_MSG_LIST); /* nothing red or yellow */
+    msg->list = xcalloc(1, sizeof(*msg->list));
+    msg->list->now_ms = 1763771400000;
     check_roundtrip(&msg);
     (void)state;
 }
@@ -826,6 +1146,81 @@ test_refuse_unknown_kind(void **state)
     (void)state;
 }
 
+/* Colours travel as names; a name this build does not know is refused wherever it is. */
+static void
+test_refuse_unknown_colour(void **state)
+{
+    pm_msg_t *msg = msg_with_entry(PM_MSG_ENTRY, make_colour_entry(PM_COLOUR_YELLOW));
+    size_t len;
+    uint8_t *buf = encode(msg, &len);
+
+    patch(buf, len, "yellow", "orange");
+    assert_refused(buf, len, "entry: unknown colour 'orange'");
+    free(buf);
+    assert_int_equal(codec_encode_entry(msg->entry, &buf, &len), 0);
+    patch(buf, len, "yellow", "YELLOW");
+    assert_entry_refused(buf, len, "entry: unknown colour 'YELLOW'");
+    free(buf);
+    pm_msg_destroy(&msg);
+
+    /* A status: the first procedure is green. */
+    msg = pm_msg_new(PM_MSG_STATUS);
+    msg->status = make_status();
+    buf = encode(msg, &len);
+    patch(buf, len, "green", "amber");
+    assert_refused(buf, len, "status: unknown colour 'amber'");
+    free(buf);
+    pm_msg_destroy(&msg);
+
+    /* A list: the third row is the first red one. */
+    msg = pm_msg_new(PM_MSG_LIST);
+    msg->list = make_list();
+    buf = encode(msg, &len);
+    patch(buf, len, "red", "rot");
+    assert_refused(buf, len, "list: unknown colour 'rot'");
+    free(buf);
+    pm_msg_destroy(&msg);
+    (void)state;
+}
+
+/*
+ * Written by hand from permit.proto. Envelope: field 1 version, field 11 ping, field 14 list.
+ * List: field 1 rows. ListRow: field 1 project, field 5 procedure. ProcStatus: field 5 state.
+ */
+static void
+test_refuse_ping_and_row_without_body(void **state)
+{
+    static const uint8_t empty_ping[] = {0x08, 0x01, 0x5a, 0x00};
+    static const uint8_t empty_row[] = {0x08, 0x01, 0x72, 0x02, 0x0a, 0x00};
+    static const uint8_t named_row[] = {0x08, 0x01, 0x72, 0x05, 0x0a, 0x03, 0x0a, 0x01, 'P'};
+    /* A good row (its procedure only "ready") and then a row without one. */
+    static const uint8_t second_row[] = {0x08, 0x01, 0x72, 0x0d, 0x0a, 0x09, 0x2a, 0x07, 0x2a,
+                                         0x05, 'r',  'e',  'a',  'd',  'y',  0x0a, 0x00};
+    static const uint8_t good_row[] = {0x08, 0x01, 0x72, 0x0b, 0x0a, 0x09, 0x2a, 0x07,
+                                       0x2a, 0x05, 'r',  'e',  'a',  'd',  'y'};
+    static const uint8_t empty_list[] = {0x08, 0x01, 0x72, 0x00};
+    char why[256] = "";
+    pm_msg_t *got = NULL;
+
+    assert_refused(empty_ping, sizeof(empty_ping), "ping: no agent");
+    assert_refused(empty_row, sizeof(empty_row), "list: a row without its procedure");
+    assert_refused(named_row, sizeof(named_row), "list: a row without its procedure");
+    assert_refused(second_row, sizeof(second_row), "list: a row without its procedure");
+
+    /* The frames are right otherwise: the good row alone decodes, and so does no row. */
+    if (codec_decode(good_row, sizeof(good_row), &got, why, sizeof(why)) != 0)
+        fail_msg("good row refused: %s", why);
+    assert_int_equal(got->list->n, 1);
+    assert_int_equal(got->list->rows[0].ps.state, PM_STATE_READY);
+    pm_msg_destroy(&got);
+    if (codec_decode(empty_list, sizeof(empty_list), &got, why, sizeof(why)) != 0)
+        fail_msg("empty list refused: %s", why);
+    assert_int_equal(got->type, PM_MSG_LIST);
+    assert_int_equal(got->list->n, 0);
+    pm_msg_destroy(&got);
+    (void)state;
+}
+
 static void
 test_refuse_unknown_state(void **state)
 {
@@ -957,12 +1352,18 @@ main(void)
         cmocka_unit_test(test_page_roundtrip),
         cmocka_unit_test(test_status_roundtrip),
         cmocka_unit_test(test_status_req_and_heartbeat),
+        cmocka_unit_test(test_clock_entries),
+        cmocka_unit_test(test_calendar_roundtrip),
+        cmocka_unit_test(test_ping_and_clock_set),
+        cmocka_unit_test(test_list_roundtrip),
         cmocka_unit_test(test_version_reported),
         cmocka_unit_test(test_encode_without_body),
         cmocka_unit_test(test_refuse_garbage),
         cmocka_unit_test(test_refuse_truncated),
         cmocka_unit_test(test_refuse_no_body),
         cmocka_unit_test(test_refuse_unknown_kind),
+        cmocka_unit_test(test_refuse_unknown_colour),
+        cmocka_unit_test(test_refuse_ping_and_row_without_body),
         cmocka_unit_test(test_refuse_unknown_state),
         cmocka_unit_test(test_refuse_invalid_utf8),
         cmocka_unit_test(test_refuse_nul_in_string),

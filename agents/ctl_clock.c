@@ -1,0 +1,45 @@
+/*
+ * ctl_clock: `permitctl clock set TIME`, for tests. A broker started with test_clock keeps a
+ * clock that only this command moves; the reply comes once everything that came due up to
+ * TIME is logged, so a test can look right after it without sleeping.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "util.h"
+
+int
+cmd_clock(ctl_t *ctl, int argc, char **argv)
+{
+    pm_msg_t *req, *rep = NULL;
+    int64_t ms;
+    int rc;
+
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        ctl_command_help("clock");
+        return CTL_EXIT_OK;
+    }
+    if (argc != 3 || strcmp(argv[1], "set") != 0)
+        return ctl_usage("clock: usage: permitctl clock set TIME");
+    if (util_parse_time(argv[2], &ms) < 0)
+        return ctl_usage("clock: '%s' is not a time like 2026-03-02T09:00:00+08:00", argv[2]);
+    req = pm_msg_new(PM_MSG_CLOCK_SET);
+    req->clock_ms = ms;
+    rc = ctl_request(ctl, ctl->broker, req, &rep);
+    if (rc == 0) {
+        if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
+            ctl_warnx("unexpected answer from %s", ctl->broker);
+            rc = CTL_EXIT_FAIL;
+        } else if (!rep->reply->ok) {
+            rc = ctl_refused(rep->reply);
+        } else {
+            char when[64];
+            printf("clock at %s (log head %llu)\n", util_format_time(ms, false, when, sizeof(when)),
+                   (unsigned long long)rep->reply->seq);
+        }
+    }
+    pm_msg_destroy(&rep);
+    pm_msg_destroy(&req);
+    return rc;
+}
