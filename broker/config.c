@@ -121,8 +121,9 @@ config_set(config_t *cfg, const char *name, const char *value, char **err)
         return 0;
     case OPT_MMDD: {
         int m, d, n = 0;
+        static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
         if (sscanf(value, "%2d-%2d%n", &m, &d, &n) != 2 || value[n] != '\0' || m < 1 || m > 12 ||
-            d < 1 || d > 31) {
+            d < 1 || d > mdays[m - 1]) {
             *err = xasprintf("%s: '%s' is not a day of the year like 03-31", name, value);
             return -1;
         }

@@ -38,6 +38,9 @@ bad bad_level 2 "[permitd]" "log_level = loud"
 # inih reports a key under an unknown section on the key's line.
 bad bad_section 2 "[brokerd]" "db = x.db"
 bad bad_number 2 "[permitd]" "batch_max = many"
+bad bad_due 2 "[permitd]" "first_half_due = 02-30"
+bad bad_offset 2 "[permitd]" "utc_offset = Beijing"
+bad bad_test_clock 2 "[permitd]" "test_clock = yesterday"
 run "$PERMITD" --config "$T/no-such.conf" -n
 ((RC != 0)) || fail "permitd -n accepted a missing config file"
 
