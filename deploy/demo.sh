@@ -132,6 +132,10 @@ for what in departments template projects; do
     esac
     printf '  %s: %s\n' "$what" "$("$BIN/permitctl" import "$what" "$SRC/deploy/$file")"
 done
+# The official working-day calendars, as published (holidays off, make-up Saturdays worked).
+for year in 2026 2027; do
+    printf '  calendar: %s\n' "$("$BIN/permitctl" import calendar "$SRC/deploy/calendar/$year.json")"
+done
 name=$("$BIN/permitctl" status "$P" --json | jq -r '.project.name')
 head=$("$BIN/permitctl" tail --json --from 0 | jq -s 'map(.seq) | max // 0')
 
