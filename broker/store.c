@@ -77,9 +77,21 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_PROJECT_PUT] = "INSERT INTO projects(id, name, region, industry, company, steward, leader,"
                        " template, template_version, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [ST_PROCS_LOAD] = "SELECT " PROC_COLUMNS " FROM procedures WHERE project = ?1 ORDER BY ordinal",
-    [ST_PROC_PUT] = "INSERT OR REPLACE INTO procedures(project, ordinal, " PROC_COLUMNS ")"
+    /* An update in place: a delete and insert (REPLACE) would churn the indexes. */
+    [ST_PROC_PUT] = "INSERT INTO procedures(project, ordinal, " PROC_COLUMNS ")"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                    " ?16, ?17, ?18, ?19, ?20)",
+                    " ?16, ?17, ?18, ?19, ?20)"
+                    " ON CONFLICT(project, code) DO UPDATE SET dept = excluded.dept,"
+                    " state = excluded.state, deficient = excluded.deficient,"
+                    " cert = excluded.cert, updated_seq = excluded.updated_seq,"
+                    " updated_ms = excluded.updated_ms, accepted_ms = excluded.accepted_ms,"
+                    " extended = excluded.extended, deadline = excluded.deadline,"
+                    " statutory = excluded.statutory, provisional = excluded.provisional,"
+                    " paused_on = excluded.paused_on, colour = excluded.colour,"
+                    " commit_state = excluded.commit_state,"
+                    " commit_due = excluded.commit_due, missing = excluded.missing,"
+                    " next_ms = excluded.next_ms",
+
     [ST_MILESTONE_PUT] = "INSERT OR IGNORE INTO milestones(project, code, seq) VALUES (?1, ?2, ?3)",
     [ST_MILESTONES_LIST] = "SELECT code FROM milestones WHERE project = ?1 ORDER BY seq",
     [ST_PROJCLOCK_GET] = "SELECT due, colour, next_ms FROM projects WHERE id = ?1",
