@@ -1,15 +1,20 @@
 /*
- * permit-agent: a department's agent.
+ * permit-agent: a department's agent. The command table; each command is a function here or
+ * a call into its module.
  *
  * `send` hands one event to the broker's ingest socket from a shell or a script and waits for
  * the ack: the sequence number on stdout means the event is durably in the log. The event id
  * is what makes resending safe (the broker answers a repeated id with the original sequence
  * number), so `send` resends the same message on timeout, and a script that got no answer may
- * run it again with the same --id.
+ * run it again with the same --id. `send --queue` instead puts the event into the outbox of
+ * the department's daemon and returns at once: from then on the daemon delivers it.
  *
- * Exit status: 0 acked, 64 usage error, 65 refused by the broker (resending will not help),
- * 69 broker unreachable, 75 the broker could not store it for now (resend later), 128+signal
- * when interrupted, 1 any other error.
+ * `run` is the daemon (agentd.c); `status`, `retry` and `drop` act on its outbox
+ * (agent_clerk.c), whether the daemon runs or not.
+ *
+ * Exit status: 0 acked (or queued), 64 usage error, 65 refused by the broker (resending will
+ * not help), 69 broker unreachable, 75 the broker could not store it for now (resend later) or
+ * the outbox is busy, 78 a bad configuration, 128+signal when interrupted, 1 any other error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,10 +27,15 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "agent_clerk.h"
+#include "agent_config.h"
+#include "agentd.h"
 #include "cli.h"
 #include "client.h"
+#include "evspec.h"
 #include "log.h"
 #include "model.h"
+#include "outbox.h"
 #include "util.h"
 
 #define PROG "permit-agent"
@@ -39,9 +49,11 @@
 #define EXIT_REFUSED 65
 #define EXIT_UNREACHABLE 69
 #define EXIT_TEMPFAIL 75
+#define EXIT_CONFIG 78
 
-/* The exit flag: the number of the signal that asked us to stop. */
+/* The exit flag: the number of the signal that asked us to stop; and SIGHUP's (run only). */
 static volatile sig_atomic_t agent_stop;
+static volatile sig_atomic_t agent_reload;
 
 typedef struct agent_cmd {
     const char *name;
@@ -51,6 +63,10 @@ typedef struct agent_cmd {
 } agent_cmd_t;
 
 static int cmd_send(int argc, char **argv);
+static int cmd_run(int argc, char **argv);
+static int cmd_status(int argc, char **argv);
+static int cmd_retry(int argc, char **argv);
+static int cmd_drop(int argc, char **argv);
 
 static const agent_cmd_t commands[] = {
     {"send", cmd_send,
@@ -58,6 +74,20 @@ static const agent_cmd_t commands[] = {
      "[--cert NUMBER] [--note TEXT] [--missing ITEM --due DATE] [--time TIME] [--timeout MS] "
      "[--tries N]",
      "send one event to the broker and print its sequence number once it is logged"},
+    /* Listed for --help; `send` itself reads --queue. */
+    {"send --queue", cmd_send,
+     "(--config FILE | --state DIR) [--dept CODE] --project ID --procedure CODE --event KIND "
+     "[--id ID] [--cert NUMBER] [--note TEXT] [--missing ITEM --due DATE] [--time TIME]",
+     "put one event into the agent daemon's outbox and print its id; the daemon delivers it"},
+    {"run", cmd_run, "[--config FILE] [-n] [--dept CODE] [--state DIR] [--OPTION VALUE ...]",
+     "run the department's agent daemon: take event files from the spool folder and events "
+     "from the outbox, deliver each to the broker exactly once (run --help lists the options)"},
+    {"status", cmd_status, "(--config FILE | --state DIR) [--json]",
+     "what waits in the outbox, whether the broker is reachable, the last ack, and the "
+     "refused events with the broker's reasons"},
+    {"retry", cmd_retry, "(--config FILE | --state DIR) (ID... | --all)",
+     "queue refused events again once their cause is fixed"},
+    {"drop", cmd_drop, "(--config FILE | --state DIR) ID...", "give up on refused events"},
 };
 
 static void errx_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -74,24 +104,10 @@ errx_line(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* The event kinds a department may send, from the model's list. */
-static char *
-event_kinds(void)
-{
-    strv_t names = {0};
-    char *s;
-
-    for (int k = 0; k <= PM_KIND_LAST_EVENT; k++)
-        strv_push(&names, pm_kind_name((pm_kind_t)k));
-    s = strv_join(&names, ", ");
-    strv_clear(&names);
-    return s;
-}
-
 static void
 usage(FILE *f)
 {
-    char *kinds = event_kinds();
+    char *kinds = evspec_kinds();
 
     fprintf(f, "usage: " PROG " COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
@@ -107,8 +123,10 @@ usage(FILE *f)
             "--id defaults to a fresh UUID; resend with the same --id to avoid logging twice\n"
             "broker endpoint: --broker, else $PERMIT_BROKER, else " DEFAULT_BROKER "\n"
             "defaults: --timeout %d (ms per try), --tries %d\n"
-            "exit status: 0 logged, 64 usage, 65 refused, 69 broker unreachable, 75 broker "
-            "busy (resend later)\n",
+            "the daemon's folder: --config FILE (its state key) or --state DIR\n"
+            "exit status: 0 logged (or queued), 64 usage, 65 refused (or not a rejected event),\n"
+            "    69 broker unreachable, 75 broker or outbox busy (try again later), 78 bad "
+            "config\n",
             DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
     free(kinds);
 }
@@ -116,7 +134,10 @@ usage(FILE *f)
 static void
 on_signal(int sig)
 {
-    agent_stop = sig;
+    if (sig == SIGHUP)
+        agent_reload = 1;
+    else
+        agent_stop = sig;
 }
 
 static int
@@ -139,6 +160,8 @@ typedef struct send_args {
     const char *dept, *project, *procedure, *event, *id;
     const char *cert, *note, *missing, *due, *time;
     long timeout_ms, tries;
+    bool queue;
+    const char *state, *config;
 } send_args_t;
 
 enum {
@@ -155,6 +178,9 @@ enum {
     OPT_TIME,
     OPT_TIMEOUT,
     OPT_TRIES,
+    OPT_QUEUE,
+    OPT_STATE,
+    OPT_CONFIG,
 };
 
 static const struct option send_options[] = {
@@ -171,6 +197,9 @@ static const struct option send_options[] = {
     {"time", required_argument, NULL, OPT_TIME},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"tries", required_argument, NULL, OPT_TRIES},
+    {"queue", no_argument, NULL, OPT_QUEUE},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"config", required_argument, NULL, OPT_CONFIG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -230,6 +259,15 @@ send_parse(int argc, char **argv, send_args_t *a)
                 return EXIT_USAGE;
             }
             break;
+        case OPT_QUEUE:
+            a->queue = true;
+            break;
+        case OPT_STATE:
+            a->state = optarg;
+            break;
+        case OPT_CONFIG:
+            a->config = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -248,6 +286,10 @@ send_parse(int argc, char **argv, send_args_t *a)
         errx_line("send: unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
+    if (!a->queue && (a->state != NULL || a->config != NULL)) {
+        errx_line("send: --state and --config name the daemon's outbox: add --queue");
+        return EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -255,68 +297,32 @@ send_parse(int argc, char **argv, send_args_t *a)
 static int
 send_build(const send_args_t *a, pm_entry_t **out)
 {
-    const struct {
-        const char *opt;
-        const char *value;
-    } required[] = {
-        {"--dept", a->dept},
-        {"--project", a->project},
-        {"--procedure", a->procedure},
-        {"--event", a->event},
+    const evspec_t spec = {
+        .dept = a->dept,
+        .project = a->project,
+        .procedure = a->procedure,
+        .event = a->event,
+        .id = a->id,
+        .cert = a->cert,
+        .note = a->note,
+        .missing = a->missing,
+        .due = a->due,
+        .time = a->time,
     };
-    const char *texts[] = {a->dept, a->project, a->procedure, a->event, a->id,
-                           a->cert, a->note,    a->missing,   a->due,   a->time};
-    pm_kind_t kind;
-    int64_t event_ms = util_now_ms(), due_ms = 0;
-    pm_entry_t *e;
+    pm_entry_t *e = NULL;
+    char why[512];
 
-    for (size_t i = 0; i < ARRAY_LEN(required); i++) {
-        if (util_empty(required[i].value)) {
-            errx_line("send: %s is required (try --help)", required[i].opt);
-            return EXIT_USAGE;
-        }
-    }
-    for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
-        if (texts[i] != NULL && !util_utf8_valid(texts[i], strlen(texts[i]))) {
-            errx_line("send: '%s' is not valid UTF-8", texts[i]);
-            return EXIT_USAGE;
-        }
-    }
-    if (pm_kind_parse(a->event, &kind) != 0 || !pm_kind_is_event(kind)) {
-        char *kinds = event_kinds();
-        errx_line("send: unknown event kind '%s' (one of: %s)", a->event, kinds);
-        free(kinds);
+    /* Queued, the department may come from the daemon's config or outbox. */
+    if (util_empty(a->dept) && !a->queue) {
+        errx_line("send: --dept is required (try --help)");
         return EXIT_USAGE;
     }
-    /* Which kinds need a missing item is the broker's rule; a due date needs its item. */
-    if (a->due != NULL && a->missing == NULL) {
-        errx_line("send: --due is the due date of --missing ITEM");
+    if (evspec_build(&spec, EVSPEC_OPTIONS, util_now_ms(), &e, why, sizeof(why)) != 0) {
+        errx_line("send: %s", why);
         return EXIT_USAGE;
     }
-    if (a->id != NULL && util_empty(a->id)) {
-        errx_line("send: --id must not be empty");
-        return EXIT_USAGE;
-    }
-    if (a->time != NULL && util_parse_time(a->time, &event_ms) != 0) {
-        errx_line("send: bad --time '%s' (try --help)", a->time);
-        return EXIT_USAGE;
-    }
-    if (a->due != NULL && util_parse_time(a->due, &due_ms) != 0) {
-        errx_line("send: bad --due '%s' (try --help)", a->due);
-        return EXIT_USAGE;
-    }
-
-    /* The actor is left unset: the broker says who sent it, from the connection. */
-    e = pm_entry_new(kind);
-    e->event_id = a->id != NULL ? xstrdup(a->id) : util_new_id();
-    e->dept = xstrdup(a->dept);
-    e->project = xstrdup(a->project);
-    e->procedure = xstrdup(a->procedure);
-    e->event_ms = event_ms;
-    e->cert = xstrdup(a->cert);
-    e->note = xstrdup(a->note);
-    e->missing = xstrdup(a->missing);
-    e->due_ms = due_ms;
+    if (e->event_id == NULL)
+        e->event_id = util_new_id();
     *out = e;
     return 0;
 }
@@ -391,10 +397,89 @@ done:
     return rc;
 }
 
+/*
+ * The daemon's folder and department, from --config FILE (its state and dept keys) or --state
+ * DIR (the department is then the one the outbox records). 0, or an exit status with the
+ * reason printed.
+ */
+static int
+find_state(const char *cmd, const char *config, const char *state, char **state_out,
+           char **dept_out)
+{
+    agentcfg_t cfg;
+    char *err = NULL;
+
+    if ((config == NULL) == (state == NULL)) {
+        errx_line("%s: name the agent's folder with --config FILE or --state DIR (one of them)",
+                  cmd);
+        return EXIT_USAGE;
+    }
+    if (state != NULL) {
+        *state_out = xstrdup(state);
+        *dept_out = NULL;
+        return 0;
+    }
+    agentcfg_defaults(&cfg);
+    if (agentcfg_load_file(&cfg, config, &err) != 0 || agentcfg_check(&cfg, &err) != 0) {
+        errx_line("%s", err);
+        free(err);
+        agentcfg_clear(&cfg);
+        return EXIT_CONFIG;
+    }
+    *state_out = cfg.state;
+    *dept_out = cfg.dept;
+    cfg.state = cfg.dept = NULL;
+    agentcfg_clear(&cfg);
+    return 0;
+}
+
+/* send --queue: the event into the daemon's outbox, where it waits until it is acked. */
+static int
+send_queue(const send_args_t *a, pm_entry_t *e)
+{
+    char *state = NULL, *dept = NULL, why[512];
+    outbox_t *ob = NULL;
+    outbox_item_t item = {.event = e, .source = "send --queue"};
+    size_t added = 0;
+    int rc;
+
+    if (a->broker != NULL || a->timeout_ms != 0 || a->tries != 0) {
+        errx_line("send: --broker, --timeout and --tries are for sending now; with --queue the "
+                  "daemon sends");
+        return EXIT_USAGE;
+    }
+    rc = find_state("send", a->config, a->state, &state, &dept);
+    if (rc != 0)
+        return rc;
+    if (a->dept != NULL)
+        xstrset(&dept, a->dept);
+    rc = 1;
+    if (outbox_open(state, dept, dept != NULL, &ob, why, sizeof(why)) != 0) {
+        errx_line("%s", why);
+        goto done;
+    }
+    xstrset(&e->dept, outbox_dept(ob));
+    if (outbox_add(ob, &item, 1, util_now_ms(), &added, why, sizeof(why)) != 0) {
+        errx_line("%s", why);
+        rc = EXIT_TEMPFAIL;
+        goto done;
+    }
+    printf("%s\n", e->event_id);
+    if (added == 0)
+        errx_line("%s was queued before; nothing added", e->event_id);
+    rc = 0;
+
+done:
+    outbox_close(&ob);
+    free(state);
+    free(dept);
+    return rc;
+}
+
 static int
 cmd_send(int argc, char **argv)
 {
-    send_args_t a = {.timeout_ms = DEFAULT_TIMEOUT_MS, .tries = DEFAULT_TRIES};
+    send_args_t a = {0};
     pm_msg_t *msg = NULL;
     client_t *cl = NULL;
     void *zctx = NULL;
@@ -409,6 +494,14 @@ cmd_send(int argc, char **argv)
     rc = send_build(&a, &msg->entry);
     if (rc != 0)
         goto done;
+    if (a.queue) {
+        rc = send_queue(&a, msg->entry);
+        goto done;
+    }
+    if (a.timeout_ms == 0)
+        a.timeout_ms = DEFAULT_TIMEOUT_MS;
+    if (a.tries == 0)
+        a.tries = DEFAULT_TRIES;
     endpoint = a.broker;
     if (util_empty(endpoint))
         endpoint = getenv("PERMIT_BROKER");
@@ -438,6 +531,289 @@ done:
     return rc;
 }
 
+/* Where log lines go when the config names a log file; SIGHUP reopens it (log rotation). */
+typedef struct logfile {
+    char *path;
+    FILE *f;
+} logfile_t;
+
+static void
+logfile_sink(void *arg, enum log_level level, const char *line)
+{
+    logfile_t *lf = arg;
+
+    (void)level;
+    fprintf(lf->f, "%s\n", line);
+    fflush(lf->f);
+}
+
+/* (Re)open path for appending, or go back to stderr for "". The old file stays on failure. */
+static int
+logfile_open(logfile_t *lf, const char *path)
+{
+    FILE *f = NULL;
+
+    if (!util_empty(path) && (f = fopen(path, "a")) == NULL) {
+        log_warn("cannot open the log file %s", path);
+        return -1;
+    }
+    log_set_sink(f != NULL ? logfile_sink : NULL, lf);
+    if (lf->f != NULL)
+        fclose(lf->f);
+    lf->f = f;
+    xstrset(&lf->path, path);
+    return 0;
+}
+
+static void
+logfile_close(logfile_t *lf)
+{
+    log_set_sink(NULL, NULL);
+    if (lf->f != NULL)
+        fclose(lf->f);
+    free(lf->path);
+    memset(lf, 0, sizeof(*lf));
+}
+
+/* The config from defaults, the file and the command line's NAME VALUE pairs, checked. */
+static int
+run_config(agentcfg_t *cfg, const char *path, const strv_t *overrides, char **err)
+{
+    agentcfg_defaults(cfg);
+    if (path != NULL && agentcfg_load_file(cfg, path, err) != 0)
+        return -1;
+    for (size_t i = 0; i + 1 < overrides->n; i += 2)
+        if (agentcfg_set(cfg, overrides->v[i], overrides->v[i + 1], err) != 0)
+            return -1;
+    return agentcfg_check(cfg, err);
+}
+
+/* SIGHUP: read the config again (the command line still wins), reopen the log file. */
+static void
+run_reload(agentcfg_t *cfg, const char *path, const strv_t *overrides, logfile_t *lf,
+           agentd_t *daemon)
+{
+    agentcfg_t fresh;
+    char *err = NULL;
+
+    if (run_config(&fresh, path, overrides, &err) != 0) {
+        log_warnx("SIGHUP: %s; keeping the running configuration", err);
+        free(err);
+    } else {
+        agentcfg_reload(cfg, &fresh);
+        log_set_level(cfg->log_level);
+        agentd_reconfigure(daemon);
+    }
+    agentcfg_clear(&fresh);
+    logfile_open(lf, cfg->log_file);
+    log_info("SIGHUP: reloaded %s, reopened the log", path != NULL ? path : "the options");
+}
+
+static void
+run_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: " PROG " run [--config FILE] [-n] [--OPTION VALUE ...]\n\n"
+            "Run the department's agent daemon. It takes event files dropped into the spool\n"
+            "folder and events queued with `send --queue` into its outbox, and delivers each\n"
+            "to the broker exactly once, in order per procedure, whether the broker is up or\n"
+            "not. SIGTERM stops it after the answers in flight; SIGHUP reloads the config.\n\n"
+            "  --config FILE      read options from an INI file (section [agent])\n"
+            "  -n                 check the configuration, print \"configuration OK\", exit\n\n");
+    agentcfg_usage(f);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool check_only = false;
+    strv_t overrides = {0};
+    agentcfg_t cfg = {0};
+    logfile_t lf = {0};
+    agentd_t *daemon = NULL;
+    void *zctx = NULL;
+    char *err = NULL;
+    int rc = EXIT_USAGE;
+
+    /* The options are the config table's names, so they are read by hand, not by getopt. */
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *eq;
+        char *name;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            run_usage(stdout);
+            rc = 0;
+            goto done;
+        }
+        if (strcmp(arg, "-n") == 0) {
+            check_only = true;
+            continue;
+        }
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            errx_line("run: unexpected argument '%s' (try run --help)", arg);
+            goto done;
+        }
+        eq = strchr(arg, '=');
+        if (eq == NULL && i + 1 == argc) {
+            errx_line("run: option '%s' needs a value", arg);
+            goto done;
+        }
+        name = eq != NULL ? xstrndup(arg + 2, (size_t)(eq - arg - 2)) : xstrdup(arg + 2);
+        if (strcmp(name, "config") == 0) {
+            path = eq != NULL ? eq + 1 : argv[++i];
+        } else {
+            strv_push(&overrides, name);
+            strv_push(&overrides, eq != NULL ? eq + 1 : argv[++i]);
+        }
+        free(name);
+    }
+    if (run_config(&cfg, path, &overrides, &err) != 0) {
+        errx_line("%s", err);
+        free(err);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
+    if (check_only) {
+        printf("configuration OK\n");
+        rc = 0;
+        goto done;
+    }
+    rc = 1;
+    log_set_level(cfg.log_level);
+    if (logfile_open(&lf, cfg.log_file) != 0)
+        goto done;
+    zctx = zmq_ctx_new();
+    daemon = agentd_new(&cfg, zctx, &err);
+    if (daemon == NULL) {
+        log_warnx("%s", err);
+        free(err);
+        goto done;
+    }
+    rc = 0;
+    while (!agent_stop) {
+        if (agentd_run(daemon, &agent_stop) != 0) {
+            rc = 1;
+            break;
+        }
+        if (agent_reload) {
+            agent_reload = 0;
+            run_reload(&cfg, path, &overrides, &lf, daemon);
+        }
+    }
+    agentd_drain(daemon);
+
+done:
+    agentd_destroy(&daemon);
+    if (zctx != NULL)
+        zmq_ctx_term(zctx);
+    logfile_close(&lf);
+    agentcfg_clear(&cfg);
+    strv_clear(&overrides);
+    return rc;
+}
+
+/* The clerk's commands, and which of --json, --all and IDs each takes. */
+typedef enum clerk_kind { CLERK_STATUS, CLERK_RETRY, CLERK_DROP } clerk_kind_t;
+
+/* Their arguments. */
+typedef struct clerk_args {
+    const char *config, *state;
+    bool json, all;
+    strv_t ids;
+} clerk_args_t;
+
+/* Parse them. 0, 1 after --help, or EXIT_USAGE with the reason printed. */
+static int
+clerk_parse(const char *cmd, clerk_kind_t kind, int argc, char **argv, clerk_args_t *a)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"state", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},         {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *wrong = NULL;
+    int c;
+
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'c' || c == 's') {
+            *(c == 'c' ? &a->config : &a->state) = optarg;
+        } else if (c == 'j' && kind == CLERK_STATUS) {
+            a->json = true;
+        } else if (c == 'a' && kind == CLERK_RETRY) {
+            a->all = true;
+        } else if (c == 'h') {
+            usage(stdout);
+            return 1;
+        } else {
+            errx_line("%s: unknown option or missing value '%s' (try --help)", cmd,
+                      argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    for (int i = optind; i < argc; i++)
+        strv_push(&a->ids, argv[i]);
+    if (kind == CLERK_STATUS && a->ids.n > 0)
+        wrong = "takes no ID";
+    else if (kind != CLERK_STATUS && a->all && a->ids.n > 0)
+        wrong = "give IDs or --all, not both";
+    else if (kind != CLERK_STATUS && !a->all && a->ids.n == 0)
+        wrong = "which event? give its ID (see permit-agent status)";
+    if (wrong != NULL) {
+        errx_line("%s: %s", cmd, wrong);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Run one of the clerk's commands: parse, find the folder, act. */
+static int
+clerk_cmd(const char *cmd, clerk_kind_t kind, int argc, char **argv)
+{
+    clerk_args_t a = {0};
+    char *state = NULL, *dept = NULL;
+    int rc = clerk_parse(cmd, kind, argc, argv, &a);
+
+    if (rc != 0) {
+        rc = rc == 1 ? 0 : rc; /* 1: --help was printed */
+        goto done;
+    }
+    rc = find_state(cmd, a.config, a.state, &state, &dept);
+    if (rc != 0)
+        goto done;
+    if (kind == CLERK_STATUS)
+        rc = clerk_status(state, a.json, stdout);
+    else if (kind == CLERK_RETRY)
+        rc = clerk_retry(state, &a.ids, a.all);
+    else
+        rc = clerk_drop(state, &a.ids);
+
+done:
+    free(state);
+    free(dept);
+    strv_clear(&a.ids);
+    return rc;
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+    return clerk_cmd("status", CLERK_STATUS, argc, argv);
+}
+
+static int
+cmd_retry(int argc, char **argv)
+{
+    return clerk_cmd("retry", CLERK_RETRY, argc, argv);
+}
+
+static int
+cmd_drop(int argc, char **argv)
+{
+    return clerk_cmd("drop", CLERK_DROP, argc, argv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -455,7 +831,7 @@ main(int argc, char **argv)
     }
     for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
         if (strcmp(name, commands[i].name) == 0) {
-            cli_catch_signals(on_signal, false);
+            cli_catch_signals(on_signal, commands[i].fn == cmd_run);
             return commands[i].fn(argc - 1, argv + 1);
         }
     }

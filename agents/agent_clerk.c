@@ -1,0 +1,261 @@
+/*
+ * agent_clerk: see agent_clerk.h.
+ */
+#include "agent_clerk.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentd.h"
+#include "outbox.h"
+
+#define EXIT_NOT_REJECTED 65
+
+/* What status shows, gathered before printing. */
+typedef struct view {
+    const char *state;
+    const char *dept;
+    int running; /* 1, 0, or -1 unknown */
+    long pid;
+    char *broker;
+    char *link; /* up, down, stopped, or NULL before the first run */
+    int64_t link_since_ms;
+    uint64_t head;
+    int64_t last_ack_ms;
+    uint64_t last_ack_seq;
+    outbox_stats_t st;
+    int64_t now_ms;
+} view_t;
+
+static int64_t
+fact_int(outbox_t *ob, const char *key)
+{
+    char *v = outbox_fact(ob, key);
+    int64_t n = v != NULL ? strtoll(v, NULL, 10) : 0;
+
+    free(v);
+    return n;
+}
+
+static int
+open_outbox(const char *state, outbox_t **ob)
+{
+    char why[512];
+
+    if (outbox_open(state, NULL, false, ob, why, sizeof(why)) != 0) {
+        fprintf(stderr, "permit-agent: %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* "3m20s", "2h05m", "4d07h": an age a person reads at a glance. */
+static const char *
+age(int64_t ms, char *buf, size_t len)
+{
+    int64_t s = ms > 0 ? ms / 1000 : 0;
+
+    if (s < 60)
+        snprintf(buf, len, "%llds", (long long)s);
+    else if (s < 3600)
+        snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+    else if (s < 86400)
+        snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else
+        snprintf(buf, len, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    return buf;
+}
+
+/* Whether the broker is reachable, as far as a running daemon knows: 1, 0, -1 unknown. */
+static int
+reachable(const view_t *v)
+{
+    if (v->running != 1 || v->link == NULL || strcmp(v->link, "stopped") == 0)
+        return -1;
+    return strcmp(v->link, "up") == 0;
+}
+
+static void
+print_text(const view_t *v, FILE *out)
+{
+    char t[64], a[32];
+    int r = reachable(v);
+
+    fprintf(out, "department  %s\nstate       %s\n", v->dept, v->state);
+    if (v->running == 1)
+        fprintf(out, "daemon      running (pid %ld)\n", v->pid);
+    else
+        fprintf(out, "daemon      %s\n", v->running == 0 ? "not running" : "unknown");
+    fprintf(out, "broker      %s: ", v->broker != NULL ? v->broker : "-");
+    if (r == 1)
+        fprintf(out, "reachable since %s\n",
+                util_format_time(v->link_since_ms, false, t, sizeof(t)));
+    else if (r == 0)
+        fprintf(out, "UNREACHABLE since %s\n",
+                util_format_time(v->link_since_ms, false, t, sizeof(t)));
+    else
+        fprintf(out, "unknown (no daemon running)\n");
+    fprintf(out, "queued      %llu", (unsigned long long)v->st.queued);
+    if (v->st.queued > 0)
+        fprintf(out, ", the oldest waiting %s (since %s)",
+                age(v->now_ms - v->st.oldest_queued_ms, a, sizeof(a)),
+                util_format_time(v->st.oldest_queued_ms, false, t, sizeof(t)));
+    fprintf(out, "\nlast ack    ");
+    if (v->last_ack_ms > 0)
+        fprintf(out, "%s, seq %llu (%s ago)\n",
+                util_format_time(v->last_ack_ms, false, t, sizeof(t)),
+                (unsigned long long)v->last_ack_seq, age(v->now_ms - v->last_ack_ms, a, sizeof(a)));
+    else
+        fprintf(out, "none yet\n");
+    fprintf(out, "sent        %llu\n", (unsigned long long)v->st.sent);
+    if (v->st.dropped > 0)
+        fprintf(out, "dropped     %llu\n", (unsigned long long)v->st.dropped);
+    fprintf(out, "rejected    %llu\n", (unsigned long long)v->st.rejected);
+    for (size_t i = 0; i < v->st.nrejects; i++) {
+        const outbox_row_t *row = &v->st.rejects[i];
+        fprintf(out, "  %s  %s %s %s  (from %s, refused %s)\n    %s: %s\n", row->id, row->project,
+                row->procedure, row->kind, row->source,
+                util_format_time(row->done_ms, false, t, sizeof(t)), row->code, row->reason);
+    }
+    if (v->st.nrejects > 0)
+        fprintf(out, "fix the cause, then: permit-agent retry ID (or --all); or give up on one: "
+                     "permit-agent drop ID\n");
+}
+
+static void
+print_json(const view_t *v, FILE *out)
+{
+    json_t *o = json_object(), *broker = json_object(), *rejected = json_array();
+    int r = reachable(v);
+
+    json_object_set_new(o, "dept", json_string(v->dept));
+    json_object_set_new(o, "state", json_string(v->state));
+    json_object_set_new(o, "daemon",
+                        v->running == 1
+                            ? json_pack("{s:b,s:I}", "running", 1, "pid", (json_int_t)v->pid)
+                            : json_pack("{s:b}", "running", 0));
+    json_object_set_new(broker, "endpoint", v->broker ? json_string(v->broker) : json_null());
+    json_object_set_new(broker, "reachable", r < 0 ? json_null() : json_boolean(r));
+    json_object_set_new(broker, "link", v->link ? json_string(v->link) : json_null());
+    json_object_set_new(broker, "since_ms", json_integer(v->link_since_ms));
+    json_object_set_new(broker, "head", json_integer((json_int_t)v->head));
+    json_object_set_new(o, "broker", broker);
+    json_object_set_new(o, "queued", json_integer((json_int_t)v->st.queued));
+    json_object_set_new(o, "oldest_queued_ms",
+                        v->st.queued ? json_integer(v->st.oldest_queued_ms) : json_null());
+    json_object_set_new(o, "oldest_age_ms",
+                        v->st.queued ? json_integer(v->now_ms - v->st.oldest_queued_ms)
+                                     : json_null());
+    json_object_set_new(o, "last_ack",
+                        v->last_ack_ms > 0
+                            ? json_pack("{s:I,s:I}", "seq", (json_int_t)v->last_ack_seq, "ms",
+                                        (json_int_t)v->last_ack_ms)
+                            : json_null());
+    json_object_set_new(o, "sent", json_integer((json_int_t)v->st.sent));
+    json_object_set_new(o, "dropped", json_integer((json_int_t)v->st.dropped));
+    for (size_t i = 0; i < v->st.nrejects; i++) {
+        const outbox_row_t *row = &v->st.rejects[i];
+        json_array_append_new(
+            rejected,
+            json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:I}", "id", row->id, "event", row->kind,
+                      "project", row->project, "procedure", row->procedure, "code", row->code,
+                      "reason", row->reason, "source", row->source, "added_ms",
+                      (json_int_t)row->added_ms, "rejected_ms", (json_int_t)row->done_ms));
+    }
+    json_object_set_new(o, "rejected", rejected);
+    json_dumpf(o, out, JSON_COMPACT);
+    fputc('\n', out);
+    json_decref(o);
+}
+
+int
+clerk_status(const char *state, bool json, FILE *out)
+{
+    view_t v = {.state = state, .now_ms = util_now_ms()};
+    outbox_t *ob = NULL;
+    int rc = 1;
+
+    if (open_outbox(state, &ob) != 0)
+        return 1;
+    v.dept = outbox_dept(ob);
+    v.running = agentd_running(state, &v.pid);
+    v.broker = outbox_fact(ob, "broker");
+    v.link = outbox_fact(ob, "link");
+    v.link_since_ms = fact_int(ob, "link_since_ms");
+    v.head = (uint64_t)fact_int(ob, "broker_head");
+    v.last_ack_ms = fact_int(ob, "last_ack_ms");
+    v.last_ack_seq = (uint64_t)fact_int(ob, "last_ack_seq");
+    if (outbox_stats(ob, &v.st) != 0) {
+        fprintf(stderr, "permit-agent: cannot read the outbox in %s\n", state);
+        goto done;
+    }
+    if (json)
+        print_json(&v, out);
+    else
+        print_text(&v, out);
+    rc = 0;
+
+done:
+    outbox_stats_clear(&v.st);
+    free(v.broker);
+    free(v.link);
+    outbox_close(&ob);
+    return rc;
+}
+
+/* Apply retry or drop to each id; say what became of each. */
+static int
+each_id(const char *state, const strv_t *ids, bool drop)
+{
+    outbox_t *ob = NULL;
+    int rc = 0;
+
+    if (open_outbox(state, &ob) != 0)
+        return 1;
+    for (size_t i = 0; i < ids->n; i++) {
+        int done = drop ? outbox_drop(ob, ids->v[i], util_now_ms()) : outbox_retry(ob, ids->v[i]);
+        if (done < 0) {
+            fprintf(stderr, "permit-agent: cannot change %s in the outbox\n", ids->v[i]);
+            rc = 1;
+            break;
+        }
+        if (done == 0) {
+            fprintf(stderr, "permit-agent: %s is not a rejected event (see permit-agent status)\n",
+                    ids->v[i]);
+            rc = EXIT_NOT_REJECTED;
+            continue;
+        }
+        printf("%s %s\n", drop ? "dropped" : "queued again", ids->v[i]);
+    }
+    outbox_close(&ob);
+    return rc;
+}
+
+int
+clerk_retry(const char *state, const strv_t *ids, bool all)
+{
+    outbox_t *ob = NULL;
+    size_t count = 0;
+    int rc = 0;
+
+    if (!all)
+        return each_id(state, ids, false);
+    if (open_outbox(state, &ob) != 0)
+        return 1;
+    if (outbox_retry_all(ob, &count) != 0) {
+        fprintf(stderr, "permit-agent: cannot change the outbox in %s\n", state);
+        rc = 1;
+    } else {
+        printf("queued again: %zu rejected events\n", count);
+    }
+    outbox_close(&ob);
+    return rc;
+}
+
+int
+clerk_drop(const char *state, const strv_t *ids)
+{
+    return each_id(state, ids, true);
+}

@@ -1,0 +1,117 @@
+/*
+ * agent_config: see agent_config.h. The table below is the single definition of every option;
+ * common/conftab.c reads it.
+ */
+#include "agent_config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conftab.h"
+#include "util.h"
+
+#define DEFAULT_BROKER "tcp://127.0.0.1:7401"
+
+static const conftab_opt_t options[] = {
+    {"dept", CONFTAB_TEXT, offsetof(agentcfg_t, dept), NULL, 0, 0, false,
+     "the department code this agent speaks for (required)"},
+    {"broker", CONFTAB_TEXT, offsetof(agentcfg_t, broker), DEFAULT_BROKER, 0, 0, true,
+     "the broker's ingest endpoint (else $PERMIT_BROKER)"},
+    {"state", CONFTAB_TEXT, offsetof(agentcfg_t, state), NULL, 0, 0, false,
+     "the agent's own folder: outbox.db and the lock (required)"},
+    {"spool", CONFTAB_TEXT, offsetof(agentcfg_t, spool), "", 0, 0, false,
+     "the drop folder for event files (default STATE/spool)"},
+    {"log_file", CONFTAB_TEXT, offsetof(agentcfg_t, log_file), "", 0, 0, true,
+     "append log lines here instead of stderr (SIGHUP reopens it, for log rotation)"},
+    {"log_level", CONFTAB_LEVEL, offsetof(agentcfg_t, log_level), "info", 0, 0, true,
+     "error, warn, info or debug"},
+    {"window", CONFTAB_INT, offsetof(agentcfg_t, window), "64", 1, 1024, true,
+     "most events sent and not yet answered"},
+    {"timeout_ms", CONFTAB_INT, offsetof(agentcfg_t, timeout_ms), "6000", 100, 600000, true,
+     "no answer for this long: resend, or call the broker lost"},
+    {"heartbeat_ms", CONFTAB_INT, offsetof(agentcfg_t, heartbeat_ms), "2000", 100, 60000, true,
+     "ping the broker this often while idle"},
+    {"backoff_min_ms", CONFTAB_INT, offsetof(agentcfg_t, backoff_min_ms), "250", 10, 600000, true,
+     "first pause before reconnecting to a lost broker (doubles, with jitter)"},
+    {"backoff_max_ms", CONFTAB_INT, offsetof(agentcfg_t, backoff_max_ms), "15000", 10, 3600000,
+     true, "longest pause between reconnection attempts"},
+    {"scan_ms", CONFTAB_INT, offsetof(agentcfg_t, scan_ms), "200", 10, 60000, true,
+     "look at the spool folder and the outbox this often"},
+    {"drain_ms", CONFTAB_INT, offsetof(agentcfg_t, drain_ms), "5000", 0, 600000, true,
+     "on SIGTERM, wait this long for the acks of events in flight"},
+    {"keep_days", CONFTAB_INT, offsetof(agentcfg_t, keep_days), "30", 0, 36500, true,
+     "keep sent and dropped events this many days (0: for ever)"},
+};
+
+static const conftab_t agent_table = {"agent", options, ARRAY_LEN(options)};
+
+int
+agentcfg_set(agentcfg_t *cfg, const char *name, const char *value, char **err)
+{
+    return conftab_set(&agent_table, cfg, name, value, err);
+}
+
+void
+agentcfg_defaults(agentcfg_t *cfg)
+{
+    const char *env = getenv("PERMIT_BROKER");
+
+    conftab_defaults(&agent_table, cfg);
+    if (!util_empty(env))
+        xstrset(&cfg->broker, env);
+}
+
+void
+agentcfg_clear(agentcfg_t *cfg)
+{
+    conftab_clear(&agent_table, cfg);
+}
+
+int
+agentcfg_load_file(agentcfg_t *cfg, const char *path, char **err)
+{
+    return conftab_load_file(&agent_table, cfg, path, err);
+}
+
+int
+agentcfg_check(agentcfg_t *cfg, char **err)
+{
+    for (size_t i = 0; i < ARRAY_LEN(options); i++) {
+        char *const *p = (char *const *)((char *)cfg + options[i].offset);
+        if (options[i].def == NULL && util_empty(*p)) {
+            *err = xasprintf("%s is required (--%s, or %s = ... in the [agent] section)",
+                             options[i].name, options[i].name, options[i].name);
+            return -1;
+        }
+    }
+    if (strpbrk(cfg->dept, " \t/;,:") != NULL) {
+        *err = xasprintf("dept: '%s' is not a department code", cfg->dept);
+        return -1;
+    }
+    if (cfg->backoff_min_ms > cfg->backoff_max_ms) {
+        *err = xasprintf("backoff_min_ms (%d) is larger than backoff_max_ms (%d)",
+                         cfg->backoff_min_ms, cfg->backoff_max_ms);
+        return -1;
+    }
+    if (util_empty(cfg->spool)) {
+        char *spool = xasprintf("%s/spool", cfg->state);
+        free(cfg->spool);
+        cfg->spool = spool;
+    }
+    return 0;
+}
+
+void
+agentcfg_reload(agentcfg_t *to, const agentcfg_t *from)
+{
+    conftab_reload(&agent_table, to, from);
+}
+
+void
+agentcfg_usage(FILE *out)
+{
+    fprintf(out, "options of run (also keys of the [agent] section of the config file; * marks "
+                 "those\nthat SIGHUP reloads):\n");
+    conftab_usage(&agent_table, out);
+}

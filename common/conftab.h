@@ -1,0 +1,57 @@
+/*
+ * conftab: a program's options declared once in a table (name, type, where it lives in the
+ * program's config struct, default, bounds, whether SIGHUP reloads it, help) and read from one
+ * section of an INI file (libinih) and from the command line under the same names, '-' and '_'
+ * alike (--timeout-ms sets timeout_ms). The table and the struct are the program's; this
+ * module sets, defaults, frees, reloads and prints them.
+ *
+ * Text options are malloc'ed strings owned by the struct; conftab_clear frees them.
+ */
+#ifndef PERMIT_CONFTAB_H
+#define PERMIT_CONFTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum conftab_type {
+    CONFTAB_TEXT,  /* char * */
+    CONFTAB_INT,   /* int, within min..max */
+    CONFTAB_LEVEL, /* enum log_level, by name */
+} conftab_type_t;
+
+typedef struct conftab_opt {
+    const char *name;
+    conftab_type_t type;
+    size_t offset;   /* offsetof(the program's struct, field) */
+    const char *def; /* NULL: no default (the program checks it is set); "": may be empty */
+    long min, max;
+    bool reloadable;
+    const char *help;
+} conftab_opt_t;
+
+typedef struct conftab {
+    const char *section; /* the INI section; keys before any section are accepted too */
+    const conftab_opt_t *opts;
+    size_t n;
+} conftab_t;
+
+/* Set one option by name from text. 0, or -1 with a reason in *err (caller owns). */
+int conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, char **err);
+
+/* Set every option that has a default; text options without one become NULL. */
+void conftab_defaults(const conftab_t *t, void *cfg);
+
+/* Free the text options and clear them. */
+void conftab_clear(const conftab_t *t, void *cfg);
+
+/* Read an INI file; errors come back as "FILE:LINE: reason" in *err (caller owns). */
+int conftab_load_file(const conftab_t *t, void *cfg, const char *path, char **err);
+
+/* Copy the reloadable options from `from` into `to`; warn about the others that changed. */
+void conftab_reload(const conftab_t *t, void *to, const void *from);
+
+/* Print the options as --flags with their help and defaults; '*' marks the reloadable ones. */
+void conftab_usage(const conftab_t *t, FILE *out);
+
+#endif
