@@ -27,6 +27,12 @@ lookup(const conftab_t *t, const char *name)
     return NULL;
 }
 
+bool
+conftab_known(const conftab_t *t, const char *name)
+{
+    return lookup(t, name) != NULL;
+}
+
 int
 conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, char **err)
 {
@@ -67,6 +73,14 @@ conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, 
             return -1;
         }
         return 0;
+    case CONFTAB_CUSTOM: {
+        char *why = NULL;
+        if (o->parse(value, field, &why) == 0)
+            return 0;
+        *err = xasprintf("%s: %s", o->name, why != NULL ? why : "bad value");
+        free(why);
+        return -1;
+    }
     }
     return -1;
 }
@@ -142,8 +156,13 @@ conftab_reload(const conftab_t *t, void *to, const void *from)
         char *dst = (char *)to + o->offset;
         const char *src = (const char *)from + o->offset;
         if (o->type != CONFTAB_TEXT) {
+            size_t size = o->type == CONFTAB_INT     ? sizeof(int)
+                          : o->type == CONFTAB_LEVEL ? sizeof(enum log_level)
+                                                     : o->size;
             if (o->reloadable)
-                memcpy(dst, src, o->type == CONFTAB_INT ? sizeof(int) : sizeof(enum log_level));
+                memcpy(dst, src, size);
+            else if (memcmp(dst, src, size) != 0)
+                log_warnx("config: %s changed; it takes effect at the next start", o->name);
         } else if (util_strcmp0(*(char *const *)dst, *(char *const *)src) != 0) {
             if (o->reloadable)
                 xstrset((char **)dst, *(char *const *)src);
@@ -164,7 +183,7 @@ conftab_usage(const conftab_t *t, FILE *out)
         for (char *p = flag + 2; *p; p++)
             if (*p == '_')
                 *p = '-';
-        col = fprintf(out, "  %-16s %c ", flag, o->reloadable ? '*' : ' ');
+        col = fprintf(out, "  %-22s %c ", flag, o->reloadable ? '*' : ' ');
         if (o->def != NULL && *o->def != '\0')
             text = xasprintf("%s (default %s)", o->help, o->def);
         else

@@ -15,10 +15,14 @@
 #include <stdio.h>
 
 typedef enum conftab_type {
-    CONFTAB_TEXT,  /* char * */
-    CONFTAB_INT,   /* int, within min..max */
-    CONFTAB_LEVEL, /* enum log_level, by name */
+    CONFTAB_TEXT,   /* char * */
+    CONFTAB_INT,    /* int, within min..max */
+    CONFTAB_LEVEL,  /* enum log_level, by name */
+    CONFTAB_CUSTOM, /* `size` bytes, read by the option's own `parse` */
 } conftab_type_t;
+
+/* A custom option's reader: 0, or -1 with a reason in *err (caller owns). */
+typedef int(conftab_parse_fn)(const char *value, void *field, char **err);
 
 typedef struct conftab_opt {
     const char *name;
@@ -28,6 +32,8 @@ typedef struct conftab_opt {
     long min, max;
     bool reloadable;
     const char *help;
+    conftab_parse_fn *parse; /* CONFTAB_CUSTOM only */
+    size_t size;             /* CONFTAB_CUSTOM only: the field's size, for reloads */
 } conftab_opt_t;
 
 typedef struct conftab {
@@ -35,6 +41,9 @@ typedef struct conftab {
     const conftab_opt_t *opts;
     size_t n;
 } conftab_t;
+
+/* Whether name ('-' or '_' alike) is an option of the table. */
+bool conftab_known(const conftab_t *t, const char *name);
 
 /* Set one option by name from text. 0, or -1 with a reason in *err (caller owns). */
 int conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, char **err);

@@ -25,10 +25,10 @@ typedef struct cfg {
 } cfg_t;
 
 static const conftab_opt_t opts[] = {
-    {"name", CONFTAB_TEXT, offsetof(cfg_t, name), NULL, 0, 0, false, "who"},
-    {"path", CONFTAB_TEXT, offsetof(cfg_t, path), "", 0, 0, true, "where"},
-    {"max_count", CONFTAB_INT, offsetof(cfg_t, count), "5", 1, 10, true, "how many"},
-    {"log_level", CONFTAB_LEVEL, offsetof(cfg_t, level), "info", 0, 0, false, "how loud"},
+    {"name", CONFTAB_TEXT, offsetof(cfg_t, name), NULL, 0, 0, false, "who", NULL, 0},
+    {"path", CONFTAB_TEXT, offsetof(cfg_t, path), "", 0, 0, true, "where", NULL, 0},
+    {"max_count", CONFTAB_INT, offsetof(cfg_t, count), "5", 1, 10, true, "how many", NULL, 0},
+    {"log_level", CONFTAB_LEVEL, offsetof(cfg_t, level), "info", 0, 0, false, "how loud", NULL, 0},
 };
 static const conftab_t table = {"test", opts, ARRAY_LEN(opts)};
 
@@ -158,8 +158,8 @@ test_usage(void **state)
     (void)state;
     conftab_usage(&table, out);
     fclose(out);
-    assert_non_null(strstr(buf, "  --max-count      * how many (default 5)\n"));
-    assert_non_null(strstr(buf, "  --name             who\n"));
+    assert_non_null(strstr(buf, "  --max-count            * how many (default 5)\n"));
+    assert_non_null(strstr(buf, "  --name                   who\n"));
     free(buf);
 }
 
