@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sqlx.h"
 #include "util.h"
 
 /* How long a writer waits for another process's transaction before giving up. */
@@ -102,17 +103,11 @@ db_warn(outbox_t *self, const char *what)
     log_warnx("outbox %s: %s: %s", self->path, what, sqlite3_errmsg(self->db));
 }
 
-/* Run a statement that returns no rows; reset it. 0 or -1. */
+/* Run a statement that returns no rows; reset it. 0 or -1 (logged). */
 static int
 step_done(outbox_t *self, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
-
-    if (rc != SQLITE_DONE)
-        db_warn(self, sqlite3_sql(st));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return sqlx_step_done(st, self->path);
 }
 
 static int
@@ -135,22 +130,6 @@ tx_rollback(outbox_t *self)
 {
     if (!sqlite3_get_autocommit(self->db))
         step_done(self, self->st[ST_ROLLBACK]);
-}
-
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s == NULL)
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-/* A text column, copied (caller owns), NULL for NULL. */
-static char *
-column_text(sqlite3_stmt *st, int i)
-{
-    return xstrdup((const char *)sqlite3_column_text(st, i));
 }
 
 static int
@@ -275,16 +254,16 @@ outbox_add(outbox_t *self, const outbox_item_t *items, size_t n, int64_t now_ms,
         goto fail;
     for (size_t i = 0; i < n; i++) {
         const pm_entry_t *e = items[i].event;
-        bind_text(st, 1, e->event_id);
-        bind_text(st, 2, pm_kind_name(e->kind));
-        bind_text(st, 3, e->project);
-        bind_text(st, 4, e->procedure);
+        sqlx_bind_text(st, 1, e->event_id);
+        sqlx_bind_text(st, 2, pm_kind_name(e->kind));
+        sqlx_bind_text(st, 3, e->project);
+        sqlx_bind_text(st, 4, e->procedure);
         sqlite3_bind_int64(st, 5, e->event_ms);
-        bind_text(st, 6, e->cert);
-        bind_text(st, 7, e->note);
-        bind_text(st, 8, e->missing);
+        sqlx_bind_text(st, 6, e->cert);
+        sqlx_bind_text(st, 7, e->note);
+        sqlx_bind_text(st, 8, e->missing);
         sqlite3_bind_int64(st, 9, e->due_ms);
-        bind_text(st, 10, items[i].source);
+        sqlx_bind_text(st, 10, items[i].source);
         sqlite3_bind_int64(st, 11, now_ms);
         if (step_done(self, st) != 0)
             goto fail;
@@ -368,14 +347,14 @@ row_event(outbox_t *self, sqlite3_stmt *st)
         return NULL;
     }
     e = pm_entry_new(kind);
-    e->event_id = column_text(st, 1);
+    e->event_id = sqlx_column_text(st, 1);
     e->dept = xstrdup(self->dept);
-    e->project = column_text(st, 3);
-    e->procedure = column_text(st, 4);
+    e->project = sqlx_column_text(st, 3);
+    e->procedure = sqlx_column_text(st, 4);
     e->event_ms = sqlite3_column_int64(st, 5);
-    e->cert = column_text(st, 6);
-    e->note = column_text(st, 7);
-    e->missing = column_text(st, 8);
+    e->cert = sqlx_column_text(st, 6);
+    e->note = sqlx_column_text(st, 7);
+    e->missing = sqlx_column_text(st, 8);
     e->due_ms = sqlite3_column_int64(st, 9);
     return e;
 }
@@ -430,13 +409,13 @@ outbox_settle(outbox_t *self, const outbox_result_t *results, size_t n, int64_t 
     for (size_t i = 0; i < n; i++) {
         const outbox_result_t *r = &results[i];
         sqlite3_stmt *st = self->st[r->ok ? ST_ACK : ST_REJECT];
-        bind_text(st, 1, r->id);
+        sqlx_bind_text(st, 1, r->id);
         if (r->ok) {
             sqlite3_bind_int64(st, 2, (sqlite3_int64)r->seq);
             sqlite3_bind_int(st, 3, r->duplicate);
         } else {
-            bind_text(st, 2, r->code != NULL ? r->code : "?");
-            bind_text(st, 3, r->reason != NULL ? r->reason : "no reason given");
+            sqlx_bind_text(st, 2, r->code != NULL ? r->code : "?");
+            sqlx_bind_text(st, 3, r->reason != NULL ? r->reason : "no reason given");
         }
         sqlite3_bind_int64(st, 4, now_ms);
         if (step_done(self, st) != 0)
@@ -450,8 +429,8 @@ outbox_settle(outbox_t *self, const outbox_result_t *results, size_t n, int64_t 
         snprintf(seq, sizeof(seq), "%llu", (unsigned long long)last_ack->seq);
         snprintf(ms, sizeof(ms), "%lld", (long long)now_ms);
         for (size_t i = 0; facts[i] != NULL; i += 2) {
-            bind_text(self->st[ST_NOTE], 1, facts[i]);
-            bind_text(self->st[ST_NOTE], 2, facts[i + 1]);
+            sqlx_bind_text(self->st[ST_NOTE], 1, facts[i]);
+            sqlx_bind_text(self->st[ST_NOTE], 2, facts[i + 1]);
             if (step_done(self, self->st[ST_NOTE]) != 0)
                 goto fail;
         }
@@ -484,14 +463,14 @@ update_one(outbox_t *self, sqlite3_stmt *st)
 int
 outbox_retry(outbox_t *self, const char *id)
 {
-    bind_text(self->st[ST_RETRY], 1, id);
+    sqlx_bind_text(self->st[ST_RETRY], 1, id);
     return update_one(self, self->st[ST_RETRY]);
 }
 
 int
 outbox_drop(outbox_t *self, const char *id, int64_t now_ms)
 {
-    bind_text(self->st[ST_DROP], 1, id);
+    sqlx_bind_text(self->st[ST_DROP], 1, id);
     sqlite3_bind_int64(self->st[ST_DROP], 2, now_ms);
     return update_one(self, self->st[ST_DROP]);
 }
@@ -512,7 +491,7 @@ outbox_retry_all(outbox_t *self, size_t *count)
         goto fail;
     /* One by one, so they keep their order among themselves behind everything queued. */
     for (size_t i = 0; i < v.n; i++) {
-        bind_text(self->st[ST_RETRY], 1, v.v[i]);
+        sqlx_bind_text(self->st[ST_RETRY], 1, v.v[i]);
         if (step_done(self, self->st[ST_RETRY]) != 0)
             goto fail;
     }
@@ -555,8 +534,8 @@ outbox_note(outbox_t *self, const char *const *pairs)
     if (tx_begin(self) != 0)
         return -1;
     for (size_t i = 0; pairs[i] != NULL && pairs[i + 1] != NULL; i += 2) {
-        bind_text(st, 1, pairs[i]);
-        bind_text(st, 2, pairs[i + 1]);
+        sqlx_bind_text(st, 1, pairs[i]);
+        sqlx_bind_text(st, 2, pairs[i + 1]);
         if (step_done(self, st) != 0) {
             tx_rollback(self);
             return -1;
@@ -571,9 +550,9 @@ outbox_fact(outbox_t *self, const char *key)
     sqlite3_stmt *st = self->st[ST_FACT];
     char *value = NULL;
 
-    bind_text(st, 1, key);
+    sqlx_bind_text(st, 1, key);
     if (sqlite3_step(st) == SQLITE_ROW)
-        value = column_text(st, 0);
+        value = sqlx_column_text(st, 0);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return value;
@@ -633,16 +612,16 @@ outbox_stats(outbox_t *self, outbox_stats_t *out)
         outbox_row_t *r;
         s.rejects = xgrow(s.rejects, s.nrejects, sizeof(*s.rejects));
         r = &s.rejects[s.nrejects++];
-        r->id = column_text(st, 0);
-        r->kind = column_text(st, 1);
-        r->project = column_text(st, 2);
-        r->procedure = column_text(st, 3);
-        r->source = column_text(st, 4);
+        r->id = sqlx_column_text(st, 0);
+        r->kind = sqlx_column_text(st, 1);
+        r->project = sqlx_column_text(st, 2);
+        r->procedure = sqlx_column_text(st, 3);
+        r->source = sqlx_column_text(st, 4);
         r->added_ms = sqlite3_column_int64(st, 5);
         r->done_ms = sqlite3_column_int64(st, 6);
         r->seq = (uint64_t)sqlite3_column_int64(st, 7);
-        r->code = column_text(st, 8);
-        r->reason = column_text(st, 9);
+        r->code = sqlx_column_text(st, 8);
+        r->reason = sqlx_column_text(st, 9);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)

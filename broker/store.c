@@ -14,6 +14,7 @@
 
 #include "codec.h"
 #include "log.h"
+#include "sqlx.h"
 
 #define STORE_SCHEMA_VERSION "2"
 #define STORE_PAGE_MAX 1000
@@ -176,19 +177,6 @@ store_fail(store_t *s, const char *what)
     return -1;
 }
 
-static int
-exec_sql(store_t *s, const char *sql)
-{
-    char *msg = NULL;
-
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        log_warnx("store: %s: %s", sql, msg ? msg : "?");
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
-}
-
 /* Borrow a prepared statement, reset and unbound. */
 static sqlite3_stmt *
 stmt(store_t *s, enum stmt_id id)
@@ -197,48 +185,6 @@ stmt(store_t *s, enum stmt_id id)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return st;
-}
-
-static void
-bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v == NULL)
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
-static char *
-column_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t == NULL ? NULL : xstrdup((const char *)t);
-}
-
-/* Run a statement that returns no rows. */
-static int
-step_done(store_t *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_fail(s, what);
-    return 0;
-}
-
-/*
- * Step a statement expected to return at most one row: 1 with the row ready to read (the
- * caller resets the statement after reading it), 0 when there is none, -1 on error.
- */
-static int
-step_row(store_t *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-
-    if (rc == SQLITE_ROW)
-        return 1;
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, what);
 }
 
 /* The schema version the derived tables were made with, or NULL (caller owns). */
@@ -251,7 +197,7 @@ schema_version(store_t *s)
     if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) ==
             SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
-        v = column_text(st, 0);
+        v = sqlx_column_text(st, 0);
     sqlite3_finalize(st);
     return v;
 }
@@ -266,21 +212,23 @@ setup_schema(store_t *s)
     char *version;
     bool same;
 
-    if (exec_sql(s, log_schema_sql) < 0)
+    if (sqlx_exec(s->db, log_schema_sql, "store") < 0)
         return -1;
     version = schema_version(s);
     same = version != NULL && strcmp(version, STORE_SCHEMA_VERSION) == 0;
     free(version);
     if (same)
-        return exec_sql(s, schema_sql);
-    if (exec_sql(s, "BEGIN IMMEDIATE") < 0)
+        return sqlx_exec(s->db, schema_sql, "store");
+    if (sqlx_exec(s->db, "BEGIN IMMEDIATE", "store") < 0)
         return -1;
-    if (exec_sql(s, drop_derived_sql) < 0 || exec_sql(s, schema_sql) < 0 ||
-        exec_sql(s,
-                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION
-                 "')") < 0 ||
-        exec_sql(s, "COMMIT") < 0) {
-        exec_sql(s, "ROLLBACK");
+    if (sqlx_exec(s->db, drop_derived_sql, "store") < 0 ||
+        sqlx_exec(s->db, schema_sql, "store") < 0 ||
+        sqlx_exec(s->db,
+                  "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION
+                  "')",
+                  "store") < 0 ||
+        sqlx_exec(s->db, "COMMIT", "store") < 0) {
+        sqlx_exec(s->db, "ROLLBACK", "store");
         return -1;
     }
     s->needs_rebuild = true;
@@ -307,7 +255,7 @@ store_open(const char *path, char **err)
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") < 0 ||
+    if (sqlx_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "store") < 0 ||
         setup_schema(s) < 0) {
         *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(s->db));
         goto fail;
@@ -353,7 +301,7 @@ store_close(store_t **p)
 int
 store_begin(store_t *s)
 {
-    if (exec_sql(s, "BEGIN IMMEDIATE") < 0)
+    if (sqlx_exec(s->db, "BEGIN IMMEDIATE", "store") < 0)
         return -1;
     s->in_tx = true;
     return 0;
@@ -362,7 +310,7 @@ store_begin(store_t *s)
 int
 store_commit(store_t *s)
 {
-    if (exec_sql(s, "COMMIT") < 0) {
+    if (sqlx_exec(s->db, "COMMIT", "store") < 0) {
         store_rollback(s);
         return -1;
     }
@@ -377,7 +325,7 @@ store_rollback(store_t *s)
     int rc = 0;
 
     if (sqlite3_get_autocommit(s->db) == 0)
-        rc = exec_sql(s, "ROLLBACK");
+        rc = sqlx_exec(s->db, "ROLLBACK", "store");
     s->in_tx = false;
     s->head = s->committed_head;
     return rc;
@@ -393,22 +341,22 @@ int
 store_savepoint(store_t *s)
 {
     s->savepoint_head = s->head;
-    return exec_sql(s, "SAVEPOINT item");
+    return sqlx_exec(s->db, "SAVEPOINT item", "store");
 }
 
 int
 store_release(store_t *s)
 {
-    return exec_sql(s, "RELEASE item");
+    return sqlx_exec(s->db, "RELEASE item", "store");
 }
 
 int
 store_rollback_to(store_t *s)
 {
     s->head = s->savepoint_head;
-    if (exec_sql(s, "ROLLBACK TO item") < 0)
+    if (sqlx_exec(s->db, "ROLLBACK TO item", "store") < 0)
         return -1;
-    return exec_sql(s, "RELEASE item");
+    return sqlx_exec(s->db, "RELEASE item", "store");
 }
 
 uint64_t
@@ -435,19 +383,19 @@ store_append(store_t *s, pm_entry_t *e)
     if (codec_encode_entry(e, &body, &len) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
-    bind_text(st, 2, e->event_id);
-    bind_text(st, 3, pm_kind_name(e->kind));
-    bind_text(st, 4, e->actor ? e->actor : "broker");
-    bind_text(st, 5, e->dept);
-    bind_text(st, 6, e->project);
-    bind_text(st, 7, e->procedure);
+    sqlx_bind_text(st, 2, e->event_id);
+    sqlx_bind_text(st, 3, pm_kind_name(e->kind));
+    sqlx_bind_text(st, 4, e->actor ? e->actor : "broker");
+    sqlx_bind_text(st, 5, e->dept);
+    sqlx_bind_text(st, 6, e->project);
+    sqlx_bind_text(st, 7, e->procedure);
     sqlite3_bind_int64(st, 8, e->recv_ms);
     if (e->event_ms != 0)
         sqlite3_bind_int64(st, 9, e->event_ms);
     if (e->cause != 0)
         sqlite3_bind_int64(st, 10, (sqlite3_int64)e->cause);
     sqlite3_bind_blob(st, 11, body, (int)len, SQLITE_STATIC);
-    rc = step_done(s, st, "append");
+    rc = sqlx_step_done(st, "store");
     free(body);
     if (rc == 0)
         s->head = e->seq;
@@ -460,8 +408,8 @@ store_find_event(store_t *s, const char *event_id, uint64_t *seq)
     sqlite3_stmt *st = stmt(s, ST_FIND_EVENT);
     int rc;
 
-    bind_text(st, 1, event_id);
-    rc = step_row(s, st, "find event");
+    sqlx_bind_text(st, 1, event_id);
+    rc = sqlx_step_row(st, "store");
     if (rc == 1) {
         *seq = (uint64_t)sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
@@ -492,7 +440,7 @@ store_entry_get(store_t *s, uint64_t seq, pm_entry_t **out)
     int rc;
 
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-    rc = step_row(s, st, "entry get");
+    rc = sqlx_step_row(st, "store");
     if (rc == 1) {
         rc = row_entry(s, st, out) < 0 ? -1 : 1;
         sqlite3_reset(st);
@@ -508,9 +456,9 @@ store_entries(store_t *s, const pm_query_t *q, pm_page_t *page)
     int rc;
 
     sqlite3_bind_int64(st, 1, (sqlite3_int64)q->after);
-    bind_text(st, 2, util_empty(q->project) ? NULL : q->project);
-    bind_text(st, 3, util_empty(q->dept) ? NULL : q->dept);
-    bind_text(st, 4, util_empty(q->kind) ? NULL : q->kind);
+    sqlx_bind_text(st, 2, util_empty(q->project) ? NULL : q->project);
+    sqlx_bind_text(st, 3, util_empty(q->dept) ? NULL : q->dept);
+    sqlx_bind_text(st, 4, util_empty(q->kind) ? NULL : q->kind);
     sqlite3_bind_int64(st, 5, q->since_ms);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)limit + 1);
     page->head = s->committed_head;
@@ -563,7 +511,7 @@ store_walk(store_t *s, store_walk_fn *fn, void *arg)
 int
 store_clear_derived(store_t *s)
 {
-    return exec_sql(s, clear_sql);
+    return sqlx_exec(s->db, clear_sql, "store");
 }
 
 int
@@ -572,12 +520,12 @@ store_dept_get(store_t *s, const char *code, pm_department_t *out)
     sqlite3_stmt *st = stmt(s, ST_DEPT_GET);
     int rc;
 
-    bind_text(st, 1, code);
-    rc = step_row(s, st, "department get");
+    sqlx_bind_text(st, 1, code);
+    rc = sqlx_step_row(st, "store");
     if (rc == 1) {
         out->code = xstrdup(code);
-        out->name = column_text(st, 0);
-        out->contact = column_text(st, 1);
+        out->name = sqlx_column_text(st, 0);
+        out->contact = sqlx_column_text(st, 1);
         sqlite3_reset(st);
     }
     return rc;
@@ -588,11 +536,11 @@ store_dept_put(store_t *s, const pm_department_t *d, uint64_t seq)
 {
     sqlite3_stmt *st = stmt(s, ST_DEPT_PUT);
 
-    bind_text(st, 1, d->code);
-    bind_text(st, 2, d->name);
-    bind_text(st, 3, d->contact);
+    sqlx_bind_text(st, 1, d->code);
+    sqlx_bind_text(st, 2, d->name);
+    sqlx_bind_text(st, 3, d->contact);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
-    return step_done(s, st, "department put");
+    return sqlx_step_done(st, "store");
 }
 
 int
@@ -600,10 +548,10 @@ store_template_put(store_t *s, const char *name, uint32_t version, uint64_t seq)
 {
     sqlite3_stmt *st = stmt(s, ST_TEMPLATE_PUT);
 
-    bind_text(st, 1, name);
+    sqlx_bind_text(st, 1, name);
     sqlite3_bind_int64(st, 2, version);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    return step_done(s, st, "template put");
+    return sqlx_step_done(st, "store");
 }
 
 int
@@ -613,10 +561,10 @@ store_template_find(store_t *s, const char *name, uint32_t version, uint32_t *ou
     sqlite3_stmt *st = stmt(s, version == 0 ? ST_TEMPLATE_LATEST : ST_TEMPLATE_FIND);
     int rc;
 
-    bind_text(st, 1, name);
+    sqlx_bind_text(st, 1, name);
     if (version != 0)
         sqlite3_bind_int64(st, 2, version);
-    rc = step_row(s, st, "template find");
+    rc = sqlx_step_row(st, "store");
     if (rc == 1) {
         *out_version = (uint32_t)sqlite3_column_int64(st, 0);
         *seq = (uint64_t)sqlite3_column_int64(st, 1);
@@ -631,17 +579,17 @@ store_project_get(store_t *s, const char *id, pm_project_t *out)
     sqlite3_stmt *st = stmt(s, ST_PROJECT_GET);
     int rc;
 
-    bind_text(st, 1, id);
-    rc = step_row(s, st, "project get");
+    sqlx_bind_text(st, 1, id);
+    rc = sqlx_step_row(st, "store");
     if (rc == 1) {
         out->id = xstrdup(id);
-        out->name = column_text(st, 0);
-        out->region = column_text(st, 1);
-        out->industry = column_text(st, 2);
-        out->company = column_text(st, 3);
-        out->steward = column_text(st, 4);
-        out->leader = column_text(st, 5);
-        out->template_name = column_text(st, 6);
+        out->name = sqlx_column_text(st, 0);
+        out->region = sqlx_column_text(st, 1);
+        out->industry = sqlx_column_text(st, 2);
+        out->company = sqlx_column_text(st, 3);
+        out->steward = sqlx_column_text(st, 4);
+        out->leader = sqlx_column_text(st, 5);
+        out->template_name = sqlx_column_text(st, 6);
         out->template_version = (uint32_t)sqlite3_column_int64(st, 7);
         sqlite3_reset(st);
     }
@@ -653,17 +601,17 @@ store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
 {
     sqlite3_stmt *st = stmt(s, ST_PROJECT_PUT);
 
-    bind_text(st, 1, p->id);
-    bind_text(st, 2, p->name);
-    bind_text(st, 3, p->region);
-    bind_text(st, 4, p->industry);
-    bind_text(st, 5, p->company);
-    bind_text(st, 6, p->steward);
-    bind_text(st, 7, p->leader);
-    bind_text(st, 8, p->template_name);
+    sqlx_bind_text(st, 1, p->id);
+    sqlx_bind_text(st, 2, p->name);
+    sqlx_bind_text(st, 3, p->region);
+    sqlx_bind_text(st, 4, p->industry);
+    sqlx_bind_text(st, 5, p->company);
+    sqlx_bind_text(st, 6, p->steward);
+    sqlx_bind_text(st, 7, p->leader);
+    sqlx_bind_text(st, 8, p->template_name);
     sqlite3_bind_int64(st, 9, p->template_version);
     sqlite3_bind_int64(st, 10, (sqlite3_int64)seq);
-    return step_done(s, st, "project put");
+    return sqlx_step_done(st, "store");
 }
 
 /* Read a procedure row whose PROC_COLUMNS start at column `col`. */
@@ -671,12 +619,12 @@ static void
 read_proc(sqlite3_stmt *st, int col, store_proc_t *p)
 {
     memset(p, 0, sizeof(*p));
-    p->code = column_text(st, col);
-    p->dept = column_text(st, col + 1);
+    p->code = sqlx_column_text(st, col);
+    p->dept = sqlx_column_text(st, col + 1);
     if (pm_state_parse((const char *)sqlite3_column_text(st, col + 2), &p->state) < 0)
         p->state = PM_STATE_BLOCKED;
     p->deficient = sqlite3_column_int(st, col + 3) != 0;
-    p->cert = column_text(st, col + 4);
+    p->cert = sqlx_column_text(st, col + 4);
     p->updated_seq = (uint64_t)sqlite3_column_int64(st, col + 5);
     p->updated_ms = sqlite3_column_int64(st, col + 6);
     p->accepted_ms = sqlite3_column_int64(st, col + 7);
@@ -689,7 +637,7 @@ read_proc(sqlite3_stmt *st, int col, store_proc_t *p)
         p->colour = PM_COLOUR_NONE;
     p->commit = (store_commit_t)sqlite3_column_int(st, col + 14);
     p->commit_due = sqlite3_column_int(st, col + 15);
-    p->missing = column_text(st, col + 16);
+    p->missing = sqlx_column_text(st, col + 16);
     p->next_ms = sqlite3_column_int64(st, col + 17);
 }
 
@@ -701,7 +649,7 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
     size_t count = 0;
     int rc;
 
-    bind_text(st, 1, project);
+    sqlx_bind_text(st, 1, project);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         procs = xgrow(procs, count, sizeof(*procs));
         read_proc(st, 0, &procs[count++]);
@@ -739,13 +687,13 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
 {
     sqlite3_stmt *st = stmt(s, ST_PROC_PUT);
 
-    bind_text(st, 1, project);
+    sqlx_bind_text(st, 1, project);
     sqlite3_bind_int(st, 2, ordinal);
-    bind_text(st, 3, p->code);
-    bind_text(st, 4, p->dept);
-    bind_text(st, 5, pm_state_name(p->state));
+    sqlx_bind_text(st, 3, p->code);
+    sqlx_bind_text(st, 4, p->dept);
+    sqlx_bind_text(st, 5, pm_state_name(p->state));
     sqlite3_bind_int(st, 6, p->deficient ? 1 : 0);
-    bind_text(st, 7, p->cert);
+    sqlx_bind_text(st, 7, p->cert);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)p->updated_seq);
     sqlite3_bind_int64(st, 9, p->updated_ms);
     sqlite3_bind_int64(st, 10, p->accepted_ms);
@@ -754,12 +702,12 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
     sqlite3_bind_int(st, 13, p->statutory);
     sqlite3_bind_int(st, 14, p->provisional ? 1 : 0);
     sqlite3_bind_int(st, 15, p->paused_on);
-    bind_text(st, 16, pm_colour_name(p->colour));
+    sqlx_bind_text(st, 16, pm_colour_name(p->colour));
     sqlite3_bind_int(st, 17, (int)p->commit);
     sqlite3_bind_int(st, 18, p->commit_due);
-    bind_text(st, 19, p->missing);
+    sqlx_bind_text(st, 19, p->missing);
     sqlite3_bind_int64(st, 20, p->next_ms);
-    return step_done(s, st, "procedure put");
+    return sqlx_step_done(st, "store");
 }
 
 int
@@ -768,8 +716,8 @@ store_projclock_get(store_t *s, const char *project, store_projclock_t *out)
     sqlite3_stmt *st = stmt(s, ST_PROJCLOCK_GET);
     int rc;
 
-    bind_text(st, 1, project);
-    rc = step_row(s, st, "project clock get");
+    sqlx_bind_text(st, 1, project);
+    rc = sqlx_step_row(st, "store");
     if (rc == 1) {
         out->due = sqlite3_column_int(st, 0);
         if (pm_colour_parse((const char *)sqlite3_column_text(st, 1), &out->colour) < 0)
@@ -785,11 +733,11 @@ store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
 {
     sqlite3_stmt *st = stmt(s, ST_PROJCLOCK_PUT);
 
-    bind_text(st, 1, project);
+    sqlx_bind_text(st, 1, project);
     sqlite3_bind_int(st, 2, c->due);
-    bind_text(st, 3, pm_colour_name(c->colour));
+    sqlx_bind_text(st, 3, pm_colour_name(c->colour));
     sqlite3_bind_int64(st, 4, c->next_ms);
-    return step_done(s, st, "project clock put");
+    return sqlx_step_done(st, "store");
 }
 
 /* Collect the text of column 0 (and 1, into second when not NULL) of every row. */
@@ -839,7 +787,7 @@ store_clock_next(store_t *s, int64_t *out_ms)
 
     for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
         sqlite3_stmt *st = stmt(s, ids[i]);
-        int rc = step_row(s, st, "clock next");
+        int rc = sqlx_step_row(st, "store");
         if (rc < 0)
             return -1;
         if (rc == 1) {
@@ -865,22 +813,22 @@ store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *
     sqlite3_stmt *st = stmt(s, ST_COLOURS);
     int rc;
 
-    bind_text(st, 1, util_empty(q->colour) ? NULL : q->colour);
-    bind_text(st, 2, util_empty(q->dept) ? NULL : q->dept);
-    bind_text(st, 3, util_empty(q->region) ? NULL : q->region);
-    bind_text(st, 4, util_empty(q->project) ? NULL : q->project);
+    sqlx_bind_text(st, 1, util_empty(q->colour) ? NULL : q->colour);
+    sqlx_bind_text(st, 2, util_empty(q->dept) ? NULL : q->dept);
+    sqlx_bind_text(st, 3, util_empty(q->region) ? NULL : q->region);
+    sqlx_bind_text(st, 4, util_empty(q->project) ? NULL : q->project);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         pm_project_t p = {0};
         store_proc_t proc;
         int r;
-        p.id = column_text(st, 0);
-        p.name = column_text(st, 1);
-        p.region = column_text(st, 2);
-        p.industry = column_text(st, 3);
-        p.company = column_text(st, 4);
-        p.steward = column_text(st, 5);
-        p.leader = column_text(st, 6);
-        p.template_name = column_text(st, 7);
+        p.id = sqlx_column_text(st, 0);
+        p.name = sqlx_column_text(st, 1);
+        p.region = sqlx_column_text(st, 2);
+        p.industry = sqlx_column_text(st, 3);
+        p.company = sqlx_column_text(st, 4);
+        p.steward = sqlx_column_text(st, 5);
+        p.leader = sqlx_column_text(st, 6);
+        p.template_name = sqlx_column_text(st, 7);
         p.template_version = (uint32_t)sqlite3_column_int64(st, 8);
         read_proc(st, 9, &proc);
         r = fn(arg, &p, &proc);
@@ -900,10 +848,10 @@ store_milestone_put(store_t *s, const char *project, const char *code, uint64_t 
 {
     sqlite3_stmt *st = stmt(s, ST_MILESTONE_PUT);
 
-    bind_text(st, 1, project);
-    bind_text(st, 2, code);
+    sqlx_bind_text(st, 1, project);
+    sqlx_bind_text(st, 2, code);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    return step_done(s, st, "milestone put");
+    return sqlx_step_done(st, "store");
 }
 
 int
@@ -912,7 +860,7 @@ store_milestones_list(store_t *s, const char *project, strv_t *out)
     sqlite3_stmt *st = stmt(s, ST_MILESTONES_LIST);
     int rc;
 
-    bind_text(st, 1, project);
+    sqlx_bind_text(st, 1, project);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         strv_push(out, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
