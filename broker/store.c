@@ -241,22 +241,32 @@ store_needs_rebuild(const store_t *s)
     return s->needs_rebuild;
 }
 
-store_t *
-store_open(const char *path, char **err)
+/* Open a connection: read-write (setting up the schema) or read-only (a reader beside a
+ * running broker, which must have laid the tables out already). */
+static store_t *
+store_open_mode(const char *path, bool readonly, char **err)
 {
     store_t *s = xcalloc(1, sizeof(*s));
     sqlite3_stmt *st = NULL;
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    char *version = NULL;
 
     /* One thread owns the connection: no per-call mutex (NOMUTEX). */
-    if (sqlite3_open_v2(path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         *err = xasprintf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    if (sqlx_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "store") < 0 ||
-        setup_schema(s) < 0) {
+    if (readonly) {
+        version = schema_version(s);
+        if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
+            *err = xasprintf("%s: not a permitd database of this version (start permitd on it "
+                             "once)",
+                             path);
+            goto fail;
+        }
+    } else if (sqlx_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "store") < 0 ||
+               setup_schema(s) < 0) {
         *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
@@ -275,11 +285,25 @@ store_open(const char *path, char **err)
     }
     s->head = s->committed_head = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    free(version);
     return s;
 fail:
+    free(version);
     sqlite3_finalize(st);
     store_close(&s);
     return NULL;
+}
+
+store_t *
+store_open(const char *path, char **err)
+{
+    return store_open_mode(path, false, err);
+}
+
+store_t *
+store_open_readonly(const char *path, char **err)
+{
+    return store_open_mode(path, true, err);
 }
 
 void

@@ -64,6 +64,11 @@ typedef struct store_projclock {
 
 /* Open (creating if needed) the database at path. On failure *err says why (caller owns). */
 store_t *store_open(const char *path, char **err);
+/*
+ * Open a database for reading only, beside a running broker (WAL lets readers in): for tools
+ * that read the log, such as reports. Refuses a database of another layout version.
+ */
+store_t *store_open_readonly(const char *path, char **err);
 void store_close(store_t **p);
 /*
  * True when the derived tables were laid out anew at open (a new database, or one made by an
