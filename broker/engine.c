@@ -367,6 +367,39 @@ check_seen(engine_t *en, const char *id, pm_reply_t *r)
     return rc;
 }
 
+/*
+ * An operator's correction: who made it comes with it (the identity in the actor field until
+ * CURVE authenticates it) and why (the note) is required, since the log is the audit trail.
+ */
+static bool
+is_operator(const pm_entry_t *ev)
+{
+    return ev->actor != NULL && strncmp(ev->actor, "operator:", 9) == 0 && ev->actor[9] != '\0';
+}
+
+/* Refuse a correction that is not one: 1 refused (reply filled), 0 fine. */
+static int
+check_correction(const pm_entry_t *ev, pm_reply_t *r)
+{
+    if (ev->kind != PM_KIND_NOT_REQUIRED && !pm_kind_is_correction(ev->kind)) {
+        engine_nack(r, PM_REFUSE_INVALID,
+                    "an operator corrects with not_required, reopened or extended; %s comes from "
+                    "the department",
+                    pm_kind_name(ev->kind));
+        return 1;
+    }
+    if (util_empty(ev->note)) {
+        engine_nack(r, PM_REFUSE_INVALID, "a correction needs a reason");
+        return 1;
+    }
+    if (ev->kind == PM_KIND_EXTENDED && (ev->days < 1 || ev->days > 365)) {
+        engine_nack(r, PM_REFUSE_INVALID,
+                    "an extension is a whole number of working days from 1 to 365");
+        return 1;
+    }
+    return 0;
+}
+
 static int
 submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out, pm_reply_t *r)
 {
@@ -383,9 +416,19 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     if (!pm_kind_is_event(ev->kind))
         return engine_nack(r, PM_REFUSE_INVALID, "%s is not a department event",
                            pm_kind_name(ev->kind));
-    if (util_empty(ev->dept) || util_empty(ev->project) || util_empty(ev->procedure))
+    if (is_operator(ev)) {
+        if (check_correction(ev, r))
+            return 0;
+    } else if (pm_kind_is_correction(ev->kind)) {
         return engine_nack(r, PM_REFUSE_INVALID,
-                           "event needs a department, a project and a procedure");
+                           "%s is an operator's correction (permitctl %s), not a department event",
+                           pm_kind_name(ev->kind),
+                           ev->kind == PM_KIND_REOPENED ? "reopen" : "extend");
+    } else if (util_empty(ev->dept)) {
+        return engine_nack(r, PM_REFUSE_INVALID, "event needs a department");
+    }
+    if (util_empty(ev->project) || util_empty(ev->procedure))
+        return engine_nack(r, PM_REFUSE_INVALID, "event needs a project and a procedure");
     if (ev->kind == PM_KIND_ACCEPTED_DEFICIENT && util_empty(ev->missing))
         return engine_nack(r, PM_REFUSE_INVALID, "accepted_deficient needs the missing item");
     rc = work_load(en, ev->project, &w);
@@ -402,7 +445,7 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
         goto done;
     }
     pt = &w.t->def->procs[i];
-    if (strcmp(pt->dept, ev->dept) != 0) {
+    if (!is_operator(ev) && strcmp(pt->dept, ev->dept) != 0) {
         pm_department_t d = {0};
         rc = store_dept_get(en->store, ev->dept, &d);
         pm_department_clear(&d);
@@ -442,7 +485,8 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     }
 
     e = engine_proc_entry(&w, ev->kind, (size_t)i, now_ms);
-    xstrset(&e->actor, ev->dept);
+    xstrset(&e->actor, is_operator(ev) ? ev->actor : ev->dept);
+    e->days = ev->kind == PM_KIND_EXTENDED ? ev->days : 0;
     e->event_id = xstrdup(ev->event_id);
     e->event_ms = ev->event_ms;
     e->cert = xstrdup(ev->cert);
@@ -786,6 +830,11 @@ apply_to_work(engine_t *en, work_t *w, const pm_entry_t *e)
         p->deficient = to.deficient;
         if (e->kind == PM_KIND_APPROVED && e->cert != NULL)
             xstrset(&p->cert, e->cert);
+        if (e->kind == PM_KIND_REOPENED) {
+            xstrset(&p->cert, NULL);
+            if (!tmpl_satisfied(w->t, (size_t)i, w->states, NULL, NULL))
+                p->state = PM_STATE_BLOCKED;
+        }
     }
     engine_clock_apply(en, w, (size_t)i, e, before);
     p->updated_seq = e->seq;

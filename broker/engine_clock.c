@@ -118,6 +118,26 @@ engine_clock_apply(engine_t *en, work_t *w, size_t i, const pm_entry_t *e, pm_st
         clock_stop(p);
         p->commit = STORE_COMMIT_NONE;
         break;
+    case PM_KIND_REOPENED: {
+        /* Undone: the next application starts a clock of its own. */
+        char *cert = p->cert, *code = p->code, *dept = p->dept;
+        uint64_t seq = p->updated_seq;
+        int64_t ms = p->updated_ms;
+        pm_state_t state = p->state;
+        free(p->missing);
+        memset(p, 0, sizeof(*p));
+        p->code = code;
+        p->dept = dept;
+        p->cert = cert;
+        p->state = state;
+        p->updated_seq = seq;
+        p->updated_ms = ms;
+        break;
+    }
+    case PM_KIND_EXTENDED:
+        p->extended += e->days;
+        clock_recompute(cfg, cal, p, pt);
+        break;
     case PM_KIND_COLOUR:
         p->colour = e->colour;
         break;
@@ -235,6 +255,8 @@ engine_project_apply(engine_t *en, work_t *w, const pm_entry_t *e)
         c.colour = e->colour;
     } else if (done) {
         c.colour = PM_COLOUR_NONE; /* every approval in: the due date no longer matters */
+    } else if (c.due != 0 && c.colour == PM_COLOUR_NONE) {
+        c.colour = PM_COLOUR_GREEN; /* reopened: watched again; a later colour is derived */
     }
     clock_project_schedule(&en->clock, cal, &c, done);
     if (memcmp(&c, &old, sizeof(c)) == 0)

@@ -22,20 +22,20 @@ static const int next_state[PM_STATE__COUNT][PM_KIND_LAST_EVENT + 1] = {
                         K(NOT_REQUIRED) = S(NOT_REQUIRED)},
     [PM_STATE_ACCEPTED] = {K(SUPPLEMENT_REQUESTED) = S(SUPPLEMENT), K(APPROVED) = S(APPROVED),
                            K(REJECTED) = S(REJECTED), K(NOT_REQUIRED) = S(NOT_REQUIRED),
-                           K(WITHDRAWN) = S(WITHDRAWN)},
+                           K(WITHDRAWN) = S(WITHDRAWN), K(EXTENDED) = KEEP},
     [PM_STATE_DEFICIENT] = {K(SUPPLEMENT_REQUESTED) = S(SUPPLEMENT),
                             K(COMMITMENT_FULFILLED) = S(ACCEPTED), K(APPROVED) = S(APPROVED),
                             K(REJECTED) = S(REJECTED), K(NOT_REQUIRED) = S(NOT_REQUIRED),
-                            K(WITHDRAWN) = S(WITHDRAWN)},
+                            K(WITHDRAWN) = S(WITHDRAWN), K(EXTENDED) = KEEP},
     [PM_STATE_SUPPLEMENT] = {K(SUPPLEMENT_RECEIVED) = RESUME, K(COMMITMENT_FULFILLED) = KEEP,
                              K(REJECTED) = S(REJECTED), K(NOT_REQUIRED) = S(NOT_REQUIRED),
-                             K(WITHDRAWN) = S(WITHDRAWN)},
-    [PM_STATE_APPROVED] = {K(COMMITMENT_FULFILLED) = KEEP},
+                             K(WITHDRAWN) = S(WITHDRAWN), K(EXTENDED) = KEEP},
+    [PM_STATE_APPROVED] = {K(COMMITMENT_FULFILLED) = KEEP, K(REOPENED) = S(READY)},
     [PM_STATE_REJECTED] = {K(ACCEPTED) = S(ACCEPTED), K(ACCEPTED_DEFICIENT) = S(DEFICIENT),
-                           K(NOT_REQUIRED) = S(NOT_REQUIRED)},
-    [PM_STATE_NOT_REQUIRED] = {FORBIDDEN},
+                           K(NOT_REQUIRED) = S(NOT_REQUIRED), K(REOPENED) = S(READY)},
+    [PM_STATE_NOT_REQUIRED] = {K(REOPENED) = S(READY)},
     [PM_STATE_WITHDRAWN] = {K(ACCEPTED) = S(ACCEPTED), K(ACCEPTED_DEFICIENT) = S(DEFICIENT),
-                            K(NOT_REQUIRED) = S(NOT_REQUIRED)},
+                            K(NOT_REQUIRED) = S(NOT_REQUIRED), K(REOPENED) = S(READY)},
 };
 
 int
@@ -57,12 +57,14 @@ fsm_next(fsm_cond_t from, pm_kind_t kind, fsm_cond_t *to)
         out.state = n == KEEP ? from.state : (pm_state_t)n;
     } else if (n == RESUME) {
         out.state = from.deficient ? PM_STATE_DEFICIENT : PM_STATE_ACCEPTED;
+    } else if (n == KEEP) {
+        out.state = from.state;
     } else {
         out.state = (pm_state_t)n;
         if (kind == PM_KIND_ACCEPTED_DEFICIENT)
             out.deficient = true;
         else if (kind == PM_KIND_NOT_REQUIRED || kind == PM_KIND_REJECTED ||
-                 kind == PM_KIND_WITHDRAWN)
+                 kind == PM_KIND_WITHDRAWN || kind == PM_KIND_REOPENED)
             out.deficient = false; /* the application is over: so is its commitment */
     }
     *to = out;
@@ -77,7 +79,7 @@ fsm_allowed(fsm_cond_t from)
 
     for (int k = 0; k <= PM_KIND_LAST_EVENT; k++) {
         fsm_cond_t to;
-        if (fsm_next(from, (pm_kind_t)k, &to) == 0)
+        if (!pm_kind_is_correction((pm_kind_t)k) && fsm_next(from, (pm_kind_t)k, &to) == 0)
             strv_push(&names, pm_kind_name((pm_kind_t)k));
     }
     out = names.n == 0 ? xstrdup("none") : strv_join(&names, ", ");

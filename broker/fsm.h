@@ -8,7 +8,8 @@
  * fulfilled.
  *
  * Prerequisites are not checked here: the engine refuses "accepted" for a procedure whose
- * prerequisites are not satisfied before it asks this table.
+ * prerequisites are not satisfied before it asks this table, and turns a reopened procedure
+ * (this table says ready) blocked when its prerequisites are not satisfied any more.
  */
 #ifndef PERMIT_FSM_H
 #define PERMIT_FSM_H
@@ -25,7 +26,7 @@ typedef struct fsm_cond {
 /* Apply department event `kind` to `from`. 0 and *to on success, -1 if forbidden. */
 int fsm_next(fsm_cond_t from, pm_kind_t kind, fsm_cond_t *to);
 
-/* The department events allowed in `from`, as a ", "-separated list. Caller owns. */
+/* The department events (not corrections) allowed in `from`, ", "-separated. Caller owns. */
 char *fsm_allowed(fsm_cond_t from);
 
 /* Open means the department still has work to do on it (the clock may run). */

@@ -241,6 +241,12 @@ store_needs_rebuild(const store_t *s)
     return s->needs_rebuild;
 }
 
+sqlite3 *
+store_db(store_t *s)
+{
+    return s->db;
+}
+
 /* Open a connection: read-write (setting up the schema) or read-only (a reader beside a
  * running broker, which must have laid the tables out already). */
 static store_t *

@@ -22,6 +22,8 @@ static const char *const kind_names[PM_KIND__COUNT] = {
     "rejected",
     "not_required",
     "withdrawn",
+    "reopened",
+    "extended",
     "department",
     "template",
     "project",
@@ -98,6 +100,12 @@ bool
 pm_kind_is_event(pm_kind_t k)
 {
     return k <= PM_KIND_LAST_EVENT;
+}
+
+bool
+pm_kind_is_correction(pm_kind_t k)
+{
+    return k == PM_KIND_REOPENED || k == PM_KIND_EXTENDED;
 }
 
 bool

@@ -45,15 +45,18 @@ typedef enum pm_kind {
     PM_KIND_REJECTED,
     PM_KIND_NOT_REQUIRED,
     PM_KIND_WITHDRAWN,
-    PM_KIND_DEPARTMENT,          /* administrative: a department registered or changed */
-    PM_KIND_TEMPLATE,            /* administrative: a template version loaded */
-    PM_KIND_PROJECT,             /* administrative: a project registered */
-    PM_KIND_CALENDAR,            /* administrative: a year of the working-day calendar loaded */
-    PM_KIND_UNBLOCKED,           /* derived: a procedure's prerequisites became satisfied */
-    PM_KIND_BLOCKED,             /* derived: a ready procedure lost a prerequisite again */
-    PM_KIND_MILESTONE,           /* derived: a project reached a named milestone */
-    PM_KIND_DEADLINE,            /* derived: a deadline recomputed (a calendar year arrived) */
-    PM_KIND_COLOUR,              /* derived: a procedure turned green, yellow or red */
+    PM_KIND_REOPENED,   /* operator correction: a wrong approval, rejection or "not required" undone
+                         */
+    PM_KIND_EXTENDED,   /* operator correction: a lawful extension of a time limit (days) */
+    PM_KIND_DEPARTMENT, /* administrative: a department registered or changed */
+    PM_KIND_TEMPLATE,   /* administrative: a template version loaded */
+    PM_KIND_PROJECT,    /* administrative: a project registered */
+    PM_KIND_CALENDAR,   /* administrative: a year of the working-day calendar loaded */
+    PM_KIND_UNBLOCKED,  /* derived: a procedure's prerequisites became satisfied */
+    PM_KIND_BLOCKED,    /* derived: a ready procedure lost a prerequisite again */
+    PM_KIND_MILESTONE,  /* derived: a project reached a named milestone */
+    PM_KIND_DEADLINE,   /* derived: a deadline recomputed (a calendar year arrived) */
+    PM_KIND_COLOUR,     /* derived: a procedure turned green, yellow or red */
     PM_KIND_COMMITMENT_DUE,      /* derived: a commitment (容缺) is due soon: reminder */
     PM_KIND_COMMITMENT_BREACHED, /* derived: a commitment's due date passed unfulfilled */
     PM_KIND_PROJECT_COLOUR,      /* derived: a project's due date turned yellow or red */
@@ -62,7 +65,7 @@ typedef enum pm_kind {
     PM_KIND__COUNT
 } pm_kind_t;
 
-#define PM_KIND_LAST_EVENT PM_KIND_WITHDRAWN
+#define PM_KIND_LAST_EVENT PM_KIND_EXTENDED
 
 /* Colours of the warning system (红黄绿预警); none for a procedure whose clock is not running. */
 typedef enum pm_colour {
@@ -86,6 +89,8 @@ bool pm_state_started(pm_state_t s);
 const char *pm_kind_name(pm_kind_t k);
 int pm_kind_parse(const char *name, pm_kind_t *out);
 bool pm_kind_is_event(pm_kind_t k);
+/* Corrections only an operator may log, with a reason (reopened, extended). */
+bool pm_kind_is_correction(pm_kind_t k);
 bool pm_kind_is_derived(pm_kind_t k);
 
 /* Machine-readable refusal codes sent in a nack. */
@@ -286,6 +291,9 @@ typedef struct pm_procstatus {
     bool paused;           /* supplement requested: the clock stands still */
     int64_t commitment_ms; /* an open commitment's due date (end of day), 0 if none */
     char *missing;         /* what the commitment promises to supply */
+    /* The critical path: the longest remaining chain of working days. */
+    int32_t finish_days; /* working days from now until it can be done, on its longest chain */
+    bool critical;       /* on the project's critical path */
 } pm_procstatus_t;
 
 typedef struct pm_status {
@@ -296,10 +304,12 @@ typedef struct pm_status {
     pm_colour_t colour; /* the project's due date (all approvals by ...) */
     int64_t due_ms;
     int32_t days;
+    int32_t critical_days; /* working days the longest remaining chain still needs */
 } pm_status_t;
 
 /* "Which open procedures are red or yellow", for permitctl overdue. */
 typedef struct pm_listreq {
+    bool blocked; /* blocked procedures and what holds them, instead of colours */
     char *colour; /* "red", "yellow"; NULL or "" for both */
     char *dept;
     char *region;

@@ -677,6 +677,8 @@ procstatus_to_pb(enc_t *e, const pm_procstatus_t *ps)
     PB_SET(pb, paused, ps->paused);
     PB_SET(pb, commitment_ms, ps->commitment_ms);
     pb->missing = (char *)ps->missing;
+    PB_SET(pb, finish_days, ps->finish_days);
+    PB_SET(pb, critical, ps->critical);
     return pb;
 }
 
@@ -711,6 +713,8 @@ procstatus_from_pb(dec_t *d, const Permit__ProcStatus *pb, pm_procstatus_t *ps)
     ps->paused = pb->paused;
     ps->commitment_ms = pb->commitment_ms;
     ps->missing = xstrdup(pb->missing);
+    ps->finish_days = pb->finish_days;
+    ps->critical = pb->critical;
 }
 
 static Permit__Status *
@@ -728,6 +732,7 @@ status_to_pb(enc_t *e, const pm_status_t *st)
     pb->colour = colour_to_pb(st->colour);
     PB_SET(pb, due_ms, st->due_ms);
     PB_SET(pb, days, st->days);
+    PB_SET(pb, critical_days, st->critical_days);
     return pb;
 }
 
@@ -745,6 +750,7 @@ status_from_pb(dec_t *d, const Permit__Status *pb, pm_status_t *st)
     dec_colour(d, pb->colour, &st->colour);
     st->due_ms = pb->due_ms;
     st->days = pb->days;
+    st->critical_days = pb->critical_days;
 }
 
 static Permit__ListRequest *
@@ -757,6 +763,7 @@ listreq_to_pb(enc_t *e, const pm_listreq_t *q)
     pb->dept = q->dept;
     pb->region = q->region;
     pb->project = q->project;
+    PB_SET(pb, blocked, q->blocked);
     return pb;
 }
 
@@ -767,6 +774,7 @@ listreq_from_pb(const Permit__ListRequest *pb, pm_listreq_t *q)
     q->dept = xstrdup(pb->dept);
     q->region = xstrdup(pb->region);
     q->project = xstrdup(pb->project);
+    q->blocked = pb->blocked;
 }
 
 static Permit__List *

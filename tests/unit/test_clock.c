@@ -433,6 +433,40 @@ test_rebuild_reproduces_the_clock(void **state)
     assert_int_equal(f->out.n, 0);
 }
 
+static void
+test_lawful_extension_moves_the_deadline(void **state)
+{
+    fix_t *f = *state;
+    pm_msg_t *m = pm_msg_new(PM_MSG_EVENT);
+    pm_procstatus_t ps;
+
+    accept(f, "EEB", "EIA", "2026-02-12T09:00:00+08:00");
+    tick(f, "2026-03-05T09:00:00+08:00");
+    assert_int_equal(count_out(f, PM_KIND_COLOUR, "EIA"), 2); /* yellow, then red */
+    /* Five more working days (5, 6, 9, 10, 11 March): green again, logged as a change. */
+    m->entry = pm_entry_new(PM_KIND_EXTENDED);
+    m->entry->event_id = xstrdup("extension-1");
+    m->entry->actor = xstrdup("operator:李工");
+    m->entry->project = xstrdup("TL-2026-001");
+    m->entry->procedure = xstrdup("EIA");
+    m->entry->note = xstrdup("依法延长审查期限（专家论证）");
+    m->entry->days = 5;
+    submit(f, &m);
+    expect_ack(f);
+    assert_int_equal(f->out.n, 2);
+    assert_int_equal(f->out.v[1]->kind, PM_KIND_COLOUR);
+    assert_int_equal(f->out.v[1]->colour, PM_COLOUR_GREEN);
+    proc_status(f, "TL-2026-001", "EIA", &ps);
+    assert_int_equal(ps.deadline_ms, at("2026-03-12T00:00:00+08:00"));
+    assert_int_equal(ps.colour, PM_COLOUR_GREEN);
+    pm_procstatus_clear(&ps);
+    /* The clock runs on from the new deadline. */
+    tick(f, "2026-03-10T08:00:00+08:00");
+    assert_int_equal(f->out.n, 1);
+    assert_entry(f->out.v[0], PM_KIND_COLOUR, "EIA", PM_COLOUR_YELLOW, "2026-03-10T00:00:00+08:00",
+                 2);
+}
+
 int
 main(void)
 {
@@ -447,6 +481,7 @@ main(void)
         T(test_late_event_flagged),
         T(test_agent_watch),
         T(test_rebuild_reproduces_the_clock),
+        T(test_lawful_extension_moves_the_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

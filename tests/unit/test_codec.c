@@ -249,6 +249,8 @@ make_status(void)
         ps->paused = s == PM_STATE_SUPPLEMENT || s == 1;
         ps->commitment_ms = 1764950399999 + s;
         ps->missing = xasprintf("承诺补齐材料%d", s);
+        ps->finish_days = 3 * s + 1;
+        ps->critical = s % 3 == 1;
         for (int b = 0; b < s % 3; b++) {
             pm_blocker_t *bl = pm_procstatus_add_blocker(ps);
             bl->code = xasprintf("B%d", b);
@@ -263,6 +265,7 @@ make_status(void)
     st->colour = PM_COLOUR_YELLOW;
     st->due_ms = 1788191999999; /* end of August 2026, +08:00 */
     st->days = 7;
+    st->critical_days = 23;
     return st;
 }
 
@@ -462,6 +465,8 @@ assert_procstatus(const pm_procstatus_t *a, const pm_procstatus_t *b)
     assert_int_equal(a->paused, b->paused);
     assert_int_equal(a->commitment_ms, b->commitment_ms);
     assert_str0(a->missing, b->missing);
+    assert_int_equal(a->finish_days, b->finish_days);
+    assert_int_equal(a->critical, b->critical);
 }
 
 static void
@@ -476,6 +481,7 @@ assert_status(const pm_status_t *want, const pm_status_t *got)
     assert_int_equal(want->colour, got->colour);
     assert_int_equal(want->due_ms, got->due_ms);
     assert_int_equal(want->days, got->days);
+    assert_int_equal(want->critical_days, got->critical_days);
 }
 
 static void
@@ -564,6 +570,7 @@ assert_msg(const pm_msg_t *want, const pm_msg_t *got)
         assert_str0(want->listreq->dept, got->listreq->dept);
         assert_str0(want->listreq->region, got->listreq->region);
         assert_str0(want->listreq->project, got->listreq->project);
+        assert_int_equal(want->listreq->blocked, got->listreq->blocked);
         break;
     case PM_MSG_LIST:
         assert_list(want->list, got->list);
@@ -987,6 +994,7 @@ test_list_roundtrip(void **state)
     msg->listreq->dept = xstrdup("STHJ");
     msg->listreq->region = xstrdup("科尔沁区");
     msg->listreq->project = xstrdup(PROJECT_ID);
+    msg->listreq->blocked = true;
     check_roundtrip(&msg);
 
     msg = pm_msg_new(PM_MSG_LIST_REQ); /* both colours, every department and region */

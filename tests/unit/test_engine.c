@@ -288,6 +288,84 @@ test_rebuild_reproduces_state(void **state)
     free(live);
 }
 
+/* An operator's correction with a reason; days for an extension. */
+static void
+correction(fix_t *f, const char *project, const char *procedure, pm_kind_t kind, const char *why,
+           int days)
+{
+    pm_msg_t *m = pm_msg_new(PM_MSG_EVENT);
+
+    m->entry = pm_entry_new(kind);
+    m->entry->event_id = xasprintf("op-%d", f->next_id++);
+    m->entry->actor = xstrdup("operator:李工");
+    m->entry->project = xstrdup(project);
+    m->entry->procedure = xstrdup(procedure);
+    m->entry->note = xstrdup(why);
+    m->entry->days = days;
+    submit(f, &m);
+}
+
+static void
+test_reopen_undoes_an_approval(void **state)
+{
+    fix_t *f = *state;
+    uint64_t head;
+
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_ACCEPTED, NULL);
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_APPROVED, NULL);
+    assert_int_equal(state_of(f, "TL-2026-001", "FOREST_USE"), PM_STATE_READY);
+    /* A department cannot undo its own approval: that is an audited correction. */
+    head = store_head(f->s);
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_REOPENED, NULL);
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    /* Nor can an operator without saying why. */
+    correction(f, "TL-2026-001", "LAND_PREREVIEW", PM_KIND_REOPENED, "", 0);
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    correction(f, "TL-2026-001", "LAND_PREREVIEW", PM_KIND_REOPENED, "批复文号错误，撤销重办", 0);
+    expect_ack(f);
+    assert_string_equal(f->out.v[0]->actor, "operator:李工");
+    assert_string_equal(f->out.v[0]->note, "批复文号错误，撤销重办");
+    assert_string_equal(f->out.v[0]->dept, "NRB");
+    assert_int_equal(state_of(f, "TL-2026-001", "LAND_PREREVIEW"), PM_STATE_READY);
+    /* What needed it approved waits again; what needed it accepted too. */
+    assert_int_equal(count_out(f, PM_KIND_BLOCKED, "FOREST_USE"), 1);
+    assert_int_equal(count_out(f, PM_KIND_BLOCKED, "PROJECT_APPROVAL"), 1);
+    assert_int_equal(state_of(f, "TL-2026-001", "FOREST_USE"), PM_STATE_BLOCKED);
+    /* Reopened work is applied for again as usual. */
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_ACCEPTED, NULL);
+    expect_ack(f);
+    /* Reopening something still open is not a correction the state machine knows. */
+    head = store_head(f->s);
+    correction(f, "TL-2026-001", "LAND_PREREVIEW", PM_KIND_REOPENED, "重复操作", 0);
+    expect_nack(f, PM_REFUSE_TRANSITION, head);
+}
+
+static void
+test_operator_marks_not_required(void **state)
+{
+    fix_t *f = *state;
+    uint64_t head = store_head(f->s);
+
+    /* Operators may speak for any department, but only to correct. */
+    correction(f, "TL-2026-001", "RELICS", PM_KIND_APPROVED, "代办", 0);
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    correction(f, "TL-2026-001", "RELICS", PM_KIND_NOT_REQUIRED, "已有文物勘探报告覆盖该地块", 0);
+    expect_ack(f);
+    assert_int_equal(state_of(f, "TL-2026-001", "RELICS"), PM_STATE_NOT_REQUIRED);
+    assert_string_equal(f->out.v[0]->dept, "CTB");
+    /* An extension needs a running clock and a sensible number of days. */
+    head = store_head(f->s);
+    correction(f, "TL-2026-001", "EIA", PM_KIND_EXTENDED, "专家评审延期", 5);
+    expect_nack(f, PM_REFUSE_TRANSITION, head);
+    event(f, "EEB", "TL-2026-001", "EIA", PM_KIND_ACCEPTED, NULL);
+    head = store_head(f->s);
+    correction(f, "TL-2026-001", "EIA", PM_KIND_EXTENDED, "专家评审延期", 0);
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    correction(f, "TL-2026-001", "EIA", PM_KIND_EXTENDED, "专家评审延期", 5);
+    expect_ack(f);
+    assert_int_equal(f->out.v[0]->days, 5);
+}
+
 int
 main(void)
 {
@@ -303,6 +381,8 @@ main(void)
         T(test_template_versions),
         T(test_cycle_import_refused),
         T(test_rebuild_reproduces_state),
+        T(test_reopen_undoes_an_approval),
+        T(test_operator_marks_not_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,17 @@ static const expect_t allowed[] = {
     {S(SUPPLEMENT), true, K(WITHDRAWN), S(WITHDRAWN), false},
     /* Approved with the commitment still open: only fulfilling it remains. */
     {S(APPROVED), true, K(COMMITMENT_FULFILLED), S(APPROVED), false},
+    /* Operator corrections: a lawful extension while the clock runs; a wrong decision undone
+     * (ready here; the engine makes it blocked when its prerequisites no longer hold). */
+    {S(ACCEPTED), false, K(EXTENDED), S(ACCEPTED), false},
+    {S(DEFICIENT), true, K(EXTENDED), S(DEFICIENT), true},
+    {S(SUPPLEMENT), false, K(EXTENDED), S(SUPPLEMENT), false},
+    {S(SUPPLEMENT), true, K(EXTENDED), S(SUPPLEMENT), true},
+    {S(APPROVED), false, K(REOPENED), S(READY), false},
+    {S(APPROVED), true, K(REOPENED), S(READY), false},
+    {S(REJECTED), false, K(REOPENED), S(READY), false},
+    {S(NOT_REQUIRED), false, K(REOPENED), S(READY), false},
+    {S(WITHDRAWN), false, K(REOPENED), S(READY), false},
     /* Rejected or withdrawn: the applicant may apply again. */
     {S(REJECTED), false, K(ACCEPTED), S(ACCEPTED), false},
     {S(REJECTED), false, K(ACCEPTED_DEFICIENT), S(DEFICIENT), true},
