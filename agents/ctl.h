@@ -40,6 +40,13 @@ ctl_cmd_fn cmd_tail;
 ctl_cmd_fn cmd_status;
 ctl_cmd_fn cmd_overdue;
 ctl_cmd_fn cmd_clock;
+ctl_cmd_fn cmd_blocked;
+ctl_cmd_fn cmd_reopen;
+ctl_cmd_fn cmd_extend;
+ctl_cmd_fn cmd_mark_not_required;
+
+/* Who an operator's corrections and imports are logged as: "operator:NAME". Caller owns. */
+char *ctl_operator(void);
 
 /* "permitctl: MESSAGE" on stderr. */
 void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -754,14 +754,6 @@ import_destroy(pm_import_t **p)
     *p = NULL;
 }
 
-static char *
-operator_actor(void)
-{
-    const char *user = getenv("USER");
-
-    return xasprintf("operator:%s", util_empty(user) ? "unknown" : user);
-}
-
 /* "(seq 31)" or "(seq 31-40)". */
 static void
 print_range(const pm_reply_t *r)
@@ -889,7 +881,7 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
 
     im = xcalloc(1, sizeof(*im));
     im->id = util_new_id();
-    im->actor = operator_actor();
+    im->actor = ctl_operator();
     if (strcmp(what, "departments") == 0)
         rc = build_departments(csv, im, why, sizeof(why));
     else if (strcmp(what, "template") == 0)

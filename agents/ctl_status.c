@@ -252,6 +252,26 @@ print_field(const char *label, const char *value)
         printf("%-10s%s\n", label, value);
 }
 
+/* "A → B → C (push A first)": the critical procedures in template order, which is a
+ * topological order of the prerequisites. */
+static char *
+critical_chain(const pm_status_t *st)
+{
+    strv_t codes = {0};
+    char *joined, *s;
+
+    for (size_t i = 0; i < st->nprocs; i++)
+        if (st->procs[i].critical)
+            strv_push(&codes, st->procs[i].code);
+    if (codes.n == 0)
+        return xstrdup("-");
+    joined = strv_join(&codes, " → ");
+    s = xasprintf("%s (push %s first)", joined, codes.v[0]);
+    free(joined);
+    strv_clear(&codes);
+    return s;
+}
+
 static bool
 has_provisional(const pm_status_t *st)
 {
@@ -283,6 +303,12 @@ print_readable(const pm_status_t *st)
     free(tmpl);
     printf("%-10s%zu of %zu procedures approved or not required (%.0f%%)\n", "done", done,
            st->nprocs, st->nprocs ? 100.0 * (double)done / (double)st->nprocs : 0.0);
+    if (st->critical_days > 0) {
+        char *chain = critical_chain(st);
+        printf("%-10s%d working days still needed on the longest chain: %s\n", "critical",
+               st->critical_days, chain);
+        free(chain);
+    }
     if (st->due_ms != 0) {
         char *due = last_day(st->due_ms), *c = colour_text(st->colour, st->days, false);
         printf("%-10sall approvals by %s (%s)\n", "due", due,
@@ -305,7 +331,7 @@ print_readable(const pm_status_t *st)
     for (size_t i = 0; i < st->nprocs; i++) {
         const pm_procstatus_t *ps = &st->procs[i];
         row = table_row(&t);
-        row[0] = xstrdup(or_dash(ps->code));
+        row[0] = xasprintf("%s%s", or_dash(ps->code), ps->critical ? " *" : "");
         row[1] = util_empty(ps->group) ? xstrdup(or_dash(ps->name))
                                        : xasprintf("%s [%s]", or_dash(ps->name), ps->group);
         row[2] = xstrdup(or_dash(ps->dept));
@@ -331,6 +357,8 @@ print_readable(const pm_status_t *st)
 
     milestones = strv_join(&st->milestones, ", ");
     printf("\nmilestones reached: %s\n", st->milestones.n > 0 ? milestones : "none");
+    if (st->critical_days > 0)
+        printf("* on the critical path\n");
     if (has_provisional(st))
         printf("? provisional: the count reaches a year whose calendar is not loaded yet\n");
     free(milestones);
@@ -411,6 +439,8 @@ procstatus_json(const pm_procstatus_t *ps)
     }
     json_object_set_new(o, "blockers", blockers);
     clock_json(o, ps);
+    json_object_set_new(o, "finish_days", json_integer(ps->finish_days));
+    json_object_set_new(o, "critical", json_boolean(ps->critical));
     return o;
 }
 
@@ -429,6 +459,7 @@ print_json(const pm_status_t *st)
     json_object_set_new(o, "milestones", ms);
     json_object_set_new(o, "done", json_integer((json_int_t)count_done(st)));
     json_object_set_new(o, "total", json_integer((json_int_t)st->nprocs));
+    json_object_set_new(o, "critical_days", json_integer(st->critical_days));
     json_object_set_new(o, "colour", json_string(pm_colour_name(st->colour)));
     set_day(o, "due", st->due_ms);
     if (st->colour != PM_COLOUR_NONE)
@@ -510,6 +541,40 @@ done:
 }
 
 static void
+print_blocked_readable(const pm_list_t *l)
+{
+    table_t t = {0};
+    char **row;
+
+    if (l->n == 0) {
+        printf("nothing blocked\n");
+        return;
+    }
+    row = table_row(&t);
+    row[0] = xstrdup("PROJECT");
+    row[1] = xstrdup("PROCEDURE");
+    row[2] = xstrdup("DEPT");
+    row[3] = xstrdup("REGION");
+    row[4] = xstrdup("STEWARD");
+    row[5] = xstrdup("WAITING FOR");
+    for (size_t i = 0; i < l->n; i++) {
+        const pm_listrow_t *r = &l->rows[i];
+        char *by = blocked_by(&r->ps);
+        row = table_row(&t);
+        row[0] = xstrdup(or_dash(r->project));
+        row[1] = xasprintf("%s %s", or_dash(r->ps.code), or_dash(r->ps.name));
+        row[2] = xstrdup(or_dash(r->ps.dept));
+        row[3] = xstrdup(or_dash(r->region));
+        row[4] = xstrdup(or_dash(r->steward));
+        /* "blocked by: " is the table's heading here. */
+        row[5] = xstrdup(by != NULL ? by + strlen("blocked by: ") : "-");
+        free(by);
+    }
+    table_print(&t);
+    table_clear(&t);
+}
+
+static void
 print_list_readable(const pm_list_t *l)
 {
     table_t t = {0};
@@ -575,8 +640,9 @@ static const struct option overdue_options[] = {
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 };
 
-int
-cmd_overdue(ctl_t *ctl, int argc, char **argv)
+/* `overdue` and `blocked`: one list request, two ways of showing it. */
+static int
+list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
 {
     pm_msg_t *req = pm_msg_new(PM_MSG_LIST_REQ), *rep = NULL;
     pm_listreq_t *q = xcalloc(1, sizeof(*q));
@@ -584,12 +650,13 @@ cmd_overdue(ctl_t *ctl, int argc, char **argv)
     int c, rc;
 
     req->listreq = q;
+    q->blocked = blocked;
     while ((c = getopt_long(argc, argv, ":h", overdue_options, NULL)) != -1) {
         switch (c) {
         case 'c':
-            if (strcmp(optarg, "red") != 0 && strcmp(optarg, "yellow") != 0) {
+            if (blocked || (strcmp(optarg, "red") != 0 && strcmp(optarg, "yellow") != 0)) {
                 pm_msg_destroy(&req);
-                return ctl_usage("overdue: --colour is red or yellow");
+                return ctl_usage("%s: --colour is red or yellow, for overdue only", name);
             }
             xstrset(&q->colour, optarg);
             break;
@@ -607,16 +674,16 @@ cmd_overdue(ctl_t *ctl, int argc, char **argv)
             break;
         case 'h':
             pm_msg_destroy(&req);
-            ctl_command_help("overdue");
+            ctl_command_help(name);
             return CTL_EXIT_OK;
         default:
             pm_msg_destroy(&req);
-            return ctl_bad_option("overdue", c, argv);
+            return ctl_bad_option(name, c, argv);
         }
     }
     if (optind < argc) {
         pm_msg_destroy(&req);
-        return ctl_usage("overdue: unexpected argument '%s'", argv[optind]);
+        return ctl_usage("%s: unexpected argument '%s'", name, argv[optind]);
     }
     rc = ctl_request(ctl, ctl->query, req, &rep);
     if (rc != 0)
@@ -632,6 +699,8 @@ cmd_overdue(ctl_t *ctl, int argc, char **argv)
     }
     if (json)
         print_list_json(rep->list);
+    else if (blocked)
+        print_blocked_readable(rep->list);
     else
         print_list_readable(rep->list);
     if (fflush(stdout) == EOF) {
@@ -643,4 +712,16 @@ done:
     pm_msg_destroy(&rep);
     pm_msg_destroy(&req);
     return rc;
+}
+
+int
+cmd_overdue(ctl_t *ctl, int argc, char **argv)
+{
+    return list_command(ctl, argc, argv, "overdue", false);
+}
+
+int
+cmd_blocked(ctl_t *ctl, int argc, char **argv)
+{
+    return list_command(ctl, argc, argv, "blocked", true);
 }

@@ -54,9 +54,29 @@ static const ctl_cmd_t commands[] = {
      "[--colour red|yellow] [--dept CODE] [--region R] [--project ID] [--json]",
      "list open procedures that are red (overdue) or yellow (close to their limit), most "
      "overdue first, with deadline and working days over or left"},
+    {"blocked", cmd_blocked, "[--dept CODE] [--region R] [--project ID] [--json]",
+     "list procedures that cannot start yet and the prerequisites holding each, with the "
+     "department that holds it; --dept matches the waiting department or a holding one"},
+    {"reopen", cmd_reopen, "PROJECT PROCEDURE --reason TEXT",
+     "undo a wrong approval, rejection, withdrawal or 'not required': an audited correction "
+     "logged with your name ($PERMIT_OPERATOR or $USER) and the reason"},
+    {"extend", cmd_extend, "PROJECT PROCEDURE DAYS --reason TEXT",
+     "a lawful extension of a running time limit by DAYS working days, audited likewise"},
+    {"mark-not-required", cmd_mark_not_required, "PROJECT PROCEDURE --reason TEXT",
+     "mark a procedure not required (无需办理) on behalf of its department, audited likewise"},
     {"clock", cmd_clock, "set TIME",
      "tests only: move a broker started with test_clock to TIME and run what came due"},
 };
+
+char *
+ctl_operator(void)
+{
+    const char *who = getenv("PERMIT_OPERATOR");
+
+    if (util_empty(who))
+        who = getenv("USER");
+    return xasprintf("operator:%s", util_empty(who) ? "unknown" : who);
+}
 
 static void
 ctl_vwarnx(const char *fmt, va_list ap)

@@ -976,6 +976,8 @@ engine_status(engine_t *en, const char *project, int64_t now_ms, pm_status_t **o
     rc = store_milestones_list(en->store, project, &st->milestones);
     if (rc == 0)
         rc = engine_project_status(en, &w, now_ms, st);
+    if (rc == 0)
+        engine_critical_path(en, &w, now_ms, st);
     work_clear(&w);
     if (rc < 0) {
         pm_status_destroy(&st);

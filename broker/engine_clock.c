@@ -530,11 +530,135 @@ engine_project_status(engine_t *en, const work_t *w, int64_t now_ms, pm_status_t
     return 0;
 }
 
+/* Working days procedure i still needs once it can start, as seen at now_ms. */
+static int32_t
+remaining_days(engine_t *en, const work_t *w, size_t i, int64_t now_ms)
+{
+    const store_proc_t *p = &w->procs[i];
+    const pm_proctype_t *pt = &w->t->def->procs[i];
+    const calendar_t *cal = engine_calendar(en);
+    int32_t days = 0;
+
+    if (pm_state_done(w->states[i]))
+        return 0;
+    if (!pm_state_started(w->states[i]))
+        return (int32_t)(pt->promised_days != 0 ? pt->promised_days : pt->limit_days);
+    if (cal == NULL || p->deadline == 0)
+        return 1;
+    if (p->paused_on != 0)
+        days = calendar_workdays_between(cal, p->paused_on, p->deadline, NULL);
+    else if (clock_colour_at(&en->clock, cal, p, pt, now_ms, &days) == PM_COLOUR_RED)
+        days = 1; /* overdue: at least the day it takes to finish */
+    return days < 1 ? 1 : days;
+}
+
+/*
+ * The critical path: the longest remaining chain of working days through the prerequisite
+ * graph, so the operator sees which approval to push first. A procedure not yet started can
+ * start when its hard prerequisites are done and its parallel ones started; one already
+ * started starts now. Edges inside a joint-review group do not count; what any member needs
+ * from outside counts for all. Marks each procedure's finish and the chain that sets the end.
+ */
+void
+engine_critical_path(engine_t *en, const work_t *w, int64_t now_ms, pm_status_t *st)
+{
+    size_t n = w->nprocs;
+    int32_t *start = xcalloc(n, sizeof(int32_t)), *finish = xcalloc(n, sizeof(int32_t));
+    int32_t *rem = xcalloc(n, sizeof(int32_t));
+    int *pred = xcalloc(n, sizeof(int));
+    size_t last = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        rem[i] = remaining_days(en, w, i, now_ms);
+        finish[i] = rem[i];
+        pred[i] = -1;
+    }
+    /* Longest paths in a DAG: n rounds of relaxation are enough (n is a template's size). */
+    for (size_t round = 0; round < n; round++) {
+        bool changed = false;
+        for (size_t e = 0; e < w->t->def->nedges; e++) {
+            size_t a = w->t->edge_from[e], to = w->t->edge_to[e];
+            int g = w->t->nodes[to].group;
+            int32_t ready_at;
+            if (g >= 0 && w->t->nodes[a].group == g)
+                continue;
+            ready_at = w->t->def->edges[e].parallel ? start[a] : finish[a];
+            for (size_t k = 0; k < (g >= 0 ? w->t->groups[g].n : 1); k++) {
+                size_t b = g >= 0 ? w->t->groups[g].members[k] : to;
+                if (pm_state_started(w->states[b]) || ready_at <= start[b])
+                    continue;
+                start[b] = ready_at;
+                finish[b] = start[b] + rem[b];
+                pred[b] = (int)a;
+                changed = true;
+            }
+        }
+        if (!changed)
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (finish[i] > finish[last])
+            last = i;
+    st->critical_days = n > 0 ? finish[last] : 0;
+    for (size_t i = 0; i < n && i < st->nprocs; i++)
+        st->procs[i].finish_days = finish[i];
+    if (st->critical_days > 0)
+        for (int i = (int)last; i >= 0 && (size_t)i < st->nprocs; i = pred[i])
+            st->procs[i].critical = true;
+    free(start);
+    free(finish);
+    free(rem);
+    free(pred);
+}
+
 typedef struct list_ctx {
     engine_t *en;
+    const pm_listreq_t *q;
     int64_t now_ms;
     pm_list_t *list;
+    work_t w; /* the project of the last blocked row, loaded once for its rows */
+    bool loaded;
 } list_ctx_t;
+
+/* A blocked row's blockers (what holds it, and which department holds that). */
+static int
+list_blockers(list_ctx_t *ctx, const pm_project_t *project, int i, pm_procstatus_t *ps)
+{
+    size_t *edges = NULL, n = 0;
+
+    if (!ctx->loaded || strcmp(ctx->w.project.id, project->id) != 0) {
+        if (ctx->loaded)
+            work_clear(&ctx->w);
+        ctx->loaded = false;
+        if (work_load(ctx->en, project->id, &ctx->w) != 1)
+            return -1;
+        ctx->loaded = true;
+    }
+    tmpl_satisfied(ctx->w.t, (size_t)i, ctx->w.states, &edges, &n);
+    for (size_t k = 0; k < n; k++) {
+        size_t from = ctx->w.t->edge_from[edges[k]];
+        pm_blocker_t *b = pm_procstatus_add_blocker(ps);
+        b->code = xstrdup(ctx->w.t->def->procs[from].code);
+        b->name = xstrdup(ctx->w.t->def->procs[from].name);
+        b->dept = xstrdup(ctx->w.t->def->procs[from].dept);
+        b->state = ctx->w.states[from];
+        b->parallel = ctx->w.t->def->edges[edges[k]].parallel;
+    }
+    free(edges);
+    return 0;
+}
+
+/* With --dept, a blocked row belongs to the department that waits or to one that holds it. */
+static bool
+dept_concerned(const pm_procstatus_t *ps, const char *dept)
+{
+    if (util_empty(dept) || util_strcmp0(ps->dept, dept) == 0)
+        return true;
+    for (size_t k = 0; k < ps->nblockers; k++)
+        if (util_strcmp0(ps->blockers[k].dept, dept) == 0)
+            return true;
+    return false;
+}
 
 static int
 list_row(void *arg, const pm_project_t *project, const store_proc_t *p)
@@ -563,16 +687,33 @@ list_row(void *arg, const pm_project_t *project, const store_proc_t *p)
     row->ps.updated_seq = p->updated_seq;
     row->ps.updated_ms = p->updated_ms;
     engine_clock_status(ctx->en, &t->def->procs[i], p, ctx->now_ms, &row->ps);
+    if (ctx->q->blocked) {
+        if (list_blockers(ctx, project, i, &row->ps) < 0)
+            return -1;
+        if (!dept_concerned(&row->ps, ctx->q->dept)) {
+            /* Not this department's business: drop the row just built. */
+            pm_listrow_t *last = &ctx->list->rows[--ctx->list->n];
+            free(last->project);
+            free(last->project_name);
+            free(last->region);
+            free(last->steward);
+            pm_procstatus_clear(&last->ps);
+        }
+    }
     return 0;
 }
 
 int
 engine_list(engine_t *en, const pm_listreq_t *q, int64_t now_ms, pm_list_t **out)
 {
-    list_ctx_t ctx = {en, now_ms, xcalloc(1, sizeof(pm_list_t))};
+    list_ctx_t ctx = {.en = en, .q = q, .now_ms = now_ms, .list = xcalloc(1, sizeof(pm_list_t))};
+    int rc;
 
     ctx.list->now_ms = now_ms;
-    if (store_colour_walk(en->store, q, list_row, &ctx) < 0) {
+    rc = store_colour_walk(en->store, q, list_row, &ctx);
+    if (ctx.loaded)
+        work_clear(&ctx.w);
+    if (rc < 0) {
         pm_list_destroy(&ctx.list);
         return -1;
     }

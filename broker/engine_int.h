@@ -65,6 +65,8 @@ int engine_import_calendar(engine_t *en, const pm_import_t *im, int64_t now_ms, 
 int engine_calendar_apply(engine_t *en, const pm_entry_t *e);
 /* The project's own clock in a status at now_ms. */
 int engine_project_status(engine_t *en, const work_t *w, int64_t now_ms, pm_status_t *st);
+/* The critical path of a loaded project at now_ms, into a status built from it. */
+void engine_critical_path(engine_t *en, const work_t *w, int64_t now_ms, pm_status_t *st);
 /* Status fields of the clock for a procedure row at now_ms. */
 void engine_clock_status(engine_t *en, const pm_proctype_t *pt, const store_proc_t *p,
                          int64_t now_ms, pm_procstatus_t *ps);

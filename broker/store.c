@@ -44,6 +44,7 @@ enum stmt_id {
     ST_NEXT_PROJECT,
     ST_PROVISIONAL,
     ST_COLOURS,
+    ST_BLOCKED_LIST,
     ST__COUNT
 };
 
@@ -112,6 +113,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                    " AND (?2 IS NULL OR x.dept = ?2) AND (?3 IS NULL OR p.region = ?3)"
                    " AND (?4 IS NULL OR p.id = ?4)"
                    " ORDER BY x.colour = 'red' DESC, x.deadline, p.id, x.ordinal",
+    [ST_BLOCKED_LIST] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward,"
+                        " p.leader, p.template, p.template_version, " PROC_COLUMNS_P
+                        " FROM procedures x JOIN projects p ON p.id = x.project"
+                        " WHERE x.state = 'blocked' AND (?1 IS NULL OR p.region = ?1)"
+                        " AND (?2 IS NULL OR p.id = ?2) ORDER BY p.id, x.ordinal",
 };
 
 /* The log: the only table that is not derived. */
@@ -840,13 +846,19 @@ store_provisional_projects(store_t *s, strv_t *out)
 int
 store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *arg)
 {
-    sqlite3_stmt *st = stmt(s, ST_COLOURS);
+    sqlite3_stmt *st = stmt(s, q->blocked ? ST_BLOCKED_LIST : ST_COLOURS);
     int rc;
 
-    sqlx_bind_text(st, 1, util_empty(q->colour) ? NULL : q->colour);
-    sqlx_bind_text(st, 2, util_empty(q->dept) ? NULL : q->dept);
-    sqlx_bind_text(st, 3, util_empty(q->region) ? NULL : q->region);
-    sqlx_bind_text(st, 4, util_empty(q->project) ? NULL : q->project);
+    if (q->blocked) {
+        /* Which department: the blocked one's or the one holding it, the engine decides. */
+        sqlx_bind_text(st, 1, util_empty(q->region) ? NULL : q->region);
+        sqlx_bind_text(st, 2, util_empty(q->project) ? NULL : q->project);
+    } else {
+        sqlx_bind_text(st, 1, util_empty(q->colour) ? NULL : q->colour);
+        sqlx_bind_text(st, 2, util_empty(q->dept) ? NULL : q->dept);
+        sqlx_bind_text(st, 3, util_empty(q->region) ? NULL : q->region);
+        sqlx_bind_text(st, 4, util_empty(q->project) ? NULL : q->project);
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         pm_project_t p = {0};
         store_proc_t proc;

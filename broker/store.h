@@ -141,7 +141,8 @@ int store_clock_next(store_t *s, int64_t *out_ms);
 /* Projects with a running procedure whose deadline is provisional. */
 int store_provisional_projects(store_t *s, strv_t *out);
 
-/* Open procedures of a colour (NULL: red and yellow), with their project's row. */
+/* Open procedures of a colour (NULL: red and yellow), with their project's row; with
+ * q->blocked, the blocked procedures instead (q->dept is left to the caller). */
 typedef int(store_colour_fn)(void *arg, const pm_project_t *project, const store_proc_t *proc);
 int store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *arg);
 

@@ -366,6 +366,54 @@ test_operator_marks_not_required(void **state)
     assert_int_equal(f->out.v[0]->days, 5);
 }
 
+/* The critical path of the sample template, worked out by hand. */
+static void
+test_critical_path(void **state)
+{
+    fix_t *f = *state;
+    pm_status_t *st = NULL;
+    pm_reply_t r = {0};
+    static const struct {
+        const char *code;
+        int32_t finish;
+        bool critical;
+    } fresh[] = {
+        /* LAND_PREREVIEW 5 -> FOREST_USE (hard) 10 -> LAND_PLAN_PERMIT 2 -> ENG_PLAN_PERMIT 2
+         * -> CONSTRUCTION_PERMIT 1: 20 working days. PROJECT_APPROVAL and ENERGY_REVIEW run
+         * beside the pre-review (parallel edges), EIA and the rest beside everything. */
+        {"LAND_PREREVIEW", 5, true},   {"PROJECT_APPROVAL", 3, false},
+        {"ENERGY_REVIEW", 3, false},   {"EIA", 10, false},
+        {"SOIL_WATER", 10, false},     {"RELICS", 10, false},
+        {"FOREST_USE", 15, true},      {"LAND_PLAN_PERMIT", 17, true},
+        {"ENG_PLAN_PERMIT", 19, true}, {"CONSTRUCTION_PERMIT", 20, true},
+    };
+
+    assert_int_equal(engine_status(f->en, "TL-2026-001", f->now, &st, &r), 0);
+    assert_int_equal(st->critical_days, 20);
+    for (size_t i = 0; i < sizeof(fresh) / sizeof(fresh[0]); i++) {
+        assert_string_equal(st->procs[i].code, fresh[i].code);
+        if (st->procs[i].finish_days != fresh[i].finish ||
+            st->procs[i].critical != fresh[i].critical)
+            fail_msg("%s: finish %d critical %d, expected %d %d", fresh[i].code,
+                     st->procs[i].finish_days, st->procs[i].critical, fresh[i].finish,
+                     fresh[i].critical);
+    }
+    pm_status_destroy(&st);
+
+    /* Once the pre-review is approved, forest use and the relics survey tie at 10 days: the
+     * chain through the relics survey (first listed) is the one shown, 15 in all. */
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_ACCEPTED, NULL);
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_APPROVED, NULL);
+    assert_int_equal(engine_status(f->en, "TL-2026-001", f->now, &st, &r), 0);
+    assert_int_equal(st->critical_days, 15);
+    assert_false(st->procs[0].critical); /* done: off the path */
+    assert_int_equal(st->procs[0].finish_days, 0);
+    assert_true(st->procs[5].critical);             /* RELICS */
+    assert_int_equal(st->procs[6].finish_days, 10); /* FOREST_USE, now startable */
+    assert_true(st->procs[9].critical);
+    pm_status_destroy(&st);
+}
+
 int
 main(void)
 {
@@ -383,6 +431,7 @@ main(void)
         T(test_rebuild_reproduces_state),
         T(test_reopen_undoes_an_approval),
         T(test_operator_marks_not_required),
+        T(test_critical_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
