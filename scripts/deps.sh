@@ -9,7 +9,8 @@ PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
-    libcmocka-dev jq clang-format
+    libcurl4-openssl-dev
+    libcmocka-dev jq clang-format python3 python3-aiosmtpd
 )
 
 missing=()
