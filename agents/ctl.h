@@ -40,6 +40,7 @@ ctl_cmd_fn cmd_tail;
 ctl_cmd_fn cmd_status;
 ctl_cmd_fn cmd_overdue;
 ctl_cmd_fn cmd_clock;
+ctl_cmd_fn cmd_report;
 ctl_cmd_fn cmd_blocked;
 ctl_cmd_fn cmd_reopen;
 ctl_cmd_fn cmd_extend;

@@ -64,6 +64,14 @@ static const ctl_cmd_t commands[] = {
      "a lawful extension of a running time limit by DAYS working days, audited likewise"},
     {"mark-not-required", cmd_mark_not_required, "PROJECT PROCEDURE --reason TEXT",
      "mark a procedure not required (无需办理) on behalf of its department, audited likewise"},
+    {"report", cmd_report,
+     "[--db PATH] [--as-of DATE|TIME] [--by region|department|industry] [--weeks N] [--top N] "
+     "[--format md|csv|json|html] [--out FILE] [--config FILE]",
+     "the weekly report (周调度) from the broker's database ($PERMIT_DB, default permit.db), as "
+     "the log stood at --as-of (a date means its end; default now): completion rates, states, "
+     "colours, the longest overdue, working days per department, rates by region, department "
+     "or industry and their trend over --weeks (default 8); HTML is one self-contained page "
+     "with charts"},
     {"clock", cmd_clock, "set TIME",
      "tests only: move a broker started with test_clock to TIME and run what came due"},
 };

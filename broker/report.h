@@ -1,0 +1,82 @@
+/*
+ * report: the task force's weekly report (周调度) computed from a broker's database. It owns
+ * the figures — completion rates as the task forces define them, counts by state and colour,
+ * the longest-overdue items, working days per department, breakdowns by region, department
+ * and industry, the trend over the last weeks — and their renderings.
+ *
+ * The figures are a function of the log alone: report_build() replays the log up to the as-of
+ * moment into a scratch in-memory store with the engine's own fold (as `permitd --rebuild`
+ * does), brings the clock up to that moment, and reads the figures from the replayed tables.
+ * So last week's report can be reproduced exactly at any later time, and it runs beside a live
+ * broker (the database is opened read-only; WAL lets readers in).
+ *
+ * Definitions (DOMAIN.md, the task forces' own):
+ * - procedure completion rate = (approved + not required) / listed procedures;
+ * - project completion rate = projects whose every procedure is approved or not required /
+ *   projects.
+ * Rates are percentages rounded to one decimal; every format renders the one JSON document,
+ * so the numbers are the same in every format.
+ */
+#ifndef PERMIT_REPORT_H
+#define PERMIT_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+
+typedef enum report_by {
+    REPORT_BY_REGION,
+    REPORT_BY_DEPARTMENT,
+    REPORT_BY_INDUSTRY,
+    REPORT_BY__COUNT
+} report_by_t;
+
+typedef enum report_format {
+    REPORT_FMT_MD,
+    REPORT_FMT_CSV,
+    REPORT_FMT_JSON,
+    REPORT_FMT_HTML,
+    REPORT_FMT__COUNT
+} report_format_t;
+
+typedef struct report_opts {
+    engine_cfg_t engine; /* the broker's rules (utc offset, yellow thresholds, ...) */
+    report_by_t by;      /* the breakdown the text formats show first (json has all three) */
+    int weeks;           /* points of the trend, the last being the as-of moment (1..104) */
+    int top;             /* longest-overdue items listed (0..1000) */
+} report_opts_t;
+
+/* Defaults: the engine's default rules, by region, 8 weeks, the top 10 overdue. */
+void report_opts_defaults(report_opts_t *opts);
+
+/* "region", "department", "industry" and "md", "csv", "json", "html". 0 or -1. */
+int report_by_parse(const char *s, report_by_t *out);
+const char *report_by_name(report_by_t by);
+int report_format_parse(const char *s, report_format_t *out);
+
+/*
+ * Build the report of the database at db_path as the log stood at as_of_ms (entries received
+ * up to and including that moment; 0: every entry, at the later of now and the last entry).
+ * 0 and *out (caller owns, json_decref) or -1 with *err (caller owns) saying why.
+ */
+int report_build(const char *db_path, int64_t as_of_ms, const report_opts_t *opts, json_t **out,
+                 char **err);
+
+/*
+ * The same from an open store (borrowed; read only), for callers that hold one: the unit
+ * tests, and report_build itself.
+ */
+int report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, json_t **out,
+                       char **err);
+
+/*
+ * Render a report document in a format to f: Markdown (the weekly dispatch), CSV (long
+ * format: section,key,metric,value), JSON (the document) or HTML (one self-contained page with
+ * inline SVG charts). 0, or -1 when writing failed.
+ */
+int report_render(const json_t *doc, report_format_t fmt, FILE *f);
+
+#endif
