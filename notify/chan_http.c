@@ -1,0 +1,129 @@
+/*
+ * chan_http: see chan_http.h.
+ */
+#include "chan_http.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entryfmt.h"
+#include "util.h"
+
+/* The answer's first bytes, enough for a robot's errcode or an error page's first line. */
+#define REPLY_MAX 4096
+
+typedef struct reply {
+    char buf[REPLY_MAX];
+    size_t len;
+} reply_t;
+
+static size_t
+on_reply(char *data, size_t size, size_t nmemb, void *arg)
+{
+    reply_t *r = arg;
+    size_t n = size * nmemb, room = sizeof(r->buf) - 1 - r->len;
+
+    memcpy(r->buf + r->len, data, n < room ? n : room);
+    r->len += n < room ? n : room;
+    r->buf[r->len] = '\0';
+    return n;
+}
+
+char *
+chan_http_body(const chan_msg_t *m)
+{
+    json_t *doc, *md;
+    char *out, *text;
+
+    if (m->chan == CHAN_WEBHOOK)
+        return xstrdup(m->payload);
+    md = json_object();
+    if (m->chan == CHAN_WECOM) {
+        text = xasprintf("**%s**\n%s", m->title, m->text);
+        json_object_set_new(md, "content", json_string(text));
+    } else {
+        text = xasprintf("### %s\n%s", m->title, m->text);
+        json_object_set_new(md, "title", json_string(m->title));
+        json_object_set_new(md, "text", json_string(text));
+    }
+    free(text);
+    doc = json_object();
+    json_object_set_new(doc, "msgtype", json_string("markdown"));
+    json_object_set_new(doc, "markdown", md);
+    out = entryfmt_dump(doc);
+    json_decref(doc);
+    return out;
+}
+
+/* A robot's refusal inside a 200 answer: -1 with its errmsg. */
+static int
+check_robot_reply(const reply_t *r, char **err)
+{
+    json_t *j = json_loadb(r->buf, r->len, 0, NULL);
+    json_t *code = j != NULL ? json_object_get(j, "errcode") : NULL;
+    int rc = 0;
+
+    if (json_is_integer(code) && json_integer_value(code) != 0) {
+        const char *msg = json_string_value(json_object_get(j, "errmsg"));
+        *err = xasprintf("robot refused: errcode %lld: %s", (long long)json_integer_value(code),
+                         msg != NULL ? msg : "");
+        rc = -1;
+    }
+    json_decref(j);
+    return rc;
+}
+
+int
+chan_http_send(const chan_msg_t *m, char **err)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hdrs = NULL;
+    char *body = chan_http_body(m), *key = xasprintf("Idempotency-Key: %s", m->key);
+    char cerr[CURL_ERROR_SIZE] = "";
+    reply_t reply = {.len = 0};
+    long status = 0;
+    CURLcode cc;
+    int rc = -1;
+
+    if (c == NULL) {
+        *err = xstrdup("curl_easy_init failed");
+        goto fail;
+    }
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json; charset=utf-8");
+    hdrs = curl_slist_append(hdrs, key);
+    curl_easy_setopt(c, CURLOPT_URL, m->addr);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)m->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "permit-notify/1");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        *err = xasprintf("%s", cerr[0] != '\0' ? cerr : curl_easy_strerror(cc));
+        goto fail;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        strtok(reply.buf, "\r\n");
+        *err = xasprintf("HTTP %ld: %.200s", status, reply.buf);
+        util_utf8_trim(*err);
+        goto fail;
+    }
+    if (m->chan != CHAN_WEBHOOK && check_robot_reply(&reply, err) < 0)
+        goto fail;
+    rc = 0;
+fail:
+    curl_slist_free_all(hdrs);
+    if (c != NULL)
+        curl_easy_cleanup(c);
+    free(key);
+    free(body);
+    return rc;
+}

@@ -1,0 +1,22 @@
+/*
+ * chan_smtp: e-mail through libcurl's SMTP client: STARTTLS (required when configured) and
+ * login when a user is configured. The message is UTF-8 end to end: the subject as RFC 2047
+ * encoded words, the body text/plain; charset=UTF-8 in base64 (so no relay can mangle 8-bit
+ * text), and a Message-ID built from the idempotency key so a mail client can spot repeats.
+ */
+#ifndef PERMIT_CHAN_SMTP_H
+#define PERMIT_CHAN_SMTP_H
+
+#include <stdint.h>
+
+#include "channel.h"
+
+/* The whole message (headers and body, CRLF line ends) for `to` at time now_ms. Caller owns. */
+char *chan_smtp_message(const chan_msg_t *m, const char *from, int64_t now_ms);
+
+/* An RFC 2047 encoded-word sequence for a header value (ASCII is left as it is). Caller owns. */
+char *chan_smtp_encode_header(const char *value);
+
+int chan_smtp_send(const chan_msg_t *m, char **err);
+
+#endif

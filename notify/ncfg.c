@@ -1,0 +1,121 @@
+/*
+ * ncfg: see ncfg.h. The table below is the single definition of every option; common/conftab.c
+ * reads it.
+ */
+#include "ncfg.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "conftab.h"
+#include "util.h"
+
+#define T(name, field, def, reload, help)                                                          \
+    {                                                                                              \
+        name, CONFTAB_TEXT, offsetof(ncfg_t, field), def, 0, 0, reload, help, NULL, 0              \
+    }
+#define I(name, field, def, min, max, reload, help)                                                \
+    {                                                                                              \
+        name, CONFTAB_INT, offsetof(ncfg_t, field), def, min, max, reload, help, NULL, 0           \
+    }
+
+static const conftab_opt_t options[] = {
+    T("query", query, "tcp://127.0.0.1:7403", false,
+      "the broker's query endpoint (else $PERMIT_QUERY)"),
+    T("publish", publish, "tcp://127.0.0.1:7402", false,
+      "the broker's publish endpoint (else $PERMIT_PUBLISH)"),
+    T("db", db, NULL, false, "the notifier's database: cursor, directory, deliveries (required)"),
+    T("routes", routes, NULL, true, "the routing file: who gets what, over which channel"),
+    T("templates", templates, NULL, true, "the folder of message templates (KIND.tmpl)"),
+    {"log_level", CONFTAB_LEVEL, offsetof(ncfg_t, log_level), "info", 0, 0, true,
+     "error, warn, info or debug", NULL, 0},
+    I("backoff_min_ms", backoff_min_ms, "1000", 10, 3600000, true,
+      "first pause after a failed delivery (doubles, with jitter)"),
+    I("backoff_max_ms", backoff_max_ms, "300000", 10, 86400000, true,
+      "longest pause between two attempts of one delivery"),
+    I("max_attempts", max_attempts, "8", 1, 1000, true,
+      "failed attempts before a delivery becomes a dead letter"),
+    I("send_timeout_ms", send_timeout_ms, "10000", 100, 600000, true,
+      "one attempt (HTTP, SMTP, command) takes at most this long"),
+    I("escalate_ms", escalate_ms, "14400000", 0, 2147483647, true,
+      "an unacknowledged red item climbs one step of the ladder after this long (0: never)"),
+    I("digest_ms", digest_ms, "86400000", 1000, 2147483647, true,
+      "the digest period: held items go out together at its end"),
+    T("digest_kinds", digest_kinds, "colour.yellow", true,
+      "route keys held for the digest (comma-separated; \"\" sends everything at once)"),
+    I("quiet_days", quiet_days, "1", 0, 1, true,
+      "1: on non-working days hold everything but red, breaches and escalations"),
+    I("work_start_hour", work_start_hour, "8", 0, 23, true,
+      "held notifications go at this hour of the next working day"),
+    T("smtp_url", smtp_url, "", true, "smtp://HOST:PORT (or smtps://); empty disables e-mail"),
+    T("smtp_from", smtp_from, "permit-notify@localhost", true, "the sender address"),
+    T("smtp_user", smtp_user, "", true, "log in as this user (empty: no login)"),
+    T("smtp_password", smtp_password, "", true, "the login's password"),
+    I("smtp_starttls", smtp_starttls, "0", 0, 1, true,
+      "1: require STARTTLS before login on smtp://"),
+};
+
+static const conftab_t notify_table = {"notify", options, ARRAY_LEN(options)};
+
+void
+ncfg_defaults(ncfg_t *cfg)
+{
+    const char *q = getenv("PERMIT_QUERY"), *p = getenv("PERMIT_PUBLISH");
+
+    conftab_defaults(&notify_table, cfg);
+    if (!util_empty(q))
+        xstrset(&cfg->query, q);
+    if (!util_empty(p))
+        xstrset(&cfg->publish, p);
+}
+
+void
+ncfg_clear(ncfg_t *cfg)
+{
+    conftab_clear(&notify_table, cfg);
+}
+
+int
+ncfg_set(ncfg_t *cfg, const char *name, const char *value, char **err)
+{
+    return conftab_set(&notify_table, cfg, name, value, err);
+}
+
+int
+ncfg_load_file(ncfg_t *cfg, const char *path, char **err)
+{
+    return conftab_load_file(&notify_table, cfg, path, err);
+}
+
+int
+ncfg_check(const ncfg_t *cfg, char **err)
+{
+    for (size_t i = 0; i < ARRAY_LEN(options); i++) {
+        char *const *p = (char *const *)((const char *)cfg + options[i].offset);
+        if (options[i].type == CONFTAB_TEXT && options[i].def == NULL && util_empty(*p)) {
+            *err = xasprintf("%s is required (--%s, or %s = ... in the [notify] section)",
+                             options[i].name, options[i].name, options[i].name);
+            return -1;
+        }
+    }
+    if (cfg->backoff_min_ms > cfg->backoff_max_ms) {
+        *err = xasprintf("backoff_min_ms (%d) is larger than backoff_max_ms (%d)",
+                         cfg->backoff_min_ms, cfg->backoff_max_ms);
+        return -1;
+    }
+    return 0;
+}
+
+void
+ncfg_reload(ncfg_t *to, const ncfg_t *from)
+{
+    conftab_reload(&notify_table, to, from);
+}
+
+void
+ncfg_usage(FILE *out)
+{
+    fprintf(out, "options of run (also keys of the [notify] section of the config file; * marks "
+                 "those\nthat SIGHUP reloads):\n");
+    conftab_usage(&notify_table, out);
+}

@@ -1,0 +1,51 @@
+/*
+ * ncfg: the options of `permit-notify run`, declared once in a table and read from the
+ * [notify] section of an INI file (deploy/notify.conf documents every key) and from the
+ * command line under the same names (--max-attempts or --max_attempts).
+ *
+ * Precedence: the command line, then the file, then PERMIT_QUERY / PERMIT_PUBLISH for the
+ * broker's endpoints, then the defaults. db, routes and templates have no default.
+ */
+#ifndef PERMIT_NCFG_H
+#define PERMIT_NCFG_H
+
+#include <stdio.h>
+
+#include "log.h"
+
+typedef struct ncfg {
+    char *query;     /* the broker's query endpoint */
+    char *publish;   /* the broker's publish endpoint */
+    char *db;        /* the notifier's own sqlite database: cursor, directory, deliveries */
+    char *routes;    /* the routing file (routes.h) */
+    char *templates; /* the folder of message templates (ntmpl.h) */
+    enum log_level log_level;
+    int backoff_min_ms;  /* first pause after a failed delivery (doubles, with jitter) */
+    int backoff_max_ms;  /* the longest pause */
+    int max_attempts;    /* failures before a delivery becomes a dead letter */
+    int send_timeout_ms; /* one HTTP/SMTP/command attempt at most */
+    int escalate_ms;     /* an unacknowledged red item climbs one step after this long */
+    int digest_ms;       /* the digest period; held items go out together at its end */
+    char *digest_kinds;  /* route keys that are held for the digest, comma-separated */
+    int quiet_days;      /* 1: hold all but red and breaches on non-working days */
+    int work_start_hour; /* held notifications go at this hour of the next working day */
+    char *smtp_url;      /* smtp://host:port or smtps://...; "" disables e-mail */
+    char *smtp_from;
+    char *smtp_user; /* "" for no login */
+    char *smtp_password;
+    int smtp_starttls; /* 1: require STARTTLS on smtp:// */
+} ncfg_t;
+
+void ncfg_defaults(ncfg_t *cfg);
+void ncfg_clear(ncfg_t *cfg);
+/* Set one option by name from text. 0, or -1 with *err (caller owns). */
+int ncfg_set(ncfg_t *cfg, const char *name, const char *value, char **err);
+/* Read an INI file; errors come back as "FILE:LINE: reason" in *err (caller owns). */
+int ncfg_load_file(ncfg_t *cfg, const char *path, char **err);
+/* Check what no single option can (required keys, bounds in order). 0, or -1 with *err. */
+int ncfg_check(const ncfg_t *cfg, char **err);
+/* Copy the options SIGHUP may change from `from` into `to`; warn about the others. */
+void ncfg_reload(ncfg_t *to, const ncfg_t *from);
+void ncfg_usage(FILE *out);
+
+#endif

@@ -1,0 +1,786 @@
+/*
+ * notifyd: see notifyd.h.
+ */
+#include "notifyd.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "directory.h"
+#include "entryfmt.h"
+#include "follow.h"
+#include "log.h"
+#include "ntmpl.h"
+#include "queue.h"
+#include "routes.h"
+#include "util.h"
+
+/* Deliveries attempted per round, so a backlog never starves the follower. */
+#define SEND_CAP 32
+/* The most addresses one contact has (one per channel). */
+#define MAX_ADDRS CHAN__COUNT
+
+struct notifyd {
+    const ncfg_t *cfg; /* borrowed */
+    nq_t *q;
+    follow_t *follow;
+    routes_t *routes;
+    ntmpl_t *tmpl;
+    strv_t digest_kinds;
+    bool failed; /* a database error inside the follower's callback */
+};
+
+int64_t
+notifyd_backoff(int attempts, int min_ms, int max_ms)
+{
+    int64_t d = min_ms;
+
+    for (int i = 0; i < attempts && d < max_ms; i++)
+        d *= 2;
+    if (d > max_ms)
+        d = max_ms;
+    /* Full jitter on the upper half: receivers that came back are not hit by a herd. */
+    return d / 2 + (int64_t)(random() % (d / 2 + 1));
+}
+
+static void
+set_str(json_t *o, const char *k, const char *v)
+{
+    if (!util_empty(v))
+        json_object_set_new(o, k, json_string(v));
+}
+
+static void
+set_int(json_t *o, const char *k, long long v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%lld", v);
+    json_object_set_new(o, k, json_string(buf));
+}
+
+/* A day as people write it: the date of the last millisecond before `ms`. */
+static void
+set_date(json_t *o, const char *k, int64_t ms)
+{
+    time_t t = (time_t)((ms - 1) / 1000);
+    struct tm tm;
+    char buf[16];
+
+    if (ms <= 0)
+        return;
+    localtime_r(&t, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+    json_object_set_new(o, k, json_string(buf));
+}
+
+json_t *
+notifyd_vars(const pm_entry_t *e, const dir_info_t *info)
+{
+    json_t *v = json_object();
+    char tbuf[64];
+
+    set_int(v, "seq", (long long)e->seq);
+    set_str(v, "kind", pm_kind_name(e->kind));
+    set_str(v, "time", util_format_time(e->recv_ms, false, tbuf, sizeof(tbuf)));
+    set_str(v, "project", e->project);
+    set_str(v, "procedure", e->procedure);
+    set_str(v, "dept", e->dept);
+    set_str(v, "project_name", e->project_name);
+    set_str(v, "procedure_name", e->procedure_name);
+    set_str(v, "steward", e->steward);
+    if (e->limit_days > 0)
+        set_int(v, "limit", e->limit_days);
+    if (e->kind == PM_KIND_COLOUR || e->kind == PM_KIND_PROJECT_COLOUR ||
+        e->kind == PM_KIND_COMMITMENT_DUE || e->kind == PM_KIND_COMMITMENT_BREACHED)
+        set_int(v, "days", e->days);
+    set_date(v, "deadline", e->deadline_ms);
+    if (e->colour != PM_COLOUR_NONE)
+        set_str(v, "colour", pm_colour_name(e->colour));
+    set_str(v, "milestone", e->milestone);
+    set_str(v, "milestone_name", e->milestone_name);
+    set_str(v, "cert", e->cert);
+    set_str(v, "note", e->note);
+    set_str(v, "missing", e->missing);
+    set_date(v, "due", e->due_ms);
+    if (e->cause > 0)
+        set_int(v, "cause", (long long)e->cause);
+    if (info != NULL) {
+        /* The entry's own copy wins: it is what the broker knew when it logged it. */
+        if (util_empty(e->project_name))
+            set_str(v, "project_name", info->project_name);
+        if (util_empty(e->steward))
+            set_str(v, "steward", info->steward);
+        set_str(v, "region", info->region);
+        set_str(v, "leader", info->leader);
+        set_str(v, "dept_name", info->dept_name);
+    }
+    return v;
+}
+
+static const char *
+lookup_var(void *arg, const char *name)
+{
+    return json_string_value(json_object_get(arg, name));
+}
+
+static const char *
+var(json_t *vars, const char *name)
+{
+    return json_string_value(json_object_get(vars, name));
+}
+
+/*
+ * The local time at which a digest period that contains now ends: periods are aligned to local
+ * midnight, so a daily digest closes at 00:00 and goes out with the working day's start.
+ */
+static int64_t
+period_end(int64_t now, int64_t period)
+{
+    time_t t = (time_t)(now / 1000);
+    struct tm tm;
+    int64_t off;
+
+    localtime_r(&t, &tm);
+    off = (int64_t)tm.tm_gmtoff * 1000;
+    return ((now + off) / period + 1) * period - off;
+}
+
+/* The next working day's start hour after a non-working `now`; now when today is working. */
+static int64_t
+next_working_ms(notifyd_t *self, int64_t now)
+{
+    time_t t = (time_t)(now / 1000);
+
+    for (int i = 0; i < 60; i++, t += 86400) {
+        struct tm tm;
+        char date[16];
+        localtime_r(&t, &tm);
+        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+        if (dir_is_workday(nq_db(self->q), date, tm.tm_wday)) {
+            if (i == 0)
+                return now;
+            tm.tm_hour = self->cfg->work_start_hour;
+            tm.tm_min = tm.tm_sec = 0;
+            return (int64_t)mktime(&tm) * 1000;
+        }
+    }
+    return now; /* two months off: the calendar is wrong, don't hold anything for ever */
+}
+
+/* Red items and breaches go out on any day and are escalated. */
+static bool
+route_urgent(const char *route)
+{
+    return strcmp(route, "colour.red") == 0 || strcmp(route, "commitment_breached") == 0 ||
+           strcmp(route, "project_colour.red") == 0 || strcmp(route, "escalation") == 0;
+}
+
+/* Reminders about an item's clock: inhibited while a prerequisite of it is rejected. */
+static bool
+route_reminder(const char *route)
+{
+    return strncmp(route, "colour.", 7) == 0 || strcmp(route, "commitment_due") == 0;
+}
+
+/* The document a webhook receives and a command reads; also kept for history. */
+static char *
+make_payload(const nq_item_t *it, json_t *vars, json_t *extra)
+{
+    json_t *doc = json_object();
+    char *out;
+
+    json_object_set_new(doc, "schema", json_string("permit-notify/1"));
+    json_object_set_new(doc, "key", json_string(it->idem));
+    json_object_set_new(doc, "seq", json_integer((json_int_t)it->seq));
+    json_object_set_new(doc, "route", json_string(it->route));
+    json_object_set_new(doc, "recipient", json_string(it->recipient));
+    json_object_set_new(doc, "channel", json_string(it->chan));
+    json_object_set_new(doc, "title", json_string(it->title));
+    json_object_set_new(doc, "text", json_string(it->text));
+    if (vars != NULL)
+        json_object_set(doc, "vars", vars);
+    if (extra != NULL)
+        json_object_update(doc, extra);
+    out = entryfmt_dump(doc);
+    json_decref(doc);
+    return out;
+}
+
+/*
+ * The addresses of a contact, from the routing file, else (for a department) the contact the
+ * department registered with the broker when it is an e-mail address or a webhook URL.
+ */
+static size_t
+contact_addrs(notifyd_t *self, const char *name, const char *dept_contact, route_addr_t *out)
+{
+    size_t n = routes_contact(self->routes, name, out, MAX_ADDRS);
+
+    if (n > 0 || strncmp(name, "dept:", 5) != 0 || util_empty(dept_contact))
+        return n;
+    if (strchr(dept_contact, '@') != NULL) {
+        out[0].chan = CHAN_EMAIL;
+        out[0].addr = dept_contact;
+        return 1;
+    }
+    if (strncmp(dept_contact, "http://", 7) == 0 || strncmp(dept_contact, "https://", 8) == 0) {
+        out[0].chan = CHAN_WEBHOOK;
+        out[0].addr = dept_contact;
+        return 1;
+    }
+    return 0;
+}
+
+/* What one notification to one recipient is: shared by entries and escalations. */
+typedef struct notice {
+    uint64_t seq;
+    const char *route;    /* route key */
+    const char *tmpl_key; /* the template to render */
+    const char *project, *procedure;
+    const char *idem_suffix; /* "" or "-e1" (escalation steps) */
+    const char *state;       /* pending, held, inhibited */
+    int64_t next_ms;
+    const char *note; /* kept as the record's last_error (why inhibited, ...) */
+    json_t *vars;     /* borrowed; "recipient" is set per recipient */
+    json_t *extra;    /* borrowed: more payload fields, or NULL */
+} notice_t;
+
+/*
+ * An idempotency key: "<seq>-<recipient>" with the recipient percent-encoded as jq's @uri does
+ * (only A-Z a-z 0-9 - _ . ~ kept), so it is plain ASCII and fits an HTTP header and a
+ * Message-ID. Caller owns.
+ */
+static char *
+make_key(uint64_t seq, const char *name, const char *suffix)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen(name);
+    char *enc = xmalloc(len * 3 + 1), *p = enc, *out;
+
+    for (const unsigned char *c = (const unsigned char *)name; *c != '\0'; c++) {
+        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+            *c == '-' || *c == '_' || *c == '.' || *c == '~') {
+            *p++ = (char)*c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[*c >> 4];
+            *p++ = hex[*c & 15];
+        }
+    }
+    *p = '\0';
+    out = xasprintf("%llu-%s%s", (unsigned long long)seq, enc, suffix);
+    free(enc);
+    return out;
+}
+
+/* Record one notice for one recipient: one record per address, or one unroutable record. */
+static int
+enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *dept_contact)
+{
+    route_addr_t addrs[MAX_ADDRS];
+    size_t na = contact_addrs(self, name, dept_contact, addrs);
+    const char *ttitle = "{project_name} {route}", *tbody = "{project} {procedure} {kind}";
+    int64_t now = util_now_ms();
+    char *idem = make_key(n->seq, name, n->idem_suffix);
+    int rc = 0;
+
+    json_object_set_new(n->vars, "recipient", json_string(name));
+    json_object_set_new(n->vars, "route", json_string(n->route));
+    if (ntmpl_get(self->tmpl, n->tmpl_key, &ttitle, &tbody) < 0)
+        log_warnx("no template for %s (and no default.tmpl): using a bare one", n->tmpl_key);
+    for (size_t i = 0; i < (na > 0 ? na : 1) && rc == 0; i++) {
+        nq_item_t it = {0};
+        it.seq = n->seq;
+        it.route = (char *)n->route;
+        it.project = (char *)n->project;
+        it.procedure = (char *)n->procedure;
+        it.recipient = (char *)name;
+        it.chan = (char *)(na > 0 ? chan_name(addrs[i].chan) : "-");
+        it.addr = (char *)(na > 0 ? addrs[i].addr : "");
+        it.idem = idem;
+        it.title = ntmpl_render(ttitle, lookup_var, n->vars);
+        it.text = ntmpl_render(tbody, lookup_var, n->vars);
+        it.state = (char *)(na > 0 ? n->state : "unroutable");
+        it.next_ms = n->next_ms;
+        it.last_error = (char *)(na > 0 ? n->note : "no contact or address in the routing file");
+        it.created_ms = now;
+        it.urgent = route_urgent(n->route);
+        it.payload = make_payload(&it, n->vars, n->extra);
+        rc = nq_add(self->q, &it);
+        if (na == 0)
+            log_warnx("seq %llu: %s for %s: no address for '%s'", (unsigned long long)n->seq,
+                      n->route, n->project != NULL ? n->project : "-", name);
+        free(it.title);
+        free(it.text);
+        free(it.payload);
+    }
+    free(idem);
+    return rc;
+}
+
+/* Record a notice for every recipient a list of tokens resolves to, each name once. */
+static int
+enqueue_tokens(notifyd_t *self, const notice_t *n, const strv_t *tokens, const route_ctx_t *ctx,
+               const char *dept_contact)
+{
+    strv_t seen = {0};
+    int rc = 0;
+
+    for (size_t i = 0; i < tokens->n && rc == 0; i++) {
+        char *name = routes_resolve(tokens->v[i], ctx);
+        if (name == NULL) {
+            log_debug("seq %llu: no %s for %s", (unsigned long long)n->seq, tokens->v[i],
+                      n->project != NULL ? n->project : "-");
+        } else if (!strv_contains(&seen, name)) {
+            strv_push(&seen, name);
+            rc = enqueue_one(self, n, name, dept_contact);
+        }
+        free(name);
+    }
+    strv_clear(&seen);
+    return rc;
+}
+
+/* Open or close red items for escalation as the entry says. */
+static int
+track_alert(notifyd_t *self, const pm_entry_t *e, const char *route, json_t *vars)
+{
+    if (strcmp(route, "colour.red") == 0 || strcmp(route, "commitment_breached") == 0) {
+        nq_alert_t a = {0};
+        char *v;
+        int rc;
+        if (self->cfg->escalate_ms <= 0 || routes_ladder(self->routes)->n < 2)
+            return 0;
+        v = entryfmt_dump(vars);
+        a.seq = e->seq;
+        a.project = e->project;
+        a.procedure = e->procedure;
+        a.dept = e->dept;
+        a.vars = v;
+        a.next_ms = util_now_ms() + self->cfg->escalate_ms;
+        rc = nq_alert_add(self->q, &a);
+        free(v);
+        return rc;
+    }
+    if ((e->kind == PM_KIND_COLOUR && e->colour != PM_COLOUR_RED) || e->kind == PM_KIND_APPROVED ||
+        e->kind == PM_KIND_NOT_REQUIRED || e->kind == PM_KIND_WITHDRAWN ||
+        e->kind == PM_KIND_COMMITMENT_FULFILLED)
+        return nq_alert_resolve(self->q, e->project, e->procedure);
+    return 0;
+}
+
+/* Route one entry: the records for its recipients, held, inhibited or pending. */
+static int
+route_entry(notifyd_t *self, const pm_entry_t *e)
+{
+    char route[64];
+    const strv_t *tokens;
+    dir_info_t info;
+    route_ctx_t ctx;
+    notice_t n = {0};
+    char *rejected = NULL, *note = NULL;
+    json_t *vars;
+    int rc = -1;
+
+    routes_key(pm_kind_name(e->kind),
+               e->kind == PM_KIND_COLOUR || e->kind == PM_KIND_PROJECT_COLOUR
+                   ? pm_colour_name(e->colour)
+                   : NULL,
+               route, sizeof(route));
+    if (dir_lookup(nq_db(self->q), e->project, e->dept, &info) < 0)
+        return -1;
+    vars = notifyd_vars(e, &info);
+    if (track_alert(self, e, route, vars) < 0)
+        goto fail;
+    tokens = routes_lookup(self->routes, route, info.region, e->dept);
+    if (tokens == NULL || tokens->n == 0) {
+        rc = 0;
+        goto fail;
+    }
+    ctx.steward = var(vars, "steward");
+    ctx.leader = info.leader;
+    ctx.dept = e->dept;
+    n.seq = e->seq;
+    n.route = route;
+    n.tmpl_key = route;
+    n.project = e->project;
+    n.procedure = e->procedure;
+    n.idem_suffix = "";
+    n.state = "pending";
+    n.vars = vars;
+    if (route_reminder(route) && e->project != NULL && e->procedure != NULL &&
+        dir_prereq_rejected(nq_db(self->q), e->project, e->procedure, &rejected) == 1) {
+        n.state = "inhibited";
+        note = xasprintf("inhibited: prerequisite %s is rejected", rejected);
+        n.note = note;
+    } else if (strv_contains(&self->digest_kinds, route)) {
+        n.state = "held";
+        n.next_ms = period_end(util_now_ms(), self->cfg->digest_ms);
+    }
+    rc = enqueue_tokens(self, &n, tokens, &ctx, info.dept_contact);
+fail:
+    free(note);
+    free(rejected);
+    json_decref(vars);
+    dir_info_clear(&info);
+    return rc;
+}
+
+/*
+ * The follower's callback, once per log entry in order. Everything an entry causes and the
+ * cursor past it go into the open transaction, committed by the loop after the step.
+ */
+static int
+on_entry(void *arg, const pm_entry_t *e)
+{
+    notifyd_t *self = arg;
+
+    if (nq_begin(self->q) < 0 || dir_apply(nq_db(self->q), e) < 0)
+        goto fail;
+    /* Administrative entries only teach the directory; everything else may be routed. */
+    if (e->kind != PM_KIND_DEPARTMENT && e->kind != PM_KIND_TEMPLATE &&
+        e->kind != PM_KIND_PROJECT && e->kind != PM_KIND_CALENDAR && route_entry(self, e) < 0)
+        goto fail;
+    if (nq_set_cursor(self->q, e->seq) < 0)
+        goto fail;
+    return 0;
+fail:
+    self->failed = true;
+    return -1;
+}
+
+/* One attempt of one due record. */
+static void
+deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
+{
+    const ncfg_t *cfg = self->cfg;
+    chan_smtp_opts_t smtp = {cfg->smtp_url, cfg->smtp_from, cfg->smtp_user, cfg->smtp_password,
+                             cfg->smtp_starttls};
+    chan_msg_t m = {0};
+    char *err = NULL;
+    int64_t when;
+
+    if (nq_silenced(self->q, it->project, it->route, now) == 1) {
+        nq_mark(self->q, it->id, "silenced", "a silence covered it when it was due", now);
+        return;
+    }
+    if (cfg->quiet_days && !it->urgent && (when = next_working_ms(self, now)) > now) {
+        nq_defer(self->q, it->id, when);
+        return;
+    }
+    if (chan_parse(it->chan, &m.chan) < 0) {
+        nq_mark_failed(self->q, it->id, "unknown channel", 0, true, now);
+        return;
+    }
+    m.addr = it->addr;
+    m.key = it->idem;
+    m.title = it->title;
+    m.text = it->text;
+    m.payload = it->payload;
+    m.timeout_ms = cfg->send_timeout_ms;
+    m.smtp = &smtp;
+    if (chan_send(&m, &err) == 0) {
+        log_info("sent seq %llu %s to %s over %s", (unsigned long long)it->seq, it->route,
+                 it->recipient, it->chan);
+        nq_mark_sent(self->q, it->id, util_now_ms());
+    } else {
+        bool dead = it->attempts + 1 >= cfg->max_attempts;
+        int64_t next =
+            util_now_ms() + notifyd_backoff(it->attempts, cfg->backoff_min_ms, cfg->backoff_max_ms);
+        log_warnx("seq %llu %s to %s over %s: attempt %d failed: %s%s", (unsigned long long)it->seq,
+                  it->route, it->recipient, it->chan, it->attempts + 1, err,
+                  dead ? " (now a dead letter)" : "");
+        nq_mark_failed(self->q, it->id, err, next, dead, util_now_ms());
+    }
+    free(err);
+}
+
+static void
+deliver_due(notifyd_t *self, int64_t now)
+{
+    nq_item_t *v = NULL;
+    size_t n = 0;
+
+    if (nq_due(self->q, now, SEND_CAP, &v, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        deliver_one(self, &v[i], now);
+    nq_items_free(v, n);
+}
+
+/* Red items nobody acknowledged in time: one step up the ladder each. */
+static void
+escalate_due(notifyd_t *self, int64_t now)
+{
+    const strv_t *ladder = routes_ladder(self->routes);
+    nq_alert_t *v = NULL;
+    size_t n = 0;
+
+    if (self->cfg->escalate_ms <= 0 || nq_alert_due(self->q, now, &v, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        nq_alert_t *a = &v[i];
+        int step = a->step + 1;
+        json_t *vars = json_loads(a->vars, 0, NULL);
+        dir_info_t info;
+        route_ctx_t ctx;
+        strv_t one = {0};
+        char suffix[16], stepbuf[16];
+        notice_t nt = {0};
+        if (vars == NULL)
+            vars = json_object();
+        if (step >= (int)ladder->n || dir_lookup(nq_db(self->q), a->project, a->dept, &info) < 0) {
+            nq_alert_step(self->q, a->seq, a->step, now, true);
+            json_decref(vars);
+            continue;
+        }
+        snprintf(suffix, sizeof(suffix), "-e%d", step);
+        snprintf(stepbuf, sizeof(stepbuf), "%d", step);
+        json_object_set_new(vars, "step", json_string(stepbuf));
+        ctx.steward = info.steward;
+        ctx.leader = info.leader;
+        ctx.dept = a->dept;
+        nt.seq = a->seq;
+        nt.route = "escalation";
+        nt.tmpl_key = "escalation";
+        nt.project = a->project;
+        nt.procedure = a->procedure;
+        nt.idem_suffix = suffix;
+        nt.state = "pending";
+        nt.vars = vars;
+        strv_push(&one, ladder->v[step]);
+        if (nq_begin(self->q) == 0 &&
+            enqueue_tokens(self, &nt, &one, &ctx, info.dept_contact) == 0 &&
+            nq_alert_step(self->q, a->seq, step, now + self->cfg->escalate_ms,
+                          step + 1 >= (int)ladder->n) == 0)
+            nq_commit(self->q);
+        else
+            nq_rollback(self->q);
+        log_info("seq %llu: not acknowledged, escalated to %s (step %d)",
+                 (unsigned long long)a->seq, ladder->v[step], step);
+        strv_clear(&one);
+        dir_info_clear(&info);
+        json_decref(vars);
+    }
+    nq_alerts_free(v, n);
+}
+
+/* One digest for the held records v[from..to) of one recipient, channel and address. */
+static int
+make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
+{
+    const char *ttitle = "{count}", *tbody = "{items}";
+    json_t *vars = json_object(), *items = json_array(), *extra = json_object();
+    char *lines = xstrdup(""), count[16];
+    nq_item_t d = {0};
+    int rc = 0;
+
+    for (size_t i = from; i < to; i++) {
+        json_t *o = json_object();
+        char *more = xasprintf("%s- %s\n", lines, v[i].title);
+        free(lines);
+        lines = more;
+        json_object_set_new(o, "seq", json_integer((json_int_t)v[i].seq));
+        json_object_set_new(o, "route", json_string(v[i].route));
+        json_object_set_new(o, "title", json_string(v[i].title));
+        json_object_set_new(o, "text", json_string(v[i].text));
+        json_array_append_new(items, o);
+    }
+    snprintf(count, sizeof(count), "%zu", to - from);
+    json_object_set_new(vars, "count", json_string(count));
+    json_object_set_new(vars, "items", json_string(lines));
+    json_object_set_new(vars, "recipient", json_string(v[from].recipient));
+    json_object_set_new(vars, "period", json_string(""));
+    json_object_set_new(extra, "items", items);
+    ntmpl_get(self->tmpl, "digest", &ttitle, &tbody);
+    d.seq = 0;
+    d.route = "digest";
+    d.recipient = v[from].recipient;
+    d.chan = v[from].chan;
+    d.addr = v[from].addr;
+    d.idem = make_key((uint64_t)v[from].next_ms, v[from].recipient, "");
+    {
+        char *k = xasprintf("digest-%s", d.idem);
+        free(d.idem);
+        d.idem = k;
+    }
+    d.title = ntmpl_render(ttitle, lookup_var, vars);
+    d.text = ntmpl_render(tbody, lookup_var, vars);
+    d.state = "pending";
+    d.created_ms = now;
+    d.payload = make_payload(&d, vars, extra);
+    rc = nq_add(self->q, &d);
+    for (size_t i = from; i < to && rc == 0; i++)
+        rc = nq_mark(self->q, v[i].id, "digested", d.idem, now);
+    free(d.idem);
+    free(d.title);
+    free(d.text);
+    free(d.payload);
+    free(lines);
+    json_decref(vars);
+    json_decref(extra);
+    return rc;
+}
+
+static void
+flush_digests(notifyd_t *self, int64_t now)
+{
+    nq_item_t *v = NULL;
+    size_t n = 0, k = 0, from = 0;
+
+    if (nq_held_due(self->q, now, &v, &n) < 0 || n == 0)
+        goto done;
+    if (nq_begin(self->q) < 0)
+        goto done;
+    /* A silence that covers an item's project or kind keeps it out of the digest. */
+    for (size_t i = 0; i < n; i++) {
+        if (nq_silenced(self->q, v[i].project, v[i].route, now) == 1) {
+            nq_mark(self->q, v[i].id, "silenced", "a silence covered it when its digest was due",
+                    now);
+            nq_item_clear(&v[i]);
+            continue;
+        }
+        if (k != i) {
+            v[k] = v[i];
+            memset(&v[i], 0, sizeof(v[i]));
+        }
+        k++;
+    }
+    for (size_t i = 1; i <= k; i++) {
+        if (i < k && strcmp(v[i].recipient, v[from].recipient) == 0 &&
+            strcmp(v[i].chan, v[from].chan) == 0 && strcmp(v[i].addr, v[from].addr) == 0)
+            continue;
+        if (make_digest(self, v, from, i, now) < 0) {
+            nq_rollback(self->q);
+            goto done;
+        }
+        from = i;
+    }
+    if (nq_commit(self->q) == 0 && k > 0)
+        log_info("digests: %zu held notifications grouped", k);
+done:
+    nq_items_free(v, n);
+}
+
+static int
+load_tables(const ncfg_t *cfg, routes_t **routes, ntmpl_t **tmpl, char **err)
+{
+    *routes = routes_load(cfg->routes, err);
+    if (*routes == NULL)
+        return -1;
+    *tmpl = ntmpl_load(cfg->templates, err);
+    if (*tmpl == NULL) {
+        routes_destroy(routes);
+        return -1;
+    }
+    return 0;
+}
+
+notifyd_t *
+notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
+{
+    notifyd_t *self = xcalloc(1, sizeof(*self));
+    follow_opts_t o = {0};
+    uint64_t cursor = 0;
+    char why[256] = "";
+
+    self->cfg = cfg;
+    srandom((unsigned)util_mono_ms() ^ (unsigned)getpid());
+    strv_split(&self->digest_kinds, cfg->digest_kinds, ", \t");
+    if (load_tables(cfg, &self->routes, &self->tmpl, err) < 0)
+        goto fail;
+    self->q = nq_open(cfg->db, err);
+    if (self->q == NULL)
+        goto fail;
+    if (dir_init(nq_db(self->q)) < 0 || nq_cursor(self->q, &cursor) < 0) {
+        *err = xasprintf("%s: cannot set up the database", cfg->db);
+        goto fail;
+    }
+    o.query = cfg->query;
+    o.publish = cfg->publish;
+    o.after = cursor;
+    o.live = true;
+    self->follow = follow_new(zctx, &o, on_entry, self, why, sizeof(why));
+    if (self->follow == NULL) {
+        *err = xasprintf("follow: %s", why);
+        goto fail;
+    }
+    log_info("following %s from seq %llu", cfg->publish, (unsigned long long)cursor);
+    return self;
+fail:
+    notifyd_destroy(&self);
+    return NULL;
+}
+
+void
+notifyd_destroy(notifyd_t **p)
+{
+    notifyd_t *self = p != NULL ? *p : NULL;
+
+    if (self == NULL)
+        return;
+    follow_destroy(&self->follow);
+    nq_close(&self->q);
+    routes_destroy(&self->routes);
+    ntmpl_destroy(&self->tmpl);
+    strv_clear(&self->digest_kinds);
+    free(self);
+    *p = NULL;
+}
+
+int
+notifyd_reload(notifyd_t *self)
+{
+    routes_t *routes;
+    ntmpl_t *tmpl;
+    char *err = NULL;
+
+    if (load_tables(self->cfg, &routes, &tmpl, &err) < 0) {
+        log_warnx("reload: %s (keeping the routes and templates in use)", err);
+        free(err);
+        return -1;
+    }
+    routes_destroy(&self->routes);
+    ntmpl_destroy(&self->tmpl);
+    self->routes = routes;
+    self->tmpl = tmpl;
+    strv_clear(&self->digest_kinds);
+    strv_split(&self->digest_kinds, self->cfg->digest_kinds, ", \t");
+    log_info("reload: routes and templates loaded");
+    return 0;
+}
+
+int
+notifyd_run(notifyd_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    while (!*stop && !*reload) {
+        int64_t now = util_now_ms(), next = nq_next_ms(self->q);
+        int wait = NOTIFYD_TICK_MS;
+        follow_status_t st;
+        if (next <= now)
+            wait = 0;
+        else if (next - now < wait)
+            wait = (int)(next - now);
+        st = follow_step(self->follow, wait);
+        if (self->failed || nq_commit(self->q) < 0) {
+            nq_rollback(self->q);
+            log_error("database error: stopping (the cursor on disk is where to go on from)");
+            return -1;
+        }
+        if (st == FOLLOW_STOPPED)
+            break;
+        if (st != FOLLOW_AGAIN) {
+            log_error("follow: %s", follow_error(self->follow));
+            return -1;
+        }
+        now = util_now_ms();
+        flush_digests(self, now);
+        escalate_due(self, now);
+        deliver_due(self, now);
+    }
+    return 0;
+}

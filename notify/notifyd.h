@@ -1,0 +1,62 @@
+/*
+ * notifyd: the notifier daemon (`permit-notify run`) and its loop.
+ *
+ * Owns the follower (follow.h: catch-up from the stored cursor, then live), the database
+ * (queue.h, directory.h), the routes and the templates. One thread, one loop driven by
+ * deadlines:
+ *
+ *   follow    wait for log entries at most until the next delivery, escalation or digest is
+ *             due; for each entry, in one transaction: learn it (directory), route it (one
+ *             record per recipient, channel and address, rendered from its template, or held
+ *             for the digest, or recorded as inhibited or unroutable), move the cursor
+ *   commit    the batch, before anything is sent: a kill -9 after this point resends at most
+ *             (the idempotency key lets receivers drop repeats), never loses
+ *   deliver   due records, up to a cap per round: silenced ones are marked so, non-urgent ones
+ *             on a non-working day wait for the next working day, the rest are sent; a failure
+ *             is retried after a capped exponential backoff with jitter, and after
+ *             max_attempts becomes a dead letter
+ *   escalate  red items nobody acknowledged within escalate_ms climb one step of the ladder
+ *   digest    held records whose period ended go out as one digest per recipient and address
+ *
+ * `permit-notify ack`, `retry` and `silence` write the same database from another process; the
+ * loop looks at it again at least every NOTIFYD_TICK_MS.
+ */
+#ifndef PERMIT_NOTIFYD_H
+#define PERMIT_NOTIFYD_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "ncfg.h"
+
+#define NOTIFYD_TICK_MS 250
+
+typedef struct notifyd notifyd_t;
+
+/*
+ * Open the database, load the routes and templates, and start following from the stored
+ * cursor on the caller's zmq context (borrowed). cfg is borrowed and may be updated in place
+ * before notifyd_reload. NULL with *err (caller owns).
+ */
+notifyd_t *notifyd_new(const ncfg_t *cfg, void *zctx, char **err);
+void notifyd_destroy(notifyd_t **p);
+
+/* Run until *stop or *reload is set (0), or a fatal error (-1). */
+int notifyd_run(notifyd_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
+
+/* Load the routes and templates again; on an error keep the old ones. 0 or -1 (logged). */
+int notifyd_reload(notifyd_t *self);
+
+/*
+ * The template variables of an entry: its own fields, completed from the directory info
+ * (NULL for none). Caller owns the reference. Exposed for the unit tests.
+ */
+struct dir_info;
+json_t *notifyd_vars(const pm_entry_t *e, const struct dir_info *info);
+
+/* The capped, jittered pause before attempt `attempts + 1`, in ms (unit tests). */
+int64_t notifyd_backoff(int attempts, int min_ms, int max_ms);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * routes: see routes.h. Rules and contacts are kept in arrays in file order; a city has tens of
+ * rules and hundreds of contacts, so a linear scan per notification costs nothing next to the
+ * HTTP request it leads to.
+ */
+#include "routes.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef struct rule {
+    char *region; /* NULL: any */
+    char *dept;   /* NULL: any */
+    char *key;
+    strv_t to;
+} rule_t;
+
+typedef struct contact {
+    char *name;
+    char *addr[CHAN__COUNT];
+} contact_t;
+
+struct routes {
+    rule_t *rules;
+    size_t nrules;
+    contact_t *contacts;
+    size_t ncontacts;
+    strv_t ladder;
+};
+
+typedef struct load_ctx {
+    routes_t *r;
+    char *err;
+} load_ctx_t;
+
+static contact_t *
+find_contact(const routes_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->ncontacts; i++)
+        if (strcmp(r->contacts[i].name, name) == 0)
+            return &r->contacts[i];
+    return NULL;
+}
+
+/* "route region=X dept=Y": the qualifiers; -1 for anything else after "route". */
+static int
+parse_route_section(const char *section, char **region, char **dept)
+{
+    strv_t parts = {0};
+    int rc = 0;
+
+    strv_split(&parts, section + 5, " \t");
+    for (size_t i = 0; i < parts.n && rc == 0; i++) {
+        if (strncmp(parts.v[i], "region=", 7) == 0 && parts.v[i][7] != '\0')
+            xstrset(region, parts.v[i] + 7);
+        else if (strncmp(parts.v[i], "dept=", 5) == 0 && parts.v[i][5] != '\0')
+            xstrset(dept, parts.v[i] + 5);
+        else
+            rc = -1;
+    }
+    strv_clear(&parts);
+    return rc;
+}
+
+static int
+on_line(void *arg, const char *section, const char *name, const char *value)
+{
+    load_ctx_t *ctx = arg;
+    routes_t *r = ctx->r;
+
+    if (ctx->err != NULL)
+        return 1; /* report the first error only */
+    if (strcmp(section, "route") == 0 || strncmp(section, "route ", 6) == 0) {
+        rule_t rule = {0};
+        if (parse_route_section(section, &rule.region, &rule.dept) < 0) {
+            ctx->err = xasprintf("[%s]: qualifiers are region=NAME and dept=CODE", section);
+            free(rule.region);
+            free(rule.dept);
+            return 0;
+        }
+        rule.key = xstrdup(name);
+        strv_split(&rule.to, value, ", \t");
+        r->rules = xgrow(r->rules, r->nrules, sizeof(*r->rules));
+        r->rules[r->nrules++] = rule;
+        return 1;
+    }
+    if (strcmp(section, "escalation") == 0) {
+        if (strcmp(name, "ladder") != 0) {
+            ctx->err = xasprintf("[escalation]: unknown key '%s' (ladder)", name);
+            return 0;
+        }
+        strv_clear(&r->ladder);
+        strv_split(&r->ladder, value, ", \t");
+        return 1;
+    }
+    if (strncmp(section, "contact ", 8) == 0 && section[8] != '\0') {
+        const char *cname = section + 8;
+        contact_t *c;
+        chan_kind_t k;
+        if (chan_parse(name, &k) < 0) {
+            ctx->err = xasprintf("[%s]: unknown channel '%s' (%s)", section, name, chan_names());
+            return 0;
+        }
+        if (util_empty(value)) {
+            ctx->err = xasprintf("[%s]: %s has no address", section, name);
+            return 0;
+        }
+        c = find_contact(r, cname);
+        if (c == NULL) {
+            r->contacts = xgrow(r->contacts, r->ncontacts, sizeof(*r->contacts));
+            c = &r->contacts[r->ncontacts++];
+            memset(c, 0, sizeof(*c));
+            c->name = xstrdup(cname);
+        }
+        xstrset(&c->addr[k], value);
+        return 1;
+    }
+    ctx->err = xasprintf("unknown section [%s] (route, escalation, contact NAME)", section);
+    return 0;
+}
+
+routes_t *
+routes_load(const char *path, char **err)
+{
+    load_ctx_t ctx = {xcalloc(1, sizeof(routes_t)), NULL};
+    int line;
+
+    errno = 0;
+    line = ini_parse(path, on_line, &ctx);
+    if (line == 0 && ctx.err == NULL)
+        return ctx.r;
+    if (line == -1)
+        *err = xasprintf("%s: %s", path, strerror(errno ? errno : ENOENT));
+    else if (ctx.err != NULL)
+        *err = xasprintf("%s:%d: %s", path, line, ctx.err);
+    else
+        *err = xasprintf("%s:%d: syntax error", path, line);
+    free(ctx.err);
+    routes_destroy(&ctx.r);
+    return NULL;
+}
+
+void
+routes_destroy(routes_t **p)
+{
+    routes_t *r = p != NULL ? *p : NULL;
+
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->nrules; i++) {
+        free(r->rules[i].region);
+        free(r->rules[i].dept);
+        free(r->rules[i].key);
+        strv_clear(&r->rules[i].to);
+    }
+    free(r->rules);
+    for (size_t i = 0; i < r->ncontacts; i++) {
+        free(r->contacts[i].name);
+        for (int k = 0; k < CHAN__COUNT; k++)
+            free(r->contacts[i].addr[k]);
+    }
+    free(r->contacts);
+    strv_clear(&r->ladder);
+    free(r);
+    *p = NULL;
+}
+
+char *
+routes_key(const char *kind, const char *colour, char *buf, size_t len)
+{
+    if (!util_empty(colour))
+        snprintf(buf, len, "%s.%s", kind, colour);
+    else
+        snprintf(buf, len, "%s", kind);
+    return buf;
+}
+
+/* The most specific rule for exactly this key; later rules win ties (a file reads top down). */
+static const strv_t *
+lookup_exact(const routes_t *r, const char *key, const char *region, const char *dept)
+{
+    const strv_t *best = NULL;
+    int best_score = -1;
+
+    for (size_t i = 0; i < r->nrules; i++) {
+        const rule_t *rule = &r->rules[i];
+        int score = 0;
+        if (strcmp(rule->key, key) != 0)
+            continue;
+        if (rule->region != NULL) {
+            if (util_strcmp0(rule->region, region) != 0)
+                continue;
+            score += 1;
+        }
+        if (rule->dept != NULL) {
+            if (util_strcmp0(rule->dept, dept) != 0)
+                continue;
+            score += 2;
+        }
+        if (score >= best_score) {
+            best = &rule->to;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+const strv_t *
+routes_lookup(const routes_t *r, const char *key, const char *region, const char *dept)
+{
+    const strv_t *to = lookup_exact(r, key, region, dept);
+    const char *dot = strchr(key, '.');
+
+    if (to == NULL && dot != NULL) {
+        char *base = xstrndup(key, (size_t)(dot - key));
+        to = lookup_exact(r, base, region, dept);
+        free(base);
+    }
+    return to;
+}
+
+const strv_t *
+routes_ladder(const routes_t *r)
+{
+    return &r->ladder;
+}
+
+char *
+routes_resolve(const char *token, const route_ctx_t *ctx)
+{
+    if (strcmp(token, "steward") == 0)
+        return util_empty(ctx->steward) ? NULL : xstrdup(ctx->steward);
+    if (strcmp(token, "leader") == 0)
+        return util_empty(ctx->leader) ? NULL : xstrdup(ctx->leader);
+    if (strcmp(token, "dept") == 0)
+        return util_empty(ctx->dept) ? NULL : xasprintf("dept:%s", ctx->dept);
+    if (strcmp(token, "section") == 0)
+        return util_empty(ctx->dept) ? NULL : xasprintf("section:%s", ctx->dept);
+    return xstrdup(token);
+}
+
+size_t
+routes_contact(const routes_t *r, const char *name, route_addr_t *out, size_t max)
+{
+    const contact_t *c = find_contact(r, name);
+    size_t n = 0;
+
+    if (c == NULL)
+        return 0;
+    for (int k = 0; k < CHAN__COUNT && n < max; k++) {
+        if (c->addr[k] != NULL) {
+            out[n].chan = (chan_kind_t)k;
+            out[n].addr = c->addr[k];
+            n++;
+        }
+    }
+    return n;
+}

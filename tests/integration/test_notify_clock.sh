@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The notifier on the broker's test clock: yellow warnings held and sent as one digest per
+# recipient; red items sent at once to steward and leader; an unacknowledged red item
+# escalated up the ladder (section head, then leader) while an acknowledged one is not; a
+# silence suppressing a project's notifications (recorded as silenced in history).
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"
+
+start_broker --test-clock 2026-03-02T09:00:00+08:00
+import_samples
+ctl import calendar "$PERMIT_SRC/deploy/calendar/2026.json"
+start_http web
+H=http://127.0.0.1:$PORT
+cat >"$T/routes.conf" <<CONF
+[route]
+colour.yellow = steward
+colour.red = steward, leader
+[escalation]
+ladder = steward, section, leader
+[contact 张伟]
+webhook = $H/zhangwei
+[contact 李建国]
+webhook = $H/lijianguo
+[contact 王丽娜]
+webhook = $H/wanglina
+[contact 赵志刚]
+webhook = $H/zhaozhigang
+[contact section:EEB]
+webhook = $H/section/EEB
+[contact section:WRB]
+webhook = $H/section/WRB
+CONF
+notify_conf digest_ms=3000 escalate_ms=2000 digest_kinds=colour.yellow
+start_notify
+W=$T/web.jsonl
+
+step "EIA and soil-and-water of TL-2026-001, and EIA of TL-2026-002, accepted on 2 March"
+send --dept EEB --project TL-2026-001 --procedure EIA --event accepted
+send --dept WRB --project TL-2026-001 --procedure SOIL_WATER --event accepted
+send --dept EEB --project TL-2026-002 --procedure EIA --event accepted
+step "TL-2026-002 is silenced for an hour"
+nctl silence add --project TL-2026-002 --author 专班值班员 --reason "项目暂停，等待规划调整" --for 1h
+sid=$OUT
+nctl silence list
+[[ "$OUT" == *"专班值班员"* && "$OUT" == *"项目暂停"* ]] || fail "silence list: $OUT"
+
+step "yellow: the steward gets one digest with both items at the end of the period"
+ctl clock set 2026-03-13T09:00:00+08:00
+yellows=$(log_json --kind colour --project TL-2026-001 | jq -s 'map(select(.colour == "yellow"))')
+(($(jq length <<<"$yellows") == 2)) || fail "expected two yellow entries: $yellows"
+wait_count 15 1 "$W" '.path == "/zhangwei" and .body.route == "digest"'
+sleep 0.5
+(($(count "$W" '.path == "/zhangwei"') == 1)) || fail "more than the digest: $(cat "$W")"
+(($(count "$W" '.path == "/zhangwei" and (.body.items | length) == 2
+    and (.body.title | contains("2项")) and (.body.text | contains("剩余"))') == 1)) ||
+    fail "digest: $(cat "$W")"
+(($(count "$W" '.path == "/wanglina"') == 0)) || fail "the silenced project's steward was told"
+
+step "red on 17 March: steward and leader at once"
+ctl clock set 2026-03-17T09:00:00+08:00
+log_json --kind colour --project TL-2026-001 | jq -c 'select(.colour == "red")' >"$T/red.json"
+eia=$(jq -r 'select(.procedure == "EIA") | .seq' "$T/red.json")
+soil=$(jq -r 'select(.procedure == "SOIL_WATER") | .seq' "$T/red.json")
+[[ -n "$eia" && -n "$soil" ]] || fail "no red entries: $(cat "$T/red.json")"
+wait_count 10 2 "$W" ".path == \"/lijianguo\" and .body.route == \"colour.red\""
+(($(count "$W" ".path == \"/zhangwei\" and .body.route == \"colour.red\"
+    and (.body.title | contains(\"超期\"))") == 2)) || fail "red to steward: $(cat "$W")"
+step "the EIA red item is acknowledged at once; soil-and-water's is not"
+nctl ack "$eia" --by 张伟
+run "$PERMIT_NOTIFY" ack "$eia" --config "$T/notify.conf"
+((RC == 65)) || fail "a second ack exited $RC"
+
+step "after escalate_ms: soil-and-water goes to WRB's section head, then to the leader"
+wait_count 10 1 "$W" ".path == \"/section/WRB\" and .key == \"$soil-section%3AWRB-e1\"
+    and .body.route == \"escalation\" and (.body.title | contains(\"第1级\"))"
+wait_count 10 1 "$W" ".path == \"/lijianguo\" and .key == \"$soil-\" + (\"李建国\" | @uri) + \"-e2\""
+sleep 2.5
+(($(count "$W" '.path == "/section/EEB"') == 0)) || fail "the acknowledged item was escalated"
+(($(count "$W" '.body.route == "escalation"') == 2)) || fail "escalations: $(cat "$W")"
+nctl status
+[[ "$OUT" == *"unacknowledged red items 0"* ]] || fail "status: $OUT"
+
+step "the silenced project's red item is in history as silenced; the silence expires"
+nctl history --project TL-2026-002 --json
+jq -e -s 'length > 0 and all(.[]; .state == "silenced")' <<<"$OUT" >/dev/null ||
+    fail "history TL-2026-002: $OUT"
+nctl silence expire "$sid"
+nctl silence list
+[[ -z "$OUT" ]] || fail "silence still listed: $OUT"
+(($(count "$W" '.dup') == 0)) || fail "repeats: $(cat "$W")"
+stop_notify

@@ -1,0 +1,223 @@
+/*
+ * Unit tests of the notifier's delivery state: the cursor, records added once per (key,
+ * channel, address), due records in order, failures with backoff and dead letters, retry,
+ * held records for digests, acknowledgements of red items, silences by project and kind, and
+ * the capped, jittered backoff. Each test works on a fresh sqlite file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "notifyd.h"
+#include "queue.h"
+#include "util.h"
+
+typedef struct fix {
+    char dir[64];
+    nq_t *q;
+} fix_t;
+
+static int
+setup(void **state)
+{
+    fix_t *f = xcalloc(1, sizeof(*f));
+    char *err = NULL, *path;
+
+    assert_int_equal(fixture_tmpdir(f->dir, sizeof(f->dir), "queue"), 0);
+    path = xasprintf("%s/notify.db", f->dir);
+    f->q = nq_open(path, &err);
+    free(path);
+    assert_non_null(f->q);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fix_t *f = *state;
+
+    nq_close(&f->q);
+    assert_null(f->q);
+    fixture_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void
+add(nq_t *q, uint64_t seq, const char *who, const char *state, int64_t next_ms)
+{
+    char *idem = xasprintf("%llu-%s", (unsigned long long)seq, who);
+    nq_item_t it = {.seq = seq,
+                    .route = "unblocked",
+                    .project = "TL-2026-001",
+                    .recipient = (char *)who,
+                    .chan = "webhook",
+                    .addr = "http://x/",
+                    .idem = idem,
+                    .title = "标题",
+                    .text = "正文",
+                    .payload = "{}",
+                    .state = (char *)state,
+                    .next_ms = next_ms,
+                    .created_ms = 1};
+
+    assert_int_equal(nq_add(q, &it), 0);
+    free(idem);
+}
+
+static void
+test_cursor_and_once(void **state)
+{
+    fix_t *f = *state;
+    nq_filter_t all = {0};
+    nq_item_t *v;
+    size_t n;
+    uint64_t c = 99;
+
+    assert_int_equal(nq_cursor(f->q, &c), 0);
+    assert_int_equal(c, 0);
+    assert_int_equal(nq_begin(f->q), 0);
+    add(f->q, 7, "张伟", "pending", 0);
+    add(f->q, 7, "张伟", "pending", 0); /* the same entry routed again after a crash */
+    assert_int_equal(nq_set_cursor(f->q, 7), 0);
+    assert_int_equal(nq_commit(f->q), 0);
+    assert_int_equal(nq_cursor(f->q, &c), 0);
+    assert_int_equal(c, 7);
+    assert_int_equal(nq_select(f->q, &all, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].title, "标题");
+    nq_items_free(v, n);
+}
+
+static void
+test_fail_dead_retry(void **state)
+{
+    fix_t *f = *state;
+    nq_filter_t dead = {.state = "dead"};
+    nq_item_t *v;
+    size_t n;
+    int count;
+
+    add(f->q, 1, "a", "pending", 0);
+    add(f->q, 2, "b", "pending", 500);
+    assert_int_equal(nq_due(f->q, 100, 10, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(nq_mark_failed(f->q, v[0].id, "HTTP 500", 1000, false, 100), 0);
+    nq_items_free(v, n);
+    assert_int_equal(nq_next_ms(f->q), 500);
+    assert_int_equal(nq_due(f->q, 1000, 10, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].seq, 2); /* soonest first */
+    assert_int_equal(v[1].attempts, 1);
+    assert_int_equal(nq_mark_sent(f->q, v[0].id, 1000), 0);
+    assert_int_equal(nq_mark_failed(f->q, v[1].id, "HTTP 502", 2000, true, 1000), 0);
+    nq_items_free(v, n);
+    assert_int_equal(nq_select(f->q, &dead, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].last_error, "HTTP 502");
+    assert_int_equal(v[0].attempts, 2);
+    nq_items_free(v, n);
+    assert_int_equal(nq_retry(f->q, 0, &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(nq_due(f->q, 0, 10, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].attempts, 0);
+    nq_items_free(v, n);
+}
+
+static void
+test_held(void **state)
+{
+    fix_t *f = *state;
+    nq_item_t *v;
+    size_t n;
+
+    add(f->q, 3, "b", "held", 5000);
+    add(f->q, 4, "a", "held", 5000);
+    add(f->q, 5, "a", "held", 9000);
+    assert_int_equal(nq_held_due(f->q, 5000, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].recipient, "a"); /* grouped by recipient */
+    nq_items_free(v, n);
+}
+
+static void
+test_alerts(void **state)
+{
+    fix_t *f = *state;
+    nq_alert_t a = {
+        .seq = 9, .project = "P", .procedure = "EIA", .dept = "EEB", .vars = "{}", .next_ms = 100};
+    nq_alert_t *v;
+    size_t n;
+
+    assert_int_equal(nq_alert_add(f->q, &a), 0);
+    assert_int_equal(nq_alert_due(f->q, 50, &v, &n), 0);
+    assert_int_equal(n, 0);
+    free(v);
+    assert_int_equal(nq_alert_due(f->q, 100, &v, &n), 0);
+    assert_int_equal(n, 1);
+    nq_alerts_free(v, n);
+    assert_int_equal(nq_alert_step(f->q, 9, 1, 200, false), 0);
+    assert_int_equal(nq_ack(f->q, 9, "张伟", 150), 1);
+    assert_int_equal(nq_ack(f->q, 9, "张伟", 150), 0);
+    assert_int_equal(nq_alert_due(f->q, 1000, &v, &n), 0);
+    assert_int_equal(n, 0);
+    free(v);
+}
+
+static void
+test_silences(void **state)
+{
+    fix_t *f = *state;
+    nq_silence_t s = {.project = "P",
+                      .kind = "colour",
+                      .author = "值班员",
+                      .reason = "暂停",
+                      .created_ms = 0,
+                      .expires_ms = 1000};
+    int64_t id;
+
+    assert_int_equal(nq_silence_add(f->q, &s, &id), 0);
+    assert_int_equal(nq_silenced(f->q, "P", "colour.red", 10), 1);
+    assert_int_equal(nq_silenced(f->q, "P", "colour", 10), 1);
+    assert_int_equal(nq_silenced(f->q, "P", "colourful", 10), 0);
+    assert_int_equal(nq_silenced(f->q, "Q", "colour.red", 10), 0);
+    assert_int_equal(nq_silenced(f->q, "P", "colour.red", 1000), 0); /* expired */
+    assert_int_equal(nq_silence_expire(f->q, id, 10), 1);
+    assert_int_equal(nq_silenced(f->q, "P", "colour.red", 11), 0);
+}
+
+static void
+test_backoff(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 100; i++) {
+        int64_t d0 = notifyd_backoff(0, 1000, 60000), d3 = notifyd_backoff(3, 1000, 60000);
+        int64_t d20 = notifyd_backoff(20, 1000, 60000);
+        assert_true(d0 >= 500 && d0 <= 1000);
+        assert_true(d3 >= 4000 && d3 <= 8000);
+        assert_true(d20 >= 30000 && d20 <= 60000);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cursor_and_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fail_dead_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_silences, setup, teardown),
+        cmocka_unit_test(test_backoff),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
