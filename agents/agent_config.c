@@ -77,14 +77,8 @@ agentcfg_load_file(agentcfg_t *cfg, const char *path, char **err)
 int
 agentcfg_check(agentcfg_t *cfg, char **err)
 {
-    for (size_t i = 0; i < ARRAY_LEN(options); i++) {
-        char *const *p = (char *const *)((char *)cfg + options[i].offset);
-        if (options[i].def == NULL && util_empty(*p)) {
-            *err = xasprintf("%s is required (--%s, or %s = ... in the [agent] section)",
-                             options[i].name, options[i].name, options[i].name);
-            return -1;
-        }
-    }
+    if (conftab_check_required(&agent_table, cfg, err) < 0)
+        return -1;
     if (strpbrk(cfg->dept, " \t/;,:") != NULL) {
         *err = xasprintf("dept: '%s' is not a department code", cfg->dept);
         return -1;

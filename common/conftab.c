@@ -85,6 +85,21 @@ conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, 
     return -1;
 }
 
+int
+conftab_check_required(const conftab_t *t, const void *cfg, char **err)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        const conftab_opt_t *o = &t->opts[i];
+        char *const *p = (char *const *)((const char *)cfg + o->offset);
+        if (o->type == CONFTAB_TEXT && o->def == NULL && util_empty(*p)) {
+            *err = xasprintf("%s is required (--%s, or %s = ... in the [%s] section)", o->name,
+                             o->name, o->name, t->section);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void
 conftab_defaults(const conftab_t *t, void *cfg)
 {

@@ -48,6 +48,9 @@ bool conftab_known(const conftab_t *t, const char *name);
 /* Set one option by name from text. 0, or -1 with a reason in *err (caller owns). */
 int conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, char **err);
 
+/* Every text option without a default must be set: 0, or -1 naming the first one missing. */
+int conftab_check_required(const conftab_t *t, const void *cfg, char **err);
+
 /* Set every option that has a default; text options without one become NULL. */
 void conftab_defaults(const conftab_t *t, void *cfg);
 

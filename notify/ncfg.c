@@ -90,14 +90,8 @@ ncfg_load_file(ncfg_t *cfg, const char *path, char **err)
 int
 ncfg_check(const ncfg_t *cfg, char **err)
 {
-    for (size_t i = 0; i < ARRAY_LEN(options); i++) {
-        char *const *p = (char *const *)((const char *)cfg + options[i].offset);
-        if (options[i].type == CONFTAB_TEXT && options[i].def == NULL && util_empty(*p)) {
-            *err = xasprintf("%s is required (--%s, or %s = ... in the [notify] section)",
-                             options[i].name, options[i].name, options[i].name);
-            return -1;
-        }
-    }
+    if (conftab_check_required(&notify_table, cfg, err) < 0)
+        return -1;
     if (cfg->backoff_min_ms > cfg->backoff_max_ms) {
         *err = xasprintf("backoff_min_ms (%d) is larger than backoff_max_ms (%d)",
                          cfg->backoff_min_ms, cfg->backoff_max_ms);
