@@ -75,6 +75,20 @@ check_robot_reply(const reply_t *r, char **err)
     return rc;
 }
 
+/* A receiver that acknowledges in its reply: {"ack": true, "by": "张伟"}. */
+static void
+read_ack(const reply_t *r, char **acked_by)
+{
+    json_t *j = json_loadb(r->buf, r->len, 0, NULL);
+    const char *by;
+
+    if (j != NULL && json_is_true(json_object_get(j, "ack"))) {
+        by = json_string_value(json_object_get(j, "by"));
+        *acked_by = xstrdup(!util_empty(by) && util_utf8_valid(by, strlen(by)) ? by : "webhook");
+    }
+    json_decref(j);
+}
+
 int
 chan_http_send(const chan_msg_t *m, char **err)
 {
@@ -118,6 +132,8 @@ chan_http_send(const chan_msg_t *m, char **err)
     }
     if (m->chan != CHAN_WEBHOOK && check_robot_reply(&reply, err) < 0)
         goto fail;
+    if (m->chan == CHAN_WEBHOOK && m->acked_by != NULL)
+        read_ack(&reply, m->acked_by);
     rc = 0;
 fail:
     curl_slist_free_all(hdrs);

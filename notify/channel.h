@@ -44,6 +44,9 @@ typedef struct chan_msg {
     const char *payload; /* the notification as JSON (webhook body, command stdin) */
     int timeout_ms;
     const chan_smtp_opts_t *smtp;
+    /* Out, optional: a generic webhook's 2xx reply {"ack": true, "by": NAME} acknowledges the
+     * notification; *acked_by is then who (NAME, or "webhook"), caller owns. */
+    char **acked_by;
 } chan_msg_t;
 
 /* Global set-up and tear-down of the transports (libcurl), once per process. */

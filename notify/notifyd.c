@@ -461,7 +461,7 @@ deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
     chan_smtp_opts_t smtp = {cfg->smtp_url, cfg->smtp_from, cfg->smtp_user, cfg->smtp_password,
                              cfg->smtp_starttls};
     chan_msg_t m = {0};
-    char *err = NULL;
+    char *err = NULL, *acked_by = NULL;
     int64_t when;
 
     if (nq_silenced(self->q, it->project, it->route, now) == 1) {
@@ -483,10 +483,15 @@ deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
     m.payload = it->payload;
     m.timeout_ms = cfg->send_timeout_ms;
     m.smtp = &smtp;
+    m.acked_by = &acked_by;
     if (chan_send(&m, &err) == 0) {
         log_info("sent seq %llu %s to %s over %s", (unsigned long long)it->seq, it->route,
                  it->recipient, it->chan);
         nq_mark_sent(self->q, it->id, util_now_ms());
+        /* Acknowledged in the receiver's reply: a red item stops escalating, as with `ack`. */
+        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1)
+            log_info("seq %llu acknowledged by %s in its webhook's reply",
+                     (unsigned long long)it->seq, acked_by);
     } else {
         bool dead = it->attempts + 1 >= cfg->max_attempts;
         int64_t next =
@@ -497,6 +502,7 @@ deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
         nq_mark_failed(self->q, it->id, err, next, dead, util_now_ms());
     }
     free(err);
+    free(acked_by);
 }
 
 static void

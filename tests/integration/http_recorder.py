@@ -11,6 +11,7 @@ what the tests model: lines with "dup": false are the deliveries it acted on.
   --fail-file F   while F exists, answer 500 (a receiver in trouble)
   --delay-ms N    take N ms over every request (a slow receiver: deliveries stay in flight)
   --robot-error F while F exists, answer 200 with {"errcode": 93000, "errmsg": "invalid key"}
+  --ack PATH=NAME a POST to PATH is acknowledged in the reply: {"ack": true, "by": NAME}
 """
 import argparse
 import json
@@ -31,7 +32,9 @@ def main():
     ap.add_argument("--fail-file")
     ap.add_argument("--robot-error")
     ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--ack", action="append", default=[])
     args = ap.parse_args()
+    acks = dict(a.split("=", 1) for a in args.ack)
 
     # Keys recorded by an earlier run of this receiver count as seen (it "remembers").
     if os.path.exists(args.out):
@@ -61,6 +64,9 @@ def main():
                 self.wfile.write(b'{"errcode": 93000, "errmsg": "invalid webhook url"}')
                 return
             body = b'{"errcode": 0, "errmsg": "ok"}'
+            if self.path in acks:
+                body = json.dumps({"ack": True, "by": acks[self.path]},
+                                  ensure_ascii=False).encode("utf-8")
             try:
                 doc = json.loads(raw)
             except ValueError:
