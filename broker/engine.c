@@ -82,6 +82,7 @@ engine_forget(engine_t *en)
     en->templates = NULL;
     en->ntemplates = 0;
     calendar_destroy(&en->cal);
+    en->next_known = false;
 }
 
 void
@@ -125,6 +126,15 @@ engine_template(engine_t *en, const char *name, uint32_t version, const tmpl_t *
     char *reason = NULL;
     int rc;
 
+    /* A given version is found in the cache without asking the store (the hot path: every
+     * event loads its project's template). Only "the latest" needs the templates table. */
+    for (size_t i = 0; version != 0 && i < en->ntemplates; i++) {
+        if (strcmp(en->templates[i]->def->name, name) == 0 &&
+            en->templates[i]->def->version == version) {
+            *out = en->templates[i];
+            return 1;
+        }
+    }
     rc = store_template_find(en->store, name, version, &v, &seq);
     if (rc <= 0)
         return rc;
@@ -205,10 +215,22 @@ fail:
     return -1;
 }
 
+store_projclock_t *
+work_clock(engine_t *en, work_t *w)
+{
+    if (!w->clock_loaded) {
+        if (store_projclock_get(en->store, w->project.id, &w->clock) != 1)
+            return NULL;
+        w->clock_loaded = true;
+    }
+    return &w->clock;
+}
+
 int
 work_put(engine_t *en, work_t *w, size_t i)
 {
     w->states[i] = w->procs[i].state;
+    engine_note_next(en, w->procs[i].next_ms);
     return store_proc_put(en->store, w->project.id, &w->procs[i], (int)i);
 }
 
@@ -242,8 +264,14 @@ engine_emit(engine_t *en, work_t *w, pm_entry_t **e, entry_list_t *out)
 {
     int rc = store_append(en->store, *e);
 
-    if (rc == 0)
-        rc = w != NULL && (*e)->procedure != NULL ? apply_to_work(en, w, *e) : engine_apply(en, *e);
+    if (rc == 0) {
+        if (w != NULL && (*e)->procedure != NULL)
+            rc = apply_to_work(en, w, *e);
+        else if (w != NULL && (*e)->kind == PM_KIND_PROJECT_COLOUR)
+            rc = engine_project_apply(en, w, *e); /* keeps w's cached clock true */
+        else
+            rc = engine_apply(en, *e);
+    }
     if (rc < 0) {
         pm_entry_destroy(e);
         return -1;

@@ -242,12 +242,12 @@ int
 engine_project_apply(engine_t *en, work_t *w, const pm_entry_t *e)
 {
     const calendar_t *cal = engine_calendar(en);
-    store_projclock_t c, old;
+    store_projclock_t *cp = work_clock(en, w), c, old;
     bool done = project_done(w);
 
-    if (cal == NULL || store_projclock_get(en->store, w->project.id, &c) != 1)
+    if (cal == NULL || cp == NULL)
         return -1;
-    old = c;
+    c = old = *cp;
     if (e->kind == PM_KIND_PROJECT && e->project_info != NULL) {
         c.due = clock_project_due(&en->clock, e->project_info, e->recv_ms);
         c.colour = c.due != 0 && !done ? PM_COLOUR_GREEN : PM_COLOUR_NONE;
@@ -261,6 +261,8 @@ engine_project_apply(engine_t *en, work_t *w, const pm_entry_t *e)
     clock_project_schedule(&en->clock, cal, &c, done);
     if (memcmp(&c, &old, sizeof(c)) == 0)
         return 0;
+    *cp = c;
+    engine_note_next(en, c.next_ms);
     return store_projclock_put(en->store, w->project.id, &c);
 }
 
@@ -275,8 +277,9 @@ project_transition(engine_t *en, work_t *w, int64_t at_ms, int64_t now_ms, uint6
     pm_entry_t *e;
     int32_t days;
 
-    if (cal == NULL || store_projclock_get(en->store, w->project.id, &c) != 1)
+    if (cal == NULL || work_clock(en, w) == NULL)
         return -1;
+    c = w->clock;
     colour = clock_project_colour_at(&en->clock, cal, &c, project_done(w), at_ms, &days);
     if (colour == c.colour || colour == PM_COLOUR_NONE)
         return 0;
@@ -291,7 +294,7 @@ project_transition(engine_t *en, work_t *w, int64_t at_ms, int64_t now_ms, uint6
     e->colour = colour;
     e->days = days;
     e->deadline_ms = day_end(en, c.due);
-    return engine_emit(en, NULL, &e, out) < 0 ? -1 : 1;
+    return engine_emit(en, w, &e, out) < 0 ? -1 : 1;
 }
 
 int
@@ -315,7 +318,9 @@ tick_one(engine_t *en, const char *project, const char *procedure, int64_t now_m
         return -1;
     if (procedure[0] == '\0') {
         store_projclock_t c;
-        rc = store_projclock_get(en->store, project, &c) == 1 ? 0 : -1;
+        rc = work_clock(en, &w) != NULL ? 0 : -1;
+        if (rc == 0)
+            c = w.clock;
         n = rc == 0 ? project_transition(en, &w, c.next_ms, now_ms, 0, out) : -1;
         if (n < 0) {
             rc = -1;
@@ -348,6 +353,7 @@ tick_one(engine_t *en, const char *project, const char *procedure, int64_t now_m
 int
 engine_clock(engine_t *en, int64_t now_ms, entry_list_t *out)
 {
+    en->next_known = false; /* what is due moves on: ask the store afterwards */
     for (int pass = 0; pass < CLOCK_PASSES; pass++) {
         strv_t projects = {0}, procedures = {0};
         int rc = store_clock_due(en->store, now_ms, CLOCK_BATCH, &projects, &procedures);
@@ -365,10 +371,23 @@ engine_clock(engine_t *en, int64_t now_ms, entry_list_t *out)
     return 0;
 }
 
+void
+engine_note_next(engine_t *en, int64_t next_ms)
+{
+    if (next_ms != 0 && en->next_known && (en->next_hint == 0 || next_ms < en->next_hint))
+        en->next_hint = next_ms;
+}
+
 int
 engine_clock_next(engine_t *en, int64_t *out_ms)
 {
-    return store_clock_next(en->store, out_ms);
+    if (!en->next_known) {
+        if (store_clock_next(en->store, &en->next_hint) < 0)
+            return -1;
+        en->next_known = true;
+    }
+    *out_ms = en->next_hint;
+    return 0;
 }
 
 /* Whether two listings of a calendar year say the same. */

@@ -18,6 +18,11 @@ struct engine {
     calendar_t *cal; /* the working-day calendar, loaded from the log on first use */
     clock_cfg_t clock;
     int64_t late_after_ms; /* an event claimed this much before its arrival is flagged late */
+    /* The earliest next_ms of any row, kept as rows are written so the broker's loop need
+     * not ask the store after every batch; never later than the truth (a stale early value
+     * costs one tick that finds nothing). */
+    int64_t next_hint;
+    bool next_known;
 };
 
 /* A project as the engine works on it: registration data, template and procedure rows. */
@@ -27,13 +32,20 @@ typedef struct work {
     store_proc_t *procs; /* in template order */
     size_t nprocs;
     pm_state_t *states;
+    store_projclock_t clock; /* the project's own clock, read once (work_clock) */
+    bool clock_loaded;
 } work_t;
 
 /* Load a project (1), or 0 for an unknown one, -1 on a storage failure. */
 int work_load(engine_t *en, const char *project, work_t *w);
 void work_clear(work_t *w);
+/* The project's clock of a loaded project, read from the store once. NULL on a failure. */
+store_projclock_t *work_clock(engine_t *en, work_t *w);
 /* Write procedure i's row back. */
 int work_put(engine_t *en, work_t *w, size_t i);
+
+/* A row was written with this next_ms: keep the earliest known. */
+void engine_note_next(engine_t *en, int64_t next_ms);
 
 /* Fill a nack. Always returns 0 so validators can `return engine_nack(...)`. */
 int engine_nack(pm_reply_t *r, const char *code, const char *fmt, ...)
