@@ -10,11 +10,11 @@ CMAKE      ?= cmake
 MAKEFLAGS += --no-print-directory
 
 # Our C sources; generated protoc-c output lives only in the build folders.
-SRC_DIRS := proto broker agents common tests
+SRC_DIRS := proto broker agents common notify bench tests fuzz
 FORMAT_FILES = $(shell find $(SRC_DIRS) \( -name '*.c' -o -name '*.h' \) \
 	-not -name '*.pb-c.*' 2>/dev/null | sort)
 
-.PHONY: all run test build build-test deps format check-format clean help
+.PHONY: all run test build build-test deps format check-format clean help fuzz
 
 all: build
 
@@ -22,6 +22,7 @@ help:
 	@echo "make run           install deps, build, run the demo (deploy/demo.sh)"
 	@echo "make test          install deps, sanitizer build in $(TEST_BUILD)/, run ctest"
 	@echo "make build         release build in $(BUILD)/"
+	@echo "make fuzz SECONDS=600  run every libFuzzer harness this long (fuzz/run.sh)"
 	@echo "make deps          install missing Debian packages"
 	@echo "make format        clang-format -i every .c/.h"
 	@echo "make check-format  fail if any .c/.h is not clang-formatted"
@@ -45,6 +46,10 @@ build-test: deps
 test: build-test
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -j$(JOBS)
 
+SECONDS ?= 600
+fuzz: deps
+	bash fuzz/run.sh $(SECONDS)
+
 format: deps
 	@if [ -n "$(FORMAT_FILES)" ]; then clang-format -i $(FORMAT_FILES); fi
 
@@ -54,4 +59,4 @@ check-format: deps
 		echo "check-format: $(words $(FORMAT_FILES)) files formatted"; fi
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) run
+	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz build-fuzz.*.log run

@@ -42,6 +42,12 @@ static const conftab_opt_t options[] = {
      "on SIGTERM, wait this long for the acks of events in flight", NULL, 0},
     {"keep_days", CONFTAB_INT, offsetof(agentcfg_t, keep_days), "30", 0, 36500, true,
      "keep sent and dropped events this many days (0: for ever)", NULL, 0},
+    {"curve_secret", CONFTAB_TEXT, offsetof(agentcfg_t, curve_secret), "", 0, 0, false,
+     "CURVE: this department's key pair, DEPT.secret from permitctl keygen (else "
+     "$PERMIT_CURVE_SECRET; none: plain)",
+     NULL, 0},
+    {"broker_key", CONFTAB_TEXT, offsetof(agentcfg_t, broker_key), "", 0, 0, false,
+     "CURVE: the broker's public key file (else $PERMIT_BROKER_KEY)", NULL, 0},
 };
 
 static const conftab_t agent_table = {"agent", options, ARRAY_LEN(options)};

@@ -29,6 +29,8 @@ typedef struct agentcfg {
     int scan_ms;        /* look at the spool folder and the outbox this often */
     int drain_ms;       /* SIGTERM: wait this long for the acks of events in flight */
     int keep_days;      /* keep sent and dropped events this long for status; 0 forever */
+    char *curve_secret; /* our CURVE key pair (NAME.secret); "" for $PERMIT_CURVE_SECRET */
+    char *broker_key;   /* the broker's public key (NAME.key); "" for $PERMIT_BROKER_KEY */
 } agentcfg_t;
 
 /* Fill every option with its default (the broker from PERMIT_BROKER when set). */

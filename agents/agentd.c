@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "curvecfg.h"
 #include "log.h"
 #include "outbox.h"
 #include "spool.h"
@@ -156,6 +157,10 @@ sock_open(agentd_t *self, char *why, size_t whylen)
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0 ||
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max)) != 0) {
         snprintf(why, whylen, "zmq_setsockopt: %s", zmq_strerror(errno));
+        zmq_close(sock);
+        return -1;
+    }
+    if (curvecfg_client_apply(sock, why, whylen) != 0) {
         zmq_close(sock);
         return -1;
     }

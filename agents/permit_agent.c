@@ -32,6 +32,7 @@
 #include "agentd.h"
 #include "cli.h"
 #include "client.h"
+#include "curvecfg.h"
 #include "evspec.h"
 #include "log.h"
 #include "model.h"
@@ -72,7 +73,7 @@ static const agent_cmd_t commands[] = {
     {"send", cmd_send,
      "[--broker ENDPOINT] --dept CODE --project ID --procedure CODE --event KIND [--id ID] "
      "[--cert NUMBER] [--note TEXT] [--missing ITEM --due DATE] [--time TIME] [--timeout MS] "
-     "[--tries N]",
+     "[--tries N] [--curve-secret FILE --broker-key FILE]",
      "send one event to the broker and print its sequence number once it is logged"},
     /* Listed for --help; `send` itself reads --queue. */
     {"send --queue", cmd_send,
@@ -162,6 +163,7 @@ typedef struct send_args {
     long timeout_ms, tries;
     bool queue;
     const char *state, *config;
+    const char *curve_secret, *broker_key; /* CURVE: our key pair, the broker's public key */
 } send_args_t;
 
 enum {
@@ -181,6 +183,8 @@ enum {
     OPT_QUEUE,
     OPT_STATE,
     OPT_CONFIG,
+    OPT_CURVE_SECRET,
+    OPT_BROKER_KEY,
 };
 
 static const struct option send_options[] = {
@@ -200,6 +204,8 @@ static const struct option send_options[] = {
     {"queue", no_argument, NULL, OPT_QUEUE},
     {"state", required_argument, NULL, OPT_STATE},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+    {"broker-key", required_argument, NULL, OPT_BROKER_KEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -267,6 +273,12 @@ send_parse(int argc, char **argv, send_args_t *a)
             break;
         case OPT_CONFIG:
             a->config = optarg;
+            break;
+        case OPT_CURVE_SECRET:
+            a->curve_secret = optarg;
+            break;
+        case OPT_BROKER_KEY:
+            a->broker_key = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -508,6 +520,15 @@ cmd_send(int argc, char **argv)
     if (util_empty(endpoint))
         endpoint = DEFAULT_BROKER;
 
+    {
+        char *err = NULL;
+        if (curvecfg_client_setup(a.curve_secret, a.broker_key, &err) < 0) {
+            errx_line("%s", err);
+            free(err);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
     zctx = zmq_ctx_new();
     if (zctx == NULL) {
         errx_line("zmq_ctx_new: %s", zmq_strerror(errno));
@@ -585,6 +606,8 @@ run_config(agentcfg_t *cfg, const char *path, const strv_t *overrides, char **er
     for (size_t i = 0; i + 1 < overrides->n; i += 2)
         if (agentcfg_set(cfg, overrides->v[i], overrides->v[i + 1], err) != 0)
             return -1;
+    if (curvecfg_client_setup(cfg->curve_secret, cfg->broker_key, err) != 0)
+        return -1;
     return agentcfg_check(cfg, err);
 }
 

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "curvecfg.h"
 #include "log.h"
 #include "util.h"
 
@@ -36,6 +37,8 @@ typedef struct ctl_cmd {
     const char *args;
     const char *summary;
 } ctl_cmd_t;
+
+static int cmd_keygen(ctl_t *ctl, int argc, char **argv);
 
 static const ctl_cmd_t commands[] = {
     {"import", cmd_import, "departments|template|projects|calendar FILE [--template NAME]",
@@ -74,7 +77,54 @@ static const ctl_cmd_t commands[] = {
      "with charts"},
     {"clock", cmd_clock, "set TIME",
      "tests only: move a broker started with test_clock to TIME and run what came due"},
+    {"keygen", cmd_keygen, "NAME [--dir DIR] [--role department|notifier|operator|admin]",
+     "write a CURVE key pair: DIR/NAME.key (the public key, with the role line the broker's "
+     "keys_dir needs) and DIR/NAME.secret (mode 0600, stays on its machine); for a department "
+     "NAME is its code. Never overwrites"},
 };
+
+/* keygen: no broker involved; the key files are what README's Security section hands out. */
+static int
+cmd_keygen(ctl_t *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = ".", *role = NULL;
+    char *err = NULL;
+    int c;
+
+    (void)ctl;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'r':
+            role = optarg;
+            break;
+        case 'h':
+            ctl_command_help("keygen");
+            return CTL_EXIT_OK;
+        default:
+            return ctl_bad_option("keygen", c, argv);
+        }
+    }
+    if (optind + 1 != argc)
+        return ctl_usage("keygen: one NAME (try permitctl keygen --help)");
+    if (role != NULL && strcmp(role, "department") != 0 && strcmp(role, "notifier") != 0 &&
+        strcmp(role, "operator") != 0 && strcmp(role, "admin") != 0)
+        return ctl_usage("keygen: --role is department, notifier, operator or admin, not '%s'",
+                         role);
+    if (curvecfg_keygen(dir, argv[optind], role, &err) < 0) {
+        ctl_warnx("keygen: %s", err);
+        free(err);
+        return CTL_EXIT_FAIL;
+    }
+    printf("%s/%s.key\n%s/%s.secret\n", dir, argv[optind], dir, argv[optind]);
+    return CTL_EXIT_OK;
+}
 
 char *
 ctl_operator(void)
@@ -139,6 +189,9 @@ usage(FILE *f)
             "  --publish EP   the publish endpoint ($PERMIT_PUBLISH, default " DEFAULT_PUBLISH ")\n"
             "  --timeout MS   wait this long for each answer (default %d)\n"
             "  --tries N      ask this many times before giving up (default %d)\n"
+            "  --curve-secret FILE  our CURVE key pair, NAME.secret ($PERMIT_CURVE_SECRET)\n"
+            "  --broker-key FILE    the broker's public key, NAME.key ($PERMIT_BROKER_KEY); "
+            "both\n                       given: CURVE, neither: plain sockets\n"
             "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with an "
             "offset, or\n  milliseconds since the epoch\n"
             "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable, "
@@ -243,7 +296,7 @@ env_or(const char *name, const char *fallback)
     return util_empty(v) ? fallback : v;
 }
 
-enum { OPT_BROKER = 256, OPT_QUERY, OPT_PUBLISH, OPT_TIMEOUT, OPT_TRIES };
+enum { OPT_BROKER = 256, OPT_QUERY, OPT_PUBLISH, OPT_TIMEOUT, OPT_TRIES, OPT_SECRET, OPT_SERVER };
 
 static const struct option global_options[] = {
     {"broker", required_argument, NULL, OPT_BROKER},
@@ -251,6 +304,8 @@ static const struct option global_options[] = {
     {"publish", required_argument, NULL, OPT_PUBLISH},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"tries", required_argument, NULL, OPT_TRIES},
+    {"curve-secret", required_argument, NULL, OPT_SECRET},
+    {"broker-key", required_argument, NULL, OPT_SERVER},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -260,6 +315,8 @@ static int
 parse_global(ctl_t *ctl, int argc, char **argv)
 {
     unsigned long long v;
+    const char *secret = NULL, *server = NULL;
+    char *err = NULL;
     int c;
 
     opterr = 0;
@@ -286,6 +343,12 @@ parse_global(ctl_t *ctl, int argc, char **argv)
                 return ctl_usage("--tries wants a number from 1 to 1000, not '%s'", optarg);
             ctl->tries = (int)v;
             break;
+        case OPT_SECRET:
+            secret = optarg;
+            break;
+        case OPT_SERVER:
+            server = optarg;
+            break;
         case 'h':
             usage(stdout);
             return CTL_EXIT_OK;
@@ -296,6 +359,11 @@ parse_global(ctl_t *ctl, int argc, char **argv)
                 return ctl_usage("unknown option '-%c' (try --help)", optopt);
             return ctl_usage("unknown option '%s' (try --help)", argv[optind - 1]);
         }
+    }
+    if (curvecfg_client_setup(secret, server, &err) < 0) {
+        ctl_warnx("%s", err);
+        free(err);
+        return CTL_EXIT_USAGE;
     }
     return -1;
 }

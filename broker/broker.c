@@ -47,9 +47,19 @@ void
 broker_reload(broker_t *self)
 {
     engine_cfg_t ec;
+    char *err = NULL;
 
     broker_engine_cfg(self->cfg, &ec);
     engine_set_config(self->engine, &ec);
+    if (!self->curve)
+        return;
+    /* Revoked keys stop working at once: every message is authorised against this registry. */
+    if (auth_load(self->auth, &err) < 0) {
+        log_warnx("SIGHUP: %s; keeping the trusted keys as they were", err);
+        free(err);
+    } else {
+        log_info("SIGHUP: %zu trusted keys in %s", auth_count(self->auth), self->cfg->keys_dir);
+    }
 }
 
 /* Say once at start what the clock works with. */
@@ -68,8 +78,10 @@ report_calendar(broker_t *self)
                   (long long)now);
 }
 
+/* A ROUTER socket, CURVE server in ZAP domain `domain` when secret is set. */
 static void *
-bind_router(void *zctx, const char *endpoint, char **err)
+bind_router(void *zctx, const char *endpoint, const char *domain, const curve_key_t *secret,
+            bool enforce, char **err)
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     int linger = 0;
@@ -80,13 +92,73 @@ bind_router(void *zctx, const char *endpoint, char **err)
         return NULL;
     }
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+    /* Bigger frames are dropped by libzmq unread, with the connection. */
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    if (secret != NULL && auth_server_socket(s, domain, secret, enforce, err) < 0) {
+        zmq_close(s);
+        return NULL;
+    }
     if (zmq_bind(s, endpoint) < 0) {
         *err = xasprintf("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         zmq_close(s);
         return NULL;
     }
     return s;
+}
+
+/*
+ * Bind the sockets, with CURVE unless the config says curve = no. Order matters: libzmq 4.3.4
+ * accepts every key while no ZAP handler is bound, so the handler comes first, and a probe
+ * with a random key proves the sockets refuse strangers before the broker says it is ready.
+ */
+static int
+start_sockets(broker_t *self, char **err)
+{
+    const config_t *cfg = self->cfg;
+    curve_key_t secret, pub;
+    const curve_key_t *sk = NULL;
+    bool enforce = !cfg->test_fail_open;
+    publish_opts_t po = {.hwm = cfg->publish_hwm, .enforce_zap = enforce};
+    int rc = -1;
+
+    self->curve = cfg->curve;
+    self->auth = auth_new(cfg->curve ? cfg->keys_dir : NULL);
+    if (!cfg->curve) {
+        log_warnx("security: curve = no: PLAIN sockets, no authentication, no encryption; "
+                  "anyone who can reach %s, %s and %s may send and read. For a local demo or "
+                  "tests only",
+                  cfg->ingest, cfg->publish, cfg->query);
+    } else {
+        if (curvecfg_read(cfg->secret_key_file, &pub, &secret, NULL, err) < 0 ||
+            auth_load(self->auth, err) < 0)
+            goto done;
+        if (auth_count(self->auth) == 0)
+            log_warnx("security: no trusted keys in %s: every client is refused until keys are "
+                      "added there and permitd gets SIGHUP",
+                      cfg->keys_dir);
+        if (cfg->test_fail_open)
+            log_warnx("security: test_fail_open = yes: no ZAP handler (tests only)");
+        else if (auth_zap_bind(self->auth, self->zctx, err) < 0)
+            goto done;
+        sk = &secret;
+        po.secret = sk;
+    }
+    if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", sk, enforce, err)) == NULL ||
+        (self->query = bind_router(self->zctx, cfg->query, "query", sk, enforce, err)) == NULL ||
+        (self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL)
+        goto done;
+    if (cfg->curve) {
+        if (auth_probe(self->auth, self->zctx, cfg->ingest, ZMQ_DEALER, &pub, 5000, err) < 0 ||
+            auth_probe(self->auth, self->zctx, cfg->query, ZMQ_DEALER, &pub, 5000, err) < 0 ||
+            auth_probe(self->auth, self->zctx, cfg->publish, ZMQ_SUB, &pub, 5000, err) < 0)
+            goto done;
+        log_info("security: CURVE on every socket, %zu trusted keys from %s, broker key %s",
+                 auth_count(self->auth), cfg->keys_dir, pub.z85);
+    }
+    rc = 0;
+done:
+    explicit_bzero(&secret, sizeof(secret));
+    return rc;
 }
 
 broker_t *
@@ -122,9 +194,7 @@ broker_new(config_t *cfg, void *zctx, char **err)
                      (unsigned long long)count);
     }
     report_calendar(self);
-    if ((self->ingest = bind_router(zctx, cfg->ingest, err)) == NULL ||
-        (self->query = bind_router(zctx, cfg->query, err)) == NULL ||
-        (self->pub = publish_new(zctx, cfg->publish, err)) == NULL)
+    if (start_sockets(self, err) < 0)
         goto fail;
     return self;
 fail:
@@ -144,6 +214,7 @@ broker_destroy(broker_t **p)
         zmq_close(self->query);
     if (self->ingest != NULL)
         zmq_close(self->ingest);
+    auth_destroy(&self->auth);
     engine_destroy(&self->engine);
     store_close(&self->store);
     watch_destroy(&self->watch);
@@ -165,9 +236,12 @@ broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *msg)
     free(buf);
 }
 
-/* Receive one frame into a malloc'ed copy. */
+/*
+ * Receive one frame into a malloc'ed copy; user (when not NULL) gets the connection's ZAP
+ * User-Id, which libzmq attaches to every message of a CURVE connection.
+ */
 static int
-recv_frame(void *sock, void **data, size_t *len, bool *more)
+recv_frame(void *sock, void **data, size_t *len, bool *more, char *user, size_t usersize)
 {
     zmq_msg_t m;
     int more_flag = 0;
@@ -183,24 +257,43 @@ recv_frame(void *sock, void **data, size_t *len, bool *more)
     memcpy(*data, zmq_msg_data(&m), *len);
     zmq_getsockopt(sock, ZMQ_RCVMORE, &more_flag, &sz);
     *more = more_flag != 0;
+    if (user != NULL) {
+        const char *u = zmq_msg_gets(&m, "User-Id");
+        snprintf(user, usersize, "%s", u != NULL ? u : "");
+    }
     zmq_msg_close(&m);
     return 0;
 }
 
+const char *
+broker_peer_name(const broker_peer_t *peer, char *buf, size_t size)
+{
+    if (peer->id != NULL)
+        snprintf(buf, size, "%s (%s)", peer->id->name, auth_role_name(peer->id->role));
+    else if (peer->key[0] != '\0')
+        snprintf(buf, size, "key %s (not trusted: revoked?)", peer->key);
+    else
+        snprintf(buf, size, "plain");
+    return buf;
+}
+
 int
-broker_recv(void *sock, void **rid, size_t *rid_len, void **body, size_t *body_len)
+broker_recv(broker_t *self, void *sock, void **rid, size_t *rid_len, void **body, size_t *body_len,
+            broker_peer_t *peer)
 {
     bool more = false;
     int frames = 0;
 
     *body = NULL;
-    if (recv_frame(sock, rid, rid_len, &more) < 0)
+    memset(peer, 0, sizeof(*peer));
+    if (recv_frame(sock, rid, rid_len, &more, NULL, 0) < 0)
         return zmq_errno() == EAGAIN ? 0 : -1;
     /* Read every frame of the message; only a single body frame is valid. */
     while (more) {
         void *data = NULL;
         size_t len = 0;
-        if (recv_frame(sock, &data, &len, &more) < 0)
+        if (recv_frame(sock, &data, &len, &more, frames == 0 ? peer->key : NULL,
+                       sizeof(peer->key)) < 0)
             break;
         if (++frames == 1) {
             *body = data;
@@ -213,6 +306,9 @@ broker_recv(void *sock, void **rid, size_t *rid_len, void **body, size_t *body_l
         free(*body);
         *body = NULL;
     }
+    /* Never the routing id, which the client chooses: the registry as it is now. */
+    if (self->curve)
+        peer->id = auth_lookup(self->auth, peer->key);
     return 1;
 }
 
@@ -276,10 +372,13 @@ cron_wait(broker_t *self)
 int
 broker_run(broker_t *self, volatile sig_atomic_t *stop)
 {
+    /* The ZAP handler is polled with the rest: a handshake waits until it is answered. */
     zmq_pollitem_t items[] = {
         {self->ingest, 0, ZMQ_POLLIN, 0},
         {self->query, 0, ZMQ_POLLIN, 0},
+        {auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0},
     };
+    int nitems = items[2].socket != NULL ? 3 : 2;
 
     log_info("ready: ingest %s, publish %s, query %s, db %s, head %llu", self->cfg->ingest,
              self->cfg->publish, self->cfg->query, self->cfg->db,
@@ -300,19 +399,22 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             if (cron >= 0 && cron < timeout)
                 timeout = cron;
         }
-        n = zmq_poll(items, 2, timeout);
+        n = zmq_poll(items, nitems, timeout);
         if (n < 0) {
             if (zmq_errno() == EINTR)
                 return 0; /* a signal: the caller decides (stop or reload) */
             log_warnx("poll: %s", zmq_strerror(zmq_errno()));
             return -1;
         }
+        if (nitems > 2 && (items[2].revents & ZMQ_POLLIN))
+            auth_zap_drain(self->auth);
         /* Queries first: they must run outside the ingest transaction. */
         if ((items[1].revents & ZMQ_POLLIN) && query_drain(self) < 0)
             log_warnx("query: %s", zmq_strerror(zmq_errno()));
         if ((items[0].revents & ZMQ_POLLIN) && ingest_drain(self) < 0)
             log_warnx("ingest: %s", zmq_strerror(zmq_errno()));
         broker_cron(self);
+        auth_refusals_flush(self->auth);
     }
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "config.h"
 #include "engine.h"
 #include "publish.h"
@@ -27,7 +28,14 @@ typedef struct broker_stats {
     uint64_t duplicates;
     uint64_t refusals;
     uint64_t queries;
+    uint64_t unauthorized; /* messages refused for who sent them (unauthorized, forbidden) */
 } broker_stats_t;
+
+/* Who sent a message: the identity of its CURVE key, or nobody on plain sockets. */
+typedef struct broker_peer {
+    char key[CURVE_Z85_LEN + 1]; /* the ZAP User-Id (the public key), "" on plain sockets */
+    const auth_identity_t *id;   /* NULL on plain sockets, or when the key is revoked */
+} broker_peer_t;
 
 typedef struct broker {
     config_t *cfg; /* borrowed; SIGHUP updates it in place */
@@ -35,6 +43,8 @@ typedef struct broker {
     void *ingest;
     void *query;
     publish_t *pub;
+    auth_t *auth; /* the key registry and the ZAP handler; no keys on plain sockets */
+    bool curve;   /* sockets speak CURVE: every message must come from a trusted key */
     store_t *store;
     engine_t *engine;
     broker_clock_fn *now; /* wall-clock source, injectable for tests */
@@ -53,7 +63,7 @@ void broker_destroy(broker_t **p);
 /* The engine's settings from the broker's config (also for --rebuild). */
 void broker_engine_cfg(const config_t *cfg, engine_cfg_t *ec);
 
-/* Apply the reloadable settings of cfg (after SIGHUP changed it). */
+/* Apply the reloadable settings of cfg (after SIGHUP changed it) and reread the keys. */
 void broker_reload(broker_t *self);
 
 /*
@@ -69,8 +79,13 @@ int broker_run(broker_t *self, volatile sig_atomic_t *stop);
 void broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *msg);
 
 /* Receive one [routing id][body] message. 1 received, 0 nothing waiting, -1 error.
- * *body is NULL when the peer sent more or fewer than one body frame. Caller frees both. */
-int broker_recv(void *sock, void **rid, size_t *rid_len, void **body, size_t *body_len);
+ * *body is NULL when the peer sent more or fewer than one body frame. Caller frees both.
+ * peer says who sent it, looked up in the current key registry for every message. */
+int broker_recv(broker_t *self, void *sock, void **rid, size_t *rid_len, void **body,
+                size_t *body_len, broker_peer_t *peer);
+
+/* The peer as a log line names it: "NAME (role)", "key Z85 (revoked)" or "plain". */
+const char *broker_peer_name(const broker_peer_t *peer, char *buf, size_t size);
 
 /* True (with a reason in why) when a frame announces another protocol version. */
 bool broker_version_mismatch(const void *body, size_t len, char *why, size_t whylen);

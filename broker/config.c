@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "calendar.h"
 #include "conftab.h"
@@ -45,6 +46,27 @@ parse_time(const char *value, void *field, char **err)
     if (util_empty(value) || util_parse_time(value, field) == 0)
         return 0;
     *err = xasprintf("'%s' is not a time like 2026-03-02T09:00:00+08:00", value);
+    return -1;
+}
+
+/* yes or no (also true/false, 1/0, on/off). */
+static int
+parse_bool(const char *value, void *field, char **err)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
+                                                                                "off", "0"};
+
+    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
+        if (strcmp(value, yes[i]) == 0) {
+            *(bool *)field = true;
+            return 0;
+        }
+        if (strcmp(value, no[i]) == 0) {
+            *(bool *)field = false;
+            return 0;
+        }
+    }
+    *err = xasprintf("'%s' is not yes or no", value);
     return -1;
 }
 
@@ -89,6 +111,19 @@ static const conftab_opt_t options[] = {
         "a department agent not heard from for this long is logged as silent"),
     CUSTOM("test_clock", test_clock_ms, parse_time, "", false,
            "tests only: start a test clock at this time, moved by `permitctl clock set`"),
+    CUSTOM("curve", curve, parse_bool, "yes", false,
+           "CURVE authentication and encryption on every socket; 'no' (plain sockets, anyone "
+           "who can connect may send and read) only for a local demo or tests"),
+    {"secret_key_file", CONFTAB_TEXT, offsetof(config_t, secret_key_file), "", 0, 0, false,
+     "the broker's key pair, a NAME.secret file from `permitctl keygen` (mode 0600)", NULL, 0},
+    {"keys_dir", CONFTAB_TEXT, offsetof(config_t, keys_dir), "", 0, 0, false,
+     "folder of trusted public keys, NAME.key with public and role lines; SIGHUP rereads it",
+     NULL, 0},
+    INT(publish_hwm, "100000", 100, 10000000, false,
+        "messages queued for one subscriber; a slower one loses the rest and catches up from "
+        "the query socket"),
+    CUSTOM("test_fail_open", test_fail_open, parse_bool, "no", false,
+           "tests only: bind no ZAP handler, so the start-up probe must stop the broker"),
 };
 
 /* clang-format on */
@@ -123,6 +158,19 @@ int
 config_load_file(config_t *cfg, const char *path, char **err)
 {
     return conftab_load_file(&table, cfg, path, err);
+}
+
+int
+config_check(const config_t *cfg, char **err)
+{
+    if (!cfg->curve)
+        return 0;
+    if (util_empty(cfg->secret_key_file) || util_empty(cfg->keys_dir)) {
+        *err = xasprintf("curve = yes needs secret_key_file and keys_dir (see README, "
+                         "Security); for a local demo or tests only, curve = no");
+        return -1;
+    }
+    return 0;
 }
 
 void

@@ -8,7 +8,6 @@
 #define PERMIT_CONFIG_H
 
 #include <stdbool.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -34,6 +33,12 @@ typedef struct config {
     int late_after_hours;
     int agent_silent_s;
     int64_t test_clock_ms; /* 0: the wall clock; otherwise a test clock starting here */
+    /* Security. */
+    bool curve;            /* CURVE on every socket; plain only when the config says curve = no */
+    char *secret_key_file; /* the broker's key pair (permitctl keygen) */
+    char *keys_dir;        /* the trusted public keys, NAME.key each with a role */
+    int publish_hwm;       /* messages queued per subscriber before it loses some */
+    bool test_fail_open;   /* tests only: no ZAP handler, no enforced domain */
 } config_t;
 
 /* Fill every option with its default. */
@@ -48,6 +53,9 @@ int config_set(config_t *cfg, const char *name, const char *value, char **err);
 
 /* Read an INI file; errors come back as "FILE:LINE: reason" in *err (caller owns). */
 int config_load_file(config_t *cfg, const char *path, char **err);
+
+/* Check what no single option can: curve = yes needs its key files named. 0, or -1 (*err). */
+int config_check(const config_t *cfg, char **err);
 
 /* Copy the options SIGHUP may change from `from` into `to`; warn about the others. */
 void config_reload(config_t *to, const config_t *from);

@@ -17,6 +17,7 @@
 typedef struct pending {
     void *rid;
     size_t rid_len;
+    char who[128]; /* the sender, for the log */
     pm_reply_t reply;
 } pending_t;
 
@@ -158,13 +159,104 @@ handle_clock_set(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
     r->seq = store_head(self->store);
 }
 
+/*
+ * Who may send what on the ingest socket (CURVE only; plain sockets trust the fields). The
+ * identity comes from the key, never from a field the client fills in: a department's event
+ * must name that department or none (it is filled in), an operator's correction and an
+ * admin's import carry "operator:NAME" of the key whatever the client wrote. Returns false
+ * with the refusal in r.
+ */
+static bool
+authorize(broker_t *self, const broker_peer_t *peer, pm_msg_t *msg, pm_reply_t *r)
+{
+    const auth_identity_t *id = peer->id;
+    char why[256], *actor;
+
+    if (!self->curve)
+        return true;
+    if (id == NULL) {
+        set_nack(r, PM_REFUSE_UNAUTHORIZED,
+                 "this key is not trusted (any more): ask the "
+                 "broker's operator");
+        return false;
+    }
+    switch (msg->type) {
+    case PM_MSG_EVENT:
+        if (msg->entry == NULL)
+            return true; /* the engine refuses an empty event */
+        if (id->role == AUTH_ROLE_DEPARTMENT) {
+            if (!util_empty(msg->entry->dept) && strcmp(msg->entry->dept, id->name) != 0) {
+                snprintf(why, sizeof(why),
+                         "this key belongs to department %s; it cannot speak for %.64s", id->name,
+                         msg->entry->dept);
+                set_nack(r, PM_REFUSE_FORBIDDEN, why);
+                return false;
+            }
+            xstrset(&msg->entry->dept, id->name);
+            xstrset(&msg->entry->actor, NULL); /* a department is never an operator */
+            return true;
+        }
+        if (id->role == AUTH_ROLE_OPERATOR || id->role == AUTH_ROLE_ADMIN) {
+            actor = xasprintf("operator:%s", id->name);
+            free(msg->entry->actor);
+            msg->entry->actor = actor;
+            return true;
+        }
+        break;
+    case PM_MSG_IMPORT:
+        if (id->role == AUTH_ROLE_ADMIN) {
+            if (msg->import != NULL) {
+                actor = xasprintf("operator:%s", id->name);
+                free(msg->import->actor);
+                msg->import->actor = actor;
+            }
+            return true;
+        }
+        break;
+    case PM_MSG_PING:
+        if (id->role == AUTH_ROLE_DEPARTMENT) {
+            if (!util_empty(msg->agent) && strcmp(msg->agent, id->name) != 0) {
+                snprintf(why, sizeof(why), "this key belongs to department %s, not %.64s", id->name,
+                         msg->agent);
+                set_nack(r, PM_REFUSE_FORBIDDEN, why);
+                return false;
+            }
+            xstrset(&msg->agent, id->name);
+            return true;
+        }
+        break;
+    case PM_MSG_CLOCK_SET:
+        if (id->role == AUTH_ROLE_ADMIN)
+            return true;
+        break;
+    default:
+        return true; /* the dispatcher refuses what the socket does not take */
+    }
+    snprintf(why, sizeof(why), "%s is a key of role %s, which may not send %s", id->name,
+             auth_role_name(id->role),
+             msg->type == PM_MSG_EVENT    ? "events"
+             : msg->type == PM_MSG_IMPORT ? "imports"
+             : msg->type == PM_MSG_PING   ? "pings"
+                                          : "clock settings");
+    set_nack(r, PM_REFUSE_FORBIDDEN, why);
+    return false;
+}
+
 /* The dispatcher: one handler per message type, refusing anything else. */
 static void
-dispatch(broker_t *self, batch_t *b, const void *body, size_t len, pm_reply_t *r)
+dispatch(broker_t *self, batch_t *b, const broker_peer_t *peer, const void *body, size_t len,
+         pm_reply_t *r)
 {
     pm_msg_t *msg = NULL;
     char why[256];
 
+    /* A stranger learns nothing, not even whether its frame was well formed. */
+    if (self->curve && peer->id == NULL) {
+        self->stats.unauthorized++;
+        set_nack(r, PM_REFUSE_UNAUTHORIZED,
+                 "this key is not trusted (any more): ask the broker's operator");
+        return;
+    }
     if (body == NULL) {
         set_nack(r, PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
         return;
@@ -179,6 +271,13 @@ dispatch(broker_t *self, batch_t *b, const void *body, size_t len, pm_reply_t *r
     }
     if (msg->version != PM_PROTOCOL_VERSION) {
         set_nack(r, PM_REFUSE_VERSION, "the envelope carries no protocol version");
+    } else if (!authorize(self, peer, msg, r)) {
+        /* The id lets the sender match the refusal to what it sent. */
+        if (msg->type == PM_MSG_EVENT && msg->entry != NULL)
+            xstrset(&r->id, msg->entry->event_id);
+        else if (msg->type == PM_MSG_IMPORT && msg->import != NULL)
+            xstrset(&r->id, msg->import->id);
+        self->stats.unauthorized++;
     } else {
         switch (msg->type) {
         case PM_MSG_EVENT:
@@ -200,11 +299,12 @@ dispatch(broker_t *self, batch_t *b, const void *body, size_t len, pm_reply_t *r
     pm_msg_destroy(&msg);
 }
 
+/* Every refusal, counted and logged with who sent it; a flood is summarised (auth.c). */
 static void
-log_refusal(const pm_reply_t *r)
+log_refusal(broker_t *self, const char *who, const pm_reply_t *r)
 {
-    log_info("ingest: refused %s (%s): %s", util_empty(r->id) ? "message" : r->id, r->code,
-             r->reason);
+    auth_refused(self->auth, r->code, who, "ingest: %s: %s", util_empty(r->id) ? "message" : r->id,
+                 r->reason);
 }
 
 int
@@ -217,13 +317,15 @@ ingest_drain(broker_t *self)
         void *rid = NULL, *body = NULL;
         size_t rid_len = 0, body_len = 0;
         pm_reply_t *r;
-        int got = broker_recv(self->ingest, &rid, &rid_len, &body, &body_len);
+        broker_peer_t peer;
+        int got = broker_recv(self, self->ingest, &rid, &rid_len, &body, &body_len, &peer);
         if (got <= 0) {
             rc = got;
             break;
         }
         r = batch_add(&b, &rid, rid_len);
-        dispatch(self, &b, body, body_len, r);
+        broker_peer_name(&peer, b.v[b.n - 1].who, sizeof(b.v[0].who));
+        dispatch(self, &b, &peer, body, body_len, r);
         free(body);
     }
     if (b.open) {
@@ -247,7 +349,7 @@ ingest_drain(broker_t *self)
             self->stats.duplicates += r->duplicate;
         } else {
             self->stats.refusals++;
-            log_refusal(r);
+            log_refusal(self, b.v[i].who, r);
         }
         broker_reply(self->ingest, b.v[i].rid, b.v[i].rid_len, &reply);
         free(b.v[i].rid);

@@ -95,6 +95,25 @@ rebuild(const config_t *cfg)
     return rc == 0 ? 0 : 1;
 }
 
+/* -n: the key files must be readable and well formed too. */
+static int
+check_keys(const config_t *cfg, char **err)
+{
+    curve_key_t pub, sec;
+    auth_t *auth;
+    int rc;
+
+    if (!cfg->curve)
+        return 0;
+    if (curvecfg_read(cfg->secret_key_file, &pub, &sec, NULL, err) < 0)
+        return -1;
+    explicit_bzero(&sec, sizeof(sec));
+    auth = auth_new(cfg->keys_dir);
+    rc = auth_load(auth, err);
+    auth_destroy(&auth);
+    return rc;
+}
+
 static void
 reload_config(config_t *cfg, const char *path)
 {
@@ -192,6 +211,8 @@ main(int argc, char **argv)
             goto config_fail;
     strv_clear(&overrides);
     log_set_level(cfg.log_level);
+    if (!do_rebuild && (config_check(&cfg, &err) < 0 || (check_only && check_keys(&cfg, &err) < 0)))
+        goto config_fail;
     if (check_only) {
         printf("configuration OK\n");
         config_clear(&cfg);
@@ -222,13 +243,18 @@ main(int argc, char **argv)
         if (reload_flag) {
             reload_flag = 0;
             reload_config(&cfg, config_path);
-            broker_reload(broker);
+            broker_reload(broker); /* also rereads keys_dir: added and revoked keys */
         }
     }
-    log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals, %llu queries",
+    log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
+             "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
+             "queries",
              (unsigned long long)broker->stats.batches, (unsigned long long)broker->stats.acks,
              (unsigned long long)broker->stats.duplicates,
-             (unsigned long long)broker->stats.refusals, (unsigned long long)broker->stats.queries);
+             (unsigned long long)broker->stats.refusals,
+             (unsigned long long)broker->stats.unauthorized,
+             (unsigned long long)auth_refusals_total(broker->auth),
+             (unsigned long long)broker->stats.queries);
 done:
     broker_destroy(&broker);
     if (zctx != NULL)

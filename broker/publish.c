@@ -7,6 +7,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "auth.h"
 #include "codec.h"
 #include "log.h"
 
@@ -15,24 +16,41 @@ struct publish {
     uint64_t dropped;
 };
 
+/* A subscription is a topic prefix; nothing longer ever needs to reach a PUB socket. */
+#define PUBLISH_MAX_SUBSCRIPTION 1024
+
 publish_t *
-publish_new(void *zctx, const char *endpoint, char **err)
+publish_new(void *zctx, const char *endpoint, const publish_opts_t *opts, char **err)
 {
     publish_t *pub = xcalloc(1, sizeof(*pub));
-    int hwm = 100000, linger = 0;
+    int hwm = opts->hwm, linger = 0;
+    int64_t maxmsg = PUBLISH_MAX_SUBSCRIPTION;
 
     pub->sock = zmq_socket(zctx, ZMQ_PUB);
-    if (pub->sock == NULL)
+    if (pub->sock == NULL) {
+        *err = xasprintf("publish %s: %s", endpoint, zmq_strerror(zmq_errno()));
         goto fail;
+    }
     zmq_setsockopt(pub->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
     zmq_setsockopt(pub->sock, ZMQ_LINGER, &linger, sizeof(linger));
-    if (zmq_bind(pub->sock, endpoint) < 0)
+    zmq_setsockopt(pub->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    if (opts->secret != NULL &&
+        auth_server_socket(pub->sock, "publish", opts->secret, opts->enforce_zap, err) < 0)
         goto fail;
+    if (zmq_bind(pub->sock, endpoint) < 0) {
+        *err = xasprintf("publish %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        goto fail;
+    }
     return pub;
 fail:
-    *err = xasprintf("publish %s: %s", endpoint, zmq_strerror(zmq_errno()));
     publish_destroy(&pub);
     return NULL;
+}
+
+uint64_t
+publish_dropped(const publish_t *pub)
+{
+    return pub->dropped;
 }
 
 void

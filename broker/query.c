@@ -83,13 +83,18 @@ handle_list(broker_t *self, const pm_listreq_t *q)
     return m;
 }
 
-/* The dispatcher: one handler per request type. */
+/* The dispatcher: one handler per request type. Every trusted role may read. */
 static pm_msg_t *
-dispatch(broker_t *self, const void *body, size_t len)
+dispatch(broker_t *self, const broker_peer_t *peer, const void *body, size_t len)
 {
     pm_msg_t *req = NULL, *resp;
     char why[256];
 
+    if (self->curve && peer->id == NULL) {
+        self->stats.unauthorized++;
+        return nack_msg(PM_REFUSE_UNAUTHORIZED,
+                        "this key is not trusted (any more): ask the broker's operator");
+    }
     if (body == NULL)
         return nack_msg(PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
     if (broker_version_mismatch(body, len, why, sizeof(why)))
@@ -119,12 +124,17 @@ query_drain(broker_t *self)
         void *rid = NULL, *body = NULL;
         size_t rid_len = 0, body_len = 0;
         pm_msg_t *resp;
-        int got = broker_recv(self->query, &rid, &rid_len, &body, &body_len);
+        broker_peer_t peer;
+        char who[128];
+        int got = broker_recv(self, self->query, &rid, &rid_len, &body, &body_len, &peer);
         if (got <= 0)
             return got;
-        resp = dispatch(self, body, body_len);
-        if (resp->type == PM_MSG_REPLY)
-            log_info("query: refused (%s): %s", resp->reply->code, resp->reply->reason);
+        resp = dispatch(self, &peer, body, body_len);
+        if (resp->type == PM_MSG_REPLY) {
+            self->stats.refusals++;
+            auth_refused(self->auth, resp->reply->code, broker_peer_name(&peer, who, sizeof(who)),
+                         "query: %s", resp->reply->reason);
+        }
         broker_reply(self->query, rid, rid_len, resp);
         self->stats.queries++;
         pm_msg_destroy(&resp);

@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "curvecfg.h"
 #include "log.h"
 #include "util.h"
 
@@ -42,6 +43,8 @@ client_open(client_t *self, char *why, size_t whylen)
         snprintf(why, whylen, "zmq_setsockopt: %s", zmq_strerror(errno));
         goto fail;
     }
+    if (curvecfg_client_apply(sock, why, whylen) != 0)
+        goto fail;
     if (zmq_connect(sock, self->endpoint) != 0) {
         snprintf(why, whylen, "cannot connect to '%s': %s", self->endpoint, zmq_strerror(errno));
         goto fail;

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "codec.h"
+#include "curvecfg.h"
 #include "log.h"
 #include "util.h"
 
@@ -68,6 +69,8 @@ follow_open_sub(void *zctx, const char *endpoint, char *why, size_t whylen)
         snprintf(why, whylen, "zmq_setsockopt: %s", zmq_strerror(errno));
         goto fail;
     }
+    if (curvecfg_client_apply(sub, why, whylen) != 0)
+        goto fail;
     if (zmq_connect(sub, endpoint) != 0) {
         snprintf(why, whylen, "cannot connect to '%s': %s", endpoint, zmq_strerror(errno));
         goto fail;

@@ -107,7 +107,9 @@ bool pm_kind_is_derived(pm_kind_t k);
 #define PM_REFUSE_CYCLE "template_cycle"
 #define PM_REFUSE_EXISTS "exists"
 #define PM_REFUSE_UNSUPPORTED "unsupported"
-#define PM_REFUSE_STORAGE "storage" /* temporary: resend later */
+#define PM_REFUSE_STORAGE "storage"           /* temporary: resend later */
+#define PM_REFUSE_UNAUTHORIZED "unauthorized" /* no trusted key (CURVE): revoked or unknown */
+#define PM_REFUSE_FORBIDDEN "forbidden"       /* the key's role or identity may not do this */
 
 typedef struct pm_department {
     char *code;

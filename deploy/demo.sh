@@ -48,6 +48,9 @@ ingest = $PERMIT_BROKER
 publish = $PERMIT_PUBLISH
 query = $PERMIT_QUERY
 log_level = info
+; The demo's sockets are ipc files in a private folder: plain, on purpose (never in production,
+; see README "Security").
+curve = no
 EOF
 
 BROKER_PID=

@@ -27,6 +27,11 @@ static const conftab_opt_t options[] = {
     T("db", db, NULL, false, "the notifier's database: cursor, directory, deliveries (required)"),
     T("routes", routes, NULL, true, "the routing file: who gets what, over which channel"),
     T("templates", templates, NULL, true, "the folder of message templates (KIND.tmpl)"),
+    T("curve_secret", curve_secret, "", false,
+      "CURVE: the notifier's key pair (permitctl keygen NAME --role notifier) (else "
+      "$PERMIT_CURVE_SECRET; none: plain)"),
+    T("broker_key", broker_key, "", false,
+      "CURVE: the broker's public key file (else $PERMIT_BROKER_KEY)"),
     {"log_level", CONFTAB_LEVEL, offsetof(ncfg_t, log_level), "info", 0, 0, true,
      "error, warn, info or debug", NULL, 0},
     I("backoff_min_ms", backoff_min_ms, "1000", 10, 3600000, true,

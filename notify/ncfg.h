@@ -14,11 +14,13 @@
 #include "log.h"
 
 typedef struct ncfg {
-    char *query;     /* the broker's query endpoint */
-    char *publish;   /* the broker's publish endpoint */
-    char *db;        /* the notifier's own sqlite database: cursor, directory, deliveries */
-    char *routes;    /* the routing file (routes.h) */
-    char *templates; /* the folder of message templates (ntmpl.h) */
+    char *query;        /* the broker's query endpoint */
+    char *publish;      /* the broker's publish endpoint */
+    char *db;           /* the notifier's own sqlite database: cursor, directory, deliveries */
+    char *routes;       /* the routing file (routes.h) */
+    char *templates;    /* the folder of message templates (ntmpl.h) */
+    char *curve_secret; /* our CURVE key pair; "" for $PERMIT_CURVE_SECRET, none: plain */
+    char *broker_key;   /* the broker's public key; "" for $PERMIT_BROKER_KEY */
     enum log_level log_level;
     int backoff_min_ms;  /* first pause after a failed delivery (doubles, with jitter) */
     int backoff_max_ms;  /* the longest pause */

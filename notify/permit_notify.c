@@ -13,6 +13,7 @@
 
 #include "channel.h"
 #include "cli.h"
+#include "curvecfg.h"
 #include "log.h"
 #include "ncfg.h"
 #include "notify_ctl.h"
@@ -87,7 +88,8 @@ load_config(ncfg_t *cfg, const char *path, const strv_t *overrides)
     for (size_t i = 0; i + 1 < overrides->n; i += 2)
         if (ncfg_set(cfg, overrides->v[i], overrides->v[i + 1], &err) < 0)
             goto fail;
-    if (ncfg_check(cfg, &err) < 0)
+    if (ncfg_check(cfg, &err) < 0 ||
+        curvecfg_client_setup(cfg->curve_secret, cfg->broker_key, &err) < 0)
         goto fail;
     return 0;
 fail:

@@ -166,8 +166,33 @@ budget_free(void *arg, void *p)
 }
 
 /*
+ * The longest a string field may be, by field name: identifiers and codes are short, free
+ * text is bounded, and nothing else in a frame exceeds CODEC_MAX_STRING. By name, so a field
+ * added to permit.proto under a known name inherits its limit.
+ */
+static size_t
+field_limit(const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t max;
+    } limits[] = {
+        {"event_id", CODEC_MAX_ID}, {"id", CODEC_MAX_ID},        {"actor", CODEC_MAX_ID},
+        {"dept", CODEC_MAX_CODE},   {"code", CODEC_MAX_CODE},    {"procedure", CODEC_MAX_CODE},
+        {"kind", CODEC_MAX_CODE},   {"agent", CODEC_MAX_CODE},   {"project", CODEC_MAX_ID},
+        {"cert", CODEC_MAX_CERT},   {"missing", CODEC_MAX_NOTE}, {"note", CODEC_MAX_NOTE},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(limits); i++)
+        if (strcmp(limits[i].name, name) == 0)
+            return limits[i].max;
+    return CODEC_MAX_STRING;
+}
+
+/*
  * Walk an unpacked message with its descriptor: every string must be valid UTF-8 (protobuf-c
- * does not check) and no repeated field may hold more than CODEC_MAX_REPEATED elements.
+ * does not check) and within its length limit (field_limit), and no repeated field may hold
+ * more than CODEC_MAX_REPEATED elements.
  * Generic, so a field added to permit.proto is checked without touching this function. The
  * schema is not recursive, so the depth of this walk is bounded by it.
  */
@@ -203,9 +228,17 @@ validate(dec_t *d, const ProtobufCMessage *m)
             if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
                 if (validate(d, items[k]) < 0)
                     return -1;
-            } else if (!util_utf8_valid(s, strlen(s))) {
-                dec_fail(d, "%s.%s: not valid UTF-8", desc->short_name, f->name);
-                return -1;
+            } else {
+                size_t slen = strlen(s), max = field_limit(f->name);
+                if (slen > max) {
+                    dec_fail(d, "%s.%s: %zu bytes (limit %zu)", desc->short_name, f->name, slen,
+                             max);
+                    return -1;
+                }
+                if (!util_utf8_valid(s, slen)) {
+                    dec_fail(d, "%s.%s: not valid UTF-8", desc->short_name, f->name);
+                    return -1;
+                }
             }
         }
     }

@@ -18,6 +18,13 @@
 #define CODEC_MAX_FRAME (32u * 1024 * 1024)
 /* Repeated fields with more elements than this are refused. */
 #define CODEC_MAX_REPEATED 200000u
+/* Longest strings, in bytes: ids (event, import, project; actor), codes (department,
+ * procedure, kind), certificate numbers, free text (note, missing item), anything else. */
+#define CODEC_MAX_ID 128u
+#define CODEC_MAX_CODE 64u
+#define CODEC_MAX_CERT 256u
+#define CODEC_MAX_NOTE 4096u
+#define CODEC_MAX_STRING (64u * 1024)
 
 /*
  * Encode an envelope. msg->version 0 is sent as PM_PROTOCOL_VERSION. On success *out is a

@@ -11,6 +11,7 @@ PACKAGES=(
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
     libcurl4-openssl-dev
     libcmocka-dev jq clang-format python3 python3-aiosmtpd
+    clang libclang-rt-14-dev
 )
 
 missing=()

@@ -5,7 +5,8 @@
 # it, so several tests can run side by side. Every child is started through this file and
 # killed by PID on exit, whatever happens. KEEP_TMP=1 keeps the folder for a post-mortem.
 #
-#   start_broker [ARGS]   start permitd on the test's db and endpoints, wait for "ready:"
+#   start_broker [ARGS]   start permitd on the test's db and endpoints, wait for "ready:";
+#                         plain sockets (curve = no) unless ARGS say otherwise
 #   stop_broker           SIGTERM, wait, and fail unless it exited 0 (ASan/LSan make a leak
 #                         or a memory error a non-zero exit in the test build)
 #   kill9_broker          SIGKILL, no questions asked
@@ -165,8 +166,9 @@ broker_is_ready() {
 start_broker() {
     BROKER_STARTS=$((BROKER_STARTS + 1))
     BROKER_LOG=$T/permitd.$BROKER_STARTS.log
+    # Plain sockets on ipc inside the test's folder; test_security.sh passes --curve yes.
     "$PERMITD" --db "$DB" --ingest "$INGEST" --publish "$PUBLISH" --query "$QUERY" \
-        --log-level info "$@" >"$BROKER_LOG" 2>&1 &
+        --log-level info --curve no "$@" >"$BROKER_LOG" 2>&1 &
     BROKER_PID=$!
     wait_for 20 "permitd to log ready:" broker_is_ready
 }

@@ -10,6 +10,12 @@
  *   rawsend [-t MS] ENDPOINT -f FILE  send the contents of FILE
  *   rawsend [-t MS] ENDPOINT -l FILE  send every line of FILE (one frame in hex per line) at
  *                                     once, without waiting, then collect one reply per frame
+ *   rawsend [-t MS] ENDPOINT -i       read hex lines from stdin until EOF, each sent and its
+ *                                     reply printed in hex before the next, on ONE connection
+ *                                     (a live connection across a broker's SIGHUP)
+ *
+ * Before ENDPOINT, -k SECRET_FILE -s BROKER_KEY_FILE make it a CURVE client: the files are
+ * those of permitctl keygen ("public = Z85", "secret = Z85" lines), read here by hand.
  *
  * The reply frame goes to stdout unchanged; with -l each reply is printed in hex on its own
  * line. Exit 0 when every reply came, 2 if one did not come within MS milliseconds (default
@@ -21,16 +27,17 @@
 #include <string.h>
 #include <zmq.h>
 
-#define RAWSEND_MAX_FRAME (16u * 1024 * 1024)
+#define RAWSEND_MAX_FRAME (64u * 1024 * 1024)
 
 static void usage(void) __attribute__((noreturn));
 
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: rawsend [-t MS] ENDPOINT HEX\n"
-                    "       rawsend [-t MS] ENDPOINT -f FILE\n"
-                    "       rawsend [-t MS] ENDPOINT -l FILE\n");
+    fprintf(stderr, "usage: rawsend [-t MS] [-k SECRET_FILE -s BROKER_KEY_FILE] ENDPOINT HEX\n"
+                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -f FILE\n"
+                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -l FILE\n"
+                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -i\n");
     exit(64);
 }
 
@@ -202,11 +209,93 @@ send_lines(void *sock, const char *path, int timeout_ms)
     return rc;
 }
 
+/* The value of "name = VALUE" in a key file, 40 characters, into out[41]. 0 or -1. */
+static int
+key_line(const char *path, const char *name, char *out)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0, nlen = strlen(name);
+    int rc = -1;
+
+    if (f == NULL) {
+        fprintf(stderr, "rawsend: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while (rc < 0 && getline(&line, &cap, f) > 0) {
+        char *p = line;
+        if (strncmp(p, name, nlen) != 0)
+            continue;
+        p += nlen;
+        p += strspn(p, " \t");
+        if (*p++ != '=')
+            continue;
+        p += strspn(p, " \t");
+        p[strcspn(p, " \t\r\n")] = '\0';
+        if (strlen(p) == 40) {
+            memcpy(out, p, 41);
+            rc = 0;
+        }
+    }
+    if (rc < 0)
+        fprintf(stderr, "rawsend: %s: no %s key\n", path, name);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* Make sock a CURVE client with the key pair in secret_file and the broker's public key. */
+static int
+curve_client(void *sock, const char *secret_file, const char *server_file)
+{
+    char pub[41], sec[41], srv[41];
+
+    if (key_line(secret_file, "public", pub) < 0 || key_line(secret_file, "secret", sec) < 0 ||
+        key_line(server_file, "public", srv) < 0)
+        return -1;
+    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, srv, 40) != 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub, 40) != 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, 40) != 0) {
+        fprintf(stderr, "rawsend: CURVE: %s\n", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+/* -i: one frame per line of stdin, each answered before the next is read. */
+static int
+send_interactive(void *sock, int timeout_ms)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+
+    while (rc == 0 && getline(&line, &cap, stdin) > 0) {
+        unsigned char *frame = NULL;
+        size_t len = 0;
+        line[strcspn(line, "\n")] = '\0';
+        if (parse_hex(line, &frame, &len) != 0) {
+            fprintf(stderr, "rawsend: bad hex on stdin\n");
+            rc = 1;
+            break;
+        }
+        rc = send_frame(sock, frame, len);
+        free(frame);
+        if (rc == 0)
+            rc = recv_reply(sock, timeout_ms, 1);
+        fflush(stdout);
+    }
+    free(line);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
     int timeout_ms = 3000, linger = 0;
     const char *endpoint, *file = NULL, *hex = NULL, *lines = NULL;
+    const char *secret_file = NULL, *server_file = NULL;
+    int interactive = 0;
     unsigned char *frame = NULL;
     size_t len = 0;
     void *ctx = NULL, *sock = NULL;
@@ -220,7 +309,19 @@ main(int argc, char **argv)
         timeout_ms = (int)v;
         argi += 2;
     }
-    if (argc - argi == 2) {
+    while (argi + 1 < argc && (strcmp(argv[argi], "-k") == 0 || strcmp(argv[argi], "-s") == 0)) {
+        if (argv[argi][1] == 'k')
+            secret_file = argv[argi + 1];
+        else
+            server_file = argv[argi + 1];
+        argi += 2;
+    }
+    if ((secret_file == NULL) != (server_file == NULL))
+        usage();
+    if (argc - argi == 2 && strcmp(argv[argi + 1], "-i") == 0) {
+        endpoint = argv[argi];
+        interactive = 1;
+    } else if (argc - argi == 2) {
         endpoint = argv[argi];
         hex = argv[argi + 1];
     } else if (argc - argi == 3 && strcmp(argv[argi + 1], "-f") == 0) {
@@ -233,7 +334,7 @@ main(int argc, char **argv)
         usage();
     }
 
-    if (lines == NULL &&
+    if (lines == NULL && !interactive &&
         (file != NULL ? read_file(file, &frame, &len) : parse_hex(hex, &frame, &len))) {
         if (file == NULL)
             fprintf(stderr, "rawsend: bad hex string\n");
@@ -249,11 +350,15 @@ main(int argc, char **argv)
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+    if (secret_file != NULL && curve_client(sock, secret_file, server_file) != 0)
+        goto out;
     if (zmq_connect(sock, endpoint) != 0) {
         fprintf(stderr, "rawsend: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         goto out;
     }
-    if (lines != NULL)
+    if (interactive)
+        rc = send_interactive(sock, timeout_ms);
+    else if (lines != NULL)
         rc = send_lines(sock, lines, timeout_ms);
     else if ((rc = send_frame(sock, frame, len)) == 0)
         rc = recv_reply(sock, timeout_ms, 0);
