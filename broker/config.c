@@ -90,6 +90,8 @@ static const conftab_opt_t options[] = {
      "error, warn, info or debug", NULL, 0},
     INT(batch_max, "4096", 1, 1000000, true,
         "most events committed in one transaction (group commit)"),
+    INT(batch_ms, "10", 1, 1000, true,
+        "most milliseconds one group commit collects messages before it commits and acks"),
     INT(heartbeat_ms, "1000", 100, 60000, true, "interval of heartbeats on the publish socket"),
     CUSTOM("utc_offset", utc_offset_s, parse_offset, "+08:00", false,
            "the civil time zone working days are counted in, as an offset from UTC"),

@@ -20,6 +20,7 @@ typedef struct config {
     char *query;
     enum log_level log_level;
     int batch_max;
+    int batch_ms;
     int heartbeat_ms;
     /* The clock. */
     int32_t utc_offset_s;

@@ -313,7 +313,11 @@ ingest_drain(broker_t *self)
     batch_t b = {0};
     int rc = 0;
 
-    while ((int)b.n < self->cfg->batch_max) {
+    int64_t started = util_mono_ms();
+
+    /* The group is capped by size and by time, so a backlog never turns into slow acks. */
+    while ((int)b.n < self->cfg->batch_max &&
+           ((b.n & 31) != 0 || util_mono_ms() - started < self->cfg->batch_ms)) {
         void *rid = NULL, *body = NULL;
         size_t rid_len = 0, body_len = 0;
         pm_reply_t *r;
@@ -359,6 +363,8 @@ ingest_drain(broker_t *self)
     }
     for (size_t i = 0; i < b.appended.n; i++)
         publish_entry(self->pub, b.appended.v[i]);
+    /* The acks and entries are out: now the WAL may be folded back (sqlite's default size). */
+    store_checkpoint(self->store, 1000);
     if (b.appended.n > 0)
         log_debug("ingest: batch of %zu messages, %zu entries, head %llu", b.n, b.appended.n,
                   (unsigned long long)store_committed_head(self->store));

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "sqlx.h"
 
-#define STORE_SCHEMA_VERSION "2"
+#define STORE_SCHEMA_VERSION "3"
 #define STORE_PAGE_MAX 1000
 
 enum stmt_id {
@@ -45,6 +45,12 @@ enum stmt_id {
     ST_PROVISIONAL,
     ST_COLOURS,
     ST_BLOCKED_LIST,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST__COUNT
 };
 
@@ -83,7 +89,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_PROC_PUT] = "INSERT INTO procedures(project, ordinal, " PROC_COLUMNS ")"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
                     " ?16, ?17, ?18, ?19, ?20)"
-                    " ON CONFLICT(project, code) DO UPDATE SET dept = excluded.dept,"
+                    " ON CONFLICT(project, ordinal) DO UPDATE SET dept = excluded.dept,"
                     " state = excluded.state, deficient = excluded.deficient,"
                     " cert = excluded.cert, updated_seq = excluded.updated_seq,"
                     " updated_ms = excluded.updated_ms, accepted_ms = excluded.accepted_ms,"
@@ -113,6 +119,13 @@ static const char *const stmt_sql[ST__COUNT] = {
                    " AND (?2 IS NULL OR x.dept = ?2) AND (?3 IS NULL OR p.region = ?3)"
                    " AND (?4 IS NULL OR p.id = ?4)"
                    " ORDER BY x.colour = 'red' DESC, x.deadline, p.id, x.ordinal",
+    /* Transaction control, prepared once: every batch and every message use them. */
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT item",
+    [ST_RELEASE] = "RELEASE item",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO item",
     [ST_BLOCKED_LIST] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward,"
                         " p.leader, p.template, p.template_version, " PROC_COLUMNS_P
                         " FROM procedures x JOIN projects p ON p.id = x.project"
@@ -148,7 +161,7 @@ static const char schema_sql[] =
     " deadline INTEGER NOT NULL, statutory INTEGER NOT NULL, provisional INTEGER NOT NULL,"
     " paused_on INTEGER NOT NULL, colour TEXT NOT NULL, commit_state INTEGER NOT NULL,"
     " commit_due INTEGER NOT NULL, missing TEXT, next_ms INTEGER NOT NULL,"
-    " PRIMARY KEY(project, code));"
+    " PRIMARY KEY(project, ordinal)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS procedures_next ON procedures(next_ms) WHERE next_ms > 0;"
     "CREATE INDEX IF NOT EXISTS procedures_colour ON procedures(colour, deadline)"
     " WHERE colour IN ('red', 'yellow');"
@@ -174,7 +187,20 @@ struct store {
     uint64_t committed_head; /* last committed */
     uint64_t savepoint_head; /* head when the open savepoint was taken */
     bool needs_rebuild;      /* the derived tables were laid out anew: empty until rebuilt */
+    int wal_frames;          /* frames in the WAL after the last commit (the WAL hook) */
 };
+
+/* sqlite tells how long the WAL is after each commit; the broker checkpoints from that. */
+static int
+on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    store_t *s = arg;
+
+    (void)db;
+    (void)name;
+    s->wal_frames = frames;
+    return SQLITE_OK;
+}
 
 static int
 store_fail(store_t *s, const char *what)
@@ -277,11 +303,19 @@ store_open_mode(const char *path, bool readonly, char **err)
                              path);
             goto fail;
         }
-    } else if (sqlx_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "store") < 0 ||
+    } else if (sqlx_exec(s->db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                         /* 16 MiB of page cache: a city's state stays in memory. */
+                         " PRAGMA cache_size=-16384;"
+                         /* Checkpoints run after the acks (store_checkpoint), not in a commit. */
+                         " PRAGMA wal_autocheckpoint=0;",
+                         "store") < 0 ||
                setup_schema(s) < 0) {
         *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
+    if (!readonly)
+        sqlite3_wal_hook(s->db, on_wal_commit, s);
     for (int i = 0; i < ST__COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
                                NULL) != SQLITE_OK) {
@@ -337,7 +371,7 @@ store_close(store_t **p)
 int
 store_begin(store_t *s)
 {
-    if (sqlx_exec(s->db, "BEGIN IMMEDIATE", "store") < 0)
+    if (sqlx_step_done(stmt(s, ST_BEGIN), "store") < 0)
         return -1;
     s->in_tx = true;
     return 0;
@@ -346,7 +380,7 @@ store_begin(store_t *s)
 int
 store_commit(store_t *s)
 {
-    if (sqlx_exec(s->db, "COMMIT", "store") < 0) {
+    if (sqlx_step_done(stmt(s, ST_COMMIT), "store") < 0) {
         store_rollback(s);
         return -1;
     }
@@ -361,7 +395,7 @@ store_rollback(store_t *s)
     int rc = 0;
 
     if (sqlite3_get_autocommit(s->db) == 0)
-        rc = sqlx_exec(s->db, "ROLLBACK", "store");
+        rc = sqlx_step_done(stmt(s, ST_ROLLBACK), "store");
     s->in_tx = false;
     s->head = s->committed_head;
     return rc;
@@ -377,22 +411,36 @@ int
 store_savepoint(store_t *s)
 {
     s->savepoint_head = s->head;
-    return sqlx_exec(s->db, "SAVEPOINT item", "store");
+    return sqlx_step_done(stmt(s, ST_SAVEPOINT), "store");
 }
 
 int
 store_release(store_t *s)
 {
-    return sqlx_exec(s->db, "RELEASE item", "store");
+    return sqlx_step_done(stmt(s, ST_RELEASE), "store");
 }
 
 int
 store_rollback_to(store_t *s)
 {
     s->head = s->savepoint_head;
-    if (sqlx_exec(s->db, "ROLLBACK TO item", "store") < 0)
+    if (sqlx_step_done(stmt(s, ST_ROLLBACK_TO), "store") < 0)
         return -1;
-    return sqlx_exec(s->db, "RELEASE item", "store");
+    return sqlx_step_done(stmt(s, ST_RELEASE), "store");
+}
+
+int
+store_checkpoint(store_t *s, int min_frames)
+{
+    if (s->in_tx || s->wal_frames < min_frames)
+        return 0;
+    s->wal_frames = 0;
+    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+        SQLITE_OK) {
+        log_warnx("store: checkpoint: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
 }
 
 uint64_t

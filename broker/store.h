@@ -87,6 +87,13 @@ int store_savepoint(store_t *s);
 int store_release(store_t *s);
 int store_rollback_to(store_t *s);
 
+/*
+ * Copy committed WAL frames back into the database (PASSIVE: never waits for readers) once
+ * the WAL holds at least min_frames. The broker calls it after the acks of a batch went out,
+ * so no ack waits for a checkpoint (sqlite's own automatic checkpoint is turned off).
+ */
+int store_checkpoint(store_t *s, int min_frames);
+
 /* The highest sequence number appended (committed or in the open transaction). */
 uint64_t store_head(const store_t *s);
 /* The highest committed sequence number. */
