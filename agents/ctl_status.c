@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,21 @@ table_row(table_t *t)
     t->cells = xrealloc(t->cells, (t->n + 1) * sizeof(*t->cells));
     memset(t->cells[t->n], 0, sizeof(*t->cells));
     return t->cells[t->n++];
+}
+
+/* The heading row: the column names, NULL-terminated. */
+static void
+table_heading(table_t *t, ...)
+{
+    char **row = table_row(t);
+    const char *name;
+    va_list ap;
+    int c = 0;
+
+    va_start(ap, t);
+    while ((name = va_arg(ap, const char *)) != NULL && c < STATUS_COLS)
+        row[c++] = xstrdup(name);
+    va_end(ap);
 }
 
 static void
@@ -318,16 +334,8 @@ print_readable(const pm_status_t *st)
     }
     putchar('\n');
 
-    row = table_row(&t);
-    row[0] = xstrdup("CODE");
-    row[1] = xstrdup("PROCEDURE");
-    row[2] = xstrdup("DEPT");
-    row[3] = xstrdup("STATE");
-    row[4] = xstrdup("LIMIT");
-    row[5] = xstrdup("DEADLINE");
-    row[6] = xstrdup("COLOUR");
-    row[7] = xstrdup("CERT");
-    row[8] = xstrdup("SINCE");
+    table_heading(&t, "CODE", "PROCEDURE", "DEPT", "STATE", "LIMIT", "DEADLINE", "COLOUR", "CERT",
+                  "SINCE", NULL);
     for (size_t i = 0; i < st->nprocs; i++) {
         const pm_procstatus_t *ps = &st->procs[i];
         row = table_row(&t);
@@ -550,13 +558,7 @@ print_blocked_readable(const pm_list_t *l)
         printf("nothing blocked\n");
         return;
     }
-    row = table_row(&t);
-    row[0] = xstrdup("PROJECT");
-    row[1] = xstrdup("PROCEDURE");
-    row[2] = xstrdup("DEPT");
-    row[3] = xstrdup("REGION");
-    row[4] = xstrdup("STEWARD");
-    row[5] = xstrdup("WAITING FOR");
+    table_heading(&t, "PROJECT", "PROCEDURE", "DEPT", "REGION", "STEWARD", "WAITING FOR", NULL);
     for (size_t i = 0; i < l->n; i++) {
         const pm_listrow_t *r = &l->rows[i];
         char *by = blocked_by(&r->ps);
@@ -584,15 +586,8 @@ print_list_readable(const pm_list_t *l)
         printf("nothing red or yellow\n");
         return;
     }
-    row = table_row(&t);
-    row[0] = xstrdup("COLOUR");
-    row[1] = xstrdup("PROJECT");
-    row[2] = xstrdup("PROCEDURE");
-    row[3] = xstrdup("DEPT");
-    row[4] = xstrdup("DEADLINE");
-    row[5] = xstrdup("REGION");
-    row[6] = xstrdup("STEWARD");
-    row[7] = xstrdup("NAME");
+    table_heading(&t, "COLOUR", "PROJECT", "PROCEDURE", "DEPT", "DEADLINE", "REGION", "STEWARD",
+                  "NAME", NULL);
     for (size_t i = 0; i < l->n; i++) {
         const pm_listrow_t *r = &l->rows[i];
         row = table_row(&t);
