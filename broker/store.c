@@ -179,6 +179,27 @@ static const char clear_sql[] = "DELETE FROM departments; DELETE FROM templates;
                                 "DELETE FROM projects; DELETE FROM procedures;"
                                 "DELETE FROM milestones;";
 
+/*
+ * A read cache of procedure rows by project: every event reads its project's rows, and
+ * reading them back from sqlite was the largest cost per event. Rows are written through
+ * (store_proc_put updates the cached copy after the row is written), and anything that may
+ * undo writes (a rollback, a rebuild) empties it. Bounded: when full it is emptied and fills
+ * again with the projects in use.
+ */
+#define PCACHE_SLOTS 16384 /* a power of two */
+#define PCACHE_MAX 8192    /* projects cached at most */
+
+typedef struct pcache_entry {
+    char *project; /* NULL: a free slot */
+    store_proc_t *procs;
+    size_t n;
+} pcache_entry_t;
+
+typedef struct pcache {
+    pcache_entry_t *slots;
+    size_t count;
+} pcache_t;
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
@@ -188,7 +209,10 @@ struct store {
     uint64_t savepoint_head; /* head when the open savepoint was taken */
     bool needs_rebuild;      /* the derived tables were laid out anew: empty until rebuilt */
     int wal_frames;          /* frames in the WAL after the last commit (the WAL hook) */
+    pcache_t pcache;         /* procedure rows of recently used projects, written through */
 };
+
+static void pcache_flush(pcache_t *c);
 
 /* sqlite tells how long the WAL is after each commit; the broker checkpoints from that. */
 static int
@@ -361,6 +385,8 @@ store_close(store_t **p)
         return;
     if (s->in_tx)
         store_rollback(s);
+    pcache_flush(&s->pcache);
+    free(s->pcache.slots);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close(s->db);
@@ -394,6 +420,7 @@ store_rollback(store_t *s)
 {
     int rc = 0;
 
+    pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
     if (sqlite3_get_autocommit(s->db) == 0)
         rc = sqlx_step_done(stmt(s, ST_ROLLBACK), "store");
     s->in_tx = false;
@@ -424,6 +451,7 @@ int
 store_rollback_to(store_t *s)
 {
     s->head = s->savepoint_head;
+    pcache_flush(&s->pcache);
     if (sqlx_step_done(stmt(s, ST_ROLLBACK_TO), "store") < 0)
         return -1;
     return sqlx_step_done(stmt(s, ST_RELEASE), "store");
@@ -595,6 +623,7 @@ store_walk(store_t *s, store_walk_fn *fn, void *arg)
 int
 store_clear_derived(store_t *s)
 {
+    pcache_flush(&s->pcache);
     return sqlx_exec(s->db, clear_sql, "store");
 }
 
@@ -725,14 +754,99 @@ read_proc(sqlite3_stmt *st, int col, store_proc_t *p)
     p->next_ms = sqlite3_column_int64(st, col + 17);
 }
 
+static void
+proc_copy(store_proc_t *dst, const store_proc_t *src)
+{
+    *dst = *src;
+    dst->code = xstrdup(src->code);
+    dst->dept = xstrdup(src->dept);
+    dst->cert = xstrdup(src->cert);
+    dst->missing = xstrdup(src->missing);
+}
+
+static store_proc_t *
+procs_copy(const store_proc_t *src, size_t n)
+{
+    store_proc_t *v = xcalloc(n ? n : 1, sizeof(*v));
+
+    for (size_t i = 0; i < n; i++)
+        proc_copy(&v[i], &src[i]);
+    return v;
+}
+
+static void
+pcache_flush(pcache_t *c)
+{
+    if (c->slots == NULL)
+        return;
+    for (size_t i = 0; i < PCACHE_SLOTS; i++) {
+        if (c->slots[i].project != NULL) {
+            free(c->slots[i].project);
+            store_procs_free(c->slots[i].procs, c->slots[i].n);
+        }
+    }
+    memset(c->slots, 0, PCACHE_SLOTS * sizeof(pcache_entry_t));
+    c->count = 0;
+}
+
+static size_t
+pcache_hash(const char *key)
+{
+    size_t h = 1469598103934665603ULL;
+
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h & (PCACHE_SLOTS - 1);
+}
+
+/* The entry of a project, or NULL. Linear probing; nothing is ever deleted alone. */
+static pcache_entry_t *
+pcache_find(pcache_t *c, const char *project)
+{
+    if (c->slots == NULL)
+        return NULL;
+    for (size_t i = pcache_hash(project), k = 0; k < PCACHE_SLOTS;
+         i = (i + 1) & (PCACHE_SLOTS - 1), k++) {
+        if (c->slots[i].project == NULL)
+            return NULL;
+        if (strcmp(c->slots[i].project, project) == 0)
+            return &c->slots[i];
+    }
+    return NULL;
+}
+
+static void
+pcache_put(pcache_t *c, const char *project, const store_proc_t *procs, size_t n)
+{
+    size_t i;
+
+    if (c->slots == NULL)
+        c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
+    if (c->count >= PCACHE_MAX)
+        pcache_flush(c);
+    for (i = pcache_hash(project); c->slots[i].project != NULL; i = (i + 1) & (PCACHE_SLOTS - 1))
+        ;
+    c->slots[i].project = xstrdup(project);
+    c->slots[i].procs = procs_copy(procs, n);
+    c->slots[i].n = n;
+    c->count++;
+}
+
 int
 store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
 {
-    sqlite3_stmt *st = stmt(s, ST_PROCS_LOAD);
+    sqlite3_stmt *st;
     store_proc_t *procs = NULL;
     size_t count = 0;
+    pcache_entry_t *hit = pcache_find(&s->pcache, project);
     int rc;
 
+    if (hit != NULL) {
+        *out = procs_copy(hit->procs, hit->n);
+        *n = hit->n;
+        return 0;
+    }
+    st = stmt(s, ST_PROCS_LOAD);
     sqlx_bind_text(st, 1, project);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         procs = xgrow(procs, count, sizeof(*procs));
@@ -743,6 +857,8 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
         store_procs_free(procs, count);
         return store_fail(s, "procedures load");
     }
+    if (count > 0)
+        pcache_put(&s->pcache, project, procs, count);
     *out = procs;
     *n = count;
     return 0;
@@ -770,6 +886,7 @@ int
 store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal)
 {
     sqlite3_stmt *st = stmt(s, ST_PROC_PUT);
+    pcache_entry_t *hit;
 
     sqlx_bind_text(st, 1, project);
     sqlite3_bind_int(st, 2, ordinal);
@@ -791,7 +908,19 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
     sqlite3_bind_int(st, 18, p->commit_due);
     sqlx_bind_text(st, 19, p->missing);
     sqlite3_bind_int64(st, 20, p->next_ms);
-    return sqlx_step_done(st, "store");
+    if (sqlx_step_done(st, "store") < 0)
+        return -1;
+    hit = pcache_find(&s->pcache, project);
+    if (hit != NULL) {
+        if (ordinal >= 0 && (size_t)ordinal < hit->n &&
+            strcmp(hit->procs[ordinal].code, p->code) == 0) {
+            store_proc_clear(&hit->procs[ordinal]);
+            proc_copy(&hit->procs[ordinal], p);
+        } else {
+            pcache_flush(&s->pcache); /* a row it does not hold: start again */
+        }
+    }
+    return 0;
 }
 
 int
