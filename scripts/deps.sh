@@ -12,6 +12,7 @@ PACKAGES=(
     libcurl4-openssl-dev
     libcmocka-dev jq clang-format python3 python3-aiosmtpd
     clang libclang-rt-14-dev
+    faketime
 )
 
 missing=()
