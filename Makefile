@@ -40,7 +40,7 @@ run: build
 
 build-test: deps
 	$(CMAKE) -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug \
-		-DPERMIT_SANITIZE=ON -DPERMIT_WERROR=ON
+		-DPERMIT_SANITIZE=ON -DPERMIT_WERROR=ON -DPERMIT_TEST_HOOKS=ON
 	$(CMAKE) --build $(TEST_BUILD) -j$(JOBS)
 
 test: build-test
