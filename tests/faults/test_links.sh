@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# Bad links and shifted clocks under the real department agent daemon (permit-agent run).
+#
+# The broker listens on a tcp loopback port. Four agents (NRB, EEB, WRB, CTB: each owns a
+# procedure without prerequisites in the sample template, so the departments never wait on
+# each other) reach it each through its own fault proxy (faultproxy.py). A feeder drops spool
+# files into their spools along the way, written then renamed, CSV and JSON lines in turn;
+# every file carries one step of the chain accepted, supplement_requested, supplement_received,
+# approved for a slice of the projects, and the files are named so that the spool takes them
+# in chain order: valid when applied in the order the agent promises to keep.
+#
+# CTB's clock runs hours off (libfaketime, a fixed offset drawn from the seed); WRB's clock
+# jumps by hours, forwards and backwards, while it runs. Only the wall clock is faked: a real
+# monotonic clock never jumps, and the agent's timers run on it.
+#
+# A nemesis driven by the seeded generator flips each proxy between pass and a fault for a
+# random time: stalls without FIN (longer than the agent's timeout, so it gives up on the
+# half-open connection), resets (RST), refused connections, delays and slow links; it also
+# kills agents with SIGKILL and starts them again after a pause. Then every link passes, and
+# once every spool and every outbox is empty the agents stop (cleanly: ASan clean) and the
+# checker holds the outboxes against the log: every event an agent took and every ack it
+# recorded (with its sequence number) is in the log exactly once, each procedure went through
+# the chain in order, nothing was refused.
+#
+# FAULT_PROFILE=long: 10 minutes of link flapping. FAULT_SEED=N replays the nemesis's choices.
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$PERMIT_SRC/tests/integration/agent_lib.sh"
+
+if [[ "$FAULT_PROFILE" == long ]]; then
+    NEMESIS_S=${FAULT_NEMESIS_S:-600} PROJECTS=${FAULT_PROJECTS:-1500} CHUNK=25
+    FAULT_MS=(300 8000) HEALTHY_MS=(200 6000) KILL_MS=(3000 15000) JUMP_MS=(10000 40000)
+    QUIESCE_S=300
+else
+    NEMESIS_S=${FAULT_NEMESIS_S:-30} PROJECTS=${FAULT_PROJECTS:-60} CHUNK=10
+    FAULT_MS=(200 3000) HEALTHY_MS=(100 2000) KILL_MS=(1500 5000) JUMP_MS=(3000 8000)
+    QUIESCE_S=90
+fi
+P=LK
+CHAIN=(accepted supplement_requested supplement_received approved)
+AGENTS=(nrb eeb wrb ctb)
+declare -A DEPT=([nrb]=NRB [eeb]=EEB [wrb]=WRB [ctb]=CTB)
+declare -A PROC=([nrb]=LAND_PREREVIEW [eeb]=EIA [wrb]=SOIL_WATER [ctb]=RELICS)
+TOTAL=$((${#AGENTS[@]} * PROJECTS * ${#CHAIN[@]}))
+
+FAKETIME_LIB=$(compgen -G "/usr/lib/*/faketime/libfaketimeMT.so.1" | head -n 1 || true)
+[[ -n "$FAKETIME_LIB" ]] || fail "libfaketime is not installed (run scripts/deps.sh)"
+# A sanitizer build wants its runtime first among the preloaded libraries.
+ASAN_LIB=$(ldd "$PERMIT_AGENT" | awk '/libasan/ { print $3 }')
+
+fault_seed
+START_S=$SECONDS
+
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# rnd_in LO HI: RND in [LO, HI].
+rnd_in() {
+    rnd $(($2 - $1 + 1))
+    RND=$((RND + $1))
+}
+
+# --- the broker on tcp -----------------------------------------------------------------------
+
+BROKER_PORT=$(free_port)
+INGEST=tcp://127.0.0.1:$BROKER_PORT
+export PERMIT_BROKER=$INGEST
+start_broker
+fault_import
+register_projects "$P" "$PROJECTS"
+
+# --- one fault proxy per agent -----------------------------------------------------------------
+
+declare -A PROXY_PORT=() CTL_PORT=() MODE=() UNTIL=()
+declare -A FAULTS=([stall]=0 [reset]=0 [refuse]=0 [delay]=0 [slow]=0)
+
+proxy_ready() {
+    pid_alive "$1" || fail "faultproxy $2 died while starting: $(tail -n 3 "$T/proxy-$2.err")"
+    [[ -s "$T/proxy-$2.port" && -s "$T/proxy-$2.ctl" ]]
+}
+
+start_proxy() {
+    local name=$1
+    spawn "proxy-$name" "$PY" "$PERMIT_SRC/tests/faults/faultproxy.py" --name "$name" \
+        --target "127.0.0.1:$BROKER_PORT" --port-file "$T/proxy-$name.port" \
+        --control-file "$T/proxy-$name.ctl"
+    wait_for 10 "faultproxy $name to listen" proxy_ready "$SPAWNED" "$name"
+    PROXY_PORT[$name]=$(<"$T/proxy-$name.port")
+    CTL_PORT[$name]=$(<"$T/proxy-$name.ctl")
+    MODE[$name]=pass
+    UNTIL[$name]=0
+}
+
+# proxy NAME COMMAND: one command on the proxy's control port; its answer is left in PROXY_ANS.
+proxy() {
+    local fd
+    PROXY_ANS=
+    exec {fd}<>"/dev/tcp/127.0.0.1/${CTL_PORT[$1]}" || fail "faultproxy $1: no control port"
+    printf '%s\n' "$2" >&"$fd"
+    read -r -t 10 PROXY_ANS <&"$fd" || true
+    exec {fd}>&-
+    [[ "$PROXY_ANS" == ok* ]] || fail "faultproxy $1: '$2' answered '$PROXY_ANS'"
+}
+
+for a in "${AGENTS[@]}"; do
+    start_proxy "$a"
+done
+
+# --- the agents --------------------------------------------------------------------------------
+
+# The clocks: CTB hours off for the whole run, WRB's read from a file the nemesis rewrites.
+rnd_in 2 11
+CTB_SHIFT=$((RANDOM % 2 ? RND : -RND))
+WRB_CLOCK=$T/wrb.clock
+WRB_SHIFT=-5
+JUMPS=0
+printf '%+dh\n' "$WRB_SHIFT" >"$WRB_CLOCK"
+declare -A CLOCK_ENV=(
+    [ctb]="FAKETIME=$(printf '%+dh' "$CTB_SHIFT")"
+    [wrb]="FAKETIME_TIMESTAMP_FILE=$WRB_CLOCK FAKETIME_CACHE_DURATION=1"
+)
+step "CTB's clock is ${CTB_SHIFT}h off; WRB's starts ${WRB_SHIFT}h off and jumps"
+
+# start_link_agent NAME: start_agent's bookkeeping (agent_lib.sh), under faketime if the
+# agent's clock is shifted.
+start_link_agent() {
+    local name=$1 n envs=()
+    n=$((${AGENT_STARTS[$name]:-0} + 1))
+    AGENT_STARTS[$name]=$n
+    if [[ -n "${CLOCK_ENV[$name]:-}" ]]; then
+        read -r -a envs <<<"${CLOCK_ENV[$name]}"
+        envs+=(FAKETIME_DONT_FAKE_MONOTONIC=1 "LD_PRELOAD=${ASAN_LIB:+$ASAN_LIB }$FAKETIME_LIB")
+    fi
+    spawn "agent-$name.$n" env "${envs[@]}" "$PERMIT_AGENT" run --config "$T/$name.conf"
+    AGENT_PID[$name]=$SPAWNED
+    AGENT_LOG=$T/agent-$name.$n.err
+    wait_for 20 "permit-agent $name to log ready:" agent_is_ready "$name"
+}
+
+declare -A DOWN_UNTIL=()
+for a in "${AGENTS[@]}"; do
+    # A small window keeps events in flight, and so exposed to the link, for longer.
+    agent_conf "$a" "${DEPT[$a]}" "broker=tcp://127.0.0.1:${PROXY_PORT[$a]}" window=8 \
+        log_level=debug
+    mkdir -p "$T/$a/spool"
+    start_link_agent "$a"
+    DOWN_UNTIL[$a]=0
+done
+if [[ -n "${CLOCK_ENV[ctb]:-}" ]]; then
+    # The agent notes its link with its own clock: the shift must show there.
+    shifted() {
+        local ms d
+        ms=$(sqlite3 "$T/ctb/outbox.db" "SELECT value FROM meta WHERE key = 'link_since_ms'")
+        [[ -n "$ms" ]] || return 1
+        d=$((ms - $(now_ms)))
+        (((d + (d > 0 ? 1800000 : -1800000)) / 3600000 == CTB_SHIFT))
+    }
+    wait_for 20 "CTB to note its link with a clock ${CTB_SHIFT}h off" shifted
+fi
+
+# --- the spool files ---------------------------------------------------------------------------
+
+# Files in chain order: every step of every slice of the projects, one file each; names sort
+# in that order. Odd files in JSON lines, even ones in CSV; ids derived by the agent.
+declare -A FILES=() NEXT_FILE=() NEXT_DROP=()
+NCHUNKS=$(((PROJECTS + CHUNK - 1) / CHUNK))
+for a in "${AGENTS[@]}"; do
+    mkdir -p "$T/in/$a"
+    k=0
+    for kind in "${CHAIN[@]}"; do
+        for ((c = 0; c < NCHUNKS; c++)); do
+            k=$((k + 1))
+            if ((k % 2)); then
+                f=$T/in/$a/$(printf 'f%05d.jsonl' "$k")
+                for ((i = c * CHUNK + 1; i <= (c + 1) * CHUNK && i <= PROJECTS; i++)); do
+                    printf '{"project": "%s-%03d", "procedure": "%s", "event": "%s"}\n' \
+                        "$P" "$i" "${PROC[$a]}" "$kind"
+                done >"$f"
+            else
+                f=$T/in/$a/$(printf 'f%05d.csv' "$k")
+                {
+                    echo "project,procedure,event"
+                    for ((i = c * CHUNK + 1; i <= (c + 1) * CHUNK && i <= PROJECTS; i++)); do
+                        printf '%s-%03d,%s,%s\n' "$P" "$i" "${PROC[$a]}" "$kind"
+                    done
+                } >"$f"
+            fi
+        done
+    done
+    FILES[$a]=$k
+    NEXT_FILE[$a]=1
+    NEXT_DROP[$a]=0
+done
+# The feeder spreads the files over the first 80% of the nemesis's time.
+PACE_MS=$((NEMESIS_S * 800 / FILES[nrb]))
+
+drop_next() {
+    local a=$1 f
+    f=$(compgen -G "$T/in/$a/$(printf 'f%05d' "${NEXT_FILE[$a]}").*")
+    drop_file "$a" "$f"
+    NEXT_FILE[$a]=$((NEXT_FILE[$a] + 1))
+}
+
+# --- the nemesis -------------------------------------------------------------------------------
+
+step "$TOTAL events in $((FILES[nrb] * ${#AGENTS[@]})) files; ${NEMESIS_S}s of link faults and agent kills"
+
+# A proxy's next spell: after a fault a healthy spell, after a healthy one a fault.
+next_spell() {
+    local a=$1 now=$2 cmd kind
+    if [[ "${MODE[$a]}" != pass ]]; then
+        cmd=pass
+        rnd_in "${HEALTHY_MS[@]}"
+    else
+        rnd 100
+        if ((RND < 30)); then
+            cmd=stall
+        elif ((RND < 50)); then
+            cmd=reset
+        elif ((RND < 62)); then
+            cmd=refuse
+        elif ((RND < 82)); then
+            rnd_in 20 700
+            cmd="delay $RND"
+        else
+            rnd_in 300 20000
+            cmd="slow $RND"
+        fi
+        kind=${cmd%% *}
+        FAULTS[$kind]=$((FAULTS[$kind] + 1))
+        rnd_in "${FAULT_MS[@]}"
+        # Stalls: half of them outlast the agent's timeout (1.5 s), so it gives up on the
+        # half-open connection and starts a fresh one while the old one hangs.
+        if [[ "$cmd" == stall ]] && ((RANDOM % 2)); then
+            RND=$((RND + 1600))
+        fi
+    fi
+    proxy "$a" "$cmd"
+    MODE[$a]=${cmd%% *}
+    UNTIL[$a]=$((now + RND))
+}
+
+KILLS=0
+rnd_in "${KILL_MS[@]}"
+NEXT_KILL=$(($(now_ms) + RND))
+rnd_in "${JUMP_MS[@]}"
+NEXT_JUMP=$(($(now_ms) + RND))
+END_MS=$(($(now_ms) + NEMESIS_S * 1000))
+while (($(now_ms) < END_MS)); do
+    now=$(now_ms)
+    for a in "${AGENTS[@]}"; do
+        if ((now >= UNTIL[$a])); then
+            next_spell "$a" "$now"
+        fi
+        if ((DOWN_UNTIL[$a] > 0 && now >= DOWN_UNTIL[$a])); then
+            DOWN_UNTIL[$a]=0
+            start_link_agent "$a"
+        fi
+        if ((NEXT_FILE[$a] <= FILES[$a] && now >= NEXT_DROP[$a])); then
+            drop_next "$a"
+            NEXT_DROP[$a]=$((now + PACE_MS))
+        fi
+    done
+    if ((now >= NEXT_KILL)); then
+        rnd ${#AGENTS[@]}
+        a=${AGENTS[$RND]}
+        if ((DOWN_UNTIL[$a] == 0)); then
+            kill9_agent "$a"
+            KILLS=$((KILLS + 1))
+            rnd_in 0 1500
+            DOWN_UNTIL[$a]=$((now + RND))
+        fi
+        rnd_in "${KILL_MS[@]}"
+        NEXT_KILL=$((now + RND))
+    fi
+    if ((now >= NEXT_JUMP)); then
+        rnd_in 1 30
+        WRB_SHIFT=$((WRB_SHIFT > 0 ? -RND : RND))
+        printf '%+dh\n' "$WRB_SHIFT" >"$WRB_CLOCK.tmp"
+        mv "$WRB_CLOCK.tmp" "$WRB_CLOCK"
+        JUMPS=$((JUMPS + 1))
+        rnd_in "${JUMP_MS[@]}"
+        NEXT_JUMP=$((now + RND))
+    fi
+    sleep 0.05
+done
+
+# --- quiescence --------------------------------------------------------------------------------
+
+step "the links heal; the rest of the files go in"
+for a in "${AGENTS[@]}"; do
+    proxy "$a" pass
+    if ((DOWN_UNTIL[$a] > 0)); then
+        DOWN_UNTIL[$a]=0
+        start_link_agent "$a"
+    fi
+    while ((NEXT_FILE[$a] <= FILES[$a])); do
+        drop_next "$a"
+    done
+done
+FAULT_COUNT=$((FAULTS[stall] + FAULTS[reset] + FAULTS[refuse] + FAULTS[delay] + FAULTS[slow]))
+NEMESIS_END_S=$SECONDS
+
+# An agent is done when its spool holds no file, its outbox nothing queued, and nothing was
+# refused (a refusal would mean an event overtook its predecessor: fail at once).
+agent_done() {
+    local a=$1 queued rejected
+    [[ -z "$(find "$T/$a/spool" -maxdepth 1 -type f ! -name '.*')" ]] || return 1
+    [[ -z "$(ls -A "$T/$a/spool/failed" 2>/dev/null)" ]] ||
+        fail "a spool file of $a failed: $(cat "$T/$a/spool/failed"/*.reason)"
+    agent_json "$a"
+    read -r queued rejected < <(jq -r '"\(.queued) \(.rejected | length)"' <<<"$OUT")
+    ((rejected == 0)) || fail "agent $a had events refused: $(jq -c '.rejected[:3]' <<<"$OUT")"
+    ((queued == 0))
+}
+all_done() {
+    local a
+    for a in "${AGENTS[@]}"; do
+        agent_done "$a" || return 1
+    done
+}
+wait_for "$QUIESCE_S" "every spool and every outbox to empty" all_done
+step "quiet $((SECONDS - NEMESIS_END_S))s after the nemesis stopped"
+
+for a in "${AGENTS[@]}"; do
+    stop_agent "$a"
+done
+
+# --- the check ---------------------------------------------------------------------------------
+
+# What the agents took (every event in their outboxes) and what they saw acked (with the
+# sequence number the broker gave): check.py holds both against the log.
+for a in "${AGENTS[@]}"; do
+    ob=$T/$a/outbox.db
+    read -r n distinct notsent < <(sqlite3 -separator ' ' "$ob" "SELECT COUNT(*),
+        COUNT(DISTINCT project || ' ' || procedure || ' ' || kind),
+        SUM(state != 'sent' OR seq IS NULL) FROM outbox")
+    ((n == PROJECTS * ${#CHAIN[@]} && distinct == n)) ||
+        fail "agent $a took $n events ($distinct distinct), expected $((PROJECTS * ${#CHAIN[@]}))"
+    ((notsent == 0)) || fail "agent $a has $notsent events not marked sent"
+    sqlite3 "$ob" "SELECT id FROM outbox" >"$T/$a.accepted"
+    sqlite3 -separator ' ' "$ob" "SELECT id, seq FROM outbox" >"$T/$a.acked"
+done
+accepted=()
+for a in "${AGENTS[@]}"; do
+    accepted+=(--accepted "$T/$a.accepted")
+done
+check_all "${accepted[@]}"
+check_once "$P-%" "$TOTAL"
+check_chains "$P-%" "${CHAIN[*]}"
+
+read -r lost dups < <(sed -nE 's/.*: ([0-9]+) lost of .*; ([0-9]+) duplicates;.*/\1 \2/p' \
+    <<<"$CHECK_SUMMARY")
+lostlinks=$(cat "$T"/agent-*.err | grep -c "broker lost" || true)
+resent=$(cat "$T"/agent-*.err | grep -c "sending it again" || true)
+dupacks=$(cat "$T"/agent-*.err | grep -c "logged before" || true)
+((FAULTS[stall] + FAULTS[reset] + FAULTS[refuse] > 0)) || fail "the nemesis cut no link"
+((KILLS > 0)) || fail "the nemesis killed no agent"
+((lostlinks > 0)) || fail "no agent ever gave a link up: the stalls did not bite"
+
+step "proxies: ${FAULTS[stall]} stalls, ${FAULTS[reset]} resets, ${FAULTS[refuse]} refusals," \
+    "${FAULTS[delay]} delays, ${FAULTS[slow]} slow links; agents: $lostlinks links given up," \
+    "$resent resends on a live link, $dupacks acks of events logged before; $JUMPS clock jumps"
+echo "links: $TOTAL events through $FAULT_COUNT flaps/stalls/resets and $KILLS agent kills:" \
+    "${lost:-?} lost, ${dups:-?} duplicates (seed $FAULT_SEED, $((SECONDS - START_S))s)"
