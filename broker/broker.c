@@ -13,6 +13,9 @@
 #include "codec.h"
 #include "log.h"
 
+/* After the clock's transaction failed (a full disk): try again this much later, not at once. */
+#define CRON_RETRY_MS 1000
+
 static int64_t
 wall_clock(void *arg)
 {
@@ -332,21 +335,29 @@ broker_cron(broker_t *self)
     int64_t agents = watch_next(self->watch, silent_ms);
     entry_list_t out = {0};
 
+    if (util_mono_ms() < self->cron_retry_at)
+        return;
     if (engine_clock_next(self->engine, &next) < 0)
         return;
     if ((next == 0 || next > now) && (agents == 0 || agents > now))
         return;
-    if (store_begin(self->store) < 0)
+    if (store_begin(self->store) < 0) {
+        self->cron_retry_at = util_mono_ms() + CRON_RETRY_MS;
         return;
+    }
     if (engine_clock(self->engine, now, &out) < 0 ||
         watch_check(self->watch, self->engine, now, silent_ms, &out) < 0 ||
         store_commit(self->store) < 0) {
-        log_warnx("clock: storage failure; the clock's entries are rolled back and retried");
+        /* A full disk is logged once by the store; the poll waits before the next try. */
+        if (!store_full(self->store))
+            log_warnx("clock: storage failure; the clock's entries are rolled back and retried");
         store_rollback(self->store);
         engine_forget(self->engine);
         entry_list_clear(&out);
+        self->cron_retry_at = util_mono_ms() + CRON_RETRY_MS;
         return;
     }
+    self->cron_retry_at = 0;
     for (size_t i = 0; i < out.n; i++)
         publish_entry(self->pub, out.v[i]);
     store_checkpoint(self->store, 1000);
@@ -367,7 +378,11 @@ cron_wait(broker_t *self)
     best = next == 0 ? agents : agents == 0 ? next : (next < agents ? next : agents);
     if (best == 0)
         return -1;
-    return best <= now ? 0 : (long)(best - now);
+    if (best <= now) {
+        int64_t retry = self->cron_retry_at - util_mono_ms(); /* after a failed commit */
+        return retry > 0 ? (long)retry : 0;
+    }
+    return (long)(best - now);
 }
 
 int

@@ -53,6 +53,7 @@ typedef struct broker {
     int64_t test_now; /* the test clock's time */
     watch_t *watch;
     int64_t next_heartbeat; /* monotonic ms */
+    int64_t cron_retry_at;  /* monotonic ms: the clock's last commit failed, not before this */
     broker_stats_t stats;
 } broker_t;
 

@@ -5,6 +5,11 @@
  * gets a savepoint so a refusal undoes only itself. Acks are sent only after the commit
  * returned, so an ack always means durable. If the commit fails, every message of the batch
  * is answered "storage" (temporary): the sender keeps it and resends.
+ *
+ * A full disk is one such failure, lasting: every batch is refused "storage" with a reason
+ * that says the disk is full, and the store logs the start and the end once; refusals for it
+ * are not logged one by one. Everything is retried with the next message, so the first batch
+ * after space returns is acked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +59,15 @@ set_nack(pm_reply_t *r, const char *code, const char *reason)
     xstrset(&r->reason, reason);
 }
 
+/* The temporary refusal of a storage failure; its reason says when the disk is full. */
+static void
+set_storage_nack(broker_t *self, pm_reply_t *r)
+{
+    set_nack(r, PM_REFUSE_STORAGE,
+             store_full(self->store) ? "the broker's disk is full; nothing was logged, resend later"
+                                     : "storage failure; resend later");
+}
+
 /* Open the batch's transaction if needed; false (and a storage nack) when it cannot be. */
 static bool
 batch_begin(broker_t *self, batch_t *b, pm_reply_t *r)
@@ -65,7 +79,7 @@ batch_begin(broker_t *self, batch_t *b, pm_reply_t *r)
             b->open = true;
     }
     if (b->failed)
-        set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+        set_storage_nack(self, r);
     return !b->failed;
 }
 
@@ -87,9 +101,10 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
         return;
     if (store_savepoint(self->store) < 0 ||
         engine_submit(self->engine, msg, self->now(self->now_arg), &b->appended, r) < 0) {
-        log_warnx("ingest: storage failure; the batch is rolled back");
+        if (!store_full(self->store))
+            log_warnx("ingest: storage failure; the batch is rolled back");
         b->failed = true;
-        set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+        set_storage_nack(self, r);
         return;
     }
     if (!r->ok) {
@@ -152,7 +167,7 @@ handle_clock_set(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
         watch_check(self->watch, self->engine, self->test_now, self->cfg->agent_silent_s * 1000LL,
                     &b->appended) < 0) {
         b->failed = true;
-        set_nack(r, PM_REFUSE_STORAGE, "storage failure; resend later");
+        set_storage_nack(self, r);
         return;
     }
     r->ok = true;
@@ -339,7 +354,7 @@ ingest_drain(broker_t *self)
             entry_list_clear(&b.appended);
             for (size_t i = 0; i < b.n; i++)
                 if (b.v[i].reply.ok)
-                    set_nack(&b.v[i].reply, PM_REFUSE_STORAGE, "storage failure; resend later");
+                    set_storage_nack(self, &b.v[i].reply);
         }
     }
     if (b.n > 0)
@@ -353,7 +368,9 @@ ingest_drain(broker_t *self)
             self->stats.duplicates += r->duplicate;
         } else {
             self->stats.refusals++;
-            log_refusal(self, b.v[i].who, r);
+            /* A full disk is logged by the store when it starts and ends, not per message. */
+            if (!store_full(self->store) || util_strcmp0(r->code, PM_REFUSE_STORAGE) != 0)
+                log_refusal(self, b.v[i].who, r);
         }
         broker_reply(self->ingest, b.v[i].rid, b.v[i].rid_len, &reply);
         free(b.v[i].rid);

@@ -5,9 +5,19 @@
  * with synchronous=FULL: sqlite fsyncs the WAL on every commit, so a committed batch survives
  * a crash or power loss; group commit (many events in one transaction) is what makes that
  * affordable.
+ *
+ * A full disk: sqlite answers SQLITE_FULL (or an I/O error with ENOSPC) on a statement that
+ * spills pages, on COMMIT (where WAL frames are written) or on a checkpoint (where the
+ * database file grows). After such an error sqlite may have rolled the whole transaction back
+ * by itself (sqlite3_get_autocommit says so), so writes are refused from then on until the
+ * caller ends the transaction: a later statement must never run in autocommit mode and commit
+ * alone. Either way the caller rolls back and nothing of the batch is acked. The condition is
+ * logged once when it starts and once when a commit writes again (store_full), not per
+ * statement. A failed checkpoint leaves the WAL as it was; the next commit retries it.
  */
 #include "store.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -209,7 +219,14 @@ struct store {
     uint64_t savepoint_head; /* head when the open savepoint was taken */
     bool needs_rebuild;      /* the derived tables were laid out anew: empty until rebuilt */
     int wal_frames;          /* frames in the WAL after the last commit (the WAL hook) */
-    pcache_t pcache;         /* procedure rows of recently used projects, written through */
+    bool wal_written;        /* the last commit wrote WAL frames (the WAL hook ran) */
+    char *path;
+    bool full;             /* the last write failed for want of space */
+    bool checkpoint_full;  /* the last checkpoint failed for want of space */
+    int64_t full_since_ms; /* wall clock: when the disk was found full */
+    bool tx_lost_logged;   /* the auto-rollback of this transaction was logged */
+    bool opened;           /* store_open is done: a full disk is logged, not returned */
+    pcache_t pcache;       /* procedure rows of recently used projects, written through */
 };
 
 static void pcache_flush(pcache_t *c);
@@ -223,7 +240,86 @@ on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
     (void)db;
     (void)name;
     s->wal_frames = frames;
+    s->wal_written = true;
     return SQLITE_OK;
+}
+
+/* True when rc (a failed call) means the disk holding the database is full. */
+static bool
+rc_full(sqlite3 *db, int rc)
+{
+    return (rc & 0xff) == SQLITE_FULL ||
+           ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
+/* A failed write: a full disk is logged when it starts, anything else every time. */
+static void
+write_failed(store_t *s, int rc, const char *what)
+{
+    if (!rc_full(s->db, rc)) {
+        log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+        return;
+    }
+    if (!s->full) {
+        s->full = true;
+        s->full_since_ms = util_now_ms();
+        if (s->opened)
+            log_warnx("store: %s: the disk is full (%s): events are refused with \"storage\" "
+                      "(resend later) and nothing is acked until space returns",
+                      s->path, sqlite3_errmsg(s->db));
+    }
+}
+
+/* A commit wrote to the WAL again: the end of a full disk, logged once. */
+static void
+write_succeeded(store_t *s)
+{
+    if (!s->full || !s->wal_written)
+        return;
+    s->full = false;
+    log_info("store: %s: writable again after %.1f s of a full disk; events are acked again",
+             s->path, (double)(util_now_ms() - s->full_since_ms) / 1000.0);
+}
+
+/*
+ * Run a statement that returns no rows, reset it. Inside a transaction that sqlite has rolled
+ * back by itself after an error, nothing runs: it would commit alone (autocommit).
+ */
+static int
+step_done(store_t *s, sqlite3_stmt *st)
+{
+    int rc;
+
+    if (s->in_tx && sqlite3_get_autocommit(s->db) != 0) {
+        if (!s->tx_lost_logged && !s->full)
+            log_warnx("store: sqlite rolled the transaction back after an error; nothing more "
+                      "is written until it ends");
+        s->tx_lost_logged = true;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        rc = sqlite3_reset(st); /* the statement's own error code */
+        write_failed(s, rc, sqlite3_sql(st));
+    } else {
+        sqlite3_reset(st);
+    }
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* sqlite3_exec, with a full disk noted instead of logged (store_open says it once). */
+static int
+exec_sql(store_t *s, const char *sql)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+    if (rc == SQLITE_OK)
+        return 0;
+    write_failed(s, rc, sql);
+    return -1;
 }
 
 static int
@@ -268,23 +364,21 @@ setup_schema(store_t *s)
     char *version;
     bool same;
 
-    if (sqlx_exec(s->db, log_schema_sql, "store") < 0)
+    if (exec_sql(s, log_schema_sql) < 0)
         return -1;
     version = schema_version(s);
     same = version != NULL && strcmp(version, STORE_SCHEMA_VERSION) == 0;
     free(version);
     if (same)
-        return sqlx_exec(s->db, schema_sql, "store");
-    if (sqlx_exec(s->db, "BEGIN IMMEDIATE", "store") < 0)
+        return exec_sql(s, schema_sql);
+    if (exec_sql(s, "BEGIN IMMEDIATE") < 0)
         return -1;
-    if (sqlx_exec(s->db, drop_derived_sql, "store") < 0 ||
-        sqlx_exec(s->db, schema_sql, "store") < 0 ||
-        sqlx_exec(s->db,
-                  "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION
-                  "')",
-                  "store") < 0 ||
-        sqlx_exec(s->db, "COMMIT", "store") < 0) {
-        sqlx_exec(s->db, "ROLLBACK", "store");
+    if (exec_sql(s, drop_derived_sql) < 0 || exec_sql(s, schema_sql) < 0 ||
+        exec_sql(s,
+                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION
+                 "')") < 0 ||
+        exec_sql(s, "COMMIT") < 0) {
+        exec_sql(s, "ROLLBACK");
         return -1;
     }
     s->needs_rebuild = true;
@@ -313,6 +407,7 @@ store_open_mode(const char *path, bool readonly, char **err)
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     char *version = NULL;
 
+    s->path = xstrdup(path);
     /* One thread owns the connection: no per-call mutex (NOMUTEX). */
     if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         *err = xasprintf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
@@ -327,13 +422,11 @@ store_open_mode(const char *path, bool readonly, char **err)
                              path);
             goto fail;
         }
-    } else if (sqlx_exec(s->db,
-                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                         /* 16 MiB of page cache: a city's state stays in memory. */
-                         " PRAGMA cache_size=-16384;"
-                         /* Checkpoints run after the acks (store_checkpoint), not in a commit. */
-                         " PRAGMA wal_autocheckpoint=0;",
-                         "store") < 0 ||
+    } else if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                           /* 16 MiB of page cache: a city's state stays in memory. */
+                           " PRAGMA cache_size=-16384;"
+                           /* Checkpoints run after the acks (store_checkpoint), not in a commit. */
+                           " PRAGMA wal_autocheckpoint=0;") < 0 ||
                setup_schema(s) < 0) {
         *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(s->db));
         goto fail;
@@ -356,8 +449,15 @@ store_open_mode(const char *path, bool readonly, char **err)
     s->head = s->committed_head = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     free(version);
+    s->opened = true;
     return s;
 fail:
+    if (s->db != NULL && (s->full || rc_full(s->db, sqlite3_extended_errcode(s->db)))) {
+        free(*err);
+        *err = xasprintf("%s: the disk is full (%s): cannot open the database; free space, then "
+                         "start again",
+                         path, sqlite3_errmsg(s->db));
+    }
     free(version);
     sqlite3_finalize(st);
     store_close(&s);
@@ -390,6 +490,7 @@ store_close(store_t **p)
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close(s->db);
+    free(s->path);
     free(s);
     *p = NULL;
 }
@@ -397,21 +498,26 @@ store_close(store_t **p)
 int
 store_begin(store_t *s)
 {
-    if (sqlx_step_done(stmt(s, ST_BEGIN), "store") < 0)
+    if (step_done(s, stmt(s, ST_BEGIN)) < 0)
         return -1;
     s->in_tx = true;
+    s->tx_lost_logged = false;
     return 0;
 }
 
 int
 store_commit(store_t *s)
 {
-    if (sqlx_step_done(stmt(s, ST_COMMIT), "store") < 0) {
+    /* SQLITE_FULL on COMMIT may leave the transaction open or rolled back: either way it
+     * is rolled back here, and the WAL frames it wrote count for nothing (no commit frame). */
+    s->wal_written = false;
+    if (step_done(s, stmt(s, ST_COMMIT)) < 0) {
         store_rollback(s);
         return -1;
     }
     s->in_tx = false;
     s->committed_head = s->head;
+    write_succeeded(s);
     return 0;
 }
 
@@ -422,7 +528,7 @@ store_rollback(store_t *s)
 
     pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
     if (sqlite3_get_autocommit(s->db) == 0)
-        rc = sqlx_step_done(stmt(s, ST_ROLLBACK), "store");
+        rc = step_done(s, stmt(s, ST_ROLLBACK));
     s->in_tx = false;
     s->head = s->committed_head;
     return rc;
@@ -438,13 +544,13 @@ int
 store_savepoint(store_t *s)
 {
     s->savepoint_head = s->head;
-    return sqlx_step_done(stmt(s, ST_SAVEPOINT), "store");
+    return step_done(s, stmt(s, ST_SAVEPOINT));
 }
 
 int
 store_release(store_t *s)
 {
-    return sqlx_step_done(stmt(s, ST_RELEASE), "store");
+    return step_done(s, stmt(s, ST_RELEASE));
 }
 
 int
@@ -452,23 +558,42 @@ store_rollback_to(store_t *s)
 {
     s->head = s->savepoint_head;
     pcache_flush(&s->pcache);
-    if (sqlx_step_done(stmt(s, ST_ROLLBACK_TO), "store") < 0)
+    if (step_done(s, stmt(s, ST_ROLLBACK_TO)) < 0)
         return -1;
-    return sqlx_step_done(stmt(s, ST_RELEASE), "store");
+    return step_done(s, stmt(s, ST_RELEASE));
 }
 
 int
 store_checkpoint(store_t *s, int min_frames)
 {
+    int rc;
+
     if (s->in_tx || s->wal_frames < min_frames)
         return 0;
     s->wal_frames = 0;
-    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
-        SQLITE_OK) {
-        log_warnx("store: checkpoint: %s", sqlite3_errmsg(s->db));
+    /* On a full disk the database file cannot grow: the WAL keeps every frame (the log is
+     * safe in it) and the next commit tries again. Said once, and once when it works again. */
+    rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        if (!rc_full(s->db, rc))
+            log_warnx("store: checkpoint: %s", sqlite3_errmsg(s->db));
+        else if (!s->checkpoint_full)
+            log_warnx("store: %s: checkpoint: the disk is full (%s); the WAL keeps the frames "
+                      "until space returns",
+                      s->path, sqlite3_errmsg(s->db));
+        s->checkpoint_full = rc_full(s->db, rc);
         return -1;
     }
+    if (s->checkpoint_full)
+        log_info("store: %s: checkpoints work again", s->path);
+    s->checkpoint_full = false;
     return 0;
+}
+
+bool
+store_full(const store_t *s)
+{
+    return s->full;
 }
 
 uint64_t
@@ -507,7 +632,7 @@ store_append(store_t *s, pm_entry_t *e)
     if (e->cause != 0)
         sqlite3_bind_int64(st, 10, (sqlite3_int64)e->cause);
     sqlite3_bind_blob(st, 11, body, (int)len, SQLITE_STATIC);
-    rc = sqlx_step_done(st, "store");
+    rc = step_done(s, st);
     free(body);
     if (rc == 0)
         s->head = e->seq;
@@ -624,7 +749,7 @@ int
 store_clear_derived(store_t *s)
 {
     pcache_flush(&s->pcache);
-    return sqlx_exec(s->db, clear_sql, "store");
+    return exec_sql(s, clear_sql);
 }
 
 int
@@ -653,7 +778,7 @@ store_dept_put(store_t *s, const pm_department_t *d, uint64_t seq)
     sqlx_bind_text(st, 2, d->name);
     sqlx_bind_text(st, 3, d->contact);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
-    return sqlx_step_done(st, "store");
+    return step_done(s, st);
 }
 
 int
@@ -664,7 +789,7 @@ store_template_put(store_t *s, const char *name, uint32_t version, uint64_t seq)
     sqlx_bind_text(st, 1, name);
     sqlite3_bind_int64(st, 2, version);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    return sqlx_step_done(st, "store");
+    return step_done(s, st);
 }
 
 int
@@ -724,7 +849,7 @@ store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
     sqlx_bind_text(st, 8, p->template_name);
     sqlite3_bind_int64(st, 9, p->template_version);
     sqlite3_bind_int64(st, 10, (sqlite3_int64)seq);
-    return sqlx_step_done(st, "store");
+    return step_done(s, st);
 }
 
 /* Read a procedure row whose PROC_COLUMNS start at column `col`. */
@@ -908,7 +1033,7 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
     sqlite3_bind_int(st, 18, p->commit_due);
     sqlx_bind_text(st, 19, p->missing);
     sqlite3_bind_int64(st, 20, p->next_ms);
-    if (sqlx_step_done(st, "store") < 0)
+    if (step_done(s, st) < 0)
         return -1;
     hit = pcache_find(&s->pcache, project);
     if (hit != NULL) {
@@ -950,7 +1075,7 @@ store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
     sqlite3_bind_int(st, 2, c->due);
     sqlx_bind_text(st, 3, pm_colour_name(c->colour));
     sqlite3_bind_int64(st, 4, c->next_ms);
-    return sqlx_step_done(st, "store");
+    return step_done(s, st);
 }
 
 /* Collect the text of column 0 (and 1, into second when not NULL) of every row. */
@@ -1070,7 +1195,7 @@ store_milestone_put(store_t *s, const char *project, const char *code, uint64_t 
     sqlx_bind_text(st, 1, project);
     sqlx_bind_text(st, 2, code);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    return sqlx_step_done(st, "store");
+    return step_done(s, st);
 }
 
 int

@@ -94,6 +94,12 @@ int store_rollback_to(store_t *s);
  */
 int store_checkpoint(store_t *s, int min_frames);
 
+/*
+ * True from a write that failed because the disk is full until a commit writes again (both
+ * are logged once by the store): callers answer "storage" with a reason that says so.
+ */
+bool store_full(const store_t *s);
+
 /* The highest sequence number appended (committed or in the open transaction). */
 uint64_t store_head(const store_t *s);
 /* The highest committed sequence number. */
