@@ -27,6 +27,10 @@ typedef struct view {
     uint64_t last_ack_seq;
     outbox_stats_t st;
     int64_t now_ms;
+    bool full;             /* STATE/outbox.full: a write failed for want of space */
+    int64_t full_since_ms; /* since then */
+    uint64_t disk_free;    /* bytes free on the disk holding state */
+    bool disk_free_known;
 } view_t;
 
 static int64_t
@@ -42,7 +46,7 @@ fact_int(outbox_t *ob, const char *key)
 static int
 open_outbox(const char *state, outbox_t **ob)
 {
-    char why[512];
+    char why[768];
 
     if (outbox_open(state, NULL, false, ob, why, sizeof(why)) != 0) {
         fprintf(stderr, "permit-agent: %s\n", why);
@@ -109,6 +113,14 @@ print_text(const view_t *v, FILE *out)
                 (unsigned long long)v->last_ack_seq, age(v->now_ms - v->last_ack_ms, a, sizeof(a)));
     else
         fprintf(out, "none yet\n");
+    if (v->full) {
+        fprintf(out, "outbox      FULL since %s: no space left on the disk holding %s",
+                util_format_time(v->full_since_ms, false, t, sizeof(t)), v->state);
+        if (v->disk_free_known)
+            fprintf(out, " (%llu KiB free now)", (unsigned long long)(v->disk_free / 1024));
+        fprintf(out, "; new events wait in the spool, send --queue exits 73; nothing is "
+                     "dropped\n");
+    }
     fprintf(out, "sent        %llu\n", (unsigned long long)v->st.sent);
     if (v->st.dropped > 0)
         fprintf(out, "dropped     %llu\n", (unsigned long long)v->st.dropped);
@@ -153,6 +165,11 @@ print_json(const view_t *v, FILE *out)
                             ? json_pack("{s:I,s:I}", "seq", (json_int_t)v->last_ack_seq, "ms",
                                         (json_int_t)v->last_ack_ms)
                             : json_null());
+    json_object_set_new(
+        o, "outbox",
+        json_pack("{s:b,s:o,s:o}", "full", v->full, "full_since_ms",
+                  v->full ? json_integer(v->full_since_ms) : json_null(), "disk_free_bytes",
+                  v->disk_free_known ? json_integer((json_int_t)v->disk_free) : json_null()));
     json_object_set_new(o, "sent", json_integer((json_int_t)v->st.sent));
     json_object_set_new(o, "dropped", json_integer((json_int_t)v->st.dropped));
     for (size_t i = 0; i < v->st.nrejects; i++) {
@@ -187,6 +204,8 @@ clerk_status(const char *state, bool json, FILE *out)
     v.head = (uint64_t)fact_int(ob, "broker_head");
     v.last_ack_ms = fact_int(ob, "last_ack_ms");
     v.last_ack_seq = (uint64_t)fact_int(ob, "last_ack_seq");
+    v.full = outbox_full_marked(state, &v.full_since_ms) == 1;
+    v.disk_free_known = outbox_disk_free(state, &v.disk_free) == 0;
     if (outbox_stats(ob, &v.st) != 0) {
         fprintf(stderr, "permit-agent: cannot read the outbox in %s\n", state);
         goto done;

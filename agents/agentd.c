@@ -8,6 +8,12 @@
  * (timeout_ms, doubling up to backoff_max_ms, with jitter) throws the socket away and starts a
  * fresh one: that is what gets past a half-open connection or a broker that accepts but never
  * answers.
+ *
+ * A full disk under the outbox loses nothing: a spool file that cannot be taken stays in the
+ * spool (looked at again every second), answers that cannot be recorded leave their events
+ * queued (sent again, the broker answers them as duplicates), and the condition is logged
+ * once when it starts and once when the outbox is written again. A broker whose disk is full
+ * answers "storage": the event is held and sent again, and that too is logged once per spell.
  */
 #include "agentd.h"
 
@@ -85,6 +91,9 @@ struct agentd {
     int64_t window_ms;    /* down, the next attempt's window before jitter */
     int64_t down_since;   /* wall clock, for the log line when it comes back */
     int64_t paused_until; /* monotonic: the outbox failed, send nothing before */
+    bool outbox_full;     /* the disk holding the outbox is full (logged) */
+    int64_t full_since;   /* wall clock: since then */
+    bool storage_logged;  /* a "storage" refusal of the broker was logged; the next ack rearms */
     uint64_t head;        /* the broker's committed head, from the last ping */
 
     int64_t next_scan;
@@ -111,8 +120,27 @@ note_link(agentd_t *self, const char *link)
 
     snprintf(since, sizeof(since), "%lld", (long long)util_now_ms());
     snprintf(head, sizeof(head), "%llu", (unsigned long long)self->head);
-    if (outbox_note(self->outbox, facts) != 0)
+    if (outbox_note(self->outbox, facts) != 0 && !outbox_full(self->outbox))
         log_warnx("cannot record the broker's state in the outbox");
+}
+
+/* A full disk under the outbox: logged when it starts and when the outbox is written again. */
+static void
+outbox_watch(agentd_t *self)
+{
+    bool full = outbox_full(self->outbox);
+
+    if (full && !self->outbox_full) {
+        self->full_since = util_now_ms();
+        log_warnx("outbox: the disk holding %s is full: new spool files stay in the spool and "
+                  "answers are asked for again until space returns; nothing is dropped "
+                  "(permit-agent send --queue exits 73 meanwhile)",
+                  self->cfg->state);
+    } else if (!full && self->outbox_full) {
+        log_info("outbox: writable again after %.1f s of a full disk",
+                 (double)(util_now_ms() - self->full_since) / 1000);
+    }
+    self->outbox_full = full;
 }
 
 static uint64_t
@@ -407,10 +435,16 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
     if (!r->ok && util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0) {
         f->held = true;
         f->due = now + storage_pause(self, f->tries);
-        log_info("the broker could not store %s for now (%s); sending it again in %lld ms", r->id,
-                 r->reason ? r->reason : "storage", (long long)(f->due - now));
+        /* Once per spell (a full disk at the broker refuses everything for a while). */
+        if (!self->storage_logged)
+            log_info("the broker could not store %s for now (%s); sending it again in %lld ms, "
+                     "and the others it refuses so until it acks again",
+                     r->id, r->reason ? r->reason : "storage", (long long)(f->due - now));
+        self->storage_logged = true;
         return;
     }
+    if (r->ok)
+        self->storage_logged = false;
     flight_answered(self, f, msg);
 }
 
@@ -498,8 +532,9 @@ settle(agentd_t *self, int64_t now)
     }
     if (outbox_settle(self->outbox, res, self->nanswers, util_now_ms()) != 0) {
         /* They stay queued: sent again later, the broker answers the same. */
-        log_warnx("cannot record %zu answers in the outbox; asking again in %d ms", self->nanswers,
-                  STORAGE_PAUSE_MS);
+        if (!outbox_full(self->outbox))
+            log_warnx("cannot record %zu answers in the outbox; asking again in %d ms",
+                      self->nanswers, STORAGE_PAUSE_MS);
         self->paused_until = now + STORAGE_PAUSE_MS;
     } else {
         for (size_t i = 0; i < self->nanswers; i++)
@@ -561,6 +596,8 @@ take_file(void *arg, const spool_file_t *file, char *why, size_t whylen)
     for (size_t i = 0; i < file->n; i++)
         items[i] = (outbox_item_t){.event = file->events[i], .source = sources.v[i]};
     rc = outbox_add(self->outbox, items, file->n, util_now_ms(), &added, why, whylen);
+    if (rc == OUTBOX_FULL)
+        rc = SPOOL_TAKE_LATER; /* outbox_watch says it once */
     if (rc == 0) {
         self->files++;
         self->events += added;
@@ -588,13 +625,15 @@ cron(agentd_t *self, int64_t now)
         self->dirty = true;
     /* After a failed take, look again later rather than warn every round. */
     if (spool_scan(self->spool, SCAN_FILES_MAX, take_file, self, &more) < 0)
-        self->next_scan = now + STORAGE_PAUSE_MS * 5;
+        self->next_scan =
+            now + (outbox_full(self->outbox) ? STORAGE_PAUSE_MS : STORAGE_PAUSE_MS * 5);
     else
         self->next_scan = now + (more ? 0 : self->cfg->scan_ms);
     if (now >= self->next_prune) {
         if (self->cfg->keep_days > 0 &&
             outbox_prune(self->outbox, util_now_ms() - (int64_t)self->cfg->keep_days * 86400000) !=
-                0)
+                0 &&
+            !outbox_full(self->outbox))
             log_warnx("cannot prune the outbox's history");
         self->next_prune = now + PRUNE_EVERY_MS;
     }
@@ -662,6 +701,7 @@ agentd_run(agentd_t *self, volatile sig_atomic_t *stop)
         fill(self, now);
         rc = wait_answers(self, now, next_deadline(self, now));
         settle(self, util_mono_ms());
+        outbox_watch(self);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
     }

@@ -7,6 +7,14 @@
  * outbox_heads reads the queue in arrival order and keeps the first row of each pair, stopping
  * as soon as it has enough: a refill costs about the window, not the backlog, so a department
  * that was offline for days drains as fast as one that was not.
+ *
+ * A full disk: sqlite answers SQLITE_FULL (or an I/O error with ENOSPC) when a commit cannot
+ * write its WAL frames, and may roll the transaction back by itself; every write here is one
+ * transaction that is then rolled back whole, so nothing is half added or half settled. The
+ * condition is kept (outbox_full) and marked by an empty file STATE/outbox.full (an empty file
+ * takes no data block, so it can be made on a full disk) until a commit writes again, so
+ * `permit-agent status` can show it from any process. It is not logged per statement: the
+ * daemon logs its start and end once.
  */
 #include "outbox.h"
 
@@ -16,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -93,9 +103,43 @@ struct outbox {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
     char *path;
+    char *marker; /* STATE/outbox.full */
     char *dept;
     int64_t data_version;
+    bool full;            /* the last write failed for want of space */
+    int changes_at_begin; /* sqlite3_total_changes when the transaction began */
 };
+
+/* True when rc (a failed call) means the disk holding the outbox is full. */
+static bool
+rc_full(sqlite3 *db, int rc)
+{
+    return (rc & 0xff) == SQLITE_FULL ||
+           ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
+/* The disk is full: keep it, and mark it for status (an empty file needs no data block). */
+static void
+set_full(outbox_t *self)
+{
+    int fd;
+
+    if (self->full)
+        return;
+    self->full = true;
+    fd = open(self->marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* A commit wrote again: the disk is no longer full. */
+static void
+clear_full(outbox_t *self)
+{
+    self->full = false;
+    if (unlink(self->marker) != 0 && errno != ENOENT)
+        log_warn("outbox: cannot remove %s", self->marker);
+}
 
 static void
 db_warn(outbox_t *self, const char *what)
@@ -103,25 +147,58 @@ db_warn(outbox_t *self, const char *what)
     log_warnx("outbox %s: %s: %s", self->path, what, sqlite3_errmsg(self->db));
 }
 
-/* Run a statement that returns no rows; reset it. 0 or -1 (logged). */
+/*
+ * Run a statement that returns no rows; reset it. 0 or -1 (logged, unless the disk is full:
+ * outbox_full says so and the caller reports it). Inside a transaction that sqlite rolled
+ * back by itself after an error nothing more runs, so nothing commits alone.
+ */
 static int
 step_done(outbox_t *self, sqlite3_stmt *st)
 {
-    return sqlx_step_done(st, self->path);
+    int rc;
+
+    if (st != self->st[ST_BEGIN] && st != self->st[ST_ROLLBACK] &&
+        sqlite3_get_autocommit(self->db) != 0) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (!self->full)
+            log_warnx("outbox %s: the transaction was rolled back after an error", self->path);
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return 0;
+    }
+    rc = sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc_full(self->db, rc))
+        set_full(self);
+    else
+        log_warnx("outbox %s: %s: %s", self->path, sqlite3_sql(st), sqlite3_errmsg(self->db));
+    return -1;
 }
 
 static int
 tx_begin(outbox_t *self)
 {
+    self->changes_at_begin = sqlite3_total_changes(self->db);
     return step_done(self, self->st[ST_BEGIN]);
 }
 
 static int
 tx_commit(outbox_t *self)
 {
-    if (step_done(self, self->st[ST_COMMIT]) == 0)
+    bool wrote = sqlite3_total_changes(self->db) != self->changes_at_begin;
+
+    if (step_done(self, self->st[ST_COMMIT]) == 0) {
+        if (wrote && self->full)
+            clear_full(self);
         return 0;
-    step_done(self, self->st[ST_ROLLBACK]);
+    }
+    if (!sqlite3_get_autocommit(self->db))
+        step_done(self, self->st[ST_ROLLBACK]);
     return -1;
 }
 
@@ -130,6 +207,16 @@ tx_rollback(outbox_t *self)
 {
     if (!sqlite3_get_autocommit(self->db))
         step_done(self, self->st[ST_ROLLBACK]);
+}
+
+/* "the outbox is full: ..." for a write that failed for want of space. */
+static void
+full_reason(outbox_t *self, const char *what, char *why, size_t whylen)
+{
+    snprintf(why, whylen,
+             "the outbox is full: no space left on the disk holding %s; %s (free space there, "
+             "then try again)",
+             self->path, what);
 }
 
 static int
@@ -177,8 +264,10 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
     outbox_t *self = xcalloc(1, sizeof(*self));
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     char *err = NULL;
+    int rc;
 
     self->path = xasprintf("%s/%s", state, OUTBOX_FILE);
+    self->marker = xasprintf("%s/%s", state, OUTBOX_FULL_FILE);
     if (create && mkdir(state, 0750) != 0 && errno != EEXIST) {
         snprintf(why, whylen, "cannot create the state folder %s: %s", state, strerror(errno));
         goto fail;
@@ -193,10 +282,15 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
     }
     sqlite3_busy_timeout(self->db, OUTBOX_BUSY_MS);
     /* WAL lets status read while the daemon writes; FULL makes every commit durable. */
-    if (sqlite3_exec(self->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                     &err) != SQLITE_OK ||
-        sqlite3_exec(self->db, schema_sql, NULL, NULL, &err) != SQLITE_OK) {
-        snprintf(why, whylen, "cannot set up %s: %s", self->path, err ? err : "?");
+    if ((rc = sqlite3_exec(self->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL,
+                           NULL, &err)) != SQLITE_OK ||
+        (rc = sqlite3_exec(self->db, schema_sql, NULL, NULL, &err)) != SQLITE_OK) {
+        if (rc_full(self->db, rc)) {
+            set_full(self);
+            full_reason(self, "it cannot be opened", why, whylen);
+        } else {
+            snprintf(why, whylen, "cannot set up %s: %s", self->path, err ? err : "?");
+        }
         sqlite3_free(err);
         goto fail;
     }
@@ -207,8 +301,11 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
             goto fail;
         }
     }
-    if (bind_dept(self, dept, why, whylen) != 0)
+    if (bind_dept(self, dept, why, whylen) != 0) {
+        if (self->full)
+            full_reason(self, "the department cannot be recorded", why, whylen);
         goto fail;
+    }
     if (read_version(self, &self->data_version) != 0) {
         snprintf(why, whylen, "%s: %s", self->path, sqlite3_errmsg(self->db));
         goto fail;
@@ -217,8 +314,9 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
     return 0;
 
 fail:
+    rc = self->full ? OUTBOX_FULL : -1;
     outbox_close(&self);
-    return -1;
+    return rc;
 }
 
 void
@@ -232,6 +330,7 @@ outbox_close(outbox_t **p)
         sqlite3_finalize(self->st[i]);
     sqlite3_close(self->db);
     free(self->path);
+    free(self->marker);
     free(self->dept);
     free(self);
     *p = NULL;
@@ -275,9 +374,44 @@ outbox_add(outbox_t *self, const outbox_item_t *items, size_t n, int64_t now_ms,
     return 0;
 
 fail:
+    if (self->full) {
+        full_reason(self, "nothing was queued", why, whylen);
+        tx_rollback(self);
+        return OUTBOX_FULL;
+    }
     snprintf(why, whylen, "cannot write to %s: %s", self->path, sqlite3_errmsg(self->db));
     tx_rollback(self);
     return -1;
+}
+
+bool
+outbox_full(const outbox_t *self)
+{
+    return self->full;
+}
+
+int
+outbox_full_marked(const char *state, int64_t *since_ms)
+{
+    char *marker = xasprintf("%s/%s", state, OUTBOX_FULL_FILE);
+    struct stat st;
+    int rc = stat(marker, &st) == 0;
+
+    if (rc)
+        *since_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    free(marker);
+    return rc;
+}
+
+int
+outbox_disk_free(const char *state, uint64_t *bytes)
+{
+    struct statvfs vfs;
+
+    if (statvfs(state, &vfs) != 0)
+        return -1;
+    *bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    return 0;
 }
 
 void

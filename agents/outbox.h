@@ -33,6 +33,10 @@ typedef struct outbox outbox_t;
 
 /* The database file's name inside the state folder. */
 #define OUTBOX_FILE "outbox.db"
+/* An empty file beside it while the outbox cannot be written because the disk is full. */
+#define OUTBOX_FULL_FILE "outbox.full"
+/* What outbox_open and outbox_add return when the disk holding the outbox is full. */
+#define OUTBOX_FULL (-2)
 
 /*
  * Open STATE/outbox.db. With create, the folder (one level) and the database are made when
@@ -43,6 +47,7 @@ typedef struct outbox outbox_t;
  */
 int outbox_open(const char *state, const char *dept, bool create, outbox_t **out, char *why,
                 size_t whylen);
+/* (outbox_open returns OUTBOX_FULL, with "the outbox is full: ..." in why, on a full disk.) */
 void outbox_close(outbox_t **p);
 
 /* The department recorded in the outbox. */
@@ -57,7 +62,8 @@ typedef struct outbox_item {
 /*
  * Add events in one transaction, in the order given, after everything already there. An id
  * that is already in the outbox (in any state) is skipped. *added counts the new ones.
- * 0, or -1 with a reason in why (nothing was added).
+ * 0, or -1 with a reason in why (nothing was added); OUTBOX_FULL when the disk is full, with
+ * "the outbox is full: ..." in why (nothing was added either).
  */
 int outbox_add(outbox_t *self, const outbox_item_t *items, size_t n, int64_t now_ms, size_t *added,
                char *why, size_t whylen);
@@ -103,6 +109,16 @@ int outbox_prune(outbox_t *self, int64_t before_ms);
  * retry): PRAGMA data_version, which costs no disk access.
  */
 bool outbox_changed(outbox_t *self);
+
+/*
+ * True from a write that failed because the disk is full until a commit writes again; while
+ * true, STATE/outbox.full exists (its time: since when) and failures are not logged here.
+ */
+bool outbox_full(const outbox_t *self);
+/* 1 when STATE/outbox.full marks the outbox full (since_ms: since when), else 0. */
+int outbox_full_marked(const char *state, int64_t *since_ms);
+/* The bytes free for us on the disk holding state. 0 or -1. */
+int outbox_disk_free(const char *state, uint64_t *bytes);
 
 /* Record facts for status, as NULL-terminated key, value pairs, in one transaction. 0 or -1. */
 int outbox_note(outbox_t *self, const char *const *pairs);

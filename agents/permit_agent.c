@@ -13,8 +13,10 @@
  * (agent_clerk.c), whether the daemon runs or not.
  *
  * Exit status: 0 acked (or queued), 64 usage error, 65 refused by the broker (resending will
- * not help), 69 broker unreachable, 75 the broker could not store it for now (resend later) or
- * the outbox is busy, 78 a bad configuration, 128+signal when interrupted, 1 any other error.
+ * not help), 69 broker unreachable, 73 the outbox is full (send --queue: the disk holding it
+ * has no space left; nothing was queued), 75 the broker could not store it for now (resend
+ * later) or the outbox is busy, 78 a bad configuration, 128+signal when interrupted, 1 any
+ * other error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +51,7 @@
 #define EXIT_USAGE 64
 #define EXIT_REFUSED 65
 #define EXIT_UNREACHABLE 69
+#define EXIT_OUTBOX_FULL 73
 #define EXIT_TEMPFAIL 75
 #define EXIT_CONFIG 78
 
@@ -126,8 +129,9 @@ usage(FILE *f)
             "defaults: --timeout %d (ms per try), --tries %d\n"
             "the daemon's folder: --config FILE (its state key) or --state DIR\n"
             "exit status: 0 logged (or queued), 64 usage, 65 refused (or not a rejected event),\n"
-            "    69 broker unreachable, 75 broker or outbox busy (try again later), 78 bad "
-            "config\n",
+            "    69 broker unreachable, 73 outbox full (its disk has no space left; nothing "
+            "queued),\n"
+            "    75 broker or outbox busy (try again later), 78 bad config\n",
             DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
     free(kinds);
 }
@@ -465,15 +469,17 @@ send_queue(const send_args_t *a, pm_entry_t *e)
         return rc;
     if (a->dept != NULL)
         xstrset(&dept, a->dept);
-    rc = 1;
-    if (outbox_open(state, dept, dept != NULL, &ob, why, sizeof(why)) != 0) {
+    rc = outbox_open(state, dept, dept != NULL, &ob, why, sizeof(why));
+    if (rc != 0) {
         errx_line("%s", why);
+        rc = rc == OUTBOX_FULL ? EXIT_OUTBOX_FULL : 1;
         goto done;
     }
     xstrset(&e->dept, outbox_dept(ob));
-    if (outbox_add(ob, &item, 1, util_now_ms(), &added, why, sizeof(why)) != 0) {
+    rc = outbox_add(ob, &item, 1, util_now_ms(), &added, why, sizeof(why));
+    if (rc != 0) {
         errx_line("%s", why);
-        rc = EXIT_TEMPFAIL;
+        rc = rc == OUTBOX_FULL ? EXIT_OUTBOX_FULL : EXIT_TEMPFAIL;
         goto done;
     }
     printf("%s\n", e->event_id);

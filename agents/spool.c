@@ -581,8 +581,10 @@ scan_one(spool_t *self, const char *name, spool_take_fn *take, void *arg)
     }
     if (stat(path, &after) != 0 || !same_file(&before, &after))
         goto done;
-    if (take(arg, file, why, sizeof(why)) != 0) {
-        log_warnx("spool: %s stays in the spool for now: %s", name, why);
+    rc = take(arg, file, why, sizeof(why));
+    if (rc != 0) {
+        if (rc != SPOOL_TAKE_LATER)
+            log_warnx("spool: %s stays in the spool for now: %s", name, why);
         rc = -1;
         goto done;
     }

@@ -52,8 +52,11 @@ void spool_file_destroy(spool_file_t **p);
 
 /*
  * Hand a checked file's events on (to the outbox, in one transaction). Return 0 when they are
- * durably taken, -1 (with a reason in why) to leave the file where it is and try again later.
+ * durably taken, -1 (with a reason in why) to leave the file where it is and try again later,
+ * or SPOOL_TAKE_LATER for the same when the taker reports the cause itself (a full disk,
+ * said once, not once per file and scan).
  */
+#define SPOOL_TAKE_LATER (-2)
 typedef int(spool_take_fn)(void *arg, const spool_file_t *file, char *why, size_t whylen);
 
 typedef struct spool spool_t;

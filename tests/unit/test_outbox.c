@@ -3,8 +3,10 @@
  * one head per (project, procedure) in arrival order (what keeps a pair in order on the
  * wire), acks and refusals recorded (a refusal never blocks its successors), the clerk's retry
  * and drop, changes by another process noticed, history pruned, and the numbers status shows.
- * Each test works in a fresh temporary folder on a real sqlite file.
+ * Each test works in a fresh temporary folder on a real sqlite file; the full-disk test on a
+ * small tmpfs in a mount namespace of its own (skipped where that is not permitted).
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -447,6 +453,106 @@ test_facts(void **state)
     free(v);
 }
 
+/* Fill the file system holding path's folder: write path until the disk says no more. */
+static void
+fill(const char *path)
+{
+    char block[4096];
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    assert_true(fd >= 0);
+    memset(block, 'x', sizeof(block));
+    while (write(fd, block, sizeof(block)) > 0)
+        ;
+    close(fd);
+}
+
+/* Add one event with a note of len bytes: outbox_add's return. */
+static int
+add_big(fix_t *f, const char *id, size_t len)
+{
+    pm_entry_t *e = event(id, "P-1", id, PM_KIND_ACCEPTED);
+    outbox_item_t item = {.event = e, .source = "test"};
+    size_t added = 0;
+    int rc;
+
+    e->note = xmalloc(len + 1);
+    memset(e->note, 'n', len);
+    e->note[len] = '\0';
+    rc = outbox_add(f->ob, &item, 1, util_now_ms(), &added, f->why, sizeof(f->why));
+    pm_entry_destroy(&e);
+    return rc;
+}
+
+static size_t
+count_heads(fix_t *f)
+{
+    pm_entry_t **v = NULL;
+    size_t n = 0;
+
+    assert_int_equal(outbox_heads(f->ob, 10000, &v, &n), 0);
+    outbox_free_events(&v, n);
+    return n;
+}
+
+/*
+ * The disk holding the outbox fills up: an add is refused as OUTBOX_FULL with "the outbox is
+ * full" and adds nothing, the outbox.full marker shows it, reads still work; once space is
+ * back the same add goes in and the marker is gone.
+ */
+static void
+test_full_disk(void **state)
+{
+    fix_t *f = *state;
+    char *mnt = xasprintf("%s/small", f->dir), *state_dir = xasprintf("%s/small/NRB", f->dir);
+    char *filler = xasprintf("%s/small/filler", f->dir), id[32];
+    int64_t since = 0;
+    size_t before;
+    int rc = 0, i;
+
+    assert_int_equal(mkdir(mnt, 0700), 0);
+    /* A private mount namespace, so the tmpfs is seen by this process only. */
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", mnt, "tmpfs", 0, "size=512k") != 0) {
+        free(mnt);
+        free(state_dir);
+        free(filler);
+        skip(); /* not root, or no mount namespaces here */
+    }
+    outbox_close(&f->ob);
+    if (outbox_open(state_dir, "NRB", true, &f->ob, f->why, sizeof(f->why)) != 0)
+        fail_msg("outbox_open: %s", f->why);
+    assert_int_equal(add_big(f, "before", 1000), 0);
+    fill(filler);
+    /* The WAL may still have room for a few: add until the disk says no. */
+    for (i = 0; i < 200 && rc == 0; i++) {
+        snprintf(id, sizeof(id), "full-%d", i);
+        before = count_heads(f);
+        rc = add_big(f, id, 8000);
+    }
+    assert_int_equal(rc, OUTBOX_FULL);
+    assert_non_null(strstr(f->why, "the outbox is full"));
+    assert_true(outbox_full(f->ob));
+    assert_int_equal(count_heads(f), before); /* nothing of it was added */
+    assert_int_equal(outbox_full_marked(state_dir, &since), 1);
+    assert_true(since > 0);
+    /* Still full: refused again, nothing logged per attempt (not checked here), nothing added. */
+    assert_int_equal(add_big(f, id, 8000), OUTBOX_FULL);
+    assert_int_equal(count_heads(f), before);
+
+    assert_int_equal(unlink(filler), 0);
+    assert_int_equal(add_big(f, id, 8000), 0);
+    assert_false(outbox_full(f->ob));
+    assert_int_equal(outbox_full_marked(state_dir, &since), 0);
+    assert_int_equal(count_heads(f), before + 1);
+
+    outbox_close(&f->ob);
+    assert_int_equal(umount(mnt), 0);
+    free(mnt);
+    free(state_dir);
+    free(filler);
+}
+
 int
 main(void)
 {
@@ -462,6 +568,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_changed_sees_other_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_keeps_what_is_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_facts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
