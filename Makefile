@@ -14,7 +14,7 @@ SRC_DIRS := proto broker agents common notify bench tests fuzz
 FORMAT_FILES = $(shell find $(SRC_DIRS) \( -name '*.c' -o -name '*.h' \) \
 	-not -name '*.pb-c.*' 2>/dev/null | sort)
 
-.PHONY: all run test build build-test deps format check-format clean help fuzz
+.PHONY: all run test build build-test deps format check-format clean help fuzz faults-long
 
 all: build
 
@@ -23,6 +23,7 @@ help:
 	@echo "make test          install deps, sanitizer build in $(TEST_BUILD)/, run ctest"
 	@echo "make build         release build in $(BUILD)/"
 	@echo "make fuzz SECONDS=600  run every libFuzzer harness this long (fuzz/run.sh)"
+	@echo "make faults-long   the fault suite's long profile (tests/faults/run-long.sh, ~1 h)"
 	@echo "make deps          install missing Debian packages"
 	@echo "make format        clang-format -i every .c/.h"
 	@echo "make check-format  fail if any .c/.h is not clang-formatted"
@@ -50,13 +51,19 @@ SECONDS ?= 600
 fuzz: deps
 	bash fuzz/run.sh $(SECONDS)
 
+faults-long: deps
+	bash tests/faults/run-long.sh
+
 format: deps
 	@if [ -n "$(FORMAT_FILES)" ]; then clang-format -i $(FORMAT_FILES); fi
 
-check-format: deps
+check-faults-long: deps
+	bash tests/faults/run-long.sh
+
+format: deps
 	@if [ -n "$(FORMAT_FILES)" ]; then \
 		clang-format --dry-run --Werror $(FORMAT_FILES) && \
 		echo "check-format: $(words $(FORMAT_FILES)) files formatted"; fi
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz build-fuzz.*.log run
+	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz build-fuzz.*.log build-faults run
