@@ -17,6 +17,7 @@
 
 #include "broker.h"
 #include "codec.h"
+#include "crashpoint.h"
 #include "log.h"
 
 typedef struct pending {
@@ -342,11 +343,13 @@ ingest_drain(broker_t *self)
             rc = got;
             break;
         }
+        CRASHPOINT("after_receive"); /* test builds only, as every CRASHPOINT */
         r = batch_add(&b, &rid, rid_len);
         broker_peer_name(&peer, b.v[b.n - 1].who, sizeof(b.v[0].who));
         dispatch(self, &b, &peer, body, body_len, r);
         free(body);
     }
+    CRASHPOINT_IF(b.appended.n > 0, "after_append");
     if (b.open) {
         if (b.failed || store_commit(self->store) < 0) {
             store_rollback(self->store);
@@ -357,6 +360,7 @@ ingest_drain(broker_t *self)
                     set_storage_nack(self, &b.v[i].reply);
         }
     }
+    CRASHPOINT_IF(b.appended.n > 0, "after_commit");
     if (b.n > 0)
         self->stats.batches++;
     for (size_t i = 0; i < b.n; i++) {
@@ -378,6 +382,7 @@ ingest_drain(broker_t *self)
         free(r->code);
         free(r->reason);
     }
+    CRASHPOINT_IF(b.appended.n > 0, "after_ack");
     for (size_t i = 0; i < b.appended.n; i++)
         publish_entry(self->pub, b.appended.v[i]);
     /* The acks and entries are out: now the WAL may be folded back (sqlite's default size). */

@@ -15,7 +15,11 @@
 
 #include "broker.h"
 #include "cli.h"
+#include "crashpoint.h"
 #include "log.h"
+#ifdef PERMIT_TEST_HOOKS
+#include "crashvfs.h"
+#endif
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;
@@ -149,6 +153,11 @@ main(int argc, char **argv)
     int lockfd = -1, status = 1;
 
     log_init("permitd", LOG_LEVEL_INFO);
+#ifdef PERMIT_TEST_HOOKS
+    /* Test builds: crash points and the power-loss VFS from the environment (tests/faults). */
+    if (crashpoint_init() < 0 || crashvfs_init() < 0)
+        return 2;
+#endif
     /*
      * Every key of the option table is also --key VALUE (or --key=VALUE) with '-' for '_':
      * config_set refuses the unknown ones, so the table stays the one list of options.

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "codec.h"
+#include "crashpoint.h"
 #include "log.h"
 #include "sqlx.h"
 
@@ -433,6 +434,7 @@ store_open_mode(const char *path, bool readonly, char **err)
     }
     if (!readonly)
         sqlite3_wal_hook(s->db, on_wal_commit, s);
+    CRASHPOINT_DB_OPENED(s->db); /* test builds: PERMIT_TEST_SYNCHRONOUS */
     for (int i = 0; i < ST__COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
                                NULL) != SQLITE_OK) {
@@ -571,6 +573,7 @@ store_checkpoint(store_t *s, int min_frames)
     if (s->in_tx || s->wal_frames < min_frames)
         return 0;
     s->wal_frames = 0;
+    CRASHPOINT_SCOPE("checkpoint"); /* test builds: passes before, at each write, after */
     /* On a full disk the database file cannot grow: the WAL keeps every frame (the log is
      * safe in it) and the next commit tries again. Said once, and once when it works again. */
     rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
