@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# Disk full: the broker's database and an agent's outbox on small tmpfs mounts that a filler
+# file fills up, in a mount namespace of the test's own (it re-executes itself under
+# `unshare --mount`; exit 77, a skip, where that or mounting a tmpfs is not permitted).
+#
+# Broker: a fault-load drives events while the database's disk is filled and freed again.
+# While full every answer is the temporary refusal "storage" (no ack), `permit-agent send`
+# gets a reason that says the disk is full, the broker stays up (it is even restarted once on
+# the full disk and must come up), and its log says "the disk is full" once per spell and
+# "writable again" once; after the filler is removed the next ack comes within seconds (the
+# time is measured). A broker that cannot open a new database on a full disk exits non-zero
+# with one line saying so.
+#
+# Agent: its outbox's disk is filled while the daemon runs: `send --queue` exits 73 with "the
+# outbox is full", a spool file stays in the spool (not in failed/, nothing of it taken),
+# status and status --json show the condition, the daemon logs it once and keeps running;
+# after the filler is removed the file is taken and every event is acked.
+#
+# Then the checker: every acked id in the log once, every event the agent took logged once,
+# the state equal to a rebuild, integrity_check ok. FAULT_PROFILE=long runs more fill/free
+# cycles over a bigger load.
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+
+if [[ -z "${DISKFULL_NS:-}" ]]; then
+    if ! command -v unshare >/dev/null 2>&1; then
+        echo "test_diskfull: SKIP: unshare(1) is not installed" >&2
+        exit 77
+    fi
+    # Root makes a mount namespace; anyone else may, where user namespaces are allowed.
+    for how in "" "--user --map-root-user"; do
+        # shellcheck disable=SC2086
+        if unshare $how --mount --propagation private true 2>/dev/null; then
+            # shellcheck disable=SC2086
+            DISKFULL_NS=1 exec unshare $how --mount --propagation private bash "$0" "$@"
+        fi
+    done
+    echo "test_diskfull: SKIP: cannot make a mount namespace here (unshare --mount needs root" \
+        "or user namespaces)" >&2
+    exit 77
+fi
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$PERMIT_SRC/tests/integration/agent_lib.sh"
+
+if [[ "$FAULT_PROFILE" == long ]]; then
+    PROJECTS=${FAULT_PROJECTS:-400} CYCLES=${FAULT_CYCLES:-20} RATE=300 SPOOLED=200
+else
+    PROJECTS=${FAULT_PROJECTS:-40} CYCLES=2 RATE=150 SPOOLED=20
+fi
+EVENTS_PER_PROJECT=$((2 * ($(grep -c '^procedure,' "$PERMIT_SRC/deploy/template.csv"))))
+RESUME_MAX_MS=5000
+
+# Two small file systems: the broker's database and the agent's outbox.
+mkdir -p "$T/fs" "$T/afs" "$T/spool"
+if ! mount -t tmpfs -o size=8m tmpfs "$T/fs" 2>"$T/mount.err" ||
+    ! mount -t tmpfs -o size=2m tmpfs "$T/afs" 2>>"$T/mount.err"; then
+    echo "$TEST_NAME: SKIP: cannot mount a tmpfs: $(cat "$T/mount.err")" >&2
+    rm -rf "$T"
+    trap - EXIT
+    exit 77
+fi
+# Detach them before lib.sh's cleanup removes $T (the namespace dies with the test anyway).
+diskfull_exit() {
+    local rc=$1
+    set +e
+    umount -l "$T/fs" "$T/afs" 2>/dev/null
+    set_status() { return "$1"; }
+    set_status "$rc"
+    cleanup
+}
+trap 'diskfull_exit $?' EXIT
+DB=$T/fs/permit.db
+
+# fill DIR: a filler file that takes every free byte of DIR's file system.
+fill() {
+    dd if=/dev/zero of="$1/filler" bs=64k status=none 2>/dev/null || true
+    local free
+    free=$(df --output=avail -B1 "$1" | tail -n 1)
+    ((free < 65536)) || fail "$1 still has $free bytes free after the filler"
+}
+
+unfill() {
+    rm -f "$1/filler"
+}
+
+log_count() {
+    grep -c -- "$2" "$1" 2>/dev/null || true
+}
+
+# history lines of the load after line FROM that match PATTERN
+hist_after() {
+    tail -n +"$(($2 + 1))" "$T/$1.history" | grep -c -- "$3" || true
+}
+
+enough_retries() {
+    (($(hist_after L "$1" '^retry .* storage$') >= $2))
+}
+
+acked_more_than() {
+    (($(lines_in "$T/L.acked") > $1))
+}
+
+broker_says() {
+    (($(log_count "$BROKER_LOG" "$1") >= $2))
+}
+FULL_LINE='the disk is full (.*): events are refused'
+WRITABLE_LINE='writable again after'
+
+fault_seed
+start_broker
+fault_import
+register_projects DFP 1 # for the probe sent while full (never acked)
+
+# ---------------------------------------------------------------------------------------
+step "broker: $PROJECTS projects ($((PROJECTS * EVENTS_PER_PROJECT)) events) at $RATE/s, $CYCLES fill/free cycles"
+start_load L DF "$PROJECTS" --window 8 --timeout-ms 2000 --rate "$RATE"
+
+resume_ms=()
+refused_total=0
+for ((cycle = 1; cycle <= CYCLES; cycle++)); do
+    rnd 60
+    wait_for 60 "the load to make progress before fill $cycle" \
+        acked_more_than $(($(lines_in "$T/L.acked") + 20 + RND))
+    full0=$(log_count "$BROKER_LOG" "$FULL_LINE")
+    writable0=$(log_count "$BROKER_LOG" "$WRITABLE_LINE")
+    fill "$T/fs"
+    # The WAL may still have room for a batch or two: the refusals start when it has none.
+    wait_for 30 "the broker to log the full disk (cycle $cycle)" \
+        broker_says "$FULL_LINE" $((full0 + 1))
+    h0=$(lines_in "$T/L.history")
+    log0=$(lines_in "$BROKER_LOG")
+    acked0=$(lines_in "$T/L.acked")
+    wait_for 30 "refusals while the disk is full" enough_retries "$h0" 20
+
+    run "$PERMIT_AGENT" send --dept NRB --project DFP-001 --procedure LAND_PREREVIEW \
+        --event accepted --id "diskfull-probe-$cycle" --tries 1
+    ((RC == 75)) || fail "permit-agent send on a full broker disk exited $RC (expected 75): $ERR"
+    [[ "$ERR" == *"refused (storage)"*"disk is full"* ]] ||
+        fail "the refusal does not say the disk is full: $ERR"
+    pid_alive "$BROKER_PID" || fail "permitd died on a full disk"
+
+    if ((cycle == 2)); then
+        step "broker: restarted on the full disk, it must come up and keep refusing"
+        crash_broker
+        start_broker
+        log0=$(lines_in "$BROKER_LOG")
+        h0=$(lines_in "$T/L.history")
+        acked0=$(lines_in "$T/L.acked")
+        wait_for 30 "refusals after the restart" enough_retries "$h0" 20
+        full0=0 writable0=0
+        broker_says "$FULL_LINE" 1 || fail "the restarted broker did not log the full disk"
+    fi
+
+    h1=$(lines_in "$T/L.history")
+    acks=$(tail -n +"$((h0 + 1))" "$T/L.history" | head -n "$((h1 - h0))" | grep -c '^ack ' || true)
+    ((acks == 0)) || fail "$acks events were acked while the disk was full (cycle $cycle)"
+    (($(lines_in "$T/L.acked") == acked0)) || fail "the acked file grew while the disk was full"
+    refused=$(tail -n +"$((h0 + 1))" "$T/L.history" | head -n "$((h1 - h0))" | grep -c '^retry ' || true)
+    refused_total=$((refused_total + refused))
+    # Said once: not a line per refused message.
+    lines=$(($(lines_in "$BROKER_LOG") - log0))
+    ((lines <= 3)) || fail "the broker logged $lines lines during $refused refusals: $(tail -n "$lines" "$BROKER_LOG")"
+
+    unfill "$T/fs"
+    t0=$(now_ms)
+    wait_for 10 "an ack after space returned (cycle $cycle)" acked_more_than "$acked0"
+    resume_ms+=($(($(now_ms) - t0)))
+    ((resume_ms[-1] <= RESUME_MAX_MS)) ||
+        fail "the first ack came ${resume_ms[-1]} ms after space returned (max $RESUME_MAX_MS)"
+    wait_for 10 "the broker to log that it writes again" \
+        broker_says "$WRITABLE_LINE" $((writable0 + 1))
+    n=$(($(log_count "$BROKER_LOG" "$FULL_LINE") - full0))
+    ((n == 1)) || fail "the broker logged the full disk $n times in one spell (cycle $cycle)"
+    n=$(($(log_count "$BROKER_LOG" "$WRITABLE_LINE") - writable0))
+    ((n == 1)) || fail "the broker logged 'writable again' $n times in one spell (cycle $cycle)"
+    step "cycle $cycle: $refused refusals while full, first ack ${resume_ms[-1]} ms after space returned"
+done
+wait_loads 120
+
+# A new database on a full disk cannot be made: one clear line and a non-zero exit.
+step "broker: start on a full disk with a new database"
+fill "$T/fs"
+rc=0
+timeout 20 "$PERMITD" --db "$T/fs/new.db" --ingest "ipc://$T/in2" --publish "ipc://$T/pub2" \
+    --query "ipc://$T/q2" --curve no >"$T/newdb.out" 2>&1 || rc=$?
+((rc != 0 && rc != 124)) || fail "permitd on a full disk exited $rc (expected a failure, not a hang)"
+grep -q "disk is full" "$T/newdb.out" || fail "permitd on a full disk did not say so: $(cat "$T/newdb.out")"
+n=$(grep -c -v "^$" "$T/newdb.out" || true)
+((n <= 3)) || fail "permitd on a full disk printed $n lines: $(cat "$T/newdb.out")"
+grep -q "ERROR: AddressSanitizer\|runtime error" "$T/newdb.out" && fail "sanitizer: $(cat "$T/newdb.out")"
+unfill "$T/fs"
+rm -f "$T/fs/new.db"*
+
+# ---------------------------------------------------------------------------------------
+step "agent: outbox on a full disk, $CYCLES cycles"
+NOTE=$(printf 'n%.0s' {1..2000})
+ASTATE=$T/afs/NRB
+agent_conf NRB NRB "state=$ASTATE" "spool=$T/spool"
+start_agent NRB
+agent_status() {
+    run "$PERMIT_AGENT" status --state "$ASTATE" "$@"
+    ((RC == 0)) || fail "permit-agent status exited $RC: $ERR"
+}
+queued_none_sent() {
+    agent_status --json
+    [[ "$(jq -r '"\(.sent) \(.queued)"' <<<"$OUT")" == "$1 0" ]]
+}
+agent_says() {
+    (($(log_count "$AGENT_LOG" "$1") >= $2))
+}
+# queue ID PROJECT [EVENT]: send --queue, which must succeed; the id is one the agent took.
+queue() {
+    run "$PERMIT_AGENT" send --queue --state "$ASTATE" --project "$2" --procedure LAND_PREREVIEW \
+        --event "${3:-accepted}" --id "$1"
+    ((RC == 0)) || fail "send --queue $1 exited $RC: $ERR"
+    echo "$1" >>"$T/agent.accepted"
+    sent_expected=$((sent_expected + 1))
+}
+spool_taken() {
+    [[ ! -e "$T/spool/batch$1.csv" && -e "$T/spool/done/batch$1.csv" ]]
+}
+: >"$T/agent.accepted"
+sent_expected=0
+take_ms=()
+HELD=5
+for ((cycle = 1; cycle <= CYCLES; cycle++)); do
+    P=AG$cycle
+    register_projects "$P" $((HELD + SPOOLED + 200))
+    queue "$P-warm" "$P-001"
+    wait_for 20 "the first queued event to be acked (cycle $cycle)" queued_none_sent "$sent_expected"
+
+    # Events in the outbox whose acks will come while the disk is full: the broker is
+    # stopped while they are queued and started again once the outbox's disk is full.
+    stop_broker
+    for ((i = 2; i <= HELD + 1; i++)); do
+        queue "$P-held-$i" "$(printf '%s-%03d' "$P" "$i")"
+    done
+    full0=$(log_count "$AGENT_LOG" "outbox: the disk holding")
+    writable0=$(log_count "$AGENT_LOG" "outbox: writable again")
+    fill "$T/afs"
+    # The outbox's WAL may have room for a few more: queue until the disk says no.
+    for ((i = 1; i <= 200; i++)); do
+        id="$P-probe-$i"
+        run "$PERMIT_AGENT" send --queue --state "$ASTATE" \
+            --project "$(printf '%s-%03d' "$P" $((HELD + SPOOLED + i)))" \
+            --procedure LAND_PREREVIEW --event accepted --note "$NOTE" --id "$id"
+        ((RC == 0)) || break
+        echo "$id" >>"$T/agent.accepted"
+        sent_expected=$((sent_expected + 1))
+    done
+    ((RC == 73)) || fail "send --queue on a full outbox disk exited $RC (expected 73): $ERR"
+    [[ "$ERR" == *"the outbox is full"* ]] || fail "send --queue does not say the outbox is full: $ERR"
+    (($(wc -l <<<"$ERR") == 1)) || fail "send --queue printed more than one line: $ERR"
+
+    {
+        echo "project,procedure,event,id"
+        for ((i = HELD + 2; i <= HELD + SPOOLED; i++)); do
+            printf '%s-%03d,LAND_PREREVIEW,accepted,%s-spool-%d\n' "$P" "$i" "$P" "$i"
+        done
+    } >"$T/batch$cycle.csv"
+    cp "$T/batch$cycle.csv" "$T/spool/.batch$cycle.csv"
+    mv "$T/spool/.batch$cycle.csv" "$T/spool/batch$cycle.csv"
+    start_broker
+    wait_for 20 "the agent to log the full outbox" agent_says "outbox: the disk holding" $((full0 + 1))
+    agent_status
+    [[ "$OUT" == *"outbox      FULL since"* ]] || fail "status does not show the full outbox: $OUT"
+    agent_status --json
+    [[ "$(jq -r '.outbox.full' <<<"$OUT")" == true ]] || fail "status --json: outbox.full is not true: $OUT"
+    # A few rounds pass: the spool is looked at every second, the held events are sent and
+    # acked (their acks cannot be recorded), all of it said once in the agent's log.
+    log0=$(lines_in "$AGENT_LOG")
+    sleep 2.5 # an observation window, not a synchronisation: nothing may change in it
+    [[ -f "$T/spool/batch$cycle.csv" ]] || fail "the spool file left the spool while the outbox was full"
+    [[ -z "$(ls -A "$T/spool/failed")" ]] || fail "something went to failed/: $(ls "$T/spool/failed")"
+    [[ ! -e "$T/spool/done/batch$cycle.csv" ]] || fail "the file went to done/ while the outbox was full"
+    n=$(($(log_count "$AGENT_LOG" "outbox: the disk holding") - full0))
+    ((n == 1)) || fail "the agent logged the full outbox $n times"
+    lines=$(($(lines_in "$AGENT_LOG") - log0))
+    ((lines <= 2)) || fail "the agent logged $lines lines while full: $(tail -n "$lines" "$AGENT_LOG")"
+    pid_alive "${AGENT_PID[NRB]}" || fail "the agent died on a full disk"
+    agent_status --json
+    [[ "$(jq -r '.sent' <<<"$OUT")" == $((sent_expected - HELD)) ]] ||
+        fail "acks were recorded on a full outbox disk: $OUT"
+
+    unfill "$T/afs"
+    t0=$(now_ms)
+    wait_for 10 "the spool file to be taken after space returned" spool_taken "$cycle"
+    take_ms+=($(($(now_ms) - t0)))
+    for ((i = HELD + 2; i <= HELD + SPOOLED; i++)); do
+        echo "$P-spool-$i" >>"$T/agent.accepted"
+        sent_expected=$((sent_expected + 1))
+    done
+    queue "$P-after" "$P-001" approved
+    wait_for 30 "every agent event to be acked" queued_none_sent "$sent_expected"
+    wait_for 10 "the agent to log that the outbox is writable" \
+        agent_says "outbox: writable again" $((writable0 + 1))
+    agent_status
+    [[ "$OUT" != *"FULL"* ]] || fail "status still shows the outbox full: $OUT"
+    [[ ! -e "$ASTATE/outbox.full" ]] || fail "the outbox.full marker is still there"
+    step "agent cycle $cycle: spool file taken ${take_ms[-1]} ms after space returned"
+done
+stop_agent NRB
+step "agent: $sent_expected events acked, none dropped"
+
+check_all --accepted "$T/agent.accepted"
+step "summary: $CYCLES fill/free cycles, $refused_total refusals while full, 0 acks while full;" \
+    "first ack after space returned: ${resume_ms[*]} ms; agent spool taken after ${take_ms[*]} ms"
