@@ -1,12 +1,15 @@
 /*
  * Unit tests of the sqlite store: sequence numbers, event ids, paging and filters, undo of a
- * savepoint and of a whole transaction, and durability across a reopen.
+ * savepoint and of a whole transaction, durability across a reopen, and a full disk (sqlite's
+ * max_page_count gives the same SQLITE_FULL, inside a statement) undone whole, the procedure
+ * cache included.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +189,104 @@ test_durable_across_reopen(void **state)
     assert_int_equal(store_find_event(f->s, "uncommitted", &seq), 0);
 }
 
+/* A procedure row of project P with the given state. */
+static void
+put_proc(store_t *s, pm_state_t st)
+{
+    store_proc_t p = {.code = "EIA", .dept = "EEB", .state = st, .deadline = 10};
+
+    assert_int_equal(store_proc_put(s, "P", &p, 0), 0);
+}
+
+static pm_state_t
+proc_state(store_t *s)
+{
+    store_proc_t *procs = NULL;
+    size_t n = 0;
+    pm_state_t st;
+
+    assert_int_equal(store_procs_load(s, "P", &procs, &n), 0);
+    assert_int_equal(n, 1);
+    st = procs[0].state;
+    store_procs_free(procs, n);
+    return st;
+}
+
+static void
+sql(store_t *s, const char *q)
+{
+    assert_int_equal(sqlite3_exec(store_db(s), q, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/*
+ * The disk fills up inside a transaction: the append fails with SQLITE_FULL, store_full says
+ * so, nothing more is written in that transaction (sqlite may have rolled it back by itself),
+ * the rollback undoes every write including the cached procedure row, and once there is room
+ * again a commit works and clears the condition.
+ */
+static void
+test_full_disk_undoes_the_transaction(void **state)
+{
+    fix_t *f = *state;
+    char q[128], id[32];
+    sqlite3_stmt *st = NULL;
+    uint64_t seq;
+    int pages, i, rc = 0;
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_READY);
+    append(f->s, PM_KIND_ACCEPTED, "before", "P", "EEB");
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(proc_state(f->s), PM_STATE_READY); /* now cached */
+
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->s), "PRAGMA page_count", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    pages = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    snprintf(q, sizeof(q), "PRAGMA max_page_count = %d", pages);
+    sql(f->s, q);
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_APPROVED); /* in place, into the cache too */
+    for (i = 0; i < 1000 && rc == 0; i++) {
+        pm_entry_t *e = pm_entry_new(PM_KIND_ACCEPTED);
+        snprintf(id, sizeof(id), "full-%d", i);
+        e->event_id = xstrdup(id);
+        e->project = xstrdup("P");
+        e->note = xmalloc(4001);
+        memset(e->note, 'n', 4000);
+        e->note[4000] = '\0';
+        rc = store_append(f->s, e);
+        pm_entry_destroy(&e);
+    }
+    assert_int_equal(rc, -1);
+    assert_true(store_full(f->s));
+    /* Whether or not sqlite rolled back by itself, nothing more goes in before the rollback. */
+    {
+        pm_entry_t *e = pm_entry_new(PM_KIND_ACCEPTED);
+        e->event_id = xstrdup("after-the-failure");
+        e->project = xstrdup("P");
+        if (sqlite3_get_autocommit(store_db(f->s)) != 0)
+            assert_int_equal(store_append(f->s, e), -1);
+        pm_entry_destroy(&e);
+    }
+    store_rollback(f->s);
+    assert_int_equal(store_head(f->s), store_committed_head(f->s));
+    assert_int_equal(store_committed_head(f->s), 1);
+    assert_int_equal(store_find_event(f->s, "full-0", &seq), 0);
+    assert_int_equal(store_find_event(f->s, "after-the-failure", &seq), 0);
+    assert_int_equal(proc_state(f->s), PM_STATE_READY); /* the cache did not keep the undone row */
+
+    sql(f->s, "PRAGMA max_page_count = 1000000");
+    assert_true(store_full(f->s)); /* until a commit writes */
+    assert_int_equal(store_begin(f->s), 0);
+    append(f->s, PM_KIND_APPROVED, "after", "P", "EEB");
+    assert_int_equal(store_commit(f->s), 0);
+    assert_false(store_full(f->s));
+    assert_int_equal(store_committed_head(f->s), 2);
+}
+
 static void
 test_open_failure_says_why(void **state)
 {
@@ -207,6 +308,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_rollback_and_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entries_paging_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_undoes_the_transaction, setup, teardown),
         cmocka_unit_test(test_open_failure_says_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
