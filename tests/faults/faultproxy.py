@@ -15,6 +15,10 @@ byte, in both directions. What the link does is its mode, switched at run time:
                   the mode changes, held data goes on as if the link had come back.
   reset           every open connection is closed with RST on both sides (SO_LINGER 0), and
                   so is every connection accepted while the mode lasts
+  hang            every open connection goes dead for good without a word (a NAT or a firewall
+                  that forgot it): nothing flows in either direction, ever, and nothing is
+                  closed until an end closes it (what it sends is read and dropped, so the
+                  proxy notices); new connections pass as in pass mode
   refuse          the listening socket is closed, so a new connection is refused (RST to the
                   SYN); open connections are stalled as above. Leaving the mode listens again
                   on the same port.
@@ -22,8 +26,9 @@ byte, in both directions. What the link does is its mode, switched at run time:
 Control channel: a line protocol on a second loopback port (its number in --control-file).
 One command a line, one answer a line:
 
-  pass | delay MS | slow BPS | stall | reset | refuse   ->  "ok MODE"  (applied when answered)
-  status   ->  "ok MODE conns=N accepted=N resets=N up=BYTES down=BYTES changes=N"
+  pass | delay MS | slow BPS | stall | reset | hang | refuse  ->  "ok MODE" (applied when
+                                                                   answered)
+  status   ->  "ok MODE conns=N accepted=N resets=N hung=N up=BYTES down=BYTES changes=N"
   anything else  ->  "err REASON"
 
 From bash:  exec 9<>/dev/tcp/127.0.0.1/$(cat ctl.port); echo stall >&9; read -r ans <&9
@@ -44,7 +49,7 @@ import struct
 import sys
 import time
 
-MODES = ("pass", "delay", "slow", "stall", "reset", "refuse")
+MODES = ("pass", "delay", "slow", "stall", "reset", "hang", "refuse")
 CHUNK = 65536
 
 
@@ -86,7 +91,7 @@ class Proxy:
         self.conns = set()
         self.server = None
         self.port = args.port
-        self.stats = dict(accepted=0, resets=0, up=0, down=0, changes=0)
+        self.stats = dict(accepted=0, resets=0, hung=0, up=0, down=0, changes=0)
 
     # --- modes ---------------------------------------------------------------------------
 
@@ -107,6 +112,9 @@ class Proxy:
         if mode == "reset":
             for c in list(self.conns):
                 c.reset()
+        if mode == "hang":
+            for c in list(self.conns):
+                c.hang()
         if mode == "refuse" and self.server is not None:
             self.server.close()
             self.server = None
@@ -115,7 +123,7 @@ class Proxy:
         log(f"{self.name}: mode {self.describe()} (was {old}); {len(self.conns)} open")
 
     def describe(self):
-        return self.mode if self.mode in ("pass", "stall", "reset", "refuse") else (
+        return self.mode if self.mode not in ("delay", "slow") else (
             f"{self.mode} {self.arg}")
 
     # --- the data path -------------------------------------------------------------------
@@ -142,16 +150,23 @@ class Conn:
         self.ur = self.uw = None
         self.tasks = []
         self.dead = False
+        self.hung = False
 
     def reset(self):
         if self.dead:
             return
         self.dead = True
-        self.p.stats["resets"] += 1
+        self.p.stats["resets"] += not self.hung
         rst_close(self.cw)
         rst_close(self.uw)
         for t in self.tasks:
             t.cancel()
+
+    def hang(self):
+        if self.dead or self.hung:
+            return
+        self.hung = True
+        self.p.stats["hung"] += 1
 
     async def run(self):
         p = self.p
@@ -188,10 +203,16 @@ class Conn:
             while True:
                 await self.p.gate()
                 data = await reader.read(CHUNK)
+                if self.hung:
+                    # Dead: what comes is dropped; an end that gives up closes both.
+                    if not data:
+                        self.reset()
+                        return
+                    continue
                 await q.put((time.monotonic(), data))
                 if not data:
-                    break
-            await fwd
+                    await fwd
+                    return
         except (OSError, asyncio.CancelledError):
             pass
         finally:
@@ -209,6 +230,8 @@ class Conn:
                 return
             while data:
                 await p.gate()
+                if self.hung:
+                    return
                 if p.mode == "delay":
                     wait = t + p.arg / 1000 - time.monotonic()
                     if wait > 0:
@@ -221,6 +244,8 @@ class Conn:
                         continue
                 else:
                     piece = data
+                if self.hung:
+                    return
                 writer.write(piece)
                 await writer.drain()
                 p.stats[direction] += len(piece)
@@ -249,7 +274,7 @@ async def command(proxy, words):
     if cmd == "status":
         s = proxy.stats
         return (f"ok {proxy.describe()} conns={len(proxy.conns)} accepted={s['accepted']} "
-                f"resets={s['resets']} up={s['up']} down={s['down']} changes={s['changes']}")
+                f"resets={s['resets']} hung={s['hung']} up={s['up']} down={s['down']} changes={s['changes']}")
     if cmd not in MODES:
         raise ValueError(f"unknown command '{cmd}' (one of: {' '.join(MODES)}, status)")
     arg = 0

@@ -5,17 +5,20 @@
 # procedure without prerequisites in the sample template, so the departments never wait on
 # each other) reach it each through its own fault proxy (faultproxy.py). A feeder drops spool
 # files into their spools along the way, written then renamed, CSV and JSON lines in turn;
-# every file carries one step of the chain accepted, supplement_requested, supplement_received,
-# approved for a slice of the projects, and the files are named so that the spool takes them
-# in chain order: valid when applied in the order the agent promises to keep.
+# every file carries one to three steps of the chain accepted, supplement_requested,
+# supplement_received, approved for a slice of the projects, and the files are named so that
+# the spool takes a slice's steps in chain order: valid when applied in the order the agent
+# promises to keep (a broken order would be refused as a forbidden transition).
 #
 # CTB's clock runs hours off (libfaketime, a fixed offset drawn from the seed); WRB's clock
 # jumps by hours, forwards and backwards, while it runs. Only the wall clock is faked: a real
 # monotonic clock never jumps, and the agent's timers run on it.
 #
 # A nemesis driven by the seeded generator flips each proxy between pass and a fault for a
-# random time: stalls without FIN (longer than the agent's timeout, so it gives up on the
-# half-open connection), resets (RST), refused connections, delays and slow links; it also
+# random time: stalls without FIN (half of them longer than the agent's timeout, so it gives up
+# on the half-open connection), resets (RST), connections that die silently for good (a NAT
+# that forgot them: only a fresh connection gets through), refused connections, delays (some
+# beyond the timeout) and slow links; it also
 # kills agents with SIGKILL and starts them again after a pause. Then every link passes, and
 # once every spool and every outbox is empty the agents stop (cleanly: ASan clean) and the
 # checker holds the outboxes against the log: every event an agent took and every ack it
@@ -33,7 +36,7 @@ if [[ "$FAULT_PROFILE" == long ]]; then
     FAULT_MS=(300 8000) HEALTHY_MS=(200 6000) KILL_MS=(3000 15000) JUMP_MS=(10000 40000)
     QUIESCE_S=300
 else
-    NEMESIS_S=${FAULT_NEMESIS_S:-30} PROJECTS=${FAULT_PROJECTS:-60} CHUNK=10
+    NEMESIS_S=${FAULT_NEMESIS_S:-40} PROJECTS=${FAULT_PROJECTS:-150} CHUNK=15
     FAULT_MS=(200 3000) HEALTHY_MS=(100 2000) KILL_MS=(1500 5000) JUMP_MS=(3000 8000)
     QUIESCE_S=90
 fi
@@ -73,8 +76,8 @@ register_projects "$P" "$PROJECTS"
 
 # --- one fault proxy per agent -----------------------------------------------------------------
 
-declare -A PROXY_PORT=() CTL_PORT=() MODE=() UNTIL=()
-declare -A FAULTS=([stall]=0 [reset]=0 [refuse]=0 [delay]=0 [slow]=0)
+declare -A PROXY_PORT=() CTL_PORT=() MODE=() SPELL_END=()
+declare -A FAULTS=([stall]=0 [reset]=0 [hang]=0 [refuse]=0 [delay]=0 [slow]=0)
 
 proxy_ready() {
     pid_alive "$1" || fail "faultproxy $2 died while starting: $(tail -n 3 "$T/proxy-$2.err")"
@@ -90,7 +93,7 @@ start_proxy() {
     PROXY_PORT[$name]=$(<"$T/proxy-$name.port")
     CTL_PORT[$name]=$(<"$T/proxy-$name.ctl")
     MODE[$name]=pass
-    UNTIL[$name]=0
+    SPELL_END[$name]=0
 }
 
 # proxy NAME COMMAND: one command on the proxy's control port; its answer is left in PROXY_ANS.
@@ -162,39 +165,72 @@ fi
 
 # --- the spool files ---------------------------------------------------------------------------
 
-# Files in chain order: every step of every slice of the projects, one file each; names sort
-# in that order. Odd files in JSON lines, even ones in CSV; ids derived by the agent.
+# The projects fall in slices of CHUNK; each file carries the next one to three steps of the
+# chain for one slice (drawn from the seeded generator), step by step, so a backlog holds
+# successive events of the same procedure. Names sort in the order the files were made, and a
+# slice's steps go into files in chain order: the order the agent must keep. Odd files in JSON
+# lines, even ones in CSV; ids derived by the agent.
 declare -A FILES=() NEXT_FILE=() NEXT_DROP=()
 NCHUNKS=$(((PROJECTS + CHUNK - 1) / CHUNK))
+write_file() {
+    local f=$1 a=$2 c=$3 from=$4 to=$5 s i csv=0
+    [[ "$f" != *.csv ]] || csv=1
+    {
+        if ((csv)); then
+            echo "project,procedure,event"
+        fi
+        for ((s = from; s < to; s++)); do
+            for ((i = c * CHUNK + 1; i <= (c + 1) * CHUNK && i <= PROJECTS; i++)); do
+                if ((csv)); then
+                    printf '%s-%03d,%s,%s\n' "$P" "$i" "${PROC[$a]}" "${CHAIN[$s]}"
+                else
+                    printf '{"project": "%s-%03d", "procedure": "%s", "event": "%s"}\n' \
+                        "$P" "$i" "${PROC[$a]}" "${CHAIN[$s]}"
+                fi
+            done
+        done
+    } >"$f"
+}
 for a in "${AGENTS[@]}"; do
     mkdir -p "$T/in/$a"
+    step_of=()
+    open=()
+    for ((c = 0; c < NCHUNKS; c++)); do
+        step_of[c]=0
+        open+=("$c")
+    done
     k=0
-    for kind in "${CHAIN[@]}"; do
-        for ((c = 0; c < NCHUNKS; c++)); do
-            k=$((k + 1))
-            if ((k % 2)); then
-                f=$T/in/$a/$(printf 'f%05d.jsonl' "$k")
-                for ((i = c * CHUNK + 1; i <= (c + 1) * CHUNK && i <= PROJECTS; i++)); do
-                    printf '{"project": "%s-%03d", "procedure": "%s", "event": "%s"}\n' \
-                        "$P" "$i" "${PROC[$a]}" "$kind"
-                done >"$f"
-            else
-                f=$T/in/$a/$(printf 'f%05d.csv' "$k")
-                {
-                    echo "project,procedure,event"
-                    for ((i = c * CHUNK + 1; i <= (c + 1) * CHUNK && i <= PROJECTS; i++)); do
-                        printf '%s-%03d,%s,%s\n' "$P" "$i" "${PROC[$a]}" "$kind"
-                    done
-                } >"$f"
-            fi
-        done
+    while ((${#open[@]} > 0)); do
+        rnd ${#open[@]}
+        j=$RND
+        c=${open[$j]}
+        rnd_in 1 3
+        to=$((step_of[c] + RND))
+        ((to <= ${#CHAIN[@]})) || to=${#CHAIN[@]}
+        k=$((k + 1))
+        ext=csv
+        if ((k % 2)); then
+            ext=jsonl
+        fi
+        write_file "$T/in/$a/$(printf 'f%05d.%s' "$k" "$ext")" "$a" "$c" "${step_of[c]}" "$to"
+        step_of[c]=$to
+        if ((to == ${#CHAIN[@]})); then
+            open=("${open[@]:0:j}" "${open[@]:j+1}")
+        fi
     done
     FILES[$a]=$k
     NEXT_FILE[$a]=1
     NEXT_DROP[$a]=0
 done
+NFILES=0
+for a in "${AGENTS[@]}"; do
+    NFILES=$((NFILES + FILES[$a]))
+done
 # The feeder spreads the files over the first 80% of the nemesis's time.
-PACE_MS=$((NEMESIS_S * 800 / FILES[nrb]))
+declare -A PACE_MS=()
+for a in "${AGENTS[@]}"; do
+    PACE_MS[$a]=$((NEMESIS_S * 800 / FILES[$a]))
+done
 
 drop_next() {
     local a=$1 f
@@ -205,7 +241,7 @@ drop_next() {
 
 # --- the nemesis -------------------------------------------------------------------------------
 
-step "$TOTAL events in $((FILES[nrb] * ${#AGENTS[@]})) files; ${NEMESIS_S}s of link faults and agent kills"
+step "$TOTAL events in $NFILES files; ${NEMESIS_S}s of link faults and agent kills"
 
 # A proxy's next spell: after a fault a healthy spell, after a healthy one a fault.
 next_spell() {
@@ -217,12 +253,19 @@ next_spell() {
         rnd 100
         if ((RND < 30)); then
             cmd=stall
-        elif ((RND < 50)); then
+        elif ((RND < 45)); then
             cmd=reset
-        elif ((RND < 62)); then
+        elif ((RND < 55)); then
+            cmd=hang
+        elif ((RND < 65)); then
             cmd=refuse
         elif ((RND < 82)); then
-            rnd_in 20 700
+            # Mostly a round trip within the agent's timeout; one in five beyond it.
+            if ((RANDOM % 5)); then
+                rnd_in 20 700
+            else
+                rnd_in 800 2500
+            fi
             cmd="delay $RND"
         else
             rnd_in 300 20000
@@ -239,7 +282,7 @@ next_spell() {
     fi
     proxy "$a" "$cmd"
     MODE[$a]=${cmd%% *}
-    UNTIL[$a]=$((now + RND))
+    SPELL_END[$a]=$((now + RND))
 }
 
 KILLS=0
@@ -251,7 +294,7 @@ END_MS=$(($(now_ms) + NEMESIS_S * 1000))
 while (($(now_ms) < END_MS)); do
     now=$(now_ms)
     for a in "${AGENTS[@]}"; do
-        if ((now >= UNTIL[$a])); then
+        if ((now >= SPELL_END[$a])); then
             next_spell "$a" "$now"
         fi
         if ((DOWN_UNTIL[$a] > 0 && now >= DOWN_UNTIL[$a])); then
@@ -260,7 +303,7 @@ while (($(now_ms) < END_MS)); do
         fi
         if ((NEXT_FILE[$a] <= FILES[$a] && now >= NEXT_DROP[$a])); then
             drop_next "$a"
-            NEXT_DROP[$a]=$((now + PACE_MS))
+            NEXT_DROP[$a]=$((now + PACE_MS[$a]))
         fi
     done
     if ((now >= NEXT_KILL)); then
@@ -300,7 +343,8 @@ for a in "${AGENTS[@]}"; do
         drop_next "$a"
     done
 done
-FAULT_COUNT=$((FAULTS[stall] + FAULTS[reset] + FAULTS[refuse] + FAULTS[delay] + FAULTS[slow]))
+FAULT_COUNT=$((FAULTS[stall] + FAULTS[reset] + FAULTS[hang] + FAULTS[refuse] + FAULTS[delay] +
+    FAULTS[slow]))
 NEMESIS_END_S=$SECONDS
 
 # An agent is done when its spool holds no file, its outbox nothing queued, and nothing was
@@ -356,11 +400,13 @@ read -r lost dups < <(sed -nE 's/.*: ([0-9]+) lost of .*; ([0-9]+) duplicates;.*
 lostlinks=$(cat "$T"/agent-*.err | grep -c "broker lost" || true)
 resent=$(cat "$T"/agent-*.err | grep -c "sending it again" || true)
 dupacks=$(cat "$T"/agent-*.err | grep -c "logged before" || true)
-((FAULTS[stall] + FAULTS[reset] + FAULTS[refuse] > 0)) || fail "the nemesis cut no link"
+((FAULTS[stall] + FAULTS[reset] + FAULTS[hang] + FAULTS[refuse] > 0)) ||
+    fail "the nemesis cut no link"
 ((KILLS > 0)) || fail "the nemesis killed no agent"
 ((lostlinks > 0)) || fail "no agent ever gave a link up: the stalls did not bite"
 
-step "proxies: ${FAULTS[stall]} stalls, ${FAULTS[reset]} resets, ${FAULTS[refuse]} refusals," \
+step "proxies: ${FAULTS[stall]} stalls, ${FAULTS[reset]} resets, ${FAULTS[hang]} dead" \
+    "connections, ${FAULTS[refuse]} refusals," \
     "${FAULTS[delay]} delays, ${FAULTS[slow]} slow links; agents: $lostlinks links given up," \
     "$resent resends on a live link, $dupacks acks of events logged before; $JUMPS clock jumps"
 echo "links: $TOTAL events through $FAULT_COUNT flaps/stalls/resets and $KILLS agent kills:" \
