@@ -54,7 +54,7 @@ await_crash() {
             pid_alive "$pid" || break
             fail "load $load finished before permitd reached crash point $spec"
         fi
-        sleep 0.02
+        { sleep 0.02; } 2>/dev/null # bash's "Killed" notice of the broker lands here
     done
     KILLED_AT_MS=$(now_ms)
     wait "$pid" 2>/dev/null || rc=$? # no "Killed" line from bash: the marker says it
@@ -122,6 +122,7 @@ for point in after_receive after_append after_commit after_ack checkpoint; do
     sweep_summary+=("$point x${#ns[@]}")
 done
 
+points=$(printf '%s, ' "${sweep_summary[@]}")
 echo "crashpoints: 0 lost of $acked_total acked events over $crashes crashes at named points" \
-    "($(IFS=,; echo "${sweep_summary[*]}" | sed 's/,/, /g')); 0 duplicates; 0 state divergences;" \
+    "(${points%, }); 0 duplicates; 0 state divergences;" \
     "$INTEGRITY_OK/$INTEGRITY_RUNS integrity checks ok; $(recovery_summary)"
