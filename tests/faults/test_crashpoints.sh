@@ -116,6 +116,10 @@ for point in after_receive after_append after_commit after_ack checkpoint; do
         crashes=$((crashes + 1))
         restart_broker
         wait_loads 180
+        # Committed but never acked: the resends after the restart must be answered duplicate.
+        if [[ $point == after_commit ]] && ! grep -q "^dup " "$T/c$k.history"; then
+            fail "after_commit:$n: no resend was answered as a duplicate"
+        fi
         check_all >/dev/null
         acked_total=$((acked_total + $(lines_in "$T/c$k.acked")))
     done
