@@ -14,7 +14,8 @@ byte, in both directions. What the link does is its mode, switched at run time:
                   without an upstream connection yet (a blackhole after the handshake). When
                   the mode changes, held data goes on as if the link had come back.
   reset           every open connection is closed with RST on both sides (SO_LINGER 0), and
-                  so is every connection accepted while the mode lasts
+                  so is every connection accepted while the mode lasts (not a dead one: see
+                  hang)
   hang            every open connection goes dead for good without a word (a NAT or a firewall
                   that forgot it): nothing flows in either direction, ever, and nothing is
                   closed until an end closes it (what it sends is read and dropped, so the
@@ -111,7 +112,8 @@ class Proxy:
         ev.set()
         if mode == "reset":
             for c in list(self.conns):
-                c.reset()
+                if not c.hung:
+                    c.reset()
         if mode == "hang":
             for c in list(self.conns):
                 c.hang()

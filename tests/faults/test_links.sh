@@ -166,28 +166,34 @@ fi
 # --- the spool files ---------------------------------------------------------------------------
 
 # The projects fall in slices of CHUNK; each file carries the next one to three steps of the
-# chain for one slice (drawn from the seeded generator), step by step, so a backlog holds
-# successive events of the same procedure. Names sort in the order the files were made, and a
+# chain for one slice (drawn from the seeded generator), either step by step or project by
+# project (a project's steps in a row), so a backlog holds successive events of the same
+# procedure side by side. Names sort in the order the files were made, and a
 # slice's steps go into files in chain order: the order the agent must keep. Odd files in JSON
 # lines, even ones in CSV; ids derived by the agent.
 declare -A FILES=() NEXT_FILE=() NEXT_DROP=()
 NCHUNKS=$(((PROJECTS + CHUNK - 1) / CHUNK))
 write_file() {
-    local f=$1 a=$2 c=$3 from=$4 to=$5 s i csv=0
+    local f=$1 a=$2 c=$3 from=$4 to=$5 bystep=$6 s i x csv=0 first n
     [[ "$f" != *.csv ]] || csv=1
+    first=$((c * CHUNK + 1))
+    n=$((PROJECTS - c * CHUNK < CHUNK ? PROJECTS - c * CHUNK : CHUNK))
     {
         if ((csv)); then
             echo "project,procedure,event"
         fi
-        for ((s = from; s < to; s++)); do
-            for ((i = c * CHUNK + 1; i <= (c + 1) * CHUNK && i <= PROJECTS; i++)); do
-                if ((csv)); then
-                    printf '%s-%03d,%s,%s\n' "$P" "$i" "${PROC[$a]}" "${CHAIN[$s]}"
-                else
-                    printf '{"project": "%s-%03d", "procedure": "%s", "event": "%s"}\n' \
-                        "$P" "$i" "${PROC[$a]}" "${CHAIN[$s]}"
-                fi
-            done
+        for ((x = 0; x < (to - from) * n; x++)); do
+            if ((bystep)); then
+                s=$((from + x / n)) i=$((first + x % n))
+            else
+                s=$((from + x % (to - from))) i=$((first + x / (to - from)))
+            fi
+            if ((csv)); then
+                printf '%s-%03d,%s,%s\n' "$P" "$i" "${PROC[$a]}" "${CHAIN[$s]}"
+            else
+                printf '{"project": "%s-%03d", "procedure": "%s", "event": "%s"}\n' \
+                    "$P" "$i" "${PROC[$a]}" "${CHAIN[$s]}"
+            fi
         done
     } >"$f"
 }
@@ -212,7 +218,8 @@ for a in "${AGENTS[@]}"; do
         if ((k % 2)); then
             ext=jsonl
         fi
-        write_file "$T/in/$a/$(printf 'f%05d.%s' "$k" "$ext")" "$a" "$c" "${step_of[c]}" "$to"
+        write_file "$T/in/$a/$(printf 'f%05d.%s' "$k" "$ext")" "$a" "$c" "${step_of[c]}" "$to" \
+            $((RANDOM % 2))
         step_of[c]=$to
         if ((to == ${#CHAIN[@]})); then
             open=("${open[@]:0:j}" "${open[@]:j+1}")
@@ -226,10 +233,12 @@ NFILES=0
 for a in "${AGENTS[@]}"; do
     NFILES=$((NFILES + FILES[$a]))
 done
-# The feeder spreads the files over the first 80% of the nemesis's time.
-declare -A PACE_MS=()
+# The feeder spreads the files over the first 80% of the nemesis's time, but for the last
+# tenth of each agent's files (HELD), which go in after the final fault.
+declare -A PACE_MS=() HELD=()
 for a in "${AGENTS[@]}"; do
-    PACE_MS[$a]=$((NEMESIS_S * 800 / FILES[$a]))
+    HELD[$a]=$((FILES[$a] / 10 + 1))
+    PACE_MS[$a]=$((NEMESIS_S * 800 / (FILES[$a] - HELD[$a])))
 done
 
 drop_next() {
@@ -243,10 +252,12 @@ drop_next() {
 
 step "$TOTAL events in $NFILES files; ${NEMESIS_S}s of link faults and agent kills"
 
-# A proxy's next spell: after a fault a healthy spell, after a healthy one a fault.
+# A proxy's next spell: after a healthy one a fault; after a fault mostly a healthy spell, but
+# three times in ten another fault at once, so a reset or a dead connection can strike while a
+# delay or a slow link still holds frames on the way (lost between others that got through).
 next_spell() {
     local a=$1 now=$2 cmd kind
-    if [[ "${MODE[$a]}" != pass ]]; then
+    if [[ "${MODE[$a]}" != pass ]] && ((RANDOM % 10 >= 3)); then
         cmd=pass
         rnd_in "${HEALTHY_MS[@]}"
     else
@@ -301,7 +312,7 @@ while (($(now_ms) < END_MS)); do
             DOWN_UNTIL[$a]=0
             start_link_agent "$a"
         fi
-        if ((NEXT_FILE[$a] <= FILES[$a] && now >= NEXT_DROP[$a])); then
+        if ((NEXT_FILE[$a] <= FILES[$a] - HELD[$a] && now >= NEXT_DROP[$a])); then
             drop_next "$a"
             NEXT_DROP[$a]=$((now + PACE_MS[$a]))
         fi
@@ -332,9 +343,12 @@ done
 
 # --- quiescence --------------------------------------------------------------------------------
 
-step "the links heal; the rest of the files go in"
+# Last, every connection dies silently, and then the held files go in: no agent may count on
+# a kill to get it out of a half-open connection, it must give the connection up by itself.
+step "the links heal, with every open connection dead; the rest of the files go in"
 for a in "${AGENTS[@]}"; do
-    proxy "$a" pass
+    proxy "$a" hang
+    FAULTS[hang]=$((FAULTS[hang] + 1))
     if ((DOWN_UNTIL[$a] > 0)); then
         DOWN_UNTIL[$a]=0
         start_link_agent "$a"
@@ -365,7 +379,18 @@ all_done() {
         agent_done "$a" || return 1
     done
 }
-wait_for "$QUIESCE_S" "every spool and every outbox to empty" all_done
+deadline=$((SECONDS + QUIESCE_S))
+until all_done; do
+    if ((SECONDS >= deadline)); then
+        for a in "${AGENTS[@]}"; do
+            agent_json "$a"
+            echo "--- agent $a: $(jq -c '{queued, link: .broker}' <<<"$OUT"); its last lines:" >&2
+            grep -v "debug: acked" "$T/agent-$a.${AGENT_STARTS[$a]}.err" | tail -n 4 >&2
+        done
+        fail "after ${QUIESCE_S}s of healthy links some agent still has events queued (seed $FAULT_SEED)"
+    fi
+    sleep 0.2
+done
 step "quiet $((SECONDS - NEMESIS_END_S))s after the nemesis stopped"
 
 for a in "${AGENTS[@]}"; do
