@@ -44,17 +44,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$PERMIT_SRC/tests/integration/agent_lib.sh"
 
 if [[ "$FAULT_PROFILE" == long ]]; then
-    PROJECTS=${FAULT_PROJECTS:-400} CYCLES=${FAULT_CYCLES:-20} RATE=300 SPOOLED=200
+    PROJECTS=${FAULT_PROJECTS:-1500} CYCLES=${FAULT_CYCLES:-20} RATE=200 SPOOLED=200
+    DB_FS=64m OUTBOX_FS=16m # room for the whole load once the filler is gone
 else
     PROJECTS=${FAULT_PROJECTS:-40} CYCLES=2 RATE=150 SPOOLED=20
+    DB_FS=8m OUTBOX_FS=2m
 fi
 EVENTS_PER_PROJECT=$((2 * ($(grep -c '^procedure,' "$PERMIT_SRC/deploy/template.csv"))))
 RESUME_MAX_MS=5000
 
 # Two small file systems: the broker's database and the agent's outbox.
 mkdir -p "$T/fs" "$T/afs" "$T/spool"
-if ! mount -t tmpfs -o size=8m tmpfs "$T/fs" 2>"$T/mount.err" ||
-    ! mount -t tmpfs -o size=2m tmpfs "$T/afs" 2>>"$T/mount.err"; then
+if ! mount -t tmpfs -o "size=$DB_FS" tmpfs "$T/fs" 2>"$T/mount.err" ||
+    ! mount -t tmpfs -o "size=$OUTBOX_FS" tmpfs "$T/afs" 2>>"$T/mount.err"; then
     echo "$TEST_NAME: SKIP: cannot mount a tmpfs: $(cat "$T/mount.err")" >&2
     rm -rf "$T"
     trap - EXIT
@@ -106,61 +108,109 @@ broker_says() {
 }
 FULL_LINE='the disk is full (.*): events are refused'
 WRITABLE_LINE='writable again after'
+# As many "writable again" lines as "the disk is full" lines since the counts FULL0 WRITABLE0.
+broker_says_balanced() {
+    local full writable
+    full=$(($(log_count "$BROKER_LOG" "$FULL_LINE") - $1))
+    writable=$(($(log_count "$BROKER_LOG" "$WRITABLE_LINE") - $2))
+    ((full >= 1 && writable == full))
+}
 
 fault_seed
 start_broker
 fault_import
-register_projects DFP 1 # for the probe sent while full (never acked)
+register_projects DFP $((CYCLES * 20 + 50)) # a fresh one for each probe
 
 # ---------------------------------------------------------------------------------------
 step "broker: $PROJECTS projects ($((PROJECTS * EVENTS_PER_PROJECT)) events) at $RATE/s, $CYCLES fill/free cycles"
 start_load L DF "$PROJECTS" --window 8 --timeout-ms 2000 --rate "$RATE"
 
+# The last N answers (acks and storage refusals) after history line FROM are all refusals.
+refusal_run() {
+    local from=$1 n=$2 got
+    got=$(tail -n +"$((from + 1))" "$T/L.history" | grep -E '^(ack|retry) ' | tail -n "$n" |
+        grep -c '^retry .* storage$' || true)
+    ((got == n))
+}
+# Answers of the history between lines FROM and TO matching PATTERN.
+hist_count() {
+    tail -n +"$(($1 + 1))" "$T/L.history" | head -n "$(($2 - $1))" | grep -c -- "$3" || true
+}
+
+# probe: one event on a fresh project through permit-agent send. True when it was refused
+# with "storage" and a reason that says the disk is full; false when it was acked (it fitted
+# into space sqlite held: the ack is kept for the checker).
+probe_n=0
+probe() {
+    local id
+    probe_n=$((probe_n + 1))
+    id=diskfull-probe-$probe_n
+    run "$PERMIT_AGENT" send --dept NRB --project "$(printf 'DFP-%03d' "$probe_n")" \
+        --procedure LAND_PREREVIEW --event accepted --id "$id" --tries 1
+    if ((RC == 0)); then
+        echo "$id $OUT" >>"$T/probes.acked"
+        return 1
+    fi
+    ((RC == 75)) || fail "permit-agent send on a full broker disk exited $RC (expected 75): $ERR"
+    [[ "$ERR" == *"refused (storage)"*"disk is full"* ]] ||
+        fail "the refusal does not say the disk is full: $ERR"
+}
+
 resume_ms=()
 refused_total=0
+acked_filled=0
 for ((cycle = 1; cycle <= CYCLES; cycle++)); do
+    pid_alive "${LOAD_PID[L]}" ||
+        fail "the load ended before fill $cycle: give it more events (FAULT_PROJECTS)"
     rnd 60
     wait_for 60 "the load to make progress before fill $cycle" \
         acked_more_than $(($(lines_in "$T/L.acked") + 20 + RND))
     full0=$(log_count "$BROKER_LOG" "$FULL_LINE")
     writable0=$(log_count "$BROKER_LOG" "$WRITABLE_LINE")
+    hf=$(lines_in "$T/L.history")
     fill "$T/fs"
-    # The WAL may still have room for a batch or two: the refusals start when it has none.
+    # sqlite may still commit into space its files already hold (the WAL's tail after a
+    # checkpoint reset it, the frames of a failed commit): those acks are durable, and the
+    # checker holds them against the log. Once that space is used up every answer is a refusal.
     wait_for 30 "the broker to log the full disk (cycle $cycle)" \
         broker_says "$FULL_LINE" $((full0 + 1))
+    # A single event is about the smallest transaction: once one is refused, nothing fits.
+    wait_for 30 "a probe to be refused (cycle $cycle)" probe
+    wait_for 30 "a run of 20 refusals in a row (cycle $cycle)" refusal_run "$hf" 20
     h0=$(lines_in "$T/L.history")
     log0=$(lines_in "$BROKER_LOG")
     acked0=$(lines_in "$T/L.acked")
+    acked_filled=$((acked_filled + $(hist_count "$hf" "$h0" '^ack ')))
     wait_for 30 "refusals while the disk is full" enough_retries "$h0" 20
-
-    run "$PERMIT_AGENT" send --dept NRB --project DFP-001 --procedure LAND_PREREVIEW \
-        --event accepted --id "diskfull-probe-$cycle" --tries 1
-    ((RC == 75)) || fail "permit-agent send on a full broker disk exited $RC (expected 75): $ERR"
-    [[ "$ERR" == *"refused (storage)"*"disk is full"* ]] ||
-        fail "the refusal does not say the disk is full: $ERR"
+    probe || fail "a probe was acked after a run of refusals on the full disk"
     pid_alive "$BROKER_PID" || fail "permitd died on a full disk"
 
     if ((cycle == 2)); then
         step "broker: restarted on the full disk, it must come up and keep refusing"
         crash_broker
         start_broker
+        full0=0 writable0=0
+        hf=$(lines_in "$T/L.history")
+        wait_for 30 "a probe to be refused after the restart" probe
+        wait_for 30 "refusals after the restart" refusal_run "$hf" 20
+        broker_says "$FULL_LINE" 1 || fail "the restarted broker did not log the full disk"
         log0=$(lines_in "$BROKER_LOG")
         h0=$(lines_in "$T/L.history")
         acked0=$(lines_in "$T/L.acked")
+        acked_filled=$((acked_filled + $(hist_count "$hf" "$h0" '^ack ')))
         wait_for 30 "refusals after the restart" enough_retries "$h0" 20
-        full0=0 writable0=0
-        broker_says "$FULL_LINE" 1 || fail "the restarted broker did not log the full disk"
+        probe || fail "a probe was acked after a run of refusals on the full disk"
     fi
 
     h1=$(lines_in "$T/L.history")
-    acks=$(tail -n +"$((h0 + 1))" "$T/L.history" | head -n "$((h1 - h0))" | grep -c '^ack ' || true)
-    ((acks == 0)) || fail "$acks events were acked while the disk was full (cycle $cycle)"
+    acks=$(hist_count "$h0" "$h1" '^ack ')
+    ((acks == 0)) || fail "$acks events were acked in a run of refusals on a full disk (cycle $cycle)"
     (($(lines_in "$T/L.acked") == acked0)) || fail "the acked file grew while the disk was full"
-    refused=$(tail -n +"$((h0 + 1))" "$T/L.history" | head -n "$((h1 - h0))" | grep -c '^retry ' || true)
+    refused=$(hist_count "$h0" "$h1" '^retry .* storage$')
     refused_total=$((refused_total + refused))
     # Said once: not a line per refused message.
     lines=$(($(lines_in "$BROKER_LOG") - log0))
-    ((lines <= 3)) || fail "the broker logged $lines lines during $refused refusals: $(tail -n "$lines" "$BROKER_LOG")"
+    ((lines == 0)) || fail "the broker logged $lines lines during $refused refusals: $(tail -n "$lines" "$BROKER_LOG")"
 
     unfill "$T/fs"
     t0=$(now_ms)
@@ -168,13 +218,12 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
     resume_ms+=($(($(now_ms) - t0)))
     ((resume_ms[-1] <= RESUME_MAX_MS)) ||
         fail "the first ack came ${resume_ms[-1]} ms after space returned (max $RESUME_MAX_MS)"
-    wait_for 10 "the broker to log that it writes again" \
-        broker_says "$WRITABLE_LINE" $((writable0 + 1))
+    # Every start of a full spell is logged with its end; a spell may flicker while sqlite
+    # uses up the space its files held, a line each way, never a line per message.
+    wait_for 10 "the broker to log that it writes again" broker_says_balanced "$full0" "$writable0"
     n=$(($(log_count "$BROKER_LOG" "$FULL_LINE") - full0))
-    ((n == 1)) || fail "the broker logged the full disk $n times in one spell (cycle $cycle)"
-    n=$(($(log_count "$BROKER_LOG" "$WRITABLE_LINE") - writable0))
-    ((n == 1)) || fail "the broker logged 'writable again' $n times in one spell (cycle $cycle)"
-    step "cycle $cycle: $refused refusals while full, first ack ${resume_ms[-1]} ms after space returned"
+    ((n >= 1 && n <= 5)) || fail "the broker logged the full disk $n times in one spell (cycle $cycle)"
+    step "cycle $cycle: $refused refusals in a row while full, first ack ${resume_ms[-1]} ms after space returned"
 done
 wait_loads 120
 
@@ -239,17 +288,23 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
     full0=$(log_count "$AGENT_LOG" "outbox: the disk holding")
     writable0=$(log_count "$AGENT_LOG" "outbox: writable again")
     fill "$T/afs"
-    # The outbox's WAL may have room for a few more: queue until the disk says no.
+    # The outbox's files may hold room for a few more (the WAL's tail): queue until the disk
+    # says no, big events first, then small ones for what is left.
     for ((i = 1; i <= 200; i++)); do
         id="$P-probe-$i"
+        note=$NOTE
+        ((i % 2 == 0)) && note=n
         run "$PERMIT_AGENT" send --queue --state "$ASTATE" \
             --project "$(printf '%s-%03d' "$P" $((HELD + SPOOLED + i)))" \
-            --procedure LAND_PREREVIEW --event accepted --note "$NOTE" --id "$id"
-        ((RC == 0)) || break
+            --procedure LAND_PREREVIEW --event accepted --note "$note" --id "$id"
+        if ((RC != 0)); then
+            ((RC == 73)) || fail "send --queue on a full outbox disk exited $RC (expected 73): $ERR"
+            [[ "$note" == n ]] && break
+            continue
+        fi
         echo "$id" >>"$T/agent.accepted"
         sent_expected=$((sent_expected + 1))
     done
-    ((RC == 73)) || fail "send --queue on a full outbox disk exited $RC (expected 73): $ERR"
     [[ "$ERR" == *"the outbox is full"* ]] || fail "send --queue does not say the outbox is full: $ERR"
     (($(wc -l <<<"$ERR") == 1)) || fail "send --queue printed more than one line: $ERR"
 
@@ -268,7 +323,8 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
     agent_status --json
     [[ "$(jq -r '.outbox.full' <<<"$OUT")" == true ]] || fail "status --json: outbox.full is not true: $OUT"
     # A few rounds pass: the spool is looked at every second, the held events are sent and
-    # acked (their acks cannot be recorded), all of it said once in the agent's log.
+    # acked (their acks cannot be recorded: they are sent again later and answered as
+    # duplicates), all of it said once in the agent's log.
     log0=$(lines_in "$AGENT_LOG")
     sleep 2.5 # an observation window, not a synchronisation: nothing may change in it
     [[ -f "$T/spool/batch$cycle.csv" ]] || fail "the spool file left the spool while the outbox was full"
@@ -279,9 +335,6 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
     lines=$(($(lines_in "$AGENT_LOG") - log0))
     ((lines <= 2)) || fail "the agent logged $lines lines while full: $(tail -n "$lines" "$AGENT_LOG")"
     pid_alive "${AGENT_PID[NRB]}" || fail "the agent died on a full disk"
-    agent_status --json
-    [[ "$(jq -r '.sent' <<<"$OUT")" == $((sent_expected - HELD)) ]] ||
-        fail "acks were recorded on a full outbox disk: $OUT"
 
     unfill "$T/afs"
     t0=$(now_ms)
@@ -304,5 +357,7 @@ stop_agent NRB
 step "agent: $sent_expected events acked, none dropped"
 
 check_all --accepted "$T/agent.accepted"
-step "summary: $CYCLES fill/free cycles, $refused_total refusals while full, 0 acks while full;" \
+step "summary: $CYCLES fill/free cycles, $refused_total refusals in runs on a full disk, 0 acks in them" \
+    "($acked_filled events and $(lines_in "$T/probes.acked") probes acked after the fill, before" \
+    "the runs: committed into space sqlite held);" \
     "first ack after space returned: ${resume_ms[*]} ms; agent spool taken after ${take_ms[*]} ms"
