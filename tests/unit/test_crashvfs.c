@@ -3,7 +3,8 @@
  * in memory until synced and reads see them meanwhile; a simulated power loss keeps what was
  * synced and drops or tears what was not; the same seed gives the same files; and through
  * sqlite, a WAL database keeps every transaction committed with synchronous=FULL while those
- * committed with synchronous=OFF may vanish, the database passing integrity_check either way.
+ * committed with synchronous=OFF may vanish, the database passing integrity_check either way;
+ * a crash point (in a child process) keeps unsynced writes in kill mode, not in powerloss mode.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "crashpoint.h"
 #include "crashvfs.h"
 #include "fixture.h"
 
@@ -343,6 +347,66 @@ test_sqlite_uncommitted_lost_whole(void **state)
     }
 }
 
+/*
+ * A crash point in a child process: the third write of the database file kills it. In kill
+ * mode the first two (never synced) reach the file, as the kernel keeps them; the third does
+ * not. In powerloss mode the seed decides, the same way twice.
+ */
+static unsigned char *
+crash_child(const char *path, const char *mode, size_t *len)
+{
+    int status = 0;
+    pid_t pid;
+
+    unlink(path);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3_file *file;
+        setenv("PERMIT_CRASH", "vfs_write:3", 1);
+        setenv("PERMIT_CRASH_MODE", mode, 1);
+        setenv("PERMIT_CRASH_SEED", "1", 1);
+        setenv("PERMIT_TEST_VFS", "crash", 1);
+        if (crashpoint_init() < 0 || crashvfs_init() < 0)
+            _exit(3);
+        file = vfs_open(path);
+        write_fill(file, 'A', 3 * 512, 0);
+        write_fill(file, 'B', 3 * 512, 3 * 512);
+        write_fill(file, 'C', 512, 6 * 512); /* dies here */
+        _exit(4);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    return slurp(path, len);
+}
+
+static void
+test_crashpoint_kill_keeps_powerloss_loses(void **state)
+{
+    fix_t *f = *state;
+    unsigned char *a, *b;
+    size_t la, lb;
+
+    a = crash_child(f->path, "kill", &la);
+    assert_int_equal(la, 6 * 512);
+    for (size_t i = 0; i < la; i++)
+        assert_int_equal(a[i], i < 3 * 512 ? 'A' : 'B');
+    free(a);
+
+    a = crash_child(f->path, "powerloss", &la);
+    b = crash_child(f->path, "powerloss", &lb);
+    assert_true(la <= 6 * 512);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    for (size_t i = 0; i < la; i++)
+        assert_true(a[i] == (i < 3 * 512 ? 'A' : 'B') || a[i] == 0);
+    /* Seed 1 drops one of the two writes and tears the other: not what a kill leaves. */
+    assert_true(la < 6 * 512 || memchr(a, 0, la) != NULL);
+    free(a);
+    free(b);
+}
+
 int
 main(void)
 {
@@ -352,6 +416,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sqlite_full_survives_off_may_not, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sqlite_uncommitted_lost_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crashpoint_kill_keeps_powerloss_loses, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
