@@ -412,6 +412,10 @@ for a in "${AGENTS[@]}"; do
     sqlite3 "$ob" "SELECT id FROM outbox" >"$T/$a.accepted"
     sqlite3 -separator ' ' "$ob" "SELECT id, seq FROM outbox" >"$T/$a.acked"
 done
+# The jumps reached WRB: the times it took events at span hours, in a run of a minute or so.
+spread=$(sqlite3 "$T/wrb/outbox.db" "SELECT (MAX(added_ms) - MIN(added_ms)) / 60000 FROM outbox")
+((JUMPS == 0 || spread >= 60)) ||
+    fail "WRB took its events within $spread minutes by its own clock: the clock jumps did not reach it"
 accepted=()
 for a in "${AGENTS[@]}"; do
     accepted+=(--accepted "$T/$a.accepted")
@@ -433,6 +437,7 @@ dupacks=$(cat "$T"/agent-*.err | grep -c "logged before" || true)
 step "proxies: ${FAULTS[stall]} stalls, ${FAULTS[reset]} resets, ${FAULTS[hang]} dead" \
     "connections, ${FAULTS[refuse]} refusals," \
     "${FAULTS[delay]} delays, ${FAULTS[slow]} slow links; agents: $lostlinks links given up," \
-    "$resent resends on a live link, $dupacks acks of events logged before; $JUMPS clock jumps"
+    "$resent resends on a live link, $dupacks acks of events logged before; $JUMPS clock jumps" \
+    "(WRB's clock spanned $spread minutes)"
 echo "links: $TOTAL events through $FAULT_COUNT flaps/stalls/resets and $KILLS agent kills:" \
     "${lost:-?} lost, ${dups:-?} duplicates (seed $FAULT_SEED, $((SECONDS - START_S))s)"
