@@ -241,10 +241,20 @@ for a in "${AGENTS[@]}"; do
     PACE_MS[$a]=$((NEMESIS_S * 800 / (FILES[$a] - HELD[$a])))
 done
 
+# drop_next NAME: drop_file (agent_lib.sh) of the agent's next file; the department's system
+# runs on the agent's machine, so a shifted agent's files carry its clock in their modification
+# time, which its events claim (they have no time of their own).
 drop_next() {
-    local a=$1 f
+    local a=$1 f base shift=0
     f=$(compgen -G "$T/in/$a/$(printf 'f%05d' "${NEXT_FILE[$a]}").*")
-    drop_file "$a" "$f"
+    base=$(basename "$f")
+    case $a in
+    ctb) shift=$CTB_SHIFT ;;
+    wrb) shift=$WRB_SHIFT ;;
+    esac
+    cp "$f" "$T/$a/spool/.$base"
+    touch -d "@$(($(date +%s) + shift * 3600))" "$T/$a/spool/.$base"
+    mv "$T/$a/spool/.$base" "$T/$a/spool/$base"
     NEXT_FILE[$a]=$((NEXT_FILE[$a] + 1))
 }
 
