@@ -89,7 +89,7 @@ struct agentd {
     int64_t next_ping;    /* monotonic */
     int64_t attempt_end;  /* monotonic: down, the current attempt's window ends */
     int64_t window_ms;    /* down, the next attempt's window before jitter */
-    int64_t down_since;   /* wall clock, for the log line when it comes back */
+    int64_t down_since;   /* monotonic, for the log line when it comes back */
     int64_t paused_until; /* monotonic: the outbox failed, send nothing before */
     bool outbox_full;     /* the disk holding the outbox is full (logged) */
     int64_t full_since;   /* wall clock: since then */
@@ -294,7 +294,7 @@ link_down(agentd_t *self, int64_t now, char *why, size_t whylen)
     self->up = false;
     flights_clear(self);
     self->window_ms = self->cfg->timeout_ms;
-    self->down_since = util_now_ms();
+    self->down_since = util_mono_ms();
     return attempt(self, now, why, whylen);
 }
 
@@ -322,7 +322,7 @@ link_up(agentd_t *self, uint64_t head)
     self->head = head;
     if (self->down_logged)
         log_info("broker back: %s answers again after %.1f s (head %llu)", self->endpoint,
-                 (double)(util_now_ms() - self->down_since) / 1000, (unsigned long long)head);
+                 (double)(util_mono_ms() - self->down_since) / 1000, (unsigned long long)head);
     else
         log_info("broker reachable at %s (head %llu)", self->endpoint, (unsigned long long)head);
     self->down_logged = false;

@@ -422,6 +422,9 @@ for a in "${AGENTS[@]}"; do
     sqlite3 "$ob" "SELECT id FROM outbox" >"$T/$a.accepted"
     sqlite3 -separator ' ' "$ob" "SELECT id, seq FROM outbox" >"$T/$a.acked"
 done
+# A clock jump must not show in what the agents measure on their own: durations in the logs.
+negative=$(grep -h "after -[0-9]" "$T"/agent-*.err | head -n 3 || true)
+[[ -z "$negative" ]] || fail "an agent measured a negative time span across a clock jump: $negative"
 # The jumps reached WRB: the times it took events at span hours, in a run of a minute or so.
 spread=$(sqlite3 "$T/wrb/outbox.db" "SELECT (MAX(added_ms) - MIN(added_ms)) / 60000 FROM outbox")
 ((JUMPS == 0 || spread >= 60)) ||
