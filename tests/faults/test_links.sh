@@ -151,26 +151,24 @@ for a in "${AGENTS[@]}"; do
     start_link_agent "$a"
     DOWN_UNTIL[$a]=0
 done
-if [[ -n "${CLOCK_ENV[ctb]:-}" ]]; then
-    # The agent notes its link with its own clock: the shift must show there.
-    shifted() {
-        local ms d
-        ms=$(sqlite3 "$T/ctb/outbox.db" "SELECT value FROM meta WHERE key = 'link_since_ms'")
-        [[ -n "$ms" ]] || return 1
-        d=$((ms - $(now_ms)))
-        (((d + (d > 0 ? 1800000 : -1800000)) / 3600000 == CTB_SHIFT))
-    }
-    wait_for 20 "CTB to note its link with a clock ${CTB_SHIFT}h off" shifted
-fi
+# The agent notes its link with its own clock: CTB's shift must show there.
+shifted() {
+    local ms d
+    ms=$(sqlite3 "$T/ctb/outbox.db" "SELECT value FROM meta WHERE key = 'link_since_ms'")
+    [[ -n "$ms" ]] || return 1
+    d=$((ms - $(now_ms)))
+    (((d + (d > 0 ? 1800000 : -1800000)) / 3600000 == CTB_SHIFT))
+}
+wait_for 20 "CTB to note its link with a clock ${CTB_SHIFT}h off" shifted
 
 # --- the spool files ---------------------------------------------------------------------------
 
 # The projects fall in slices of CHUNK; each file carries the next one to three steps of the
 # chain for one slice (drawn from the seeded generator), either step by step or project by
 # project (a project's steps in a row), so a backlog holds successive events of the same
-# procedure side by side. Names sort in the order the files were made, and a
-# slice's steps go into files in chain order: the order the agent must keep. Odd files in JSON
-# lines, even ones in CSV; ids derived by the agent.
+# procedure side by side. Names sort in the order the files were made, and a slice's steps go
+# into files in chain order: the order the agent must keep. Odd files in JSON lines, even ones
+# in CSV; ids derived by the agent.
 declare -A FILES=() NEXT_FILE=() NEXT_DROP=()
 NCHUNKS=$(((PROJECTS + CHUNK - 1) / CHUNK))
 write_file() {
@@ -238,22 +236,23 @@ done
 declare -A PACE_MS=() HELD=()
 for a in "${AGENTS[@]}"; do
     HELD[$a]=$((FILES[$a] / 10 + 1))
-    PACE_MS[$a]=$((NEMESIS_S * 800 / (FILES[$a] - HELD[$a])))
+    PACE_MS[$a]=$((NEMESIS_S * 800 / (FILES[$a] > HELD[$a] ? FILES[$a] - HELD[$a] : 1)))
 done
 
-# drop_next NAME: drop_file (agent_lib.sh) of the agent's next file; the department's system
-# runs on the agent's machine, so a shifted agent's files carry its clock in their modification
-# time, which its events claim (they have no time of their own).
+# drop_next NAME: the agent's next file into its spool, as drop_file (agent_lib.sh) does it:
+# copied under a dot-name, then renamed. The department's system runs on the agent's machine,
+# so a shifted agent's files carry its clock in their modification time, which their events
+# claim (they have no time of their own).
 drop_next() {
-    local a=$1 f base shift=0
+    local a=$1 f base hours=0
     f=$(compgen -G "$T/in/$a/$(printf 'f%05d' "${NEXT_FILE[$a]}").*")
     base=$(basename "$f")
     case $a in
-    ctb) shift=$CTB_SHIFT ;;
-    wrb) shift=$WRB_SHIFT ;;
+    ctb) hours=$CTB_SHIFT ;;
+    wrb) hours=$WRB_SHIFT ;;
     esac
     cp "$f" "$T/$a/spool/.$base"
-    touch -d "@$(($(date +%s) + shift * 3600))" "$T/$a/spool/.$base"
+    touch -d "@$(($(date +%s) + hours * 3600))" "$T/$a/spool/.$base"
     mv "$T/$a/spool/.$base" "$T/$a/spool/$base"
     NEXT_FILE[$a]=$((NEXT_FILE[$a] + 1))
 }
