@@ -11,6 +11,7 @@
 # For each point and each N: the broker must die there (its own SIGKILL, exit 137, and the
 # marker line in its log), integrity_check, restart without the crash, the load finishes, and
 # the checker holds the history against the log (0 lost, 0 duplicates, state = rebuild).
+# After after_commit the load's resends must meet duplicates (committed, never acked).
 # Each point runs on a fresh database so every check stays small.
 #
 # FAULT_PROFILE=long sweeps many values of N per point. FAULT_SEED is printed but unused: the
