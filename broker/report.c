@@ -233,10 +233,14 @@ rates(replay_t *r, json_t *o)
 static int
 snapshot(replay_t *r, int i)
 {
-    json_t *o = json_object();
+    json_t *o;
     char date[16];
     /* A week's point is taken at Monday 00:00 and named by the Sunday it closes. */
     int64_t label_ms = i == r->nmarks - 1 ? r->as_of_ms : r->marks[i] - 1;
+
+    if (store_sync(r->mem) < 0) /* the SQL below reads the tables */
+        return sql_fail(r, "sync");
+    o = json_object();
 
     cal_format_date(cal_day_of_ms(label_ms, r->opts->engine.clock.utc_offset_s), date,
                     sizeof(date));
@@ -692,8 +696,15 @@ change(const json_t *trend)
 static json_t *
 figures(replay_t *r)
 {
-    json_t *doc = json_object(), *summary = json_object(), *by = json_object();
+    json_t *doc, *summary, *by;
 
+    if (store_sync(r->mem) < 0) { /* the SQL below reads the tables */
+        sql_fail(r, "sync");
+        return NULL;
+    }
+    doc = json_object();
+    summary = json_object();
+    by = json_object();
     json_object_set_new(doc, "meta", meta(r));
     json_object_set_new(doc, "summary", summary);
     if (rates(r, summary) < 0 || states_and_colours(r, doc) < 0)

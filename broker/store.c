@@ -191,36 +191,54 @@ static const char clear_sql[] = "DELETE FROM departments; DELETE FROM templates;
                                 "DELETE FROM milestones;";
 
 /*
- * A read cache of procedure rows by project: every event reads its project's rows, and
- * reading them back from sqlite was the largest cost per event. Rows are written through
- * (store_proc_put updates the cached copy after the row is written), and anything that may
- * undo writes (a rollback, a rebuild) empties it. Bounded: when full it is emptied and fills
+ * A cache of procedure rows by project: every event reads its project's rows, and reading
+ * them back from sqlite was the largest cost per event. A change to a cached row (or to a
+ * project's clock) is kept in the cache, marked dirty, and written to sqlite once, before
+ * whatever needs it there: the COMMIT, a statement that reads those tables, or the cache
+ * filling up. An event usually changes the same row twice (its state, then its clock), a
+ * batch often changes one project several times, and a rebuild, one long transaction, many
+ * times: each is one write now. A rollback or a rebuild empties the cache, dirty rows
+ * included, since sqlite undoes what they stand for. A ROLLBACK TO cannot undo the cache: it
+ * keeps it when nothing in it changed since the savepoint (a refused event changes nothing:
+ * the engine validates before it writes) and otherwise empties it and fails, so the caller
+ * fails the whole transaction. Bounded: when full it is written back and emptied, and fills
  * again with the projects in use.
  */
 #define PCACHE_SLOTS 16384 /* a power of two */
 #define PCACHE_MAX 8192    /* projects cached at most */
 
+#define PCACHE_DIRTY_MAX 64 /* rows of a project that can be held dirty (bits of .dirty) */
+
 typedef struct pcache_entry {
     char *project; /* NULL: a free slot */
     store_proc_t *procs;
     size_t n;
+    uint64_t dirty;          /* bit i: procs[i] changed since it was written */
+    pm_project_t info;       /* the project's row, once read (has_info) */
+    store_projclock_t clock; /* the project's own clock, once read (has_clock) */
+    bool has_info, has_clock;
+    bool clock_dirty; /* clock changed since it was written */
 } pcache_entry_t;
 
 typedef struct pcache {
     pcache_entry_t *slots;
     size_t count;
+    uint32_t *dirty; /* the slots of entries with something dirty, ndirty of them */
+    size_t ndirty;
+    uint64_t changes; /* counts every change of the cache's contents or of sqlite's rows by it */
 } pcache_t;
 
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
     bool in_tx;
-    uint64_t head;           /* last appended */
-    uint64_t committed_head; /* last committed */
-    uint64_t savepoint_head; /* head when the open savepoint was taken */
-    bool needs_rebuild;      /* the derived tables were laid out anew: empty until rebuilt */
-    int wal_frames;          /* frames in the WAL after the last commit (the WAL hook) */
-    bool wal_written;        /* the last commit wrote WAL frames (the WAL hook ran) */
+    uint64_t head;              /* last appended */
+    uint64_t committed_head;    /* last committed */
+    uint64_t savepoint_head;    /* head when the open savepoint was taken */
+    uint64_t savepoint_changes; /* pcache.changes then */
+    bool needs_rebuild;         /* the derived tables were laid out anew: empty until rebuilt */
+    int wal_frames;             /* frames in the WAL after the last commit (the WAL hook) */
+    bool wal_written;           /* the last commit wrote WAL frames (the WAL hook ran) */
     char *path;
     bool full;             /* the last write failed for want of space */
     bool checkpoint_full;  /* the last checkpoint failed for want of space */
@@ -231,6 +249,10 @@ struct store {
 };
 
 static void pcache_flush(pcache_t *c);
+static int pcache_writeback(store_t *s);
+static int proc_write(store_t *s, const char *project, const store_proc_t *p, int ordinal);
+static int projclock_write(store_t *s, const char *project, const store_projclock_t *c);
+static pcache_entry_t *pcache_find(pcache_t *c, const char *project);
 
 /* sqlite tells how long the WAL is after each commit; the broker checkpoints from that. */
 static int
@@ -489,6 +511,7 @@ store_close(store_t **p)
         store_rollback(s);
     pcache_flush(&s->pcache);
     free(s->pcache.slots);
+    free(s->pcache.dirty);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close(s->db);
@@ -513,7 +536,7 @@ store_commit(store_t *s)
     /* SQLITE_FULL on COMMIT may leave the transaction open or rolled back: either way it
      * is rolled back here, and the WAL frames it wrote count for nothing (no commit frame). */
     s->wal_written = false;
-    if (step_done(s, stmt(s, ST_COMMIT)) < 0) {
+    if (pcache_writeback(s) < 0 || step_done(s, stmt(s, ST_COMMIT)) < 0) {
         store_rollback(s);
         return -1;
     }
@@ -546,6 +569,7 @@ int
 store_savepoint(store_t *s)
 {
     s->savepoint_head = s->head;
+    s->savepoint_changes = s->pcache.changes;
     return step_done(s, stmt(s, ST_SAVEPOINT));
 }
 
@@ -558,11 +582,19 @@ store_release(store_t *s)
 int
 store_rollback_to(store_t *s)
 {
+    bool cache_stale = s->pcache.changes != s->savepoint_changes;
+
     s->head = s->savepoint_head;
-    pcache_flush(&s->pcache);
-    if (step_done(s, stmt(s, ST_ROLLBACK_TO)) < 0)
+    if (cache_stale)
+        pcache_flush(&s->pcache); /* it changed since: what it holds dirty may be lost */
+    if (step_done(s, stmt(s, ST_ROLLBACK_TO)) < 0 || step_done(s, stmt(s, ST_RELEASE)) < 0)
         return -1;
-    return step_done(s, stmt(s, ST_RELEASE));
+    if (cache_stale) {
+        log_warnx("store: a rollback to a savepoint after the cache changed: the transaction "
+                  "must be rolled back whole");
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -817,9 +849,15 @@ store_template_find(store_t *s, const char *name, uint32_t version, uint32_t *ou
 int
 store_project_get(store_t *s, const char *id, pm_project_t *out)
 {
-    sqlite3_stmt *st = stmt(s, ST_PROJECT_GET);
+    pcache_entry_t *hit = pcache_find(&s->pcache, id);
+    sqlite3_stmt *st;
     int rc;
 
+    if (hit != NULL && hit->has_info) {
+        pm_project_copy(out, &hit->info);
+        return 1;
+    }
+    st = stmt(s, ST_PROJECT_GET);
     sqlx_bind_text(st, 1, id);
     rc = sqlx_step_row(st, "store");
     if (rc == 1) {
@@ -833,6 +871,10 @@ store_project_get(store_t *s, const char *id, pm_project_t *out)
         out->template_name = sqlx_column_text(st, 6);
         out->template_version = (uint32_t)sqlite3_column_int64(st, 7);
         sqlite3_reset(st);
+        if (hit != NULL) {
+            pm_project_copy(&hit->info, out);
+            hit->has_info = true;
+        }
     }
     return rc;
 }
@@ -841,7 +883,13 @@ int
 store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
 {
     sqlite3_stmt *st = stmt(s, ST_PROJECT_PUT);
+    pcache_entry_t *hit = pcache_find(&s->pcache, p->id);
 
+    if (hit != NULL && hit->has_info) { /* read again when next asked */
+        pm_project_clear(&hit->info);
+        hit->has_info = false;
+    }
+    s->pcache.changes++;
     sqlx_bind_text(st, 1, p->id);
     sqlx_bind_text(st, 2, p->name);
     sqlx_bind_text(st, 3, p->region);
@@ -911,10 +959,13 @@ pcache_flush(pcache_t *c)
         if (c->slots[i].project != NULL) {
             free(c->slots[i].project);
             store_procs_free(c->slots[i].procs, c->slots[i].n);
+            pm_project_clear(&c->slots[i].info);
         }
     }
     memset(c->slots, 0, PCACHE_SLOTS * sizeof(pcache_entry_t));
     c->count = 0;
+    c->ndirty = 0;
+    c->changes++;
 }
 
 static size_t
@@ -943,21 +994,66 @@ pcache_find(pcache_t *c, const char *project)
     return NULL;
 }
 
-static void
-pcache_put(pcache_t *c, const char *project, const store_proc_t *procs, size_t n)
+/* Write every dirty row to sqlite. -1 when a write failed (the caller rolls back). */
+static int
+pcache_writeback(store_t *s)
 {
+    pcache_t *c = &s->pcache;
+
+    while (c->ndirty > 0) {
+        pcache_entry_t *e = &c->slots[c->dirty[c->ndirty - 1]];
+        for (size_t k = 0; k < e->n; k++)
+            if ((e->dirty >> k & 1) && proc_write(s, e->project, &e->procs[k], (int)k) < 0)
+                return -1;
+        if (e->clock_dirty && projclock_write(s, e->project, &e->clock) < 0)
+            return -1;
+        e->dirty = 0;
+        e->clock_dirty = false;
+        c->ndirty--;
+    }
+    return 0;
+}
+
+/* Entry e has something to write now: remember it, once. */
+static void
+pcache_mark(pcache_t *c, pcache_entry_t *e)
+{
+    if (e->dirty == 0 && !e->clock_dirty)
+        c->dirty[c->ndirty++] = (uint32_t)(e - c->slots);
+    c->changes++;
+}
+
+int
+store_sync(store_t *s)
+{
+    return pcache_writeback(s);
+}
+
+static int
+pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
+{
+    pcache_t *c = &s->pcache;
     size_t i;
 
-    if (c->slots == NULL)
+    if (c->slots == NULL) {
         c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
-    if (c->count >= PCACHE_MAX)
+        c->dirty = xcalloc(PCACHE_MAX, sizeof(uint32_t));
+    }
+    if (c->count >= PCACHE_MAX) {
+        if (pcache_writeback(s) < 0)
+            return -1;
         pcache_flush(c);
+    }
     for (i = pcache_hash(project); c->slots[i].project != NULL; i = (i + 1) & (PCACHE_SLOTS - 1))
         ;
     c->slots[i].project = xstrdup(project);
     c->slots[i].procs = procs_copy(procs, n);
     c->slots[i].n = n;
+    c->slots[i].dirty = 0;
+    c->slots[i].has_info = c->slots[i].has_clock = c->slots[i].clock_dirty = false;
+    memset(&c->slots[i].info, 0, sizeof(c->slots[i].info));
     c->count++;
+    return 0;
 }
 
 int
@@ -985,8 +1081,10 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
         store_procs_free(procs, count);
         return store_fail(s, "procedures load");
     }
-    if (count > 0)
-        pcache_put(&s->pcache, project, procs, count);
+    if (count > 0 && pcache_put(s, project, procs, count) < 0) {
+        store_procs_free(procs, count);
+        return -1;
+    }
     *out = procs;
     *n = count;
     return 0;
@@ -1010,12 +1108,13 @@ store_procs_free(store_proc_t *procs, size_t n)
     free(procs);
 }
 
-int
-store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal)
+/* The row of procedure `ordinal` of project, written to sqlite. */
+static int
+proc_write(store_t *s, const char *project, const store_proc_t *p, int ordinal)
 {
     sqlite3_stmt *st = stmt(s, ST_PROC_PUT);
-    pcache_entry_t *hit;
 
+    s->pcache.changes++; /* a row a later read may cache: see store_rollback_to */
     sqlx_bind_text(st, 1, project);
     sqlite3_bind_int(st, 2, ordinal);
     sqlx_bind_text(st, 3, p->code);
@@ -1036,27 +1135,43 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
     sqlite3_bind_int(st, 18, p->commit_due);
     sqlx_bind_text(st, 19, p->missing);
     sqlite3_bind_int64(st, 20, p->next_ms);
-    if (step_done(s, st) < 0)
-        return -1;
-    hit = pcache_find(&s->pcache, project);
-    if (hit != NULL) {
-        if (ordinal >= 0 && (size_t)ordinal < hit->n &&
-            strcmp(hit->procs[ordinal].code, p->code) == 0) {
-            store_proc_clear(&hit->procs[ordinal]);
-            proc_copy(&hit->procs[ordinal], p);
-        } else {
-            pcache_flush(&s->pcache); /* a row it does not hold: start again */
-        }
+    return step_done(s, st);
+}
+
+int
+store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal)
+{
+    pcache_entry_t *hit = pcache_find(&s->pcache, project);
+
+    if (hit == NULL)
+        return proc_write(s, project, p, ordinal); /* not cached: written through */
+    if (ordinal >= 0 && (size_t)ordinal < hit->n && ordinal < PCACHE_DIRTY_MAX &&
+        strcmp(hit->procs[ordinal].code, p->code) == 0) {
+        store_proc_clear(&hit->procs[ordinal]);
+        proc_copy(&hit->procs[ordinal], p);
+        pcache_mark(&s->pcache, hit);
+        hit->dirty |= UINT64_C(1) << ordinal;
+        return 0;
     }
-    return 0;
+    /* A row it does not hold: write what it holds, and start again. */
+    if (pcache_writeback(s) < 0)
+        return -1;
+    pcache_flush(&s->pcache);
+    return proc_write(s, project, p, ordinal);
 }
 
 int
 store_projclock_get(store_t *s, const char *project, store_projclock_t *out)
 {
-    sqlite3_stmt *st = stmt(s, ST_PROJCLOCK_GET);
+    pcache_entry_t *hit = pcache_find(&s->pcache, project);
+    sqlite3_stmt *st;
     int rc;
 
+    if (hit != NULL && hit->has_clock) {
+        *out = hit->clock;
+        return 1;
+    }
+    st = stmt(s, ST_PROJCLOCK_GET);
     sqlx_bind_text(st, 1, project);
     rc = sqlx_step_row(st, "store");
     if (rc == 1) {
@@ -1065,20 +1180,39 @@ store_projclock_get(store_t *s, const char *project, store_projclock_t *out)
             out->colour = PM_COLOUR_NONE;
         out->next_ms = sqlite3_column_int64(st, 2);
         sqlite3_reset(st);
+        if (hit != NULL) {
+            hit->clock = *out;
+            hit->has_clock = true;
+        }
     }
     return rc;
 }
 
-int
-store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
+/* The project's own clock, written to sqlite. */
+static int
+projclock_write(store_t *s, const char *project, const store_projclock_t *c)
 {
     sqlite3_stmt *st = stmt(s, ST_PROJCLOCK_PUT);
 
+    s->pcache.changes++;
     sqlx_bind_text(st, 1, project);
     sqlite3_bind_int(st, 2, c->due);
     sqlx_bind_text(st, 3, pm_colour_name(c->colour));
     sqlite3_bind_int64(st, 4, c->next_ms);
     return step_done(s, st);
+}
+
+int
+store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
+{
+    pcache_entry_t *hit = pcache_find(&s->pcache, project);
+
+    if (hit == NULL || !hit->has_clock)
+        return projclock_write(s, project, c); /* not cached: written through */
+    hit->clock = *c;
+    pcache_mark(&s->pcache, hit);
+    hit->clock_dirty = true;
+    return 0;
 }
 
 /* Collect the text of column 0 (and 1, into second when not NULL) of every row. */
@@ -1102,6 +1236,8 @@ store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t
     sqlite3_stmt *st = stmt(s, ST_DUE_PROCS);
     size_t before = projects->n;
 
+    if (pcache_writeback(s) < 0) /* the query reads the procedures table */
+        return -1;
     sqlite3_bind_int64(st, 1, now_ms);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     if (collect(s, st, projects, procedures, "clock due") < 0)
@@ -1126,6 +1262,8 @@ store_clock_next(store_t *s, int64_t *out_ms)
     int64_t best = 0;
     enum stmt_id ids[] = {ST_NEXT_PROC, ST_NEXT_PROJECT};
 
+    if (pcache_writeback(s) < 0)
+        return -1;
     for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
         sqlite3_stmt *st = stmt(s, ids[i]);
         int rc = sqlx_step_row(st, "store");
@@ -1145,6 +1283,8 @@ store_clock_next(store_t *s, int64_t *out_ms)
 int
 store_provisional_projects(store_t *s, strv_t *out)
 {
+    if (pcache_writeback(s) < 0)
+        return -1;
     return collect(s, stmt(s, ST_PROVISIONAL), out, NULL, "provisional projects");
 }
 
@@ -1154,6 +1294,8 @@ store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *
     sqlite3_stmt *st = stmt(s, q->blocked ? ST_BLOCKED_LIST : ST_COLOURS);
     int rc;
 
+    if (pcache_writeback(s) < 0)
+        return -1;
     if (q->blocked) {
         /* Which department: the blocked one's or the one holding it, the engine decides. */
         sqlx_bind_text(st, 1, util_empty(q->region) ? NULL : q->region);

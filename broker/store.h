@@ -75,8 +75,11 @@ void store_close(store_t **p);
  * older layout): they are empty and the log must be replayed into them (engine_rebuild).
  */
 bool store_needs_rebuild(const store_t *s);
-/* The sqlite connection, for read-only SQL of the report module (broker/report.c). */
+/* The sqlite connection, for read-only SQL of the report module (broker/report.c). Rows
+ * the store still holds in memory reach the tables with store_sync first. */
 struct sqlite3 *store_db(store_t *s);
+/* Write the procedure rows held in memory to the tables (inside a transaction). */
+int store_sync(store_t *s);
 
 int store_begin(store_t *s);
 int store_commit(store_t *s);

@@ -2,7 +2,7 @@
  * Unit tests of the sqlite store: sequence numbers, event ids, paging and filters, undo of a
  * savepoint and of a whole transaction, durability across a reopen, and a full disk (sqlite's
  * max_page_count gives the same SQLITE_FULL, inside a statement) undone whole, the procedure
- * cache included.
+ * cache included, and the cache's writes held until a commit or a sync.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -218,6 +218,80 @@ sql(store_t *s, const char *q)
     assert_int_equal(sqlite3_exec(store_db(s), q, NULL, NULL, NULL), SQLITE_OK);
 }
 
+/* The state of P's row as the table has it (not the cache). */
+static char *
+table_state(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    char *v;
+
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), "SELECT state FROM procedures", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void
+assert_table_state(store_t *s, const char *want)
+{
+    char *got = table_state(s);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/*
+ * A cached row changed inside a transaction is written once, before what needs it in the
+ * table: store_sync and COMMIT (and it survives a reopen); a rollback drops it; a rollback to
+ * a savepoint keeps the batch when the cache did not change since, and fails (the caller must
+ * roll back whole) when it did, without keeping the change.
+ */
+static void
+test_cache_writes_back(void **state)
+{
+    fix_t *f = *state;
+    char *err = NULL;
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_READY); /* not cached yet: written through */
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(proc_state(f->s), PM_STATE_READY); /* cached from here on */
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_ACCEPTED);
+    assert_int_equal(proc_state(f->s), PM_STATE_ACCEPTED);
+    assert_table_state(f->s, "ready"); /* held in the cache */
+    assert_int_equal(store_sync(f->s), 0);
+    assert_table_state(f->s, "accepted");
+    put_proc(f->s, PM_STATE_APPROVED);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_table_state(f->s, "approved");
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_REJECTED);
+    assert_int_equal(store_rollback(f->s), 0);
+    assert_int_equal(proc_state(f->s), PM_STATE_APPROVED);
+    assert_table_state(f->s, "approved");
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_REJECTED);
+    assert_int_equal(store_savepoint(f->s), 0);
+    append(f->s, PM_KIND_ACCEPTED, "refused-later", "P", "EEB");
+    assert_int_equal(store_rollback_to(f->s), 0); /* the cache did not change: kept */
+    assert_int_equal(proc_state(f->s), PM_STATE_REJECTED);
+    assert_int_equal(store_savepoint(f->s), 0);
+    put_proc(f->s, PM_STATE_NOT_REQUIRED);
+    assert_int_equal(store_rollback_to(f->s), -1); /* it did: the whole transaction goes */
+    assert_int_equal(store_rollback(f->s), 0);
+    assert_int_equal(proc_state(f->s), PM_STATE_APPROVED);
+
+    store_close(&f->s);
+    f->s = store_open(f->path, &err);
+    assert_non_null(f->s);
+    assert_int_equal(proc_state(f->s), PM_STATE_APPROVED);
+}
+
 /*
  * The disk fills up inside a transaction: the append fails with SQLITE_FULL, store_full says
  * so, nothing more is written in that transaction (sqlite may have rolled it back by itself),
@@ -309,6 +383,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_entries_paging_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_undoes_the_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test(test_open_failure_says_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
