@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$PERMIT_SRC/tests/integration/notify_lib.sh"
 
 if [[ "$FAULT_PROFILE" == long ]]; then
-    LOADS=${FAULT_LOADS:-4} PROJECTS=${FAULT_PROJECTS:-12500} WINDOW=64 RATE=${FAULT_RATE:-450}
+    LOADS=${FAULT_LOADS:-4} PROJECTS=${FAULT_PROJECTS:-12500} WINDOW=64 RATE=${FAULT_RATE:-300}
     MIN_BROKER_KILLS=100 MIN_AGENT_KILLS=100 MIN_NOTIFY_KILLS=50
     OUTAGE_S=${FAULT_OUTAGE_S:-600} PAUSE_MS=(300 2500) DEADLINE=14400
 else
@@ -56,7 +56,7 @@ nap() {
     sleep "$(printf '%d.%03d' $(((PAUSE_MS[0] + RND) / 1000)) $(((PAUSE_MS[0] + RND) % 1000)))"
 }
 
-broker_kills=0 agent_kills=0 notify_kills=0 pauses=0 outages=0
+broker_kills=0 agent_kills=0 notify_kills=0 pauses=0 outages=0 under_load=0
 acked_lines() {
     cat "$T"/*.acked 2>/dev/null | wc -l
 }
@@ -69,7 +69,9 @@ while loads_running || ((broker_kills < MIN_BROKER_KILLS || agent_kills < MIN_AG
     # Once the loads are done, only the missing fault kinds are applied (on an idle system).
     rnd 100
     fault=$RND
-    if ! loads_running; then
+    if loads_running; then
+        under_load=$((under_load + 1))
+    else
         if ((broker_kills < MIN_BROKER_KILLS)); then fault=0
         elif ((agent_kills < MIN_AGENT_KILLS)); then fault=40
         else fault=60; fi
@@ -81,7 +83,6 @@ while loads_running || ((broker_kills < MIN_BROKER_KILLS || agent_kills < MIN_AG
             step "broker outage of ${OUTAGE_S}s ($(acked_lines) acked so far)"
             sleep "$OUTAGE_S"
             outages=1
-            KILLED_AT_MS=$(now_ms) # the recovery is the restart, not the outage
         fi
         restart_broker
     elif ((fault < 55)); then
@@ -116,7 +117,7 @@ done
 wait_loads 60
 acked=$(acked_lines)
 step "loads done: $acked acks over $broker_kills broker kills, $agent_kills agent kills," \
-    "$notify_kills notifier kills, $pauses pauses"
+    "$notify_kills notifier kills, $pauses pauses ($under_load faults while the loads ran)"
 
 step "the notifier delivers every unblock"
 unblocks() {
@@ -136,5 +137,6 @@ stop_broker
 restart_broker
 check_all --deliveries "$T/web.jsonl"
 echo "nemesis: 0 lost of $acked acked events over $broker_kills broker kills," \
-    "$agent_kills agent kills, $notify_kills notifier kills and $pauses pauses;" \
+    "$agent_kills agent kills, $notify_kills notifier kills and $pauses pauses" \
+    "($under_load of them while the loads ran; one ${OUTAGE_S}s outage);" \
     "$INTEGRITY_OK/$INTEGRITY_RUNS integrity checks ok; $(recovery_summary)"

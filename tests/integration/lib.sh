@@ -159,7 +159,7 @@ spawn() {
 
 broker_is_ready() {
     pid_alive "$BROKER_PID" || fail "permitd (pid $BROKER_PID) died while starting"
-    grep -q "ready:" "$BROKER_LOG"
+    grep -qs "ready:" "$BROKER_LOG"
 }
 
 # start_broker [ARGS]: every start gets its own log file; BROKER_LOG names the current one.
