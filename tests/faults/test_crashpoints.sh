@@ -75,7 +75,8 @@ await_crash() {
         fi
         { sleep 0.02; } 2>/dev/null # bash's "Killed" notice of the broker lands here
     done
-    KILLED_AT_MS=$(now_ms)
+    # shellcheck disable=SC2034 # restart_broker's recovery sample: CRASHED (KILLED_AT_MS before)
+    KILLED_AT_MS=$(now_ms) CRASHED=1
     wait "$pid" 2>/dev/null || rc=$? # no "Killed" line from bash: the marker says it
     BROKER_PID=
     ((rc == 137)) || fail "permitd exited $rc at $spec (expected 137: its own SIGKILL)"

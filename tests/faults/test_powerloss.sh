@@ -124,7 +124,8 @@ cycle() {
         keep_loading
         { sleep 0.02; } 2>/dev/null # bash's "Killed" notice of the broker lands here
     done
-    KILLED_AT_MS=$(now_ms)
+    # shellcheck disable=SC2034 # restart_broker's recovery sample: CRASHED (KILLED_AT_MS before)
+    KILLED_AT_MS=$(now_ms) CRASHED=1
     wait "$pid" 2>/dev/null || rc=$?
     BROKER_PID=
     ((rc == 137)) || fail "permitd exited $rc at $SPEC (expected 137: its own SIGKILL)"
