@@ -4,12 +4,15 @@
 # `unshare --mount`; exit 77, a skip, where that or mounting a tmpfs is not permitted).
 #
 # Broker: a fault-load drives events while the database's disk is filled and freed again.
-# While full every answer is the temporary refusal "storage" (no ack), `permit-agent send`
-# gets a reason that says the disk is full, the broker stays up (it is even restarted once on
-# the full disk and must come up), and its log says "the disk is full" once per spell and
-# "writable again" once; after the filler is removed the next ack comes within seconds (the
-# time is measured). A broker that cannot open a new database on a full disk exits non-zero
-# with one line saying so.
+# sqlite may go on committing for a while into room its files already hold (the WAL's tail
+# after a checkpoint reset it): those acks are real commits, which the checker holds against
+# the log. Once a single event no longer fits, every answer is the temporary refusal
+# "storage" with a reason that says the disk is full (an ack in that run must be a commit the
+# store itself logged as "writable again"), the broker stays up (it is even restarted once on
+# the full disk and must come up), and its log has a line when a spell starts and one when
+# it ends, none per message; after the filler is removed the next ack comes within seconds
+# (the time is measured). A broker that cannot open a new database on a full disk exits
+# non-zero with one line saying so.
 #
 # Agent: its outbox's disk is filled while the daemon runs: `send --queue` exits 73 with "the
 # outbox is full", a spool file stays in the spool (not in failed/, nothing of it taken),
