@@ -15,7 +15,6 @@
 
 #include "broker.h"
 #include "cli.h"
-#include "crashpoint.h"
 #include "log.h"
 #ifdef PERMIT_TEST_HOOKS
 #include "crashvfs.h"
@@ -155,7 +154,7 @@ main(int argc, char **argv)
     log_init("permitd", LOG_LEVEL_INFO);
 #ifdef PERMIT_TEST_HOOKS
     /* Test builds: crash points and the power-loss VFS from the environment (tests/faults). */
-    if (crashpoint_init() < 0 || crashvfs_init() < 0)
+    if (test_hooks_init() < 0)
         return 2;
 #endif
     /*

@@ -641,3 +641,9 @@ crashvfs_init(void)
     log_warnx("TEST BUILD: sqlite runs on the crash VFS: writes stay in memory until synced");
     return 0;
 }
+
+int
+test_hooks_init(void)
+{
+    return crashpoint_init() < 0 || crashvfs_init() < 0 ? -1 : 0;
+}

@@ -40,6 +40,9 @@ typedef struct crashvfs_loss {
 /* Read the environment and register the VFS if asked; 0, or -1 after one line on stderr. */
 int crashvfs_init(void);
 
+/* permitd's one call, before any sqlite3_open: crashpoint_init, then crashvfs_init. */
+int test_hooks_init(void);
+
 /* Register the VFS (named "crash"), as the default when make_default. SQLITE_OK or an error. */
 int crashvfs_register(bool make_default);
 
