@@ -16,7 +16,7 @@
  * close (without an fsync): they then survive a later simulated loss, which is kinder than a
  * real disk; the broker closes its database only when it stops.
  *
- * Environment (read by crashvfs_init, which permitd calls before any sqlite3_open):
+ * Environment (read by crashvfs_init, from permitd's test_hooks_init before any open):
  *   PERMIT_TEST_VFS=crash          register this VFS as the default
  *   PERMIT_TEST_SYNCHRONOUS=NORMAL the store uses synchronous=NORMAL (or OFF) instead of FULL,
  *                                  with a loud warning: only to show what it would lose
