@@ -353,11 +353,13 @@ broker_cron(broker_t *self)
             log_warnx("clock: storage failure; the clock's entries are rolled back and retried");
         store_rollback(self->store);
         engine_forget(self->engine);
+        watch_rollback(self->watch);
         entry_list_clear(&out);
         self->cron_retry_at = util_mono_ms() + CRON_RETRY_MS;
         return;
     }
     self->cron_retry_at = 0;
+    watch_commit(self->watch);
     for (size_t i = 0; i < out.n; i++)
         publish_entry(self->pub, out.v[i]);
     store_checkpoint(self->store, 1000);

@@ -354,10 +354,13 @@ ingest_drain(broker_t *self)
         if (b.failed || store_commit(self->store) < 0) {
             store_rollback(self->store);
             engine_forget(self->engine);
+            watch_rollback(self->watch);
             entry_list_clear(&b.appended);
             for (size_t i = 0; i < b.n; i++)
                 if (b.v[i].reply.ok)
                     set_storage_nack(self, &b.v[i].reply);
+        } else {
+            watch_commit(self->watch);
         }
     }
     CRASHPOINT_IF(b.appended.n > 0, "after_commit");

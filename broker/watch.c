@@ -10,6 +10,7 @@ typedef struct agent {
     char *dept;
     int64_t last_ms;
     bool silent;
+    bool logged_silent; /* silent as of the last commit: what the log says */
 } agent_t;
 
 struct watch {
@@ -51,7 +52,7 @@ watch_heard(watch_t *w, engine_t *en, const char *dept, int64_t now_ms, entry_li
         w->v = xgrow(w->v, w->n, sizeof(agent_t));
         a = &w->v[w->n++];
         a->dept = xstrdup(dept);
-        a->silent = false;
+        a->silent = a->logged_silent = false;
     } else if (a->silent) {
         a->silent = false;
         if (engine_agent(en, dept, PM_KIND_AGENT_BACK, now_ms, a->last_ms, out) < 0)
@@ -73,6 +74,20 @@ watch_check(watch_t *w, engine_t *en, int64_t now_ms, int64_t silent_ms, entry_l
             return -1;
     }
     return 0;
+}
+
+void
+watch_commit(watch_t *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        w->v[i].logged_silent = w->v[i].silent;
+}
+
+void
+watch_rollback(watch_t *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        w->v[i].silent = w->v[i].logged_silent;
 }
 
 int64_t

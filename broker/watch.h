@@ -22,5 +22,13 @@ int watch_heard(watch_t *w, engine_t *en, const char *dept, int64_t now_ms, entr
 int watch_check(watch_t *w, engine_t *en, int64_t now_ms, int64_t silent_ms, entry_list_t *out);
 /* When watch_check next has something to do (0: nothing watched). */
 int64_t watch_next(const watch_t *w, int64_t silent_ms);
+/*
+ * The transaction holding the entries watch_heard and watch_check logged since the last call
+ * committed (watch_commit) or was rolled back (watch_rollback): after a rollback the watch
+ * believes again what the log says, so a silence or a return that was not logged is logged
+ * the next time.
+ */
+void watch_commit(watch_t *w);
+void watch_rollback(watch_t *w);
 
 #endif

@@ -405,6 +405,23 @@ test_agent_watch(void **state)
     assert_int_equal(f->out.n, 2);
     assert_int_equal(f->out.v[1]->kind, PM_KIND_AGENT_BACK);
     assert_int_equal(store_commit(f->s), 0);
+    watch_commit(w);
+
+    /* A silence logged in a transaction that is rolled back is logged again next time. */
+    assert_int_equal(store_begin(f->s), 0);
+    entry_list_clear(&f->out);
+    assert_int_equal(watch_check(w, f->en, t0 + 200000, 60000, &f->out), 0);
+    assert_int_equal(f->out.n, 1);
+    assert_int_equal(store_rollback(f->s), 0);
+    engine_forget(f->en);
+    watch_rollback(w);
+    assert_int_equal(store_begin(f->s), 0);
+    entry_list_clear(&f->out);
+    assert_int_equal(watch_check(w, f->en, t0 + 210000, 60000, &f->out), 0);
+    assert_int_equal(f->out.n, 1);
+    assert_int_equal(f->out.v[0]->kind, PM_KIND_AGENT_SILENT);
+    assert_int_equal(store_commit(f->s), 0);
+    watch_commit(w);
     watch_destroy(&w);
 }
 
