@@ -167,9 +167,10 @@ wait_for 20 "CTB to note its link with a clock ${CTB_SHIFT}h off" shifted
 # chain for one slice (drawn from the seeded generator), either step by step or project by
 # project (a project's steps in a row), so a backlog holds successive events of the same
 # procedure side by side. Names sort in the order the files were made, and a slice's steps go
-# into files in chain order: the order the agent must keep. Odd files in JSON lines, even ones
-# in CSV; ids derived by the agent.
+# into files in chain order: the order the agent must keep. Odd files in JSON lines with ids
+# derived by the agent, even ones in CSV with ids of ours (LK-1, LK-2, ...).
 declare -A FILES=() NEXT_FILE=() NEXT_DROP=()
+EVENT_ID=0
 NCHUNKS=$(((PROJECTS + CHUNK - 1) / CHUNK))
 write_file() {
     local f=$1 a=$2 c=$3 from=$4 to=$5 bystep=$6 s i x csv=0 first n
@@ -178,7 +179,7 @@ write_file() {
     n=$((PROJECTS - c * CHUNK < CHUNK ? PROJECTS - c * CHUNK : CHUNK))
     {
         if ((csv)); then
-            echo "project,procedure,event"
+            echo "id,project,procedure,event"
         fi
         for ((x = 0; x < (to - from) * n; x++)); do
             if ((bystep)); then
@@ -187,7 +188,9 @@ write_file() {
                 s=$((from + x % (to - from))) i=$((first + x / (to - from)))
             fi
             if ((csv)); then
-                printf '%s-%03d,%s,%s\n' "$P" "$i" "${PROC[$a]}" "${CHAIN[$s]}"
+                EVENT_ID=$((EVENT_ID + 1))
+                printf '%s-%d,%s-%03d,%s,%s\n' "$P" "$EVENT_ID" "$P" "$i" "${PROC[$a]}" \
+                    "${CHAIN[$s]}"
             else
                 printf '{"project": "%s-%03d", "procedure": "%s", "event": "%s"}\n' \
                     "$P" "$i" "${PROC[$a]}" "${CHAIN[$s]}"
@@ -408,8 +411,11 @@ done
 
 # --- the check ---------------------------------------------------------------------------------
 
-# What the agents took (every event in their outboxes) and what they saw acked (with the
-# sequence number the broker gave): check.py holds both against the log.
+# What the agents took (every event in their outboxes) and what they saw acked, with the
+# sequence number the broker gave. check.py holds the taken ids against the log, and the acked
+# ids of ours (check.py reads a load's projects from ids of the form PREFIX-N; a derived id
+# would count as a prefix of its own) with their sequence numbers; the sequence numbers of the
+# derived ones are compared here.
 for a in "${AGENTS[@]}"; do
     ob=$T/$a/outbox.db
     read -r n distinct notsent < <(sqlite3 -separator ' ' "$ob" "SELECT COUNT(*),
@@ -419,7 +425,11 @@ for a in "${AGENTS[@]}"; do
         fail "agent $a took $n events ($distinct distinct), expected $((PROJECTS * ${#CHAIN[@]}))"
     ((notsent == 0)) || fail "agent $a has $notsent events not marked sent"
     sqlite3 "$ob" "SELECT id FROM outbox" >"$T/$a.accepted"
-    sqlite3 -separator ' ' "$ob" "SELECT id, seq FROM outbox" >"$T/$a.acked"
+    sqlite3 -separator ' ' "$ob" "SELECT id, seq FROM outbox WHERE id LIKE '$P-%'" >"$T/$a.acked"
+    moved=$(sqlite3 "$DB" "ATTACH '$ob' AS ob; SELECT o.id || ' acked as ' || o.seq || ', logged as '
+        || COALESCE(l.seq, 'nothing') FROM ob.outbox o LEFT JOIN log l ON l.event_id = o.id
+        WHERE l.seq IS NOT o.seq LIMIT 3")
+    [[ -z "$moved" ]] || fail "agent $a: acks that do not match the log: $moved"
 done
 # A clock jump must not show in what the agents measure on their own: durations in the logs.
 negative=$(grep -h "after -[0-9]" "$T"/agent-*.err | head -n 3 || true)
