@@ -20,23 +20,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# lib.sh's pid_alive reads /proc/PID/stat with $(<...): when the process is reaped between
-# its -r test and the read, bash 5.2 under set -e exits the whole script (no message). Here
-# processes die on their own all the time, so the read must be one that can fail quietly.
-pid_alive() {
-    local pid=$1 stat
-    [[ -n "$pid" ]] || return 1
-    { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
-    stat=${stat##*) }
-    [[ "${stat%% *}" != Z ]]
-}
-
-# The same for lib.sh's broker_is_ready: the log may not exist yet when it first looks.
-broker_is_ready() {
-    pid_alive "$BROKER_PID" || fail "permitd (pid $BROKER_PID) died while starting"
-    grep -q "ready:" "$BROKER_LOG" 2>/dev/null
-}
-
 # The N of each point; a batch holds several events, a checkpoint needs ~1000 WAL frames.
 if [[ "$FAULT_PROFILE" == long ]]; then
     mapfile -t N_RECEIVE < <(seq 1 41 1500)

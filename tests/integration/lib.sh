@@ -73,10 +73,12 @@ RC=0
 SEQ=
 
 # True while PID is a live process (a zombie that was not waited for yet counts as gone).
+# The read is one guarded command: a process reaped between a test and a $(<file) would end
+# the whole script under set -e.
 pid_alive() {
     local pid=$1 stat
-    [[ -n "$pid" && -r /proc/$pid/stat ]] || return 1
-    stat=$(<"/proc/$pid/stat") || return 1
+    [[ -n "$pid" ]] || return 1
+    { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
     stat=${stat##*) }
     [[ "${stat%% *}" != Z ]]
 }
