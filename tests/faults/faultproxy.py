@@ -276,7 +276,8 @@ async def command(proxy, words):
     if cmd == "status":
         s = proxy.stats
         return (f"ok {proxy.describe()} conns={len(proxy.conns)} accepted={s['accepted']} "
-                f"resets={s['resets']} hung={s['hung']} up={s['up']} down={s['down']} changes={s['changes']}")
+                f"resets={s['resets']} hung={s['hung']} up={s['up']} down={s['down']} "
+                f"changes={s['changes']}")
     if cmd not in MODES:
         raise ValueError(f"unknown command '{cmd}' (one of: {' '.join(MODES)}, status)")
     arg = 0

@@ -18,12 +18,14 @@
 # random time: stalls without FIN (half of them longer than the agent's timeout, so it gives up
 # on the half-open connection), resets (RST), connections that die silently for good (a NAT
 # that forgot them: only a fresh connection gets through), refused connections, delays (some
-# beyond the timeout) and slow links; it also
-# kills agents with SIGKILL and starts them again after a pause. Then every link passes, and
-# once every spool and every outbox is empty the agents stop (cleanly: ASan clean) and the
-# checker holds the outboxes against the log: every event an agent took and every ack it
-# recorded (with its sequence number) is in the log exactly once, each procedure went through
-# the chain in order, nothing was refused.
+# beyond the timeout) and slow links; it also kills agents with SIGKILL (or stops them with
+# SIGTERM, which must end cleanly whatever the link is doing) and starts them again after a
+# pause. At the end every open connection dies silently and the last files go in, so each agent
+# must give its dead connection up by itself. Once every spool and every outbox is empty the
+# agents stop (cleanly: ASan clean) and the checker holds the outboxes against the log: every
+# event an agent took and every ack it recorded (with its sequence number) is in the log
+# exactly once, each procedure went through the chain in order, nothing was refused; no agent
+# logged a negative time span across a clock jump.
 #
 # FAULT_PROFILE=long: 10 minutes of link flapping. FAULT_SEED=N replays the nemesis's choices.
 # shellcheck source-path=SCRIPTDIR
@@ -56,7 +58,8 @@ fault_seed
 START_S=$SECONDS
 
 free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 
 # rnd_in LO HI: RND in [LO, HI].
@@ -308,7 +311,7 @@ next_spell() {
     SPELL_END[$a]=$((now + RND))
 }
 
-KILLS=0
+KILLS=0 STOPS=0
 rnd_in "${KILL_MS[@]}"
 NEXT_KILL=$(($(now_ms) + RND))
 rnd_in "${JUMP_MS[@]}"
@@ -333,8 +336,15 @@ while (($(now_ms) < END_MS)); do
         rnd ${#AGENTS[@]}
         a=${AGENTS[$RND]}
         if ((DOWN_UNTIL[$a] == 0)); then
-            kill9_agent "$a"
-            KILLS=$((KILLS + 1))
+            # Mostly SIGKILL; one in four a SIGTERM, which must end in a clean exit (0, ASan
+            # clean) within the drain time whatever state the link is in.
+            if ((RANDOM % 4)); then
+                kill9_agent "$a"
+                KILLS=$((KILLS + 1))
+            else
+                stop_agent "$a"
+                STOPS=$((STOPS + 1))
+            fi
             rnd_in 0 1500
             DOWN_UNTIL[$a]=$((now + RND))
         fi
@@ -399,7 +409,8 @@ until all_done; do
             echo "--- agent $a: $(jq -c '{queued, link: .broker}' <<<"$OUT"); its last lines:" >&2
             grep -v "debug: acked" "$T/agent-$a.${AGENT_STARTS[$a]}.err" | tail -n 4 >&2
         done
-        fail "after ${QUIESCE_S}s of healthy links some agent still has events queued (seed $FAULT_SEED)"
+        fail "after ${QUIESCE_S}s of healthy links some agent still has events queued" \
+            "(seed $FAULT_SEED)"
     fi
     sleep 0.2
 done
@@ -426,8 +437,9 @@ for a in "${AGENTS[@]}"; do
     ((notsent == 0)) || fail "agent $a has $notsent events not marked sent"
     sqlite3 "$ob" "SELECT id FROM outbox" >"$T/$a.accepted"
     sqlite3 -separator ' ' "$ob" "SELECT id, seq FROM outbox WHERE id LIKE '$P-%'" >"$T/$a.acked"
-    moved=$(sqlite3 "$DB" "ATTACH '$ob' AS ob; SELECT o.id || ' acked as ' || o.seq || ', logged as '
-        || COALESCE(l.seq, 'nothing') FROM ob.outbox o LEFT JOIN log l ON l.event_id = o.id
+    moved=$(sqlite3 "$DB" "ATTACH '$ob' AS ob; SELECT o.id || ' acked as ' || o.seq
+        || ', logged as ' || COALESCE(l.seq, 'nothing') FROM ob.outbox o
+        LEFT JOIN log l ON l.event_id = o.id
         WHERE l.seq IS NOT o.seq LIMIT 3")
     [[ -z "$moved" ]] || fail "agent $a: acks that do not match the log: $moved"
 done
@@ -437,7 +449,7 @@ negative=$(grep -h "after -[0-9]" "$T"/agent-*.err | head -n 3 || true)
 # The jumps reached WRB: the times it took events at span hours, in a run of a minute or so.
 spread=$(sqlite3 "$T/wrb/outbox.db" "SELECT (MAX(added_ms) - MIN(added_ms)) / 60000 FROM outbox")
 ((JUMPS == 0 || spread >= 60)) ||
-    fail "WRB took its events within $spread minutes by its own clock: the clock jumps did not reach it"
+    fail "WRB took its events within $spread minutes by its own clock: the jumps did not reach it"
 accepted=()
 for a in "${AGENTS[@]}"; do
     accepted+=(--accepted "$T/$a.accepted")
@@ -461,5 +473,6 @@ step "proxies: ${FAULTS[stall]} stalls, ${FAULTS[reset]} resets, ${FAULTS[hang]}
     "${FAULTS[delay]} delays, ${FAULTS[slow]} slow links; agents: $lostlinks links given up," \
     "$resent resends on a live link, $dupacks acks of events logged before; $JUMPS clock jumps" \
     "(WRB's clock spanned $spread minutes)"
-echo "links: $TOTAL events through $FAULT_COUNT flaps/stalls/resets and $KILLS agent kills:" \
+echo "links: $TOTAL events through $FAULT_COUNT flaps/stalls/resets and $KILLS agent kills" \
+    "(and $STOPS stops):" \
     "${lost:-?} lost, ${dups:-?} duplicates (seed $FAULT_SEED, $((SECONDS - START_S))s)"
