@@ -796,7 +796,8 @@ apply_project(engine_t *en, const pm_entry_t *e)
     const pm_project_t *p = e->project_info;
     const tmpl_t *t;
     pm_state_t *states;
-    int rc = 0;
+    store_proc_t *rows;
+    int rc;
 
     if (p == NULL || store_project_put(en->store, p, e->seq) < 0)
         return -1;
@@ -808,17 +809,19 @@ apply_project(engine_t *en, const pm_entry_t *e)
                                                                            : PM_STATE_BLOCKED;
     /* Readiness depends only on prerequisites being done or started, which "ready" is not,
      * so one pass over the initial states is exact. */
-    for (size_t i = 0; i < t->def->nprocs && rc == 0; i++) {
-        store_proc_t row = {0};
-        row.code = t->def->procs[i].code;
-        row.dept = t->def->procs[i].dept;
-        row.state = states[i];
-        if (row.state == PM_STATE_BLOCKED && tmpl_satisfied(t, i, states, NULL, NULL))
-            row.state = PM_STATE_READY;
-        row.updated_seq = e->seq;
-        row.updated_ms = e->recv_ms;
-        rc = store_proc_put(en->store, p->id, &row, (int)i);
+    rows = xcalloc(t->def->nprocs, sizeof(store_proc_t));
+    for (size_t i = 0; i < t->def->nprocs; i++) {
+        store_proc_t *row = &rows[i];
+        row->code = t->def->procs[i].code;
+        row->dept = t->def->procs[i].dept;
+        row->state = states[i];
+        if (row->state == PM_STATE_BLOCKED && tmpl_satisfied(t, i, states, NULL, NULL))
+            row->state = PM_STATE_READY;
+        row->updated_seq = e->seq;
+        row->updated_ms = e->recv_ms;
     }
+    rc = store_procs_create(en->store, p->id, rows, t->def->nprocs);
+    free(rows); /* the strings are the template's */
     free(states);
     if (rc == 0) {
         work_t w;

@@ -1188,6 +1188,26 @@ store_projclock_get(store_t *s, const char *project, store_projclock_t *out)
     return rc;
 }
 
+int
+store_procs_create(store_t *s, const char *project, const store_proc_t *procs, size_t n)
+{
+    pcache_entry_t *e;
+
+    if (n == 0 || n > PCACHE_DIRTY_MAX || pcache_find(&s->pcache, project) != NULL) {
+        for (size_t i = 0; i < n; i++)
+            if (store_proc_put(s, project, &procs[i], (int)i) < 0)
+                return -1;
+        return 0;
+    }
+    /* Held in the cache, dirty, and written with the project's later changes. */
+    if (pcache_put(s, project, procs, n) < 0)
+        return -1;
+    e = pcache_find(&s->pcache, project);
+    pcache_mark(&s->pcache, e);
+    e->dirty = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+    return 0;
+}
+
 /* The project's own clock, written to sqlite. */
 static int
 projclock_write(store_t *s, const char *project, const store_projclock_t *c)

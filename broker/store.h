@@ -142,6 +142,8 @@ int store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t
 void store_procs_free(store_proc_t *procs, size_t n);
 void store_proc_clear(store_proc_t *p);
 int store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal);
+/* The rows of a newly registered project (ordinals 0..n-1), which has none yet. */
+int store_procs_create(store_t *s, const char *project, const store_proc_t *procs, size_t n);
 
 /* A project's clock. 1 found, 0 not, -1 error. */
 int store_projclock_get(store_t *s, const char *project, store_projclock_t *out);
