@@ -1,5 +1,6 @@
 /*
- * client: see client.h. One DEALER socket, one outstanding request at a time.
+ * client: see client.h. One DEALER socket, one outstanding request at a time; with a list of
+ * endpoints, a silent one is left for the next.
  */
 #include "client.h"
 
@@ -11,6 +12,7 @@
 
 #include "codec.h"
 #include "curvecfg.h"
+#include "eplist.h"
 #include "log.h"
 #include "util.h"
 
@@ -20,7 +22,9 @@
 struct client {
     void *zctx;
     void *sock;
-    char *endpoint;
+    strv_t endpoints;     /* in order of preference */
+    size_t cur;           /* the one in use */
+    const char *endpoint; /* endpoints.v[cur] */
     volatile sig_atomic_t *stop;
     bool pending; /* a request went out and its answer never came */
 };
@@ -67,12 +71,16 @@ client_close(client_t *self)
 }
 
 client_t *
-client_new(void *zctx, const char *endpoint, char *why, size_t whylen)
+client_new(void *zctx, const char *endpoints, char *why, size_t whylen)
 {
     client_t *self = xcalloc(1, sizeof(*self));
 
     self->zctx = zctx;
-    self->endpoint = xstrdup(endpoint);
+    if (eplist_parse(endpoints, &self->endpoints, why, whylen) != 0) {
+        client_destroy(&self);
+        return NULL;
+    }
+    self->endpoint = self->endpoints.v[0];
     if (client_open(self, why, whylen) != 0)
         client_destroy(&self);
     return self;
@@ -86,7 +94,7 @@ client_destroy(client_t **p)
     if (self == NULL)
         return;
     client_close(self);
-    free(self->endpoint);
+    strv_clear(&self->endpoints);
     free(self);
     *p = NULL;
 }
@@ -196,6 +204,22 @@ done:
 }
 
 /*
+ * The endpoint in use did not answer: move to the next one of the list on a fresh socket
+ * (whatever it still had in flight dies with the old one). 0, or -1 with a reason in why.
+ */
+static int
+client_next(client_t *self, char *why, size_t whylen)
+{
+    const char *from = self->endpoint;
+
+    client_close(self);
+    self->cur = (self->cur + 1) % self->endpoints.n;
+    self->endpoint = self->endpoints.v[self->cur];
+    log_debug("client: %s does not answer; moving on to %s", from, self->endpoint);
+    return client_open(self, why, whylen);
+}
+
+/*
  * Send the encoded request and wait for its answer, up to tries times. Owns nothing, so it can
  * return from anywhere; client_request frees the frame.
  */
@@ -243,6 +267,7 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
                 return CLIENT_ERROR;
             if (rc > 0) {
                 self->pending = false;
+                log_debug("client: answer from %s", self->endpoint);
                 return CLIENT_OK;
             }
         }
@@ -250,10 +275,22 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
             break;
         log_debug("client: no answer from %s within %d ms (try %d of %d)", self->endpoint,
                   timeout_ms, try + 1, tries);
+        if (self->endpoints.n > 1 && try + 1 < tries && client_next(self, why, whylen) != 0)
+            return CLIENT_ERROR;
     }
     if (client_stopped(self)) {
         snprintf(why, whylen, "interrupted while waiting for %s", self->endpoint);
         return CLIENT_INTERRUPTED;
+    }
+    if (self->endpoints.n > 1) {
+        char *all = strv_join(&self->endpoints, ", ");
+        snprintf(why, whylen, "no answer from any of %s after %d tries of %d ms", all, tries,
+                 timeout_ms);
+        free(all);
+        /* The next request starts on the next endpoint. */
+        if (client_next(self, why, whylen) != 0)
+            return CLIENT_ERROR;
+        return CLIENT_UNREACHABLE;
     }
     snprintf(why, whylen, "no answer from %s after %d %s of %d ms", self->endpoint, tries,
              tries == 1 ? "try" : "tries", timeout_ms);
@@ -272,6 +309,9 @@ client_request(client_t *self, const pm_msg_t *req, int timeout_ms, int tries, p
         snprintf(why, whylen, "cannot encode the request");
         return CLIENT_ERROR;
     }
+    /* Every endpoint of the list gets a try. */
+    if (tries < (int)self->endpoints.n)
+        tries = (int)self->endpoints.n;
     status = client_exchange(self, buf, len, request_id(req), timeout_ms, tries < 1 ? 1 : tries,
                              reply, why, whylen);
     free(buf);

@@ -1,15 +1,21 @@
 /*
  * client: one request, one reply, against a broker ROUTER socket (ingest or query).
  *
- * Owns a DEALER socket connected to one endpoint. A request is one encoded envelope in one
- * frame (no empty delimiter); the reply is one frame too. When no reply arrives within the
- * timeout the SAME frame is sent again, up to `tries` times: the broker recognises a repeated
- * event or import id and answers with the original sequence number, so resending is safe.
+ * Owns a DEALER socket connected to one endpoint of a list (common/eplist.h: several broker
+ * nodes, in order of preference). A request is one encoded envelope in one frame (no empty
+ * delimiter); the reply is one frame too. When no reply arrives within the timeout the SAME
+ * frame is sent again, up to `tries` times: the broker recognises a repeated event or import id
+ * and answers with the original sequence number, so resending is safe.
  *
- * Requests that carry an id (events, imports) keep their socket across tries, so a late ack
- * of an earlier try is still accepted; replies whose id does not match are stale duplicates
- * of earlier requests and are skipped. Requests without an id (queries, status) cannot tell a
- * late reply to an earlier query from the answer, so their socket is closed and reopened
+ * With several endpoints, a try that got no answer moves the client to the next endpoint of
+ * the list (wrapping round) on a fresh socket before the frame goes again, and the client stays
+ * there for later requests: the answer comes from whichever broker is active, and the dedup key
+ * makes it the same answer. Every endpoint gets at least one try per request.
+ *
+ * Requests that carry an id (events, imports) keep their socket across tries on one endpoint,
+ * so a late ack of an earlier try is still accepted; replies whose id does not match are stale
+ * duplicates of earlier requests and are skipped. Requests without an id (queries, status) cannot
+ * tell a late reply to an earlier query from the answer, so their socket is closed and reopened
  * before each resend, and before the next request after one that was given up on: that drops
  * whatever was still in flight (the "lazy pirate" pattern of the ZeroMQ guide).
  *
@@ -34,13 +40,14 @@ typedef enum client_status {
 } client_status_t;
 
 /*
- * Create a client connected to endpoint on the caller's zmq context (borrowed; it must outlive
- * the client). Returns NULL with a reason in why if the endpoint is not usable.
+ * Create a client connected to the first endpoint of a list ("EP" or "EP1,EP2,...") on the
+ * caller's zmq context (borrowed; it must outlive the client). Returns NULL with a reason in
+ * why if the list or its first endpoint is not usable.
  */
-client_t *client_new(void *zctx, const char *endpoint, char *why, size_t whylen);
+client_t *client_new(void *zctx, const char *endpoints, char *why, size_t whylen);
 void client_destroy(client_t **p);
 
-/* The endpoint, for messages. */
+/* The endpoint in use (the one that answered last, or is being tried), for messages. */
 const char *client_endpoint(const client_t *self);
 
 /*

@@ -1,6 +1,7 @@
 /*
  * follow: see follow.h. Catch up through the query socket, then continue from the SUB socket,
- * and go back to the query socket whenever the live stream skips a sequence number.
+ * and go back to the query socket whenever the live stream skips a sequence number or falls
+ * silent; a broker that does not answer the query either is left for the next one of the list.
  */
 #include "follow.h"
 
@@ -13,12 +14,15 @@
 #include "client.h"
 #include "codec.h"
 #include "curvecfg.h"
+#include "eplist.h"
 #include "log.h"
 #include "util.h"
 
 #define FOLLOW_TIMEOUT_MS 2000
 #define FOLLOW_TRIES 3
 #define FOLLOW_PAGE_SIZE 500
+/* Live: this long without a message (brokers send heartbeats every second by default). */
+#define FOLLOW_SILENCE_MS 5000
 /* follow_run's longest sleep before it looks at the stop flag again. */
 #define FOLLOW_SLICE_MS 200
 /* Live messages handled in one round, so a flood cannot starve the caller's loop. */
@@ -27,9 +31,15 @@
 #define FOLLOW_RCVHWM 100000
 
 struct follow {
+    void *zctx;
     client_t *query;
     void *sub; /* NULL unless live */
     bool live;
+    strv_t queries;   /* live: the brokers' query endpoints, pair by pair with... */
+    strv_t publishes; /* ...their publish endpoints */
+    size_t pair;      /* live: the pair in use */
+    int silence_ms;
+    int64_t last_live; /* monotonic: the last message on the SUB socket, or answer to a query */
     char *project;
     char *dept;
     bool has_kind;
@@ -82,12 +92,66 @@ fail:
     return NULL;
 }
 
+/*
+ * Live, connect to a pair: the SUB socket first (what is published meanwhile waits in it),
+ * then the query client. The previous pair's sockets are closed. 0, or -1 with a reason.
+ */
+static int
+follow_connect(follow_t *self, size_t pair, char *why, size_t whylen)
+{
+    void *sub;
+    client_t *query;
+
+    sub = follow_open_sub(self->zctx, self->publishes.v[pair], why, whylen);
+    if (sub == NULL)
+        return -1;
+    query = client_new(self->zctx, self->queries.v[pair], why, whylen);
+    if (query == NULL) {
+        zmq_close(sub);
+        return -1;
+    }
+    client_set_stop(query, self->stop);
+    client_destroy(&self->query);
+    if (self->sub != NULL)
+        zmq_close(self->sub);
+    self->sub = sub;
+    self->query = query;
+    self->pair = pair;
+    self->last_live = util_mono_ms();
+    return 0;
+}
+
+/* Live: read both lists; they name the same brokers, pair by pair. */
+static int
+follow_pairs(follow_t *self, const follow_opts_t *opts, char *why, size_t whylen)
+{
+    char reason[256];
+
+    if (eplist_parse(opts->query, &self->queries, reason, sizeof(reason)) != 0) {
+        snprintf(why, whylen, "query: %s", reason);
+        return -1;
+    }
+    if (eplist_parse(opts->publish, &self->publishes, reason, sizeof(reason)) != 0) {
+        snprintf(why, whylen, "publish: %s", reason);
+        return -1;
+    }
+    if (self->queries.n != self->publishes.n) {
+        snprintf(why, whylen,
+                 "%zu query endpoints but %zu publish endpoints: the lists name the same "
+                 "brokers, pair by pair",
+                 self->queries.n, self->publishes.n);
+        return -1;
+    }
+    return 0;
+}
+
 follow_t *
 follow_new(void *zctx, const follow_opts_t *opts, follow_fn *fn, void *arg, char *why,
            size_t whylen)
 {
     follow_t *self = xcalloc(1, sizeof(*self));
 
+    self->zctx = zctx;
     self->live = opts->live;
     self->project = util_empty(opts->project) ? NULL : xstrdup(opts->project);
     self->dept = util_empty(opts->dept) ? NULL : xstrdup(opts->dept);
@@ -95,6 +159,7 @@ follow_new(void *zctx, const follow_opts_t *opts, follow_fn *fn, void *arg, char
     self->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : FOLLOW_TIMEOUT_MS;
     self->tries = opts->tries > 0 ? opts->tries : FOLLOW_TRIES;
     self->page_size = opts->page_size > 0 ? opts->page_size : FOLLOW_PAGE_SIZE;
+    self->silence_ms = opts->silence_ms > 0 ? opts->silence_ms : FOLLOW_SILENCE_MS;
     self->stop = opts->stop;
     self->fn = fn;
     self->arg = arg;
@@ -107,12 +172,12 @@ follow_new(void *zctx, const follow_opts_t *opts, follow_fn *fn, void *arg, char
         }
         self->has_kind = true;
     }
-    /* Subscribe before the first query: what is published meanwhile waits in the socket. */
     if (self->live) {
-        self->sub = follow_open_sub(zctx, opts->publish, why, whylen);
-        if (self->sub == NULL)
+        if (follow_pairs(self, opts, why, whylen) != 0 || follow_connect(self, 0, why, whylen) != 0)
             goto fail;
+        return self;
     }
+    /* Not live there is no pair to keep together: the client goes down the list itself. */
     self->query = client_new(zctx, opts->query, why, whylen);
     if (self->query == NULL)
         goto fail;
@@ -134,6 +199,8 @@ follow_destroy(follow_t **p)
     client_destroy(&self->query);
     if (self->sub != NULL)
         zmq_close(self->sub);
+    strv_clear(&self->queries);
+    strv_clear(&self->publishes);
     free(self->project);
     free(self->dept);
     free(self);
@@ -144,6 +211,12 @@ uint64_t
 follow_cursor(const follow_t *self)
 {
     return self->cursor;
+}
+
+const char *
+follow_endpoint(const follow_t *self)
+{
+    return client_endpoint(self->query);
 }
 
 const char *
@@ -391,6 +464,14 @@ follow_live(follow_t *self, int wait_ms)
         snprintf(self->error, sizeof(self->error), "poll: %s", zmq_strerror(errno));
         return FOLLOW_ERROR;
     }
+    if (rc > 0) {
+        self->last_live = util_mono_ms();
+    } else if (util_mono_ms() - self->last_live >= self->silence_ms) {
+        /* Not even a heartbeat: ask the query socket whether this broker is still there. */
+        log_debug("follow: nothing published at %s for %d ms; asking %s",
+                  self->publishes.v[self->pair], self->silence_ms, client_endpoint(self->query));
+        self->need_catchup = true;
+    }
     for (int i = 0; rc > 0 && i < FOLLOW_DRAIN_MAX && !self->need_catchup; i++) {
         pm_msg_t *msg = NULL;
         follow_status_t st;
@@ -408,6 +489,34 @@ follow_live(follow_t *self, int wait_ms)
     return follow_stopped(self) ? FOLLOW_STOPPED : FOLLOW_AGAIN;
 }
 
+/*
+ * Live, the broker in use does not answer its query socket: with several, move on to the next
+ * pair and catch up there from the cursor. Returns FOLLOW_AGAIN, or FOLLOW_ERROR when the
+ * next pair's sockets cannot be made.
+ */
+static follow_status_t
+follow_move_on(follow_t *self)
+{
+    size_t next = (self->pair + 1) % self->queries.n;
+    char why[256];
+
+    if (self->queries.n < 2)
+        return FOLLOW_AGAIN;
+    /* Once per spell; while every broker is away the round goes on quietly. */
+    if (!self->warned_unreachable)
+        log_warnx("follow: %s does not answer; moving on to %s (publish %s), from seq %llu",
+                  self->queries.v[self->pair], self->queries.v[next], self->publishes.v[next],
+                  (unsigned long long)self->cursor);
+    else
+        log_debug("follow: %s does not answer either; trying %s", self->queries.v[self->pair],
+                  self->queries.v[next]);
+    if (follow_connect(self, next, why, sizeof(why)) != 0) {
+        snprintf(self->error, sizeof(self->error), "%s", why);
+        return FOLLOW_ERROR;
+    }
+    return FOLLOW_AGAIN;
+}
+
 follow_status_t
 follow_step(follow_t *self, int wait_ms)
 {
@@ -419,17 +528,20 @@ follow_step(follow_t *self, int wait_ms)
         st = follow_catch_up(self);
         if (st == FOLLOW_DONE) {
             self->need_catchup = false;
+            self->last_live = util_mono_ms();
             if (self->warned_unreachable)
-                log_info("follow: %s answers again", client_endpoint(self->query));
+                log_info("follow: %s answers again (cursor %llu)", client_endpoint(self->query),
+                         (unsigned long long)self->cursor);
             self->warned_unreachable = false;
             return self->live ? FOLLOW_AGAIN : FOLLOW_DONE;
         }
         /* Live, a broker that is away (restarting, network down) is waited for. */
         if (st == FOLLOW_UNREACHABLE && self->live) {
-            if (!self->warned_unreachable)
+            if (!self->warned_unreachable && self->queries.n < 2)
                 log_warnx("follow: %s; still trying", self->error);
+            st = follow_move_on(self);
             self->warned_unreachable = true;
-            return FOLLOW_AGAIN;
+            return st;
         }
         return st;
     }

@@ -10,6 +10,13 @@
  * delivered, anything beyond it (or a heartbeat whose head is beyond the cursor) means
  * something was missed, and the follower catches up through the query socket again.
  *
+ * Several brokers: query and publish take endpoint lists (common/eplist.h) of the same length,
+ * naming the brokers pair by pair in order of preference. Live, a follower that hears nothing
+ * on its SUB socket (not even a heartbeat) for silence_ms asks the query socket; when that does
+ * not answer either it moves on to the next pair (wrapping round), subscribes there first and
+ * catches up from its cursor, so nothing is missed and nothing is delivered twice. Not live,
+ * the query client tries the endpoints in turn (common/client.h).
+ *
  * The cursor counts every entry, matching or not; the filters (project, department, kind,
  * received since) go to the broker with each query and are applied again to live entries.
  *
@@ -31,8 +38,8 @@ typedef struct follow follow_t;
 typedef int(follow_fn)(void *arg, const pm_entry_t *entry);
 
 typedef struct follow_opts {
-    const char *query;   /* query endpoint (ROUTER) */
-    const char *publish; /* publish endpoint (PUB); unused unless live */
+    const char *query;   /* query endpoint (ROUTER), or a list of them */
+    const char *publish; /* publish endpoint (PUB), or a list; unused unless live */
     uint64_t after;      /* deliver entries after this sequence number */
     bool live;           /* keep following after catching up */
     /* Filters; NULL or 0 for none. */
@@ -44,6 +51,7 @@ typedef struct follow_opts {
     int timeout_ms;
     int tries; /* before FOLLOW_UNREACHABLE; live followers retry for ever */
     uint32_t page_size;
+    int silence_ms;              /* live: no message for this long, ask the broker (0: 5000 ms) */
     volatile sig_atomic_t *stop; /* set by a signal handler; borrowed */
 } follow_opts_t;
 
@@ -59,7 +67,8 @@ typedef enum follow_status {
 /*
  * Create a follower on the caller's zmq context (borrowed). Strings in opts are copied. When
  * live, the SUB socket is connected here, before any query. Returns NULL with a reason in why
- * on a bad endpoint or an unknown kind.
+ * on a bad endpoint (or, live, query and publish lists of different lengths) or an unknown
+ * kind.
  */
 follow_t *follow_new(void *zctx, const follow_opts_t *opts, follow_fn *fn, void *arg, char *why,
                      size_t whylen);
@@ -77,6 +86,9 @@ follow_status_t follow_run(follow_t *self);
 
 /* The sequence number of the last entry processed (delivered or filtered out). */
 uint64_t follow_cursor(const follow_t *self);
+
+/* The query endpoint in use, for messages. */
+const char *follow_endpoint(const follow_t *self);
 
 /* The reason of the last FOLLOW_UNREACHABLE, FOLLOW_REFUSED or FOLLOW_ERROR. */
 const char *follow_error(const follow_t *self);
