@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conftab.h"
+#include "eplist.h"
 #include "util.h"
 
 #define DEFAULT_BROKER "tcp://127.0.0.1:7401"
@@ -17,7 +18,7 @@ static const conftab_opt_t options[] = {
     {"dept", CONFTAB_TEXT, offsetof(agentcfg_t, dept), NULL, 0, 0, false,
      "the department code this agent speaks for (required)", NULL, 0},
     {"broker", CONFTAB_TEXT, offsetof(agentcfg_t, broker), DEFAULT_BROKER, 0, 0, true,
-     "the broker's ingest endpoint (else $PERMIT_BROKER)", NULL, 0},
+     "the broker's ingest endpoint, or several: EP1,EP2 (else $PERMIT_BROKER)", NULL, 0},
     {"state", CONFTAB_TEXT, offsetof(agentcfg_t, state), NULL, 0, 0, false,
      "the agent's own folder: outbox.db and the lock (required)", NULL, 0},
     {"spool", CONFTAB_TEXT, offsetof(agentcfg_t, spool), "", 0, 0, false,
@@ -84,6 +85,8 @@ int
 agentcfg_check(agentcfg_t *cfg, char **err)
 {
     if (conftab_check_required(&agent_table, cfg, err) < 0)
+        return -1;
+    if (eplist_check("broker", cfg->broker, err) < 0)
         return -1;
     if (strpbrk(cfg->dept, " \t/;,:") != NULL) {
         *err = xasprintf("dept: '%s' is not a department code", cfg->dept);

@@ -9,6 +9,12 @@
  * fresh one: that is what gets past a half-open connection or a broker that accepts but never
  * answers.
  *
+ * Several brokers (`broker = EP1,EP2`, common/eplist.h): the socket is connected to one
+ * endpoint at a time, the first at start. A lost broker sends the first reconnection attempt to
+ * the next endpoint of the list, and every attempt that gets no answer moves on again (wrapping
+ * round), so the agent settles on whichever broker answers; everything unacked goes again from
+ * the outbox, and the broker's dedup makes repeats harmless. With one endpoint nothing moves.
+ *
  * A full disk under the outbox loses nothing: a spool file that cannot be taken stays in the
  * spool (looked at again every second), answers that cannot be recorded leave their events
  * queued (sent again, the broker answers them as duplicates), and the condition is logged
@@ -30,6 +36,7 @@
 
 #include "codec.h"
 #include "curvecfg.h"
+#include "eplist.h"
 #include "log.h"
 #include "outbox.h"
 #include "spool.h"
@@ -68,8 +75,11 @@ struct agentd {
     outbox_t *outbox;
     spool_t *spool;
     void *sock;
-    char *endpoint; /* what sock is connected to */
-    uint8_t *ping;  /* the encoded ping, the same every time */
+    char *list;       /* cfg->broker when it was parsed, to notice a changed config */
+    strv_t endpoints; /* the brokers, in order of preference */
+    size_t cur;       /* the one in use */
+    char *endpoint;   /* what sock is connected to */
+    uint8_t *ping;    /* the encoded ping, the same every time */
     size_t pinglen;
 
     flight_t *flights;
@@ -115,8 +125,9 @@ static void
 note_link(agentd_t *self, const char *link)
 {
     char since[32], head[32];
-    const char *facts[] = {"link", link,     "link_since_ms",   since, "broker_head",
-                           head,   "broker", self->cfg->broker, NULL};
+    const char *facts[] = {"link", link,     "link_since_ms", since,     "broker_head",
+                           head,   "broker", self->endpoint,  "brokers", self->list,
+                           NULL};
 
     snprintf(since, sizeof(since), "%lld", (long long)util_now_ms());
     snprintf(head, sizeof(head), "%llu", (unsigned long long)self->head);
@@ -164,7 +175,7 @@ sock_close(agentd_t *self)
     self->refusal_logged = false;
 }
 
-/* A fresh DEALER socket on the configured endpoint. 0, or -1 with a reason in why. */
+/* A fresh DEALER socket on the endpoint in use. 0, or -1 with a reason in why. */
 static int
 sock_open(agentd_t *self, char *why, size_t whylen)
 {
@@ -192,14 +203,15 @@ sock_open(agentd_t *self, char *why, size_t whylen)
         zmq_close(sock);
         return -1;
     }
-    if (zmq_connect(sock, self->cfg->broker) != 0) {
-        snprintf(why, whylen, "cannot connect to '%s': %s", self->cfg->broker, zmq_strerror(errno));
+    if (zmq_connect(sock, self->endpoints.v[self->cur]) != 0) {
+        snprintf(why, whylen, "cannot connect to '%s': %s", self->endpoints.v[self->cur],
+                 zmq_strerror(errno));
         zmq_close(sock);
         return -1;
     }
     sock_close(self);
     self->sock = sock;
-    xstrset(&self->endpoint, self->cfg->broker);
+    xstrset(&self->endpoint, self->endpoints.v[self->cur]);
     return 0;
 }
 
@@ -266,6 +278,16 @@ flights_clear(agentd_t *self)
     self->nflights = 0;
 }
 
+/* The broker in use does not answer: the next attempt goes to the next one of the list. */
+static void
+next_endpoint(agentd_t *self)
+{
+    if (self->endpoints.n < 2)
+        return;
+    self->cur = (self->cur + 1) % self->endpoints.n;
+    log_debug("trying the broker at %s next", self->endpoints.v[self->cur]);
+}
+
 /*
  * Start a reconnection attempt: a fresh socket and a ping that waits in it for the connection.
  * 0, or -1 with a reason in why when no socket could be made (the next attempt tries again).
@@ -302,14 +324,21 @@ static void
 link_lost(agentd_t *self, int64_t now)
 {
     size_t inflight = self->nflights;
-    char why[256];
+    char why[256], *lost = xstrdup(self->endpoint);
 
+    next_endpoint(self);
     if (link_down(self, now, why, sizeof(why)) != 0)
         log_warnx("%s", why);
-    log_warnx("broker lost: no answer from %s for %d ms; %llu events wait in the outbox (%zu of "
-              "them were in flight and go again)",
-              self->endpoint, self->cfg->timeout_ms, (unsigned long long)queued_count(self),
-              inflight);
+    if (self->endpoints.n > 1)
+        log_warnx("broker lost: no answer from %s for %d ms; trying %s; %llu events wait in the "
+                  "outbox (%zu of them were in flight and go again)",
+                  lost, self->cfg->timeout_ms, self->endpoint,
+                  (unsigned long long)queued_count(self), inflight);
+    else
+        log_warnx("broker lost: no answer from %s for %d ms; %llu events wait in the outbox (%zu "
+                  "of them were in flight and go again)",
+                  lost, self->cfg->timeout_ms, (unsigned long long)queued_count(self), inflight);
+    free(lost);
     self->down_logged = true;
     note_link(self, "down");
 }
@@ -342,10 +371,12 @@ link_timers(agentd_t *self, int64_t now)
         if (!self->down_logged) {
             log_warnx("broker at %s does not answer; events wait in the outbox (%llu queued) and "
                       "go when it answers",
-                      self->cfg->broker, (unsigned long long)queued_count(self));
+                      self->endpoint != NULL ? self->endpoint : self->endpoints.v[self->cur],
+                      (unsigned long long)queued_count(self));
             self->down_logged = true;
             note_link(self, "down");
         }
+        next_endpoint(self);
         if (attempt(self, now, why, sizeof(why)) != 0)
             log_warnx("%s", why);
         return;
@@ -742,15 +773,34 @@ agentd_drain(agentd_t *self)
     note_link(self, "stopped");
 }
 
+/* Read cfg->broker into the endpoint list, starting on its first. 0, or -1 with a reason. */
+static int
+endpoints_load(agentd_t *self, char *why, size_t whylen)
+{
+    strv_t eps = {0};
+
+    if (eplist_parse(self->cfg->broker, &eps, why, whylen) != 0)
+        return -1;
+    strv_clear(&self->endpoints);
+    self->endpoints = eps;
+    self->cur = 0;
+    xstrset(&self->list, self->cfg->broker);
+    return 0;
+}
+
 void
 agentd_reconfigure(agentd_t *self)
 {
-    if (strcmp(self->cfg->broker, self->endpoint) == 0)
-        return;
-    log_info("broker endpoint changed from %s to %s; reconnecting", self->endpoint,
-             self->cfg->broker);
     char why[256];
 
+    if (strcmp(self->cfg->broker, self->list) == 0)
+        return;
+    if (endpoints_load(self, why, sizeof(why)) != 0) {
+        log_warnx("broker: %s; keeping %s", why, self->list);
+        return;
+    }
+    log_info("broker endpoint changed from %s to %s; reconnecting", self->endpoint,
+             self->cfg->broker);
     self->down_logged = false;
     if (link_down(self, util_mono_ms(), why, sizeof(why)) != 0)
         log_warnx("%s", why);
@@ -835,7 +885,8 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
     self->dirty = true;
     self->next_prune = util_mono_ms();
     /* A bad endpoint is a configuration error: refuse to start. */
-    if (link_down(self, util_mono_ms(), why, sizeof(why)) != 0) {
+    if (endpoints_load(self, why, sizeof(why)) != 0 ||
+        link_down(self, util_mono_ms(), why, sizeof(why)) != 0) {
         *err = xstrdup(why);
         goto fail;
     }
@@ -865,6 +916,8 @@ agentd_destroy(agentd_t **p)
     free(self->answers);
     sock_close(self);
     free(self->endpoint);
+    free(self->list);
+    strv_clear(&self->endpoints);
     free(self->ping);
     spool_destroy(&self->spool);
     outbox_close(&self->outbox);

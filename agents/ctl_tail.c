@@ -63,6 +63,8 @@ cmd_tail(ctl_t *ctl, int argc, char **argv)
         .publish = ctl->publish,
         .timeout_ms = ctl->timeout_ms,
         .tries = ctl->tries,
+        /* -f: two timeouts without even a heartbeat, ask; no answer, the next broker. */
+        .silence_ms = ctl->timeout_ms < 500 ? 1000 : 2 * ctl->timeout_ms,
         .stop = ctl->stop,
     };
     tail_t t = {0};

@@ -125,7 +125,9 @@ usage(FILE *f)
             "times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
             "an offset,\n    or milliseconds since the epoch; --time defaults to now\n"
             "--id defaults to a fresh UUID; resend with the same --id to avoid logging twice\n"
-            "broker endpoint: --broker, else $PERMIT_BROKER, else " DEFAULT_BROKER "\n"
+            "broker endpoint: --broker, else $PERMIT_BROKER, else " DEFAULT_BROKER
+            "; or a list EP1,EP2,...\n    of brokers in order of preference (one that does not "
+            "answer is left for the next)\n"
             "defaults: --timeout %d (ms per try), --tries %d\n"
             "the daemon's folder: --config FILE (its state key) or --state DIR\n"
             "exit status: 0 logged (or queued), 64 usage, 65 refused (or not a rejected event),\n"

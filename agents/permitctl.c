@@ -187,6 +187,8 @@ usage(FILE *f)
             ")\n"
             "  --query EP     the query endpoint ($PERMIT_QUERY, default " DEFAULT_QUERY ")\n"
             "  --publish EP   the publish endpoint ($PERMIT_PUBLISH, default " DEFAULT_PUBLISH ")\n"
+            "  (each EP may be a list EP1,EP2,...: several brokers, in order of preference;\n"
+            "   one that does not answer is left for the next; query and publish pair up)\n"
             "  --timeout MS   wait this long for each answer (default %d)\n"
             "  --tries N      ask this many times before giving up (default %d)\n"
             "  --curve-secret FILE  our CURVE key pair, NAME.secret ($PERMIT_CURVE_SECRET)\n"

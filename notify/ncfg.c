@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "conftab.h"
+#include "eplist.h"
 #include "util.h"
 
 #define T(name, field, def, reload, help)                                                          \
@@ -21,9 +22,12 @@
 
 static const conftab_opt_t options[] = {
     T("query", query, "tcp://127.0.0.1:7403", false,
-      "the broker's query endpoint (else $PERMIT_QUERY)"),
+      "the broker's query endpoint, or several: EP1,EP2 (else $PERMIT_QUERY)"),
     T("publish", publish, "tcp://127.0.0.1:7402", false,
-      "the broker's publish endpoint (else $PERMIT_PUBLISH)"),
+      "the broker's publish endpoint, or several, in the order of query (else $PERMIT_PUBLISH)"),
+    I("silence_ms", silence_ms, "5000", 100, 3600000, false,
+      "nothing published (not even a heartbeat) for this long: ask the broker, and move on to "
+      "the next one of the lists if it does not answer"),
     T("db", db, NULL, false, "the notifier's database: cursor, directory, deliveries (required)"),
     T("routes", routes, NULL, true, "the routing file: who gets what, over which channel"),
     T("templates", templates, NULL, true, "the folder of message templates (KIND.tmpl)"),
@@ -95,7 +99,28 @@ ncfg_load_file(ncfg_t *cfg, const char *path, char **err)
 int
 ncfg_check(const ncfg_t *cfg, char **err)
 {
+    strv_t q = {0}, p = {0};
+    char why[256];
+    int rc = 0;
+
     if (conftab_check_required(&notify_table, cfg, err) < 0)
+        return -1;
+    if (eplist_parse(cfg->query, &q, why, sizeof(why)) != 0) {
+        *err = xasprintf("query: %s", why);
+        return -1;
+    }
+    if (eplist_parse(cfg->publish, &p, why, sizeof(why)) != 0) {
+        *err = xasprintf("publish: %s", why);
+        rc = -1;
+    } else if (q.n != p.n) {
+        *err = xasprintf("%zu query endpoints but %zu publish endpoints: the lists name the same "
+                         "brokers, pair by pair",
+                         q.n, p.n);
+        rc = -1;
+    }
+    strv_clear(&q);
+    strv_clear(&p);
+    if (rc < 0)
         return -1;
     if (cfg->backoff_min_ms > cfg->backoff_max_ms) {
         *err = xasprintf("backoff_min_ms (%d) is larger than backoff_max_ms (%d)",

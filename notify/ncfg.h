@@ -14,8 +14,9 @@
 #include "log.h"
 
 typedef struct ncfg {
-    char *query;        /* the broker's query endpoint */
-    char *publish;      /* the broker's publish endpoint */
+    char *query;        /* the broker's query endpoint, or several (common/eplist.h) */
+    char *publish;      /* the broker's publish endpoint, or several: pair by pair */
+    int silence_ms;     /* nothing published for this long: ask, then try the next broker */
     char *db;           /* the notifier's own sqlite database: cursor, directory, deliveries */
     char *routes;       /* the routing file (routes.h) */
     char *templates;    /* the folder of message templates (ntmpl.h) */

@@ -710,6 +710,7 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
     o.publish = cfg->publish;
     o.after = cursor;
     o.live = true;
+    o.silence_ms = cfg->silence_ms;
     self->follow = follow_new(zctx, &o, on_entry, self, why, sizeof(why));
     if (self->follow == NULL) {
         *err = xasprintf("follow: %s", why);
