@@ -28,6 +28,8 @@ static const conftab_opt_t options[] = {
     I("silence_ms", silence_ms, "5000", 100, 3600000, false,
       "nothing published (not even a heartbeat) for this long: ask the broker, and move on to "
       "the next one of the lists if it does not answer"),
+    I("query_timeout_ms", query_timeout_ms, "2000", 100, 600000, false,
+      "a query unanswered for this long: the broker is away (the next one is tried)"),
     T("db", db, NULL, false, "the notifier's database: cursor, directory, deliveries (required)"),
     T("routes", routes, NULL, true, "the routing file: who gets what, over which channel"),
     T("templates", templates, NULL, true, "the folder of message templates (KIND.tmpl)"),

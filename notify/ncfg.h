@@ -14,14 +14,15 @@
 #include "log.h"
 
 typedef struct ncfg {
-    char *query;        /* the broker's query endpoint, or several (common/eplist.h) */
-    char *publish;      /* the broker's publish endpoint, or several: pair by pair */
-    int silence_ms;     /* nothing published for this long: ask, then try the next broker */
-    char *db;           /* the notifier's own sqlite database: cursor, directory, deliveries */
-    char *routes;       /* the routing file (routes.h) */
-    char *templates;    /* the folder of message templates (ntmpl.h) */
-    char *curve_secret; /* our CURVE key pair; "" for $PERMIT_CURVE_SECRET, none: plain */
-    char *broker_key;   /* the broker's public key; "" for $PERMIT_BROKER_KEY */
+    char *query;          /* the broker's query endpoint, or several (common/eplist.h) */
+    char *publish;        /* the broker's publish endpoint, or several: pair by pair */
+    int silence_ms;       /* nothing published for this long: ask, then try the next broker */
+    int query_timeout_ms; /* a query unanswered this long: the broker is away */
+    char *db;             /* the notifier's own sqlite database: cursor, directory, deliveries */
+    char *routes;         /* the routing file (routes.h) */
+    char *templates;      /* the folder of message templates (ntmpl.h) */
+    char *curve_secret;   /* our CURVE key pair; "" for $PERMIT_CURVE_SECRET, none: plain */
+    char *broker_key;     /* the broker's public key; "" for $PERMIT_BROKER_KEY */
     enum log_level log_level;
     int backoff_min_ms;  /* first pause after a failed delivery (doubles, with jitter) */
     int backoff_max_ms;  /* the longest pause */

@@ -711,6 +711,7 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
     o.after = cursor;
     o.live = true;
     o.silence_ms = cfg->silence_ms;
+    o.timeout_ms = cfg->query_timeout_ms;
     self->follow = follow_new(zctx, &o, on_entry, self, why, sizeof(why));
     if (self->follow == NULL) {
         *err = xasprintf("follow: %s", why);
