@@ -8,7 +8,7 @@
 # was back naming the node that answered, the notifier delivered every unblock once per
 # idempotency key, tail -f printed every entry once and in order, and permitctl and
 # permit-agent send work with a list whose first endpoint is dead.
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"
@@ -23,8 +23,6 @@ done
 # Every client knows both nodes, A first.
 export PERMIT_BROKER=$A_INGEST,$B_INGEST PERMIT_QUERY=$A_QUERY,$B_QUERY
 export PERMIT_PUBLISH=$A_PUBLISH,$B_PUBLISH
-NODE=
-
 # start_node a|b: permitd on that node's endpoints and the shared database.
 start_node() {
     local n=${1^^} v
@@ -32,7 +30,6 @@ start_node() {
     v=${n}_PUBLISH && PUBLISH=${!v}
     v=${n}_QUERY && QUERY=${!v}
     start_broker --heartbeat-ms 200
-    NODE=$1
 }
 
 tail_reached() { [[ -s "$T/tail.out" ]] && (($(tail -n 1 "$T/tail.out" | jq .seq) >= $1)); }
@@ -110,7 +107,9 @@ run "$PERMITCTL" --timeout 500 status "$P-001" --json
 [[ "$(jq -r .project.id <<<"$OUT")" == "$P-001" ]] || fail "permitctl status: $OUT"
 run "$PERMIT_AGENT" send --timeout 500 --dept WRB --project "$P-001" --procedure SOIL_WATER \
     --event accepted --id "WRB-$P-001-accepted"
-((RC == 0)) && [[ "$OUT" =~ ^[0-9]+$ ]] || fail "permit-agent send with A dead: $RC $OUT $ERR"
+if ((RC != 0)) || [[ ! "$OUT" =~ ^[0-9]+$ ]]; then
+    fail "permit-agent send with A dead: $RC $OUT $ERR"
+fi
 echo "WRB-$P-001-accepted" >>"$T/accepted.ids"
 wait_sent nrb 240 30
 wait_sent eeb 240 30
