@@ -365,6 +365,40 @@ done
 
 # --- quiescence --------------------------------------------------------------------------------
 
+# A clock that steps back during an outage, for certain: WRB's link is made healthy, then
+# refused until the agent logs the broker gone; its clock is set back six hours, and the link
+# comes back. The agent must measure the outage on its monotonic clock ("broker back ... after
+# N s", N >= 0). What the agent logged last about its link, from its current log:
+wrb_link() {
+    grep -hE "broker (back|reachable|lost)|does not answer" \
+        "$T/agent-wrb.${AGENT_STARTS[wrb]}.err" | tail -n 1
+}
+link_is() {
+    case $(wrb_link) in
+    *"broker back"* | *"broker reachable"*) [[ $1 == up ]] ;;
+    "") return 1 ;;
+    *) [[ $1 == down ]] ;;
+    esac
+}
+if ((DOWN_UNTIL[wrb] > 0)); then
+    DOWN_UNTIL[wrb]=0
+    start_link_agent wrb
+fi
+proxy wrb pass
+wait_for 20 "WRB to reach the broker" link_is up
+proxy wrb refuse
+wait_for 20 "WRB to log the broker gone" link_is down
+WRB_SHIFT=$((WRB_SHIFT - 6))
+printf '%+dh\n' "$WRB_SHIFT" >"$WRB_CLOCK.tmp"
+mv "$WRB_CLOCK.tmp" "$WRB_CLOCK"
+JUMPS=$((JUMPS + 1))
+sleep 1.5 # libfaketime reads the clock file at most once a second (FAKETIME_CACHE_DURATION)
+proxy wrb pass
+wait_for 20 "WRB to find the broker again" link_is up
+back=$(wrb_link)
+[[ "$back" == *"broker back"* && "$back" != *"after -"* ]] ||
+    fail "WRB, after its clock stepped back during an outage: '$back'"
+
 # Last, every connection dies silently, and then the held files go in: no agent may count on
 # a kill to get it out of a half-open connection, it must give the connection up by itself.
 step "the links heal, with every open connection dead; the rest of the files go in"
