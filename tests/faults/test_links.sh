@@ -11,8 +11,10 @@
 # promises to keep (a broken order would be refused as a forbidden transition).
 #
 # CTB's clock runs hours off (libfaketime, a fixed offset drawn from the seed); WRB's clock
-# jumps by hours, forwards and backwards, while it runs. Only the wall clock is faked: a real
-# monotonic clock never jumps, and the agent's timers run on it.
+# jumps by hours, forwards and backwards, while it runs, and once for certain steps back six
+# hours in the middle of an outage. Only the wall clock is faked: a real monotonic clock never
+# jumps, and the agent's timers run on it. The shifted agents' spool files carry their clock in
+# their modification time, which their events claim.
 #
 # A nemesis driven by the seeded generator flips each proxy between pass and a fault for a
 # random time: stalls without FIN (half of them longer than the agent's timeout, so it gives up
