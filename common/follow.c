@@ -467,9 +467,19 @@ follow_live(follow_t *self, int wait_ms)
     if (rc > 0) {
         self->last_live = util_mono_ms();
     } else if (util_mono_ms() - self->last_live >= self->silence_ms) {
-        /* Not even a heartbeat: ask the query socket whether this broker is still there. */
+        char why[256];
+
+        /*
+         * Not even a heartbeat: ask the query socket whether this broker is still there. The
+         * SUB socket starts afresh first, since a connection that died without a word (an
+         * address that moved to another node) would stay silent for ever.
+         */
         log_debug("follow: nothing published at %s for %d ms; asking %s",
                   self->publishes.v[self->pair], self->silence_ms, client_endpoint(self->query));
+        if (follow_connect(self, self->pair, why, sizeof(why)) != 0) {
+            snprintf(self->error, sizeof(self->error), "%s", why);
+            return FOLLOW_ERROR;
+        }
         self->need_catchup = true;
     }
     for (int i = 0; rc > 0 && i < FOLLOW_DRAIN_MAX && !self->need_catchup; i++) {
