@@ -2,7 +2,8 @@
  * agentd: the department agent daemon (`permit-agent run`) and its loop.
  *
  * Owns the state folder's lock (one daemon per folder), the outbox, the spool and one DEALER
- * socket to the broker's ingest endpoint. One thread, one zmq_poll loop driven by deadlines:
+ * socket to the broker's ingest endpoint (with a list of brokers, to the one in use: a lost
+ * broker is left for the next of the list). One thread, one zmq_poll loop driven by deadlines:
  *
  *   cron        every scan_ms: take complete spool files into the outbox, notice events
  *               queued by other processes (send --queue, retry), prune old history

@@ -12,9 +12,10 @@
  *
  * Several brokers: query and publish take endpoint lists (common/eplist.h) of the same length,
  * naming the brokers pair by pair in order of preference. Live, a follower that hears nothing
- * on its SUB socket (not even a heartbeat) for silence_ms asks the query socket; when that does
- * not answer either it moves on to the next pair (wrapping round), subscribes there first and
- * catches up from its cursor, so nothing is missed and nothing is delivered twice. Not live,
+ * on its SUB socket (not even a heartbeat) for silence_ms subscribes afresh and asks the query
+ * socket; when that does not answer either it moves on to the next pair (wrapping round),
+ * subscribes there first and catches up from its cursor, so nothing is missed and nothing is
+ * delivered twice. With one pair (or a virtual address) it keeps asking the same one. Not live,
  * the query client tries the endpoints in turn (common/client.h).
  *
  * The cursor counts every entry, matching or not; the filters (project, department, kind,
