@@ -19,6 +19,7 @@
 #                          "ready:" (opening the database after the crash, the WAL recovered)
 #                          is a recovery sample (RECOVERY_MS)
 #   recovery_summary       "restart to ready p50 X ms, p99 Y ms" over the samples
+#   require_hooks          exit 77 (skip) unless permitd was built with the test hooks
 #   check_all [ARGS]       stop the broker, run check.py over every $T/*.acked with a rebuild
 #                          comparison; the summary line is left in CHECK_SUMMARY
 # shellcheck shell=bash disable=SC2034
@@ -154,4 +155,14 @@ check_all() {
         "${acked[@]}" "$@" 2>"$T/check.err") || rc=$?
     ((rc == 0)) || fail "checker: $CHECK_SUMMARY $(cat "$T/check.err")"
     echo "$CHECK_SUMMARY"
+}
+
+# The hooks exist in test builds only (cmake -DPERMIT_TEST_HOOKS=ON); skip (77) elsewhere.
+require_hooks() {
+    local rc=0
+    PERMIT_CRASH=probe "$PERMITD" -n >/dev/null 2>&1 || rc=$?
+    if ((rc != 2)); then
+        echo "$TEST_NAME: SKIP: $PERMITD has no test hooks (build with -DPERMIT_TEST_HOOKS=ON)"
+        exit 77
+    fi
 }

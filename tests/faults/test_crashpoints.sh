@@ -67,16 +67,6 @@ await_crash() {
         fail "permitd died without the marker of crash point $spec"
 }
 
-# The hooks exist in test builds only (cmake -DPERMIT_TEST_HOOKS=ON); skip (77) elsewhere.
-require_hooks() {
-    local rc=0
-    PERMIT_CRASH=probe "$PERMITD" -n >/dev/null 2>&1 || rc=$?
-    if ((rc != 2)); then
-        echo "$TEST_NAME: SKIP: $PERMITD has no test hooks (build with -DPERMIT_TEST_HOOKS=ON)"
-        exit 77
-    fi
-}
-
 # A fresh database for the next point; the finished histories move aside.
 RUNS=0
 fresh_db() {

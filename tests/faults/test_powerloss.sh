@@ -32,16 +32,6 @@ PROJECTS=40 # per load; a new load starts whenever the last one is done
 CRASH_VARS=(PERMIT_CRASH PERMIT_CRASH_MODE PERMIT_CRASH_SEED PERMIT_TEST_VFS
     PERMIT_TEST_SYNCHRONOUS)
 
-# The hooks exist in test builds only (cmake -DPERMIT_TEST_HOOKS=ON); skip (77) elsewhere.
-require_hooks() {
-    local rc=0
-    PERMIT_CRASH=probe "$PERMITD" -n >/dev/null 2>&1 || rc=$?
-    if ((rc != 2)); then
-        echo "$TEST_NAME: SKIP: $PERMITD has no test hooks (build with -DPERMIT_TEST_HOOKS=ON)"
-        exit 77
-    fi
-}
-
 # A power cut may come before "ready:" (a write while the store opens): that start counts.
 broker_is_ready() {
     if ! pid_alive "$BROKER_PID"; then
