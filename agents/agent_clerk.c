@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agentd.h"
+#include "eplist.h"
 #include "outbox.h"
 
 #define EXIT_NOT_REJECTED 65
@@ -19,8 +20,9 @@ typedef struct view {
     const char *dept;
     int running; /* 1, 0, or -1 unknown */
     long pid;
-    char *broker;
-    char *link; /* up, down, stopped, or NULL before the first run */
+    char *broker;  /* the endpoint in use */
+    char *brokers; /* the configured list (common/eplist.h) */
+    char *link;    /* up, down, stopped, or NULL before the first run */
     int64_t link_since_ms;
     uint64_t head;
     int64_t last_ack_ms;
@@ -101,6 +103,8 @@ print_text(const view_t *v, FILE *out)
                 util_format_time(v->link_since_ms, false, t, sizeof(t)));
     else
         fprintf(out, "unknown (no daemon running)\n");
+    if (v->brokers != NULL && strchr(v->brokers, ',') != NULL)
+        fprintf(out, "brokers     %s (in order of preference)\n", v->brokers);
     fprintf(out, "queued      %llu", (unsigned long long)v->st.queued);
     if (v->st.queued > 0)
         fprintf(out, ", the oldest waiting %s (since %s)",
@@ -136,6 +140,21 @@ print_text(const view_t *v, FILE *out)
                      "permit-agent drop ID\n");
 }
 
+/* The configured brokers as a JSON array, [] before the daemon first ran. */
+static json_t *
+endpoints_json(const char *list)
+{
+    json_t *a = json_array();
+    strv_t eps = {0};
+    char why[256];
+
+    if (list != NULL && eplist_parse(list, &eps, why, sizeof(why)) == 0)
+        for (size_t i = 0; i < eps.n; i++)
+            json_array_append_new(a, json_string(eps.v[i]));
+    strv_clear(&eps);
+    return a;
+}
+
 static void
 print_json(const view_t *v, FILE *out)
 {
@@ -149,6 +168,7 @@ print_json(const view_t *v, FILE *out)
                             ? json_pack("{s:b,s:I}", "running", 1, "pid", (json_int_t)v->pid)
                             : json_pack("{s:b}", "running", 0));
     json_object_set_new(broker, "endpoint", v->broker ? json_string(v->broker) : json_null());
+    json_object_set_new(broker, "endpoints", endpoints_json(v->brokers));
     json_object_set_new(broker, "reachable", r < 0 ? json_null() : json_boolean(r));
     json_object_set_new(broker, "link", v->link ? json_string(v->link) : json_null());
     json_object_set_new(broker, "since_ms", json_integer(v->link_since_ms));
@@ -199,6 +219,7 @@ clerk_status(const char *state, bool json, FILE *out)
     v.dept = outbox_dept(ob);
     v.running = agentd_running(state, &v.pid);
     v.broker = outbox_fact(ob, "broker");
+    v.brokers = outbox_fact(ob, "brokers");
     v.link = outbox_fact(ob, "link");
     v.link_since_ms = fact_int(ob, "link_since_ms");
     v.head = (uint64_t)fact_int(ob, "broker_head");
@@ -219,6 +240,7 @@ clerk_status(const char *state, bool json, FILE *out)
 done:
     outbox_stats_clear(&v.st);
     free(v.broker);
+    free(v.brokers);
     free(v.link);
     outbox_close(&ob);
     return rc;

@@ -81,7 +81,10 @@ INGEST=$PERMIT_BROKER agent_conf nrb NRB window=4
 INGEST=$PERMIT_BROKER agent_conf eeb EEB window=4
 start_agent nrb
 start_agent eeb
-[[ "$(agent_field nrb .broker.endpoint)" == "$A_INGEST" ]] || fail "nrb status: $OUT"
+agent_json nrb
+[[ "$(jq -r .broker.endpoint <<<"$OUT")" == "$A_INGEST" ]] || fail "nrb status: $OUT"
+[[ "$(jq -c .broker.endpoints <<<"$OUT")" == "[\"$A_INGEST\",\"$B_INGEST\"]" ]] ||
+    fail "nrb status does not list both brokers: $OUT"
 
 step "phase 1: the agents send; node A is killed with kill -9 in mid-stream"
 phase 1 1 100
@@ -95,8 +98,11 @@ wait_for 20 "nrb to say node B is back" back_on nrb "$B_INGEST"
 wait_for 20 "eeb to say node B is back" back_on eeb "$B_INGEST"
 wait_sent nrb 200 30
 wait_sent eeb 200 30
-[[ "$(agent_field nrb .broker.endpoint)" == "$B_INGEST" ]] ||
+agent_json nrb
+[[ "$(jq -r .broker.endpoint <<<"$OUT")" == "$B_INGEST" ]] ||
     fail "nrb status does not name node B as the endpoint in use: $OUT"
+run "$PERMIT_AGENT" status --state "$T/nrb"
+[[ "$OUT" == *"broker      $B_INGEST: reachable since"* ]] || fail "nrb status: $OUT"
 grep -q "broker lost: no answer from $A_INGEST" "$T/agent-nrb.1.err" ||
     fail "nrb did not log the loss of node A: $(grep broker "$T/agent-nrb.1.err")"
 
@@ -131,7 +137,8 @@ wait_for 20 "nrb to say node A is back" back_on nrb "$A_INGEST"
 wait_for 20 "eeb to say node A is back" back_on eeb "$A_INGEST"
 wait_sent nrb 260 30
 wait_sent eeb 260 30
-[[ "$(agent_field eeb .broker.endpoint)" == "$A_INGEST" ]] || fail "eeb status: $OUT"
+agent_json eeb
+[[ "$(jq -r .broker.endpoint <<<"$OUT")" == "$A_INGEST" ]] || fail "eeb status: $OUT"
 
 step "the notifier delivers every unblock once per idempotency key"
 log_json --kind unblocked >"$T/unblocked.json"
