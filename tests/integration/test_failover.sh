@@ -59,6 +59,17 @@ phase() {
     drop_file eeb "$T/eeb-$1.jsonl"
 }
 
+step "lists that do not make sense are configuration errors (exit 78)"
+printf '[agent]\ndept = NRB\nstate = %s\nbroker = %s,,%s\n' "$T/bad" "$A_INGEST" "$B_INGEST" \
+    >"$T/bad-agent.conf"
+run "$PERMIT_AGENT" run --config "$T/bad-agent.conf" -n
+{ ((RC == 78)) && [[ "$ERR" == *"endpoint 2 of the list is empty"* ]]; } ||
+    fail "an agent with an empty endpoint in its list: $RC $ERR"
+QUERY=$PERMIT_QUERY PUBLISH=$A_PUBLISH notify_conf
+run "$PERMIT_NOTIFY" run --config "$T/notify.conf" -n
+{ ((RC == 78)) && [[ "$ERR" == *"2 query endpoints but 1 publish"* ]]; } ||
+    fail "a notifier with 2 query endpoints and 1 publish endpoint: $RC $ERR"
+
 step "node A up; departments, template and $NPROJ projects imported through the list"
 start_node a
 ctl import departments "$PERMIT_SRC/deploy/departments.csv"
