@@ -28,12 +28,7 @@ fault_seed
 start_broker
 fault_import
 start_http web
-cat >"$T/routes.conf" <<CONF
-[route]
-unblocked = taskforce
-[contact taskforce]
-webhook = http://127.0.0.1:$PORT/hook/taskforce
-CONF
+routes_unblocked_webhook
 notify_conf
 start_notify
 

@@ -4,6 +4,8 @@
 #                            requests as JSON lines in $T/NAME.jsonl; its port is left in PORT
 #                            and its PID in SPAWNED
 #   start_smtp               the SMTP recorder (aiosmtpd): $T/smtp.jsonl; port in SMTP_PORT
+#   routes_unblocked_webhook  $T/routes.conf: every unblocked entry to one contact, taskforce,
+#                            by webhook to the recorder started last ($PORT)
 #   notify_conf [KEY=VALUE ...]   write $T/notify.conf ([notify] with the test's db, endpoints,
 #                            routes $T/routes.conf, the shipped templates, fast backoff) plus
 #                            the given keys
@@ -44,6 +46,15 @@ start_smtp() {
         --port-file "$T/smtp.port" --out "$T/smtp.jsonl"
     wait_for 10 "the SMTP recorder to listen" test -s "$T/smtp.port"
     SMTP_PORT=$(<"$T/smtp.port")
+}
+
+routes_unblocked_webhook() {
+    cat >"$T/routes.conf" <<CONF
+[route]
+unblocked = taskforce
+[contact taskforce]
+webhook = http://127.0.0.1:$PORT/hook/taskforce
+CONF
 }
 
 notify_conf() {

@@ -78,12 +78,7 @@ register_projects "$P" "$NPROJ"
 
 step "the notifier, tail -f and two agents, all given both nodes"
 start_http web
-cat >"$T/routes.conf" <<CONF
-[route]
-unblocked = taskforce
-[contact taskforce]
-webhook = http://127.0.0.1:$PORT/hook/taskforce
-CONF
+routes_unblocked_webhook
 QUERY=$PERMIT_QUERY PUBLISH=$PERMIT_PUBLISH notify_conf silence_ms=1000 query_timeout_ms=500
 start_notify
 spawn tail "$PERMITCTL" --timeout 500 tail -f --from 0 --json
