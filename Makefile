@@ -57,10 +57,7 @@ faults-long: deps
 format: deps
 	@if [ -n "$(FORMAT_FILES)" ]; then clang-format -i $(FORMAT_FILES); fi
 
-check-faults-long: deps
-	bash tests/faults/run-long.sh
-
-format: deps
+check-format: deps
 	@if [ -n "$(FORMAT_FILES)" ]; then \
 		clang-format --dry-run --Werror $(FORMAT_FILES) && \
 		echo "check-format: $(words $(FORMAT_FILES)) files formatted"; fi
