@@ -102,7 +102,7 @@ struct agentd {
     int64_t down_since;   /* monotonic, for the log line when it comes back */
     int64_t paused_until; /* monotonic: the outbox failed, send nothing before */
     bool outbox_full;     /* the disk holding the outbox is full (logged) */
-    int64_t full_since;   /* wall clock: since then */
+    int64_t full_since;   /* monotonic: since then (a stepped wall clock cannot skew the span) */
     bool storage_logged;  /* a "storage" refusal of the broker was logged; the next ack rearms */
     uint64_t head;        /* the broker's committed head, from the last ping */
 
@@ -142,14 +142,14 @@ outbox_watch(agentd_t *self)
     bool full = outbox_full(self->outbox);
 
     if (full && !self->outbox_full) {
-        self->full_since = util_now_ms();
+        self->full_since = util_mono_ms();
         log_warnx("outbox: the disk holding %s is full: new spool files stay in the spool and "
                   "answers are asked for again until space returns; nothing is dropped "
                   "(permit-agent send --queue exits 73 meanwhile)",
                   self->cfg->state);
     } else if (!full && self->outbox_full) {
         log_info("outbox: writable again after %.1f s of a full disk",
-                 (double)(util_now_ms() - self->full_since) / 1000);
+                 (double)(util_mono_ms() - self->full_since) / 1000);
     }
     self->outbox_full = full;
 }

@@ -18,6 +18,7 @@ Exit 0 with one summary line when everything holds, 1 with the violations listed
 """
 import argparse
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -125,7 +126,10 @@ def main():
     dup_ids = db.execute("SELECT event_id, COUNT(*) FROM log WHERE event_id IS NOT NULL"
                          " GROUP BY event_id HAVING COUNT(*) > 1").fetchall()
     # The load's projects: every procedure is accepted once and approved once, in that order.
-    prefixes = sorted({i.split("-import-")[0].rsplit("-", 1)[0] for i in acked})
+    # Their ids are PREFIX-NUMBER[.STEP] or PREFIX-import-N (fault-load's, test_links.sh's);
+    # ids of other shapes (UUIDs the agent derives) name no load.
+    shape = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(?:import-)?\d+(?:\.\d+[ap])?$")
+    prefixes = sorted({m.group(1) for m in map(shape.match, acked) if m})
     twice, order = [], []
     for prefix in prefixes:
         rows = db.execute(
