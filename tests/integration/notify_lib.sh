@@ -79,7 +79,7 @@ notify_conf() {
 
 notify_is_ready() {
     pid_alive "$NOTIFY_PID" || fail "permit-notify died while starting: $(tail -n 5 "$NOTIFY_LOG")"
-    grep -q "ready:" "$NOTIFY_LOG"
+    grep -qs "ready:" "$NOTIFY_LOG"
 }
 
 start_notify() {
