@@ -17,6 +17,7 @@ Run after the load has quiesced and the broker has stopped. It checks, and count
 Exit 0 with one summary line when everything holds, 1 with the violations listed first.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -174,7 +175,6 @@ def main():
 
     deliv_note = ""
     if args.deliveries is not None:
-        import json
         keys, requests = set(), 0
         if os.path.exists(args.deliveries):
             with open(args.deliveries, encoding="utf-8") as f:
