@@ -13,6 +13,7 @@ PACKAGES=(
     libcmocka-dev jq clang-format python3 python3-aiosmtpd
     clang libclang-rt-14-dev
     faketime
+    libpq-dev postgresql
 )
 
 missing=()
