@@ -18,8 +18,9 @@
 #                         and N projects PREFIX-001...
 #   check_once LIKE N     the log holds N department events of the projects matching LIKE,
 #                         each id once, and no id anywhere twice
-#   check_chains LIKE KINDS       every (project, procedure) matching LIKE went through KINDS,
-#                         in that order, nothing else
+#   check_chains LIKE KINDS [PROCS]   every (project, procedure) matching LIKE (and one of
+#                         the space-separated procedure codes PROCS) went through KINDS, in
+#                         that order, nothing else
 #
 # shellcheck shell=bash disable=SC2034
 
@@ -131,20 +132,25 @@ events_sql() {
 
 check_once() {
     local like=$1 want=$2 n ids dup
-    read -r n ids < <(sqlite3 -separator ' ' "$DB" \
-        "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM ($(events_sql "$like"))")
+    read -r n ids < <(dbq "SELECT COUNT(*), COUNT(DISTINCT e.event_id)
+        FROM ($(events_sql "$like")) AS e")
     ((n == want)) || fail "the log holds $n events of projects $like, expected $want"
     ((ids == want)) || fail "the log holds $n events of projects $like but only $ids ids"
-    dup=$(sqlite3 "$DB" "SELECT event_id || ' x' || COUNT(*) FROM log WHERE event_id IS NOT NULL
+    dup=$(dbq "SELECT event_id || ' x' || COUNT(*) FROM log WHERE event_id IS NOT NULL
         GROUP BY event_id HAVING COUNT(*) > 1 LIMIT 5")
     [[ -z "$dup" ]] || fail "event ids logged more than once: $dup"
 }
 
+# The chains are put together here rather than in SQL (group_concat and string_agg differ).
 check_chains() {
-    local like=$1 kinds=$2 bad
-    bad=$(sqlite3 "$DB" "SELECT project || ' ' || procedure || ': ' || chain FROM (
-        SELECT project, procedure, group_concat(kind, ' ') AS chain FROM (
-            SELECT * FROM ($(events_sql "$like")) ORDER BY seq)
-        GROUP BY project, procedure) WHERE chain != '$kinds' LIMIT 5")
+    local like=$1 kinds=$2 procs=${3:-} where='' bad
+    [[ -z "$procs" ]] || where="WHERE e.procedure IN ('${procs// /\', \'}')"
+    bad=$(dbq "SELECT e.project, e.procedure, e.kind FROM ($(events_sql "$like")) AS e $where
+        ORDER BY e.project, e.procedure, e.seq" | awk -v want="$kinds" '
+        { key = $1 " " $2
+          if (key in chain) chain[key] = chain[key] " " $3
+          else { order[n++] = key; chain[key] = $3 } }
+        END { for (i = 0; i < n && shown < 5; i++) if (chain[order[i]] != want) {
+                  printf "%s%s: %s", shown++ ? "; " : "", order[i], chain[order[i]] } }')
     [[ -z "$bad" ]] || fail "events of a procedure out of order or missing (want $kinds): $bad"
 }

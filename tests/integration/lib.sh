@@ -22,6 +22,24 @@
 #   pb_event_frame V KIND ID DEPT PROJECT PROCEDURE
 #                         a hand-encoded envelope of protocol version V around an event, in hex
 #
+# The storage backend: PERMIT_TEST_BACKEND=sqlite (the default; DB is a file in the test's
+# folder) or postgresql (DB is the URI of a throw-away cluster in $T/pg, tests/pg/pgtmp.sh,
+# started once per test at the first need and thrown away at exit). ctest runs every
+# integration test on both, the second time as pg_NAME. What reads the database directly
+# goes through these, which work the same on both:
+#   dbq SQL               one statement (portable SQL: no group_concat, aliases on
+#                         subqueries); rows on stdout, columns separated by one space
+#   db_dump TABLE ORDERBY every row of TABLE ordered by ORDERBY, columns separated by |, NULL
+#                         as \N, blobs in lower-case hex: the same text on both backends
+#   db_dump_derived       db_dump of every table a rebuild recomputes (DERIVED_TABLES)
+#   db_head               the highest sequence number in the log
+#   db_start              start the cluster now (start_broker, dbq... do it themselves; for
+#                         a test that runs permitd on $DB before any of those)
+#   sqlite_only [WHY]     skip the test (exit 77) unless the backend is sqlite: for what only
+#                         an embedded file has (copies of the file, integrity_check, two
+#                         brokers on one file, the flock lock file)
+#   on_sqlite             true when the backend is sqlite, for guarding a part of a test
+#
 # shellcheck shell=bash disable=SC2034
 
 set -euo pipefail
@@ -41,7 +59,16 @@ for prog in "$PERMITD" "$PERMIT_AGENT" "$PERMITCTL" "$RAWSEND"; do
         exit 1
     fi
 done
-for tool in jq sqlite3; do
+PERMIT_TEST_BACKEND=${PERMIT_TEST_BACKEND:-sqlite}
+case $PERMIT_TEST_BACKEND in
+sqlite) tools=(jq sqlite3) ;;
+postgresql) tools=(jq sqlite3 psql setpriv) ;;
+*)
+    echo "$TEST_NAME: FAIL: PERMIT_TEST_BACKEND=$PERMIT_TEST_BACKEND (sqlite or postgresql)" >&2
+    exit 1
+    ;;
+esac
+for tool in "${tools[@]}"; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "$TEST_NAME: FAIL: $tool is not installed (run scripts/deps.sh)" >&2
         exit 1
@@ -56,7 +83,16 @@ export NO_COLOR=1
 export TZ=${TZ:-Asia/Shanghai}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/permit-$TEST_NAME.XXXXXX")
-DB=$T/permit.db
+if [[ $PERMIT_TEST_BACKEND == postgresql ]]; then
+    # shellcheck source-path=SCRIPTDIR source=../pg/pgtmp.sh
+    source "$PERMIT_SRC/tests/pg/pgtmp.sh"
+    # As root the cluster runs as nobody, who must get through $T to its own $T/pg.
+    ((EUID != 0)) || chmod 711 "$T"
+    PG_TEST_PORT=$(pg_port)
+    DB=$(pg_uri "$T/pg" "$PG_TEST_PORT")
+else
+    DB=$T/permit.db
+fi
 INGEST=ipc://$T/ingest.sock
 PUBLISH=ipc://$T/publish.sock
 QUERY=ipc://$T/query.sock
@@ -102,6 +138,9 @@ cleanup() {
         [[ -n "$pid" ]] && kill_wait "$pid" TERM 3
     done
     wait 2>/dev/null || true
+    if [[ -n "${PG_PID:-}" ]]; then
+        pg_stop || rc=1
+    fi
     if [[ "${KEEP_TMP:-0}" == 1 ]]; then
         echo "$TEST_NAME: kept $T" >&2
     else
@@ -121,6 +160,10 @@ fail() {
     if [[ -s "$BROKER_LOG" ]]; then
         echo "--- last lines of $BROKER_LOG ---" >&2
         tail -n 30 "$BROKER_LOG" >&2
+    fi
+    if [[ -n "${PG_DIR:-}" && -s "$PG_DIR/postgres.log" ]]; then
+        echo "--- last lines of $PG_DIR/postgres.log ---" >&2
+        tail -n 10 "$PG_DIR/postgres.log" >&2
     fi
     exit 1
 }
@@ -166,6 +209,7 @@ broker_is_ready() {
 
 # start_broker [ARGS]: every start gets its own log file; BROKER_LOG names the current one.
 start_broker() {
+    db_start
     BROKER_STARTS=$((BROKER_STARTS + 1))
     BROKER_LOG=$T/permitd.$BROKER_STARTS.log
     # Plain sockets on ipc inside the test's folder; test_security.sh passes --curve yes.
@@ -238,9 +282,89 @@ log_json() {
     "$PERMITCTL" tail --from 0 --json "$@"
 }
 
+on_sqlite() {
+    [[ $PERMIT_TEST_BACKEND == sqlite ]]
+}
+
+sqlite_only() {
+    on_sqlite && return 0
+    echo "$TEST_NAME: SKIP on $PERMIT_TEST_BACKEND: ${*:-this test needs the sqlite backend}"
+    exit 77
+}
+
+# The database exists: a file sqlite creates itself, or a cluster to start the first time.
+db_start() {
+    [[ $PERMIT_TEST_BACKEND == postgresql && -z "${PG_PID:-}" ]] || return 0
+    pg_start "$T/pg" "$PG_TEST_PORT" || fail "could not start a PostgreSQL cluster in $T/pg"
+    [[ "$PG_URI" == "$DB" ]] || fail "the cluster's URI $PG_URI is not DB $DB"
+}
+
+dbq() {
+    db_start
+    if on_sqlite; then
+        sqlite3 -batch -separator ' ' "$DB" "$1"
+    else
+        psql -X -A -t -q -F ' ' -v ON_ERROR_STOP=1 -d "$DB" -c "$1"
+    fi
+}
+
+# The tables `permitd --rebuild` recomputes from the log, each with the columns that order
+# its rows (its primary key). meta and the log itself are not derived.
+DERIVED_TABLES=(
+    "departments code"
+    "templates name, version"
+    "projects id"
+    "procedures project, ordinal"
+    "milestones project, code"
+)
+
+# db_dump TABLE ORDERBY: a header naming the columns, then the rows. The columns come from
+# the catalog, so a column added later is compared too; values are normalised to one text
+# form (blob/bytea in hex, a PostgreSQL boolean as 0/1).
+db_dump() {
+    local table=$1 order=$2 name type cols=() names=()
+    db_start
+    if on_sqlite; then
+        while read -r name type; do
+            names+=("$name")
+            case ${type^^} in
+            BLOB) cols+=("CASE WHEN \"$name\" IS NOT NULL THEN lower(hex(\"$name\")) END") ;;
+            *) cols+=("\"$name\"") ;;
+            esac
+        done < <(dbq "SELECT name, type FROM pragma_table_info('$table') ORDER BY cid")
+    else
+        while read -r name type; do
+            names+=("$name")
+            case $type in
+            bytea) cols+=("encode(\"$name\", 'hex')") ;;
+            boolean) cols+=("(\"$name\")::int") ;;
+            *) cols+=("\"$name\"") ;;
+            esac
+        done < <(dbq "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute
+                WHERE attrelid = '$table'::regclass AND attnum > 0 AND NOT attisdropped
+                ORDER BY attnum")
+    fi
+    ((${#cols[@]} > 0)) || fail "db_dump: no table $table in the database"
+    local IFS=,
+    echo "-- $table (${names[*]})"
+    local sql="SELECT ${cols[*]} FROM \"$table\" ORDER BY $order"
+    if on_sqlite; then
+        sqlite3 -batch -separator '|' -nullvalue '\N' "$DB" "$sql"
+    else
+        psql -X -A -t -q -F '|' -P 'null=\N' -v ON_ERROR_STOP=1 -d "$DB" -c "$sql"
+    fi
+}
+
+db_dump_derived() {
+    local t
+    for t in "${DERIVED_TABLES[@]}"; do
+        db_dump "${t%% *}" "${t#* }"
+    done
+}
+
 # The highest sequence number in the log, read straight from the database.
 db_head() {
-    sqlite3 "$DB" "SELECT COALESCE(MAX(seq), 0) FROM log"
+    dbq "SELECT COALESCE(MAX(seq), 0) FROM log"
 }
 
 # lines_in FILE: number of complete lines in FILE (0 if it does not exist yet).

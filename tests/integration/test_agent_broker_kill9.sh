@@ -26,7 +26,7 @@ agent_conf nrb NRB window=4
 start_agent nrb
 drop_file nrb "$T/all.jsonl"
 
-logged() { sqlite3 "$DB" "SELECT COUNT(*) FROM ($(events_sql "$P-%"))"; }
+logged() { dbq "SELECT COUNT(*) FROM ($(events_sql "$P-%")) AS e"; }
 at_least() { (($(logged) >= $1)); }
 lost_count() { grep -c "broker lost" "$AGENT_LOG" || true; }
 lost_logged() { (($(lost_count) >= $1)); }
@@ -47,7 +47,7 @@ step "each event applied once, every procedure in order, nothing refused"
 check_once "$P-%" "$TOTAL"
 check_chains "$P-%" "$CHAIN"
 [[ "$(agent_field nrb '.rejected | length')" == 0 ]] || fail "events were refused: $OUT"
-read -r count maxseq < <(sqlite3 -separator ' ' "$DB" "SELECT COUNT(*), MAX(seq) FROM log")
+read -r count maxseq < <(dbq "SELECT COUNT(*), MAX(seq) FROM log")
 ((count == maxseq)) || fail "the log has $count entries but seqs up to $maxseq: a gap"
 stop_agent nrb
 stop_broker

@@ -35,7 +35,7 @@ done
 
 # A small window keeps many events in flight and unacked for longer: more to lose to a kill.
 agent_conf nrb NRB window=8
-logged() { sqlite3 "$DB" "SELECT COUNT(*) FROM ($(events_sql "$P-%"))"; }
+logged() { dbq "SELECT COUNT(*) FROM ($(events_sql "$P-%")) AS e"; }
 for ((f = 0; f < 4; f++)); do
     cp "$T/in/batch-$f.csv" "$T/nrb-$f.csv"
 done

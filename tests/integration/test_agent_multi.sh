@@ -68,11 +68,11 @@ check_once "$P-%" $((4 * 2 * NPROJ))
 check_chains "$P-%" "accepted approved"
 for a in "${AGENTS[@]}"; do
     dept=${a%%:*} proc=${a#*:}
-    n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM log WHERE actor = '$dept' AND procedure = '$proc'
+    n=$(dbq "SELECT COUNT(*) FROM log WHERE actor = '$dept' AND procedure = '$proc'
         AND project LIKE '$P-%'")
     ((n == 2 * NPROJ)) || fail "$dept has $n events in the log, expected $((2 * NPROJ))"
 done
-n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM procedures WHERE project = '$P-$NPROJ'
+n=$(dbq "SELECT COUNT(*) FROM procedures WHERE project = '$P-$NPROJ'
     AND state = 'approved'")
 ((n == 4)) || fail "$P-$NPROJ has $n approved procedures, expected 4"
 

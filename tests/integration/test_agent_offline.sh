@@ -80,13 +80,13 @@ down=$(grep -c "does not answer\|broker lost" "$AGENT_LOG" || true)
 step "each event applied once, in the order of its procedure"
 check_once "$P-%" $((4 * NPROJ))
 check_chains "$P-%" "accepted supplement_requested supplement_received approved"
-n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM procedures WHERE project LIKE '$P-%'
+n=$(dbq "SELECT COUNT(*) FROM procedures WHERE project LIKE '$P-%'
     AND code = 'LAND_PREREVIEW' AND state = 'approved'")
 ((n == NPROJ)) || fail "$n of $NPROJ land-use pre-reviews are approved"
 [[ "$(agent_field nrb '.rejected | length')" == 0 ]] || fail "events were refused: $OUT"
 
 step "the department's claimed times and texts arrived as given"
-got=$(sqlite3 "$DB" "SELECT event_ms FROM log WHERE event_id = 'of-approved-7'")
+got=$(dbq "SELECT event_ms FROM log WHERE event_id = 'of-approved-7'")
 ((got == 1772500000000)) || fail "claimed time of of-approved-7: $got"
 log_json --project "$P-007" >"$T/p7.json"
 jq -e -s 'any(.[]; .kind == "accepted" and .note == "受理, 第7号")' "$T/p7.json" >/dev/null ||

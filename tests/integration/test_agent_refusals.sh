@@ -62,10 +62,10 @@ code_of() { jq -r --arg id "$1" '.rejected[] | select(.id == $id) | .code' <<<"$
 [[ "$(code_of r-5)" == not_owner ]] || fail "r-5: $OUT"
 jq -e '.rejected[] | select(.id == "r-4") | .source == "mixed.csv:5"
     and (.reason | contains("TL-2099-001"))' <<<"$OUT" >/dev/null || fail "r-4's source or reason: $OUT"
-s2=$(sqlite3 "$DB" "SELECT seq FROM log WHERE event_id = 'r-2'")
-s3=$(sqlite3 "$DB" "SELECT seq FROM log WHERE event_id = 'r-3'")
+s2=$(dbq "SELECT seq FROM log WHERE event_id = 'r-2'")
+s3=$(dbq "SELECT seq FROM log WHERE event_id = 'r-3'")
 [[ -n "$s2" && -n "$s3" && "$s2" -lt "$s3" ]] || fail "r-2 ($s2) and r-3 ($s3) not logged in order"
-[[ -z "$(sqlite3 "$DB" "SELECT seq FROM log WHERE event_id IN ('r-1', 'r-4', 'r-5')")" ]] ||
+[[ -z "$(dbq "SELECT seq FROM log WHERE event_id IN ('r-1', 'r-4', 'r-5')")" ]] ||
     fail "a refused event is in the log"
 grep -q "refused r-4 (TL-2099-001 LAND_PREREVIEW accepted): unknown_project" "$AGENT_LOG" ||
     fail "the agent did not log r-4's refusal"
@@ -82,7 +82,7 @@ ctl import projects "$T/late-project.csv"
 run "$PERMIT_AGENT" retry --state "$T/nrb" r-4
 ((RC == 0)) || fail "retry r-4 exited $RC: $ERR"
 wait_for 10 "r-4 to be acked" settled "4 0 2"
-[[ -n "$(sqlite3 "$DB" "SELECT seq FROM log WHERE event_id = 'r-4'")" ]] || fail "r-4 is not logged"
+[[ -n "$(dbq "SELECT seq FROM log WHERE event_id = 'r-4'")" ]] || fail "r-4 is not logged"
 run "$PERMIT_AGENT" drop --config "$T/nrb.conf" r-1
 ((RC == 0)) || fail "drop r-1 exited $RC: $ERR"
 run "$PERMIT_AGENT" drop --config "$T/nrb.conf" r-1

@@ -115,8 +115,7 @@ run "$PERMITCTL" clock set 2030-01-01T00:00:00+08:00
 stop_broker
 
 step "a rebuild reproduces deadlines, colours and the clock's schedule"
-dump() { sqlite3 -cmd ".mode quote" "$DB" "SELECT * FROM procedures ORDER BY 1, 2;
-    SELECT * FROM projects ORDER BY 1"; }
+dump() { db_dump procedures "project, ordinal" && db_dump projects id; }
 dump >"$T/live.txt"
 "$PERMITD" --db "$DB" --rebuild >"$T/rebuild.log" 2>&1 || fail "rebuild: $(cat "$T/rebuild.log")"
 dump >"$T/rebuilt.txt"

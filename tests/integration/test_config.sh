@@ -56,11 +56,13 @@ log_level = debug
 curve = no
 EOF
 BROKER_LOG=$T/permitd.conf.log
+db_start
 "$PERMITD" --config "$T/permitd.conf" --db "$DB" >"$BROKER_LOG" 2>&1 &
 BROKER_PID=$!
 wait_for 20 "permitd to log ready:" broker_is_ready
 import_samples
-[[ -s "$DB" ]] || fail "--db on the command line did not win over the config file"
+n=$(dbq "SELECT COUNT(*) FROM departments" 2>/dev/null) || n=0
+((n > 0)) || fail "--db on the command line did not win over the config file"
 [[ ! -e "$T/from-config.db" ]] || fail "the config file's db was opened although --db was given"
 grep -q "debug:" "$BROKER_LOG" || fail "log_level = debug from the config file had no effect"
 
@@ -88,12 +90,36 @@ run env PERMIT_BROKER="ipc://$T/nothing.sock" "$PERMIT_AGENT" send --broker "$IN
     --dept EEB --project TL-2026-001 --procedure EIA --event accepted --timeout 500 --tries 2
 ((RC == 0)) || fail "--broker did not win over PERMIT_BROKER (exit $RC): $ERR"
 
-step "one broker per database: a second one is refused"
-run "$PERMITD" --db "$DB" --ingest "ipc://$T/second-i.sock" --publish "ipc://$T/second-p.sock" \
-    --query "ipc://$T/second-q.sock" --curve no
-((RC == 1)) || fail "a second permitd on the same db exited $RC (expected 1)"
-[[ "$ERR" == *"another permitd is using"* ]] || fail "no clear reason for the refusal: $ERR"
-stop_broker
+if on_sqlite; then
+    step "one broker per database file: a second one is refused (the lock file)"
+    run "$PERMITD" --db "$DB" --ingest "ipc://$T/second-i.sock" \
+        --publish "ipc://$T/second-p.sock" --query "ipc://$T/second-q.sock" --curve no
+    ((RC == 1)) || fail "a second permitd on the same db exited $RC (expected 1)"
+    [[ "$ERR" == *"another permitd is using"* ]] || fail "no clear reason for the refusal: $ERR"
+    stop_broker
+else
+    step "one broker serves a database: a second one takes over, the first stops with 75"
+    spawn second "$PERMITD" --db "$DB" --ingest "ipc://$T/second-i.sock" \
+        --publish "ipc://$T/second-p.sock" --query "ipc://$T/second-q.sock" --curve no
+    SECOND_PID=$SPAWNED
+    second_ready() {
+        pid_alive "$SECOND_PID" || fail "the second permitd died: $(tail -n 5 "$T/second.err")"
+        grep -qs "ready:" "$T/second.err" "$T/second.out"
+    }
+    wait_for 20 "the second permitd to log ready:" second_ready
+    # The first one learns it was deposed at its next transaction at the latest.
+    run "$PERMIT_AGENT" send --broker "$INGEST" --dept CTB --project TL-2026-001 \
+        --procedure RELICS --event accepted --timeout 500 --tries 2
+    ((RC != 0)) || fail "the deposed broker acked an event: seq $OUT"
+    wait_for 15 "the deposed permitd to exit" broker_gone
+    rc=0
+    wait "$BROKER_PID" || rc=$?
+    ((rc == 75)) || fail "the deposed permitd exited $rc (expected 75)"
+    BROKER_PID=$SECOND_PID BROKER_LOG=$T/second.err
+    send --broker "ipc://$T/second-i.sock" --dept CTB --project TL-2026-001 --procedure RELICS \
+        --event accepted
+    stop_broker
+fi
 
 step "SIGHUP reloads the log level from the config file"
 printf '[permitd]\nlog_level = info\n' >"$T/reload.conf"

@@ -37,7 +37,7 @@ n=$(jq -s '[.[] | select(.event_id == "dedup-1")] | length' "$T/log.json")
 n=$(jq -s '[.[] | select(.kind == "unblocked" and .procedure == "PROJECT_APPROVAL")] | length' \
     "$T/log.json")
 ((n == 1)) || fail "PROJECT_APPROVAL was unblocked $n times"
-n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM log WHERE event_id = 'dedup-1'")
+n=$(dbq "SELECT COUNT(*) FROM log WHERE event_id = 'dedup-1'")
 ((n == 1)) || fail "the log table holds dedup-1 $n times"
 
 step "the state changed once: still accepted, not approved"

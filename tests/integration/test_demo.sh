@@ -4,6 +4,7 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sqlite_only "the demo runs the default backend, a sqlite file in run/"
 
 step "deploy/demo.sh in $T"
 rc=0

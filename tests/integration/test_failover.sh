@@ -7,7 +7,9 @@
 # is in the log exactly once and in order (tests/faults/check.py), each agent said the broker
 # was back naming the node that answered, the notifier delivered every unblock once per
 # idempotency key, tail -f printed every entry once and in order, and permitctl and
-# permit-agent send work with a list whose first endpoint is dead.
+# permit-agent send work with a list whose first endpoint is dead. On PostgreSQL the nodes
+# share the database server instead of a file, and the checks check.py makes on a sqlite
+# file (every id taken logged, a rebuild equal to the live state) are made here in SQL.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,7 +35,7 @@ start_node() {
 }
 
 tail_reached() { [[ -s "$T/tail.out" ]] && (($(tail -n 1 "$T/tail.out" | jq .seq) >= $1)); }
-logged() { sqlite3 "$DB" "SELECT COUNT(*) FROM ($(events_sql "$P-%"))"; }
+logged() { dbq "SELECT COUNT(*) FROM ($(events_sql "$P-%")) AS e"; }
 at_least() { (($(logged) >= $1)); }
 back_on() { grep -qs "broker back: $2 answers" "$T/agent-$1.1.err"; }
 
@@ -173,13 +175,18 @@ stop_agent nrb
 stop_agent eeb
 stop_notify
 stop_broker
-run "$PY" "$PERMIT_SRC/tests/faults/check.py" --db "$DB" --accepted "$T/accepted.ids" \
-    --deliveries "$W" --permitd "$PERMITD" --label failover
-((RC == 0)) || fail "check.py: $OUT $ERR"
-step "$OUT"
+if on_sqlite; then
+    run "$PY" "$PERMIT_SRC/tests/faults/check.py" --db "$DB" --accepted "$T/accepted.ids" \
+        --deliveries "$W" --permitd "$PERMITD" --label failover
+    ((RC == 0)) || fail "check.py: $OUT $ERR"
+    step "$OUT"
+fi
 check_once "$P-%" 521
-bad=$(sqlite3 "$DB" "SELECT project || ' ' || procedure || ': ' || chain FROM (
-    SELECT project, procedure, group_concat(kind, ' ') AS chain FROM (
-        SELECT * FROM ($(events_sql "$P-%")) WHERE procedure IN ('LAND_PREREVIEW', 'EIA')
-        ORDER BY seq) GROUP BY project, procedure) WHERE chain != 'accepted approved' LIMIT 5")
-[[ -z "$bad" ]] || fail "events of a procedure out of order or missing: $bad"
+dbq "SELECT event_id FROM log WHERE event_id IS NOT NULL" | sort >"$T/logged.ids"
+lost=$(sort "$T/accepted.ids" | comm -23 - "$T/logged.ids" | head -n 5)
+[[ -z "$lost" ]] || fail "ids the agents took are not in the log: $lost"
+db_dump_derived >"$T/live.txt"
+"$PERMITD" --db "$DB" --rebuild >"$T/rebuild.log" 2>&1 || fail "rebuild: $(tail -n 5 "$T/rebuild.log")"
+db_dump_derived >"$T/rebuilt.txt"
+diff -u "$T/live.txt" "$T/rebuilt.txt" >"$T/diff" || fail "rebuild differs: $(head -n 30 "$T/diff")"
+check_chains "$P-%" "accepted approved" "LAND_PREREVIEW EIA"

@@ -82,7 +82,7 @@ run "$PERMIT_AGENT" send --dept NRB --project "$P" --procedure LAND_PREREVIEW --
 stop_broker
 
 step "corrections survive a rebuild"
-dump() { sqlite3 -cmd ".mode quote" "$DB" "SELECT * FROM procedures ORDER BY 1, 2"; }
+dump() { db_dump procedures "project, ordinal"; }
 dump >"$T/live.txt"
 "$PERMITD" --db "$DB" --rebuild >"$T/rebuild.log" 2>&1 || fail "rebuild: $(cat "$T/rebuild.log")"
 dump >"$T/rebuilt.txt"

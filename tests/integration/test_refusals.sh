@@ -103,9 +103,9 @@ step "the log holds no refused event"
 log_json >"$T/log.json"
 n=$(jq -s '[.[] | select((.event_id // "") | startswith("bad-"))] | length' "$T/log.json")
 ((n == 0)) || fail "$n refused events are in the log: $(grep bad- "$T/log.json")"
-n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM log WHERE event_id LIKE 'bad-%'")
+n=$(dbq "SELECT COUNT(*) FROM log WHERE event_id LIKE 'bad-%'")
 ((n == 0)) || fail "$n refused events are in the log table"
-n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM log WHERE event_id IN ('good-1', 'good-2')")
+n=$(dbq "SELECT COUNT(*) FROM log WHERE event_id IN ('good-1', 'good-2')")
 ((n == 2)) || fail "the good events are not both in the log table ($n)"
 
 stop_broker

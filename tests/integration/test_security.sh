@@ -68,7 +68,7 @@ export PERMIT_OPERATOR=mallory
 as admin ctl import departments "$PERMIT_SRC/deploy/departments.csv"
 as admin ctl import template "$PERMIT_SRC/deploy/template.csv"
 as admin ctl import projects "$PERMIT_SRC/deploy/projects.csv"
-actor=$(sqlite3 "$DB" "SELECT actor FROM log WHERE kind = 'department' LIMIT 1")
+actor=$(dbq "SELECT actor FROM log WHERE kind = 'department' LIMIT 1")
 [[ "$actor" == operator:admin ]] || fail "the import was logged as '$actor' (expected operator:admin)"
 
 step "an authorised department's event is acked"
@@ -124,7 +124,7 @@ run as alice "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv
 step "an operator's correction is logged under the key's identity"
 as NRB send --dept NRB --project "$P" --procedure LAND_PREREVIEW --event approved --cert P-3
 as alice ctl reopen "$P" LAND_PREREVIEW --reason "wrong certificate"
-actor=$(sqlite3 "$DB" "SELECT actor FROM log WHERE kind = 'reopened'")
+actor=$(dbq "SELECT actor FROM log WHERE kind = 'reopened'")
 [[ "$actor" == operator:alice ]] || fail "the correction was logged as '$actor' (expected operator:alice)"
 
 step "a replayed frame from the authorised agent is applied once"
@@ -135,7 +135,7 @@ head=$(db_head)
 run "$RAWSEND" -k "$(sec WRB)" -s "$BK" "$INGEST" "$frame"
 ((RC == 0)) || fail "the replay got no answer"
 [[ "$OUT" != *forbidden* && "$OUT" != *invalid* ]] || fail "the replay was refused instead of deduplicated"
-n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM log WHERE event_id = 'replay-1'")
+n=$(dbq "SELECT COUNT(*) FROM log WHERE event_id = 'replay-1'")
 ((n == 1)) || fail "the replayed event is in the log $n times"
 [[ "$(db_head)" == "$head" ]] || fail "the replay appended to the log"
 
@@ -195,7 +195,7 @@ wait_for 10 "the live connection's second reply" two_replies
 exec 3>&-
 sed -n 2p "$T/eeb.out" | grep -q "$(hex_of unauthorized)" ||
     fail "the revoked key's message on its live connection was not refused as unauthorized"
-n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM log WHERE event_id = 'live-2'")
+n=$(dbq "SELECT COUNT(*) FROM log WHERE event_id = 'live-2'")
 ((n == 0)) || fail "the revoked key's event was logged"
 grep -q "refused (unauthorized) key .* (not trusted: revoked?)" "$BROKER_LOG" ||
     fail "the revoked key's refusal is not logged with its key"
