@@ -165,7 +165,7 @@ done:
 }
 
 broker_t *
-broker_new(config_t *cfg, void *zctx, char **err)
+broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
 {
     broker_t *self = xcalloc(1, sizeof(*self));
 
@@ -181,7 +181,7 @@ broker_new(config_t *cfg, void *zctx, char **err)
         self->test_now = cfg->test_clock_ms;
     }
     self->watch = watch_new();
-    self->store = store_open(cfg->db, err);
+    self->store = store_open_wait(cfg->db, cfg->db_timeout_ms, stop, err);
     if (self->store == NULL)
         goto fail;
     broker_engine_cfg(cfg, &ec);
@@ -189,7 +189,7 @@ broker_new(config_t *cfg, void *zctx, char **err)
     if (store_needs_rebuild(self->store)) {
         uint64_t count = 0;
         if (engine_rebuild(self->engine, &count) < 0) {
-            *err = xasprintf("%s: the state tables could not be rebuilt from the log", cfg->db);
+            *err = xstrdup("the state tables could not be rebuilt from the log");
             goto fail;
         }
         if (count > 0)
@@ -398,9 +398,12 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
     };
     int nitems = items[2].socket != NULL ? 3 : 2;
 
-    log_info("ready: ingest %s, publish %s, query %s, db %s, head %llu", self->cfg->ingest,
-             self->cfg->publish, self->cfg->query, self->cfg->db,
+    char *db = store_target_redacted(self->cfg->db);
+
+    log_info("ready: ingest %s, publish %s, query %s, db %s (%s), head %llu", self->cfg->ingest,
+             self->cfg->publish, self->cfg->query, db, store_backend_name(self->store),
              (unsigned long long)store_committed_head(self->store));
+    free(db);
     self->next_heartbeat = util_mono_ms();
     while (!*stop) {
         int64_t now = util_mono_ms();
@@ -433,6 +436,11 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             log_warnx("ingest: %s", zmq_strerror(zmq_errno()));
         broker_cron(self);
         auth_refusals_flush(self->auth);
+        if (store_deposed(self->store)) {
+            log_warnx("deposed: another broker serves this database now (or it is no longer "
+                      "the primary); stopping, nothing unacked was lost");
+            return BROKER_DEPOSED;
+        }
     }
     return 0;
 }

@@ -57,8 +57,11 @@ typedef struct broker {
     broker_stats_t stats;
 } broker_t;
 
-/* Open the store and bind every socket. NULL with *err (caller owns) on failure. */
-broker_t *broker_new(config_t *cfg, void *zctx, char **err);
+/*
+ * Open the store and bind every socket. On PostgreSQL, first wait while the database is a
+ * standby or out of reach (until *stop is set). NULL with *err (caller owns) on failure.
+ */
+broker_t *broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err);
 void broker_destroy(broker_t **p);
 
 /* The engine's settings from the broker's config (also for --rebuild). */
@@ -73,7 +76,12 @@ void broker_reload(broker_t *self);
  */
 void broker_cron(broker_t *self);
 
-/* Run until *stop is set or a signal interrupts the poll (the caller then reloads or stops). */
+/*
+ * Run until *stop is set or a signal interrupts the poll (the caller then reloads or stops):
+ * 0. BROKER_DEPOSED when another broker took over the database (the caller exits), -1 on an
+ * error.
+ */
+#define BROKER_DEPOSED 2
 int broker_run(broker_t *self, volatile sig_atomic_t *stop);
 
 /* Send one reply envelope to a ROUTER peer. */

@@ -79,7 +79,11 @@ parse_bool(const char *value, void *field, char **err)
      sizeof(((config_t *)0)->field)}
 static const conftab_opt_t options[] = {
     {"db", CONFTAB_TEXT, offsetof(config_t, db), "permit.db", 0, 0, false,
-     "path of the sqlite database (the log and the state)", NULL, 0},
+     "the database (the log and the state): the path of a sqlite file, or a PostgreSQL URI "
+     "(postgresql://...) for a highly available deployment", NULL, 0},
+    INT(db_timeout_ms, "5000", 100, 600000, false,
+        "PostgreSQL: the deadline of every statement, commit included; a commit that misses "
+        "it is not acked (agents resend; the event id makes the repeat harmless)"),
     {"ingest", CONFTAB_TEXT, offsetof(config_t, ingest), "tcp://127.0.0.1:7401", 0, 0, false,
      "ROUTER endpoint where agents send events and operators imports", NULL, 0},
     {"publish", CONFTAB_TEXT, offsetof(config_t, publish), "tcp://127.0.0.1:7402", 0, 0, false,

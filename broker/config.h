@@ -15,6 +15,7 @@
 
 typedef struct config {
     char *db;
+    int db_timeout_ms; /* a network engine: deadline of every statement */
     char *ingest;
     char *publish;
     char *query;

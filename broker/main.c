@@ -78,6 +78,7 @@ rebuild(const config_t *cfg)
     engine_t *engine;
     engine_cfg_t ec;
     uint64_t count = 0;
+    char *db;
     int rc;
 
     if (store == NULL) {
@@ -85,14 +86,16 @@ rebuild(const config_t *cfg)
         free(err);
         return 1;
     }
+    store_set_timeout(store, cfg->db_timeout_ms);
+    db = store_target_redacted(cfg->db);
     broker_engine_cfg(cfg, &ec);
     engine = engine_new(store, &ec);
     rc = engine_rebuild(engine, &count);
     if (rc == 0)
-        log_info("rebuilt the state of %s from %llu log entries", cfg->db,
-                 (unsigned long long)count);
+        log_info("rebuilt the state of %s from %llu log entries", db, (unsigned long long)count);
     else
-        log_warnx("rebuild of %s failed; the state tables are unchanged", cfg->db);
+        log_warnx("rebuild of %s failed; the state tables are unchanged", db);
+    free(db);
     engine_destroy(&engine);
     store_close(&store);
     return rc == 0 ? 0 : 1;
@@ -229,22 +232,29 @@ main(int argc, char **argv)
 
     cli_catch_signals(on_signal, true);
 
-    if ((lockfd = lock_db(cfg.db)) < 0)
+    /* sqlite: one broker per file. PostgreSQL: the fencing epoch keeps a second one out. */
+    if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0)
         goto done;
     if (do_rebuild) {
         status = rebuild(&cfg);
         goto done;
     }
     zctx = zmq_ctx_new();
-    broker = broker_new(&cfg, zctx, &err);
+    broker = broker_new(&cfg, zctx, &stop_flag, &err);
     if (broker == NULL) {
         log_warnx("%s", err);
         free(err);
+        status = stop_flag ? 0 : 1; /* SIGTERM while waiting for the primary is a clean stop */
         goto done;
     }
     status = 0;
     while (!stop_flag) {
-        if (broker_run(broker, &stop_flag) < 0) {
+        int rc = broker_run(broker, &stop_flag);
+        if (rc == BROKER_DEPOSED) {
+            status = 75; /* EX_TEMPFAIL: a supervisor restarts it, into waiting */
+            break;
+        }
+        if (rc < 0) {
             status = 1;
             break;
         }

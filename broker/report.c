@@ -729,22 +729,6 @@ fail:
     return NULL;
 }
 
-static int
-latest_recv(store_t *log, int64_t *out)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = -1;
-
-    if (sqlite3_prepare_v2(store_db(log), "SELECT COALESCE(MAX(recv_ms), 0) FROM log", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = 0;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 int
 report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, json_t **out,
                    char **err)
@@ -761,8 +745,8 @@ report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, js
     }
     if (as_of_ms == 0) {
         int64_t last;
-        if (latest_recv(log, &last) < 0) {
-            *err = xasprintf("report: cannot read the log: %s", sqlite3_errmsg(store_db(log)));
+        if (store_latest_recv(log, &last) < 0) {
+            *err = xstrdup("report: cannot read the log (the store logged why)");
             return -1;
         }
         as_of_ms = util_now_ms() > last ? util_now_ms() : last;
@@ -793,7 +777,7 @@ report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, js
         goto done;
     }
     if (store_walk(log, replay_one, &r) < 0) {
-        replay_fail(&r, "report: cannot read the log: %s", sqlite3_errmsg(store_db(log)));
+        replay_fail(&r, "report: cannot read the log (the store logged why)");
         goto done;
     }
     while (r.next_mark < r.nmarks)

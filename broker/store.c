@@ -1,204 +1,33 @@
 /*
- * store: the sqlite implementation of store.h.
+ * store: the one implementation of store.h, over a backend (store_backend.h).
  *
- * Every statement is prepared once at open and reset after use. Durability comes from WAL
- * with synchronous=FULL: sqlite fsyncs the WAL on every commit, so a committed batch survives
- * a crash or power loss; group commit (many events in one transaction) is what makes that
- * affordable.
- *
- * A full disk: sqlite answers SQLITE_FULL (or an I/O error with ENOSPC) on a statement that
- * spills pages, on COMMIT (where WAL frames are written) or on a checkpoint (where the
- * database file grows). After such an error sqlite may have rolled the whole transaction back
- * by itself (sqlite3_get_autocommit says so), so writes are refused from then on until the
- * caller ends the transaction: a later statement must never run in autocommit mode and commit
- * alone. Either way the caller rolls back and nothing of the batch is acked. The condition is
- * logged once when it starts and once when a commit writes again (store_full), not per
- * statement. A failed checkpoint leaves the WAL as it was; the next commit retries it.
+ * What is the same for every engine lives here: sequence numbers (assigned in append order;
+ * the head at a savepoint; the committed head, reread from the engine when a commit's
+ * outcome is unknown), the encoding of log entries, the write-back cache of procedure rows
+ * and project clocks, and the rule that a statement reading the derived tables runs after the
+ * cache was written back. The backend moves rows.
  */
 #include "store.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
+#include <time.h>
 
 #include "codec.h"
-#include "crashpoint.h"
 #include "log.h"
-#include "sqlx.h"
+#include "store_backend.h"
 
-#define STORE_SCHEMA_VERSION "3"
 #define STORE_PAGE_MAX 1000
-
-enum stmt_id {
-    ST_APPEND,
-    ST_FIND_EVENT,
-    ST_ENTRY_GET,
-    ST_ENTRIES,
-    ST_WALK,
-    ST_DEPT_GET,
-    ST_DEPT_PUT,
-    ST_TEMPLATE_PUT,
-    ST_TEMPLATE_FIND,
-    ST_TEMPLATE_LATEST,
-    ST_PROJECT_GET,
-    ST_PROJECT_PUT,
-    ST_PROCS_LOAD,
-    ST_PROC_PUT,
-    ST_MILESTONE_PUT,
-    ST_MILESTONES_LIST,
-    ST_PROJCLOCK_GET,
-    ST_PROJCLOCK_PUT,
-    ST_DUE_PROCS,
-    ST_DUE_PROJECTS,
-    ST_NEXT_PROC,
-    ST_NEXT_PROJECT,
-    ST_PROVISIONAL,
-    ST_COLOURS,
-    ST_BLOCKED_LIST,
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
-    ST__COUNT
-};
-
-/* The columns of a procedure row, in the order store_proc_t is read and written. */
-#define PROC_COLUMNS                                                                               \
-    "code, dept, state, deficient, cert, updated_seq, updated_ms, accepted_ms, extended,"          \
-    " deadline, statutory, provisional, paused_on, colour, commit_state, commit_due, missing,"     \
-    " next_ms"
-#define PROC_COLUMNS_P                                                                             \
-    "x.code, x.dept, x.state, x.deficient, x.cert, x.updated_seq, x.updated_ms, x.accepted_ms,"    \
-    " x.extended, x.deadline, x.statutory, x.provisional, x.paused_on, x.colour, x.commit_state,"  \
-    " x.commit_due, x.missing, x.next_ms"
-
-static const char *const stmt_sql[ST__COUNT] = {
-    [ST_APPEND] = "INSERT INTO log(seq, event_id, kind, actor, dept, project, procedure, recv_ms,"
-                  " event_ms, cause, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [ST_FIND_EVENT] = "SELECT seq FROM log WHERE event_id = ?1",
-    [ST_ENTRY_GET] = "SELECT body FROM log WHERE seq = ?1",
-    [ST_ENTRIES] = "SELECT body FROM log WHERE seq > ?1 AND (?2 IS NULL OR project = ?2)"
-                   " AND (?3 IS NULL OR dept = ?3) AND (?4 IS NULL OR kind = ?4)"
-                   " AND recv_ms >= ?5 ORDER BY seq LIMIT ?6",
-    [ST_WALK] = "SELECT body FROM log WHERE seq > ?1 ORDER BY seq LIMIT 1000",
-    [ST_DEPT_GET] = "SELECT name, contact FROM departments WHERE code = ?1",
-    [ST_DEPT_PUT] = "INSERT OR REPLACE INTO departments(code, name, contact, seq)"
-                    " VALUES (?1, ?2, ?3, ?4)",
-    [ST_TEMPLATE_PUT] = "INSERT INTO templates(name, version, seq) VALUES (?1, ?2, ?3)",
-    [ST_TEMPLATE_FIND] = "SELECT version, seq FROM templates WHERE name = ?1 AND version = ?2",
-    [ST_TEMPLATE_LATEST] = "SELECT version, seq FROM templates WHERE name = ?1"
-                           " ORDER BY version DESC LIMIT 1",
-    [ST_PROJECT_GET] = "SELECT name, region, industry, company, steward, leader, template,"
-                       " template_version FROM projects WHERE id = ?1",
-    [ST_PROJECT_PUT] = "INSERT INTO projects(id, name, region, industry, company, steward, leader,"
-                       " template, template_version, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    [ST_PROCS_LOAD] = "SELECT " PROC_COLUMNS " FROM procedures WHERE project = ?1 ORDER BY ordinal",
-    /* An update in place: a delete and insert (REPLACE) would churn the indexes. */
-    [ST_PROC_PUT] = "INSERT INTO procedures(project, ordinal, " PROC_COLUMNS ")"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                    " ?16, ?17, ?18, ?19, ?20)"
-                    " ON CONFLICT(project, ordinal) DO UPDATE SET dept = excluded.dept,"
-                    " state = excluded.state, deficient = excluded.deficient,"
-                    " cert = excluded.cert, updated_seq = excluded.updated_seq,"
-                    " updated_ms = excluded.updated_ms, accepted_ms = excluded.accepted_ms,"
-                    " extended = excluded.extended, deadline = excluded.deadline,"
-                    " statutory = excluded.statutory, provisional = excluded.provisional,"
-                    " paused_on = excluded.paused_on, colour = excluded.colour,"
-                    " commit_state = excluded.commit_state,"
-                    " commit_due = excluded.commit_due, missing = excluded.missing,"
-                    " next_ms = excluded.next_ms",
-
-    [ST_MILESTONE_PUT] = "INSERT OR IGNORE INTO milestones(project, code, seq) VALUES (?1, ?2, ?3)",
-    [ST_MILESTONES_LIST] = "SELECT code FROM milestones WHERE project = ?1 ORDER BY seq",
-    [ST_PROJCLOCK_GET] = "SELECT due, colour, next_ms FROM projects WHERE id = ?1",
-    [ST_PROJCLOCK_PUT] = "UPDATE projects SET due = ?2, colour = ?3, next_ms = ?4 WHERE id = ?1",
-    [ST_DUE_PROCS] = "SELECT project, code FROM procedures WHERE next_ms > 0 AND next_ms <= ?1"
-                     " ORDER BY next_ms LIMIT ?2",
-    [ST_DUE_PROJECTS] = "SELECT id FROM projects WHERE next_ms > 0 AND next_ms <= ?1"
-                        " ORDER BY next_ms LIMIT ?2",
-    [ST_NEXT_PROC] = "SELECT MIN(next_ms) FROM procedures WHERE next_ms > 0",
-    [ST_NEXT_PROJECT] = "SELECT MIN(next_ms) FROM projects WHERE next_ms > 0",
-    [ST_PROVISIONAL] = "SELECT DISTINCT project FROM procedures WHERE provisional = 1"
-                       " AND accepted_ms > 0 ORDER BY project",
-    [ST_COLOURS] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward, p.leader,"
-                   " p.template, p.template_version, " PROC_COLUMNS_P " FROM procedures x"
-                   " JOIN projects p ON p.id = x.project"
-                   " WHERE (?1 IS NULL AND x.colour IN ('red', 'yellow') OR x.colour = ?1)"
-                   " AND (?2 IS NULL OR x.dept = ?2) AND (?3 IS NULL OR p.region = ?3)"
-                   " AND (?4 IS NULL OR p.id = ?4)"
-                   " ORDER BY x.colour = 'red' DESC, x.deadline, p.id, x.ordinal",
-    /* Transaction control, prepared once: every batch and every message use them. */
-    [ST_BEGIN] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    [ST_SAVEPOINT] = "SAVEPOINT item",
-    [ST_RELEASE] = "RELEASE item",
-    [ST_ROLLBACK_TO] = "ROLLBACK TO item",
-    [ST_BLOCKED_LIST] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward,"
-                        " p.leader, p.template, p.template_version, " PROC_COLUMNS_P
-                        " FROM procedures x JOIN projects p ON p.id = x.project"
-                        " WHERE x.state = 'blocked' AND (?1 IS NULL OR p.region = ?1)"
-                        " AND (?2 IS NULL OR p.id = ?2) ORDER BY p.id, x.ordinal",
-};
-
-/* The log: the only table that is not derived. */
-static const char log_schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS log("
-    " seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, kind TEXT NOT NULL, actor TEXT NOT NULL,"
-    " dept TEXT, project TEXT, procedure TEXT, recv_ms INTEGER NOT NULL, event_ms INTEGER,"
-    " cause INTEGER, body BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS log_project ON log(project, seq);"
-    "CREATE INDEX IF NOT EXISTS log_kind ON log(kind, seq);";
-
-/* The derived tables, recomputed from the log whenever their layout changes. */
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS departments(code TEXT PRIMARY KEY, name TEXT NOT NULL,"
-    " contact TEXT, seq INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS templates(name TEXT NOT NULL, version INTEGER NOT NULL,"
-    " seq INTEGER NOT NULL, PRIMARY KEY(name, version));"
-    "CREATE TABLE IF NOT EXISTS projects(id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT,"
-    " industry TEXT, company TEXT, steward TEXT, leader TEXT, template TEXT NOT NULL,"
-    " template_version INTEGER NOT NULL, seq INTEGER NOT NULL, due INTEGER NOT NULL DEFAULT 0,"
-    " colour TEXT NOT NULL DEFAULT 'none', next_ms INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS projects_next ON projects(next_ms) WHERE next_ms > 0;"
-    "CREATE TABLE IF NOT EXISTS procedures(project TEXT NOT NULL, code TEXT NOT NULL,"
-    " ordinal INTEGER NOT NULL, dept TEXT NOT NULL, state TEXT NOT NULL,"
-    " deficient INTEGER NOT NULL, cert TEXT, updated_seq INTEGER NOT NULL,"
-    " updated_ms INTEGER NOT NULL, accepted_ms INTEGER NOT NULL, extended INTEGER NOT NULL,"
-    " deadline INTEGER NOT NULL, statutory INTEGER NOT NULL, provisional INTEGER NOT NULL,"
-    " paused_on INTEGER NOT NULL, colour TEXT NOT NULL, commit_state INTEGER NOT NULL,"
-    " commit_due INTEGER NOT NULL, missing TEXT, next_ms INTEGER NOT NULL,"
-    " PRIMARY KEY(project, ordinal)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS procedures_next ON procedures(next_ms) WHERE next_ms > 0;"
-    "CREATE INDEX IF NOT EXISTS procedures_colour ON procedures(colour, deadline)"
-    " WHERE colour IN ('red', 'yellow');"
-    "CREATE TABLE IF NOT EXISTS milestones(project TEXT NOT NULL, code TEXT NOT NULL,"
-    " seq INTEGER NOT NULL, PRIMARY KEY(project, code));";
-
-/* What a change of the derived tables' layout drops; the log stays. */
-static const char drop_derived_sql[] =
-    "DROP TABLE IF EXISTS departments; DROP TABLE IF EXISTS templates;"
-    "DROP TABLE IF EXISTS projects; DROP TABLE IF EXISTS procedures;"
-    "DROP TABLE IF EXISTS milestones;";
-
-/* The tables a rebuild recomputes from the log. */
-static const char clear_sql[] = "DELETE FROM departments; DELETE FROM templates;"
-                                "DELETE FROM projects; DELETE FROM procedures;"
-                                "DELETE FROM milestones;";
 
 /*
  * A cache of procedure rows by project: every event reads its project's rows, and reading
- * them back from sqlite was the largest cost per event. A change to a cached row (or to a
- * project's clock) is kept in the cache, marked dirty, and written to sqlite once, before
+ * them back from the engine was the largest cost per event. A change to a cached row (or to a
+ * project's clock) is kept in the cache, marked dirty, and written to the engine once, before
  * whatever needs it there: the COMMIT, a statement that reads those tables, or the cache
  * filling up. An event usually changes the same row twice (its state, then its clock), a
  * batch often changes one project several times, and a rebuild, one long transaction, many
  * times: each is one write now. A rollback or a rebuild empties the cache, dirty rows
- * included, since sqlite undoes what they stand for. A ROLLBACK TO cannot undo the cache: it
+ * included, since the engine undoes what they stand for. A ROLLBACK TO cannot undo the cache: it
  * keeps it when nothing in it changed since the savepoint (a refused event changes nothing:
  * the engine validates before it writes) and otherwise empties it and fails, so the caller
  * fails the whole transaction. Bounded: when full it is written back and emptied, and fills
@@ -225,27 +54,19 @@ typedef struct pcache {
     size_t count;
     uint32_t *dirty; /* the slots of entries with something dirty, ndirty of them */
     size_t ndirty;
-    uint64_t changes; /* counts every change of the cache's contents or of sqlite's rows by it */
+    uint64_t
+        changes; /* counts every change of the cache's contents or of the engine's rows by it */
 } pcache_t;
 
 struct store {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[ST__COUNT];
+    const store_ops_t *ops;
+    store_backend_t *b;
     bool in_tx;
     uint64_t head;              /* last appended */
     uint64_t committed_head;    /* last committed */
     uint64_t savepoint_head;    /* head when the open savepoint was taken */
     uint64_t savepoint_changes; /* pcache.changes then */
-    bool needs_rebuild;         /* the derived tables were laid out anew: empty until rebuilt */
-    int wal_frames;             /* frames in the WAL after the last commit (the WAL hook) */
-    bool wal_written;           /* the last commit wrote WAL frames (the WAL hook ran) */
-    char *path;
-    bool full;             /* the last write failed for want of space */
-    bool checkpoint_full;  /* the last checkpoint failed for want of space */
-    int64_t full_since_ms; /* wall clock: when the disk was found full */
-    bool tx_lost_logged;   /* the auto-rollback of this transaction was logged */
-    bool opened;           /* store_open is done: a full disk is logged, not returned */
-    pcache_t pcache;       /* procedure rows of recently used projects, written through */
+    pcache_t pcache;            /* procedure rows of recently used projects, written back */
 };
 
 static void pcache_flush(pcache_t *c);
@@ -254,250 +75,160 @@ static int proc_write(store_t *s, const char *project, const store_proc_t *p, in
 static int projclock_write(store_t *s, const char *project, const store_projclock_t *c);
 static pcache_entry_t *pcache_find(pcache_t *c, const char *project);
 
-/* sqlite tells how long the WAL is after each commit; the broker checkpoints from that. */
-static int
-on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+bool
+store_target_is_pg(const char *target)
 {
-    store_t *s = arg;
-
-    (void)db;
-    (void)name;
-    s->wal_frames = frames;
-    s->wal_written = true;
-    return SQLITE_OK;
+    return strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0;
 }
 
-/* True when rc (a failed call) means the disk holding the database is full. */
-static bool
-rc_full(sqlite3 *db, int rc)
+char *
+store_target_redacted(const char *target)
 {
-    return (rc & 0xff) == SQLITE_FULL ||
-           ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
-}
+    char *out = xstrdup(target);
+    char *auth, *end, *at, *colon, *pw;
 
-/* A failed write: a full disk is logged when it starts, anything else every time. */
-static void
-write_failed(store_t *s, int rc, const char *what)
-{
-    if (!rc_full(s->db, rc)) {
-        log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
-        return;
+    if (!store_target_is_pg(target))
+        return out;
+    /* postgresql://user:password@host/db: the authority ends at the first '/' or '?'. */
+    auth = strstr(out, "://") + 3;
+    end = auth + strcspn(auth, "/?");
+    at = memchr(auth, '@', (size_t)(end - auth));
+    colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon != NULL) {
+        char *fixed = xasprintf("%.*s:***%s", (int)(colon - out), out, at);
+        free(out);
+        out = fixed;
     }
-    if (!s->full) {
-        s->full = true;
-        s->full_since_ms = util_now_ms();
-        if (s->opened)
-            log_warnx("store: %s: the disk is full (%s): events are refused with \"storage\" "
-                      "(resend later) and nothing is acked until space returns",
-                      s->path, sqlite3_errmsg(s->db));
+    /* ...?password=secret&... */
+    if ((pw = strstr(out, "password=")) != NULL) {
+        char *val = pw + 9;
+        char *fixed = xasprintf("%.*s***%s", (int)(val - out), out, val + strcspn(val, "&"));
+        free(out);
+        out = fixed;
     }
+    return out;
 }
 
-/* A commit wrote to the WAL again: the end of a full disk, logged once. */
-static void
-write_succeeded(store_t *s)
+/* The backend a target names. */
+static const store_ops_t *
+backend_for(const char *target, char **err)
 {
-    if (!s->full || !s->wal_written)
-        return;
-    s->full = false;
-    log_info("store: %s: writable again after %.1f s of a full disk; events are acked again",
-             s->path, (double)(util_now_ms() - s->full_since_ms) / 1000.0);
+    if (store_target_is_pg(target)) {
+        /* PostgreSQL: store_pg.c adds itself here. */
+        *err = xasprintf("%s: this permitd was built without PostgreSQL", target);
+        return NULL;
+    }
+    return &store_sqlite_ops;
 }
 
-/*
- * Run a statement that returns no rows, reset it. Inside a transaction that sqlite has rolled
- * back by itself after an error, nothing runs: it would commit alone (autocommit).
- */
+/* The backend is open and may serve: read where the log ends. */
 static int
-step_done(store_t *s, sqlite3_stmt *st)
+store_start(store_t *s, char **err)
 {
-    int rc;
-
-    if (s->in_tx && sqlite3_get_autocommit(s->db) != 0) {
-        if (!s->tx_lost_logged && !s->full)
-            log_warnx("store: sqlite rolled the transaction back after an error; nothing more "
-                      "is written until it ends");
-        s->tx_lost_logged = true;
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+    if (s->ops->last_seq(s->b, &s->head) < 0) {
+        *err = xasprintf("cannot read the log's last sequence number");
         return -1;
     }
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        rc = sqlite3_reset(st); /* the statement's own error code */
-        write_failed(s, rc, sqlite3_sql(st));
-    } else {
-        sqlite3_reset(st);
-    }
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* sqlite3_exec, with a full disk noted instead of logged (store_open says it once). */
-static int
-exec_sql(store_t *s, const char *sql)
-{
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-
-    if (rc == SQLITE_OK)
-        return 0;
-    write_failed(s, rc, sql);
-    return -1;
-}
-
-static int
-store_fail(store_t *s, const char *what)
-{
-    log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
-    return -1;
-}
-
-/* Borrow a prepared statement, reset and unbound. */
-static sqlite3_stmt *
-stmt(store_t *s, enum stmt_id id)
-{
-    sqlite3_stmt *st = s->stmt[id];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
-/* The schema version the derived tables were made with, or NULL (caller owns). */
-static char *
-schema_version(store_t *s)
-{
-    sqlite3_stmt *st = NULL;
-    char *v = NULL;
-
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlx_column_text(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/*
- * Create the tables. When the derived tables were made by another layout, drop and recreate
- * them: they are a function of the log, and the broker rebuilds them (store_needs_rebuild).
- */
-static int
-setup_schema(store_t *s)
-{
-    char *version;
-    bool same;
-
-    if (exec_sql(s, log_schema_sql) < 0)
-        return -1;
-    version = schema_version(s);
-    same = version != NULL && strcmp(version, STORE_SCHEMA_VERSION) == 0;
-    free(version);
-    if (same)
-        return exec_sql(s, schema_sql);
-    if (exec_sql(s, "BEGIN IMMEDIATE") < 0)
-        return -1;
-    if (exec_sql(s, drop_derived_sql) < 0 || exec_sql(s, schema_sql) < 0 ||
-        exec_sql(s,
-                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION
-                 "')") < 0 ||
-        exec_sql(s, "COMMIT") < 0) {
-        exec_sql(s, "ROLLBACK");
-        return -1;
-    }
-    s->needs_rebuild = true;
+    s->committed_head = s->head;
     return 0;
 }
 
-bool
-store_needs_rebuild(const store_t *s)
-{
-    return s->needs_rebuild;
-}
-
-sqlite3 *
-store_db(store_t *s)
-{
-    return s->db;
-}
-
-/* Open a connection: read-write (setting up the schema) or read-only (a reader beside a
- * running broker, which must have laid the tables out already). */
 static store_t *
-store_open_mode(const char *path, bool readonly, char **err)
+store_new(const char *target, bool readonly, char **err)
 {
     store_t *s = xcalloc(1, sizeof(*s));
-    sqlite3_stmt *st = NULL;
-    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    char *version = NULL;
 
-    s->path = xstrdup(path);
-    /* One thread owns the connection: no per-call mutex (NOMUTEX). */
-    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        *err = xasprintf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
-        goto fail;
+    s->ops = backend_for(target, err);
+    s->b = s->ops != NULL ? s->ops->open(target, readonly, err) : NULL;
+    if (s->b == NULL) {
+        free(s);
+        return NULL;
     }
-    sqlite3_busy_timeout(s->db, 5000);
-    if (readonly) {
-        version = schema_version(s);
-        if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
-            *err = xasprintf("%s: not a permitd database of this version (start permitd on it "
-                             "once)",
-                             path);
-            goto fail;
-        }
-    } else if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                           /* 16 MiB of page cache: a city's state stays in memory. */
-                           " PRAGMA cache_size=-16384;"
-                           /* Checkpoints run after the acks (store_checkpoint), not in a commit. */
-                           " PRAGMA wal_autocheckpoint=0;") < 0 ||
-               setup_schema(s) < 0) {
-        *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(s->db));
-        goto fail;
-    }
-    if (!readonly)
-        sqlite3_wal_hook(s->db, on_wal_commit, s);
-    CRASHPOINT_DB_OPENED(s->db); /* test builds: PERMIT_TEST_SYNCHRONOUS */
-    for (int i = 0; i < ST__COUNT; i++) {
-        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
-                               NULL) != SQLITE_OK) {
-            *err = xasprintf("%s: %s", path, sqlite3_errmsg(s->db));
-            goto fail;
-        }
-    }
-    if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(seq), 0) FROM log", -1, &st, NULL) !=
-            SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        *err = xasprintf("%s: %s", path, sqlite3_errmsg(s->db));
-        goto fail;
-    }
-    s->head = s->committed_head = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    free(version);
-    s->opened = true;
     return s;
-fail:
-    if (s->db != NULL && (s->full || rc_full(s->db, sqlite3_extended_errcode(s->db)))) {
-        free(*err);
-        *err = xasprintf("%s: the disk is full (%s): cannot open the database; free space, then "
-                         "start again",
-                         path, sqlite3_errmsg(s->db));
+}
+
+/* ready/take_over for a backend that has them; true when the store may serve now. */
+static int
+store_try_take_over(store_t *s, char **why, char **err)
+{
+    int rc;
+
+    if (s->ops->ready == NULL)
+        return 1;
+    rc = s->ops->ready(s->b, why);
+    if (rc <= 0)
+        return rc;
+    return s->ops->take_over(s->b, err) < 0 ? -1 : 1;
+}
+
+store_t *
+store_open(const char *target, char **err)
+{
+    store_t *s = store_new(target, false, err);
+    char *why = NULL;
+    int rc;
+
+    if (s == NULL)
+        return NULL;
+    rc = store_try_take_over(s, &why, err);
+    if (rc == 0) {
+        *err = xasprintf("%s", why);
+        free(why);
     }
-    free(version);
-    sqlite3_finalize(st);
-    store_close(&s);
-    return NULL;
+    if (rc <= 0 || store_start(s, err) < 0) {
+        store_close(&s);
+        return NULL;
+    }
+    return s;
 }
 
 store_t *
-store_open(const char *path, char **err)
+store_open_wait(const char *target, int timeout_ms, volatile sig_atomic_t *stop, char **err)
 {
-    return store_open_mode(path, false, err);
+    store_t *s = store_new(target, false, err);
+    char *said = NULL;
+    int rc;
+
+    if (s == NULL)
+        return NULL;
+    store_set_timeout(s, timeout_ms);
+    for (;;) {
+        char *why = NULL;
+        rc = store_try_take_over(s, &why, err);
+        if (rc != 0)
+            break;
+        /* Said when it starts and when the reason changes, not every second. */
+        if (said == NULL || strcmp(said, why) != 0)
+            log_info("store: waiting before serving: %s", why);
+        free(said);
+        said = why;
+        if (*stop) {
+            *err = xasprintf("stopped while waiting: %s", said);
+            break;
+        }
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+        if (*stop) {
+            *err = xasprintf("stopped while waiting: %s", said);
+            break;
+        }
+    }
+    free(said);
+    if (rc <= 0 || store_start(s, err) < 0) {
+        store_close(&s);
+        return NULL;
+    }
+    return s;
 }
 
 store_t *
-store_open_readonly(const char *path, char **err)
+store_open_readonly(const char *target, char **err)
 {
-    return store_open_mode(path, true, err);
+    store_t *s = store_new(target, true, err);
+
+    if (s != NULL && store_start(s, err) < 0)
+        store_close(&s);
+    return s;
 }
 
 void
@@ -512,48 +243,84 @@ store_close(store_t **p)
     pcache_flush(&s->pcache);
     free(s->pcache.slots);
     free(s->pcache.dirty);
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(s->stmt[i]);
-    sqlite3_close(s->db);
-    free(s->path);
+    s->ops->close(s->b);
     free(s);
     *p = NULL;
+}
+
+const char *
+store_backend_name(const store_t *s)
+{
+    return s->ops->name;
+}
+
+bool
+store_needs_rebuild(const store_t *s)
+{
+    return s->ops->needs_rebuild(s->b);
+}
+
+struct sqlite3 *
+store_db(store_t *s)
+{
+    return s->ops == &store_sqlite_ops ? store_sqlite_db(s->b) : NULL;
+}
+
+bool
+store_deposed(const store_t *s)
+{
+    return s->ops->deposed != NULL && s->ops->deposed(s->b);
+}
+
+void
+store_set_timeout(store_t *s, int ms)
+{
+    if (s->ops->set_timeout != NULL)
+        s->ops->set_timeout(s->b, ms);
+}
+
+int
+store_latest_recv(store_t *s, int64_t *out)
+{
+    return s->ops->latest_recv(s->b, out);
 }
 
 int
 store_begin(store_t *s)
 {
-    if (step_done(s, stmt(s, ST_BEGIN)) < 0)
+    if (s->ops->begin(s->b) < 0)
         return -1;
     s->in_tx = true;
-    s->tx_lost_logged = false;
     return 0;
 }
 
 int
 store_commit(store_t *s)
 {
-    /* SQLITE_FULL on COMMIT may leave the transaction open or rolled back: either way it
-     * is rolled back here, and the WAL frames it wrote count for nothing (no commit frame). */
-    s->wal_written = false;
-    if (pcache_writeback(s) < 0 || step_done(s, stmt(s, ST_COMMIT)) < 0) {
+    if (pcache_writeback(s) < 0 || s->ops->commit(s->b) < 0) {
+        /* The outcome may be unknown (a network engine): the log says where it ends. */
+        uint64_t last;
         store_rollback(s);
+        if (s->ops->last_seq(s->b, &last) == 0 && last > s->committed_head) {
+            log_warnx("store: a failed commit reached the log after all (up to seq %llu); "
+                      "its events are not acked, and their resends are duplicates",
+                      (unsigned long long)last);
+            s->head = s->committed_head = last;
+        }
         return -1;
     }
     s->in_tx = false;
     s->committed_head = s->head;
-    write_succeeded(s);
     return 0;
 }
 
 int
 store_rollback(store_t *s)
 {
-    int rc = 0;
+    int rc;
 
     pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
-    if (sqlite3_get_autocommit(s->db) == 0)
-        rc = step_done(s, stmt(s, ST_ROLLBACK));
+    rc = s->ops->rollback(s->b);
     s->in_tx = false;
     s->head = s->committed_head;
     return rc;
@@ -570,13 +337,13 @@ store_savepoint(store_t *s)
 {
     s->savepoint_head = s->head;
     s->savepoint_changes = s->pcache.changes;
-    return step_done(s, stmt(s, ST_SAVEPOINT));
+    return s->ops->savepoint(s->b);
 }
 
 int
 store_release(store_t *s)
 {
-    return step_done(s, stmt(s, ST_RELEASE));
+    return s->ops->release(s->b);
 }
 
 int
@@ -587,7 +354,7 @@ store_rollback_to(store_t *s)
     s->head = s->savepoint_head;
     if (cache_stale)
         pcache_flush(&s->pcache); /* it changed since: what it holds dirty may be lost */
-    if (step_done(s, stmt(s, ST_ROLLBACK_TO)) < 0 || step_done(s, stmt(s, ST_RELEASE)) < 0)
+    if (s->ops->rollback_to(s->b) < 0)
         return -1;
     if (cache_stale) {
         log_warnx("store: a rollback to a savepoint after the cache changed: the transaction "
@@ -600,35 +367,15 @@ store_rollback_to(store_t *s)
 int
 store_checkpoint(store_t *s, int min_frames)
 {
-    int rc;
-
-    if (s->in_tx || s->wal_frames < min_frames)
+    if (s->in_tx || s->ops->checkpoint == NULL)
         return 0;
-    s->wal_frames = 0;
-    CRASHPOINT_SCOPE("checkpoint"); /* test builds: passes before, at each write, after */
-    /* On a full disk the database file cannot grow: the WAL keeps every frame (the log is
-     * safe in it) and the next commit tries again. Said once, and once when it works again. */
-    rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        if (!rc_full(s->db, rc))
-            log_warnx("store: checkpoint: %s", sqlite3_errmsg(s->db));
-        else if (!s->checkpoint_full)
-            log_warnx("store: %s: checkpoint: the disk is full (%s); the WAL keeps the frames "
-                      "until space returns",
-                      s->path, sqlite3_errmsg(s->db));
-        s->checkpoint_full = rc_full(s->db, rc);
-        return -1;
-    }
-    if (s->checkpoint_full)
-        log_info("store: %s: checkpoints work again", s->path);
-    s->checkpoint_full = false;
-    return 0;
+    return s->ops->checkpoint(s->b, min_frames);
 }
 
 bool
 store_full(const store_t *s)
 {
-    return s->full;
+    return s->ops->full(s->b);
 }
 
 uint64_t
@@ -646,7 +393,7 @@ store_committed_head(const store_t *s)
 int
 store_append(store_t *s, pm_entry_t *e)
 {
-    sqlite3_stmt *st = stmt(s, ST_APPEND);
+    store_logrow_t row = {0};
     uint8_t *body = NULL;
     size_t len = 0;
     int rc;
@@ -654,20 +401,19 @@ store_append(store_t *s, pm_entry_t *e)
     e->seq = s->head + 1;
     if (codec_encode_entry(e, &body, &len) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
-    sqlx_bind_text(st, 2, e->event_id);
-    sqlx_bind_text(st, 3, pm_kind_name(e->kind));
-    sqlx_bind_text(st, 4, e->actor ? e->actor : "broker");
-    sqlx_bind_text(st, 5, e->dept);
-    sqlx_bind_text(st, 6, e->project);
-    sqlx_bind_text(st, 7, e->procedure);
-    sqlite3_bind_int64(st, 8, e->recv_ms);
-    if (e->event_ms != 0)
-        sqlite3_bind_int64(st, 9, e->event_ms);
-    if (e->cause != 0)
-        sqlite3_bind_int64(st, 10, (sqlite3_int64)e->cause);
-    sqlite3_bind_blob(st, 11, body, (int)len, SQLITE_STATIC);
-    rc = step_done(s, st);
+    row.seq = e->seq;
+    row.event_id = e->event_id;
+    row.kind = pm_kind_name(e->kind);
+    row.actor = e->actor ? e->actor : "broker";
+    row.dept = e->dept;
+    row.project = e->project;
+    row.procedure = e->procedure;
+    row.recv_ms = e->recv_ms;
+    row.event_ms = e->event_ms;
+    row.cause = e->cause;
+    row.body = body;
+    row.len = len;
+    rc = s->ops->append(s->b, &row);
     free(body);
     if (rc == 0)
         s->head = e->seq;
@@ -677,105 +423,127 @@ store_append(store_t *s, pm_entry_t *e)
 int
 store_find_event(store_t *s, const char *event_id, uint64_t *seq)
 {
-    sqlite3_stmt *st = stmt(s, ST_FIND_EVENT);
+    return s->ops->find_event(s->b, event_id, seq);
+}
+
+/* Decoding log rows into entries, for a scan's callback. */
+typedef struct decode {
+    /* Called with each entry; it may keep the entry by taking *e (setting it to NULL). */
+    int (*take)(struct decode *d, pm_entry_t **e);
+    void *arg;
+    uint64_t last; /* seq of the last entry decoded */
+    size_t rows;
+} decode_t;
+
+static int
+decode_row(void *arg, const void *body, size_t len)
+{
+    decode_t *d = arg;
+    pm_entry_t *e = NULL;
+    char why[256];
     int rc;
 
-    sqlx_bind_text(st, 1, event_id);
-    rc = sqlx_step_row(st, "store");
-    if (rc == 1) {
-        *seq = (uint64_t)sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
+    if (codec_decode_entry(body, len, &e, why, sizeof(why)) < 0) {
+        log_warnx("store: undecodable log entry: %s", why);
+        return -1;
     }
+    d->last = e->seq;
+    d->rows++;
+    rc = d->take(d, &e);
+    pm_entry_destroy(&e);
     return rc;
 }
 
-/* Decode the body column of the current row. */
 static int
-row_entry(store_t *s, sqlite3_stmt *st, pm_entry_t **out)
+take_one(decode_t *d, pm_entry_t **e)
 {
-    char why[256];
-    const void *blob = sqlite3_column_blob(st, 0);
-    int len = sqlite3_column_bytes(st, 0);
+    pm_entry_t **out = d->arg;
 
-    if (codec_decode_entry(blob, (size_t)len, out, why, sizeof(why)) < 0) {
-        log_warnx("store: undecodable log entry: %s", why);
-        (void)s;
-        return -1;
-    }
+    *out = *e;
+    *e = NULL;
     return 0;
 }
 
 int
 store_entry_get(store_t *s, uint64_t seq, pm_entry_t **out)
 {
-    sqlite3_stmt *st = stmt(s, ST_ENTRY_GET);
-    int rc;
+    pm_entry_t *e = NULL;
+    decode_t d = {.take = take_one, .arg = &e};
+    int rc = s->ops->entry_get(s->b, seq, decode_row, &d);
 
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-    rc = sqlx_step_row(st, "store");
+    if (rc == 1 && e != NULL && e->seq == seq) {
+        *out = e;
+        return 1;
+    }
+    pm_entry_destroy(&e);
     if (rc == 1) {
-        rc = row_entry(s, st, out) < 0 ? -1 : 1;
-        sqlite3_reset(st);
+        log_warnx("store: the log row of seq %llu holds another entry", (unsigned long long)seq);
+        return -1;
     }
     return rc;
+}
+
+static int
+take_into_page(decode_t *d, pm_entry_t **e)
+{
+    pm_page_t *page = d->arg;
+
+    pm_page_add(page, e);
+    return 0;
 }
 
 int
 store_entries(store_t *s, const pm_query_t *q, pm_page_t *page)
 {
-    sqlite3_stmt *st = stmt(s, ST_ENTRIES);
     uint32_t limit = q->limit == 0 || q->limit > STORE_PAGE_MAX ? STORE_PAGE_MAX : q->limit;
-    int rc;
+    decode_t d = {.take = take_into_page, .arg = page};
+    store_scan_t scan = {
+        .after = q->after,
+        .project = util_empty(q->project) ? NULL : q->project,
+        .dept = util_empty(q->dept) ? NULL : q->dept,
+        .kind = util_empty(q->kind) ? NULL : q->kind,
+        .since_ms = q->since_ms,
+        .limit = limit + 1, /* one more tells whether there are more */
+    };
 
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)q->after);
-    sqlx_bind_text(st, 2, util_empty(q->project) ? NULL : q->project);
-    sqlx_bind_text(st, 3, util_empty(q->dept) ? NULL : q->dept);
-    sqlx_bind_text(st, 4, util_empty(q->kind) ? NULL : q->kind);
-    sqlite3_bind_int64(st, 5, q->since_ms);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)limit + 1);
     page->head = s->committed_head;
     page->more = false;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        pm_entry_t *e = NULL;
-        if (page->n == limit) {
-            page->more = true;
-            continue;
-        }
-        if (row_entry(s, st, &e) < 0) {
-            sqlite3_reset(st);
-            return -1;
-        }
-        pm_page_add(page, &e);
+    if (s->ops->scan(s->b, &scan, decode_row, &d) < 0)
+        return -1;
+    if (page->n > limit) {
+        page->more = true;
+        pm_entry_destroy(&page->entries[--page->n]);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, "entries");
+    return 0;
+}
+
+/* store_walk's callback, behind the decoding. */
+typedef struct walk {
+    store_walk_fn *fn;
+    void *arg;
+} walk_t;
+
+static int
+take_walk(decode_t *d, pm_entry_t **e)
+{
+    walk_t *w = d->arg;
+
+    return w->fn(w->arg, *e);
 }
 
 int
 store_walk(store_t *s, store_walk_fn *fn, void *arg)
 {
-    uint64_t after = 0;
+    walk_t w = {fn, arg};
+    decode_t d = {.take = take_walk, .arg = &w};
+    store_scan_t q = {.limit = STORE_PAGE_MAX};
 
     for (;;) {
-        sqlite3_stmt *st = stmt(s, ST_WALK);
-        int rc, rows = 0;
-
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            pm_entry_t *e = NULL;
-            if (row_entry(s, st, &e) < 0 || fn(arg, e) < 0) {
-                pm_entry_destroy(&e);
-                sqlite3_reset(st);
-                return -1;
-            }
-            after = e->seq;
-            pm_entry_destroy(&e);
-            rows++;
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return store_fail(s, "walk");
-        if (rows == 0)
+        d.rows = 0;
+        q.after = d.last;
+        if (s->ops->scan(s->b, &q, decode_row, &d) < 0)
+            return -1;
+        if (d.rows == 0)
             return 0;
     }
 }
@@ -784,97 +552,48 @@ int
 store_clear_derived(store_t *s)
 {
     pcache_flush(&s->pcache);
-    return exec_sql(s, clear_sql);
+    return s->ops->clear_derived(s->b);
 }
 
 int
 store_dept_get(store_t *s, const char *code, pm_department_t *out)
 {
-    sqlite3_stmt *st = stmt(s, ST_DEPT_GET);
-    int rc;
-
-    sqlx_bind_text(st, 1, code);
-    rc = sqlx_step_row(st, "store");
-    if (rc == 1) {
-        out->code = xstrdup(code);
-        out->name = sqlx_column_text(st, 0);
-        out->contact = sqlx_column_text(st, 1);
-        sqlite3_reset(st);
-    }
-    return rc;
+    return s->ops->dept_get(s->b, code, out);
 }
 
 int
 store_dept_put(store_t *s, const pm_department_t *d, uint64_t seq)
 {
-    sqlite3_stmt *st = stmt(s, ST_DEPT_PUT);
-
-    sqlx_bind_text(st, 1, d->code);
-    sqlx_bind_text(st, 2, d->name);
-    sqlx_bind_text(st, 3, d->contact);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
-    return step_done(s, st);
+    return s->ops->dept_put(s->b, d, seq);
 }
 
 int
 store_template_put(store_t *s, const char *name, uint32_t version, uint64_t seq)
 {
-    sqlite3_stmt *st = stmt(s, ST_TEMPLATE_PUT);
-
-    sqlx_bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, version);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    return step_done(s, st);
+    return s->ops->template_put(s->b, name, version, seq);
 }
 
 int
 store_template_find(store_t *s, const char *name, uint32_t version, uint32_t *out_version,
                     uint64_t *seq)
 {
-    sqlite3_stmt *st = stmt(s, version == 0 ? ST_TEMPLATE_LATEST : ST_TEMPLATE_FIND);
-    int rc;
-
-    sqlx_bind_text(st, 1, name);
-    if (version != 0)
-        sqlite3_bind_int64(st, 2, version);
-    rc = sqlx_step_row(st, "store");
-    if (rc == 1) {
-        *out_version = (uint32_t)sqlite3_column_int64(st, 0);
-        *seq = (uint64_t)sqlite3_column_int64(st, 1);
-        sqlite3_reset(st);
-    }
-    return rc;
+    return s->ops->template_find(s->b, name, version, out_version, seq);
 }
 
 int
 store_project_get(store_t *s, const char *id, pm_project_t *out)
 {
     pcache_entry_t *hit = pcache_find(&s->pcache, id);
-    sqlite3_stmt *st;
     int rc;
 
     if (hit != NULL && hit->has_info) {
         pm_project_copy(out, &hit->info);
         return 1;
     }
-    st = stmt(s, ST_PROJECT_GET);
-    sqlx_bind_text(st, 1, id);
-    rc = sqlx_step_row(st, "store");
-    if (rc == 1) {
-        out->id = xstrdup(id);
-        out->name = sqlx_column_text(st, 0);
-        out->region = sqlx_column_text(st, 1);
-        out->industry = sqlx_column_text(st, 2);
-        out->company = sqlx_column_text(st, 3);
-        out->steward = sqlx_column_text(st, 4);
-        out->leader = sqlx_column_text(st, 5);
-        out->template_name = sqlx_column_text(st, 6);
-        out->template_version = (uint32_t)sqlite3_column_int64(st, 7);
-        sqlite3_reset(st);
-        if (hit != NULL) {
-            pm_project_copy(&hit->info, out);
-            hit->has_info = true;
-        }
+    rc = s->ops->project_get(s->b, id, out);
+    if (rc == 1 && hit != NULL) {
+        pm_project_copy(&hit->info, out);
+        hit->has_info = true;
     }
     return rc;
 }
@@ -882,7 +601,6 @@ store_project_get(store_t *s, const char *id, pm_project_t *out)
 int
 store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
 {
-    sqlite3_stmt *st = stmt(s, ST_PROJECT_PUT);
     pcache_entry_t *hit = pcache_find(&s->pcache, p->id);
 
     if (hit != NULL && hit->has_info) { /* read again when next asked */
@@ -890,44 +608,7 @@ store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
         hit->has_info = false;
     }
     s->pcache.changes++;
-    sqlx_bind_text(st, 1, p->id);
-    sqlx_bind_text(st, 2, p->name);
-    sqlx_bind_text(st, 3, p->region);
-    sqlx_bind_text(st, 4, p->industry);
-    sqlx_bind_text(st, 5, p->company);
-    sqlx_bind_text(st, 6, p->steward);
-    sqlx_bind_text(st, 7, p->leader);
-    sqlx_bind_text(st, 8, p->template_name);
-    sqlite3_bind_int64(st, 9, p->template_version);
-    sqlite3_bind_int64(st, 10, (sqlite3_int64)seq);
-    return step_done(s, st);
-}
-
-/* Read a procedure row whose PROC_COLUMNS start at column `col`. */
-static void
-read_proc(sqlite3_stmt *st, int col, store_proc_t *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->code = sqlx_column_text(st, col);
-    p->dept = sqlx_column_text(st, col + 1);
-    if (pm_state_parse((const char *)sqlite3_column_text(st, col + 2), &p->state) < 0)
-        p->state = PM_STATE_BLOCKED;
-    p->deficient = sqlite3_column_int(st, col + 3) != 0;
-    p->cert = sqlx_column_text(st, col + 4);
-    p->updated_seq = (uint64_t)sqlite3_column_int64(st, col + 5);
-    p->updated_ms = sqlite3_column_int64(st, col + 6);
-    p->accepted_ms = sqlite3_column_int64(st, col + 7);
-    p->extended = sqlite3_column_int(st, col + 8);
-    p->deadline = sqlite3_column_int(st, col + 9);
-    p->statutory = sqlite3_column_int(st, col + 10);
-    p->provisional = sqlite3_column_int(st, col + 11) != 0;
-    p->paused_on = sqlite3_column_int(st, col + 12);
-    if (pm_colour_parse((const char *)sqlite3_column_text(st, col + 13), &p->colour) < 0)
-        p->colour = PM_COLOUR_NONE;
-    p->commit = (store_commit_t)sqlite3_column_int(st, col + 14);
-    p->commit_due = sqlite3_column_int(st, col + 15);
-    p->missing = sqlx_column_text(st, col + 16);
-    p->next_ms = sqlite3_column_int64(st, col + 17);
+    return s->ops->project_put(s->b, p, seq);
 }
 
 static void
@@ -994,7 +675,7 @@ pcache_find(pcache_t *c, const char *project)
     return NULL;
 }
 
-/* Write every dirty row to sqlite. -1 when a write failed (the caller rolls back). */
+/* Write every dirty row to the engine. -1 when a write failed (the caller rolls back). */
 static int
 pcache_writeback(store_t *s)
 {
@@ -1059,28 +740,17 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
 int
 store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
 {
-    sqlite3_stmt *st;
     store_proc_t *procs = NULL;
     size_t count = 0;
     pcache_entry_t *hit = pcache_find(&s->pcache, project);
-    int rc;
 
     if (hit != NULL) {
         *out = procs_copy(hit->procs, hit->n);
         *n = hit->n;
         return 0;
     }
-    st = stmt(s, ST_PROCS_LOAD);
-    sqlx_bind_text(st, 1, project);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        procs = xgrow(procs, count, sizeof(*procs));
-        read_proc(st, 0, &procs[count++]);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_procs_free(procs, count);
-        return store_fail(s, "procedures load");
-    }
+    if (s->ops->procs_load(s->b, project, &procs, &count) < 0)
+        return -1;
     if (count > 0 && pcache_put(s, project, procs, count) < 0) {
         store_procs_free(procs, count);
         return -1;
@@ -1108,34 +778,12 @@ store_procs_free(store_proc_t *procs, size_t n)
     free(procs);
 }
 
-/* The row of procedure `ordinal` of project, written to sqlite. */
+/* The row of procedure `ordinal` of project, written to the engine. */
 static int
 proc_write(store_t *s, const char *project, const store_proc_t *p, int ordinal)
 {
-    sqlite3_stmt *st = stmt(s, ST_PROC_PUT);
-
     s->pcache.changes++; /* a row a later read may cache: see store_rollback_to */
-    sqlx_bind_text(st, 1, project);
-    sqlite3_bind_int(st, 2, ordinal);
-    sqlx_bind_text(st, 3, p->code);
-    sqlx_bind_text(st, 4, p->dept);
-    sqlx_bind_text(st, 5, pm_state_name(p->state));
-    sqlite3_bind_int(st, 6, p->deficient ? 1 : 0);
-    sqlx_bind_text(st, 7, p->cert);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)p->updated_seq);
-    sqlite3_bind_int64(st, 9, p->updated_ms);
-    sqlite3_bind_int64(st, 10, p->accepted_ms);
-    sqlite3_bind_int(st, 11, p->extended);
-    sqlite3_bind_int(st, 12, p->deadline);
-    sqlite3_bind_int(st, 13, p->statutory);
-    sqlite3_bind_int(st, 14, p->provisional ? 1 : 0);
-    sqlite3_bind_int(st, 15, p->paused_on);
-    sqlx_bind_text(st, 16, pm_colour_name(p->colour));
-    sqlite3_bind_int(st, 17, (int)p->commit);
-    sqlite3_bind_int(st, 18, p->commit_due);
-    sqlx_bind_text(st, 19, p->missing);
-    sqlite3_bind_int64(st, 20, p->next_ms);
-    return step_done(s, st);
+    return s->ops->proc_put(s->b, project, p, ordinal);
 }
 
 int
@@ -1164,26 +812,16 @@ int
 store_projclock_get(store_t *s, const char *project, store_projclock_t *out)
 {
     pcache_entry_t *hit = pcache_find(&s->pcache, project);
-    sqlite3_stmt *st;
     int rc;
 
     if (hit != NULL && hit->has_clock) {
         *out = hit->clock;
         return 1;
     }
-    st = stmt(s, ST_PROJCLOCK_GET);
-    sqlx_bind_text(st, 1, project);
-    rc = sqlx_step_row(st, "store");
-    if (rc == 1) {
-        out->due = sqlite3_column_int(st, 0);
-        if (pm_colour_parse((const char *)sqlite3_column_text(st, 1), &out->colour) < 0)
-            out->colour = PM_COLOUR_NONE;
-        out->next_ms = sqlite3_column_int64(st, 2);
-        sqlite3_reset(st);
-        if (hit != NULL) {
-            hit->clock = *out;
-            hit->has_clock = true;
-        }
+    rc = s->ops->projclock_get(s->b, project, out);
+    if (rc == 1 && hit != NULL) {
+        hit->clock = *out;
+        hit->has_clock = true;
     }
     return rc;
 }
@@ -1208,18 +846,12 @@ store_procs_create(store_t *s, const char *project, const store_proc_t *procs, s
     return 0;
 }
 
-/* The project's own clock, written to sqlite. */
+/* The project's own clock, written to the engine. */
 static int
 projclock_write(store_t *s, const char *project, const store_projclock_t *c)
 {
-    sqlite3_stmt *st = stmt(s, ST_PROJCLOCK_PUT);
-
     s->pcache.changes++;
-    sqlx_bind_text(st, 1, project);
-    sqlite3_bind_int(st, 2, c->due);
-    sqlx_bind_text(st, 3, pm_colour_name(c->colour));
-    sqlite3_bind_int64(st, 4, c->next_ms);
-    return step_done(s, st);
+    return s->ops->projclock_put(s->b, project, c);
 }
 
 int
@@ -1235,40 +867,20 @@ store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
     return 0;
 }
 
-/* Collect the text of column 0 (and 1, into second when not NULL) of every row. */
-static int
-collect(store_t *s, sqlite3_stmt *st, strv_t *first, strv_t *second, const char *what)
-{
-    int rc;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        strv_push(first, (const char *)sqlite3_column_text(st, 0));
-        if (second != NULL)
-            strv_push(second, (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, what);
-}
-
 int
 store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t *procedures)
 {
-    sqlite3_stmt *st = stmt(s, ST_DUE_PROCS);
     size_t before = projects->n;
 
     if (pcache_writeback(s) < 0) /* the query reads the procedures table */
         return -1;
-    sqlite3_bind_int64(st, 1, now_ms);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-    if (collect(s, st, projects, procedures, "clock due") < 0)
+    if (s->ops->procs_due(s->b, now_ms, max, projects, procedures) < 0)
         return -1;
     if (projects->n - before >= max)
         return 0;
-    st = stmt(s, ST_DUE_PROJECTS);
-    sqlite3_bind_int64(st, 1, now_ms);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)(max - (projects->n - before)));
+    max -= projects->n - before;
     before = projects->n;
-    if (collect(s, st, projects, NULL, "clock due projects") < 0)
+    if (s->ops->projects_due(s->b, now_ms, max, projects) < 0)
         return -1;
     /* A project's own clock pairs with an empty procedure code. */
     for (size_t i = before; i < projects->n; i++)
@@ -1279,25 +891,9 @@ store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t
 int
 store_clock_next(store_t *s, int64_t *out_ms)
 {
-    int64_t best = 0;
-    enum stmt_id ids[] = {ST_NEXT_PROC, ST_NEXT_PROJECT};
-
     if (pcache_writeback(s) < 0)
         return -1;
-    for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
-        sqlite3_stmt *st = stmt(s, ids[i]);
-        int rc = sqlx_step_row(st, "store");
-        if (rc < 0)
-            return -1;
-        if (rc == 1) {
-            int64_t v = sqlite3_column_int64(st, 0);
-            if (v > 0 && (best == 0 || v < best))
-                best = v;
-            sqlite3_reset(st);
-        }
-    }
-    *out_ms = best;
-    return 0;
+    return s->ops->clock_next(s->b, out_ms);
 }
 
 int
@@ -1305,73 +901,25 @@ store_provisional_projects(store_t *s, strv_t *out)
 {
     if (pcache_writeback(s) < 0)
         return -1;
-    return collect(s, stmt(s, ST_PROVISIONAL), out, NULL, "provisional projects");
+    return s->ops->provisional(s->b, out);
 }
 
 int
 store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *arg)
 {
-    sqlite3_stmt *st = stmt(s, q->blocked ? ST_BLOCKED_LIST : ST_COLOURS);
-    int rc;
-
     if (pcache_writeback(s) < 0)
         return -1;
-    if (q->blocked) {
-        /* Which department: the blocked one's or the one holding it, the engine decides. */
-        sqlx_bind_text(st, 1, util_empty(q->region) ? NULL : q->region);
-        sqlx_bind_text(st, 2, util_empty(q->project) ? NULL : q->project);
-    } else {
-        sqlx_bind_text(st, 1, util_empty(q->colour) ? NULL : q->colour);
-        sqlx_bind_text(st, 2, util_empty(q->dept) ? NULL : q->dept);
-        sqlx_bind_text(st, 3, util_empty(q->region) ? NULL : q->region);
-        sqlx_bind_text(st, 4, util_empty(q->project) ? NULL : q->project);
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        pm_project_t p = {0};
-        store_proc_t proc;
-        int r;
-        p.id = sqlx_column_text(st, 0);
-        p.name = sqlx_column_text(st, 1);
-        p.region = sqlx_column_text(st, 2);
-        p.industry = sqlx_column_text(st, 3);
-        p.company = sqlx_column_text(st, 4);
-        p.steward = sqlx_column_text(st, 5);
-        p.leader = sqlx_column_text(st, 6);
-        p.template_name = sqlx_column_text(st, 7);
-        p.template_version = (uint32_t)sqlite3_column_int64(st, 8);
-        read_proc(st, 9, &proc);
-        r = fn(arg, &p, &proc);
-        pm_project_clear(&p);
-        store_proc_clear(&proc);
-        if (r < 0) {
-            sqlite3_reset(st);
-            return -1;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, "colour walk");
+    return s->ops->colour_walk(s->b, q, fn, arg);
 }
 
 int
 store_milestone_put(store_t *s, const char *project, const char *code, uint64_t seq)
 {
-    sqlite3_stmt *st = stmt(s, ST_MILESTONE_PUT);
-
-    sqlx_bind_text(st, 1, project);
-    sqlx_bind_text(st, 2, code);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    return step_done(s, st);
+    return s->ops->milestone_put(s->b, project, code, seq);
 }
 
 int
 store_milestones_list(store_t *s, const char *project, strv_t *out)
 {
-    sqlite3_stmt *st = stmt(s, ST_MILESTONES_LIST);
-    int rc;
-
-    sqlx_bind_text(st, 1, project);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        strv_push(out, (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, "milestones list");
+    return s->ops->milestones_list(s->b, project, out);
 }

@@ -2,10 +2,11 @@
  * store: the broker's storage interface. It owns the database: the ordered log and the
  * current-state tables derived from it.
  *
- * Everything above this interface (ack after commit, dedup, rebuild, queries) is written
- * against these functions only, so another backend can stand behind them. This file's
- * implementation is embedded sqlite in WAL mode with synchronous=FULL: when store_commit()
- * returns 0 the transaction is durable.
+ * Everything above this interface (ack after commit, dedup, rebuild, queries, the clock) is
+ * written against these functions only. Two engines stand behind them (store_backend.h):
+ * embedded sqlite in WAL mode with synchronous=FULL, the default, and PostgreSQL through
+ * libpq, for a highly available deployment. Either way, when store_commit() returns 0 the
+ * transaction is durable.
  *
  * Sequence numbers are assigned here, in append order, starting at 1. All writes happen
  * between store_begin() and store_commit()/store_rollback(); reads may happen at any time and
@@ -14,6 +15,7 @@
 #ifndef PERMIT_STORE_H
 #define PERMIT_STORE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -62,22 +64,51 @@ typedef struct store_projclock {
     int64_t next_ms;
 } store_projclock_t;
 
-/* Open (creating if needed) the database at path. On failure *err says why (caller owns). */
-store_t *store_open(const char *path, char **err);
 /*
- * Open a database for reading only, beside a running broker (WAL lets readers in): for tools
- * that read the log, such as reports. Refuses a database of another layout version.
+ * Open (creating if needed) the database a target names: a PostgreSQL URI (postgresql:// or
+ * postgres://) or else the path of a sqlite file. On failure *err says why (caller owns).
+ * A PostgreSQL database that is a standby, or cannot be reached, is an error here.
  */
-store_t *store_open_readonly(const char *path, char **err);
+store_t *store_open(const char *target, char **err);
+/*
+ * The same for a broker that serves: while the database is a standby or cannot be reached,
+ * wait (saying why in the log, once per reason) until it is the primary, then take over
+ * (the fencing epoch: any other broker's transactions fail from then on). NULL with *err when
+ * *stop was set while waiting, or on a hard error. sqlite never waits. timeout_ms: as
+ * store_set_timeout.
+ */
+store_t *store_open_wait(const char *target, int timeout_ms, volatile sig_atomic_t *stop,
+                         char **err);
+/*
+ * Open a database for reading only, beside a running broker: for tools that read the log,
+ * such as reports. Refuses a database of another layout version.
+ */
+store_t *store_open_readonly(const char *target, char **err);
 void store_close(store_t **p);
+/* True when target names a PostgreSQL database rather than a sqlite file. */
+bool store_target_is_pg(const char *target);
+/* target as a log line may show it: a password in a PostgreSQL URI replaced by "***". */
+char *store_target_redacted(const char *target);
+/* "sqlite" or "postgresql". */
+const char *store_backend_name(const store_t *s);
 /*
  * True when the derived tables were laid out anew at open (a new database, or one made by an
  * older layout): they are empty and the log must be replayed into them (engine_rebuild).
  */
 bool store_needs_rebuild(const store_t *s);
-/* The sqlite connection, for read-only SQL of the report module (broker/report.c). Rows
- * the store still holds in memory reach the tables with store_sync first. */
+/* The sqlite connection (NULL on another engine), for read-only SQL of the report module
+ * (broker/report.c) on its scratch store. Rows the store still holds in memory reach the
+ * tables with store_sync first. */
 struct sqlite3 *store_db(store_t *s);
+/*
+ * True once another broker took over this store's database (the fencing epoch moved) or the
+ * database stopped being the primary: this broker must stop serving. Never for sqlite.
+ */
+bool store_deposed(const store_t *s);
+/* The client-side deadline of every statement on a network engine, commit included. */
+void store_set_timeout(store_t *s, int ms);
+/* The newest recv_ms in the log, 0 when it is empty. */
+int store_latest_recv(store_t *s, int64_t *out);
 /* Write the procedure rows held in memory to the tables (inside a transaction). */
 int store_sync(store_t *s);
 

@@ -62,6 +62,9 @@ typedef struct store_backend store_backend_t; /* each backend's own state */
 
 typedef struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
+    /* Open target (a path, a URI): NULL with *err (caller owns) on failure. readonly: for
+     * tools beside a running broker, such as reports. */
+    store_backend_t *(*open)(const char *target, bool readonly, char **err);
     void (*close)(store_backend_t *b);
 
     /* True when the derived tables were laid out anew at open (store_needs_rebuild). */
@@ -87,7 +90,11 @@ typedef struct store_ops {
     /* The log. */
     int (*append)(store_backend_t *b, const store_logrow_t *row);
     int (*find_event)(store_backend_t *b, const char *event_id, uint64_t *seq); /* 1/0/-1 */
+    /* The rows q selects, to fn in seq order. fn may call other operations of the same
+     * backend, entry_get included (a rebuild reads templates while it walks the log). */
     int (*scan)(store_backend_t *b, const store_scan_t *q, store_blob_fn *fn, void *arg);
+    /* The row of one seq, to fn: 1 found, 0 not, -1 error. */
+    int (*entry_get)(store_backend_t *b, uint64_t seq, store_blob_fn *fn, void *arg);
 
     /* The derived tables. */
     int (*clear_derived)(store_backend_t *b);
@@ -140,12 +147,9 @@ typedef struct store_ops {
     void (*set_timeout)(store_backend_t *b, int ms);
 } store_ops_t;
 
-/* The backends. open: NULL with *err (caller owns) on failure. */
-store_backend_t *store_sqlite_open(const char *path, bool readonly, char **err);
+/* The backends. */
 extern const store_ops_t store_sqlite_ops;
-struct sqlite3 *store_sqlite_db(store_backend_t *b);
-
-store_backend_t *store_pg_open(const char *conninfo, bool readonly, char **err);
+struct sqlite3 *store_sqlite_db(store_backend_t *b); /* the connection, for sqlite-only SQL */
 extern const store_ops_t store_pg_ops;
 
 #endif

@@ -1,0 +1,1008 @@
+/*
+ * store_sqlite: the embedded sqlite backend of store_backend.h, the default.
+ *
+ * Every statement is prepared once at open and reset after use. Durability comes from WAL
+ * with synchronous=FULL: sqlite fsyncs the WAL on every commit, so a committed batch survives
+ * a crash or power loss; group commit (many events in one transaction) is what makes that
+ * affordable.
+ *
+ * A full disk: sqlite answers SQLITE_FULL (or an I/O error with ENOSPC) on a statement that
+ * spills pages, on COMMIT (where WAL frames are written) or on a checkpoint (where the
+ * database file grows). After such an error sqlite may have rolled the whole transaction back
+ * by itself (sqlite3_get_autocommit says so), so writes are refused from then on until the
+ * caller ends the transaction: a later statement must never run in autocommit mode and commit
+ * alone. Either way the caller rolls back and nothing of the batch is acked. The condition is
+ * logged once when it starts and once when a commit writes again (store_full), not per
+ * statement. A failed checkpoint leaves the WAL as it was; the next commit retries it.
+ */
+#include "store_backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "crashpoint.h"
+#include "log.h"
+#include "sqlx.h"
+
+#define STORE_SCHEMA_VERSION "3"
+#define STORE_PAGE_MAX 1000
+
+enum stmt_id {
+    ST_APPEND,
+    ST_FIND_EVENT,
+    ST_ENTRY_GET,
+    ST_ENTRIES,
+    ST_WALK,
+    ST_DEPT_GET,
+    ST_DEPT_PUT,
+    ST_TEMPLATE_PUT,
+    ST_TEMPLATE_FIND,
+    ST_TEMPLATE_LATEST,
+    ST_PROJECT_GET,
+    ST_PROJECT_PUT,
+    ST_PROCS_LOAD,
+    ST_PROC_PUT,
+    ST_MILESTONE_PUT,
+    ST_MILESTONES_LIST,
+    ST_PROJCLOCK_GET,
+    ST_PROJCLOCK_PUT,
+    ST_DUE_PROCS,
+    ST_DUE_PROJECTS,
+    ST_CLOCK_NEXT,
+    ST_LAST_SEQ,
+    ST_LATEST_RECV,
+    ST_PROVISIONAL,
+    ST_COLOURS,
+    ST_BLOCKED_LIST,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST__COUNT
+};
+
+/* The columns of a procedure row, in the order store_proc_t is read and written. */
+#define PROC_COLUMNS                                                                               \
+    "code, dept, state, deficient, cert, updated_seq, updated_ms, accepted_ms, extended,"          \
+    " deadline, statutory, provisional, paused_on, colour, commit_state, commit_due, missing,"     \
+    " next_ms"
+#define PROC_COLUMNS_P                                                                             \
+    "x.code, x.dept, x.state, x.deficient, x.cert, x.updated_seq, x.updated_ms, x.accepted_ms,"    \
+    " x.extended, x.deadline, x.statutory, x.provisional, x.paused_on, x.colour, x.commit_state,"  \
+    " x.commit_due, x.missing, x.next_ms"
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_APPEND] = "INSERT INTO log(seq, event_id, kind, actor, dept, project, procedure, recv_ms,"
+                  " event_ms, cause, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_FIND_EVENT] = "SELECT seq FROM log WHERE event_id = ?1",
+    [ST_ENTRY_GET] = "SELECT body FROM log WHERE seq = ?1",
+    [ST_ENTRIES] = "SELECT body FROM log WHERE seq > ?1 AND (?2 IS NULL OR project = ?2)"
+                   " AND (?3 IS NULL OR dept = ?3) AND (?4 IS NULL OR kind = ?4)"
+                   " AND recv_ms >= ?5 ORDER BY seq LIMIT ?6",
+    [ST_WALK] = "SELECT body FROM log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [ST_DEPT_GET] = "SELECT name, contact FROM departments WHERE code = ?1",
+    [ST_DEPT_PUT] = "INSERT OR REPLACE INTO departments(code, name, contact, seq)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+    [ST_TEMPLATE_PUT] = "INSERT INTO templates(name, version, seq) VALUES (?1, ?2, ?3)",
+    [ST_TEMPLATE_FIND] = "SELECT version, seq FROM templates WHERE name = ?1 AND version = ?2",
+    [ST_TEMPLATE_LATEST] = "SELECT version, seq FROM templates WHERE name = ?1"
+                           " ORDER BY version DESC LIMIT 1",
+    [ST_PROJECT_GET] = "SELECT id, name, region, industry, company, steward, leader, template,"
+                       " template_version FROM projects WHERE id = ?1",
+    [ST_PROJECT_PUT] = "INSERT INTO projects(id, name, region, industry, company, steward, leader,"
+                       " template, template_version, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [ST_PROCS_LOAD] = "SELECT " PROC_COLUMNS " FROM procedures WHERE project = ?1 ORDER BY ordinal",
+    /* An update in place: a delete and insert (REPLACE) would churn the indexes. */
+    [ST_PROC_PUT] = "INSERT INTO procedures(project, ordinal, " PROC_COLUMNS ")"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                    " ?16, ?17, ?18, ?19, ?20)"
+                    " ON CONFLICT(project, ordinal) DO UPDATE SET dept = excluded.dept,"
+                    " state = excluded.state, deficient = excluded.deficient,"
+                    " cert = excluded.cert, updated_seq = excluded.updated_seq,"
+                    " updated_ms = excluded.updated_ms, accepted_ms = excluded.accepted_ms,"
+                    " extended = excluded.extended, deadline = excluded.deadline,"
+                    " statutory = excluded.statutory, provisional = excluded.provisional,"
+                    " paused_on = excluded.paused_on, colour = excluded.colour,"
+                    " commit_state = excluded.commit_state,"
+                    " commit_due = excluded.commit_due, missing = excluded.missing,"
+                    " next_ms = excluded.next_ms",
+
+    [ST_MILESTONE_PUT] = "INSERT OR IGNORE INTO milestones(project, code, seq) VALUES (?1, ?2, ?3)",
+    [ST_MILESTONES_LIST] = "SELECT code FROM milestones WHERE project = ?1 ORDER BY seq",
+    [ST_PROJCLOCK_GET] = "SELECT due, colour, next_ms FROM projects WHERE id = ?1",
+    [ST_PROJCLOCK_PUT] = "UPDATE projects SET due = ?2, colour = ?3, next_ms = ?4 WHERE id = ?1",
+    [ST_DUE_PROCS] = "SELECT project, code FROM procedures WHERE next_ms > 0 AND next_ms <= ?1"
+                     " ORDER BY next_ms LIMIT ?2",
+    [ST_DUE_PROJECTS] = "SELECT id FROM projects WHERE next_ms > 0 AND next_ms <= ?1"
+                        " ORDER BY next_ms LIMIT ?2",
+    [ST_CLOCK_NEXT] = "SELECT MIN(m) FROM (SELECT MIN(next_ms) AS m FROM procedures"
+                      " WHERE next_ms > 0 UNION ALL SELECT MIN(next_ms) FROM projects"
+                      " WHERE next_ms > 0)",
+    [ST_LAST_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM log",
+    [ST_LATEST_RECV] = "SELECT COALESCE(MAX(recv_ms), 0) FROM log",
+    [ST_PROVISIONAL] = "SELECT DISTINCT project FROM procedures WHERE provisional = 1"
+                       " AND accepted_ms > 0 ORDER BY project",
+    [ST_COLOURS] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward, p.leader,"
+                   " p.template, p.template_version, " PROC_COLUMNS_P " FROM procedures x"
+                   " JOIN projects p ON p.id = x.project"
+                   " WHERE (?1 IS NULL AND x.colour IN ('red', 'yellow') OR x.colour = ?1)"
+                   " AND (?2 IS NULL OR x.dept = ?2) AND (?3 IS NULL OR p.region = ?3)"
+                   " AND (?4 IS NULL OR p.id = ?4)"
+                   " ORDER BY x.colour = 'red' DESC, x.deadline, p.id, x.ordinal",
+    /* Transaction control, prepared once: every batch and every message use them. */
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT item",
+    [ST_RELEASE] = "RELEASE item",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO item",
+    [ST_BLOCKED_LIST] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward,"
+                        " p.leader, p.template, p.template_version, " PROC_COLUMNS_P
+                        " FROM procedures x JOIN projects p ON p.id = x.project"
+                        " WHERE x.state = 'blocked' AND (?1 IS NULL OR p.region = ?1)"
+                        " AND (?2 IS NULL OR p.id = ?2) ORDER BY p.id, x.ordinal",
+};
+
+/* The log: the only table that is not derived. */
+static const char log_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log("
+    " seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, kind TEXT NOT NULL, actor TEXT NOT NULL,"
+    " dept TEXT, project TEXT, procedure TEXT, recv_ms INTEGER NOT NULL, event_ms INTEGER,"
+    " cause INTEGER, body BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS log_project ON log(project, seq);"
+    "CREATE INDEX IF NOT EXISTS log_kind ON log(kind, seq);";
+
+/* The derived tables, recomputed from the log whenever their layout changes. */
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS departments(code TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " contact TEXT, seq INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS templates(name TEXT NOT NULL, version INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, PRIMARY KEY(name, version));"
+    "CREATE TABLE IF NOT EXISTS projects(id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT,"
+    " industry TEXT, company TEXT, steward TEXT, leader TEXT, template TEXT NOT NULL,"
+    " template_version INTEGER NOT NULL, seq INTEGER NOT NULL, due INTEGER NOT NULL DEFAULT 0,"
+    " colour TEXT NOT NULL DEFAULT 'none', next_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS projects_next ON projects(next_ms) WHERE next_ms > 0;"
+    "CREATE TABLE IF NOT EXISTS procedures(project TEXT NOT NULL, code TEXT NOT NULL,"
+    " ordinal INTEGER NOT NULL, dept TEXT NOT NULL, state TEXT NOT NULL,"
+    " deficient INTEGER NOT NULL, cert TEXT, updated_seq INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL, accepted_ms INTEGER NOT NULL, extended INTEGER NOT NULL,"
+    " deadline INTEGER NOT NULL, statutory INTEGER NOT NULL, provisional INTEGER NOT NULL,"
+    " paused_on INTEGER NOT NULL, colour TEXT NOT NULL, commit_state INTEGER NOT NULL,"
+    " commit_due INTEGER NOT NULL, missing TEXT, next_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(project, ordinal)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS procedures_next ON procedures(next_ms) WHERE next_ms > 0;"
+    "CREATE INDEX IF NOT EXISTS procedures_colour ON procedures(colour, deadline)"
+    " WHERE colour IN ('red', 'yellow');"
+    "CREATE TABLE IF NOT EXISTS milestones(project TEXT NOT NULL, code TEXT NOT NULL,"
+    " seq INTEGER NOT NULL, PRIMARY KEY(project, code));";
+
+/* What a change of the derived tables' layout drops; the log stays. */
+static const char drop_derived_sql[] =
+    "DROP TABLE IF EXISTS departments; DROP TABLE IF EXISTS templates;"
+    "DROP TABLE IF EXISTS projects; DROP TABLE IF EXISTS procedures;"
+    "DROP TABLE IF EXISTS milestones;";
+
+/* The tables a rebuild recomputes from the log. */
+static const char clear_sql[] = "DELETE FROM departments; DELETE FROM templates;"
+                                "DELETE FROM projects; DELETE FROM procedures;"
+                                "DELETE FROM milestones;";
+
+struct store_backend {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST__COUNT];
+    bool in_tx;
+    bool needs_rebuild; /* the derived tables were laid out anew: empty until rebuilt */
+    int wal_frames;     /* frames in the WAL after the last commit (the WAL hook) */
+    bool wal_written;   /* the last commit wrote WAL frames (the WAL hook ran) */
+    char *path;
+    bool full;             /* the last write failed for want of space */
+    bool checkpoint_full;  /* the last checkpoint failed for want of space */
+    int64_t full_since_ms; /* wall clock: when the disk was found full */
+    bool tx_lost_logged;   /* the auto-rollback of this transaction was logged */
+    bool opened;           /* open is done: a full disk is logged, not returned */
+};
+
+/* sqlite tells how long the WAL is after each commit; the broker checkpoints from that. */
+static int
+on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    store_backend_t *b = arg;
+
+    (void)db;
+    (void)name;
+    b->wal_frames = frames;
+    b->wal_written = true;
+    return SQLITE_OK;
+}
+
+/* True when rc (a failed call) means the disk holding the database is full. */
+static bool
+rc_full(sqlite3 *db, int rc)
+{
+    return (rc & 0xff) == SQLITE_FULL ||
+           ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
+/* A failed write: a full disk is logged when it starts, anything else every time. */
+static void
+write_failed(store_backend_t *b, int rc, const char *what)
+{
+    if (!rc_full(b->db, rc)) {
+        log_warnx("store: %s: %s", what, sqlite3_errmsg(b->db));
+        return;
+    }
+    if (!b->full) {
+        b->full = true;
+        b->full_since_ms = util_now_ms();
+        if (b->opened)
+            log_warnx("store: %s: the disk is full (%s): events are refused with \"storage\" "
+                      "(resend later) and nothing is acked until space returns",
+                      b->path, sqlite3_errmsg(b->db));
+    }
+}
+
+/* A commit wrote to the WAL again: the end of a full disk, logged once. */
+static void
+write_succeeded(store_backend_t *b)
+{
+    if (!b->full || !b->wal_written)
+        return;
+    b->full = false;
+    log_info("store: %s: writable again after %.1f s of a full disk; events are acked again",
+             b->path, (double)(util_now_ms() - b->full_since_ms) / 1000.0);
+}
+
+/*
+ * Run a statement that returns no rows, reset it. Inside a transaction that sqlite has rolled
+ * back by itself after an error, nothing runs: it would commit alone (autocommit).
+ */
+static int
+step_done(store_backend_t *b, sqlite3_stmt *st)
+{
+    int rc;
+
+    if (b->in_tx && sqlite3_get_autocommit(b->db) != 0) {
+        if (!b->tx_lost_logged && !b->full)
+            log_warnx("store: sqlite rolled the transaction back after an error; nothing more "
+                      "is written until it ends");
+        b->tx_lost_logged = true;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        rc = sqlite3_reset(st); /* the statement's own error code */
+        write_failed(b, rc, sqlite3_sql(st));
+    } else {
+        sqlite3_reset(st);
+    }
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* sqlite3_exec, with a full disk noted instead of logged (open says it once). */
+static int
+exec_sql(store_backend_t *b, const char *sql)
+{
+    int rc = sqlite3_exec(b->db, sql, NULL, NULL, NULL);
+
+    if (rc == SQLITE_OK)
+        return 0;
+    write_failed(b, rc, sql);
+    return -1;
+}
+
+static int
+sq_fail(store_backend_t *b, const char *what)
+{
+    log_warnx("store: %s: %s", what, sqlite3_errmsg(b->db));
+    return -1;
+}
+
+/* Borrow a prepared statement, reset and unbound. */
+static sqlite3_stmt *
+stmt(store_backend_t *b, enum stmt_id id)
+{
+    sqlite3_stmt *st = b->stmt[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* The schema version the derived tables were made with, or NULL (caller owns). */
+static char *
+schema_version(store_backend_t *b)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+
+    if (sqlite3_prepare_v2(b->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlx_column_text(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/*
+ * Create the tables. When the derived tables were made by another layout, drop and recreate
+ * them: they are a function of the log, and the broker rebuilds them (store_needs_rebuild).
+ */
+static int
+setup_schema(store_backend_t *b)
+{
+    char *version;
+    bool same;
+
+    if (exec_sql(b, log_schema_sql) < 0)
+        return -1;
+    version = schema_version(b);
+    same = version != NULL && strcmp(version, STORE_SCHEMA_VERSION) == 0;
+    free(version);
+    if (same)
+        return exec_sql(b, schema_sql);
+    if (exec_sql(b, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    if (exec_sql(b, drop_derived_sql) < 0 || exec_sql(b, schema_sql) < 0 ||
+        exec_sql(b,
+                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION
+                 "')") < 0 ||
+        exec_sql(b, "COMMIT") < 0) {
+        exec_sql(b, "ROLLBACK");
+        return -1;
+    }
+    b->needs_rebuild = true;
+    return 0;
+}
+
+static bool
+sq_needs_rebuild(const store_backend_t *b)
+{
+    return b->needs_rebuild;
+}
+
+sqlite3 *
+store_sqlite_db(store_backend_t *b)
+{
+    return b->db;
+}
+
+static void
+sq_close(store_backend_t *b)
+{
+    if (b == NULL)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(b->stmt[i]);
+    sqlite3_close(b->db);
+    free(b->path);
+    free(b);
+}
+
+/* Open a connection: read-write (setting up the schema) or read-only (a reader beside a
+ * running broker, which must have laid the tables out already). */
+static store_backend_t *
+sq_open(const char *path, bool readonly, char **err)
+{
+    store_backend_t *b = xcalloc(1, sizeof(*b));
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    char *version = NULL;
+
+    b->path = xstrdup(path);
+    /* One thread owns the connection: no per-call mutex (NOMUTEX). */
+    if (sqlite3_open_v2(path, &b->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        *err = xasprintf("%s: %s", path, b->db ? sqlite3_errmsg(b->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(b->db, 5000);
+    if (readonly) {
+        version = schema_version(b);
+        if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
+            *err = xasprintf("%s: not a permitd database of this version (start permitd on it "
+                             "once)",
+                             path);
+            goto fail;
+        }
+    } else if (exec_sql(b, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                           /* 16 MiB of page cache: a city's state stays in memory. */
+                           " PRAGMA cache_size=-16384;"
+                           /* Checkpoints run after the acks (store_checkpoint), not in a commit. */
+                           " PRAGMA wal_autocheckpoint=0;") < 0 ||
+               setup_schema(b) < 0) {
+        *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(b->db));
+        goto fail;
+    }
+    if (!readonly)
+        sqlite3_wal_hook(b->db, on_wal_commit, b);
+    CRASHPOINT_DB_OPENED(b->db); /* test builds: PERMIT_TEST_SYNCHRONOUS */
+    for (int i = 0; i < ST__COUNT; i++) {
+        if (sqlite3_prepare_v3(b->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &b->stmt[i],
+                               NULL) != SQLITE_OK) {
+            *err = xasprintf("%s: %s", path, sqlite3_errmsg(b->db));
+            goto fail;
+        }
+    }
+    free(version);
+    b->opened = true;
+    return b;
+fail:
+    if (b->db != NULL && (b->full || rc_full(b->db, sqlite3_extended_errcode(b->db)))) {
+        free(*err);
+        *err = xasprintf("%s: the disk is full (%s): cannot open the database; free space, then "
+                         "start again",
+                         path, sqlite3_errmsg(b->db));
+    }
+    free(version);
+    sq_close(b);
+    return NULL;
+}
+
+/* One integer from a statement that returns one row (0 for NULL). */
+static int
+one_int64(store_backend_t *b, enum stmt_id id, int64_t *out)
+{
+    sqlite3_stmt *st = stmt(b, id);
+    int rc = sqlx_step_row(st, "store");
+
+    *out = 0;
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        *out = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+    }
+    return 0;
+}
+
+static int
+sq_last_seq(store_backend_t *b, uint64_t *out)
+{
+    int64_t v;
+
+    if (one_int64(b, ST_LAST_SEQ, &v) < 0)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int
+sq_latest_recv(store_backend_t *b, int64_t *out)
+{
+    return one_int64(b, ST_LATEST_RECV, out);
+}
+
+static int
+sq_begin(store_backend_t *b)
+{
+    if (step_done(b, stmt(b, ST_BEGIN)) < 0)
+        return -1;
+    b->in_tx = true;
+    b->tx_lost_logged = false;
+    return 0;
+}
+
+static int
+sq_rollback(store_backend_t *b)
+{
+    int rc = 0;
+
+    if (sqlite3_get_autocommit(b->db) == 0)
+        rc = step_done(b, stmt(b, ST_ROLLBACK));
+    b->in_tx = false;
+    return rc;
+}
+
+static int
+sq_commit(store_backend_t *b)
+{
+    /* SQLITE_FULL on COMMIT may leave the transaction open or rolled back: either way it
+     * is rolled back (by the caller), and the WAL frames it wrote count for nothing (no
+     * commit frame). */
+    b->wal_written = false;
+    if (step_done(b, stmt(b, ST_COMMIT)) < 0)
+        return -1;
+    b->in_tx = false;
+    write_succeeded(b);
+    return 0;
+}
+
+static int
+sq_savepoint(store_backend_t *b)
+{
+    return step_done(b, stmt(b, ST_SAVEPOINT));
+}
+
+static int
+sq_release(store_backend_t *b)
+{
+    return step_done(b, stmt(b, ST_RELEASE));
+}
+
+static int
+sq_rollback_to(store_backend_t *b)
+{
+    if (step_done(b, stmt(b, ST_ROLLBACK_TO)) < 0)
+        return -1;
+    return step_done(b, stmt(b, ST_RELEASE));
+}
+
+static int
+sq_checkpoint(store_backend_t *b, int min_frames)
+{
+    int rc;
+
+    if (b->in_tx || b->wal_frames < min_frames)
+        return 0;
+    b->wal_frames = 0;
+    CRASHPOINT_SCOPE("checkpoint"); /* test builds: passes before, at each write, after */
+    /* On a full disk the database file cannot grow: the WAL keeps every frame (the log is
+     * safe in it) and the next commit tries again. Said once, and once when it works again. */
+    rc = sqlite3_wal_checkpoint_v2(b->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        if (!rc_full(b->db, rc))
+            log_warnx("store: checkpoint: %s", sqlite3_errmsg(b->db));
+        else if (!b->checkpoint_full)
+            log_warnx("store: %s: checkpoint: the disk is full (%s); the WAL keeps the frames "
+                      "until space returns",
+                      b->path, sqlite3_errmsg(b->db));
+        b->checkpoint_full = rc_full(b->db, rc);
+        return -1;
+    }
+    if (b->checkpoint_full)
+        log_info("store: %s: checkpoints work again", b->path);
+    b->checkpoint_full = false;
+    return 0;
+}
+
+static bool
+sq_full(const store_backend_t *b)
+{
+    return b->full;
+}
+
+static int
+sq_append(store_backend_t *b, const store_logrow_t *r)
+{
+    sqlite3_stmt *st = stmt(b, ST_APPEND);
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)r->seq);
+    sqlx_bind_text(st, 2, r->event_id);
+    sqlx_bind_text(st, 3, r->kind);
+    sqlx_bind_text(st, 4, r->actor);
+    sqlx_bind_text(st, 5, r->dept);
+    sqlx_bind_text(st, 6, r->project);
+    sqlx_bind_text(st, 7, r->procedure);
+    sqlite3_bind_int64(st, 8, r->recv_ms);
+    if (r->event_ms != 0)
+        sqlite3_bind_int64(st, 9, r->event_ms);
+    if (r->cause != 0)
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)r->cause);
+    sqlite3_bind_blob(st, 11, r->body, (int)r->len, SQLITE_STATIC);
+    return step_done(b, st);
+}
+
+static int
+sq_find_event(store_backend_t *b, const char *event_id, uint64_t *seq)
+{
+    sqlite3_stmt *st = stmt(b, ST_FIND_EVENT);
+    int rc;
+
+    sqlx_bind_text(st, 1, event_id);
+    rc = sqlx_step_row(st, "store");
+    if (rc == 1) {
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+static int
+sq_scan(store_backend_t *b, const store_scan_t *q, store_blob_fn *fn, void *arg)
+{
+    /* Without filters the plain walk: a range of the primary key. */
+    bool plain = q->project == NULL && q->dept == NULL && q->kind == NULL && q->since_ms == 0;
+    sqlite3_stmt *st = stmt(b, plain ? ST_WALK : ST_ENTRIES);
+    int rc;
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)q->after);
+    if (plain) {
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)q->limit);
+    } else {
+        sqlx_bind_text(st, 2, q->project);
+        sqlx_bind_text(st, 3, q->dept);
+        sqlx_bind_text(st, 4, q->kind);
+        sqlite3_bind_int64(st, 5, q->since_ms);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)q->limit);
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (fn(arg, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)) < 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(b, "log scan");
+}
+
+static int
+sq_entry_get(store_backend_t *b, uint64_t seq, store_blob_fn *fn, void *arg)
+{
+    sqlite3_stmt *st = stmt(b, ST_ENTRY_GET);
+    int rc;
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    rc = sqlx_step_row(st, "store");
+    if (rc == 1) {
+        if (fn(arg, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)) < 0)
+            rc = -1;
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+static int
+sq_clear_derived(store_backend_t *b)
+{
+    return exec_sql(b, clear_sql);
+}
+
+static int
+sq_dept_get(store_backend_t *b, const char *code, pm_department_t *out)
+{
+    sqlite3_stmt *st = stmt(b, ST_DEPT_GET);
+    int rc;
+
+    sqlx_bind_text(st, 1, code);
+    rc = sqlx_step_row(st, "store");
+    if (rc == 1) {
+        out->code = xstrdup(code);
+        out->name = sqlx_column_text(st, 0);
+        out->contact = sqlx_column_text(st, 1);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+static int
+sq_dept_put(store_backend_t *b, const pm_department_t *d, uint64_t seq)
+{
+    sqlite3_stmt *st = stmt(b, ST_DEPT_PUT);
+
+    sqlx_bind_text(st, 1, d->code);
+    sqlx_bind_text(st, 2, d->name);
+    sqlx_bind_text(st, 3, d->contact);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
+    return step_done(b, st);
+}
+
+static int
+sq_template_put(store_backend_t *b, const char *name, uint32_t version, uint64_t seq)
+{
+    sqlite3_stmt *st = stmt(b, ST_TEMPLATE_PUT);
+
+    sqlx_bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, version);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    return step_done(b, st);
+}
+
+static int
+sq_template_find(store_backend_t *b, const char *name, uint32_t version, uint32_t *out_version,
+                 uint64_t *seq)
+{
+    sqlite3_stmt *st = stmt(b, version == 0 ? ST_TEMPLATE_LATEST : ST_TEMPLATE_FIND);
+    int rc;
+
+    sqlx_bind_text(st, 1, name);
+    if (version != 0)
+        sqlite3_bind_int64(st, 2, version);
+    rc = sqlx_step_row(st, "store");
+    if (rc == 1) {
+        *out_version = (uint32_t)sqlite3_column_int64(st, 0);
+        *seq = (uint64_t)sqlite3_column_int64(st, 1);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+/* Read a project row whose PROJECT_COLUMNS start at column `col`. */
+static void
+read_project(sqlite3_stmt *st, int col, pm_project_t *p)
+{
+    p->id = sqlx_column_text(st, col);
+    p->name = sqlx_column_text(st, col + 1);
+    p->region = sqlx_column_text(st, col + 2);
+    p->industry = sqlx_column_text(st, col + 3);
+    p->company = sqlx_column_text(st, col + 4);
+    p->steward = sqlx_column_text(st, col + 5);
+    p->leader = sqlx_column_text(st, col + 6);
+    p->template_name = sqlx_column_text(st, col + 7);
+    p->template_version = (uint32_t)sqlite3_column_int64(st, col + 8);
+}
+
+static int
+sq_project_get(store_backend_t *b, const char *id, pm_project_t *out)
+{
+    sqlite3_stmt *st = stmt(b, ST_PROJECT_GET);
+    int rc;
+
+    sqlx_bind_text(st, 1, id);
+    rc = sqlx_step_row(st, "store");
+    if (rc == 1) {
+        read_project(st, 0, out);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+static int
+sq_project_put(store_backend_t *b, const pm_project_t *p, uint64_t seq)
+{
+    sqlite3_stmt *st = stmt(b, ST_PROJECT_PUT);
+
+    sqlx_bind_text(st, 1, p->id);
+    sqlx_bind_text(st, 2, p->name);
+    sqlx_bind_text(st, 3, p->region);
+    sqlx_bind_text(st, 4, p->industry);
+    sqlx_bind_text(st, 5, p->company);
+    sqlx_bind_text(st, 6, p->steward);
+    sqlx_bind_text(st, 7, p->leader);
+    sqlx_bind_text(st, 8, p->template_name);
+    sqlite3_bind_int64(st, 9, p->template_version);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)seq);
+    return step_done(b, st);
+}
+
+/* Read a procedure row whose PROC_COLUMNS start at column `col`. */
+static void
+read_proc(sqlite3_stmt *st, int col, store_proc_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->code = sqlx_column_text(st, col);
+    p->dept = sqlx_column_text(st, col + 1);
+    if (pm_state_parse((const char *)sqlite3_column_text(st, col + 2), &p->state) < 0)
+        p->state = PM_STATE_BLOCKED;
+    p->deficient = sqlite3_column_int(st, col + 3) != 0;
+    p->cert = sqlx_column_text(st, col + 4);
+    p->updated_seq = (uint64_t)sqlite3_column_int64(st, col + 5);
+    p->updated_ms = sqlite3_column_int64(st, col + 6);
+    p->accepted_ms = sqlite3_column_int64(st, col + 7);
+    p->extended = sqlite3_column_int(st, col + 8);
+    p->deadline = sqlite3_column_int(st, col + 9);
+    p->statutory = sqlite3_column_int(st, col + 10);
+    p->provisional = sqlite3_column_int(st, col + 11) != 0;
+    p->paused_on = sqlite3_column_int(st, col + 12);
+    if (pm_colour_parse((const char *)sqlite3_column_text(st, col + 13), &p->colour) < 0)
+        p->colour = PM_COLOUR_NONE;
+    p->commit = (store_commit_t)sqlite3_column_int(st, col + 14);
+    p->commit_due = sqlite3_column_int(st, col + 15);
+    p->missing = sqlx_column_text(st, col + 16);
+    p->next_ms = sqlite3_column_int64(st, col + 17);
+}
+
+static int
+sq_procs_load(store_backend_t *b, const char *project, store_proc_t **out, size_t *n)
+{
+    sqlite3_stmt *st = stmt(b, ST_PROCS_LOAD);
+    store_proc_t *procs = NULL;
+    size_t count = 0;
+    int rc;
+
+    sqlx_bind_text(st, 1, project);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        procs = xgrow(procs, count, sizeof(*procs));
+        read_proc(st, 0, &procs[count++]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_procs_free(procs, count);
+        return sq_fail(b, "procedures load");
+    }
+    *out = procs;
+    *n = count;
+    return 0;
+}
+
+static int
+sq_proc_put(store_backend_t *b, const char *project, const store_proc_t *p, int ordinal)
+{
+    sqlite3_stmt *st = stmt(b, ST_PROC_PUT);
+
+    sqlx_bind_text(st, 1, project);
+    sqlite3_bind_int(st, 2, ordinal);
+    sqlx_bind_text(st, 3, p->code);
+    sqlx_bind_text(st, 4, p->dept);
+    sqlx_bind_text(st, 5, pm_state_name(p->state));
+    sqlite3_bind_int(st, 6, p->deficient ? 1 : 0);
+    sqlx_bind_text(st, 7, p->cert);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)p->updated_seq);
+    sqlite3_bind_int64(st, 9, p->updated_ms);
+    sqlite3_bind_int64(st, 10, p->accepted_ms);
+    sqlite3_bind_int(st, 11, p->extended);
+    sqlite3_bind_int(st, 12, p->deadline);
+    sqlite3_bind_int(st, 13, p->statutory);
+    sqlite3_bind_int(st, 14, p->provisional ? 1 : 0);
+    sqlite3_bind_int(st, 15, p->paused_on);
+    sqlx_bind_text(st, 16, pm_colour_name(p->colour));
+    sqlite3_bind_int(st, 17, (int)p->commit);
+    sqlite3_bind_int(st, 18, p->commit_due);
+    sqlx_bind_text(st, 19, p->missing);
+    sqlite3_bind_int64(st, 20, p->next_ms);
+    return step_done(b, st);
+}
+
+static int
+sq_projclock_get(store_backend_t *b, const char *project, store_projclock_t *out)
+{
+    sqlite3_stmt *st = stmt(b, ST_PROJCLOCK_GET);
+    int rc;
+
+    sqlx_bind_text(st, 1, project);
+    rc = sqlx_step_row(st, "store");
+    if (rc == 1) {
+        out->due = sqlite3_column_int(st, 0);
+        if (pm_colour_parse((const char *)sqlite3_column_text(st, 1), &out->colour) < 0)
+            out->colour = PM_COLOUR_NONE;
+        out->next_ms = sqlite3_column_int64(st, 2);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+static int
+sq_projclock_put(store_backend_t *b, const char *project, const store_projclock_t *c)
+{
+    sqlite3_stmt *st = stmt(b, ST_PROJCLOCK_PUT);
+
+    sqlx_bind_text(st, 1, project);
+    sqlite3_bind_int(st, 2, c->due);
+    sqlx_bind_text(st, 3, pm_colour_name(c->colour));
+    sqlite3_bind_int64(st, 4, c->next_ms);
+    return step_done(b, st);
+}
+
+/* Collect the text of column 0 (and 1, into second when not NULL) of every row. */
+static int
+collect(store_backend_t *b, sqlite3_stmt *st, strv_t *first, strv_t *second, const char *what)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        strv_push(first, (const char *)sqlite3_column_text(st, 0));
+        if (second != NULL)
+            strv_push(second, (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(b, what);
+}
+
+static int
+sq_procs_due(store_backend_t *b, int64_t now_ms, size_t max, strv_t *projects, strv_t *procedures)
+{
+    sqlite3_stmt *st = stmt(b, ST_DUE_PROCS);
+
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    return collect(b, st, projects, procedures, "clock due");
+}
+
+static int
+sq_projects_due(store_backend_t *b, int64_t now_ms, size_t max, strv_t *projects)
+{
+    sqlite3_stmt *st = stmt(b, ST_DUE_PROJECTS);
+
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    return collect(b, st, projects, NULL, "clock due projects");
+}
+
+static int
+sq_clock_next(store_backend_t *b, int64_t *out_ms)
+{
+    return one_int64(b, ST_CLOCK_NEXT, out_ms);
+}
+
+static int
+sq_provisional(store_backend_t *b, strv_t *out)
+{
+    return collect(b, stmt(b, ST_PROVISIONAL), out, NULL, "provisional projects");
+}
+
+static int
+sq_colour_walk(store_backend_t *b, const pm_listreq_t *q, store_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *st = stmt(b, q->blocked ? ST_BLOCKED_LIST : ST_COLOURS);
+    int rc;
+
+    if (q->blocked) {
+        sqlx_bind_text(st, 1, util_empty(q->region) ? NULL : q->region);
+        sqlx_bind_text(st, 2, util_empty(q->project) ? NULL : q->project);
+    } else {
+        sqlx_bind_text(st, 1, util_empty(q->colour) ? NULL : q->colour);
+        sqlx_bind_text(st, 2, util_empty(q->dept) ? NULL : q->dept);
+        sqlx_bind_text(st, 3, util_empty(q->region) ? NULL : q->region);
+        sqlx_bind_text(st, 4, util_empty(q->project) ? NULL : q->project);
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pm_project_t p = {0};
+        store_proc_t proc;
+        int r;
+        read_project(st, 0, &p);
+        read_proc(st, 9, &proc);
+        r = fn(arg, &p, &proc);
+        pm_project_clear(&p);
+        store_proc_clear(&proc);
+        if (r < 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(b, "colour walk");
+}
+
+static int
+sq_milestone_put(store_backend_t *b, const char *project, const char *code, uint64_t seq)
+{
+    sqlite3_stmt *st = stmt(b, ST_MILESTONE_PUT);
+
+    sqlx_bind_text(st, 1, project);
+    sqlx_bind_text(st, 2, code);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    return step_done(b, st);
+}
+
+static int
+sq_milestones_list(store_backend_t *b, const char *project, strv_t *out)
+{
+    sqlite3_stmt *st = stmt(b, ST_MILESTONES_LIST);
+
+    sqlx_bind_text(st, 1, project);
+    return collect(b, st, out, NULL, "milestones list");
+}
+
+const store_ops_t store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .needs_rebuild = sq_needs_rebuild,
+    .last_seq = sq_last_seq,
+    .latest_recv = sq_latest_recv,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .release = sq_release,
+    .rollback_to = sq_rollback_to,
+    .checkpoint = sq_checkpoint,
+    .full = sq_full,
+    .append = sq_append,
+    .find_event = sq_find_event,
+    .scan = sq_scan,
+    .entry_get = sq_entry_get,
+    .clear_derived = sq_clear_derived,
+    .dept_get = sq_dept_get,
+    .dept_put = sq_dept_put,
+    .template_put = sq_template_put,
+    .template_find = sq_template_find,
+    .project_get = sq_project_get,
+    .project_put = sq_project_put,
+    .procs_load = sq_procs_load,
+    .proc_put = sq_proc_put,
+    .projclock_get = sq_projclock_get,
+    .projclock_put = sq_projclock_put,
+    .procs_due = sq_procs_due,
+    .projects_due = sq_projects_due,
+    .clock_next = sq_clock_next,
+    .provisional = sq_provisional,
+    .colour_walk = sq_colour_walk,
+    .milestone_put = sq_milestone_put,
+    .milestones_list = sq_milestones_list,
+};
