@@ -374,6 +374,32 @@ test_open_failure_says_why(void **state)
     free(err);
 }
 
+/* A PostgreSQL URI is told apart from a sqlite path, and a password never reaches a log. */
+static void
+test_targets_and_redaction(void **state)
+{
+    static const struct {
+        const char *target, *shown;
+    } cases[] = {
+        {"permit.db", "permit.db"},
+        {"/var/lib/permit/postgresql:x.db", "/var/lib/permit/postgresql:x.db"},
+        {"postgresql://permit@db1/permit", "postgresql://permit@db1/permit"},
+        {"postgresql://permit:s3cret@db1:5432/permit", "postgresql://permit:***@db1:5432/permit"},
+        {"postgres://u:p%40ss@h/d?sslmode=require", "postgres://u:***@h/d?sslmode=require"},
+        {"postgresql:///permit?host=/run/pg&password=s3cret&user=permit",
+         "postgresql:///permit?host=/run/pg&password=***&user=permit"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *shown = store_target_redacted(cases[i].target);
+        assert_string_equal(shown, cases[i].shown);
+        assert_int_equal(store_target_is_pg(cases[i].target),
+                         strncmp(cases[i].target, "postgres", 8) == 0);
+        free(shown);
+    }
+}
+
 int
 main(void)
 {
@@ -385,6 +411,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_full_disk_undoes_the_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test(test_open_failure_says_why),
+        cmocka_unit_test(test_targets_and_redaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
