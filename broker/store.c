@@ -113,11 +113,9 @@ store_target_redacted(const char *target)
 static const store_ops_t *
 backend_for(const char *target, char **err)
 {
-    if (store_target_is_pg(target)) {
-        /* PostgreSQL: store_pg.c adds itself here. */
-        *err = xasprintf("%s: this permitd was built without PostgreSQL", target);
-        return NULL;
-    }
+    (void)err;
+    if (store_target_is_pg(target))
+        return &store_pg_ops; /* postgresql:// or postgres:// */
     return &store_sqlite_ops;
 }
 
