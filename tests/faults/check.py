@@ -14,6 +14,12 @@ Run after the load has quiesced and the broker has stopped. It checks, and count
                 one notification); with --deliveries (the webhook recorder's JSON lines), an
                 unblocked entry whose notification never arrived (idempotency key "SEQ-...")
 
+The log is a sqlite file (--db) or a PostgreSQL database (--pg URI, with --permitd): its tables
+are first copied through psql (COPY, bodies in hex) into a temporary sqlite database of the
+broker's own layout (which that permitd lays out), and everything above runs on the copy; the
+rebuild then recomputes PostgreSQL's derived tables with the sqlite engine from the same log.
+PRAGMA integrity_check is not run for PostgreSQL.
+
 Exit 0 with one summary line when everything holds, 1 with the violations listed first.
 """
 import argparse
@@ -92,9 +98,89 @@ def rebuild_divergence(db, permitd):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def copy_unescape(field):
+    """One field of COPY's text format: \\N is NULL, backslash escapes as COPY writes them."""
+    if field == "\\N":
+        return None
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    simple = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+    while i < len(field):
+        c = field[i]
+        if c != "\\" or i + 1 == len(field):
+            out.append(c)
+            i += 1
+            continue
+        nxt = field[i + 1]
+        if nxt in simple:
+            out.append(simple[nxt])
+            i += 2
+        elif nxt in "01234567":
+            j = i + 1
+            while j < len(field) and j < i + 4 and field[j] in "01234567":
+                j += 1
+            out.append(chr(int(field[i + 1:j], 8)))
+            i = j
+        else:
+            out.append(nxt)
+            i += 2
+    return "".join(out)
+
+
+def psql(uri, sql):
+    run = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", uri,
+                          "-c", sql], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, PGCLIENTENCODING="UTF8"))
+    if run.returncode != 0:
+        raise SystemExit(f"check.py: psql on {uri}: {run.stderr.strip()}")
+    return run.stdout
+
+
+def pg_to_sqlite(uri, permitd, path):
+    """Copy the PostgreSQL database's tables into a new sqlite file of the broker's layout."""
+    run = subprocess.run([permitd, "--db", path, "--rebuild"], capture_output=True, text=True,
+                         check=False)
+    if run.returncode != 0:
+        raise SystemExit(f"check.py: {permitd} --db {path} --rebuild (to lay out the copy) "
+                         f"exited {run.returncode}: {run.stderr.strip()[-300:]}")
+    db = sqlite3.connect(path)
+    tables = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " AND name != 'meta' ORDER BY name")]
+    for t in tables:
+        cols = [(r[1], r[2].upper()) for r in db.execute(f'PRAGMA table_info("{t}")')]
+        pg_types = dict(line.split("|", 1) for line in psql(uri, (
+            "SELECT attname || '|' || format_type(atttypid, NULL) FROM pg_attribute"
+            f" WHERE attrelid = '\"{t}\"'::regclass AND attnum > 0 AND NOT attisdropped"
+        )).splitlines() if "|" in line)
+        missing = [c for c, _ in cols if c not in pg_types]
+        if missing:
+            raise SystemExit(f"check.py: PostgreSQL table {t} has no column {missing[0]}")
+        select = ", ".join(f"encode(\"{c}\", 'hex')" if pg_types[c] == "bytea" else
+                           f"(\"{c}\")::int" if pg_types[c] == "boolean" else f'"{c}"'
+                           for c, _ in cols)
+        text = psql(uri, f'COPY (SELECT {select} FROM "{t}") TO STDOUT')
+        rows = []
+        for line in text.split("\n"):
+            if not line:
+                continue
+            vals = [copy_unescape(f) for f in line.split("\t")]
+            rows.append([bytes.fromhex(v) if v is not None and typ == "BLOB" else v
+                         for v, (_, typ) in zip(vals, cols)])
+        marks = ", ".join("?" * len(cols))
+        names = ", ".join(f'"{c}"' for c, _ in cols)
+        db.executemany(f'INSERT INTO "{t}" ({names}) VALUES ({marks})', rows)
+    db.commit()
+    db.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", required=True)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--db", help="the broker's sqlite database")
+    src.add_argument("--pg", metavar="URI",
+                     help="the broker's PostgreSQL database (needs --permitd)")
     ap.add_argument("--acked", action="append", default=[])
     ap.add_argument("--accepted", action="append", default=[])
     ap.add_argument("--permitd", help="rebuild a copy with this permitd and compare")
@@ -112,9 +198,27 @@ def main():
             violations.append(f"{kind}: ... {len(items) - args.max_show} more")
         return len(items)
 
+    pg_tmp = None
+    if args.pg:
+        if not args.permitd:
+            ap.error("--pg needs --permitd (it lays out the sqlite copy)")
+        pg_tmp = tempfile.mkdtemp(prefix="permit-check-pg.")
+        args.db = os.path.join(pg_tmp, "from-pg.db")
+        pg_to_sqlite(args.pg, args.permitd, args.db)
+    try:
+        return check(args, violations, violate)
+    finally:
+        if pg_tmp:
+            shutil.rmtree(pg_tmp, ignore_errors=True)
+
+
+def check(args, violations, violate):
     db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
-    integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
-    violate("integrity", [] if integrity == "ok" else [integrity])
+    if args.pg:
+        integrity = "not checked (postgresql)"
+    else:
+        integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+        violate("integrity", [] if integrity == "ok" else [integrity])
 
     acked, clashes = read_acked(args.acked)
     violate("acked twice", clashes)
