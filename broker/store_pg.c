@@ -276,6 +276,166 @@ typedef struct pend {
     const char *what; /* for log lines: a string literal */
 } pend_t;
 
+/*
+ * The event ids of the log, in a Bloom filter: most events are new, and asking the database
+ * whether an id is logged cost a round trip per event, the largest cost of a batch. The filter
+ * answers "not logged" for sure: it holds every id of the log as it was when this broker took
+ * over (or last reloaded it), and every id appended since, whether its transaction committed
+ * or not. It is used only inside a transaction of a broker that took over: any other broker
+ * that logged an id since took over after us, so that transaction fails its fencing check
+ * and commits nothing. A commit whose outcome was unknown holds the fencing row lock until it
+ * is resolved, so after a later commit succeeded every row it wrote is visible: the filter is
+ * reloaded only then (when it grows too full, or after a unique violation made it suspect).
+ */
+typedef struct idfilter {
+    uint64_t *bits;
+    size_t nbits; /* a power of two; 0: no filter, ask the database */
+    size_t n;     /* ids added */
+    bool stale;   /* reload after the next successful commit */
+} idfilter_t;
+
+#define IDF_PROBES 7
+#define IDF_MIN_BITS (UINT64_C(1) << 20) /* 128 KiB */
+#define IDF_BITS_PER_ID 16               /* at load; reloaded bigger when it falls to 8 */
+
+static void
+idf_hash(const char *id, uint64_t *h1, uint64_t *h2)
+{
+    uint64_t a = UINT64_C(1469598103934665603), c = UINT64_C(0x9e3779b97f4a7c15);
+
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+        a = (a ^ *p) * UINT64_C(1099511628211);
+        c = (c ^ *p) * UINT64_C(0xff51afd7ed558ccd);
+        c ^= c >> 29;
+    }
+    *h1 = a;
+    *h2 = c | 1;
+}
+
+static void
+idf_add(idfilter_t *f, const char *id)
+{
+    uint64_t h1, h2;
+
+    if (f->nbits == 0 || id == NULL)
+        return;
+    idf_hash(id, &h1, &h2);
+    for (int i = 0; i < IDF_PROBES; i++) {
+        uint64_t bit = (h1 + (uint64_t)i * h2) & (f->nbits - 1);
+        f->bits[bit / 64] |= UINT64_C(1) << (bit % 64);
+    }
+    if (++f->n > f->nbits / 8)
+        f->stale = true; /* about 2 % false positives from here: make it bigger */
+}
+
+/* False: the id is surely not in the log. */
+static bool
+idf_maybe(const idfilter_t *f, const char *id)
+{
+    uint64_t h1, h2;
+
+    idf_hash(id, &h1, &h2);
+    for (int i = 0; i < IDF_PROBES; i++) {
+        uint64_t bit = (h1 + (uint64_t)i * h2) & (f->nbits - 1);
+        if ((f->bits[bit / 64] & (UINT64_C(1) << (bit % 64))) == 0)
+            return false;
+    }
+    return true;
+}
+
+static void
+idf_reset(idfilter_t *f, size_t expect)
+{
+    size_t nbits = IDF_MIN_BITS;
+
+    while (nbits / IDF_BITS_PER_ID < expect)
+        nbits *= 2;
+    free(f->bits);
+    f->bits = xcalloc(nbits / 64, sizeof(uint64_t));
+    f->nbits = nbits;
+    f->n = 0;
+    f->stale = false;
+}
+
+static void
+idf_drop(idfilter_t *f)
+{
+    free(f->bits);
+    memset(f, 0, sizeof(*f));
+}
+
+/*
+ * Milestones by project, as milestones_list reads them: the engine asks for a project's
+ * milestones whenever one of its procedures is done, a round trip each time. Kept as read
+ * and as written (milestone_put appends: seqs only grow), and emptied whenever what it holds
+ * may be undone (a rollback of either kind, a clear, a lost connection). Bounded: emptied
+ * when full.
+ */
+#define MSC_SLOTS 16384 /* a power of two */
+#define MSC_MAX 8192
+
+typedef struct msc_entry {
+    char *project; /* NULL: a free slot */
+    strv_t codes;  /* in seq order */
+} msc_entry_t;
+
+typedef struct mscache {
+    msc_entry_t *slots;
+    size_t count;
+} mscache_t;
+
+static void
+msc_flush(mscache_t *c)
+{
+    if (c->count == 0)
+        return;
+    for (size_t i = 0; i < MSC_SLOTS; i++) {
+        if (c->slots[i].project != NULL) {
+            free(c->slots[i].project);
+            strv_clear(&c->slots[i].codes);
+            c->slots[i].project = NULL;
+        }
+    }
+    c->count = 0;
+}
+
+/* The entry of project; with add, a new empty one if there is none (NULL when full). */
+static msc_entry_t *
+msc_find(mscache_t *c, const char *project, bool add)
+{
+    size_t h = 1469598103934665603ULL;
+
+    if (c->slots == NULL) {
+        if (!add)
+            return NULL;
+        c->slots = xcalloc(MSC_SLOTS, sizeof(msc_entry_t));
+    }
+    for (const unsigned char *p = (const unsigned char *)project; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    for (size_t i = h & (MSC_SLOTS - 1), k = 0; k < MSC_SLOTS; i = (i + 1) & (MSC_SLOTS - 1), k++) {
+        msc_entry_t *e = &c->slots[i];
+        if (e->project == NULL) {
+            if (!add || c->count >= MSC_MAX)
+                return NULL;
+            e->project = xstrdup(project);
+            memset(&e->codes, 0, sizeof(e->codes));
+            c->count++;
+            return e;
+        }
+        if (strcmp(e->project, project) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void
+msc_drop(mscache_t *c)
+{
+    msc_flush(c);
+    free(c->slots);
+    c->slots = NULL;
+}
+
 struct store_backend {
     char *conninfo;
     char *label; /* the target for log lines, without a password */
@@ -296,6 +456,8 @@ struct store_backend {
     bool repl_warning; /* a warning during the commit said the replication wait was cut short */
     bool full;         /* the last write failed for want of space */
     int64_t full_since_ms;
+    idfilter_t ids;        /* every event id in the log (and some that are not): see find_event */
+    mscache_t milestones;  /* milestones of recently used projects */
     char *last_conn_error; /* the last connection failure logged, and when */
     int64_t last_conn_error_ms;
 };
@@ -483,6 +645,8 @@ statement_failed(store_backend_t *b, const PGresult *r, const char *what)
 
     if (b->in_tx)
         b->tx_failed = true;
+    if (util_strcmp0(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505") == 0)
+        b->ids.stale = true; /* an id (or seq) it did not know of: see idfilter_t */
     if (!result_full(r)) {
         log_warnx("store: %s: %s", what, msg);
     } else if (!b->full) {
@@ -521,10 +685,11 @@ handle_result(store_backend_t *b, pend_t p, PGresult *r)
     switch (p.kind) {
     case PK_FENCE:
         if (strcmp(PQcmdTuples(r), "1") != 0) {
+            /* The broker says it is deposed (once); this line says why. */
             if (!b->deposed)
-                log_warnx("store: %s: another broker took over (the fencing epoch is no longer "
-                          "%" PRId64 "): this broker is deposed and writes nothing more",
-                          b->label, b->epoch);
+                log_info("store: %s: another broker took over (the fencing epoch is no longer "
+                         "%" PRId64 "); nothing more is written here",
+                         b->label, b->epoch);
             b->deposed = true;
             b->tx_failed = true;
         }
@@ -617,7 +782,7 @@ pg_sync(store_backend_t *b, const char *what)
     pend_push(b, PK_SYNC, -1, what);
     while (b->pend_n > 0) {
         pend_t p = b->pend[b->pend_head];
-        PGresult *r = next_result(b, deadline, p.what, &lost);
+        PGresult *r = next_result(b, deadline, what, &lost);
 
         if (lost)
             break;
@@ -640,7 +805,7 @@ pg_sync(store_backend_t *b, const char *what)
         }
         handle_result(b, p, r);
         /* Each statement's results end with NULL. */
-        while ((r = next_result(b, deadline, p.what, &lost)) != NULL)
+        while ((r = next_result(b, deadline, what, &lost)) != NULL)
             PQclear(r);
         if (lost)
             break;
@@ -715,6 +880,7 @@ pg_drop(store_backend_t *b)
     b->read = NULL;
     if (b->in_tx)
         b->tx_failed = true;
+    msc_flush(&b->milestones);
 }
 
 /* Connect within the deadline; *why (caller owns) says why not. The session: UTF-8, the
@@ -830,11 +996,12 @@ ensure_conn(store_backend_t *b)
     PQclear(b->read);
     b->read = NULL;
     if (recovery)
-        log_warnx("store: %s: the database is a standby now: this broker is deposed", b->label);
+        log_info("store: %s: the database is a standby now; nothing more is written here",
+                 b->label);
     else if (epoch != b->epoch)
-        log_warnx("store: %s: another broker took over (fencing epoch %" PRId64 ", ours %" PRId64
-                  "): this broker is deposed",
-                  b->label, epoch, b->epoch);
+        log_info("store: %s: another broker took over (fencing epoch %" PRId64 ", ours %" PRId64
+                 "); nothing more is written here",
+                 b->label, epoch, b->epoch);
     else {
         log_info("store: %s: connected again", b->label);
         return 0;
@@ -852,6 +1019,8 @@ pg_read(store_backend_t *b, enum stmt_id id, const params_t *p, int result_forma
 {
     if (b->in_tx && (b->tx_failed || b->conn == NULL))
         return -1; /* the transaction is lost: it must be rolled back */
+    if (b->deposed)
+        return -1; /* another broker's rows are no business of this one any more */
     if (!b->in_tx && ensure_conn(b) < 0)
         return -1;
     PQclear(b->read);
@@ -931,6 +1100,8 @@ pg_close(store_backend_t *b)
         pg_rollback(b);
     pg_drop(b);
     free(b->pend);
+    idf_drop(&b->ids);
+    msc_drop(&b->milestones);
     free(b->conninfo);
     free(b->label);
     free(b->last_conn_error);
@@ -1032,6 +1203,51 @@ pg_ready(store_backend_t *b, char **why)
     return 1;
 }
 
+/*
+ * Load the filter of event ids from the log, a page at a time, outside a transaction. On
+ * failure there is no filter and find_event asks the database, as it does before take_over.
+ */
+static void
+idf_load(store_backend_t *b)
+{
+    const char *page_sql = "SELECT seq, event_id FROM log WHERE seq > $1::bigint"
+                           " AND event_id IS NOT NULL ORDER BY seq LIMIT 50000";
+    int64_t t0 = util_mono_ms(), after = 0, expect;
+    size_t rows;
+
+    idf_drop(&b->ids);
+    if (query_rows(b, "event ids", "SELECT COUNT(event_id) FROM log", NULL) < 0)
+        goto fail;
+    expect = col_int(b->read, 0, 0);
+    PQclear(b->read);
+    b->read = NULL;
+    idf_reset(&b->ids, (size_t)expect * 2);
+    do {
+        params_t p = {0};
+        p_int(&p, after);
+        if (query_rows(b, "event ids", page_sql, &p) < 0)
+            goto fail;
+        rows = (size_t)PQntuples(b->read);
+        for (size_t i = 0; i < rows; i++)
+            idf_add(&b->ids, PQgetvalue(b->read, (int)i, 1));
+        if (rows > 0)
+            after = col_int(b->read, (int)rows - 1, 0);
+        PQclear(b->read);
+        b->read = NULL;
+    } while (rows > 0);
+    b->ids.stale = false;
+    log_info("store: %s: %zu event ids of the log loaded for the dedup in %.1f s", b->label,
+             b->ids.n, (double)(util_mono_ms() - t0) / 1000.0);
+    return;
+fail:
+    PQclear(b->read);
+    b->read = NULL;
+    idf_drop(&b->ids);
+    log_warnx("store: %s: the event ids of the log could not be loaded; each event's dedup asks "
+              "the database",
+              b->label);
+}
+
 /* Send each statement of a list (inside the take-over's transaction). */
 static int
 send_all(store_backend_t *b, const char *const *sql, size_t n)
@@ -1104,6 +1320,7 @@ pg_take_over(store_backend_t *b, char **err)
     log_info("store: %s: took over with fencing epoch %" PRId64 "%s", b->label, epoch,
              b->needs_rebuild ? " (the derived tables were laid out anew)" : "");
     free(version);
+    idf_load(b);
     return 0;
 fail:
     free(version);
@@ -1177,6 +1394,7 @@ pg_rollback(store_backend_t *b)
     }
     b->in_tx = false;
     b->tx_failed = false;
+    msc_flush(&b->milestones); /* it may hold rows the rollback undoes */
     return rc;
 }
 
@@ -1211,6 +1429,8 @@ pg_commit(store_backend_t *b)
         return -1;
     }
     b->in_tx = false;
+    if (b->ids.stale)
+        idf_load(b); /* no commit of unknown outcome is pending now: see idfilter_t */
     if (b->full) {
         b->full = false;
         log_info("store: %s: writable again after %.1f s without space; events are acked again",
@@ -1234,6 +1454,7 @@ pg_release(store_backend_t *b)
 static int
 pg_rollback_to(store_backend_t *b)
 {
+    msc_flush(&b->milestones);
     if (pg_write(b, ST_ROLLBACK_TO, NULL) < 0 || pg_write(b, ST_RELEASE, NULL) < 0)
         return -1;
     return 0;
@@ -1263,6 +1484,7 @@ pg_append(store_backend_t *b, const store_logrow_t *r)
     p_int_or_null(&p, r->event_ms);
     p_int_or_null(&p, (int64_t)r->cause);
     p_bin(&p, r->body, r->len);
+    idf_add(&b->ids, r->event_id); /* before the write: its outcome may never be known */
     return pg_write(b, ST_APPEND, &p);
 }
 
@@ -1273,6 +1495,10 @@ pg_find_event(store_backend_t *b, const char *event_id, uint64_t *seq)
     PGresult *r;
     int rc = 0;
 
+    /* Inside a fenced transaction, an id the filter never saw is not in the log. */
+    if (b->in_tx && b->epoch != 0 && b->ids.nbits != 0 && !b->ids.stale && !b->tx_failed &&
+        !idf_maybe(&b->ids, event_id))
+        return 0;
     p_text(&p, event_id);
     if (pg_read(b, ST_FIND_EVENT, &p, 0, &r) < 0)
         return -1;
@@ -1331,6 +1557,7 @@ pg_entry_get(store_backend_t *b, uint64_t seq, store_blob_fn *fn, void *arg)
 static int
 pg_clear_derived(store_backend_t *b)
 {
+    msc_flush(&b->milestones);
     for (int id = ST_CLEAR_DEPTS; id <= ST_CLEAR_MILESTONES; id++)
         if (pg_write(b, (enum stmt_id)id, NULL) < 0)
             return -1;
@@ -1647,19 +1874,47 @@ pg_milestone_put(store_backend_t *b, const char *project, const char *code, uint
 {
     params_t p = {0};
 
+    msc_entry_t *e = msc_find(&b->milestones, project, false);
+
     p_text(&p, project);
     p_text(&p, code);
     p_int(&p, (int64_t)seq);
-    return pg_write(b, ST_MILESTONE_PUT, &p);
+    if (pg_write(b, ST_MILESTONE_PUT, &p) < 0) {
+        msc_flush(&b->milestones);
+        return -1;
+    }
+    if (e != NULL && !strv_contains(&e->codes, code))
+        strv_push(&e->codes, code); /* a milestone already there is kept as it was */
+    return 0;
 }
 
 static int
 pg_milestones_list(store_backend_t *b, const char *project, strv_t *out)
 {
     params_t p = {0};
+    msc_entry_t *e = msc_find(&b->milestones, project, false);
+    strv_t codes = {0};
 
+    if (e != NULL) {
+        for (size_t i = 0; i < e->codes.n; i++)
+            strv_push(out, e->codes.v[i]);
+        return 0;
+    }
     p_text(&p, project);
-    return collect(b, ST_MILESTONES_LIST, &p, out, NULL);
+    if (collect(b, ST_MILESTONES_LIST, &p, &codes, NULL) < 0) {
+        strv_clear(&codes);
+        return -1;
+    }
+    if ((e = msc_find(&b->milestones, project, true)) == NULL) {
+        msc_flush(&b->milestones); /* full: start again with the projects in use */
+        e = msc_find(&b->milestones, project, true);
+    }
+    for (size_t i = 0; i < codes.n; i++) {
+        strv_push(out, codes.v[i]);
+        strv_push(&e->codes, codes.v[i]);
+    }
+    strv_clear(&codes);
+    return 0;
 }
 
 const store_ops_t store_pg_ops = {
