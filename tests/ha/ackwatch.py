@@ -9,12 +9,14 @@ watches the files:
       polls every FILE's size every 20 ms; whenever the total number of acked lines grew it
       appends "MS TOTAL" (wall clock, milliseconds) to TIMELINE. Runs until SIGTERM.
 
-  ackwatch.py report --timeline TIMELINE --kills KILLS [--target-ms 10000]
+  ackwatch.py report --timeline TIMELINE --kills KILLS [--target-ms 10000] [--window-ms 1000]
       KILLS has one "MS NODE" line per kill (the moment the last process of the node was
-      killed). For each kill the failover time is the longest gap between two consecutive
-      acks that starts within 2 s before the kill and ends after it (the last ack before the
-      outage to the first ack after): under load an ack arrives every few milliseconds, so
-      that gap is the outage. Prints one line per kill, then
+      killed) or per switchover (the moment it was asked for). For each the failover time is
+      the longest gap between two consecutive acks that starts between 2 s before it and
+      --window-ms after it (an ack written just before a kill may be seen just after it; a
+      switchover takes a moment to stop the old primary) and ends after it: the last ack
+      before the outage to the first ack after. Under load an ack arrives every few
+      milliseconds, so that gap is the outage. Prints one line per kill, then
       "failover: N kills, p50 X ms, max Y ms (target Z ms): ok|MISSED"; exit 1 when the
       maximum misses the target or a kill saw no ack after it.
 """
@@ -77,7 +79,7 @@ def report(args):
         end = kills[i + 1][0] if i + 1 < len(kills) else float("inf")
         best = None
         for a, b in zip(times, times[1:]):
-            if a > kill_ms:
+            if a > kill_ms + args.window_ms:
                 break
             if a >= kill_ms - 2000 and b > kill_ms and b < end:
                 best = max(best or 0, b - a)
@@ -85,17 +87,17 @@ def report(args):
         if best is None and after and after[0] < end:
             best = after[0] - max([t for t in times if t <= kill_ms] or [kill_ms])
         if best is None:
-            print(f"kill {i + 1} ({node}): no ack after the kill")
+            print(f"{args.what} {i + 1} ({node}): no ack after it")
             bad += 1
             continue
         gaps.append(best)
-        print(f"kill {i + 1} ({node}): failover {best} ms")
+        print(f"{args.what} {i + 1} ({node}): failover {best} ms")
     if not gaps:
-        print("failover: no kill measured")
+        print(f"failover: no {args.what} measured")
         return 1
     s = sorted(gaps)
     verdict = "ok" if s[-1] < args.target_ms and not bad else "MISSED"
-    print(f"failover: {len(gaps)} kills, p50 {percentile(s, 50)} ms, max {s[-1]} ms "
+    print(f"failover: {len(gaps)} {args.what}s, p50 {percentile(s, 50)} ms, max {s[-1]} ms "
           f"(target {args.target_ms} ms): {verdict}")
     return 0 if verdict == "ok" else 1
 
@@ -110,6 +112,8 @@ def main():
     r.add_argument("--timeline", required=True)
     r.add_argument("--kills", required=True)
     r.add_argument("--target-ms", type=int, default=10000)
+    r.add_argument("--window-ms", type=int, default=1000)
+    r.add_argument("--what", default="kill", help="what KILLS lists, for the report's lines")
     args = ap.parse_args()
     return watch(args) if args.cmd == "watch" else report(args)
 

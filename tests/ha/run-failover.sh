@@ -24,10 +24,12 @@
 #   HA_KILLS=5            node kills
 #   FAULT_SEED=N          replays the moments (printed at the start)
 #   HA_LOADS=2 HA_RATE=100 HA_PROJECTS=2000   load agents, events/s each, projects each
-#   HA_TTL=10 HA_LOOP_WAIT=1 HA_RETRY_TIMEOUT=3   Patroni's timing (README, "Running highly
+#   HA_TTL=7 HA_LOOP_WAIT=1 HA_RETRY_TIMEOUT=3    Patroni's timing (README, "Running highly
 #                         available": the settings that make failover faster)
 #   HA_BROKER_DB=guarded  each permitd on its own node's PostgreSQL through HAProxy, only
-#                         while that node's Patroni says primary; direct: the node's port
+#                         while that node's Patroni is alive (/health); direct: the node's port
+#   HA_SWITCHOVERS=1      planned switchovers (patronictl switchover) under load, before the
+#                         kills: the old primary's broker must exit 75 and the other serve
 #   HA_ETCD_LEADER=witness  keep etcd's leader on the witness (any: leave it where it is)
 #   HA_PORT_BASE=26100    ports BASE+10..BASE+79 on 127.0.0.1
 #   PERMIT_BIN=DIR        use these binaries (default: a release build in build-ha-failover/)
@@ -38,10 +40,12 @@ set -euo pipefail
 HA_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HA_MODE=${HA_MODE:-full}
 HA_KILLS=${HA_KILLS:-5}
+HA_SWITCHOVERS=${HA_SWITCHOVERS:-1}
+HA_AGENT_PROJECTS=${HA_AGENT_PROJECTS:-2000}
 HA_LOADS=${HA_LOADS:-2}
 HA_RATE=${HA_RATE:-100}
 HA_PROJECTS=${HA_PROJECTS:-2000}
-HA_TTL=${HA_TTL:-10}
+HA_TTL=${HA_TTL:-7}
 HA_LOOP_WAIT=${HA_LOOP_WAIT:-1}
 HA_RETRY_TIMEOUT=${HA_RETRY_TIMEOUT:-3}
 HA_BROKER_DB=${HA_BROKER_DB:-guarded}
@@ -84,6 +88,8 @@ PGBIN=/usr/lib/postgresql/15/bin
 source "$HA_SRC/tests/faults/lib.sh"
 # shellcheck source=../integration/notify_lib.sh
 source "$PERMIT_SRC/tests/integration/notify_lib.sh"
+# shellcheck source=../integration/agent_lib.sh
+source "$PERMIT_SRC/tests/integration/agent_lib.sh"
 TEST_NAME=ha-failover
 chmod 711 "$T" # the cluster's user must get through to its node folders
 
@@ -327,19 +333,20 @@ listen postgres
     default-server inter 500ms fastinter 250ms fall 2 rise 1 on-marked-down shutdown-sessions
     server db1 127.0.0.1:${PG_PORT_OF[1]} check port ${REST_PORT[1]}
     server db2 127.0.0.1:${PG_PORT_OF[2]} check port ${REST_PORT[2]}
-# Each node's broker reaches its own PostgreSQL through here: only while that node's Patroni
-# says it holds the leader lock (on a real node this listen is in the node's own HAProxy).
+# Each node's broker reaches its own PostgreSQL through here, only while that node's Patroni
+# is alive and its PostgreSQL running (Patroni's /health; on a real node this listen is in the
+# node's own HAProxy): a PostgreSQL whose Patroni died is cut off.
 listen db1_guarded
     bind 127.0.0.1:$((B + 33))
     option httpchk
-    http-check send meth GET uri /primary
+    http-check send meth GET uri /health
     http-check expect status 200
     default-server inter 500ms fastinter 250ms fall 2 rise 1 on-marked-down shutdown-sessions
     server db1 127.0.0.1:${PG_PORT_OF[1]} check port ${REST_PORT[1]}
 listen db2_guarded
     bind 127.0.0.1:$((B + 34))
     option httpchk
-    http-check send meth GET uri /primary
+    http-check send meth GET uri /health
     http-check expect status 200
     default-server inter 500ms fastinter 250ms fall 2 rise 1 on-marked-down shutdown-sessions
     server db2 127.0.0.1:${PG_PORT_OF[2]} check port ${REST_PORT[2]}
@@ -534,11 +541,11 @@ if [[ "$HA_MODE" == cluster ]]; then
 fi
 
 # ---- The brokers ----------------------------------------------------------------------------
-# Each permitd reaches its own node's PostgreSQL only while that node's Patroni says it is the
-# primary: HAProxy's per-node listen (HA_BROKER_DB=guarded, what deploy/ha/ ships) passes
-# connections only while /primary answers 200 and cuts them when it stops, so a node whose
-# Patroni died cannot keep a broker writing to an orphaned primary. HA_BROKER_DB=direct
-# connects to the node's port directly (the broker's own pg_is_in_recovery() check only).
+# Each permitd reaches its own node's PostgreSQL, through HAProxy's per-node listen while
+# that node's Patroni is alive (HA_BROKER_DB=guarded, what deploy/ha/ ships): a PostgreSQL
+# left running by a dead Patroni is cut off. The broker itself serves only while its database
+# is the primary (pg_is_in_recovery()) and the fencing epoch is its own.
+# HA_BROKER_DB=direct connects to the node's port directly.
 step "brokers: one permitd per node (db $HA_BROKER_DB), restarted on exit; HAProxy in front"
 for n in 1 2; do write_permitd_conf "$n"; done
 start_supervisor 1
@@ -564,6 +571,29 @@ routes_unblocked_webhook
 notify_conf silence_ms=2000 query_timeout_ms=1000
 start_notify
 
+# One real department agent daemon (CTB) with both brokers in its list, fed through its
+# outbox (send --queue) with RELICS accepted and approved for projects of its own.
+register_projects HA "$HA_AGENT_PROJECTS"
+INGEST=$PERMIT_BROKER agent_conf ctb CTB
+start_agent ctb
+feed_agent() {
+    local i p
+    trap - EXIT
+    for ((i = 1; i <= HA_AGENT_PROJECTS; i++)); do
+        [[ -e "$T/feed.stop" ]] && break
+        p=$(printf 'HA-%03d' "$i")
+        for kind in accepted approved; do
+            "$PERMIT_AGENT" send --queue --config "$T/ctb.conf" --project "$p" \
+                --procedure RELICS --event "$kind" >/dev/null 2>>"$T/feed.err" &&
+                echo "$p $kind" >>"$T/feed.log"
+        done
+        sleep 0.3
+    done
+}
+feed_agent &
+FEED_PID=$!
+CHILDREN+=("$FEED_PID")
+
 acked_files=()
 for ((i = 1; i <= HA_LOADS; i++)); do acked_files+=("$T/load$i.acked"); done
 "$PY" "$HA_SRC/tests/ha/ackwatch.py" watch --out "$T/acks.timeline" "${acked_files[@]}" &
@@ -586,6 +616,28 @@ loads_running() {
     done
     return 1
 }
+
+switchovers=0
+while ((switchovers < HA_SWITCHOVERS)); do
+    nap_s 3 8
+    old=$(primary_node) || ha_fail "no primary before switchover $((switchovers + 1))"
+    new=$((3 - old))
+    wait_for 30 "the broker on db$old to serve" broker_ready_on "$old"
+    switchovers=$((switchovers + 1))
+    step "switchover $switchovers/$HA_SWITCHOVERS: db$old -> db$new (patronictl switchover)," \
+        "$(acked_total) acks so far"
+    echo "$(date +%s%3N) db$old" >>"$T/switchovers"
+    patronictl -c "$T/node1/patroni.yml" switchover --leader "db$old" --candidate "db$new" \
+        --force >"$T/switchover.out" 2>&1 || ha_fail "switchover: $(cat "$T/switchover.out")"
+    BROKER_LOG=$T/node$new/permitd.log
+    wait_for 60 "the broker on db$new to take over" broker_ready_on "$new"
+    wait_for 60 "acks again after the switchover" acks_grew_past "$(acked_total)"
+    sw_ms=$(tail -n 1 "$T/switchovers" | cut -d' ' -f1)
+    step "db$new serves: acks again $(($(date +%s%3N) - sw_ms)) ms after the switchover began"
+    wait_for 60 "the broker on db$old to step down (exit 75)" \
+        grep -qs 'exited 75' "$T/node$old/permitd.exits"
+    wait_for 120 "db$old back as the synchronous standby" cluster_synced
+done
 
 kills=0
 while ((kills < HA_KILLS)); do
@@ -610,8 +662,18 @@ while ((kills < HA_KILLS)); do
     wait_for 180 "db$old back as the synchronous standby" cluster_synced
 done
 
-step "quiesce: the loads stop, every unblock is delivered, the brokers stop"
+step "quiesce: the loads stop, the agent's outbox drains, every unblock is delivered"
 sleep 3
+touch "$T/feed.stop"
+kill_wait "$FEED_PID" TERM 30
+fed=$(lines_in "$T/feed.log")
+wait_sent ctb "$fed" 120
+stop_agent ctb
+sqlite3 "$T/ctb/outbox.db" "SELECT id FROM outbox" >"$T/ctb.accepted"
+sqlite3 -separator ' ' "$T/ctb/outbox.db" \
+    "SELECT id, seq FROM outbox WHERE seq IS NOT NULL" >"$T/ctb.acked"
+sqlite3 -separator ' ' "$T/ctb/outbox.db" "SELECT done_ms, ROW_NUMBER() OVER (ORDER BY done_ms)
+    FROM outbox WHERE done_ms IS NOT NULL ORDER BY done_ms" >"$T/ctb.timeline"
 for name in "${!LOAD_PID[@]}"; do
     pid=${LOAD_PID[$name]}
     [[ -n "$pid" ]] && kill_wait "$pid" TERM 10
@@ -640,7 +702,8 @@ done
 
 step "the checker on the PostgreSQL database"
 args=()
-for f in "${acked_files[@]}"; do [[ -e "$f" ]] && args+=(--acked "$f"); done
+for f in "${acked_files[@]}" "$T/ctb.acked"; do [[ -e "$f" ]] && args+=(--acked "$f"); done
+args+=(--accepted "$T/ctb.accepted")
 rc=0
 CHECK_SUMMARY=$("$PY" "$CHECK_PY" --pg "$PG_URI" --permitd "$PERMITD" --label ha-failover \
     --deliveries "$T/web.jsonl" "${args[@]}" 2>"$T/check.err") || rc=$?
@@ -649,7 +712,17 @@ echo "$CHECK_SUMMARY"
 rc=0
 "$PY" "$HA_SRC/tests/ha/ackwatch.py" report --timeline "$T/acks.timeline" --kills "$T/kills" \
     --target-ms "$HA_TARGET_MS" >"$T/failover.txt" || rc=$?
-sed 's/^/ha-failover: /' "$T/failover.txt"
+sed 's/^/ha-failover: fault-load /' "$T/failover.txt"
+"$PY" "$HA_SRC/tests/ha/ackwatch.py" report --timeline "$T/ctb.timeline" --kills "$T/kills" \
+    --target-ms "$HA_TARGET_MS" >"$T/agent-failover.txt" || true
+sed 's/^/ha-failover: permit-agent CTB /' "$T/agent-failover.txt"
+if [[ -s "$T/switchovers" ]]; then
+    for tl in acks.timeline:fault-load ctb.timeline:"permit-agent CTB"; do
+        "$PY" "$HA_SRC/tests/ha/ackwatch.py" report --timeline "$T/${tl%%:*}" --what switchover \
+            --kills "$T/switchovers" --window-ms 10000 --target-ms "$HA_TARGET_MS" |
+            sed "s/^/ha-failover: ${tl#*:} /" || true
+    done
+fi
 restarts=$(cat "$T"/node*/permitd.exits 2>/dev/null | wc -l)
 deposed=$(cat "$T"/node*/permitd.exits 2>/dev/null | grep -c 'exited 75' || true)
 echo "ha-failover: $kills node kills, $n_acked acked events, $restarts broker exits" \
