@@ -14,7 +14,8 @@ SRC_DIRS := proto broker agents common notify bench tests fuzz
 FORMAT_FILES = $(shell find $(SRC_DIRS) \( -name '*.c' -o -name '*.h' \) \
 	-not -name '*.pb-c.*' 2>/dev/null | sort)
 
-.PHONY: all run test build build-test deps format check-format clean help fuzz faults-long
+.PHONY: all run test build build-test deps format check-format clean help fuzz faults-long \
+	ha-failover
 
 all: build
 
@@ -24,6 +25,7 @@ help:
 	@echo "make build         release build in $(BUILD)/"
 	@echo "make fuzz SECONDS=600  run every libFuzzer harness this long (fuzz/run.sh)"
 	@echo "make faults-long   the fault suite's long profile (tests/faults/run-long.sh, ~1 h)"
+	@echo "make ha-failover   Patroni + etcd cluster on loopback, primary killed 5 times (as root, ~5 min)"
 	@echo "make deps          install missing Debian packages"
 	@echo "make format        clang-format -i every .c/.h"
 	@echo "make check-format  fail if any .c/.h is not clang-formatted"
@@ -54,6 +56,10 @@ fuzz: deps
 faults-long: deps
 	bash tests/faults/run-long.sh
 
+# The long failover test of issue 10 (tests/ha/run-failover.sh; HA_KILLS=N, FAULT_SEED=N).
+ha-failover: deps
+	bash tests/ha/run-failover.sh
+
 format: deps
 	@if [ -n "$(FORMAT_FILES)" ]; then clang-format -i $(FORMAT_FILES); fi
 
@@ -63,4 +69,4 @@ check-format: deps
 		echo "check-format: $(words $(FORMAT_FILES)) files formatted"; fi
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz build-fuzz.*.log build-faults run
+	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz build-fuzz.*.log build-faults build-ha-failover run
