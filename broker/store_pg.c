@@ -24,11 +24,13 @@
  * reconnects.
  *
  * Fencing: take_over increments the epoch in the one-row table fence and keeps it. Every
- * transaction starts with UPDATE fence ... WHERE epoch = ours, which must touch one row: if it
- * touches none another broker took over, this one is deposed and writes nothing more. The
- * row lock it takes serialises a take-over with the transactions of the broker it deposes,
- * so a deposed broker can never commit after the take-over did. After a lost connection the
- * reconnect checks again that the server is still the primary and the epoch still ours.
+ * transaction starts with an UPDATE of that row that fails on the server (a CHECK
+ * constraint) unless the epoch is still ours: then another broker took over, this one is
+ * deposed, and its transaction cannot commit even when its COMMIT went out in the same
+ * pipeline before the check's result came back. The row lock the UPDATE takes serialises a
+ * take-over with the transactions of the broker it deposes, so a deposed broker can never
+ * commit after the take-over did. After a lost connection the reconnect checks again that
+ * the server is still the primary and the epoch still ours.
  *
  * The tables are those of store_sqlite.c, with PostgreSQL types (integers stay integers,
  * flags stay 0/1 integers, text compares byte-wise with COLLATE "C" as sqlite's does) and the
@@ -54,6 +56,8 @@
 #define PG_LOG_REPEAT_MS 30000 /* the same connection failure is logged again after this */
 /* pg_advisory_xact_lock key: take-overs (and schema changes) one at a time. */
 #define PG_TAKEOVER_LOCK INT64_C(0x7065726d6974) /* "permit" */
+/* The constraint a fencing check of a deposed broker violates (see ST_FENCE). */
+#define PG_FENCE_CHECK "fence_epoch_ours"
 
 /* Text compared byte-wise, as sqlite does (and as the orderings of the queries expect). */
 #define TXT "TEXT COLLATE \"C\""
@@ -202,8 +206,11 @@ static const pg_stmt_t stmts[ST__COUNT] = {
     [ST_CLEAR_PROJECTS] = {"clear", "DELETE FROM projects"},
     [ST_CLEAR_PROCS] = {"clear", "DELETE FROM procedures"},
     [ST_CLEAR_MILESTONES] = {"clear", "DELETE FROM milestones"},
-    /* The fencing check at the start of every transaction: one row, or deposed. */
-    [ST_FENCE] = {"fencing check", "UPDATE fence SET epoch = epoch WHERE id = 1 AND epoch = $1"},
+    /* The fencing check at the start of every transaction. It fails on the server when the
+     * epoch is not ours (the CHECK of fence.epoch), not just in its row count: the COMMIT is
+     * often in the same pipeline, sent before the check's result is read. */
+    [ST_FENCE] = {"fencing check", "UPDATE fence SET epoch = CASE WHEN epoch = $1 THEN epoch"
+                                   " ELSE -1 END WHERE id = 1"},
     [ST_BEGIN] = {"begin", "BEGIN"},
     [ST_COMMIT] = {"commit", "COMMIT"},
     [ST_ROLLBACK] = {"rollback", "ROLLBACK"},
@@ -659,6 +666,19 @@ statement_failed(store_backend_t *b, const PGresult *r, const char *what)
     free(msg);
 }
 
+/* Another broker took over: this one stops writing. */
+static void
+fenced_out(store_backend_t *b)
+{
+    /* The broker says it is deposed (once); this line says why. */
+    if (!b->deposed)
+        log_info("store: %s: another broker took over (the fencing epoch is no longer %" PRId64
+                 "); nothing more is written here",
+                 b->label, b->epoch);
+    b->deposed = true;
+    b->tx_failed = true;
+}
+
 /* The result of one pending statement. Takes r. */
 static void
 handle_result(store_backend_t *b, pend_t p, PGresult *r)
@@ -675,6 +695,12 @@ handle_result(store_backend_t *b, pend_t p, PGresult *r)
         PQclear(r);
         return;
     }
+    if (p.kind == PK_FENCE && st == PGRES_FATAL_ERROR &&
+        util_strcmp0(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME), PG_FENCE_CHECK) == 0) {
+        fenced_out(b);
+        PQclear(r);
+        return;
+    }
     if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
         if (p.kind == PK_PREPARE)
             b->prepared[p.stmt] = false;
@@ -684,15 +710,8 @@ handle_result(store_backend_t *b, pend_t p, PGresult *r)
     }
     switch (p.kind) {
     case PK_FENCE:
-        if (strcmp(PQcmdTuples(r), "1") != 0) {
-            /* The broker says it is deposed (once); this line says why. */
-            if (!b->deposed)
-                log_info("store: %s: another broker took over (the fencing epoch is no longer "
-                         "%" PRId64 "); nothing more is written here",
-                         b->label, b->epoch);
-            b->deposed = true;
-            b->tx_failed = true;
-        }
+        if (strcmp(PQcmdTuples(r), "1") != 0)
+            fenced_out(b); /* no fencing row: nobody's epoch is ours */
         break;
     case PK_READ:
         if (st == PGRES_TUPLES_OK) {
@@ -1289,7 +1308,7 @@ pg_take_over(store_backend_t *b, char **err)
         send_sql(b, "take over", "SELECT pg_advisory_xact_lock($1::bigint)", PK_WRITE, &p) < 0 ||
         send_sql(b, "take over",
                  "CREATE TABLE IF NOT EXISTS fence(id INTEGER PRIMARY KEY CHECK (id = 1),"
-                 " epoch BIGINT NOT NULL)",
+                 " epoch BIGINT NOT NULL CONSTRAINT " PG_FENCE_CHECK " CHECK (epoch >= 0))",
                  PK_WRITE, NULL) < 0 ||
         send_sql(b, "take over",
                  "INSERT INTO fence(id, epoch) VALUES (1, 0) ON CONFLICT (id) DO NOTHING", PK_WRITE,
