@@ -217,6 +217,8 @@ start_broker() {
         --log-level info --curve no "$@" >"$BROKER_LOG" 2>&1 &
     BROKER_PID=$!
     wait_for 20 "permitd to log ready:" broker_is_ready
+    on_sqlite || grep -q "^.* ready: .*(postgresql)" "$BROKER_LOG" ||
+        fail "permitd is not on the PostgreSQL backend: $(grep " ready: " "$BROKER_LOG")"
 }
 
 stop_broker() {

@@ -108,16 +108,18 @@ else
     }
     wait_for 20 "the second permitd to log ready:" second_ready
     # The first one learns it was deposed at its next transaction at the latest.
-    run "$PERMIT_AGENT" send --broker "$INGEST" --dept CTB --project TL-2026-001 \
-        --procedure RELICS --event accepted --timeout 500 --tries 2
+    ev=(--dept NRB --project TL-2026-001 --procedure LAND_PREREVIEW --event approved --id cfg-1)
+    run "$PERMIT_AGENT" send --broker "$INGEST" "${ev[@]}" --timeout 500 --tries 2
     ((RC != 0)) || fail "the deposed broker acked an event: seq $OUT"
     wait_for 15 "the deposed permitd to exit" broker_gone
     rc=0
     wait "$BROKER_PID" || rc=$?
     ((rc == 75)) || fail "the deposed permitd exited $rc (expected 75)"
+    grep -q "deposed:" "$BROKER_LOG" || fail "the deposed permitd did not say why it stopped"
+    [[ "$(dbq "SELECT COUNT(*) FROM log WHERE event_id = 'cfg-1'")" == 0 ]] ||
+        fail "the deposed broker committed the event it was sent"
     BROKER_PID=$SECOND_PID BROKER_LOG=$T/second.err
-    send --broker "ipc://$T/second-i.sock" --dept CTB --project TL-2026-001 --procedure RELICS \
-        --event accepted
+    send --broker "ipc://$T/second-i.sock" "${ev[@]}"
     stop_broker
 fi
 
