@@ -460,6 +460,8 @@ struct store_backend {
     bool in_tx;        /* between begin and commit/rollback */
     bool tx_failed;    /* a statement of the transaction failed, or the connection was lost */
     bool committed;    /* the COMMIT said COMMIT */
+    bool sp_open;      /* a savepoint was asked for and not released yet */
+    bool sp_sent;      /* ... and taken on the server (a write followed it) */
     bool repl_warning; /* a warning during the commit said the replication wait was cut short */
     bool full;         /* the last write failed for want of space */
     int64_t full_since_ms;
@@ -1063,6 +1065,11 @@ pg_write(store_backend_t *b, enum stmt_id id, const params_t *p)
     }
     if (b->tx_failed || b->conn == NULL)
         return -1; /* said when it failed; nothing more is written */
+    if (b->sp_open && !b->sp_sent) {
+        b->sp_sent = true; /* first, so what follows can be undone */
+        if (send_stmt(b, ST_SAVEPOINT, NULL, PK_WRITE, 0) < 0)
+            return -1;
+    }
     if (send_stmt(b, id, p, PK_WRITE, 0) < 0)
         return -1;
     if (b->pend_n >= PG_PENDING_MAX && (pg_sync(b, stmts[id].what) < 0 || b->tx_failed))
@@ -1388,6 +1395,7 @@ pg_begin(store_backend_t *b)
     b->in_tx = true;
     b->tx_failed = false;
     b->committed = false;
+    b->sp_open = b->sp_sent = false;
     if (send_stmt(b, ST_BEGIN, NULL, PK_WRITE, 0) < 0)
         goto fail;
     if (b->epoch != 0) {
@@ -1458,21 +1466,38 @@ pg_commit(store_backend_t *b)
     return 0;
 }
 
+/*
+ * Savepoints are taken on the server only when a write follows (pg_write sends the SAVEPOINT
+ * first): an event answered without writing (a duplicate, a refusal) costs no statement, and
+ * a rollback to a savepoint nothing was written after has nothing to undo.
+ */
 static int
 pg_savepoint(store_backend_t *b)
 {
-    return pg_write(b, ST_SAVEPOINT, NULL);
+    if (!b->in_tx || b->tx_failed)
+        return -1;
+    b->sp_open = true;
+    b->sp_sent = false;
+    return 0;
 }
 
 static int
 pg_release(store_backend_t *b)
 {
-    return pg_write(b, ST_RELEASE, NULL);
+    bool sent = b->sp_sent;
+
+    b->sp_open = b->sp_sent = false;
+    return sent ? pg_write(b, ST_RELEASE, NULL) : 0;
 }
 
 static int
 pg_rollback_to(store_backend_t *b)
 {
+    bool sent = b->sp_sent;
+
+    b->sp_open = b->sp_sent = false;
+    if (!sent)
+        return b->tx_failed ? -1 : 0;
     msc_flush(&b->milestones);
     if (pg_write(b, ST_ROLLBACK_TO, NULL) < 0 || pg_write(b, ST_RELEASE, NULL) < 0)
         return -1;
