@@ -725,7 +725,8 @@ if [[ -s "$T/switchovers" ]]; then
 fi
 restarts=$(cat "$T"/node*/permitd.exits 2>/dev/null | wc -l)
 deposed=$(cat "$T"/node*/permitd.exits 2>/dev/null | grep -c 'exited 75' || true)
-echo "ha-failover: $kills node kills, $n_acked acked events, $restarts broker exits" \
+echo "ha-failover: $switchovers switchovers, $kills node kills, $n_acked fault-load and" \
+    "$(lines_in "$T/ctb.acked") agent events acked, $restarts broker exits" \
     "($deposed deposed, exit 75); ttl $HA_TTL loop_wait $HA_LOOP_WAIT retry_timeout" \
     "$HA_RETRY_TIMEOUT; seed $FAULT_SEED"
 ((rc == 0)) || fail "failover time: $(tail -n 1 "$T/failover.txt")"
