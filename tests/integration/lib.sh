@@ -138,7 +138,8 @@ cleanup() {
         [[ -n "$pid" ]] && kill_wait "$pid" TERM 3
     done
     wait 2>/dev/null || true
-    if [[ -n "${PG_PID:-}" ]]; then
+    # The cluster may have been started in a subshell ($(dbq ...) first): found by its folder.
+    if [[ $PERMIT_TEST_BACKEND == postgresql ]] && pg_adopt "$T/pg"; then
         pg_stop || rc=1
     fi
     if [[ "${KEEP_TMP:-0}" == 1 ]]; then
@@ -294,10 +295,13 @@ sqlite_only() {
     exit 77
 }
 
-# The database exists: a file sqlite creates itself, or a cluster to start the first time.
+# The database exists: a file sqlite creates itself, or a cluster to start the first time
+# (or to find again, when the first start happened in a subshell).
 db_start() {
     [[ $PERMIT_TEST_BACKEND == postgresql && -z "${PG_PID:-}" ]] || return 0
-    pg_start "$T/pg" "$PG_TEST_PORT" || fail "could not start a PostgreSQL cluster in $T/pg"
+    pg_adopt "$T/pg" && return 0
+    PG_GUARD_PID=$$ pg_start "$T/pg" "$PG_TEST_PORT" ||
+        fail "could not start a PostgreSQL cluster in $T/pg"
     [[ "$PG_URI" == "$DB" ]] || fail "the cluster's URI $PG_URI is not DB $DB"
 }
 

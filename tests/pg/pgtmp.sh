@@ -16,6 +16,12 @@
 #   pg_stop       immediate shutdown by PID (SIGQUIT to the postmaster, which takes its
 #                 children along): the cluster is thrown away, nothing to flush. Waits until
 #                 the server is gone; SIGKILL after PG_STOP_SECS (default 10).
+#   pg_adopt DIR  set PG_DIR, PG_PORT, PG_PID and PG_URI from the server running in DIR (one
+#                 started by the CLI, or by a subshell whose variables were lost); 1 if none
+#
+# With PG_GUARD_PID set (lib.sh sets its own PID), pg_start also leaves a guard outside the
+# caller's process tree: when that PID is gone but the server still runs (the caller was
+# killed with SIGKILL, say by a ctest timeout, and never stopped it), the guard stops it.
 #   pg_psql ARGS  psql on PG_URI, no psqlrc, stop at the first error
 #
 # initdb refuses to run as root: as root the cluster belongs to PG_RUN_AS (default nobody,
@@ -29,7 +35,7 @@
 #   bash tests/pg/pgtmp.sh psql DIR [ARGS]   # psql on that cluster
 #   bash tests/pg/pgtmp.sh stop DIR
 #
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 
 PG_DIR=
 PG_PORT=
@@ -144,6 +150,7 @@ EOF
         pg_fail "pg_ctl start failed" || return
     { read -r PG_PID <"$dir/data/postmaster.pid"; } 2>/dev/null || PG_PID=
     pg_pid_alive "$PG_PID" || pg_fail "no postmaster after pg_ctl start" || return
+    [[ -z "${PG_GUARD_PID:-}" ]] || pg_guard "$dir" "$PG_GUARD_PID"
     PG_URI=$(pg_uri "$dir" "$port")
     export PG_URI
     for ((i = 0; i < 50; i++)); do
@@ -153,6 +160,33 @@ EOF
         sleep 0.1
     done
     pg_fail "createdb permit failed: $(cat "$dir/createdb.err")"
+}
+
+# The guard: every second, is the owner still there? Detached twice (a subshell that exits
+# at once, then setsid) so that killing the owner's process tree does not take it along.
+pg_guard() {
+    local dir=$1 owner=$2
+    # shellcheck disable=SC2016
+    (setsid bash -c '
+        pidfile=$1/data/postmaster.pid
+        while kill -0 "$2" 2>/dev/null && [[ -e $pidfile ]]; do sleep 1; done
+        { read -r pid <"$pidfile"; } 2>/dev/null && kill -s QUIT "$pid" 2>/dev/null
+        exit 0' pgtmp-guard "$dir" "$owner" </dev/null >/dev/null 2>&1 &)
+}
+
+pg_adopt() {
+    local dir pid port
+    dir=$(cd "$1" 2>/dev/null && pwd) || return 1
+    {
+        read -r pid
+        read -r _
+        read -r _
+        read -r port
+    } 2>/dev/null <"$dir/data/postmaster.pid" || return 1
+    pg_pid_alive "$pid" || return 1
+    PG_DIR=$dir PG_PID=$pid PG_PORT=$port
+    PG_URI=$(pg_uri "$dir" "$port")
+    export PG_URI
 }
 
 pg_stop() {
@@ -188,19 +222,10 @@ pg_main() {
         echo "export PG_URI='$PG_URI'  # postmaster pid $PG_PID, log $PG_DIR/postgres.log"
         ;;
     stop | psql)
-        dir=$(cd "$dir" && pwd) || return 1
-        [[ -r "$dir/data/postmaster.pid" ]] || {
+        pg_adopt "$dir" || {
             echo "pgtmp: no running cluster in $dir" >&2
             return 1
         }
-        {
-            read -r PG_PID
-            read -r _
-            read -r _
-            read -r PG_PORT
-        } <"$dir/data/postmaster.pid"
-        PG_DIR=$dir
-        PG_URI=$(pg_uri "$dir" "$PG_PORT")
         if [[ $cmd == stop ]]; then
             pg_stop
         else
