@@ -296,15 +296,7 @@ int
 store_commit(store_t *s)
 {
     if (pcache_writeback(s) < 0 || s->ops->commit(s->b) < 0) {
-        /* The outcome may be unknown (a network engine): the log says where it ends. */
-        uint64_t last;
-        store_rollback(s);
-        if (s->ops->last_seq(s->b, &last) == 0 && last > s->committed_head) {
-            log_warnx("store: a failed commit reached the log after all (up to seq %llu); "
-                      "its events are not acked, and their resends are duplicates",
-                      (unsigned long long)last);
-            s->head = s->committed_head = last;
-        }
+        store_rollback(s); /* rereads where the log ends */
         return -1;
     }
     s->in_tx = false;
@@ -315,12 +307,22 @@ store_commit(store_t *s)
 int
 store_rollback(store_t *s)
 {
+    uint64_t last;
     int rc;
 
     pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
     rc = s->ops->rollback(s->b);
     s->in_tx = false;
     s->head = s->committed_head;
+    /* A network engine: a commit whose outcome was unknown may reach the log now or any time
+     * later (once a synchronous standby is back): the log says where it ends. */
+    if (s->ops->ready != NULL && s->ops->last_seq(s->b, &last) == 0 &&
+        last > s->committed_head) {
+        log_warnx("store: a failed commit reached the log after all (up to seq %llu); its "
+                  "events were not acked, and their resends are duplicates",
+                  (unsigned long long)last);
+        s->head = s->committed_head = last;
+    }
     return rc;
 }
 
