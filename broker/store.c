@@ -145,18 +145,23 @@ store_new(const char *target, bool readonly, char **err)
     return s;
 }
 
-/* ready/take_over for a backend that has them; true when the store may serve now. */
+/*
+ * ready and take_over, for a backend that has them: 1 when the store may serve now, 0 when it
+ * must wait, -1 on a hard error; *why says why for 0 and -1 (caller owns).
+ */
 static int
-store_try_take_over(store_t *s, char **why, char **err)
+store_try_take_over(store_t *s, char **why)
 {
     int rc;
 
     if (s->ops->ready == NULL)
         return 1;
     rc = s->ops->ready(s->b, why);
-    if (rc <= 0)
-        return rc;
-    return s->ops->take_over(s->b, err) < 0 ? -1 : 1;
+    if (rc == 1 && s->ops->take_over(s->b, why) < 0)
+        rc = 0; /* lost a race (another node took over first, a lock timed out): try again */
+    if (rc <= 0 && *why == NULL)
+        *why = xstrdup("the database cannot serve (see the log)");
+    return rc;
 }
 
 store_t *
@@ -164,19 +169,16 @@ store_open(const char *target, char **err)
 {
     store_t *s = store_new(target, false, err);
     char *why = NULL;
-    int rc;
 
     if (s == NULL)
         return NULL;
-    rc = store_try_take_over(s, &why, err);
-    if (rc == 0) {
-        *err = xasprintf("%s", why);
-        free(why);
-    }
-    if (rc <= 0 || store_start(s, err) < 0) {
+    if (store_try_take_over(s, &why) <= 0) {
+        *err = why;
         store_close(&s);
         return NULL;
     }
+    if (store_start(s, err) < 0)
+        store_close(&s);
     return s;
 }
 
@@ -190,22 +192,15 @@ store_open_wait(const char *target, int timeout_ms, volatile sig_atomic_t *stop,
     if (s == NULL)
         return NULL;
     store_set_timeout(s, timeout_ms);
-    for (;;) {
-        char *why = NULL;
-        rc = store_try_take_over(s, &why, err);
-        if (rc != 0)
-            break;
+    while ((rc = store_try_take_over(s, err)) == 0) {
         /* Said when it starts and when the reason changes, not every second. */
-        if (said == NULL || strcmp(said, why) != 0)
-            log_info("store: waiting before serving: %s", why);
+        if (said == NULL || strcmp(said, *err) != 0)
+            log_info("store: waiting before serving: %s", *err);
         free(said);
-        said = why;
-        if (*stop) {
-            *err = xasprintf("stopped while waiting: %s", said);
-            break;
-        }
-        struct timespec ts = {1, 0};
-        nanosleep(&ts, NULL);
+        said = *err;
+        *err = NULL;
+        if (!*stop)
+            nanosleep(&(struct timespec){1, 0}, NULL); /* a signal ends it early */
         if (*stop) {
             *err = xasprintf("stopped while waiting: %s", said);
             break;
@@ -316,8 +311,7 @@ store_rollback(store_t *s)
     s->head = s->committed_head;
     /* A network engine: a commit whose outcome was unknown may reach the log now or any time
      * later (once a synchronous standby is back): the log says where it ends. */
-    if (s->ops->ready != NULL && s->ops->last_seq(s->b, &last) == 0 &&
-        last > s->committed_head) {
+    if (s->ops->ready != NULL && s->ops->last_seq(s->b, &last) == 0 && last > s->committed_head) {
         log_warnx("store: a failed commit reached the log after all (up to seq %llu); its "
                   "events were not acked, and their resends are duplicates",
                   (unsigned long long)last);

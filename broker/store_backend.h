@@ -26,6 +26,27 @@
 
 #include "store.h"
 
+/*
+ * The layout of the derived tables, the same in every engine since they hold the same things:
+ * a database whose meta row 'schema' says otherwise has them dropped, laid out anew and
+ * rebuilt from the log (needs_rebuild).
+ */
+#define STORE_SCHEMA_VERSION "3"
+
+/* The columns of a procedure row, in the order store_proc_t is read and written; _P with the
+ * alias x, and a project's columns with the alias p, in pm_project_t's order. */
+#define PROC_COLUMNS                                                                               \
+    "code, dept, state, deficient, cert, updated_seq, updated_ms, accepted_ms, extended,"          \
+    " deadline, statutory, provisional, paused_on, colour, commit_state, commit_due, missing,"     \
+    " next_ms"
+#define PROC_COLUMNS_P                                                                             \
+    "x.code, x.dept, x.state, x.deficient, x.cert, x.updated_seq, x.updated_ms, x.accepted_ms,"    \
+    " x.extended, x.deadline, x.statutory, x.provisional, x.paused_on, x.colour, x.commit_state,"  \
+    " x.commit_due, x.missing, x.next_ms"
+#define PROJECT_COLUMNS_P                                                                          \
+    "p.id, p.name, p.region, p.industry, p.company, p.steward, p.leader, p.template,"              \
+    " p.template_version"
+
 /* One log row: the body is the encoded pm_entry_t (codec.h). */
 typedef int(store_blob_fn)(void *arg, const void *body, size_t len);
 

@@ -48,9 +48,6 @@
 
 #include "log.h"
 
-/* The layout of the derived tables: the same number as store_sqlite.c's, since the tables
- * hold the same things. */
-#define PG_SCHEMA_VERSION "3"
 #define PG_TIMEOUT_MS 5000     /* the default deadline of a round trip */
 #define PG_PENDING_MAX 512     /* unread results before a write waits for them */
 #define PG_LOG_REPEAT_MS 30000 /* the same connection failure is logged again after this */
@@ -103,19 +100,6 @@ enum stmt_id {
     ST_ROLLBACK_TO,
     ST__COUNT
 };
-
-/* The columns of a procedure row, in the order store_proc_t is read and written. */
-#define PROC_COLUMNS                                                                               \
-    "code, dept, state, deficient, cert, updated_seq, updated_ms, accepted_ms, extended,"          \
-    " deadline, statutory, provisional, paused_on, colour, commit_state, commit_due, missing,"     \
-    " next_ms"
-#define PROC_COLUMNS_P                                                                             \
-    "x.code, x.dept, x.state, x.deficient, x.cert, x.updated_seq, x.updated_ms, x.accepted_ms,"    \
-    " x.extended, x.deadline, x.statutory, x.provisional, x.paused_on, x.colour, x.commit_state,"  \
-    " x.commit_due, x.missing, x.next_ms"
-#define PROJECT_COLUMNS_P                                                                          \
-    "p.id, p.name, p.region, p.industry, p.company, p.steward, p.leader, p.template,"              \
-    " p.template_version"
 
 typedef struct pg_stmt {
     const char *what; /* for log lines */
@@ -262,7 +246,7 @@ static const char *const derived_schema[] = {
     " WHERE colour IN ('red', 'yellow')",
     "CREATE TABLE milestones(project " TXT " NOT NULL, code " TXT " NOT NULL,"
     " seq BIGINT NOT NULL, PRIMARY KEY(project, code))",
-    "INSERT INTO meta(key, value) VALUES ('schema', '" PG_SCHEMA_VERSION "')"
+    "INSERT INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION "')"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
@@ -1170,7 +1154,7 @@ pg_open(const char *conninfo, bool readonly, char **err)
         *err = xasprintf("%s: cannot read the schema version", b->label);
         goto fail;
     }
-    if (version == NULL || strcmp(version, PG_SCHEMA_VERSION) != 0) {
+    if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
         *err = xasprintf("%s: not a permitd database of this version (start permitd on it once)",
                          b->label);
         goto fail;
@@ -1329,7 +1313,7 @@ pg_take_over(store_backend_t *b, char **err)
     b->read = NULL;
     if (schema_version(b, &version) < 0 || b->tx_failed)
         goto fail;
-    if (version == NULL || strcmp(version, PG_SCHEMA_VERSION) != 0) {
+    if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
         if (send_all(b, log_schema, ARRAY_LEN(log_schema)) < 0 ||
             send_all(b, drop_derived, ARRAY_LEN(drop_derived)) < 0 ||
             send_all(b, derived_schema, ARRAY_LEN(derived_schema)) < 0)

@@ -26,7 +26,6 @@
 #include "log.h"
 #include "sqlx.h"
 
-#define STORE_SCHEMA_VERSION "3"
 #define STORE_PAGE_MAX 1000
 
 enum stmt_id {
@@ -64,16 +63,6 @@ enum stmt_id {
     ST_ROLLBACK_TO,
     ST__COUNT
 };
-
-/* The columns of a procedure row, in the order store_proc_t is read and written. */
-#define PROC_COLUMNS                                                                               \
-    "code, dept, state, deficient, cert, updated_seq, updated_ms, accepted_ms, extended,"          \
-    " deadline, statutory, provisional, paused_on, colour, commit_state, commit_due, missing,"     \
-    " next_ms"
-#define PROC_COLUMNS_P                                                                             \
-    "x.code, x.dept, x.state, x.deficient, x.cert, x.updated_seq, x.updated_ms, x.accepted_ms,"    \
-    " x.extended, x.deadline, x.statutory, x.provisional, x.paused_on, x.colour, x.commit_state,"  \
-    " x.commit_due, x.missing, x.next_ms"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_APPEND] = "INSERT INTO log(seq, event_id, kind, actor, dept, project, procedure, recv_ms,"
@@ -126,8 +115,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LATEST_RECV] = "SELECT COALESCE(MAX(recv_ms), 0) FROM log",
     [ST_PROVISIONAL] = "SELECT DISTINCT project FROM procedures WHERE provisional = 1"
                        " AND accepted_ms > 0 ORDER BY project",
-    [ST_COLOURS] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward, p.leader,"
-                   " p.template, p.template_version, " PROC_COLUMNS_P " FROM procedures x"
+    [ST_COLOURS] = "SELECT " PROJECT_COLUMNS_P ", " PROC_COLUMNS_P " FROM procedures x"
                    " JOIN projects p ON p.id = x.project"
                    " WHERE (?1 IS NULL AND x.colour IN ('red', 'yellow') OR x.colour = ?1)"
                    " AND (?2 IS NULL OR x.dept = ?2) AND (?3 IS NULL OR p.region = ?3)"
@@ -140,8 +128,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT item",
     [ST_RELEASE] = "RELEASE item",
     [ST_ROLLBACK_TO] = "ROLLBACK TO item",
-    [ST_BLOCKED_LIST] = "SELECT p.id, p.name, p.region, p.industry, p.company, p.steward,"
-                        " p.leader, p.template, p.template_version, " PROC_COLUMNS_P
+    [ST_BLOCKED_LIST] = "SELECT " PROJECT_COLUMNS_P ", " PROC_COLUMNS_P
                         " FROM procedures x JOIN projects p ON p.id = x.project"
                         " WHERE x.state = 'blocked' AND (?1 IS NULL OR p.region = ?1)"
                         " AND (?2 IS NULL OR p.id = ?2) ORDER BY p.id, x.ordinal",
