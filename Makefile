@@ -25,7 +25,7 @@ help:
 	@echo "make build         release build in $(BUILD)/"
 	@echo "make fuzz SECONDS=600  run every libFuzzer harness this long (fuzz/run.sh)"
 	@echo "make faults-long   the fault suite's long profile (tests/faults/run-long.sh, ~1 h)"
-	@echo "make ha-failover   Patroni + etcd cluster on loopback, primary killed 5 times (as root, ~5 min)"
+	@echo "make ha-failover   Patroni + etcd cluster on loopback, primary killed 5 times (as root, ~4 min)"
 	@echo "make deps          install missing Debian packages"
 	@echo "make format        clang-format -i every .c/.h"
 	@echo "make check-format  fail if any .c/.h is not clang-formatted"

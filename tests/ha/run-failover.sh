@@ -4,33 +4,38 @@
 # On this machine, on loopback with distinct ports, it starts the three-server layout of
 # deploy/ha/: a 3-member etcd cluster (one member on each database node, one on the witness),
 # two PostgreSQL 15 + Patroni nodes with synchronous_mode on (as the unprivileged user
-# `nobody`: initdb refuses root), HAProxy routing by Patroni's REST check (/primary) and by
-# the brokers' own ingest ports, and one permitd per node, each restarted when it exits, as
-# systemd's Restart=always would. fault-load agents drive events through the router and a
-# notifier follows both brokers (endpoint lists) and delivers every unblock to a webhook
-# receiver. Then, HA_KILLS times at seeded random moments, it kills every process of the
-# primary's node at once (etcd member, Patroni, every postgres process, permitd), lets the
-# other node take over, and brings the killed node back as a replica (pg_rewind when its
-# timeline forked). Finally it quiesces and runs tests/faults/check.py on the PostgreSQL
-# database: 0 acked events lost, 0 applied twice, state equal to a rebuild, every unblock
-# delivered; and it reports the failover time (last ack before the kill to the first ack
-# after, tests/ha/ackwatch.py), p50 and max, against the 10 s target.
+# `nobody`: initdb refuses root), HAProxy (the primary by Patroni's /primary check; each
+# broker's own node's PostgreSQL while that node's Patroni is alive, /health; the serving
+# broker by its ingest port), and one permitd per node, each restarted when it exits, as
+# systemd's Restart=always would. Two fault-load agents drive events through HAProxy, one
+# real permit-agent daemon (CTB) lists both brokers and is fed through its outbox, and a
+# notifier follows both brokers and delivers every unblock to a webhook receiver.
+# Then it makes HA_SWITCHOVERS planned switchovers under load (the old primary's broker must
+# step down with exit 75), and HA_KILLS times, at seeded random moments, kills every process
+# of the primary's node at once (etcd member, Patroni, every postgres process, permitd), lets
+# the other node take over, and brings the killed node back as the synchronous standby
+# (pg_rewind when its timeline forked). Finally it quiesces and runs tests/faults/check.py on
+# the PostgreSQL database: 0 acked events lost, 0 applied twice, every agent event arrived,
+# state equal to a rebuild, every unblock delivered; and it reports the failover time (the
+# last ack before the kill to the first ack after, tests/ha/ackwatch.py), p50 and max, for
+# the fault-load agents and for the real agent, against the 10 s target (exit 1 if missed).
 #
-#   bash tests/ha/run-failover.sh           # the whole test, about 3-5 minutes
+#   bash tests/ha/run-failover.sh           # the whole test, about 4 minutes (10 kills: 6)
 #   HA_MODE=cluster bash tests/ha/run-failover.sh
 #                                           # only the database cluster: a planned switchover
 #                                           # and a killed primary, no broker
 # Settings (environment):
 #   HA_KILLS=5            node kills
+#   HA_SWITCHOVERS=1      planned switchovers (patronictl switchover) under load, first
 #   FAULT_SEED=N          replays the moments (printed at the start)
 #   HA_LOADS=2 HA_RATE=100 HA_PROJECTS=2000   load agents, events/s each, projects each
+#   HA_AGENT_PROJECTS=2000  projects the real agent may reach (it is fed about 3 events/s)
 #   HA_TTL=7 HA_LOOP_WAIT=1 HA_RETRY_TIMEOUT=3    Patroni's timing (README, "Running highly
 #                         available": the settings that make failover faster)
 #   HA_BROKER_DB=guarded  each permitd on its own node's PostgreSQL through HAProxy, only
 #                         while that node's Patroni is alive (/health); direct: the node's port
-#   HA_SWITCHOVERS=1      planned switchovers (patronictl switchover) under load, before the
-#                         kills: the old primary's broker must exit 75 and the other serve
 #   HA_ETCD_LEADER=witness  keep etcd's leader on the witness (any: leave it where it is)
+#   HA_TARGET_MS=10000    the failover target
 #   HA_PORT_BASE=26100    ports BASE+10..BASE+79 on 127.0.0.1
 #   PERMIT_BIN=DIR        use these binaries (default: a release build in build-ha-failover/)
 #   KEEP_TMP=1            keep the folder (logs of every process) for a post-mortem
