@@ -242,9 +242,13 @@ main(int argc, char **argv)
     zctx = zmq_ctx_new();
     broker = broker_new(&cfg, zctx, &stop_flag, &err);
     if (broker == NULL) {
-        log_warnx("%s", err);
+        /* SIGTERM while waiting for the primary is a clean stop. */
+        if (stop_flag)
+            log_info("%s", err);
+        else
+            log_warnx("%s", err);
         free(err);
-        status = stop_flag ? 0 : 1; /* SIGTERM while waiting for the primary is a clean stop */
+        status = stop_flag ? 0 : 1;
         goto done;
     }
     status = 0;

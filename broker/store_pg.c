@@ -1094,13 +1094,6 @@ schema_version(store_backend_t *b, char **out)
     return 0;
 }
 
-/* A label for log lines: the target with its password hidden. */
-static char *
-make_label(const char *conninfo)
-{
-    return store_target_redacted(conninfo);
-}
-
 static void
 pg_close(store_backend_t *b)
 {
@@ -1132,8 +1125,9 @@ pg_open(const char *conninfo, bool readonly, char **err)
 
     opts = PQconninfoParse(conninfo, &msg);
     if (opts == NULL) {
-        char *line = oneline(msg);
-        *err = xasprintf("%s: not a PostgreSQL connection URI: %s", conninfo, line);
+        char *line = oneline(msg), *shown = store_target_redacted(conninfo);
+        *err = xasprintf("%s: not a PostgreSQL connection URI: %s", shown, line);
+        free(shown);
         free(line);
         PQfreemem(msg);
         return NULL;
@@ -1141,7 +1135,7 @@ pg_open(const char *conninfo, bool readonly, char **err)
     PQconninfoFree(opts);
     b = xcalloc(1, sizeof(*b));
     b->conninfo = xstrdup(conninfo);
-    b->label = make_label(conninfo);
+    b->label = store_target_redacted(conninfo); /* no password in log lines */
     b->readonly = readonly;
     b->timeout_ms = PG_TIMEOUT_MS;
     if (!readonly)
