@@ -51,6 +51,7 @@
 #define PG_TIMEOUT_MS 5000     /* the default deadline of a round trip */
 #define PG_PENDING_MAX 512     /* unread results before a write waits for them */
 #define PG_LOG_REPEAT_MS 30000 /* the same connection failure is logged again after this */
+#define PG_CUT_OFF_TIMEOUTS 3  /* deadlines without the database before a broker steps down */
 /* pg_advisory_xact_lock key: take-overs (and schema changes) one at a time. */
 #define PG_TAKEOVER_LOCK INT64_C(0x7065726d6974) /* "permit" */
 /* The constraint a fencing check of a deposed broker violates (see ST_FENCE). */
@@ -441,6 +442,7 @@ struct store_backend {
     bool needs_rebuild;
     int64_t epoch;     /* the fencing epoch this broker took over with; 0: not taken over */
     bool deposed;      /* another broker took over, or the server is a standby now */
+    int64_t lost_ms;   /* monotonic: since when a serving broker cannot reach it, 0: can */
     bool in_tx;        /* between begin and commit/rollback */
     bool tx_failed;    /* a statement of the transaction failed, or the connection was lost */
     bool committed;    /* the COMMIT said COMMIT */
@@ -971,6 +973,31 @@ query_rows(store_backend_t *b, const char *what, const char *sql, const params_t
  * connection that it may still serve: the server is still the primary and the fencing epoch
  * still its own. Otherwise it is deposed.
  */
+/*
+ * A serving broker that cannot reach its database for PG_CUT_OFF_TIMEOUTS deadlines in a row
+ * steps down (deposed): bound but unable to commit, it would answer "storage" for ever and
+ * its clients would never move on to the broker that can. Restarted by its supervisor, it
+ * waits without its sockets bound until its database answers as the primary again.
+ */
+static void
+cut_off(store_backend_t *b)
+{
+    int64_t now = util_mono_ms();
+
+    if (b->epoch == 0)
+        return; /* not serving yet: store_open_wait waits */
+    if (b->lost_ms == 0) {
+        b->lost_ms = now;
+        return;
+    }
+    if (now - b->lost_ms < (int64_t)PG_CUT_OFF_TIMEOUTS * b->timeout_ms)
+        return;
+    log_warnx("store: %s: cut off from the database for %.1f s; stepping down so that clients "
+              "move to a broker that can commit",
+              b->label, (double)(now - b->lost_ms) / 1000.0);
+    b->deposed = true;
+}
+
 static int
 ensure_conn(store_backend_t *b)
 {
@@ -985,8 +1012,10 @@ ensure_conn(store_backend_t *b)
     if (pg_connect(b, &why) < 0) {
         conn_failed_log(b, "cannot reach the database", why);
         free(why);
+        cut_off(b);
         return -1;
     }
+    b->lost_ms = 0;
     if (b->epoch == 0)
         return 0;
     if (query_rows(b, "reconnect check",

@@ -13,6 +13,10 @@
 #    the sender gets a refusal or a timeout, and B still answers queries), and once the
 #    setting is reset the commit that was only local becomes visible and the agent's resend
 #    of the same id is acked exactly once, with that row's seq (the dedup absorbs it).
+# 3. Brokers on a standby wait, saying why; SIGTERM then is a clean stop; on promotion one
+#    takes over and serves.
+# 4. Its database goes away: the serving broker refuses (never acks), and after three
+#    deadlines without the database steps down with exit 75, so its clients move on.
 #
 # Runs with PERMIT_TEST_BACKEND=postgresql whatever the environment says.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
@@ -263,5 +267,23 @@ DB=$S_URI
 [[ "$(seq_of promoted-1)" == "$SEQ" ]] || fail "promoted-1 was acked with seq $SEQ, logged as $(seq_of promoted-1)"
 check_acks "$T/s1.acks" "$T/s2.acks" "$T/b.acks"
 [[ "$(logged hang-1)" == 1 ]] || fail "the promoted copy holds hang-1 $(logged hang-1) times"
-stop_child "$C_PID" c
-pg_as_owner "$(pg_bindir)/pg_ctl" -D "$S_DIR/data" -m immediate -s stop || true
+
+step "C's database goes away: C refuses, then steps down (exit 75) so clients move on"
+pg_as_owner "$(pg_bindir)/pg_ctl" -D "$S_DIR/data" -m immediate -s stop || fail "stop failed"
+started=$(date +%s%N)
+for ((i = 1; i <= 40; i++)); do
+    pid_alive "$C_PID" || break
+    rc=0
+    "$PERMIT_AGENT" send --broker "ipc://$T/c-ingest.sock" --tries 1 --timeout 2000 --dept NRB \
+        --project PGH-003 --procedure LAND_PREREVIEW --event accepted --id "cut-$i" \
+        >/dev/null 2>&1 || rc=$?
+    ((rc != 0)) || fail "C acked cut-$i with its database stopped"
+done
+! pid_alive "$C_PID" || fail "C still serves (bound, refusing everything) without its database"
+rc=0
+wait "$C_PID" || rc=$?
+((rc == 75)) || fail "C exited $rc after losing its database (expected 75)"
+took=$((($(date +%s%N) - started) / 1000000))
+(($(c_says "cut off from the database") == 1)) || fail "C did not say once that it was cut off"
+((took >= 3 * TIMEOUT_MS)) || fail "C stepped down after $took ms (not before 3 deadlines)"
+echo "C stepped down $took ms after its database went away"
