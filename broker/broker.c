@@ -362,7 +362,7 @@ broker_cron(broker_t *self)
     watch_commit(self->watch);
     for (size_t i = 0; i < out.n; i++)
         publish_entry(self->pub, out.v[i]);
-    store_checkpoint(self->store, 1000);
+    store_checkpoint(self->store, STORE_CHECKPOINT_FRAMES);
     if (out.n > 0)
         log_info("clock: %zu entries due by now", out.n);
     entry_list_clear(&out);

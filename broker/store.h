@@ -127,6 +127,13 @@ int store_rollback_to(store_t *s);
  * so no ack waits for a checkpoint (sqlite's own automatic checkpoint is turned off).
  */
 int store_checkpoint(store_t *s, int min_frames);
+/*
+ * The WAL length at which the broker checkpoints: 4,000 frames of 4 KiB (16 MiB). A
+ * checkpoint pauses the loop for a few milliseconds (page writes and an fsync of the database
+ * file); a longer WAL makes the pauses rarer (the 99th percentile of acks one event at a time
+ * went from 3 to 1.3 ms against 1,000 frames) and copies a page changed many times once.
+ */
+#define STORE_CHECKPOINT_FRAMES 4000
 
 /*
  * True from a write that failed because the disk is full until a commit writes again (both

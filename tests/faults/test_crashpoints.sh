@@ -20,7 +20,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The N of each point; a batch holds several events, a checkpoint needs ~1000 WAL frames.
+# The N of each point; a batch holds several events, a checkpoint needs 4000 WAL frames
+# (STORE_CHECKPOINT_FRAMES): the loads go on until the point is reached.
 if [[ "$FAULT_PROFILE" == long ]]; then
     mapfile -t N_RECEIVE < <(seq 1 41 1500)
     mapfile -t N_BATCH < <(seq 1 3 100)

@@ -51,7 +51,7 @@ if [[ "$FAULT_PROFILE" == long ]]; then
     DB_FS=64m OUTBOX_FS=16m # room for the whole load once the filler is gone
 else
     PROJECTS=${FAULT_PROJECTS:-40} CYCLES=2 RATE=150 SPOOLED=20
-    DB_FS=8m OUTBOX_FS=2m
+    DB_FS=24m OUTBOX_FS=2m # the WAL grows to 16 MiB between checkpoints
 fi
 EVENTS_PER_PROJECT=$((2 * ($(grep -c '^procedure,' "$PERMIT_SRC/deploy/template.csv"))))
 RESUME_MAX_MS=5000

@@ -44,7 +44,7 @@ broker_is_ready() {
 # The point and N of a cycle, drawn from the seeded generator: SPEC (NAME:N) and LOSS_SEED.
 draw_point() {
     local n sync_max=30
-    # With NORMAL only checkpoints sync (two syncs each, ~1000 frames apart): keep N small.
+    # With NORMAL only checkpoints sync (two syncs each, 4000 frames apart): keep N small.
     [[ "$PHASE" == N ]] && sync_max=4
     rnd 100
     if ((RND < 40)); then
