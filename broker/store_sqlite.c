@@ -25,6 +25,7 @@
 #include "crashpoint.h"
 #include "log.h"
 #include "sqlx.h"
+#include "walvfs.h"
 
 #define STORE_PAGE_MAX 1000
 
@@ -383,8 +384,11 @@ sq_open(const char *path, bool readonly, char **err)
     char *version = NULL;
 
     b->path = xstrdup(path);
-    /* One thread owns the connection: no per-call mutex (NOMUTEX). */
-    if (sqlite3_open_v2(path, &b->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    /* One thread owns the connection: no per-call mutex (NOMUTEX). The writer's WAL writes
+     * are gathered into one per commit (walvfs.h). */
+    if (sqlite3_open_v2(path, &b->db, flags | SQLITE_OPEN_NOMUTEX,
+                        readonly || strcmp(path, ":memory:") == 0 ? NULL : walvfs_name()) !=
+        SQLITE_OK) {
         *err = xasprintf("%s: %s", path, b->db ? sqlite3_errmsg(b->db) : "cannot open");
         goto fail;
     }

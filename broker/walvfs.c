@@ -1,0 +1,417 @@
+/*
+ * walvfs: see walvfs.h.
+ *
+ * Each file opened through the shim is a wv_file_t followed in memory by the parent VFS's
+ * own file object (szOsFile is the sum). Only files opened with SQLITE_OPEN_WAL buffer; every
+ * method of every other file is the parent's. The open WAL files are kept in a list, so that
+ * a call on a database file's shared-memory index (xShmLock, xShmBarrier, xShmMap,
+ * xShmUnmap: sqlite makes them on the database file, not on the WAL) first writes out what
+ * every WAL file of this process holds.
+ */
+#include "walvfs.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "util.h"
+
+typedef struct wv_file {
+    sqlite3_file base;    /* pMethods: wv_methods */
+    sqlite3_file *real;   /* the parent's file, right after this struct */
+    bool wal;             /* a WAL file: its writes are gathered */
+    unsigned char *buf;   /* WALVFS_BUFFER bytes, allocated at the first gathered write */
+    size_t len;           /* bytes held */
+    sqlite3_int64 at;     /* the file offset of buf[0] */
+    int err;              /* a failed write out, reported by the next sync (which then fails) */
+    struct wv_file *next; /* the list of open WAL files */
+} wv_file_t;
+
+static sqlite3_vfs *parent;
+static sqlite3_vfs wv_vfs;
+static wv_file_t *wal_files;
+
+/* Write out what f holds. The error is the parent's write's (SQLITE_FULL on a full disk). */
+static int
+wv_flush(wv_file_t *f)
+{
+    int rc;
+
+    if (f->len == 0)
+        return SQLITE_OK;
+    rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->at);
+    f->len = 0;
+    return rc;
+}
+
+/*
+ * Before anything touches a shared-memory index: every WAL file's frames are in the file.
+ * sticky: the caller cannot return an error (xShmBarrier), so a failed write is kept for the
+ * next sync of that file to report.
+ */
+static int
+wv_flush_all(bool sticky)
+{
+    int rc = SQLITE_OK;
+
+    for (wv_file_t *f = wal_files; f != NULL; f = f->next) {
+        int r = wv_flush(f);
+        if (r != SQLITE_OK && sticky && f->err == SQLITE_OK)
+            f->err = r;
+        if (rc == SQLITE_OK)
+            rc = r;
+    }
+    return rc;
+}
+
+static int
+wv_close(sqlite3_file *file)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc = wv_flush(f), r;
+
+    if (f->wal)
+        for (wv_file_t **p = &wal_files; *p != NULL; p = &(*p)->next)
+            if (*p == f) {
+                *p = f->next;
+                break;
+            }
+    free(f->buf);
+    r = f->real->pMethods->xClose(f->real);
+    return rc != SQLITE_OK ? rc : r;
+}
+
+static int
+wv_read(sqlite3_file *file, void *out, int n, sqlite3_int64 off)
+{
+    wv_file_t *f = (wv_file_t *)file;
+
+    /* What it reads may be in the buffer: write it out first (rare: sqlite reads back the
+     * WAL it is writing only when a transaction outgrows its page cache). */
+    if (f->len > 0 && off < f->at + (sqlite3_int64)f->len && off + n > f->at) {
+        int rc = wv_flush(f);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return f->real->pMethods->xRead(f->real, out, n, off);
+}
+
+static int
+wv_write(sqlite3_file *file, const void *data, int n, sqlite3_int64 off)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc;
+
+    if (!f->wal || n <= 0)
+        return f->real->pMethods->xWrite(f->real, data, n, off);
+    if (f->len > 0 &&
+        (off != f->at + (sqlite3_int64)f->len || f->len + (size_t)n > WALVFS_BUFFER)) {
+        if ((rc = wv_flush(f)) != SQLITE_OK)
+            return rc;
+    }
+    if ((size_t)n > WALVFS_BUFFER)
+        return f->real->pMethods->xWrite(f->real, data, n, off);
+    if (f->buf == NULL)
+        f->buf = xmalloc(WALVFS_BUFFER);
+    if (f->len == 0)
+        f->at = off;
+    memcpy(f->buf + f->len, data, (size_t)n);
+    f->len += (size_t)n;
+    return SQLITE_OK;
+}
+
+static int
+wv_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc = wv_flush(f);
+
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xTruncate(f->real, size);
+}
+
+/*
+ * The commit's sync: it fails when its own write out fails, or when one in xShmBarrier did
+ * (which cannot return an error), so a commit never counts frames that did not reach the
+ * file. With synchronous=FULL, as the broker runs, sqlite updates the index only after this
+ * sync succeeded, so no index entry names a frame that failed.
+ */
+static int
+wv_sync(sqlite3_file *file, int flags)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc;
+
+    rc = wv_flush(f);
+    if (rc == SQLITE_OK)
+        rc = f->err;
+    f->err = SQLITE_OK;
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
+}
+
+static int
+wv_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc = f->real->pMethods->xFileSize(f->real, size);
+
+    if (rc == SQLITE_OK && f->len > 0 && f->at + (sqlite3_int64)f->len > *size)
+        *size = f->at + (sqlite3_int64)f->len;
+    return rc;
+}
+
+static int
+wv_lock(sqlite3_file *file, int level)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    return f->real->pMethods->xLock(f->real, level);
+}
+
+static int
+wv_unlock(sqlite3_file *file, int level)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    return f->real->pMethods->xUnlock(f->real, level);
+}
+
+static int
+wv_check_reserved(sqlite3_file *file, int *out)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    return f->real->pMethods->xCheckReservedLock(f->real, out);
+}
+
+static int
+wv_file_control(sqlite3_file *file, int op, void *arg)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc = wv_flush(f); /* whatever the control does, it sees the file as sqlite does */
+
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
+}
+
+static int
+wv_sector_size(sqlite3_file *file)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    return f->real->pMethods->xSectorSize(f->real);
+}
+
+static int
+wv_device(sqlite3_file *file)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    return f->real->pMethods->xDeviceCharacteristics(f->real);
+}
+
+static int
+wv_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **out)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc = wv_flush_all(false);
+
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmMap(f->real, page, size, extend, out);
+}
+
+static int
+wv_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc = wv_flush_all(false);
+
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmLock(f->real, offset, n, flags);
+}
+
+static void
+wv_shm_barrier(sqlite3_file *file)
+{
+    wv_file_t *f = (wv_file_t *)file;
+
+    /* No error to return here: the next sync of that WAL returns it. */
+    wv_flush_all(true);
+    f->real->pMethods->xShmBarrier(f->real);
+}
+
+static int
+wv_shm_unmap(sqlite3_file *file, int delete_flag)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc = wv_flush_all(false);
+
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmUnmap(f->real, delete_flag);
+}
+
+static int
+wv_fetch(sqlite3_file *file, sqlite3_int64 off, int n, void **out)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc = wv_flush(f);
+
+    if (rc != SQLITE_OK)
+        return rc;
+    return f->real->pMethods->xFetch(f->real, off, n, out);
+}
+
+static int
+wv_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    return f->real->pMethods->xUnfetch(f->real, off, p);
+}
+
+/* The shim's methods, of the parent file's version: shared memory (WAL mode) from 2 on,
+ * memory-mapped reads from 3 on. */
+static const sqlite3_io_methods wv_methods[] = {
+    {1, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, wv_lock, wv_unlock,
+     wv_check_reserved, wv_file_control, wv_sector_size, wv_device, NULL, NULL, NULL, NULL, NULL,
+     NULL},
+    {2, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, wv_lock, wv_unlock,
+     wv_check_reserved, wv_file_control, wv_sector_size, wv_device, wv_shm_map, wv_shm_lock,
+     wv_shm_barrier, wv_shm_unmap, NULL, NULL},
+    {3, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, wv_lock, wv_unlock,
+     wv_check_reserved, wv_file_control, wv_sector_size, wv_device, wv_shm_map, wv_shm_lock,
+     wv_shm_barrier, wv_shm_unmap, wv_fetch, wv_unfetch},
+};
+
+static int
+wv_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *out_flags)
+{
+    wv_file_t *f = (wv_file_t *)file;
+    int rc;
+
+    (void)vfs;
+    memset(f, 0, sizeof(*f));
+    f->real = (sqlite3_file *)(f + 1);
+    rc = parent->xOpen(parent, name, f->real, flags, out_flags);
+    if (f->real->pMethods == NULL) {
+        f->base.pMethods = NULL; /* nothing to close */
+        return rc;
+    }
+    f->base.pMethods = &wv_methods[f->real->pMethods->iVersion >= 3   ? 2
+                                   : f->real->pMethods->iVersion == 2 ? 1
+                                                                      : 0];
+    if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL)) {
+        f->wal = true;
+        f->next = wal_files;
+        wal_files = f;
+    }
+    return rc;
+}
+
+/* The rest of the VFS is the parent's. */
+static int
+wv_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+    (void)vfs;
+    return parent->xDelete(parent, name, sync_dir);
+}
+
+static int
+wv_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+    (void)vfs;
+    return parent->xAccess(parent, name, flags, out);
+}
+
+static int
+wv_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
+{
+    (void)vfs;
+    return parent->xFullPathname(parent, name, n, out);
+}
+
+static void *
+wv_dlopen(sqlite3_vfs *vfs, const char *name)
+{
+    (void)vfs;
+    return parent->xDlOpen(parent, name);
+}
+
+static void
+wv_dlerror(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    parent->xDlError(parent, n, out);
+}
+
+static void (*wv_dlsym(sqlite3_vfs *vfs, void *handle, const char *sym))(void)
+{
+    (void)vfs;
+    return parent->xDlSym(parent, handle, sym);
+}
+
+static void
+wv_dlclose(sqlite3_vfs *vfs, void *handle)
+{
+    (void)vfs;
+    parent->xDlClose(parent, handle);
+}
+
+static int
+wv_randomness(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    return parent->xRandomness(parent, n, out);
+}
+
+static int
+wv_sleep(sqlite3_vfs *vfs, int us)
+{
+    (void)vfs;
+    return parent->xSleep(parent, us);
+}
+
+static int
+wv_current_time(sqlite3_vfs *vfs, double *out)
+{
+    (void)vfs;
+    return parent->xCurrentTime(parent, out);
+}
+
+static int
+wv_last_error(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    return parent->xGetLastError ? parent->xGetLastError(parent, n, out) : 0;
+}
+
+static int
+wv_current_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+    (void)vfs;
+    return parent->xCurrentTimeInt64(parent, out);
+}
+
+const char *
+walvfs_name(void)
+{
+    if (parent != NULL)
+        return wv_vfs.zName;
+    parent = sqlite3_vfs_find(NULL);
+    if (parent == NULL)
+        return NULL;
+    wv_vfs = (sqlite3_vfs){
+        .iVersion = 2,
+        .szOsFile = (int)sizeof(wv_file_t) + parent->szOsFile,
+        .mxPathname = parent->mxPathname,
+        .zName = "permit-walvfs",
+        .xOpen = wv_open,
+        .xDelete = wv_delete,
+        .xAccess = wv_access,
+        .xFullPathname = wv_full_pathname,
+        .xDlOpen = wv_dlopen,
+        .xDlError = wv_dlerror,
+        .xDlSym = wv_dlsym,
+        .xDlClose = wv_dlclose,
+        .xRandomness = wv_randomness,
+        .xSleep = wv_sleep,
+        .xCurrentTime = wv_current_time,
+        .xGetLastError = wv_last_error,
+        .xCurrentTimeInt64 = wv_current_time64,
+    };
+    if (parent->iVersion < 2 || sqlite3_vfs_register(&wv_vfs, 0) != SQLITE_OK) {
+        parent = NULL;
+        return NULL;
+    }
+    return wv_vfs.zName;
+}
