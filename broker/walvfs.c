@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "util.h"
+#include "vfsshim.h"
 
 typedef struct wv_file {
     sqlite3_file base;    /* pMethods: wv_methods */
@@ -274,7 +275,7 @@ static const sqlite3_io_methods wv_methods[] = {
 };
 
 static int
-wv_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *out_flags)
+wv_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags, int *out_flags)
 {
     wv_file_t *f = (wv_file_t *)file;
     int rc;
@@ -298,90 +299,6 @@ wv_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *
     return rc;
 }
 
-/* The rest of the VFS is the parent's. */
-static int
-wv_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
-{
-    (void)vfs;
-    return parent->xDelete(parent, name, sync_dir);
-}
-
-static int
-wv_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
-{
-    (void)vfs;
-    return parent->xAccess(parent, name, flags, out);
-}
-
-static int
-wv_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
-{
-    (void)vfs;
-    return parent->xFullPathname(parent, name, n, out);
-}
-
-static void *
-wv_dlopen(sqlite3_vfs *vfs, const char *name)
-{
-    (void)vfs;
-    return parent->xDlOpen(parent, name);
-}
-
-static void
-wv_dlerror(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    parent->xDlError(parent, n, out);
-}
-
-static void (*wv_dlsym(sqlite3_vfs *vfs, void *handle, const char *sym))(void)
-{
-    (void)vfs;
-    return parent->xDlSym(parent, handle, sym);
-}
-
-static void
-wv_dlclose(sqlite3_vfs *vfs, void *handle)
-{
-    (void)vfs;
-    parent->xDlClose(parent, handle);
-}
-
-static int
-wv_randomness(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    return parent->xRandomness(parent, n, out);
-}
-
-static int
-wv_sleep(sqlite3_vfs *vfs, int us)
-{
-    (void)vfs;
-    return parent->xSleep(parent, us);
-}
-
-static int
-wv_current_time(sqlite3_vfs *vfs, double *out)
-{
-    (void)vfs;
-    return parent->xCurrentTime(parent, out);
-}
-
-static int
-wv_last_error(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    return parent->xGetLastError ? parent->xGetLastError(parent, n, out) : 0;
-}
-
-static int
-wv_current_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
-{
-    (void)vfs;
-    return parent->xCurrentTimeInt64(parent, out);
-}
-
 const char *
 walvfs_name(void)
 {
@@ -390,25 +307,7 @@ walvfs_name(void)
     parent = sqlite3_vfs_find(NULL);
     if (parent == NULL)
         return NULL;
-    wv_vfs = (sqlite3_vfs){
-        .iVersion = 2,
-        .szOsFile = (int)sizeof(wv_file_t) + parent->szOsFile,
-        .mxPathname = parent->mxPathname,
-        .zName = "permit-walvfs",
-        .xOpen = wv_open,
-        .xDelete = wv_delete,
-        .xAccess = wv_access,
-        .xFullPathname = wv_full_pathname,
-        .xDlOpen = wv_dlopen,
-        .xDlError = wv_dlerror,
-        .xDlSym = wv_dlsym,
-        .xDlClose = wv_dlclose,
-        .xRandomness = wv_randomness,
-        .xSleep = wv_sleep,
-        .xCurrentTime = wv_current_time,
-        .xGetLastError = wv_last_error,
-        .xCurrentTimeInt64 = wv_current_time64,
-    };
+    vfsshim_init(&wv_vfs, parent, "permit-walvfs", sizeof(wv_file_t), wv_open);
     if (parent->iVersion < 2 || sqlite3_vfs_register(&wv_vfs, 0) != SQLITE_OK) {
         parent = NULL;
         return NULL;

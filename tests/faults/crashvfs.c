@@ -19,6 +19,7 @@
 #include "crashpoint.h"
 #include "log.h"
 #include "util.h"
+#include "vfsshim.h"
 
 #define SECTOR 512 /* a power loss tears a write at these boundaries */
 
@@ -373,82 +374,6 @@ cv_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
     return unix_vfs->xDelete(unix_vfs, name, sync_dir);
 }
 
-static int
-cv_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
-{
-    (void)vfs;
-    return unix_vfs->xAccess(unix_vfs, name, flags, out);
-}
-
-static int
-cv_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
-{
-    (void)vfs;
-    return unix_vfs->xFullPathname(unix_vfs, name, n, out);
-}
-
-static void *
-cv_dl_open(sqlite3_vfs *vfs, const char *name)
-{
-    (void)vfs;
-    return unix_vfs->xDlOpen(unix_vfs, name);
-}
-
-static void
-cv_dl_error(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    unix_vfs->xDlError(unix_vfs, n, out);
-}
-
-static void (*cv_dl_sym(sqlite3_vfs *vfs, void *handle, const char *sym))(void)
-{
-    (void)vfs;
-    return unix_vfs->xDlSym(unix_vfs, handle, sym);
-}
-
-static void
-cv_dl_close(sqlite3_vfs *vfs, void *handle)
-{
-    (void)vfs;
-    unix_vfs->xDlClose(unix_vfs, handle);
-}
-
-static int
-cv_randomness(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    return unix_vfs->xRandomness(unix_vfs, n, out);
-}
-
-static int
-cv_sleep(sqlite3_vfs *vfs, int us)
-{
-    (void)vfs;
-    return unix_vfs->xSleep(unix_vfs, us);
-}
-
-static int
-cv_current_time(sqlite3_vfs *vfs, double *out)
-{
-    (void)vfs;
-    return unix_vfs->xCurrentTime(unix_vfs, out);
-}
-
-static int
-cv_last_error(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    return unix_vfs->xGetLastError(unix_vfs, n, out);
-}
-
-static int
-cv_current_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
-{
-    (void)vfs;
-    return unix_vfs->xCurrentTimeInt64(unix_vfs, out);
-}
-
 int
 crashvfs_register(bool make_default)
 {
@@ -456,25 +381,8 @@ crashvfs_register(bool make_default)
         unix_vfs = sqlite3_vfs_find("unix");
         if (unix_vfs == NULL)
             return SQLITE_ERROR;
-        crash_vfs = (sqlite3_vfs){
-            .iVersion = 2,
-            .szOsFile = (int)sizeof(cv_file_t) + unix_vfs->szOsFile,
-            .mxPathname = unix_vfs->mxPathname,
-            .zName = "crash",
-            .xOpen = cv_open,
-            .xDelete = cv_delete,
-            .xAccess = cv_access,
-            .xFullPathname = cv_full_pathname,
-            .xDlOpen = cv_dl_open,
-            .xDlError = cv_dl_error,
-            .xDlSym = cv_dl_sym,
-            .xDlClose = cv_dl_close,
-            .xRandomness = cv_randomness,
-            .xSleep = cv_sleep,
-            .xCurrentTime = cv_current_time,
-            .xGetLastError = cv_last_error,
-            .xCurrentTimeInt64 = cv_current_time64,
-        };
+        vfsshim_init(&crash_vfs, unix_vfs, "crash", sizeof(cv_file_t), cv_open);
+        crash_vfs.xDelete = cv_delete; /* after a power loss nothing reaches the files */
     }
     return sqlite3_vfs_register(&crash_vfs, make_default ? 1 : 0);
 }
