@@ -22,6 +22,7 @@
 #include "crashpoint.h"
 #include "crashvfs.h"
 #include "fixture.h"
+#include "sqlfix.h"
 
 #define PAGE 4096
 
@@ -231,28 +232,6 @@ db_open(const char *path, const char *vfs)
 }
 
 static void
-exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-}
-
-static int64_t
-query_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static void
 insert_commits(sqlite3 *db, int from, int commits)
 {
     char sql[160];
@@ -262,7 +241,7 @@ insert_commits(sqlite3 *db, int from, int commits)
                  "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 9) "
                  "INSERT INTO t(x, pad) SELECT %d + i, randomblob(300) FROM c",
                  from + i * 10);
-        exec(db, sql);
+        sqlfix_exec(db, sql);
     }
 }
 
@@ -278,9 +257,9 @@ rows_after_recovery(const char *path)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
-    n = query_int(db, "SELECT count(*) FROM t");
+    n = sqlfix_int(db, "SELECT count(*) FROM t");
     /* The rows left are always a whole prefix of the commits: no transaction half there. */
-    assert_int_equal(query_int(db, "SELECT COALESCE(MAX(x), -1) + 1 FROM t"), n);
+    assert_int_equal(sqlfix_int(db, "SELECT COALESCE(MAX(x), -1) + 1 FROM t"), n);
     assert_int_equal(n % 10, 0);
     sqlite3_close(db);
     return n;
@@ -303,14 +282,14 @@ test_sqlite_full_survives_off_may_not(void **state)
         sqlite3 *db = db_open(db_path, "crash");
         int64_t n;
 
-        exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                 "PRAGMA wal_autocheckpoint=0; CREATE TABLE t(x INTEGER PRIMARY KEY, pad)");
+        sqlfix_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                        "PRAGMA wal_autocheckpoint=0; CREATE TABLE t(x INTEGER PRIMARY KEY, pad)");
         insert_commits(db, 0, 10);
         assert_int_equal(crashvfs_pending_bytes(), 0);
-        exec(db, "PRAGMA synchronous=OFF");
+        sqlfix_exec(db, "PRAGMA synchronous=OFF");
         insert_commits(db, 100, 10);
         assert_true(crashvfs_pending_bytes() > 0);
-        assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 200); /* before the loss */
+        assert_int_equal(sqlfix_int(db, "SELECT count(*) FROM t"), 200); /* before the loss */
         crashvfs_powerloss(seed, &loss);
         sqlite3_close(db); /* as if the process were gone: no checkpoint reaches the files */
         crashvfs_revive();
@@ -334,10 +313,10 @@ test_sqlite_uncommitted_lost_whole(void **state)
         char *db_path = xasprintf("%s/u%llu.db", f->dir, (unsigned long long)seed);
         sqlite3 *db = db_open(db_path, "crash");
 
-        exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=10; "
-                 "CREATE TABLE t(x INTEGER PRIMARY KEY, pad)");
+        sqlfix_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=10; "
+                        "CREATE TABLE t(x INTEGER PRIMARY KEY, pad)");
         insert_commits(db, 0, 5);
-        exec(db, "BEGIN");
+        sqlfix_exec(db, "BEGIN");
         insert_commits(db, 50, 20); /* a small cache spills pages to the WAL before COMMIT */
         crashvfs_powerloss(seed, NULL);
         sqlite3_close(db);

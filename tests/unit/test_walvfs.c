@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "sqlfix.h"
 #include "walvfs.h"
 
 typedef struct fix {
@@ -26,29 +27,6 @@ typedef struct fix {
     char *path;
     sqlite3 *db; /* through the shim */
 } fix_t;
-
-static void
-exec_ok(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-
-    if (rc != SQLITE_OK)
-        fail_msg("%s: %s", sql, err != NULL ? err : "?");
-}
-
-static int64_t
-one_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 static int
 setup(void **state)
@@ -62,8 +40,9 @@ setup(void **state)
         sqlite3_open_v2(f->path, &f->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, walvfs_name()),
         SQLITE_OK);
     /* A small page cache: a large transaction spills frames to the WAL and reads them back. */
-    exec_ok(f->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=50;"
-                   " PRAGMA wal_autocheckpoint=0; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)");
+    sqlfix_exec(f->db,
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=50;"
+                " PRAGMA wal_autocheckpoint=0; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)");
     *state = f;
     return 0;
 }
@@ -90,17 +69,17 @@ test_commits_reach_the_file(void **state)
     assert_int_equal(sqlite3_open_v2(f->path, &plain, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     for (int round = 1; round <= 3; round++) {
         /* ~2.4 MB a round: many times the buffer and the page cache. */
-        exec_ok(f->db, "BEGIN; WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
-                       " WHERE x < 8000) INSERT INTO t(v) SELECT randomblob(300) FROM c;"
-                       " UPDATE t SET v = zeroblob(10) WHERE k % 7 = 0; COMMIT");
-        assert_int_equal(one_int(plain, "SELECT COUNT(*) FROM t"), round * 8000);
-        assert_int_equal(one_int(plain, "SELECT COUNT(*) FROM t WHERE length(v) = 10"),
+        sqlfix_exec(f->db, "BEGIN; WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+                           " WHERE x < 8000) INSERT INTO t(v) SELECT randomblob(300) FROM c;"
+                           " UPDATE t SET v = zeroblob(10) WHERE k % 7 = 0; COMMIT");
+        assert_int_equal(sqlfix_int(plain, "SELECT COUNT(*) FROM t"), round * 8000);
+        assert_int_equal(sqlfix_int(plain, "SELECT COUNT(*) FROM t WHERE length(v) = 10"),
                          round * 8000 / 7);
         /* Small commits, one after the other: each is whole for the reader at once. */
         for (int i = 0; i < 50; i++)
-            exec_ok(f->db, "INSERT INTO t(v) VALUES (x'00')");
-        assert_int_equal(one_int(plain, "SELECT COUNT(*) FROM t WHERE v = x'00'"), 50);
-        exec_ok(f->db, "DELETE FROM t WHERE v = x'00'");
+            sqlfix_exec(f->db, "INSERT INTO t(v) VALUES (x'00')");
+        assert_int_equal(sqlfix_int(plain, "SELECT COUNT(*) FROM t WHERE v = x'00'"), 50);
+        sqlfix_exec(f->db, "DELETE FROM t WHERE v = x'00'");
     }
     assert_int_equal(sqlite3_wal_checkpoint_v2(f->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL),
                      SQLITE_OK);
@@ -108,8 +87,8 @@ test_commits_reach_the_file(void **state)
     /* Closed and opened again without the shim: the file is whole. */
     sqlite3_close(f->db);
     assert_int_equal(sqlite3_open_v2(f->path, &f->db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    assert_int_equal(one_int(f->db, "SELECT COUNT(*) FROM t"), 24000);
-    assert_int_equal(one_int(f->db, "SELECT integrity_check = 'ok' FROM pragma_integrity_check"),
+    assert_int_equal(sqlfix_int(f->db, "SELECT COUNT(*) FROM t"), 24000);
+    assert_int_equal(sqlfix_int(f->db, "SELECT integrity_check = 'ok' FROM pragma_integrity_check"),
                      1);
 }
 
@@ -126,7 +105,7 @@ test_failed_write_fails_the_commit(void **state)
     sqlite3 *plain = NULL;
     int rc;
 
-    exec_ok(f->db, "INSERT INTO t(v) VALUES (randomblob(100))");
+    sqlfix_exec(f->db, "INSERT INTO t(v) VALUES (randomblob(100))");
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
     signal(SIGXFSZ, SIG_IGN);
@@ -141,13 +120,13 @@ test_failed_write_fails_the_commit(void **state)
     signal(SIGXFSZ, SIG_DFL);
     assert_int_not_equal(rc, SQLITE_OK);
     if (!sqlite3_get_autocommit(f->db))
-        exec_ok(f->db, "ROLLBACK");
+        sqlfix_exec(f->db, "ROLLBACK");
     assert_int_equal(sqlite3_open_v2(f->path, &plain, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(one_int(plain, "SELECT COUNT(*) FROM t"), 1);
+    assert_int_equal(sqlfix_int(plain, "SELECT COUNT(*) FROM t"), 1);
     sqlite3_close(plain);
     /* And the connection goes on: the next commit is whole. */
-    exec_ok(f->db, "INSERT INTO t(v) VALUES (randomblob(100))");
-    assert_int_equal(one_int(f->db, "SELECT COUNT(*) FROM t"), 2);
+    sqlfix_exec(f->db, "INSERT INTO t(v) VALUES (randomblob(100))");
+    assert_int_equal(sqlfix_int(f->db, "SELECT COUNT(*) FROM t"), 2);
 }
 
 int
