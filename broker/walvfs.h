@@ -13,7 +13,9 @@
  * straight through.
  *
  * The shim stacks on the default VFS as it is at the first walvfs_name() (in test builds,
- * the crash VFS when it is on). One thread per connection, as everywhere in the broker.
+ * the crash VFS when it is on). Its state (the parent, the list of open WAL files) is the
+ * process's, without locks: one thread of a process opens databases through it, as the
+ * broker's loop does.
  */
 #ifndef PERMIT_WALVFS_H
 #define PERMIT_WALVFS_H
