@@ -111,12 +111,9 @@ store_target_redacted(const char *target)
 
 /* The backend a target names. */
 static const store_ops_t *
-backend_for(const char *target, char **err)
+backend_for(const char *target)
 {
-    (void)err;
-    if (store_target_is_pg(target))
-        return &store_pg_ops; /* postgresql:// or postgres:// */
-    return &store_sqlite_ops;
+    return store_target_is_pg(target) ? &store_pg_ops : &store_sqlite_ops;
 }
 
 /* The backend is open and may serve: read where the log ends. */
@@ -136,8 +133,8 @@ store_new(const char *target, bool readonly, char **err)
 {
     store_t *s = xcalloc(1, sizeof(*s));
 
-    s->ops = backend_for(target, err);
-    s->b = s->ops != NULL ? s->ops->open(target, readonly, err) : NULL;
+    s->ops = backend_for(target);
+    s->b = s->ops->open(target, readonly, err);
     if (s->b == NULL) {
         free(s);
         return NULL;
