@@ -307,9 +307,10 @@ store_rollback(store_t *s)
     rc = s->ops->rollback(s->b);
     s->in_tx = false;
     s->head = s->committed_head;
-    /* A network engine: a commit whose outcome was unknown may reach the log now or any time
-     * later (once a synchronous standby is back): the log says where it ends. */
-    if (s->ops->ready != NULL && s->ops->last_seq(s->b, &last) == 0 && last > s->committed_head) {
+    /* The log says where it ends: on a network engine a commit whose outcome was unknown may
+     * reach it now or any time later (once a synchronous standby is back). Embedded, the
+     * answer is the committed head, at the cost of one lookup per failed batch. */
+    if (s->ops->last_seq(s->b, &last) == 0 && last > s->committed_head) {
         log_warnx("store: a failed commit reached the log after all (up to seq %llu); its "
                   "events were not acked, and their resends are duplicates",
                   (unsigned long long)last);

@@ -19,8 +19,7 @@
 #include "vfsshim.h"
 
 typedef struct wv_file {
-    sqlite3_file base;    /* pMethods: wv_methods */
-    sqlite3_file *real;   /* the parent's file, right after this struct */
+    vfsshim_file_t sh;    /* sh.base.pMethods: wv_methods; sh.real: the parent's file */
     bool wal;             /* a WAL file: its writes are gathered */
     unsigned char *buf;   /* WALVFS_BUFFER bytes, allocated at the first gathered write */
     size_t len;           /* bytes held */
@@ -41,7 +40,7 @@ wv_flush(wv_file_t *f)
 
     if (f->len == 0)
         return SQLITE_OK;
-    rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->at);
+    rc = f->sh.real->pMethods->xWrite(f->sh.real, f->buf, (int)f->len, f->at);
     f->len = 0;
     return rc;
 }
@@ -79,7 +78,7 @@ wv_close(sqlite3_file *file)
                 break;
             }
     free(f->buf);
-    r = f->real->pMethods->xClose(f->real);
+    r = f->sh.real->pMethods->xClose(f->sh.real);
     return rc != SQLITE_OK ? rc : r;
 }
 
@@ -95,7 +94,7 @@ wv_read(sqlite3_file *file, void *out, int n, sqlite3_int64 off)
         if (rc != SQLITE_OK)
             return rc;
     }
-    return f->real->pMethods->xRead(f->real, out, n, off);
+    return f->sh.real->pMethods->xRead(f->sh.real, out, n, off);
 }
 
 static int
@@ -105,14 +104,14 @@ wv_write(sqlite3_file *file, const void *data, int n, sqlite3_int64 off)
     int rc;
 
     if (!f->wal || n <= 0)
-        return f->real->pMethods->xWrite(f->real, data, n, off);
+        return f->sh.real->pMethods->xWrite(f->sh.real, data, n, off);
     if (f->len > 0 &&
         (off != f->at + (sqlite3_int64)f->len || f->len + (size_t)n > WALVFS_BUFFER)) {
         if ((rc = wv_flush(f)) != SQLITE_OK)
             return rc;
     }
     if ((size_t)n > WALVFS_BUFFER)
-        return f->real->pMethods->xWrite(f->real, data, n, off);
+        return f->sh.real->pMethods->xWrite(f->sh.real, data, n, off);
     if (f->buf == NULL)
         f->buf = xmalloc(WALVFS_BUFFER);
     if (f->len == 0)
@@ -128,7 +127,7 @@ wv_truncate(sqlite3_file *file, sqlite3_int64 size)
     wv_file_t *f = (wv_file_t *)file;
     int rc = wv_flush(f);
 
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xTruncate(f->real, size);
+    return rc != SQLITE_OK ? rc : f->sh.real->pMethods->xTruncate(f->sh.real, size);
 }
 
 /*
@@ -147,39 +146,18 @@ wv_sync(sqlite3_file *file, int flags)
     if (rc == SQLITE_OK)
         rc = f->err;
     f->err = SQLITE_OK;
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
+    return rc != SQLITE_OK ? rc : f->sh.real->pMethods->xSync(f->sh.real, flags);
 }
 
 static int
 wv_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
     wv_file_t *f = (wv_file_t *)file;
-    int rc = f->real->pMethods->xFileSize(f->real, size);
+    int rc = f->sh.real->pMethods->xFileSize(f->sh.real, size);
 
     if (rc == SQLITE_OK && f->len > 0 && f->at + (sqlite3_int64)f->len > *size)
         *size = f->at + (sqlite3_int64)f->len;
     return rc;
-}
-
-static int
-wv_lock(sqlite3_file *file, int level)
-{
-    wv_file_t *f = (wv_file_t *)file;
-    return f->real->pMethods->xLock(f->real, level);
-}
-
-static int
-wv_unlock(sqlite3_file *file, int level)
-{
-    wv_file_t *f = (wv_file_t *)file;
-    return f->real->pMethods->xUnlock(f->real, level);
-}
-
-static int
-wv_check_reserved(sqlite3_file *file, int *out)
-{
-    wv_file_t *f = (wv_file_t *)file;
-    return f->real->pMethods->xCheckReservedLock(f->real, out);
 }
 
 static int
@@ -188,21 +166,7 @@ wv_file_control(sqlite3_file *file, int op, void *arg)
     wv_file_t *f = (wv_file_t *)file;
     int rc = wv_flush(f); /* whatever the control does, it sees the file as sqlite does */
 
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
-}
-
-static int
-wv_sector_size(sqlite3_file *file)
-{
-    wv_file_t *f = (wv_file_t *)file;
-    return f->real->pMethods->xSectorSize(f->real);
-}
-
-static int
-wv_device(sqlite3_file *file)
-{
-    wv_file_t *f = (wv_file_t *)file;
-    return f->real->pMethods->xDeviceCharacteristics(f->real);
+    return rc != SQLITE_OK ? rc : f->sh.real->pMethods->xFileControl(f->sh.real, op, arg);
 }
 
 static int
@@ -211,7 +175,8 @@ wv_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **o
     wv_file_t *f = (wv_file_t *)file;
     int rc = wv_flush_all(false);
 
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmMap(f->real, page, size, extend, out);
+    return rc != SQLITE_OK ? rc
+                           : f->sh.real->pMethods->xShmMap(f->sh.real, page, size, extend, out);
 }
 
 static int
@@ -220,7 +185,7 @@ wv_shm_lock(sqlite3_file *file, int offset, int n, int flags)
     wv_file_t *f = (wv_file_t *)file;
     int rc = wv_flush_all(false);
 
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmLock(f->real, offset, n, flags);
+    return rc != SQLITE_OK ? rc : f->sh.real->pMethods->xShmLock(f->sh.real, offset, n, flags);
 }
 
 static void
@@ -230,7 +195,7 @@ wv_shm_barrier(sqlite3_file *file)
 
     /* No error to return here: the next sync of that WAL returns it. */
     wv_flush_all(true);
-    f->real->pMethods->xShmBarrier(f->real);
+    f->sh.real->pMethods->xShmBarrier(f->sh.real);
 }
 
 static int
@@ -239,7 +204,7 @@ wv_shm_unmap(sqlite3_file *file, int delete_flag)
     wv_file_t *f = (wv_file_t *)file;
     int rc = wv_flush_all(false);
 
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmUnmap(f->real, delete_flag);
+    return rc != SQLITE_OK ? rc : f->sh.real->pMethods->xShmUnmap(f->sh.real, delete_flag);
 }
 
 static int
@@ -250,28 +215,21 @@ wv_fetch(sqlite3_file *file, sqlite3_int64 off, int n, void **out)
 
     if (rc != SQLITE_OK)
         return rc;
-    return f->real->pMethods->xFetch(f->real, off, n, out);
-}
-
-static int
-wv_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
-{
-    wv_file_t *f = (wv_file_t *)file;
-    return f->real->pMethods->xUnfetch(f->real, off, p);
+    return f->sh.real->pMethods->xFetch(f->sh.real, off, n, out);
 }
 
 /* The shim's methods, of the parent file's version: shared memory (WAL mode) from 2 on,
  * memory-mapped reads from 3 on. */
 static const sqlite3_io_methods wv_methods[] = {
-    {1, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, wv_lock, wv_unlock,
-     wv_check_reserved, wv_file_control, wv_sector_size, wv_device, NULL, NULL, NULL, NULL, NULL,
-     NULL},
-    {2, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, wv_lock, wv_unlock,
-     wv_check_reserved, wv_file_control, wv_sector_size, wv_device, wv_shm_map, wv_shm_lock,
-     wv_shm_barrier, wv_shm_unmap, NULL, NULL},
-    {3, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, wv_lock, wv_unlock,
-     wv_check_reserved, wv_file_control, wv_sector_size, wv_device, wv_shm_map, wv_shm_lock,
-     wv_shm_barrier, wv_shm_unmap, wv_fetch, wv_unfetch},
+    {1, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, vfsshim_lock,
+     vfsshim_unlock, vfsshim_check_reserved, wv_file_control, vfsshim_sector_size, vfsshim_device,
+     NULL, NULL, NULL, NULL, NULL, NULL},
+    {2, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, vfsshim_lock,
+     vfsshim_unlock, vfsshim_check_reserved, wv_file_control, vfsshim_sector_size, vfsshim_device,
+     wv_shm_map, wv_shm_lock, wv_shm_barrier, wv_shm_unmap, NULL, NULL},
+    {3, wv_close, wv_read, wv_write, wv_truncate, wv_sync, wv_file_size, vfsshim_lock,
+     vfsshim_unlock, vfsshim_check_reserved, wv_file_control, vfsshim_sector_size, vfsshim_device,
+     wv_shm_map, wv_shm_lock, wv_shm_barrier, wv_shm_unmap, wv_fetch, vfsshim_unfetch},
 };
 
 static int
@@ -282,15 +240,15 @@ wv_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags, 
 
     (void)vfs;
     memset(f, 0, sizeof(*f));
-    f->real = (sqlite3_file *)(f + 1);
-    rc = parent->xOpen(parent, name, f->real, flags, out_flags);
-    if (f->real->pMethods == NULL) {
-        f->base.pMethods = NULL; /* nothing to close */
+    f->sh.real = (sqlite3_file *)(f + 1);
+    rc = parent->xOpen(parent, name, f->sh.real, flags, out_flags);
+    if (f->sh.real->pMethods == NULL) {
+        f->sh.base.pMethods = NULL; /* nothing to close */
         return rc;
     }
-    f->base.pMethods = &wv_methods[f->real->pMethods->iVersion >= 3   ? 2
-                                   : f->real->pMethods->iVersion == 2 ? 1
-                                                                      : 0];
+    f->sh.base.pMethods = &wv_methods[f->sh.real->pMethods->iVersion >= 3   ? 2
+                                      : f->sh.real->pMethods->iVersion == 2 ? 1
+                                                                            : 0];
     if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL)) {
         f->wal = true;
         f->next = wal_files;

@@ -1,5 +1,6 @@
 /*
- * vfsshim: see vfsshim.h. Each forwarder finds the parent in the shim's pAppData.
+ * vfsshim: see vfsshim.h. Each VFS forwarder finds the parent in the shim's pAppData; each
+ * file forwarder the parent's file in the vfsshim_file_t its file starts with.
  */
 #include "vfsshim.h"
 
@@ -100,4 +101,42 @@ vfsshim_init(sqlite3_vfs *vfs, sqlite3_vfs *parent, const char *name, size_t fil
         .xGetLastError = fwd_last_error,
         .xCurrentTimeInt64 = fwd_current_time64,
     };
+}
+
+#define REAL(file) (((vfsshim_file_t *)(file))->real)
+
+int
+vfsshim_lock(sqlite3_file *file, int level)
+{
+    return REAL(file)->pMethods->xLock(REAL(file), level);
+}
+
+int
+vfsshim_unlock(sqlite3_file *file, int level)
+{
+    return REAL(file)->pMethods->xUnlock(REAL(file), level);
+}
+
+int
+vfsshim_check_reserved(sqlite3_file *file, int *out)
+{
+    return REAL(file)->pMethods->xCheckReservedLock(REAL(file), out);
+}
+
+int
+vfsshim_sector_size(sqlite3_file *file)
+{
+    return REAL(file)->pMethods->xSectorSize(REAL(file));
+}
+
+int
+vfsshim_device(sqlite3_file *file)
+{
+    return REAL(file)->pMethods->xDeviceCharacteristics(REAL(file));
+}
+
+int
+vfsshim_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+    return REAL(file)->pMethods->xUnfetch(REAL(file), off, p);
 }

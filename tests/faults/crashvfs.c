@@ -30,8 +30,7 @@ typedef struct op {
 } op_t;
 
 typedef struct cv_file {
-    sqlite3_file base;  /* must come first: sqlite sees this */
-    sqlite3_file *real; /* the unix VFS's file, in the same allocation, after this struct */
+    vfsshim_file_t sh;           /* first: sqlite sees sh.base; sh.real is the unix VFS's file */
     struct cv_file *prev, *next; /* the open files, oldest first */
     bool buffered;               /* database, WAL or journal: writes kept until synced */
     op_t *ops;                   /* not yet synced, in order */
@@ -62,7 +61,7 @@ ops_push(cv_file_t *f, sqlite3_int64 off, int len, const void *data)
     op_t *op;
     int rc;
 
-    if (f->n == 0 && (rc = f->real->pMethods->xFileSize(f->real, &f->size)) != SQLITE_OK)
+    if (f->n == 0 && (rc = f->sh.real->pMethods->xFileSize(f->sh.real, &f->size)) != SQLITE_OK)
         return rc;
     f->ops = xgrow(f->ops, f->n, sizeof(op_t));
     op = &f->ops[f->n++];
@@ -85,10 +84,10 @@ static int
 op_apply(cv_file_t *f, const op_t *op, int keep)
 {
     if (op->len < 0)
-        return f->real->pMethods->xTruncate(f->real, op->off);
+        return f->sh.real->pMethods->xTruncate(f->sh.real, op->off);
     if (keep <= 0)
         return SQLITE_OK;
-    return f->real->pMethods->xWrite(f->real, op->data, keep, op->off);
+    return f->sh.real->pMethods->xWrite(f->sh.real, op->data, keep, op->off);
 }
 
 /* Write every pending operation out, in order (no fsync). */
@@ -143,8 +142,8 @@ cv_close(sqlite3_file *file)
         ops_clear(f);
         files_unlink(f);
     }
-    if (f->real->pMethods != NULL) {
-        int rc2 = f->real->pMethods->xClose(f->real);
+    if (f->sh.real->pMethods != NULL) {
+        int rc2 = f->sh.real->pMethods->xClose(f->sh.real);
         if (rc == SQLITE_OK)
             rc = rc2;
     }
@@ -159,8 +158,8 @@ cv_read(sqlite3_file *file, void *buf, int amt, sqlite3_int64 off)
     int rc;
 
     if (!f->buffered || f->n == 0)
-        return f->real->pMethods->xRead(f->real, buf, amt, off);
-    rc = f->real->pMethods->xRead(f->real, buf, amt, off); /* zero-fills a short read */
+        return f->sh.real->pMethods->xRead(f->sh.real, buf, amt, off);
+    rc = f->sh.real->pMethods->xRead(f->sh.real, buf, amt, off); /* zero-fills a short read */
     if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
         return rc;
     for (size_t i = 0; i < f->n; i++) {
@@ -195,7 +194,7 @@ cv_write(sqlite3_file *file, const void *buf, int amt, sqlite3_int64 off)
     cv_file_t *f = (cv_file_t *)file;
 
     if (!f->buffered)
-        return f->real->pMethods->xWrite(f->real, buf, amt, off);
+        return f->sh.real->pMethods->xWrite(f->sh.real, buf, amt, off);
     if (dead)
         return SQLITE_OK;
     crashpoint_io();
@@ -209,7 +208,7 @@ cv_truncate(sqlite3_file *file, sqlite3_int64 size)
     cv_file_t *f = (cv_file_t *)file;
 
     if (!f->buffered)
-        return f->real->pMethods->xTruncate(f->real, size);
+        return f->sh.real->pMethods->xTruncate(f->sh.real, size);
     if (dead)
         return SQLITE_OK;
     return ops_push(f, size, -1, NULL);
@@ -222,14 +221,14 @@ cv_sync(sqlite3_file *file, int flags)
     int rc;
 
     if (!f->buffered)
-        return f->real->pMethods->xSync(f->real, flags);
+        return f->sh.real->pMethods->xSync(f->sh.real, flags);
     if (dead)
         return SQLITE_OK;
     crashpoint_io();
     crashpoint_pass("vfs_sync");
     if ((rc = ops_flush(f)) != SQLITE_OK)
         return rc;
-    return f->real->pMethods->xSync(f->real, flags);
+    return f->sh.real->pMethods->xSync(f->sh.real, flags);
 }
 
 static int
@@ -241,28 +240,7 @@ cv_file_size(sqlite3_file *file, sqlite3_int64 *size)
         *size = f->size;
         return SQLITE_OK;
     }
-    return f->real->pMethods->xFileSize(f->real, size);
-}
-
-static int
-cv_lock(sqlite3_file *file, int level)
-{
-    cv_file_t *f = (cv_file_t *)file;
-    return f->real->pMethods->xLock(f->real, level);
-}
-
-static int
-cv_unlock(sqlite3_file *file, int level)
-{
-    cv_file_t *f = (cv_file_t *)file;
-    return f->real->pMethods->xUnlock(f->real, level);
-}
-
-static int
-cv_check_reserved(sqlite3_file *file, int *out)
-{
-    cv_file_t *f = (cv_file_t *)file;
-    return f->real->pMethods->xCheckReservedLock(f->real, out);
+    return f->sh.real->pMethods->xFileSize(f->sh.real, size);
 }
 
 static int
@@ -273,49 +251,35 @@ cv_file_control(sqlite3_file *file, int op, void *arg)
     /* A size hint would let the unix VFS grow the real file behind our back. */
     if (f->buffered && op == SQLITE_FCNTL_SIZE_HINT)
         return SQLITE_OK;
-    return f->real->pMethods->xFileControl(f->real, op, arg);
-}
-
-static int
-cv_sector_size(sqlite3_file *file)
-{
-    cv_file_t *f = (cv_file_t *)file;
-    return f->real->pMethods->xSectorSize(f->real);
-}
-
-static int
-cv_device_characteristics(sqlite3_file *file)
-{
-    cv_file_t *f = (cv_file_t *)file;
-    return f->real->pMethods->xDeviceCharacteristics(f->real);
+    return f->sh.real->pMethods->xFileControl(f->sh.real, op, arg);
 }
 
 static int
 cv_shm_map(sqlite3_file *file, int region, int size, int extend, void volatile **out)
 {
     cv_file_t *f = (cv_file_t *)file;
-    return f->real->pMethods->xShmMap(f->real, region, size, extend, out);
+    return f->sh.real->pMethods->xShmMap(f->sh.real, region, size, extend, out);
 }
 
 static int
 cv_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
     cv_file_t *f = (cv_file_t *)file;
-    return f->real->pMethods->xShmLock(f->real, offset, n, flags);
+    return f->sh.real->pMethods->xShmLock(f->sh.real, offset, n, flags);
 }
 
 static void
 cv_shm_barrier(sqlite3_file *file)
 {
     cv_file_t *f = (cv_file_t *)file;
-    f->real->pMethods->xShmBarrier(f->real);
+    f->sh.real->pMethods->xShmBarrier(f->sh.real);
 }
 
 static int
 cv_shm_unmap(sqlite3_file *file, int delete_flag)
 {
     cv_file_t *f = (cv_file_t *)file;
-    return f->real->pMethods->xShmUnmap(f->real, dead ? 0 : delete_flag);
+    return f->sh.real->pMethods->xShmUnmap(f->sh.real, dead ? 0 : delete_flag);
 }
 
 /* Version 2: shared memory, but no xFetch, so every read of the database goes through us. */
@@ -327,12 +291,12 @@ static const sqlite3_io_methods cv_methods = {
     .xTruncate = cv_truncate,
     .xSync = cv_sync,
     .xFileSize = cv_file_size,
-    .xLock = cv_lock,
-    .xUnlock = cv_unlock,
-    .xCheckReservedLock = cv_check_reserved,
+    .xLock = vfsshim_lock,
+    .xUnlock = vfsshim_unlock,
+    .xCheckReservedLock = vfsshim_check_reserved,
     .xFileControl = cv_file_control,
-    .xSectorSize = cv_sector_size,
-    .xDeviceCharacteristics = cv_device_characteristics,
+    .xSectorSize = vfsshim_sector_size,
+    .xDeviceCharacteristics = vfsshim_device,
     .xShmMap = cv_shm_map,
     .xShmLock = cv_shm_lock,
     .xShmBarrier = cv_shm_barrier,
@@ -349,19 +313,19 @@ cv_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags, 
 
     (void)vfs;
     memset(f, 0, sizeof(*f));
-    f->real = (sqlite3_file *)(f + 1);
-    rc = unix_vfs->xOpen(unix_vfs, name, f->real, flags, out_flags);
+    f->sh.real = (sqlite3_file *)(f + 1);
+    rc = unix_vfs->xOpen(unix_vfs, name, f->sh.real, flags, out_flags);
     if (rc != SQLITE_OK) {
-        if (f->real->pMethods != NULL)
-            f->real->pMethods->xClose(f->real);
-        f->base.pMethods = NULL;
+        if (f->sh.real->pMethods != NULL)
+            f->sh.real->pMethods->xClose(f->sh.real);
+        f->sh.base.pMethods = NULL;
         return rc;
     }
     f->buffered = name != NULL &&
                   (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_JOURNAL)) != 0;
     if (f->buffered)
         files_link(f);
-    f->base.pMethods = &cv_methods;
+    f->sh.base.pMethods = &cv_methods;
     return SQLITE_OK;
 }
 

@@ -13,6 +13,7 @@
 #                          LOAD_PID[NAME]. Starting a NAME again resumes that load.
 #   kill9_load NAME        kill -9 one load (it is started again with start_load NAME)
 #   wait_loads SECS        wait until every load has exited 0
+#   loads_running          true while some load still runs
 #   integrity_check        PRAGMA integrity_check on $DB while no broker runs
 #   crash_broker           kill -9 the broker
 #   restart_broker [ARGS]  integrity_check, then start_broker; the time from its start to
@@ -90,6 +91,14 @@ kill9_load() {
     kill -s KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     LOAD_PID[$1]=
+}
+
+loads_running() {
+    local name
+    for name in "${!LOAD_PID[@]}"; do
+        [[ -n "${LOAD_PID[$name]}" ]] && pid_alive "${LOAD_PID[$name]}" && return 0
+    done
+    return 1
 }
 
 # wait_loads SECS: every load must exit 0 within SECS seconds.

@@ -37,14 +37,6 @@ for ((i = 1; i <= LOADS; i++)); do
     start_load "load$i" "F$i" "$PROJECTS" --window "$WINDOW" --timeout-ms 1500 --rate "$RATE"
 done
 
-loads_running() {
-    local name
-    for name in "${!LOAD_PID[@]}"; do
-        [[ -n "${LOAD_PID[$name]}" ]] && pid_alive "${LOAD_PID[$name]}" && return 0
-    done
-    return 1
-}
-
 # Pause between faults: long enough for the load to make progress.
 nap() {
     rnd $((PAUSE_MS[1] - PAUSE_MS[0]))
