@@ -155,6 +155,7 @@ main(int argc, char **argv)
     int lockfd = -1, status = 1;
 
     log_init("permitd", LOG_LEVEL_INFO);
+    store_single_threaded(); /* the loop is the only thread that touches the database */
 #ifdef PERMIT_TEST_HOOKS
     /* Test builds: crash points and the power-loss VFS from the environment (tests/faults). */
     if (test_hooks_init() < 0)

@@ -75,6 +75,12 @@ static int proc_write(store_t *s, const char *project, const store_proc_t *p, in
 static int projclock_write(store_t *s, const char *project, const store_projclock_t *c);
 static pcache_entry_t *pcache_find(pcache_t *c, const char *project);
 
+void
+store_single_threaded(void)
+{
+    store_sqlite_single_threaded(); /* libpq has no process-wide locking to turn off */
+}
+
 bool
 store_target_is_pg(const char *target)
 {

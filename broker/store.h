@@ -85,6 +85,11 @@ store_t *store_open_wait(const char *target, int timeout_ms, volatile sig_atomic
  */
 store_t *store_open_readonly(const char *target, char **err);
 void store_close(store_t **p);
+/*
+ * For a program whose stores are all used by one thread (permitd): the storage engine skips
+ * its internal locking. Call first, before any store is opened; later it has no effect.
+ */
+void store_single_threaded(void);
 /* True when target names a PostgreSQL database rather than a sqlite file. */
 bool store_target_is_pg(const char *target);
 /* target as a log line may show it: a password in a PostgreSQL URI replaced by "***". */
