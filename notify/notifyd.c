@@ -135,19 +135,32 @@ var(json_t *vars, const char *name)
 }
 
 /*
- * The local time at which a digest period that contains now ends: periods are aligned to local
- * midnight, so a daily digest closes at 00:00 and goes out with the working day's start.
+ * The local time at which the digest period that contains `at` ends: periods are aligned to
+ * local midnight, so a daily digest closes at 00:00 and goes out with the working day's start.
  */
 static int64_t
-period_end(int64_t now, int64_t period)
+period_end(int64_t at, int64_t period)
 {
-    time_t t = (time_t)(now / 1000);
+    time_t t = (time_t)(at / 1000);
     struct tm tm;
     int64_t off;
 
     localtime_r(&t, &tm);
     off = (int64_t)tm.tm_gmtoff * 1000;
-    return ((now + off) / period + 1) * period - off;
+    return ((at + off) / period + 1) * period - off;
+}
+
+/*
+ * The entry decides its period, by the time the broker logged it, not the time we happen to
+ * route it: entries of one broker commit (one clock tick) share recv_ms, so they land in one
+ * digest even when we route them either side of a period's end, and a digest is never split at
+ * midnight by our own lag. A period that already ended (catching up after downtime) is due at
+ * once. An entry without recv_ms falls back to the time we route it.
+ */
+int64_t
+notifyd_digest_end(int64_t recv_ms, int64_t now, int64_t period)
+{
+    return period_end(recv_ms > 0 ? recv_ms : now, period);
 }
 
 /* The next working day's start hour after a non-working `now`; now when today is working. */
@@ -419,7 +432,7 @@ route_entry(notifyd_t *self, const pm_entry_t *e)
         n.note = note;
     } else if (strv_contains(&self->digest_kinds, route)) {
         n.state = "held";
-        n.next_ms = period_end(util_now_ms(), self->cfg->digest_ms);
+        n.next_ms = notifyd_digest_end(e->recv_ms, util_now_ms(), self->cfg->digest_ms);
     }
     rc = enqueue_tokens(self, &n, tokens, &ctx, info.dept_contact);
 fail:
@@ -575,7 +588,7 @@ escalate_due(notifyd_t *self, int64_t now)
     nq_alerts_free(v, n);
 }
 
-/* One digest for the held records v[from..to) of one recipient, channel and address. */
+/* One digest for the held records v[from..to) of one recipient, channel, address and period. */
 static int
 make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
 {
@@ -608,12 +621,12 @@ make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
     d.recipient = v[from].recipient;
     d.chan = v[from].chan;
     d.addr = v[from].addr;
-    d.idem = make_key((uint64_t)v[from].next_ms, v[from].recipient, "");
-    {
-        char *k = xasprintf("digest-%s", d.idem);
-        free(d.idem);
-        d.idem = k;
-    }
+    /*
+     * The period's end and the first item's key: an item routed after its period's digest went
+     * out (or a period met again after the test clock went back) makes a second digest of that
+     * period, which must not collide with the first and be dropped.
+     */
+    d.idem = xasprintf("digest-%lld-%s", (long long)v[from].next_ms, v[from].idem);
     d.title = ntmpl_render(ttitle, lookup_var, vars);
     d.text = ntmpl_render(tbody, lookup_var, vars);
     d.state = "pending";
@@ -658,7 +671,8 @@ flush_digests(notifyd_t *self, int64_t now)
     }
     for (size_t i = 1; i <= k; i++) {
         if (i < k && strcmp(v[i].recipient, v[from].recipient) == 0 &&
-            strcmp(v[i].chan, v[from].chan) == 0 && strcmp(v[i].addr, v[from].addr) == 0)
+            strcmp(v[i].chan, v[from].chan) == 0 && strcmp(v[i].addr, v[from].addr) == 0 &&
+            v[i].next_ms == v[from].next_ms)
             continue;
         if (make_digest(self, v, from, i, now) < 0) {
             nq_rollback(self->q);

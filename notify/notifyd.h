@@ -16,7 +16,8 @@
  *             is retried after a capped exponential backoff with jitter, and after
  *             max_attempts becomes a dead letter
  *   escalate  red items nobody acknowledged within escalate_ms climb one step of the ladder
- *   digest    held records whose period ended go out as one digest per recipient and address
+ *   digest    held records whose period ended go out as one digest per recipient, address and
+ *             period; the period is the one the broker logged the entry in (its recv_ms)
  *
  * `permit-notify ack`, `retry` and `silence` write the same database from another process; the
  * loop looks at it again at least every NOTIFYD_TICK_MS.
@@ -55,6 +56,13 @@ int notifyd_reload(notifyd_t *self);
  */
 struct dir_info;
 json_t *notifyd_vars(const pm_entry_t *e, const struct dir_info *info);
+
+/*
+ * The end of the digest period (digest_ms `period`, aligned to local midnight) that an entry
+ * the broker logged at recv_ms belongs to; `now` stands in for a missing recv_ms (0). A held
+ * record is released then (at once when that is past). Exposed for the unit tests.
+ */
+int64_t notifyd_digest_end(int64_t recv_ms, int64_t now, int64_t period);
 
 /* The capped, jittered pause before attempt `attempts + 1`, in ms (unit tests). */
 int64_t notifyd_backoff(int attempts, int min_ms, int max_ms);
