@@ -164,6 +164,19 @@ done:
     return rc;
 }
 
+/* Recompute the state tables from the log (store_needs_rebuild). */
+static int
+rebuild(broker_t *self)
+{
+    uint64_t count = 0;
+
+    if (engine_rebuild(self->engine, &count) < 0)
+        return -1;
+    if (count > 0)
+        log_info("store: state tables rebuilt from %llu log entries", (unsigned long long)count);
+    return 0;
+}
+
 broker_t *
 broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
 {
@@ -186,15 +199,16 @@ broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
         goto fail;
     broker_engine_cfg(cfg, &ec);
     self->engine = engine_new(self->store, &ec);
-    if (store_needs_rebuild(self->store)) {
-        uint64_t count = 0;
-        if (engine_rebuild(self->engine, &count) < 0) {
+    if (store_needs_rebuild(self->store) && rebuild(self) < 0) {
+        if (!store_full(self->store)) {
             *err = xstrdup("the state tables could not be rebuilt from the log");
             goto fail;
         }
-        if (count > 0)
-            log_info("store: state tables laid out anew and rebuilt from %llu log entries",
-                     (unsigned long long)count);
+        /* Nothing is lost (the log has every acked event): serve refusals until space returns. */
+        log_warnx("store: the state tables are behind the log and cannot be rebuilt on a full "
+                  "disk: every message is refused until they are");
+        self->rebuild_pending = true;
+        self->rebuild_retry_at = util_mono_ms() + CRON_RETRY_MS;
     }
     report_calendar(self);
     if (start_sockets(self, err) < 0)
@@ -203,6 +217,19 @@ broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
 fail:
     broker_destroy(&self);
     return NULL;
+}
+
+bool
+broker_rebuild_pending(broker_t *self)
+{
+    if (!self->rebuild_pending || util_mono_ms() < self->rebuild_retry_at)
+        return self->rebuild_pending;
+    if (rebuild(self) < 0) {
+        self->rebuild_retry_at = util_mono_ms() + CRON_RETRY_MS;
+        return true;
+    }
+    self->rebuild_pending = false;
+    return false;
 }
 
 void
@@ -335,7 +362,7 @@ broker_cron(broker_t *self)
     int64_t agents = watch_next(self->watch, silent_ms);
     entry_list_t out = {0};
 
-    if (util_mono_ms() < self->cron_retry_at)
+    if (util_mono_ms() < self->cron_retry_at || self->rebuild_pending)
         return;
     if (engine_clock_next(self->engine, &next) < 0)
         return;
@@ -420,12 +447,20 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             if (cron >= 0 && cron < timeout)
                 timeout = cron;
         }
+        if (store_holding(self->store) && timeout > STORE_IDLE_MS)
+            timeout = STORE_IDLE_MS;
         n = zmq_poll(items, nitems, timeout);
         if (n < 0) {
             if (zmq_errno() == EINTR)
                 return 0; /* a signal: the caller decides (stop or reload) */
             log_warnx("poll: %s", zmq_strerror(zmq_errno()));
             return -1;
+        }
+        if (n == 0 && store_holding(self->store)) {
+            /* Idle: the rows held in memory reach the tables (store.h). A failure leaves them
+             * held, and the tables marked behind: the next commit or the next start retries. */
+            if (store_sync(self->store) == 0)
+                store_checkpoint(self->store, STORE_CHECKPOINT_FRAMES);
         }
         if (nitems > 2 && (items[2].revents & ZMQ_POLLIN))
             auth_zap_drain(self->auth);
@@ -434,6 +469,7 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             log_warnx("query: %s", zmq_strerror(zmq_errno()));
         if ((items[0].revents & ZMQ_POLLIN) && ingest_drain(self) < 0)
             log_warnx("ingest: %s", zmq_strerror(zmq_errno()));
+        broker_rebuild_pending(self);
         broker_cron(self);
         auth_refusals_flush(self->auth);
         if (store_deposed(self->store)) {

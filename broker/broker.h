@@ -54,6 +54,10 @@ typedef struct broker {
     watch_t *watch;
     int64_t next_heartbeat; /* monotonic ms */
     int64_t cron_retry_at;  /* monotonic ms: the clock's last commit failed, not before this */
+    /* The tables were left behind the log (store.h) and the rebuild at start failed on a full
+     * disk: every message is refused until a retry (once a second at most) succeeds. */
+    bool rebuild_pending;
+    int64_t rebuild_retry_at; /* monotonic ms */
     broker_stats_t stats;
 } broker_t;
 
@@ -63,6 +67,9 @@ typedef struct broker {
  */
 broker_t *broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err);
 void broker_destroy(broker_t **p);
+
+/* True while the tables wait for a rebuild (rebuild_pending); tries it when a second passed. */
+bool broker_rebuild_pending(broker_t *self);
 
 /* The engine's settings from the broker's config (also for --rebuild). */
 void broker_engine_cfg(const config_t *cfg, engine_cfg_t *ec);

@@ -949,8 +949,9 @@ engine_rebuild(engine_t *en, uint64_t *count)
     en->cal = calendar_new(); /* years arrive with the log's calendar entries */
     if (store_begin(en->store) < 0)
         return -1;
+    /* Synced before the commit: the tables are current when it returns. */
     if (store_clear_derived(en->store) < 0 || store_walk(en->store, rebuild_one, &ctx) < 0 ||
-        store_commit(en->store) < 0) {
+        store_sync(en->store) < 0 || store_commit(en->store) < 0) {
         store_rollback(en->store);
         engine_forget(en);
         return -1;

@@ -74,7 +74,7 @@ static bool
 batch_begin(broker_t *self, batch_t *b, pm_reply_t *r)
 {
     if (!b->failed && !b->open) {
-        if (store_begin(self->store) < 0)
+        if (self->rebuild_pending || store_begin(self->store) < 0)
             b->failed = true;
         else
             b->open = true;

@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "log.h"
 #include "store_backend.h"
+#include "util.h"
 
 #define STORE_PAGE_MAX 1000
 
@@ -32,6 +33,18 @@
  * the engine validates before it writes) and otherwise empties it and fails, so the caller
  * fails the whole transaction. Bounded: when full it is written back and emptied, and fills
  * again with the projects in use.
+ *
+ * Held across commits. On an engine that can mark its derived tables as behind the log
+ * (derived_mark: sqlite), dirty rows outlive the COMMIT: they are written at the first commit
+ * STORE_HOLD_MS after they were first held, when the cache fills, before a statement that
+ * reads the tables, when the broker is idle (store_flush) and at close. A project changed by
+ * every batch is then written once a second, not once a batch. This is safe because the
+ * tables are derived: every commit that leaves rows held also records, in the same
+ * transaction, that the tables are behind, and a database opened so marked is rebuilt from the
+ * log (store_needs_rebuild), which holds every acked event. A rollback must then give back
+ * the rows as they were at the last commit: each change to a row held across a commit first
+ * saves the row it replaces (the undo list), and a rollback puts those back, keeps what was
+ * held and drops the rest, which the engine reads again.
  */
 #define PCACHE_SLOTS 16384 /* a power of two */
 #define PCACHE_MAX 8192    /* projects cached at most */
@@ -42,6 +55,8 @@ typedef struct pcache_entry {
     char *project; /* NULL: a free slot */
     store_proc_t *procs;
     size_t n;
+    uint64_t tx;             /* the transaction that cached it (store.tx) */
+    int64_t held_at;         /* when something in it became dirty (pcache.now) */
     uint64_t dirty;          /* bit i: procs[i] changed since it was written */
     pm_project_t info;       /* the project's row, once read (has_info) */
     store_projclock_t clock; /* the project's own clock, once read (has_clock) */
@@ -49,13 +64,33 @@ typedef struct pcache_entry {
     bool clock_dirty; /* clock changed since it was written */
 } pcache_entry_t;
 
+/* What a change in the open transaction replaced, for a rollback (rows held across commits). */
+typedef enum undo_kind {
+    UNDO_ROW,     /* procs[ordinal] and its dirty bit */
+    UNDO_CLOCK,   /* the project's clock and its dirty flag */
+    UNDO_WRITTEN, /* the dirty bits before a write-back */
+} undo_kind_t;
+
+typedef struct pcache_undo {
+    undo_kind_t kind;
+    uint32_t slot;
+    int ordinal;
+    store_proc_t row; /* UNDO_ROW: owned */
+    store_projclock_t clock;
+    uint64_t dirty; /* UNDO_ROW: the bit; UNDO_WRITTEN: the mask */
+    bool clock_dirty;
+} pcache_undo_t;
+
 typedef struct pcache {
     pcache_entry_t *slots;
     size_t count;
-    uint32_t *dirty; /* the slots of entries with something dirty, ndirty of them */
+    uint32_t *dirty; /* the slots of entries with something dirty, ndirty of them, oldest first */
     size_t ndirty;
     uint64_t
         changes; /* counts every change of the cache's contents or of the engine's rows by it */
+    int64_t now; /* monotonic ms at the open transaction's start */
+    pcache_undo_t *undo; /* the open transaction's, oldest first */
+    size_t nundo, undo_cap;
 } pcache_t;
 
 struct store {
@@ -67,10 +102,19 @@ struct store {
     uint64_t savepoint_head;    /* head when the open savepoint was taken */
     uint64_t savepoint_changes; /* pcache.changes then */
     pcache_t pcache;            /* procedure rows of recently used projects, written back */
+    bool hold;                  /* dirty rows may outlive a commit (derived_mark) */
+    bool marked_behind;         /* the committed mark: the tables are behind the log */
+    bool tx_holds;              /* the open transaction began with rows held */
+    bool stale;                 /* the tables were behind at open and are not rebuilt yet */
+    bool tx_cleared;            /* the open transaction emptied the tables for a rebuild */
+    uint64_t tx;                /* counts transactions begun */
 };
 
 static void pcache_flush(pcache_t *c);
 static int pcache_writeback(store_t *s);
+static int pcache_writeback_older(store_t *s, int64_t cutoff);
+static int pcache_sync(store_t *s);
+static void pcache_undo(store_t *s);
 static int proc_write(store_t *s, const char *project, const store_proc_t *p, int ordinal);
 static int projclock_write(store_t *s, const char *project, const store_projclock_t *c);
 static pcache_entry_t *pcache_find(pcache_t *c, const char *project);
@@ -131,6 +175,10 @@ store_start(store_t *s, char **err)
         return -1;
     }
     s->committed_head = s->head;
+    /* Tables left behind stay marked so until a rebuild recomputed them (store_clear_derived).
+     * Empty ones laid out for an empty log are current. The first commit writes the mark. */
+    s->stale = s->hold && store_needs_rebuild(s) && s->head > 0;
+    s->marked_behind = false;
     return 0;
 }
 
@@ -145,6 +193,7 @@ store_new(const char *target, bool readonly, char **err)
         free(s);
         return NULL;
     }
+    s->hold = !readonly && s->ops->derived_mark != NULL;
     return s;
 }
 
@@ -237,9 +286,13 @@ store_close(store_t **p)
         return;
     if (s->in_tx)
         store_rollback(s);
+    if (store_holding(s) && store_sync(s) < 0)
+        log_warnx("store: rows held in memory could not be written at close; the tables are "
+                  "rebuilt from the log at the next start");
     pcache_flush(&s->pcache);
     free(s->pcache.slots);
     free(s->pcache.dirty);
+    free(s->pcache.undo);
     s->ops->close(s->b);
     free(s);
     *p = NULL;
@@ -288,19 +341,81 @@ store_begin(store_t *s)
     if (s->ops->begin(s->b) < 0)
         return -1;
     s->in_tx = true;
+    s->tx++;
+    s->pcache.now = s->hold ? util_mono_ms() : 0;
+    s->tx_holds = s->pcache.ndirty > 0;
+    s->tx_cleared = false;
     return 0;
+}
+
+bool
+store_holding(const store_t *s)
+{
+    return s->hold && s->pcache.ndirty > 0;
+}
+
+/* Whether the open transaction's changes to the cache must be undoable: rows are held from
+ * before it, which its rollback must give back as they were. */
+static bool
+undoing(const store_t *s)
+{
+    return s->hold && s->in_tx && s->tx_holds;
+}
+
+static void
+undo_clear(pcache_t *c)
+{
+    for (size_t i = 0; i < c->nundo; i++)
+        if (c->undo[i].kind == UNDO_ROW)
+            store_proc_clear(&c->undo[i].row);
+    c->nundo = 0;
+}
+
+static pcache_undo_t *
+undo_push(pcache_t *c, undo_kind_t kind, const pcache_entry_t *e)
+{
+    pcache_undo_t *u;
+
+    if (c->nundo == c->undo_cap) {
+        c->undo_cap = c->undo_cap ? 2 * c->undo_cap : 256;
+        c->undo = xrealloc(c->undo, c->undo_cap * sizeof(*c->undo));
+    }
+    u = &c->undo[c->nundo++];
+    memset(u, 0, sizeof(*u));
+    u->kind = kind;
+    u->slot = (uint32_t)(e - c->slots);
+    return u;
 }
 
 int
 store_commit(store_t *s)
 {
-    if (pcache_writeback(s) < 0 || s->ops->commit(s->b) < 0) {
-        store_rollback(s); /* rereads where the log ends */
-        return -1;
-    }
+    pcache_t *c = &s->pcache;
+    bool full = c->count >= PCACHE_MAX, behind;
+
+    /* Held rows go out when they are old enough (a few projects each commit, not all at once:
+     * no commit grows by a whole second's worth), or all when the cache must be emptied. */
+    if (!s->hold || full ? pcache_writeback(s) < 0
+                         : pcache_writeback_older(s, c->now - STORE_HOLD_MS) < 0)
+        goto fail;
+    if (s->tx_cleared)
+        s->stale = false;
+    behind = c->ndirty > 0 || s->stale;
+    if (s->hold && behind != s->marked_behind && s->ops->derived_mark(s->b, behind) < 0)
+        goto fail;
+    if (s->ops->commit(s->b) < 0)
+        goto fail;
     s->in_tx = false;
     s->committed_head = s->head;
+    if (s->hold)
+        s->marked_behind = behind;
+    undo_clear(c);
+    if (full)
+        pcache_flush(c); /* everything in it is written: it fills again with what is in use */
     return 0;
+fail:
+    store_rollback(s); /* rereads where the log ends */
+    return -1;
 }
 
 int
@@ -309,7 +424,12 @@ store_rollback(store_t *s)
     uint64_t last;
     int rc;
 
-    pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
+    if (undoing(s))
+        pcache_undo(s); /* back to what was held at the last commit */
+    else
+        pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
+    if (s->tx_cleared)
+        s->stale = s->marked_behind; /* no rebuild happened, and what was held is gone */
     rc = s->ops->rollback(s->b);
     s->in_tx = false;
     s->head = s->committed_head;
@@ -351,8 +471,10 @@ store_rollback_to(store_t *s)
     bool cache_stale = s->pcache.changes != s->savepoint_changes;
 
     s->head = s->savepoint_head;
-    if (cache_stale)
-        pcache_flush(&s->pcache); /* it changed since: what it holds dirty may be lost */
+    /* It changed since: what it holds dirty may be lost. Rows held from before the transaction
+     * are kept for its rollback to restore. */
+    if (cache_stale && !undoing(s))
+        pcache_flush(&s->pcache);
     if (s->ops->rollback_to(s->b) < 0)
         return -1;
     if (cache_stale) {
@@ -550,7 +672,9 @@ store_walk(store_t *s, store_walk_fn *fn, void *arg)
 int
 store_clear_derived(store_t *s)
 {
-    pcache_flush(&s->pcache);
+    pcache_flush(&s->pcache); /* held rows too: the rebuild recomputes everything */
+    s->tx_holds = false;
+    s->tx_cleared = true;
     return s->ops->clear_derived(s->b);
 }
 
@@ -646,6 +770,7 @@ pcache_flush(pcache_t *c)
     c->count = 0;
     c->ndirty = 0;
     c->changes++;
+    undo_clear(c); /* it names slots */
 }
 
 static size_t
@@ -674,41 +799,152 @@ pcache_find(pcache_t *c, const char *project)
     return NULL;
 }
 
+/* Write an entry's dirty rows and clock to the engine. */
+static int
+pcache_write_entry(store_t *s, pcache_entry_t *e)
+{
+    if (undoing(s)) {
+        pcache_undo_t *u = undo_push(&s->pcache, UNDO_WRITTEN, e);
+        u->dirty = e->dirty;
+        u->clock_dirty = e->clock_dirty;
+    }
+    for (size_t k = 0; k < e->n; k++)
+        if ((e->dirty >> k & 1) && proc_write(s, e->project, &e->procs[k], (int)k) < 0)
+            return -1;
+    if (e->clock_dirty && projclock_write(s, e->project, &e->clock) < 0)
+        return -1;
+    e->dirty = 0;
+    e->clock_dirty = false;
+    return 0;
+}
+
 /* Write every dirty row to the engine. -1 when a write failed (the caller rolls back). */
 static int
 pcache_writeback(store_t *s)
 {
     pcache_t *c = &s->pcache;
 
-    while (c->ndirty > 0) {
-        pcache_entry_t *e = &c->slots[c->dirty[c->ndirty - 1]];
-        for (size_t k = 0; k < e->n; k++)
-            if ((e->dirty >> k & 1) && proc_write(s, e->project, &e->procs[k], (int)k) < 0)
-                return -1;
-        if (e->clock_dirty && projclock_write(s, e->project, &e->clock) < 0)
+    for (; c->ndirty > 0; c->ndirty--)
+        if (pcache_write_entry(s, &c->slots[c->dirty[c->ndirty - 1]]) < 0)
             return -1;
-        e->dirty = 0;
-        e->clock_dirty = false;
-        c->ndirty--;
-    }
     return 0;
+}
+
+/*
+ * Write the entries dirty since `cutoff` or before: the front of the dirty list, which is in
+ * the order they became dirty (after a rollback, pcache_undo lists them in slot order: one may
+ * then wait for those ahead of it, a second more at most).
+ */
+static int
+pcache_writeback_older(store_t *s, int64_t cutoff)
+{
+    pcache_t *c = &s->pcache;
+    size_t k = 0;
+    int rc = 0;
+
+    while (k < c->ndirty && c->slots[c->dirty[k]].held_at <= cutoff)
+        if ((rc = pcache_write_entry(s, &c->slots[c->dirty[k++]])) < 0)
+            break;
+    c->ndirty -= k;
+    if (k > 0)
+        memmove(c->dirty, c->dirty + k, c->ndirty * sizeof(*c->dirty));
+    return rc;
 }
 
 /* Entry e has something to write now: remember it, once. */
 static void
 pcache_mark(pcache_t *c, pcache_entry_t *e)
 {
-    if (e->dirty == 0 && !e->clock_dirty)
+    if (e->dirty == 0 && !e->clock_dirty) {
         c->dirty[c->ndirty++] = (uint32_t)(e - c->slots);
+        e->held_at = c->now;
+    }
     c->changes++;
+}
+
+/* Before a statement that reads the tables: what the cache holds reaches them, inside the
+ * open transaction or else in one of its own. */
+static int
+pcache_sync(store_t *s)
+{
+    if (s->in_tx || s->pcache.ndirty == 0)
+        return pcache_writeback(s);
+    if (store_begin(s) < 0)
+        return -1;
+    if (pcache_writeback(s) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s);
 }
 
 int
 store_sync(store_t *s)
 {
-    return pcache_writeback(s);
+    return pcache_sync(s);
 }
 
+/*
+ * A rollback of a transaction that began with rows held: put back what its changes replaced,
+ * newest first, then keep only the entries that hold rows the tables lack. The rest may hold
+ * what the rollback undid in the tables (rows, project fields, clocks read in the
+ * transaction): they are read again when next needed.
+ */
+static void
+pcache_undo(store_t *s)
+{
+    pcache_t *c = &s->pcache;
+    pcache_entry_t *old = c->slots;
+
+    while (c->nundo > 0) {
+        pcache_undo_t *u = &c->undo[--c->nundo];
+        pcache_entry_t *e = &c->slots[u->slot];
+        uint64_t bit = UINT64_C(1) << (u->ordinal & 63);
+        switch (u->kind) {
+        case UNDO_ROW:
+            store_proc_clear(&e->procs[u->ordinal]);
+            e->procs[u->ordinal] = u->row;
+            e->dirty = u->dirty ? e->dirty | bit : e->dirty & ~bit;
+            break;
+        case UNDO_CLOCK:
+            e->clock = u->clock;
+            e->clock_dirty = u->clock_dirty;
+            break;
+        case UNDO_WRITTEN:
+            e->dirty = u->dirty;
+            e->clock_dirty = u->clock_dirty;
+            break;
+        }
+    }
+    c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
+    c->count = c->ndirty = 0;
+    c->changes++;
+    for (size_t i = 0; i < PCACHE_SLOTS; i++) {
+        pcache_entry_t *e = &old[i];
+        size_t k;
+        if (e->project == NULL)
+            continue;
+        if (e->tx == s->tx || (e->dirty == 0 && !e->clock_dirty)) {
+            free(e->project);
+            store_procs_free(e->procs, e->n);
+            pm_project_clear(&e->info);
+            continue;
+        }
+        pm_project_clear(&e->info);
+        e->has_info = false;
+        e->has_clock = e->clock_dirty;
+        for (k = pcache_hash(e->project); c->slots[k].project != NULL;
+             k = (k + 1) & (PCACHE_SLOTS - 1))
+            ;
+        c->slots[k] = *e;
+        c->dirty[c->ndirty++] = (uint32_t)k;
+        c->count++;
+    }
+    free(old);
+}
+
+/* Cache a project's rows: 1 cached, 0 not (full while rows are held that only a commit may
+ * write), -1 failure. */
 static int
 pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
 {
@@ -719,7 +955,12 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
         c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
         c->dirty = xcalloc(PCACHE_MAX, sizeof(uint32_t));
     }
+    if (n > PCACHE_DIRTY_MAX)
+        return 0; /* a row past the dirty bits could not be held */
     if (c->count >= PCACHE_MAX) {
+        /* Held rows stay until the commit empties the cache: the rollback may need them. */
+        if (store_holding(s) && (!s->in_tx || s->tx_holds))
+            return 0;
         if (pcache_writeback(s) < 0)
             return -1;
         pcache_flush(c);
@@ -729,11 +970,12 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
     c->slots[i].project = xstrdup(project);
     c->slots[i].procs = procs_copy(procs, n);
     c->slots[i].n = n;
+    c->slots[i].tx = s->tx;
     c->slots[i].dirty = 0;
     c->slots[i].has_info = c->slots[i].has_clock = c->slots[i].clock_dirty = false;
     memset(&c->slots[i].info, 0, sizeof(c->slots[i].info));
     c->count++;
-    return 0;
+    return 1;
 }
 
 int
@@ -790,21 +1032,21 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
 {
     pcache_entry_t *hit = pcache_find(&s->pcache, project);
 
-    if (hit == NULL)
-        return proc_write(s, project, p, ordinal); /* not cached: written through */
-    if (ordinal >= 0 && (size_t)ordinal < hit->n && ordinal < PCACHE_DIRTY_MAX &&
-        strcmp(hit->procs[ordinal].code, p->code) == 0) {
+    if (hit == NULL || ordinal < 0 || (size_t)ordinal >= hit->n)
+        return proc_write(s, project, p, ordinal); /* a row it does not hold: written through */
+    /* The row at that ordinal, as the table keys it (an upsert replaces it whole). */
+    if (undoing(s)) {
+        pcache_undo_t *u = undo_push(&s->pcache, UNDO_ROW, hit);
+        u->ordinal = ordinal;
+        u->row = hit->procs[ordinal]; /* moved: the undo list owns it now */
+        u->dirty = hit->dirty >> ordinal & 1;
+    } else {
         store_proc_clear(&hit->procs[ordinal]);
-        proc_copy(&hit->procs[ordinal], p);
-        pcache_mark(&s->pcache, hit);
-        hit->dirty |= UINT64_C(1) << ordinal;
-        return 0;
     }
-    /* A row it does not hold: write what it holds, and start again. */
-    if (pcache_writeback(s) < 0)
-        return -1;
-    pcache_flush(&s->pcache);
-    return proc_write(s, project, p, ordinal);
+    proc_copy(&hit->procs[ordinal], p);
+    pcache_mark(&s->pcache, hit);
+    hit->dirty |= UINT64_C(1) << ordinal;
+    return 0;
 }
 
 int
@@ -837,8 +1079,15 @@ store_procs_create(store_t *s, const char *project, const store_proc_t *procs, s
         return 0;
     }
     /* Held in the cache, dirty, and written with the project's later changes. */
-    if (pcache_put(s, project, procs, n) < 0)
+    switch (pcache_put(s, project, procs, n)) {
+    case -1:
         return -1;
+    case 0:
+        for (size_t i = 0; i < n; i++)
+            if (proc_write(s, project, &procs[i], (int)i) < 0)
+                return -1;
+        return 0;
+    }
     e = pcache_find(&s->pcache, project);
     pcache_mark(&s->pcache, e);
     e->dirty = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
@@ -860,6 +1109,11 @@ store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
 
     if (hit == NULL || !hit->has_clock)
         return projclock_write(s, project, c); /* not cached: written through */
+    if (undoing(s)) {
+        pcache_undo_t *u = undo_push(&s->pcache, UNDO_CLOCK, hit);
+        u->clock = hit->clock;
+        u->clock_dirty = hit->clock_dirty;
+    }
     hit->clock = *c;
     pcache_mark(&s->pcache, hit);
     hit->clock_dirty = true;
@@ -871,7 +1125,7 @@ store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t
 {
     size_t before = projects->n;
 
-    if (pcache_writeback(s) < 0) /* the query reads the procedures table */
+    if (pcache_sync(s) < 0) /* the query reads the procedures table */
         return -1;
     if (s->ops->procs_due(s->b, now_ms, max, projects, procedures) < 0)
         return -1;
@@ -890,7 +1144,7 @@ store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t
 int
 store_clock_next(store_t *s, int64_t *out_ms)
 {
-    if (pcache_writeback(s) < 0)
+    if (pcache_sync(s) < 0)
         return -1;
     return s->ops->clock_next(s->b, out_ms);
 }
@@ -898,7 +1152,7 @@ store_clock_next(store_t *s, int64_t *out_ms)
 int
 store_provisional_projects(store_t *s, strv_t *out)
 {
-    if (pcache_writeback(s) < 0)
+    if (pcache_sync(s) < 0)
         return -1;
     return s->ops->provisional(s->b, out);
 }
@@ -906,7 +1160,7 @@ store_provisional_projects(store_t *s, strv_t *out)
 int
 store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *arg)
 {
-    if (pcache_writeback(s) < 0)
+    if (pcache_sync(s) < 0)
         return -1;
     return s->ops->colour_walk(s->b, q, fn, arg);
 }

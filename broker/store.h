@@ -114,8 +114,22 @@ bool store_deposed(const store_t *s);
 void store_set_timeout(store_t *s, int ms);
 /* The newest recv_ms in the log, 0 when it is empty. */
 int store_latest_recv(store_t *s, int64_t *out);
-/* Write the procedure rows held in memory to the tables (inside a transaction). */
+/*
+ * Write the procedure rows and clocks held in memory to the tables: inside the open
+ * transaction, or else in a transaction of its own. After it the tables match the log.
+ */
 int store_sync(store_t *s);
+/*
+ * Rows changed by committed transactions may be held in memory past their commit (sqlite):
+ * they reach the tables at the first commit STORE_HOLD_MS after they were first held, when the
+ * cache fills, before a statement that reads the tables, at close, and when the caller is idle
+ * for STORE_IDLE_MS (store_sync). The log is written by every commit, and a database whose
+ * tables were left behind is rebuilt from it at the next start (store_needs_rebuild).
+ */
+#define STORE_HOLD_MS 1000
+#define STORE_IDLE_MS 20
+/* True when rows are held that the tables do not have yet. */
+bool store_holding(const store_t *s);
 
 int store_begin(store_t *s);
 int store_commit(store_t *s);

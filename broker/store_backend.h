@@ -88,8 +88,15 @@ typedef struct store_ops {
     store_backend_t *(*open)(const char *target, bool readonly, char **err);
     void (*close)(store_backend_t *b);
 
-    /* True when the derived tables were laid out anew at open (store_needs_rebuild). */
+    /* True when the derived tables were laid out anew at open, or were left behind the log
+     * (derived_mark) by a broker that stopped without writing them (store_needs_rebuild). */
     bool (*needs_rebuild)(const store_backend_t *b);
+    /*
+     * Optional: record, in the open transaction, whether the derived tables are behind the log
+     * (the store holds changed rows in memory past this commit) or current. An engine that has
+     * it lets the store hold rows across commits; at open, "behind" means needs_rebuild.
+     */
+    int (*derived_mark)(store_backend_t *b, bool behind);
     /* The highest sequence number committed in the log (0 for none). */
     int (*last_seq)(store_backend_t *b, uint64_t *out);
     /* The newest recv_ms in the log, 0 for an empty log. */

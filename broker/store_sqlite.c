@@ -62,6 +62,7 @@ enum stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_DERIVED_MARK,
     ST__COUNT
 };
 
@@ -129,6 +130,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT item",
     [ST_RELEASE] = "RELEASE item",
     [ST_ROLLBACK_TO] = "ROLLBACK TO item",
+    [ST_DERIVED_MARK] = "INSERT OR REPLACE INTO meta(key, value) VALUES ('derived', ?1)",
     [ST_BLOCKED_LIST] = "SELECT " PROJECT_COLUMNS_P ", " PROC_COLUMNS_P
                         " FROM procedures x JOIN projects p ON p.id = x.project"
                         " WHERE x.state = 'blocked' AND (?1 IS NULL OR p.region = ?1)"
@@ -307,19 +309,27 @@ stmt(store_backend_t *b, enum stmt_id id)
     return st;
 }
 
-/* The schema version the derived tables were made with, or NULL (caller owns). */
+/* A value of the meta table, or NULL (caller owns). */
 static char *
-schema_version(store_backend_t *b)
+meta_get(store_backend_t *b, const char *key)
 {
     sqlite3_stmt *st = NULL;
     char *v = NULL;
 
-    if (sqlite3_prepare_v2(b->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) ==
+    if (sqlite3_prepare_v2(b->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) ==
             SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         v = sqlx_column_text(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* The schema version the derived tables were made with, or NULL (caller owns). */
+static char *
+schema_version(store_backend_t *b)
+{
+    return meta_get(b, "schema");
 }
 
 /*
@@ -337,8 +347,13 @@ setup_schema(store_backend_t *b)
     version = schema_version(b);
     same = version != NULL && strcmp(version, STORE_SCHEMA_VERSION) == 0;
     free(version);
-    if (same)
+    if (same) {
+        /* Rows the broker held back when it stopped without writing them (a crash). */
+        char *derived = meta_get(b, "derived");
+        b->needs_rebuild = derived != NULL && strcmp(derived, "behind") == 0;
+        free(derived);
         return exec_sql(b, schema_sql);
+    }
     if (exec_sql(b, "BEGIN IMMEDIATE") < 0)
         return -1;
     if (exec_sql(b, drop_derived_sql) < 0 || exec_sql(b, schema_sql) < 0 ||
@@ -472,6 +487,15 @@ sq_last_seq(store_backend_t *b, uint64_t *out)
         return -1;
     *out = (uint64_t)v;
     return 0;
+}
+
+static int
+sq_derived_mark(store_backend_t *b, bool behind)
+{
+    sqlite3_stmt *st = stmt(b, ST_DERIVED_MARK);
+
+    sqlite3_bind_text(st, 1, behind ? "behind" : "current", -1, SQLITE_STATIC);
+    return step_done(b, st);
 }
 
 static int
@@ -975,6 +999,7 @@ const store_ops_t store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .needs_rebuild = sq_needs_rebuild,
+    .derived_mark = sq_derived_mark,
     .last_seq = sq_last_seq,
     .latest_recv = sq_latest_recv,
     .begin = sq_begin,

@@ -241,22 +241,51 @@ assert_table_state(store_t *s, const char *want)
     free(got);
 }
 
+/* The derived tables' mark in meta: "behind" while rows are held past a commit. */
+static char *
+derived_mark(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), "SELECT value FROM meta WHERE key = 'derived'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void
+assert_mark(store_t *s, const char *want)
+{
+    char *got = derived_mark(s);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
 /*
  * A cached row changed inside a transaction is written once, before what needs it in the
- * table: store_sync and COMMIT (and it survives a reopen); a rollback drops it; a rollback to
- * a savepoint keeps the batch when the cache did not change since, and fails (the caller must
- * roll back whole) when it did, without keeping the change.
+ * table (store_sync), and may be held past its COMMIT: the commit marks the tables behind, a
+ * database opened so marked asks for a rebuild, and a sync or a clean close writes the row
+ * and marks them current. A rollback gives back the rows held at the last commit, even after a
+ * write-back inside it; a rollback to a savepoint keeps the batch when the cache did not
+ * change since, and fails (the caller must roll back whole) when it did.
  */
 static void
 test_cache_writes_back(void **state)
 {
     fix_t *f = *state;
     char *err = NULL;
+    store_t *other;
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc(f->s, PM_STATE_READY); /* not cached yet: written through */
     assert_int_equal(store_commit(f->s), 0);
     assert_int_equal(proc_state(f->s), PM_STATE_READY); /* cached from here on */
+    assert_false(store_holding(f->s));
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc(f->s, PM_STATE_ACCEPTED);
@@ -266,13 +295,24 @@ test_cache_writes_back(void **state)
     assert_table_state(f->s, "accepted");
     put_proc(f->s, PM_STATE_APPROVED);
     assert_int_equal(store_commit(f->s), 0);
-    assert_table_state(f->s, "approved");
+    assert_table_state(f->s, "accepted"); /* held past the commit */
+    assert_true(store_holding(f->s));
+    assert_mark(f->s, "behind");
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc(f->s, PM_STATE_REJECTED);
     assert_int_equal(store_rollback(f->s), 0);
-    assert_int_equal(proc_state(f->s), PM_STATE_APPROVED);
-    assert_table_state(f->s, "approved");
+    assert_int_equal(proc_state(f->s), PM_STATE_APPROVED); /* the held row, given back */
+    assert_table_state(f->s, "accepted");
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_REJECTED);
+    assert_int_equal(store_sync(f->s), 0);
+    assert_table_state(f->s, "rejected");
+    assert_int_equal(store_rollback(f->s), 0);
+    assert_table_state(f->s, "accepted");
+    assert_int_equal(proc_state(f->s), PM_STATE_APPROVED); /* held again, not lost */
+    assert_true(store_holding(f->s));
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc(f->s, PM_STATE_REJECTED);
@@ -286,10 +326,27 @@ test_cache_writes_back(void **state)
     assert_int_equal(store_rollback(f->s), 0);
     assert_int_equal(proc_state(f->s), PM_STATE_APPROVED);
 
-    store_close(&f->s);
+    assert_int_equal(store_sync(f->s), 0); /* outside a transaction: one of its own */
+    assert_table_state(f->s, "approved");
+    assert_false(store_holding(f->s));
+    assert_mark(f->s, "current");
+
+    /* What a crash leaves: a commit that held its row. Another opener must rebuild. */
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_REJECTED);
+    assert_int_equal(store_commit(f->s), 0);
+    other = store_open(f->path, &err);
+    assert_non_null(other);
+    assert_true(store_needs_rebuild(other));
+    store_close(&other); /* it held nothing: the mark stays */
+    assert_mark(f->s, "behind");
+
+    store_close(&f->s); /* writes the held row */
     f->s = store_open(f->path, &err);
     assert_non_null(f->s);
-    assert_int_equal(proc_state(f->s), PM_STATE_APPROVED);
+    assert_false(store_needs_rebuild(f->s));
+    assert_table_state(f->s, "rejected");
+    assert_int_equal(proc_state(f->s), PM_STATE_REJECTED);
 }
 
 /*
