@@ -92,14 +92,27 @@ heard(broker_t *self, batch_t *b, const char *dept)
         b->failed = true;
 }
 
+/* The id of what was sent, on its answer: it lets the sender match a refusal that comes before
+ * the engine read the message (no storage, not authorized). */
+static void
+reply_id(const pm_msg_t *msg, pm_reply_t *r)
+{
+    if (msg->type == PM_MSG_EVENT && msg->entry != NULL)
+        xstrset(&r->id, msg->entry->event_id);
+    else if (msg->type == PM_MSG_IMPORT && msg->import != NULL)
+        xstrset(&r->id, msg->import->id);
+}
+
 /* Handler for events and imports: validate and apply inside the batch's transaction. */
 static void
 handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
 {
     size_t before = b->appended.n;
 
-    if (!batch_begin(self, b, r))
+    if (!batch_begin(self, b, r)) {
+        reply_id(msg, r);
         return;
+    }
     if (store_savepoint(self->store) < 0 ||
         engine_submit(self->engine, msg, self->now(self->now_arg), &b->appended, r) < 0) {
         if (!store_full(self->store))
@@ -288,11 +301,7 @@ dispatch(broker_t *self, batch_t *b, const broker_peer_t *peer, const void *body
     if (msg->version != PM_PROTOCOL_VERSION) {
         set_nack(r, PM_REFUSE_VERSION, "the envelope carries no protocol version");
     } else if (!authorize(self, peer, msg, r)) {
-        /* The id lets the sender match the refusal to what it sent. */
-        if (msg->type == PM_MSG_EVENT && msg->entry != NULL)
-            xstrset(&r->id, msg->entry->event_id);
-        else if (msg->type == PM_MSG_IMPORT && msg->import != NULL)
-            xstrset(&r->id, msg->import->id);
+        reply_id(msg, r);
         self->stats.unauthorized++;
     } else {
         switch (msg->type) {

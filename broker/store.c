@@ -424,12 +424,16 @@ store_rollback(store_t *s)
     uint64_t last;
     int rc;
 
-    if (undoing(s))
-        pcache_undo(s); /* back to what was held at the last commit */
-    else
-        pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
-    if (s->tx_cleared)
-        s->stale = s->marked_behind; /* no rebuild happened, and what was held is gone */
+    /* Callers roll back after a failed commit, which rolled back already: then the cache is
+     * as the last commit left it, and must stay so. */
+    if (s->in_tx) {
+        if (undoing(s))
+            pcache_undo(s); /* back to what was held at the last commit */
+        else
+            pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
+        if (s->tx_cleared)
+            s->stale = s->marked_behind; /* no rebuild happened, and what was held is gone */
+    }
     rc = s->ops->rollback(s->b);
     s->in_tx = false;
     s->head = s->committed_head;
@@ -958,8 +962,9 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
     if (n > PCACHE_DIRTY_MAX)
         return 0; /* a row past the dirty bits could not be held */
     if (c->count >= PCACHE_MAX) {
-        /* Held rows stay until the commit empties the cache: the rollback may need them. */
-        if (store_holding(s) && (!s->in_tx || s->tx_holds))
+        /* Rows held past a commit stay until a commit empties the cache: a rollback may need
+         * them (even once this transaction wrote them), and outside one they are not written. */
+        if (s->in_tx ? undoing(s) : store_holding(s))
             return 0;
         if (pcache_writeback(s) < 0)
             return -1;

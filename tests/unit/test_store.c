@@ -418,6 +418,63 @@ test_full_disk_undoes_the_transaction(void **state)
     assert_int_equal(store_committed_head(f->s), 2);
 }
 
+/*
+ * A row held past its commit survives a commit that fails on a full disk, and the rollback
+ * callers add after it (ingest and the clock roll back again): it is given back as the last
+ * commit left it, and written once there is room.
+ */
+static void
+test_held_row_survives_a_failed_commit(void **state)
+{
+    fix_t *f = *state;
+    char q[128], id[32];
+    sqlite3_stmt *st = NULL;
+    int pages, i, rc = 0;
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_READY);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(proc_state(f->s), PM_STATE_READY); /* now cached */
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_ACCEPTED);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_true(store_holding(f->s));
+    assert_table_state(f->s, "ready");
+
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->s), "PRAGMA page_count", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    pages = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    snprintf(q, sizeof(q), "PRAGMA max_page_count = %d", pages);
+    sql(f->s, q);
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc(f->s, PM_STATE_APPROVED);
+    for (i = 0; i < 1000 && rc == 0; i++) {
+        pm_entry_t *e = pm_entry_new(PM_KIND_ACCEPTED);
+        snprintf(id, sizeof(id), "full-%d", i);
+        e->event_id = xstrdup(id);
+        e->project = xstrdup("P");
+        e->note = xmalloc(4001);
+        memset(e->note, 'n', 4000);
+        e->note[4000] = '\0';
+        rc = store_append(f->s, e);
+        pm_entry_destroy(&e);
+    }
+    assert_int_equal(rc, -1);
+    assert_int_equal(store_commit(f->s), -1);
+    store_rollback(f->s);
+    assert_int_equal(proc_state(f->s), PM_STATE_ACCEPTED); /* held, not lost, not APPROVED */
+    assert_true(store_holding(f->s));
+
+    sql(f->s, "PRAGMA max_page_count = 1000000");
+    assert_int_equal(store_sync(f->s), 0);
+    assert_false(store_holding(f->s));
+    assert_table_state(f->s, "accepted");
+    assert_mark(f->s, "current");
+}
+
 static void
 test_open_failure_says_why(void **state)
 {
@@ -466,6 +523,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_entries_paging_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_undoes_the_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_row_survives_a_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test(test_open_failure_says_why),
         cmocka_unit_test(test_targets_and_redaction),
