@@ -397,8 +397,10 @@ ingest_drain(broker_t *self)
     CRASHPOINT_IF(b.appended.n > 0, "after_ack");
     for (size_t i = 0; i < b.appended.n; i++)
         publish_entry(self->pub, b.appended.v[i]);
-    /* The acks and entries are out: now the WAL may be folded back (sqlite's default size). */
-    store_checkpoint(self->store, STORE_CHECKPOINT_FRAMES);
+    /* The acks and entries are out: now the WAL may be folded back. */
+    store_checkpoint(self->store, (int)b.n >= STORE_CHECKPOINT_BACKLOG
+                                      ? STORE_CHECKPOINT_FRAMES_BACKLOG
+                                      : STORE_CHECKPOINT_FRAMES);
     if (b.appended.n > 0)
         log_debug("ingest: batch of %zu messages, %zu entries, head %llu", b.n, b.appended.n,
                   (unsigned long long)store_committed_head(self->store));

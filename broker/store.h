@@ -153,6 +153,14 @@ int store_checkpoint(store_t *s, int min_frames);
  * went from 3 to 1.3 ms against 1,000 frames) and copies a page changed many times once.
  */
 #define STORE_CHECKPOINT_FRAMES 4000
+/*
+ * The same after a batch of STORE_CHECKPOINT_BACKLOG messages or more: with a backlog every
+ * message in flight waits out the pause, so it is kept short (1,000 frames: 4x64 ack p99 from
+ * 17-18 to 8.3-8.4 ms, the same throughput); with few in flight a pause delays few messages
+ * and rarer ones are cheaper (4x1 ack p99 0.76 ms against 0.96-1.0 ms at 1,000 frames).
+ */
+#define STORE_CHECKPOINT_FRAMES_BACKLOG 1000
+#define STORE_CHECKPOINT_BACKLOG 64
 
 /*
  * True from a write that failed because the disk is full until a commit writes again (both
