@@ -46,10 +46,14 @@
  * saves the row it replaces (the undo list), and a rollback puts those back, keeps what was
  * held and drops the rest, which the engine reads again.
  */
-#define PCACHE_SLOTS 16384 /* a power of two */
-#define PCACHE_MAX 8192    /* projects cached at most */
+#define PCACHE_SLOTS 16384  /* a power of two */
+#define PCACHE_MAX 8192     /* projects cached at most */
+#define PCACHE_TX_MAX 12288 /* the same inside a transaction that must not empty it */
 
 #define PCACHE_DIRTY_MAX 64 /* rows of a project that can be held dirty (bits of .dirty) */
+/* Projects held dirty past a commit at most: what a full cache writes at once stays small
+ * (with 100,000 projects in use, holding more made a 100 ms commit every half second). */
+#define PCACHE_HOLD_MAX 2048
 
 typedef struct pcache_entry {
     char *project; /* NULL: a free slot */
@@ -112,7 +116,7 @@ struct store {
 
 static void pcache_flush(pcache_t *c);
 static int pcache_writeback(store_t *s);
-static int pcache_writeback_older(store_t *s, int64_t cutoff);
+static int pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep);
 static int pcache_sync(store_t *s);
 static void pcache_undo(store_t *s);
 static int proc_write(store_t *s, const char *project, const store_proc_t *p, int ordinal);
@@ -396,7 +400,7 @@ store_commit(store_t *s)
     /* Held rows go out when they are old enough (a few projects each commit, not all at once:
      * no commit grows by a whole second's worth), or all when the cache must be emptied. */
     if (!s->hold || full ? pcache_writeback(s) < 0
-                         : pcache_writeback_older(s, c->now - STORE_HOLD_MS) < 0)
+                         : pcache_writeback_older(s, c->now - STORE_HOLD_MS, PCACHE_HOLD_MAX) < 0)
         goto fail;
     if (s->tx_cleared)
         s->stale = false;
@@ -835,18 +839,19 @@ pcache_writeback(store_t *s)
 }
 
 /*
- * Write the entries dirty since `cutoff` or before: the front of the dirty list, which is in
- * the order they became dirty (after a rollback, pcache_undo lists them in slot order: one may
- * then wait for those ahead of it, a second more at most).
+ * Write the entries dirty since `cutoff` or before, and more until at most `keep` stay dirty:
+ * the front of the dirty list, which is in the order they became dirty (after a rollback,
+ * pcache_undo lists them in slot order: one may then wait for those ahead of it, a second more
+ * at most).
  */
 static int
-pcache_writeback_older(store_t *s, int64_t cutoff)
+pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep)
 {
     pcache_t *c = &s->pcache;
     size_t k = 0;
     int rc = 0;
 
-    while (k < c->ndirty && c->slots[c->dirty[k]].held_at <= cutoff)
+    while (k < c->ndirty && (c->slots[c->dirty[k]].held_at <= cutoff || c->ndirty - k > keep))
         if ((rc = pcache_write_entry(s, &c->slots[c->dirty[k++]])) < 0)
             break;
     c->ndirty -= k;
@@ -957,18 +962,22 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
 
     if (c->slots == NULL) {
         c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
-        c->dirty = xcalloc(PCACHE_MAX, sizeof(uint32_t));
+        c->dirty = xcalloc(PCACHE_TX_MAX, sizeof(uint32_t));
     }
     if (n > PCACHE_DIRTY_MAX)
         return 0; /* a row past the dirty bits could not be held */
     if (c->count >= PCACHE_MAX) {
         /* Rows held past a commit stay until a commit empties the cache: a rollback may need
-         * them (even once this transaction wrote them), and outside one they are not written. */
-        if (s->in_tx ? undoing(s) : store_holding(s))
-            return 0;
-        if (pcache_writeback(s) < 0)
+         * them (even once this transaction wrote them), and outside one they are not written.
+         * Inside one it grows to PCACHE_TX_MAX (the commit empties it), then takes no more. */
+        if (s->in_tx ? undoing(s) : store_holding(s)) {
+            if (!s->in_tx || c->count >= PCACHE_TX_MAX)
+                return 0;
+        } else if (pcache_writeback(s) < 0) {
             return -1;
-        pcache_flush(c);
+        } else {
+            pcache_flush(c);
+        }
     }
     for (i = pcache_hash(project); c->slots[i].project != NULL; i = (i + 1) & (PCACHE_SLOTS - 1))
         ;

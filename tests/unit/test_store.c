@@ -189,27 +189,39 @@ test_durable_across_reopen(void **state)
     assert_int_equal(store_find_event(f->s, "uncommitted", &seq), 0);
 }
 
-/* A procedure row of project P with the given state. */
+/* The one procedure row of a project, with the given state. */
 static void
-put_proc(store_t *s, pm_state_t st)
+put_proc_of(store_t *s, const char *project, pm_state_t st)
 {
     store_proc_t p = {.code = "EIA", .dept = "EEB", .state = st, .deadline = 10};
 
-    assert_int_equal(store_proc_put(s, "P", &p, 0), 0);
+    assert_int_equal(store_proc_put(s, project, &p, 0), 0);
 }
 
 static pm_state_t
-proc_state(store_t *s)
+proc_state_of(store_t *s, const char *project)
 {
     store_proc_t *procs = NULL;
     size_t n = 0;
     pm_state_t st;
 
-    assert_int_equal(store_procs_load(s, "P", &procs, &n), 0);
+    assert_int_equal(store_procs_load(s, project, &procs, &n), 0);
     assert_int_equal(n, 1);
     st = procs[0].state;
     store_procs_free(procs, n);
     return st;
+}
+
+static void
+put_proc(store_t *s, pm_state_t st)
+{
+    put_proc_of(s, "P", st);
+}
+
+static pm_state_t
+proc_state(store_t *s)
+{
+    return proc_state_of(s, "P");
 }
 
 static void
@@ -475,6 +487,56 @@ test_held_row_survives_a_failed_commit(void **state)
     assert_mark(f->s, "current");
 }
 
+/*
+ * More projects than the cache holds, with rows held past a commit: a transaction that may not
+ * empty the cache (a rollback needs what it holds) lets it grow, then writes the rest through;
+ * its rollback leaves every project as committed, and a sync and a reopen find every row.
+ */
+static void
+test_held_rows_beyond_the_cache(void **state)
+{
+    enum { N = 13000 }; /* past the cache's 8,192 projects and its 12,288 in a transaction */
+    fix_t *f = *state;
+    char id[32], *err = NULL;
+    int i;
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (i = 0; i < N; i++) {
+        store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY};
+        snprintf(id, sizeof(id), "M-%05d", i);
+        assert_int_equal(store_procs_create(f->s, id, &p, 1), 0);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    assert_true(store_holding(f->s)); /* the newest projects' rows */
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "M-%05d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY);
+        put_proc_of(f->s, id, PM_STATE_ACCEPTED);
+    }
+    assert_int_equal(store_rollback(f->s), 0);
+    for (i = 0; i < N; i += 7) {
+        snprintf(id, sizeof(id), "M-%05d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY);
+    }
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "M-%05d", i);
+        put_proc_of(f->s, id, PM_STATE_APPROVED);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    store_close(&f->s);
+    f->s = store_open(f->path, &err);
+    assert_non_null(f->s);
+    assert_false(store_needs_rebuild(f->s));
+    for (i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "M-%05d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_APPROVED);
+    }
+}
+
 static void
 test_open_failure_says_why(void **state)
 {
@@ -524,6 +586,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_undoes_the_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_row_survives_a_failed_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_rows_beyond_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test(test_open_failure_says_why),
         cmocka_unit_test(test_targets_and_redaction),
