@@ -456,11 +456,13 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             log_warnx("poll: %s", zmq_strerror(zmq_errno()));
             return -1;
         }
-        if (n == 0 && store_holding(self->store)) {
+        if (n == 0 && store_holding(self->store) && util_mono_ms() >= self->sync_retry_at) {
             /* Idle: the rows held in memory reach the tables (store.h). A failure leaves them
-             * held, and the tables marked behind: the next commit or the next start retries. */
+             * held, and the tables marked behind: retried in a second, or by the next commit. */
             if (store_sync(self->store) == 0)
                 store_checkpoint(self->store, STORE_CHECKPOINT_FRAMES);
+            else
+                self->sync_retry_at = util_mono_ms() + CRON_RETRY_MS;
         }
         if (nitems > 2 && (items[2].revents & ZMQ_POLLIN))
             auth_zap_drain(self->auth);

@@ -58,6 +58,7 @@ typedef struct broker {
      * disk: every message is refused until a retry (once a second at most) succeeds. */
     bool rebuild_pending;
     int64_t rebuild_retry_at; /* monotonic ms */
+    int64_t sync_retry_at;    /* monotonic ms: the last idle store_sync failed, not before */
     broker_stats_t stats;
 } broker_t;
 

@@ -36,8 +36,9 @@
  *
  * Held across commits. On an engine that can mark its derived tables as behind the log
  * (derived_mark: sqlite), dirty rows outlive the COMMIT: they are written at the first commit
- * STORE_HOLD_MS after they were first held, when the cache fills, before a statement that
- * reads the tables, when the broker is idle (store_flush) and at close. A project changed by
+ * STORE_HOLD_MS after they were first held, beyond PCACHE_HOLD_MAX projects, when the cache
+ * fills, before a statement that reads the tables, when the broker is idle (store_sync) and
+ * at close. A project changed by
  * every batch is then written once a second, not once a batch. This is safe because the
  * tables are derived: every commit that leaves rows held also records, in the same
  * transaction, that the tables are behind, and a database opened so marked is rebuilt from the
