@@ -361,6 +361,42 @@ test_cache_writes_back(void **state)
     assert_int_equal(proc_state(f->s), PM_STATE_REJECTED);
 }
 
+/* The database may not grow past the pages it has: the next new page is a full disk. */
+static void
+disk_full_at_this_size(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    char q[64];
+
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA page_count", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(q, sizeof(q), "PRAGMA max_page_count = %d", sqlite3_column_int(st, 0));
+    sqlite3_finalize(st);
+    sql(s, q);
+}
+
+/* Append 4 KB entries (full-0, full-1, ...) until one fails for want of space. */
+static void
+append_until_full(store_t *s)
+{
+    char id[32];
+    int i, rc = 0;
+
+    for (i = 0; i < 1000 && rc == 0; i++) {
+        pm_entry_t *e = pm_entry_new(PM_KIND_ACCEPTED);
+        snprintf(id, sizeof(id), "full-%d", i);
+        e->event_id = xstrdup(id);
+        e->project = xstrdup("P");
+        e->note = xmalloc(4001);
+        memset(e->note, 'n', 4000);
+        e->note[4000] = '\0';
+        rc = store_append(s, e);
+        pm_entry_destroy(&e);
+    }
+    assert_int_equal(rc, -1);
+}
+
 /*
  * The disk fills up inside a transaction: the append fails with SQLITE_FULL, store_full says
  * so, nothing more is written in that transaction (sqlite may have rolled it back by itself),
@@ -371,10 +407,7 @@ static void
 test_full_disk_undoes_the_transaction(void **state)
 {
     fix_t *f = *state;
-    char q[128], id[32];
-    sqlite3_stmt *st = NULL;
     uint64_t seq;
-    int pages, i, rc = 0;
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc(f->s, PM_STATE_READY);
@@ -382,28 +415,11 @@ test_full_disk_undoes_the_transaction(void **state)
     assert_int_equal(store_commit(f->s), 0);
     assert_int_equal(proc_state(f->s), PM_STATE_READY); /* now cached */
 
-    assert_int_equal(sqlite3_prepare_v2(store_db(f->s), "PRAGMA page_count", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    pages = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    snprintf(q, sizeof(q), "PRAGMA max_page_count = %d", pages);
-    sql(f->s, q);
+    disk_full_at_this_size(f->s);
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc(f->s, PM_STATE_APPROVED); /* in place, into the cache too */
-    for (i = 0; i < 1000 && rc == 0; i++) {
-        pm_entry_t *e = pm_entry_new(PM_KIND_ACCEPTED);
-        snprintf(id, sizeof(id), "full-%d", i);
-        e->event_id = xstrdup(id);
-        e->project = xstrdup("P");
-        e->note = xmalloc(4001);
-        memset(e->note, 'n', 4000);
-        e->note[4000] = '\0';
-        rc = store_append(f->s, e);
-        pm_entry_destroy(&e);
-    }
-    assert_int_equal(rc, -1);
+    append_until_full(f->s);
     assert_true(store_full(f->s));
     /* Whether or not sqlite rolled back by itself, nothing more goes in before the rollback. */
     {
@@ -439,9 +455,6 @@ static void
 test_held_row_survives_a_failed_commit(void **state)
 {
     fix_t *f = *state;
-    char q[128], id[32];
-    sqlite3_stmt *st = NULL;
-    int pages, i, rc = 0;
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc(f->s, PM_STATE_READY);
@@ -453,28 +466,11 @@ test_held_row_survives_a_failed_commit(void **state)
     assert_true(store_holding(f->s));
     assert_table_state(f->s, "ready");
 
-    assert_int_equal(sqlite3_prepare_v2(store_db(f->s), "PRAGMA page_count", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    pages = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    snprintf(q, sizeof(q), "PRAGMA max_page_count = %d", pages);
-    sql(f->s, q);
+    disk_full_at_this_size(f->s);
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc(f->s, PM_STATE_APPROVED);
-    for (i = 0; i < 1000 && rc == 0; i++) {
-        pm_entry_t *e = pm_entry_new(PM_KIND_ACCEPTED);
-        snprintf(id, sizeof(id), "full-%d", i);
-        e->event_id = xstrdup(id);
-        e->project = xstrdup("P");
-        e->note = xmalloc(4001);
-        memset(e->note, 'n', 4000);
-        e->note[4000] = '\0';
-        rc = store_append(f->s, e);
-        pm_entry_destroy(&e);
-    }
-    assert_int_equal(rc, -1);
+    append_until_full(f->s);
     assert_int_equal(store_commit(f->s), -1);
     store_rollback(f->s);
     assert_int_equal(proc_state(f->s), PM_STATE_ACCEPTED); /* held, not lost, not APPROVED */
