@@ -103,6 +103,11 @@ dispatch(broker_t *self, const broker_peer_t *peer, const void *body, size_t len
         return nack_msg(PM_REFUSE_MALFORMED, why);
     if (req->version != PM_PROTOCOL_VERSION)
         resp = nack_msg(PM_REFUSE_VERSION, "the envelope carries no protocol version");
+    else if (self->rebuild_pending &&
+             (req->type == PM_MSG_STATUS_REQ || req->type == PM_MSG_LIST_REQ))
+        /* The tables are behind the log: an answer from them could be wrong. The log is not. */
+        resp = nack_msg(PM_REFUSE_STORAGE, "the state tables wait for a rebuild, which needs "
+                                           "disk space; retry");
     else if (req->type == PM_MSG_QUERY && req->query != NULL) {
         resp = handle_entries(self, req->query);
     } else if (req->type == PM_MSG_STATUS_REQ) {

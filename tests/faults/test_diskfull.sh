@@ -197,6 +197,16 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
         wait_for 30 "a probe to be refused after the restart" probe
         wait_for 30 "refusals after the restart" refusal_run "$hf" 20
         broker_says "$FULL_LINE" 1 || fail "the restarted broker did not log the full disk"
+        # Its state tables were left behind (rows held at the kill) and wait for a rebuild:
+        # a status from them is refused too, the log still answers.
+        if broker_says "cannot be rebuilt on a full disk" 1; then
+            run "$PERMITCTL" status DF-000001
+            ((RC != 0)) && [[ "$ERR" == *"refused (storage)"*"rebuild"* ]] ||
+                fail "status while the tables wait for a rebuild: $RC $OUT $ERR"
+            run "$PERMITCTL" tail
+            ((RC == 0)) || fail "tail while the tables wait for a rebuild exited $RC: $ERR"
+            step "broker: its tables wait for a rebuild; status refused (storage), tail answers"
+        fi
         log0=$(lines_in "$BROKER_LOG")
         h0=$(lines_in "$T/L.history")
         acked0=$(lines_in "$T/L.acked")
