@@ -808,6 +808,17 @@ pcache_find(pcache_t *c, const char *project)
     return NULL;
 }
 
+/* Where a project not in the cache goes: the first free slot of its probe sequence. */
+static size_t
+pcache_free_slot(const pcache_t *c, const char *project)
+{
+    size_t i = pcache_hash(project);
+
+    while (c->slots[i].project != NULL)
+        i = (i + 1) & (PCACHE_SLOTS - 1);
+    return i;
+}
+
 /* Write an entry's dirty rows and clock to the engine. */
 static int
 pcache_write_entry(store_t *s, pcache_entry_t *e)
@@ -943,9 +954,7 @@ pcache_undo(store_t *s)
         pm_project_clear(&e->info);
         e->has_info = false;
         e->has_clock = e->clock_dirty;
-        for (k = pcache_hash(e->project); c->slots[k].project != NULL;
-             k = (k + 1) & (PCACHE_SLOTS - 1))
-            ;
+        k = pcache_free_slot(c, e->project);
         c->slots[k] = *e;
         c->dirty[c->ndirty++] = (uint32_t)k;
         c->count++;
@@ -980,8 +989,7 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
             pcache_flush(c);
         }
     }
-    for (i = pcache_hash(project); c->slots[i].project != NULL; i = (i + 1) & (PCACHE_SLOTS - 1))
-        ;
+    i = pcache_free_slot(c, project);
     c->slots[i].project = xstrdup(project);
     c->slots[i].procs = procs_copy(procs, n);
     c->slots[i].n = n;

@@ -230,18 +230,27 @@ sql(store_t *s, const char *q)
     assert_int_equal(sqlite3_exec(store_db(s), q, NULL, NULL, NULL), SQLITE_OK);
 }
 
+/* The first column of the first row a query gives, or NULL for no row (caller frees). */
+static char *
+sql_text(store_t *s, const char *q)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), q, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
 /* The state of P's row as the table has it (not the cache). */
 static char *
 table_state(store_t *s)
 {
-    sqlite3_stmt *st = NULL;
-    char *v;
+    char *v = sql_text(s, "SELECT state FROM procedures");
 
-    assert_int_equal(sqlite3_prepare_v2(store_db(s), "SELECT state FROM procedures", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = xstrdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    assert_non_null(v);
     return v;
 }
 
@@ -257,16 +266,7 @@ assert_table_state(store_t *s, const char *want)
 static char *
 derived_mark(store_t *s)
 {
-    sqlite3_stmt *st = NULL;
-    char *v = NULL;
-
-    assert_int_equal(sqlite3_prepare_v2(store_db(s), "SELECT value FROM meta WHERE key = 'derived'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = xstrdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return v;
+    return sql_text(s, "SELECT value FROM meta WHERE key = 'derived'");
 }
 
 static void
