@@ -164,16 +164,20 @@ done:
     return rc;
 }
 
-/* Recompute the state tables from the log (store_needs_rebuild). */
+/* Bring the state tables up to the log when they are behind it (store_replay_from). */
 static int
 rebuild(broker_t *self)
 {
-    uint64_t count = 0;
+    uint64_t from = 0, count = 0;
+    int64_t t0 = util_mono_ms();
 
-    if (engine_rebuild(self->engine, &count) < 0)
+    if (engine_catch_up(self->engine, &from, &count) < 0)
         return -1;
-    if (count > 0)
-        log_info("store: state tables rebuilt from %llu log entries", (unsigned long long)count);
+    if (from > 0)
+        log_info("store: state tables brought up to the log: %llu entries from seq %llu "
+                 "replayed in %lld ms",
+                 (unsigned long long)count, (unsigned long long)from,
+                 (long long)(util_mono_ms() - t0));
     return 0;
 }
 
@@ -199,7 +203,7 @@ broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
         goto fail;
     broker_engine_cfg(cfg, &ec);
     self->engine = engine_new(self->store, &ec);
-    if (store_needs_rebuild(self->store) && rebuild(self) < 0) {
+    if (rebuild(self) < 0) {
         if (!store_full(self->store)) {
             *err = xstrdup("the state tables could not be rebuilt from the log");
             goto fail;

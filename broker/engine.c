@@ -789,18 +789,51 @@ engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *a
     return import_projects(en, im, now_ms, appended, r);
 }
 
-/* Registration: every procedure starts blocked, ready or not required. */
+/*
+ * The last entry whose effect a loaded project's rows have: every entry about a procedure
+ * stamps its row, and the tables hold each project as some prefix of its entries left it
+ * (store.c). What follows in that prefix can only be project colours, which set what they
+ * say: applied again, they change nothing.
+ */
+static uint64_t
+work_applied(const work_t *w)
+{
+    uint64_t seq = 0;
+
+    for (size_t i = 0; i < w->nprocs; i++)
+        if (w->procs[i].updated_seq > seq)
+            seq = w->procs[i].updated_seq;
+    return seq;
+}
+
+/*
+ * Registration: every procedure starts blocked, ready or not required. A replay may find it
+ * done (the project's row is written with the entry; its procedures and clock may have been
+ * held: store.h), or the row alone.
+ */
 static int
 apply_project(engine_t *en, const pm_entry_t *e)
 {
     const pm_project_t *p = e->project_info;
+    pm_project_t had = {0};
     const tmpl_t *t;
     pm_state_t *states;
     store_proc_t *rows;
+    size_t n = 0;
     int rc;
 
-    if (p == NULL || store_project_put(en->store, p, e->seq) < 0)
+    if (p == NULL || (rc = store_project_get(en->store, p->id, &had)) < 0)
         return -1;
+    pm_project_clear(&had);
+    if (rc == 1) {
+        if (store_procs_load(en->store, p->id, &rows, &n) < 0)
+            return -1;
+        store_procs_free(rows, n);
+        if (n > 0)
+            return 0;
+    } else if (store_project_put(en->store, p, e->seq) < 0) {
+        return -1;
+    }
     if (engine_template(en, p->template_name, p->template_version, &t) != 1)
         return -1;
     states = xcalloc(t->def->nprocs, sizeof(pm_state_t));
@@ -878,15 +911,19 @@ fail:
     return -1;
 }
 
+/* An entry about a procedure or a project's colour, applied to its project unless the rows
+ * have it already (a replay). */
 static int
-apply_procedure(engine_t *en, const pm_entry_t *e)
+apply_to_project(engine_t *en, const pm_entry_t *e)
 {
     work_t w;
-    int rc;
+    int rc = 0;
 
     if (work_load(en, e->project, &w) != 1)
         return -1;
-    rc = apply_to_work(en, &w, e);
+    if (e->seq > work_applied(&w))
+        rc = e->kind == PM_KIND_PROJECT_COLOUR ? engine_project_apply(en, &w, e)
+                                               : apply_to_work(en, &w, e);
     work_clear(&w);
     return rc;
 }
@@ -907,57 +944,72 @@ engine_apply(engine_t *en, const pm_entry_t *e)
         return store_milestone_put(en->store, e->project, e->milestone, e->seq);
     case PM_KIND_CALENDAR:
         return engine_calendar_apply(en, e);
-    case PM_KIND_PROJECT_COLOUR: {
-        work_t w;
-        int rc;
-        if (work_load(en, e->project, &w) != 1)
-            return -1;
-        rc = engine_project_apply(en, &w, e);
-        work_clear(&w);
-        return rc;
-    }
+    case PM_KIND_PROJECT_COLOUR:
+        return apply_to_project(en, e);
     case PM_KIND_AGENT_SILENT:
     case PM_KIND_AGENT_BACK:
         return 0; /* news about agents: nothing in the state tables */
     default:
         if (e->procedure != NULL && (pm_kind_is_event(e->kind) || pm_kind_is_derived(e->kind)))
-            return apply_procedure(en, e);
+            return apply_to_project(en, e);
         log_warnx("engine: entry %llu has unknown kind %d", (unsigned long long)e->seq, e->kind);
         return -1;
     }
 }
 
-typedef struct rebuild_ctx {
+typedef struct replay_ctx {
     engine_t *en;
     uint64_t count;
-} rebuild_ctx_t;
+} replay_ctx_t;
 
 static int
-rebuild_one(void *arg, pm_entry_t *e)
+replay_one(void *arg, pm_entry_t *e)
 {
-    rebuild_ctx_t *ctx = arg;
+    replay_ctx_t *ctx = arg;
     ctx->count++;
     return engine_apply(ctx->en, e);
+}
+
+/*
+ * Apply the log from entry `from` on to the tables, emptied first with `clear`, in one
+ * transaction; the calendar as the entries before `from` made it. Entries whose effect the
+ * tables have already change nothing (engine_apply).
+ */
+static int
+replay(engine_t *en, uint64_t from, bool clear, uint64_t *count)
+{
+    replay_ctx_t ctx = {en, 0};
+
+    engine_forget(en);
+    if (store_begin(en->store) < 0)
+        return -1;
+    /* Synced before the commit: the tables are current when it returns. */
+    if ((clear && store_clear_derived(en->store) < 0) || engine_calendar_before(en, from) == NULL ||
+        store_walk(en->store, from - 1, replay_one, &ctx) < 0 || store_sync(en->store) < 0)
+        goto fail;
+    store_replayed(en->store);
+    if (store_commit(en->store) < 0)
+        goto fail;
+    *count = ctx.count;
+    return 0;
+fail:
+    store_rollback(en->store);
+    engine_forget(en);
+    return -1;
 }
 
 int
 engine_rebuild(engine_t *en, uint64_t *count)
 {
-    rebuild_ctx_t ctx = {en, 0};
+    return replay(en, 1, true, count);
+}
 
-    engine_forget(en);
-    en->cal = calendar_new(); /* years arrive with the log's calendar entries */
-    if (store_begin(en->store) < 0)
-        return -1;
-    /* Synced before the commit: the tables are current when it returns. */
-    if (store_clear_derived(en->store) < 0 || store_walk(en->store, rebuild_one, &ctx) < 0 ||
-        store_sync(en->store) < 0 || store_commit(en->store) < 0) {
-        store_rollback(en->store);
-        engine_forget(en);
-        return -1;
-    }
-    *count = ctx.count;
-    return 0;
+int
+engine_catch_up(engine_t *en, uint64_t *from, uint64_t *count)
+{
+    *from = store_replay_from(en->store);
+    *count = 0;
+    return *from == 0 ? 0 : replay(en, *from, false, count);
 }
 
 int

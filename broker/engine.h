@@ -4,7 +4,8 @@
  * the derivation of unblocked/blocked/milestone entries.
  *
  * The state tables are a function of the log: engine_apply() is the only code that writes
- * them, and it is used both live (right after an entry is appended) and by engine_rebuild().
+ * them, and it is used both live (right after an entry is appended) and by engine_rebuild()
+ * and engine_catch_up(). Applying an entry whose effect the tables have changes nothing.
  * Derived entries are appended to the log like any other, so a rebuild replays them instead
  * of re-deriving them.
  *
@@ -53,11 +54,19 @@ void engine_destroy(engine_t **p);
 int engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *appended,
                   pm_reply_t *reply);
 
-/* Apply one logged entry's effect to the state tables. */
+/* Apply one logged entry's effect to the state tables. An entry whose effect they have already
+ * (a replay that starts before what they lack) changes nothing. */
 int engine_apply(engine_t *en, const pm_entry_t *entry);
 
 /* Recompute every state table from the log, in one transaction. *count = entries replayed. */
 int engine_rebuild(engine_t *en, uint64_t *count);
+/*
+ * Bring the state tables up to the log when they are behind it (store_replay_from: laid out
+ * anew, or left behind by a broker that held rows when it stopped), in one transaction: the log
+ * from *from on is replayed, what the tables have already is skipped. *from 0: they were
+ * current. *count = entries replayed.
+ */
+int engine_catch_up(engine_t *en, uint64_t *from, uint64_t *count);
 
 /*
  * A project's status: every procedure, its state and what blocks it. 0 and *out (caller owns)

@@ -21,8 +21,14 @@
 const calendar_t *
 engine_calendar(engine_t *en)
 {
+    return engine_calendar_before(en, UINT64_MAX);
+}
+
+const calendar_t *
+engine_calendar_before(engine_t *en, uint64_t before)
+{
     pm_query_t q = {.limit = 1000, .kind = "calendar"};
-    bool more = true;
+    bool more = true, past = false;
 
     if (en->cal != NULL)
         return en->cal;
@@ -35,7 +41,8 @@ engine_calendar(engine_t *en)
         }
         for (size_t i = 0; i < pg.n; i++) {
             char *reason = NULL;
-            if (pg.entries[i]->calendar != NULL &&
+            past = past || pg.entries[i]->seq >= before;
+            if (!past && pg.entries[i]->calendar != NULL &&
                 calendar_load_year(en->cal, pg.entries[i]->calendar, &reason) < 0) {
                 log_warnx("engine: calendar entry %llu: %s", (unsigned long long)pg.entries[i]->seq,
                           reason);
@@ -44,7 +51,7 @@ engine_calendar(engine_t *en)
             q.after = pg.entries[i]->seq;
             pm_entry_destroy(&pg.entries[i]);
         }
-        more = pg.more && pg.n > 0;
+        more = !past && pg.more && pg.n > 0;
         free(pg.entries);
     }
     return en->cal;

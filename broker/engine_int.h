@@ -60,6 +60,8 @@ int engine_emit(engine_t *en, work_t *w, pm_entry_t **e, entry_list_t *out);
 /* engine_clock.c */
 /* The calendar, loaded from the log's calendar entries on first use; NULL on a failure. */
 const calendar_t *engine_calendar(engine_t *en);
+/* The same, loaded (when it is not yet) from the calendar entries before seq `before` only. */
+const calendar_t *engine_calendar_before(engine_t *en, uint64_t before);
 /* The fold of the clock's part of a procedure entry (start, pause, stop, colour, ...). */
 void engine_clock_apply(engine_t *en, work_t *w, size_t i, const pm_entry_t *e, pm_state_t before);
 /* Derive what the clock says right after procedure i changed at now_ms (a colour, a due

@@ -776,7 +776,7 @@ report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, js
         sql_fail(&r, "begin");
         goto done;
     }
-    if (store_walk(log, replay_one, &r) < 0) {
+    if (store_walk(log, 0, replay_one, &r) < 0) {
         replay_fail(&r, "report: cannot read the log (the store logged why)");
         goto done;
     }

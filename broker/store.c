@@ -41,8 +41,12 @@
  * at close. A project changed by
  * every batch is then written once a second, not once a batch. This is safe because the
  * tables are derived: every commit that leaves rows held also records, in the same
- * transaction, that the tables are behind, and a database opened so marked is rebuilt from the
- * log (store_needs_rebuild), which holds every acked event. A rollback must then give back
+ * transaction, that the tables are behind and from which entry on (the least dirty_from of the
+ * held entries, refreshed every STORE_MARK_MS: mark_due), and a database opened so marked
+ * replays the log from there (store_replay_from), which holds every acked event. A project's
+ * rows and clock are written together, so the tables always hold each project as some prefix
+ * of its entries left it, and the replay skips what they have (engine_apply is idempotent).
+ * A rollback must then give back
  * the rows as they were at the last commit: each change to a row held across a commit first
  * saves the row it replaces (the undo list), and a rollback puts those back, keeps what was
  * held and drops the rest, which the engine reads again.
@@ -63,6 +67,7 @@ typedef struct pcache_entry {
     uint64_t tx;             /* the transaction that cached it (store.tx) */
     int64_t held_at;         /* when something in it became dirty (pcache.now) */
     uint64_t dirty;          /* bit i: procs[i] changed since it was written */
+    uint64_t dirty_from;     /* the first entry whose effect the tables may lack, once dirty */
     pm_project_t info;       /* the project's row, once read (has_info) */
     store_projclock_t clock; /* the project's own clock, once read (has_clock) */
     bool has_info, has_clock;
@@ -82,7 +87,8 @@ typedef struct pcache_undo {
     int ordinal;
     store_proc_t row; /* UNDO_ROW: owned */
     store_projclock_t clock;
-    uint64_t dirty; /* UNDO_ROW: the bit; UNDO_WRITTEN: the mask */
+    uint64_t dirty;      /* UNDO_ROW: the bit; UNDO_WRITTEN: the mask */
+    uint64_t dirty_from; /* UNDO_WRITTEN */
     bool clock_dirty;
 } pcache_undo_t;
 
@@ -108,10 +114,12 @@ struct store {
     uint64_t savepoint_changes; /* pcache.changes then */
     pcache_t pcache;            /* procedure rows of recently used projects, written back */
     bool hold;                  /* dirty rows may outlive a commit (derived_mark) */
-    bool marked_behind;         /* the committed mark: the tables are behind the log */
+    uint64_t marked_from;       /* the committed mark: 0 current, else where a replay starts */
+    int64_t marked_at;          /* pcache.now when the mark was last looked at */
+    uint64_t stale_from;        /* what the tables lack at open, until a replay commits */
     bool tx_holds;              /* the open transaction began with rows held */
-    bool stale;                 /* the tables were behind at open and are not rebuilt yet */
-    bool tx_cleared;            /* the open transaction emptied the tables for a rebuild */
+    bool tx_cleared;            /* the open transaction emptied the tables (held rows gone) */
+    bool tx_replayed;           /* the open transaction brings the tables up to the log */
     uint64_t tx;                /* counts transactions begun */
 };
 
@@ -180,10 +188,10 @@ store_start(store_t *s, char **err)
         return -1;
     }
     s->committed_head = s->head;
-    /* Tables left behind stay marked so until a rebuild recomputed them (store_clear_derived).
-     * Empty ones laid out for an empty log are current. The first commit writes the mark. */
-    s->stale = s->hold && store_needs_rebuild(s) && s->head > 0;
-    s->marked_behind = false;
+    /* Tables left behind stay marked so until a replay brought them up to the log
+     * (store_replayed). Empty ones laid out for an empty log are current. */
+    s->marked_from = s->hold ? s->ops->replay_from(s->b) : 0;
+    s->stale_from = s->head > 0 ? s->ops->replay_from(s->b) : 0;
     return 0;
 }
 
@@ -309,10 +317,16 @@ store_backend_name(const store_t *s)
     return s->ops->name;
 }
 
-bool
-store_needs_rebuild(const store_t *s)
+uint64_t
+store_replay_from(const store_t *s)
 {
-    return s->ops->needs_rebuild(s->b);
+    return s->stale_from;
+}
+
+void
+store_replayed(store_t *s)
+{
+    s->tx_replayed = true;
 }
 
 struct sqlite3 *
@@ -349,7 +363,7 @@ store_begin(store_t *s)
     s->tx++;
     s->pcache.now = s->hold ? util_mono_ms() : 0;
     s->tx_holds = s->pcache.ndirty > 0;
-    s->tx_cleared = false;
+    s->tx_cleared = s->tx_replayed = false;
     return 0;
 }
 
@@ -392,28 +406,52 @@ undo_push(pcache_t *c, undo_kind_t kind, const pcache_entry_t *e)
     return u;
 }
 
+/*
+ * Whether this commit must write the mark, and what it says (*from): where a replay would start
+ * (0: nowhere, the tables are current). It is written when the tables fall behind or become
+ * current, and while they stay behind, looked at again every STORE_MARK_MS: the first entry
+ * whose effect they may lack advances as held rows are written, and a replay after a crash
+ * starts there. Between, the mark may be older than that entry, never newer.
+ */
+static bool
+mark_due(store_t *s, uint64_t stale_from, uint64_t *from)
+{
+    const pcache_t *c = &s->pcache;
+    bool behind = c->ndirty > 0 || stale_from > 0;
+
+    if (behind == (s->marked_from > 0) && (!behind || c->now - s->marked_at < STORE_MARK_MS))
+        return false;
+    s->marked_at = c->now;
+    *from = stale_from;
+    for (size_t k = 0; k < c->ndirty; k++) {
+        uint64_t f = c->slots[c->dirty[k]].dirty_from;
+        if (*from == 0 || f < *from)
+            *from = f;
+    }
+    return *from != s->marked_from;
+}
+
 int
 store_commit(store_t *s)
 {
     pcache_t *c = &s->pcache;
-    bool full = c->count >= PCACHE_MAX, behind;
+    bool full = c->count >= PCACHE_MAX, mark = false;
+    uint64_t stale_from = s->tx_replayed ? 0 : s->stale_from, from = 0;
 
     /* Held rows go out when they are old enough (a few projects each commit, not all at once:
      * no commit grows by a whole second's worth), or all when the cache must be emptied. */
     if (!s->hold || full ? pcache_writeback(s) < 0
                          : pcache_writeback_older(s, c->now - STORE_HOLD_MS, PCACHE_HOLD_MAX) < 0)
         goto fail;
-    if (s->tx_cleared)
-        s->stale = false;
-    behind = c->ndirty > 0 || s->stale;
-    if (s->hold && behind != s->marked_behind && s->ops->derived_mark(s->b, behind) < 0)
+    if (s->hold && (mark = mark_due(s, stale_from, &from)) && s->ops->derived_mark(s->b, from) < 0)
         goto fail;
     if (s->ops->commit(s->b) < 0)
         goto fail;
     s->in_tx = false;
     s->committed_head = s->head;
-    if (s->hold)
-        s->marked_behind = behind;
+    s->stale_from = stale_from;
+    if (mark)
+        s->marked_from = from;
     undo_clear(c);
     if (full)
         pcache_flush(c); /* everything in it is written: it fills again with what is in use */
@@ -436,8 +474,10 @@ store_rollback(store_t *s)
             pcache_undo(s); /* back to what was held at the last commit */
         else
             pcache_flush(&s->pcache); /* it may hold rows the rollback undoes */
-        if (s->tx_cleared)
-            s->stale = s->marked_behind; /* no rebuild happened, and what was held is gone */
+        /* No replay happened, and what was held is gone: the tables lack what the mark says. */
+        if (s->tx_cleared && s->marked_from > 0 &&
+            (s->stale_from == 0 || s->marked_from < s->stale_from))
+            s->stale_from = s->marked_from;
     }
     rc = s->ops->rollback(s->b);
     s->in_tx = false;
@@ -577,6 +617,13 @@ decode_row(void *arg, const void *body, size_t len)
         log_warnx("store: undecodable log entry: %s", why);
         return -1;
     }
+    /* Rows come in seq order, and a walk pages on by the last entry's own number. */
+    if (e->seq <= d->last) {
+        log_warnx("store: the log is damaged: a row after entry %llu holds entry %llu",
+                  (unsigned long long)d->last, (unsigned long long)e->seq);
+        pm_entry_destroy(&e);
+        return -1;
+    }
     d->last = e->seq;
     d->rows++;
     rc = d->take(d, &e);
@@ -662,10 +709,10 @@ take_walk(decode_t *d, pm_entry_t **e)
 }
 
 int
-store_walk(store_t *s, store_walk_fn *fn, void *arg)
+store_walk(store_t *s, uint64_t after, store_walk_fn *fn, void *arg)
 {
     walk_t w = {fn, arg};
-    decode_t d = {.take = take_walk, .arg = &w};
+    decode_t d = {.take = take_walk, .arg = &w, .last = after};
     store_scan_t q = {.limit = STORE_PAGE_MAX};
 
     for (;;) {
@@ -826,6 +873,7 @@ pcache_write_entry(store_t *s, pcache_entry_t *e)
     if (undoing(s)) {
         pcache_undo_t *u = undo_push(&s->pcache, UNDO_WRITTEN, e);
         u->dirty = e->dirty;
+        u->dirty_from = e->dirty_from;
         u->clock_dirty = e->clock_dirty;
     }
     for (size_t k = 0; k < e->n; k++)
@@ -872,13 +920,18 @@ pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep)
     return rc;
 }
 
-/* Entry e has something to write now: remember it, once. */
+/* Entry e has something to write now: remember it, once. What the tables lack of it comes
+ * from the open transaction (its entries follow the committed head), or else from a replay,
+ * which writes everything before it commits. */
 static void
-pcache_mark(pcache_t *c, pcache_entry_t *e)
+pcache_mark(store_t *s, pcache_entry_t *e)
 {
+    pcache_t *c = &s->pcache;
+
     if (e->dirty == 0 && !e->clock_dirty) {
         c->dirty[c->ndirty++] = (uint32_t)(e - c->slots);
         e->held_at = c->now;
+        e->dirty_from = s->committed_head + 1;
     }
     c->changes++;
 }
@@ -933,6 +986,7 @@ pcache_undo(store_t *s)
             break;
         case UNDO_WRITTEN:
             e->dirty = u->dirty;
+            e->dirty_from = u->dirty_from;
             e->clock_dirty = u->clock_dirty;
             break;
         }
@@ -1067,7 +1121,7 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
         store_proc_clear(&hit->procs[ordinal]);
     }
     proc_copy(&hit->procs[ordinal], p);
-    pcache_mark(&s->pcache, hit);
+    pcache_mark(s, hit);
     hit->dirty |= UINT64_C(1) << ordinal;
     return 0;
 }
@@ -1112,7 +1166,7 @@ store_procs_create(store_t *s, const char *project, const store_proc_t *procs, s
         return 0;
     }
     e = pcache_find(&s->pcache, project);
-    pcache_mark(&s->pcache, e);
+    pcache_mark(s, e);
     e->dirty = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
     return 0;
 }
@@ -1130,15 +1184,18 @@ store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
 {
     pcache_entry_t *hit = pcache_find(&s->pcache, project);
 
-    if (hit == NULL || !hit->has_clock)
+    /* A project in the cache has its clock held with its rows, even one it never read (a
+     * put replaces it whole): the tables get both at once. */
+    if (hit == NULL)
         return projclock_write(s, project, c); /* not cached: written through */
     if (undoing(s)) {
         pcache_undo_t *u = undo_push(&s->pcache, UNDO_CLOCK, hit);
-        u->clock = hit->clock;
+        u->clock = hit->clock; /* when it was never read, the undo drops it (pcache_undo) */
         u->clock_dirty = hit->clock_dirty;
     }
     hit->clock = *c;
-    pcache_mark(&s->pcache, hit);
+    hit->has_clock = true;
+    pcache_mark(s, hit);
     hit->clock_dirty = true;
     return 0;
 }

@@ -97,10 +97,18 @@ char *store_target_redacted(const char *target);
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(const store_t *s);
 /*
- * True when the derived tables were laid out anew at open (a new database, or one made by an
- * older layout): they are empty and the log must be replayed into them (engine_rebuild).
+ * Where the derived tables stand against the log: 0 when they have the effect of every
+ * entry; otherwise the first entry whose effect they may lack, from which the log must be
+ * replayed into them (engine_catch_up). 1 when they were laid out anew (a new database, or one
+ * made by another layout) and also after a broker that held rows stopped without writing them
+ * (a crash, see store_holding): then it is where the oldest row it held was first changed.
  */
-bool store_needs_rebuild(const store_t *s);
+uint64_t store_replay_from(const store_t *s);
+/*
+ * The open transaction brings the tables up to the log (a replay, after store_sync): once it
+ * commits, store_replay_from says 0.
+ */
+void store_replayed(store_t *s);
 /* The sqlite connection (NULL on another engine), for read-only SQL of the report module
  * (broker/report.c) on its scratch store. Rows the store still holds in memory reach the
  * tables with store_sync first. */
@@ -123,11 +131,14 @@ int store_sync(store_t *s);
  * Rows changed by committed transactions may be held in memory past their commit (sqlite):
  * they reach the tables at the first commit STORE_HOLD_MS after they were first held, when the
  * cache fills, before a statement that reads the tables, at close, and when the caller is idle
- * for STORE_IDLE_MS (store_sync). The log is written by every commit, and a database whose
- * tables were left behind is rebuilt from it at the next start (store_needs_rebuild).
+ * for STORE_IDLE_MS (store_sync). The log is written by every commit, and the commits record,
+ * at least every STORE_MARK_MS while rows are held, the first entry whose effect the tables
+ * may lack: the next start replays the log from there (store_replay_from), a second or two of
+ * entries.
  */
 #define STORE_HOLD_MS 1000
 #define STORE_IDLE_MS 20
+#define STORE_MARK_MS 250
 /* True when rows are held that the tables do not have yet. */
 bool store_holding(const store_t *s);
 
@@ -182,9 +193,10 @@ int store_entry_get(store_t *s, uint64_t seq, pm_entry_t **out);
 /* Entries after q->after matching its filters, at most q->limit (capped at 1000). */
 int store_entries(store_t *s, const pm_query_t *q, pm_page_t *page);
 
-/* Walk the whole log in order; fn returns 0 to go on, -1 to stop with an error. */
+/* Walk the log in order from the entry after `after` (0: the whole log); fn returns 0 to go
+ * on, -1 to stop with an error. */
 typedef int(store_walk_fn)(void *arg, pm_entry_t *entry);
-int store_walk(store_t *s, store_walk_fn *fn, void *arg);
+int store_walk(store_t *s, uint64_t after, store_walk_fn *fn, void *arg);
 /* Empty every derived table (inside a transaction), before a rebuild. */
 int store_clear_derived(store_t *s);
 

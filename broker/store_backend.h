@@ -29,7 +29,7 @@
 /*
  * The layout of the derived tables, the same in every engine since they hold the same things:
  * a database whose meta row 'schema' says otherwise has them dropped, laid out anew and
- * rebuilt from the log (needs_rebuild).
+ * rebuilt from the log (replay_from).
  */
 #define STORE_SCHEMA_VERSION "3"
 
@@ -88,15 +88,19 @@ typedef struct store_ops {
     store_backend_t *(*open)(const char *target, bool readonly, char **err);
     void (*close)(store_backend_t *b);
 
-    /* True when the derived tables were laid out anew at open, or were left behind the log
-     * (derived_mark) by a broker that stopped without writing them (store_needs_rebuild). */
-    bool (*needs_rebuild)(const store_backend_t *b);
     /*
-     * Optional: record, in the open transaction, whether the derived tables are behind the log
-     * (the store holds changed rows in memory past this commit) or current. An engine that has
-     * it lets the store hold rows across commits; at open, "behind" means needs_rebuild.
+     * Where the derived tables stood at open: 0 when they have the effect of every logged
+     * entry; otherwise the first entry whose effect they may lack (1 when they were laid out
+     * anew, empty). The broker replays the log from there (store_replay_from).
      */
-    int (*derived_mark)(store_backend_t *b, bool behind);
+    uint64_t (*replay_from)(const store_backend_t *b);
+    /*
+     * Optional: record, in the open transaction, where the derived tables stand once it
+     * commits, as replay_from reads it at the next open: 0 current, else the first entry
+     * whose effect they may lack (the store holds changed rows in memory past this commit).
+     * An engine that has it lets the store hold rows across commits.
+     */
+    int (*derived_mark)(store_backend_t *b, uint64_t from);
     /* The highest sequence number committed in the log (0 for none). */
     int (*last_seq)(store_backend_t *b, uint64_t *out);
     /* The newest recv_ms in the log, 0 for an empty log. */

@@ -125,7 +125,8 @@ static const pg_stmt_t stmts[ST__COUNT] = {
                      " ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
                      " contact = excluded.contact, seq = excluded.seq"},
     [ST_TEMPLATE_PUT] = {"template put",
-                         "INSERT INTO templates(name, version, seq) VALUES ($1, $2, $3)"},
+                         "INSERT INTO templates(name, version, seq) VALUES ($1, $2, $3)"
+                         " ON CONFLICT (name, version) DO NOTHING"},
     [ST_TEMPLATE_FIND] = {"template find", "SELECT version, seq FROM templates WHERE name = $1"
                                            " AND version = $2"},
     [ST_TEMPLATE_LATEST] = {"template find", "SELECT version, seq FROM templates WHERE name = $1"
@@ -1191,10 +1192,10 @@ fail:
     return NULL;
 }
 
-static bool
-pg_needs_rebuild(const store_backend_t *b)
+static uint64_t
+pg_replay_from(const store_backend_t *b)
 {
-    return b->needs_rebuild;
+    return b->needs_rebuild ? 1 : 0; /* every commit writes the tables: never behind */
 }
 
 static void
@@ -1972,7 +1973,7 @@ const store_ops_t store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
     .close = pg_close,
-    .needs_rebuild = pg_needs_rebuild,
+    .replay_from = pg_replay_from,
     .last_seq = pg_last_seq,
     .latest_recv = pg_latest_recv,
     .begin = pg_begin,

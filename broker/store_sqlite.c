@@ -78,7 +78,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DEPT_GET] = "SELECT name, contact FROM departments WHERE code = ?1",
     [ST_DEPT_PUT] = "INSERT OR REPLACE INTO departments(code, name, contact, seq)"
                     " VALUES (?1, ?2, ?3, ?4)",
-    [ST_TEMPLATE_PUT] = "INSERT INTO templates(name, version, seq) VALUES (?1, ?2, ?3)",
+    /* A replay meets templates the table has (engine_apply is idempotent). */
+    [ST_TEMPLATE_PUT] = "INSERT OR IGNORE INTO templates(name, version, seq) VALUES (?1, ?2, ?3)",
     [ST_TEMPLATE_FIND] = "SELECT version, seq FROM templates WHERE name = ?1 AND version = ?2",
     [ST_TEMPLATE_LATEST] = "SELECT version, seq FROM templates WHERE name = ?1"
                            " ORDER BY version DESC LIMIT 1",
@@ -130,7 +131,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT item",
     [ST_RELEASE] = "RELEASE item",
     [ST_ROLLBACK_TO] = "ROLLBACK TO item",
-    [ST_DERIVED_MARK] = "INSERT OR REPLACE INTO meta(key, value) VALUES ('derived', ?1)",
+    [ST_DERIVED_MARK] = "INSERT OR REPLACE INTO meta(key, value)"
+                        " VALUES ('derived', ?1), ('replay_from', ?2)",
     [ST_BLOCKED_LIST] = "SELECT " PROJECT_COLUMNS_P ", " PROC_COLUMNS_P
                         " FROM procedures x JOIN projects p ON p.id = x.project"
                         " WHERE x.state = 'blocked' AND (?1 IS NULL OR p.region = ?1)"
@@ -190,9 +192,9 @@ struct store_backend {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
     bool in_tx;
-    bool needs_rebuild; /* the derived tables were laid out anew: empty until rebuilt */
-    int wal_frames;     /* frames in the WAL after the last commit (the WAL hook) */
-    bool wal_written;   /* the last commit wrote WAL frames (the WAL hook ran) */
+    uint64_t replay_from; /* at open: the first entry whose effect the tables may lack */
+    int wal_frames;       /* frames in the WAL after the last commit (the WAL hook) */
+    bool wal_written;     /* the last commit wrote WAL frames (the WAL hook ran) */
     char *path;
     bool full;             /* the last write failed for want of space */
     bool checkpoint_full;  /* the last checkpoint failed for want of space */
@@ -333,8 +335,31 @@ schema_version(store_backend_t *b)
 }
 
 /*
+ * The mark a broker that held rows past their commits left (sq_derived_mark): 0 when the
+ * tables are current, else the first entry whose effect they may lack. "behind" without a
+ * number (an older broker) means the whole log.
+ */
+static uint64_t
+read_mark(store_backend_t *b)
+{
+    char *derived = meta_get(b, "derived"), *from = meta_get(b, "replay_from"), *end = NULL;
+    uint64_t v = 0;
+
+    if (derived != NULL && strcmp(derived, "behind") == 0) {
+        v = from != NULL ? strtoull(from, &end, 10) : 0;
+        if (end == NULL || end == from || *end != '\0' || v == 0)
+            v = 1;
+    }
+    free(derived);
+    free(from);
+    return v;
+}
+
+/*
  * Create the tables. When the derived tables were made by another layout, drop and recreate
- * them: they are a function of the log, and the broker rebuilds them (store_needs_rebuild).
+ * them, marked behind the whole log in the same transaction: they are a function of the log,
+ * and the broker replays it into them (store_replay_from), however often it is stopped before
+ * that replay commits.
  */
 static int
 setup_schema(store_backend_t *b)
@@ -348,10 +373,7 @@ setup_schema(store_backend_t *b)
     same = version != NULL && strcmp(version, STORE_SCHEMA_VERSION) == 0;
     free(version);
     if (same) {
-        /* Rows the broker held back when it stopped without writing them (a crash). */
-        char *derived = meta_get(b, "derived");
-        b->needs_rebuild = derived != NULL && strcmp(derived, "behind") == 0;
-        free(derived);
+        b->replay_from = read_mark(b);
         return exec_sql(b, schema_sql);
     }
     if (exec_sql(b, "BEGIN IMMEDIATE") < 0)
@@ -359,19 +381,19 @@ setup_schema(store_backend_t *b)
     if (exec_sql(b, drop_derived_sql) < 0 || exec_sql(b, schema_sql) < 0 ||
         exec_sql(b,
                  "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION
-                 "')") < 0 ||
+                 "'), ('derived', 'behind'), ('replay_from', '1')") < 0 ||
         exec_sql(b, "COMMIT") < 0) {
         exec_sql(b, "ROLLBACK");
         return -1;
     }
-    b->needs_rebuild = true;
+    b->replay_from = 1;
     return 0;
 }
 
-static bool
-sq_needs_rebuild(const store_backend_t *b)
+static uint64_t
+sq_replay_from(const store_backend_t *b)
 {
-    return b->needs_rebuild;
+    return b->replay_from;
 }
 
 sqlite3 *
@@ -490,11 +512,12 @@ sq_last_seq(store_backend_t *b, uint64_t *out)
 }
 
 static int
-sq_derived_mark(store_backend_t *b, bool behind)
+sq_derived_mark(store_backend_t *b, uint64_t from)
 {
     sqlite3_stmt *st = stmt(b, ST_DERIVED_MARK);
 
-    sqlite3_bind_text(st, 1, behind ? "behind" : "current", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, from > 0 ? "behind" : "current", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)from);
     return step_done(b, st);
 }
 
@@ -998,7 +1021,7 @@ const store_ops_t store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
-    .needs_rebuild = sq_needs_rebuild,
+    .replay_from = sq_replay_from,
     .derived_mark = sq_derived_mark,
     .last_seq = sq_last_seq,
     .latest_recv = sq_latest_recv,

@@ -451,6 +451,117 @@ test_rebuild_reproduces_the_clock(void **state)
     assert_int_equal(f->out.n, 0);
 }
 
+/* Year 2027 with New Year's Day off (caller owns). */
+static pm_calendar_t *
+year_2027(void)
+{
+    pm_calendar_t *y = pm_calendar_new();
+    pm_calday_t *d;
+
+    y->year = 2027;
+    strv_push(&y->papers, "国务院办公厅关于2027年部分节假日安排的通知");
+    d = pm_calendar_add_day(y);
+    d->date = xstrdup("2027-01-01");
+    d->name = xstrdup("元旦");
+    d->off = true;
+    return y;
+}
+
+/* The tables as a broker that opens the database now leaves them once it caught up. */
+static char *
+caught_up_state(fix_t *f, uint64_t *from, uint64_t *count)
+{
+    char *err = NULL, *out;
+    store_t *s = store_open(f->path, &err);
+    engine_t *en;
+
+    assert_non_null(s);
+    en = engine_new(s, NULL);
+    assert_int_equal(engine_catch_up(en, from, count), 0);
+    assert_int_equal(store_replay_from(s), 0);
+    out = dump_state(f->path);
+    engine_destroy(&en);
+    store_close(&s);
+    return out;
+}
+
+/*
+ * A broker that stops while it holds rows past their commits (a crash) leaves the tables
+ * behind the log. The next one replays only the entries from the first change it held, skips
+ * what the tables have (a registration's row, written with its entry) and ends with the
+ * tables the live broker writes: events, a registration, a project's colour, deadlines moved
+ * by a calendar year that arrived inside that stretch. Replaying the whole log over tables
+ * that have it all (what an older broker's mark asks for) changes nothing.
+ */
+static void
+test_catch_up_replays_what_was_held(void **state)
+{
+    fix_t *f = *state;
+    pm_msg_t *m = pm_msg_new(PM_MSG_IMPORT);
+    pm_project_t *p;
+    uint64_t synced, from = 0, count = 0;
+    char *live, *caught;
+    sqlite3 *db;
+
+    f->now = at("2026-03-02T09:00:00+08:00");
+    m->import = xcalloc(1, sizeof(pm_import_t));
+    m->import->id = xstrdup("h1-project");
+    p = pm_import_add_project(m->import);
+    p->id = xstrdup("HA-2026-001");
+    p->name = xstrdup("乌兰浩特市上半年开工项目");
+    p->start_half = 1;
+    p->year = 2026;
+    submit(f, &m);
+    expect_ack(f);
+    accept(f, "EEB", "EIA", "2026-03-02T10:00:00+08:00");
+    assert_int_equal(store_sync(f->s), 0);
+    assert_false(store_holding(f->s));
+    synced = store_committed_head(f->s);
+
+    /* Held from here on: what the first entry did (a colour) is still what the tables lack
+     * at the end. */
+    tick(f, "2026-03-18T09:00:00+08:00"); /* the project turns yellow */
+    assert_int_equal(count_out(f, PM_KIND_PROJECT_COLOUR, NULL), 1);
+    f->now = at("2026-12-24T10:00:00+08:00");
+    event(f, "WRB", "TL-2026-001", "SOIL_WATER", PM_KIND_ACCEPTED, NULL); /* runs into 2027 */
+    expect_ack(f);
+    import_project(f, "TL-2026-002", "通辽市开鲁县光伏治沙项目", "RELICS");
+    expect_ack(f);
+    event(f, "EEB", "TL-2026-002", "EIA", PM_KIND_ACCEPTED, NULL);
+    expect_ack(f);
+    f->now = at("2026-12-28T09:00:00+08:00");
+    import_calendar(f, year_2027());
+    assert_int_equal(count_out(f, PM_KIND_DEADLINE, NULL), 2);
+    assert_true(store_holding(f->s));
+
+    /* A crash here: another broker opens the database as the commits left it. */
+    caught = caught_up_state(f, &from, &count);
+    /* From the first held change (later if the oldest rows went out on a slow machine). */
+    assert_true(from > synced && from <= store_head(f->s));
+    assert_int_equal(count, store_head(f->s) - from + 1);
+    assert_int_equal(store_sync(f->s), 0);
+    live = dump_state(f->path);
+    assert_string_equal(live, caught);
+    assert_non_null(strstr(live, "TL-2026-002"));
+    assert_non_null(strstr(live, "|yellow|"));
+    free(caught);
+
+    /* The mark of an older broker ("behind", no entry): the whole log, over current tables. */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE meta SET value = 'behind' WHERE key = 'derived';"
+                                  "DELETE FROM meta WHERE key = 'replay_from'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    caught = caught_up_state(f, &from, &count);
+    assert_int_equal(from, 1);
+    assert_int_equal(count, store_head(f->s));
+    assert_string_equal(live, caught);
+    free(caught);
+    free(live);
+}
+
 static void
 test_lawful_extension_moves_the_deadline(void **state)
 {
@@ -499,6 +610,7 @@ main(void)
         T(test_late_event_flagged),
         T(test_agent_watch),
         T(test_rebuild_reproduces_the_clock),
+        T(test_catch_up_replays_what_was_held),
         T(test_lawful_extension_moves_the_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
