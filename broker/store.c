@@ -34,8 +34,8 @@
  * fails the whole transaction. Bounded: when full it is written back and emptied, and fills
  * again with the projects in use.
  *
- * Held across commits. On an engine that can mark its derived tables as behind the log
- * (derived_mark: sqlite), dirty rows outlive the COMMIT: they are written at the first commit
+ * Held across commits. On an engine that allows it (hold_rows: sqlite), dirty rows outlive
+ * the COMMIT: they are written at the first commit
  * STORE_HOLD_MS after they were first held, beyond PCACHE_HOLD_MAX projects, when the cache
  * fills, before a statement that reads the tables, when the broker is idle (store_sync) and
  * at close. A project changed by
@@ -113,7 +113,8 @@ struct store {
     uint64_t savepoint_head;    /* head when the open savepoint was taken */
     uint64_t savepoint_changes; /* pcache.changes then */
     pcache_t pcache;            /* procedure rows of recently used projects, written back */
-    bool hold;                  /* dirty rows may outlive a commit (derived_mark) */
+    bool hold;                  /* dirty rows may outlive a commit (hold_rows) */
+    bool marks;                 /* commits write the mark (not a read-only store) */
     uint64_t marked_from;       /* the committed mark: 0 current, else where a replay starts */
     int64_t marked_at;          /* pcache.now when the mark was last looked at */
     uint64_t stale_from;        /* what the tables lack at open, until a replay commits */
@@ -190,7 +191,7 @@ store_start(store_t *s, char **err)
     s->committed_head = s->head;
     /* Tables left behind stay marked so until a replay brought them up to the log
      * (store_replayed). Empty ones laid out for an empty log are current. */
-    s->marked_from = s->hold ? s->ops->replay_from(s->b) : 0;
+    s->marked_from = s->marks ? s->ops->replay_from(s->b) : 0;
     s->stale_from = s->head > 0 ? s->ops->replay_from(s->b) : 0;
     return 0;
 }
@@ -206,7 +207,8 @@ store_new(const char *target, bool readonly, char **err)
         free(s);
         return NULL;
     }
-    s->hold = !readonly && s->ops->derived_mark != NULL;
+    s->marks = !readonly;
+    s->hold = !readonly && s->ops->hold_rows;
     return s;
 }
 
@@ -443,7 +445,7 @@ store_commit(store_t *s)
     if (!s->hold || full ? pcache_writeback(s) < 0
                          : pcache_writeback_older(s, c->now - STORE_HOLD_MS, PCACHE_HOLD_MAX) < 0)
         goto fail;
-    if (s->hold && (mark = mark_due(s, stale_from, &from)) && s->ops->derived_mark(s->b, from) < 0)
+    if (s->marks && (mark = mark_due(s, stale_from, &from)) && s->ops->derived_mark(s->b, from) < 0)
         goto fail;
     if (s->ops->commit(s->b) < 0)
         goto fail;

@@ -95,12 +95,15 @@ typedef struct store_ops {
      */
     uint64_t (*replay_from)(const store_backend_t *b);
     /*
-     * Optional: record, in the open transaction, where the derived tables stand once it
-     * commits, as replay_from reads it at the next open: 0 current, else the first entry
-     * whose effect they may lack (the store holds changed rows in memory past this commit).
-     * An engine that has it lets the store hold rows across commits.
+     * Record, in the open transaction, where the derived tables stand once it commits, as
+     * replay_from reads it at the next open: 0 current, else the first entry whose effect they
+     * may lack (a replay has not committed yet, or the store holds changed rows in memory past
+     * this commit).
      */
     int (*derived_mark)(store_backend_t *b, uint64_t from);
+    /* The store may hold changed rows past their commit (embedded: a restart after a crash
+     * replays a second of the log). Not where a standby must serve at once. */
+    bool hold_rows;
     /* The highest sequence number committed in the log (0 for none). */
     int (*last_seq)(store_backend_t *b, uint64_t *out);
     /* The newest recv_ms in the log, 0 for an empty log. */

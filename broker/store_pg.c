@@ -99,6 +99,7 @@ enum stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_DERIVED_MARK,
     ST__COUNT
 };
 
@@ -187,6 +188,8 @@ static const pg_stmt_t stmts[ST__COUNT] = {
                          " AND ($1::text IS NULL OR p.region = $1)"
                          " AND ($2::text IS NULL OR p.id = $2) ORDER BY p.id, x.ordinal"},
     /* The tables a rebuild recomputes from the log. */
+    [ST_DERIVED_MARK] = {"derived mark", "INSERT INTO meta(key, value) VALUES ('derived', $1)"
+                                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
     [ST_CLEAR_DEPTS] = {"clear", "DELETE FROM departments"},
     [ST_CLEAR_TEMPLATES] = {"clear", "DELETE FROM templates"},
     [ST_CLEAR_PROJECTS] = {"clear", "DELETE FROM projects"},
@@ -248,8 +251,9 @@ static const char *const derived_schema[] = {
     " WHERE colour IN ('red', 'yellow')",
     "CREATE TABLE milestones(project " TXT " NOT NULL, code " TXT " NOT NULL,"
     " seq BIGINT NOT NULL, PRIMARY KEY(project, code))",
-    "INSERT INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION "')"
-    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    /* Empty until the log is replayed into them, however often a broker stops first. */
+    "INSERT INTO meta(key, value) VALUES ('schema', '" STORE_SCHEMA_VERSION "'),"
+    " ('derived', 'behind') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
 /* What a result read from the pipeline is for. */
@@ -1192,10 +1196,33 @@ fail:
     return NULL;
 }
 
+/* Every commit writes the tables: they are behind only when laid out anew and not yet
+ * replayed into (the mark). */
 static uint64_t
 pg_replay_from(const store_backend_t *b)
 {
-    return b->needs_rebuild ? 1 : 0; /* every commit writes the tables: never behind */
+    return b->needs_rebuild ? 1 : 0;
+}
+
+static int
+pg_derived_mark(store_backend_t *b, uint64_t from)
+{
+    params_t p = {0};
+
+    p_text(&p, from > 0 ? "behind" : "current");
+    return pg_write(b, ST_DERIVED_MARK, &p);
+}
+
+/* Whether the mark says the tables wait for a replay (inside the take-over transaction). */
+static int
+read_mark(store_backend_t *b, bool *behind)
+{
+    if (query_rows(b, "derived mark", "SELECT value FROM meta WHERE key = 'derived'", NULL) < 0)
+        return -1;
+    *behind = PQntuples(b->read) > 0 && strcmp(PQgetvalue(b->read, 0, 0), "behind") == 0;
+    PQclear(b->read);
+    b->read = NULL;
+    return 0;
 }
 
 static void
@@ -1343,6 +1370,8 @@ pg_take_over(store_backend_t *b, char **err)
             send_all(b, derived_schema, ARRAY_LEN(derived_schema)) < 0)
             goto fail;
         b->needs_rebuild = true;
+    } else if (read_mark(b, &b->needs_rebuild) < 0 || b->tx_failed) {
+        goto fail;
     }
     b->committed = false;
     if (send_sql(b, "take over", "COMMIT", PK_COMMIT, NULL) < 0 || pg_sync(b, "take over") < 0 ||
@@ -1352,7 +1381,7 @@ pg_take_over(store_backend_t *b, char **err)
     b->epoch = epoch;
     b->deposed = false;
     log_info("store: %s: took over with fencing epoch %" PRId64 "%s", b->label, epoch,
-             b->needs_rebuild ? " (the derived tables were laid out anew)" : "");
+             b->needs_rebuild ? " (the derived tables wait for the log to be replayed)" : "");
     free(version);
     idf_load(b);
     return 0;
@@ -1974,6 +2003,7 @@ const store_ops_t store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
     .replay_from = pg_replay_from,
+    .derived_mark = pg_derived_mark,
     .last_seq = pg_last_seq,
     .latest_recv = pg_latest_recv,
     .begin = pg_begin,

@@ -1023,6 +1023,7 @@ const store_ops_t store_sqlite_ops = {
     .close = sq_close,
     .replay_from = sq_replay_from,
     .derived_mark = sq_derived_mark,
+    .hold_rows = true,
     .last_seq = sq_last_seq,
     .latest_recv = sq_latest_recv,
     .begin = sq_begin,
