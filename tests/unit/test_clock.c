@@ -266,58 +266,29 @@ test_commitment_reminded_then_breached(void **state)
     pm_procstatus_clear(&ps);
 }
 
-static void
-test_provisional_until_the_year_arrives(void **state)
+/* Year 2027 with New Year's Day off (caller owns). */
+static pm_calendar_t *
+year_2027(void)
 {
-    fix_t *f = *state;
-    pm_procstatus_t ps;
-    pm_calendar_t *y2027;
+    pm_calendar_t *y = pm_calendar_new();
     pm_calday_t *d;
 
-    /* Thursday 24 December 2026: the count runs into 2027, whose arrangement is unknown. */
-    accept(f, "EEB", "EIA", "2026-12-24T10:00:00+08:00");
-    proc_status(f, "TL-2026-001", "EIA", &ps);
-    assert_true(ps.provisional);
-    assert_int_equal(ps.deadline_ms, at("2027-01-08T00:00:00+08:00")); /* 1 Jan counted */
-    pm_procstatus_clear(&ps);
-    /* 2027 arrives with New Year's Day off. */
-    y2027 = pm_calendar_new();
-    y2027->year = 2027;
-    strv_push(&y2027->papers, "国务院办公厅关于2027年部分节假日安排的通知");
-    d = pm_calendar_add_day(y2027);
+    y->year = 2027;
+    strv_push(&y->papers, "国务院办公厅关于2027年部分节假日安排的通知");
+    d = pm_calendar_add_day(y);
     d->date = xstrdup("2027-01-01");
     d->name = xstrdup("元旦");
     d->off = true;
-    f->now = at("2026-12-28T09:00:00+08:00");
-    import_calendar(f, y2027);
-    assert_int_equal(count_out(f, PM_KIND_DEADLINE, "EIA"), 1);
-    proc_status(f, "TL-2026-001", "EIA", &ps);
-    assert_false(ps.provisional);
-    assert_int_equal(ps.deadline_ms, at("2027-01-09T00:00:00+08:00"));
-    pm_procstatus_clear(&ps);
-    /* The same year again changes nothing and logs nothing. */
-    y2027 = pm_calendar_new();
-    y2027->year = 2027;
-    strv_push(&y2027->papers, "国务院办公厅关于2027年部分节假日安排的通知");
-    d = pm_calendar_add_day(y2027);
-    d->date = xstrdup("2027-01-01");
-    d->name = xstrdup("元旦");
-    d->off = true;
-    import_calendar(f, y2027);
-    assert_int_equal(f->reply.count, 0);
-    assert_int_equal(f->out.n, 0);
+    return y;
 }
 
+/* HA-2026-001, to start in the first half of 2026: all approvals due by 31 March. */
 static void
-test_project_due_date(void **state)
+register_h1_project(fix_t *f)
 {
-    fix_t *f = *state;
     pm_msg_t *m = pm_msg_new(PM_MSG_IMPORT);
     pm_project_t *p;
-    pm_status_t *st = NULL;
-    pm_reply_t r = {0};
 
-    f->now = at("2026-03-02T09:00:00+08:00");
     m->import = xcalloc(1, sizeof(pm_import_t));
     m->import->id = xstrdup("h1-project");
     p = pm_import_add_project(m->import);
@@ -327,6 +298,43 @@ test_project_due_date(void **state)
     p->year = 2026;
     submit(f, &m);
     expect_ack(f);
+}
+
+static void
+test_provisional_until_the_year_arrives(void **state)
+{
+    fix_t *f = *state;
+    pm_procstatus_t ps;
+
+    /* Thursday 24 December 2026: the count runs into 2027, whose arrangement is unknown. */
+    accept(f, "EEB", "EIA", "2026-12-24T10:00:00+08:00");
+    proc_status(f, "TL-2026-001", "EIA", &ps);
+    assert_true(ps.provisional);
+    assert_int_equal(ps.deadline_ms, at("2027-01-08T00:00:00+08:00")); /* 1 Jan counted */
+    pm_procstatus_clear(&ps);
+    /* 2027 arrives with New Year's Day off. */
+    f->now = at("2026-12-28T09:00:00+08:00");
+    import_calendar(f, year_2027());
+    assert_int_equal(count_out(f, PM_KIND_DEADLINE, "EIA"), 1);
+    proc_status(f, "TL-2026-001", "EIA", &ps);
+    assert_false(ps.provisional);
+    assert_int_equal(ps.deadline_ms, at("2027-01-09T00:00:00+08:00"));
+    pm_procstatus_clear(&ps);
+    /* The same year again changes nothing and logs nothing. */
+    import_calendar(f, year_2027());
+    assert_int_equal(f->reply.count, 0);
+    assert_int_equal(f->out.n, 0);
+}
+
+static void
+test_project_due_date(void **state)
+{
+    fix_t *f = *state;
+    pm_status_t *st = NULL;
+    pm_reply_t r = {0};
+
+    f->now = at("2026-03-02T09:00:00+08:00");
+    register_h1_project(f);
     /* All approvals by 31 March: yellow with ten working days left (from 18 March). */
     tick(f, "2026-03-17T20:00:00+08:00");
     assert_int_equal(count_out(f, PM_KIND_PROJECT_COLOUR, NULL), 0);
@@ -451,22 +459,6 @@ test_rebuild_reproduces_the_clock(void **state)
     assert_int_equal(f->out.n, 0);
 }
 
-/* Year 2027 with New Year's Day off (caller owns). */
-static pm_calendar_t *
-year_2027(void)
-{
-    pm_calendar_t *y = pm_calendar_new();
-    pm_calday_t *d;
-
-    y->year = 2027;
-    strv_push(&y->papers, "国务院办公厅关于2027年部分节假日安排的通知");
-    d = pm_calendar_add_day(y);
-    d->date = xstrdup("2027-01-01");
-    d->name = xstrdup("元旦");
-    d->off = true;
-    return y;
-}
-
 /* The tables as a broker that opens the database now leaves them once it caught up. */
 static char *
 caught_up_state(fix_t *f, uint64_t *from, uint64_t *count)
@@ -497,22 +489,12 @@ static void
 test_catch_up_replays_what_was_held(void **state)
 {
     fix_t *f = *state;
-    pm_msg_t *m = pm_msg_new(PM_MSG_IMPORT);
-    pm_project_t *p;
     uint64_t synced, from = 0, count = 0;
     char *live, *caught;
     sqlite3 *db;
 
     f->now = at("2026-03-02T09:00:00+08:00");
-    m->import = xcalloc(1, sizeof(pm_import_t));
-    m->import->id = xstrdup("h1-project");
-    p = pm_import_add_project(m->import);
-    p->id = xstrdup("HA-2026-001");
-    p->name = xstrdup("乌兰浩特市上半年开工项目");
-    p->start_half = 1;
-    p->year = 2026;
-    submit(f, &m);
-    expect_ack(f);
+    register_h1_project(f);
     accept(f, "EEB", "EIA", "2026-03-02T10:00:00+08:00");
     assert_int_equal(store_sync(f->s), 0);
     assert_false(store_holding(f->s));
