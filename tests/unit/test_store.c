@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -364,6 +365,60 @@ test_cache_writes_back(void **state)
     assert_int_equal(proc_state(f->s), PM_STATE_REJECTED);
 }
 
+/* Where a crash now would have the next start replay from (another opener reads the mark). */
+static uint64_t
+replay_from_now(const char *path)
+{
+    char *err = NULL;
+    store_t *other = store_open(path, &err);
+    uint64_t from;
+
+    assert_non_null(other);
+    from = store_replay_from(other);
+    store_close(&other);
+    return from;
+}
+
+/*
+ * The mark follows the held rows: it names the entry that first changed the oldest row still
+ * held, and once that row was written (a second later) and the mark looked at again (every
+ * STORE_MARK_MS), the entry that changed the next one. A replay after a crash so starts a
+ * second or two back, not at the first entry of the run.
+ */
+static void
+test_mark_follows_the_held_rows(void **state)
+{
+    fix_t *f = *state;
+    uint64_t first, second;
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc_of(f->s, "A", PM_STATE_READY); /* not cached yet: written through */
+    put_proc_of(f->s, "B", PM_STATE_READY);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(proc_state_of(f->s, "A"), PM_STATE_READY); /* cached from here on */
+    assert_int_equal(proc_state_of(f->s, "B"), PM_STATE_READY);
+    assert_int_equal(replay_from_now(f->path), 0);
+
+    assert_int_equal(store_begin(f->s), 0);
+    first = append(f->s, PM_KIND_ACCEPTED, "mark-1", "A", "EEB");
+    put_proc_of(f->s, "A", PM_STATE_ACCEPTED);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(replay_from_now(f->path), first);
+
+    /* Held rows go out a second after they were first held. */
+    nanosleep(&(struct timespec){1, 100 * 1000 * 1000}, NULL);
+    assert_int_equal(store_begin(f->s), 0);
+    second = append(f->s, PM_KIND_ACCEPTED, "mark-2", "B", "EEB");
+    put_proc_of(f->s, "B", PM_STATE_ACCEPTED);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_true(store_holding(f->s));
+    assert_int_equal(replay_from_now(f->path), second);
+
+    assert_int_equal(store_sync(f->s), 0);
+    assert_int_equal(replay_from_now(f->path), 0);
+    assert_mark(f->s, "current");
+}
+
 /* The database may not grow past the pages it has: the next new page is a full disk. */
 static void
 disk_full_at_this_size(store_t *s)
@@ -587,6 +642,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_held_row_survives_a_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_beyond_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mark_follows_the_held_rows, setup, teardown),
         cmocka_unit_test(test_open_failure_says_why),
         cmocka_unit_test(test_targets_and_redaction),
     };
