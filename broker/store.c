@@ -302,8 +302,8 @@ store_close(store_t **p)
     if (s->in_tx)
         store_rollback(s);
     if (store_holding(s) && store_sync(s) < 0)
-        log_warnx("store: rows held in memory could not be written at close; the tables are "
-                  "rebuilt from the log at the next start");
+        log_warnx("store: rows held in memory could not be written at close; the next start "
+                  "replays the log into the tables from where they lag");
     pcache_flush(&s->pcache);
     free(s->pcache.slots);
     free(s->pcache.dirty);

@@ -187,9 +187,9 @@ static const pg_stmt_t stmts[ST__COUNT] = {
                          " JOIN projects p ON p.id = x.project WHERE x.state = 'blocked'"
                          " AND ($1::text IS NULL OR p.region = $1)"
                          " AND ($2::text IS NULL OR p.id = $2) ORDER BY p.id, x.ordinal"},
-    /* The tables a rebuild recomputes from the log. */
     [ST_DERIVED_MARK] = {"derived mark", "INSERT INTO meta(key, value) VALUES ('derived', $1)"
                                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+    /* The tables a rebuild recomputes from the log. */
     [ST_CLEAR_DEPTS] = {"clear", "DELETE FROM departments"},
     [ST_CLEAR_TEMPLATES] = {"clear", "DELETE FROM templates"},
     [ST_CLEAR_PROJECTS] = {"clear", "DELETE FROM projects"},
