@@ -195,7 +195,10 @@ work_load(engine_t *en, const char *project, work_t *w)
     w->procs = xcalloc(w->nprocs, sizeof(store_proc_t));
     w->states = xcalloc(w->nprocs, sizeof(pm_state_t));
     for (size_t r = 0; r < nrows; r++) {
-        int i = tmpl_index(w->t, rows[r].code);
+        /* Rows come in ordinal order, and a row's ordinal is its template index. */
+        int i = r < w->nprocs && strcmp(w->t->def->procs[r].code, rows[r].code) == 0
+                    ? (int)r
+                    : tmpl_index(w->t, rows[r].code);
         if (i < 0 || w->procs[i].code != NULL)
             continue;
         w->procs[i] = rows[r];

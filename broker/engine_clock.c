@@ -127,7 +127,8 @@ engine_clock_apply(engine_t *en, work_t *w, size_t i, const pm_entry_t *e, pm_st
         break;
     case PM_KIND_REOPENED: {
         /* Undone: the next application starts a clock of its own. */
-        char *cert = p->cert, *code = p->code, *dept = p->dept;
+        char *cert = p->cert;
+        const char *code = p->code, *dept = p->dept;
         uint64_t seq = p->updated_seq;
         int64_t ms = p->updated_ms;
         pm_state_t state = p->state;

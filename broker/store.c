@@ -113,6 +113,7 @@ struct store {
     uint64_t savepoint_head;    /* head when the open savepoint was taken */
     uint64_t savepoint_changes; /* pcache.changes then */
     pcache_t pcache;            /* procedure rows of recently used projects, written back */
+    strpool_t *names;           /* the codes of every procedure row given out (store.h) */
     bool hold;                  /* dirty rows may outlive a commit (hold_rows) */
     bool marks;                 /* commits write the mark (not a read-only store) */
     uint64_t marked_from;       /* the committed mark: 0 current, else where a replay starts */
@@ -202,8 +203,10 @@ store_new(const char *target, bool readonly, char **err)
     store_t *s = xcalloc(1, sizeof(*s));
 
     s->ops = backend_for(target);
-    s->b = s->ops->open(target, readonly, err);
+    s->names = strpool_new();
+    s->b = s->ops->open(target, readonly, s->names, err);
     if (s->b == NULL) {
+        strpool_destroy(&s->names);
         free(s);
         return NULL;
     }
@@ -309,6 +312,7 @@ store_close(store_t **p)
     free(s->pcache.dirty);
     free(s->pcache.undo);
     s->ops->close(s->b);
+    strpool_destroy(&s->names);
     free(s);
     *p = NULL;
 }
@@ -792,23 +796,35 @@ store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
     return s->ops->project_put(s->b, p, seq);
 }
 
+/* A copy of a row whose codes are the store's own already (a cached row, a row just read). */
 static void
 proc_copy(store_proc_t *dst, const store_proc_t *src)
 {
     *dst = *src;
-    dst->code = xstrdup(src->code);
-    dst->dept = xstrdup(src->dept);
     dst->cert = xstrdup(src->cert);
     dst->missing = xstrdup(src->missing);
 }
 
+/* A copy of a row given to the store, for the cache: its codes may be anyone's. */
+static void
+proc_keep(store_t *s, store_proc_t *dst, const store_proc_t *src)
+{
+    proc_copy(dst, src);
+    dst->code = strpool_intern(s->names, src->code);
+    dst->dept = strpool_intern(s->names, src->dept);
+}
+
 static store_proc_t *
-procs_copy(const store_proc_t *src, size_t n)
+procs_copy(store_t *s, const store_proc_t *src, size_t n, bool keep)
 {
     store_proc_t *v = xcalloc(n ? n : 1, sizeof(*v));
 
-    for (size_t i = 0; i < n; i++)
-        proc_copy(&v[i], &src[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (keep)
+            proc_keep(s, &v[i], &src[i]);
+        else
+            proc_copy(&v[i], &src[i]);
+    }
     return v;
 }
 
@@ -1018,10 +1034,10 @@ pcache_undo(store_t *s)
     free(old);
 }
 
-/* Cache a project's rows: 1 cached, 0 not (full while rows are held that only a commit may
- * write), -1 failure. */
+/* Cache a project's rows (keep: rows given to the store, see proc_keep): 1 cached, 0 not (full
+ * while rows are held that only a commit may write), -1 failure. */
 static int
-pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
+pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n, bool keep)
 {
     pcache_t *c = &s->pcache;
     size_t i;
@@ -1047,7 +1063,7 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
     }
     i = pcache_free_slot(c, project);
     c->slots[i].project = xstrdup(project);
-    c->slots[i].procs = procs_copy(procs, n);
+    c->slots[i].procs = procs_copy(s, procs, n, keep);
     c->slots[i].n = n;
     c->slots[i].tx = s->tx;
     c->slots[i].dirty = 0;
@@ -1065,13 +1081,13 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
     pcache_entry_t *hit = pcache_find(&s->pcache, project);
 
     if (hit != NULL) {
-        *out = procs_copy(hit->procs, hit->n);
+        *out = procs_copy(s, hit->procs, hit->n, false);
         *n = hit->n;
         return 0;
     }
     if (s->ops->procs_load(s->b, project, &procs, &count) < 0)
         return -1;
-    if (count > 0 && pcache_put(s, project, procs, count) < 0) {
+    if (count > 0 && pcache_put(s, project, procs, count, false) < 0) {
         store_procs_free(procs, count);
         return -1;
     }
@@ -1083,8 +1099,6 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
 void
 store_proc_clear(store_proc_t *p)
 {
-    free(p->code);
-    free(p->dept);
     free(p->cert);
     free(p->missing);
     memset(p, 0, sizeof(*p));
@@ -1122,7 +1136,7 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
     } else {
         store_proc_clear(&hit->procs[ordinal]);
     }
-    proc_copy(&hit->procs[ordinal], p);
+    proc_keep(s, &hit->procs[ordinal], p);
     pcache_mark(s, hit);
     hit->dirty |= UINT64_C(1) << ordinal;
     return 0;
@@ -1158,7 +1172,7 @@ store_procs_create(store_t *s, const char *project, const store_proc_t *procs, s
         return 0;
     }
     /* Held in the cache, dirty, and written with the project's later changes. */
-    switch (pcache_put(s, project, procs, n)) {
+    switch (pcache_put(s, project, procs, n, true)) {
     case -1:
         return -1;
     case 0:

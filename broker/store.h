@@ -34,10 +34,14 @@ typedef enum store_commit {
 /*
  * One procedure of one project, as kept in the procedures table. Days are civil days since
  * 1970-01-01 (calendar.h); 0 means none.
+ *
+ * code and dept are borrowed, never freed with the row: in a row the store gives out they are
+ * its interned copies (strpool.h), valid until store_close; in a row given to the store they
+ * need only outlive the call (the store keeps its own). cert and missing are owned.
  */
 typedef struct store_proc {
-    char *code;
-    char *dept;
+    const char *code;
+    const char *dept;
     pm_state_t state;
     bool deficient; /* an open commitment from acceptance with deficiency */
     char *cert;

@@ -14,7 +14,8 @@
  *
  * Conventions for every operation: 0 is success, -1 a failure the backend has already logged
  * (once, with the reason), 1/0 for found/not found where said. Strings returned in structs
- * are owned by the caller. Writes happen only between begin and commit/rollback; reads may
+ * are owned by the caller, except the codes of procedure rows (store.h), interned in the pool
+ * given at open. Writes happen only between begin and commit/rollback; reads may
  * happen at any time and see the open transaction's writes.
  */
 #ifndef PERMIT_STORE_BACKEND_H
@@ -25,6 +26,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "strpool.h"
 
 /*
  * The layout of the derived tables, the same in every engine since they hold the same things:
@@ -84,8 +86,9 @@ typedef struct store_backend store_backend_t; /* each backend's own state */
 typedef struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
     /* Open target (a path, a URI): NULL with *err (caller owns) on failure. readonly: for
-     * tools beside a running broker, such as reports. */
-    store_backend_t *(*open)(const char *target, bool readonly, char **err);
+     * tools beside a running broker, such as reports. names: where procedure rows read are to
+     * intern their codes; it outlives the backend. */
+    store_backend_t *(*open)(const char *target, bool readonly, strpool_t *names, char **err);
     void (*close)(store_backend_t *b);
 
     /*

@@ -434,6 +434,7 @@ msc_drop(mscache_t *c)
 }
 
 struct store_backend {
+    strpool_t *names; /* where procedure rows read intern their codes (store.h) */
     char *conninfo;
     char *label; /* the target for log lines, without a password */
     bool readonly;
@@ -1151,7 +1152,7 @@ pg_close(store_backend_t *b)
  * refuses a database of another layout version.
  */
 static store_backend_t *
-pg_open(const char *conninfo, bool readonly, char **err)
+pg_open(const char *conninfo, bool readonly, strpool_t *names, char **err)
 {
     store_backend_t *b;
     PQconninfoOption *opts;
@@ -1168,6 +1169,7 @@ pg_open(const char *conninfo, bool readonly, char **err)
     }
     PQconninfoFree(opts);
     b = xcalloc(1, sizeof(*b));
+    b->names = names;
     b->conninfo = xstrdup(conninfo);
     b->label = store_target_redacted(conninfo); /* no password in log lines */
     b->readonly = readonly;
@@ -1763,11 +1765,12 @@ pg_project_put(store_backend_t *b, const pm_project_t *pr, uint64_t seq)
 
 /* A procedure row whose PROC_COLUMNS start at column col. */
 static void
-read_proc(const PGresult *r, int row, int col, store_proc_t *p)
+read_proc(store_backend_t *b, const PGresult *r, int row, int col, store_proc_t *p)
 {
     memset(p, 0, sizeof(*p));
-    p->code = col_text(r, row, col);
-    p->dept = col_text(r, row, col + 1);
+    p->code = PQgetisnull(r, row, col) ? NULL : strpool_intern(b->names, PQgetvalue(r, row, col));
+    p->dept =
+        PQgetisnull(r, row, col + 1) ? NULL : strpool_intern(b->names, PQgetvalue(r, row, col + 1));
     if (pm_state_parse(PQgetvalue(r, row, col + 2), &p->state) < 0)
         p->state = PM_STATE_BLOCKED;
     p->deficient = col_int(r, row, col + 3) != 0;
@@ -1802,7 +1805,7 @@ pg_procs_load(store_backend_t *b, const char *project, store_proc_t **out, size_
     rows = PQntuples(r);
     procs = rows > 0 ? xcalloc((size_t)rows, sizeof(*procs)) : NULL;
     for (int i = 0; i < rows; i++)
-        read_proc(r, i, 0, &procs[i]);
+        read_proc(b, r, i, 0, &procs[i]);
     PQclear(r);
     *out = procs;
     *n = (size_t)rows;
@@ -1941,7 +1944,7 @@ pg_colour_walk(store_backend_t *b, const pm_listreq_t *q, store_row_fn *fn, void
         pm_project_t pr = {0};
         store_proc_t proc;
         read_project(r, i, 0, &pr);
-        read_proc(r, i, 9, &proc);
+        read_proc(b, r, i, 9, &proc);
         rc = fn(arg, &pr, &proc) < 0 ? -1 : 0;
         pm_project_clear(&pr);
         store_proc_clear(&proc);

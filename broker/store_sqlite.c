@@ -190,6 +190,7 @@ static const char clear_sql[] = "DELETE FROM departments; DELETE FROM templates;
 
 struct store_backend {
     sqlite3 *db;
+    strpool_t *names; /* where procedure rows read intern their codes (store.h) */
     sqlite3_stmt *stmt[ST__COUNT];
     bool in_tx;
     uint64_t replay_from; /* at open: the first entry whose effect the tables may lack */
@@ -280,6 +281,19 @@ step_done(store_backend_t *b, sqlite3_stmt *st)
     }
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Bind text to a statement that step_done runs: it clears the bindings before it returns, so
+ * the text need only live until then and is not copied (SQLITE_STATIC), like the log's body.
+ */
+static void
+bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v == NULL)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
 /* sqlite3_exec, with a full disk noted instead of logged (open says it once). */
@@ -425,13 +439,14 @@ store_sqlite_single_threaded(void)
 /* Open a connection: read-write (setting up the schema) or read-only (a reader beside a
  * running broker, which must have laid the tables out already). */
 static store_backend_t *
-sq_open(const char *path, bool readonly, char **err)
+sq_open(const char *path, bool readonly, strpool_t *names, char **err)
 {
     store_backend_t *b = xcalloc(1, sizeof(*b));
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     char *version = NULL;
 
     b->path = xstrdup(path);
+    b->names = names;
     /* One thread owns the connection: no per-call mutex (NOMUTEX). The writer's WAL writes
      * are gathered into one per commit (walvfs.h). */
     if (sqlite3_open_v2(path, &b->db, flags | SQLITE_OPEN_NOMUTEX,
@@ -622,12 +637,12 @@ sq_append(store_backend_t *b, const store_logrow_t *r)
     sqlite3_stmt *st = stmt(b, ST_APPEND);
 
     sqlite3_bind_int64(st, 1, (sqlite3_int64)r->seq);
-    sqlx_bind_text(st, 2, r->event_id);
-    sqlx_bind_text(st, 3, r->kind);
-    sqlx_bind_text(st, 4, r->actor);
-    sqlx_bind_text(st, 5, r->dept);
-    sqlx_bind_text(st, 6, r->project);
-    sqlx_bind_text(st, 7, r->procedure);
+    bind_str(st, 2, r->event_id);
+    bind_str(st, 3, r->kind);
+    bind_str(st, 4, r->actor);
+    bind_str(st, 5, r->dept);
+    bind_str(st, 6, r->project);
+    bind_str(st, 7, r->procedure);
     sqlite3_bind_int64(st, 8, r->recv_ms);
     if (r->event_ms != 0)
         sqlite3_bind_int64(st, 9, r->event_ms);
@@ -724,9 +739,9 @@ sq_dept_put(store_backend_t *b, const pm_department_t *d, uint64_t seq)
 {
     sqlite3_stmt *st = stmt(b, ST_DEPT_PUT);
 
-    sqlx_bind_text(st, 1, d->code);
-    sqlx_bind_text(st, 2, d->name);
-    sqlx_bind_text(st, 3, d->contact);
+    bind_str(st, 1, d->code);
+    bind_str(st, 2, d->name);
+    bind_str(st, 3, d->contact);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
     return step_done(b, st);
 }
@@ -736,7 +751,7 @@ sq_template_put(store_backend_t *b, const char *name, uint32_t version, uint64_t
 {
     sqlite3_stmt *st = stmt(b, ST_TEMPLATE_PUT);
 
-    sqlx_bind_text(st, 1, name);
+    bind_str(st, 1, name);
     sqlite3_bind_int64(st, 2, version);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
     return step_done(b, st);
@@ -796,14 +811,14 @@ sq_project_put(store_backend_t *b, const pm_project_t *p, uint64_t seq)
 {
     sqlite3_stmt *st = stmt(b, ST_PROJECT_PUT);
 
-    sqlx_bind_text(st, 1, p->id);
-    sqlx_bind_text(st, 2, p->name);
-    sqlx_bind_text(st, 3, p->region);
-    sqlx_bind_text(st, 4, p->industry);
-    sqlx_bind_text(st, 5, p->company);
-    sqlx_bind_text(st, 6, p->steward);
-    sqlx_bind_text(st, 7, p->leader);
-    sqlx_bind_text(st, 8, p->template_name);
+    bind_str(st, 1, p->id);
+    bind_str(st, 2, p->name);
+    bind_str(st, 3, p->region);
+    bind_str(st, 4, p->industry);
+    bind_str(st, 5, p->company);
+    bind_str(st, 6, p->steward);
+    bind_str(st, 7, p->leader);
+    bind_str(st, 8, p->template_name);
     sqlite3_bind_int64(st, 9, p->template_version);
     sqlite3_bind_int64(st, 10, (sqlite3_int64)seq);
     return step_done(b, st);
@@ -811,11 +826,11 @@ sq_project_put(store_backend_t *b, const pm_project_t *p, uint64_t seq)
 
 /* Read a procedure row whose PROC_COLUMNS start at column `col`. */
 static void
-read_proc(sqlite3_stmt *st, int col, store_proc_t *p)
+read_proc(store_backend_t *b, sqlite3_stmt *st, int col, store_proc_t *p)
 {
     memset(p, 0, sizeof(*p));
-    p->code = sqlx_column_text(st, col);
-    p->dept = sqlx_column_text(st, col + 1);
+    p->code = strpool_intern(b->names, (const char *)sqlite3_column_text(st, col));
+    p->dept = strpool_intern(b->names, (const char *)sqlite3_column_text(st, col + 1));
     if (pm_state_parse((const char *)sqlite3_column_text(st, col + 2), &p->state) < 0)
         p->state = PM_STATE_BLOCKED;
     p->deficient = sqlite3_column_int(st, col + 3) != 0;
@@ -847,7 +862,7 @@ sq_procs_load(store_backend_t *b, const char *project, store_proc_t **out, size_
     sqlx_bind_text(st, 1, project);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         procs = xgrow(procs, count, sizeof(*procs));
-        read_proc(st, 0, &procs[count++]);
+        read_proc(b, st, 0, &procs[count++]);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -864,13 +879,13 @@ sq_proc_put(store_backend_t *b, const char *project, const store_proc_t *p, int 
 {
     sqlite3_stmt *st = stmt(b, ST_PROC_PUT);
 
-    sqlx_bind_text(st, 1, project);
+    bind_str(st, 1, project);
     sqlite3_bind_int(st, 2, ordinal);
-    sqlx_bind_text(st, 3, p->code);
-    sqlx_bind_text(st, 4, p->dept);
-    sqlx_bind_text(st, 5, pm_state_name(p->state));
+    bind_str(st, 3, p->code);
+    bind_str(st, 4, p->dept);
+    bind_str(st, 5, pm_state_name(p->state));
     sqlite3_bind_int(st, 6, p->deficient ? 1 : 0);
-    sqlx_bind_text(st, 7, p->cert);
+    bind_str(st, 7, p->cert);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)p->updated_seq);
     sqlite3_bind_int64(st, 9, p->updated_ms);
     sqlite3_bind_int64(st, 10, p->accepted_ms);
@@ -879,10 +894,10 @@ sq_proc_put(store_backend_t *b, const char *project, const store_proc_t *p, int 
     sqlite3_bind_int(st, 13, p->statutory);
     sqlite3_bind_int(st, 14, p->provisional ? 1 : 0);
     sqlite3_bind_int(st, 15, p->paused_on);
-    sqlx_bind_text(st, 16, pm_colour_name(p->colour));
+    bind_str(st, 16, pm_colour_name(p->colour));
     sqlite3_bind_int(st, 17, (int)p->commit);
     sqlite3_bind_int(st, 18, p->commit_due);
-    sqlx_bind_text(st, 19, p->missing);
+    bind_str(st, 19, p->missing);
     sqlite3_bind_int64(st, 20, p->next_ms);
     return step_done(b, st);
 }
@@ -910,9 +925,9 @@ sq_projclock_put(store_backend_t *b, const char *project, const store_projclock_
 {
     sqlite3_stmt *st = stmt(b, ST_PROJCLOCK_PUT);
 
-    sqlx_bind_text(st, 1, project);
+    bind_str(st, 1, project);
     sqlite3_bind_int(st, 2, c->due);
-    sqlx_bind_text(st, 3, pm_colour_name(c->colour));
+    bind_str(st, 3, pm_colour_name(c->colour));
     sqlite3_bind_int64(st, 4, c->next_ms);
     return step_done(b, st);
 }
@@ -984,7 +999,7 @@ sq_colour_walk(store_backend_t *b, const pm_listreq_t *q, store_row_fn *fn, void
         store_proc_t proc;
         int r;
         read_project(st, 0, &p);
-        read_proc(st, 9, &proc);
+        read_proc(b, st, 9, &proc);
         r = fn(arg, &p, &proc);
         pm_project_clear(&p);
         store_proc_clear(&proc);
@@ -1002,8 +1017,8 @@ sq_milestone_put(store_backend_t *b, const char *project, const char *code, uint
 {
     sqlite3_stmt *st = stmt(b, ST_MILESTONE_PUT);
 
-    sqlx_bind_text(st, 1, project);
-    sqlx_bind_text(st, 2, code);
+    bind_str(st, 1, project);
+    bind_str(st, 2, code);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
     return step_done(b, st);
 }

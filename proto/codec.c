@@ -168,7 +168,8 @@ budget_free(void *arg, void *p)
 /*
  * The longest a string field may be, by field name: identifiers and codes are short, free
  * text is bounded, and nothing else in a frame exceeds CODEC_MAX_STRING. By name, so a field
- * added to permit.proto under a known name inherits its limit.
+ * added to permit.proto under a known name inherits its limit. None is below CODEC_MAX_CODE
+ * (validate looks up only longer strings).
  */
 static size_t
 field_limit(const char *name)
@@ -229,8 +230,9 @@ validate(dec_t *d, const ProtobufCMessage *m)
                 if (validate(d, items[k]) < 0)
                     return -1;
             } else {
-                size_t slen = strlen(s), max = field_limit(f->name);
-                if (slen > max) {
+                /* No field's limit is below CODEC_MAX_CODE: only a longer string is looked up. */
+                size_t slen = strlen(s), max = CODEC_MAX_CODE;
+                if (slen > max && slen > (max = field_limit(f->name))) {
                     dec_fail(d, "%s.%s: %zu bytes (limit %zu)", desc->short_name, f->name, slen,
                              max);
                     return -1;

@@ -1346,6 +1346,45 @@ test_refuse_too_many(void **state)
     (void)state;
 }
 
+/* Each field has its own limit: a code at 64 bytes and an id at 128 pass, one more byte is
+ * refused with the field's name. Checked either side of the shortest limit, CODEC_MAX_CODE,
+ * below which validate looks nothing up. */
+static void
+test_field_limits(void **state)
+{
+    static const struct {
+        size_t dept, event_id;
+        const char *refused; /* NULL: accepted */
+    } cases[] = {
+        {CODEC_MAX_CODE, CODEC_MAX_ID, NULL},
+        {CODEC_MAX_CODE + 1, 10, "Entry.dept: 65 bytes (limit 64)"},
+        {10, CODEC_MAX_CODE + 1, NULL},
+        {10, CODEC_MAX_ID + 1, "Entry.event_id: 129 bytes (limit 128)"},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        pm_msg_t *msg = msg_with_entry(PM_MSG_EVENT, make_event());
+        uint8_t *buf;
+        size_t len;
+        free(msg->entry->dept);
+        msg->entry->dept = xcalloc(cases[i].dept + 1, 1);
+        memset(msg->entry->dept, 'D', cases[i].dept);
+        free(msg->entry->event_id);
+        msg->entry->event_id = xcalloc(cases[i].event_id + 1, 1);
+        memset(msg->entry->event_id, 'e', cases[i].event_id);
+        if (cases[i].refused == NULL) {
+            pm_msg_t *got = roundtrip(msg);
+            pm_msg_destroy(&got);
+        } else {
+            buf = encode(msg, &len);
+            assert_refused(buf, len, cases[i].refused);
+            free(buf);
+        }
+        pm_msg_destroy(&msg);
+    }
+    (void)state;
+}
+
 int
 main(void)
 {
@@ -1378,6 +1417,7 @@ main(void)
         cmocka_unit_test(test_refuse_oversized),
         cmocka_unit_test(test_refuse_balloon),
         cmocka_unit_test(test_refuse_too_many),
+        cmocka_unit_test(test_field_limits),
     };
 
     log_init("test_codec", LOG_LEVEL_WARN);

@@ -279,6 +279,53 @@ assert_mark(store_t *s, const char *want)
     free(got);
 }
 
+/* A row's codes as given: any string that outlives the call. What the store gives back are its
+ * own copies, shared by every row it gives out (store.h), and valid after the caller's went. */
+static void
+put_row_with_codes(store_t *s, const char *project, pm_state_t st)
+{
+    store_proc_t p = {.code = xstrdup("EIA"), .dept = xstrdup("EEB"), .state = st};
+
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_proc_put(s, project, &p, 0), 0);
+    free((char *)p.code);
+    free((char *)p.dept);
+    assert_int_equal(store_commit(s), 0);
+}
+
+static void
+test_row_codes_are_the_stores(void **state)
+{
+    fix_t *f = *state;
+    store_proc_t *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    char *err = NULL;
+
+    put_row_with_codes(f->s, "Q", PM_STATE_READY);             /* not cached: written through */
+    assert_int_equal(store_procs_load(f->s, "Q", &a, &na), 0); /* read, and cached */
+    put_row_with_codes(f->s, "Q", PM_STATE_ACCEPTED);          /* held in the cache */
+    assert_int_equal(store_procs_load(f->s, "Q", &b, &nb), 0);
+    assert_int_equal(na, 1);
+    assert_int_equal(nb, 1);
+    assert_int_equal(b[0].state, PM_STATE_ACCEPTED);
+    assert_string_equal(b[0].code, "EIA");
+    assert_string_equal(b[0].dept, "EEB");
+    assert_ptr_equal(a[0].code, b[0].code); /* one copy, not one per row */
+    assert_ptr_equal(a[0].dept, b[0].dept);
+    store_procs_free(a, na);
+    store_procs_free(b, nb);
+
+    store_close(&f->s); /* writes the held row */
+    f->s = store_open(f->path, &err);
+    assert_non_null(f->s);
+    assert_int_equal(store_procs_load(f->s, "Q", &a, &na), 0);
+    assert_int_equal(na, 1);
+    assert_int_equal(a[0].state, PM_STATE_ACCEPTED);
+    assert_string_equal(a[0].code, "EIA");
+    assert_string_equal(a[0].dept, "EEB");
+    store_procs_free(a, na);
+}
+
 /*
  * A cached row changed inside a transaction is written once, before what needs it in the
  * table (store_sync), and may be held past its COMMIT: the commit marks the tables behind, a
@@ -642,6 +689,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_held_row_survives_a_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_beyond_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_codes_are_the_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_follows_the_held_rows, setup, teardown),
         cmocka_unit_test(test_open_failure_says_why),
         cmocka_unit_test(test_targets_and_redaction),
