@@ -133,8 +133,9 @@ int store_latest_recv(store_t *s, int64_t *out);
 int store_sync(store_t *s);
 /*
  * Rows changed by committed transactions may be held in memory past their commit (sqlite):
- * they reach the tables at the first commit STORE_HOLD_MS after they were first held, when the
- * cache fills, before a statement that reads the tables, at close, and when the caller is idle
+ * they reach the tables at the first commit STORE_HOLD_MS after they were first held, when too
+ * many projects are held or the cache is full of them, before a statement that reads the
+ * tables, at close, and when the caller is idle
  * for STORE_IDLE_MS (store_sync). The log is written by every commit, and the commits record,
  * at least every STORE_MARK_MS while rows are held, the first entry whose effect the tables
  * may lack: the next start replays the log from there (store_replay_from), a second or two of

@@ -638,6 +638,119 @@ test_held_rows_beyond_the_cache(void **state)
     }
 }
 
+/* The state of a project's row as the table has it (not the cache). */
+static pm_state_t
+table_state_of(store_t *s, const char *project)
+{
+    char *q = xasprintf("SELECT state FROM procedures WHERE project = '%s'", project);
+    char *v = sql_text(s, q);
+    pm_state_t st;
+
+    assert_non_null(v);
+    assert_int_equal(pm_state_parse(v, &st), 0);
+    free(v);
+    free(q);
+    return st;
+}
+
+/*
+ * A full cache lets go of projects not used lately, one at a time, and keeps what it holds:
+ * after reading far more projects than it takes, held rows are still held and unwritten, a
+ * project in use and the projects read last are still cached (a change behind the cache's
+ * back does not show), and some read once long ago are read again from the table. Letting go
+ * inside a transaction that holds rows, across the rehash that clears the slots let go,
+ * leaves its rollback able to give every held row back: the ones it changed and the ones it
+ * only wrote back.
+ */
+static void
+test_full_cache_lets_the_unused_go(void **state)
+{
+    /* Projects read before the transaction, and twice as many in it: each more than the
+     * cache's 8,192 (enough to let go of a quarter of its slots, which lays it out afresh). */
+    enum { FIRST = 10000, MORE = 15000, N = FIRST + 2 * MORE, K = 300 };
+    fix_t *f = *state;
+    char id[32];
+    int reread = 0;
+
+    assert_int_equal(store_begin(f->s), 0);
+    put_proc_of(f->s, "U", PM_STATE_READY); /* not cached: written through */
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "P-%05d", i);
+        put_proc_of(f->s, id, PM_STATE_READY);
+    }
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(id, sizeof(id), "H-%03d", i);
+        put_proc_of(f->s, id, PM_STATE_READY);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+
+    for (int i = 0; i < FIRST; i++) {
+        snprintf(id, sizeof(id), "P-%05d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY);
+        if (i % 100 == 0)
+            assert_int_equal(proc_state_of(f->s, "U"), PM_STATE_READY);
+    }
+    /* Cached among them, where many a slot is taken or was let go: read, then changed, and
+     * held past the commit. */
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(id, sizeof(id), "H-%03d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY);
+        put_proc_of(f->s, id, PM_STATE_ACCEPTED);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    assert_true(store_holding(f->s));
+    assert_int_equal(table_state_of(f->s, "H-000"), PM_STATE_READY);
+    assert_int_equal(proc_state_of(f->s, "H-000"), PM_STATE_ACCEPTED);
+
+    sql(f->s, "UPDATE procedures SET state = 'rejected' WHERE project LIKE 'P-%' OR project = 'U'");
+    assert_int_equal(proc_state_of(f->s, "U"), PM_STATE_READY);
+    for (int i = FIRST - 100; i < FIRST; i++) {
+        snprintf(id, sizeof(id), "P-%05d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY);
+    }
+    for (int i = 0; i < 2000; i++) {
+        snprintf(id, sizeof(id), "P-%05d", i);
+        reread += proc_state_of(f->s, id) == PM_STATE_REJECTED;
+    }
+    assert_true(reread > 0);
+
+    /* A transaction changes the first K held rows and reads enough projects to let go of
+     * every one it did not use; it writes every held row back (the others it never read) and
+     * reads as many again. */
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < K; i++) {
+        snprintf(id, sizeof(id), "H-%03d", i);
+        put_proc_of(f->s, id, PM_STATE_WITHDRAWN);
+    }
+    for (int i = FIRST; i < FIRST + MORE; i++) {
+        snprintf(id, sizeof(id), "P-%05d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_REJECTED);
+    }
+    assert_int_equal(store_sync(f->s), 0);
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(id, sizeof(id), "H-%03d", i);
+        assert_int_equal(table_state_of(f->s, id), i < K ? PM_STATE_WITHDRAWN : PM_STATE_ACCEPTED);
+    }
+    for (int i = FIRST + MORE; i < N; i++) {
+        snprintf(id, sizeof(id), "P-%05d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_REJECTED);
+    }
+    assert_int_equal(store_rollback(f->s), 0);
+    assert_true(store_holding(f->s));
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(id, sizeof(id), "H-%03d", i);
+        assert_int_equal(table_state_of(f->s, id), PM_STATE_READY);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_ACCEPTED);
+    }
+    assert_int_equal(store_sync(f->s), 0);
+    assert_false(store_holding(f->s));
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(id, sizeof(id), "H-%03d", i);
+        assert_int_equal(table_state_of(f->s, id), PM_STATE_ACCEPTED);
+    }
+}
+
 static void
 test_open_failure_says_why(void **state)
 {
@@ -688,6 +801,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_full_disk_undoes_the_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_row_survives_a_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_beyond_the_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_cache_lets_the_unused_go, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_codes_are_the_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_follows_the_held_rows, setup, teardown),
