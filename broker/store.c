@@ -59,15 +59,16 @@
 #define PCACHE_TX_MAX 12288 /* the same inside a transaction that must not empty it */
 
 #define PCACHE_DIRTY_MAX 64 /* rows of a project that can be held dirty (bits of .dirty) */
-/* Projects held dirty past a commit at most: what a cache that cannot let go of anything
- * writes at once stays small (with 100,000 projects in use, holding more made a 100 ms commit
- * every half second). */
-#define PCACHE_HOLD_MAX 2048
+/* Projects held dirty past a commit at most: half the cache, the other half being what it may
+ * let go. With 1,000 projects in progress (and permit-bench's 2,000 registrations a second)
+ * fewer are held, and rows go out by age; with 100,000 this is reached. */
+#define PCACHE_HOLD_MAX 4096
 /* Past PCACHE_HOLD_MAX, the oldest held projects are written until this many fewer are held:
  * rows written in one commit share its pages (the upper levels of the B-trees, the index
  * pages), which one project per commit would write again every commit. permit-bench with
- * 100,000 projects: 16,000-17,300 events/s with ack p99 24-26 ms, against 14,400-15,100 and
- * 21-22 ms when each commit wrote just what was over the limit, 18,000 and 34 ms with 1,024. */
+ * 100,000 projects: 16,800 events/s, ack p99 26 ms, against 13,700-15,300 and 24 ms when each
+ * commit wrote just what was over the limit; 4x64 with 1,000, ack p99 7.3-8.3 ms either way.
+ * (With at most 2,048 held, the same chunks took that p99 to 13 ms.) */
 #define PCACHE_HOLD_CHUNK 512
 
 typedef struct pcache_entry {

@@ -638,6 +638,39 @@ test_held_rows_beyond_the_cache(void **state)
     }
 }
 
+/*
+ * Past the most projects a commit may leave held (PCACHE_HOLD_MAX, 4,096), the commit writes
+ * the oldest until a chunk (PCACHE_HOLD_CHUNK, 512) fewer are held.
+ */
+static void
+test_held_rows_go_out_oldest_first(void **state)
+{
+    enum { N = 5000, HOLD_MAX = 4096, CHUNK = 512 };
+    fix_t *f = *state;
+    char id[32], *n, *last;
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < N; i++) {
+        store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY};
+        snprintf(id, sizeof(id), "C-%05d", i);
+        assert_int_equal(store_procs_create(f->s, id, &p, 1), 0);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    n = sql_text(f->s, "SELECT COUNT(*) FROM procedures");
+    last = sql_text(f->s, "SELECT MAX(project) FROM procedures");
+    snprintf(id, sizeof(id), "C-%05d", N - (HOLD_MAX - CHUNK) - 1);
+    assert_int_equal(atoi(n), N - (HOLD_MAX - CHUNK));
+    assert_string_equal(last, id);
+    free(n);
+    free(last);
+
+    assert_true(store_holding(f->s));
+    assert_int_equal(store_sync(f->s), 0);
+    n = sql_text(f->s, "SELECT COUNT(*) FROM procedures");
+    assert_int_equal(atoi(n), N);
+    free(n);
+}
+
 /* The state of a project's row as the table has it (not the cache). */
 static pm_state_t
 table_state_of(store_t *s, const char *project)
@@ -802,6 +835,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_held_row_survives_a_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_beyond_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_cache_lets_the_unused_go, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_rows_go_out_oldest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_codes_are_the_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_follows_the_held_rows, setup, teardown),
