@@ -686,6 +686,18 @@ table_state_of(store_t *s, const char *project)
     return st;
 }
 
+/* Projects P-<from> to P-<to - 1> as the store gives them: all in state `want`. */
+static void
+assert_states(store_t *s, int from, int to, pm_state_t want)
+{
+    char id[32];
+
+    for (int i = from; i < to; i++) {
+        snprintf(id, sizeof(id), "P-%05d", i);
+        assert_int_equal(proc_state_of(s, id), want);
+    }
+}
+
 /*
  * A full cache lets go of projects not used lately, one at a time, and keeps what it holds:
  * after reading far more projects than it takes, held rows are still held and unwritten, a
@@ -738,10 +750,7 @@ test_full_cache_lets_the_unused_go(void **state)
 
     sql(f->s, "UPDATE procedures SET state = 'rejected' WHERE project LIKE 'P-%' OR project = 'U'");
     assert_int_equal(proc_state_of(f->s, "U"), PM_STATE_READY);
-    for (int i = FIRST - 100; i < FIRST; i++) {
-        snprintf(id, sizeof(id), "P-%05d", i);
-        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY);
-    }
+    assert_states(f->s, FIRST - 100, FIRST, PM_STATE_READY);
     for (int i = 0; i < 2000; i++) {
         snprintf(id, sizeof(id), "P-%05d", i);
         reread += proc_state_of(f->s, id) == PM_STATE_REJECTED;
@@ -756,19 +765,13 @@ test_full_cache_lets_the_unused_go(void **state)
         snprintf(id, sizeof(id), "H-%03d", i);
         put_proc_of(f->s, id, PM_STATE_WITHDRAWN);
     }
-    for (int i = FIRST; i < FIRST + MORE; i++) {
-        snprintf(id, sizeof(id), "P-%05d", i);
-        assert_int_equal(proc_state_of(f->s, id), PM_STATE_REJECTED);
-    }
+    assert_states(f->s, FIRST, FIRST + MORE, PM_STATE_REJECTED);
     assert_int_equal(store_sync(f->s), 0);
     for (int i = 0; i < 2 * K; i++) {
         snprintf(id, sizeof(id), "H-%03d", i);
         assert_int_equal(table_state_of(f->s, id), i < K ? PM_STATE_WITHDRAWN : PM_STATE_ACCEPTED);
     }
-    for (int i = FIRST + MORE; i < N; i++) {
-        snprintf(id, sizeof(id), "P-%05d", i);
-        assert_int_equal(proc_state_of(f->s, id), PM_STATE_REJECTED);
-    }
+    assert_states(f->s, FIRST + MORE, N, PM_STATE_REJECTED);
     assert_int_equal(store_rollback(f->s), 0);
     assert_true(store_holding(f->s));
     for (int i = 0; i < 2 * K; i++) {
