@@ -196,7 +196,7 @@ work_load(engine_t *en, const char *project, work_t *w)
     w->states = xcalloc(w->nprocs, sizeof(pm_state_t));
     for (size_t r = 0; r < nrows; r++) {
         /* Rows come in ordinal order, and a row's ordinal is its template index. */
-        int i = r < w->nprocs && strcmp(w->t->def->procs[r].code, rows[r].code) == 0
+        int i = r < w->nprocs && util_strcmp0(w->t->def->procs[r].code, rows[r].code) == 0
                     ? (int)r
                     : tmpl_index(w->t, rows[r].code);
         if (i < 0 || w->procs[i].code != NULL)
