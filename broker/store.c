@@ -883,11 +883,7 @@ pcache_flush(pcache_t *c)
 static size_t
 pcache_hash(const char *key)
 {
-    size_t h = 1469598103934665603ULL;
-
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h & (PCACHE_SLOTS - 1);
+    return (size_t)util_hash(key) & (PCACHE_SLOTS - 1);
 }
 
 /* The entry of a project, or NULL; a hit counts as a use by the open transaction. Linear

@@ -400,16 +400,13 @@ msc_flush(mscache_t *c)
 static msc_entry_t *
 msc_find(mscache_t *c, const char *project, bool add)
 {
-    size_t h = 1469598103934665603ULL;
-
     if (c->slots == NULL) {
         if (!add)
             return NULL;
         c->slots = xcalloc(MSC_SLOTS, sizeof(msc_entry_t));
     }
-    for (const unsigned char *p = (const unsigned char *)project; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    for (size_t i = h & (MSC_SLOTS - 1), k = 0; k < MSC_SLOTS; i = (i + 1) & (MSC_SLOTS - 1), k++) {
+    for (size_t i = (size_t)util_hash(project) & (MSC_SLOTS - 1), k = 0; k < MSC_SLOTS;
+         i = (i + 1) & (MSC_SLOTS - 1), k++) {
         msc_entry_t *e = &c->slots[i];
         if (e->project == NULL) {
             if (!add || c->count >= MSC_MAX)

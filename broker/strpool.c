@@ -1,5 +1,5 @@
 /*
- * strpool: an open-addressing hash set of strings (FNV-1a, linear probing), kept at most half
+ * strpool: an open-addressing hash set of strings (util_hash, linear probing), kept at most half
  * full and doubled when it would not be. Nothing is removed, so a probe ends at the first
  * empty slot.
  */
@@ -43,21 +43,11 @@ strpool_destroy(strpool_t **pool)
     *pool = NULL;
 }
 
-static size_t
-strpool_hash(const char *s)
-{
-    uint64_t h = UINT64_C(1469598103934665603);
-
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        h = (h ^ *c) * UINT64_C(1099511628211);
-    return (size_t)h;
-}
-
 /* The slot that holds s, or the empty slot where it would go. */
 static size_t
 strpool_slot(char *const *slots, size_t nslots, const char *s)
 {
-    size_t i = strpool_hash(s) & (nslots - 1);
+    size_t i = (size_t)util_hash(s) & (nslots - 1);
 
     while (slots[i] != NULL && strcmp(slots[i], s) != 0)
         i = (i + 1) & (nslots - 1);

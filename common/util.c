@@ -296,6 +296,16 @@ util_empty(const char *s)
     return s == NULL || *s == '\0';
 }
 
+uint64_t
+util_hash(const char *s)
+{
+    uint64_t h = UINT64_C(14695981039346656037); /* the offset basis */
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * UINT64_C(1099511628211);
+    return h;
+}
+
 int
 util_strcmp0(const char *a, const char *b)
 {

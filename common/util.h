@@ -54,6 +54,9 @@ bool util_empty(const char *s);
 /* strcmp that treats NULL as "". */
 int util_strcmp0(const char *a, const char *b);
 
+/* FNV-1a of a NUL-terminated string: for the open-addressing tables keyed by ids and codes. */
+uint64_t util_hash(const char *s);
+
 /* A fresh random identifier (UUID v4 text). Caller owns. */
 char *util_new_id(void);
 

@@ -276,6 +276,16 @@ test_utf8_valid(void **state)
     assert_utf8("ab\0cd", 2, true);
 }
 
+/* util_hash is FNV-1a, 64 bits: the published test vectors. */
+static void
+test_hash(void **state)
+{
+    (void)state;
+    assert_true(util_hash("") == UINT64_C(0xcbf29ce484222325));
+    assert_true(util_hash("a") == UINT64_C(0xaf63dc4c8601ec8c));
+    assert_true(util_hash("foobar") == UINT64_C(0x85944171f73967e8));
+}
+
 static void
 assert_strv(const strv_t *sv, const char *const *want, size_t n)
 {
@@ -436,6 +446,7 @@ main(void)
         cmocka_unit_test(test_utf8_trim),
         cmocka_unit_test(test_format_time_round_trip),
         cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_hash),
         cmocka_unit_test(test_strv_split),
         cmocka_unit_test(test_strv_join_contains),
         cmocka_unit_test(test_xgrow_keeps_elements),
