@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Text from departments reaches people safely: a spreadsheet opening `permitctl report
+# --format csv` shows a name such as "=HYPERLINK(...)" as text, not as a formula (OWASP CSV
+# injection), while figures, negative ones too, stay numbers.
+# shellcheck source-path=SCRIPTDIR disable=SC2119
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_broker --test-clock 2026-03-02T09:00:00+08:00
+ctl import departments "$PERMIT_SRC/deploy/departments.csv"
+ctl import template "$PERMIT_SRC/deploy/template.csv"
+ctl import calendar "$PERMIT_SRC/deploy/calendar/2026.json"
+{
+    echo "id,name,region,industry,company,steward,leader,template,not_required"
+    echo "FX-1,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"点我\"\")\",=1+2,-工业,@公司,+张伟,李建国,,"
+    echo "FX-2,正常项目,科尔沁区,物流,通辽冷链有限公司,张伟,李建国,,"
+} >"$T/projects.csv"
+ctl import projects "$T/projects.csv"
+send --dept NRB --project FX-1 --procedure LAND_PREREVIEW --event accepted
+ctl clock set 2026-03-20T18:00:00+08:00
+
+step "csv: text cells that look like formulas are quoted text; figures stay figures"
+for by in region industry department; do
+    ctl report --db "$DB" --by "$by" --weeks 2 --format csv --out "$T/report-$by.csv"
+    python3 - "$T/report-$by.csv" <<'PY' || fail "report --by $by: $(cat "$T/report-$by.csv")"
+import csv, re, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8", newline="")))
+number = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+bad = [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not number.match(c)]
+if bad:
+    sys.exit("cells a spreadsheet runs as formulas: %r" % bad)
+cells = [c for r in rows for c in r]
+for want in ("'=1+2", "'-工业"):
+    if want in cells:
+        break
+else:
+    sys.exit("no region or industry cell kept as text")
+PY
+done
+grep -q "'=1+2" "$T/report-region.csv" || fail "region =1+2 is not in the csv as '=1+2"
+grep -q "'-工业" "$T/report-industry.csv" || fail "industry -工业 is not in the csv as '-工业"
+
+stop_broker
