@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Text from departments reaches people safely: a spreadsheet opening `permitctl report
 # --format csv` shows a name such as "=HYPERLINK(...)" as text, not as a formula (OWASP CSV
-# injection), while figures, negative ones too, stay numbers.
+# injection), while figures, negative ones too, stay numbers; a terminal showing `permitctl
+# status`, `permitctl tail` or the broker's log obeys nothing in a department's text (an ANSI
+# escape, the C1 control U+0085, the bidi override U+202E): each shows escaped.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -39,5 +41,33 @@ PY
 done
 grep -q "'=1+2" "$T/report-region.csv" || fail "region =1+2 is not in the csv as '=1+2"
 grep -q "'-工业" "$T/report-industry.csv" || fail "industry -工业 is not in the csv as '-工业"
+
+# No raw ESC, U+0085 or U+202E in FILE, and each shown as its escape.
+escaped_in() { # FILE WHAT
+    python3 - "$1" <<'PY' || fail "$2: $(cat -v "$1")"
+import sys
+b = open(sys.argv[1], "rb").read()
+for raw in (b"\x1b", b"\xc2\x85", b"\xe2\x80\xae"):
+    if raw in b:
+        sys.exit("raw %r in the output" % raw)
+for esc in (rb"\x1b[31m", rb"\u0085", rb"\u202e"):
+    if esc not in b:
+        sys.exit("no %r in the output" % esc)
+PY
+}
+
+EVIL=$(printf 'paid\033[31m RED\302\205next\342\200\256txt.exe')
+step "status, tail and the broker log show a department's escape sequences escaped"
+send --dept NRB --project FX-2 --procedure LAND_PREREVIEW --event accepted_deficient \
+    --missing "$EVIL" --due 2026-03-27 --note "$EVIL"
+"$PERMITCTL" status FX-2 >"$T/status.out" || fail "permitctl status FX-2 failed"
+escaped_in "$T/status.out" "permitctl status"
+"$PERMITCTL" tail --from 0 --project FX-2 >"$T/tail.out" || fail "permitctl tail failed"
+escaped_in "$T/tail.out" "permitctl tail"
+refused unknown_project --dept NRB --project NO-SUCH --procedure LAND_PREREVIEW \
+    --event accepted --id "$EVIL"
+wait_for 10 "the refusal in the broker log" grep -q "NO-SUCH\|unknown" "$BROKER_LOG"
+grep "txt.exe" "$BROKER_LOG" >"$T/log.lines" || fail "the refused id is not in the log"
+escaped_in "$T/log.lines" "the broker log"
 
 stop_broker
