@@ -226,6 +226,36 @@ write_new(const char *path, mode_t mode, const char *text, char **err)
     return 0;
 }
 
+/*
+ * The keys folder, made when missing (and its missing parents, like mkdir -p) with mode 0700:
+ * it is about to hold a secret. An existing folder keeps its mode.
+ */
+static int
+make_key_dir(const char *dir, char **err)
+{
+    char *path;
+    int rc = 0;
+
+    if (*dir == '\0')
+        return 0;
+    path = xstrdup(dir);
+    for (char *p = path + 1; rc == 0; p++) {
+        bool last = *p == '\0';
+        if (*p != '/' && !last)
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            *err = xasprintf("cannot create %s: %s", path, strerror(errno));
+            rc = -1;
+        }
+        if (last)
+            break;
+        *p = '/';
+    }
+    free(path);
+    return rc;
+}
+
 int
 curvecfg_keygen(const char *dir, const char *name, const char *role, char **err)
 {
@@ -241,6 +271,8 @@ curvecfg_keygen(const char *dir, const char *name, const char *role, char **err)
         *err = xasprintf("zmq_curve_keypair: %s (libzmq without CURVE?)", zmq_strerror(errno));
         return -1;
     }
+    if (make_key_dir(dir, err) < 0)
+        return -1;
     pub_path = xasprintf("%s/%s.key", dir, name);
     sec_path = xasprintf("%s/%s.secret", dir, name);
     text = xasprintf("# CURVE key pair of %s, from permitctl keygen. Keep this file on its own\n"

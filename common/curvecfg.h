@@ -54,7 +54,8 @@ int curvecfg_client_apply(void *sock, char *why, size_t whylen);
 
 /*
  * Generate a key pair with zmq_curve_keypair and write DIR/NAME.key (public, with the role
- * line when role is not NULL) and DIR/NAME.secret (mode 0600). Refuses to overwrite either.
+ * line when role is not NULL) and DIR/NAME.secret (mode 0600). DIR is created (mode 0700,
+ * parents too) when missing. Refuses to overwrite either.
  * 0, or -1 with *err (caller owns).
  */
 int curvecfg_keygen(const char *dir, const char *name, const char *role, char **err);

@@ -12,10 +12,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 P=TL-2026-001
 K=$T/keys
-mkdir -p "$K" "$T/secrets"
+mkdir -p "$K"
 
 step "permitctl keygen writes NAME.key and NAME.secret (0600), never over an existing one"
-ctl keygen broker --dir "$T/secrets"
+# --dir is made when missing, parents too, private to its owner.
+ctl keygen broker --dir "$T/secrets/broker"
+[[ "$(stat -c %a "$T/secrets")" == 700 && "$(stat -c %a "$T/secrets/broker")" == 700 ]] ||
+    fail "keygen made its --dir with mode $(stat -c %a "$T/secrets/broker") (expected 700)"
+mv "$T/secrets/broker/"* "$T/secrets/"
 for who in NRB:department EEB:department WRB:department notifier:notifier alice:operator \
     admin:admin; do
     ctl keygen "${who%%:*}" --dir "$K" --role "${who##*:}"
