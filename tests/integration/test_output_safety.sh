@@ -7,6 +7,7 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+umask 022
 
 start_broker --test-clock 2026-03-02T09:00:00+08:00
 ctl import departments "$PERMIT_SRC/deploy/departments.csv"
@@ -69,5 +70,16 @@ refused unknown_project --dept NRB --project NO-SUCH --procedure LAND_PREREVIEW 
 wait_for 10 "the refusal in the broker log" grep -q "NO-SUCH\|unknown" "$BROKER_LOG"
 grep "txt.exe" "$BROKER_LOG" >"$T/log.lines" || fail "the refused id is not in the log"
 escaped_in "$T/log.lines" "the broker log"
+
+step "databases at rest are the owner's alone, whatever the umask"
+if on_sqlite; then
+    for f in "$DB" "$DB-wal" "$DB-shm"; do
+        [[ "$(stat -c %a "$f")" == 600 ]] || fail "$f has mode $(stat -c %a "$f") (expected 600)"
+    done
+fi
+(umask 022 && "$PERMIT_AGENT" send --queue --state "$T/agent" --dept NRB --project FX-2 \
+    --procedure EIA --event accepted >/dev/null) || fail "permit-agent send --queue failed"
+[[ "$(stat -c %a "$T/agent/outbox.db")" == 600 ]] ||
+    fail "the outbox has mode $(stat -c %a "$T/agent/outbox.db") (expected 600)"
 
 stop_broker
