@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "log.h"
 #include "util.h"
 
 /* The client keys of this process: part of its loaded config (see the header). */
@@ -76,6 +77,17 @@ curvecfg_name_ok(const char *name)
 }
 
 int
+curvecfg_private(const char *path, char **err)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0 || (st.st_mode & 0077) == 0)
+        return 0;
+    *err = xasprintf("%s is readable by group or others: chmod 600 %s", path, path);
+    return -1;
+}
+
+int
 curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret_key, char **role,
               char **err)
 {
@@ -114,6 +126,12 @@ curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret_key
                          kf.public_key ? "public is not a Z85 CURVE key (40 characters)"
                                        : "no public key");
         goto done;
+    }
+    if (secret_key != NULL) {
+        char *why = NULL;
+        if (curvecfg_private(path, &why) != 0)
+            log_warnx("%s", why);
+        free(why);
     }
     if (public_key != NULL)
         memcpy(public_key->z85, kf.public_key, CURVE_Z85_LEN + 1);

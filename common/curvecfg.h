@@ -33,6 +33,14 @@ typedef struct curve_key {
 int curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret_key, char **role,
                   char **err);
 
+/*
+ * Whether a file holding a secret (a CURVE secret key, a config with a password) is private
+ * to its owner: 0, or -1 with *err (caller owns) "PATH is readable by group or others: chmod
+ * 600 PATH". A file that cannot be stat'ed passes: reading it says why. curvecfg_read warns
+ * (log) when it reads a secret from such a file; `-n` checks make it an error.
+ */
+int curvecfg_private(const char *path, char **err);
+
 /* Whether text is a valid Z85 CURVE key. */
 bool curvecfg_valid(const char *z85);
 

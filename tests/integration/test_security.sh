@@ -54,6 +54,17 @@ mkdir -p "$T/badkeys" && cp "$T/bad.key" "$T/badkeys/X.key"
 run "$PERMITD" --curve yes --secret-key-file "$T/secrets/broker.secret" --keys-dir "$T/badkeys" -n
 ((RC == 78)) || fail "a key with role king was accepted (exit $RC)"
 
+step "a secret key readable by others: a warning at start, an error with -n"
+cp "$T/secrets/broker.secret" "$T/open.secret"
+chmod 644 "$T/open.secret"
+run "$PERMITD" --curve yes --secret-key-file "$T/open.secret" --keys-dir "$K" -n
+((RC != 0)) || fail "permitd -n accepted a 0644 secret key"
+[[ "$ERR" == *"chmod 600 $T/open.secret"* ]] || fail "-n does not say chmod 600: $ERR"
+start_broker --curve yes --secret-key-file "$T/open.secret" --keys-dir "$K"
+grep -q "warn: $T/open.secret is readable by group or others: chmod 600" "$BROKER_LOG" ||
+    fail "no warning about the 0644 secret key in the log"
+stop_broker
+
 step "the start-up probe refuses to run a broker that fails open (no ZAP handler)"
 run "$PERMITD" --db "$T/open.db" --ingest "ipc://$T/open-i.sock" --publish "ipc://$T/open-p.sock" \
     --query "ipc://$T/open-q.sock" "${CURVE_ARGS[@]}" --test-fail-open yes
