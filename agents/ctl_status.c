@@ -24,6 +24,7 @@
 
 #include "ctl.h"
 #include "entryfmt.h"
+#include "termsafe.h"
 #include "util.h"
 
 /* Columns of a terminal a code point takes: 2 for East Asian wide, 0 for combining marks. */
@@ -123,11 +124,22 @@ table_heading(table_t *t, ...)
     va_end(ap);
 }
 
+/* Cells hold what departments sent (names, notes, missing items): escaped before they are
+ * measured, so the columns line up and a terminal obeys none of it. */
 static void
-table_print(const table_t *t)
+table_print(table_t *t)
 {
     int width[STATUS_COLS] = {0};
 
+    for (size_t r = 0; r < t->n; r++) {
+        for (int c = 0; c < STATUS_COLS; c++) {
+            if (t->cells[r][c] != NULL && !termsafe_clean(t->cells[r][c])) {
+                char *safe = termsafe_dup(t->cells[r][c]);
+                free(t->cells[r][c]);
+                t->cells[r][c] = safe;
+            }
+        }
+    }
     for (size_t r = 0; r < t->n; r++)
         for (int c = 0; c < STATUS_COLS; c++)
             if (t->cells[r][c] != NULL && disp_width(t->cells[r][c]) > width[c])
@@ -265,7 +277,7 @@ static void
 print_field(const char *label, const char *value)
 {
     if (!util_empty(value))
-        printf("%-10s%s\n", label, value);
+        termsafe_line(stdout, "%-10s%s", label, value);
 }
 
 /* "A → B → C (push A first)": the critical procedures in template order, which is a
@@ -306,7 +318,7 @@ print_readable(const pm_status_t *st)
     char **row, *tmpl, when[64];
     char *milestones;
 
-    printf("%-10s%s  %s\n", "project", or_dash(p->id), or_dash(p->name));
+    termsafe_line(stdout, "%-10s%s  %s", "project", or_dash(p->id), or_dash(p->name));
     print_field("region", p->region);
     print_field("industry", p->industry);
     print_field("company", p->company);
@@ -321,8 +333,8 @@ print_readable(const pm_status_t *st)
            st->nprocs, st->nprocs ? 100.0 * (double)done / (double)st->nprocs : 0.0);
     if (st->critical_days > 0) {
         char *chain = critical_chain(st);
-        printf("%-10s%d working days still needed on the longest chain: %s\n", "critical",
-               st->critical_days, chain);
+        termsafe_line(stdout, "%-10s%d working days still needed on the longest chain: %s",
+                      "critical", st->critical_days, chain);
         free(chain);
     }
     if (st->due_ms != 0) {
@@ -364,7 +376,8 @@ print_readable(const pm_status_t *st)
     table_clear(&t);
 
     milestones = strv_join(&st->milestones, ", ");
-    printf("\nmilestones reached: %s\n", st->milestones.n > 0 ? milestones : "none");
+    putchar('\n');
+    termsafe_line(stdout, "milestones reached: %s", st->milestones.n > 0 ? milestones : "none");
     if (st->critical_days > 0)
         printf("* on the critical path\n");
     if (has_provisional(st))

@@ -272,6 +272,10 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
         snprintf(why, whylen, "cannot create the state folder %s: %s", state, strerror(errno));
         goto fail;
     }
+    if (create && sqlx_create_private(self->path) != 0) {
+        snprintf(why, whylen, "cannot create %s: %s", self->path, strerror(errno));
+        goto fail;
+    }
     if (sqlite3_open_v2(self->path, &self->db, flags, NULL) != SQLITE_OK) {
         if (!create && access(self->path, F_OK) != 0)
             snprintf(why, whylen, "no outbox in %s (is it the agent's state folder?)", state);

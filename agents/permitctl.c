@@ -19,6 +19,7 @@
 #include "ctl.h"
 #include "curvecfg.h"
 #include "log.h"
+#include "termsafe.h"
 #include "util.h"
 
 #define PROG "permitctl"
@@ -136,11 +137,16 @@ ctl_operator(void)
     return xasprintf("operator:%s", util_empty(who) ? "unknown" : who);
 }
 
+/* Warnings carry the broker's reasons, which quote what departments sent: escaped. */
 static void
 ctl_vwarnx(const char *fmt, va_list ap)
 {
+    char msg[2048];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    util_utf8_trim(msg);
     fputs(PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
+    termsafe_fputs(msg, stderr);
     fputc('\n', stderr);
 }
 

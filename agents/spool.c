@@ -109,7 +109,7 @@ name_not_path(parse_t *p, const char *path)
 }
 
 static int
-parse_csv(parse_t *p, const char *path)
+parse_csv(parse_t *p, const char *path, const char *buf, size_t len)
 {
     static const char *const required[] = {"project", "procedure", "event"};
     csvin_t *c = NULL;
@@ -117,7 +117,8 @@ parse_csv(parse_t *p, const char *path)
     size_t nnames;
     int rc = -1;
 
-    if (csvin_read(path, &c, p->why, p->whylen) != 0)
+    /* The text slurp() read through its checked descriptor, not the path opened again. */
+    if (csvin_parse(path, buf, len, &c, p->why, p->whylen) != 0)
         return name_not_path(p, path);
     if (csvin_check_columns(c, evspec_names, p->why, p->whylen) != 0) {
         name_not_path(p, path);
@@ -281,19 +282,30 @@ ends_with(const char *s, const char *suffix)
     return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-/* Read the whole file; *mtime_ms is its modification time. */
+/*
+ * Read the whole file; *mtime_ms is its modification time. Anyone who can write to the spool
+ * can put something else there than a file: a symbolic link would have us read (and quote in
+ * a reason) a file the sender cannot read, a FIFO would block open() and the agent with it.
+ * So: no link followed, no blocking open, and only a regular file is read.
+ */
 static int
 slurp(parse_t *p, const char *path, char **out, size_t *outlen, int64_t *mtime_ms)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     char *buf = NULL;
     size_t got = 0;
 
+    if (fd < 0 && errno == ELOOP)
+        return parse_error(p, 0, "a symbolic link; only regular files are taken");
     if (fd < 0)
         return parse_error(p, 0, "%s", strerror(errno));
     if (fstat(fd, &st) != 0) {
         parse_error(p, 0, "%s", strerror(errno));
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        parse_error(p, 0, "not a regular file; only regular files are taken");
         goto fail;
     }
     if ((uint64_t)st.st_size > SPOOL_MAX_BYTES) {
@@ -403,7 +415,7 @@ spool_parse(const char *path, const char *dept, spool_file_t **out, char *why, s
         goto fail;
     }
     if (ends_with(f->name, ".csv"))
-        rc = parse_csv(&p, path);
+        rc = parse_csv(&p, path, buf, len);
     else if (ends_with(f->name, ".json") || ends_with(f->name, ".jsonl") ||
              ends_with(f->name, ".ndjson"))
         rc = parse_json(&p, buf, len);
@@ -523,6 +535,32 @@ move_to(const char *from, const char *to)
     return -1;
 }
 
+/*
+ * A reason file as private as the spool: the mode of the spool folder without execute bits,
+ * set explicitly so the umask does not widen (or narrow) it. NULL with errno on failure.
+ */
+static FILE *
+open_reason(const spool_t *self, const char *tmp)
+{
+    struct stat dir;
+    mode_t mode = 0600;
+    FILE *f;
+    int fd;
+
+    if (stat(self->dir, &dir) == 0)
+        mode = (dir.st_mode & 0666) | S_IRUSR | S_IWUSR;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return NULL;
+    if (fchmod(fd, mode) != 0 || (f = fdopen(fd, "w")) == NULL) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return NULL;
+    }
+    return f;
+}
+
 /* Write the reason beside the file's place in failed/, then move the file there. */
 static void
 fail_file(spool_t *self, const char *path, const char *name, const char *reason)
@@ -530,7 +568,7 @@ fail_file(spool_t *self, const char *path, const char *name, const char *reason)
     char *to = free_name(self->failed, name);
     char *rpath = xasprintf("%s.reason", to);
     char *tmp = xasprintf("%s.tmp", rpath);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = open_reason(self, tmp);
 
     if (f != NULL) {
         fprintf(f,
@@ -569,17 +607,27 @@ scan_one(spool_t *self, const char *name, spool_take_fn *take, void *arg)
     char why[1024];
     int rc = 0;
 
-    if (stat(path, &before) != 0 || !S_ISREG(before.st_mode))
+    /* lstat: a link, a FIFO or a device is refused without being opened; folders are left. */
+    if (lstat(path, &before) != 0 || S_ISDIR(before.st_mode))
         goto done;
+    if (!S_ISREG(before.st_mode)) {
+        fail_file(self, path, name,
+                  S_ISLNK(before.st_mode)
+                      ? "a symbolic link; only regular files are taken"
+                      : "not a regular file (a FIFO, socket or device); only regular files "
+                        "are taken");
+        rc = 1;
+        goto done;
+    }
     if (spool_parse(path, self->dept, &file, why, sizeof(why)) != 0) {
         /* A writer still at work would show a changed size or time: look again later. */
-        if (stat(path, &after) == 0 && same_file(&before, &after)) {
+        if (lstat(path, &after) == 0 && same_file(&before, &after)) {
             fail_file(self, path, name, why);
             rc = 1;
         }
         goto done;
     }
-    if (stat(path, &after) != 0 || !same_file(&before, &after))
+    if (lstat(path, &after) != 0 || !same_file(&before, &after))
         goto done;
     rc = take(arg, file, why, sizeof(why));
     if (rc != 0) {

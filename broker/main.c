@@ -114,6 +114,8 @@ check_keys(const config_t *cfg, char **err)
     if (curvecfg_read(cfg->secret_key_file, &pub, &sec, NULL, err) < 0)
         return -1;
     explicit_bzero(&sec, sizeof(sec));
+    if (curvecfg_private(cfg->secret_key_file, err) < 0)
+        return -1;
     auth = auth_new(cfg->keys_dir);
     rc = auth_load(auth, err);
     auth_destroy(&auth);

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "calendar.h"
+#include "csvout.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -1066,35 +1067,20 @@ render_md(const json_t *doc, FILE *f)
     md_table(f, json_object_get(doc, "trend"), trend_cols, ARRAY_LEN(trend_cols), by, "");
 }
 
-/* CSV: a field quoted when it must be (RFC 4180). */
-static void
-csv_field(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void
 csv_row(FILE *f, const char *section, const char *key, const char *metric, const json_t *v)
 {
     char buf[64];
 
-    csv_field(f, section);
+    /* Keys are regions, departments, projects and weeks named by people: text. A value is
+     * text when it is a string in the document (a name); numbers stay numbers. */
+    csvout_field(f, section, false);
     fputc(',', f);
-    csv_field(f, key);
+    csvout_field(f, key, true);
     fputc(',', f);
-    csv_field(f, metric);
+    csvout_field(f, metric, false);
     fputc(',', f);
-    csv_field(f, value_text(v, false, "", buf, sizeof(buf)));
+    csvout_field(f, value_text(v, false, "", buf, sizeof(buf)), json_is_string(v));
     fputs("\r\n", f);
 }
 

@@ -449,6 +449,10 @@ sq_open(const char *path, bool readonly, strpool_t *names, char **err)
     b->names = names;
     /* One thread owns the connection: no per-call mutex (NOMUTEX). The writer's WAL writes
      * are gathered into one per commit (walvfs.h). */
+    if (!readonly && sqlx_create_private(path) != 0) {
+        *err = xasprintf("%s: %s", path, strerror(errno));
+        goto fail;
+    }
     if (sqlite3_open_v2(path, &b->db, flags | SQLITE_OPEN_NOMUTEX,
                         readonly || strcmp(path, ":memory:") == 0 ? NULL : walvfs_name()) !=
         SQLITE_OK) {

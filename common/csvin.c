@@ -188,11 +188,24 @@ check_header(const csvin_t *c, unsigned line, char *why, size_t whylen)
 int
 csvin_read(const char *path, csvin_t **out, char *why, size_t whylen)
 {
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (read_file(path, &buf, &len, why, whylen) != 0)
+        return -1;
+    rc = csvin_parse(path, buf, len, out, why, whylen);
+    free(buf);
+    return rc;
+}
+
+int
+csvin_parse(const char *path, const char *buf, size_t len, csvin_t **out, char *why, size_t whylen)
+{
     struct csv_parser parser;
     csvin_parse_t st;
     csvin_t *c = xcalloc(1, sizeof(*c));
-    char *buf = NULL;
-    size_t len = 0, i = 0;
+    size_t i = 0;
     bool parser_ready = false;
 
     memset(&st, 0, sizeof(st));
@@ -200,8 +213,6 @@ csvin_read(const char *path, csvin_t **out, char *why, size_t whylen)
     st.line = 1;
     st.at_row_start = true;
     c->path = xstrdup(path);
-    if (read_file(path, &buf, &len, why, whylen) != 0)
-        goto fail;
     if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
         snprintf(why, whylen, "%s: cannot start the CSV parser", path);
         goto fail;
@@ -239,7 +250,6 @@ csvin_read(const char *path, csvin_t **out, char *why, size_t whylen)
         goto fail;
     csv_free(&parser);
     strv_clear(&st.fields);
-    free(buf);
     *out = c;
     return 0;
 
@@ -247,7 +257,6 @@ fail:
     if (parser_ready)
         csv_free(&parser);
     strv_clear(&st.fields);
-    free(buf);
     csvin_destroy(&c);
     return -1;
 }

@@ -22,6 +22,9 @@ typedef struct csvin csvin_t;
  * returned; on failure -1 with "PATH:LINE: reason" (or "PATH: reason") in why.
  */
 int csvin_read(const char *path, csvin_t **out, char *why, size_t whylen);
+/* The same for text already read (buf[0..len)); path names it in reasons. */
+int csvin_parse(const char *path, const char *buf, size_t len, csvin_t **out, char *why,
+                size_t whylen);
 void csvin_destroy(csvin_t **p);
 
 /* The path as given, for messages. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "log.h"
 #include "util.h"
 
 /* The client keys of this process: part of its loaded config (see the header). */
@@ -76,6 +77,17 @@ curvecfg_name_ok(const char *name)
 }
 
 int
+curvecfg_private(const char *path, char **err)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0 || (st.st_mode & 0077) == 0)
+        return 0;
+    *err = xasprintf("%s is readable by group or others: chmod 600 %s", path, path);
+    return -1;
+}
+
+int
 curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret_key, char **role,
               char **err)
 {
@@ -114,6 +126,12 @@ curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret_key
                          kf.public_key ? "public is not a Z85 CURVE key (40 characters)"
                                        : "no public key");
         goto done;
+    }
+    if (secret_key != NULL) {
+        char *why = NULL;
+        if (curvecfg_private(path, &why) != 0)
+            log_warnx("%s", why);
+        free(why);
     }
     if (public_key != NULL)
         memcpy(public_key->z85, kf.public_key, CURVE_Z85_LEN + 1);
@@ -226,6 +244,36 @@ write_new(const char *path, mode_t mode, const char *text, char **err)
     return 0;
 }
 
+/*
+ * The keys folder, made when missing (and its missing parents, like mkdir -p) with mode 0700:
+ * it is about to hold a secret. An existing folder keeps its mode.
+ */
+static int
+make_key_dir(const char *dir, char **err)
+{
+    char *path;
+    int rc = 0;
+
+    if (*dir == '\0')
+        return 0;
+    path = xstrdup(dir);
+    for (char *p = path + 1; rc == 0; p++) {
+        bool last = *p == '\0';
+        if (*p != '/' && !last)
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            *err = xasprintf("cannot create %s: %s", path, strerror(errno));
+            rc = -1;
+        }
+        if (last)
+            break;
+        *p = '/';
+    }
+    free(path);
+    return rc;
+}
+
 int
 curvecfg_keygen(const char *dir, const char *name, const char *role, char **err)
 {
@@ -241,6 +289,8 @@ curvecfg_keygen(const char *dir, const char *name, const char *role, char **err)
         *err = xasprintf("zmq_curve_keypair: %s (libzmq without CURVE?)", zmq_strerror(errno));
         return -1;
     }
+    if (make_key_dir(dir, err) < 0)
+        return -1;
     pub_path = xasprintf("%s/%s.key", dir, name);
     sec_path = xasprintf("%s/%s.secret", dir, name);
     text = xasprintf("# CURVE key pair of %s, from permitctl keygen. Keep this file on its own\n"

@@ -33,6 +33,14 @@ typedef struct curve_key {
 int curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret_key, char **role,
                   char **err);
 
+/*
+ * Whether a file holding a secret (a CURVE secret key, a config with a password) is private
+ * to its owner: 0, or -1 with *err (caller owns) "PATH is readable by group or others: chmod
+ * 600 PATH". A file that cannot be stat'ed passes: reading it says why. curvecfg_read warns
+ * (log) when it reads a secret from such a file; `-n` checks make it an error.
+ */
+int curvecfg_private(const char *path, char **err);
+
 /* Whether text is a valid Z85 CURVE key. */
 bool curvecfg_valid(const char *z85);
 
@@ -54,7 +62,8 @@ int curvecfg_client_apply(void *sock, char *why, size_t whylen);
 
 /*
  * Generate a key pair with zmq_curve_keypair and write DIR/NAME.key (public, with the role
- * line when role is not NULL) and DIR/NAME.secret (mode 0600). Refuses to overwrite either.
+ * line when role is not NULL) and DIR/NAME.secret (mode 0600). DIR is created (mode 0700,
+ * parents too) when missing. Refuses to overwrite either.
  * 0, or -1 with *err (caller owns).
  */
 int curvecfg_keygen(const char *dir, const char *name, const char *role, char **err);

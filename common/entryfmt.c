@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "termsafe.h"
 #include "util.h"
 
 #define ANSI_RESET "\033[0m"
@@ -84,45 +85,45 @@ entry_colour(const pm_entry_t *e)
     return kind_colour(e->kind);
 }
 
-/* One word as is; anything else quoted, with escapes that keep the entry on one line. */
+/*
+ * One word as is; anything else quoted, with escapes that keep the entry on one line and
+ * keep out what a terminal would obey (termsafe.h: controls, bidi, bytes that are not UTF-8).
+ */
 static void
 put_value(FILE *f, const char *v)
 {
-    bool bare = *v != '\0';
+    size_t len = strlen(v), i = 0;
+    char esc[TERMSAFE_ESC_MAX];
 
-    for (const char *p = v; *p != '\0' && bare; p++)
-        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
-            bare = false;
-    if (bare) {
+    if (*v != '\0' && strpbrk(v, " \"\\") == NULL && termsafe_clean(v)) {
         fputs(v, f);
         return;
     }
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\r':
-            fputs("\\r", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(f, "\\x%02x", *p);
-            else
-                fputc(*p, f);
+    while (i < len) {
+        size_t n = 1;
+        if (v[i] == '"' || v[i] == '\\') {
+            fputc('\\', f);
+            fputc(v[i], f);
+        } else if ((n = termsafe_next(v + i, len - i, esc)) > 0 && esc[0] != '\0') {
+            fputs(esc, f);
+        } else {
+            fwrite(v + i, 1, n, f);
         }
+        i += n;
     }
     fputc('"', f);
+}
+
+/* A code column (project, procedure, department): codes have no blanks, but may hold
+ * anything else a department sent. */
+static void
+put_code(FILE *f, const char *code, int width)
+{
+    char *safe = termsafe_dup(util_empty(code) ? "-" : code);
+
+    fprintf(f, "%-*s", width, safe);
+    free(safe);
 }
 
 static void
@@ -226,12 +227,6 @@ put_project(FILE *f, const pm_project_t *p)
     }
 }
 
-static const char *
-or_dash(const char *s)
-{
-    return util_empty(s) ? "-" : s;
-}
-
 char *
 entryfmt_line(const pm_entry_t *e, bool colour)
 {
@@ -257,7 +252,12 @@ entryfmt_line(const pm_entry_t *e, bool colour)
         fprintf(f, "%s%-*s%s", entry_colour(e), KIND_WIDTH, pm_kind_name(e->kind), ANSI_RESET);
     else
         fprintf(f, "%-*s", KIND_WIDTH, pm_kind_name(e->kind));
-    fprintf(f, "  %-11s  %-19s  %-3s", or_dash(project), or_dash(e->procedure), or_dash(dept));
+    fputs("  ", f);
+    put_code(f, project, 11);
+    fputs("  ", f);
+    put_code(f, e->procedure, 19);
+    fputs("  ", f);
+    put_code(f, dept, 3);
     if (!util_empty(e->actor)) {
         fputs("  actor=", f);
         put_value(f, e->actor);

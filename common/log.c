@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "termsafe.h"
 #include "util.h"
 
 static const char *log_progname = "permit";
@@ -60,7 +61,7 @@ log_set_sink(log_sink_fn *fn, void *arg)
 static void
 log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-    char msg[2048], stamp[64], line[2300];
+    char msg[2048], safe[4096], stamp[64], line[4400];
 
     if (level > log_level)
         return;
@@ -69,9 +70,11 @@ log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
         size_t n = strlen(msg);
         snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(errnum));
     }
+    /* Messages carry peers' text (names, notes, reasons): one line, nothing a terminal obeys. */
+    termsafe_copy(safe, sizeof(safe), msg);
     util_format_time(util_now_ms(), true, stamp, sizeof(stamp));
     snprintf(line, sizeof(line), "%s %s[%ld] %s: %s", stamp, log_progname, (long)getpid(),
-             level_names[level], msg);
+             level_names[level], safe);
     if (log_sink != NULL) {
         log_sink(log_sink_arg, level, line);
         return;

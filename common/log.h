@@ -4,6 +4,8 @@
  * Lines go to a sink (stderr by default) in a grep-able format:
  *   2026-11-22T08:30:00.123+08:00 permitd[4711] warn: ingest: refused ...
  * log_warn() appends the errno text, log_warnx() does not; fatal() logs and exits 1.
+ * The message goes through termsafe (termsafe.h): a newline, an escape sequence or a bidi
+ * control in a peer's text shows escaped, so a line is one line and says what it seems to.
  * The sink is swappable so tests can read what a module logged.
  */
 #ifndef PERMIT_LOG_H

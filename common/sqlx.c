@@ -3,8 +3,55 @@
  */
 #include "sqlx.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "log.h"
 #include "util.h"
+
+/* Take the world's read and write bits off an existing file; a missing one is fine. */
+static int
+no_world_access(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if ((st.st_mode & 0007) == 0)
+        return 0;
+    return chmod(path, st.st_mode & 07770);
+}
+
+int
+sqlx_create_private(const char *path)
+{
+    static const char *const companions[] = {"-wal", "-shm", "-journal"};
+    int fd;
+
+    if (util_empty(path) || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+        return 0;
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+        int rc = fchmod(fd, 0600);
+        close(fd);
+        if (rc != 0)
+            return -1;
+    } else if (errno != EEXIST || no_world_access(path) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(companions) / sizeof(companions[0]); i++) {
+        char *p = xasprintf("%s%s", path, companions[i]);
+        int rc = no_world_access(p);
+        free(p);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
 
 void
 sqlx_bind_text(sqlite3_stmt *st, int i, const char *v)

@@ -27,6 +27,16 @@ int sqlx_step_done(sqlite3_stmt *st, const char *who);
  */
 int sqlx_step_row(sqlite3_stmt *st, const char *who);
 
+/*
+ * Before sqlite3_open_v2 creates a database file: create path with mode 0600 when it is
+ * missing, whatever the umask, and take the world's bits off an existing one and its -wal,
+ * -shm and -journal files. sqlite creates a new file 0644 (SQLITE_DEFAULT_FILE_PERMISSIONS is
+ * fixed when it is compiled) and gives its -wal and -shm the main file's mode, so a database
+ * of events, names and notes is only ever as readable as we made it here. ":memory:", "" and
+ * file: URIs are left to sqlite. 0, or -1 with errno (the caller's open then says why).
+ */
+int sqlx_create_private(const char *path);
+
 /* sqlite3_exec with the error logged. 0 or -1. */
 int sqlx_exec(sqlite3 *db, const char *sql, const char *who);
 

@@ -229,46 +229,57 @@ util_parse_time(const char *s, int64_t *out_ms)
     return 0;
 }
 
+size_t
+util_utf8_decode(const char *str, size_t len, uint32_t *out)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t need;
+    uint32_t cp;
+
+    if (len == 0)
+        return 0;
+    if (s[0] < 0x80) {
+        *out = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xe0) == 0xc0) {
+        need = 1;
+        cp = s[0] & 0x1f;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        need = 2;
+        cp = s[0] & 0x0f;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        need = 3;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (need >= len)
+        return 0;
+    for (size_t k = 1; k <= need; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    /* Refuse overlong forms, surrogates and code points past U+10FFFF. */
+    if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    *out = cp;
+    return need + 1;
+}
+
 bool
 util_utf8_valid(const char *str, size_t len)
 {
-    const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
 
     while (i < len) {
-        unsigned char c = s[i];
-        size_t need;
         uint32_t cp;
-        if (c == 0)
+        size_t n = util_utf8_decode(str + i, len - i, &cp);
+        if (n == 0 || cp == 0)
             return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0) {
-            need = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            need = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + need >= len)
-            return false;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        /* Refuse overlong forms, surrogates and code points past U+10FFFF. */
-        if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return false;
-        i += need + 1;
+        i += n;
     }
     return true;
 }

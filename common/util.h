@@ -45,6 +45,11 @@ char *util_format_time(int64_t ms, bool with_ms, char *buf, size_t len);
  */
 int util_parse_time(const char *s, int64_t *out_ms);
 
+/*
+ * The code point at s[0..len) into *out: its length in bytes, or 0 when s does not start
+ * with a valid UTF-8 sequence (or len is 0). Overlong forms and surrogates are invalid.
+ */
+size_t util_utf8_decode(const char *s, size_t len, uint32_t *out);
 /* True when s[0..len) is valid UTF-8 without NUL bytes. */
 bool util_utf8_valid(const char *s, size_t len);
 /* Cut an incomplete UTF-8 sequence off the end of s (after a truncating snprintf). */

@@ -12,6 +12,7 @@
 
 #include "entryfmt.h"
 #include "queue.h"
+#include "termsafe.h"
 #include "util.h"
 
 #define EXIT_DB 1
@@ -25,7 +26,7 @@ open_db(const char *path)
     nq_t *q = nq_open(path, &err);
 
     if (q == NULL) {
-        fprintf(stderr, "permit-notify: %s\n", err);
+        termsafe_line(stderr, "permit-notify: %s", err);
         free(err);
     }
     return q;
@@ -62,29 +63,34 @@ notify_ctl_status(const char *db, int argc, char **argv)
     free(counts);
     if (nq_select(q, &f, &v, &n) == 0) {
         printf("dead letters %zu\n", n);
-        for (size_t i = 0; i < n; i++)
-            printf("  %lld  seq %llu %s %s to %s over %s (%s) after %d attempts, %s:\n    %s\n",
-                   (long long)v[i].id, (unsigned long long)v[i].seq, v[i].route,
-                   v[i].project != NULL ? v[i].project : "-", v[i].recipient, v[i].chan, v[i].addr,
-                   v[i].attempts, when(v[i].done_ms, tb, sizeof(tb)),
-                   v[i].last_error != NULL ? v[i].last_error : "");
+        /* Projects, addresses and above all the remote end's error bodies are not ours:
+         * every line goes out through termsafe. */
+        for (size_t i = 0; i < n; i++) {
+            termsafe_line(stdout,
+                          "  %lld  seq %llu %s %s to %s over %s (%s) after %d attempts, %s:",
+                          (long long)v[i].id, (unsigned long long)v[i].seq, v[i].route,
+                          v[i].project != NULL ? v[i].project : "-", v[i].recipient, v[i].chan,
+                          v[i].addr, v[i].attempts, when(v[i].done_ms, tb, sizeof(tb)));
+            termsafe_line(stdout, "    %s", v[i].last_error != NULL ? v[i].last_error : "");
+        }
         nq_items_free(v, n);
     }
     if (nq_alert_list(q, true, &a, &na) == 0) {
         printf("unacknowledged red items %zu\n", na);
         for (size_t i = 0; i < na; i++)
-            printf("  seq %llu  %s %s  step %d, next escalation %s\n", (unsigned long long)a[i].seq,
-                   a[i].project != NULL ? a[i].project : "-",
-                   a[i].procedure != NULL ? a[i].procedure : "-", a[i].step,
-                   when(a[i].next_ms, tb, sizeof(tb)));
+            termsafe_line(stdout, "  seq %llu  %s %s  step %d, next escalation %s",
+                          (unsigned long long)a[i].seq, a[i].project != NULL ? a[i].project : "-",
+                          a[i].procedure != NULL ? a[i].procedure : "-", a[i].step,
+                          when(a[i].next_ms, tb, sizeof(tb)));
         nq_alerts_free(a, na);
     }
     if (nq_silence_list(q, util_now_ms(), &s, &ns) == 0) {
         printf("silences %zu\n", ns);
         for (size_t i = 0; i < ns; i++)
-            printf("  %lld  project %s kind %s until %s, by %s: %s\n", (long long)s[i].id,
-                   s[i].project != NULL ? s[i].project : "*", s[i].kind != NULL ? s[i].kind : "*",
-                   when(s[i].expires_ms, tb, sizeof(tb)), s[i].author, s[i].reason);
+            termsafe_line(stdout, "  %lld  project %s kind %s until %s, by %s: %s",
+                          (long long)s[i].id, s[i].project != NULL ? s[i].project : "*",
+                          s[i].kind != NULL ? s[i].kind : "*",
+                          when(s[i].expires_ms, tb, sizeof(tb)), s[i].author, s[i].reason);
         nq_silences_free(s, ns);
     }
     if (n > 0)
@@ -368,12 +374,13 @@ notify_ctl_history(const char *db, int argc, char **argv)
             json_decref(o);
         } else {
             char tb[64];
-            printf("%llu  %s  %s  %s  -> %s  %s %s  %s (%d attempts)%s%s\n",
-                   (unsigned long long)v[i].seq,
-                   when(v[i].done_ms ? v[i].done_ms : v[i].created_ms, tb, sizeof(tb)), v[i].route,
-                   v[i].project != NULL ? v[i].project : "-", v[i].recipient, v[i].chan, v[i].addr,
-                   v[i].state, v[i].attempts, v[i].last_error != NULL ? ": " : "",
-                   v[i].last_error != NULL ? v[i].last_error : "");
+            termsafe_line(stdout, "%llu  %s  %s  %s  -> %s  %s %s  %s (%d attempts)%s%s",
+                          (unsigned long long)v[i].seq,
+                          when(v[i].done_ms ? v[i].done_ms : v[i].created_ms, tb, sizeof(tb)),
+                          v[i].route, v[i].project != NULL ? v[i].project : "-", v[i].recipient,
+                          v[i].chan, v[i].addr, v[i].state, v[i].attempts,
+                          v[i].last_error != NULL ? ": " : "",
+                          v[i].last_error != NULL ? v[i].last_error : "");
         }
     }
     nq_items_free(v, n);

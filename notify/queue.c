@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "log.h"
@@ -75,6 +76,10 @@ nq_open(const char *path, char **err)
     nq_t *q = xcalloc(1, sizeof(*q));
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 
+    if (sqlx_create_private(path) != 0) {
+        *err = xasprintf("%s: %s", path, strerror(errno));
+        goto fail;
+    }
     if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
         *err = xasprintf("%s: %s", path, q->db ? sqlite3_errmsg(q->db) : "cannot open");
         goto fail;

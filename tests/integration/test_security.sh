@@ -12,10 +12,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 P=TL-2026-001
 K=$T/keys
-mkdir -p "$K" "$T/secrets"
+mkdir -p "$K"
 
 step "permitctl keygen writes NAME.key and NAME.secret (0600), never over an existing one"
-ctl keygen broker --dir "$T/secrets"
+# --dir is made when missing, parents too, private to its owner.
+ctl keygen broker --dir "$T/secrets/broker"
+[[ "$(stat -c %a "$T/secrets")" == 700 && "$(stat -c %a "$T/secrets/broker")" == 700 ]] ||
+    fail "keygen made its --dir with mode $(stat -c %a "$T/secrets/broker") (expected 700)"
+mv "$T/secrets/broker/"* "$T/secrets/"
 for who in NRB:department EEB:department WRB:department notifier:notifier alice:operator \
     admin:admin; do
     ctl keygen "${who%%:*}" --dir "$K" --role "${who##*:}"
@@ -49,6 +53,17 @@ printf 'public = %s\nrole = king\n' "$(sed -n 's/^public = //p' "$K/NRB.key")" >
 mkdir -p "$T/badkeys" && cp "$T/bad.key" "$T/badkeys/X.key"
 run "$PERMITD" --curve yes --secret-key-file "$T/secrets/broker.secret" --keys-dir "$T/badkeys" -n
 ((RC == 78)) || fail "a key with role king was accepted (exit $RC)"
+
+step "a secret key readable by others: a warning at start, an error with -n"
+cp "$T/secrets/broker.secret" "$T/open.secret"
+chmod 644 "$T/open.secret"
+run "$PERMITD" --curve yes --secret-key-file "$T/open.secret" --keys-dir "$K" -n
+((RC != 0)) || fail "permitd -n accepted a 0644 secret key"
+[[ "$ERR" == *"chmod 600 $T/open.secret"* ]] || fail "-n does not say chmod 600: $ERR"
+start_broker --curve yes --secret-key-file "$T/open.secret" --keys-dir "$K"
+grep -q "warn: $T/open.secret is readable by group or others: chmod 600" "$BROKER_LOG" ||
+    fail "no warning about the 0644 secret key in the log"
+stop_broker
 
 step "the start-up probe refuses to run a broker that fails open (no ZAP handler)"
 run "$PERMITD" --db "$T/open.db" --ingest "ipc://$T/open-i.sock" --publish "ipc://$T/open-p.sock" \

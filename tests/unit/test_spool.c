@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "log.h"
 #include "spool.h"
 #include "util.h"
 
@@ -390,6 +392,88 @@ test_scan_leaves_what_it_cannot_take(void **state)
     spool_destroy(&sp);
 }
 
+/* The log as one string, so a test can look for what must not be there. */
+static void
+log_into(void *arg, enum log_level level, const char *line)
+{
+    (void)level;
+    strv_push(arg, line);
+}
+
+static void
+on_alarm(int sig)
+{
+    (void)sig;
+    fail_msg("the spool blocked (on a FIFO?)");
+}
+
+/*
+ * What a writer to the spool cannot do: have the agent read a file it may not read through a
+ * symbolic link (and find its first line in a reason file or the log), or block the agent on
+ * a FIFO. Both are refused unopened, the reason readable as the spool is and no more, and the
+ * next file is taken as usual.
+ */
+static void
+test_scan_refuses_links_and_fifos(void **state)
+{
+    fix_t *f = *state;
+    spool_t *sp = spool_new(f->spool, "NRB", f->why, sizeof(f->why));
+    char *secret = put(f, "secret.txt", "TOPSECRET-42,x\n1,2\n");
+    char *link = xasprintf("%s/s.csv", f->spool), *jlink = xasprintf("%s/t.json", f->spool);
+    char *fifo = xasprintf("%s/p.csv", f->spool), *all, *reason, *rpath;
+    strv_t lines = {0};
+    spool_file_t *file = NULL;
+    struct stat st;
+    bool more = false;
+
+    assert_non_null(sp);
+    umask(022);
+    assert_int_equal(chmod(f->spool, 0750), 0);
+    assert_int_equal(symlink(secret, link), 0);
+    assert_int_equal(symlink(secret, jlink), 0);
+    assert_int_equal(mkfifo(fifo, 0666), 0);
+    free(put(f, "spool/z.csv", "project,procedure,event\nA,EIA,accepted\n"));
+    signal(SIGALRM, on_alarm);
+    alarm(10);
+    /* A FIFO swapped in under a checked name: spool_parse does not block on it. */
+    assert_int_equal(spool_parse(fifo, "NRB", &file, f->why, sizeof(f->why)), -1);
+    assert_non_null(strstr(f->why, "not a regular file"));
+    assert_int_equal(spool_parse(link, "NRB", &file, f->why, sizeof(f->why)), -1);
+    assert_null(strstr(f->why, "TOPSECRET"));
+    log_set_sink(log_into, &lines);
+    assert_int_equal(spool_scan(sp, 10, take, f, &more), 4);
+    log_set_sink(NULL, NULL);
+    alarm(0);
+    all = strv_join(&f->taken, " ");
+    assert_string_equal(all, "z.csv:1");
+    free(all);
+    exists(f, "done/z.csv", true);
+    exists(f, "failed/p.csv", true);
+    exists(f, "failed/s.csv", true);
+    exists(f, "failed/t.json", true);
+    all = strv_join(&lines, "\n");
+    assert_null(strstr(all, "TOPSECRET"));
+    assert_non_null(strstr(all, "s.csv"));
+    free(all);
+    for (int i = 0; i < 3; i++) {
+        static const char *const names[] = {"s.csv", "t.json", "p.csv"};
+        rpath = xasprintf("%s/failed/%s.reason", f->spool, names[i]);
+        reason = slurp(rpath);
+        assert_null(strstr(reason, "TOPSECRET"));
+        assert_non_null(strstr(reason, "only regular files are taken"));
+        assert_int_equal(stat(rpath, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0640);
+        free(reason);
+        free(rpath);
+    }
+    strv_clear(&lines);
+    free(secret);
+    free(link);
+    free(jlink);
+    free(fifo);
+    spool_destroy(&sp);
+}
+
 static void
 test_spool_new_refuses_a_bad_folder(void **state)
 {
@@ -412,6 +496,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_derived_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_moves_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_leaves_what_it_cannot_take, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_refuses_links_and_fifos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_new_refuses_a_bad_folder, setup, teardown),
     };
 
