@@ -120,17 +120,22 @@ jitter(agentd_t *self, int64_t ms)
     return ms / 2 + (int64_t)(rand_r(&self->seed) % (unsigned)(ms / 2 + 1));
 }
 
-/* Record the link in the outbox, for `permit-agent status`. */
+/*
+ * Record the link in the outbox, for `permit-agent status`, with our pid in the same
+ * transaction: status trusts the link facts only when they carry the pid of the daemon
+ * holding the lock, not those a previous daemon left.
+ */
 static void
 note_link(agentd_t *self, const char *link)
 {
-    char since[32], head[32];
-    const char *facts[] = {"link", link,     "link_since_ms", since,     "broker_head",
-                           head,   "broker", self->endpoint,  "brokers", self->list,
-                           NULL};
+    char since[32], head[32], pid[32];
+    const char *facts[] = {
+        "link",         link,      "link_since_ms", since,        "broker_head", head, "broker",
+        self->endpoint, "brokers", self->list,      "daemon_pid", pid,           NULL};
 
     snprintf(since, sizeof(since), "%lld", (long long)util_now_ms());
     snprintf(head, sizeof(head), "%llu", (unsigned long long)self->head);
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     if (outbox_note(self->outbox, facts) != 0 && !outbox_full(self->outbox))
         log_warnx("cannot record the broker's state in the outbox");
 }
@@ -861,8 +866,6 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
     agentd_t *self = xcalloc(1, sizeof(*self));
     pm_msg_t ping = {.version = PM_PROTOCOL_VERSION, .type = PM_MSG_PING, .agent = cfg->dept};
     char why[512];
-    const char *facts[4] = {"daemon_pid", NULL, NULL, NULL};
-    char pid[32];
 
     self->cfg = cfg;
     self->zctx = zctx;
@@ -879,9 +882,6 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
         *err = xstrdup("cannot encode a ping");
         goto fail;
     }
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-    facts[1] = pid;
-    outbox_note(self->outbox, facts);
     self->dirty = true;
     self->next_prune = util_mono_ms();
     /* A bad endpoint is a configuration error: refuse to start. */
@@ -890,6 +890,8 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
         *err = xstrdup(why);
         goto fail;
     }
+    /* From now on status shows this daemon's brokers, trying the first, not the last run's. */
+    note_link(self, "connecting");
     log_info("ready: department %s, broker %s, state %s, spool %s, %llu events in the outbox",
              cfg->dept, cfg->broker, cfg->state, cfg->spool,
              (unsigned long long)queued_count(self));
