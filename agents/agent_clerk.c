@@ -295,8 +295,8 @@ each_id(const char *state, const strv_t *ids, bool drop)
             break;
         }
         if (done == 0) {
-            fprintf(stderr, "permit-agent: %s is not a rejected event (see permit-agent status)\n",
-                    ids->v[i]);
+            fprintf(stderr, "permit-agent: %s is not a %s event (see permit-agent status)\n",
+                    ids->v[i], drop ? "queued or rejected" : "rejected");
             rc = EXIT_NOT_REJECTED;
             continue;
         }

@@ -92,7 +92,8 @@ static const agent_cmd_t commands[] = {
      "refused events with the broker's reasons"},
     {"retry", cmd_retry, "(--config FILE | --state DIR) (ID... | --all)",
      "queue refused events again once their cause is fixed"},
-    {"drop", cmd_drop, "(--config FILE | --state DIR) ID...", "give up on refused events"},
+    {"drop", cmd_drop, "(--config FILE | --state DIR) ID...",
+     "give up on refused or queued events (one in flight included: it is no longer sent)"},
 };
 
 static void errx_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
