@@ -4,6 +4,7 @@
 #include "agent_clerk.h"
 
 #include <jansson.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include "outbox.h"
 
 #define EXIT_NOT_REJECTED 65
+/* How long status waits for a daemon that just took its lock to record its link. */
+#define START_WAIT_MS 3000
 
 /* What status shows, gathered before printing. */
 typedef struct view {
@@ -20,6 +23,7 @@ typedef struct view {
     const char *dept;
     int running; /* 1, 0, or -1 unknown */
     long pid;
+    bool starting; /* running, but its link is not recorded yet (the facts are older) */
     char *broker;  /* the endpoint in use */
     char *brokers; /* the configured list (common/eplist.h) */
     char *link;    /* up, down, stopped, or NULL before the first run */
@@ -74,13 +78,35 @@ age(int64_t ms, char *buf, size_t len)
     return buf;
 }
 
-/* Whether the broker is reachable, as far as a running daemon knows: 1, 0, -1 unknown. */
+/*
+ * Whether the broker is reachable, as far as a running daemon knows: 1, 0, -1 unknown (no
+ * daemon, or one that has not heard from a broker yet: "connecting").
+ */
 static int
 reachable(const view_t *v)
 {
-    if (v->running != 1 || v->link == NULL || strcmp(v->link, "stopped") == 0)
+    if (v->running != 1 || v->starting || v->link == NULL || strcmp(v->link, "stopped") == 0 ||
+        strcmp(v->link, "connecting") == 0)
         return -1;
     return strcmp(v->link, "up") == 0;
+}
+
+/*
+ * Whether the daemon holding the lock recorded its link (agentd.c note_link, with its pid).
+ * Right after its start the facts may still be the last run's: wait for it a moment, reading
+ * the lock again, since its pid is written just after the lock is taken.
+ */
+static bool
+facts_current(outbox_t *ob, const char *state, view_t *v)
+{
+    for (int waited = 0;; waited += 20) {
+        if (v->running != 1 || fact_int(ob, "daemon_pid") == v->pid)
+            return true;
+        if (waited >= START_WAIT_MS)
+            return false;
+        poll(NULL, 0, 20);
+        v->running = agentd_running(state, &v->pid);
+    }
 }
 
 static void
@@ -91,11 +117,16 @@ print_text(const view_t *v, FILE *out)
 
     fprintf(out, "department  %s\nstate       %s\n", v->dept, v->state);
     if (v->running == 1)
-        fprintf(out, "daemon      running (pid %ld)\n", v->pid);
+        fprintf(out, "daemon      %s (pid %ld)\n", v->starting ? "starting" : "running", v->pid);
     else
         fprintf(out, "daemon      %s\n", v->running == 0 ? "not running" : "unknown");
     fprintf(out, "broker      %s: ", v->broker != NULL ? v->broker : "-");
-    if (r == 1)
+    if (v->running == 1 && v->starting)
+        fprintf(out, "unknown (the daemon is starting)\n");
+    else if (v->running == 1 && r < 0)
+        fprintf(out, "connecting since %s (no answer yet)\n",
+                util_format_time(v->link_since_ms, false, t, sizeof(t)));
+    else if (r == 1)
         fprintf(out, "reachable since %s\n",
                 util_format_time(v->link_since_ms, false, t, sizeof(t)));
     else if (r == 0)
@@ -164,9 +195,9 @@ print_json(const view_t *v, FILE *out)
     json_object_set_new(o, "dept", json_string(v->dept));
     json_object_set_new(o, "state", json_string(v->state));
     json_object_set_new(o, "daemon",
-                        v->running == 1
-                            ? json_pack("{s:b,s:I}", "running", 1, "pid", (json_int_t)v->pid)
-                            : json_pack("{s:b}", "running", 0));
+                        v->running == 1 ? json_pack("{s:b,s:I,s:b}", "running", 1, "pid",
+                                                    (json_int_t)v->pid, "starting", v->starting)
+                                        : json_pack("{s:b}", "running", 0));
     json_object_set_new(broker, "endpoint", v->broker ? json_string(v->broker) : json_null());
     json_object_set_new(broker, "endpoints", endpoints_json(v->brokers));
     json_object_set_new(broker, "reachable", r < 0 ? json_null() : json_boolean(r));
@@ -218,6 +249,7 @@ clerk_status(const char *state, bool json, FILE *out)
         return 1;
     v.dept = outbox_dept(ob);
     v.running = agentd_running(state, &v.pid);
+    v.starting = !facts_current(ob, state, &v);
     v.broker = outbox_fact(ob, "broker");
     v.brokers = outbox_fact(ob, "brokers");
     v.link = outbox_fact(ob, "link");
@@ -263,8 +295,8 @@ each_id(const char *state, const strv_t *ids, bool drop)
             break;
         }
         if (done == 0) {
-            fprintf(stderr, "permit-agent: %s is not a rejected event (see permit-agent status)\n",
-                    ids->v[i]);
+            fprintf(stderr, "permit-agent: %s is not a %s event (see permit-agent status)\n",
+                    ids->v[i], drop ? "queued or rejected" : "rejected");
             rc = EXIT_NOT_REJECTED;
             continue;
         }

@@ -20,6 +20,17 @@
  * queued (sent again, the broker answers them as duplicates), and the condition is logged
  * once when it starts and once when the outbox is written again. A broker whose disk is full
  * answers "storage": the event is held and sent again, and that too is logged once per spell.
+ *
+ * Answers are paired with events by the id they carry. A broker answers the frames of one
+ * connection in the order it got them, so the socket also keeps the ids of its frames not yet
+ * answered, in order ("" for a ping): an answer without an id (or with an id we did not send)
+ * belongs to the oldest of them. A "malformed" refusal of that kind (a frame the broker could
+ * not read far enough for its id) is attributed to that event only when no other event waits
+ * for an answer on the socket, so it cannot be the answer of another; the event then goes to
+ * the rejected list like any refusal instead of being sent for ever. When several wait, the
+ * socket is replaced and events go one at a time until the refused one is found. Temporary
+ * refusals ("storage") and those about the link rather than a frame ("version",
+ * "unauthorized") never reject an event.
  */
 #include "agentd.h"
 
@@ -82,6 +93,8 @@ struct agentd {
     uint8_t *ping;    /* the encoded ping, the same every time */
     size_t pinglen;
 
+    strv_t wire; /* the frames on sock not answered yet, oldest first: event ids, "" a ping */
+    bool single; /* an unattributable refusal: one event at a time until it is found again */
     flight_t *flights;
     size_t nflights;
     answer_t *answers;
@@ -120,17 +133,22 @@ jitter(agentd_t *self, int64_t ms)
     return ms / 2 + (int64_t)(rand_r(&self->seed) % (unsigned)(ms / 2 + 1));
 }
 
-/* Record the link in the outbox, for `permit-agent status`. */
+/*
+ * Record the link in the outbox, for `permit-agent status`, with our pid in the same
+ * transaction: status trusts the link facts only when they carry the pid of the daemon
+ * holding the lock, not those a previous daemon left.
+ */
 static void
 note_link(agentd_t *self, const char *link)
 {
-    char since[32], head[32];
-    const char *facts[] = {"link", link,     "link_since_ms", since,     "broker_head",
-                           head,   "broker", self->endpoint,  "brokers", self->list,
-                           NULL};
+    char since[32], head[32], pid[32];
+    const char *facts[] = {
+        "link",         link,      "link_since_ms", since,        "broker_head", head, "broker",
+        self->endpoint, "brokers", self->list,      "daemon_pid", pid,           NULL};
 
     snprintf(since, sizeof(since), "%lld", (long long)util_now_ms());
     snprintf(head, sizeof(head), "%llu", (unsigned long long)self->head);
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     if (outbox_note(self->outbox, facts) != 0 && !outbox_full(self->outbox))
         log_warnx("cannot record the broker's state in the outbox");
 }
@@ -173,6 +191,29 @@ sock_close(agentd_t *self)
         zmq_close(self->sock);
     self->sock = NULL;
     self->refusal_logged = false;
+    strv_clear(&self->wire); /* their answers die with the socket */
+}
+
+/* Forget the first n frames of the socket's: answered, or their answers were lost. */
+static void
+wire_pop(agentd_t *self, size_t n)
+{
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(self->wire.v[i]);
+    memmove(self->wire.v, self->wire.v + n, (self->wire.n - n + 1) * sizeof(char *));
+    self->wire.n -= n;
+}
+
+/* Where id (or "" for a ping) waits among the socket's frames, or -1. */
+static long
+wire_find(const agentd_t *self, const char *id)
+{
+    for (size_t i = 0; i < self->wire.n; i++)
+        if (strcmp(self->wire.v[i], id) == 0)
+            return (long)i;
+    return -1;
 }
 
 /* A fresh DEALER socket on the endpoint in use. 0, or -1 with a reason in why. */
@@ -215,12 +256,17 @@ sock_open(agentd_t *self, char *why, size_t whylen)
     return 0;
 }
 
-/* Send one frame; a failure only loses this try (the timeout sends it again). */
+/* Send one frame (id: the event's, "" for a ping); a failure only loses this try (the timeout
+ * sends it again). */
 static void
-sock_send(agentd_t *self, const void *buf, size_t len)
+sock_send(agentd_t *self, const void *buf, size_t len, const char *id)
 {
-    if (self->sock != NULL && zmq_send(self->sock, buf, len, ZMQ_DONTWAIT) < 0)
+    if (self->sock == NULL)
+        return;
+    if (zmq_send(self->sock, buf, len, ZMQ_DONTWAIT) < 0)
         log_debug("send to %s: %s", self->endpoint, zmq_strerror(errno));
+    else
+        strv_push(&self->wire, id);
 }
 
 /*
@@ -253,7 +299,7 @@ send_event(agentd_t *self, flight_t *f, int64_t now)
         log_warnx("cannot encode event %s", f->ev->event_id); /* our bug */
         return;
     }
-    sock_send(self, buf, len);
+    sock_send(self, buf, len, f->ev->event_id);
     free(buf);
     f->held = false;
     f->tries++;
@@ -264,7 +310,7 @@ send_event(agentd_t *self, flight_t *f, int64_t now)
 static void
 send_ping(agentd_t *self, int64_t now)
 {
-    sock_send(self, self->ping, self->pinglen);
+    sock_send(self, self->ping, self->pinglen, "");
     self->ping_out = true;
     self->ping_sent = now;
     self->next_ping = now + self->cfg->heartbeat_ms;
@@ -435,12 +481,66 @@ storage_pause(agentd_t *self, int tries)
     return jitter(self, ms < self->cfg->backoff_max_ms ? ms : self->cfg->backoff_max_ms);
 }
 
+/*
+ * A refusal that names no event we sent (no id, or another id) belongs to the socket's oldest
+ * unanswered frame, whose answer it is. A "malformed" one rejects that event when no other
+ * event waits for an answer on the socket; otherwise the socket is replaced and events go one
+ * at a time, so the next such refusal can be attributed. Returns the flight to reject (the
+ * reply then names it), or NULL.
+ */
+static flight_t *
+unattributed(agentd_t *self, pm_reply_t *r)
+{
+    char *head = self->wire.n > 0 ? xstrdup(self->wire.v[0]) : NULL;
+    flight_t *f = NULL;
+    bool alone = true;
+    char why[256];
+
+    wire_pop(self, head != NULL ? 1 : 0);
+    for (size_t i = 0; i < self->wire.n && head != NULL; i++)
+        if (self->wire.v[i][0] != '\0' && strcmp(self->wire.v[i], head) != 0)
+            alone = false;
+    if (!r->ok && util_strcmp0(r->code, PM_REFUSE_MALFORMED) == 0 && !util_empty(head))
+        f = flight_find(self, head);
+    if (f != NULL && alone) {
+        char *reason = xasprintf("%s (the broker named no event; this was the only one waiting "
+                                 "for an answer)",
+                                 r->reason ? r->reason : "no reason given");
+        log_warnx("the broker at %s refused a frame it could not read (%s); it was %s, the only "
+                  "event waiting for an answer",
+                  self->endpoint, r->code, head);
+        xstrset(&r->id, head);
+        free(r->reason);
+        r->reason = reason;
+        free(head);
+        return f;
+    }
+    if (f != NULL) {
+        /* Several wait: a fresh socket, and one at a time from now on until it is found. */
+        log_warnx("the broker at %s refused a frame it could not read (%s: %s) while %zu events "
+                  "waited for an answer; sending them one at a time to find it",
+                  self->endpoint, r->code, r->reason ? r->reason : "", self->nflights);
+        self->single = true;
+        flights_clear(self);
+        self->dirty = true;
+        if (sock_open(self, why, sizeof(why)) != 0)
+            log_warnx("%s", why);
+    } else if (!r->ok && !self->refusal_logged) {
+        log_warnx("the broker at %s refused a message without reading it (%s): %s", self->endpoint,
+                  r->code ? r->code : "?", r->reason ? r->reason : "");
+        self->refusal_logged = true;
+    }
+    free(head);
+    return NULL;
+}
+
 /* The handler of one answer from the broker. */
 static void
 handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
 {
     pm_reply_t *r = (*msg)->reply;
     flight_t *f;
+    long at;
 
     if ((*msg)->type != PM_MSG_REPLY || r == NULL) {
         log_warnx("unexpected message type %d from %s; ignored", (int)(*msg)->type, self->endpoint);
@@ -448,19 +548,31 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
     }
     if (!self->up)
         link_up(self, r->ok && util_empty(r->id) ? r->seq : self->head);
-    if (util_empty(r->id)) {
-        /* A ping's answer, or a refusal of a frame the broker could not read at all. */
-        if (r->ok)
-            self->head = r->seq;
-        else if (!self->refusal_logged)
-            log_warnx("the broker at %s refused a message without reading it (%s): %s",
-                      self->endpoint, r->code ? r->code : "?", r->reason ? r->reason : "");
-        self->refusal_logged = self->refusal_logged || !r->ok;
+    if (util_empty(r->id) && r->ok) {
+        /* A ping's answer: the frames before that ping lost theirs. */
+        self->head = r->seq;
+        wire_pop(self, (size_t)(wire_find(self, "") + 1));
         return;
     }
-    f = flight_find(self, r->id);
+    at = util_empty(r->id) ? -1 : wire_find(self, r->id);
+    if (at >= 0) {
+        wire_pop(self, (size_t)at + 1);
+        f = flight_find(self, r->id);
+    } else if (!r->ok) {
+        f = unattributed(self, r);
+    } else {
+        f = flight_find(self, r->id);
+    }
+    if (f == NULL && r->ok && at >= 0) {
+        /* Settled already, or dropped by a clerk while in flight: an ack is recorded anyway
+         * (the outbox changes only a dropped event: the broker has it after all). */
+        self->answers = xgrow(self->answers, self->nanswers, sizeof(*self->answers));
+        self->answers[self->nanswers++] = (answer_t){.ev = NULL, .reply = *msg};
+        *msg = NULL;
+        return;
+    }
     if (f == NULL) {
-        log_debug("late answer for %s (settled already)", r->id);
+        log_debug("late answer for %s (settled already)", util_empty(r->id) ? "?" : r->id);
         return;
     }
     if (!r->ok && util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0) {
@@ -476,6 +588,12 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
     }
     if (r->ok)
         self->storage_logged = false;
+    if (!r->ok && self->single && util_strcmp0(r->code, PM_REFUSE_MALFORMED) == 0) {
+        log_info("found the event the broker could not read: %s; sending as many at a time "
+                 "as before",
+                 r->id);
+        self->single = false;
+    }
     flight_answered(self, f, msg);
 }
 
@@ -525,6 +643,10 @@ log_answer(agentd_t *self, const answer_t *a)
     const pm_reply_t *r = a->reply->reply;
     const pm_entry_t *e = a->ev;
 
+    if (e == NULL) {
+        log_debug("late ack for %s: seq %llu", r->id, (unsigned long long)r->seq);
+        return;
+    }
     if (r->ok) {
         self->acks++;
         self->duplicates += r->duplicate;
@@ -584,7 +706,7 @@ settle(agentd_t *self, int64_t now)
 static void
 fill(agentd_t *self, int64_t now)
 {
-    size_t window = (size_t)self->cfg->window, n = 0;
+    size_t window = self->single ? 1 : (size_t)self->cfg->window, n = 0;
     pm_entry_t **heads = NULL;
 
     if (!self->up || !self->dirty || self->draining || now < self->paused_until ||
@@ -595,6 +717,8 @@ fill(agentd_t *self, int64_t now)
         return;
     }
     self->dirty = false;
+    if (self->single && n == 0 && self->nflights == 0)
+        self->single = false; /* the queue is empty: whatever was refused is not in it */
     for (size_t i = 0; i < n && self->nflights < window; i++) {
         flight_t *f;
         if (flight_find(self, heads[i]->event_id) != NULL)
@@ -644,6 +768,25 @@ take_file(void *arg, const spool_file_t *file, char *why, size_t whylen)
     return rc;
 }
 
+/*
+ * A clerk may drop an event that is in flight (permit-agent drop): it is not sent again. An
+ * answer that still comes for it is recorded (an ack marks it sent: the broker has it).
+ */
+static void
+forget_dropped(agentd_t *self)
+{
+    for (size_t i = 0; i < self->nflights;) {
+        flight_t *f = &self->flights[i];
+        if (outbox_queued(self->outbox, f->ev->event_id) != 0) {
+            i++;
+            continue;
+        }
+        log_info("%s was dropped by a clerk; it is no longer sent", f->ev->event_id);
+        pm_entry_destroy(&f->ev);
+        *f = self->flights[--self->nflights];
+    }
+}
+
 /* The periodic chores: input, changes by other processes, history. */
 static void
 cron(agentd_t *self, int64_t now)
@@ -652,8 +795,10 @@ cron(agentd_t *self, int64_t now)
 
     if (now < self->next_scan || self->draining)
         return;
-    if (outbox_changed(self->outbox))
+    if (outbox_changed(self->outbox)) {
         self->dirty = true;
+        forget_dropped(self);
+    }
     /* After a failed take, look again later rather than warn every round. */
     if (spool_scan(self->spool, SCAN_FILES_MAX, take_file, self, &more) < 0)
         self->next_scan =
@@ -861,8 +1006,6 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
     agentd_t *self = xcalloc(1, sizeof(*self));
     pm_msg_t ping = {.version = PM_PROTOCOL_VERSION, .type = PM_MSG_PING, .agent = cfg->dept};
     char why[512];
-    const char *facts[4] = {"daemon_pid", NULL, NULL, NULL};
-    char pid[32];
 
     self->cfg = cfg;
     self->zctx = zctx;
@@ -879,9 +1022,6 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
         *err = xstrdup("cannot encode a ping");
         goto fail;
     }
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-    facts[1] = pid;
-    outbox_note(self->outbox, facts);
     self->dirty = true;
     self->next_prune = util_mono_ms();
     /* A bad endpoint is a configuration error: refuse to start. */
@@ -890,6 +1030,8 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
         *err = xstrdup(why);
         goto fail;
     }
+    /* From now on status shows this daemon's brokers, trying the first, not the last run's. */
+    note_link(self, "connecting");
     log_info("ready: department %s, broker %s, state %s, spool %s, %llu events in the outbox",
              cfg->dept, cfg->broker, cfg->state, cfg->spool,
              (unsigned long long)queued_count(self));
@@ -918,6 +1060,7 @@ agentd_destroy(agentd_t **p)
     free(self->endpoint);
     free(self->list);
     strv_clear(&self->endpoints);
+    strv_clear(&self->wire);
     free(self->ping);
     spool_destroy(&self->spool);
     outbox_close(&self->outbox);

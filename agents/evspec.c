@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "util.h"
 
 const char *const evspec_names[] = {
@@ -48,6 +49,23 @@ evspec_kinds(void)
     return s;
 }
 
+/*
+ * The wire field each text field travels in, for its length limit: the codec's own table
+ * (codec_field_limit), so an event taken here is never refused by the broker for its size.
+ * due and time travel as numbers.
+ */
+static const char *
+wire_name(const char *name)
+{
+    if (strcmp(name, "id") == 0)
+        return "event_id";
+    if (strcmp(name, "event") == 0)
+        return "kind";
+    if (strcmp(name, "due") == 0 || strcmp(name, "time") == 0)
+        return NULL;
+    return name;
+}
+
 /* A field's name as the reader of the reason knows it. */
 static const char *
 label(evspec_style_t style, const char *name, char *buf, size_t len)
@@ -74,6 +92,15 @@ evspec_build(const evspec_t *s, evspec_style_t style, int64_t default_ms, pm_ent
         if (v != NULL && !util_utf8_valid(v, strlen(v))) {
             snprintf(why, whylen, "%s is not valid UTF-8", label(style, evspec_names[i], a, 32));
             return -1;
+        }
+    }
+    for (size_t i = 0; evspec_names[i] != NULL; i++) {
+        const char *v = *field_at(&copy, i), *wire = wire_name(evspec_names[i]);
+        size_t max = wire != NULL ? codec_field_limit(wire) : 0;
+        if (v != NULL && wire != NULL && strlen(v) > max) {
+            snprintf(why, whylen, "%s is %zu bytes, longer than the %zu the broker takes",
+                     label(style, evspec_names[i], a, 32), strlen(v), max);
+            return EVSPEC_TOO_LONG;
         }
     }
     for (size_t i = 0; i < ARRAY_LEN(required); i++) {

@@ -47,9 +47,15 @@ int evspec_set(evspec_t *s, const char *name, const char *value);
  * must parse; every field must be valid UTF-8. The claimed time is `time` when given, else
  * default_ms. Which kinds need a missing item is the broker's rule, not checked here.
  *
+ * Every text field must fit the wire's limit for it (codec_field_limit, the one the broker
+ * decodes with): a longer one gives EVSPEC_TOO_LONG with "--note is 5000 bytes, longer than
+ * the 4096 the broker takes" in why, since the broker would refuse the event whatever is done.
+ *
  * On success *out is the event (caller owns; event_id is NULL when no id was given, dept NULL
- * when none was) and 0 is returned; on failure -1 with a one-line reason in why.
+ * when none was) and 0 is returned; on failure -1 (or EVSPEC_TOO_LONG) with a one-line reason
+ * in why.
  */
+#define EVSPEC_TOO_LONG (-2)
 int evspec_build(const evspec_t *s, evspec_style_t style, int64_t default_ms, pm_entry_t **out,
                  char *why, size_t whylen);
 

@@ -62,6 +62,7 @@ enum {
     ST_RETRY,
     ST_DROP,
     ST_REJECTED_IDS,
+    ST_QUEUED,
     ST_PRUNE,
     ST_NOTE,
     ST_FACT,
@@ -80,15 +81,17 @@ static const char *const statements[ST__COUNT] = {
                   " ON CONFLICT(id) DO NOTHING",
     [ST_HEADS] = "SELECT ord, id, kind, project, procedure, event_ms, cert, note, missing,"
                  " due_ms FROM outbox WHERE state = 'queued' ORDER BY ord",
+    /* A dropped event the broker acks after all is in its log: the record says so. */
     [ST_ACK] = "UPDATE outbox SET state = 'sent', seq = ?2, duplicate = ?3, done_ms = ?4"
-               " WHERE id = ?1 AND state = 'queued'",
+               " WHERE id = ?1 AND state IN ('queued', 'dropped')",
     [ST_REJECT] = "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, done_ms = ?4"
                   " WHERE id = ?1 AND state = 'queued'",
     [ST_RETRY] = "UPDATE outbox SET state = 'queued', ord = (SELECT MAX(ord) + 1 FROM outbox),"
                  " code = NULL, reason = NULL, done_ms = NULL WHERE id = ?1 AND state = 'rejected'",
     [ST_DROP] = "UPDATE outbox SET state = 'dropped', done_ms = ?2"
-                " WHERE id = ?1 AND state = 'rejected'",
+                " WHERE id = ?1 AND state IN ('rejected', 'queued')",
     [ST_REJECTED_IDS] = "SELECT id FROM outbox WHERE state = 'rejected' ORDER BY ord",
+    [ST_QUEUED] = "SELECT state = 'queued' FROM outbox WHERE id = ?1",
     [ST_PRUNE] = "DELETE FROM outbox WHERE state IN ('sent', 'dropped') AND done_ms < ?1",
     [ST_NOTE] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -611,6 +614,25 @@ outbox_drop(outbox_t *self, const char *id, int64_t now_ms)
     sqlx_bind_text(self->st[ST_DROP], 1, id);
     sqlite3_bind_int64(self->st[ST_DROP], 2, now_ms);
     return update_one(self, self->st[ST_DROP]);
+}
+
+int
+outbox_queued(outbox_t *self, const char *id)
+{
+    sqlite3_stmt *st = self->st[ST_QUEUED];
+    int rc;
+
+    sqlx_bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = sqlite3_column_int(st, 0) != 0;
+    else if (rc == SQLITE_DONE)
+        rc = 0;
+    else
+        rc = -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
 }
 
 int

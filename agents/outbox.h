@@ -9,7 +9,7 @@
  *   queued    waiting to be sent, or sent and not yet answered
  *   sent      acked by the broker: durably in the broker's log under `seq`
  *   rejected  refused by the broker with a code and a reason; a clerk retries or drops it
- *   dropped   a clerk gave up on a rejected event
+ *   dropped   a clerk gave up on a rejected or queued event
  *
  * Events of one (project, procedure) are sent in arrival order, one at a time: the daemon
  * sends only the first queued event of each pair (outbox_heads), so a later event never
@@ -93,11 +93,15 @@ typedef struct outbox_result {
 int outbox_settle(outbox_t *self, const outbox_result_t *results, size_t n, int64_t now_ms);
 
 /*
- * A clerk's decisions on a rejected event: retry queues it again after everything already
- * queued; drop sets it aside for good. 1 done, 0 no rejected event has that id, -1 error.
+ * A clerk's decisions: retry queues a rejected event again after everything already queued;
+ * drop sets a rejected or a queued event aside for good (one in flight included: the daemon
+ * stops sending it, and should the broker ack it after all it is recorded as sent). 1 done,
+ * 0 no such event has that id, -1 error.
  */
 int outbox_retry(outbox_t *self, const char *id);
 int outbox_drop(outbox_t *self, const char *id, int64_t now_ms);
+/* 1 when the event is queued, 0 when it is not (or unknown), -1 error. */
+int outbox_queued(outbox_t *self, const char *id);
 /* Queue every rejected event again; *count says how many. 0 or -1. */
 int outbox_retry_all(outbox_t *self, size_t *count);
 

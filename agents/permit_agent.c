@@ -13,7 +13,8 @@
  * (agent_clerk.c), whether the daemon runs or not.
  *
  * Exit status: 0 acked (or queued), 64 usage error, 65 refused by the broker (resending will
- * not help), 69 broker unreachable, 73 the outbox is full (send --queue: the disk holding it
+ * not help) or refused here for a field longer than the broker takes (nothing was sent or
+ * queued), 69 broker unreachable, 73 the outbox is full (send --queue: the disk holding it
  * has no space left; nothing was queued), 75 the broker could not store it for now (resend
  * later) or the outbox is busy, 78 a bad configuration, 128+signal when interrupted, 1 any
  * other error.
@@ -91,7 +92,8 @@ static const agent_cmd_t commands[] = {
      "refused events with the broker's reasons"},
     {"retry", cmd_retry, "(--config FILE | --state DIR) (ID... | --all)",
      "queue refused events again once their cause is fixed"},
-    {"drop", cmd_drop, "(--config FILE | --state DIR) ID...", "give up on refused events"},
+    {"drop", cmd_drop, "(--config FILE | --state DIR) ID...",
+     "give up on refused or queued events (one in flight included: it is no longer sent)"},
 };
 
 static void errx_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -121,20 +123,22 @@ usage(FILE *f)
         cli_print_wrapped(f, commands[i].summary, 6, 6, 96);
     }
     cli_print_wrapped(f, kinds, fprintf(f, "\nevent kinds (--event): ") - 1, 4, 96);
-    fprintf(f,
-            "times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
-            "an offset,\n    or milliseconds since the epoch; --time defaults to now\n"
-            "--id defaults to a fresh UUID; resend with the same --id to avoid logging twice\n"
-            "broker endpoint: --broker, else $PERMIT_BROKER, else " DEFAULT_BROKER
-            "; or a list EP1,EP2,...\n    of brokers in order of preference (one that does not "
-            "answer is left for the next)\n"
-            "defaults: --timeout %d (ms per try), --tries %d\n"
-            "the daemon's folder: --config FILE (its state key) or --state DIR\n"
-            "exit status: 0 logged (or queued), 64 usage, 65 refused (or not a rejected event),\n"
-            "    69 broker unreachable, 73 outbox full (its disk has no space left; nothing "
-            "queued),\n"
-            "    75 broker or outbox busy (try again later), 78 bad config\n",
-            DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
+    fprintf(
+        f,
+        "times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
+        "an offset,\n    or milliseconds since the epoch; --time defaults to now\n"
+        "--id defaults to a fresh UUID; resend with the same --id to avoid logging twice\n"
+        "broker endpoint: --broker, else $PERMIT_BROKER, else " DEFAULT_BROKER
+        "; or a list EP1,EP2,...\n    of brokers in order of preference (one that does not "
+        "answer is left for the next)\n"
+        "defaults: --timeout %d (ms per try), --tries %d\n"
+        "the daemon's folder: --config FILE (its state key) or --state DIR\n"
+        "exit status: 0 logged (or queued), 64 usage, 65 refused (by the broker, or here for a\n"
+        "    field longer than the broker takes; or not a rejected event),\n"
+        "    69 broker unreachable, 73 outbox full (its disk has no space left; nothing "
+        "queued),\n"
+        "    75 broker or outbox busy (try again later), 78 bad config\n",
+        DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
     free(kinds);
 }
 
@@ -311,7 +315,10 @@ send_parse(int argc, char **argv, send_args_t *a)
     return 0;
 }
 
-/* Check what a person typed; fill the event. Returns 0 or EXIT_USAGE with the reason printed. */
+/*
+ * Check what a person typed; fill the event. Returns 0, or EXIT_USAGE (EXIT_REFUSED for a field
+ * longer than the broker takes) with the reason printed.
+ */
 static int
 send_build(const send_args_t *a, pm_entry_t **out)
 {
@@ -329,15 +336,18 @@ send_build(const send_args_t *a, pm_entry_t **out)
     };
     pm_entry_t *e = NULL;
     char why[512];
+    int rc;
 
     /* Queued, the department may come from the daemon's config or outbox. */
     if (util_empty(a->dept) && !a->queue) {
         errx_line("send: --dept is required (try --help)");
         return EXIT_USAGE;
     }
-    if (evspec_build(&spec, EVSPEC_OPTIONS, util_now_ms(), &e, why, sizeof(why)) != 0) {
+    rc = evspec_build(&spec, EVSPEC_OPTIONS, util_now_ms(), &e, why, sizeof(why));
+    if (rc != 0) {
         errx_line("send: %s", why);
-        return EXIT_USAGE;
+        /* Not a slip of the hand: the data is what the broker cannot take (EX_DATAERR). */
+        return rc == EVSPEC_TOO_LONG ? EXIT_REFUSED : EXIT_USAGE;
     }
     if (e->event_id == NULL)
         e->event_id = util_new_id();

@@ -295,7 +295,11 @@ dispatch(broker_t *self, batch_t *b, const broker_peer_t *peer, const void *body
         return;
     }
     if (codec_decode(body, len, &msg, why, sizeof(why)) < 0) {
+        char id[CODEC_MAX_ID + 1];
         set_nack(r, PM_REFUSE_MALFORMED, why);
+        /* The sender learns which of its messages this was, when the id can be read at all. */
+        if (codec_peek_id(body, len, id, sizeof(id)) == 0)
+            xstrset(&r->id, id);
         return;
     }
     if (msg->version != PM_PROTOCOL_VERSION) {

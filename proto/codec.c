@@ -166,13 +166,13 @@ budget_free(void *arg, void *p)
 }
 
 /*
- * The longest a string field may be, by field name: identifiers and codes are short, free
- * text is bounded, and nothing else in a frame exceeds CODEC_MAX_STRING. By name, so a field
- * added to permit.proto under a known name inherits its limit. None is below CODEC_MAX_CODE
- * (validate looks up only longer strings).
+ * The limits by field name: identifiers and codes are short, free text is bounded, and
+ * nothing else in a frame exceeds CODEC_MAX_STRING. By name, so a field added to
+ * permit.proto under a known name inherits its limit. None is below CODEC_MAX_CODE (validate
+ * looks up only longer strings).
  */
-static size_t
-field_limit(const char *name)
+size_t
+codec_field_limit(const char *name)
 {
     static const struct {
         const char *name;
@@ -192,7 +192,7 @@ field_limit(const char *name)
 
 /*
  * Walk an unpacked message with its descriptor: every string must be valid UTF-8 (protobuf-c
- * does not check) and within its length limit (field_limit), and no repeated field may hold
+ * does not check) and within its length limit (codec_field_limit), and no repeated field may hold
  * more than CODEC_MAX_REPEATED elements.
  * Generic, so a field added to permit.proto is checked without touching this function. The
  * schema is not recursive, so the depth of this walk is bounded by it.
@@ -232,7 +232,7 @@ validate(dec_t *d, const ProtobufCMessage *m)
             } else {
                 /* No field's limit is below CODEC_MAX_CODE: only a longer string is looked up. */
                 size_t slen = strlen(s), max = CODEC_MAX_CODE;
-                if (slen > max && slen > (max = field_limit(f->name))) {
+                if (slen > max && slen > (max = codec_field_limit(f->name))) {
                     dec_fail(d, "%s.%s: %zu bytes (limit %zu)", desc->short_name, f->name, slen,
                              max);
                     return -1;
@@ -1116,40 +1116,60 @@ read_varint(const uint8_t *p, size_t len, uint64_t *out)
     return 0;
 }
 
-int
-codec_peek_version(const void *buf, size_t len, uint32_t *version)
+/*
+ * Find top-level field `field` of the message in p, walking only as far as its first
+ * occurrence (what follows may be garbage): a varint's value in *v, a length-delimited
+ * field's bytes in *at and *n. 0 when found, -1 when absent or the walk breaks before it.
+ * With cut, a length-delimited field cut short by the end of p is found with the bytes there
+ * are (a truncated frame's body may still hold a whole id).
+ */
+static int
+peek_field(const uint8_t *p, size_t len, uint64_t field, bool cut, uint64_t *v, const uint8_t **at,
+           size_t *n)
 {
-    const uint8_t *p = buf;
     size_t pos = 0;
 
-    /* Walk the top-level fields until field 1; skip the others by wire type. */
+    /* Skip the other fields by wire type. */
     while (pos < len) {
-        uint64_t key, v;
-        size_t n = read_varint(p + pos, len - pos, &key);
-        if (n == 0)
+        uint64_t key, val;
+        size_t k = read_varint(p + pos, len - pos, &key);
+        if (k == 0)
             return -1;
-        pos += n;
+        pos += k;
         switch (key & 7) {
         case 0: /* varint */
-            n = read_varint(p + pos, len - pos, &v);
-            if (n == 0)
+            k = read_varint(p + pos, len - pos, &val);
+            if (k == 0)
                 return -1;
-            pos += n;
-            if (key >> 3 == 1) {
-                *version = (uint32_t)v;
+            pos += k;
+            if (key == (field << 3 | 0)) {
+                *v = val;
                 return 0;
             }
             break;
         case 1: /* 64-bit */
+            if (len - pos < 8)
+                return -1;
             pos += 8;
             break;
         case 2: /* length-delimited */
-            n = read_varint(p + pos, len - pos, &v);
-            if (n == 0 || v > len - pos - n)
+            k = read_varint(p + pos, len - pos, &val);
+            if (k == 0)
                 return -1;
-            pos += n + v;
+            if (cut && key == (field << 3 | 2) && val > len - pos - k)
+                val = len - pos - k;
+            if (val > len - pos - k)
+                return -1;
+            if (key == (field << 3 | 2)) {
+                *at = p + pos + k;
+                *n = (size_t)val;
+                return 0;
+            }
+            pos += k + val;
             break;
         case 5: /* 32-bit */
+            if (len - pos < 4)
+                return -1;
             pos += 4;
             break;
         default:
@@ -1157,4 +1177,38 @@ codec_peek_version(const void *buf, size_t len, uint32_t *version)
         }
     }
     return -1;
+}
+
+int
+codec_peek_version(const void *buf, size_t len, uint32_t *version)
+{
+    uint64_t v = 0;
+    const uint8_t *at;
+    size_t n;
+
+    if (peek_field(buf, len, 1, false, &v, &at, &n) != 0)
+        return -1;
+    *version = (uint32_t)v;
+    return 0;
+}
+
+int
+codec_peek_id(const void *buf, size_t len, char *id, size_t idlen)
+{
+    /* Envelope.event (2) holds Entry.event_id (3); Envelope.import (3) holds Import.id (1). */
+    static const uint64_t paths[][2] = {{2, 3}, {3, 1}};
+    const uint8_t *body, *s = NULL;
+    size_t bodylen, slen = 0;
+    uint64_t v;
+
+    for (size_t i = 0; i < ARRAY_LEN(paths) && s == NULL; i++)
+        if (peek_field(buf, len, paths[i][0], true, &v, &body, &bodylen) == 0 &&
+            peek_field(body, bodylen, paths[i][1], false, &v, &s, &slen) != 0)
+            s = NULL;
+    if (s == NULL || slen == 0 || slen > CODEC_MAX_ID || slen >= idlen ||
+        memchr(s, '\0', slen) != NULL || !util_utf8_valid((const char *)s, slen))
+        return -1;
+    memcpy(id, s, slen);
+    id[slen] = '\0';
+    return 0;
 }

@@ -27,6 +27,14 @@
 #define CODEC_MAX_STRING (64u * 1024)
 
 /*
+ * The longest a string field may be, in bytes, by its name in permit.proto ("event_id",
+ * "note", "cert", ...; one of the limits above): decoding refuses a longer one as malformed.
+ * A sender checks what it takes in against it (permit-agent: evspec.c), so an event it
+ * accepted is never refused for its size.
+ */
+size_t codec_field_limit(const char *name);
+
+/*
  * Encode an envelope. msg->version 0 is sent as PM_PROTOCOL_VERSION. On success *out is a
  * malloc'ed buffer the caller owns (free()). Returns 0, or -1 if msg is not encodable (a body
  * missing for its type: our bug, logged).
@@ -46,6 +54,15 @@ int codec_decode(const void *buf, size_t len, pm_msg_t **out, char *why, size_t 
  * if the field is there, -1 otherwise.
  */
 int codec_peek_version(const void *buf, size_t len, uint32_t *version);
+
+/*
+ * Read only the id of an event or import (Envelope.event.event_id, Envelope.import.id) of a
+ * frame that may not decode, so a refusal of it can still carry the id and the sender knows
+ * which of its messages was refused. The id must be valid UTF-8 without NUL and fit in
+ * CODEC_MAX_ID bytes. 0 with the id in id (idlen must be more than CODEC_MAX_ID), -1 when
+ * it cannot be read.
+ */
+int codec_peek_id(const void *buf, size_t len, char *id, size_t idlen);
 
 /* The same for a single log entry, as stored in the log's body column. */
 int codec_encode_entry(const pm_entry_t *entry, uint8_t **out, size_t *outlen);

@@ -92,6 +92,28 @@ raw v2garbage "0802ffffffffff0a0b0c"
 grep -qaE 'version|malformed' "$T/v2garbage.reply" ||
     fail "the version 2 garbage frame's reply lacks 'version' or 'malformed'"
 
+# Malformed but with a readable id: the refusal names the event, so its sender can tell which
+# one it was. An invalid UTF-8 byte in the cert (field 11); a 5,000-byte note (field 12, over
+# its limit). An id that cannot be read leaves the refusal without one, as before.
+varint() {
+    local v=$1
+    while ((v >= 128)); do
+        printf '%02x' $((v & 127 | 128))
+        v=$((v >> 7))
+    done
+    printf '%02x' "$v"
+}
+envelope() { printf '0801%02x%s%s' $((2 << 3 | 2)) "$(varint $((${#1} / 2)))" "$1"; }
+body=$(pb_str 2 accepted)$(pb_str 3 bad-raw-utf8)$(pb_str 6 "$P")$(pb_str 7 EIA)5a01ff
+raw badcert "$(envelope "$body")"
+grep -qa malformed "$T/badcert.reply" && grep -qa bad-raw-utf8 "$T/badcert.reply" ||
+    fail "the malformed event's refusal does not carry its id: $(od -c "$T/badcert.reply" | head)"
+note=$(head -c 5000 /dev/zero | tr '\0' n | od -An -v -tx1 | tr -d ' \n')
+body=$(pb_str 2 accepted)$(pb_str 3 bad-raw-note)$(pb_str 6 "$P")$(pb_str 7 EIA)62$(varint 5000)$note
+raw longnote "$(envelope "$body")"
+grep -qa "note: 5000 bytes (limit 4096)" "$T/longnote.reply" && grep -qa bad-raw-note "$T/longnote.reply" ||
+    fail "the over-long note's refusal does not carry its id: $(od -c "$T/longnote.reply" | head)"
+
 [[ "$(db_head)" == "$head" ]] || fail "raw frames changed the log (head $head -> $(db_head))"
 
 step "good events still flow"

@@ -1385,6 +1385,100 @@ test_field_limits(void **state)
     (void)state;
 }
 
+/*
+ * The limit table senders check against is the one decoding uses: a note, a certificate
+ * number and an id one byte over their limit are each refused, naming that limit.
+ */
+static void
+test_field_limit_is_shared(void **state)
+{
+    static const struct {
+        const char *field;
+        size_t want;
+    } cases[] = {
+        {"note", CODEC_MAX_NOTE},      {"missing", CODEC_MAX_NOTE}, {"cert", CODEC_MAX_CERT},
+        {"event_id", CODEC_MAX_ID},    {"project", CODEC_MAX_ID},   {"dept", CODEC_MAX_CODE},
+        {"procedure", CODEC_MAX_CODE}, {"kind", CODEC_MAX_CODE},    {"name", CODEC_MAX_STRING},
+    };
+    char **slot[] = {NULL, NULL, NULL};
+    char want[96];
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+        assert_int_equal(codec_field_limit(cases[i].field), cases[i].want);
+    for (size_t i = 0; i < ARRAY_LEN(slot); i++) {
+        static const char *const names[] = {"note", "cert", "event_id"};
+        size_t max = codec_field_limit(names[i]);
+        pm_msg_t *msg = msg_with_entry(PM_MSG_EVENT, make_event());
+        uint8_t *buf;
+        size_t len;
+        slot[0] = &msg->entry->note;
+        slot[1] = &msg->entry->cert;
+        slot[2] = &msg->entry->event_id;
+        free(*slot[i]);
+        *slot[i] = xcalloc(max + 2, 1);
+        memset(*slot[i], 'x', max + 1);
+        buf = encode(msg, &len);
+        snprintf(want, sizeof(want), "Entry.%s: %zu bytes (limit %zu)", names[i], max + 1, max);
+        assert_refused(buf, len, want);
+        free(buf);
+        pm_msg_destroy(&msg);
+    }
+    (void)state;
+}
+
+/*
+ * A frame that does not decode still gives up its id when it can be read: an event whose note
+ * is over the limit, an import whose template is cut short, an event cut off after its id.
+ * An id over its own limit, or no id, gives nothing.
+ */
+static void
+test_peek_id(void **state)
+{
+    pm_msg_t *msg = msg_with_entry(PM_MSG_EVENT, make_event());
+    char id[CODEC_MAX_ID + 1];
+    uint8_t *buf;
+    size_t len;
+
+    free(msg->entry->note);
+    msg->entry->note = xcalloc(CODEC_MAX_NOTE + 2, 1);
+    memset(msg->entry->note, 'n', CODEC_MAX_NOTE + 1);
+    buf = encode(msg, &len);
+    assert_refused(buf, len, "Entry.note");
+    assert_int_equal(codec_peek_id(buf, len, id, sizeof(id)), 0);
+    assert_string_equal(id, msg->entry->event_id);
+    /* Cut off inside the note: the id before it is whole. */
+    assert_int_equal(codec_peek_id(buf, len - 100, id, sizeof(id)), 0);
+    assert_string_equal(id, msg->entry->event_id);
+    /* Too small a buffer for the id. */
+    assert_int_equal(codec_peek_id(buf, len, id, 8), -1);
+    free(buf);
+
+    free(msg->entry->event_id);
+    msg->entry->event_id = xcalloc(CODEC_MAX_ID + 2, 1);
+    memset(msg->entry->event_id, 'e', CODEC_MAX_ID + 1);
+    buf = encode(msg, &len);
+    assert_int_equal(codec_peek_id(buf, len, id, sizeof(id)), -1);
+    free(buf);
+    free(msg->entry->event_id);
+    msg->entry->event_id = NULL;
+    buf = encode(msg, &len);
+    assert_int_equal(codec_peek_id(buf, len, id, sizeof(id)), -1);
+    free(buf);
+    pm_msg_destroy(&msg);
+
+    msg = pm_msg_new(PM_MSG_IMPORT);
+    msg->import = make_import();
+    buf = encode(msg, &len);
+    assert_int_equal(codec_peek_id(buf, len - 3, id, sizeof(id)), 0);
+    assert_string_equal(id, msg->import->id);
+    free(buf);
+    pm_msg_destroy(&msg);
+
+    assert_int_equal(codec_peek_id("\x08\x01", 2, id, sizeof(id)), -1);
+    assert_int_equal(codec_peek_id("", 0, id, sizeof(id)), -1);
+    (void)state;
+}
+
 int
 main(void)
 {
@@ -1418,6 +1512,8 @@ main(void)
         cmocka_unit_test(test_refuse_balloon),
         cmocka_unit_test(test_refuse_too_many),
         cmocka_unit_test(test_field_limits),
+        cmocka_unit_test(test_field_limit_is_shared),
+        cmocka_unit_test(test_peek_id),
     };
 
     log_init("test_codec", LOG_LEVEL_WARN);

@@ -19,6 +19,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "codec.h"
+#include "evspec.h"
 #include "fixture.h"
 #include "log.h"
 #include "spool.h"
@@ -226,6 +228,55 @@ test_refusals_name_file_and_line(void **state)
     parse_fails(f, "s.xml", "<event/>", "s.xml: not a spool file");
     parse_fails(f, "t.json", "{\"project\": \"\\u0000\"}", "t.json:1: \\u0000 is not allowed");
     free(two);
+}
+
+/*
+ * Every text field is held to the wire's limit for it, the codec's own table: at the limit a
+ * field is taken, one byte over it the event is refused with the field, its length and the
+ * limit, so nothing taken is refused later by the broker for its size. The same check refuses
+ * `permit-agent send` (EVSPEC_TOO_LONG) and a spool file (its line).
+ */
+static void
+test_field_limits(void **state)
+{
+    static const char *const fields[] = {"note",    "missing",   "cert", "id",
+                                         "project", "procedure", "dept"};
+    static const char *const wire[] = {"note",    "missing",   "cert", "event_id",
+                                       "project", "procedure", "dept"};
+    fix_t *f = *state;
+    char want[160];
+
+    for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
+        size_t max = codec_field_limit(wire[i]);
+        char *v = xcalloc(max + 2, 1);
+        evspec_t s = {.project = "A", .procedure = "EIA", .event = "supplement_requested"};
+        pm_entry_t *e = NULL;
+
+        memset(v, 'x', max);
+        assert_int_equal(evspec_set(&s, fields[i], v), 0);
+        if (evspec_build(&s, EVSPEC_OPTIONS, 0, &e, f->why, sizeof(f->why)) != 0)
+            fail_msg("--%s at its limit of %zu bytes refused: %s", fields[i], max, f->why);
+        pm_entry_destroy(&e);
+        v[max] = 'x';
+        assert_int_equal(evspec_build(&s, EVSPEC_OPTIONS, 0, &e, f->why, sizeof(f->why)),
+                         EVSPEC_TOO_LONG);
+        assert_null(e);
+        snprintf(want, sizeof(want), "--%s is %zu bytes, longer than the %zu the broker takes",
+                 fields[i], max + 1, max);
+        assert_string_equal(f->why, want);
+        free(v);
+    }
+
+    {
+        char *note = xcalloc(5001, 1), *text;
+        memset(note, 'n', 5000);
+        text = xasprintf("project,procedure,event,note\nA,EIA,accepted,short\nA,EIA,accepted,%s\n",
+                         note);
+        parse_fails(f, "long.csv", text,
+                    "long.csv:3: 'note' is 5000 bytes, longer than the 4096 the broker takes");
+        free(text);
+        free(note);
+    }
 }
 
 /* The ids of a file's events, joined. Caller owns. */
@@ -493,6 +544,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_json_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_time_is_the_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_name_file_and_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_field_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_derived_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_moves_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_leaves_what_it_cannot_take, setup, teardown),
