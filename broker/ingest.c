@@ -11,6 +11,7 @@
  * are not logged one by one. Everything is retried with the next message, so the first batch
  * after space returns is acked.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -25,6 +26,7 @@ typedef struct pending {
     size_t rid_len;
     char who[128]; /* the sender, for the log */
     pm_reply_t reply;
+    bool judged; /* the engine answered it from the state in the batch's transaction */
 } pending_t;
 
 typedef struct batch {
@@ -121,6 +123,10 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
         set_storage_nack(self, r);
         return;
     }
+    /* Its answer holds only if the transaction commits: the state it was judged on may be
+     * stale (a deposed broker's memory) unless the commit's fencing check passes. */
+    assert(r == &b->v[b->n - 1].reply);
+    b->v[b->n - 1].judged = true;
     if (!r->ok) {
         /* The engine validates before it appends, so a refusal leaves nothing to undo; the
          * savepoint makes sure of it, and a cached template could only have come from an
@@ -365,8 +371,11 @@ ingest_drain(broker_t *self)
             engine_forget(self->engine);
             watch_rollback(self->watch);
             entry_list_clear(&b.appended);
+            /* A refusal the engine made is no more certain than an ack: answered from a
+             * state that may be stale (another broker took over, store.h), it would be filed
+             * for good. Both become "storage", and the resend is judged again. */
             for (size_t i = 0; i < b.n; i++)
-                if (b.v[i].reply.ok)
+                if (b.v[i].reply.ok || b.v[i].judged)
                     set_storage_nack(self, &b.v[i].reply);
         } else {
             watch_commit(self->watch);

@@ -122,6 +122,15 @@ struct sqlite3 *store_db(store_t *s);
  * database stopped being the primary: this broker must stop serving. Never for sqlite.
  */
 bool store_deposed(const store_t *s);
+/*
+ * Before an answer from memory that the broker which took over may have made stale (a
+ * project's status, a list): 0 when this broker still served its database at most max_age_ms
+ * ago (a commit, or this check, found the fencing epoch its own), checking again now (one
+ * round trip) when that was longer ago; -1 when it was deposed (store_deposed says so from
+ * then on) or cannot tell (the database is out of reach): the caller answers "storage".
+ * Always 0 for sqlite, which no other broker shares. Outside a transaction.
+ */
+int store_check_epoch(store_t *s, int64_t max_age_ms);
 /* The client-side deadline of every statement on a network engine, commit included. */
 void store_set_timeout(store_t *s, int ms);
 /* The newest recv_ms in the log, 0 when it is empty. */
