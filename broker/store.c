@@ -1337,15 +1337,12 @@ store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
 int
 store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t *procedures)
 {
-    size_t before = projects->n;
+    size_t before;
 
     if (pcache_sync(s) < 0) /* the query reads the procedures table */
         return -1;
     if (s->ops->procs_due(s->b, now_ms, max, projects, procedures) < 0)
         return -1;
-    if (projects->n - before >= max)
-        return 0;
-    max -= projects->n - before;
     before = projects->n;
     if (s->ops->projects_due(s->b, now_ms, max, projects) < 0)
         return -1;

@@ -242,8 +242,10 @@ int store_projclock_get(store_t *s, const char *project, store_projclock_t *out)
 int store_projclock_put(store_t *s, const char *project, const store_projclock_t *c);
 
 /*
- * What the clock must look at by now_ms: up to max (project, procedure) pairs whose next_ms has
- * come, earliest first; a project's own clock comes with procedure NULL. Caller clears *out.
+ * What the clock must look at by now_ms: the (project, procedure) pairs whose next_ms has
+ * come, earliest first, up to max procedures and then up to max projects' own clocks (each
+ * with procedure ""): beyond a kind that filled max, none of that kind is due earlier than the
+ * last one given. Caller clears projects and procedures.
  */
 int store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t *procedures);
 /* The earliest next_ms of any procedure or project, 0 if none. */
