@@ -86,11 +86,13 @@ batch_begin(broker_t *self, batch_t *b, pm_reply_t *r)
     return !b->failed;
 }
 
-/* A sign of life from a department: a silent agent is logged back. */
+/* A sign of life from a department: a silent agent is logged back. Only a ping (an agent
+ * daemon) starts the watch of a department (watch.h). */
 static void
-heard(broker_t *self, batch_t *b, const char *dept)
+heard(broker_t *self, batch_t *b, const char *dept, bool ping)
 {
-    if (watch_heard(self->watch, self->engine, dept, self->now(self->now_arg), &b->appended) < 0)
+    if (watch_heard(self->watch, self->engine, dept, ping, self->now(self->now_arg), &b->appended) <
+        0)
         b->failed = true;
 }
 
@@ -143,7 +145,7 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
     if (store_release(self->store) < 0)
         b->failed = true;
     if (msg->type == PM_MSG_EVENT && !r->duplicate)
-        heard(self, b, msg->entry->dept);
+        heard(self, b, msg->entry->dept, false);
 }
 
 /*
@@ -156,7 +158,7 @@ handle_ping(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
     log_debug("ingest: ping from %s", msg->agent);
     if (!batch_begin(self, b, r))
         return;
-    heard(self, b, msg->agent);
+    heard(self, b, msg->agent, true);
     r->ok = true;
     r->seq = store_committed_head(self->store);
 }

@@ -436,7 +436,7 @@ test_agent_watch(void **state)
     assert_int_equal(store_begin(f->s), 0);
     entry_list_clear(&f->out);
     assert_int_equal(watch_next(w, 60000), 0); /* nobody heard yet: nothing to watch */
-    assert_int_equal(watch_heard(w, f->en, "NRB", t0, &f->out), 0);
+    assert_int_equal(watch_heard(w, f->en, "NRB", true, t0, &f->out), 0);
     assert_int_equal(watch_next(w, 60000), t0 + 60001);
     assert_int_equal(watch_check(w, f->en, t0 + 60000, 60000, &f->out), 0);
     assert_int_equal(f->out.n, 0);
@@ -446,7 +446,7 @@ test_agent_watch(void **state)
     assert_int_equal(f->out.v[0]->kind, PM_KIND_AGENT_SILENT);
     assert_string_equal(f->out.v[0]->dept, "NRB");
     assert_int_equal(f->out.v[0]->at_ms, t0);
-    assert_int_equal(watch_heard(w, f->en, "NRB", t0 + 120000, &f->out), 0);
+    assert_int_equal(watch_heard(w, f->en, "NRB", false, t0 + 120000, &f->out), 0);
     assert_int_equal(f->out.n, 2);
     assert_int_equal(f->out.v[1]->kind, PM_KIND_AGENT_BACK);
     assert_int_equal(store_commit(f->s), 0);
