@@ -716,6 +716,28 @@ check_project(engine_t *en, const pm_import_t *im, size_t i, const tmpl_t **tp, 
     return 1;
 }
 
+/*
+ * A registered project's procedures that are ready from the start (no prerequisites, or
+ * every one not required) are announced as any that becomes ready later: one unblocked entry
+ * each, caused by the registration, so their departments hear of them. The rows are ready
+ * already (apply_project); the entry changes nothing in them but its stamp, in the rebuild as
+ * live. Not required ones are never announced.
+ */
+static int
+announce_ready(engine_t *en, work_t *w, uint64_t cause, int64_t now_ms, entry_list_t *out)
+{
+    for (size_t i = 0; i < w->nprocs; i++) {
+        pm_entry_t *e;
+        if (w->states[i] != PM_STATE_READY)
+            continue;
+        e = engine_proc_entry(w, PM_KIND_UNBLOCKED, i, now_ms);
+        e->cause = cause;
+        if (engine_emit(en, w, &e, out) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int
 import_projects(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_t *out,
                 pm_reply_t *r)
@@ -750,7 +772,9 @@ import_projects(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
             rc = -1;
             break;
         }
-        rc = derive_milestones(en, &w, -1, seq, now_ms, out);
+        rc = announce_ready(en, &w, seq, now_ms, out);
+        if (rc == 0)
+            rc = derive_milestones(en, &w, -1, seq, now_ms, out);
         if (rc == 0)
             rc = engine_project_derive(en, &w, seq, now_ms, out);
         work_clear(&w);

@@ -313,11 +313,12 @@ engine_project_derive(engine_t *en, work_t *w, uint64_t cause, int64_t now_ms, e
 
 /*
  * One due row: whatever changes at its next_ms is logged; a row whose next_ms brought no
- * change is rescheduled (or stopped) so the clock can never spin on it.
+ * change is rescheduled (or stopped) so the clock can never spin on it. *next: the row's
+ * next_ms afterwards.
  */
 static int
 tick_one(engine_t *en, const char *project, const char *procedure, int64_t now_ms,
-         entry_list_t *out)
+         entry_list_t *out, int64_t *next)
 {
     work_t w;
     int rc = work_load(en, project, &w), n;
@@ -338,7 +339,9 @@ tick_one(engine_t *en, const char *project, const char *procedure, int64_t now_m
             if (c.next_ms != 0 && c.next_ms <= was)
                 c.next_ms = 0;
             rc = store_projclock_put(en->store, project, &c);
+            w.clock = c;
         }
+        *next = w.clock.next_ms;
     } else {
         int i = tmpl_index(w.t, procedure);
         rc = -1;
@@ -352,9 +355,110 @@ tick_one(engine_t *en, const char *project, const char *procedure, int64_t now_m
                     w.procs[i].next_ms = 0;
                 rc = work_put(en, &w, (size_t)i);
             }
+            *next = w.procs[i].next_ms;
         }
     }
     work_clear(&w);
+    return rc;
+}
+
+/* A row the clock must look at, and when (0: done with it in this pass). */
+typedef struct due {
+    const char *project;   /* borrowed from the pass's lists */
+    const char *procedure; /* "" for the project's own clock */
+    int64_t at_ms;
+} due_t;
+
+/* When the row next has something to do: its next_ms. 0, or -1 on a failure. */
+static int
+due_at(engine_t *en, due_t *d)
+{
+    work_t w;
+    int i, rc = 0;
+
+    if (work_load(en, d->project, &w) != 1)
+        return -1;
+    if (d->procedure[0] == '\0') {
+        rc = work_clock(en, &w) != NULL ? 0 : -1;
+        d->at_ms = rc == 0 ? w.clock.next_ms : 0;
+    } else {
+        i = tmpl_index(w.t, d->procedure);
+        rc = i >= 0 ? 0 : -1;
+        d->at_ms = i >= 0 ? w.procs[i].next_ms : 0;
+    }
+    work_clear(&w);
+    return rc;
+}
+
+/* The row to tick next, by (at_ms, project, procedure); NULL when none is left. */
+static due_t *
+due_first(due_t *v, size_t n)
+{
+    due_t *best = NULL;
+
+    for (size_t k = 0; k < n; k++) {
+        int c;
+        if (v[k].at_ms == 0)
+            continue;
+        if (best == NULL || v[k].at_ms < best->at_ms) {
+            best = &v[k];
+            continue;
+        }
+        if (v[k].at_ms > best->at_ms)
+            continue;
+        c = strcmp(v[k].project, best->project);
+        if (c < 0 || (c == 0 && strcmp(v[k].procedure, best->procedure) < 0))
+            best = &v[k];
+    }
+    return best;
+}
+
+/*
+ * One pass: the rows due by now_ms that the store gave (up to CLOCK_BATCH procedures and as
+ * many projects' clocks), ticked in time order across all of them, each as often as it has
+ * transitions due, so that a broker catching up after downtime logs what it missed in the
+ * order it happened, not row by row. A kind that filled its CLOCK_BATCH may have more rows
+ * due, none earlier than its last one given (store_clock_due): the pass stops before any
+ * transition later than that, and the next pass asks again. *ticked: how many.
+ */
+static int
+clock_pass(engine_t *en, int64_t now_ms, entry_list_t *out, size_t *ticked)
+{
+    strv_t projects = {0}, procedures = {0};
+    due_t *v = NULL, *d;
+    size_t nprocs = 0, nclocks = 0;
+    int64_t bound = INT64_MAX, last_proc = 0, last_clock = 0;
+    int rc = store_clock_due(en->store, now_ms, CLOCK_BATCH, &projects, &procedures);
+
+    *ticked = 0;
+    if (rc == 0 && projects.n > 0)
+        v = xcalloc(projects.n, sizeof(due_t));
+    for (size_t k = 0; rc == 0 && k < projects.n; k++) {
+        v[k].project = projects.v[k];
+        v[k].procedure = procedures.v[k];
+        rc = due_at(en, &v[k]);
+        if (v[k].procedure[0] != '\0') {
+            nprocs++;
+            last_proc = v[k].at_ms > last_proc ? v[k].at_ms : last_proc;
+        } else {
+            nclocks++;
+            last_clock = v[k].at_ms > last_clock ? v[k].at_ms : last_clock;
+        }
+    }
+    if (nprocs >= CLOCK_BATCH)
+        bound = last_proc;
+    if (nclocks >= CLOCK_BATCH && last_clock < bound)
+        bound = last_clock;
+    while (rc == 0 && (d = due_first(v, projects.n)) != NULL && (d->at_ms <= bound)) {
+        int64_t was = d->at_ms, next = 0;
+        rc = tick_one(en, d->project, d->procedure, now_ms, out, &next);
+        /* Again in this pass while it has more due by now; never twice at one moment. */
+        d->at_ms = next > was && next <= now_ms ? next : 0;
+        (*ticked)++;
+    }
+    free(v);
+    strv_clear(&projects);
+    strv_clear(&procedures);
     return rc;
 }
 
@@ -363,17 +467,10 @@ engine_clock(engine_t *en, int64_t now_ms, entry_list_t *out)
 {
     en->next_known = false; /* what is due moves on: ask the store afterwards */
     for (int pass = 0; pass < CLOCK_PASSES; pass++) {
-        strv_t projects = {0}, procedures = {0};
-        int rc = store_clock_due(en->store, now_ms, CLOCK_BATCH, &projects, &procedures);
-        size_t n = projects.n;
-
-        for (size_t k = 0; rc == 0 && k < n; k++)
-            rc = tick_one(en, projects.v[k], procedures.v[k], now_ms, out);
-        strv_clear(&projects);
-        strv_clear(&procedures);
-        if (rc < 0)
+        size_t ticked;
+        if (clock_pass(en, now_ms, out, &ticked) < 0)
             return -1;
-        if (n == 0)
+        if (ticked == 0)
             break;
     }
     return 0;

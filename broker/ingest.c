@@ -11,6 +11,7 @@
  * are not logged one by one. Everything is retried with the next message, so the first batch
  * after space returns is acked.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -25,6 +26,7 @@ typedef struct pending {
     size_t rid_len;
     char who[128]; /* the sender, for the log */
     pm_reply_t reply;
+    bool judged; /* the engine answered it from the state in the batch's transaction */
 } pending_t;
 
 typedef struct batch {
@@ -84,11 +86,13 @@ batch_begin(broker_t *self, batch_t *b, pm_reply_t *r)
     return !b->failed;
 }
 
-/* A sign of life from a department: a silent agent is logged back. */
+/* A sign of life from a department: a silent agent is logged back. Only a ping (an agent
+ * daemon) starts the watch of a department (watch.h). */
 static void
-heard(broker_t *self, batch_t *b, const char *dept)
+heard(broker_t *self, batch_t *b, const char *dept, bool ping)
 {
-    if (watch_heard(self->watch, self->engine, dept, self->now(self->now_arg), &b->appended) < 0)
+    if (watch_heard(self->watch, self->engine, dept, ping, self->now(self->now_arg), &b->appended) <
+        0)
         b->failed = true;
 }
 
@@ -121,6 +125,10 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
         set_storage_nack(self, r);
         return;
     }
+    /* Its answer holds only if the transaction commits: the state it was judged on may be
+     * stale (a deposed broker's memory) unless the commit's fencing check passes. */
+    assert(r == &b->v[b->n - 1].reply);
+    b->v[b->n - 1].judged = true;
     if (!r->ok) {
         /* The engine validates before it appends, so a refusal leaves nothing to undo; the
          * savepoint makes sure of it, and a cached template could only have come from an
@@ -137,7 +145,7 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
     if (store_release(self->store) < 0)
         b->failed = true;
     if (msg->type == PM_MSG_EVENT && !r->duplicate)
-        heard(self, b, msg->entry->dept);
+        heard(self, b, msg->entry->dept, false);
 }
 
 /*
@@ -150,7 +158,7 @@ handle_ping(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
     log_debug("ingest: ping from %s", msg->agent);
     if (!batch_begin(self, b, r))
         return;
-    heard(self, b, msg->agent);
+    heard(self, b, msg->agent, true);
     r->ok = true;
     r->seq = store_committed_head(self->store);
 }
@@ -369,8 +377,11 @@ ingest_drain(broker_t *self)
             engine_forget(self->engine);
             watch_rollback(self->watch);
             entry_list_clear(&b.appended);
+            /* A refusal the engine made is no more certain than an ack: answered from a
+             * state that may be stale (another broker took over, store.h), it would be filed
+             * for good. Both become "storage", and the resend is judged again. */
             for (size_t i = 0; i < b.n; i++)
-                if (b.v[i].reply.ok)
+                if (b.v[i].reply.ok || b.v[i].judged)
                     set_storage_nack(self, &b.v[i].reply);
         } else {
             watch_commit(self->watch);

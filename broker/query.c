@@ -83,6 +83,19 @@ handle_list(broker_t *self, const pm_listreq_t *q)
     return m;
 }
 
+/*
+ * Answers come from this broker's memory and tables, which go stale once another broker took
+ * over the database (store_pg.c), and a deposed broker that is idle has not learnt it yet. So
+ * before answering it checks that it still holds the fencing epoch, at most every
+ * QUERY_EPOCH_MS (a commit counts as a check); false when it does not or cannot tell.
+ */
+#define QUERY_EPOCH_MS 200
+static bool
+still_serving(broker_t *self)
+{
+    return store_check_epoch(self->store, QUERY_EPOCH_MS) == 0;
+}
+
 /* The dispatcher: one handler per request type. Every trusted role may read. */
 static pm_msg_t *
 dispatch(broker_t *self, const broker_peer_t *peer, const void *body, size_t len)
@@ -103,6 +116,9 @@ dispatch(broker_t *self, const broker_peer_t *peer, const void *body, size_t len
         return nack_msg(PM_REFUSE_MALFORMED, why);
     if (req->version != PM_PROTOCOL_VERSION)
         resp = nack_msg(PM_REFUSE_VERSION, "the envelope carries no protocol version");
+    else if (!still_serving(self))
+        resp = nack_msg(PM_REFUSE_STORAGE, "this broker may no longer be the one that serves its "
+                                           "database; retry (on another broker)");
     else if (self->rebuild_pending &&
              (req->type == PM_MSG_STATUS_REQ || req->type == PM_MSG_LIST_REQ))
         /* The tables are behind the log: an answer from them could be wrong. The log is not. */

@@ -142,6 +142,7 @@ struct store {
     bool tx_cleared;            /* the open transaction emptied the tables (held rows gone) */
     bool tx_replayed;           /* the open transaction brings the tables up to the log */
     uint64_t tx;                /* counts transactions begun */
+    int64_t epoch_seen_ms;      /* monotonic: when a commit or a check last held the epoch */
 };
 
 static void pcache_flush(pcache_t *c);
@@ -366,6 +367,23 @@ store_deposed(const store_t *s)
     return s->ops->deposed != NULL && s->ops->deposed(s->b);
 }
 
+int
+store_check_epoch(store_t *s, int64_t max_age_ms)
+{
+    int64_t now = util_mono_ms();
+
+    if (s->ops->check_epoch == NULL)
+        return 0;
+    if (store_deposed(s))
+        return -1;
+    if (s->epoch_seen_ms > 0 && now - s->epoch_seen_ms <= max_age_ms)
+        return 0;
+    if (s->ops->check_epoch(s->b) < 0)
+        return -1;
+    s->epoch_seen_ms = now;
+    return 0;
+}
+
 void
 store_set_timeout(store_t *s, int ms)
 {
@@ -475,6 +493,8 @@ store_commit(store_t *s)
         goto fail;
     if (s->ops->commit(s->b) < 0)
         goto fail;
+    /* A commit passed the fencing check of its transaction (store_pg.c): the epoch held. */
+    s->epoch_seen_ms = util_mono_ms();
     s->in_tx = false;
     s->committed_head = s->head;
     s->stale_from = stale_from;
@@ -1317,15 +1337,12 @@ store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
 int
 store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t *procedures)
 {
-    size_t before = projects->n;
+    size_t before;
 
     if (pcache_sync(s) < 0) /* the query reads the procedures table */
         return -1;
     if (s->ops->procs_due(s->b, now_ms, max, projects, procedures) < 0)
         return -1;
-    if (projects->n - before >= max)
-        return 0;
-    max -= projects->n - before;
     before = projects->n;
     if (s->ops->projects_due(s->b, now_ms, max, projects) < 0)
         return -1;

@@ -122,6 +122,15 @@ struct sqlite3 *store_db(store_t *s);
  * database stopped being the primary: this broker must stop serving. Never for sqlite.
  */
 bool store_deposed(const store_t *s);
+/*
+ * Before an answer from memory that the broker which took over may have made stale (a
+ * project's status, a list): 0 when this broker still served its database at most max_age_ms
+ * ago (a commit, or this check, found the fencing epoch its own), checking again now (one
+ * round trip) when that was longer ago; -1 when it was deposed (store_deposed says so from
+ * then on) or cannot tell (the database is out of reach): the caller answers "storage".
+ * Always 0 for sqlite, which no other broker shares. Outside a transaction.
+ */
+int store_check_epoch(store_t *s, int64_t max_age_ms);
 /* The client-side deadline of every statement on a network engine, commit included. */
 void store_set_timeout(store_t *s, int ms);
 /* The newest recv_ms in the log, 0 when it is empty. */
@@ -233,8 +242,10 @@ int store_projclock_get(store_t *s, const char *project, store_projclock_t *out)
 int store_projclock_put(store_t *s, const char *project, const store_projclock_t *c);
 
 /*
- * What the clock must look at by now_ms: up to max (project, procedure) pairs whose next_ms has
- * come, earliest first; a project's own clock comes with procedure NULL. Caller clears *out.
+ * What the clock must look at by now_ms: the (project, procedure) pairs whose next_ms has
+ * come, earliest first, up to max procedures and then up to max projects' own clocks (each
+ * with procedure ""): beyond a kind that filled max, none of that kind is due earlier than the
+ * last one given. Caller clears projects and procedures.
  */
 int store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t *procedures);
 /* The earliest next_ms of any procedure or project, 0 if none. */

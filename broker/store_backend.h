@@ -181,6 +181,10 @@ typedef struct store_ops {
     /* True once this node learnt that another broker took over (the fencing epoch moved) or
      * that its database is no longer the primary: it must stop serving. */
     bool (*deposed)(const store_backend_t *b);
+    /* Outside a transaction, one round trip: 0 while the database is the primary and the
+     * fencing epoch still this node's; -1 when it cannot tell, or when it is not (then deposed
+     * says so from here on). */
+    int (*check_epoch)(store_backend_t *b);
     /* The client-side deadline of every statement, commit included, in milliseconds. */
     void (*set_timeout)(store_backend_t *b, int ms);
 } store_ops_t;

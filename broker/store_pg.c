@@ -1001,12 +1001,45 @@ cut_off(store_backend_t *b)
     b->deposed = true;
 }
 
+/*
+ * One round trip outside a transaction: is the server still the primary and the fencing
+ * epoch still ours? 0 yes; -1 when it cannot tell (the connection is dropped) or when it is
+ * not (deposed, said once). what names the check in the log.
+ */
+static int
+epoch_check(store_backend_t *b, const char *what)
+{
+    bool recovery;
+    int64_t epoch;
+
+    if (query_rows(b, what, "SELECT pg_is_in_recovery(), (SELECT epoch FROM fence WHERE id = 1)",
+                   NULL) < 0 ||
+        PQntuples(b->read) != 1) {
+        pg_drop(b);
+        return -1;
+    }
+    recovery = strcmp(PQgetvalue(b->read, 0, 0), "t") == 0;
+    epoch = col_int(b->read, 0, 1);
+    PQclear(b->read);
+    b->read = NULL;
+    if (!recovery && epoch == b->epoch)
+        return 0;
+    if (recovery)
+        log_info("store: %s: the database is a standby now; nothing more is written here",
+                 b->label);
+    else
+        log_info("store: %s: another broker took over (fencing epoch %" PRId64 ", ours %" PRId64
+                 "); nothing more is written here",
+                 b->label, epoch, b->epoch);
+    b->deposed = true;
+    pg_drop(b);
+    return -1;
+}
+
 static int
 ensure_conn(store_backend_t *b)
 {
     char *why = NULL;
-    bool recovery;
-    int64_t epoch;
 
     if (b->conn != NULL)
         return 0;
@@ -1021,31 +1054,10 @@ ensure_conn(store_backend_t *b)
     b->lost_ms = 0;
     if (b->epoch == 0)
         return 0;
-    if (query_rows(b, "reconnect check",
-                   "SELECT pg_is_in_recovery(), (SELECT epoch FROM fence WHERE id = 1)",
-                   NULL) < 0 ||
-        PQntuples(b->read) != 1) {
-        pg_drop(b);
+    if (epoch_check(b, "reconnect check") < 0)
         return -1;
-    }
-    recovery = strcmp(PQgetvalue(b->read, 0, 0), "t") == 0;
-    epoch = col_int(b->read, 0, 1);
-    PQclear(b->read);
-    b->read = NULL;
-    if (recovery)
-        log_info("store: %s: the database is a standby now; nothing more is written here",
-                 b->label);
-    else if (epoch != b->epoch)
-        log_info("store: %s: another broker took over (fencing epoch %" PRId64 ", ours %" PRId64
-                 "); nothing more is written here",
-                 b->label, epoch, b->epoch);
-    else {
-        log_info("store: %s: connected again", b->label);
-        return 0;
-    }
-    b->deposed = true;
-    pg_drop(b);
-    return -1;
+    log_info("store: %s: connected again", b->label);
+    return 0;
 }
 
 /* --- Reads and writes. ------------------------------------------------------------------ */
@@ -1234,6 +1246,21 @@ static bool
 pg_deposed(const store_backend_t *b)
 {
     return b->deposed;
+}
+
+/* Between transactions: a reconnect checks the epoch by itself, else one round trip does. */
+static int
+pg_check_epoch(store_backend_t *b)
+{
+    bool fresh = b->conn == NULL;
+
+    if (b->in_tx) {
+        log_warnx("store: %s: an epoch check inside a transaction", b->label);
+        return -1;
+    }
+    if (b->deposed || b->epoch == 0 || ensure_conn(b) < 0)
+        return -1;
+    return fresh ? 0 : epoch_check(b, "epoch check");
 }
 
 /* 1 when the database is the primary and reachable, 0 (with *why) when not. */
@@ -2039,5 +2066,6 @@ const store_ops_t store_pg_ops = {
     .ready = pg_ready,
     .take_over = pg_take_over,
     .deposed = pg_deposed,
+    .check_epoch = pg_check_epoch,
     .set_timeout = pg_set_timeout,
 };

@@ -39,7 +39,8 @@ watch_destroy(watch_t **p)
 }
 
 int
-watch_heard(watch_t *w, engine_t *en, const char *dept, int64_t now_ms, entry_list_t *out)
+watch_heard(watch_t *w, engine_t *en, const char *dept, bool ping, int64_t now_ms,
+            entry_list_t *out)
 {
     agent_t *a = NULL;
 
@@ -48,6 +49,8 @@ watch_heard(watch_t *w, engine_t *en, const char *dept, int64_t now_ms, entry_li
     for (size_t i = 0; i < w->n && a == NULL; i++)
         if (strcmp(w->v[i].dept, dept) == 0)
             a = &w->v[i];
+    if (a == NULL && !ping)
+        return 0; /* an event alone: perhaps a one-shot send, no agent to expect again */
     if (a == NULL) {
         w->v = xgrow(w->v, w->n, sizeof(agent_t));
         a = &w->v[w->n++];

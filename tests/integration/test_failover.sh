@@ -151,7 +151,9 @@ agent_json eeb
 step "the notifier delivers every unblock once per idempotency key"
 log_json --kind unblocked >"$T/unblocked.json"
 nunblocked=$(jq -s length "$T/unblocked.json")
-((nunblocked == 2 * NPROJ)) || fail "only $nunblocked unblocked entries in the log"
+# Per project: four ready at registration (LAND_PREREVIEW, EIA, SOIL_WATER, RELICS) and two
+# unblocked by the agents' events.
+((nunblocked == 6 * NPROJ)) || fail "$nunblocked unblocked entries in the log (expected $((6 * NPROJ)))"
 W=$T/web.jsonl
 wait_count 30 "$nunblocked" "$W" '.dup | not'
 # One delivery acted on per unblocked entry, under its key: the two sorted lists are equal.

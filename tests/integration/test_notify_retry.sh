@@ -19,8 +19,10 @@ FLAKY_PORT=$PORT
 start_http robot --robot-error "$T/robot.fail"
 ROBOT_PORT=$PORT
 touch "$T/flaky.fail" "$T/robot.fail"
+# DRC's unblocked entries only: registration also announces the procedures ready from the
+# start (other departments), which would add their stewards' deliveries to the counts here.
 cat >"$T/routes.conf" <<CONF
-[route]
+[route dept=DRC]
 unblocked = dept, steward
 [contact dept:DRC]
 webhook = http://127.0.0.1:$DOWN_PORT/hook/DRC
@@ -34,9 +36,11 @@ start_notify
 
 step "DRC's receiver is down: the delivery keeps being retried"
 send --dept NRB --project TL-2026-001 --procedure LAND_PREREVIEW --event accepted
-s1=$(log_json --project TL-2026-001 --kind unblocked | jq -r .seq)
+s1=$(log_json --project TL-2026-001 --kind unblocked |
+    jq -r 'select(.procedure == "PROJECT_APPROVAL") | .seq')
 send --dept NRB --project TL-2026-002 --procedure LAND_PREREVIEW --event accepted
-s2=$(log_json --project TL-2026-002 --kind unblocked | jq -r .seq)
+s2=$(log_json --project TL-2026-002 --kind unblocked |
+    jq -r 'select(.procedure == "PROJECT_APPROVAL") | .seq')
 drc_retried() {
     nctl history --seq "$s1" --json
     jq -e -s 'any(.[]; .recipient == "dept:DRC" and .state == "pending" and .attempts >= 2

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Department agents watched: a ping (or an event) is a sign of life; an agent quiet for longer
-# than agent_silent_s is logged and published once as agent_silent, and as agent_back when it
-# is heard again. Driven on the test clock, with hand-made ping frames (rawsend).
+# Department agents watched: an agent's ping starts the watch, and a ping or an event is then a
+# sign of life; an agent quiet for longer than agent_silent_s is logged and published once as
+# agent_silent, and as agent_back when it is heard again. A one-shot `permit-agent send` from a
+# department that never pinged starts no watch. Driven on the test clock, with hand-made ping
+# frames (rawsend).
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -39,6 +41,12 @@ log_json --kind agent_back >"$T/back.json"
 (($(wc -l <"$T/back.json") == 1)) || fail "agent_back: $(cat "$T/back.json")"
 ping NRB
 (($(log_json --kind agent_back | wc -l) == 1)) || fail "agent_back repeated"
+
+step "a one-shot send from EEB, whose agent never pinged, starts no watch"
+send --dept EEB --project TL-2026-001 --procedure EIA --event accepted
+ctl clock set 2026-03-02T10:30:00+08:00
+(($(log_json --kind agent_silent | jq -s 'map(select(.dept == "EEB")) | length') == 0)) ||
+    fail "a one-shot send made EEB an agent to expect: $(log_json --kind agent_silent)"
 
 step "an agent never heard from is not reported"
 ctl clock set 2026-03-03T09:00:00+08:00

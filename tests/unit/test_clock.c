@@ -182,6 +182,43 @@ test_catch_up_after_downtime(void **state)
     assert_int_equal(f->out.n, 0);
 }
 
+/* Catching up, what two procedures missed comes out in time order across both, not row by row:
+ * EIA turns yellow (3 March) and red (5 March) before LAND_PREREVIEW turns yellow (9 March). */
+static void
+test_catch_up_in_order_across_procedures(void **state)
+{
+    fix_t *f = *state;
+    static const struct {
+        const char *procedure;
+        pm_colour_t colour;
+        const char *at;
+    } want[] = {
+        {"EIA", PM_COLOUR_YELLOW, "2026-03-03T00:00:00+08:00"},
+        {"EIA", PM_COLOUR_RED, "2026-03-05T00:00:00+08:00"},
+        {"LAND_PREREVIEW", PM_COLOUR_YELLOW, "2026-03-09T00:00:00+08:00"},
+        {"LAND_PREREVIEW", PM_COLOUR_RED, "2026-03-10T00:00:00+08:00"},
+    };
+    size_t k = 0;
+
+    accept(f, "EEB", "EIA", "2026-02-12T09:00:00+08:00");
+    /* Five working days from the day after Monday 2 March: 3-6 and 9 March. */
+    accept(f, "NRB", "LAND_PREREVIEW", "2026-03-02T09:00:00+08:00");
+    tick(f, "2026-03-12T10:00:00+08:00");
+    for (size_t i = 0; i < f->out.n; i++) {
+        const pm_entry_t *e = f->out.v[i];
+        if (i > 0)
+            assert_true(f->out.v[i - 1]->at_ms <= e->at_ms);
+        if (e->kind != PM_KIND_COLOUR)
+            continue;
+        assert_true(k < sizeof(want) / sizeof(want[0]));
+        assert_string_equal(e->procedure, want[k].procedure);
+        assert_int_equal(e->colour, want[k].colour);
+        assert_int_equal(e->at_ms, at(want[k].at));
+        k++;
+    }
+    assert_int_equal(k, sizeof(want) / sizeof(want[0]));
+}
+
 static void
 test_supplement_pause_extends(void **state)
 {
@@ -399,7 +436,7 @@ test_agent_watch(void **state)
     assert_int_equal(store_begin(f->s), 0);
     entry_list_clear(&f->out);
     assert_int_equal(watch_next(w, 60000), 0); /* nobody heard yet: nothing to watch */
-    assert_int_equal(watch_heard(w, f->en, "NRB", t0, &f->out), 0);
+    assert_int_equal(watch_heard(w, f->en, "NRB", true, t0, &f->out), 0);
     assert_int_equal(watch_next(w, 60000), t0 + 60001);
     assert_int_equal(watch_check(w, f->en, t0 + 60000, 60000, &f->out), 0);
     assert_int_equal(f->out.n, 0);
@@ -409,7 +446,7 @@ test_agent_watch(void **state)
     assert_int_equal(f->out.v[0]->kind, PM_KIND_AGENT_SILENT);
     assert_string_equal(f->out.v[0]->dept, "NRB");
     assert_int_equal(f->out.v[0]->at_ms, t0);
-    assert_int_equal(watch_heard(w, f->en, "NRB", t0 + 120000, &f->out), 0);
+    assert_int_equal(watch_heard(w, f->en, "NRB", false, t0 + 120000, &f->out), 0);
     assert_int_equal(f->out.n, 2);
     assert_int_equal(f->out.v[1]->kind, PM_KIND_AGENT_BACK);
     assert_int_equal(store_commit(f->s), 0);
@@ -585,6 +622,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_deadline_across_spring_festival),
         T(test_catch_up_after_downtime),
+        T(test_catch_up_in_order_across_procedures),
         T(test_supplement_pause_extends),
         T(test_commitment_reminded_then_breached),
         T(test_provisional_until_the_year_arrives),

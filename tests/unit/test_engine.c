@@ -32,6 +32,57 @@ test_registration_states(void **state)
     assert_int_equal(state_of(f, "ED-2026-002", "LAND_PLAN_PERMIT"), PM_STATE_BLOCKED);
 }
 
+/* Ready at registration is announced as ready later is: one unblocked entry each, caused by
+ * the registration; never one for a procedure not required. A rebuild gives the same rows. */
+static void
+test_registration_announces_ready(void **state)
+{
+    fix_t *f = *state;
+    uint64_t count = 0;
+    char *live, *rebuilt;
+
+    import_project(f, "ED-2026-002", "鄂尔多斯市康巴什区数据中心项目", "LAND_PREREVIEW;RELICS");
+    expect_ack(f);
+    assert_int_equal(f->out.v[0]->kind, PM_KIND_PROJECT);
+    /* No prerequisites: EIA, SOIL_WATER. LAND_PREREVIEW not required: PROJECT_APPROVAL
+     * (parallel) and FOREST_USE (hard) are ready too. RELICS is not required. */
+    assert_int_equal(count_out(f, PM_KIND_UNBLOCKED, NULL), 4);
+    for (size_t i = 1; i < f->out.n; i++) {
+        const pm_entry_t *u = f->out.v[i];
+        if (u->kind != PM_KIND_UNBLOCKED)
+            continue;
+        assert_int_equal(u->cause, f->out.v[0]->seq);
+        assert_string_equal(u->project, "ED-2026-002");
+        assert_string_equal(u->steward, "王建国");
+        assert_int_equal(state_of(f, "ED-2026-002", u->procedure), PM_STATE_READY);
+    }
+    assert_int_equal(count_out(f, PM_KIND_UNBLOCKED, "EIA"), 1);
+    assert_int_equal(count_out(f, PM_KIND_UNBLOCKED, "SOIL_WATER"), 1);
+    assert_int_equal(count_out(f, PM_KIND_UNBLOCKED, "PROJECT_APPROVAL"), 1);
+    assert_int_equal(count_out(f, PM_KIND_UNBLOCKED, "FOREST_USE"), 1);
+    assert_int_equal(count_out(f, PM_KIND_UNBLOCKED, "LAND_PREREVIEW"), 0);
+    assert_int_equal(count_out(f, PM_KIND_UNBLOCKED, "RELICS"), 0);
+    assert_int_equal(count_out(f, PM_KIND_UNBLOCKED, "LAND_PLAN_PERMIT"), 0);
+    for (size_t i = 0; i < f->out.n; i++)
+        if (f->out.v[i]->kind == PM_KIND_UNBLOCKED)
+            assert_string_equal(f->out.v[i]->dept,
+                                strcmp(f->out.v[i]->procedure, "EIA") == 0          ? "EEB"
+                                : strcmp(f->out.v[i]->procedure, "SOIL_WATER") == 0 ? "WRB"
+                                : strcmp(f->out.v[i]->procedure, "FOREST_USE") == 0 ? "FGB"
+                                                                                    : "DRC");
+    /* Already ready: the first event finds the same state as before. */
+    event(f, "DRC", "ED-2026-002", "PROJECT_APPROVAL", PM_KIND_ACCEPTED, NULL);
+    expect_ack(f);
+
+    assert_int_equal(store_sync(f->s), 0);
+    live = dump_state(f->path);
+    assert_int_equal(engine_rebuild(f->en, &count), 0);
+    rebuilt = dump_state(f->path);
+    assert_string_equal(live, rebuilt);
+    free(rebuilt);
+    free(live);
+}
+
 static void
 test_parallel_then_hard_unblock(void **state)
 {
@@ -421,6 +472,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_registration_states),
+        T(test_registration_announces_ready),
         T(test_parallel_then_hard_unblock),
         T(test_reblocked_when_parallel_prerequisite_rejected),
         T(test_refusals_change_nothing),
