@@ -619,9 +619,9 @@ store_append(store_t *s, pm_entry_t *e)
 }
 
 int
-store_find_event(store_t *s, const char *event_id, uint64_t *seq)
+store_find_event(store_t *s, const char *sender, const char *event_id, uint64_t *seq)
 {
-    return s->ops->find_event(s->b, event_id, seq);
+    return s->ops->find_event(s->b, sender, event_id, seq);
 }
 
 /* Decoding log rows into entries, for a scan's callback. */

@@ -110,6 +110,9 @@ bool pm_kind_is_derived(pm_kind_t k);
 #define PM_REFUSE_STORAGE "storage"           /* temporary: resend later */
 #define PM_REFUSE_UNAUTHORIZED "unauthorized" /* no trusted key (CURVE): revoked or unknown */
 #define PM_REFUSE_FORBIDDEN "forbidden"       /* the key's role or identity may not do this */
+/* The sender already used this id for an event with other content (permanent): a new event
+ * needs a new id. The same content again is a duplicate, acked with the original seq. */
+#define PM_REFUSE_CONFLICT "conflict"
 
 typedef struct pm_department {
     char *code;
