@@ -502,7 +502,7 @@ engine_import_sender(const pm_import_t *im)
 static int
 check_correction(const pm_entry_t *ev, pm_reply_t *r)
 {
-    if (ev->kind != PM_KIND_NOT_REQUIRED && !pm_kind_is_correction(ev->kind)) {
+    if (!pm_kind_is_operators(ev->kind)) {
         engine_nack(r, PM_REFUSE_INVALID,
                     "an operator corrects with not_required, reopened or extended; %s comes from "
                     "the department",

@@ -91,6 +91,9 @@ int pm_kind_parse(const char *name, pm_kind_t *out);
 bool pm_kind_is_event(pm_kind_t k);
 /* Corrections only an operator may log, with a reason (reopened, extended). */
 bool pm_kind_is_correction(pm_kind_t k);
+/* The events an operator may log: the corrections, and not_required. The others come from the
+ * department that owns the procedure. */
+bool pm_kind_is_operators(pm_kind_t k);
 bool pm_kind_is_derived(pm_kind_t k);
 
 /* Machine-readable refusal codes sent in a nack. */
