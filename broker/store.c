@@ -354,6 +354,13 @@ store_replayed(store_t *s)
     s->tx_replayed = true;
 }
 
+int
+store_check(const char *target, char **err)
+{
+    *err = NULL;
+    return store_target_is_pg(target) ? 0 : store_sqlite_check(target, err);
+}
+
 struct sqlite3 *
 store_db(store_t *s)
 {

@@ -84,6 +84,14 @@ store_t *store_open(const char *target, char **err);
 store_t *store_open_wait(const char *target, int timeout_ms, volatile sig_atomic_t *stop,
                          char **err);
 /*
+ * Before a broker serves from a database or rebuilds it: is it sound? sqlite reads every page
+ * of the file (PRAGMA quick_check): a damaged file would otherwise be served and answer every
+ * event "storage" for ever. PostgreSQL checks its own pages: nothing to do. 0 sound (or
+ * nothing there yet), -1 damaged with *err (caller owns): one line that says what is wrong and
+ * what to do next. The cost grows with the file: see README, "Limits".
+ */
+int store_check(const char *target, char **err);
+/*
  * Open a database for reading only, beside a running broker: for tools that read the log,
  * such as reports. Refuses a database of another layout version.
  */

@@ -189,8 +189,9 @@ typedef struct store_ops {
 
 /* The backends. */
 extern const store_ops_t store_sqlite_ops;
-struct sqlite3 *store_sqlite_db(store_backend_t *b); /* the connection, for sqlite-only SQL */
-void store_sqlite_single_threaded(void);             /* store_single_threaded, for sqlite */
+struct sqlite3 *store_sqlite_db(store_backend_t *b);  /* the connection, for sqlite-only SQL */
+void store_sqlite_single_threaded(void);              /* store_single_threaded, for sqlite */
+int store_sqlite_check(const char *path, char **err); /* store_check, for sqlite */
 extern const store_ops_t store_pg_ops;
 
 #endif

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "crashpoint.h"
 #include "log.h"
@@ -545,6 +546,56 @@ fail:
     free(version);
     sq_close(b);
     return NULL;
+}
+
+/* What sqlite says of a file it cannot read as a database. */
+static bool
+rc_damaged(int rc)
+{
+    return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/*
+ * store_check for a sqlite file: PRAGMA quick_check (every page, b-tree and record read once,
+ * without the index cross-checks of integrity_check) on a connection of its own, closed
+ * before the broker opens the file. Only damage is reported: a file that cannot be opened
+ * for another reason is left to the broker's own open, which says why.
+ */
+int
+store_sqlite_check(const char *path, char **err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *first = NULL;
+    int rc;
+
+    if (strcmp(path, ":memory:") == 0 || access(path, F_OK) != 0)
+        return 0; /* a new database */
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            first = sqlx_column_text(st, 0);
+            rc = SQLITE_OK;
+        } else {
+            rc = sqlite3_extended_errcode(db);
+        }
+    }
+    if (rc_damaged(rc) || (first != NULL && strcmp(first, "ok") != 0))
+        *err = xasprintf(
+            "%s: the database file is damaged (sqlite: %s); permitd will not serve from it. "
+            "Restore it from the latest backup (agents resend what it lacks), or salvage the "
+            "log into a new file (sqlite3 %s .recover | sqlite3 NEW.db), run permitd --db "
+            "NEW.db --rebuild, and start on NEW.db",
+            path, first != NULL && strcmp(first, "ok") != 0 ? first : sqlite3_errstr(rc), path);
+    free(first);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return *err != NULL ? -1 : 0;
 }
 
 /* One integer from a statement that returns one row (0 for NULL). */
