@@ -374,13 +374,22 @@ describe_blockers(const work_t *w, size_t i)
     return s;
 }
 
+/* Whether a message repeats the logged entry that carries its id (same_event, same_import). */
+typedef bool(same_fn)(const void *msg, const pm_entry_t *logged);
+
 /*
- * The exactly-once rule: a message without an id is refused, a seen id is answered with the
- * original sequence number. 1 answered (reply filled), 0 new, -1 storage failure.
+ * The exactly-once rule: a message without an id is refused; an id is its sender's (the
+ * department, or "operator:NAME", that the log records as the actor), so two senders never
+ * share one. An id its sender used before is answered with the original sequence number when
+ * the message repeats what was logged, and refused "conflict" (permanent) when it says
+ * something else: a sender that reuses an id must not have its new event silently dropped.
+ * 1 answered (reply filled), 0 new, -1 storage failure.
  */
 static int
-check_seen(engine_t *en, const char *id, pm_reply_t *r)
+check_seen(engine_t *en, const char *sender, const char *id, same_fn *same, const void *msg,
+           pm_reply_t *r)
 {
+    pm_entry_t *logged = NULL;
     uint64_t seq;
     int rc;
 
@@ -389,13 +398,81 @@ check_seen(engine_t *en, const char *id, pm_reply_t *r)
         engine_nack(r, PM_REFUSE_INVALID, "message has no id");
         return 1;
     }
-    rc = store_find_event(en->store, id, &seq);
-    if (rc == 1) {
+    rc = store_find_event(en->store, sender, id, &seq);
+    if (rc != 1)
+        return rc;
+    rc = store_entry_get(en->store, seq, &logged);
+    if (rc != 1) {
+        if (rc == 0)
+            log_warnx("engine: id %s is indexed at seq %llu, which the log lacks", id,
+                      (unsigned long long)seq);
+        return -1;
+    }
+    if (same(msg, logged)) {
         r->ok = true;
         r->duplicate = true;
         r->seq = seq;
+    } else {
+        engine_nack(r, PM_REFUSE_CONFLICT,
+                    "id %s of %s is already logged as seq %llu (%s%s%s%s%s), with other "
+                    "content: a new event needs a new id",
+                    id, sender, (unsigned long long)seq, pm_kind_name(logged->kind),
+                    logged->project ? " of " : "", logged->project ? logged->project : "",
+                    logged->procedure ? " " : "", logged->procedure ? logged->procedure : "");
     }
-    return rc;
+    pm_entry_destroy(&logged);
+    return 1;
+}
+
+/*
+ * Whether an event repeats the logged one: what its sender said about the procedure (kind,
+ * project, procedure, certificate, note, missing item, commitment due date, and for an
+ * extension the days). Not its own time (event_ms): a client fills it from its clock when not
+ * told (permit-agent send without --time), so a resend typed again after an unknown outcome
+ * differs in it alone. Not the department either, which is the sender's for a department's
+ * event and the procedure's owner, filled in by the broker, for an operator's correction.
+ */
+static bool
+same_event(const void *msg, const pm_entry_t *logged)
+{
+    const pm_entry_t *ev = msg;
+
+    return ev->kind == logged->kind && util_strcmp0(ev->project, logged->project) == 0 &&
+           util_strcmp0(ev->procedure, logged->procedure) == 0 &&
+           util_strcmp0(ev->cert, logged->cert) == 0 && util_strcmp0(ev->note, logged->note) == 0 &&
+           util_strcmp0(ev->missing, logged->missing) == 0 && ev->due_ms == logged->due_ms &&
+           (ev->kind != PM_KIND_EXTENDED || ev->days == logged->days);
+}
+
+/*
+ * Whether an import repeats the logged one, as far as its first entry (the one that carries
+ * the id) tells: the same part, and that entry is one of the import's departments (code, name
+ * and contact), its template (name), its first project (id) or its year of the calendar.
+ */
+static bool
+same_import(const void *msg, const pm_entry_t *logged)
+{
+    const pm_import_t *im = msg;
+
+    switch (logged->kind) {
+    case PM_KIND_DEPARTMENT:
+        for (size_t i = 0; logged->department != NULL && i < im->ndepts; i++)
+            if (util_strcmp0(im->depts[i].code, logged->department->code) == 0)
+                return util_strcmp0(im->depts[i].name, logged->department->name) == 0 &&
+                       util_strcmp0(im->depts[i].contact, logged->department->contact) == 0;
+        return false;
+    case PM_KIND_TEMPLATE:
+        return im->template != NULL && logged->template != NULL &&
+               util_strcmp0(im->template->name, logged->template->name) == 0;
+    case PM_KIND_PROJECT:
+        return im->nprojects > 0 && logged->project_info != NULL &&
+               util_strcmp0(im->projects[0].id, logged->project_info->id) == 0;
+    case PM_KIND_CALENDAR:
+        return im->calendar != NULL && logged->calendar != NULL &&
+               im->calendar->year == logged->calendar->year;
+    default:
+        return false;
+    }
 }
 
 /*
@@ -408,11 +485,24 @@ is_operator(const pm_entry_t *ev)
     return ev->actor != NULL && strncmp(ev->actor, "operator:", 9) == 0 && ev->actor[9] != '\0';
 }
 
+/* Who sent an event, as the log records it (the actor): the operator, else the department. */
+static const char *
+event_sender(const pm_entry_t *ev)
+{
+    return is_operator(ev) ? ev->actor : ev->dept;
+}
+
+const char *
+engine_import_sender(const pm_import_t *im)
+{
+    return util_empty(im->actor) ? "operator" : im->actor;
+}
+
 /* Refuse a correction that is not one: 1 refused (reply filled), 0 fine. */
 static int
 check_correction(const pm_entry_t *ev, pm_reply_t *r)
 {
-    if (ev->kind != PM_KIND_NOT_REQUIRED && !pm_kind_is_correction(ev->kind)) {
+    if (!pm_kind_is_operators(ev->kind)) {
         engine_nack(r, PM_REFUSE_INVALID,
                     "an operator corrects with not_required, reopened or extended; %s comes from "
                     "the department",
@@ -441,7 +531,7 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     pm_entry_t *e;
     const pm_proctype_t *pt;
 
-    rc = check_seen(en, ev->event_id, r);
+    rc = check_seen(en, event_sender(ev), ev->event_id, same_event, ev, r);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (!pm_kind_is_event(ev->kind))
@@ -516,7 +606,7 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     }
 
     e = engine_proc_entry(&w, ev->kind, (size_t)i, now_ms);
-    xstrset(&e->actor, is_operator(ev) ? ev->actor : ev->dept);
+    xstrset(&e->actor, event_sender(ev));
     e->days = ev->kind == PM_KIND_EXTENDED ? ev->days : 0;
     e->event_id = xstrdup(ev->event_id);
     e->event_ms = ev->event_ms;
@@ -563,7 +653,7 @@ admin_entry(pm_kind_t kind, const pm_import_t *im, int64_t now_ms, size_t append
 {
     pm_entry_t *e = pm_entry_new(kind);
 
-    e->actor = xstrdup(util_empty(im->actor) ? "operator" : im->actor);
+    e->actor = xstrdup(engine_import_sender(im));
     e->recv_ms = now_ms;
     /* The import's id marks its first entry, so a resent import is recognised. */
     if (appended == 0)
@@ -798,7 +888,7 @@ engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *a
     if (msg->type != PM_MSG_IMPORT || im == NULL)
         return engine_nack(r, PM_REFUSE_UNSUPPORTED,
                            "the ingest socket takes events and imports only");
-    rc = check_seen(en, im->id, r);
+    rc = check_seen(en, engine_import_sender(im), im->id, same_import, im, r);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     parts =

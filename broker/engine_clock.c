@@ -608,7 +608,7 @@ engine_import_calendar(engine_t *en, const pm_import_t *im, int64_t now_ms, entr
     }
     pm_calendar_destroy(&old);
     e = pm_entry_new(PM_KIND_CALENDAR);
-    e->actor = xstrdup(util_empty(im->actor) ? "operator" : im->actor);
+    e->actor = xstrdup(engine_import_sender(im));
     e->event_id = xstrdup(im->id);
     e->recv_ms = now_ms;
     e->calendar = pm_calendar_dup(c);

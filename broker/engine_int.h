@@ -54,6 +54,9 @@ int engine_nack(pm_reply_t *r, const char *code, const char *fmt, ...)
 int engine_template(engine_t *en, const char *name, uint32_t version, const tmpl_t **out);
 /* An entry about procedure i of the loaded project, with the names subscribers need. */
 pm_entry_t *engine_proc_entry(const work_t *w, pm_kind_t kind, size_t i, int64_t now_ms);
+/* Who sent an import, as the log records it (the actor of its entries): what its id is scoped
+ * by. Borrowed from im. */
+const char *engine_import_sender(const pm_import_t *im);
 /* Append, apply and hand over an entry (applied to w when it is about one of its procedures). */
 int engine_emit(engine_t *en, work_t *w, pm_entry_t **e, entry_list_t *out);
 

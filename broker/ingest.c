@@ -200,8 +200,10 @@ handle_clock_set(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
  * Who may send what on the ingest socket (CURVE only; plain sockets trust the fields). The
  * identity comes from the key, never from a field the client fills in: a department's event
  * must name that department or none (it is filled in), an operator's correction and an
- * admin's import carry "operator:NAME" of the key whatever the client wrote. Returns false
- * with the refusal in r.
+ * admin's import carry "operator:NAME" of the key whatever the client wrote. What a role may
+ * not send is "forbidden": a correction (reopened, extended) from a department's key, a
+ * department's event (accepted, approved, ...) from an operator's or admin's key. Returns
+ * false with the refusal in r.
  */
 static bool
 authorize(broker_t *self, const broker_peer_t *peer, pm_msg_t *msg, pm_reply_t *r)
@@ -229,11 +231,29 @@ authorize(broker_t *self, const broker_peer_t *peer, pm_msg_t *msg, pm_reply_t *
                 set_nack(r, PM_REFUSE_FORBIDDEN, why);
                 return false;
             }
+            if (pm_kind_is_correction(msg->entry->kind)) {
+                snprintf(why, sizeof(why),
+                         "this key belongs to department %s; %s is an operator's correction "
+                         "(permitctl %s with an operator's key)",
+                         id->name, pm_kind_name(msg->entry->kind),
+                         msg->entry->kind == PM_KIND_REOPENED ? "reopen" : "extend");
+                set_nack(r, PM_REFUSE_FORBIDDEN, why);
+                return false;
+            }
             xstrset(&msg->entry->dept, id->name);
             xstrset(&msg->entry->actor, NULL); /* a department is never an operator */
             return true;
         }
         if (id->role == AUTH_ROLE_OPERATOR || id->role == AUTH_ROLE_ADMIN) {
+            if (pm_kind_is_event(msg->entry->kind) && !pm_kind_is_operators(msg->entry->kind)) {
+                snprintf(why, sizeof(why),
+                         "%s is a key of role %s; %s comes from the department that owns the "
+                         "procedure (an operator corrects with not_required, reopened or "
+                         "extended)",
+                         id->name, auth_role_name(id->role), pm_kind_name(msg->entry->kind));
+                set_nack(r, PM_REFUSE_FORBIDDEN, why);
+                return false;
+            }
             actor = xasprintf("operator:%s", id->name);
             free(msg->entry->actor);
             msg->entry->actor = actor;

@@ -2,6 +2,10 @@
  * permitd: the broker daemon. Parses options, takes the database lock, then either rebuilds
  * the state from the log or runs the broker until SIGTERM/SIGINT. SIGHUP reloads what the
  * config allows. Modules start in dependency order and stop in reverse.
+ *
+ * Exit statuses: 0 stopped by a signal, 1 a runtime failure, 65 (EX_DATAERR) a damaged
+ * database file (store_check: never served, never rebuilt), 75 (EX_TEMPFAIL) deposed by
+ * another broker, 78 (EX_CONFIG) a bad configuration.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sysexits.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -238,6 +243,12 @@ main(int argc, char **argv)
     /* sqlite: one broker per file. PostgreSQL: the fencing epoch keeps a second one out. */
     if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0)
         goto done;
+    if (store_check(cfg.db, &err) < 0) {
+        log_warnx("%s", err);
+        free(err);
+        status = EX_DATAERR;
+        goto done;
+    }
     if (do_rebuild) {
         status = rebuild(&cfg);
         goto done;

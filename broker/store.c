@@ -355,6 +355,13 @@ store_replayed(store_t *s)
     s->tx_replayed = true;
 }
 
+int
+store_check(const char *target, char **err)
+{
+    *err = NULL;
+    return store_target_is_pg(target) ? 0 : store_sqlite_check(target, err);
+}
+
 struct sqlite3 *
 store_db(store_t *s)
 {
@@ -639,9 +646,9 @@ store_append(store_t *s, pm_entry_t *e)
 }
 
 int
-store_find_event(store_t *s, const char *event_id, uint64_t *seq)
+store_find_event(store_t *s, const char *sender, const char *event_id, uint64_t *seq)
 {
-    return s->ops->find_event(s->b, event_id, seq);
+    return s->ops->find_event(s->b, sender, event_id, seq);
 }
 
 /* Decoding log rows into entries, for a scan's callback. */

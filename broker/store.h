@@ -84,6 +84,14 @@ store_t *store_open(const char *target, char **err);
 store_t *store_open_wait(const char *target, int timeout_ms, volatile sig_atomic_t *stop,
                          char **err);
 /*
+ * Before a broker serves from a database or rebuilds it: is it sound? sqlite reads every page
+ * of the file (PRAGMA quick_check): a damaged file would otherwise be served and answer every
+ * event "storage" for ever. PostgreSQL checks its own pages: nothing to do. 0 sound (or
+ * nothing there yet), -1 damaged with *err (caller owns): one line that says what is wrong and
+ * what to do next. The cost grows with the file: see README, "Limits".
+ */
+int store_check(const char *target, char **err);
+/*
  * Open a database for reading only, beside a running broker: for tools that read the log,
  * such as reports. Refuses a database of another layout version.
  */
@@ -201,8 +209,13 @@ uint64_t store_committed_head(const store_t *s);
 
 /* Append an entry: assigns entry->seq, encodes it and inserts it into the log. */
 int store_append(store_t *s, pm_entry_t *entry);
-/* Look up an event id: 1 and *seq if logged, 0 if not, -1 on error. */
-int store_find_event(store_t *s, const char *event_id, uint64_t *seq);
+/*
+ * Look up an event id: 1 and *seq if logged, 0 if not, -1 on error. An id is its sender's:
+ * the same id from two senders is two events. The sender is the actor the log records for
+ * the entry that carries the id (a department's code, "operator:NAME" for an operator's
+ * correction or an import), so a log made when ids were unique across senders means the same.
+ */
+int store_find_event(store_t *s, const char *sender, const char *event_id, uint64_t *seq);
 /* Read one entry by sequence number. Caller owns *out. 1 found, 0 not, -1 error. */
 int store_entry_get(store_t *s, uint64_t seq, pm_entry_t **out);
 /* Entries after q->after matching its filters, at most q->limit (capped at 1000). */

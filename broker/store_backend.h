@@ -127,7 +127,9 @@ typedef struct store_ops {
 
     /* The log. */
     int (*append)(store_backend_t *b, const store_logrow_t *row);
-    int (*find_event)(store_backend_t *b, const char *event_id, uint64_t *seq); /* 1/0/-1 */
+    /* The seq of the row whose (actor, event_id) is (sender, event_id): 1/0/-1. The pair is
+     * unique in the log; event_id alone is not. */
+    int (*find_event)(store_backend_t *b, const char *sender, const char *event_id, uint64_t *seq);
     /* The rows q selects, to fn in seq order. fn may call other operations of the same
      * backend, entry_get included (a rebuild reads templates while it walks the log). */
     int (*scan)(store_backend_t *b, const store_scan_t *q, store_blob_fn *fn, void *arg);
@@ -191,8 +193,9 @@ typedef struct store_ops {
 
 /* The backends. */
 extern const store_ops_t store_sqlite_ops;
-struct sqlite3 *store_sqlite_db(store_backend_t *b); /* the connection, for sqlite-only SQL */
-void store_sqlite_single_threaded(void);             /* store_single_threaded, for sqlite */
+struct sqlite3 *store_sqlite_db(store_backend_t *b);  /* the connection, for sqlite-only SQL */
+void store_sqlite_single_threaded(void);              /* store_single_threaded, for sqlite */
+int store_sqlite_check(const char *path, char **err); /* store_check, for sqlite */
 extern const store_ops_t store_pg_ops;
 
 #endif

@@ -113,7 +113,7 @@ static const pg_stmt_t stmts[ST__COUNT] = {
     [ST_APPEND] = {"append",
                    "INSERT INTO log(seq, event_id, kind, actor, dept, project, procedure, recv_ms,"
                    " event_ms, cause, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"},
-    [ST_FIND_EVENT] = {"find event", "SELECT seq FROM log WHERE event_id = $1"},
+    [ST_FIND_EVENT] = {"find event", "SELECT seq FROM log WHERE actor = $1 AND event_id = $2"},
     [ST_ENTRIES] = {"log scan",
                     "SELECT body FROM log WHERE seq > $1 AND ($2::text IS NULL OR project = $2)"
                     " AND ($3::text IS NULL OR dept = $3) AND ($4::text IS NULL OR kind = $4)"
@@ -211,12 +211,25 @@ static const pg_stmt_t stmts[ST__COUNT] = {
 /* The log and meta: the tables that are not derived. */
 static const char *const log_schema[] = {
     "CREATE TABLE IF NOT EXISTS meta(key " TXT " PRIMARY KEY, value " TXT " NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS log(seq BIGINT PRIMARY KEY, event_id " TXT " UNIQUE,"
+    "CREATE TABLE IF NOT EXISTS log(seq BIGINT PRIMARY KEY, event_id " TXT ","
     " kind " TXT " NOT NULL, actor " TXT " NOT NULL, dept " TXT ", project " TXT ","
     " procedure " TXT ", recv_ms BIGINT NOT NULL, event_ms BIGINT, cause BIGINT,"
     " body BYTEA NOT NULL)",
     "CREATE INDEX IF NOT EXISTS log_project ON log(project, seq)",
     "CREATE INDEX IF NOT EXISTS log_kind ON log(kind, seq)",
+};
+
+/*
+ * An event id is unique per sender (the actor), not across senders. A log made when it was
+ * unique across them (event_id UNIQUE, the constraint log_event_id_key) loses that constraint
+ * at the take-over; its rows keep their meaning, since unique ids are unique per sender too.
+ */
+static const char *const log_scope[] = {
+    "CREATE UNIQUE INDEX IF NOT EXISTS log_sender_event ON log(actor, event_id)",
+    /* Only when it is there: ALTER TABLE would wait for every reader of the log. */
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'log_event_id_key'"
+    " AND conrelid = 'log'::regclass) THEN ALTER TABLE log DROP CONSTRAINT log_event_id_key;"
+    " END IF; END $$",
 };
 
 /* What a change of the derived tables' layout drops; the log stays. */
@@ -1392,11 +1405,13 @@ pg_take_over(store_backend_t *b, char **err)
         goto fail;
     if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
         if (send_all(b, log_schema, ARRAY_LEN(log_schema)) < 0 ||
+            send_all(b, log_scope, ARRAY_LEN(log_scope)) < 0 ||
             send_all(b, drop_derived, ARRAY_LEN(drop_derived)) < 0 ||
             send_all(b, derived_schema, ARRAY_LEN(derived_schema)) < 0)
             goto fail;
         b->needs_rebuild = true;
-    } else if (read_mark(b, &b->needs_rebuild) < 0 || b->tx_failed) {
+    } else if (send_all(b, log_scope, ARRAY_LEN(log_scope)) < 0 ||
+               read_mark(b, &b->needs_rebuild) < 0 || b->tx_failed) {
         goto fail;
     }
     b->committed = false;
@@ -1596,16 +1611,18 @@ pg_append(store_backend_t *b, const store_logrow_t *r)
 }
 
 static int
-pg_find_event(store_backend_t *b, const char *event_id, uint64_t *seq)
+pg_find_event(store_backend_t *b, const char *sender, const char *event_id, uint64_t *seq)
 {
     params_t p = {0};
     PGresult *r;
     int rc = 0;
 
-    /* Inside a fenced transaction, an id the filter never saw is not in the log. */
+    /* Inside a fenced transaction, an id the filter never saw (from any sender) is not in the
+     * log. */
     if (b->in_tx && b->epoch != 0 && b->ids.nbits != 0 && !b->ids.stale && !b->tx_failed &&
         !idf_maybe(&b->ids, event_id))
         return 0;
+    p_text(&p, sender);
     p_text(&p, event_id);
     if (pg_read(b, ST_FIND_EVENT, &p, 0, &r) < 0)
         return -1;

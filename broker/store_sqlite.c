@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "crashpoint.h"
 #include "log.h"
@@ -69,7 +70,7 @@ enum stmt_id {
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_APPEND] = "INSERT INTO log(seq, event_id, kind, actor, dept, project, procedure, recv_ms,"
                   " event_ms, cause, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [ST_FIND_EVENT] = "SELECT seq FROM log WHERE event_id = ?1",
+    [ST_FIND_EVENT] = "SELECT seq FROM log WHERE actor = ?1 AND event_id = ?2",
     [ST_ENTRY_GET] = "SELECT body FROM log WHERE seq = ?1",
     [ST_ENTRIES] = "SELECT body FROM log WHERE seq > ?1 AND (?2 IS NULL OR project = ?2)"
                    " AND (?3 IS NULL OR dept = ?3) AND (?4 IS NULL OR kind = ?4)"
@@ -139,18 +140,38 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " AND (?2 IS NULL OR p.id = ?2) ORDER BY p.id, x.ordinal",
 };
 
+/* The columns of the log, as created and as migrated (log_migrate_sql). An event id is unique
+ * per sender (the actor), not across senders: log_sender_event. */
+#define LOG_COLUMNS_DDL                                                                            \
+    "(seq INTEGER PRIMARY KEY, event_id TEXT, kind TEXT NOT NULL, actor TEXT NOT NULL,"            \
+    " dept TEXT, project TEXT, procedure TEXT, recv_ms INTEGER NOT NULL, event_ms INTEGER,"        \
+    " cause INTEGER, body BLOB NOT NULL)"
+
 /* The log: the only table that is not derived. */
 static const char log_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS log("
-    " seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, kind TEXT NOT NULL, actor TEXT NOT NULL,"
-    " dept TEXT, project TEXT, procedure TEXT, recv_ms INTEGER NOT NULL, event_ms INTEGER,"
-    " cause INTEGER, body BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log" LOG_COLUMNS_DDL ";"
+    "CREATE UNIQUE INDEX IF NOT EXISTS log_sender_event ON log(actor, event_id);"
     /* No index on project or kind: a filtered read walks the log from its cursor by seq (what
      * sqlite's planner chooses for the optional filters of ST_ENTRIES anyway), and the two
      * indexes took 30 % of the broker's CPU per event (permit-bench 4x64: 3.1 -> 2.2 s per
      * 100,000 events). A database made before loses them here. */
     "DROP INDEX IF EXISTS log_project; DROP INDEX IF EXISTS log_kind;";
+
+/*
+ * A log made when event ids were unique across senders (event_id TEXT UNIQUE, which sqlite
+ * keeps as the index sqlite_autoindex_log_1 and cannot drop alone): copied into a log of
+ * today's layout. Its rows keep their meaning, since unique ids are unique per sender too.
+ */
+static const char log_is_old_sql[] = "SELECT 1 FROM sqlite_master WHERE type = 'index'"
+                                     " AND tbl_name = 'log' AND name LIKE 'sqlite_autoindex_log%'";
+static const char log_migrate_sql[] =
+    "CREATE TABLE log_scoped" LOG_COLUMNS_DDL ";"
+    "INSERT INTO log_scoped(seq, event_id, kind, actor, dept, project, procedure, recv_ms,"
+    " event_ms, cause, body) SELECT seq, event_id, kind, actor, dept, project, procedure,"
+    " recv_ms, event_ms, cause, body FROM log ORDER BY seq;"
+    "DROP TABLE log; ALTER TABLE log_scoped RENAME TO log;"
+    "CREATE UNIQUE INDEX log_sender_event ON log(actor, event_id);";
 
 /* The derived tables, recomputed from the log whenever their layout changes. */
 static const char schema_sql[] =
@@ -369,6 +390,35 @@ read_mark(store_backend_t *b)
     return v;
 }
 
+/* Bring a log of the old layout (log_migrate_sql) to today's, in one transaction. */
+static int
+migrate_log(store_backend_t *b)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    bool old;
+
+    if (sqlite3_prepare_v2(b->db, log_is_old_sql, -1, &st, NULL) != SQLITE_OK)
+        return sq_fail(b, "log layout");
+    rc = sqlite3_step(st);
+    old = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sq_fail(b, "log layout");
+    if (!old)
+        return 0;
+    log_info("store: %s: event ids become unique per sender: copying the log into the new "
+             "layout (once)",
+             b->path);
+    if (exec_sql(b, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    if (exec_sql(b, log_migrate_sql) < 0 || exec_sql(b, "COMMIT") < 0) {
+        exec_sql(b, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * Create the tables. When the derived tables were made by another layout, drop and recreate
  * them, marked behind the whole log in the same transaction: they are a function of the log,
@@ -381,7 +431,7 @@ setup_schema(store_backend_t *b)
     char *version;
     bool same;
 
-    if (exec_sql(b, log_schema_sql) < 0)
+    if (migrate_log(b) < 0 || exec_sql(b, log_schema_sql) < 0)
         return -1;
     version = schema_version(b);
     same = version != NULL && strcmp(version, STORE_SCHEMA_VERSION) == 0;
@@ -500,6 +550,56 @@ fail:
     free(version);
     sq_close(b);
     return NULL;
+}
+
+/* What sqlite says of a file it cannot read as a database. */
+static bool
+rc_damaged(int rc)
+{
+    return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/*
+ * store_check for a sqlite file: PRAGMA quick_check (every page, b-tree and record read once,
+ * without the index cross-checks of integrity_check) on a connection of its own, closed
+ * before the broker opens the file. Only damage is reported: a file that cannot be opened
+ * for another reason is left to the broker's own open, which says why.
+ */
+int
+store_sqlite_check(const char *path, char **err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *first = NULL;
+    int rc;
+
+    if (strcmp(path, ":memory:") == 0 || access(path, F_OK) != 0)
+        return 0; /* a new database */
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            first = sqlx_column_text(st, 0);
+            rc = SQLITE_OK;
+        } else {
+            rc = sqlite3_extended_errcode(db);
+        }
+    }
+    if (rc_damaged(rc) || (first != NULL && strcmp(first, "ok") != 0))
+        *err = xasprintf(
+            "%s: the database file is damaged (sqlite: %s); permitd will not serve from it. "
+            "Restore it from the latest backup (agents resend what it lacks), or salvage the "
+            "log into a new file (sqlite3 %s .recover | sqlite3 NEW.db), run permitd --db "
+            "NEW.db --rebuild, and start on NEW.db",
+            path, first != NULL && strcmp(first, "ok") != 0 ? first : sqlite3_errstr(rc), path);
+    free(first);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return *err != NULL ? -1 : 0;
 }
 
 /* One integer from a statement that returns one row (0 for NULL). */
@@ -657,12 +757,13 @@ sq_append(store_backend_t *b, const store_logrow_t *r)
 }
 
 static int
-sq_find_event(store_backend_t *b, const char *event_id, uint64_t *seq)
+sq_find_event(store_backend_t *b, const char *sender, const char *event_id, uint64_t *seq)
 {
     sqlite3_stmt *st = stmt(b, ST_FIND_EVENT);
     int rc;
 
-    sqlx_bind_text(st, 1, event_id);
+    sqlx_bind_text(st, 1, sender);
+    sqlx_bind_text(st, 2, event_id);
     rc = sqlx_step_row(st, "store");
     if (rc == 1) {
         *seq = (uint64_t)sqlite3_column_int64(st, 0);

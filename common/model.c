@@ -109,6 +109,12 @@ pm_kind_is_correction(pm_kind_t k)
 }
 
 bool
+pm_kind_is_operators(pm_kind_t k)
+{
+    return k == PM_KIND_NOT_REQUIRED || pm_kind_is_correction(k);
+}
+
+bool
 pm_kind_is_derived(pm_kind_t k)
 {
     return k >= PM_KIND_UNBLOCKED && k < PM_KIND__COUNT;

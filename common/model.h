@@ -91,6 +91,9 @@ int pm_kind_parse(const char *name, pm_kind_t *out);
 bool pm_kind_is_event(pm_kind_t k);
 /* Corrections only an operator may log, with a reason (reopened, extended). */
 bool pm_kind_is_correction(pm_kind_t k);
+/* The events an operator may log: the corrections, and not_required. The others come from the
+ * department that owns the procedure. */
+bool pm_kind_is_operators(pm_kind_t k);
 bool pm_kind_is_derived(pm_kind_t k);
 
 /* Machine-readable refusal codes sent in a nack. */
@@ -110,6 +113,9 @@ bool pm_kind_is_derived(pm_kind_t k);
 #define PM_REFUSE_STORAGE "storage"           /* temporary: resend later */
 #define PM_REFUSE_UNAUTHORIZED "unauthorized" /* no trusted key (CURVE): revoked or unknown */
 #define PM_REFUSE_FORBIDDEN "forbidden"       /* the key's role or identity may not do this */
+/* The sender already used this id for an event with other content (permanent): a new event
+ * needs a new id. The same content again is a duplicate, acked with the original seq. */
+#define PM_REFUSE_CONFLICT "conflict"
 
 typedef struct pm_department {
     char *code;

@@ -4,8 +4,9 @@
 # cannot publish events; a department cannot speak for another, whatever its dept field says;
 # a key revoked by SIGHUP stops working on its live connection; a replayed frame is applied
 # once; malformed, truncated, over-long and oversized frames from a trusted key change
-# nothing; the authorised agent's events keep flowing throughout; a broker whose ZAP handler
-# is missing (fail-open CURVE) refuses to start.
+# nothing; a department's key may not log corrections nor an operator's key a department's
+# events (forbidden); the authorised agent's events keep flowing throughout; a broker whose
+# ZAP handler is missing (fail-open CURVE) refuses to start.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -131,9 +132,22 @@ event=$(pb_str 2 reopened)$(pb_str 3 lie-1)$(pb_str 4 operator:root)$(pb_str 5 N
 event=$event$(pb_str 7 LAND_PREREVIEW)$(pb_str 12 "trust me")
 frame=$(printf '0801%02x%02x%s' $((2 << 3 | 2)) $((${#event} / 2)) "$event")
 run "$RAWSEND" -k "$(sec NRB)" -s "$BK" "$INGEST" "$frame"
-[[ "$OUT" == *invalid* ]] || fail "a department's forged correction was not refused: $OUT"
+[[ "$OUT" == *forbidden* ]] || fail "a department's forged correction was not forbidden: $OUT"
 run as alice "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
 ((RC == 65)) && [[ "$ERR" == *forbidden* ]] || fail "an operator's import was not forbidden: $ERR"
+
+step "a role's wrong events are forbidden: a department's correction, an operator's approval"
+run as NRB "$PERMITCTL" reopen "$P" LAND_PREREVIEW --reason "we erred"
+((RC == 65)) && [[ "$ERR" == *forbidden* && "$ERR" == *"operator's correction"* ]] ||
+    fail "a department's reopen was not forbidden (exit $RC): $ERR"
+run as NRB "$PERMITCTL" extend "$P" LAND_PREREVIEW 5 --reason "we are slow"
+((RC == 65)) && [[ "$ERR" == *forbidden* ]] ||
+    fail "a department's extension was not forbidden (exit $RC): $ERR"
+refused_as alice forbidden --dept NRB --project "$P" --procedure LAND_PREREVIEW --event approved \
+    --cert P-4
+[[ "$ERR" == *"comes from the department"* ]] || fail "no clear reason for the operator: $ERR"
+refused_as admin forbidden --dept NRB --project "$P" --procedure LAND_PREREVIEW \
+    --event supplement_requested
 [[ "$(db_head)" == "$head" ]] || fail "refused messages changed the log"
 
 step "an operator's correction is logged under the key's identity"

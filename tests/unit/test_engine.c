@@ -169,9 +169,32 @@ test_duplicate_applies_once(void **state)
     assert_int_equal(f->reply.seq, seq);
     assert_int_equal(f->out.n, 0);
     assert_int_equal(store_head(f->s), head);
-    /* Even a different event under a seen id is the seen event: it is not applied. */
+    /* A different event under a seen id of the same sender is refused, naming the seq. */
     event(f, "EEB", "TL-2026-001", "EIA", PM_KIND_APPROVED, "same-id");
-    assert_true(f->reply.duplicate);
+    expect_nack(f, PM_REFUSE_CONFLICT, head);
+    {
+        char *want = xasprintf("seq %llu", (unsigned long long)seq);
+        assert_non_null(strstr(f->reply.reason, want));
+        free(want);
+    }
+    assert_int_equal(state_of(f, "TL-2026-001", "EIA"), PM_STATE_ACCEPTED);
+}
+
+/* Ids are the sender's: another department's event under the same id is its own event. */
+static void
+test_same_id_two_departments(void **state)
+{
+    fix_t *f = *state;
+    uint64_t seq;
+
+    event(f, "EEB", "TL-2026-001", "EIA", PM_KIND_ACCEPTED, "2026-0001");
+    expect_ack(f);
+    seq = f->reply.seq;
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_ACCEPTED, "2026-0001");
+    expect_ack(f);
+    assert_false(f->reply.duplicate);
+    assert_true(f->reply.seq > seq);
+    assert_int_equal(state_of(f, "TL-2026-001", "LAND_PREREVIEW"), PM_STATE_ACCEPTED);
     assert_int_equal(state_of(f, "TL-2026-001", "EIA"), PM_STATE_ACCEPTED);
 }
 
@@ -477,6 +500,7 @@ main(void)
         T(test_reblocked_when_parallel_prerequisite_rejected),
         T(test_refusals_change_nothing),
         T(test_duplicate_applies_once),
+        T(test_same_id_two_departments),
         T(test_milestones_once),
         T(test_deficiency_jumps_prerequisites),
         T(test_template_versions),

@@ -85,19 +85,20 @@ test_sequence_and_ids(void **state)
     assert_int_equal(store_committed_head(f->s), 0);
     assert_int_equal(store_commit(f->s), 0);
     assert_int_equal(store_committed_head(f->s), 3);
-    assert_int_equal(store_find_event(f->s, "a-2", &seq), 1);
+    assert_int_equal(store_find_event(f->s, "EEB", "a-2", &seq), 1);
     assert_int_equal(seq, 2);
-    assert_int_equal(store_find_event(f->s, "nope", &seq), 0);
+    assert_int_equal(store_find_event(f->s, "EEB", "nope", &seq), 0);
     assert_int_equal(store_entry_get(f->s, 1, &e), 1);
     assert_int_equal(e->kind, PM_KIND_ACCEPTED);
     assert_string_equal(e->note, "备注：材料齐全");
     pm_entry_destroy(&e);
     assert_int_equal(store_entry_get(f->s, 99, &e), 0);
-    /* An event id is unique in the log. */
+    /* An event id is unique among its sender's. */
     assert_int_equal(store_begin(f->s), 0);
     {
         pm_entry_t *dup = pm_entry_new(PM_KIND_ACCEPTED);
         dup->event_id = xstrdup("a-1");
+        dup->actor = xstrdup("EEB");
         assert_int_equal(store_append(f->s, dup), -1);
         pm_entry_destroy(&dup);
     }
@@ -118,12 +119,12 @@ test_rollback_and_savepoint(void **state)
     assert_int_equal(store_head(f->s), 2);
     assert_int_equal(store_rollback_to(f->s), 0);
     assert_int_equal(store_head(f->s), 1);
-    assert_int_equal(store_find_event(f->s, "undo", &seq), 0);
+    assert_int_equal(store_find_event(f->s, "EEB", "undo", &seq), 0);
     /* The next append reuses the undone number: no hole in the sequence. */
     assert_int_equal(append(f->s, PM_KIND_APPROVED, "next", "P1", "EEB"), 2);
     assert_int_equal(store_rollback(f->s), 0);
     assert_int_equal(store_head(f->s), 0);
-    assert_int_equal(store_find_event(f->s, "keep", &seq), 0);
+    assert_int_equal(store_find_event(f->s, "EEB", "keep", &seq), 0);
 }
 
 static void
@@ -186,8 +187,93 @@ test_durable_across_reopen(void **state)
     f->s = store_open(f->path, &err);
     assert_non_null(f->s);
     assert_int_equal(store_head(f->s), 2);
-    assert_int_equal(store_find_event(f->s, "y", &seq), 1);
-    assert_int_equal(store_find_event(f->s, "uncommitted", &seq), 0);
+    assert_int_equal(store_find_event(f->s, "EEB", "y", &seq), 1);
+    assert_int_equal(store_find_event(f->s, "EEB", "uncommitted", &seq), 0);
+}
+
+/* Two senders numbering their events alike: the same id is two events, each found by its own
+ * sender only. */
+static void
+test_ids_are_the_senders(void **state)
+{
+    fix_t *f = *state;
+    uint64_t seq = 0;
+
+    assert_int_equal(store_begin(f->s), 0);
+    assert_int_equal(append(f->s, PM_KIND_ACCEPTED, "2026-0001", "P1", "EEB"), 1);
+    assert_int_equal(append(f->s, PM_KIND_ACCEPTED, "2026-0001", "P1", "NRB"), 2);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(store_find_event(f->s, "EEB", "2026-0001", &seq), 1);
+    assert_int_equal(seq, 1);
+    assert_int_equal(store_find_event(f->s, "NRB", "2026-0001", &seq), 1);
+    assert_int_equal(seq, 2);
+    assert_int_equal(store_find_event(f->s, "operator:li", "2026-0001", &seq), 0);
+    assert_int_equal(store_find_event(f->s, "EEB", "2026-0002", &seq), 0);
+}
+
+/* Turn the log of the database at path into the layout of a broker from before ids were the
+ * senders' (event_id TEXT UNIQUE, the DDL it created), keeping its rows. */
+static void
+make_old_layout(const char *path)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "BEGIN; CREATE TABLE log_old("
+                     " seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, kind TEXT NOT NULL,"
+                     " actor TEXT NOT NULL, dept TEXT, project TEXT, procedure TEXT,"
+                     " recv_ms INTEGER NOT NULL, event_ms INTEGER, cause INTEGER,"
+                     " body BLOB NOT NULL);"
+                     "INSERT INTO log_old SELECT * FROM log; DROP TABLE log;"
+                     "ALTER TABLE log_old RENAME TO log; COMMIT;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A log of the old layout opens, keeps every entry and id, and takes ids per sender from then. */
+static void
+test_old_layout_is_migrated(void **state)
+{
+    fix_t *f = *state;
+    char *err = NULL;
+    uint64_t seq = 0;
+    pm_entry_t *e = NULL;
+    sqlite3_stmt *st = NULL;
+
+    assert_int_equal(store_begin(f->s), 0);
+    append(f->s, PM_KIND_ACCEPTED, "2026-0001", "P1", "EEB");
+    append(f->s, PM_KIND_UNBLOCKED, NULL, "P1", "HCB");
+    append(f->s, PM_KIND_APPROVED, "2026-0002", "P1", "EEB");
+    assert_int_equal(store_commit(f->s), 0);
+    store_close(&f->s);
+    make_old_layout(f->path);
+
+    f->s = store_open(f->path, &err);
+    assert_non_null(f->s);
+    assert_int_equal(store_head(f->s), 3);
+    assert_int_equal(store_find_event(f->s, "EEB", "2026-0002", &seq), 1);
+    assert_int_equal(seq, 3);
+    assert_int_equal(store_entry_get(f->s, 1, &e), 1);
+    assert_string_equal(e->event_id, "2026-0001");
+    pm_entry_destroy(&e);
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+                                        "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE "
+                                        "'sqlite_autoindex_log%' OR name = 'log_sender_event'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1); /* the new index, not the old one */
+    sqlite3_finalize(st);
+    assert_int_equal(store_begin(f->s), 0);
+    assert_int_equal(append(f->s, PM_KIND_ACCEPTED, "2026-0001", "P1", "NRB"), 4);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(store_find_event(f->s, "NRB", "2026-0001", &seq), 1);
+    assert_int_equal(seq, 4);
+    assert_int_equal(store_find_event(f->s, "EEB", "2026-0001", &seq), 1);
+    assert_int_equal(seq, 1);
 }
 
 /* The one procedure row of a project, with the given state. */
@@ -538,8 +624,8 @@ test_full_disk_undoes_the_transaction(void **state)
     store_rollback(f->s);
     assert_int_equal(store_head(f->s), store_committed_head(f->s));
     assert_int_equal(store_committed_head(f->s), 1);
-    assert_int_equal(store_find_event(f->s, "full-0", &seq), 0);
-    assert_int_equal(store_find_event(f->s, "after-the-failure", &seq), 0);
+    assert_int_equal(store_find_event(f->s, "EEB", "full-0", &seq), 0);
+    assert_int_equal(store_find_event(f->s, "EEB", "after-the-failure", &seq), 0);
     assert_int_equal(proc_state(f->s), PM_STATE_READY); /* the cache did not keep the undone row */
 
     sql(f->s, "PRAGMA max_page_count = 1000000");
@@ -834,6 +920,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_rollback_and_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entries_paging_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ids_are_the_senders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_layout_is_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_undoes_the_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_row_survives_a_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_beyond_the_cache, setup, teardown),
