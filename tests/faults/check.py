@@ -228,8 +228,10 @@ def check(args, violations, violate):
              if i in logged and logged[i] != s]
     n_lost = violate("lost", lost) + violate("moved", moved)
 
-    dup_ids = db.execute("SELECT event_id, COUNT(*) FROM log WHERE event_id IS NOT NULL"
-                         " GROUP BY event_id HAVING COUNT(*) > 1").fetchall()
+    # Ids are the sender's (the log's actor): one id may be logged once per sender.
+    dup_ids = db.execute("SELECT actor || ':' || event_id, COUNT(*) FROM log"
+                         " WHERE event_id IS NOT NULL GROUP BY actor, event_id"
+                         " HAVING COUNT(*) > 1").fetchall()
     # The load's projects: every procedure is accepted once and approved once, in that order.
     # Their ids are PREFIX-NUMBER[.STEP] or PREFIX-import-N (fault-load's, test_links.sh's);
     # ids of other shapes (UUIDs the agent derives) name no load.
