@@ -12,6 +12,7 @@
 #include "calendar.h"
 #include "codec.h"
 #include "log.h"
+#include "sigwake.h"
 
 /* After the clock's transaction failed (a full disk): try again this much later, not at once. */
 #define CRON_RETRY_MS 1000
@@ -419,15 +420,18 @@ cron_wait(broker_t *self)
 }
 
 int
-broker_run(broker_t *self, volatile sig_atomic_t *stop)
+broker_run(broker_t *self)
 {
-    /* The ZAP handler is polled with the rest: a handshake waits until it is answered. */
-    zmq_pollitem_t items[] = {
+    /*
+     * The ZAP handler is polled with the rest: a handshake waits until it is answered. The
+     * signal pipe comes last (when there is one): a signal that arrives while the loop works
+     * wakes the next poll at once, so a SIGHUP is acted on within one iteration.
+     */
+    zmq_pollitem_t items[4] = {
         {self->ingest, 0, ZMQ_POLLIN, 0},
         {self->query, 0, ZMQ_POLLIN, 0},
-        {auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0},
     };
-    int nitems = items[2].socket != NULL ? 3 : 2;
+    int nitems = 2, zap = -1;
 
     char *db = store_target_redacted(self->cfg->db);
 
@@ -435,8 +439,15 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
              self->cfg->publish, self->cfg->query, db, store_backend_name(self->store),
              (unsigned long long)store_committed_head(self->store));
     free(db);
+    if (auth_zap_socket(self->auth) != NULL) {
+        zap = nitems;
+        items[nitems++] = (zmq_pollitem_t){auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0};
+    }
+    if (sigwake_fd() >= 0)
+        items[nitems++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
     self->next_heartbeat = util_mono_ms();
-    while (!*stop) {
+    /* Every iteration: a signal that came while the last one worked is not left waiting. */
+    while (sigwake_pending() == 0) {
         int64_t now = util_mono_ms();
         long timeout;
         int n;
@@ -456,7 +467,7 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
         n = zmq_poll(items, nitems, timeout);
         if (n < 0) {
             if (zmq_errno() == EINTR)
-                return 0; /* a signal: the caller decides (stop or reload) */
+                continue; /* a signal: the loop's test sees it */
             log_warnx("poll: %s", zmq_strerror(zmq_errno()));
             return -1;
         }
@@ -468,7 +479,7 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             else
                 self->sync_retry_at = util_mono_ms() + CRON_RETRY_MS;
         }
-        if (nitems > 2 && (items[2].revents & ZMQ_POLLIN))
+        if (zap >= 0 && (items[zap].revents & ZMQ_POLLIN))
             auth_zap_drain(self->auth);
         /* Queries first: they must run outside the ingest transaction. */
         if ((items[1].revents & ZMQ_POLLIN) && query_drain(self) < 0)

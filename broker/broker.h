@@ -85,12 +85,12 @@ void broker_reload(broker_t *self);
 void broker_cron(broker_t *self);
 
 /*
- * Run until *stop is set or a signal interrupts the poll (the caller then reloads or stops):
- * 0. BROKER_DEPOSED when another broker took over the database (the caller exits), -1 on an
- * error.
+ * Run until a signal asks to stop or reload (common/sigwake.h; the caller then does it): 0.
+ * BROKER_DEPOSED when another broker took over the database (the caller exits), -1 on an
+ * error. A signal is seen within one iteration of the loop, however busy it is.
  */
 #define BROKER_DEPOSED 2
-int broker_run(broker_t *self, volatile sig_atomic_t *stop);
+int broker_run(broker_t *self);
 
 /* Send one reply envelope to a ROUTER peer. */
 void broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *msg);

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,23 +13,11 @@
 #include <zmq.h>
 
 #include "broker.h"
-#include "cli.h"
 #include "log.h"
+#include "sigwake.h"
 #ifdef PERMIT_TEST_HOOKS
 #include "crashvfs.h"
 #endif
-
-static volatile sig_atomic_t stop_flag;
-static volatile sig_atomic_t reload_flag;
-
-static void
-on_signal(int sig)
-{
-    if (sig == SIGHUP)
-        reload_flag = 1;
-    else
-        stop_flag = 1;
-}
 
 static void
 usage(FILE *out)
@@ -231,7 +218,11 @@ main(int argc, char **argv)
         return 0;
     }
 
-    cli_catch_signals(on_signal, true);
+    if (sigwake_init(true) < 0) {
+        log_warn("cannot make the signal pipe");
+        config_clear(&cfg);
+        return 1;
+    }
 
     /* sqlite: one broker per file. PostgreSQL: the fencing epoch keeps a second one out. */
     if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0)
@@ -241,20 +232,21 @@ main(int argc, char **argv)
         goto done;
     }
     zctx = zmq_ctx_new();
-    broker = broker_new(&cfg, zctx, &stop_flag, &err);
+    broker = broker_new(&cfg, zctx, sigwake_stop_flag(), &err);
     if (broker == NULL) {
         /* SIGTERM while waiting for the primary is a clean stop. */
-        if (stop_flag)
+        bool stopped = sigwake_pending() & SIGWAKE_STOP;
+        if (stopped)
             log_info("%s", err);
         else
             log_warnx("%s", err);
         free(err);
-        status = stop_flag ? 0 : 1;
+        status = stopped ? 0 : 1;
         goto done;
     }
     status = 0;
-    while (!stop_flag) {
-        int rc = broker_run(broker, &stop_flag);
+    while (!(sigwake_pending() & SIGWAKE_STOP)) {
+        int rc = broker_run(broker);
         if (rc == BROKER_DEPOSED) {
             status = 75; /* EX_TEMPFAIL: a supervisor restarts it, into waiting */
             break;
@@ -263,8 +255,7 @@ main(int argc, char **argv)
             status = 1;
             break;
         }
-        if (reload_flag) {
-            reload_flag = 0;
+        if (sigwake_take_reload()) {
             reload_config(&cfg, config_path);
             broker_reload(broker); /* also rereads keys_dir: added and revoked keys */
         }
@@ -284,6 +275,7 @@ done:
         zmq_ctx_term(zctx);
     if (lockfd >= 0)
         close(lockfd);
+    sigwake_fini();
     config_clear(&cfg);
     return status;
 

@@ -10,8 +10,13 @@
 #include "broker.h"
 #include "codec.h"
 #include "log.h"
+#include "sigwake.h"
 
-/* Upper bound on requests answered per wake-up, so ingest is never starved. */
+/*
+ * Upper bound on requests answered per wake-up, so ingest is never starved. A page can take
+ * tens of milliseconds to build, so the drain also ends as soon as a signal is pending: a
+ * SIGHUP that revokes a key is acted on after the request in hand, not after 64 of them.
+ */
 #define QUERY_DRAIN_MAX 64
 
 static pm_msg_t *
@@ -125,7 +130,7 @@ dispatch(broker_t *self, const broker_peer_t *peer, const void *body, size_t len
 int
 query_drain(broker_t *self)
 {
-    for (int i = 0; i < QUERY_DRAIN_MAX; i++) {
+    for (int i = 0; i < QUERY_DRAIN_MAX && sigwake_pending() == 0; i++) {
         void *rid = NULL, *body = NULL;
         size_t rid_len = 0, body_len = 0;
         pm_msg_t *resp;
