@@ -3,6 +3,7 @@
  */
 #include "broker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,16 +258,27 @@ broker_destroy(broker_t **p)
     *p = NULL;
 }
 
+/*
+ * A return address (broker_recv) is the routing id followed by one byte: ADDR_REQ when the
+ * peer put an empty delimiter frame before its body, as a REQ socket does, which must come
+ * back before the reply or REQ drops it; ADDR_DEALER when it did not.
+ */
+#define ADDR_DEALER 0
+#define ADDR_REQ 1
+
 void
-broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *msg)
+broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg)
 {
+    const uint8_t *a = addr;
     uint8_t *buf = NULL;
     size_t len = 0;
 
+    assert(addr_len >= 1);
     if (codec_encode(msg, &buf, &len) < 0)
         return;
     /* A peer that went away loses its reply; it resends and gets a duplicate ack. */
-    if (zmq_send(sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+    if (zmq_send(sock, a, addr_len - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+        (a[addr_len - 1] != ADDR_REQ || zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0))
         zmq_send(sock, buf, len, ZMQ_DONTWAIT);
     free(buf);
 }
@@ -313,34 +325,43 @@ broker_peer_name(const broker_peer_t *peer, char *buf, size_t size)
 }
 
 int
-broker_recv(broker_t *self, void *sock, void **rid, size_t *rid_len, void **body, size_t *body_len,
-            broker_peer_t *peer)
+broker_recv(broker_t *self, void *sock, void **addr, size_t *addr_len, void **body,
+            size_t *body_len, broker_peer_t *peer)
 {
-    bool more = false;
+    bool more = false, first = true;
+    uint8_t kind = ADDR_DEALER;
     int frames = 0;
+    size_t rid_len = 0;
 
     *body = NULL;
     memset(peer, 0, sizeof(*peer));
-    if (recv_frame(sock, rid, rid_len, &more, NULL, 0) < 0)
+    if (recv_frame(sock, addr, &rid_len, &more, NULL, 0) < 0)
         return zmq_errno() == EAGAIN ? 0 : -1;
-    /* Read every frame of the message; only a single body frame is valid. */
+    /* Read every frame of the message; only a single body frame is valid, after an empty
+     * delimiter frame when the peer is a REQ socket. */
     while (more) {
         void *data = NULL;
         size_t len = 0;
-        if (recv_frame(sock, &data, &len, &more, frames == 0 ? peer->key : NULL,
-                       sizeof(peer->key)) < 0)
+        if (recv_frame(sock, &data, &len, &more, first ? peer->key : NULL, sizeof(peer->key)) < 0)
             break;
-        if (++frames == 1) {
+        if (first && len == 0 && more) {
+            kind = ADDR_REQ;
+            free(data);
+        } else if (++frames == 1) {
             *body = data;
             *body_len = len;
         } else {
             free(data);
         }
+        first = false;
     }
     if (frames != 1) {
         free(*body);
         *body = NULL;
     }
+    *addr = xrealloc(*addr, rid_len + 1);
+    ((uint8_t *)*addr)[rid_len] = kind;
+    *addr_len = rid_len + 1;
     /* Never the routing id, which the client chooses: the registry as it is now. */
     if (self->curve)
         peer->id = auth_lookup(self->auth, peer->key);

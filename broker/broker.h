@@ -92,13 +92,17 @@ void broker_cron(broker_t *self);
 #define BROKER_DEPOSED 2
 int broker_run(broker_t *self);
 
-/* Send one reply envelope to a ROUTER peer. */
-void broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *msg);
+/* Send one reply envelope to a ROUTER peer at the return address broker_recv gave. */
+void broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg);
 
-/* Receive one [routing id][body] message. 1 received, 0 nothing waiting, -1 error.
- * *body is NULL when the peer sent more or fewer than one body frame. Caller frees both.
- * peer says who sent it, looked up in the current key registry for every message. */
-int broker_recv(broker_t *self, void *sock, void **rid, size_t *rid_len, void **body,
+/*
+ * Receive one message: [routing id][body] from a DEALER, or [routing id][""][body] from a REQ
+ * socket. 1 received, 0 nothing waiting, -1 error. *addr is the return address for
+ * broker_reply, opaque (the routing id, and whether the reply needs the empty delimiter REQ
+ * waits for). *body is NULL when the peer sent more or fewer than one body frame. Caller frees
+ * both. peer says who sent it, looked up in the current key registry for every message.
+ */
+int broker_recv(broker_t *self, void *sock, void **addr, size_t *addr_len, void **body,
                 size_t *body_len, broker_peer_t *peer);
 
 /* The peer as a log line names it: "NAME (role)", "key Z85 (revoked)" or "plain". */

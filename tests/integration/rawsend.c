@@ -15,7 +15,9 @@
  *                                     (a live connection across a broker's SIGHUP)
  *
  * Before ENDPOINT, -k SECRET_FILE -s BROKER_KEY_FILE make it a CURVE client: the files are
- * those of permitctl keygen ("public = Z85", "secret = Z85" lines), read here by hand.
+ * those of permitctl keygen ("public = Z85", "secret = Z85" lines), read here by hand. -r
+ * makes it a REQ socket instead of a DEALER (an empty delimiter frame goes before each frame,
+ * and a reply without it is dropped by libzmq): one frame at a time, so not with -l.
  *
  * The reply frame goes to stdout unchanged; with -l each reply is printed in hex on its own
  * line. Exit 0 when every reply came, 2 if one did not come within MS milliseconds (default
@@ -34,10 +36,10 @@ static void usage(void) __attribute__((noreturn));
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: rawsend [-t MS] [-k SECRET_FILE -s BROKER_KEY_FILE] ENDPOINT HEX\n"
-                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -f FILE\n"
+    fprintf(stderr, "usage: rawsend [-t MS] [-k SECRET_FILE -s BROKER_KEY_FILE] [-r] ENDPOINT HEX\n"
+                    "       rawsend [-t MS] [-k ... -s ...] [-r] ENDPOINT -f FILE\n"
                     "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -l FILE\n"
-                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -i\n");
+                    "       rawsend [-t MS] [-k ... -s ...] [-r] ENDPOINT -i\n");
     exit(64);
 }
 
@@ -295,7 +297,7 @@ main(int argc, char **argv)
     int timeout_ms = 3000, linger = 0;
     const char *endpoint, *file = NULL, *hex = NULL, *lines = NULL;
     const char *secret_file = NULL, *server_file = NULL;
-    int interactive = 0;
+    int interactive = 0, req = 0;
     unsigned char *frame = NULL;
     size_t len = 0;
     void *ctx = NULL, *sock = NULL;
@@ -316,6 +318,10 @@ main(int argc, char **argv)
             server_file = argv[argi + 1];
         argi += 2;
     }
+    if (argi < argc && strcmp(argv[argi], "-r") == 0) {
+        req = 1;
+        argi++;
+    }
     if ((secret_file == NULL) != (server_file == NULL))
         usage();
     if (argc - argi == 2 && strcmp(argv[argi + 1], "-i") == 0) {
@@ -333,6 +339,8 @@ main(int argc, char **argv)
     } else {
         usage();
     }
+    if (req && lines != NULL)
+        usage();
 
     if (lines == NULL && !interactive &&
         (file != NULL ? read_file(file, &frame, &len) : parse_hex(hex, &frame, &len))) {
@@ -344,7 +352,7 @@ main(int argc, char **argv)
     ctx = zmq_ctx_new();
     if (ctx == NULL)
         goto out;
-    sock = zmq_socket(ctx, ZMQ_DEALER);
+    sock = zmq_socket(ctx, req ? ZMQ_REQ : ZMQ_DEALER);
     if (sock == NULL)
         goto out;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
