@@ -83,22 +83,41 @@ report_calendar(broker_t *self)
                   (long long)now);
 }
 
-/* A ROUTER socket, CURVE server in ZAP domain `domain` when secret is set. */
+/* What libzmq may hold per peer of a ROUTER socket; 0 keeps libzmq's default. */
+typedef struct router_limits {
+    int64_t maxmsg; /* bigger frames are dropped by libzmq unread, with the connection */
+    int sndhwm;     /* replies queued for one peer */
+    int rcvhwm;     /* requests read ahead from one peer */
+    bool mandatory; /* a reply that cannot be queued fails (counted), instead of vanishing */
+} router_limits_t;
+
+/* The ingest socket: events and imports of up to a frame, libzmq's default queues. */
+static const router_limits_t ingest_limits = {.maxmsg = CODEC_MAX_FRAME};
+
+/* The query socket: see QUERY_SNDHWM in broker.h. */
+static const router_limits_t query_limits = {
+    .maxmsg = QUERY_MAXMSG, .sndhwm = QUERY_SNDHWM, .rcvhwm = QUERY_RCVHWM, .mandatory = true};
+
+/* A ROUTER socket with limits lim, CURVE server in ZAP domain `domain` when secret is set. */
 static void *
-bind_router(void *zctx, const char *endpoint, const char *domain, const curve_key_t *secret,
-            bool enforce, char **err)
+bind_router(void *zctx, const char *endpoint, const char *domain, const router_limits_t *lim,
+            const curve_key_t *secret, bool enforce, char **err)
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
-    int linger = 0;
-    int64_t maxmsg = CODEC_MAX_FRAME;
+    int linger = 0, on = 1;
 
     if (s == NULL) {
         *err = xasprintf("%s: %s", endpoint, zmq_strerror(zmq_errno()));
         return NULL;
     }
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-    /* Bigger frames are dropped by libzmq unread, with the connection. */
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &lim->maxmsg, sizeof(lim->maxmsg));
+    if (lim->sndhwm > 0)
+        zmq_setsockopt(s, ZMQ_SNDHWM, &lim->sndhwm, sizeof(lim->sndhwm));
+    if (lim->rcvhwm > 0)
+        zmq_setsockopt(s, ZMQ_RCVHWM, &lim->rcvhwm, sizeof(lim->rcvhwm));
+    if (lim->mandatory)
+        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &on, sizeof(on));
     if (secret != NULL && auth_server_socket(s, domain, secret, enforce, err) < 0) {
         zmq_close(s);
         return NULL;
@@ -148,8 +167,10 @@ start_sockets(broker_t *self, char **err)
         sk = &secret;
         po.secret = sk;
     }
-    if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", sk, enforce, err)) == NULL ||
-        (self->query = bind_router(self->zctx, cfg->query, "query", sk, enforce, err)) == NULL ||
+    if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", &ingest_limits, sk, enforce,
+                                    err)) == NULL ||
+        (self->query = bind_router(self->zctx, cfg->query, "query", &query_limits, sk, enforce,
+                                   err)) == NULL ||
         (self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL)
         goto done;
     if (cfg->curve) {
@@ -266,21 +287,25 @@ broker_destroy(broker_t **p)
 #define ADDR_DEALER 0
 #define ADDR_REQ 1
 
-void
+int
 broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg)
 {
     const uint8_t *a = addr;
     uint8_t *buf = NULL;
     size_t len = 0;
+    int rc = -1;
 
     assert(addr_len >= 1);
     if (codec_encode(msg, &buf, &len) < 0)
-        return;
-    /* A peer that went away loses its reply; it resends and gets a duplicate ack. */
+        return -1;
+    /* A peer that went away, or (query) has too many replies unread, loses this one; it asks
+     * again (an event is resent and gets a duplicate ack). Never waited for. */
     if (zmq_send(sock, a, addr_len - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-        (a[addr_len - 1] != ADDR_REQ || zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0))
-        zmq_send(sock, buf, len, ZMQ_DONTWAIT);
+        (a[addr_len - 1] != ADDR_REQ || zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) &&
+        zmq_send(sock, buf, len, ZMQ_DONTWAIT) >= 0)
+        rc = 0;
     free(buf);
+    return rc;
 }
 
 /*

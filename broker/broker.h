@@ -29,6 +29,7 @@ typedef struct broker_stats {
     uint64_t refusals;
     uint64_t queries;
     uint64_t unauthorized; /* messages refused for who sent them (unauthorized, forbidden) */
+    uint64_t unsent;       /* query replies dropped: the peer was gone or read too slowly */
 } broker_stats_t;
 
 /* Who sent a message: the identity of its CURVE key, or nobody on plain sockets. */
@@ -92,8 +93,25 @@ void broker_cron(broker_t *self);
 #define BROKER_DEPOSED 2
 int broker_run(broker_t *self);
 
-/* Send one reply envelope to a ROUTER peer at the return address broker_recv gave. */
-void broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg);
+/*
+ * The query socket's limits per peer. Requests are small, replies (pages) large, and a peer
+ * that asks and never reads would otherwise have every page queued in the broker (300 unread
+ * pages took it from 148 MB to 1.27 GB). At most QUERY_SNDHWM replies wait for one peer, each
+ * a page of at most STORE_PAGE_BYTES (or one larger entry, store.h): the next reply is dropped,
+ * never waited for, counted, and the peer's request times out and is asked again. At most
+ * QUERY_RCVHWM requests of at most QUERY_MAXMSG bytes are read ahead from one peer; beyond
+ * that its connection is not read until the broker has answered.
+ */
+#define QUERY_SNDHWM 8
+#define QUERY_RCVHWM 16
+#define QUERY_MAXMSG (256 * 1024)
+
+/*
+ * Send one reply envelope to a ROUTER peer at the return address broker_recv gave, without
+ * ever waiting. 0 queued, -1 dropped: the peer is gone, or (query socket) it has QUERY_SNDHWM
+ * replies unread already (broker.c).
+ */
+int broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg);
 
 /*
  * Receive one message: [routing id][body] from a DEALER, or [routing id][""][body] from a REQ

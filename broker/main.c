@@ -262,13 +262,13 @@ main(int argc, char **argv)
     }
     log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
              "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
-             "queries",
+             "queries (%llu replies dropped unread)",
              (unsigned long long)broker->stats.batches, (unsigned long long)broker->stats.acks,
              (unsigned long long)broker->stats.duplicates,
              (unsigned long long)broker->stats.refusals,
              (unsigned long long)broker->stats.unauthorized,
              (unsigned long long)auth_refusals_total(broker->auth),
-             (unsigned long long)broker->stats.queries);
+             (unsigned long long)broker->stats.queries, (unsigned long long)broker->stats.unsent);
 done:
     broker_destroy(&broker);
     if (zctx != NULL)

@@ -145,7 +145,11 @@ query_drain(broker_t *self)
             auth_refused(self->auth, resp->reply->code, broker_peer_name(&peer, who, sizeof(who)),
                          "query: %s", resp->reply->reason);
         }
-        broker_reply(self->query, rid, rid_len, resp);
+        if (broker_reply(self->query, rid, rid_len, resp) < 0 && self->stats.unsent++ % 1000 == 0)
+            log_warnx("query: a reply to %s was dropped: the peer is gone or has %d replies "
+                      "unread (%llu dropped in all)",
+                      broker_peer_name(&peer, who, sizeof(who)), QUERY_SNDHWM,
+                      (unsigned long long)self->stats.unsent);
         self->stats.queries++;
         pm_msg_destroy(&resp);
         free(rid);

@@ -10,6 +10,10 @@
  *   rawsend [-t MS] ENDPOINT -f FILE  send the contents of FILE
  *   rawsend [-t MS] ENDPOINT -l FILE  send every line of FILE (one frame in hex per line) at
  *                                     once, without waiting, then collect one reply per frame
+ *   rawsend [-t MS] ENDPOINT -u FILE  send every line of FILE like -l, then read nothing for
+ *                                     MS milliseconds (a receive high-water mark of 1, so the
+ *                                     replies back up into the broker), exit 0: a client that
+ *                                     asks and never reads
  *   rawsend [-t MS] ENDPOINT -i       read hex lines from stdin until EOF, each sent and its
  *                                     reply printed in hex before the next, on ONE connection
  *                                     (a live connection across a broker's SIGHUP)
@@ -39,6 +43,7 @@ usage(void)
     fprintf(stderr, "usage: rawsend [-t MS] [-k SECRET_FILE -s BROKER_KEY_FILE] [-r] ENDPOINT HEX\n"
                     "       rawsend [-t MS] [-k ... -s ...] [-r] ENDPOINT -f FILE\n"
                     "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -l FILE\n"
+                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -u FILE\n"
                     "       rawsend [-t MS] [-k ... -s ...] [-r] ENDPOINT -i\n");
     exit(64);
 }
@@ -178,9 +183,9 @@ send_frame(void *sock, const unsigned char *frame, size_t len)
     return 0;
 }
 
-/* Send every hex line of the file, then collect as many replies. */
+/* Send every hex line of the file, then collect as many replies (or none, when unread). */
 static int
-send_lines(void *sock, const char *path, int timeout_ms)
+send_lines(void *sock, const char *path, int timeout_ms, int unread)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL;
@@ -206,6 +211,11 @@ send_lines(void *sock, const char *path, int timeout_ms)
     }
     free(line);
     fclose(f);
+    if (unread) {
+        if (rc == 0)
+            zmq_poll(NULL, 0, timeout_ms);
+        return rc;
+    }
     for (int i = 0; rc == 0 && i < sent; i++)
         rc = recv_reply(sock, timeout_ms, 1);
     return rc;
@@ -297,7 +307,7 @@ main(int argc, char **argv)
     int timeout_ms = 3000, linger = 0;
     const char *endpoint, *file = NULL, *hex = NULL, *lines = NULL;
     const char *secret_file = NULL, *server_file = NULL;
-    int interactive = 0, req = 0;
+    int interactive = 0, req = 0, unread = 0;
     unsigned char *frame = NULL;
     size_t len = 0;
     void *ctx = NULL, *sock = NULL;
@@ -333,9 +343,11 @@ main(int argc, char **argv)
     } else if (argc - argi == 3 && strcmp(argv[argi + 1], "-f") == 0) {
         endpoint = argv[argi];
         file = argv[argi + 2];
-    } else if (argc - argi == 3 && strcmp(argv[argi + 1], "-l") == 0) {
+    } else if (argc - argi == 3 &&
+               (strcmp(argv[argi + 1], "-l") == 0 || strcmp(argv[argi + 1], "-u") == 0)) {
         endpoint = argv[argi];
         lines = argv[argi + 2];
+        unread = argv[argi + 1][1] == 'u';
     } else {
         usage();
     }
@@ -358,6 +370,11 @@ main(int argc, char **argv)
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+    if (unread) {
+        int one = 1;
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof one);
+        zmq_setsockopt(sock, ZMQ_RCVBUF, &one, sizeof one); /* the kernel's smallest */
+    }
     if (secret_file != NULL && curve_client(sock, secret_file, server_file) != 0)
         goto out;
     if (zmq_connect(sock, endpoint) != 0) {
@@ -367,7 +384,7 @@ main(int argc, char **argv)
     if (interactive)
         rc = send_interactive(sock, timeout_ms);
     else if (lines != NULL)
-        rc = send_lines(sock, lines, timeout_ms);
+        rc = send_lines(sock, lines, timeout_ms, unread);
     else if ((rc = send_frame(sock, frame, len)) == 0)
         rc = recv_reply(sock, timeout_ms, 0);
     if (fflush(stdout) != 0)
