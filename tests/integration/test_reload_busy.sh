@@ -37,7 +37,7 @@ step "a background client floods the query socket with page requests (1,000 entr
 for ((i = 0; i < 100; i++)); do echo "0801 3205 0800 10e807"; done >"$T/pages.hex"
 flood() {
     while [[ ! -e $T/flood.stop ]]; do
-        "$RAWSEND" -t 20000 -k "$T/secrets/admin.secret" -s "$BK" "$QUERY" -l "$T/pages.hex" \
+        "$RAWSEND" -t 5000 -k "$T/secrets/admin.secret" -s "$BK" "$QUERY" -l "$T/pages.hex" \
             >/dev/null || true
     done
 }
