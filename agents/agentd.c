@@ -50,6 +50,7 @@
 #include "eplist.h"
 #include "log.h"
 #include "outbox.h"
+#include "sigwake.h"
 #include "spool.h"
 #include "util.h"
 
@@ -846,29 +847,38 @@ next_deadline(const agentd_t *self, int64_t now)
     return t;
 }
 
-/* Wait for answers until the deadline. 0, 1 interrupted by a signal, -1 error. */
+/*
+ * Wait for answers until the deadline, or until a signal came (the signal pipe is in the poll
+ * set, common/sigwake.h). 0, or -1 on an error.
+ */
 static int
 wait_answers(agentd_t *self, int64_t now, int64_t deadline)
 {
-    zmq_pollitem_t item = {.socket = self->sock, .events = ZMQ_POLLIN};
+    zmq_pollitem_t items[2];
     long timeout = deadline > now ? (long)(deadline - now) : 0;
-    int n = zmq_poll(&item, self->sock != NULL ? 1 : 0, timeout);
+    int nitems = 0, n;
 
+    if (self->sock != NULL)
+        items[nitems++] = (zmq_pollitem_t){self->sock, 0, ZMQ_POLLIN, 0};
+    if (sigwake_fd() >= 0)
+        items[nitems++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
+    n = zmq_poll(items, nitems, timeout);
     if (n < 0) {
         if (zmq_errno() == EINTR)
-            return 1;
+            return 0;
         log_warnx("poll: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (n > 0)
+    if (self->sock != NULL && (items[0].revents & ZMQ_POLLIN))
         drain(self, util_mono_ms());
     return 0;
 }
 
 int
-agentd_run(agentd_t *self, volatile sig_atomic_t *stop)
+agentd_run(agentd_t *self)
 {
-    while (!*stop) {
+    /* Every iteration: a signal that came while the last one worked is not left waiting. */
+    while (sigwake_pending() == 0) {
         int64_t now = util_mono_ms();
         int rc;
 
@@ -878,8 +888,8 @@ agentd_run(agentd_t *self, volatile sig_atomic_t *stop)
         rc = wait_answers(self, now, next_deadline(self, now));
         settle(self, util_mono_ms());
         outbox_watch(self);
-        if (rc != 0)
-            return rc < 0 ? -1 : 0;
+        if (rc < 0)
+            return -1;
     }
     return 0;
 }
@@ -905,6 +915,7 @@ agentd_drain(agentd_t *self)
         link_timers(self, now);
         if (wait_answers(self, now, end < now + 100 ? end : now + 100) < 0)
             break;
+        sigwake_pending(); /* a second SIGTERM must not make the wait above spin */
         now = util_mono_ms();
         settle(self, now);
     }

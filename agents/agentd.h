@@ -27,7 +27,6 @@
 #ifndef PERMIT_AGENTD_H
 #define PERMIT_AGENTD_H
 
-#include <signal.h>
 #include <stddef.h>
 
 #include "agent_config.h"
@@ -45,8 +44,11 @@ typedef struct agentd agentd_t;
 agentd_t *agentd_new(const agentcfg_t *cfg, void *zctx, char **err);
 void agentd_destroy(agentd_t **p);
 
-/* Run until *stop is set or a signal interrupts the poll (0), or a fatal error (-1). */
-int agentd_run(agentd_t *self, volatile sig_atomic_t *stop);
+/*
+ * Run until a signal asks to stop or reload (common/sigwake.h; the caller then does it): 0.
+ * -1 on a fatal error.
+ */
+int agentd_run(agentd_t *self);
 
 /* Apply a reloaded config: a changed broker endpoint means reconnecting. */
 void agentd_reconfigure(agentd_t *self);

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "model.h"
 #include "outbox.h"
+#include "sigwake.h"
 #include "util.h"
 
 #define PROG "permit-agent"
@@ -56,9 +57,9 @@
 #define EXIT_TEMPFAIL 75
 #define EXIT_CONFIG 78
 
-/* The exit flag: the number of the signal that asked us to stop; and SIGHUP's (run only). */
+/* The exit flag of the one-shot commands: the number of the signal that asked us to stop.
+ * `run` has its own in common/sigwake.h. */
 static volatile sig_atomic_t agent_stop;
-static volatile sig_atomic_t agent_reload;
 
 typedef struct agent_cmd {
     const char *name;
@@ -145,10 +146,7 @@ usage(FILE *f)
 static void
 on_signal(int sig)
 {
-    if (sig == SIGHUP)
-        agent_reload = 1;
-    else
-        agent_stop = sig;
+    agent_stop = sig;
 }
 
 static int
@@ -723,6 +721,10 @@ cmd_run(int argc, char **argv)
     log_set_level(cfg.log_level);
     if (logfile_open(&lf, cfg.log_file) != 0)
         goto done;
+    if (sigwake_init(true) < 0) {
+        log_warn("cannot make the signal pipe");
+        goto done;
+    }
     zctx = zmq_ctx_new();
     daemon = agentd_new(&cfg, zctx, &err);
     if (daemon == NULL) {
@@ -731,19 +733,18 @@ cmd_run(int argc, char **argv)
         goto done;
     }
     rc = 0;
-    while (!agent_stop) {
-        if (agentd_run(daemon, &agent_stop) != 0) {
+    while (!(sigwake_pending() & SIGWAKE_STOP)) {
+        if (agentd_run(daemon) != 0) {
             rc = 1;
             break;
         }
-        if (agent_reload) {
-            agent_reload = 0;
+        if (sigwake_take_reload())
             run_reload(&cfg, path, &overrides, &lf, daemon);
-        }
     }
     agentd_drain(daemon);
 
 done:
+    sigwake_fini();
     agentd_destroy(&daemon);
     if (zctx != NULL)
         zmq_ctx_term(zctx);
@@ -872,7 +873,9 @@ main(int argc, char **argv)
     }
     for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
         if (strcmp(name, commands[i].name) == 0) {
-            cli_catch_signals(on_signal, commands[i].fn == cmd_run);
+            /* The daemon's signals wake its poll loop (common/sigwake.h): cmd_run. */
+            if (commands[i].fn != cmd_run)
+                cli_catch_signals(on_signal, false);
             return commands[i].fn(argc - 1, argv + 1);
         }
     }

@@ -3,6 +3,7 @@
  */
 #include "broker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "calendar.h"
 #include "codec.h"
 #include "log.h"
+#include "sigwake.h"
 
 /* After the clock's transaction failed (a full disk): try again this much later, not at once. */
 #define CRON_RETRY_MS 1000
@@ -81,22 +83,41 @@ report_calendar(broker_t *self)
                   (long long)now);
 }
 
-/* A ROUTER socket, CURVE server in ZAP domain `domain` when secret is set. */
+/* What libzmq may hold per peer of a ROUTER socket; 0 keeps libzmq's default. */
+typedef struct router_limits {
+    int64_t maxmsg; /* bigger frames are dropped by libzmq unread, with the connection */
+    int sndhwm;     /* replies queued for one peer */
+    int rcvhwm;     /* requests read ahead from one peer */
+    bool mandatory; /* a reply that cannot be queued fails (counted), instead of vanishing */
+} router_limits_t;
+
+/* The ingest socket: events and imports of up to a frame, libzmq's default queues. */
+static const router_limits_t ingest_limits = {.maxmsg = CODEC_MAX_FRAME};
+
+/* The query socket: see QUERY_SNDHWM in broker.h. */
+static const router_limits_t query_limits = {
+    .maxmsg = QUERY_MAXMSG, .sndhwm = QUERY_SNDHWM, .rcvhwm = QUERY_RCVHWM, .mandatory = true};
+
+/* A ROUTER socket with limits lim, CURVE server in ZAP domain `domain` when secret is set. */
 static void *
-bind_router(void *zctx, const char *endpoint, const char *domain, const curve_key_t *secret,
-            bool enforce, char **err)
+bind_router(void *zctx, const char *endpoint, const char *domain, const router_limits_t *lim,
+            const curve_key_t *secret, bool enforce, char **err)
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
-    int linger = 0;
-    int64_t maxmsg = CODEC_MAX_FRAME;
+    int linger = 0, on = 1;
 
     if (s == NULL) {
         *err = xasprintf("%s: %s", endpoint, zmq_strerror(zmq_errno()));
         return NULL;
     }
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-    /* Bigger frames are dropped by libzmq unread, with the connection. */
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &lim->maxmsg, sizeof(lim->maxmsg));
+    if (lim->sndhwm > 0)
+        zmq_setsockopt(s, ZMQ_SNDHWM, &lim->sndhwm, sizeof(lim->sndhwm));
+    if (lim->rcvhwm > 0)
+        zmq_setsockopt(s, ZMQ_RCVHWM, &lim->rcvhwm, sizeof(lim->rcvhwm));
+    if (lim->mandatory)
+        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &on, sizeof(on));
     if (secret != NULL && auth_server_socket(s, domain, secret, enforce, err) < 0) {
         zmq_close(s);
         return NULL;
@@ -146,8 +167,10 @@ start_sockets(broker_t *self, char **err)
         sk = &secret;
         po.secret = sk;
     }
-    if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", sk, enforce, err)) == NULL ||
-        (self->query = bind_router(self->zctx, cfg->query, "query", sk, enforce, err)) == NULL ||
+    if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", &ingest_limits, sk, enforce,
+                                    err)) == NULL ||
+        (self->query = bind_router(self->zctx, cfg->query, "query", &query_limits, sk, enforce,
+                                   err)) == NULL ||
         (self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL)
         goto done;
     if (cfg->curve) {
@@ -256,18 +279,33 @@ broker_destroy(broker_t **p)
     *p = NULL;
 }
 
-void
-broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *msg)
+/*
+ * A return address (broker_recv) is the routing id followed by one byte: ADDR_REQ when the
+ * peer put an empty delimiter frame before its body, as a REQ socket does, which must come
+ * back before the reply or REQ drops it; ADDR_DEALER when it did not.
+ */
+#define ADDR_DEALER 0
+#define ADDR_REQ 1
+
+int
+broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg)
 {
+    const uint8_t *a = addr;
     uint8_t *buf = NULL;
     size_t len = 0;
+    int rc = -1;
 
+    assert(addr_len >= 1);
     if (codec_encode(msg, &buf, &len) < 0)
-        return;
-    /* A peer that went away loses its reply; it resends and gets a duplicate ack. */
-    if (zmq_send(sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-        zmq_send(sock, buf, len, ZMQ_DONTWAIT);
+        return -1;
+    /* A peer that went away, or (query) has too many replies unread, loses this one; it asks
+     * again (an event is resent and gets a duplicate ack). Never waited for. */
+    if (zmq_send(sock, a, addr_len - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+        (a[addr_len - 1] != ADDR_REQ || zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) &&
+        zmq_send(sock, buf, len, ZMQ_DONTWAIT) >= 0)
+        rc = 0;
     free(buf);
+    return rc;
 }
 
 /*
@@ -312,34 +350,43 @@ broker_peer_name(const broker_peer_t *peer, char *buf, size_t size)
 }
 
 int
-broker_recv(broker_t *self, void *sock, void **rid, size_t *rid_len, void **body, size_t *body_len,
-            broker_peer_t *peer)
+broker_recv(broker_t *self, void *sock, void **addr, size_t *addr_len, void **body,
+            size_t *body_len, broker_peer_t *peer)
 {
-    bool more = false;
+    bool more = false, first = true;
+    uint8_t kind = ADDR_DEALER;
     int frames = 0;
+    size_t rid_len = 0;
 
     *body = NULL;
     memset(peer, 0, sizeof(*peer));
-    if (recv_frame(sock, rid, rid_len, &more, NULL, 0) < 0)
+    if (recv_frame(sock, addr, &rid_len, &more, NULL, 0) < 0)
         return zmq_errno() == EAGAIN ? 0 : -1;
-    /* Read every frame of the message; only a single body frame is valid. */
+    /* Read every frame of the message; only a single body frame is valid, after an empty
+     * delimiter frame when the peer is a REQ socket. */
     while (more) {
         void *data = NULL;
         size_t len = 0;
-        if (recv_frame(sock, &data, &len, &more, frames == 0 ? peer->key : NULL,
-                       sizeof(peer->key)) < 0)
+        if (recv_frame(sock, &data, &len, &more, first ? peer->key : NULL, sizeof(peer->key)) < 0)
             break;
-        if (++frames == 1) {
+        if (first && len == 0 && more) {
+            kind = ADDR_REQ;
+            free(data);
+        } else if (++frames == 1) {
             *body = data;
             *body_len = len;
         } else {
             free(data);
         }
+        first = false;
     }
     if (frames != 1) {
         free(*body);
         *body = NULL;
     }
+    *addr = xrealloc(*addr, rid_len + 1);
+    ((uint8_t *)*addr)[rid_len] = kind;
+    *addr_len = rid_len + 1;
     /* Never the routing id, which the client chooses: the registry as it is now. */
     if (self->curve)
         peer->id = auth_lookup(self->auth, peer->key);
@@ -419,15 +466,18 @@ cron_wait(broker_t *self)
 }
 
 int
-broker_run(broker_t *self, volatile sig_atomic_t *stop)
+broker_run(broker_t *self)
 {
-    /* The ZAP handler is polled with the rest: a handshake waits until it is answered. */
-    zmq_pollitem_t items[] = {
+    /*
+     * The ZAP handler is polled with the rest: a handshake waits until it is answered. The
+     * signal pipe comes last (when there is one): a signal that arrives while the loop works
+     * wakes the next poll at once, so a SIGHUP is acted on within one iteration.
+     */
+    zmq_pollitem_t items[4] = {
         {self->ingest, 0, ZMQ_POLLIN, 0},
         {self->query, 0, ZMQ_POLLIN, 0},
-        {auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0},
     };
-    int nitems = items[2].socket != NULL ? 3 : 2;
+    int nitems = 2, zap = -1;
 
     char *db = store_target_redacted(self->cfg->db);
 
@@ -435,8 +485,15 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
              self->cfg->publish, self->cfg->query, db, store_backend_name(self->store),
              (unsigned long long)store_committed_head(self->store));
     free(db);
+    if (auth_zap_socket(self->auth) != NULL) {
+        zap = nitems;
+        items[nitems++] = (zmq_pollitem_t){auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0};
+    }
+    if (sigwake_fd() >= 0)
+        items[nitems++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
     self->next_heartbeat = util_mono_ms();
-    while (!*stop) {
+    /* Every iteration: a signal that came while the last one worked is not left waiting. */
+    while (sigwake_pending() == 0) {
         int64_t now = util_mono_ms();
         long timeout;
         int n;
@@ -456,7 +513,7 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
         n = zmq_poll(items, nitems, timeout);
         if (n < 0) {
             if (zmq_errno() == EINTR)
-                return 0; /* a signal: the caller decides (stop or reload) */
+                continue; /* a signal: the loop's test sees it */
             log_warnx("poll: %s", zmq_strerror(zmq_errno()));
             return -1;
         }
@@ -468,7 +525,7 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             else
                 self->sync_retry_at = util_mono_ms() + CRON_RETRY_MS;
         }
-        if (nitems > 2 && (items[2].revents & ZMQ_POLLIN))
+        if (zap >= 0 && (items[zap].revents & ZMQ_POLLIN))
             auth_zap_drain(self->auth);
         /* Queries first: they must run outside the ingest transaction. */
         if ((items[1].revents & ZMQ_POLLIN) && query_drain(self) < 0)

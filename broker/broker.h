@@ -29,6 +29,7 @@ typedef struct broker_stats {
     uint64_t refusals;
     uint64_t queries;
     uint64_t unauthorized; /* messages refused for who sent them (unauthorized, forbidden) */
+    uint64_t unsent;       /* query replies dropped: the peer was gone or read too slowly */
 } broker_stats_t;
 
 /* Who sent a message: the identity of its CURVE key, or nobody on plain sockets. */
@@ -85,20 +86,41 @@ void broker_reload(broker_t *self);
 void broker_cron(broker_t *self);
 
 /*
- * Run until *stop is set or a signal interrupts the poll (the caller then reloads or stops):
- * 0. BROKER_DEPOSED when another broker took over the database (the caller exits), -1 on an
- * error.
+ * Run until a signal asks to stop or reload (common/sigwake.h; the caller then does it): 0.
+ * BROKER_DEPOSED when another broker took over the database (the caller exits), -1 on an
+ * error. A signal is seen within one iteration of the loop, however busy it is.
  */
 #define BROKER_DEPOSED 2
-int broker_run(broker_t *self, volatile sig_atomic_t *stop);
+int broker_run(broker_t *self);
 
-/* Send one reply envelope to a ROUTER peer. */
-void broker_reply(void *sock, const void *rid, size_t rid_len, const pm_msg_t *msg);
+/*
+ * The query socket's limits per peer. Requests are small, replies (pages) large, and a peer
+ * that asks and never reads would otherwise have every page queued in the broker (300 unread
+ * pages took it from 148 MB to 1.27 GB). At most QUERY_SNDHWM replies wait for one peer, each
+ * a page of at most STORE_PAGE_BYTES (or one larger entry, store.h): the next reply is dropped,
+ * never waited for, counted, and the peer's request times out and is asked again. At most
+ * QUERY_RCVHWM requests of at most QUERY_MAXMSG bytes are read ahead from one peer; beyond
+ * that its connection is not read until the broker has answered.
+ */
+#define QUERY_SNDHWM 8
+#define QUERY_RCVHWM 16
+#define QUERY_MAXMSG (256 * 1024)
 
-/* Receive one [routing id][body] message. 1 received, 0 nothing waiting, -1 error.
- * *body is NULL when the peer sent more or fewer than one body frame. Caller frees both.
- * peer says who sent it, looked up in the current key registry for every message. */
-int broker_recv(broker_t *self, void *sock, void **rid, size_t *rid_len, void **body,
+/*
+ * Send one reply envelope to a ROUTER peer at the return address broker_recv gave, without
+ * ever waiting. 0 queued, -1 dropped: the peer is gone, or (query socket) it has QUERY_SNDHWM
+ * replies unread already (broker.c).
+ */
+int broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg);
+
+/*
+ * Receive one message: [routing id][body] from a DEALER, or [routing id][""][body] from a REQ
+ * socket. 1 received, 0 nothing waiting, -1 error. *addr is the return address for
+ * broker_reply, opaque (the routing id, and whether the reply needs the empty delimiter REQ
+ * waits for). *body is NULL when the peer sent more or fewer than one body frame. Caller frees
+ * both. peer says who sent it, looked up in the current key registry for every message.
+ */
+int broker_recv(broker_t *self, void *sock, void **addr, size_t *addr_len, void **body,
                 size_t *body_len, broker_peer_t *peer);
 
 /* The peer as a log line names it: "NAME (role)", "key Z85 (revoked)" or "plain". */

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,23 +18,11 @@
 #include <zmq.h>
 
 #include "broker.h"
-#include "cli.h"
 #include "log.h"
+#include "sigwake.h"
 #ifdef PERMIT_TEST_HOOKS
 #include "crashvfs.h"
 #endif
-
-static volatile sig_atomic_t stop_flag;
-static volatile sig_atomic_t reload_flag;
-
-static void
-on_signal(int sig)
-{
-    if (sig == SIGHUP)
-        reload_flag = 1;
-    else
-        stop_flag = 1;
-}
 
 static void
 usage(FILE *out)
@@ -238,7 +225,11 @@ main(int argc, char **argv)
         return 0;
     }
 
-    cli_catch_signals(on_signal, true);
+    if (sigwake_init(true) < 0) {
+        log_warn("cannot make the signal pipe");
+        config_clear(&cfg);
+        return 1;
+    }
 
     /* sqlite: one broker per file. PostgreSQL: the fencing epoch keeps a second one out. */
     if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0)
@@ -254,20 +245,21 @@ main(int argc, char **argv)
         goto done;
     }
     zctx = zmq_ctx_new();
-    broker = broker_new(&cfg, zctx, &stop_flag, &err);
+    broker = broker_new(&cfg, zctx, sigwake_stop_flag(), &err);
     if (broker == NULL) {
         /* SIGTERM while waiting for the primary is a clean stop. */
-        if (stop_flag)
+        bool stopped = sigwake_pending() & SIGWAKE_STOP;
+        if (stopped)
             log_info("%s", err);
         else
             log_warnx("%s", err);
         free(err);
-        status = stop_flag ? 0 : 1;
+        status = stopped ? 0 : 1;
         goto done;
     }
     status = 0;
-    while (!stop_flag) {
-        int rc = broker_run(broker, &stop_flag);
+    while (!(sigwake_pending() & SIGWAKE_STOP)) {
+        int rc = broker_run(broker);
         if (rc == BROKER_DEPOSED) {
             status = 75; /* EX_TEMPFAIL: a supervisor restarts it, into waiting */
             break;
@@ -276,27 +268,27 @@ main(int argc, char **argv)
             status = 1;
             break;
         }
-        if (reload_flag) {
-            reload_flag = 0;
+        if (sigwake_take_reload()) {
             reload_config(&cfg, config_path);
             broker_reload(broker); /* also rereads keys_dir: added and revoked keys */
         }
     }
     log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
              "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
-             "queries",
+             "queries (%llu replies dropped unread)",
              (unsigned long long)broker->stats.batches, (unsigned long long)broker->stats.acks,
              (unsigned long long)broker->stats.duplicates,
              (unsigned long long)broker->stats.refusals,
              (unsigned long long)broker->stats.unauthorized,
              (unsigned long long)auth_refusals_total(broker->auth),
-             (unsigned long long)broker->stats.queries);
+             (unsigned long long)broker->stats.queries, (unsigned long long)broker->stats.unsent);
 done:
     broker_destroy(&broker);
     if (zctx != NULL)
         zmq_ctx_term(zctx);
     if (lockfd >= 0)
         close(lockfd);
+    sigwake_fini();
     config_clear(&cfg);
     return status;
 

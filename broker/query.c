@@ -10,8 +10,13 @@
 #include "broker.h"
 #include "codec.h"
 #include "log.h"
+#include "sigwake.h"
 
-/* Upper bound on requests answered per wake-up, so ingest is never starved. */
+/*
+ * Upper bound on requests answered per wake-up, so ingest is never starved. A page can take
+ * tens of milliseconds to build, so the drain also ends as soon as a signal is pending: a
+ * SIGHUP that revokes a key is acted on after the request in hand, not after 64 of them.
+ */
 #define QUERY_DRAIN_MAX 64
 
 static pm_msg_t *
@@ -141,7 +146,7 @@ dispatch(broker_t *self, const broker_peer_t *peer, const void *body, size_t len
 int
 query_drain(broker_t *self)
 {
-    for (int i = 0; i < QUERY_DRAIN_MAX; i++) {
+    for (int i = 0; i < QUERY_DRAIN_MAX && sigwake_pending() == 0; i++) {
         void *rid = NULL, *body = NULL;
         size_t rid_len = 0, body_len = 0;
         pm_msg_t *resp;
@@ -156,7 +161,11 @@ query_drain(broker_t *self)
             auth_refused(self->auth, resp->reply->code, broker_peer_name(&peer, who, sizeof(who)),
                          "query: %s", resp->reply->reason);
         }
-        broker_reply(self->query, rid, rid_len, resp);
+        if (broker_reply(self->query, rid, rid_len, resp) < 0 && self->stats.unsent++ % 1000 == 0)
+            log_warnx("query: a reply to %s was dropped: the peer is gone or has %d replies "
+                      "unread (%llu dropped in all)",
+                      broker_peer_name(&peer, who, sizeof(who)), QUERY_SNDHWM,
+                      (unsigned long long)self->stats.unsent);
         self->stats.queries++;
         pm_msg_destroy(&resp);
         free(rid);

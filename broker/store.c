@@ -658,6 +658,9 @@ typedef struct decode {
     void *arg;
     uint64_t last; /* seq of the last entry decoded */
     size_t rows;
+    size_t budget; /* bytes of encoded entries to take at most, after the first; 0: no cap */
+    size_t bytes;  /* taken so far */
+    bool full;     /* a row was left out for the budget: the rest are too */
 } decode_t;
 
 static int
@@ -668,6 +671,11 @@ decode_row(void *arg, const void *body, size_t len)
     char why[256];
     int rc;
 
+    if (d->budget != 0 && (d->full || (d->rows > 0 && d->bytes + len > d->budget))) {
+        d->full = true;
+        return 0;
+    }
+    d->bytes += len;
     if (codec_decode_entry(body, len, &e, why, sizeof(why)) < 0) {
         log_warnx("store: undecodable log entry: %s", why);
         return -1;
@@ -728,7 +736,7 @@ int
 store_entries(store_t *s, const pm_query_t *q, pm_page_t *page)
 {
     uint32_t limit = q->limit == 0 || q->limit > STORE_PAGE_MAX ? STORE_PAGE_MAX : q->limit;
-    decode_t d = {.take = take_into_page, .arg = page};
+    decode_t d = {.take = take_into_page, .arg = page, .budget = STORE_PAGE_BYTES};
     store_scan_t scan = {
         .after = q->after,
         .project = util_empty(q->project) ? NULL : q->project,
@@ -746,6 +754,8 @@ store_entries(store_t *s, const pm_query_t *q, pm_page_t *page)
         page->more = true;
         pm_entry_destroy(&page->entries[--page->n]);
     }
+    if (d.full)
+        page->more = true;
     return 0;
 }
 

@@ -218,7 +218,13 @@ int store_append(store_t *s, pm_entry_t *entry);
 int store_find_event(store_t *s, const char *sender, const char *event_id, uint64_t *seq);
 /* Read one entry by sequence number. Caller owns *out. 1 found, 0 not, -1 error. */
 int store_entry_get(store_t *s, uint64_t seq, pm_entry_t **out);
-/* Entries after q->after matching its filters, at most q->limit (capped at 1000). */
+/*
+ * Entries after q->after matching its filters, at most q->limit (capped at 1000) and at most
+ * STORE_PAGE_BYTES of encoded entries, but never none: an entry larger than that goes out
+ * alone. page->more says when either cap cut the page short. The byte cap bounds what a page
+ * costs the broker to build and to queue for a reader (query.c).
+ */
+#define STORE_PAGE_BYTES (1024 * 1024)
 int store_entries(store_t *s, const pm_query_t *q, pm_page_t *page);
 
 /* Walk the log in order from the entry after `after` (0: the whole log); fn returns 0 to go

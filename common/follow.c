@@ -16,6 +16,7 @@
 #include "curvecfg.h"
 #include "eplist.h"
 #include "log.h"
+#include "sigwake.h"
 #include "util.h"
 
 #define FOLLOW_TIMEOUT_MS 2000
@@ -456,15 +457,20 @@ follow_handle(follow_t *self, const pm_msg_t *msg)
 static follow_status_t
 follow_live(follow_t *self, int wait_ms)
 {
-    zmq_pollitem_t item = {.socket = self->sub, .events = ZMQ_POLLIN};
-    int rc;
+    zmq_pollitem_t items[2] = {{self->sub, 0, ZMQ_POLLIN, 0}};
+    int nitems = 1, rc;
+    bool ready;
 
-    rc = zmq_poll(&item, 1, wait_ms);
+    /* A daemon's signal pipe (common/sigwake.h) cuts the wait short; its own loop reads it. */
+    if (sigwake_fd() >= 0)
+        items[nitems++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
+    rc = zmq_poll(items, nitems, wait_ms);
     if (rc < 0 && errno != EINTR) {
         snprintf(self->error, sizeof(self->error), "poll: %s", zmq_strerror(errno));
         return FOLLOW_ERROR;
     }
-    if (rc > 0) {
+    ready = rc > 0 && (items[0].revents & ZMQ_POLLIN);
+    if (ready) {
         self->last_live = util_mono_ms();
     } else if (util_mono_ms() - self->last_live >= self->silence_ms) {
         char why[256];
@@ -482,7 +488,7 @@ follow_live(follow_t *self, int wait_ms)
         }
         self->need_catchup = true;
     }
-    for (int i = 0; rc > 0 && i < FOLLOW_DRAIN_MAX && !self->need_catchup; i++) {
+    for (int i = 0; ready && i < FOLLOW_DRAIN_MAX && !self->need_catchup; i++) {
         pm_msg_t *msg = NULL;
         follow_status_t st;
         int got = follow_recv(self, &msg);

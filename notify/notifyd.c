@@ -14,6 +14,7 @@
 #include "entryfmt.h"
 #include "follow.h"
 #include "log.h"
+#include "sigwake.h"
 #include "ntmpl.h"
 #include "queue.h"
 #include "routes.h"
@@ -726,6 +727,7 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
     o.live = true;
     o.silence_ms = cfg->silence_ms;
     o.timeout_ms = cfg->query_timeout_ms;
+    o.stop = sigwake_stop_flag(); /* a catch-up in progress gives way to SIGTERM */
     self->follow = follow_new(zctx, &o, on_entry, self, why, sizeof(why));
     if (self->follow == NULL) {
         *err = xasprintf("follow: %s", why);
@@ -777,9 +779,10 @@ notifyd_reload(notifyd_t *self)
 }
 
 int
-notifyd_run(notifyd_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+notifyd_run(notifyd_t *self)
 {
-    while (!*stop && !*reload) {
+    /* Every iteration: a signal that came while the last one worked is not left waiting. */
+    while (sigwake_pending() == 0) {
         int64_t now = util_now_ms(), next = nq_next_ms(self->q);
         int wait = NOTIFYD_TICK_MS;
         follow_status_t st;

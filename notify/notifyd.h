@@ -26,7 +26,6 @@
 #define PERMIT_NOTIFYD_H
 
 #include <jansson.h>
-#include <signal.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -44,8 +43,11 @@ typedef struct notifyd notifyd_t;
 notifyd_t *notifyd_new(const ncfg_t *cfg, void *zctx, char **err);
 void notifyd_destroy(notifyd_t **p);
 
-/* Run until *stop or *reload is set (0), or a fatal error (-1). */
-int notifyd_run(notifyd_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
+/*
+ * Run until a signal asks to stop or reload (common/sigwake.h; the caller then does it): 0.
+ * -1 on a fatal error.
+ */
+int notifyd_run(notifyd_t *self);
 
 /* Load the routes and templates again; on an error keep the old ones. 0 or -1 (logged). */
 int notifyd_reload(notifyd_t *self);

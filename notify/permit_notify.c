@@ -5,7 +5,6 @@
  * Exit status: 0, 1 runtime failure, 64 usage, 65 no such item (retry, ack, silence expire),
  * 78 a bad configuration (FILE:LINE: reason).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +17,12 @@
 #include "ncfg.h"
 #include "notify_ctl.h"
 #include "notifyd.h"
+#include "sigwake.h"
 #include "util.h"
 
 #define PROG "permit-notify"
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
-
-/* The exit flag, and SIGHUP's. */
-static volatile sig_atomic_t notify_stop;
-static volatile sig_atomic_t notify_reload;
 
 typedef struct notify_cmd {
     const char *name;
@@ -65,15 +61,6 @@ usage(FILE *f)
     }
     fprintf(f, "\nthe commands other than run find the database through --config (its db key) or "
                "--db\nexit status: 0, 1 failure, 64 usage, 65 no such item, 78 bad config\n");
-}
-
-static void
-on_signal(int sig)
-{
-    if (sig == SIGHUP)
-        notify_reload = 1;
-    else
-        notify_stop = sig;
 }
 
 /* The config: defaults, the file, then the command line's overrides. 0 or EXIT_CONFIG. */
@@ -169,21 +156,24 @@ cmd_run(int argc, char **argv)
         rc = 0;
         goto done_curl;
     }
-    cli_catch_signals(on_signal, true);
+    if (sigwake_init(true) < 0) {
+        log_warn("cannot make the signal pipe");
+        rc = 1;
+        goto done_curl;
+    }
     log_info("ready: db %s, routes %s, templates %s", cfg.db, cfg.routes, cfg.templates);
     rc = 0;
-    while (!notify_stop) {
-        if (notifyd_run(d, &notify_stop, &notify_reload) < 0) {
+    while (!(sigwake_pending() & SIGWAKE_STOP)) {
+        if (notifyd_run(d) < 0) {
             rc = 1;
             break;
         }
-        if (notify_reload) {
-            notify_reload = 0;
+        if (sigwake_take_reload())
             reload(&cfg, path, &overrides, d);
-        }
     }
     if (rc == 0)
-        log_info("stopping on signal %d", (int)notify_stop);
+        log_info("stopping on signal %d", (int)*sigwake_stop_flag());
+    sigwake_fini();
 done_curl:
     notifyd_destroy(&d);
     chan_fini();

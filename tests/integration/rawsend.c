@@ -10,12 +10,18 @@
  *   rawsend [-t MS] ENDPOINT -f FILE  send the contents of FILE
  *   rawsend [-t MS] ENDPOINT -l FILE  send every line of FILE (one frame in hex per line) at
  *                                     once, without waiting, then collect one reply per frame
+ *   rawsend [-t MS] ENDPOINT -u FILE  send every line of FILE like -l, then read nothing for
+ *                                     MS milliseconds (a receive high-water mark of 1, so the
+ *                                     replies back up into the broker), exit 0: a client that
+ *                                     asks and never reads
  *   rawsend [-t MS] ENDPOINT -i       read hex lines from stdin until EOF, each sent and its
  *                                     reply printed in hex before the next, on ONE connection
  *                                     (a live connection across a broker's SIGHUP)
  *
  * Before ENDPOINT, -k SECRET_FILE -s BROKER_KEY_FILE make it a CURVE client: the files are
- * those of permitctl keygen ("public = Z85", "secret = Z85" lines), read here by hand.
+ * those of permitctl keygen ("public = Z85", "secret = Z85" lines), read here by hand. -r
+ * makes it a REQ socket instead of a DEALER (an empty delimiter frame goes before each frame,
+ * and a reply without it is dropped by libzmq): one frame at a time, so not with -l.
  *
  * The reply frame goes to stdout unchanged; with -l each reply is printed in hex on its own
  * line. Exit 0 when every reply came, 2 if one did not come within MS milliseconds (default
@@ -34,10 +40,11 @@ static void usage(void) __attribute__((noreturn));
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: rawsend [-t MS] [-k SECRET_FILE -s BROKER_KEY_FILE] ENDPOINT HEX\n"
-                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -f FILE\n"
+    fprintf(stderr, "usage: rawsend [-t MS] [-k SECRET_FILE -s BROKER_KEY_FILE] [-r] ENDPOINT HEX\n"
+                    "       rawsend [-t MS] [-k ... -s ...] [-r] ENDPOINT -f FILE\n"
                     "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -l FILE\n"
-                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -i\n");
+                    "       rawsend [-t MS] [-k ... -s ...] ENDPOINT -u FILE\n"
+                    "       rawsend [-t MS] [-k ... -s ...] [-r] ENDPOINT -i\n");
     exit(64);
 }
 
@@ -176,9 +183,9 @@ send_frame(void *sock, const unsigned char *frame, size_t len)
     return 0;
 }
 
-/* Send every hex line of the file, then collect as many replies. */
+/* Send every hex line of the file, then collect as many replies (or none, when unread). */
 static int
-send_lines(void *sock, const char *path, int timeout_ms)
+send_lines(void *sock, const char *path, int timeout_ms, int unread)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL;
@@ -204,6 +211,11 @@ send_lines(void *sock, const char *path, int timeout_ms)
     }
     free(line);
     fclose(f);
+    if (unread) {
+        if (rc == 0)
+            zmq_poll(NULL, 0, timeout_ms);
+        return rc;
+    }
     for (int i = 0; rc == 0 && i < sent; i++)
         rc = recv_reply(sock, timeout_ms, 1);
     return rc;
@@ -295,7 +307,7 @@ main(int argc, char **argv)
     int timeout_ms = 3000, linger = 0;
     const char *endpoint, *file = NULL, *hex = NULL, *lines = NULL;
     const char *secret_file = NULL, *server_file = NULL;
-    int interactive = 0;
+    int interactive = 0, req = 0, unread = 0;
     unsigned char *frame = NULL;
     size_t len = 0;
     void *ctx = NULL, *sock = NULL;
@@ -316,6 +328,10 @@ main(int argc, char **argv)
             server_file = argv[argi + 1];
         argi += 2;
     }
+    if (argi < argc && strcmp(argv[argi], "-r") == 0) {
+        req = 1;
+        argi++;
+    }
     if ((secret_file == NULL) != (server_file == NULL))
         usage();
     if (argc - argi == 2 && strcmp(argv[argi + 1], "-i") == 0) {
@@ -327,12 +343,16 @@ main(int argc, char **argv)
     } else if (argc - argi == 3 && strcmp(argv[argi + 1], "-f") == 0) {
         endpoint = argv[argi];
         file = argv[argi + 2];
-    } else if (argc - argi == 3 && strcmp(argv[argi + 1], "-l") == 0) {
+    } else if (argc - argi == 3 &&
+               (strcmp(argv[argi + 1], "-l") == 0 || strcmp(argv[argi + 1], "-u") == 0)) {
         endpoint = argv[argi];
         lines = argv[argi + 2];
+        unread = argv[argi + 1][1] == 'u';
     } else {
         usage();
     }
+    if (req && lines != NULL)
+        usage();
 
     if (lines == NULL && !interactive &&
         (file != NULL ? read_file(file, &frame, &len) : parse_hex(hex, &frame, &len))) {
@@ -344,12 +364,17 @@ main(int argc, char **argv)
     ctx = zmq_ctx_new();
     if (ctx == NULL)
         goto out;
-    sock = zmq_socket(ctx, ZMQ_DEALER);
+    sock = zmq_socket(ctx, req ? ZMQ_REQ : ZMQ_DEALER);
     if (sock == NULL)
         goto out;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+    if (unread) {
+        int one = 1;
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof one);
+        zmq_setsockopt(sock, ZMQ_RCVBUF, &one, sizeof one); /* the kernel's smallest */
+    }
     if (secret_file != NULL && curve_client(sock, secret_file, server_file) != 0)
         goto out;
     if (zmq_connect(sock, endpoint) != 0) {
@@ -359,7 +384,7 @@ main(int argc, char **argv)
     if (interactive)
         rc = send_interactive(sock, timeout_ms);
     else if (lines != NULL)
-        rc = send_lines(sock, lines, timeout_ms);
+        rc = send_lines(sock, lines, timeout_ms, unread);
     else if ((rc = send_frame(sock, frame, len)) == 0)
         rc = recv_reply(sock, timeout_ms, 0);
     if (fflush(stdout) != 0)

@@ -170,6 +170,46 @@ test_entries_paging_and_filters(void **state)
     free(page.entries);
 }
 
+/* A page stops at STORE_PAGE_BYTES of entries, says there is more, and the next goes on. */
+static void
+test_entries_byte_cap(void **state)
+{
+    fix_t *f = *state;
+    pm_query_t q = {.limit = 1000};
+    char *big = xmalloc(60001);
+    uint64_t seen = 0;
+    size_t pages = 0;
+
+    memset(big, 'x', 60000);
+    big[60000] = '\0';
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < 40; i++) {
+        pm_entry_t *e = pm_entry_new(PM_KIND_ACCEPTED);
+        e->event_id = xasprintf("big%d", i);
+        e->project = xstrdup("TL-2026-001");
+        e->project_name = xstrdup(big);
+        assert_int_equal(store_append(f->s, e), 0);
+        pm_entry_destroy(&e);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    for (bool more = true; more; pages++) {
+        pm_page_t page = {0};
+        q.after = seen;
+        assert_int_equal(store_entries(f->s, &q, &page), 0);
+        assert_true(page.n >= 1);
+        assert_true(page.n * 60000 <= STORE_PAGE_BYTES);
+        for (size_t i = 0; i < page.n; i++) {
+            assert_int_equal(page.entries[i]->seq, ++seen);
+            pm_entry_destroy(&page.entries[i]);
+        }
+        free(page.entries);
+        more = page.more;
+    }
+    assert_int_equal(seen, 40);
+    assert_true(pages >= 3); /* 2.4 MB of entries in pages of at most 1 MiB */
+    free(big);
+}
+
 static void
 test_durable_across_reopen(void **state)
 {
@@ -919,6 +959,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sequence_and_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_and_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entries_paging_and_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_entries_byte_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_are_the_senders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_layout_is_migrated, setup, teardown),
