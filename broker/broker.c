@@ -34,27 +34,12 @@ test_clock(void *arg)
 }
 
 void
-broker_engine_cfg(const config_t *cfg, engine_cfg_t *ec)
-{
-    engine_cfg_defaults(ec);
-    ec->clock.utc_offset_s = cfg->utc_offset_s;
-    ec->clock.yellow_days = cfg->yellow_days;
-    ec->clock.yellow_percent = cfg->yellow_percent;
-    ec->clock.commitment_days = cfg->commitment_days;
-    ec->clock.remind_days = cfg->remind_days;
-    ec->clock.project_yellow_days = cfg->project_yellow_days;
-    ec->clock.first_half_due = cfg->first_half_due;
-    ec->clock.second_half_due = cfg->second_half_due;
-    ec->late_after_ms = cfg->late_after_hours * 3600 * 1000LL;
-}
-
-void
 broker_reload(broker_t *self)
 {
     engine_cfg_t ec;
     char *err = NULL;
 
-    broker_engine_cfg(self->cfg, &ec);
+    config_engine_cfg(self->cfg, &ec);
     engine_set_config(self->engine, &ec);
     if (!self->curve)
         return;
@@ -224,7 +209,7 @@ broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
     self->store = store_open_wait(cfg->db, cfg->db_timeout_ms, stop, err);
     if (self->store == NULL)
         goto fail;
-    broker_engine_cfg(cfg, &ec);
+    config_engine_cfg(cfg, &ec);
     self->engine = engine_new(self->store, &ec);
     if (rebuild(self) < 0) {
         if (!store_full(self->store)) {

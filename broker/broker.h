@@ -73,9 +73,6 @@ void broker_destroy(broker_t **p);
 /* True while the tables wait for a rebuild (rebuild_pending); tries it when a second passed. */
 bool broker_rebuild_pending(broker_t *self);
 
-/* The engine's settings from the broker's config (also for --rebuild). */
-void broker_engine_cfg(const config_t *cfg, engine_cfg_t *ec);
-
 /* Apply the reloadable settings of cfg (after SIGHUP changed it) and reread the keys. */
 void broker_reload(broker_t *self);
 

@@ -80,7 +80,7 @@ rebuild(const config_t *cfg)
     }
     store_set_timeout(store, cfg->db_timeout_ms);
     db = store_target_redacted(cfg->db);
-    broker_engine_cfg(cfg, &ec);
+    config_engine_cfg(cfg, &ec);
     engine = engine_new(store, &ec);
     rc = engine_rebuild(engine, &count);
     if (rc == 0)

@@ -1,5 +1,5 @@
 /*
- * vfsshim: the part every sqlite VFS shim of ours shares (broker/walvfs.c, and the test
+ * vfsshim: the part every sqlite VFS shim of ours shares (store/walvfs.c, and the test
  * builds' tests/faults/crashvfs.c): a VFS whose own methods are only xOpen (and maybe
  * xDelete), every other one handed to the VFS it stacks on; and, for its files, the methods
  * that only hand the call to the parent's file.

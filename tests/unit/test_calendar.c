@@ -1,5 +1,5 @@
 /*
- * Unit tests for broker/calendar.c: civil-date conversions, and working-day arithmetic on the
+ * Unit tests for core/calendar.c: civil-date conversions, and working-day arithmetic on the
  * official holiday files shipped in deploy/calendar (HOLIDAY_DIR), read with jansson the way
  * permitctl reads them.
  *

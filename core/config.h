@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine.h"
 #include "log.h"
 
 typedef struct config {
@@ -61,6 +62,9 @@ int config_check(const config_t *cfg, char **err);
 
 /* Copy the options SIGHUP may change from `from` into `to`; warn about the others. */
 void config_reload(config_t *to, const config_t *from);
+
+/* The engine's settings from the broker's config (permitd, its --rebuild, permitctl report). */
+void config_engine_cfg(const config_t *cfg, engine_cfg_t *ec);
 
 /* Print the option table (for --help). */
 void config_usage(FILE *out);

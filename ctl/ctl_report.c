@@ -3,7 +3,7 @@
  *
  * Unlike the other commands it does not ask the broker: it reads the broker's database
  * (read-only, beside a running broker) and replays the log up to --as-of with the broker's
- * own fold (broker/report.c), so any past week's report can be reproduced exactly. This file
+ * own fold (ctl/report.c over core/), so any past week's report can be reproduced exactly. This file
  * only reads the options and writes the rendering; the figures are report.c's.
  */
 #include <getopt.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker.h"
 #include "calendar.h"
 #include "config.h"
 #include "ctl.h"
@@ -150,7 +149,7 @@ cmd_report(ctl_t *ctl, int argc, char **argv)
             rc = 78;
             goto done;
         }
-        broker_engine_cfg(&cfg, &opts.engine);
+        config_engine_cfg(&cfg, &opts.engine);
     }
     if (db == NULL)
         db = getenv("PERMIT_DB");

@@ -122,7 +122,7 @@ uint64_t store_replay_from(const store_t *s);
  */
 void store_replayed(store_t *s);
 /* The sqlite connection (NULL on another engine), for read-only SQL of the report module
- * (broker/report.c) on its scratch store. Rows the store still holds in memory reach the
+ * (ctl/report.c) on its scratch store. Rows the store still holds in memory reach the
  * tables with store_sync first. */
 struct sqlite3 *store_db(store_t *s);
 /*

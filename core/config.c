@@ -192,3 +192,18 @@ config_usage(FILE *out)
                  "reloads it):\n");
     conftab_usage(&table, out);
 }
+
+void
+config_engine_cfg(const config_t *cfg, engine_cfg_t *ec)
+{
+    engine_cfg_defaults(ec);
+    ec->clock.utc_offset_s = cfg->utc_offset_s;
+    ec->clock.yellow_days = cfg->yellow_days;
+    ec->clock.yellow_percent = cfg->yellow_percent;
+    ec->clock.commitment_days = cfg->commitment_days;
+    ec->clock.remind_days = cfg->remind_days;
+    ec->clock.project_yellow_days = cfg->project_yellow_days;
+    ec->clock.first_half_due = cfg->first_half_due;
+    ec->clock.second_half_due = cfg->second_half_due;
+    ec->late_after_ms = cfg->late_after_hours * 3600 * 1000LL;
+}

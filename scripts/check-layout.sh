@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The folders are the architecture (docs/architecture.md): this check fails when a file
+# includes a header from a folder its own folder may not depend on. Includes are bare names
+# ("store.h") resolved through the build's include folders, so each name is looked up in the
+# tree; a header name that two folders both define is an error of its own.
+#
+#   scripts/check-layout.sh            check the tree this script is in
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Which folders each folder may include from (besides itself); FOLDER:HEADER allows one header.
+declare -A allowed=(
+    [proto]="common"
+    [common]="proto:codec.h"
+    [core]="common store:store.h"
+    [store]="common proto:codec.h"
+    [broker]="common proto core store"
+    [ctl]="common proto core store"
+    [agents]="common proto"
+    [notify]="common proto"
+)
+
+declare -A home=()
+status=0
+for dir in "${!allowed[@]}"; do
+    [ -d "$dir" ] || continue
+    for h in "$dir"/*.h; do
+        [ -e "$h" ] || continue
+        name=${h##*/}
+        if [ -n "${home[$name]:-}" ]; then
+            echo "check-layout: $name is defined in both ${home[$name]}/ and $dir/" >&2
+            status=1
+        fi
+        home[$name]=$dir
+    done
+done
+
+for dir in "${!allowed[@]}"; do
+    [ -d "$dir" ] || continue
+    for f in "$dir"/*.c "$dir"/*.h; do
+        [ -e "$f" ] || continue
+        while IFS= read -r name; do
+            if [[ "$name" == *.pb-c.h ]]; then
+                if [ "$f" != proto/codec.c ]; then
+                    echo "check-layout: $f includes generated $name; only proto/codec.c may" >&2
+                    status=1
+                fi
+                continue
+            fi
+            to=${home[$name]:-}
+            [ -n "$to" ] && [ "$to" != "$dir" ] || continue
+            case " ${allowed[$dir]} " in
+            *" $to "* | *" $to:$name "*) ;;
+            *)
+                echo "check-layout: $f includes $to/$name; $dir/ may include only from: ${allowed[$dir]}" >&2
+                status=1
+                ;;
+            esac
+        done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+    done
+done
+
+if ((status == 0)); then
+    echo "check-layout: every include follows docs/architecture.md"
+fi
+exit "$status"
