@@ -1119,6 +1119,82 @@ test_refuse_no_body(void **state)
     (void)state;
 }
 
+/*
+ * Whether a frame gets past the codec's first two steps (unpack, validate): it is an envelope,
+ * whatever its body. Their reasons start with "frame:" and "Message.field:"; the third step's
+ * (conversion) start with a body's name in lower case, or "envelope:".
+ */
+static bool
+is_envelope(const void *buf, size_t len)
+{
+    char why[256] = "";
+    pm_msg_t *msg = NULL;
+    const char *dot, *colon;
+
+    if (codec_decode(buf, len, &msg, why, sizeof(why)) == 0) {
+        pm_msg_destroy(&msg);
+        return true;
+    }
+    dot = strchr(why, '.');
+    colon = strchr(why, ':');
+    if (strncmp(why, "frame:", 6) == 0)
+        return false;
+    return !(why[0] >= 'A' && why[0] <= 'Z' && dot != NULL && colon != NULL && dot < colon);
+}
+
+/* Only a well-formed envelope announces another version; garbage starting like one does not. */
+static void
+test_peek_version(void **state)
+{
+    static const uint8_t v2[] = {0x08, 0x02};                  /* version 2, no body we know */
+    static const uint8_t v2_ping[] = {0x08, 0x02, 0x5a, 0x00}; /* version 2, ping {} */
+    static const uint8_t v2_junk[] = {0x08, 0x02, 0xff};       /* version 2, then a broken key */
+    static const uint8_t v2_bad[] = {0x08, 0x02, 0x12, 0x02, 0x08, 0xff}; /* event: truncated */
+    static const uint8_t v1_junk[] = {0x08, 0x01, 0xff};
+    uint32_t version = 0;
+
+    assert_int_equal(codec_peek_version(v2, sizeof(v2), &version), 0);
+    assert_int_equal(version, 2);
+    assert_int_equal(codec_peek_version(v2_ping, sizeof(v2_ping), &version), 0);
+    assert_int_equal(version, 2);
+    assert_int_equal(codec_peek_version(v2_junk, sizeof(v2_junk), &version), -1);
+    assert_int_equal(codec_peek_version(v2_bad, sizeof(v2_bad), &version), -1);
+    /* Our own version is left to the decode, which refuses the rest as malformed. */
+    assert_int_equal(codec_peek_version(v1_junk, sizeof(v1_junk), &version), 0);
+    assert_int_equal(version, PM_PROTOCOL_VERSION);
+    assert_refused(v1_junk, sizeof(v1_junk), "frame:");
+    (void)state;
+}
+
+/* 100,000 seeded random frames: none is taken for another version unless it is an envelope. */
+static void
+test_peek_version_random(void **state)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull; /* xorshift64: the same frames on every run */
+    uint8_t buf[64];
+    unsigned version_replies = 0;
+
+    for (int i = 0; i < 100000; i++) {
+        size_t len;
+        uint32_t version;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        len = 1 + x % sizeof(buf);
+        for (size_t k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[k] = (uint8_t)(x >> 24);
+        }
+        if (codec_peek_version(buf, len, &version) < 0 || version == PM_PROTOCOL_VERSION)
+            continue;
+        version_replies++;
+        if (!is_envelope(buf, len))
+            fail_msg("random frame %d (%zu bytes, first %02x %02x) is not an envelope but "
+                     "announces version %u",
+                     i, len, buf[0], len > 1 ? buf[1] : 0, version);
+    }
+    print_message("%u of 100000 random frames are envelopes of another version\n", version_replies);
+    (void)state;
+}
+
 static void
 test_refuse_unknown_kind(void **state)
 {
@@ -1404,6 +1480,8 @@ main(void)
         cmocka_unit_test(test_ping_and_clock_set),
         cmocka_unit_test(test_list_roundtrip),
         cmocka_unit_test(test_version_reported),
+        cmocka_unit_test(test_peek_version),
+        cmocka_unit_test(test_peek_version_random),
         cmocka_unit_test(test_encode_without_body),
         cmocka_unit_test(test_refuse_garbage),
         cmocka_unit_test(test_refuse_truncated),
