@@ -240,15 +240,16 @@ build_departments(const csvin_t *c, pm_import_t *im, char *why, size_t whylen)
     for (size_t r = 0; r < csvin_rows(c); r++) {
         const char *code, *name = csvin_get(c, r, cols[1]);
         pm_department_t *d;
+        long first;
 
         if (get_code(c, r, cols[0], "code", &code, why, whylen) != 0)
             return -1;
         if (util_empty(name))
             return csvin_error(c, r, why, whylen, "department %s has no name", code);
-        for (size_t k = 0; k < r; k++)
-            if (strcmp(csvin_get(c, k, cols[0]), code) == 0)
-                return csvin_error(c, r, why, whylen, "department %s is listed twice (line %u)",
-                                   code, csvin_line(c, k));
+        first = csvin_find(c, cols[0], code);
+        if (first >= 0 && (size_t)first < r)
+            return csvin_error(c, r, why, whylen, "department %s is listed twice (line %u)", code,
+                               csvin_line(c, (size_t)first));
         d = pm_import_add_dept(im);
         d->code = xstrdup(code);
         d->name = xstrdup(name);
@@ -263,14 +264,13 @@ build_departments(const csvin_t *c, pm_import_t *im, char *why, size_t whylen)
 
 enum { T_TYPE, T_CODE, T_NAME, T_DEPT, T_LIMIT };
 
-/* The row of a code among the template's rows, or -1. */
+/* The first row of a code among the template's first nrows rows, or -1. */
 static long
 template_find(const csvin_t *c, const int *cols, size_t nrows, const char *code)
 {
-    for (size_t r = 0; r < nrows; r++)
-        if (strcmp(csvin_get(c, r, cols[T_CODE]), code) == 0)
-            return (long)r;
-    return -1;
+    long r = csvin_find(c, cols[T_CODE], code);
+
+    return r >= 0 && (size_t)r < nrows ? r : -1;
 }
 
 static bool
@@ -542,15 +542,16 @@ build_projects(const csvin_t *c, const char *default_template, const lookup_t *l
         const char *tname = csvin_get(c, r, ctemplate);
         const pm_template_t *t = NULL;
         pm_project_t *p;
+        long first;
 
         if (get_code(c, r, cols[P_ID], "id", &id, why, whylen) != 0)
             return -1;
         if (util_empty(name))
             return csvin_error(c, r, why, whylen, "project %s has no name", id);
-        for (size_t k = 0; k < r; k++)
-            if (strcmp(csvin_get(c, k, cols[P_ID]), id) == 0)
-                return csvin_error(c, r, why, whylen, "project %s is listed twice (line %u)", id,
-                                   csvin_line(c, k));
+        first = csvin_find(c, cols[P_ID], id);
+        if (first >= 0 && (size_t)first < r)
+            return csvin_error(c, r, why, whylen, "project %s is listed twice (line %u)", id,
+                               csvin_line(c, (size_t)first));
         if (util_empty(tname))
             tname = default_template;
         if (!code_valid(tname))
@@ -824,6 +825,18 @@ print_ack(const pm_import_t *im, const pm_reply_t *r)
     }
 }
 
+/*
+ * SIGINT or SIGTERM before the import was sent: nothing is sent, the broker holds nothing of
+ * it. Checked after each step (reading, asking the broker, checking the rows), each of which
+ * is linear in the file's rows, so a large file stops within a second or so.
+ */
+static int
+interrupted(const ctl_t *ctl)
+{
+    ctl_warnx("interrupted by signal %d: nothing was imported", (int)*ctl->stop);
+    return 128 + *ctl->stop;
+}
+
 static const struct option import_options[] = {
     {"template", required_argument, NULL, 't'},
     {"help", no_argument, NULL, 'h'},
@@ -864,8 +877,11 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
     if (!code_valid(tname))
         return ctl_usage("import: bad template name '%s'", tname);
 
-    /* The calendar is JSON, read by build_calendar(); the others are CSV. */
+    /* The calendar is JSON, read by build_calendar(); the others are CSV. A signal during a
+     * read of a slow file (a pipe, a network share) fails it: that is the interruption. */
     if (strcmp(what, "calendar") != 0 && csvin_read(path, &csv, why, sizeof(why)) != 0) {
+        if (*ctl->stop)
+            return interrupted(ctl);
         ctl_warnx("%s", why);
         return CTL_EXIT_REFUSED;
     }
@@ -874,8 +890,7 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
     else if (strcmp(what, "projects") == 0)
         lk.have_templates = fetch_kind(ctl, "template", collect_template, &lk);
     if (*ctl->stop) {
-        ctl_warnx("interrupted");
-        rc = 128 + *ctl->stop;
+        rc = interrupted(ctl);
         goto done;
     }
 
@@ -890,6 +905,10 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
         rc = build_projects(csv, tname, &lk, im, why, sizeof(why));
     else
         rc = build_calendar(path, im, why, sizeof(why));
+    if (*ctl->stop) {
+        rc = interrupted(ctl);
+        goto done;
+    }
     if (rc != 0) {
         ctl_warnx("%s", why);
         rc = CTL_EXIT_REFUSED;
