@@ -28,7 +28,7 @@
  *   name           required  e.g. 环境影响评价批复
  *   dept           required for a procedure: the owning department's code; empty for a milestone
  *   limit_days     required for a procedure: the statutory time limit in working days, a whole
- *                  number >= 0; empty for a milestone
+ *                  number from 1 to 3650; empty for a milestone
  *   prerequisites  optional. A procedure: the procedures it needs first. "CODE" or "CODE:hard"
  *                  needs CODE approved or not required; "CODE:parallel" needs CODE only
  *                  accepted, so both run side by side (串联改并联). A milestone: its member
@@ -53,13 +53,14 @@
  *   not_required   optional  procedure codes of that template that do not apply (无需办理)
  *   start_half     optional  planned start: 1 (H1, 上半年) or 2 (H2, 下半年); all approvals are
  *                            then due by the end of March or of August (应批尽批)
- *   year           optional  the planned start's year (default: the year it is registered)
+ *   year           optional  the planned start's year, 2000 to 2200 (default: the year it is
+ *                            registered)
  *
  * calendar: one year of the working-day calendar, a JSON file in the format of the public
  * holiday-cn project, read as it is published (samples in deploy/calendar):
  *   {"year": 2026, "papers": ["https://www.gov.cn/..."],
  *    "days": [{"name": "春节", "date": "2026-02-14", "isOffDay": false}, ...]}
- *   year           required  a whole number from 1 to 9999
+ *   year           required  a whole number from 1970 to 2200
  *   papers         required  the State Council documents (strings); may be empty
  *   days           required  the listed days; may be empty. Each has a "date" (YYYY-MM-DD,
  *                  in `year`, listed once) and "isOffDay": true for a holiday, false for a
@@ -84,11 +85,6 @@
 #include "util.h"
 
 #define DEFAULT_TEMPLATE "standard"
-/* Far beyond any statutory limit; a larger number is a typo. */
-#define MAX_LIMIT_DAYS 3650
-/* The years a YYYY-MM-DD date can name (the broker's calendar takes the same). */
-#define CAL_YEAR_MIN 1
-#define CAL_YEAR_MAX 9999
 
 /* What the broker holds already, for local checks; have_* is false when it could not be read. */
 typedef struct lookup {
@@ -320,11 +316,12 @@ template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, int cpromi
         return csvin_error(c, r, why, whylen,
                            "procedure %s: unknown department '%s' (import departments first)", code,
                            dept);
-    if (ctl_parse_uint(limit, MAX_LIMIT_DAYS, &days) != 0)
+    /* The bounds are the codec's (model.h): a file says what the wire would refuse. */
+    if (ctl_parse_uint(limit, PM_LIMIT_DAYS_MAX, &days) != 0 || days < PM_LIMIT_DAYS_MIN)
         return csvin_error(c, r, why, whylen,
                            "procedure %s: limit_days must be a whole number of working days from "
-                           "0 to %d, not '%s'",
-                           code, MAX_LIMIT_DAYS, limit);
+                           "%d to %d, not '%s'",
+                           code, PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, limit);
     if (!util_empty(promised) &&
         (ctl_parse_uint(promised, days, &promised_days) != 0 || promised_days == 0))
         return csvin_error(c, r, why, whylen,
@@ -512,8 +509,10 @@ project_start(const csvin_t *c, size_t r, int chalf, int cyear, pm_project_t *p,
     else if (!util_empty(half))
         return csvin_error(c, r, why, whylen,
                            "start_half is 1 (H1, 上半年) or 2 (H2, 下半年), not '%s'", half);
-    if (!util_empty(year) && (ctl_parse_uint(year, 2200, &y) != 0 || y < 2000))
-        return csvin_error(c, r, why, whylen, "year must be a year like 2026, not '%s'", year);
+    if (!util_empty(year) &&
+        (ctl_parse_uint(year, PM_PROJECT_YEAR_MAX, &y) != 0 || y < PM_PROJECT_YEAR_MIN))
+        return csvin_error(c, r, why, whylen, "year must be a year from %d to %d, not '%s'",
+                           PM_PROJECT_YEAR_MIN, PM_PROJECT_YEAR_MAX, year);
     if (y != 0 && p->start_half == 0)
         return csvin_error(c, r, why, whylen, "year without start_half");
     p->year = (uint32_t)y;
@@ -703,10 +702,13 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     days = json_object_get(root, "days");
     /* The schema says "number": 2026 and 2026.0 are the same year, 2026.5 is none. */
     yv = json_number_value(year);
-    if (!json_is_number(year) || !(yv >= CAL_YEAR_MIN && yv <= CAL_YEAR_MAX) ||
+    if (!json_is_number(year) || !(yv >= PM_CAL_YEAR_MIN && yv <= PM_CAL_YEAR_MAX) ||
         yv != (double)(long)yv) {
-        snprintf(why, whylen, "%s: %s", path,
-                 year == NULL ? "no \"year\"" : "\"year\" is not a whole number from 1 to 9999");
+        if (year == NULL)
+            snprintf(why, whylen, "%s: no \"year\"", path);
+        else
+            snprintf(why, whylen, "%s: \"year\" is not a whole number from %d to %d", path,
+                     PM_CAL_YEAR_MIN, PM_CAL_YEAR_MAX);
         goto fail;
     }
     c->year = (uint32_t)yv;
