@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,23 @@ typedef struct csvin_row {
     strv_t fields;
 } csvin_row_t;
 
+/*
+ * The rows of one column by value, for csvin_find: open addressing, a slot holds row + 1 (0 is
+ * empty), capacity a power of two at least twice the rows, each value's first row only.
+ */
+typedef struct csvin_index {
+    uint32_t *slots;
+    size_t mask;
+} csvin_index_t;
+
 struct csvin {
     char *path;
     unsigned header_line;
     strv_t names;
     csvin_row_t *rows;
     size_t nrows;
+    /* One per column, built by the first csvin_find on it; the file itself never changes. */
+    csvin_index_t **index;
 };
 
 /* What the libcsv callbacks build while parsing. */
@@ -107,7 +119,7 @@ csvin_row_end(int term, void *data)
             return;
         }
     }
-    c->rows = xrealloc(c->rows, (c->nrows + 1) * sizeof(csvin_row_t));
+    c->rows = xgrow(c->rows, c->nrows, sizeof(csvin_row_t)); /* amortised: files of 10^5 rows */
     c->rows[c->nrows].line = st->row_line;
     c->rows[c->nrows].fields = st->fields;
     c->nrows++;
@@ -248,6 +260,11 @@ csvin_parse(const char *path, const char *buf, size_t len, csvin_t **out, char *
     }
     if (check_header(c, c->header_line, why, whylen) != 0)
         goto fail;
+    if (c->nrows > UINT32_MAX - 1) {
+        snprintf(why, whylen, "%s: more than %u rows", path, UINT32_MAX - 1);
+        goto fail;
+    }
+    c->index = xcalloc(c->names.n, sizeof(*c->index));
     csv_free(&parser);
     strv_clear(&st.fields);
     *out = c;
@@ -270,6 +287,12 @@ csvin_destroy(csvin_t **p)
         return;
     for (size_t i = 0; i < c->nrows; i++)
         strv_clear(&c->rows[i].fields);
+    for (size_t i = 0; c->index != NULL && i < c->names.n; i++)
+        if (c->index[i] != NULL) {
+            free(c->index[i]->slots);
+            free(c->index[i]);
+        }
+    free(c->index);
     free(c->rows);
     strv_clear(&c->names);
     free(c->path);
@@ -339,6 +362,48 @@ csvin_get(const csvin_t *c, size_t row, int col)
     if (row >= c->nrows || col < 0 || (size_t)col >= c->rows[row].fields.n)
         return "";
     return c->rows[row].fields.v[col];
+}
+
+/* The slot where value sits in ix, or the empty slot where it would go. */
+static uint32_t *
+index_slot(const csvin_t *c, const csvin_index_t *ix, int col, const char *value)
+{
+    size_t i = util_hash(value) & ix->mask;
+
+    while (ix->slots[i] != 0 && strcmp(csvin_get(c, ix->slots[i] - 1, col), value) != 0)
+        i = (i + 1) & ix->mask;
+    return &ix->slots[i];
+}
+
+static csvin_index_t *
+index_build(const csvin_t *c, int col)
+{
+    csvin_index_t *ix = xcalloc(1, sizeof(*ix));
+    size_t cap = 16;
+
+    while (cap < 2 * c->nrows)
+        cap *= 2;
+    ix->slots = xcalloc(cap, sizeof(*ix->slots));
+    ix->mask = cap - 1;
+    for (size_t r = 0; r < c->nrows; r++) {
+        uint32_t *slot = index_slot(c, ix, col, csvin_get(c, r, col));
+        if (*slot == 0)
+            *slot = (uint32_t)r + 1;
+    }
+    return ix;
+}
+
+long
+csvin_find(const csvin_t *c, int col, const char *value)
+{
+    uint32_t row;
+
+    if (col < 0 || (size_t)col >= c->names.n || value == NULL)
+        return -1;
+    if (c->index[col] == NULL)
+        c->index[col] = index_build(c, col);
+    row = *index_slot(c, c->index[col], col, value);
+    return row == 0 ? -1 : (long)row - 1;
 }
 
 int

@@ -51,6 +51,13 @@ int csvin_check_columns(const csvin_t *c, const char *const *known, char *why, s
 /* A field of a data row: never NULL; "" for an absent column (col < 0) or a short row. */
 const char *csvin_get(const csvin_t *c, size_t row, int col);
 
+/*
+ * The first data row whose field in col is value, or -1 (also for a column not in the header).
+ * The first call on a column indexes it by value (a hash table kept with the file), so finding
+ * each row's first occurrence, as the duplicate checks of imports do, is linear in the rows.
+ */
+long csvin_find(const csvin_t *c, int col, const char *value);
+
 /* Format "PATH:LINE: message" for a data row into why. Returns -1, for `return csvin_error()`. */
 int csvin_error(const csvin_t *c, size_t row, char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -20,6 +20,29 @@
 /* The protocol version every envelope carries; a peer with another version is refused. */
 #define PM_PROTOCOL_VERSION 1
 
+/*
+ * The ranges of the numbers a peer or a file may give, so no absurd value (a time of INT64_MIN,
+ * a limit of 4294967295 days) reaches the engine's arithmetic. Checked in one place each, with
+ * these same bounds: the codec's decode of what is sent to the broker (proto/codec.c) and
+ * `permitctl import` for files (agents/ctl_import.c).
+ */
+/* Times in ms since 1970 (UTC): 0 is none; none after 9999-12-31T23:59:59.999Z. */
+#define PM_TIME_MAX_MS 253402300799999LL
+/* Sequence numbers, counts of entries: the log's key is a signed 64-bit integer. */
+#define PM_SEQ_MAX INT64_MAX
+/* A procedure's statutory limit in working days; its promised limit is 1 to this (0: none). */
+#define PM_LIMIT_DAYS_MIN 1
+#define PM_LIMIT_DAYS_MAX 3650
+/* A project's planned start: half 1 or 2 (0: not planned), in a year of this range (0: none). */
+#define PM_START_HALF_MAX 2
+#define PM_PROJECT_YEAR_MIN 2000
+#define PM_PROJECT_YEAR_MAX 2200
+/* The years the working-day calendar can hold. */
+#define PM_CAL_YEAR_MIN 1970
+#define PM_CAL_YEAR_MAX 2200
+/* Template versions, which the broker counts up from 1. */
+#define PM_TEMPLATE_VERSION_MAX 1000000
+
 /* Procedure states. */
 typedef enum pm_state {
     PM_STATE_BLOCKED,      /* prerequisites not yet satisfied */

@@ -28,7 +28,7 @@
  *   name           required  e.g. 环境影响评价批复
  *   dept           required for a procedure: the owning department's code; empty for a milestone
  *   limit_days     required for a procedure: the statutory time limit in working days, a whole
- *                  number >= 0; empty for a milestone
+ *                  number from 1 to 3650; empty for a milestone
  *   prerequisites  optional. A procedure: the procedures it needs first. "CODE" or "CODE:hard"
  *                  needs CODE approved or not required; "CODE:parallel" needs CODE only
  *                  accepted, so both run side by side (串联改并联). A milestone: its member
@@ -53,13 +53,14 @@
  *   not_required   optional  procedure codes of that template that do not apply (无需办理)
  *   start_half     optional  planned start: 1 (H1, 上半年) or 2 (H2, 下半年); all approvals are
  *                            then due by the end of March or of August (应批尽批)
- *   year           optional  the planned start's year (default: the year it is registered)
+ *   year           optional  the planned start's year, 2000 to 2200 (default: the year it is
+ *                            registered)
  *
  * calendar: one year of the working-day calendar, a JSON file in the format of the public
  * holiday-cn project, read as it is published (samples in deploy/calendar):
  *   {"year": 2026, "papers": ["https://www.gov.cn/..."],
  *    "days": [{"name": "春节", "date": "2026-02-14", "isOffDay": false}, ...]}
- *   year           required  a whole number from 1 to 9999
+ *   year           required  a whole number from 1970 to 2200
  *   papers         required  the State Council documents (strings); may be empty
  *   days           required  the listed days; may be empty. Each has a "date" (YYYY-MM-DD,
  *                  in `year`, listed once) and "isOffDay": true for a holiday, false for a
@@ -84,11 +85,6 @@
 #include "util.h"
 
 #define DEFAULT_TEMPLATE "standard"
-/* Far beyond any statutory limit; a larger number is a typo. */
-#define MAX_LIMIT_DAYS 3650
-/* The years a YYYY-MM-DD date can name (the broker's calendar takes the same). */
-#define CAL_YEAR_MIN 1
-#define CAL_YEAR_MAX 9999
 
 /* What the broker holds already, for local checks; have_* is false when it could not be read. */
 typedef struct lookup {
@@ -240,15 +236,16 @@ build_departments(const csvin_t *c, pm_import_t *im, char *why, size_t whylen)
     for (size_t r = 0; r < csvin_rows(c); r++) {
         const char *code, *name = csvin_get(c, r, cols[1]);
         pm_department_t *d;
+        long first;
 
         if (get_code(c, r, cols[0], "code", &code, why, whylen) != 0)
             return -1;
         if (util_empty(name))
             return csvin_error(c, r, why, whylen, "department %s has no name", code);
-        for (size_t k = 0; k < r; k++)
-            if (strcmp(csvin_get(c, k, cols[0]), code) == 0)
-                return csvin_error(c, r, why, whylen, "department %s is listed twice (line %u)",
-                                   code, csvin_line(c, k));
+        first = csvin_find(c, cols[0], code);
+        if (first >= 0 && (size_t)first < r)
+            return csvin_error(c, r, why, whylen, "department %s is listed twice (line %u)", code,
+                               csvin_line(c, (size_t)first));
         d = pm_import_add_dept(im);
         d->code = xstrdup(code);
         d->name = xstrdup(name);
@@ -263,14 +260,13 @@ build_departments(const csvin_t *c, pm_import_t *im, char *why, size_t whylen)
 
 enum { T_TYPE, T_CODE, T_NAME, T_DEPT, T_LIMIT };
 
-/* The row of a code among the template's rows, or -1. */
+/* The first row of a code among the template's first nrows rows, or -1. */
 static long
 template_find(const csvin_t *c, const int *cols, size_t nrows, const char *code)
 {
-    for (size_t r = 0; r < nrows; r++)
-        if (strcmp(csvin_get(c, r, cols[T_CODE]), code) == 0)
-            return (long)r;
-    return -1;
+    long r = csvin_find(c, cols[T_CODE], code);
+
+    return r >= 0 && (size_t)r < nrows ? r : -1;
 }
 
 static bool
@@ -320,11 +316,12 @@ template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, int cpromi
         return csvin_error(c, r, why, whylen,
                            "procedure %s: unknown department '%s' (import departments first)", code,
                            dept);
-    if (ctl_parse_uint(limit, MAX_LIMIT_DAYS, &days) != 0)
+    /* The bounds are the codec's (model.h): a file says what the wire would refuse. */
+    if (ctl_parse_uint(limit, PM_LIMIT_DAYS_MAX, &days) != 0 || days < PM_LIMIT_DAYS_MIN)
         return csvin_error(c, r, why, whylen,
                            "procedure %s: limit_days must be a whole number of working days from "
-                           "0 to %d, not '%s'",
-                           code, MAX_LIMIT_DAYS, limit);
+                           "%d to %d, not '%s'",
+                           code, PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, limit);
     if (!util_empty(promised) &&
         (ctl_parse_uint(promised, days, &promised_days) != 0 || promised_days == 0))
         return csvin_error(c, r, why, whylen,
@@ -512,8 +509,10 @@ project_start(const csvin_t *c, size_t r, int chalf, int cyear, pm_project_t *p,
     else if (!util_empty(half))
         return csvin_error(c, r, why, whylen,
                            "start_half is 1 (H1, 上半年) or 2 (H2, 下半年), not '%s'", half);
-    if (!util_empty(year) && (ctl_parse_uint(year, 2200, &y) != 0 || y < 2000))
-        return csvin_error(c, r, why, whylen, "year must be a year like 2026, not '%s'", year);
+    if (!util_empty(year) &&
+        (ctl_parse_uint(year, PM_PROJECT_YEAR_MAX, &y) != 0 || y < PM_PROJECT_YEAR_MIN))
+        return csvin_error(c, r, why, whylen, "year must be a year from %d to %d, not '%s'",
+                           PM_PROJECT_YEAR_MIN, PM_PROJECT_YEAR_MAX, year);
     if (y != 0 && p->start_half == 0)
         return csvin_error(c, r, why, whylen, "year without start_half");
     p->year = (uint32_t)y;
@@ -542,15 +541,16 @@ build_projects(const csvin_t *c, const char *default_template, const lookup_t *l
         const char *tname = csvin_get(c, r, ctemplate);
         const pm_template_t *t = NULL;
         pm_project_t *p;
+        long first;
 
         if (get_code(c, r, cols[P_ID], "id", &id, why, whylen) != 0)
             return -1;
         if (util_empty(name))
             return csvin_error(c, r, why, whylen, "project %s has no name", id);
-        for (size_t k = 0; k < r; k++)
-            if (strcmp(csvin_get(c, k, cols[P_ID]), id) == 0)
-                return csvin_error(c, r, why, whylen, "project %s is listed twice (line %u)", id,
-                                   csvin_line(c, k));
+        first = csvin_find(c, cols[P_ID], id);
+        if (first >= 0 && (size_t)first < r)
+            return csvin_error(c, r, why, whylen, "project %s is listed twice (line %u)", id,
+                               csvin_line(c, (size_t)first));
         if (util_empty(tname))
             tname = default_template;
         if (!code_valid(tname))
@@ -702,10 +702,13 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     days = json_object_get(root, "days");
     /* The schema says "number": 2026 and 2026.0 are the same year, 2026.5 is none. */
     yv = json_number_value(year);
-    if (!json_is_number(year) || !(yv >= CAL_YEAR_MIN && yv <= CAL_YEAR_MAX) ||
+    if (!json_is_number(year) || !(yv >= PM_CAL_YEAR_MIN && yv <= PM_CAL_YEAR_MAX) ||
         yv != (double)(long)yv) {
-        snprintf(why, whylen, "%s: %s", path,
-                 year == NULL ? "no \"year\"" : "\"year\" is not a whole number from 1 to 9999");
+        if (year == NULL)
+            snprintf(why, whylen, "%s: no \"year\"", path);
+        else
+            snprintf(why, whylen, "%s: \"year\" is not a whole number from %d to %d", path,
+                     PM_CAL_YEAR_MIN, PM_CAL_YEAR_MAX);
         goto fail;
     }
     c->year = (uint32_t)yv;
@@ -824,6 +827,18 @@ print_ack(const pm_import_t *im, const pm_reply_t *r)
     }
 }
 
+/*
+ * SIGINT or SIGTERM before the import was sent: nothing is sent, the broker holds nothing of
+ * it. Checked after each step (reading, asking the broker, checking the rows), each of which
+ * is linear in the file's rows, so a large file stops within a second or so.
+ */
+static int
+interrupted(const ctl_t *ctl)
+{
+    ctl_warnx("interrupted by signal %d: nothing was imported", (int)*ctl->stop);
+    return 128 + *ctl->stop;
+}
+
 static const struct option import_options[] = {
     {"template", required_argument, NULL, 't'},
     {"help", no_argument, NULL, 'h'},
@@ -864,8 +879,11 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
     if (!code_valid(tname))
         return ctl_usage("import: bad template name '%s'", tname);
 
-    /* The calendar is JSON, read by build_calendar(); the others are CSV. */
+    /* The calendar is JSON, read by build_calendar(); the others are CSV. A signal during a
+     * read of a slow file (a pipe, a network share) fails it: that is the interruption. */
     if (strcmp(what, "calendar") != 0 && csvin_read(path, &csv, why, sizeof(why)) != 0) {
+        if (*ctl->stop)
+            return interrupted(ctl);
         ctl_warnx("%s", why);
         return CTL_EXIT_REFUSED;
     }
@@ -874,8 +892,7 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
     else if (strcmp(what, "projects") == 0)
         lk.have_templates = fetch_kind(ctl, "template", collect_template, &lk);
     if (*ctl->stop) {
-        ctl_warnx("interrupted");
-        rc = 128 + *ctl->stop;
+        rc = interrupted(ctl);
         goto done;
     }
 
@@ -890,6 +907,10 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
         rc = build_projects(csv, tname, &lk, im, why, sizeof(why));
     else
         rc = build_calendar(path, im, why, sizeof(why));
+    if (*ctl->stop) {
+        rc = interrupted(ctl);
+        goto done;
+    }
     if (rc != 0) {
         ctl_warnx("%s", why);
         rc = CTL_EXIT_REFUSED;

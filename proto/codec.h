@@ -49,9 +49,13 @@ int codec_encode(const pm_msg_t *msg, uint8_t **out, size_t *outlen);
 int codec_decode(const void *buf, size_t len, pm_msg_t **out, char *why, size_t whylen);
 
 /*
- * Read only the envelope's version field (field 1) of a frame that may not decode, so a peer
+ * Read the envelope's version field (field 1) of a frame that may not decode, so a peer
  * speaking a newer protocol gets a "version" refusal rather than "malformed". 0 and *version
- * if the field is there, -1 otherwise.
+ * if the field is there and, when it names another version than PM_PROTOCOL_VERSION, the frame
+ * is a well-formed envelope (it unpacks, canonical, every string and count within its limits;
+ * only its body may be one this codec does not know); -1 otherwise, so garbage that happens to
+ * start like an envelope is "malformed". A frame with our own version is not checked here: the
+ * decode that follows does.
  */
 int codec_peek_version(const void *buf, size_t len, uint32_t *version);
 
