@@ -704,6 +704,12 @@ cmd_run(int argc, char **argv)
         rc = EXIT_CONFIG;
         goto done;
     }
+    if (check_only && curvecfg_client_private(&err) != 0) {
+        errx_line("%s", err);
+        free(err);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
     if (check_only) {
         printf("configuration OK\n");
         rc = 0;
