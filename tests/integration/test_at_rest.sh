@@ -61,3 +61,10 @@ chmod 600 "$T/keys/NRB.secret"
 run "$PERMIT_AGENT" run --config "$T/nrb.conf" --curve-secret "$T/keys/NRB.secret" \
     --broker-key "$T/keys/broker.key" -n
 ((RC == 0)) || fail "permit-agent run -n refused a 0600 secret key (exit $RC): $ERR"
+
+step "the agent's log file is created 0640 under umask 022"
+agent_conf nrb NRB "log_file=$T/nrb.log"
+start_agent nrb "$T/nrb.log"
+mode=$(stat -c %a "$T/nrb.log")
+[[ "$mode" == 640 ]] || fail "the agent's log file was created with mode $mode (expected 640)"
+stop_agent nrb
