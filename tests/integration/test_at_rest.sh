@@ -68,3 +68,10 @@ start_agent nrb "$T/nrb.log"
 mode=$(stat -c %a "$T/nrb.log")
 [[ "$mode" == 640 ]] || fail "the agent's log file was created with mode $mode (expected 640)"
 stop_agent nrb
+
+step "a silence's reason with ESC and a tab is shown escaped by silence list"
+nctl silence add --project TL-2026-001 --author ops --for 2h --reason $'red\e[31m\there'
+nctl silence list
+[[ "$OUT" != *$'\e'* ]] || fail "silence list printed a raw ESC: $(printf '%q' "$OUT")"
+[[ "$OUT" == *$'\tauthor=ops\treason=red\\x1b[31m\\there' ]] ||
+    fail "silence list did not escape the reason: $(printf '%q' "$OUT")"
