@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "agent_clerk.h"
@@ -584,13 +587,39 @@ logfile_sink(void *arg, enum log_level level, const char *line)
     fflush(lf->f);
 }
 
+/*
+ * path opened for appending. The log carries the department's project ids and peers' text,
+ * so a new file is made 0640 whatever the umask (fchmod: the umask only narrows open's mode);
+ * an existing one keeps the mode its operator gave it. NULL with errno on failure.
+ */
+static FILE *
+logfile_append(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640), saved;
+    FILE *f;
+
+    if (fd >= 0) {
+        if (fchmod(fd, 0640) != 0)
+            goto fail;
+    } else if (errno != EEXIST || (fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0) {
+        return NULL;
+    }
+    if ((f = fdopen(fd, "a")) != NULL)
+        return f;
+fail:
+    saved = errno;
+    close(fd);
+    errno = saved;
+    return NULL;
+}
+
 /* (Re)open path for appending, or go back to stderr for "". The old file stays on failure. */
 static int
 logfile_open(logfile_t *lf, const char *path)
 {
     FILE *f = NULL;
 
-    if (!util_empty(path) && (f = fopen(path, "a")) == NULL) {
+    if (!util_empty(path) && (f = logfile_append(path)) == NULL) {
         log_warn("cannot open the log file %s", path);
         return -1;
     }
@@ -707,6 +736,12 @@ cmd_run(int argc, char **argv)
         free(name);
     }
     if (run_config(&cfg, path, &overrides, &err) != 0) {
+        errx_line("%s", err);
+        free(err);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
+    if (check_only && curvecfg_client_private(&err) != 0) {
         errx_line("%s", err);
         free(err);
         rc = EXIT_CONFIG;

@@ -106,7 +106,7 @@ check_keys(const config_t *cfg, char **err)
     if (curvecfg_read(cfg->secret_key_file, &pub, &sec, NULL, err) < 0)
         return -1;
     explicit_bzero(&sec, sizeof(sec));
-    if (curvecfg_private(cfg->secret_key_file, err) < 0)
+    if (curvecfg_private(cfg->secret_key_file, NULL, true, err) < 0)
         return -1;
     auth = auth_new(cfg->keys_dir);
     rc = auth_load(auth, err);
@@ -211,6 +211,10 @@ main(int argc, char **argv)
 
     config_defaults(&cfg);
     if (config_path != NULL && config_load_file(&cfg, config_path, &err) < 0)
+        goto config_fail;
+    /* A password in the file's db: a warning when it starts, an error for -n. */
+    if (config_path != NULL && store_target_has_password(cfg.db) &&
+        curvecfg_private(config_path, "a password", check_only, &err) < 0)
         goto config_fail;
     for (size_t i = 0; i + 1 < overrides.n; i += 2)
         if (config_set(&cfg, overrides.v[i], overrides.v[i + 1], &err) < 0)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static struct {
     bool setup; /* set up explicitly or from the environment already */
     bool on;
     curve_key_t public_key, secret_key, server_key;
+    char secret_file[PATH_MAX]; /* where secret_key came from, for curvecfg_client_private */
 } client_keys;
 
 typedef struct keyfile {
@@ -77,14 +79,22 @@ curvecfg_name_ok(const char *name)
 }
 
 int
-curvecfg_private(const char *path, char **err)
+curvecfg_private(const char *path, const char *holds, bool strict, char **err)
 {
     struct stat st;
+    char *why;
 
     if (stat(path, &st) != 0 || (st.st_mode & 0077) == 0)
         return 0;
-    *err = xasprintf("%s is readable by group or others: chmod 600 %s", path, path);
-    return -1;
+    why = xasprintf("%s is readable by group or others%s%s: chmod 600 %s", path,
+                    holds != NULL ? " and holds " : "", holds != NULL ? holds : "", path);
+    if (strict) {
+        *err = why;
+        return -1;
+    }
+    log_warnx("%s", why);
+    free(why);
+    return 0;
 }
 
 int
@@ -127,12 +137,8 @@ curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret_key
                                        : "no public key");
         goto done;
     }
-    if (secret_key != NULL) {
-        char *why = NULL;
-        if (curvecfg_private(path, &why) != 0)
-            log_warnx("%s", why);
-        free(why);
-    }
+    if (secret_key != NULL)
+        curvecfg_private(path, NULL, false, NULL);
     if (public_key != NULL)
         memcpy(public_key->z85, kf.public_key, CURVE_Z85_LEN + 1);
     if (secret_key != NULL)
@@ -176,7 +182,16 @@ curvecfg_client_setup(const char *secret_file, const char *broker_key_file, char
         return -1;
     }
     client_keys.on = true;
+    snprintf(client_keys.secret_file, sizeof(client_keys.secret_file), "%s", secret_file);
     return 0;
+}
+
+int
+curvecfg_client_private(char **err)
+{
+    if (!client_keys.on)
+        return 0;
+    return curvecfg_private(client_keys.secret_file, NULL, true, err);
 }
 
 /* A program that never called setup still honours the environment. */

@@ -34,12 +34,14 @@ int curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret
                   char **err);
 
 /*
- * Whether a file holding a secret (a CURVE secret key, a config with a password) is private
- * to its owner: 0, or -1 with *err (caller owns) "PATH is readable by group or others: chmod
- * 600 PATH". A file that cannot be stat'ed passes: reading it says why. curvecfg_read warns
- * (log) when it reads a secret from such a file; `-n` checks make it an error.
+ * Whether a file holding a secret (a CURVE secret key: holds NULL; a config file: holds what,
+ * e.g. "a password") is private to its owner. When group or others may read it, the text is
+ * "PATH is readable by group or others[ and holds HOLDS]: chmod 600 PATH": strict (the `-n`
+ * checks) gives -1 with it in *err (caller owns); otherwise it is logged as a warning (a
+ * running service keeps running) and the answer is 0, as it is for a private file. A file
+ * that cannot be stat'ed passes: reading it says why. curvecfg_read warns so for a secret.
  */
-int curvecfg_private(const char *path, char **err);
+int curvecfg_private(const char *path, const char *holds, bool strict, char **err);
 
 /* Whether text is a valid Z85 CURVE key. */
 bool curvecfg_valid(const char *z85);
@@ -50,6 +52,9 @@ bool curvecfg_valid(const char *z85);
  * Neither given: plain. One given without the other is an error. 0, or -1 with *err.
  */
 int curvecfg_client_setup(const char *secret_file, const char *broker_key_file, char **err);
+
+/* -n: the key pair file setup read, if any, is private (a strict curvecfg_private). */
+int curvecfg_client_private(char **err);
 
 /* Whether this process's clients speak CURVE (after setup, or from the environment). */
 bool curvecfg_client_on(void);

@@ -250,6 +250,27 @@ silence_add(nq_t *q, int argc, char **argv)
     return 0;
 }
 
+/*
+ * One line of silence list: tab-separated KEY=VALUE. The values are people's text (authors,
+ * reasons, project ids), escaped one by one through termsafe: nothing a terminal obeys, and
+ * a tab or newline in one cannot shift the columns or forge a line.
+ */
+static void
+silence_print(const nq_silence_t *s)
+{
+    static const char *const keys[] = {"project", "kind", "until", "author", "reason"};
+    char tb[64];
+    const char *values[] = {s->project != NULL ? s->project : "*", s->kind != NULL ? s->kind : "*",
+                            when(s->expires_ms, tb, sizeof(tb)), s->author, s->reason};
+
+    printf("%lld", (long long)s->id);
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+        printf("\t%s=", keys[i]);
+        termsafe_fputs(values[i], stdout);
+    }
+    putchar('\n');
+}
+
 int
 notify_ctl_silence(const char *db, int argc, char **argv)
 {
@@ -268,14 +289,10 @@ notify_ctl_silence(const char *db, int argc, char **argv)
     } else if (strcmp(argv[1], "list") == 0) {
         nq_silence_t *s = NULL;
         size_t n = 0;
-        char tb[64];
         if (nq_silence_list(q, util_now_ms(), &s, &n) < 0)
             rc = EXIT_DB;
         for (size_t i = 0; i < n; i++)
-            printf("%lld\tproject=%s\tkind=%s\tuntil=%s\tauthor=%s\treason=%s\n",
-                   (long long)s[i].id, s[i].project != NULL ? s[i].project : "*",
-                   s[i].kind != NULL ? s[i].kind : "*", when(s[i].expires_ms, tb, sizeof(tb)),
-                   s[i].author, s[i].reason);
+            silence_print(&s[i]);
         nq_silences_free(s, n);
     } else {
         char *end = NULL;

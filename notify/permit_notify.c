@@ -63,20 +63,28 @@ usage(FILE *f)
                "--db\nexit status: 0, 1 failure, 64 usage, 65 no such item, 78 bad config\n");
 }
 
-/* The config: defaults, the file, then the command line's overrides. 0 or EXIT_CONFIG. */
+/*
+ * The config: defaults, the file, then the command line's overrides. A file holding the SMTP
+ * password, or a key pair, readable by others: a warning, an error when strict (-n). 0 or
+ * EXIT_CONFIG.
+ */
 static int
-load_config(ncfg_t *cfg, const char *path, const strv_t *overrides)
+load_config(ncfg_t *cfg, const char *path, const strv_t *overrides, bool strict)
 {
     char *err = NULL;
 
     ncfg_defaults(cfg);
     if (path != NULL && ncfg_load_file(cfg, path, &err) < 0)
         goto fail;
+    if (path != NULL && !util_empty(cfg->smtp_password) &&
+        curvecfg_private(path, "a password", strict, &err) < 0)
+        goto fail;
     for (size_t i = 0; i + 1 < overrides->n; i += 2)
         if (ncfg_set(cfg, overrides->v[i], overrides->v[i + 1], &err) < 0)
             goto fail;
     if (ncfg_check(cfg, &err) < 0 ||
-        curvecfg_client_setup(cfg->curve_secret, cfg->broker_key, &err) < 0)
+        curvecfg_client_setup(cfg->curve_secret, cfg->broker_key, &err) < 0 ||
+        (strict && curvecfg_client_private(&err) < 0))
         goto fail;
     return 0;
 fail:
@@ -91,7 +99,7 @@ reload(ncfg_t *cfg, const char *path, const strv_t *overrides, notifyd_t *d)
 {
     ncfg_t fresh = {0};
 
-    if (load_config(&fresh, path, overrides) == 0) {
+    if (load_config(&fresh, path, overrides, false) == 0) {
         ncfg_reload(cfg, &fresh);
         log_set_level(cfg->log_level);
         notifyd_reload(d);
@@ -136,7 +144,7 @@ cmd_run(int argc, char **argv)
             goto done;
         }
     }
-    if ((rc = load_config(&cfg, path, &overrides)) != 0)
+    if ((rc = load_config(&cfg, path, &overrides, check_only)) != 0)
         goto done;
     log_init(PROG, cfg.log_level);
     if (chan_init() < 0) {
@@ -210,7 +218,7 @@ find_db(int *argc, char **argv, char **db)
     if (config != NULL) {
         ncfg_t cfg = {0};
         strv_t none = {0};
-        if (load_config(&cfg, config, &none) != 0) {
+        if (load_config(&cfg, config, &none, false) != 0) {
             ncfg_clear(&cfg);
             return EXIT_CONFIG;
         }

@@ -194,6 +194,16 @@ store_target_redacted(const char *target)
     return out;
 }
 
+bool
+store_target_has_password(const char *target)
+{
+    char *redacted = store_target_redacted(target);
+    bool has = strcmp(redacted, target) != 0;
+
+    free(redacted);
+    return has;
+}
+
 /* The backend a target names. */
 static const store_ops_t *
 backend_for(const char *target)

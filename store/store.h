@@ -106,6 +106,8 @@ void store_single_threaded(void);
 bool store_target_is_pg(const char *target);
 /* target as a log line may show it: a password in a PostgreSQL URI replaced by "***". */
 char *store_target_redacted(const char *target);
+/* Whether target carries a password (one that store_target_redacted hides). */
+bool store_target_has_password(const char *target);
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(const store_t *s);
 /*
