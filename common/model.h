@@ -119,6 +119,16 @@ bool pm_kind_is_correction(pm_kind_t k);
 bool pm_kind_is_operators(pm_kind_t k);
 bool pm_kind_is_derived(pm_kind_t k);
 
+/* The longest code or id, in bytes. */
+#define PM_CODE_MAX 128
+/*
+ * Whether a code or id (department, procedure, milestone, template, project) is well-formed:
+ * 1 to PM_CODE_MAX bytes, none of them a blank, a control character, '/', ';', ',' or ':'.
+ * Codes name things in topics and in ';'-separated CSV lists. The broker refuses an import
+ * that breaks this rule and `permitctl import` checks files with it, so both say the same.
+ */
+bool pm_code_valid(const char *s);
+
 /* Machine-readable refusal codes sent in a nack. */
 #define PM_REFUSE_MALFORMED "malformed"
 #define PM_REFUSE_VERSION "version"

@@ -79,6 +79,7 @@
 #include <strings.h>
 #include <jansson.h>
 
+#include "calendar.h"
 #include "csvin.h"
 #include "ctl.h"
 #include "follow.h"
@@ -176,18 +177,6 @@ fetch_kind(ctl_t *ctl, const char *kind, follow_fn *fn, lookup_t *lk)
     return st == FOLLOW_DONE;
 }
 
-/* The broker's rule for codes and ids: they name things in topics and ';' lists. */
-static bool
-code_valid(const char *s)
-{
-    if (util_empty(s) || strlen(s) > 128)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-        if (*p <= ' ' || *p == '/' || *p == ';' || *p == ',' || *p == ':' || *p == 0x7f)
-            return false;
-    return true;
-}
-
 /* A copy of an optional field, NULL when empty. */
 static char *
 opt_dup(const char *s)
@@ -204,7 +193,7 @@ get_code(const csvin_t *c, size_t row, int col, const char *what, const char **o
 
     if (util_empty(v))
         return csvin_error(c, row, why, whylen, "%s is empty", what);
-    if (!code_valid(v))
+    if (!pm_code_valid(v))
         return csvin_error(c, row, why, whylen,
                            "%s '%s' contains a blank, '/', ';', ',' or ':' (or is too long)", what,
                            v);
@@ -481,7 +470,7 @@ project_not_required(const csvin_t *c, size_t r, int col, const pm_template_t *t
         bool known = t == NULL;
         for (size_t k = 0; t != NULL && k < t->nprocs && !known; k++)
             known = strcmp(t->procs[k].code, code) == 0;
-        if (!code_valid(code) || !known) {
+        if (!pm_code_valid(code) || !known) {
             csvin_error(c, r, why, whylen, "unknown procedure '%s' in not_required", code);
             goto fail;
         }
@@ -553,7 +542,7 @@ build_projects(const csvin_t *c, const char *default_template, const lookup_t *l
                                csvin_line(c, (size_t)first));
         if (util_empty(tname))
             tname = default_template;
-        if (!code_valid(tname))
+        if (!pm_code_valid(tname))
             return csvin_error(c, r, why, whylen, "bad template name '%s'", tname);
         if (lk->have_templates) {
             t = lookup_template(lk, tname);
@@ -581,55 +570,14 @@ build_projects(const csvin_t *c, const char *default_template, const lookup_t *l
     return 0;
 }
 
-static bool
-leap_year(long y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/*
- * A strict "YYYY-MM-DD" of `year`: 0 and its day of the year (0-based) in *yday; otherwise -1
- * with what is wrong in why. The broker checks the same; doing it here gives the file's name.
- */
+/* One element of "days": its JSON shape checked, appended to c. The dates are the broker's
+ * to judge (calendar_load_year), after the whole file is read. */
 static int
-calendar_date(const char *s, long year, int *yday, char *why, size_t whylen)
-{
-    static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y = 0, m, d;
-
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        goto bad;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            goto bad;
-    for (int i = 0; i < 4; i++)
-        y = y * 10 + (s[i] - '0');
-    m = (s[5] - '0') * 10 + (s[6] - '0');
-    d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (m < 1 || m > 12 || d < 1 || d > dim[m - 1] + (m == 2 && leap_year(y)))
-        goto bad;
-    if (y != year) {
-        snprintf(why, whylen, "%s is not in %ld", s, year);
-        return -1;
-    }
-    *yday = before[m - 1] + d - 1 + (m > 2 && leap_year(y));
-    return 0;
-bad:
-    snprintf(why, whylen, "'%.40s' is not a date (YYYY-MM-DD)", s);
-    return -1;
-}
-
-/* One element of "days": checked, appended to c. `seen` marks the days of the year listed. */
-static int
-calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, bool *seen, char *why,
-             size_t whylen)
+calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, char *why, size_t whylen)
 {
     json_t *date = json_object_get(v, "date"), *off = json_object_get(v, "isOffDay");
     json_t *name = json_object_get(v, "name");
     pm_calday_t *day;
-    char what[128];
-    int yday;
 
     if (!json_is_object(v)) {
         snprintf(why, whylen, "%s: days[%zu] is not an object", path, i);
@@ -637,10 +585,6 @@ calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, bool *seen
     }
     if (!json_is_string(date)) {
         snprintf(why, whylen, "%s: days[%zu] has no \"date\" (a string, YYYY-MM-DD)", path, i);
-        return -1;
-    }
-    if (calendar_date(json_string_value(date), c->year, &yday, what, sizeof(what)) != 0) {
-        snprintf(why, whylen, "%s: days[%zu]: %s", path, i, what);
         return -1;
     }
     if (!json_is_boolean(off)) {
@@ -653,17 +597,30 @@ calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, bool *seen
                  json_string_value(date));
         return -1;
     }
-    if (seen[yday]) {
-        snprintf(why, whylen, "%s: days[%zu]: %s is listed twice", path, i,
-                 json_string_value(date));
-        return -1;
-    }
-    seen[yday] = true;
     day = pm_calendar_add_day(c);
     day->date = xstrdup(json_string_value(date));
     day->name = name != NULL ? xstrdup(json_string_value(name)) : NULL;
     day->off = json_is_true(off);
     return 0;
+}
+
+/*
+ * The dates of a year (YYYY-MM-DD, in the year, each listed once), checked by loading it into a
+ * scratch calendar with the broker's own code, so the file's name comes with the same reason
+ * the broker would give.
+ */
+static int
+calendar_check_dates(const char *path, const pm_calendar_t *c, char *why, size_t whylen)
+{
+    calendar_t *cal = calendar_new();
+    char *reason = NULL;
+    int rc = calendar_load_year(cal, c, &reason);
+
+    if (rc != 0)
+        snprintf(why, whylen, "%s: %s", path, reason);
+    free(reason);
+    calendar_destroy(&cal);
+    return rc;
 }
 
 /* A holiday-cn file as it is published: {"year", "papers", "days"}; see the top. */
@@ -674,7 +631,6 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     json_t *root, *year, *papers, *days, *v;
     pm_calendar_t *c;
     FILE *f;
-    bool seen[366] = {false};
     int rc = -1;
     double yv;
     size_t i;
@@ -734,10 +690,10 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     }
     json_array_foreach(days, i, v)
     {
-        if (calendar_day(path, i, v, c, seen, why, whylen) != 0)
+        if (calendar_day(path, i, v, c, why, whylen) != 0)
             goto fail;
     }
-    rc = 0;
+    rc = calendar_check_dates(path, c, why, whylen);
 fail:
     json_decref(root);
     return rc;
@@ -876,7 +832,7 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
         strcmp(what, "projects") != 0 && strcmp(what, "calendar") != 0)
         return ctl_usage("import: what is '%s'? (departments, template, projects or calendar)",
                          what);
-    if (!code_valid(tname))
+    if (!pm_code_valid(tname))
         return ctl_usage("import: bad template name '%s'", tname);
 
     /* The calendar is JSON, read by build_calendar(); the others are CSV. A signal during a
