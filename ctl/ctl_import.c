@@ -83,6 +83,7 @@
 #include "csvin.h"
 #include "ctl.h"
 #include "follow.h"
+#include "tmpl.h"
 #include "util.h"
 
 #define DEFAULT_TEMPLATE "standard"
@@ -355,13 +356,37 @@ fail:
     return rc;
 }
 
-/* Second pass over a template row: its prerequisites, or a milestone's members. */
+/* The rows of a template's procedures, edges and milestones, to give the compiler's refusals
+ * their lines. */
+typedef struct template_rows {
+    size_t *proc, *edge, *milestone;
+} template_rows_t;
+
+static void
+template_rows_clear(template_rows_t *tr)
+{
+    free(tr->proc);
+    free(tr->edge);
+    free(tr->milestone);
+}
+
+static void
+rows_push(size_t **v, size_t n, size_t row)
+{
+    *v = xgrow(*v, n, sizeof(size_t));
+    (*v)[n] = row;
+}
+
+/*
+ * Second pass over a template row: its prerequisites, or a milestone's members. Whether a
+ * prerequisite exists, is repeated or closes a cycle is the compiler's to say (check_template).
+ */
 static int
 template_lists(const csvin_t *c, size_t r, const int *cols, int cpre, pm_template_t *t,
-               pm_milestone_t *m, char *why, size_t whylen)
+               pm_milestone_t *m, template_rows_t *tr, char *why, size_t whylen)
 {
     const char *code = csvin_get(c, r, cols[T_CODE]), *list = csvin_get(c, r, cpre);
-    strv_t items = {0}, seen = {0};
+    strv_t items = {0};
     int rc = -1;
 
     strv_split(&items, list, ";");
@@ -390,36 +415,124 @@ template_lists(const csvin_t *c, size_t r, const int *cols, int cpre, pm_templat
             goto fail;
         }
         at = template_find(c, cols, csvin_rows(c), pre);
-        if (at < 0 || is_milestone_row(c, cols, (size_t)at) || strcmp(pre, code) == 0 ||
-            strv_contains(&seen, pre) || (m != NULL && suffixed)) {
-            if (at < 0)
-                csvin_error(c, r, why, whylen, "%s: unknown procedure '%s' in prerequisites", code,
-                            pre);
-            else if (is_milestone_row(c, cols, (size_t)at))
+        if ((at >= 0 && is_milestone_row(c, cols, (size_t)at)) || (m != NULL && suffixed) ||
+            (m != NULL && strv_contains(&m->members, pre))) {
+            if (at >= 0 && is_milestone_row(c, cols, (size_t)at))
                 csvin_error(c, r, why, whylen, "%s: '%s' is a milestone, not a procedure", code,
                             pre);
-            else if (strcmp(pre, code) == 0)
-                csvin_error(c, r, why, whylen, "%s cannot be its own prerequisite", code);
-            else if (m != NULL)
+            else if (suffixed)
                 csvin_error(c, r, why, whylen, "milestone %s: members take no ':%s'", code,
                             strchr(items.v[i], ':') + 1);
             else
-                csvin_error(c, r, why, whylen, "%s: prerequisite %s is listed twice", code, pre);
+                csvin_error(c, r, why, whylen, "milestone %s: member %s is listed twice", code,
+                            pre);
             free(pre);
             goto fail;
         }
-        strv_push(&seen, pre);
-        if (m != NULL)
+        if (m != NULL) {
             strv_push(&m->members, pre);
-        else
+        } else {
+            rows_push(&tr->edge, t->nedges, r);
             pm_template_add_edge(t, pre, code, parallel);
+        }
         free(pre);
     }
     rc = 0;
 fail:
     strv_clear(&items);
-    strv_clear(&seen);
     return rc;
+}
+
+/* "X, Y and Z": the procedures of a cycle (codes), in the order given. */
+static void
+cycle_names(strv_t *out, const pm_template_t *t, const size_t *needs, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *sep = k == 0 ? "" : k + 1 == n ? " and " : ", ";
+        char *s = xasprintf("%s%s", sep, t->edges[needs[k]].to);
+        strv_push(out, s);
+        free(s);
+    }
+}
+
+/*
+ * A cycle as the file states it: "FILE:LINE: A and B are each other's prerequisite (互为前置):
+ * A (line 7) needs B (line 9) needs A", starting at its first line. The compiler gives the
+ * edges in prerequisite order; the file lists each edge on the row of the procedure that needs
+ * it, so the chain reads them backwards. Where a joint-review group joins two edges, the member
+ * reached and the member that needs further are both named.
+ */
+static void
+cycle_report(const csvin_t *c, const pm_template_t *t, const template_rows_t *tr,
+             const tmpl_fault_t *f, char *why, size_t whylen)
+{
+    size_t n = f->ncycle, *needs = xcalloc(n, sizeof(size_t)), start = 0;
+    strv_t parts = {0};
+    char *s;
+
+    /* Backwards, starting at the edge with the first line. */
+    for (size_t k = 1; k < n; k++)
+        if (tr->edge[f->cycle[n - 1 - k]] < tr->edge[f->cycle[n - 1 - start]])
+            start = k;
+    for (size_t k = 0; k < n; k++)
+        needs[k] = f->cycle[n - 1 - (start + k) % n];
+    cycle_names(&parts, t, needs, n);
+    strv_push(&parts, " are each other's prerequisite (互为前置): ");
+    s = xasprintf("%s (line %u) needs", t->edges[needs[0]].to, csvin_line(c, tr->edge[needs[0]]));
+    strv_push(&parts, s);
+    free(s);
+    for (size_t k = 0; k < n; k++) {
+        const pm_edge_t *e = &t->edges[needs[k]], *next = &t->edges[needs[(k + 1) % n]];
+        s = xasprintf(" %s", e->from);
+        strv_push(&parts, s);
+        free(s);
+        if (strcmp(e->from, next->to) != 0) {
+            s = xasprintf(", reviewed jointly with %s", next->to);
+            strv_push(&parts, s);
+            free(s);
+        }
+        if (k + 1 < n) {
+            s = xasprintf(" (line %u) needs", csvin_line(c, tr->edge[needs[k + 1]]));
+            strv_push(&parts, s);
+            free(s);
+        }
+    }
+    s = strv_join(&parts, "");
+    snprintf(why, whylen, "%s:%u: %s", csvin_path(c), csvin_line(c, tr->edge[needs[0]]), s);
+    free(s);
+    strv_clear(&parts);
+    free(needs);
+}
+
+/*
+ * Compile the template with the broker's own code (core/tmpl) before anything is sent, and
+ * give its refusal the file's line numbers. The broker compiles it again on receipt.
+ */
+static int
+check_template(const csvin_t *c, const pm_template_t *t, const template_rows_t *tr, char *why,
+               size_t whylen)
+{
+    pm_template_t *copy = pm_template_dup(t);
+    tmpl_t *compiled = NULL;
+    tmpl_fault_t f;
+    const size_t *rows;
+
+    if (tmpl_check(&copy, &compiled, &f) == 0) {
+        tmpl_destroy(&compiled);
+        return 0;
+    }
+    rows = f.at == TMPL_AT_PROC ? tr->proc : f.at == TMPL_AT_EDGE ? tr->edge : tr->milestone;
+    if (f.ncycle > 0)
+        cycle_report(c, t, tr, &f, why, whylen);
+    else if (f.at == TMPL_AT_TEMPLATE)
+        snprintf(why, whylen, "%s: %s", csvin_path(c), f.reason);
+    else if (rows[f.first] != rows[f.index])
+        csvin_error(c, rows[f.index], why, whylen, "%s (line %u)", f.reason,
+                    csvin_line(c, rows[f.first]));
+    else
+        csvin_error(c, rows[f.index], why, whylen, "%s", f.reason);
+    tmpl_fault_clear(&f);
+    return -1;
 }
 
 static int
@@ -433,26 +546,37 @@ build_template(const csvin_t *c, const char *name, const lookup_t *lk, pm_import
     int cols[5], cpre = csvin_column(c, "prerequisites"), cgroup = csvin_column(c, "group");
     int cpromised = csvin_column(c, "promised_days");
     pm_template_t *t = pm_template_new();
+    template_rows_t tr = {0};
     size_t nms = 0;
+    int rc = -1;
 
     t->name = xstrdup(name);
     im->template = t;
     if (require_columns(c, known, required, cols, why, whylen) != 0)
         return -1;
-    for (size_t r = 0; r < csvin_rows(c); r++)
+    for (size_t r = 0; r < csvin_rows(c); r++) {
+        size_t nprocs = t->nprocs, nmilestones = t->nmilestones;
         if (template_row(c, r, cols, cgroup, cpromised, lk, t, why, whylen) != 0)
-            return -1;
+            goto done;
+        if (t->nprocs > nprocs)
+            rows_push(&tr.proc, nprocs, r);
+        if (t->nmilestones > nmilestones)
+            rows_push(&tr.milestone, nmilestones, r);
+    }
     if (t->nprocs == 0) {
         snprintf(why, whylen, "%s: no procedures", csvin_path(c));
-        return -1;
+        goto done;
     }
     /* Lists may name codes defined further down, so they wait for the second pass. */
     for (size_t r = 0; r < csvin_rows(c); r++) {
         pm_milestone_t *m = is_milestone_row(c, cols, r) ? &t->milestones[nms++] : NULL;
-        if (template_lists(c, r, cols, cpre, t, m, why, whylen) != 0)
-            return -1;
+        if (template_lists(c, r, cols, cpre, t, m, &tr, why, whylen) != 0)
+            goto done;
     }
-    return 0;
+    rc = check_template(c, t, &tr, why, whylen);
+done:
+    template_rows_clear(&tr);
+    return rc;
 }
 
 enum { P_ID, P_NAME };
