@@ -24,7 +24,7 @@
  * The ranges of the numbers a peer or a file may give, so no absurd value (a time of INT64_MIN,
  * a limit of 4294967295 days) reaches the engine's arithmetic. Checked in one place each, with
  * these same bounds: the codec's decode of what is sent to the broker (proto/codec.c) and
- * `permitctl import` for files (agents/ctl_import.c).
+ * `permitctl import` for files (ctl/ctl_import.c).
  */
 /* Times in ms since 1970 (UTC): 0 is none; none after 9999-12-31T23:59:59.999Z. */
 #define PM_TIME_MAX_MS 253402300799999LL

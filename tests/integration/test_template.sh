@@ -86,18 +86,19 @@ want+=" FOREST_USE (line 3) needs LAND_PLAN_PERMIT (line 6) needs EIA (line 5) n
 (($(db_head) == head)) || fail "a cyclic template changed the log (head $head -> $(db_head))"
 
 step "other template errors the compiler finds come with their lines"
-printf '%s\n' "type,code,name,dept,limit_days,prerequisites,group" \
-    "procedure,EIA,环境影响评价批复,EEB,10,,"  "procedure,SOIL_WATER,水土保持方案审批,WRB,10,EIA;EIA,"  >"$T/twice.csv"
-run "$PERMITCTL" import template "$T/twice.csv" --template twice
-((RC == 65)) || fail "a prerequisite listed twice was not refused with 65 (exit $RC): $ERR"
-[[ "$ERR" == *"twice.csv:3: prerequisite EIA of SOIL_WATER is listed twice"* ]] ||
-    fail "the repeated prerequisite is not reported at line 3: $ERR"
-printf '%s\n' "type,code,name,dept,limit_days,prerequisites,group" \
-    "procedure,EIA,环境影响评价批复,EEB,10,,"  "procedure,SOIL_WATER,水土保持方案审批,WRB,10,EIA;NOPE," >"$T/unknown.csv"
-run "$PERMITCTL" import template "$T/unknown.csv" --template unknown
-((RC == 65)) || fail "an unknown prerequisite was not refused with 65 (exit $RC): $ERR"
-[[ "$ERR" == *"unknown.csv:3: prerequisite NOPE of SOIL_WATER: no such procedure in the template"* ]] ||
-    fail "the unknown prerequisite is not reported at line 3: $ERR"
+# refused_with NAME PREREQUISITES WANT: a two-procedure template whose second procedure (line
+# 3) lists PREREQUISITES is refused by permitctl with exit 65 and the message WANT.
+refused_with() {
+    printf '%s\n' "type,code,name,dept,limit_days,prerequisites,group" \
+        "procedure,EIA,环境影响评价批复,EEB,10,," \
+        "procedure,SOIL_WATER,水土保持方案审批,WRB,10,$2," >"$T/$1.csv"
+    run "$PERMITCTL" import template "$T/$1.csv" --template "$1"
+    ((RC == 65)) || fail "$1.csv was not refused with 65 (exit $RC): $ERR"
+    [[ "$ERR" == *"$1.csv:3: $3"* ]] || fail "$1.csv is not refused at line 3 with '$3': $ERR"
+}
+refused_with twice "EIA;EIA" "prerequisite EIA of SOIL_WATER is listed twice"
+refused_with unknown "EIA;NOPE" "prerequisite NOPE of SOIL_WATER: no such procedure in the template"
+refused_with self "SOIL_WATER" "procedure SOIL_WATER is its own prerequisite"
 (($(db_head) == head)) || fail "a refused template changed the log (head $head -> $(db_head))"
 tail -n +$((loglines + 1)) "$BROKER_LOG" >"$T/broker-since.log"
 ! grep -q "refused (" "$T/broker-since.log" ||
