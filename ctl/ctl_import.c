@@ -21,8 +21,9 @@
  *   Departments already registered with the same name and contact are left unchanged.
  *
  * template: one procedure or milestone per row. The template's name is --template (default
- * "standard"); the broker numbers its versions. Loading a template whose prerequisites form a
- * cycle (互为前置) is refused by the broker with the cycle spelled out.
+ * "standard"); the broker numbers its versions. The file is compiled with the broker's own
+ * code (core/tmpl) before it is sent: prerequisites that form a cycle (互为前置) are refused
+ * with the line of each edge, as are unknown, repeated and self prerequisites.
  *   type           required  "procedure" or "milestone"
  *   code           required  unique among the file's procedures and milestones, e.g. EIA
  *   name           required  e.g. 环境影响评价批复
