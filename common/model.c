@@ -80,6 +80,17 @@ pm_state_started(pm_state_t s)
            pm_state_done(s);
 }
 
+bool
+pm_code_valid(const char *s)
+{
+    if (util_empty(s) || strlen(s) > PM_CODE_MAX)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        if (*p <= ' ' || *p == '/' || *p == ';' || *p == ',' || *p == ':' || *p == 0x7f)
+            return false;
+    return true;
+}
+
 const char *
 pm_kind_name(pm_kind_t k)
 {

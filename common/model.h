@@ -24,7 +24,7 @@
  * The ranges of the numbers a peer or a file may give, so no absurd value (a time of INT64_MIN,
  * a limit of 4294967295 days) reaches the engine's arithmetic. Checked in one place each, with
  * these same bounds: the codec's decode of what is sent to the broker (proto/codec.c) and
- * `permitctl import` for files (agents/ctl_import.c).
+ * `permitctl import` for files (ctl/ctl_import.c).
  */
 /* Times in ms since 1970 (UTC): 0 is none; none after 9999-12-31T23:59:59.999Z. */
 #define PM_TIME_MAX_MS 253402300799999LL
@@ -118,6 +118,16 @@ bool pm_kind_is_correction(pm_kind_t k);
  * department that owns the procedure. */
 bool pm_kind_is_operators(pm_kind_t k);
 bool pm_kind_is_derived(pm_kind_t k);
+
+/* The longest code or id, in bytes. */
+#define PM_CODE_MAX 128
+/*
+ * Whether a code or id (department, procedure, milestone, template, project) is well-formed:
+ * 1 to PM_CODE_MAX bytes, none of them a blank, a control character, '/', ';', ',' or ':'.
+ * Codes name things in topics and in ';'-separated CSV lists. The broker refuses an import
+ * that breaks this rule and `permitctl import` checks files with it, so both say the same.
+ */
+bool pm_code_valid(const char *s);
 
 /* Machine-readable refusal codes sent in a nack. */
 #define PM_REFUSE_MALFORMED "malformed"

@@ -636,18 +636,6 @@ done:
     return 0;
 }
 
-/* Codes name things in topics and CSV lists: no separators, blanks or control characters. */
-static bool
-valid_code(const char *s)
-{
-    if (util_empty(s) || strlen(s) > 128)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= ' ' || *p == '/' || *p == ';' || *p == ',' || *p == ':' || *p == 0x7f)
-            return false;
-    return true;
-}
-
 static pm_entry_t *
 admin_entry(pm_kind_t kind, const pm_import_t *im, int64_t now_ms, size_t appended)
 {
@@ -669,7 +657,7 @@ import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_li
 
     for (size_t i = 0; i < im->ndepts; i++) {
         const pm_department_t *d = &im->depts[i];
-        if (!valid_code(d->code) || util_empty(d->name))
+        if (!pm_code_valid(d->code) || util_empty(d->name))
             return engine_nack(r, PM_REFUSE_INVALID,
                                "department %zu needs a code (no blanks, '/', ';', "
                                "',' or ':') and a name",
@@ -716,7 +704,7 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
     pm_entry_t *e;
     int rc;
 
-    if (!valid_code(copy->name)) {
+    if (!pm_code_valid(copy->name)) {
         pm_template_destroy(&copy);
         return engine_nack(r, PM_REFUSE_INVALID,
                            "a template needs a name without blanks or separators");
@@ -729,7 +717,7 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
     for (size_t i = 0; i < t->def->nprocs; i++) {
         const pm_proctype_t *p = &t->def->procs[i];
         pm_department_t d = {0};
-        if (!valid_code(p->code)) {
+        if (!pm_code_valid(p->code)) {
             engine_nack(r, PM_REFUSE_INVALID, "procedure code '%s' has a blank or a separator",
                         p->code);
             goto done;
@@ -778,7 +766,7 @@ check_project(engine_t *en, const pm_import_t *im, size_t i, const tmpl_t **tp, 
     pm_project_t old = {0};
     int rc;
 
-    if (!valid_code(p->id) || util_empty(p->name))
+    if (!pm_code_valid(p->id) || util_empty(p->name))
         return engine_nack(r, PM_REFUSE_INVALID,
                            "project %zu needs an id (no blanks, '/', ';', ',' or "
                            "':') and a name",

@@ -86,16 +86,18 @@ describe_node(const tmpl_t *t, size_t node, strv_t *parts)
 
 /*
  * Find a cycle in the graph with groups condensed to one node. Iterative depth-first search so
- * a hostile template cannot exhaust the stack. Returns a description or NULL.
+ * a hostile template cannot exhaust the stack. Returns a description or NULL; with a cycle, its
+ * edges in prerequisite order in *edges (caller frees).
  */
 static char *
-find_cycle(const tmpl_t *t)
+find_cycle(const tmpl_t *t, size_t **edges, size_t *nedges)
 {
     size_t nprocs = t->def->nprocs, nn = nprocs + t->ngroups;
     size_t *node_of = xcalloc(nprocs, sizeof(size_t));
     size_t *adj_start = xcalloc(nn + 1, sizeof(size_t)), *adj = NULL, nadj = 0;
+    size_t *adj_edge = NULL, nadj_edge = 0;
     size_t *stack = xcalloc(nn, sizeof(size_t)), *iter = xcalloc(nn, sizeof(size_t));
-    size_t *parent = xcalloc(nn, sizeof(size_t));
+    size_t *parent = xcalloc(nn, sizeof(size_t)), *parent_edge = xcalloc(nn, sizeof(size_t));
     unsigned char *colour = xcalloc(nn, 1); /* 0 new, 1 on the path, 2 done */
     char *found = NULL;
 
@@ -106,8 +108,10 @@ find_cycle(const tmpl_t *t)
         adj_start[u] = nadj;
         for (size_t e = 0; e < t->def->nedges; e++) {
             size_t a = node_of[t->edge_from[e]], b = node_of[t->edge_to[e]];
-            if (a == u && a != b)
+            if (a == u && a != b) {
                 push_index(&adj, &nadj, b);
+                push_index(&adj_edge, &nadj_edge, e);
+            }
         }
     }
     adj_start[nn] = nadj;
@@ -126,9 +130,10 @@ find_cycle(const tmpl_t *t)
                 depth--;
                 continue;
             }
-            size_t v = adj[iter[u]++];
+            size_t e = adj_edge[iter[u]], v = adj[iter[u]++];
             if (colour[v] == 0) {
                 parent[v] = u;
+                parent_edge[v] = e;
                 colour[v] = 1;
                 iter[v] = adj_start[v];
                 stack[depth++] = v;
@@ -141,8 +146,12 @@ find_cycle(const tmpl_t *t)
                     if (x == v)
                         break;
                 }
-                for (size_t k = npath; k > 0; k--)
+                for (size_t k = npath; k > 0; k--) {
                     describe_node(t, path[k - 1], &parts);
+                    if (k > 1) /* the edge into path[k - 2] */
+                        push_index(edges, nedges, parent_edge[path[k - 2]]);
+                }
+                push_index(edges, nedges, e);
                 describe_node(t, v, &parts);
                 found = strv_join(&parts, " → ");
                 strv_clear(&parts);
@@ -153,67 +162,74 @@ find_cycle(const tmpl_t *t)
     free(node_of);
     free(adj_start);
     free(adj);
+    free(adj_edge);
     free(stack);
     free(iter);
     free(parent);
+    free(parent_edge);
     free(colour);
     return found;
 }
 
 static int
-refuse(const char **code, char **reason, const char *c, char *why)
+refuse(tmpl_fault_t *f, const char *code, tmpl_at_t at, size_t index, size_t first, char *why)
 {
-    *code = c;
-    *reason = why;
+    f->code = code;
+    f->reason = why;
+    f->at = at;
+    f->index = index;
+    f->first = first;
     return -1;
 }
 
 /* Shape checks that need no graph: names present, codes unique, references known. */
 static int
-check_shape(const tmpl_t *t, const char **code, char **reason)
+check_shape(const tmpl_t *t, tmpl_fault_t *f)
 {
     const pm_template_t *d = t->def;
 
     if (util_empty(d->name))
-        return refuse(code, reason, PM_REFUSE_INVALID, xstrdup("template has no name"));
+        return refuse(f, PM_REFUSE_INVALID, TMPL_AT_TEMPLATE, 0, 0,
+                      xstrdup("template has no name"));
     if (d->nprocs == 0)
-        return refuse(code, reason, PM_REFUSE_INVALID, xstrdup("template lists no procedure"));
+        return refuse(f, PM_REFUSE_INVALID, TMPL_AT_TEMPLATE, 0, 0,
+                      xstrdup("template lists no procedure"));
     for (size_t i = 0; i < d->nprocs; i++) {
         const pm_proctype_t *p = &d->procs[i];
         if (util_empty(p->code) || util_empty(p->name) || util_empty(p->dept))
-            return refuse(code, reason, PM_REFUSE_INVALID,
+            return refuse(f, PM_REFUSE_INVALID, TMPL_AT_PROC, i, i,
                           xasprintf("procedure %zu needs a code, a name and a department", i + 1));
         for (size_t k = 0; k < i; k++)
             if (strcmp(d->procs[k].code, p->code) == 0)
-                return refuse(code, reason, PM_REFUSE_INVALID,
+                return refuse(f, PM_REFUSE_INVALID, TMPL_AT_PROC, i, k,
                               xasprintf("procedure %s is listed twice", p->code));
     }
     for (size_t e = 0; e < d->nedges; e++) {
         const pm_edge_t *ed = &d->edges[e];
         if (tmpl_index(t, ed->from) < 0 || tmpl_index(t, ed->to) < 0)
-            return refuse(code, reason, PM_REFUSE_UNKNOWN_PROCEDURE,
+            return refuse(f, PM_REFUSE_UNKNOWN_PROCEDURE, TMPL_AT_EDGE, e, e,
                           xasprintf("prerequisite %s of %s: no such procedure in the template",
                                     ed->from ? ed->from : "?", ed->to ? ed->to : "?"));
         if (strcmp(ed->from, ed->to) == 0)
-            return refuse(code, reason, PM_REFUSE_CYCLE,
+            return refuse(f, PM_REFUSE_CYCLE, TMPL_AT_EDGE, e, e,
                           xasprintf("procedure %s is its own prerequisite", ed->from));
         for (size_t k = 0; k < e; k++)
             if (strcmp(d->edges[k].from, ed->from) == 0 && strcmp(d->edges[k].to, ed->to) == 0)
-                return refuse(code, reason, PM_REFUSE_INVALID,
+                return refuse(f, PM_REFUSE_INVALID, TMPL_AT_EDGE, e, k,
                               xasprintf("prerequisite %s of %s is listed twice", ed->from, ed->to));
     }
     for (size_t m = 0; m < d->nmilestones; m++) {
         const pm_milestone_t *ms = &d->milestones[m];
         if (util_empty(ms->code) || util_empty(ms->name))
-            return refuse(code, reason, PM_REFUSE_INVALID,
+            return refuse(f, PM_REFUSE_INVALID, TMPL_AT_MILESTONE, m, m,
                           xasprintf("milestone %zu needs a code and a name", m + 1));
         for (size_t k = 0; k < m; k++)
             if (strcmp(d->milestones[k].code, ms->code) == 0)
-                return refuse(code, reason, PM_REFUSE_INVALID,
+                return refuse(f, PM_REFUSE_INVALID, TMPL_AT_MILESTONE, m, k,
                               xasprintf("milestone %s is listed twice", ms->code));
         for (size_t k = 0; k < ms->members.n; k++)
             if (tmpl_index(t, ms->members.v[k]) < 0)
-                return refuse(code, reason, PM_REFUSE_UNKNOWN_PROCEDURE,
+                return refuse(f, PM_REFUSE_UNKNOWN_PROCEDURE, TMPL_AT_MILESTONE, m, m,
                               xasprintf("milestone %s: no procedure %s in the template", ms->code,
                                         ms->members.v[k]));
     }
@@ -233,15 +249,16 @@ group_index(tmpl_t *t, const char *name)
 }
 
 int
-tmpl_compile(pm_template_t **defp, tmpl_t **out, const char **code, char **reason)
+tmpl_check(pm_template_t **defp, tmpl_t **out, tmpl_fault_t *f)
 {
     tmpl_t *t = xcalloc(1, sizeof(*t));
     pm_template_t *d;
     char *cycle;
 
+    memset(f, 0, sizeof(*f));
     t->def = d = *defp;
     *defp = NULL;
-    if (check_shape(t, code, reason) < 0)
+    if (check_shape(t, f) < 0)
         goto fail;
     t->nodes = xcalloc(d->nprocs, sizeof(tmpl_node_t));
     t->edge_from = xcalloc(d->nedges, sizeof(size_t));
@@ -255,11 +272,11 @@ tmpl_compile(pm_template_t **defp, tmpl_t **out, const char **code, char **reaso
         }
     }
     for (size_t e = 0; e < d->nedges; e++) {
-        size_t f = (size_t)tmpl_index(t, d->edges[e].from);
+        size_t from = (size_t)tmpl_index(t, d->edges[e].from);
         size_t to = (size_t)tmpl_index(t, d->edges[e].to);
-        t->edge_from[e] = f;
+        t->edge_from[e] = from;
         t->edge_to[e] = to;
-        push_index(&t->nodes[f].out, &t->nodes[f].nout, e);
+        push_index(&t->nodes[from].out, &t->nodes[from].nout, e);
         push_index(&t->nodes[to].in, &t->nodes[to].nin, e);
     }
     for (size_t m = 0; m < d->nmilestones; m++) {
@@ -268,9 +285,9 @@ tmpl_compile(pm_template_t **defp, tmpl_t **out, const char **code, char **reaso
             if (ms->members.n == 0 || strv_contains(&ms->members, d->procs[i].code))
                 push_index(&t->nodes[i].milestones, &t->nodes[i].nmilestones, m);
     }
-    cycle = find_cycle(t);
+    cycle = find_cycle(t, &f->cycle, &f->ncycle);
     if (cycle != NULL) {
-        refuse(code, reason, PM_REFUSE_CYCLE,
+        refuse(f, PM_REFUSE_CYCLE, TMPL_AT_EDGE, f->cycle[0], f->cycle[0],
                xasprintf("mutual prerequisites (互为前置): %s; break the cycle: keep one direction "
                          "only (as a parallel prerequisite, CODE:parallel, where the later "
                          "procedure needs only the other's application accepted) or put the "
@@ -284,6 +301,28 @@ tmpl_compile(pm_template_t **defp, tmpl_t **out, const char **code, char **reaso
     return 0;
 fail:
     tmpl_destroy(&t);
+    return -1;
+}
+
+void
+tmpl_fault_clear(tmpl_fault_t *f)
+{
+    free(f->reason);
+    free(f->cycle);
+    memset(f, 0, sizeof(*f));
+}
+
+int
+tmpl_compile(pm_template_t **def, tmpl_t **out, const char **code, char **reason)
+{
+    tmpl_fault_t f;
+
+    if (tmpl_check(def, out, &f) == 0)
+        return 0;
+    *code = f.code;
+    *reason = f.reason;
+    f.reason = NULL;
+    tmpl_fault_clear(&f);
     return -1;
 }
 

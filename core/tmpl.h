@@ -46,6 +46,35 @@ typedef struct tmpl {
  * On refusal returns -1 with a PM_REFUSE_* code (static) and a reason (caller owns).
  */
 int tmpl_compile(pm_template_t **def, tmpl_t **out, const char **code, char **reason);
+
+/* What a refusal points at in the definition: `index` counts procs, edges or milestones. */
+typedef enum tmpl_at {
+    TMPL_AT_TEMPLATE, /* the template as a whole (no name, no procedure) */
+    TMPL_AT_PROC,
+    TMPL_AT_EDGE,
+    TMPL_AT_MILESTONE,
+} tmpl_at_t;
+
+/* A refusal of tmpl_check, in terms a file's reader can map back to its rows. */
+typedef struct tmpl_fault {
+    const char *code; /* PM_REFUSE_* (static) */
+    char *reason;     /* the broker's one-line reason (owned) */
+    tmpl_at_t at;
+    size_t index; /* the offending procedure, edge or milestone: for a duplicate, the later */
+    size_t first; /* for a duplicate: the earlier one */
+    /* PM_REFUSE_CYCLE between procedures or groups: the cycle's edges (indices into
+     * def->edges) in prerequisite order, each edge's `to` (or a member of its group) being the
+     * next edge's `from`, the last edge's `to` the first's `from`. Owned. */
+    size_t *cycle;
+    size_t ncycle;
+} tmpl_fault_t;
+
+/*
+ * tmpl_compile, telling where a refusal points: 0 and *out, or -1 with *fault filled (clear it
+ * with tmpl_fault_clear). Takes ownership of *def as tmpl_compile does.
+ */
+int tmpl_check(pm_template_t **def, tmpl_t **out, tmpl_fault_t *fault);
+void tmpl_fault_clear(tmpl_fault_t *f);
 void tmpl_destroy(tmpl_t **p);
 
 /* The index of a procedure code, or -1. */

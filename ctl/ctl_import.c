@@ -21,8 +21,9 @@
  *   Departments already registered with the same name and contact are left unchanged.
  *
  * template: one procedure or milestone per row. The template's name is --template (default
- * "standard"); the broker numbers its versions. Loading a template whose prerequisites form a
- * cycle (互为前置) is refused by the broker with the cycle spelled out.
+ * "standard"); the broker numbers its versions. The file is compiled with the broker's own
+ * code (core/tmpl) before it is sent: prerequisites that form a cycle (互为前置) are refused
+ * with the line of each edge, as are unknown, repeated and self prerequisites.
  *   type           required  "procedure" or "milestone"
  *   code           required  unique among the file's procedures and milestones, e.g. EIA
  *   name           required  e.g. 环境影响评价批复
@@ -79,9 +80,11 @@
 #include <strings.h>
 #include <jansson.h>
 
+#include "calendar.h"
 #include "csvin.h"
 #include "ctl.h"
 #include "follow.h"
+#include "tmpl.h"
 #include "util.h"
 
 #define DEFAULT_TEMPLATE "standard"
@@ -176,18 +179,6 @@ fetch_kind(ctl_t *ctl, const char *kind, follow_fn *fn, lookup_t *lk)
     return st == FOLLOW_DONE;
 }
 
-/* The broker's rule for codes and ids: they name things in topics and ';' lists. */
-static bool
-code_valid(const char *s)
-{
-    if (util_empty(s) || strlen(s) > 128)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-        if (*p <= ' ' || *p == '/' || *p == ';' || *p == ',' || *p == ':' || *p == 0x7f)
-            return false;
-    return true;
-}
-
 /* A copy of an optional field, NULL when empty. */
 static char *
 opt_dup(const char *s)
@@ -204,7 +195,7 @@ get_code(const csvin_t *c, size_t row, int col, const char *what, const char **o
 
     if (util_empty(v))
         return csvin_error(c, row, why, whylen, "%s is empty", what);
-    if (!code_valid(v))
+    if (!pm_code_valid(v))
         return csvin_error(c, row, why, whylen,
                            "%s '%s' contains a blank, '/', ';', ',' or ':' (or is too long)", what,
                            v);
@@ -366,13 +357,37 @@ fail:
     return rc;
 }
 
-/* Second pass over a template row: its prerequisites, or a milestone's members. */
+/* The rows of a template's procedures, edges and milestones, to give the compiler's refusals
+ * their lines. */
+typedef struct template_rows {
+    size_t *proc, *edge, *milestone;
+} template_rows_t;
+
+static void
+template_rows_clear(template_rows_t *tr)
+{
+    free(tr->proc);
+    free(tr->edge);
+    free(tr->milestone);
+}
+
+static void
+rows_push(size_t **v, size_t n, size_t row)
+{
+    *v = xgrow(*v, n, sizeof(size_t));
+    (*v)[n] = row;
+}
+
+/*
+ * Second pass over a template row: its prerequisites, or a milestone's members. Whether a
+ * prerequisite exists, is repeated or closes a cycle is the compiler's to say (check_template).
+ */
 static int
 template_lists(const csvin_t *c, size_t r, const int *cols, int cpre, pm_template_t *t,
-               pm_milestone_t *m, char *why, size_t whylen)
+               pm_milestone_t *m, template_rows_t *tr, char *why, size_t whylen)
 {
     const char *code = csvin_get(c, r, cols[T_CODE]), *list = csvin_get(c, r, cpre);
-    strv_t items = {0}, seen = {0};
+    strv_t items = {0};
     int rc = -1;
 
     strv_split(&items, list, ";");
@@ -401,36 +416,124 @@ template_lists(const csvin_t *c, size_t r, const int *cols, int cpre, pm_templat
             goto fail;
         }
         at = template_find(c, cols, csvin_rows(c), pre);
-        if (at < 0 || is_milestone_row(c, cols, (size_t)at) || strcmp(pre, code) == 0 ||
-            strv_contains(&seen, pre) || (m != NULL && suffixed)) {
-            if (at < 0)
-                csvin_error(c, r, why, whylen, "%s: unknown procedure '%s' in prerequisites", code,
-                            pre);
-            else if (is_milestone_row(c, cols, (size_t)at))
+        if ((at >= 0 && is_milestone_row(c, cols, (size_t)at)) || (m != NULL && suffixed) ||
+            (m != NULL && strv_contains(&m->members, pre))) {
+            if (at >= 0 && is_milestone_row(c, cols, (size_t)at))
                 csvin_error(c, r, why, whylen, "%s: '%s' is a milestone, not a procedure", code,
                             pre);
-            else if (strcmp(pre, code) == 0)
-                csvin_error(c, r, why, whylen, "%s cannot be its own prerequisite", code);
-            else if (m != NULL)
+            else if (suffixed)
                 csvin_error(c, r, why, whylen, "milestone %s: members take no ':%s'", code,
                             strchr(items.v[i], ':') + 1);
             else
-                csvin_error(c, r, why, whylen, "%s: prerequisite %s is listed twice", code, pre);
+                csvin_error(c, r, why, whylen, "milestone %s: member %s is listed twice", code,
+                            pre);
             free(pre);
             goto fail;
         }
-        strv_push(&seen, pre);
-        if (m != NULL)
+        if (m != NULL) {
             strv_push(&m->members, pre);
-        else
+        } else {
+            rows_push(&tr->edge, t->nedges, r);
             pm_template_add_edge(t, pre, code, parallel);
+        }
         free(pre);
     }
     rc = 0;
 fail:
     strv_clear(&items);
-    strv_clear(&seen);
     return rc;
+}
+
+/* "X, Y and Z": the procedures of a cycle (codes), in the order given. */
+static void
+cycle_names(strv_t *out, const pm_template_t *t, const size_t *needs, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *sep = k == 0 ? "" : k + 1 == n ? " and " : ", ";
+        char *s = xasprintf("%s%s", sep, t->edges[needs[k]].to);
+        strv_push(out, s);
+        free(s);
+    }
+}
+
+/*
+ * A cycle as the file states it: "FILE:LINE: A and B are each other's prerequisite (互为前置):
+ * A (line 7) needs B (line 9) needs A", starting at its first line. The compiler gives the
+ * edges in prerequisite order; the file lists each edge on the row of the procedure that needs
+ * it, so the chain reads them backwards. Where a joint-review group joins two edges, the member
+ * reached and the member that needs further are both named.
+ */
+static void
+cycle_report(const csvin_t *c, const pm_template_t *t, const template_rows_t *tr,
+             const tmpl_fault_t *f, char *why, size_t whylen)
+{
+    size_t n = f->ncycle, *needs = xcalloc(n, sizeof(size_t)), start = 0;
+    strv_t parts = {0};
+    char *s;
+
+    /* Backwards, starting at the edge with the first line. */
+    for (size_t k = 1; k < n; k++)
+        if (tr->edge[f->cycle[n - 1 - k]] < tr->edge[f->cycle[n - 1 - start]])
+            start = k;
+    for (size_t k = 0; k < n; k++)
+        needs[k] = f->cycle[n - 1 - (start + k) % n];
+    cycle_names(&parts, t, needs, n);
+    strv_push(&parts, " are each other's prerequisite (互为前置): ");
+    s = xasprintf("%s (line %u) needs", t->edges[needs[0]].to, csvin_line(c, tr->edge[needs[0]]));
+    strv_push(&parts, s);
+    free(s);
+    for (size_t k = 0; k < n; k++) {
+        const pm_edge_t *e = &t->edges[needs[k]], *next = &t->edges[needs[(k + 1) % n]];
+        s = xasprintf(" %s", e->from);
+        strv_push(&parts, s);
+        free(s);
+        if (strcmp(e->from, next->to) != 0) {
+            s = xasprintf(", reviewed jointly with %s", next->to);
+            strv_push(&parts, s);
+            free(s);
+        }
+        if (k + 1 < n) {
+            s = xasprintf(" (line %u) needs", csvin_line(c, tr->edge[needs[k + 1]]));
+            strv_push(&parts, s);
+            free(s);
+        }
+    }
+    s = strv_join(&parts, "");
+    snprintf(why, whylen, "%s:%u: %s", csvin_path(c), csvin_line(c, tr->edge[needs[0]]), s);
+    free(s);
+    strv_clear(&parts);
+    free(needs);
+}
+
+/*
+ * Compile the template with the broker's own code (core/tmpl) before anything is sent, and
+ * give its refusal the file's line numbers. The broker compiles it again on receipt.
+ */
+static int
+check_template(const csvin_t *c, const pm_template_t *t, const template_rows_t *tr, char *why,
+               size_t whylen)
+{
+    pm_template_t *copy = pm_template_dup(t);
+    tmpl_t *compiled = NULL;
+    tmpl_fault_t f;
+    const size_t *rows;
+
+    if (tmpl_check(&copy, &compiled, &f) == 0) {
+        tmpl_destroy(&compiled);
+        return 0;
+    }
+    rows = f.at == TMPL_AT_PROC ? tr->proc : f.at == TMPL_AT_EDGE ? tr->edge : tr->milestone;
+    if (f.ncycle > 0)
+        cycle_report(c, t, tr, &f, why, whylen);
+    else if (f.at == TMPL_AT_TEMPLATE)
+        snprintf(why, whylen, "%s: %s", csvin_path(c), f.reason);
+    else if (rows[f.first] != rows[f.index])
+        csvin_error(c, rows[f.index], why, whylen, "%s (line %u)", f.reason,
+                    csvin_line(c, rows[f.first]));
+    else
+        csvin_error(c, rows[f.index], why, whylen, "%s", f.reason);
+    tmpl_fault_clear(&f);
+    return -1;
 }
 
 static int
@@ -444,26 +547,37 @@ build_template(const csvin_t *c, const char *name, const lookup_t *lk, pm_import
     int cols[5], cpre = csvin_column(c, "prerequisites"), cgroup = csvin_column(c, "group");
     int cpromised = csvin_column(c, "promised_days");
     pm_template_t *t = pm_template_new();
+    template_rows_t tr = {0};
     size_t nms = 0;
+    int rc = -1;
 
     t->name = xstrdup(name);
     im->template = t;
     if (require_columns(c, known, required, cols, why, whylen) != 0)
         return -1;
-    for (size_t r = 0; r < csvin_rows(c); r++)
+    for (size_t r = 0; r < csvin_rows(c); r++) {
+        size_t nprocs = t->nprocs, nmilestones = t->nmilestones;
         if (template_row(c, r, cols, cgroup, cpromised, lk, t, why, whylen) != 0)
-            return -1;
+            goto done;
+        if (t->nprocs > nprocs)
+            rows_push(&tr.proc, nprocs, r);
+        if (t->nmilestones > nmilestones)
+            rows_push(&tr.milestone, nmilestones, r);
+    }
     if (t->nprocs == 0) {
         snprintf(why, whylen, "%s: no procedures", csvin_path(c));
-        return -1;
+        goto done;
     }
     /* Lists may name codes defined further down, so they wait for the second pass. */
     for (size_t r = 0; r < csvin_rows(c); r++) {
         pm_milestone_t *m = is_milestone_row(c, cols, r) ? &t->milestones[nms++] : NULL;
-        if (template_lists(c, r, cols, cpre, t, m, why, whylen) != 0)
-            return -1;
+        if (template_lists(c, r, cols, cpre, t, m, &tr, why, whylen) != 0)
+            goto done;
     }
-    return 0;
+    rc = check_template(c, t, &tr, why, whylen);
+done:
+    template_rows_clear(&tr);
+    return rc;
 }
 
 enum { P_ID, P_NAME };
@@ -481,7 +595,7 @@ project_not_required(const csvin_t *c, size_t r, int col, const pm_template_t *t
         bool known = t == NULL;
         for (size_t k = 0; t != NULL && k < t->nprocs && !known; k++)
             known = strcmp(t->procs[k].code, code) == 0;
-        if (!code_valid(code) || !known) {
+        if (!pm_code_valid(code) || !known) {
             csvin_error(c, r, why, whylen, "unknown procedure '%s' in not_required", code);
             goto fail;
         }
@@ -553,7 +667,7 @@ build_projects(const csvin_t *c, const char *default_template, const lookup_t *l
                                csvin_line(c, (size_t)first));
         if (util_empty(tname))
             tname = default_template;
-        if (!code_valid(tname))
+        if (!pm_code_valid(tname))
             return csvin_error(c, r, why, whylen, "bad template name '%s'", tname);
         if (lk->have_templates) {
             t = lookup_template(lk, tname);
@@ -581,55 +695,14 @@ build_projects(const csvin_t *c, const char *default_template, const lookup_t *l
     return 0;
 }
 
-static bool
-leap_year(long y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/*
- * A strict "YYYY-MM-DD" of `year`: 0 and its day of the year (0-based) in *yday; otherwise -1
- * with what is wrong in why. The broker checks the same; doing it here gives the file's name.
- */
+/* One element of "days": its JSON shape checked, appended to c. The dates are the broker's
+ * to judge (calendar_load_year), after the whole file is read. */
 static int
-calendar_date(const char *s, long year, int *yday, char *why, size_t whylen)
-{
-    static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y = 0, m, d;
-
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        goto bad;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            goto bad;
-    for (int i = 0; i < 4; i++)
-        y = y * 10 + (s[i] - '0');
-    m = (s[5] - '0') * 10 + (s[6] - '0');
-    d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (m < 1 || m > 12 || d < 1 || d > dim[m - 1] + (m == 2 && leap_year(y)))
-        goto bad;
-    if (y != year) {
-        snprintf(why, whylen, "%s is not in %ld", s, year);
-        return -1;
-    }
-    *yday = before[m - 1] + d - 1 + (m > 2 && leap_year(y));
-    return 0;
-bad:
-    snprintf(why, whylen, "'%.40s' is not a date (YYYY-MM-DD)", s);
-    return -1;
-}
-
-/* One element of "days": checked, appended to c. `seen` marks the days of the year listed. */
-static int
-calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, bool *seen, char *why,
-             size_t whylen)
+calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, char *why, size_t whylen)
 {
     json_t *date = json_object_get(v, "date"), *off = json_object_get(v, "isOffDay");
     json_t *name = json_object_get(v, "name");
     pm_calday_t *day;
-    char what[128];
-    int yday;
 
     if (!json_is_object(v)) {
         snprintf(why, whylen, "%s: days[%zu] is not an object", path, i);
@@ -637,10 +710,6 @@ calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, bool *seen
     }
     if (!json_is_string(date)) {
         snprintf(why, whylen, "%s: days[%zu] has no \"date\" (a string, YYYY-MM-DD)", path, i);
-        return -1;
-    }
-    if (calendar_date(json_string_value(date), c->year, &yday, what, sizeof(what)) != 0) {
-        snprintf(why, whylen, "%s: days[%zu]: %s", path, i, what);
         return -1;
     }
     if (!json_is_boolean(off)) {
@@ -653,17 +722,30 @@ calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, bool *seen
                  json_string_value(date));
         return -1;
     }
-    if (seen[yday]) {
-        snprintf(why, whylen, "%s: days[%zu]: %s is listed twice", path, i,
-                 json_string_value(date));
-        return -1;
-    }
-    seen[yday] = true;
     day = pm_calendar_add_day(c);
     day->date = xstrdup(json_string_value(date));
     day->name = name != NULL ? xstrdup(json_string_value(name)) : NULL;
     day->off = json_is_true(off);
     return 0;
+}
+
+/*
+ * The dates of a year (YYYY-MM-DD, in the year, each listed once), checked by loading it into a
+ * scratch calendar with the broker's own code, so the file's name comes with the same reason
+ * the broker would give.
+ */
+static int
+calendar_check_dates(const char *path, const pm_calendar_t *c, char *why, size_t whylen)
+{
+    calendar_t *cal = calendar_new();
+    char *reason = NULL;
+    int rc = calendar_load_year(cal, c, &reason);
+
+    if (rc != 0)
+        snprintf(why, whylen, "%s: %s", path, reason);
+    free(reason);
+    calendar_destroy(&cal);
+    return rc;
 }
 
 /* A holiday-cn file as it is published: {"year", "papers", "days"}; see the top. */
@@ -674,7 +756,6 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     json_t *root, *year, *papers, *days, *v;
     pm_calendar_t *c;
     FILE *f;
-    bool seen[366] = {false};
     int rc = -1;
     double yv;
     size_t i;
@@ -734,10 +815,10 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     }
     json_array_foreach(days, i, v)
     {
-        if (calendar_day(path, i, v, c, seen, why, whylen) != 0)
+        if (calendar_day(path, i, v, c, why, whylen) != 0)
             goto fail;
     }
-    rc = 0;
+    rc = calendar_check_dates(path, c, why, whylen);
 fail:
     json_decref(root);
     return rc;
@@ -876,7 +957,7 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
         strcmp(what, "projects") != 0 && strcmp(what, "calendar") != 0)
         return ctl_usage("import: what is '%s'? (departments, template, projects or calendar)",
                          what);
-    if (!code_valid(tname))
+    if (!pm_code_valid(tname))
         return ctl_usage("import: bad template name '%s'", tname);
 
     /* The calendar is JSON, read by build_calendar(); the others are CSV. A signal during a

@@ -56,12 +56,53 @@ refused prerequisites --dept HCB --project JR-001 --procedure CONSTRUCTION_PERMI
 send --dept WRB --project JR-001 --procedure SOIL_WATER --event approved
 send --dept HCB --project JR-001 --procedure CONSTRUCTION_PERMIT --event accepted
 
-step "without the group the same template is refused as a cycle"
+step "without the group the same template is refused as a cycle, before anything is sent"
 sed 's/,环境联审$/,/' "$T/joint.csv" >"$T/cycle.csv"
+head=$(db_head)
+loglines=$(wc -l <"$BROKER_LOG")
 run "$PERMITCTL" import template "$T/cycle.csv" --template joint
 ((RC == 65)) || fail "a cyclic template was not refused (exit $RC): $OUT $ERR"
-[[ "$ERR" == *template_cycle* && "$ERR" == *环境影响评价批复* && "$ERR" == *水土保持方案审批* ]] ||
-    fail "the refusal does not spell out the cycle: $ERR"
+[[ "$ERR" == *"cycle.csv:3: EIA and SOIL_WATER are each other's prerequisite (互为前置): EIA (line 3) needs SOIL_WATER (line 4) needs EIA"* ]] ||
+    fail "the refusal does not spell out the cycle with its lines: $ERR"
+
+step "a cycle of three procedures is refused by permitctl with the lines of its edges"
+cat >"$T/cycle3.csv" <<'CSV'
+type,code,name,dept,limit_days,prerequisites,group
+procedure,LAND_PREREVIEW,用地预审与选址意见书,NRB,5,,
+procedure,FOREST_USE,使用林地审核同意书,FGB,20,LAND_PLAN_PERMIT,
+procedure,RELICS,文物考古调查,CTB,10,LAND_PREREVIEW,
+procedure,EIA,环境影响评价批复,EEB,10,FOREST_USE;RELICS,
+procedure,LAND_PLAN_PERMIT,建设用地规划许可证,NRB,10,LAND_PREREVIEW;EIA:parallel,
+CSV
+run "$PERMITCTL" import template "$T/cycle3.csv" --template three
+((RC == 65)) || fail "a template with a 3-cycle was not refused with 65 (exit $RC): $OUT $ERR"
+want="cycle3.csv:3: FOREST_USE, LAND_PLAN_PERMIT and EIA are each other's prerequisite (互为前置):"
+want+=" FOREST_USE (line 3) needs LAND_PLAN_PERMIT (line 6) needs EIA (line 5) needs FOREST_USE"
+[[ "$ERR" == *"$want"* ]] || fail "the 3-cycle refusal is not '$want': $ERR"
+[[ "$ERR" != *RELICS* && "$ERR" != *"LAND_PREREVIEW "* ]] ||
+    fail "the refusal names procedures outside the cycle: $ERR"
+# Nothing was sent: the log did not move and the broker refused nothing (its own check would
+# log "refused (template_cycle)").
+(($(db_head) == head)) || fail "a cyclic template changed the log (head $head -> $(db_head))"
+
+step "other template errors the compiler finds come with their lines"
+# refused_with NAME PREREQUISITES WANT: a two-procedure template whose second procedure (line
+# 3) lists PREREQUISITES is refused by permitctl with exit 65 and the message WANT.
+refused_with() {
+    printf '%s\n' "type,code,name,dept,limit_days,prerequisites,group" \
+        "procedure,EIA,环境影响评价批复,EEB,10,," \
+        "procedure,SOIL_WATER,水土保持方案审批,WRB,10,$2," >"$T/$1.csv"
+    run "$PERMITCTL" import template "$T/$1.csv" --template "$1"
+    ((RC == 65)) || fail "$1.csv was not refused with 65 (exit $RC): $ERR"
+    [[ "$ERR" == *"$1.csv:3: $3"* ]] || fail "$1.csv is not refused at line 3 with '$3': $ERR"
+}
+refused_with twice "EIA;EIA" "prerequisite EIA of SOIL_WATER is listed twice"
+refused_with unknown "EIA;NOPE" "prerequisite NOPE of SOIL_WATER: no such procedure in the template"
+refused_with self "SOIL_WATER" "procedure SOIL_WATER is its own prerequisite"
+(($(db_head) == head)) || fail "a refused template changed the log (head $head -> $(db_head))"
+tail -n +$((loglines + 1)) "$BROKER_LOG" >"$T/broker-since.log"
+! grep -q "refused (" "$T/broker-since.log" ||
+    fail "a template refused by permitctl reached the broker: $(<"$T/broker-since.log")"
 
 step "a new template version binds new projects only"
 ctl import template "$PERMIT_SRC/deploy/template.csv"

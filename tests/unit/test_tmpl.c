@@ -145,6 +145,129 @@ test_cycle_refused_and_spelled_out(void **state)
     free(reason);
 }
 
+/* A template of the given procedure codes, all of department D, without edges. */
+static pm_template_t *
+plain_template(const char *const *codes)
+{
+    pm_template_t *def = pm_template_new();
+
+    def->name = xstrdup("plain");
+    for (size_t i = 0; codes[i] != NULL; i++) {
+        pm_proctype_t *p = pm_template_add_proc(def);
+        p->code = xstrdup(codes[i]);
+        p->name = xstrdup(codes[i]);
+        p->dept = xstrdup("D");
+        p->limit_days = 5;
+    }
+    return def;
+}
+
+/* tmpl_check on a copy of def: -1 expected, the fault returned (def kept for its edges). */
+static void
+check_refused(const pm_template_t *def, tmpl_fault_t *f)
+{
+    pm_template_t *copy = pm_template_dup(def);
+    tmpl_t *t = NULL;
+
+    assert_int_equal(tmpl_check(&copy, &t, f), -1);
+    assert_null(copy);
+    assert_null(t);
+    assert_non_null(f->code);
+    assert_non_null(f->reason);
+}
+
+static void
+test_check_points_at_the_fault(void **state)
+{
+    static const char *const codes[] = {"A", "B", "C", "D", NULL};
+    pm_template_t *def = plain_template(codes);
+    tmpl_fault_t f;
+    tmpl_t *t;
+    (void)state;
+
+    /* A needs D; then A -> B -> C -> A, edges 1, 2 and 3. */
+    pm_template_add_edge(def, "D", "A", false);
+    pm_template_add_edge(def, "A", "B", false);
+    pm_template_add_edge(def, "B", "C", true);
+    pm_template_add_edge(def, "C", "A", false);
+    check_refused(def, &f);
+    assert_string_equal(f.code, PM_REFUSE_CYCLE);
+    assert_int_equal(f.at, TMPL_AT_EDGE);
+    assert_int_equal(f.ncycle, 3);
+    /* In prerequisite order, each edge's `to` the next one's `from`, closing the cycle. */
+    for (size_t k = 0; k < f.ncycle; k++) {
+        const pm_edge_t *e = &def->edges[f.cycle[k]], *next = &def->edges[f.cycle[(k + 1) % 3]];
+        assert_true(f.cycle[k] >= 1 && f.cycle[k] <= 3);
+        assert_string_equal(e->to, next->from);
+    }
+    assert_int_equal(f.index, f.cycle[0]);
+    assert_non_null(strstr(f.reason, "互为前置"));
+    tmpl_fault_clear(&f);
+    assert_null(f.reason);
+    assert_null(f.cycle);
+
+    /* The same through tmpl_compile: the same code and reason, nothing more to free. */
+    {
+        pm_template_t *copy = pm_template_dup(def);
+        const char *code = NULL;
+        char *reason = NULL;
+        t = NULL;
+        assert_int_equal(tmpl_compile(&copy, &t, &code, &reason), -1);
+        assert_string_equal(code, PM_REFUSE_CYCLE);
+        assert_non_null(strstr(reason, "A A → B B → C C → A A"));
+        free(reason);
+    }
+    pm_template_destroy(&def);
+
+    /* A procedure listed twice: the later (3) and the earlier (1). */
+    {
+        static const char *const dup[] = {"A", "B", "C", "B", NULL};
+        def = plain_template(dup);
+        check_refused(def, &f);
+        assert_string_equal(f.code, PM_REFUSE_INVALID);
+        assert_int_equal(f.at, TMPL_AT_PROC);
+        assert_int_equal(f.index, 3);
+        assert_int_equal(f.first, 1);
+        assert_null(f.cycle);
+        tmpl_fault_clear(&f);
+        pm_template_destroy(&def);
+    }
+
+    /* An unknown prerequisite and a repeated one: the edge. */
+    def = plain_template(codes);
+    pm_template_add_edge(def, "A", "B", false);
+    pm_template_add_edge(def, "NOPE", "C", false);
+    check_refused(def, &f);
+    assert_string_equal(f.code, PM_REFUSE_UNKNOWN_PROCEDURE);
+    assert_int_equal(f.at, TMPL_AT_EDGE);
+    assert_int_equal(f.index, 1);
+    tmpl_fault_clear(&f);
+    xstrset(&def->edges[1].from, "A");
+    xstrset(&def->edges[1].to, "B");
+    check_refused(def, &f);
+    assert_string_equal(f.code, PM_REFUSE_INVALID);
+    assert_int_equal(f.at, TMPL_AT_EDGE);
+    assert_int_equal(f.index, 1);
+    assert_int_equal(f.first, 0);
+    tmpl_fault_clear(&f);
+
+    /* A milestone naming no procedure of the template. */
+    xstrset(&def->edges[1].from, "B");
+    xstrset(&def->edges[1].to, "C");
+    {
+        pm_milestone_t *m = pm_template_add_milestone(def);
+        m->code = xstrdup("M");
+        m->name = xstrdup("M");
+        strv_push(&m->members, "Z");
+    }
+    check_refused(def, &f);
+    assert_string_equal(f.code, PM_REFUSE_UNKNOWN_PROCEDURE);
+    assert_int_equal(f.at, TMPL_AT_MILESTONE);
+    assert_int_equal(f.index, 0);
+    tmpl_fault_clear(&f);
+    pm_template_destroy(&def);
+}
+
 static void
 test_group_resolves_mutual_prerequisites(void **state)
 {
@@ -244,6 +367,7 @@ main(void)
         cmocka_unit_test(test_dependents_only),
         cmocka_unit_test(test_milestones),
         cmocka_unit_test(test_cycle_refused_and_spelled_out),
+        cmocka_unit_test(test_check_points_at_the_fault),
         cmocka_unit_test(test_group_resolves_mutual_prerequisites),
         cmocka_unit_test(test_shape_refusals),
         cmocka_unit_test(test_same),
