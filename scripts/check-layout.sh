@@ -13,11 +13,17 @@ declare -A allowed=(
     [proto]="common"
     [common]="proto:codec.h"
     [core]="common store:store.h"
-    [store]="common proto:codec.h"
+    [store]="common proto:codec.h core:row.h"
     [broker]="common proto core store"
     [ctl]="common proto core store"
     [agents]="common proto"
     [notify]="common proto"
+)
+# Files held to less than their folder: the rules' headers that the store's row and the clock
+# live in include nothing of store/, so the rules read without the storage contract.
+declare -A narrower=(
+    [core/row.h]="common"
+    [core/clock.h]="common"
 )
 
 declare -A home=()
@@ -49,10 +55,14 @@ for dir in "${!allowed[@]}"; do
             fi
             to=${home[$name]:-}
             [ -n "$to" ] && [ "$to" != "$dir" ] || continue
-            case " ${allowed[$dir]} " in
+            who="$dir/" may=${allowed[$dir]}
+            if [ -n "${narrower[$f]:-}" ]; then
+                who=$f may=${narrower[$f]}
+            fi
+            case " $may " in
             *" $to "* | *" $to:$name "*) ;;
             *)
-                echo "check-layout: $f includes $to/$name; $dir/ may include only from: ${allowed[$dir]}" >&2
+                echo "check-layout: $f includes $to/$name; $who may include only from: $may" >&2
                 status=1
                 ;;
             esac
