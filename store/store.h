@@ -79,10 +79,6 @@ uint64_t store_replay_from(const store_t *s);
  * commits, store_replay_from says 0.
  */
 void store_replayed(store_t *s);
-/* The sqlite connection (NULL on another engine), for read-only SQL of the report module
- * (ctl/report.c) on its scratch store. Rows the store still holds in memory reach the
- * tables with store_sync first. */
-struct sqlite3 *store_db(store_t *s);
 /*
  * True once another broker took over this store's database (the fencing epoch moved) or the
  * database stopped being the primary: this broker must stop serving. Never for sqlite.
