@@ -2,7 +2,7 @@
  * clock: statutory time limits. Owns the rules that turn a procedure's acceptance, pauses and
  * commitments into deadlines, red/yellow/green colours and the next moment anything changes.
  *
- * Everything here is a function of a procedure row (store.h), the calendar and the clock's
+ * Everything here is a function of a procedure row (row.h), the calendar and the clock's
  * settings — never of "now" except where a time is passed in — so the engine can apply a log
  * entry the same way live and in a rebuild, and the broker can sleep until the earliest
  * next_ms instead of scanning projects.
@@ -28,7 +28,7 @@
 
 #include "calendar.h"
 #include "model.h"
-#include "store.h"
+#include "row.h"
 
 typedef struct clock_cfg {
     int32_t utc_offset_s;    /* the civil time zone of working days */

@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 
 #include "calendar.h"
 #include "csvout.h"
 #include "log.h"
 #include "store.h"
+#include "store_view.h"
 #include "util.h"
 
 #define DAY_MS 86400000LL
@@ -81,10 +81,8 @@ report_format_parse(const char *s, report_format_t *out)
 typedef struct replay {
     store_t *mem;
     engine_t *en;
-    calendar_t *cal; /* the log's calendar years, for working days of the report's own */
-    sqlite3 *db;     /* the scratch store's connection */
-    sqlite3_stmt *put_approved;
-    sqlite3_stmt *put_proctype;
+    calendar_t *cal;    /* the log's calendar years, for working days of the report's own */
+    store_view_t *view; /* the figures of the scratch store */
     const report_opts_t *opts;
     int64_t as_of_ms;
     int64_t *marks; /* the trend's moments, ascending; the last is as_of_ms */
@@ -118,20 +116,7 @@ replay_fail(replay_t *r, const char *fmt, ...)
 static int
 sql_fail(replay_t *r, const char *what)
 {
-    return replay_fail(r, "report: %s: %s", what, sqlite3_errmsg(r->db));
-}
-
-static sqlite3_stmt *
-prepare(replay_t *r, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sql_fail(r, "prepare");
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
+    return replay_fail(r, "report: %s: %s", what, store_view_error(r->view));
 }
 
 /* A percentage of one decimal, or null when there is nothing to divide by. */
@@ -160,13 +145,6 @@ jstr(const char *s)
     return v != NULL ? v : json_string("?");
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *v = sqlite3_column_text(st, i);
-    return v != NULL ? (const char *)v : "";
-}
-
 /* Civil time at the broker's offset: "2026-03-09 18:00:00+08:00". */
 static char *
 format_local(int64_t ms, int32_t off, char *buf, size_t len)
@@ -189,44 +167,18 @@ format_local(int64_t ms, int32_t off, char *buf, size_t len)
 static int
 rates(replay_t *r, json_t *o)
 {
-    static const char sql_procs[] = "SELECT COUNT(*), COALESCE(SUM(state = 'approved'), 0),"
-                                    " COALESCE(SUM(state = 'not_required'), 0) FROM procedures";
-    /* A project is done when no procedure of it is open; one without procedures counts as
-     * done (every one of its procedures is). */
-    static const char sql_projects[] =
-        "SELECT COUNT(*), COALESCE(SUM(done), 0) FROM (SELECT COALESCE(MIN(x.state IN"
-        " ('approved', 'not_required')), 1) AS done FROM projects p LEFT JOIN procedures x"
-        " ON x.project = p.id GROUP BY p.id)";
-    sqlite3_stmt *st = prepare(r, sql_projects);
-    long long projects, pdone, n, approved, nr;
+    store_view_rates_t v;
 
-    if (st == NULL)
-        return -1;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return sql_fail(r, "projects");
-    }
-    projects = sqlite3_column_int64(st, 0);
-    pdone = sqlite3_column_int64(st, 1);
-    sqlite3_finalize(st);
-    if ((st = prepare(r, sql_procs)) == NULL)
-        return -1;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return sql_fail(r, "procedures");
-    }
-    n = sqlite3_column_int64(st, 0);
-    approved = sqlite3_column_int64(st, 1);
-    nr = sqlite3_column_int64(st, 2);
-    sqlite3_finalize(st);
-    json_object_set_new(o, "projects", json_integer(projects));
-    json_object_set_new(o, "projects_done", json_integer(pdone));
-    json_object_set_new(o, "project_rate_pct", pct(pdone, projects));
-    json_object_set_new(o, "procedures", json_integer(n));
-    json_object_set_new(o, "approved", json_integer(approved));
-    json_object_set_new(o, "not_required", json_integer(nr));
-    json_object_set_new(o, "done", json_integer(approved + nr));
-    json_object_set_new(o, "procedure_rate_pct", pct(approved + nr, n));
+    if (store_view_rates(r->view, &v) < 0)
+        return sql_fail(r, "rates");
+    json_object_set_new(o, "projects", json_integer(v.projects));
+    json_object_set_new(o, "projects_done", json_integer(v.projects_done));
+    json_object_set_new(o, "project_rate_pct", pct(v.projects_done, v.projects));
+    json_object_set_new(o, "procedures", json_integer(v.procedures));
+    json_object_set_new(o, "approved", json_integer(v.approved));
+    json_object_set_new(o, "not_required", json_integer(v.not_required));
+    json_object_set_new(o, "done", json_integer(v.approved + v.not_required));
+    json_object_set_new(o, "procedure_rate_pct", pct(v.approved + v.not_required, v.procedures));
     return 0;
 }
 
@@ -239,8 +191,6 @@ snapshot(replay_t *r, int i)
     /* A week's point is taken at Monday 00:00 and named by the Sunday it closes. */
     int64_t label_ms = i == r->nmarks - 1 ? r->as_of_ms : r->marks[i] - 1;
 
-    if (store_sync(r->mem) < 0) /* the SQL below reads the tables */
-        return sql_fail(r, "sync");
     o = json_object();
 
     cal_format_date(cal_day_of_ms(label_ms, r->opts->engine.clock.utc_offset_s), date,
@@ -261,32 +211,16 @@ static int
 note_entry(replay_t *r, const pm_entry_t *e)
 {
     if (e->kind == PM_KIND_APPROVED && e->project != NULL && e->procedure != NULL) {
-        sqlite3_stmt *st = r->put_approved;
-        sqlite3_bind_text(st, 1, e->project, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, e->procedure, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, e->recv_ms);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            sqlite3_reset(st);
+        if (store_view_note_approved(r->view, e->project, e->procedure, e->recv_ms) < 0)
             return sql_fail(r, "approvals");
-        }
-        sqlite3_reset(st);
     } else if (e->kind == PM_KIND_TEMPLATE && e->template != NULL) {
         const pm_template_t *t = e->template;
         for (size_t i = 0; i < t->nprocs; i++) {
-            sqlite3_stmt *st = r->put_proctype;
-            sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, t->version);
-            sqlite3_bind_text(st, 3, t->procs[i].code, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, t->procs[i].name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 5, t->procs[i].limit_days);
-            sqlite3_bind_int64(st, 6,
-                               t->procs[i].promised_days != 0 ? t->procs[i].promised_days
-                                                              : t->procs[i].limit_days);
-            if (sqlite3_step(st) != SQLITE_DONE) {
-                sqlite3_reset(st);
+            const pm_proctype_t *pt = &t->procs[i];
+            if (store_view_note_proctype(
+                    r->view, t->name, t->version, pt->code, pt->name, pt->limit_days,
+                    pt->promised_days != 0 ? pt->promised_days : pt->limit_days) < 0)
                 return sql_fail(r, "procedure types");
-            }
-            sqlite3_reset(st);
         }
     } else if (e->kind == PM_KIND_CALENDAR && e->calendar != NULL) {
         char *reason = NULL;
@@ -352,23 +286,23 @@ trend_marks(replay_t *r)
         r->marks[i] = end;
 }
 
+/* store_view_counts' callback: a count into the key of that name, if the report lists it. */
 static int
-count_into(replay_t *r, const char *sql, json_t *o, const char *const *keys, size_t nkeys)
+count_one(void *arg, const char *value, int64_t n)
 {
-    sqlite3_stmt *st = prepare(r, sql);
-    int rc;
+    json_t *o = arg;
 
-    if (st == NULL)
-        return -1;
+    if (json_object_get(o, value) != NULL)
+        json_object_set_new(o, value, json_integer(n));
+    return 0;
+}
+
+static int
+count_into(replay_t *r, store_view_count_t what, json_t *o, const char *const *keys, size_t nkeys)
+{
     for (size_t i = 0; i < nkeys; i++)
         json_object_set_new(o, keys[i], json_integer(0));
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *k = col_text(st, 0);
-        if (json_object_get(o, k) != NULL)
-            json_object_set_new(o, k, json_integer(sqlite3_column_int64(st, 1)));
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : sql_fail(r, "counts");
+    return store_view_counts(r->view, what, count_one, o) < 0 ? sql_fail(r, "counts") : 0;
 }
 
 static int
@@ -382,12 +316,9 @@ states_and_colours(replay_t *r, json_t *doc)
     json_object_set_new(doc, "states", s);
     json_object_set_new(doc, "colours", c);
     json_object_set_new(doc, "project_colours", pc);
-    if (count_into(r, "SELECT state, COUNT(*) FROM procedures GROUP BY state", s, states,
-                   PM_STATE__COUNT) < 0 ||
-        count_into(r, "SELECT colour, COUNT(*) FROM procedures GROUP BY colour", c, colours,
-                   ARRAY_LEN(colours)) < 0 ||
-        count_into(r, "SELECT colour, COUNT(*) FROM projects GROUP BY colour", pc, colours,
-                   ARRAY_LEN(colours)) < 0)
+    if (count_into(r, STORE_VIEW_PROC_STATES, s, states, PM_STATE__COUNT) < 0 ||
+        count_into(r, STORE_VIEW_PROC_COLOURS, c, colours, ARRAY_LEN(colours)) < 0 ||
+        count_into(r, STORE_VIEW_PROJECT_COLOURS, pc, colours, ARRAY_LEN(colours)) < 0)
         return -1;
     return 0;
 }
@@ -411,6 +342,49 @@ overdue_cmp(const void *a, const void *b)
                   json_string_value(json_object_get(y->row, "key")));
 }
 
+/* The red items as the view gives them, before they are ranked. */
+typedef struct overdue_list {
+    replay_t *r;
+    cal_day_t today;
+    overdue_t *v;
+    size_t n;
+} overdue_list_t;
+
+static int
+overdue_one(void *arg, const store_view_red_t *x)
+{
+    overdue_list_t *l = arg;
+    cal_day_t upto = x->paused_on != 0 && x->paused_on < l->today ? x->paused_on : l->today;
+    json_t *o = json_object();
+    char *key = xasprintf("%s/%s", x->project, x->code);
+    char d1[16], d2[16];
+
+    l->v = xgrow(l->v, l->n, sizeof(*l->v));
+    l->v[l->n].row = o;
+    l->v[l->n].days = calendar_workdays_between(l->r->cal, x->deadline, upto, NULL);
+    l->v[l->n].sdays = calendar_workdays_between(l->r->cal, x->statutory, upto, NULL);
+    json_object_set_new(o, "key", jstr(key));
+    free(key);
+    json_object_set_new(o, "project", jstr(x->project));
+    json_object_set_new(o, "project_name", jstr(x->project_name));
+    json_object_set_new(o, "region", jstr(x->region));
+    json_object_set_new(o, "steward", jstr(x->steward));
+    json_object_set_new(o, "procedure", jstr(x->code));
+    json_object_set_new(o, "procedure_name", jstr(x->proc_name));
+    json_object_set_new(o, "dept", jstr(x->dept));
+    json_object_set_new(o, "dept_name", jstr(x->dept_name));
+    json_object_set_new(o, "deadline", jstr(cal_format_date(x->deadline, d1, sizeof(d1))));
+    json_object_set_new(o, "statutory_deadline",
+                        jstr(cal_format_date(x->statutory, d2, sizeof(d2))));
+    json_object_set_new(o, "limit_days", json_integer(x->limit_days));
+    json_object_set_new(o, "promised_days", json_integer(x->promised_days));
+    json_object_set_new(o, "days_over", json_integer(l->v[l->n].days));
+    json_object_set_new(o, "statutory_days_over", json_integer(l->v[l->n].sdays));
+    json_object_set_new(o, "paused", json_boolean(x->paused_on != 0));
+    l->n++;
+    return 0;
+}
+
 /*
  * The red items, most working days over first. Days over count against the promised limit
  * (as the colours do) up to the as-of day, or up to the day a supplement paused the clock;
@@ -419,67 +393,79 @@ overdue_cmp(const void *a, const void *b)
 static int
 overdue(replay_t *r, json_t *doc, json_t *summary)
 {
-    static const char sql[] =
-        "SELECT p.id, p.name, p.region, p.steward, x.code, t.name, x.dept, d.name, x.deadline,"
-        " x.statutory, x.paused_on, t.limit_days, t.promised_days FROM procedures x"
-        " JOIN projects p ON p.id = x.project"
-        " LEFT JOIN report_proctypes t ON t.template = p.template"
-        " AND t.version = p.template_version AND t.code = x.code"
-        " LEFT JOIN departments d ON d.code = x.dept WHERE x.colour = 'red'";
-    int32_t off = r->opts->engine.clock.utc_offset_s;
-    cal_day_t today = cal_day_of_ms(r->as_of_ms, off);
-    sqlite3_stmt *st = prepare(r, sql);
-    overdue_t *v = NULL;
-    size_t n = 0;
+    overdue_list_t l = {.r = r,
+                        .today = cal_day_of_ms(r->as_of_ms, r->opts->engine.clock.utc_offset_s)};
     json_t *arr = json_array();
     int rc;
 
     json_object_set_new(doc, "overdue", arr);
-    if (st == NULL)
-        return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cal_day_t deadline = sqlite3_column_int(st, 8), statutory = sqlite3_column_int(st, 9);
-        cal_day_t paused = sqlite3_column_int(st, 10);
-        cal_day_t upto = paused != 0 && paused < today ? paused : today;
-        json_t *o = json_object();
-        char *key = xasprintf("%s/%s", col_text(st, 0), col_text(st, 4));
-        char d1[16], d2[16];
-
-        v = xgrow(v, n, sizeof(*v));
-        v[n].row = o;
-        v[n].days = calendar_workdays_between(r->cal, deadline, upto, NULL);
-        v[n].sdays = calendar_workdays_between(r->cal, statutory, upto, NULL);
-        json_object_set_new(o, "key", jstr(key));
-        free(key);
-        json_object_set_new(o, "project", jstr(col_text(st, 0)));
-        json_object_set_new(o, "project_name", jstr(col_text(st, 1)));
-        json_object_set_new(o, "region", jstr(col_text(st, 2)));
-        json_object_set_new(o, "steward", jstr(col_text(st, 3)));
-        json_object_set_new(o, "procedure", jstr(col_text(st, 4)));
-        json_object_set_new(o, "procedure_name", jstr(col_text(st, 5)));
-        json_object_set_new(o, "dept", jstr(col_text(st, 6)));
-        json_object_set_new(o, "dept_name", jstr(col_text(st, 7)));
-        json_object_set_new(o, "deadline", jstr(cal_format_date(deadline, d1, sizeof(d1))));
-        json_object_set_new(o, "statutory_deadline",
-                            jstr(cal_format_date(statutory, d2, sizeof(d2))));
-        json_object_set_new(o, "limit_days", json_integer(sqlite3_column_int64(st, 11)));
-        json_object_set_new(o, "promised_days", json_integer(sqlite3_column_int64(st, 12)));
-        json_object_set_new(o, "days_over", json_integer(v[n].days));
-        json_object_set_new(o, "statutory_days_over", json_integer(v[n].sdays));
-        json_object_set_new(o, "paused", json_boolean(paused != 0));
-        n++;
-    }
-    sqlite3_finalize(st);
-    if (n > 0)
-        qsort(v, n, sizeof(*v), overdue_cmp);
-    for (size_t i = 0; i < n; i++) {
+    rc = store_view_red(r->view, overdue_one, &l);
+    if (l.n > 0)
+        qsort(l.v, l.n, sizeof(*l.v), overdue_cmp);
+    for (size_t i = 0; i < l.n; i++) {
         if ((int)i < r->opts->top)
-            json_array_append(arr, v[i].row);
-        json_decref(v[i].row);
+            json_array_append(arr, l.v[i].row);
+        json_decref(l.v[i].row);
     }
-    free(v);
-    json_object_set_new(summary, "overdue_total", json_integer((json_int_t)n));
-    return rc == SQLITE_DONE ? 0 : sql_fail(r, "overdue");
+    free(l.v);
+    json_object_set_new(summary, "overdue_total", json_integer((json_int_t)l.n));
+    return rc == 0 ? 0 : sql_fail(r, "overdue");
+}
+
+/* One department's figures being summed, as the view gives its rows in order of code. */
+typedef struct dept_sum {
+    replay_t *r;
+    json_t *arr;
+    json_t *cur;
+    long long n, sum, slimit, plimit, inp, ins;
+} dept_sum_t;
+
+static void
+dept_close(dept_sum_t *d)
+{
+    json_t *cur = d->cur;
+
+    if (cur == NULL)
+        return;
+    json_object_set_new(cur, "approved_on_clock", json_integer(d->n));
+    json_object_set_new(cur, "avg_days", mean(d->sum, d->n));
+    json_object_set_new(cur, "avg_promised_days", mean(d->plimit, d->n));
+    json_object_set_new(cur, "avg_limit_days", mean(d->slimit, d->n));
+    json_object_set_new(cur, "within_promised", json_integer(d->inp));
+    json_object_set_new(cur, "within_limit", json_integer(d->ins));
+    json_object_set_new(cur, "within_limit_pct", pct(d->ins, d->n));
+    json_array_append_new(d->arr, cur);
+    d->cur = NULL;
+    d->n = d->sum = d->slimit = d->plimit = d->inp = d->ins = 0;
+}
+
+static int
+dept_one(void *arg, const store_view_approval_t *x)
+{
+    dept_sum_t *d = arg;
+    int32_t off = d->r->opts->engine.clock.utc_offset_s;
+
+    if (d->cur != NULL && strcmp(x->dept, json_string_value(json_object_get(d->cur, "key"))) != 0)
+        dept_close(d);
+    if (d->cur == NULL) {
+        d->cur = json_object();
+        json_object_set_new(d->cur, "key", jstr(x->dept));
+        json_object_set_new(d->cur, "name", jstr(x->dept_name));
+    }
+    if (x->approved) {
+        cal_day_t acc = cal_day_of_ms(x->accepted_ms, off);
+        cal_day_t done = cal_day_of_ms(x->approved_ms, off);
+        long long days = calendar_workdays_between(d->r->cal, acc, done, NULL) - x->extended;
+        if (days < 0)
+            days = 0;
+        d->n++;
+        d->sum += days;
+        d->slimit += x->limit_days;
+        d->plimit += x->promised_days;
+        d->inp += days <= x->promised_days;
+        d->ins += days <= x->limit_days;
+    }
+    return 0;
 }
 
 /*
@@ -491,64 +477,15 @@ overdue(replay_t *r, json_t *doc, json_t *summary)
 static int
 departments(replay_t *r, json_t *doc)
 {
-    static const char sql[] =
-        "SELECT d.code, d.name, x.accepted_ms, a.ms, x.extended, t.limit_days, t.promised_days"
-        " FROM departments d LEFT JOIN procedures x ON x.dept = d.code"
-        " AND x.state = 'approved' AND x.accepted_ms > 0"
-        " LEFT JOIN report_approved a ON a.project = x.project AND a.code = x.code"
-        " LEFT JOIN projects p ON p.id = x.project"
-        " LEFT JOIN report_proctypes t ON t.template = p.template"
-        " AND t.version = p.template_version AND t.code = x.code ORDER BY d.code";
-    int32_t off = r->opts->engine.clock.utc_offset_s;
-    sqlite3_stmt *st = prepare(r, sql);
-    json_t *arr = json_array(), *cur = NULL;
-    long long n = 0, sum = 0, slimit = 0, plimit = 0, inp = 0, ins = 0;
+    dept_sum_t d = {.r = r, .arr = json_array()};
     int rc;
 
-    json_object_set_new(doc, "departments", arr);
-    if (st == NULL)
-        return -1;
-    for (;;) {
-        rc = sqlite3_step(st);
-        if (cur != NULL &&
-            (rc != SQLITE_ROW ||
-             strcmp(col_text(st, 0), json_string_value(json_object_get(cur, "key"))) != 0)) {
-            json_object_set_new(cur, "approved_on_clock", json_integer(n));
-            json_object_set_new(cur, "avg_days", mean(sum, n));
-            json_object_set_new(cur, "avg_promised_days", mean(plimit, n));
-            json_object_set_new(cur, "avg_limit_days", mean(slimit, n));
-            json_object_set_new(cur, "within_promised", json_integer(inp));
-            json_object_set_new(cur, "within_limit", json_integer(ins));
-            json_object_set_new(cur, "within_limit_pct", pct(ins, n));
-            json_array_append_new(arr, cur);
-            cur = NULL;
-            n = sum = slimit = plimit = inp = ins = 0;
-        }
-        if (rc != SQLITE_ROW)
-            break;
-        if (cur == NULL) {
-            cur = json_object();
-            json_object_set_new(cur, "key", jstr(col_text(st, 0)));
-            json_object_set_new(cur, "name", jstr(col_text(st, 1)));
-        }
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-            cal_day_t acc = cal_day_of_ms(sqlite3_column_int64(st, 2), off);
-            cal_day_t done = cal_day_of_ms(sqlite3_column_int64(st, 3), off);
-            long long days =
-                calendar_workdays_between(r->cal, acc, done, NULL) - sqlite3_column_int64(st, 4);
-            long long limit = sqlite3_column_int64(st, 5), promised = sqlite3_column_int64(st, 6);
-            if (days < 0)
-                days = 0;
-            n++;
-            sum += days;
-            slimit += limit;
-            plimit += promised;
-            inp += days <= promised;
-            ins += days <= limit;
-        }
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : sql_fail(r, "departments");
+    json_object_set_new(doc, "departments", d.arr);
+    rc = store_view_approvals(r->view, dept_one, &d);
+    if (rc == 0)
+        dept_close(&d);
+    json_decref(d.cur);
+    return rc == 0 ? 0 : sql_fail(r, "departments");
 }
 
 static long long
@@ -576,82 +513,60 @@ rank_cmp(const void *a, const void *b)
                   json_string_value(json_object_get(y, "key")));
 }
 
+/* The rows of one breakdown as the view gives them, before they are ranked. */
+typedef struct group_list {
+    report_by_t by;
+    json_t **rows;
+    size_t n;
+} group_list_t;
+
+static int
+group_one(void *arg, const store_view_group_t *g)
+{
+    group_list_t *l = arg;
+    json_t *o = json_object();
+
+    json_object_set_new(o, "key", jstr(g->key));
+    json_object_set_new(o, "name", jstr(g->name != NULL ? g->name : g->key));
+    json_object_set_new(o, "projects", json_integer(g->projects));
+    if (l->by == REPORT_BY_DEPARTMENT) {
+        json_object_set_new(o, "projects_done", json_null());
+        json_object_set_new(o, "project_rate_pct", json_null());
+    } else {
+        json_object_set_new(o, "projects_done", json_integer(g->projects_done));
+        json_object_set_new(o, "project_rate_pct", pct(g->projects_done, g->projects));
+    }
+    json_object_set_new(o, "procedures", json_integer(g->procedures));
+    json_object_set_new(o, "approved", json_integer(g->approved));
+    json_object_set_new(o, "not_required", json_integer(g->not_required));
+    json_object_set_new(o, "done", json_integer(g->approved + g->not_required));
+    json_object_set_new(o, "procedure_rate_pct", pct(g->approved + g->not_required, g->procedures));
+    json_object_set_new(o, "red", json_integer(g->red));
+    json_object_set_new(o, "yellow", json_integer(g->yellow));
+    l->rows = xgrow(l->rows, l->n, sizeof(*l->rows));
+    l->rows[l->n++] = o;
+    return 0;
+}
+
 /* One breakdown: the rates per region, industry (projects' columns) or department. */
 static int
 breakdown(replay_t *r, report_by_t by, json_t *out)
 {
-    /* Per project first, so a project's completion is decided on all its procedures. */
-    static const char sql_projects[] =
-        "SELECT k, COUNT(*), SUM(done), SUM(n), SUM(a), SUM(nr), SUM(red), SUM(yellow) FROM"
-        " (SELECT COALESCE(NULLIF(p.%s, ''), '-') AS k, COALESCE(MIN(x.state IN"
-        " ('approved', 'not_required')), 1) AS done, COUNT(x.code) AS n,"
-        " COALESCE(SUM(x.state = 'approved'), 0) AS a,"
-        " COALESCE(SUM(x.state = 'not_required'), 0) AS nr,"
-        " COALESCE(SUM(x.colour = 'red'), 0) AS red,"
-        " COALESCE(SUM(x.colour = 'yellow'), 0) AS yellow"
-        " FROM projects p LEFT JOIN procedures x ON x.project = p.id GROUP BY p.id)"
-        " GROUP BY k";
-    static const char sql_depts[] =
-        "SELECT x.dept, COUNT(DISTINCT x.project), NULL, COUNT(*), SUM(x.state = 'approved'),"
-        " SUM(x.state = 'not_required'), SUM(x.colour = 'red'), SUM(x.colour = 'yellow'),"
-        " d.name FROM procedures x LEFT JOIN departments d ON d.code = x.dept GROUP BY x.dept";
-    char *sql =
-        by == REPORT_BY_DEPARTMENT ? xstrdup(sql_depts) : xasprintf(sql_projects, by_names[by]);
-    json_t **rows = NULL;
-    size_t nrows = 0;
-    sqlite3_stmt *st;
-    int rc;
+    static const store_view_by_t view_by[REPORT_BY__COUNT] = {
+        [REPORT_BY_REGION] = STORE_VIEW_BY_REGION,
+        [REPORT_BY_DEPARTMENT] = STORE_VIEW_BY_DEPARTMENT,
+        [REPORT_BY_INDUSTRY] = STORE_VIEW_BY_INDUSTRY,
+    };
+    group_list_t l = {.by = by};
+    int rc = store_view_groups(r->view, view_by[by], group_one, &l);
 
-    st = prepare(r, sql);
-    free(sql);
-    if (st == NULL)
-        return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *o = json_object();
-        long long n = sqlite3_column_int64(st, 3), a = sqlite3_column_int64(st, 4);
-        long long nr = sqlite3_column_int64(st, 5);
-
-        json_object_set_new(o, "key", jstr(col_text(st, 0)));
-        json_object_set_new(
-            o, "name",
-            jstr(by == REPORT_BY_DEPARTMENT && sqlite3_column_type(st, 8) != SQLITE_NULL
-                     ? col_text(st, 8)
-                     : col_text(st, 0)));
-        json_object_set_new(o, "projects", json_integer(sqlite3_column_int64(st, 1)));
-        if (by == REPORT_BY_DEPARTMENT) {
-            json_object_set_new(o, "projects_done", json_null());
-            json_object_set_new(o, "project_rate_pct", json_null());
-        } else {
-            long long pd = sqlite3_column_int64(st, 2);
-            json_object_set_new(o, "projects_done", json_integer(pd));
-            json_object_set_new(o, "project_rate_pct", pct(pd, sqlite3_column_int64(st, 1)));
-        }
-        json_object_set_new(o, "procedures", json_integer(n));
-        json_object_set_new(o, "approved", json_integer(a));
-        json_object_set_new(o, "not_required", json_integer(nr));
-        json_object_set_new(o, "done", json_integer(a + nr));
-        json_object_set_new(o, "procedure_rate_pct", pct(a + nr, n));
-        json_object_set_new(o, "red", json_integer(sqlite3_column_int64(st, 6)));
-        json_object_set_new(o, "yellow", json_integer(sqlite3_column_int64(st, 7)));
-        rows = xgrow(rows, nrows, sizeof(*rows));
-        rows[nrows++] = o;
-    }
-    sqlite3_finalize(st);
-    if (nrows > 0)
-        qsort(rows, nrows, sizeof(*rows), rank_cmp);
-    for (size_t i = 0; i < nrows; i++)
-        json_array_append_new(out, rows[i]);
-    free(rows);
-    return rc == SQLITE_DONE ? 0 : sql_fail(r, "breakdown");
+    if (l.n > 0)
+        qsort(l.rows, l.n, sizeof(*l.rows), rank_cmp);
+    for (size_t i = 0; i < l.n; i++)
+        json_array_append_new(out, l.rows[i]);
+    free(l.rows);
+    return rc == 0 ? 0 : sql_fail(r, "breakdown");
 }
-
-/* Tables of the report's own beside the engine's, in the scratch database only. */
-static const char scratch_sql[] =
-    "CREATE TEMP TABLE report_approved(project TEXT NOT NULL, code TEXT NOT NULL,"
-    " ms INTEGER NOT NULL, PRIMARY KEY(project, code));"
-    "CREATE TEMP TABLE report_proctypes(template TEXT NOT NULL, version INTEGER NOT NULL,"
-    " code TEXT NOT NULL, name TEXT, limit_days INTEGER, promised_days INTEGER,"
-    " PRIMARY KEY(template, version, code));";
 
 static json_t *
 meta(const replay_t *r)
@@ -699,10 +614,6 @@ figures(replay_t *r)
 {
     json_t *doc, *summary, *by;
 
-    if (store_sync(r->mem) < 0) { /* the SQL below reads the tables */
-        sql_fail(r, "sync");
-        return NULL;
-    }
     doc = json_object();
     summary = json_object();
     by = json_object();
@@ -759,20 +670,16 @@ report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, js
         free(why);
         return -1;
     }
-    r.db = store_db(r.mem);
+    r.view = store_view_new(r.mem, &why);
+    if (r.view == NULL) {
+        replay_fail(&r, "report: scratch store: %s", why);
+        free(why);
+        goto done;
+    }
     r.en = engine_new(r.mem, &opts->engine);
     r.cal = calendar_new();
     r.trend = json_array();
     trend_marks(&r);
-    if (sqlite3_exec(r.db, scratch_sql, NULL, NULL, NULL) != SQLITE_OK) {
-        sql_fail(&r, "scratch tables");
-        goto done;
-    }
-    r.put_approved = prepare(&r, "INSERT OR REPLACE INTO report_approved VALUES (?1, ?2, ?3)");
-    r.put_proctype =
-        prepare(&r, "INSERT OR REPLACE INTO report_proctypes VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    if (r.put_approved == NULL || r.put_proctype == NULL)
-        goto done;
     if (store_begin(r.mem) < 0) {
         sql_fail(&r, "begin");
         goto done;
@@ -795,9 +702,8 @@ report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, js
 done:
     if (r.mem != NULL && store_in_transaction(r.mem))
         store_rollback(r.mem);
-    sqlite3_finalize(r.put_approved);
-    sqlite3_finalize(r.put_proctype);
     engine_destroy(&r.en);
+    store_view_destroy(&r.view);
     store_close(&r.mem);
     calendar_destroy(&r.cal);
     json_decref(r.trend);

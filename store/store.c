@@ -373,7 +373,7 @@ store_check(const char *target, char **err)
 }
 
 struct sqlite3 *
-store_db(store_t *s)
+store_sqlite_conn(store_t *s)
 {
     return s->ops == &store_sqlite_ops ? store_sqlite_db(s->b) : NULL;
 }

@@ -196,6 +196,9 @@ extern const store_ops_t store_sqlite_ops;
 struct sqlite3 *store_sqlite_db(store_backend_t *b);  /* the connection, for sqlite-only SQL */
 void store_sqlite_single_threaded(void);              /* store_single_threaded, for sqlite */
 int store_sqlite_check(const char *path, char **err); /* store_check, for sqlite */
+/* The connection of a sqlite store, NULL on another engine: for the report's figures
+ * (store_view.c), which read the tables with SQL of their own. */
+struct sqlite3 *store_sqlite_conn(store_t *s);
 extern const store_ops_t store_pg_ops;
 
 #endif

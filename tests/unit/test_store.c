@@ -18,6 +18,7 @@
 
 #include "fixture.h"
 #include "store.h"
+#include "store_backend.h" /* store_sqlite_conn: the store's own tables, white-box */
 
 typedef struct fix {
     char dir[64];
@@ -299,7 +300,7 @@ test_old_layout_is_migrated(void **state)
     assert_int_equal(store_entry_get(f->s, 1, &e), 1);
     assert_string_equal(e->event_id, "2026-0001");
     pm_entry_destroy(&e);
-    assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+    assert_int_equal(sqlite3_prepare_v2(store_sqlite_conn(f->s),
                                         "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE "
                                         "'sqlite_autoindex_log%' OR name = 'log_sender_event'",
                                         -1, &st, NULL),
@@ -354,7 +355,7 @@ proc_state(store_t *s)
 static void
 sql(store_t *s, const char *q)
 {
-    assert_int_equal(sqlite3_exec(store_db(s), q, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(store_sqlite_conn(s), q, NULL, NULL, NULL), SQLITE_OK);
 }
 
 /* The first column of the first row a query gives, or NULL for no row (caller frees). */
@@ -364,7 +365,7 @@ sql_text(store_t *s, const char *q)
     sqlite3_stmt *st = NULL;
     char *v = NULL;
 
-    assert_int_equal(sqlite3_prepare_v2(store_db(s), q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(store_sqlite_conn(s), q, -1, &st, NULL), SQLITE_OK);
     if (sqlite3_step(st) == SQLITE_ROW)
         v = xstrdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
@@ -599,7 +600,7 @@ disk_full_at_this_size(store_t *s)
     sqlite3_stmt *st = NULL;
     char q[64];
 
-    assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA page_count", -1, &st, NULL),
+    assert_int_equal(sqlite3_prepare_v2(store_sqlite_conn(s), "PRAGMA page_count", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     snprintf(q, sizeof(q), "PRAGMA max_page_count = %d", sqlite3_column_int(st, 0));
@@ -657,7 +658,7 @@ test_full_disk_undoes_the_transaction(void **state)
         pm_entry_t *e = pm_entry_new(PM_KIND_ACCEPTED);
         e->event_id = xstrdup("after-the-failure");
         e->project = xstrdup("P");
-        if (sqlite3_get_autocommit(store_db(f->s)) != 0)
+        if (sqlite3_get_autocommit(store_sqlite_conn(f->s)) != 0)
             assert_int_equal(store_append(f->s, e), -1);
         pm_entry_destroy(&e);
     }
