@@ -20,6 +20,8 @@
  * queued (sent again, the broker answers them as duplicates), and the condition is logged
  * once when it starts and once when the outbox is written again. A broker whose disk is full
  * answers "storage": the event is held and sent again, and that too is logged once per spell.
+ * A broker over whose quota we send answers "busy" with a retry-after: the event is held
+ * that long, then sent again.
  */
 #include "agentd.h"
 
@@ -104,6 +106,7 @@ struct agentd {
     bool outbox_full;     /* the disk holding the outbox is full (logged) */
     int64_t full_since;   /* monotonic: since then (a stepped wall clock cannot skew the span) */
     bool storage_logged;  /* a "storage" refusal of the broker was logged; the next ack rearms */
+    bool busy_logged;     /* a "busy" refusal (over our quota) was logged; the next ack rearms */
     uint64_t head;        /* the broker's committed head, from the last ping */
 
     int64_t next_scan;
@@ -474,8 +477,20 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
         self->storage_logged = true;
         return;
     }
+    if (!r->ok && util_strcmp0(r->code, PM_REFUSE_BUSY) == 0) {
+        /* Over our quota at the broker: held, and sent again when it says, not sooner. */
+        f->held = true;
+        f->due =
+            now + (r->retry_after_ms > 0 ? (int64_t)r->retry_after_ms : self->cfg->backoff_min_ms);
+        if (!self->busy_logged)
+            log_info("the broker is busy with our events (%s); %s waits %lld ms, and the others "
+                     "it refuses so as long as it says",
+                     r->reason ? r->reason : "busy", r->id, (long long)(f->due - now));
+        self->busy_logged = true;
+        return;
+    }
     if (r->ok)
-        self->storage_logged = false;
+        self->storage_logged = self->busy_logged = false;
     flight_answered(self, f, msg);
 }
 

@@ -36,6 +36,13 @@ typedef struct refusal_kind {
     uint64_t total;
 } refusal_kind_t;
 
+/* One identity's token bucket (auth_quota_take). */
+typedef struct quota {
+    char *who;
+    double tokens;
+    int64_t at; /* monotonic ms of the last refill */
+} quota_t;
+
 struct auth {
     char *keys_dir;
     auth_identity_t *ids;
@@ -44,6 +51,8 @@ struct auth {
     refusal_kind_t kinds[AUTH_MAX_KINDS];
     size_t nkinds;
     uint64_t total;
+    quota_t *quotas;
+    size_t nquotas;
 };
 
 static const char *const role_names[] = {"department", "notifier", "operator", "admin"};
@@ -96,6 +105,9 @@ auth_destroy(auth_t **p)
         kind_roll(&self->kinds[i], self->kinds[i].window_start + AUTH_LOG_WINDOW_MS);
     if (self->zap != NULL)
         zmq_close(self->zap);
+    for (size_t i = 0; i < self->nquotas; i++)
+        free(self->quotas[i].who);
+    free(self->quotas);
     ids_free(self->ids, self->n);
     free(self->keys_dir);
     free(self);
@@ -523,4 +535,52 @@ uint64_t
 auth_refusals_total(const auth_t *self)
 {
     return self->total;
+}
+
+/* The bucket of who: found, new (full), or the longest untouched one reused when at the cap. */
+static quota_t *
+quota_slot(auth_t *self, const char *who, int burst, int64_t now_ms)
+{
+    quota_t *q = NULL;
+
+    for (size_t i = 0; i < self->nquotas; i++) {
+        if (strcmp(self->quotas[i].who, who) == 0)
+            return &self->quotas[i];
+        if (q == NULL || self->quotas[i].at < q->at)
+            q = &self->quotas[i];
+    }
+    if (self->nquotas < AUTH_QUOTA_MAX) {
+        self->quotas = xgrow(self->quotas, self->nquotas, sizeof(*self->quotas));
+        q = &self->quotas[self->nquotas++];
+        q->who = NULL;
+    }
+    xstrset(&q->who, who);
+    q->tokens = burst;
+    q->at = now_ms;
+    return q;
+}
+
+bool
+auth_quota_take(auth_t *self, const char *who, int rate, int burst, int64_t now_ms,
+                uint32_t *retry_after_ms)
+{
+    quota_t *q;
+    double need;
+
+    if (rate <= 0)
+        return true;
+    q = quota_slot(self, who, burst, now_ms);
+    if (now_ms > q->at) {
+        q->tokens += (double)(now_ms - q->at) * rate / 1000.0;
+        q->at = now_ms;
+    }
+    if (q->tokens > burst)
+        q->tokens = burst; /* also after a reload lowered burst */
+    if (q->tokens >= 1.0) {
+        q->tokens -= 1.0;
+        return true;
+    }
+    need = (1.0 - q->tokens) * 1000.0 / rate;
+    *retry_after_ms = (uint32_t)need + 1;
+    return false;
 }

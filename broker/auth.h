@@ -102,6 +102,17 @@ void auth_refused(auth_t *self, const char *kind, const char *who, const char *f
 /* Write the summary lines of windows that closed (the broker's cron calls it). */
 void auth_refusals_flush(auth_t *self);
 
+/*
+ * The quota of events per identity (a key's name; on plain sockets the department an event
+ * names): a token bucket holding up to burst events, refilled at rate a second. True when one
+ * more event may go in at now_ms (monotonic); false with the milliseconds until one may in
+ * *retry_after_ms. rate 0 means no quota. At most AUTH_QUOTA_MAX identities are tracked; past
+ * that the longest untouched bucket is reused, which only ever lets more in.
+ */
+#define AUTH_QUOTA_MAX 4096
+bool auth_quota_take(auth_t *self, const char *who, int rate, int burst, int64_t now_ms,
+                     uint32_t *retry_after_ms);
+
 /* Refusals counted so far, of every kind. */
 uint64_t auth_refusals_total(const auth_t *self);
 
