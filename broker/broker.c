@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <zmq.h>
 
 #include "calendar.h"
@@ -84,7 +85,7 @@ report_calendar(broker_t *self)
 /* A ROUTER socket, CURVE server in ZAP domain `domain` when secret is set. */
 static void *
 bind_router(void *zctx, const char *endpoint, const char *domain, const curve_key_t *secret,
-            bool enforce, char **err)
+            bool enforce, int handshake_ms, char **err)
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     int linger = 0;
@@ -97,6 +98,8 @@ bind_router(void *zctx, const char *endpoint, const char *domain, const curve_ke
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
     /* Bigger frames are dropped by libzmq unread, with the connection. */
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    /* A connection that never handshakes is closed after this, not libzmq's 30 s. */
+    zmq_setsockopt(s, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
     if (secret != NULL && auth_server_socket(s, domain, secret, enforce, err) < 0) {
         zmq_close(s);
         return NULL;
@@ -107,6 +110,33 @@ bind_router(void *zctx, const char *endpoint, const char *domain, const curve_ke
         return NULL;
     }
     return s;
+}
+
+/*
+ * Every connection holds a file descriptor, and the soft limit (often 1,024) is soon reached by
+ * connections that never handshake: raise it to the hard limit at start, and say so.
+ */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t was;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        log_warn("getrlimit(RLIMIT_NOFILE)");
+        return;
+    }
+    was = rl.rlim_cur;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            log_warn("setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)rl.rlim_max);
+            return;
+        }
+    }
+    log_info("file descriptors: up to %llu (soft limit was %llu, hard limit %llu)",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)was,
+             (unsigned long long)rl.rlim_max);
 }
 
 /*
@@ -121,11 +151,13 @@ start_sockets(broker_t *self, char **err)
     curve_key_t secret, pub;
     const curve_key_t *sk = NULL;
     bool enforce = !cfg->test_fail_open;
-    publish_opts_t po = {.hwm = cfg->publish_hwm, .enforce_zap = enforce};
+    publish_opts_t po = {
+        .hwm = cfg->publish_hwm, .enforce_zap = enforce, .handshake_ms = cfg->handshake_ms};
     int rc = -1;
 
     self->curve = cfg->curve;
     self->auth = auth_new(cfg->curve ? cfg->keys_dir : NULL);
+    raise_fd_limit();
     if (!cfg->curve) {
         log_warnx("security: curve = no: PLAIN sockets, no authentication, no encryption; "
                   "anyone who can reach %s, %s and %s may send and read. For a local demo or "
@@ -146,9 +178,15 @@ start_sockets(broker_t *self, char **err)
         sk = &secret;
         po.secret = sk;
     }
-    if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", sk, enforce, err)) == NULL ||
-        (self->query = bind_router(self->zctx, cfg->query, "query", sk, enforce, err)) == NULL ||
-        (self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL)
+    if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", sk, enforce,
+                                    cfg->handshake_ms, err)) == NULL ||
+        (self->query = bind_router(self->zctx, cfg->query, "query", sk, enforce, cfg->handshake_ms,
+                                   err)) == NULL ||
+        (self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL ||
+        auth_watch(self->auth, self->zctx, self->ingest, "ingest", cfg->max_conn_per_address, err) <
+            0 ||
+        auth_watch(self->auth, self->zctx, self->query, "query", cfg->max_conn_per_address, err) <
+            0)
         goto done;
     if (cfg->curve) {
         if (auth_probe(self->auth, self->zctx, cfg->ingest, ZMQ_DEALER, &pub, 5000, err) < 0 ||
@@ -422,12 +460,21 @@ int
 broker_run(broker_t *self, volatile sig_atomic_t *stop)
 {
     /* The ZAP handler is polled with the rest: a handshake waits until it is answered. */
-    zmq_pollitem_t items[] = {
+    zmq_pollitem_t items[3 + AUTH_WATCH_POLL] = {
         {self->ingest, 0, ZMQ_POLLIN, 0},
         {self->query, 0, ZMQ_POLLIN, 0},
-        {auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0},
     };
-    int nitems = items[2].socket != NULL ? 3 : 2;
+    int nitems = 2, zap = -1;
+    void *mons[AUTH_WATCH_POLL];
+    size_t nmons = auth_watch_sockets(self->auth, mons, AUTH_WATCH_POLL);
+
+    if (auth_zap_socket(self->auth) != NULL) {
+        zap = nitems;
+        items[nitems++] = (zmq_pollitem_t){auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0};
+    }
+    /* The connection monitors too: a connection over its address's cap is closed at once. */
+    for (size_t i = 0; i < nmons; i++)
+        items[nitems++] = (zmq_pollitem_t){mons[i], 0, ZMQ_POLLIN, 0};
 
     char *db = store_target_redacted(self->cfg->db);
 
@@ -468,8 +515,10 @@ broker_run(broker_t *self, volatile sig_atomic_t *stop)
             else
                 self->sync_retry_at = util_mono_ms() + CRON_RETRY_MS;
         }
-        if (nitems > 2 && (items[2].revents & ZMQ_POLLIN))
+        if (zap >= 0 && (items[zap].revents & ZMQ_POLLIN))
             auth_zap_drain(self->auth);
+        if (nmons > 0)
+            auth_watch_drain(self->auth);
         /* Queries first: they must run outside the ingest transaction. */
         if ((items[1].revents & ZMQ_POLLIN) && query_drain(self) < 0)
             log_warnx("query: %s", zmq_strerror(zmq_errno()));
