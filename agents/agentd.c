@@ -29,8 +29,11 @@
  * for an answer on the socket, so it cannot be the answer of another; the event then goes to
  * the rejected list like any refusal instead of being sent for ever. When several wait, the
  * socket is replaced and events go one at a time until the refused one is found. Temporary
- * refusals ("storage") and those about the link rather than a frame ("version",
+ * refusals ("storage", "busy") and those about the link rather than a frame ("version",
  * "unauthorized") never reject an event.
+ *
+ * A broker over whose quota we send answers "busy" with a retry-after: the event is held
+ * that long, then sent again.
  */
 #include "agentd.h"
 
@@ -118,6 +121,7 @@ struct agentd {
     bool outbox_full;     /* the disk holding the outbox is full (logged) */
     int64_t full_since;   /* monotonic: since then (a stepped wall clock cannot skew the span) */
     bool storage_logged;  /* a "storage" refusal of the broker was logged; the next ack rearms */
+    bool busy_logged;     /* a "busy" refusal (over our quota) was logged; the next ack rearms */
     uint64_t head;        /* the broker's committed head, from the last ping */
 
     int64_t next_scan;
@@ -587,8 +591,20 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
         self->storage_logged = true;
         return;
     }
+    if (!r->ok && util_strcmp0(r->code, PM_REFUSE_BUSY) == 0) {
+        /* Over our quota at the broker: held, and sent again when it says, not sooner. */
+        f->held = true;
+        f->due =
+            now + (r->retry_after_ms > 0 ? (int64_t)r->retry_after_ms : self->cfg->backoff_min_ms);
+        if (!self->busy_logged)
+            log_info("the broker is busy with our events (%s); %s waits %lld ms, and the others "
+                     "it refuses so as long as it says",
+                     r->reason ? r->reason : "busy", r->id, (long long)(f->due - now));
+        self->busy_logged = true;
+        return;
+    }
     if (r->ok)
-        self->storage_logged = false;
+        self->storage_logged = self->busy_logged = false;
     if (!r->ok && self->single && util_strcmp0(r->code, PM_REFUSE_MALFORMED) == 0) {
         log_info("found the event the broker could not read: %s; sending as many at a time "
                  "as before",

@@ -409,15 +409,21 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
             rc = 0;
             goto done;
         }
-        if (util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0 && attempt < a->tries && !agent_stop) {
-            log_debug("broker could not store the event (%s); resending", r->reason);
+        /* Temporary: storage (a full disk), busy (over our quota: wait as long as it says). */
+        if ((util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0 ||
+             util_strcmp0(r->code, PM_REFUSE_BUSY) == 0) &&
+            attempt < a->tries && !agent_stop) {
+            log_debug("broker could not take the event now (%s); resending", r->reason);
+            nap(r->retry_after_ms > 0 ? (int)r->retry_after_ms : STORAGE_RETRY_MS);
             pm_msg_destroy(&rep);
-            nap(STORAGE_RETRY_MS);
             continue;
         }
         errx_line("refused (%s): %s", r->code ? r->code : "?",
                   r->reason ? r->reason : "no reason given");
-        rc = util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0 ? EXIT_TEMPFAIL : EXIT_REFUSED;
+        rc = util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0 ||
+                     util_strcmp0(r->code, PM_REFUSE_BUSY) == 0
+                 ? EXIT_TEMPFAIL
+                 : EXIT_REFUSED;
         goto done;
     }
 

@@ -3,8 +3,12 @@
  */
 #include "auth.h"
 
+#include <arpa/inet.h>
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,28 @@ typedef struct refusal_kind {
     uint64_t total;
 } refusal_kind_t;
 
+/* A server socket's monitor (auth_watch) and what it counted since the last summary. */
+typedef struct watch_sock {
+    void *mon;
+    char name[16];
+    int max_per_address;
+} watch_sock_t;
+
+/* A live TCP connection: its descriptor and its peer's address. */
+typedef struct live_conn {
+    int fd;
+    char addr[INET6_ADDRSTRLEN];
+} live_conn_t;
+
+#define AUTH_MAX_WATCHED 4
+
+/* One identity's token bucket (auth_quota_take). */
+typedef struct quota {
+    char *who;
+    double tokens;
+    int64_t at; /* monotonic ms of the last refill */
+} quota_t;
+
 struct auth {
     char *keys_dir;
     auth_identity_t *ids;
@@ -44,6 +70,17 @@ struct auth {
     refusal_kind_t kinds[AUTH_MAX_KINDS];
     size_t nkinds;
     uint64_t total;
+    quota_t *quotas;
+    size_t nquotas;
+    watch_sock_t watched[AUTH_MAX_WATCHED];
+    size_t nwatched;
+    live_conn_t *live; /* TCP connections accepted and not yet gone */
+    size_t nlive;
+    int64_t summary_start; /* monotonic ms */
+    uint64_t hs_failed;    /* handshakes ended without a verdict (timed out, dropped) */
+    uint64_t cap_refused;  /* connections shut down over the per-address cap */
+    uint64_t cap_pending;  /* of those, the ones whose failed handshake is still to come */
+    char cap_addr[INET6_ADDRSTRLEN]; /* the last address refused so */
 };
 
 static const char *const role_names[] = {"department", "notifier", "operator", "admin"};
@@ -83,6 +120,7 @@ ids_free(auth_identity_t *ids, size_t n)
 }
 
 static void kind_roll(refusal_kind_t *k, int64_t now);
+static void summary_roll(auth_t *self, int64_t now, bool force);
 
 void
 auth_destroy(auth_t **p)
@@ -94,8 +132,16 @@ auth_destroy(auth_t **p)
     /* The last word on what a flood left out, even if its window is still open. */
     for (size_t i = 0; i < self->nkinds; i++)
         kind_roll(&self->kinds[i], self->kinds[i].window_start + AUTH_LOG_WINDOW_MS);
+    auth_watch_drain(self);
+    summary_roll(self, util_mono_ms(), true);
+    for (size_t i = 0; i < self->nwatched; i++)
+        zmq_close(self->watched[i].mon);
+    free(self->live);
     if (self->zap != NULL)
         zmq_close(self->zap);
+    for (size_t i = 0; i < self->nquotas; i++)
+        free(self->quotas[i].who);
+    free(self->quotas);
     ids_free(self->ids, self->n);
     free(self->keys_dir);
     free(self);
@@ -514,6 +560,7 @@ auth_refusals_flush(auth_t *self)
 {
     int64_t now = util_mono_ms();
 
+    summary_roll(self, now, false);
     for (size_t i = 0; i < self->nkinds; i++)
         if (self->kinds[i].suppressed > 0)
             kind_roll(&self->kinds[i], now);
@@ -523,4 +570,216 @@ uint64_t
 auth_refusals_total(const auth_t *self)
 {
     return self->total;
+}
+
+/* The bucket of who: found, new (full), or the longest untouched one reused when at the cap. */
+static quota_t *
+quota_slot(auth_t *self, const char *who, int burst, int64_t now_ms)
+{
+    quota_t *q = NULL;
+
+    for (size_t i = 0; i < self->nquotas; i++) {
+        if (strcmp(self->quotas[i].who, who) == 0)
+            return &self->quotas[i];
+        if (q == NULL || self->quotas[i].at < q->at)
+            q = &self->quotas[i];
+    }
+    if (self->nquotas < AUTH_QUOTA_MAX) {
+        self->quotas = xgrow(self->quotas, self->nquotas, sizeof(*self->quotas));
+        q = &self->quotas[self->nquotas++];
+        q->who = NULL;
+    }
+    xstrset(&q->who, who);
+    q->tokens = burst;
+    q->at = now_ms;
+    return q;
+}
+
+bool
+auth_quota_take(auth_t *self, const char *who, int rate, int burst, int64_t now_ms,
+                uint32_t *retry_after_ms)
+{
+    quota_t *q;
+    double need;
+
+    if (rate <= 0)
+        return true;
+    q = quota_slot(self, who, burst, now_ms);
+    if (now_ms > q->at) {
+        q->tokens += (double)(now_ms - q->at) * rate / 1000.0;
+        q->at = now_ms;
+    }
+    if (q->tokens > burst)
+        q->tokens = burst; /* also after a reload lowered burst */
+    if (q->tokens >= 1.0) {
+        q->tokens -= 1.0;
+        return true;
+    }
+    need = (1.0 - q->tokens) * 1000.0 / rate;
+    *retry_after_ms = (uint32_t)need + 1;
+    return false;
+}
+
+int
+auth_watch(auth_t *self, void *zctx, void *sock, const char *name, int max_per_address, char **err)
+{
+    static unsigned watches;
+    watch_sock_t *w;
+    char ep[64];
+    int linger = 0;
+
+    assert(self->nwatched < AUTH_MAX_WATCHED);
+    w = &self->watched[self->nwatched];
+    snprintf(ep, sizeof(ep), "inproc://permit-auth-watch-%u", watches++);
+    if (zmq_socket_monitor(sock, ep,
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+        (w->mon = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
+        zmq_setsockopt(w->mon, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_connect(w->mon, ep) != 0) {
+        *err = xasprintf("monitor of the %s socket: %s", name, zmq_strerror(zmq_errno()));
+        if (w->mon != NULL)
+            zmq_close(w->mon);
+        w->mon = NULL;
+        return -1;
+    }
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    w->max_per_address = max_per_address;
+    self->nwatched++;
+    if (self->summary_start == 0)
+        self->summary_start = util_mono_ms();
+    return 0;
+}
+
+size_t
+auth_watch_sockets(const auth_t *self, void **out, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < self->nwatched && n < max; i++)
+        out[n++] = self->watched[i].mon;
+    return n;
+}
+
+/* The peer address of a TCP connection; false for another kind (ipc) or a gone descriptor. */
+static bool
+peer_addr(int fd, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        return false;
+    if (ss.ss_family == AF_INET)
+        return inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, size) != NULL;
+    if (ss.ss_family == AF_INET6)
+        return inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, size) != NULL;
+    return false;
+}
+
+/*
+ * A connection accepted: counted under its address, or shut down when the address holds its
+ * cap already. shutdown(2), not close: the descriptor stays libzmq's, which sees the end of the
+ * stream and closes it itself (DISCONNECTED follows, for a descriptor no longer counted).
+ */
+static void
+conn_accepted(auth_t *self, const watch_sock_t *w, int fd)
+{
+    char addr[INET6_ADDRSTRLEN];
+    int same = 0;
+
+    if (!peer_addr(fd, addr, sizeof(addr)))
+        return;
+    for (size_t i = 0; i < self->nlive; i++)
+        same += strcmp(self->live[i].addr, addr) == 0;
+    if (w->max_per_address > 0 && same >= w->max_per_address) {
+        shutdown(fd, SHUT_RDWR);
+        self->cap_refused++;
+        self->cap_pending++;
+        snprintf(self->cap_addr, sizeof(self->cap_addr), "%s", addr);
+        return;
+    }
+    self->live = xgrow(self->live, self->nlive, sizeof(*self->live));
+    self->live[self->nlive].fd = fd;
+    snprintf(self->live[self->nlive].addr, sizeof(self->live[0].addr), "%s", addr);
+    self->nlive++;
+}
+
+static void
+conn_gone(auth_t *self, int fd)
+{
+    for (size_t i = 0; i < self->nlive; i++)
+        if (self->live[i].fd == fd) {
+            self->live[i] = self->live[--self->nlive];
+            return;
+        }
+}
+
+/* One monitor event: [event u16, value u32][endpoint]. 0, or -1 when none was waiting. */
+static int
+watch_event(auth_t *self, const watch_sock_t *w)
+{
+    zmq_msg_t m;
+    uint16_t event = 0;
+    uint32_t value = 0;
+    int more = 0;
+    size_t sz = sizeof(more);
+
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, w->mon, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return -1;
+    }
+    if (zmq_msg_size(&m) >= 6) {
+        memcpy(&event, zmq_msg_data(&m), sizeof(event));
+        memcpy(&value, (const uint8_t *)zmq_msg_data(&m) + 2, sizeof(value));
+    }
+    zmq_getsockopt(w->mon, ZMQ_RCVMORE, &more, &sz);
+    while (more) {
+        zmq_msg_close(&m);
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, w->mon, 0) < 0)
+            break;
+        sz = sizeof(more);
+        zmq_getsockopt(w->mon, ZMQ_RCVMORE, &more, &sz);
+    }
+    zmq_msg_close(&m);
+    if (event == ZMQ_EVENT_ACCEPTED)
+        conn_accepted(self, w, (int)value);
+    else if (event == ZMQ_EVENT_DISCONNECTED)
+        conn_gone(self, (int)value);
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && self->cap_pending > 0)
+        self->cap_pending--; /* one we shut down: counted as refused, not as timed out */
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        self->hs_failed++;
+    return 0;
+}
+
+void
+auth_watch_drain(auth_t *self)
+{
+    for (size_t i = 0; i < self->nwatched; i++)
+        while (watch_event(self, &self->watched[i]) == 0) {
+        }
+}
+
+/* One line for what the monitors counted in the interval, when there is anything to say. */
+static void
+summary_roll(auth_t *self, int64_t now, bool force)
+{
+    if (self->nwatched == 0 || (!force && now - self->summary_start < AUTH_SUMMARY_MS))
+        return;
+    if (self->hs_failed > 0 || self->cap_refused > 0) {
+        char cap[64 + INET6_ADDRSTRLEN] = "";
+        if (self->cap_refused > 0)
+            snprintf(cap, sizeof(cap), " (last from %s)", self->cap_addr);
+        log_warnx("auth: last %lld s: %llu handshakes timed out or dropped unfinished, %llu "
+                  "connections refused over the per-address cap%s; %zu TCP connections open",
+                  (long long)((now - self->summary_start + 999) / 1000),
+                  (unsigned long long)self->hs_failed, (unsigned long long)self->cap_refused, cap,
+                  self->nlive);
+    }
+    self->summary_start = now;
+    self->hs_failed = 0;
+    self->cap_refused = 0;
 }

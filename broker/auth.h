@@ -102,6 +102,37 @@ void auth_refused(auth_t *self, const char *kind, const char *who, const char *f
 /* Write the summary lines of windows that closed (the broker's cron calls it). */
 void auth_refusals_flush(auth_t *self);
 
+/*
+ * The quota of events per identity (a key's name; on plain sockets the department an event
+ * names): a token bucket holding up to burst events, refilled at rate a second. True when one
+ * more event may go in at now_ms (monotonic); false with the milliseconds until one may in
+ * *retry_after_ms. rate 0 means no quota. At most AUTH_QUOTA_MAX identities are tracked; past
+ * that the longest untouched bucket is reused, which only ever lets more in.
+ */
+#define AUTH_QUOTA_MAX 4096
+bool auth_quota_take(auth_t *self, const char *who, int rate, int burst, int64_t now_ms,
+                     uint32_t *retry_after_ms);
+
+/*
+ * Connections that never finish their handshake hold a file descriptor each until libzmq's
+ * handshake interval ends them (handshake_ms on every server socket). auth_watch adds a socket
+ * monitor to a bound server socket: a TCP connection from an address that already holds
+ * max_per_address live connections is shut down at once (0: no cap), and handshakes that
+ * failed without a verdict (timed out, or dropped before the end) are counted. Both go into
+ * one summary line every AUTH_SUMMARY_MS (auth_refusals_flush), and a last one at
+ * auth_destroy, never a line per connection. 0, or -1 with *err.
+ */
+#define AUTH_SUMMARY_MS 60000
+int auth_watch(auth_t *self, void *zctx, void *sock, const char *name, int max_per_address,
+               char **err);
+
+/* The monitor sockets of auth_watch, for the broker's poll set: n of them from *out. */
+#define AUTH_WATCH_POLL 4
+size_t auth_watch_sockets(const auth_t *self, void **out, size_t max);
+
+/* Read every connection event waiting on the monitors, without blocking. */
+void auth_watch_drain(auth_t *self);
+
 /* Refusals counted so far, of every kind. */
 uint64_t auth_refusals_total(const auth_t *self);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <zmq.h>
 
 #include "calendar.h"
@@ -86,7 +87,7 @@ static const router_limits_t query_limits = {
 /* A ROUTER socket with limits lim, CURVE server in ZAP domain `domain` when secret is set. */
 static void *
 bind_router(void *zctx, const char *endpoint, const char *domain, const router_limits_t *lim,
-            const curve_key_t *secret, bool enforce, char **err)
+            const curve_key_t *secret, bool enforce, int handshake_ms, char **err)
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     int linger = 0, on = 1;
@@ -103,6 +104,8 @@ bind_router(void *zctx, const char *endpoint, const char *domain, const router_l
         zmq_setsockopt(s, ZMQ_RCVHWM, &lim->rcvhwm, sizeof(lim->rcvhwm));
     if (lim->mandatory)
         zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &on, sizeof(on));
+    /* A connection that never handshakes is closed after this, not libzmq's 30 s. */
+    zmq_setsockopt(s, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
     if (secret != NULL && auth_server_socket(s, domain, secret, enforce, err) < 0) {
         zmq_close(s);
         return NULL;
@@ -113,6 +116,33 @@ bind_router(void *zctx, const char *endpoint, const char *domain, const router_l
         return NULL;
     }
     return s;
+}
+
+/*
+ * Every connection holds a file descriptor, and the soft limit (often 1,024) is soon reached by
+ * connections that never handshake: raise it to the hard limit at start, and say so.
+ */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t was;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        log_warn("getrlimit(RLIMIT_NOFILE)");
+        return;
+    }
+    was = rl.rlim_cur;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            log_warn("setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)rl.rlim_max);
+            return;
+        }
+    }
+    log_info("file descriptors: up to %llu (soft limit was %llu, hard limit %llu)",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)was,
+             (unsigned long long)rl.rlim_max);
 }
 
 /*
@@ -127,11 +157,13 @@ start_sockets(broker_t *self, char **err)
     curve_key_t secret, pub;
     const curve_key_t *sk = NULL;
     bool enforce = !cfg->test_fail_open;
-    publish_opts_t po = {.hwm = cfg->publish_hwm, .enforce_zap = enforce};
+    publish_opts_t po = {
+        .hwm = cfg->publish_hwm, .enforce_zap = enforce, .handshake_ms = cfg->handshake_ms};
     int rc = -1;
 
     self->curve = cfg->curve;
     self->auth = auth_new(cfg->curve ? cfg->keys_dir : NULL);
+    raise_fd_limit();
     if (!cfg->curve) {
         log_warnx("security: curve = no: PLAIN sockets, no authentication, no encryption; "
                   "anyone who can reach %s, %s and %s may send and read. For a local demo or "
@@ -153,10 +185,14 @@ start_sockets(broker_t *self, char **err)
         po.secret = sk;
     }
     if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", &ingest_limits, sk, enforce,
-                                    err)) == NULL ||
+                                    cfg->handshake_ms, err)) == NULL ||
         (self->query = bind_router(self->zctx, cfg->query, "query", &query_limits, sk, enforce,
-                                   err)) == NULL ||
-        (self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL)
+                                   cfg->handshake_ms, err)) == NULL ||
+        (self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL ||
+        auth_watch(self->auth, self->zctx, self->ingest, "ingest", cfg->max_conn_per_address, err) <
+            0 ||
+        auth_watch(self->auth, self->zctx, self->query, "query", cfg->max_conn_per_address, err) <
+            0)
         goto done;
     if (cfg->curve) {
         if (auth_probe(self->auth, self->zctx, cfg->ingest, ZMQ_DEALER, &pub, 5000, err) < 0 ||
@@ -456,13 +492,16 @@ broker_run(broker_t *self)
     /*
      * The ZAP handler is polled with the rest: a handshake waits until it is answered. The
      * signal pipe comes last (when there is one): a signal that arrives while the loop works
-     * wakes the next poll at once, so a SIGHUP is acted on within one iteration.
+     * wakes the next poll at once, so a SIGHUP is acted on within one iteration. The connection
+     * monitors are polled too: a connection over its address's cap is closed at once.
      */
-    zmq_pollitem_t items[4] = {
+    zmq_pollitem_t items[4 + AUTH_WATCH_POLL] = {
         {self->ingest, 0, ZMQ_POLLIN, 0},
         {self->query, 0, ZMQ_POLLIN, 0},
     };
     int nitems = 2, zap = -1;
+    void *mons[AUTH_WATCH_POLL];
+    size_t nmons = auth_watch_sockets(self->auth, mons, AUTH_WATCH_POLL);
 
     char *db = store_target_redacted(self->cfg->db);
 
@@ -474,6 +513,8 @@ broker_run(broker_t *self)
         zap = nitems;
         items[nitems++] = (zmq_pollitem_t){auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0};
     }
+    for (size_t i = 0; i < nmons; i++)
+        items[nitems++] = (zmq_pollitem_t){mons[i], 0, ZMQ_POLLIN, 0};
     if (sigwake_fd() >= 0)
         items[nitems++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
     self->next_heartbeat = util_mono_ms();
@@ -512,6 +553,8 @@ broker_run(broker_t *self)
         }
         if (zap >= 0 && (items[zap].revents & ZMQ_POLLIN))
             auth_zap_drain(self->auth);
+        if (nmons > 0)
+            auth_watch_drain(self->auth);
         /* Queries first: they must run outside the ingest transaction. */
         if ((items[1].revents & ZMQ_POLLIN) && query_drain(self) < 0)
             log_warnx("query: %s", zmq_strerror(zmq_errno()));

@@ -30,6 +30,7 @@ typedef struct broker_stats {
     uint64_t queries;
     uint64_t unauthorized; /* messages refused for who sent them (unauthorized, forbidden) */
     uint64_t unsent;       /* query replies dropped: the peer was gone or read too slowly */
+    uint64_t busy;         /* events refused over their sender's quota */
 } broker_stats_t;
 
 /* Who sent a message: the identity of its CURVE key, or nobody on plain sockets. */

@@ -299,6 +299,33 @@ authorize(broker_t *self, const broker_peer_t *peer, pm_msg_t *msg, pm_reply_t *
     return false;
 }
 
+/*
+ * The quota: an identity sending events faster than quota_rate (past its burst) is refused
+ * "busy" with a retry-after, before anything is stored, so a runaway agent slows down instead
+ * of filling the disk; its agent holds the event and sends it again then. The identity is the
+ * key's on CURVE, the department the event names on plain sockets. True when refused (in r).
+ */
+static bool
+over_quota(broker_t *self, const broker_peer_t *peer, const pm_msg_t *msg, pm_reply_t *r)
+{
+    const char *who = peer->id != NULL ? peer->id->name : msg->entry ? msg->entry->dept : NULL;
+    uint32_t retry_ms = 0;
+    char why[256];
+
+    if (msg->type != PM_MSG_EVENT || util_empty(who) ||
+        auth_quota_take(self->auth, who, self->cfg->quota_rate, self->cfg->quota_burst,
+                        util_mono_ms(), &retry_ms))
+        return false;
+    snprintf(why, sizeof(why),
+             "%.64s sends more than %d events a second (quota_rate, burst %d); send it again "
+             "in %u ms",
+             who, self->cfg->quota_rate, self->cfg->quota_burst, retry_ms);
+    set_nack(r, PM_REFUSE_BUSY, why);
+    r->retry_after_ms = retry_ms;
+    reply_id(msg, r);
+    return true;
+}
+
 /* The dispatcher: one handler per message type, refusing anything else. */
 static void
 dispatch(broker_t *self, batch_t *b, const broker_peer_t *peer, const void *body, size_t len,
@@ -335,6 +362,8 @@ dispatch(broker_t *self, batch_t *b, const broker_peer_t *peer, const void *body
     } else if (!authorize(self, peer, msg, r)) {
         reply_id(msg, r);
         self->stats.unauthorized++;
+    } else if (over_quota(self, peer, msg, r)) {
+        self->stats.busy++;
     } else {
         switch (msg->type) {
         case PM_MSG_EVENT:

@@ -34,6 +34,9 @@ publish_new(void *zctx, const char *endpoint, const publish_opts_t *opts, char *
     zmq_setsockopt(pub->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
     zmq_setsockopt(pub->sock, ZMQ_LINGER, &linger, sizeof(linger));
     zmq_setsockopt(pub->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    if (opts->handshake_ms > 0)
+        zmq_setsockopt(pub->sock, ZMQ_HANDSHAKE_IVL, &opts->handshake_ms,
+                       sizeof(opts->handshake_ms));
     if (opts->secret != NULL &&
         auth_server_socket(pub->sock, "publish", opts->secret, opts->enforce_zap, err) < 0)
         goto fail;

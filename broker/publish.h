@@ -26,6 +26,7 @@ typedef struct publish_opts {
     int hwm;
     const curve_key_t *secret;
     bool enforce_zap; /* false only for the test of the start-up probe */
+    int handshake_ms; /* ZMQ_HANDSHAKE_IVL; 0 leaves libzmq's */
 } publish_opts_t;
 
 publish_t *publish_new(void *zctx, const char *endpoint, const publish_opts_t *opts, char **err);

@@ -143,7 +143,9 @@ bool pm_code_valid(const char *s);
 #define PM_REFUSE_CYCLE "template_cycle"
 #define PM_REFUSE_EXISTS "exists"
 #define PM_REFUSE_UNSUPPORTED "unsupported"
-#define PM_REFUSE_STORAGE "storage"           /* temporary: resend later */
+#define PM_REFUSE_STORAGE "storage" /* temporary: resend later */
+#define PM_REFUSE_BUSY "busy" /* temporary: over the sender's quota; resend after retry_after_ms   \
+                               */
 #define PM_REFUSE_UNAUTHORIZED "unauthorized" /* no trusted key (CURVE): revoked or unknown */
 #define PM_REFUSE_FORBIDDEN "forbidden"       /* the key's role or identity may not do this */
 /* The sender already used this id for an event with other content (permanent): a new event
@@ -277,11 +279,12 @@ typedef struct pm_import {
 typedef struct pm_reply {
     char *id;
     bool ok;
-    uint64_t seq;   /* ack: the (first) entry's sequence number */
-    uint32_t count; /* ack: entries appended */
-    bool duplicate; /* ack: the id was seen before; seq is the original */
-    char *code;     /* nack: PM_REFUSE_* */
-    char *reason;   /* nack: one line for a person */
+    uint64_t seq;            /* ack: the (first) entry's sequence number */
+    uint32_t count;          /* ack: entries appended */
+    bool duplicate;          /* ack: the id was seen before; seq is the original */
+    char *code;              /* nack: PM_REFUSE_* */
+    char *reason;            /* nack: one line for a person */
+    uint32_t retry_after_ms; /* nack busy: resend no sooner than this */
 } pm_reply_t;
 
 /* "Entries after sequence N", optionally filtered. */

@@ -128,6 +128,19 @@ static const conftab_opt_t options[] = {
     INT(publish_hwm, "100000", 100, 10000000, false,
         "messages queued for one subscriber; a slower one loses the rest and catches up from "
         "the query socket"),
+    INT(handshake_ms, "5000", 100, 60000, false,
+        "a connection must finish its ZeroMQ handshake (and CURVE's) within this many "
+        "milliseconds, or it is closed: idle connections cannot hold file descriptors long"),
+    INT(max_conn_per_address, "256", 0, 1000000, false,
+        "live TCP connections one address may hold on the ingest and query sockets; more are "
+        "closed at once and counted in a summary line a minute; 0 for no cap"),
+    INT(quota_rate, "2000", 0, 1000000, true,
+        "events a second one identity (a key; on plain sockets the department an event names) "
+        "may send on average; more are refused 'busy' with a retry-after, so a runaway agent "
+        "slows down instead of filling the disk; 0 for no quota"),
+    INT(quota_burst, "20000", 1, 10000000, true,
+        "events one identity may send at once before quota_rate applies (a backlog after an "
+        "outage)"),
     CUSTOM("test_fail_open", test_fail_open, parse_bool, "no", false,
            "tests only: bind no ZAP handler, so the start-up probe must stop the broker"),
 };

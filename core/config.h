@@ -41,7 +41,11 @@ typedef struct config {
     char *secret_key_file; /* the broker's key pair (permitctl keygen) */
     char *keys_dir;        /* the trusted public keys, NAME.key each with a role */
     int publish_hwm;       /* messages queued per subscriber before it loses some */
-    bool test_fail_open;   /* tests only: no ZAP handler, no enforced domain */
+    int handshake_ms;      /* a connection must finish its handshake within this */
+    int max_conn_per_address; /* live TCP connections one address may hold (0: no cap) */
+    int quota_rate;           /* events a second per identity (0: no quota) */
+    int quota_burst;          /* events one identity may send at once above the rate */
+    bool test_fail_open;      /* tests only: no ZAP handler, no enforced domain */
 } config_t;
 
 /* Fill every option with its default. */

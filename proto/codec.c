@@ -740,6 +740,7 @@ reply_to_pb(enc_t *e, const pm_reply_t *r)
     PB_SET(pb, duplicate, r->duplicate);
     pb->code = (char *)r->code;
     pb->reason = (char *)r->reason;
+    PB_SET(pb, retry_after_ms, r->retry_after_ms);
     return pb;
 }
 
@@ -753,6 +754,7 @@ reply_from_pb(const Permit__Reply *pb, pm_reply_t *r)
     r->duplicate = pb->duplicate;
     r->code = xstrdup(pb->code);
     r->reason = xstrdup(pb->reason);
+    r->retry_after_ms = pb->retry_after_ms;
 }
 
 static Permit__Query *

@@ -386,11 +386,14 @@ take_reply(load_t *self, const void *buf, size_t len)
             self->in_flight[f->project] = 0;
         }
         drop_flight(self, k);
-    } else if (util_strcmp0(m->reply->code, PM_REFUSE_STORAGE) == 0) {
+    } else if (util_strcmp0(m->reply->code, PM_REFUSE_STORAGE) == 0 ||
+               util_strcmp0(m->reply->code, PM_REFUSE_BUSY) == 0) {
         record(self->hist_fd, "retry %s %s", f->id, m->reply->code);
         self->retries++;
         f->sent_ms = 0;
-        f->due_ms = util_mono_ms() + RETRY_LATER_MS;
+        f->due_ms = util_mono_ms() + (m->reply->retry_after_ms > RETRY_LATER_MS
+                                          ? (int64_t)m->reply->retry_after_ms
+                                          : RETRY_LATER_MS);
     } else {
         record(self->hist_fd, "refused %s %s", f->id,
                util_empty(m->reply->code) ? "?" : m->reply->code);

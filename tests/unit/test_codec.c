@@ -531,6 +531,7 @@ assert_msg(const pm_msg_t *want, const pm_msg_t *got)
         assert_int_equal(want->reply->duplicate, got->reply->duplicate);
         assert_str0(want->reply->code, got->reply->code);
         assert_str0(want->reply->reason, got->reply->reason);
+        assert_int_equal(want->reply->retry_after_ms, got->reply->retry_after_ms);
         break;
     case PM_MSG_QUERY:
         assert_non_null(got->query);
@@ -788,6 +789,14 @@ test_reply_roundtrip(void **state)
     msg->reply->id = xstrdup("e7d1");
     msg->reply->code = xstrdup(PM_REFUSE_NOT_OWNER);
     msg->reply->reason = xstrdup("生态环境局不办理建设工程规划许可证（GH01 属于自然资源局）");
+    check_roundtrip(&msg);
+
+    msg = pm_msg_new(PM_MSG_REPLY);
+    msg->reply = xcalloc(1, sizeof(*msg->reply));
+    msg->reply->id = xstrdup("e7d2");
+    msg->reply->code = xstrdup(PM_REFUSE_BUSY);
+    msg->reply->reason = xstrdup("over the quota");
+    msg->reply->retry_after_ms = 250;
     check_roundtrip(&msg);
     (void)state;
 }
