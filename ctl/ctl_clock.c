@@ -18,7 +18,7 @@ cmd_clock(void *ctx, int argc, char **argv)
     int rc;
 
     if (argc != 3 || strcmp(argv[1], "set") != 0)
-        return ctl_usage("clock: usage: permitctl clock set TIME");
+        return ctl_usage("clock: give set TIME (try permitctl clock --help)");
     if (util_parse_time(argv[2], &ms) < 0)
         return ctl_usage("clock: '%s' is not a time like 2026-03-02T09:00:00+08:00", argv[2]);
     req = pm_msg_new(PM_MSG_CLOCK_SET);

@@ -106,14 +106,18 @@ notify_ctl_retry(const char *db, int argc, char **argv)
     int count = 0, rc = 0;
 
     if (argc != 2) {
-        fprintf(stderr, "permit-notify: usage: retry ID|--all\n");
+        fprintf(stderr,
+                "permit-notify: retry: give ID or --all (try permit-notify retry --help)\n");
         return EX_USAGE;
     }
     if (strcmp(argv[1], "--all") != 0) {
         char *end;
         id = strtoll(argv[1], &end, 10);
         if (*end != '\0' || id <= 0) {
-            fprintf(stderr, "permit-notify: retry: '%s' is not a delivery id\n", argv[1]);
+            fprintf(stderr,
+                    "permit-notify: retry: '%s' is not a delivery id (try permit-notify retry "
+                    "--help)\n",
+                    argv[1]);
             return EX_USAGE;
         }
     }
@@ -143,12 +147,16 @@ notify_ctl_ack(const char *db, int argc, char **argv)
     if (argc == 4 && strcmp(argv[2], "--by") == 0)
         by = argv[3];
     else if (argc != 2) {
-        fprintf(stderr, "permit-notify: usage: ack SEQ [--by NAME]\n");
+        fprintf(stderr,
+                "permit-notify: ack: give SEQ [--by NAME] (try permit-notify ack --help)\n");
         return EX_USAGE;
     }
     seq = strtoull(argv[1], &end, 10);
     if (*end != '\0' || seq == 0) {
-        fprintf(stderr, "permit-notify: ack: '%s' is not a sequence number\n", argv[1]);
+        fprintf(stderr,
+                "permit-notify: ack: '%s' is not a sequence number (try permit-notify ack "
+                "--help)\n",
+                argv[1]);
         return EX_USAGE;
     }
     if ((q = open_db(db)) == NULL)
@@ -235,7 +243,7 @@ silence_add(nq_t *q, int argc, char **argv)
         (s.project == NULL && s.kind == NULL) || optind != argc) {
         fprintf(stderr, "permit-notify: usage: silence add [--project ID] [--kind KEY] "
                         "--author NAME --reason TEXT (--for 2h|--until TIME); a project or a "
-                        "kind at least\n");
+                        "kind at least (try permit-notify silence --help)\n");
         return EX_USAGE;
     }
     if (parse_expiry(expiry, now, &s.expires_ms) < 0) {
@@ -281,7 +289,8 @@ notify_ctl_silence(const char *db, int argc, char **argv)
 
     if (argc < 2 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 &&
                      strcmp(argv[1], "expire") != 0)) {
-        fprintf(stderr, "permit-notify: usage: silence add|list|expire ...\n");
+        fprintf(stderr,
+                "permit-notify: silence: add, list or expire (try permit-notify silence --help)\n");
         return EX_USAGE;
     }
     if ((q = open_db(db)) == NULL)
@@ -300,7 +309,9 @@ notify_ctl_silence(const char *db, int argc, char **argv)
         char *end = NULL;
         long long id = argc == 3 ? strtoll(argv[2], &end, 10) : 0;
         if (argc != 3 || *end != '\0' || id <= 0) {
-            fprintf(stderr, "permit-notify: usage: silence expire ID\n");
+            fprintf(
+                stderr,
+                "permit-notify: silence expire: give one ID (try permit-notify silence --help)\n");
             rc = EX_USAGE;
         } else if ((rc = nq_silence_expire(q, id, util_now_ms())) <= 0) {
             if (rc == 0)
