@@ -51,12 +51,12 @@ static const conftab_opt_t options[] = {
      "CURVE: the broker's public key file (else $PERMIT_BROKER_KEY)", NULL, 0},
 };
 
-static const conftab_t agent_table = {"agent", options, ARRAY_LEN(options)};
+const conftab_t agentcfg_table = {"agent", options, ARRAY_LEN(options)};
 
 int
 agentcfg_set(agentcfg_t *cfg, const char *name, const char *value, char **err)
 {
-    return conftab_set(&agent_table, cfg, name, value, err);
+    return conftab_set(&agentcfg_table, cfg, name, value, err);
 }
 
 void
@@ -64,7 +64,7 @@ agentcfg_defaults(agentcfg_t *cfg)
 {
     const char *env = getenv("PERMIT_BROKER");
 
-    conftab_defaults(&agent_table, cfg);
+    conftab_defaults(&agentcfg_table, cfg);
     if (!util_empty(env))
         xstrset(&cfg->broker, env);
 }
@@ -72,19 +72,19 @@ agentcfg_defaults(agentcfg_t *cfg)
 void
 agentcfg_clear(agentcfg_t *cfg)
 {
-    conftab_clear(&agent_table, cfg);
+    conftab_clear(&agentcfg_table, cfg);
 }
 
 int
 agentcfg_load_file(agentcfg_t *cfg, const char *path, char **err)
 {
-    return conftab_load_file(&agent_table, cfg, path, err);
+    return conftab_load_file(&agentcfg_table, cfg, path, err);
 }
 
 int
 agentcfg_check(agentcfg_t *cfg, char **err)
 {
-    if (conftab_check_required(&agent_table, cfg, err) < 0)
+    if (conftab_check_required(&agentcfg_table, cfg, err) < 0)
         return -1;
     if (eplist_check("broker", cfg->broker, err) < 0)
         return -1;
@@ -108,7 +108,7 @@ agentcfg_check(agentcfg_t *cfg, char **err)
 void
 agentcfg_reload(agentcfg_t *to, const agentcfg_t *from)
 {
-    conftab_reload(&agent_table, to, from);
+    conftab_reload(&agentcfg_table, to, from);
 }
 
 void
@@ -116,5 +116,5 @@ agentcfg_usage(FILE *out)
 {
     fprintf(out, "options of run (also keys of the [agent] section of the config file; * marks "
                  "those\nthat SIGHUP reloads):\n");
-    conftab_usage(&agent_table, out);
+    conftab_usage(&agentcfg_table, out);
 }

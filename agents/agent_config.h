@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "conftab.h"
 #include "log.h"
 
 typedef struct agentcfg {
@@ -54,5 +55,8 @@ void agentcfg_reload(agentcfg_t *to, const agentcfg_t *from);
 
 /* Print the option table (for --help). */
 void agentcfg_usage(FILE *out);
+
+/* The option table: the command line reads it too (common/args.h). */
+extern const conftab_t agentcfg_table;
 
 #endif

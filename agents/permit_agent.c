@@ -12,11 +12,12 @@
  * `run` is the daemon (agentd.c); `status`, `retry` and `drop` act on its outbox
  * (agent_clerk.c), whether the daemon runs or not.
  *
- * Exit status: 0 acked (or queued), 64 usage error, 65 refused by the broker (resending will
- * not help) or refused here for a field longer than the broker takes (nothing was sent or
- * queued), 69 broker unreachable, 73 the outbox is full (send --queue: the disk holding it
- * has no space left; nothing was queued), 75 the broker could not store it for now (resend
- * later) or the outbox is busy, 78 a bad configuration, 128+signal when interrupted, 1 any
+ * Exit status (<sysexits.h>): 0 acked (or queued), 64 EX_USAGE usage error, 65 EX_DATAERR
+ * refused by the broker (resending will not help) or refused here for a field longer than the
+ * broker takes (nothing was sent or queued), 69 EX_UNAVAILABLE broker unreachable, 73
+ * EX_CANTCREAT the outbox is full (send --queue: the disk holding it has no space left;
+ * nothing was queued), 75 EX_TEMPFAIL the broker could not store it for now (resend later) or
+ * the outbox is busy, 78 EX_CONFIG a bad configuration, 128+signal when interrupted, 1 any
  * other error.
  */
 #define _GNU_SOURCE
@@ -36,6 +37,7 @@
 #include "agent_clerk.h"
 #include "agent_config.h"
 #include "agentd.h"
+#include "args.h"
 #include "cli.h"
 #include "client.h"
 #include "curvecfg.h"
@@ -53,51 +55,41 @@
 /* The pause before resending after a "storage" refusal (a temporary broker failure). */
 #define STORAGE_RETRY_MS 500
 
-#define EXIT_USAGE 64
-#define EXIT_REFUSED 65
-#define EXIT_UNREACHABLE 69
-#define EXIT_OUTBOX_FULL 73
-#define EXIT_TEMPFAIL 75
-#define EXIT_CONFIG 78
-
 /* The exit flag of the one-shot commands: the number of the signal that asked us to stop.
  * `run` has its own in common/sigwake.h. */
 static volatile sig_atomic_t agent_stop;
 
-typedef struct agent_cmd {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *args;
-    const char *summary;
-} agent_cmd_t;
+static int cmd_send(void *ctx, int argc, char **argv);
+static int cmd_run(void *ctx, int argc, char **argv);
+static int cmd_status(void *ctx, int argc, char **argv);
+static int cmd_retry(void *ctx, int argc, char **argv);
+static int cmd_drop(void *ctx, int argc, char **argv);
+static void send_more(FILE *f);
+static void run_more(FILE *f);
 
-static int cmd_send(int argc, char **argv);
-static int cmd_run(int argc, char **argv);
-static int cmd_status(int argc, char **argv);
-static int cmd_retry(int argc, char **argv);
-static int cmd_drop(int argc, char **argv);
-
-static const agent_cmd_t commands[] = {
+static const cli_cmd_t commands[] = {
     {"send", cmd_send,
      "[--broker ENDPOINT] --dept CODE --project ID --procedure CODE --event KIND [--id ID] "
      "[--cert NUMBER] [--note TEXT] [--missing ITEM --due DATE] [--time TIME] [--timeout MS] "
      "[--tries N] [--curve-secret FILE --broker-key FILE]",
-     "send one event to the broker and print its sequence number once it is logged"},
+     "send one event to the broker and print its sequence number once it is logged", send_more},
     /* Listed for --help; `send` itself reads --queue. */
     {"send --queue", cmd_send,
      "(--config FILE | --state DIR) [--dept CODE] --project ID --procedure CODE --event KIND "
      "[--id ID] [--cert NUMBER] [--note TEXT] [--missing ITEM --due DATE] [--time TIME]",
-     "put one event into the agent daemon's outbox and print its id; the daemon delivers it"},
+     "put one event into the agent daemon's outbox and print its id; the daemon delivers it", NULL},
     {"run", cmd_run, "[--config FILE] [-n] [--dept CODE] [--state DIR] [--OPTION VALUE ...]",
      "run the department's agent daemon: take event files from the spool folder and events "
-     "from the outbox, deliver each to the broker exactly once (run --help lists the options)"},
+     "from the outbox, deliver each to the broker exactly once (-n checks the configuration)",
+     run_more},
     {"status", cmd_status, "(--config FILE | --state DIR) [--json]",
      "what waits in the outbox, whether the broker is reachable, the last ack, and the "
-     "refused events with the broker's reasons"},
+     "refused events with the broker's reasons",
+     NULL},
     {"retry", cmd_retry, "(--config FILE | --state DIR) (ID... | --all)",
-     "queue refused events again once their cause is fixed"},
+     "queue refused events again once their cause is fixed", NULL},
     {"drop", cmd_drop, "(--config FILE | --state DIR) ID...",
-     "give up on refused or queued events (one in flight included: it is no longer sent)"},
+     "give up on refused or queued events (one in flight included: it is no longer sent)", NULL},
 };
 
 static void errx_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -114,19 +106,13 @@ errx_line(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* After the command list of --help, and in send --help: the event's fields and the statuses. */
 static void
-usage(FILE *f)
+more_help(FILE *f)
 {
     char *kinds = evspec_kinds();
 
-    fprintf(f, "usage: " PROG " COMMAND [OPTIONS]\n\ncommands:\n");
-    for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
-        int col = fprintf(f, "  %s ", commands[i].name);
-        cli_print_wrapped(f, commands[i].args, col, 8, 96);
-        fprintf(f, "      ");
-        cli_print_wrapped(f, commands[i].summary, 6, 6, 96);
-    }
-    cli_print_wrapped(f, kinds, fprintf(f, "\nevent kinds (--event): ") - 1, 4, 96);
+    cli_print_wrapped(f, kinds, fprintf(f, "event kinds (--event): ") - 1, 4, 96);
     fprintf(
         f,
         "times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
@@ -144,6 +130,21 @@ usage(FILE *f)
         "    75 broker or outbox busy (try again later), 78 bad config\n",
         DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
     free(kinds);
+}
+
+static const cli_prog_t prog = {PROG, "COMMAND [OPTIONS]", commands, ARRAY_LEN(commands),
+                                more_help};
+
+static void
+send_more(FILE *f)
+{
+    int col = fprintf(f, "       " PROG " send --queue ");
+
+    cli_print_wrapped(f, commands[1].args, col, 8, 96);
+    fputs("  ", f);
+    cli_print_wrapped(f, commands[1].summary, 2, 2, 96);
+    fputc('\n', f);
+    more_help(f);
 }
 
 static void
@@ -217,11 +218,10 @@ static const struct option send_options[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
     {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
     {"broker-key", required_argument, NULL, OPT_BROKER_KEY},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
-/* Returns 0, 1 after --help, or EXIT_USAGE with the reason printed. */
+/* Returns 0, or EX_USAGE with the reason printed. (--help is answered by cli_dispatch.) */
 static int
 send_parse(int argc, char **argv, send_args_t *a)
 {
@@ -229,7 +229,7 @@ send_parse(int argc, char **argv, send_args_t *a)
 
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", send_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", send_options, NULL)) != -1) {
         switch (c) {
         case OPT_BROKER:
             a->broker = optarg;
@@ -267,13 +267,13 @@ send_parse(int argc, char **argv, send_args_t *a)
         case OPT_TIMEOUT:
             if (parse_int(optarg, 1, 3600000, &a->timeout_ms) != 0) {
                 errx_line("send: --timeout wants milliseconds from 1 to 3600000, not '%s'", optarg);
-                return EXIT_USAGE;
+                return EX_USAGE;
             }
             break;
         case OPT_TRIES:
             if (parse_int(optarg, 1, 1000, &a->tries) != 0) {
                 errx_line("send: --tries wants a number from 1 to 1000, not '%s'", optarg);
-                return EXIT_USAGE;
+                return EX_USAGE;
             }
             break;
         case OPT_QUEUE:
@@ -291,33 +291,31 @@ send_parse(int argc, char **argv, send_args_t *a)
         case OPT_BROKER_KEY:
             a->broker_key = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 1;
         case ':':
-            errx_line("send: option '%s' needs a value", argv[optind - 1]);
-            return EXIT_USAGE;
+            errx_line("send: option '%s' needs a value (try " PROG " send --help)",
+                      argv[optind - 1]);
+            return EX_USAGE;
         default:
             if (optopt != 0)
-                errx_line("send: unknown option '-%c' (try --help)", optopt);
+                errx_line("send: unknown option '-%c' (try " PROG " send --help)", optopt);
             else
-                errx_line("send: unknown option '%s' (try --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+                errx_line("send: unknown option '%s' (try " PROG " send --help)", argv[optind - 1]);
+            return EX_USAGE;
         }
     }
     if (optind < argc) {
-        errx_line("send: unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
+        errx_line("send: unexpected argument '%s' (try " PROG " send --help)", argv[optind]);
+        return EX_USAGE;
     }
     if (!a->queue && (a->state != NULL || a->config != NULL)) {
         errx_line("send: --state and --config name the daemon's outbox: add --queue");
-        return EXIT_USAGE;
+        return EX_USAGE;
     }
     return 0;
 }
 
 /*
- * Check what a person typed; fill the event. Returns 0, or EXIT_USAGE (EXIT_REFUSED for a field
+ * Check what a person typed; fill the event. Returns 0, or EX_USAGE (EX_DATAERR for a field
  * longer than the broker takes) with the reason printed.
  */
 static int
@@ -341,14 +339,14 @@ send_build(const send_args_t *a, pm_entry_t **out)
 
     /* Queued, the department may come from the daemon's config or outbox. */
     if (util_empty(a->dept) && !a->queue) {
-        errx_line("send: --dept is required (try --help)");
-        return EXIT_USAGE;
+        errx_line("send: --dept is required (try " PROG " send --help)");
+        return EX_USAGE;
     }
     rc = evspec_build(&spec, EVSPEC_OPTIONS, util_now_ms(), &e, why, sizeof(why));
     if (rc != 0) {
         errx_line("send: %s", why);
         /* Not a slip of the hand: the data is what the broker cannot take (EX_DATAERR). */
-        return rc == EVSPEC_TOO_LONG ? EXIT_REFUSED : EXIT_USAGE;
+        return rc == EVSPEC_TOO_LONG ? EX_DATAERR : EX_USAGE;
     }
     if (e->event_id == NULL)
         e->event_id = util_new_id();
@@ -387,7 +385,7 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
             errx_line("broker unreachable at %s", client_endpoint(cl));
             if (!own_id)
                 errx_line("to retry without logging it twice: --id %s", msg->entry->event_id);
-            return EXIT_UNREACHABLE;
+            return EX_UNAVAILABLE;
         case CLIENT_INTERRUPTED:
             errx_line("interrupted; event %s may or may not be logged", msg->entry->event_id);
             return 128 + agent_stop;
@@ -422,8 +420,8 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
                   r->reason ? r->reason : "no reason given");
         rc = util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0 ||
                      util_strcmp0(r->code, PM_REFUSE_BUSY) == 0
-                 ? EXIT_TEMPFAIL
-                 : EXIT_REFUSED;
+                 ? EX_TEMPFAIL
+                 : EX_DATAERR;
         goto done;
     }
 
@@ -447,7 +445,7 @@ find_state(const char *cmd, const char *config, const char *state, char **state_
     if ((config == NULL) == (state == NULL)) {
         errx_line("%s: name the agent's folder with --config FILE or --state DIR (one of them)",
                   cmd);
-        return EXIT_USAGE;
+        return EX_USAGE;
     }
     if (state != NULL) {
         *state_out = xstrdup(state);
@@ -459,7 +457,7 @@ find_state(const char *cmd, const char *config, const char *state, char **state_
         errx_line("%s", err);
         free(err);
         agentcfg_clear(&cfg);
-        return EXIT_CONFIG;
+        return EX_CONFIG;
     }
     *state_out = cfg.state;
     *dept_out = cfg.dept;
@@ -481,7 +479,7 @@ send_queue(const send_args_t *a, pm_entry_t *e)
     if (a->broker != NULL || a->timeout_ms != 0 || a->tries != 0) {
         errx_line("send: --broker, --timeout and --tries are for sending now; with --queue the "
                   "daemon sends");
-        return EXIT_USAGE;
+        return EX_USAGE;
     }
     rc = find_state("send", a->config, a->state, &state, &dept);
     if (rc != 0)
@@ -491,14 +489,14 @@ send_queue(const send_args_t *a, pm_entry_t *e)
     rc = outbox_open(state, dept, dept != NULL, &ob, why, sizeof(why));
     if (rc != 0) {
         errx_line("%s", why);
-        rc = rc == OUTBOX_FULL ? EXIT_OUTBOX_FULL : 1;
+        rc = rc == OUTBOX_FULL ? EX_CANTCREAT : 1;
         goto done;
     }
     xstrset(&e->dept, outbox_dept(ob));
     rc = outbox_add(ob, &item, 1, util_now_ms(), &added, why, sizeof(why));
     if (rc != 0) {
         errx_line("%s", why);
-        rc = rc == OUTBOX_FULL ? EXIT_OUTBOX_FULL : EXIT_TEMPFAIL;
+        rc = rc == OUTBOX_FULL ? EX_CANTCREAT : EX_TEMPFAIL;
         goto done;
     }
     printf("%s\n", e->event_id);
@@ -514,7 +512,7 @@ done:
 }
 
 static int
-cmd_send(int argc, char **argv)
+cmd_send(void *ctx, int argc, char **argv)
 {
     send_args_t a = {0};
     pm_msg_t *msg = NULL;
@@ -524,9 +522,10 @@ cmd_send(int argc, char **argv)
     char why[512];
     int rc;
 
+    (void)ctx;
     rc = send_parse(argc, argv, &a);
     if (rc != 0)
-        return rc == 1 ? 0 : rc;
+        return rc;
     msg = pm_msg_new(PM_MSG_EVENT);
     rc = send_build(&a, &msg->entry);
     if (rc != 0)
@@ -550,7 +549,7 @@ cmd_send(int argc, char **argv)
         if (curvecfg_client_setup(a.curve_secret, a.broker_key, &err) < 0) {
             errx_line("%s", err);
             free(err);
-            rc = EXIT_USAGE;
+            rc = EX_USAGE;
             goto done;
         }
     }
@@ -563,7 +562,7 @@ cmd_send(int argc, char **argv)
     cl = client_new(zctx, endpoint, why, sizeof(why));
     if (cl == NULL) {
         errx_line("%s", why);
-        rc = EXIT_USAGE;
+        rc = EX_USAGE;
         goto done;
     }
     client_set_stop(cl, &agent_stop);
@@ -649,14 +648,13 @@ logfile_close(logfile_t *lf)
 
 /* The config from defaults, the file and the command line's NAME VALUE pairs, checked. */
 static int
-run_config(agentcfg_t *cfg, const char *path, const strv_t *overrides, char **err)
+run_config(agentcfg_t *cfg, const args_t *args, char **err)
 {
     agentcfg_defaults(cfg);
-    if (path != NULL && agentcfg_load_file(cfg, path, err) != 0)
+    if (args->config != NULL && agentcfg_load_file(cfg, args->config, err) != 0)
         return -1;
-    for (size_t i = 0; i + 1 < overrides->n; i += 2)
-        if (agentcfg_set(cfg, overrides->v[i], overrides->v[i + 1], err) != 0)
-            return -1;
+    if (args_apply(&agentcfg_table, cfg, args, err) != 0)
+        return -1;
     if (curvecfg_client_setup(cfg->curve_secret, cfg->broker_key, err) != 0)
         return -1;
     return agentcfg_check(cfg, err);
@@ -664,13 +662,12 @@ run_config(agentcfg_t *cfg, const char *path, const strv_t *overrides, char **er
 
 /* SIGHUP: read the config again (the command line still wins), reopen the log file. */
 static void
-run_reload(agentcfg_t *cfg, const char *path, const strv_t *overrides, logfile_t *lf,
-           agentd_t *daemon)
+run_reload(agentcfg_t *cfg, const args_t *args, logfile_t *lf, agentd_t *daemon)
 {
     agentcfg_t fresh;
     char *err = NULL;
 
-    if (run_config(&fresh, path, overrides, &err) != 0) {
+    if (run_config(&fresh, args, &err) != 0) {
         log_warnx("SIGHUP: %s; keeping the running configuration", err);
         free(err);
     } else {
@@ -680,85 +677,56 @@ run_reload(agentcfg_t *cfg, const char *path, const strv_t *overrides, logfile_t
     }
     agentcfg_clear(&fresh);
     logfile_open(lf, cfg->log_file);
-    log_info("SIGHUP: reloaded %s, reopened the log", path != NULL ? path : "the options");
+    log_info("SIGHUP: reloaded %s, reopened the log",
+             args->config != NULL ? args->config : "the options");
 }
 
 static void
-run_usage(FILE *f)
+run_more(FILE *f)
 {
-    fprintf(f,
-            "usage: " PROG " run [--config FILE] [-n] [--OPTION VALUE ...]\n\n"
-            "Run the department's agent daemon. It takes event files dropped into the spool\n"
-            "folder and events queued with `send --queue` into its outbox, and delivers each\n"
-            "to the broker exactly once, in order per procedure, whether the broker is up or\n"
-            "not. SIGTERM stops it after the answers in flight; SIGHUP reloads the config.\n\n"
-            "  --config FILE      read options from an INI file (section [agent])\n"
-            "  -n                 check the configuration, print \"configuration OK\", exit\n\n");
+    fprintf(f, "Run the department's agent daemon. It takes event files dropped into the spool\n"
+               "folder and events queued with `send --queue` into its outbox, and delivers each\n"
+               "to the broker exactly once, in order per procedure, whether the broker is up or\n"
+               "not. SIGTERM stops it after the answers in flight; SIGHUP reloads the config.\n\n"
+               "  --config FILE      read options from an INI file (section [agent])\n"
+               "  -n                 check the configuration, print \"configuration OK\", exit\n"
+               "every option below is --name VALUE or --name=VALUE\n\n");
     agentcfg_usage(f);
 }
 
 static int
-cmd_run(int argc, char **argv)
+cmd_run(void *ctx, int argc, char **argv)
 {
-    const char *path = NULL;
-    bool check_only = false;
-    strv_t overrides = {0};
+    const args_spec_t spec = {.prog = PROG " run", .tab = &agentcfg_table, .config = true};
+    args_t args;
     agentcfg_t cfg = {0};
     logfile_t lf = {0};
     agentd_t *daemon = NULL;
     void *zctx = NULL;
     char *err = NULL;
-    int rc = EXIT_USAGE;
+    int rc;
 
-    /* The options are the config table's names, so they are read by hand, not by getopt. */
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *eq;
-        char *name;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            run_usage(stdout);
-            rc = 0;
-            goto done;
-        }
-        if (strcmp(arg, "-n") == 0) {
-            check_only = true;
-            continue;
-        }
-        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-            errx_line("run: unexpected argument '%s' (try run --help)", arg);
-            goto done;
-        }
-        eq = strchr(arg, '=');
-        if (eq == NULL && i + 1 == argc) {
-            errx_line("run: option '%s' needs a value", arg);
-            goto done;
-        }
-        name = eq != NULL ? xstrndup(arg + 2, (size_t)(eq - arg - 2)) : xstrdup(arg + 2);
-        if (strcmp(name, "config") == 0) {
-            path = eq != NULL ? eq + 1 : argv[++i];
-        } else {
-            strv_push(&overrides, name);
-            strv_push(&overrides, eq != NULL ? eq + 1 : argv[++i]);
-        }
-        free(name);
-    }
-    if (run_config(&cfg, path, &overrides, &err) != 0) {
+    (void)ctx;
+    if ((rc = args_read(&spec, argc, argv, &args)) != ARGS_GO)
+        goto done;
+    if (run_config(&cfg, &args, &err) != 0) {
         errx_line("%s", err);
         free(err);
-        rc = EXIT_CONFIG;
+        rc = EX_CONFIG;
         goto done;
     }
-    if (check_only && curvecfg_client_private(&err) != 0) {
+    if (args.check && curvecfg_client_private(&err) != 0) {
         errx_line("%s", err);
         free(err);
-        rc = EXIT_CONFIG;
+        rc = EX_CONFIG;
         goto done;
     }
-    if (check_only) {
+    if (args.check) {
         printf("configuration OK\n");
-        rc = 0;
+        rc = EX_OK;
         goto done;
     }
-    rc = 1;
+    rc = EXIT_FAILURE;
     log_set_level(cfg.log_level);
     if (logfile_open(&lf, cfg.log_file) != 0)
         goto done;
@@ -780,7 +748,7 @@ cmd_run(int argc, char **argv)
             break;
         }
         if (sigwake_take_reload())
-            run_reload(&cfg, path, &overrides, &lf, daemon);
+            run_reload(&cfg, &args, &lf, daemon);
     }
     agentd_drain(daemon);
 
@@ -791,7 +759,7 @@ done:
         zmq_ctx_term(zctx);
     logfile_close(&lf);
     agentcfg_clear(&cfg);
-    strv_clear(&overrides);
+    args_clear(&args);
     return rc;
 }
 
@@ -805,34 +773,33 @@ typedef struct clerk_args {
     strv_t ids;
 } clerk_args_t;
 
-/* Parse them. 0, 1 after --help, or EXIT_USAGE with the reason printed. */
+/* Parse them. 0, or EX_USAGE with the reason printed. (--help is answered by cli_dispatch.) */
 static int
 clerk_parse(const char *cmd, clerk_kind_t kind, int argc, char **argv, clerk_args_t *a)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},         {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"state", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
     };
     const char *wrong = NULL;
     int c;
 
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == 'c' || c == 's') {
             *(c == 'c' ? &a->config : &a->state) = optarg;
         } else if (c == 'j' && kind == CLERK_STATUS) {
             a->json = true;
         } else if (c == 'a' && kind == CLERK_RETRY) {
             a->all = true;
-        } else if (c == 'h') {
-            usage(stdout);
-            return 1;
         } else {
-            errx_line("%s: unknown option or missing value '%s' (try --help)", cmd,
-                      argv[optind - 1]);
-            return EXIT_USAGE;
+            errx_line("%s: unknown option or missing value '%s' (try " PROG " %s --help)", cmd,
+                      argv[optind - 1], cmd);
+            return EX_USAGE;
         }
     }
     for (int i = optind; i < argc; i++)
@@ -845,7 +812,7 @@ clerk_parse(const char *cmd, clerk_kind_t kind, int argc, char **argv, clerk_arg
         wrong = "which event? give its ID (see permit-agent status)";
     if (wrong != NULL) {
         errx_line("%s: %s", cmd, wrong);
-        return EXIT_USAGE;
+        return EX_USAGE;
     }
     return 0;
 }
@@ -858,10 +825,8 @@ clerk_cmd(const char *cmd, clerk_kind_t kind, int argc, char **argv)
     char *state = NULL, *dept = NULL;
     int rc = clerk_parse(cmd, kind, argc, argv, &a);
 
-    if (rc != 0) {
-        rc = rc == 1 ? 0 : rc; /* 1: --help was printed */
+    if (rc != 0)
         goto done;
-    }
     rc = find_state(cmd, a.config, a.state, &state, &dept);
     if (rc != 0)
         goto done;
@@ -880,46 +845,32 @@ done:
 }
 
 static int
-cmd_status(int argc, char **argv)
+cmd_status(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     return clerk_cmd("status", CLERK_STATUS, argc, argv);
 }
 
 static int
-cmd_retry(int argc, char **argv)
+cmd_retry(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     return clerk_cmd("retry", CLERK_RETRY, argc, argv);
 }
 
 static int
-cmd_drop(int argc, char **argv)
+cmd_drop(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     return clerk_cmd("drop", CLERK_DROP, argc, argv);
 }
 
 int
 main(int argc, char **argv)
 {
-    const char *name;
-
     log_init(PROG, LOG_LEVEL_WARN);
-    if (argc < 2) {
-        errx_line("no command (try --help)");
-        return EXIT_USAGE;
-    }
-    name = argv[1];
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
-        if (strcmp(name, commands[i].name) == 0) {
-            /* The daemon's signals wake its poll loop (common/sigwake.h): cmd_run. */
-            if (commands[i].fn != cmd_run)
-                cli_catch_signals(on_signal, false);
-            return commands[i].fn(argc - 1, argv + 1);
-        }
-    }
-    errx_line("unknown command '%s' (try --help)", name);
-    return EXIT_USAGE;
+    /* The daemon's signals wake its poll loop (common/sigwake.h): cmd_run. */
+    if (argc < 2 || strcmp(argv[1], "run") != 0)
+        cli_catch_signals(on_signal, false);
+    return cli_dispatch(&prog, NULL, argc - 1, argv + 1);
 }

@@ -129,10 +129,12 @@ parse_opts(int argc, char **argv, opts_t *o)
                                              {"query", required_argument, NULL, 'q'},
                                              {"permitd-opt", required_argument, NULL, 'O'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
     int c;
     char *end;
 
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         errno = 0;
         switch (c) {
@@ -200,9 +202,15 @@ parse_opts(int argc, char **argv, opts_t *o)
             break;
         case 'h':
             usage(stdout);
-            exit(0);
+            exit(EX_OK);
+        case 'V':
+            cli_print_version("permit-bench");
+            exit(EX_OK);
         default:
-            usage(stderr);
+            fprintf(stderr,
+                    "permit-bench: unknown option or missing value '%s' (try permit-bench "
+                    "--help)\n",
+                    argv[optind - 1]);
             return -1;
         }
     }
@@ -486,7 +494,7 @@ main(int argc, char **argv)
     memset(&res, 0, sizeof(res));
     log_init("permit-bench", LOG_LEVEL_WARN);
     if (parse_opts(argc, argv, &o) < 0)
-        return 64;
+        return EX_USAGE;
     cli_catch_signals(on_signal, false);
     if (o.permitd == NULL)
         o.permitd = own_permitd = sibling("permitd");

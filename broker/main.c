@@ -3,9 +3,9 @@
  * the state from the log or runs the broker until SIGTERM/SIGINT. SIGHUP reloads what the
  * config allows. Modules start in dependency order and stop in reverse.
  *
- * Exit statuses: 0 stopped by a signal, 1 a runtime failure, 65 (EX_DATAERR) a damaged
- * database file (store_check: never served, never rebuilt), 75 (EX_TEMPFAIL) deposed by
- * another broker, 78 (EX_CONFIG) a bad configuration.
+ * Exit statuses: 0 stopped by a signal, 1 a runtime failure, 64 (EX_USAGE) a bad command
+ * line, 65 (EX_DATAERR) a damaged database file (store_check: never served, never rebuilt),
+ * 75 (EX_TEMPFAIL) deposed by another broker, 78 (EX_CONFIG) a bad configuration.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "args.h"
 #include "broker.h"
+#include "cli.h"
 #include "log.h"
 #include "sigwake.h"
 #ifdef PERMIT_TEST_HOOKS
@@ -30,13 +32,16 @@ usage(FILE *out)
     fprintf(out, "usage: permitd [--config FILE] [--db PATH] [--ingest ENDPOINT] "
                  "[--publish ENDPOINT] [--query ENDPOINT] [--log-level LEVEL]\n"
                  "       permitd [--config FILE] [--db PATH] --rebuild\n"
-                 "       permitd [--config FILE] -n\n\n"
+                 "       permitd [--config FILE] -n\n"
+                 "       permitd --version\n\n"
                  "The permit coordination broker: keeps the ordered event log, the state of every\n"
                  "project and publishes every committed entry.\n\n"
                  "  --config FILE    read options from an INI file (section [permitd])\n"
                  "  --rebuild        recompute every state table from the log, then exit\n"
                  "  -n               check the configuration, print \"configuration OK\", exit\n"
-                 "  --help           this text\n\n");
+                 "  --help           this text\n"
+                 "  --version        print the version, exit\n"
+                 "every option below is --name VALUE or --name=VALUE\n\n");
     config_usage(out);
 }
 
@@ -76,7 +81,7 @@ rebuild(const config_t *cfg)
     if (store == NULL) {
         log_warnx("%s", err);
         free(err);
-        return 1;
+        return EXIT_FAILURE;
     }
     store_set_timeout(store, cfg->db_timeout_ms);
     db = store_target_redacted(cfg->db);
@@ -90,7 +95,7 @@ rebuild(const config_t *cfg)
     free(db);
     engine_destroy(&engine);
     store_close(&store);
-    return rc == 0 ? 0 : 1;
+    return rc == 0 ? EX_OK : EXIT_FAILURE;
 }
 
 /* -n: the key files must be readable and well formed too. */
@@ -139,14 +144,17 @@ reload_config(config_t *cfg, const char *path)
 int
 main(int argc, char **argv)
 {
+    static const char *const flags[] = {"rebuild", NULL};
+    const args_spec_t spec = {
+        .prog = "permitd", .tab = &config_table, .flags = flags, .config = true, .usage = usage};
     const char *config_path = NULL;
-    strv_t overrides = {0}; /* name, value pairs: the command line wins over the file */
+    args_t args; /* the command line's options win over the file's */
     bool check_only = false, do_rebuild = false;
     config_t cfg;
     char *err = NULL;
     void *zctx = NULL;
     broker_t *broker = NULL;
-    int lockfd = -1, status = 1;
+    int lockfd = -1, status = EXIT_FAILURE, rc;
 
     log_init("permitd", LOG_LEVEL_INFO);
     store_single_threaded(); /* the loop is the only thread that touches the database */
@@ -155,59 +163,14 @@ main(int argc, char **argv)
     if (test_hooks_init() < 0)
         return 2;
 #endif
-    /*
-     * Every key of the option table is also --key VALUE (or --key=VALUE) with '-' for '_':
-     * config_set refuses the unknown ones, so the table stays the one list of options.
-     */
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value;
-        char *name;
-        if (strcmp(arg, "-n") == 0) {
-            check_only = true;
-            continue;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            usage(stdout);
-            strv_clear(&overrides);
-            return 0;
-        }
-        if (strcmp(arg, "--rebuild") == 0) {
-            do_rebuild = true;
-            continue;
-        }
-        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-            fprintf(stderr, "permitd: unexpected argument '%s'; see permitd --help\n", arg);
-            strv_clear(&overrides);
-            return 64;
-        }
-        value = strchr(arg, '=');
-        name = value != NULL ? xstrndup(arg + 2, (size_t)(value - arg - 2)) : xstrdup(arg + 2);
-        if (value != NULL) {
-            value++;
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            fprintf(stderr, "permitd: %s needs a value; see permitd --help\n", arg);
-            free(name);
-            strv_clear(&overrides);
-            return 64;
-        }
-        for (char *p = name; *p; p++)
-            if (*p == '-')
-                *p = '_';
-        if (strcmp(name, "config") == 0) {
-            config_path = value;
-        } else if (!config_known(name)) {
-            fprintf(stderr, "permitd: unknown option '%s'; see permitd --help\n", arg);
-            free(name);
-            strv_clear(&overrides);
-            return 64;
-        } else {
-            strv_push(&overrides, name);
-            strv_push(&overrides, value);
-        }
-        free(name);
+    rc = args_read(&spec, argc, argv, &args);
+    if (rc != ARGS_GO) {
+        args_clear(&args);
+        return rc;
     }
+    config_path = args.config;
+    check_only = args.check;
+    do_rebuild = args_flag(&args, "rebuild");
 
     config_defaults(&cfg);
     if (config_path != NULL && config_load_file(&cfg, config_path, &err) < 0)
@@ -216,23 +179,22 @@ main(int argc, char **argv)
     if (config_path != NULL && store_target_has_password(cfg.db) &&
         curvecfg_private(config_path, "a password", check_only, &err) < 0)
         goto config_fail;
-    for (size_t i = 0; i + 1 < overrides.n; i += 2)
-        if (config_set(&cfg, overrides.v[i], overrides.v[i + 1], &err) < 0)
-            goto config_fail;
-    strv_clear(&overrides);
+    if (args_apply(&config_table, &cfg, &args, &err) < 0)
+        goto config_fail;
+    args_clear(&args);
     log_set_level(cfg.log_level);
     if (!do_rebuild && (config_check(&cfg, &err) < 0 || (check_only && check_keys(&cfg, &err) < 0)))
         goto config_fail;
     if (check_only) {
         printf("configuration OK\n");
         config_clear(&cfg);
-        return 0;
+        return EX_OK;
     }
 
     if (sigwake_init(true) < 0) {
         log_warn("cannot make the signal pipe");
         config_clear(&cfg);
-        return 1;
+        return EXIT_FAILURE;
     }
 
     /* sqlite: one broker per file. PostgreSQL: the fencing epoch keeps a second one out. */
@@ -258,18 +220,18 @@ main(int argc, char **argv)
         else
             log_warnx("%s", err);
         free(err);
-        status = stopped ? 0 : 1;
+        status = stopped ? EX_OK : EXIT_FAILURE;
         goto done;
     }
-    status = 0;
+    status = EX_OK;
     while (!(sigwake_pending() & SIGWAKE_STOP)) {
-        int rc = broker_run(broker);
+        rc = broker_run(broker);
         if (rc == BROKER_DEPOSED) {
-            status = 75; /* EX_TEMPFAIL: a supervisor restarts it, into waiting */
+            status = EX_TEMPFAIL; /* a supervisor restarts it, into waiting */
             break;
         }
         if (rc < 0) {
-            status = 1;
+            status = EXIT_FAILURE;
             break;
         }
         if (sigwake_take_reload()) {
@@ -299,7 +261,7 @@ done:
 config_fail:
     fprintf(stderr, "permitd: %s\n", err);
     free(err);
-    strv_clear(&overrides);
+    args_clear(&args);
     config_clear(&cfg);
-    return 78; /* EX_CONFIG */
+    return EX_CONFIG;
 }

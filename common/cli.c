@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include "permit_version.h"
+
 void
 cli_catch_signals(void (*fn)(int), bool hup)
 {
@@ -44,4 +46,92 @@ cli_print_wrapped(FILE *f, const char *text, int col, int indent, int width)
             p++;
     }
     fputc('\n', f);
+}
+
+const char *
+cli_version_string(void)
+{
+    return PERMIT_VERSION;
+}
+
+void
+cli_print_version(const char *prog)
+{
+    printf("%.*s %s\n", (int)strcspn(prog, " "), prog, PERMIT_VERSION);
+}
+
+static void
+command_usage(const cli_prog_t *p, const cli_cmd_t *c, FILE *f)
+{
+    int col = fprintf(f, "usage: %s %s ", p->name, c->name);
+
+    cli_print_wrapped(f, c->args, col, 8, 96);
+    fputs("\n  ", f);
+    cli_print_wrapped(f, c->summary, 2, 2, 96);
+    if (c->more != NULL) {
+        fputc('\n', f);
+        c->more(f);
+    }
+    fprintf(f, "\n(%s --help lists every command)\n", p->name);
+}
+
+void
+cli_usage(const cli_prog_t *p, FILE *out)
+{
+    fprintf(out, "usage: %s %s\n       %s COMMAND --help\n       %s --version\n\ncommands:\n",
+            p->name, p->synopsis, p->name, p->name);
+    for (size_t i = 0; i < p->n; i++) {
+        int col = fprintf(out, "  %s ", p->cmds[i].name);
+        cli_print_wrapped(out, p->cmds[i].args, col, 8, 96);
+        fputs("      ", out);
+        cli_print_wrapped(out, p->cmds[i].summary, 6, 6, 96);
+    }
+    if (p->more != NULL) {
+        fputc('\n', out);
+        p->more(out);
+    }
+}
+
+static bool
+is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int
+cli_dispatch(const cli_prog_t *p, void *ctx, int argc, char **argv)
+{
+    const cli_cmd_t *c = NULL;
+
+    if (argc < 1) {
+        fprintf(stderr, "%s: no command (try %s --help)\n", p->name, p->name);
+        return EX_USAGE;
+    }
+    if (is_help(argv[0]) || strcmp(argv[0], "help") == 0) {
+        cli_usage(p, stdout);
+        return EX_OK;
+    }
+    if (strcmp(argv[0], "--version") == 0) {
+        cli_print_version(p->name);
+        return EX_OK;
+    }
+    for (size_t i = 0; i < p->n && c == NULL; i++)
+        if (strcmp(argv[0], p->cmds[i].name) == 0)
+            c = &p->cmds[i];
+    if (c == NULL) {
+        fprintf(stderr, "%s: unknown %s '%s' (try %s --help)\n", p->name,
+                argv[0][0] == '-' ? "option" : "command", argv[0], p->name);
+        return EX_USAGE;
+    }
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (is_help(argv[i])) {
+            command_usage(p, c, stdout);
+            return EX_OK;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            cli_print_version(p->name);
+            return EX_OK;
+        }
+    }
+    return c->fn(ctx, argc, argv);
 }

@@ -147,36 +147,36 @@ static const conftab_opt_t options[] = {
 
 /* clang-format on */
 
-static const conftab_t table = {"permitd", options, ARRAY_LEN(options)};
+const conftab_t config_table = {"permitd", options, ARRAY_LEN(options)};
 
 bool
 config_known(const char *name)
 {
-    return conftab_known(&table, name);
+    return conftab_known(&config_table, name);
 }
 
 int
 config_set(config_t *cfg, const char *name, const char *value, char **err)
 {
-    return conftab_set(&table, cfg, name, value, err);
+    return conftab_set(&config_table, cfg, name, value, err);
 }
 
 void
 config_defaults(config_t *cfg)
 {
-    conftab_defaults(&table, cfg);
+    conftab_defaults(&config_table, cfg);
 }
 
 void
 config_clear(config_t *cfg)
 {
-    conftab_clear(&table, cfg);
+    conftab_clear(&config_table, cfg);
 }
 
 int
 config_load_file(config_t *cfg, const char *path, char **err)
 {
-    return conftab_load_file(&table, cfg, path, err);
+    return conftab_load_file(&config_table, cfg, path, err);
 }
 
 int
@@ -195,7 +195,7 @@ config_check(const config_t *cfg, char **err)
 void
 config_reload(config_t *to, const config_t *from)
 {
-    conftab_reload(&table, to, from);
+    conftab_reload(&config_table, to, from);
 }
 
 void
@@ -203,7 +203,7 @@ config_usage(FILE *out)
 {
     fprintf(out, "Options (also keys of the [permitd] section of the config file; * SIGHUP "
                  "reloads it):\n");
-    conftab_usage(&table, out);
+    conftab_usage(&config_table, out);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "conftab.h"
 #include "log.h"
 
 typedef struct config {
@@ -47,6 +48,9 @@ typedef struct config {
     int quota_burst;          /* events one identity may send at once above the rate */
     bool test_fail_open;      /* tests only: no ZAP handler, no enforced domain */
 } config_t;
+
+/* The option table: the command line reads it too (common/args.h). */
+extern const conftab_t config_table;
 
 /* Fill every option with its default. */
 void config_defaults(config_t *cfg);

@@ -1,27 +1,23 @@
 /*
  * ctl: what the commands of `permitctl` share.
  *
- * permitctl.c owns main(): the global options (endpoints, timeout), the command table and
- * --help generated from it, signals and the zmq context. Each command lives in its own file
- * (ctl_import.c, ctl_tail.c, ctl_status.c with overdue, ctl_clock.c), gets the context and its own
- * argv (argv[0] is the command's name) and returns the exit status.
+ * permitctl.c owns main(): the global options (endpoints, timeout; common/args.h), the
+ * command table (common/cli.h) and --help generated from it, signals and the zmq context. Each
+ * command lives in its own file (ctl_import.c, ctl_tail.c, ctl_status.c with overdue, ctl_clock.c),
+ * gets the context and its own argv (argv[0] is the command's name) and returns the exit status.
  *
- * Exit status, as permit-agent's: 0 ok, 64 usage, 65 refused by the broker or a bad input
- * file, 69 broker unreachable, 128+signal interrupted, 1 anything else.
+ * Exit status, as permit-agent's, by <sysexits.h>'s names: 0 EX_OK, 64 EX_USAGE, 65 EX_DATAERR
+ * refused by the broker or a bad input file, 69 EX_UNAVAILABLE broker unreachable, 78
+ * EX_CONFIG (report's --config), 128+signal interrupted, 1 EXIT_FAILURE anything else.
  */
 #ifndef PERMIT_CTL_H
 #define PERMIT_CTL_H
 
 #include <signal.h>
 
+#include "cli.h"
 #include "client.h"
 #include "model.h"
-
-#define CTL_EXIT_OK 0
-#define CTL_EXIT_FAIL 1
-#define CTL_EXIT_USAGE 64
-#define CTL_EXIT_REFUSED 65
-#define CTL_EXIT_UNREACHABLE 69
 
 typedef struct ctl {
     const char *broker;  /* ingest endpoint (events, imports) */
@@ -33,7 +29,8 @@ typedef struct ctl {
     volatile sig_atomic_t *stop; /* the number of the signal that asked us to stop, or 0 */
 } ctl_t;
 
-typedef int(ctl_cmd_fn)(ctl_t *ctl, int argc, char **argv);
+/* A command: ctx is the ctl_t; argv[0] is the command's name. Returns the exit status. */
+typedef int(ctl_cmd_fn)(void *ctx, int argc, char **argv);
 
 ctl_cmd_fn cmd_import;
 ctl_cmd_fn cmd_tail;
@@ -52,15 +49,12 @@ char *ctl_operator(void);
 /* "permitctl: MESSAGE" on stderr. */
 void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* ctl_warnx, then CTL_EXIT_USAGE for `return ctl_usage(...)`. */
+/* ctl_warnx, then EX_USAGE for `return ctl_usage(...)`. */
 int ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Print the command's usage line from the command table to stdout (its --help). */
-void ctl_command_help(const char *name);
 
 /*
  * Report what getopt_long returned for a bad option of command `cmd` (opterr must be 0 and
- * the option string start with ':'). Returns CTL_EXIT_USAGE.
+ * the option string start with ':'). Returns EX_USAGE.
  */
 int ctl_bad_option(const char *cmd, int c, char **argv);
 
@@ -74,7 +68,7 @@ int ctl_parse_uint(const char *s, unsigned long long max, unsigned long long *ou
  */
 int ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **reply);
 
-/* Report a nack: "permitctl: refused (CODE): REASON". Returns CTL_EXIT_REFUSED. */
+/* Report a nack: "permitctl: refused (CODE): REASON". Returns EX_DATAERR. */
 int ctl_refused(const pm_reply_t *r);
 
 #endif

@@ -10,18 +10,15 @@
 #include "util.h"
 
 int
-cmd_clock(ctl_t *ctl, int argc, char **argv)
+cmd_clock(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     pm_msg_t *req, *rep = NULL;
     int64_t ms;
     int rc;
 
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        ctl_command_help("clock");
-        return CTL_EXIT_OK;
-    }
     if (argc != 3 || strcmp(argv[1], "set") != 0)
-        return ctl_usage("clock: usage: permitctl clock set TIME");
+        return ctl_usage("clock: give set TIME (try permitctl clock --help)");
     if (util_parse_time(argv[2], &ms) < 0)
         return ctl_usage("clock: '%s' is not a time like 2026-03-02T09:00:00+08:00", argv[2]);
     req = pm_msg_new(PM_MSG_CLOCK_SET);
@@ -30,7 +27,7 @@ cmd_clock(ctl_t *ctl, int argc, char **argv)
     if (rc == 0) {
         if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
             ctl_warnx("unexpected answer from %s", ctl->broker);
-            rc = CTL_EXIT_FAIL;
+            rc = EXIT_FAILURE;
         } else if (!rep->reply->ok) {
             rc = ctl_refused(rep->reply);
         } else {

@@ -17,7 +17,6 @@
 static const struct option correct_options[] = {
     {"reason", required_argument, NULL, 'r'},
     {"id", required_argument, NULL, 'i'},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
@@ -33,7 +32,7 @@ correct(ctl_t *ctl, int argc, char **argv, const char *name, pm_kind_t kind)
     unsigned long long days = 0;
     pm_msg_t *req, *rep = NULL;
 
-    while ((c = getopt_long(argc, argv, ":h", correct_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", correct_options, NULL)) != -1) {
         switch (c) {
         case 'r':
             reason = optarg;
@@ -41,9 +40,6 @@ correct(ctl_t *ctl, int argc, char **argv, const char *name, pm_kind_t kind)
         case 'i':
             id = optarg;
             break;
-        case 'h':
-            ctl_command_help(name);
-            return CTL_EXIT_OK;
         default:
             return ctl_bad_option(name, c, argv);
         }
@@ -70,7 +66,7 @@ correct(ctl_t *ctl, int argc, char **argv, const char *name, pm_kind_t kind)
     if (rc == 0) {
         if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
             ctl_warnx("unexpected answer from %s", ctl->broker);
-            rc = CTL_EXIT_FAIL;
+            rc = EXIT_FAILURE;
         } else if (!rep->reply->ok) {
             rc = ctl_refused(rep->reply);
         } else {
@@ -85,19 +81,22 @@ correct(ctl_t *ctl, int argc, char **argv, const char *name, pm_kind_t kind)
 }
 
 int
-cmd_reopen(ctl_t *ctl, int argc, char **argv)
+cmd_reopen(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     return correct(ctl, argc, argv, "reopen", PM_KIND_REOPENED);
 }
 
 int
-cmd_extend(ctl_t *ctl, int argc, char **argv)
+cmd_extend(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     return correct(ctl, argc, argv, "extend", PM_KIND_EXTENDED);
 }
 
 int
-cmd_mark_not_required(ctl_t *ctl, int argc, char **argv)
+cmd_mark_not_required(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     return correct(ctl, argc, argv, "mark-not-required", PM_KIND_NOT_REQUIRED);
 }

@@ -922,13 +922,13 @@ interrupted(const ctl_t *ctl)
 
 static const struct option import_options[] = {
     {"template", required_argument, NULL, 't'},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 int
-cmd_import(ctl_t *ctl, int argc, char **argv)
+cmd_import(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     const char *what, *path, *tname = DEFAULT_TEMPLATE;
     pm_import_t *im = NULL;
     pm_msg_t *req = NULL, *rep = NULL;
@@ -937,14 +937,11 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
     char why[1024];
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, ":h", import_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", import_options, NULL)) != -1) {
         switch (c) {
         case 't':
             tname = optarg;
             break;
-        case 'h':
-            ctl_command_help("import");
-            return CTL_EXIT_OK;
         default:
             return ctl_bad_option("import", c, argv);
         }
@@ -966,7 +963,7 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
         if (*ctl->stop)
             return interrupted(ctl);
         ctl_warnx("%s", why);
-        return CTL_EXIT_REFUSED;
+        return EX_DATAERR;
     }
     if (strcmp(what, "template") == 0)
         lk.have_depts = fetch_kind(ctl, "department", collect_dept, &lk);
@@ -994,7 +991,7 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
     }
     if (rc != 0) {
         ctl_warnx("%s", why);
-        rc = CTL_EXIT_REFUSED;
+        rc = EX_DATAERR;
         goto done;
     }
 
@@ -1005,12 +1002,12 @@ cmd_import(ctl_t *ctl, int argc, char **argv)
         goto done;
     if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
         ctl_warnx("unexpected answer from %s (message type %d)", ctl->broker, (int)rep->type);
-        rc = CTL_EXIT_FAIL;
+        rc = EXIT_FAILURE;
     } else if (!rep->reply->ok) {
         rc = ctl_refused(rep->reply);
     } else {
         print_ack(im, rep->reply);
-        rc = CTL_EXIT_OK;
+        rc = EX_OK;
     }
 
 done:

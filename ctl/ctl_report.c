@@ -3,8 +3,8 @@
  *
  * Unlike the other commands it does not ask the broker: it reads the broker's database
  * (read-only, beside a running broker) and replays the log up to --as-of with the broker's
- * own fold (ctl/report.c over core/), so any past week's report can be reproduced exactly. This file
- * only reads the options and writes the rendering; the figures are report.c's.
+ * own fold (ctl/report.c over core/), so any past week's report can be reproduced exactly. This
+ * file only reads the options and writes the rendering; the figures are report.c's.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,11 +21,15 @@
 enum { OPT_DB = 256, OPT_AS_OF, OPT_BY, OPT_WEEKS, OPT_TOP, OPT_FORMAT, OPT_OUT, OPT_CONFIG };
 
 static const struct option report_options[] = {
-    {"db", required_argument, NULL, OPT_DB},   {"as-of", required_argument, NULL, OPT_AS_OF},
-    {"by", required_argument, NULL, OPT_BY},   {"weeks", required_argument, NULL, OPT_WEEKS},
-    {"top", required_argument, NULL, OPT_TOP}, {"format", required_argument, NULL, OPT_FORMAT},
-    {"out", required_argument, NULL, OPT_OUT}, {"config", required_argument, NULL, OPT_CONFIG},
-    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    {"db", required_argument, NULL, OPT_DB},
+    {"as-of", required_argument, NULL, OPT_AS_OF},
+    {"by", required_argument, NULL, OPT_BY},
+    {"weeks", required_argument, NULL, OPT_WEEKS},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {NULL, 0, NULL, 0},
 };
 
 /*
@@ -72,8 +76,9 @@ write_out(const json_t *doc, report_format_t fmt, const char *path)
 }
 
 int
-cmd_report(ctl_t *ctl, int argc, char **argv)
+cmd_report(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     const char *db = NULL, *as_of = NULL, *out = NULL, *config_path = NULL;
     report_format_t fmt = REPORT_FMT_MD;
     report_opts_t opts;
@@ -82,13 +87,13 @@ cmd_report(ctl_t *ctl, int argc, char **argv)
     int64_t as_of_ms = 0;
     json_t *doc = NULL;
     char *err = NULL;
-    int c, rc = CTL_EXIT_FAIL;
+    int c, rc = EXIT_FAILURE;
 
     (void)ctl;
     report_opts_defaults(&opts);
     config_defaults(&cfg);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", report_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", report_options, NULL)) != -1) {
         switch (c) {
         case OPT_DB:
             db = optarg;
@@ -129,10 +134,6 @@ cmd_report(ctl_t *ctl, int argc, char **argv)
         case OPT_CONFIG:
             config_path = optarg;
             break;
-        case 'h':
-            ctl_command_help("report");
-            rc = CTL_EXIT_OK;
-            goto done;
         default:
             rc = ctl_bad_option("report", c, argv);
             goto done;
@@ -146,7 +147,7 @@ cmd_report(ctl_t *ctl, int argc, char **argv)
     if (config_path != NULL) {
         if (config_load_file(&cfg, config_path, &err) < 0) {
             ctl_warnx("%s", err);
-            rc = 78;
+            rc = EX_CONFIG;
             goto done;
         }
         config_engine_cfg(&cfg, &opts.engine);
@@ -165,7 +166,7 @@ cmd_report(ctl_t *ctl, int argc, char **argv)
         ctl_warnx("%s", err);
         goto done;
     }
-    rc = write_out(doc, fmt, out) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    rc = write_out(doc, fmt, out) == 0 ? EX_OK : EXIT_FAILURE;
 done:
     json_decref(doc);
     free(err);

@@ -493,26 +493,23 @@ print_json(const pm_status_t *st)
 
 static const struct option status_options[] = {
     {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 int
-cmd_status(ctl_t *ctl, int argc, char **argv)
+cmd_status(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     pm_msg_t *req = NULL, *rep = NULL;
     const char *project;
     bool json = false;
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, ":h", status_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", status_options, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = true;
             break;
-        case 'h':
-            ctl_command_help("status");
-            return CTL_EXIT_OK;
         default:
             return ctl_bad_option("status", c, argv);
         }
@@ -535,7 +532,7 @@ cmd_status(ctl_t *ctl, int argc, char **argv)
         if (util_strcmp0(rep->reply->code, PM_REFUSE_UNKNOWN_PROJECT) == 0) {
             ctl_warnx("%s",
                       util_empty(rep->reply->reason) ? "unknown project" : rep->reply->reason);
-            rc = CTL_EXIT_REFUSED;
+            rc = EX_DATAERR;
         } else {
             rc = ctl_refused(rep->reply);
         }
@@ -543,7 +540,7 @@ cmd_status(ctl_t *ctl, int argc, char **argv)
     }
     if (rep->type != PM_MSG_STATUS || rep->status == NULL || rep->status->project == NULL) {
         ctl_warnx("unexpected answer from %s (message type %d)", ctl->query, (int)rep->type);
-        rc = CTL_EXIT_FAIL;
+        rc = EXIT_FAILURE;
         goto done;
     }
     if (json)
@@ -552,7 +549,7 @@ cmd_status(ctl_t *ctl, int argc, char **argv)
         print_readable(rep->status);
     if (fflush(stdout) == EOF) {
         ctl_warnx("stdout: write failed");
-        rc = CTL_EXIT_FAIL;
+        rc = EXIT_FAILURE;
     }
 
 done:
@@ -642,10 +639,13 @@ print_list_json(const pm_list_t *l)
 }
 
 static const struct option overdue_options[] = {
-    {"colour", required_argument, NULL, 'c'},  {"color", required_argument, NULL, 'c'},
-    {"dept", required_argument, NULL, 'd'},    {"region", required_argument, NULL, 'r'},
-    {"project", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    {"colour", required_argument, NULL, 'c'},
+    {"color", required_argument, NULL, 'c'},
+    {"dept", required_argument, NULL, 'd'},
+    {"region", required_argument, NULL, 'r'},
+    {"project", required_argument, NULL, 'p'},
+    {"json", no_argument, NULL, 'j'},
+    {NULL, 0, NULL, 0},
 };
 
 /* `overdue` and `blocked`: one list request, two ways of showing it. */
@@ -659,7 +659,7 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
 
     req->listreq = q;
     q->blocked = blocked;
-    while ((c = getopt_long(argc, argv, ":h", overdue_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", overdue_options, NULL)) != -1) {
         switch (c) {
         case 'c':
             if (blocked || (strcmp(optarg, "red") != 0 && strcmp(optarg, "yellow") != 0)) {
@@ -680,10 +680,6 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
         case 'j':
             json = true;
             break;
-        case 'h':
-            pm_msg_destroy(&req);
-            ctl_command_help(name);
-            return CTL_EXIT_OK;
         default:
             pm_msg_destroy(&req);
             return ctl_bad_option(name, c, argv);
@@ -702,7 +698,7 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
     }
     if (rep->type != PM_MSG_LIST || rep->list == NULL) {
         ctl_warnx("unexpected answer from %s (message type %d)", ctl->query, (int)rep->type);
-        rc = CTL_EXIT_FAIL;
+        rc = EXIT_FAILURE;
         goto done;
     }
     if (json)
@@ -713,7 +709,7 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
         print_list_readable(rep->list);
     if (fflush(stdout) == EOF) {
         ctl_warnx("stdout: write failed");
-        rc = CTL_EXIT_FAIL;
+        rc = EXIT_FAILURE;
     }
 
 done:
@@ -723,13 +719,15 @@ done:
 }
 
 int
-cmd_overdue(ctl_t *ctl, int argc, char **argv)
+cmd_overdue(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     return list_command(ctl, argc, argv, "overdue", false);
 }
 
 int
-cmd_blocked(ctl_t *ctl, int argc, char **argv)
+cmd_blocked(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     return list_command(ctl, argc, argv, "blocked", true);
 }

@@ -51,13 +51,13 @@ static const struct option tail_options[] = {
     {"dept", required_argument, NULL, OPT_DEPT},
     {"kind", required_argument, NULL, OPT_KIND},
     {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 int
-cmd_tail(ctl_t *ctl, int argc, char **argv)
+cmd_tail(void *ctx, int argc, char **argv)
 {
+    ctl_t *ctl = ctx;
     follow_opts_t o = {
         .query = ctl->query,
         .publish = ctl->publish,
@@ -75,7 +75,7 @@ cmd_tail(ctl_t *ctl, int argc, char **argv)
     char why[512];
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, ":fh", tail_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f", tail_options, NULL)) != -1) {
         switch (c) {
         case 'f':
             o.live = true;
@@ -103,9 +103,6 @@ cmd_tail(ctl_t *ctl, int argc, char **argv)
         case OPT_JSON:
             t.json = true;
             break;
-        case 'h':
-            ctl_command_help("tail");
-            return CTL_EXIT_OK;
         default:
             return ctl_bad_option("tail", c, argv);
         }
@@ -120,30 +117,30 @@ cmd_tail(ctl_t *ctl, int argc, char **argv)
     st = follow_run(f);
     switch (st) {
     case FOLLOW_DONE:
-        rc = CTL_EXIT_OK;
+        rc = EX_OK;
         break;
     case FOLLOW_STOPPED:
         /* Following ends by a signal; that is how it is meant to end. */
-        rc = o.live ? CTL_EXIT_OK : 128 + *ctl->stop;
+        rc = o.live ? EX_OK : 128 + *ctl->stop;
         break;
     case FOLLOW_UNREACHABLE:
         ctl_warnx("broker unreachable at %s", ctl->query);
-        rc = CTL_EXIT_UNREACHABLE;
+        rc = EX_UNAVAILABLE;
         break;
     case FOLLOW_REFUSED:
         ctl_warnx("%s", follow_error(f));
-        rc = CTL_EXIT_REFUSED;
+        rc = EX_DATAERR;
         break;
     default:
         /* A reader that went away (tail | head) is not worth a complaint. */
         if (t.write_errno == EPIPE) {
-            rc = CTL_EXIT_OK;
+            rc = EX_OK;
         } else if (t.write_errno != 0) {
             ctl_warnx("stdout: %s", strerror(t.write_errno));
-            rc = CTL_EXIT_FAIL;
+            rc = EXIT_FAILURE;
         } else {
             ctl_warnx("%s", follow_error(f));
-            rc = CTL_EXIT_FAIL;
+            rc = EXIT_FAILURE;
         }
         break;
     }

@@ -1,21 +1,24 @@
 /*
  * permitctl: the task-force operator's tool.
  *
- * main() reads the global options, picks the command from the table below and runs it; the
- * table also makes --help. Everything the commands share (reporting, one request with
- * retries) is here; see ctl.h.
+ * main() reads the global options (common/args.h over the table below), then the command
+ * table (common/cli.h) picks the command and runs it; the tables also make --help. Everything the
+ * commands share (reporting, one request with retries) is here; see ctl.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+#include "args.h"
 #include "cli.h"
+#include "conftab.h"
 #include "ctl.h"
 #include "curvecfg.h"
 #include "log.h"
@@ -26,48 +29,46 @@
 #define DEFAULT_BROKER "tcp://127.0.0.1:7401"
 #define DEFAULT_PUBLISH "tcp://127.0.0.1:7402"
 #define DEFAULT_QUERY "tcp://127.0.0.1:7403"
-#define DEFAULT_TIMEOUT_MS 2000
-#define DEFAULT_TRIES 3
 
 /* The exit flag: the number of the signal that asked us to stop. */
 static volatile sig_atomic_t ctl_stop;
 
-typedef struct ctl_cmd {
-    const char *name;
-    ctl_cmd_fn *fn;
-    const char *args;
-    const char *summary;
-} ctl_cmd_t;
+static int cmd_keygen(void *ctx, int argc, char **argv);
 
-static int cmd_keygen(ctl_t *ctl, int argc, char **argv);
-
-static const ctl_cmd_t commands[] = {
+static const cli_cmd_t commands[] = {
     {"import", cmd_import, "departments|template|projects|calendar FILE [--template NAME]",
      "load departments, a template (--template names it, default standard) or projects (whose "
      "empty template column means --template) from a CSV file, see README for the columns; or "
      "one year of the working-day calendar from a holiday-cn JSON file, as published (samples "
-     "in deploy/calendar)"},
+     "in deploy/calendar)",
+     NULL},
     {"tail", cmd_tail,
      "[-f] [--from SEQ] [--since TIME] [--project ID] [--dept CODE] [--kind KIND] [--json]",
      "print the log's entries after SEQ (default 0: all), as readable lines or JSON lines; -f "
-     "keeps following live until SIGINT or SIGTERM"},
+     "keeps following live until SIGINT or SIGTERM",
+     NULL},
     {"status", cmd_status, "PROJECT [--json]",
      "show a project's procedures: state, deadline and colour, what blocks them, commitments, "
-     "the project's due date and its milestones"},
+     "the project's due date and its milestones",
+     NULL},
     {"overdue", cmd_overdue,
      "[--colour red|yellow] [--dept CODE] [--region R] [--project ID] [--json]",
      "list open procedures that are red (overdue) or yellow (close to their limit), most "
-     "overdue first, with deadline and working days over or left"},
+     "overdue first, with deadline and working days over or left",
+     NULL},
     {"blocked", cmd_blocked, "[--dept CODE] [--region R] [--project ID] [--json]",
      "list procedures that cannot start yet and the prerequisites holding each, with the "
-     "department that holds it; --dept matches the waiting department or a holding one"},
+     "department that holds it; --dept matches the waiting department or a holding one",
+     NULL},
     {"reopen", cmd_reopen, "PROJECT PROCEDURE --reason TEXT",
      "undo a wrong approval, rejection, withdrawal or 'not required': an audited correction "
-     "logged with your name ($PERMIT_OPERATOR or $USER) and the reason"},
+     "logged with your name ($PERMIT_OPERATOR or $USER) and the reason",
+     NULL},
     {"extend", cmd_extend, "PROJECT PROCEDURE DAYS --reason TEXT",
-     "a lawful extension of a running time limit by DAYS working days, audited likewise"},
+     "a lawful extension of a running time limit by DAYS working days, audited likewise", NULL},
     {"mark-not-required", cmd_mark_not_required, "PROJECT PROCEDURE --reason TEXT",
-     "mark a procedure not required (无需办理) on behalf of its department, audited likewise"},
+     "mark a procedure not required (无需办理) on behalf of its department, audited likewise",
+     NULL},
     {"report", cmd_report,
      "[--db PATH] [--as-of DATE|TIME] [--by region|department|industry] [--weeks N] [--top N] "
      "[--format md|csv|json|html] [--out FILE] [--config FILE]",
@@ -75,29 +76,30 @@ static const ctl_cmd_t commands[] = {
      "the log stood at --as-of (a date means its end; default now): completion rates, states, "
      "colours, the longest overdue, working days per department, rates by region, department "
      "or industry and their trend over --weeks (default 8); HTML is one self-contained page "
-     "with charts"},
+     "with charts",
+     NULL},
     {"clock", cmd_clock, "set TIME",
-     "tests only: move a broker started with test_clock to TIME and run what came due"},
+     "tests only: move a broker started with test_clock to TIME and run what came due", NULL},
     {"keygen", cmd_keygen, "NAME [--dir DIR] [--role department|notifier|operator|admin]",
      "write a CURVE key pair: DIR/NAME.key (the public key, with the role line the broker's "
      "keys_dir needs) and DIR/NAME.secret (mode 0600, stays on its machine); for a department "
-     "NAME is its code. Never overwrites"},
+     "NAME is its code. Never overwrites",
+     NULL},
 };
 
 /* keygen: no broker involved; the key files are what README's Security section hands out. */
 static int
-cmd_keygen(ctl_t *ctl, int argc, char **argv)
+cmd_keygen(void *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
                                          {"role", required_argument, NULL, 'r'},
-                                         {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = ".", *role = NULL;
     char *err = NULL;
     int c;
 
-    (void)ctl;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    (void)ctx;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             dir = optarg;
@@ -105,9 +107,6 @@ cmd_keygen(ctl_t *ctl, int argc, char **argv)
         case 'r':
             role = optarg;
             break;
-        case 'h':
-            ctl_command_help("keygen");
-            return CTL_EXIT_OK;
         default:
             return ctl_bad_option("keygen", c, argv);
         }
@@ -121,10 +120,10 @@ cmd_keygen(ctl_t *ctl, int argc, char **argv)
     if (curvecfg_keygen(dir, argv[optind], role, &err) < 0) {
         ctl_warnx("keygen: %s", err);
         free(err);
-        return CTL_EXIT_FAIL;
+        return EXIT_FAILURE;
     }
     printf("%s/%s.key\n%s/%s.secret\n", dir, argv[optind], dir, argv[optind]);
-    return CTL_EXIT_OK;
+    return EX_OK;
 }
 
 char *
@@ -168,64 +167,71 @@ ctl_usage(const char *fmt, ...)
     va_start(ap, fmt);
     ctl_vwarnx(fmt, ap);
     va_end(ap);
-    return CTL_EXIT_USAGE;
+    return EX_USAGE;
 }
+
+/* The global options: common/args.h reads them before the command, --key VALUE or --key=VALUE. */
+typedef struct ctl_opts {
+    char *broker, *query, *publish;
+    int timeout, tries; /* ms per try; tries */
+    char *curve_secret, *broker_key;
+} ctl_opts_t;
+
+#define OPT(name, type, def, min, max, help)                                                       \
+    {                                                                                              \
+#name, type, offsetof(ctl_opts_t, name), def, min, max, false, help, NULL, 0               \
+    }
+static const conftab_opt_t global_options[] = {
+    OPT(broker, CONFTAB_TEXT, DEFAULT_BROKER, 0, 0,
+        "the broker's ingest endpoint, EP or a list EP1,EP2,... of brokers in order of "
+        "preference ($PERMIT_BROKER)"),
+    OPT(query, CONFTAB_TEXT, DEFAULT_QUERY, 0, 0, "the query endpoint(s) ($PERMIT_QUERY)"),
+    OPT(publish, CONFTAB_TEXT, DEFAULT_PUBLISH, 0, 0,
+        "the publish endpoint(s) ($PERMIT_PUBLISH); query and publish lists pair up"),
+    OPT(timeout, CONFTAB_INT, "2000", 1, 3600000, "wait this long (ms) for each answer"),
+    OPT(tries, CONFTAB_INT, "3", 1, 1000, "ask this many times before giving up"),
+    OPT(curve_secret, CONFTAB_TEXT, "", 0, 0,
+        "our CURVE key pair, NAME.secret ($PERMIT_CURVE_SECRET)"),
+    OPT(broker_key, CONFTAB_TEXT, "", 0, 0,
+        "the broker's public key, NAME.key ($PERMIT_BROKER_KEY); both given: CURVE, neither: "
+        "plain sockets"),
+};
+#undef OPT
+static const conftab_t global_table = {"permitctl", global_options, ARRAY_LEN(global_options)};
+
+/* The environment's defaults for the global options. */
+static const char *const global_env[][2] = {
+    {"broker", "PERMIT_BROKER"},         {"query", "PERMIT_QUERY"},
+    {"publish", "PERMIT_PUBLISH"},       {"curve_secret", "PERMIT_CURVE_SECRET"},
+    {"broker_key", "PERMIT_BROKER_KEY"},
+};
 
 static void
-print_command(FILE *f, const ctl_cmd_t *c)
+more_help(FILE *f)
 {
-    int col = fprintf(f, "  %s ", c->name);
-
-    cli_print_wrapped(f, c->args, col, 8, 96);
-    fputs("      ", f);
-    cli_print_wrapped(f, c->summary, 6, 6, 96);
+    fprintf(f, "global options (before the command):\n");
+    conftab_usage(&global_table, f);
+    fprintf(f, "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
+               "an offset, or\n  milliseconds since the epoch\n"
+               "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable,\n"
+               "  78 bad config (report), 1 other\n");
 }
+
+static const cli_prog_t prog = {PROG, "[GLOBAL OPTIONS] COMMAND [ARGS]", commands,
+                                ARRAY_LEN(commands), more_help};
 
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: " PROG " [GLOBAL OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
-    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-        print_command(f, &commands[i]);
-    fprintf(f,
-            "\nglobal options:\n"
-            "  --broker EP    the broker's ingest endpoint ($PERMIT_BROKER, default " DEFAULT_BROKER
-            ")\n"
-            "  --query EP     the query endpoint ($PERMIT_QUERY, default " DEFAULT_QUERY ")\n"
-            "  --publish EP   the publish endpoint ($PERMIT_PUBLISH, default " DEFAULT_PUBLISH ")\n"
-            "  (each EP may be a list EP1,EP2,...: several brokers, in order of preference;\n"
-            "   one that does not answer is left for the next; query and publish pair up)\n"
-            "  --timeout MS   wait this long for each answer (default %d)\n"
-            "  --tries N      ask this many times before giving up (default %d)\n"
-            "  --curve-secret FILE  our CURVE key pair, NAME.secret ($PERMIT_CURVE_SECRET)\n"
-            "  --broker-key FILE    the broker's public key, NAME.key ($PERMIT_BROKER_KEY); "
-            "both\n                       given: CURVE, neither: plain sockets\n"
-            "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with an "
-            "offset, or\n  milliseconds since the epoch\n"
-            "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable, "
-            "1 other\n",
-            DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
-}
-
-void
-ctl_command_help(const char *name)
-{
-    for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
-        if (strcmp(commands[i].name, name) == 0) {
-            int col = printf("usage: " PROG " [GLOBAL OPTIONS] %s ", name);
-            cli_print_wrapped(stdout, commands[i].args, col, 8, 96);
-            fputs("  ", stdout);
-            cli_print_wrapped(stdout, commands[i].summary, 2, 2, 96);
-            printf("(" PROG " --help lists the global options)\n");
-        }
-    }
+    cli_usage(&prog, f);
 }
 
 int
 ctl_bad_option(const char *cmd, int c, char **argv)
 {
     if (c == ':')
-        return ctl_usage("%s: option '%s' needs a value", cmd, argv[optind - 1]);
+        return ctl_usage("%s: option '%s' needs a value (try permitctl %s --help)", cmd,
+                         argv[optind - 1], cmd);
     if (optopt != 0)
         return ctl_usage("%s: unknown option '-%c' (try permitctl %s --help)", cmd, optopt, cmd);
     return ctl_usage("%s: unknown option '%s' (try permitctl %s --help)", cmd, argv[optind - 1],
@@ -253,12 +259,12 @@ ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **re
 {
     client_t *cl;
     char why[512];
-    int rc = CTL_EXIT_FAIL;
+    int rc = EXIT_FAILURE;
 
     cl = client_new(ctl->zctx, endpoint, why, sizeof(why));
     if (cl == NULL) {
         ctl_warnx("%s", why);
-        return CTL_EXIT_USAGE;
+        return EX_USAGE;
     }
     client_set_stop(cl, ctl->stop);
     switch (client_request(cl, req, ctl->timeout_ms, ctl->tries, reply, why, sizeof(why))) {
@@ -267,7 +273,7 @@ ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **re
         break;
     case CLIENT_UNREACHABLE:
         ctl_warnx("broker unreachable at %s", endpoint);
-        rc = CTL_EXIT_UNREACHABLE;
+        rc = EX_UNAVAILABLE;
         break;
     case CLIENT_INTERRUPTED:
         ctl_warnx("interrupted");
@@ -275,7 +281,7 @@ ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **re
         break;
     case CLIENT_ERROR:
         ctl_warnx("%s", why);
-        rc = CTL_EXIT_FAIL;
+        rc = EXIT_FAILURE;
         break;
     }
     client_destroy(&cl);
@@ -287,7 +293,7 @@ ctl_refused(const pm_reply_t *r)
 {
     ctl_warnx("refused (%s): %s", util_empty(r->code) ? "?" : r->code,
               util_empty(r->reason) ? "no reason given" : r->reason);
-    return CTL_EXIT_REFUSED;
+    return EX_DATAERR;
 }
 
 static void
@@ -296,126 +302,69 @@ on_signal(int sig)
     ctl_stop = sig;
 }
 
-static const char *
-env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-
-    return util_empty(v) ? fallback : v;
-}
-
-enum { OPT_BROKER = 256, OPT_QUERY, OPT_PUBLISH, OPT_TIMEOUT, OPT_TRIES, OPT_SECRET, OPT_SERVER };
-
-static const struct option global_options[] = {
-    {"broker", required_argument, NULL, OPT_BROKER},
-    {"query", required_argument, NULL, OPT_QUERY},
-    {"publish", required_argument, NULL, OPT_PUBLISH},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"tries", required_argument, NULL, OPT_TRIES},
-    {"curve-secret", required_argument, NULL, OPT_SECRET},
-    {"broker-key", required_argument, NULL, OPT_SERVER},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-/* Returns -1 to go on, else the exit status. */
+/*
+ * The global options: defaults, the environment, then the command line. ARGS_GO with *next
+ * the index of the command, else the exit status.
+ */
 static int
-parse_global(ctl_t *ctl, int argc, char **argv)
+parse_global(ctl_opts_t *o, int argc, char **argv, int *next)
 {
-    unsigned long long v;
-    const char *secret = NULL, *server = NULL;
+    const args_spec_t spec = {
+        .prog = PROG, .tab = &global_table, .flags = NULL, .stop_at_word = true, .usage = usage};
+    args_t a;
     char *err = NULL;
-    int c;
+    int rc;
 
-    opterr = 0;
-    /* '+': stop at the command; its options are its own. */
-    while ((c = getopt_long(argc, argv, "+:h", global_options, NULL)) != -1) {
-        switch (c) {
-        case OPT_BROKER:
-            ctl->broker = optarg;
-            break;
-        case OPT_QUERY:
-            ctl->query = optarg;
-            break;
-        case OPT_PUBLISH:
-            ctl->publish = optarg;
-            break;
-        case OPT_TIMEOUT:
-            if (ctl_parse_uint(optarg, 3600000, &v) != 0 || v == 0)
-                return ctl_usage("--timeout wants milliseconds from 1 to 3600000, not '%s'",
-                                 optarg);
-            ctl->timeout_ms = (int)v;
-            break;
-        case OPT_TRIES:
-            if (ctl_parse_uint(optarg, 1000, &v) != 0 || v == 0)
-                return ctl_usage("--tries wants a number from 1 to 1000, not '%s'", optarg);
-            ctl->tries = (int)v;
-            break;
-        case OPT_SECRET:
-            secret = optarg;
-            break;
-        case OPT_SERVER:
-            server = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CTL_EXIT_OK;
-        case ':':
-            return ctl_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt != 0)
-                return ctl_usage("unknown option '-%c' (try --help)", optopt);
-            return ctl_usage("unknown option '%s' (try --help)", argv[optind - 1]);
-        }
+    conftab_defaults(&global_table, o);
+    for (size_t i = 0; i < ARRAY_LEN(global_env); i++) {
+        const char *v = getenv(global_env[i][1]);
+        if (!util_empty(v) && conftab_set(&global_table, o, global_env[i][0], v, &err) < 0)
+            goto bad;
     }
-    if (curvecfg_client_setup(secret, server, &err) < 0) {
-        ctl_warnx("%s", err);
-        free(err);
-        return CTL_EXIT_USAGE;
+    if ((rc = args_read(&spec, argc, argv, &a)) != ARGS_GO) {
+        args_clear(&a);
+        return rc;
     }
-    return -1;
+    *next = a.next;
+    rc = args_apply(&global_table, o, &a, &err);
+    args_clear(&a);
+    if (rc < 0 || curvecfg_client_setup(util_empty(o->curve_secret) ? NULL : o->curve_secret,
+                                        util_empty(o->broker_key) ? NULL : o->broker_key, &err) < 0)
+        goto bad;
+    return ARGS_GO;
+bad:
+    rc = ctl_usage("%s (try " PROG " --help)", err);
+    free(err);
+    return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-    ctl_t ctl = {
-        .broker = env_or("PERMIT_BROKER", DEFAULT_BROKER),
-        .query = env_or("PERMIT_QUERY", DEFAULT_QUERY),
-        .publish = env_or("PERMIT_PUBLISH", DEFAULT_PUBLISH),
-        .timeout_ms = DEFAULT_TIMEOUT_MS,
-        .tries = DEFAULT_TRIES,
-        .stop = &ctl_stop,
-    };
-    const ctl_cmd_t *cmd = NULL;
-    int rc, first;
+    ctl_opts_t o;
+    ctl_t ctl = {.stop = &ctl_stop};
+    int rc, next = 0;
 
     log_init(PROG, LOG_LEVEL_WARN);
-    rc = parse_global(&ctl, argc, argv);
-    if (rc >= 0)
-        return rc;
-    if (optind >= argc)
-        return ctl_usage("no command (try --help)");
-    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-        if (strcmp(argv[optind], commands[i].name) == 0)
-            cmd = &commands[i];
-    if (cmd == NULL) {
-        if (strcmp(argv[optind], "help") == 0) {
-            usage(stdout);
-            return CTL_EXIT_OK;
+    rc = parse_global(&o, argc, argv, &next);
+    if (rc == ARGS_GO) {
+        ctl.broker = o.broker;
+        ctl.query = o.query;
+        ctl.publish = o.publish;
+        ctl.timeout_ms = o.timeout;
+        ctl.tries = o.tries;
+        cli_catch_signals(on_signal, false);
+        ctl.zctx = zmq_ctx_new();
+        if (ctl.zctx == NULL) {
+            ctl_warnx("zmq_ctx_new: %s", zmq_strerror(errno));
+            rc = EXIT_FAILURE;
+        } else {
+            /* The command sees its own argv, argv[0] being its name; getopt starts afresh. */
+            optind = 0;
+            rc = cli_dispatch(&prog, &ctl, argc - next, argv + next);
+            zmq_ctx_term(ctl.zctx);
         }
-        return ctl_usage("unknown command '%s' (try --help)", argv[optind]);
     }
-    cli_catch_signals(on_signal, false);
-    ctl.zctx = zmq_ctx_new();
-    if (ctl.zctx == NULL) {
-        ctl_warnx("zmq_ctx_new: %s", zmq_strerror(errno));
-        return CTL_EXIT_FAIL;
-    }
-    /* The command sees its own argv, argv[0] being its name; getopt starts afresh. */
-    first = optind;
-    optind = 0;
-    rc = cmd->fn(&ctl, argc - first, argv + first);
-    zmq_ctx_term(ctl.zctx);
+    conftab_clear(&global_table, &o);
     return rc;
 }

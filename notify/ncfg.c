@@ -66,14 +66,14 @@ static const conftab_opt_t options[] = {
       "1: require STARTTLS before login on smtp://"),
 };
 
-static const conftab_t notify_table = {"notify", options, ARRAY_LEN(options)};
+const conftab_t ncfg_table = {"notify", options, ARRAY_LEN(options)};
 
 void
 ncfg_defaults(ncfg_t *cfg)
 {
     const char *q = getenv("PERMIT_QUERY"), *p = getenv("PERMIT_PUBLISH");
 
-    conftab_defaults(&notify_table, cfg);
+    conftab_defaults(&ncfg_table, cfg);
     if (!util_empty(q))
         xstrset(&cfg->query, q);
     if (!util_empty(p))
@@ -83,19 +83,19 @@ ncfg_defaults(ncfg_t *cfg)
 void
 ncfg_clear(ncfg_t *cfg)
 {
-    conftab_clear(&notify_table, cfg);
+    conftab_clear(&ncfg_table, cfg);
 }
 
 int
 ncfg_set(ncfg_t *cfg, const char *name, const char *value, char **err)
 {
-    return conftab_set(&notify_table, cfg, name, value, err);
+    return conftab_set(&ncfg_table, cfg, name, value, err);
 }
 
 int
 ncfg_load_file(ncfg_t *cfg, const char *path, char **err)
 {
-    return conftab_load_file(&notify_table, cfg, path, err);
+    return conftab_load_file(&ncfg_table, cfg, path, err);
 }
 
 int
@@ -105,7 +105,7 @@ ncfg_check(const ncfg_t *cfg, char **err)
     char why[256];
     int rc = 0;
 
-    if (conftab_check_required(&notify_table, cfg, err) < 0)
+    if (conftab_check_required(&ncfg_table, cfg, err) < 0)
         return -1;
     if (eplist_parse(cfg->query, &q, why, sizeof(why)) != 0) {
         *err = xasprintf("query: %s", why);
@@ -135,7 +135,7 @@ ncfg_check(const ncfg_t *cfg, char **err)
 void
 ncfg_reload(ncfg_t *to, const ncfg_t *from)
 {
-    conftab_reload(&notify_table, to, from);
+    conftab_reload(&ncfg_table, to, from);
 }
 
 void
@@ -143,5 +143,5 @@ ncfg_usage(FILE *out)
 {
     fprintf(out, "options of run (also keys of the [notify] section of the config file; * marks "
                  "those\nthat SIGHUP reloads):\n");
-    conftab_usage(&notify_table, out);
+    conftab_usage(&ncfg_table, out);
 }

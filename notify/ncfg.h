@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "conftab.h"
 #include "log.h"
 
 typedef struct ncfg {
@@ -51,5 +52,8 @@ int ncfg_check(const ncfg_t *cfg, char **err);
 /* Copy the options SIGHUP may change from `from` into `to`; warn about the others. */
 void ncfg_reload(ncfg_t *to, const ncfg_t *from);
 void ncfg_usage(FILE *out);
+
+/* The option table: the command line reads it too (common/args.h). */
+extern const conftab_t ncfg_table;
 
 #endif

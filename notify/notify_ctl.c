@@ -9,15 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "entryfmt.h"
 #include "queue.h"
 #include "termsafe.h"
 #include "util.h"
-
-#define EXIT_DB 1
-#define EXIT_USAGE 64
-#define EXIT_NOTFOUND 65
 
 static nq_t *
 open_db(const char *path)
@@ -50,13 +47,15 @@ notify_ctl_status(const char *db, int argc, char **argv)
     size_t n = 0, na = 0, ns = 0;
     char *counts, tb[64];
 
-    (void)argv;
     if (argc > 1) {
-        fprintf(stderr, "permit-notify: status takes no arguments\n");
-        return EXIT_USAGE;
+        fprintf(stderr,
+                "permit-notify: status takes no arguments, not '%s' (try permit-notify "
+                "status --help)\n",
+                argv[1]);
+        return EX_USAGE;
     }
     if ((q = open_db(db)) == NULL)
-        return EXIT_DB;
+        return EXIT_FAILURE;
     nq_cursor(q, &cursor);
     counts = nq_counts(q);
     printf("cursor      %llu\ndeliveries  %s\n", (unsigned long long)cursor, counts);
@@ -107,24 +106,28 @@ notify_ctl_retry(const char *db, int argc, char **argv)
     int count = 0, rc = 0;
 
     if (argc != 2) {
-        fprintf(stderr, "permit-notify: usage: retry ID|--all\n");
-        return EXIT_USAGE;
+        fprintf(stderr,
+                "permit-notify: retry: give ID or --all (try permit-notify retry --help)\n");
+        return EX_USAGE;
     }
     if (strcmp(argv[1], "--all") != 0) {
         char *end;
         id = strtoll(argv[1], &end, 10);
         if (*end != '\0' || id <= 0) {
-            fprintf(stderr, "permit-notify: retry: '%s' is not a delivery id\n", argv[1]);
-            return EXIT_USAGE;
+            fprintf(stderr,
+                    "permit-notify: retry: '%s' is not a delivery id (try permit-notify retry "
+                    "--help)\n",
+                    argv[1]);
+            return EX_USAGE;
         }
     }
     if ((q = open_db(db)) == NULL)
-        return EXIT_DB;
+        return EXIT_FAILURE;
     if (nq_retry(q, id, &count) < 0) {
-        rc = EXIT_DB;
+        rc = EXIT_FAILURE;
     } else if (count == 0 && id > 0) {
         fprintf(stderr, "permit-notify: retry: %lld is not a dead letter\n", (long long)id);
-        rc = EXIT_NOTFOUND;
+        rc = EX_DATAERR;
     } else {
         printf("%d queued again\n", count);
     }
@@ -144,23 +147,27 @@ notify_ctl_ack(const char *db, int argc, char **argv)
     if (argc == 4 && strcmp(argv[2], "--by") == 0)
         by = argv[3];
     else if (argc != 2) {
-        fprintf(stderr, "permit-notify: usage: ack SEQ [--by NAME]\n");
-        return EXIT_USAGE;
+        fprintf(stderr,
+                "permit-notify: ack: give SEQ [--by NAME] (try permit-notify ack --help)\n");
+        return EX_USAGE;
     }
     seq = strtoull(argv[1], &end, 10);
     if (*end != '\0' || seq == 0) {
-        fprintf(stderr, "permit-notify: ack: '%s' is not a sequence number\n", argv[1]);
-        return EXIT_USAGE;
+        fprintf(stderr,
+                "permit-notify: ack: '%s' is not a sequence number (try permit-notify ack "
+                "--help)\n",
+                argv[1]);
+        return EX_USAGE;
     }
     if ((q = open_db(db)) == NULL)
-        return EXIT_DB;
+        return EXIT_FAILURE;
     rc = nq_ack(q, seq, by != NULL ? by : "operator", util_now_ms());
     nq_close(&q);
     if (rc < 0)
-        return EXIT_DB;
+        return EXIT_FAILURE;
     if (rc == 0) {
         fprintf(stderr, "permit-notify: ack: no unacknowledged red item at seq %llu\n", seq);
-        return EXIT_NOTFOUND;
+        return EX_DATAERR;
     }
     printf("acknowledged seq %llu\n", seq);
     return 0;
@@ -225,27 +232,30 @@ silence_add(nq_t *q, int argc, char **argv)
             expiry = optarg;
             break;
         default:
-            fprintf(stderr, "permit-notify: silence add: bad option '%s'\n", argv[optind - 1]);
-            return EXIT_USAGE;
+            fprintf(stderr,
+                    "permit-notify: silence add: unknown option or missing value '%s' (try "
+                    "permit-notify silence --help)\n",
+                    argv[optind - 1]);
+            return EX_USAGE;
         }
     }
     if (util_empty(s.author) || util_empty(s.reason) || expiry == NULL ||
         (s.project == NULL && s.kind == NULL) || optind != argc) {
         fprintf(stderr, "permit-notify: usage: silence add [--project ID] [--kind KEY] "
                         "--author NAME --reason TEXT (--for 2h|--until TIME); a project or a "
-                        "kind at least\n");
-        return EXIT_USAGE;
+                        "kind at least (try permit-notify silence --help)\n");
+        return EX_USAGE;
     }
     if (parse_expiry(expiry, now, &s.expires_ms) < 0) {
         fprintf(stderr,
                 "permit-notify: silence add: '%s' is not a duration (90m, 2h, 3d) or a "
                 "future time\n",
                 expiry);
-        return EXIT_USAGE;
+        return EX_USAGE;
     }
     s.created_ms = now;
     if (nq_silence_add(q, &s, &id) < 0)
-        return EXIT_DB;
+        return EXIT_FAILURE;
     printf("%lld\n", (long long)id);
     return 0;
 }
@@ -279,18 +289,19 @@ notify_ctl_silence(const char *db, int argc, char **argv)
 
     if (argc < 2 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 &&
                      strcmp(argv[1], "expire") != 0)) {
-        fprintf(stderr, "permit-notify: usage: silence add|list|expire ...\n");
-        return EXIT_USAGE;
+        fprintf(stderr,
+                "permit-notify: silence: add, list or expire (try permit-notify silence --help)\n");
+        return EX_USAGE;
     }
     if ((q = open_db(db)) == NULL)
-        return EXIT_DB;
+        return EXIT_FAILURE;
     if (strcmp(argv[1], "add") == 0) {
         rc = silence_add(q, argc - 1, argv + 1);
     } else if (strcmp(argv[1], "list") == 0) {
         nq_silence_t *s = NULL;
         size_t n = 0;
         if (nq_silence_list(q, util_now_ms(), &s, &n) < 0)
-            rc = EXIT_DB;
+            rc = EXIT_FAILURE;
         for (size_t i = 0; i < n; i++)
             silence_print(&s[i]);
         nq_silences_free(s, n);
@@ -298,12 +309,14 @@ notify_ctl_silence(const char *db, int argc, char **argv)
         char *end = NULL;
         long long id = argc == 3 ? strtoll(argv[2], &end, 10) : 0;
         if (argc != 3 || *end != '\0' || id <= 0) {
-            fprintf(stderr, "permit-notify: usage: silence expire ID\n");
-            rc = EXIT_USAGE;
+            fprintf(
+                stderr,
+                "permit-notify: silence expire: give one ID (try permit-notify silence --help)\n");
+            rc = EX_USAGE;
         } else if ((rc = nq_silence_expire(q, id, util_now_ms())) <= 0) {
             if (rc == 0)
                 fprintf(stderr, "permit-notify: silence expire: no active silence %lld\n", id);
-            rc = rc < 0 ? EXIT_DB : EXIT_NOTFOUND;
+            rc = rc < 0 ? EXIT_FAILURE : EX_DATAERR;
         } else {
             rc = 0;
             printf("expired %lld\n", id);
@@ -371,16 +384,18 @@ notify_ctl_history(const char *db, int argc, char **argv)
         else if (c == 'j')
             json = true;
         else {
-            fprintf(stderr, "permit-notify: usage: history [--project ID] [--seq N] "
-                            "[--state STATE] [--json]\n");
-            return EXIT_USAGE;
+            fprintf(stderr,
+                    "permit-notify: history: unknown option or missing value '%s' (try "
+                    "permit-notify history --help)\n",
+                    argv[optind - 1]);
+            return EX_USAGE;
         }
     }
     if ((q = open_db(db)) == NULL)
-        return EXIT_DB;
+        return EXIT_FAILURE;
     if (nq_select(q, &f, &v, &n) < 0) {
         nq_close(&q);
-        return EXIT_DB;
+        return EXIT_FAILURE;
     }
     for (size_t i = 0; i < n; i++) {
         if (json) {

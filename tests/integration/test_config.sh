@@ -18,7 +18,7 @@ run "$PERMITD" --help
 grep -oE '^  --[a-z-]+' <<<"$OUT" | sed 's/^  --//' >"$T/options"
 [[ -s "$T/options" ]] || fail "permitd --help lists no options: $OUT"
 while read -r opt; do
-    case $opt in config | rebuild | help) continue ;; esac
+    case $opt in config | rebuild | help | version) continue ;; esac
     key=${opt//-/_}
     grep -qE "^(; )?$key = " "$PERMIT_SRC/deploy/permitd.conf" ||
         fail "deploy/permitd.conf does not document '$key'"
