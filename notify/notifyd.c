@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chan_cmd.h"
 #include "channel.h"
 #include "directory.h"
 #include "entryfmt.h"
@@ -20,8 +21,13 @@
 #include "routes.h"
 #include "util.h"
 
-/* Deliveries attempted per round, so a backlog never starves the follower. */
-#define SEND_CAP 32
+/* Attempts in flight at once, over all destinations (one at a time per destination). */
+#define SEND_CAP 64
+/*
+ * While attempts are in flight the loop alternates between the broker's socket and the
+ * transfers in slices this long, so neither waits on the other for more than a few ms.
+ */
+#define SLICE_MS 5
 /* The most addresses one contact has (one per channel). */
 #define MAX_ADDRS CHAN__COUNT
 
@@ -32,6 +38,9 @@ struct notifyd {
     routes_t *routes;
     ntmpl_t *tmpl;
     strv_t digest_kinds;
+    chan_pool_t *pool;
+    nq_item_t *inflight; /* the records whose attempt is in the pool */
+    size_t n_inflight;
     bool failed; /* a database error inside the follower's callback */
 };
 
@@ -467,9 +476,55 @@ fail:
     return -1;
 }
 
-/* One attempt of one due record. */
+/* Record the outcome of one attempt of `it`. */
 static void
-deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
+record(notifyd_t *self, const nq_item_t *it, chan_rc_t rc, const char *err, const char *acked_by)
+{
+    const ncfg_t *cfg = self->cfg;
+    int64_t now = util_now_ms();
+
+    if (rc == CHAN_OK) {
+        log_info("sent seq %llu %s to %s over %s", (unsigned long long)it->seq, it->route,
+                 it->recipient, it->chan);
+        nq_mark_sent(self->q, it->id, now);
+        /* Acknowledged in the receiver's reply: a red item stops escalating, as with `ack`. */
+        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1)
+            log_info("seq %llu acknowledged by %s in its webhook's reply",
+                     (unsigned long long)it->seq, acked_by);
+    } else {
+        bool dead = it->attempts + 1 >= cfg->max_attempts;
+        int64_t next =
+            now + notifyd_backoff(it->attempts, cfg->backoff_min_ms, cfg->backoff_max_ms);
+        log_warnx("seq %llu %s to %s over %s: attempt %d failed: %s%s", (unsigned long long)it->seq,
+                  it->route, it->recipient, it->chan, it->attempts + 1, err,
+                  dead ? " (now a dead letter)" : "");
+        nq_mark_failed(self->q, it->id, err, next, dead, now);
+    }
+}
+
+/* The pool's report of a finished attempt. */
+static void
+on_done(void *arg, const chan_done_t *d)
+{
+    notifyd_t *self = arg;
+
+    for (size_t i = 0; i < self->n_inflight; i++) {
+        if (self->inflight[i].id != d->tag)
+            continue;
+        record(self, &self->inflight[i], d->rc, d->err, d->acked_by);
+        nq_item_clear(&self->inflight[i]);
+        self->inflight[i] = self->inflight[--self->n_inflight];
+        return;
+    }
+}
+
+/*
+ * One attempt of one due record: false when it was settled without sending (silenced, held
+ * for a working day, unknown channel), so the caller may take the destination's next one.
+ * An HTTP or SMTP attempt goes into the pool and `it` with it (cleared here).
+ */
+static bool
+deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
 {
     const ncfg_t *cfg = self->cfg;
     chan_smtp_opts_t smtp = {cfg->smtp_url, cfg->smtp_from, cfg->smtp_user, cfg->smtp_password,
@@ -480,15 +535,15 @@ deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
 
     if (nq_silenced(self->q, it->project, it->route, now) == 1) {
         nq_mark(self->q, it->id, "silenced", "a silence covered it when it was due", now);
-        return;
+        return false;
     }
     if (cfg->quiet_days && !it->urgent && (when = next_working_ms(self, now)) > now) {
         nq_defer(self->q, it->id, when);
-        return;
+        return false;
     }
     if (chan_parse(it->chan, &m.chan) < 0) {
         nq_mark_failed(self->q, it->id, "unknown channel", 0, true, now);
-        return;
+        return false;
     }
     m.addr = it->addr;
     m.key = it->idem;
@@ -498,38 +553,48 @@ deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
     m.timeout_ms = cfg->send_timeout_ms;
     m.smtp = &smtp;
     m.acked_by = &acked_by;
-    if (chan_send(&m, &err) == 0) {
-        log_info("sent seq %llu %s to %s over %s", (unsigned long long)it->seq, it->route,
-                 it->recipient, it->chan);
-        nq_mark_sent(self->q, it->id, util_now_ms());
-        /* Acknowledged in the receiver's reply: a red item stops escalating, as with `ack`. */
-        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1)
-            log_info("seq %llu acknowledged by %s in its webhook's reply",
-                     (unsigned long long)it->seq, acked_by);
+    if (m.chan == CHAN_COMMAND) {
+        record(self, it, chan_cmd_send(&m, &err) == 0 ? CHAN_OK : CHAN_FAILED, err, NULL);
+    } else if (chan_pool_start(self->pool, &m, it->id, &err) == 0) {
+        self->inflight = xgrow(self->inflight, self->n_inflight, sizeof(*self->inflight));
+        self->inflight[self->n_inflight++] = *it;
+        memset(it, 0, sizeof(*it));
     } else {
-        bool dead = it->attempts + 1 >= cfg->max_attempts;
-        int64_t next =
-            util_now_ms() + notifyd_backoff(it->attempts, cfg->backoff_min_ms, cfg->backoff_max_ms);
-        log_warnx("seq %llu %s to %s over %s: attempt %d failed: %s%s", (unsigned long long)it->seq,
-                  it->route, it->recipient, it->chan, it->attempts + 1, err,
-                  dead ? " (now a dead letter)" : "");
-        nq_mark_failed(self->q, it->id, err, next, dead, util_now_ms());
+        record(self, it, CHAN_FAILED, err, NULL);
     }
     free(err);
     free(acked_by);
+    return true;
 }
 
+/*
+ * A queue per destination: each destination has at most one attempt in flight (its records go
+ * in order, and a receiver that does not answer holds up only its own), and the pool holds up
+ * to SEND_CAP destinations at once.
+ */
 static void
 deliver_due(notifyd_t *self, int64_t now)
 {
-    nq_item_t *v = NULL;
-    size_t n = 0;
+    nq_dest_t *d = NULL;
+    size_t nd = 0;
 
-    if (nq_due(self->q, now, SEND_CAP, &v, &n) < 0)
+    if (nq_due_dests(self->q, now, &d, &nd) < 0)
         return;
-    for (size_t i = 0; i < n; i++)
-        deliver_one(self, &v[i], now);
-    nq_items_free(v, n);
+    for (size_t i = 0; i < nd && chan_pool_count(self->pool) < SEND_CAP; i++) {
+        char *dest = chan_dest(d[i].chan, d[i].addr);
+        nq_item_t *v = NULL;
+        size_t n = 0;
+        if (!chan_pool_busy(self->pool, dest) &&
+            nq_due_at(self->q, d[i].chan, d[i].addr, now, SEND_CAP, &v, &n) == 0) {
+            for (size_t k = 0; k < n && !deliver_one(self, &v[k], now); k++)
+                ;
+            nq_items_free(v, n);
+        }
+        free(dest);
+        if (sigwake_pending() != 0)
+            break;
+    }
+    nq_dests_free(d, nd);
 }
 
 /* Red items nobody acknowledged in time: one step up the ladder each. */
@@ -733,6 +798,11 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
         *err = xasprintf("follow: %s", why);
         goto fail;
     }
+    self->pool = chan_pool_new();
+    if (self->pool == NULL) {
+        *err = xstrdup("curl_multi_init failed");
+        goto fail;
+    }
     log_info("following %s from seq %llu", cfg->publish, (unsigned long long)cursor);
     return self;
 fail:
@@ -747,6 +817,11 @@ notifyd_destroy(notifyd_t **p)
 
     if (self == NULL)
         return;
+    /* What is still in flight stays pending in the database: the next start sends it. */
+    if (self->n_inflight > 0)
+        log_info("stopping with %zu deliveries in flight: they stay pending", self->n_inflight);
+    chan_pool_destroy(&self->pool);
+    nq_items_free(self->inflight, self->n_inflight);
     follow_destroy(&self->follow);
     nq_close(&self->q);
     routes_destroy(&self->routes);
@@ -785,11 +860,15 @@ notifyd_run(notifyd_t *self)
     while (sigwake_pending() == 0) {
         int64_t now = util_now_ms(), next = nq_next_ms(self->q);
         int wait = NOTIFYD_TICK_MS;
+        bool busy = chan_pool_count(self->pool) > 0;
         follow_status_t st;
+        /* Due records whose destination is busy wait for its transfer, not in a spin. */
         if (next <= now)
-            wait = 0;
+            wait = busy ? SLICE_MS : 0;
         else if (next - now < wait)
             wait = (int)(next - now);
+        if (busy && wait > SLICE_MS)
+            wait = SLICE_MS;
         st = follow_step(self->follow, wait);
         if (self->failed || nq_commit(self->q) < 0) {
             nq_rollback(self->q);
@@ -802,6 +881,7 @@ notifyd_run(notifyd_t *self)
             log_error("follow: %s", follow_error(self->follow));
             return -1;
         }
+        chan_pool_step(self->pool, busy ? wait : 0, on_done, self);
         now = util_now_ms();
         flush_digests(self, now);
         escalate_due(self, now);

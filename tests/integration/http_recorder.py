@@ -11,6 +11,7 @@ what the tests model: lines with "dup": false are the deliveries it acted on.
   --fail-file F   while F exists, answer 500 (a receiver in trouble)
   --delay-ms N    take N ms over every request (a slow receiver: deliveries stay in flight)
   --robot-error F while F exists, answer 200 with {"errcode": 93000, "errmsg": "invalid key"}
+  --hang          never answer (a receiver that accepted the connection and went silent)
   --ack PATH=NAME a POST to PATH is acknowledged in the reply: {"ack": true, "by": NAME}
 """
 import argparse
@@ -32,6 +33,7 @@ def main():
     ap.add_argument("--fail-file")
     ap.add_argument("--robot-error")
     ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--hang", action="store_true")
     ap.add_argument("--ack", action="append", default=[])
     args = ap.parse_args()
     acks = dict(a.split("=", 1) for a in args.ack)
@@ -47,6 +49,8 @@ def main():
             pass
 
         def do_POST(self):
+            while args.hang:
+                time.sleep(3600)
             if args.delay_ms:
                 time.sleep(args.delay_ms / 1000)
             n = int(self.headers.get("Content-Length", "0"))
