@@ -554,7 +554,8 @@ deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
     m.smtp = &smtp;
     m.acked_by = &acked_by;
     if (m.chan == CHAN_COMMAND) {
-        record(self, it, chan_cmd_send(&m, &err) == 0 ? CHAN_OK : CHAN_FAILED, err, NULL);
+        chan_rc_t rc = chan_cmd_send(&m, &err) == 0 ? CHAN_OK : CHAN_FAILED;
+        record(self, it, rc, err, NULL);
     } else if (chan_pool_start(self->pool, &m, it->id, &err) == 0) {
         self->inflight = xgrow(self->inflight, self->n_inflight, sizeof(*self->inflight));
         self->inflight[self->n_inflight++] = *it;
