@@ -11,23 +11,15 @@
 #include "entryfmt.h"
 #include "util.h"
 
-/* The answer's first bytes, enough for a robot's errcode or an error page's first line. */
-#define REPLY_MAX 4096
-
-typedef struct reply {
-    char buf[REPLY_MAX];
-    size_t len;
-} reply_t;
-
 static size_t
 on_reply(char *data, size_t size, size_t nmemb, void *arg)
 {
-    reply_t *r = arg;
-    size_t n = size * nmemb, room = sizeof(r->buf) - 1 - r->len;
+    chan_xfer_t *x = arg;
+    size_t n = size * nmemb, room = sizeof(x->reply) - 1 - x->reply_len;
 
-    memcpy(r->buf + r->len, data, n < room ? n : room);
-    r->len += n < room ? n : room;
-    r->buf[r->len] = '\0';
+    memcpy(x->reply + x->reply_len, data, n < room ? n : room);
+    x->reply_len += n < room ? n : room;
+    x->reply[x->reply_len] = '\0';
     return n;
 }
 
@@ -57,19 +49,22 @@ chan_http_body(const chan_msg_t *m)
     return out;
 }
 
-/* A robot's refusal inside a 200 answer: -1 with its errmsg. */
-static int
-check_robot_reply(const reply_t *r, char **err)
+/* A robot's refusal inside a 200 answer: CHAN_FAILED, or CHAN_WAIT for a rate limit. */
+static chan_rc_t
+check_robot_reply(const chan_xfer_t *x, char **err)
 {
-    json_t *j = json_loadb(r->buf, r->len, 0, NULL);
+    json_t *j = json_loadb(x->reply, x->reply_len, 0, NULL);
     json_t *code = j != NULL ? json_object_get(j, "errcode") : NULL;
-    int rc = 0;
+    chan_rc_t rc = CHAN_OK;
 
     if (json_is_integer(code) && json_integer_value(code) != 0) {
         const char *msg = json_string_value(json_object_get(j, "errmsg"));
-        *err = xasprintf("robot refused: errcode %lld: %s", (long long)json_integer_value(code),
-                         msg != NULL ? msg : "");
-        rc = -1;
+        json_int_t c = json_integer_value(code);
+        *err = xasprintf("robot %s: errcode %lld: %s",
+                         c == CHAN_DINGTALK_THROTTLED || c == CHAN_WECOM_THROTTLED ? "throttled"
+                                                                                   : "refused",
+                         (long long)c, msg != NULL ? msg : "");
+        rc = c == CHAN_DINGTALK_THROTTLED || c == CHAN_WECOM_THROTTLED ? CHAN_WAIT : CHAN_FAILED;
     }
     json_decref(j);
     return rc;
@@ -77,9 +72,9 @@ check_robot_reply(const reply_t *r, char **err)
 
 /* A receiver that acknowledges in its reply: {"ack": true, "by": "张伟"}. */
 static void
-read_ack(const reply_t *r, char **acked_by)
+read_ack(const chan_xfer_t *x, char **acked_by)
 {
-    json_t *j = json_loadb(r->buf, r->len, 0, NULL);
+    json_t *j = json_loadb(x->reply, x->reply_len, 0, NULL);
     const char *by;
 
     if (j != NULL && json_is_true(json_object_get(j, "ack"))) {
@@ -89,57 +84,47 @@ read_ack(const reply_t *r, char **acked_by)
     json_decref(j);
 }
 
-int
-chan_http_send(const chan_msg_t *m, char **err)
+void
+chan_http_setup(chan_xfer_t *x, const chan_msg_t *m)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char *body = chan_http_body(m), *key = xasprintf("Idempotency-Key: %s", m->key);
-    char cerr[CURL_ERROR_SIZE] = "";
-    reply_t reply = {.len = 0};
-    long status = 0;
-    CURLcode cc;
-    int rc = -1;
+    CURL *c = x->easy;
+    char *key = xasprintf("Idempotency-Key: %s", m->key);
 
-    if (c == NULL) {
-        *err = xstrdup("curl_easy_init failed");
-        goto fail;
-    }
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/json; charset=utf-8");
-    hdrs = curl_slist_append(hdrs, key);
+    x->body = chan_http_body(m);
+    x->len = strlen(x->body);
+    x->list = curl_slist_append(x->list, "Content-Type: application/json; charset=utf-8");
+    x->list = curl_slist_append(x->list, key);
+    free(key);
     curl_easy_setopt(c, CURLOPT_URL, m->addr);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)m->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->list);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)x->len);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "permit-notify/1");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
-    cc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+}
+
+chan_rc_t
+chan_http_finish(chan_xfer_t *x, CURLcode cc, char **err, char **acked_by)
+{
+    long status = 0;
+    chan_rc_t rc;
+
     if (cc != CURLE_OK) {
-        *err = xasprintf("%s", cerr[0] != '\0' ? cerr : curl_easy_strerror(cc));
-        goto fail;
+        *err = xasprintf("%s", x->cerr[0] != '\0' ? x->cerr : curl_easy_strerror(cc));
+        return CHAN_FAILED;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299) {
-        strtok(reply.buf, "\r\n");
-        *err = xasprintf("HTTP %ld: %.200s", status, reply.buf);
+        strtok(x->reply, "\r\n");
+        *err = xasprintf("HTTP %ld: %.200s", status, x->reply);
         util_utf8_trim(*err);
-        goto fail;
+        return CHAN_FAILED;
     }
-    if (m->chan != CHAN_WEBHOOK && check_robot_reply(&reply, err) < 0)
-        goto fail;
-    if (m->chan == CHAN_WEBHOOK && m->acked_by != NULL)
-        read_ack(&reply, m->acked_by);
-    rc = 0;
-fail:
-    curl_slist_free_all(hdrs);
-    if (c != NULL)
-        curl_easy_cleanup(c);
-    free(key);
-    free(body);
-    return rc;
+    if (x->chan != CHAN_WEBHOOK && (rc = check_robot_reply(x, err)) != CHAN_OK)
+        return rc;
+    if (x->chan == CHAN_WEBHOOK && x->want_ack)
+        read_ack(x, acked_by);
+    return CHAN_OK;
 }

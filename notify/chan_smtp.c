@@ -114,72 +114,51 @@ chan_smtp_message(const chan_msg_t *m, const char *from, int64_t now_ms)
     return b.p;
 }
 
-typedef struct reader {
-    const char *p;
-    size_t left;
-} reader_t;
-
 static size_t
 on_read(char *dst, size_t size, size_t nmemb, void *arg)
 {
-    reader_t *r = arg;
-    size_t n = size * nmemb < r->left ? size * nmemb : r->left;
+    chan_xfer_t *x = arg;
+    size_t left = x->len - x->off, n = size * nmemb < left ? size * nmemb : left;
 
-    memcpy(dst, r->p, n);
-    r->p += n;
-    r->left -= n;
+    memcpy(dst, x->body + x->off, n);
+    x->off += n;
     return n;
 }
 
 int
-chan_smtp_send(const chan_msg_t *m, char **err)
+chan_smtp_setup(chan_xfer_t *x, const chan_msg_t *m, char **err)
 {
     const chan_smtp_opts_t *o = m->smtp;
-    CURL *c = NULL;
-    struct curl_slist *rcpt = NULL;
-    char *msg = NULL, cerr[CURL_ERROR_SIZE] = "";
-    reader_t r;
-    CURLcode cc;
-    int rc = -1;
+    CURL *c = x->easy;
 
     if (o == NULL || util_empty(o->url)) {
         *err = xstrdup("e-mail is not configured (smtp_url)");
         return -1;
     }
-    c = curl_easy_init();
-    if (c == NULL) {
-        *err = xstrdup("curl_easy_init failed");
-        return -1;
-    }
-    msg = chan_smtp_message(m, o->from, util_now_ms());
-    r.p = msg;
-    r.left = strlen(msg);
-    rcpt = curl_slist_append(rcpt, m->addr);
+    x->body = chan_smtp_message(m, o->from, util_now_ms());
+    x->len = strlen(x->body);
+    x->list = curl_slist_append(x->list, m->addr);
     curl_easy_setopt(c, CURLOPT_URL, o->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, o->from);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, x->list);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &r);
+    curl_easy_setopt(c, CURLOPT_READDATA, x);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)m->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
     if (o->starttls)
         curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (!util_empty(o->user)) {
         curl_easy_setopt(c, CURLOPT_USERNAME, o->user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, o->password != NULL ? o->password : "");
     }
-    cc = curl_easy_perform(c);
-    if (cc != CURLE_OK) {
-        *err = xasprintf("smtp: %s", cerr[0] != '\0' ? cerr : curl_easy_strerror(cc));
-        goto fail;
-    }
-    rc = 0;
-fail:
-    curl_slist_free_all(rcpt);
-    curl_easy_cleanup(c);
-    free(msg);
-    return rc;
+    return 0;
+}
+
+chan_rc_t
+chan_smtp_finish(chan_xfer_t *x, CURLcode cc, char **err)
+{
+    if (cc == CURLE_OK)
+        return CHAN_OK;
+    *err = xasprintf("smtp: %s", x->cerr[0] != '\0' ? x->cerr : curl_easy_strerror(cc));
+    return CHAN_FAILED;
 }

@@ -17,6 +17,8 @@ char *chan_smtp_message(const chan_msg_t *m, const char *from, int64_t now_ms);
 /* An RFC 2047 encoded-word sequence for a header value (ASCII is left as it is). Caller owns. */
 char *chan_smtp_encode_header(const char *value);
 
-int chan_smtp_send(const chan_msg_t *m, char **err);
+/* Set up x->easy to mail m: -1 with *err (caller owns) when e-mail is not configured. */
+int chan_smtp_setup(chan_xfer_t *x, const chan_msg_t *m, char **err);
+chan_rc_t chan_smtp_finish(chan_xfer_t *x, CURLcode cc, char **err);
 
 #endif

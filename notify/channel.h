@@ -3,13 +3,20 @@
  * to the three transports: HTTP (chan_http.h: the generic webhook and the WeCom and DingTalk
  * robots), SMTP (chan_smtp.h) and a local command (chan_cmd.h).
  *
- * Every attempt is synchronous and bounded by the configured timeout; its result is 0 or -1
- * with a one-line reason the delivery record keeps as its last error.
+ * HTTP and SMTP attempts run concurrently on one curl multi handle (chan_pool_t) that the
+ * notifier's single-threaded loop drives, each bounded by its own timeout, so one receiver that
+ * never answers delays only its own deliveries. A command runs synchronously, bounded by the
+ * same timeout. Every result is 0 or -1 with a one-line reason the delivery record keeps as its
+ * last error, and tells a robot's rate-limit answer apart (CHAN_WAIT: not a failure).
  */
 #ifndef PERMIT_CHANNEL_H
 #define PERMIT_CHANNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
 
 typedef enum chan_kind {
     CHAN_WEBHOOK,  /* HTTP POST of the notification JSON */
@@ -53,7 +60,67 @@ typedef struct chan_msg {
 int chan_init(void);
 void chan_fini(void);
 
-/* Deliver once. 0, or -1 with a reason in *err (caller owns). */
-int chan_send(const chan_msg_t *m, char **err);
+/* An attempt's outcome. */
+typedef enum chan_rc {
+    CHAN_OK = 0,
+    CHAN_FAILED = -1,
+    CHAN_WAIT = 1, /* a robot's rate limit (DingTalk 130101, WeCom 45009): try later, no fault */
+} chan_rc_t;
+
+/* The robots' rate-limit error codes. */
+#define CHAN_DINGTALK_THROTTLED 130101
+#define CHAN_WECOM_THROTTLED 45009
+
+/* In-flight HTTP and SMTP attempts. */
+typedef struct chan_pool chan_pool_t;
+
+/* What one finished attempt gives back to chan_pool_step's callback. Borrowed for the call. */
+typedef struct chan_done {
+    int64_t tag;          /* the caller's tag (the delivery id) */
+    const char *dest;     /* "CHAN ADDR" */
+    chan_rc_t rc;         /* CHAN_OK, CHAN_FAILED or CHAN_WAIT */
+    const char *err;      /* the reason when not CHAN_OK */
+    const char *acked_by; /* a webhook's reply acknowledged it: by whom; else NULL */
+} chan_done_t;
+
+typedef void(chan_done_fn)(void *arg, const chan_done_t *d);
+
+chan_pool_t *chan_pool_new(void);
+/* Abandon whatever is in flight (its records stay pending) and free the pool. */
+void chan_pool_destroy(chan_pool_t **p);
+/*
+ * Start one HTTP or SMTP attempt of m (copied), tagged. 0, or -1 with *err (caller owns) when
+ * it cannot even start (not an HTTP or SMTP channel, e-mail not configured).
+ */
+int chan_pool_start(chan_pool_t *pool, const chan_msg_t *m, int64_t tag, char **err);
+/* Attempts in flight, all or to one destination ("CHAN ADDR"). */
+size_t chan_pool_count(const chan_pool_t *pool);
+bool chan_pool_busy(const chan_pool_t *pool, const char *dest);
+/*
+ * Wait at most wait_ms for activity on the transfers (0: only look), move them on and report
+ * each finished one to fn. Returns at once when nothing is in flight.
+ */
+void chan_pool_step(chan_pool_t *pool, int wait_ms, chan_done_fn *fn, void *arg);
+/*
+ * One transfer in flight, shared by the pool and the transports that set it up (chan_http,
+ * chan_smtp) and read its result. Owned by the pool.
+ */
+#define CHAN_REPLY_MAX 4096
+typedef struct chan_xfer {
+    CURL *easy;
+    chan_kind_t chan;
+    int64_t tag;
+    char *dest;
+    bool want_ack;
+    char *body; /* the request body or the mail, sent from `off` */
+    size_t off, len;
+    struct curl_slist *list;    /* HTTP headers or SMTP recipients */
+    char reply[CHAN_REPLY_MAX]; /* the answer's first bytes */
+    size_t reply_len;
+    char cerr[CURL_ERROR_SIZE];
+} chan_xfer_t;
+
+/* "CHAN ADDR", the key of a destination's queue. Caller owns. */
+char *chan_dest(const char *chan, const char *addr);
 
 #endif

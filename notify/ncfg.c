@@ -48,6 +48,11 @@ static const conftab_opt_t options[] = {
       "failed attempts before a delivery becomes a dead letter"),
     I("send_timeout_ms", send_timeout_ms, "10000", 100, 600000, true,
       "one attempt (HTTP, SMTP, command) takes at most this long"),
+    I("pace_limit", pace_limit, "20", 0, 100000, true,
+      "a WeCom or DingTalk robot gets at most this many messages per pace_window_ms; a longer "
+      "queue for one robot goes out as a digest (0: no pacing)"),
+    I("pace_window_ms", pace_window_ms, "60000", 100, 86400000, true,
+      "the robots' rate window (DingTalk and WeCom: 20 messages a minute)"),
     I("escalate_ms", escalate_ms, "14400000", 0, 2147483647, true,
       "an unacknowledged red item climbs one step of the ladder after this long (0: never)"),
     I("digest_ms", digest_ms, "86400000", 1000, 2147483647, true,

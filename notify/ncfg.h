@@ -29,6 +29,8 @@ typedef struct ncfg {
     int backoff_max_ms;  /* the longest pause */
     int max_attempts;    /* failures before a delivery becomes a dead letter */
     int send_timeout_ms; /* one HTTP/SMTP/command attempt at most */
+    int pace_limit;      /* a robot takes at most this many messages per pace_window_ms (0: off) */
+    int pace_window_ms;  /* the robots' rate window (a minute; tests make it short) */
     int escalate_ms;     /* an unacknowledged red item climbs one step after this long */
     int digest_ms;       /* the digest period; held items go out together at its end */
     char *digest_kinds;  /* route keys that are held for the digest, comma-separated */

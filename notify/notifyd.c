@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chan_cmd.h"
+#include "chan_http.h"
 #include "channel.h"
 #include "directory.h"
 #include "entryfmt.h"
@@ -20,10 +22,34 @@
 #include "routes.h"
 #include "util.h"
 
-/* Deliveries attempted per round, so a backlog never starves the follower. */
-#define SEND_CAP 32
+/* Attempts in flight at once, over all destinations (one at a time per destination). */
+#define SEND_CAP 64
+/*
+ * While attempts are in flight the loop alternates between the broker's socket and the
+ * transfers in slices this long, so neither waits on the other for more than a few ms.
+ */
+#define SLICE_MS 5
 /* The most addresses one contact has (one per channel). */
 #define MAX_ADDRS CHAN__COUNT
+
+/* The robots' cap on one markdown message, in bytes of the request body (WeCom: 4,096 for the
+ * content; DingTalk about 20,000): a digest past it goes out in parts. */
+#define WECOM_MAX_BYTES 4096
+#define DINGTALK_MAX_BYTES 20000
+/* DingTalk throttles a robot that went past its rate for 10 minutes (10 windows). */
+#define DINGTALK_THROTTLE_WINDOWS 10
+
+/*
+ * One robot's recent sends: the finish times of the last pace_limit attempts (a ring). A robot
+ * counts messages over a sliding minute, so a token bucket that refills continuously would let
+ * up to twice the limit into one of its windows; a window of send times never exceeds it.
+ */
+typedef struct pace {
+    char *dest;
+    int64_t *t;
+    int n, head, cap;
+    int64_t blocked_until; /* the robot answered "too fast": nothing before then */
+} pace_t;
 
 struct notifyd {
     const ncfg_t *cfg; /* borrowed */
@@ -32,6 +58,11 @@ struct notifyd {
     routes_t *routes;
     ntmpl_t *tmpl;
     strv_t digest_kinds;
+    chan_pool_t *pool;
+    nq_item_t *inflight; /* the records whose attempt is in the pool */
+    size_t n_inflight;
+    pace_t *paces;
+    size_t n_paces;
     bool failed; /* a database error inside the follower's callback */
 };
 
@@ -467,9 +498,131 @@ fail:
     return -1;
 }
 
-/* One attempt of one due record. */
+static bool
+chan_is_robot(const char *chan)
+{
+    return strcmp(chan, "wecom") == 0 || strcmp(chan, "dingtalk") == 0;
+}
+
+/* A robot's pace, created on first use; NULL when pacing is off or it is no robot. */
+static pace_t *
+pace_of(notifyd_t *self, const char *chan, const char *dest)
+{
+    int limit = self->cfg->pace_limit;
+    pace_t *p;
+
+    if (limit <= 0 || !chan_is_robot(chan))
+        return NULL;
+    for (size_t i = 0; i < self->n_paces; i++) {
+        p = &self->paces[i];
+        if (strcmp(p->dest, dest) != 0)
+            continue;
+        if (p->cap != limit) { /* reloaded with another limit: start counting afresh */
+            free(p->t);
+            p->t = xcalloc((size_t)limit, sizeof(*p->t));
+            p->cap = limit;
+            p->n = p->head = 0;
+        }
+        return p;
+    }
+    self->paces = xgrow(self->paces, self->n_paces, sizeof(*self->paces));
+    p = &self->paces[self->n_paces++];
+    memset(p, 0, sizeof(*p));
+    p->dest = xstrdup(dest);
+    p->cap = limit;
+    p->t = xcalloc((size_t)limit, sizeof(*p->t));
+    return p;
+}
+
+/* When the robot may take its next message. */
+static int64_t
+pace_next(const notifyd_t *self, const pace_t *p, int64_t now)
+{
+    int64_t at = now;
+
+    if (p->n >= p->cap)
+        at = p->t[p->head] + self->cfg->pace_window_ms;
+    return at > p->blocked_until ? at : p->blocked_until;
+}
+
+/* The robot received a message (it answered, whatever it said). */
 static void
-deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
+pace_note(pace_t *p, int64_t now)
+{
+    p->t[p->head] = now;
+    p->head = (p->head + 1) % p->cap;
+    if (p->n < p->cap)
+        p->n++;
+}
+
+/* Record the outcome of one attempt of `it`. */
+static void
+record(notifyd_t *self, const nq_item_t *it, chan_rc_t rc, const char *err, const char *acked_by)
+{
+    const ncfg_t *cfg = self->cfg;
+    int64_t now = util_now_ms();
+
+    if (rc == CHAN_WAIT) {
+        char *dest = chan_dest(it->chan, it->addr);
+        pace_t *p = pace_of(self, it->chan, dest);
+        int64_t w = cfg->pace_window_ms, next = now + w;
+        if (strcmp(it->chan, "dingtalk") == 0)
+            next = now + w * DINGTALK_THROTTLE_WINDOWS;
+        if (p != NULL)
+            p->blocked_until = next;
+        log_warnx("seq %llu %s to %s over %s: %s: waiting %lld ms (not counted as an attempt)",
+                  (unsigned long long)it->seq, it->route, it->recipient, it->chan, err,
+                  (long long)(next - now));
+        nq_mark_wait(self->q, it->id, err, next);
+        free(dest);
+        return;
+    }
+    if (rc == CHAN_OK) {
+        log_info("sent seq %llu %s to %s over %s", (unsigned long long)it->seq, it->route,
+                 it->recipient, it->chan);
+        nq_mark_sent(self->q, it->id, now);
+        /* Acknowledged in the receiver's reply: a red item stops escalating, as with `ack`. */
+        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1)
+            log_info("seq %llu acknowledged by %s in its webhook's reply",
+                     (unsigned long long)it->seq, acked_by);
+    } else {
+        bool dead = it->attempts + 1 >= cfg->max_attempts;
+        int64_t next =
+            now + notifyd_backoff(it->attempts, cfg->backoff_min_ms, cfg->backoff_max_ms);
+        log_warnx("seq %llu %s to %s over %s: attempt %d failed: %s%s", (unsigned long long)it->seq,
+                  it->route, it->recipient, it->chan, it->attempts + 1, err,
+                  dead ? " (now a dead letter)" : "");
+        nq_mark_failed(self->q, it->id, err, next, dead, now);
+    }
+}
+
+/* The pool's report of a finished attempt. */
+static void
+on_done(void *arg, const chan_done_t *d)
+{
+    notifyd_t *self = arg;
+
+    for (size_t i = 0; i < self->n_inflight; i++) {
+        pace_t *p;
+        if (self->inflight[i].id != d->tag)
+            continue;
+        p = pace_of(self, self->inflight[i].chan, d->dest);
+        if (p != NULL)
+            pace_note(p, util_now_ms());
+        record(self, &self->inflight[i], d->rc, d->err, d->acked_by);
+        nq_item_clear(&self->inflight[i]);
+        self->inflight[i] = self->inflight[--self->n_inflight];
+        return;
+    }
+}
+
+/*
+ * One attempt of one due record: false when it was settled without sending (silenced, held
+ * for a working day, unknown channel), so the caller may take the destination's next one.
+ * An HTTP or SMTP attempt goes into the pool and `it` with it (cleared here).
+ */
+static bool
+deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
 {
     const ncfg_t *cfg = self->cfg;
     chan_smtp_opts_t smtp = {cfg->smtp_url, cfg->smtp_from, cfg->smtp_user, cfg->smtp_password,
@@ -480,15 +633,15 @@ deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
 
     if (nq_silenced(self->q, it->project, it->route, now) == 1) {
         nq_mark(self->q, it->id, "silenced", "a silence covered it when it was due", now);
-        return;
+        return false;
     }
     if (cfg->quiet_days && !it->urgent && (when = next_working_ms(self, now)) > now) {
         nq_defer(self->q, it->id, when);
-        return;
+        return false;
     }
     if (chan_parse(it->chan, &m.chan) < 0) {
         nq_mark_failed(self->q, it->id, "unknown channel", 0, true, now);
-        return;
+        return false;
     }
     m.addr = it->addr;
     m.key = it->idem;
@@ -498,38 +651,79 @@ deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
     m.timeout_ms = cfg->send_timeout_ms;
     m.smtp = &smtp;
     m.acked_by = &acked_by;
-    if (chan_send(&m, &err) == 0) {
-        log_info("sent seq %llu %s to %s over %s", (unsigned long long)it->seq, it->route,
-                 it->recipient, it->chan);
-        nq_mark_sent(self->q, it->id, util_now_ms());
-        /* Acknowledged in the receiver's reply: a red item stops escalating, as with `ack`. */
-        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1)
-            log_info("seq %llu acknowledged by %s in its webhook's reply",
-                     (unsigned long long)it->seq, acked_by);
+    if (m.chan == CHAN_COMMAND) {
+        chan_rc_t rc = chan_cmd_send(&m, &err) == 0 ? CHAN_OK : CHAN_FAILED;
+        record(self, it, rc, err, NULL);
+    } else if (chan_pool_start(self->pool, &m, it->id, &err) == 0) {
+        self->inflight = xgrow(self->inflight, self->n_inflight, sizeof(*self->inflight));
+        self->inflight[self->n_inflight++] = *it;
+        memset(it, 0, sizeof(*it));
     } else {
-        bool dead = it->attempts + 1 >= cfg->max_attempts;
-        int64_t next =
-            util_now_ms() + notifyd_backoff(it->attempts, cfg->backoff_min_ms, cfg->backoff_max_ms);
-        log_warnx("seq %llu %s to %s over %s: attempt %d failed: %s%s", (unsigned long long)it->seq,
-                  it->route, it->recipient, it->chan, it->attempts + 1, err,
-                  dead ? " (now a dead letter)" : "");
-        nq_mark_failed(self->q, it->id, err, next, dead, util_now_ms());
+        record(self, it, CHAN_FAILED, err, NULL);
     }
     free(err);
     free(acked_by);
+    return true;
 }
 
+static int make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now);
+
+/*
+ * A robot's queue is longer than it takes in one window: its due records go out as one digest
+ * (in parts when large), each marked delivered by it, so none is dropped or sent twice.
+ */
 static void
-deliver_due(notifyd_t *self, int64_t now)
+coalesce(notifyd_t *self, const char *chan, const char *addr, int64_t now)
 {
     nq_item_t *v = NULL;
     size_t n = 0;
 
-    if (nq_due(self->q, now, SEND_CAP, &v, &n) < 0)
-        return;
-    for (size_t i = 0; i < n; i++)
-        deliver_one(self, &v[i], now);
+    if (nq_due_at(self->q, chan, addr, now, 0, &v, &n) < 0 || n == 0)
+        goto done;
+    if (nq_begin(self->q) == 0 && make_digest(self, v, 0, n, now) == 0 && nq_commit(self->q) == 0)
+        log_info("%s %s: %zu notifications waiting for the robot, sent as one digest", chan, addr,
+                 n);
+    else
+        nq_rollback(self->q);
+done:
     nq_items_free(v, n);
+}
+
+/*
+ * A queue per destination: each destination has at most one attempt in flight (its records go
+ * in order, and a receiver that does not answer holds up only its own), and the pool holds up
+ * to SEND_CAP destinations at once.
+ */
+static void
+deliver_due(notifyd_t *self, int64_t now)
+{
+    nq_dest_t *d = NULL;
+    size_t nd = 0;
+
+    if (nq_due_dests(self->q, now, &d, &nd) < 0)
+        return;
+    for (size_t i = 0; i < nd && chan_pool_count(self->pool) < SEND_CAP; i++) {
+        char *dest = chan_dest(d[i].chan, d[i].addr);
+        nq_item_t *v = NULL;
+        size_t n = 0;
+        pace_t *p = pace_of(self, d[i].chan, dest);
+        int64_t at = p != NULL ? pace_next(self, p, now) : now;
+        if (chan_pool_busy(self->pool, dest)) {
+            /* its transfer ends first */
+        } else if (at > now) {
+            nq_defer_dest(self->q, d[i].chan, d[i].addr, at);
+        } else if (p != NULL && d[i].count > (size_t)self->cfg->pace_limit) {
+            coalesce(self, d[i].chan, d[i].addr, now);
+        } else if (nq_due_at(self->q, d[i].chan, d[i].addr, now, SEND_CAP, &v, &n) == 0) {
+            for (size_t k = 0; k < n && !deliver_one(self, &v[k], now); k++)
+                ;
+            nq_items_free(v, n);
+        }
+        free(dest);
+        if (sigwake_pending() != 0)
+            break;
+    }
+    nq_dests_free(d, nd);
 }
 
 /* Red items nobody acknowledged in time: one step up the ladder each. */
@@ -589,15 +783,16 @@ escalate_due(notifyd_t *self, int64_t now)
     nq_alerts_free(v, n);
 }
 
-/* One digest for the held records v[from..to) of one recipient, channel, address and period. */
-static int
-make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
+/*
+ * One digest (or part of one) for the records v[from..to): its title carries `mark` (" (1/3)")
+ * when it is a part. Fills *d; the caller frees d->idem, title, text and payload.
+ */
+static void
+render_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, const char *mark, nq_item_t *d)
 {
     const char *ttitle = "{count}", *tbody = "{items}";
     json_t *vars = json_object(), *items = json_array(), *extra = json_object();
-    char *lines = xstrdup(""), count[16];
-    nq_item_t d = {0};
-    int rc = 0;
+    char *lines = xstrdup(""), count[16], *title;
 
     for (size_t i = from; i < to; i++) {
         json_t *o = json_object();
@@ -609,6 +804,7 @@ make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
         json_object_set_new(o, "title", json_string(v[i].title));
         json_object_set_new(o, "text", json_string(v[i].text));
         json_array_append_new(items, o);
+        d->urgent = d->urgent || v[i].urgent;
     }
     snprintf(count, sizeof(count), "%zu", to - from);
     json_object_set_new(vars, "count", json_string(count));
@@ -617,32 +813,119 @@ make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
     json_object_set_new(vars, "period", json_string(""));
     json_object_set_new(extra, "items", items);
     ntmpl_get(self->tmpl, "digest", &ttitle, &tbody);
-    d.seq = 0;
-    d.route = "digest";
-    d.recipient = v[from].recipient;
-    d.chan = v[from].chan;
-    d.addr = v[from].addr;
+    d->seq = 0;
+    d->route = "digest";
+    d->recipient = v[from].recipient;
+    d->chan = v[from].chan;
+    d->addr = v[from].addr;
+    title = ntmpl_render(ttitle, lookup_var, vars);
+    d->title = xasprintf("%s%s", title, mark);
+    d->text = ntmpl_render(tbody, lookup_var, vars);
+    d->state = "pending";
+    d->payload = make_payload(d, vars, extra);
+    free(title);
+    free(lines);
+    json_decref(vars);
+    json_decref(extra);
+}
+
+/* A robot's cap on one message body, or 0 for none. */
+static size_t
+body_cap(const char *chan)
+{
+    if (strcmp(chan, "wecom") == 0)
+        return WECOM_MAX_BYTES;
+    if (strcmp(chan, "dingtalk") == 0)
+        return DINGTALK_MAX_BYTES;
+    return 0;
+}
+
+/* The size of the body the robot would get for d. */
+static size_t
+body_size(const nq_item_t *d)
+{
+    chan_msg_t m = {0};
+    char *body;
+    size_t n;
+
+    if (chan_parse(d->chan, &m.chan) < 0)
+        return 0;
+    m.addr = d->addr;
+    m.key = d->idem;
+    m.title = d->title;
+    m.text = d->text;
+    m.payload = d->payload;
+    body = chan_http_body(&m);
+    n = strlen(body);
+    free(body);
+    return n;
+}
+
+static void
+digest_free(nq_item_t *d)
+{
+    free(d->title);
+    free(d->text);
+    free(d->payload);
+    d->title = d->text = d->payload = NULL;
+}
+
+/*
+ * One digest for the held records v[from..to) of one recipient, channel, address and period,
+ * in parts at item boundaries when a robot would refuse it whole: each part's title says which
+ * ((1/3), (2/3), ...), and the parts are recorded in order. Each record is marked digested
+ * with the digest's key.
+ */
+static int
+make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
+{
+    size_t cap = body_cap(v[from].chan), *ends = xmalloc((to - from + 1) * sizeof(*ends));
+    size_t nparts = 0, start = from;
     /*
      * The period's end and the first item's key: an item routed after its period's digest went
      * out (or a period met again after the test clock went back) makes a second digest of that
      * period, which must not collide with the first and be dropped.
      */
-    d.idem = xasprintf("digest-%lld-%s", (long long)v[from].next_ms, v[from].idem);
-    d.title = ntmpl_render(ttitle, lookup_var, vars);
-    d.text = ntmpl_render(tbody, lookup_var, vars);
-    d.state = "pending";
-    d.created_ms = now;
-    d.payload = make_payload(&d, vars, extra);
-    rc = nq_add(self->q, &d);
-    for (size_t i = from; i < to && rc == 0; i++)
-        rc = nq_mark(self->q, v[i].id, "digested", d.idem, now);
-    free(d.idem);
-    free(d.title);
-    free(d.text);
-    free(d.payload);
-    free(lines);
-    json_decref(vars);
-    json_decref(extra);
+    char *idem = xasprintf("digest-%lld-%s", (long long)v[from].next_ms, v[from].idem);
+    int rc = 0;
+
+    /* Greedy parts, measured with the widest mark they could carry. */
+    while (start < to) {
+        size_t end = start + 1;
+        while (cap > 0 && end < to) {
+            nq_item_t d = {.idem = idem};
+            size_t size;
+            render_digest(self, v, start, end + 1, " (9999/9999)", &d);
+            size = body_size(&d);
+            digest_free(&d);
+            if (size > cap)
+                break;
+            end++;
+        }
+        if (cap == 0)
+            end = to;
+        ends[nparts++] = end;
+        start = end;
+    }
+    start = from;
+    for (size_t k = 0; k < nparts && rc == 0; k++) {
+        nq_item_t d = {0};
+        char mark[48] = "";
+        if (nparts > 1)
+            snprintf(mark, sizeof(mark), " (%zu/%zu)", k + 1, nparts);
+        d.idem = nparts > 1 ? xasprintf("%s-%zu", idem, k + 1) : xstrdup(idem);
+        render_digest(self, v, start, ends[k], mark, &d);
+        d.created_ms = now;
+        d.next_ms = 0;
+        rc = nq_add(self->q, &d);
+        for (size_t i = start; i < ends[k] && rc == 0; i++)
+            rc = nq_mark(self->q, v[i].id, "digested", d.idem, now);
+        free(d.idem);
+        digest_free(&d);
+        start = ends[k];
+    }
+    free(ends);
+    free(idem);
     return rc;
 }
 
@@ -733,6 +1016,11 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
         *err = xasprintf("follow: %s", why);
         goto fail;
     }
+    self->pool = chan_pool_new();
+    if (self->pool == NULL) {
+        *err = xstrdup("curl_multi_init failed");
+        goto fail;
+    }
     log_info("following %s from seq %llu", cfg->publish, (unsigned long long)cursor);
     return self;
 fail:
@@ -747,6 +1035,16 @@ notifyd_destroy(notifyd_t **p)
 
     if (self == NULL)
         return;
+    /* What is still in flight stays pending in the database: the next start sends it. */
+    if (self->n_inflight > 0)
+        log_info("stopping with %zu deliveries in flight: they stay pending", self->n_inflight);
+    chan_pool_destroy(&self->pool);
+    nq_items_free(self->inflight, self->n_inflight);
+    for (size_t i = 0; i < self->n_paces; i++) {
+        free(self->paces[i].dest);
+        free(self->paces[i].t);
+    }
+    free(self->paces);
     follow_destroy(&self->follow);
     nq_close(&self->q);
     routes_destroy(&self->routes);
@@ -785,11 +1083,15 @@ notifyd_run(notifyd_t *self)
     while (sigwake_pending() == 0) {
         int64_t now = util_now_ms(), next = nq_next_ms(self->q);
         int wait = NOTIFYD_TICK_MS;
+        bool busy = chan_pool_count(self->pool) > 0;
         follow_status_t st;
+        /* Due records whose destination is busy wait for its transfer, not in a spin. */
         if (next <= now)
-            wait = 0;
+            wait = busy ? SLICE_MS : 0;
         else if (next - now < wait)
             wait = (int)(next - now);
+        if (busy && wait > SLICE_MS)
+            wait = SLICE_MS;
         st = follow_step(self->follow, wait);
         if (self->failed || nq_commit(self->q) < 0) {
             nq_rollback(self->q);
@@ -802,6 +1104,7 @@ notifyd_run(notifyd_t *self)
             log_error("follow: %s", follow_error(self->follow));
             return -1;
         }
+        chan_pool_step(self->pool, busy ? wait : 0, on_done, self);
         now = util_now_ms();
         flush_digests(self, now);
         escalate_due(self, now);

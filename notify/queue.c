@@ -321,6 +321,62 @@ nq_due(nq_t *q, int64_t now, size_t max, nq_item_t **out, size_t *n)
 }
 
 int
+nq_due_dests(nq_t *q, int64_t now, nq_dest_t **out, size_t *n)
+{
+    sqlite3_stmt *st = prep(q, "SELECT chan, addr, COUNT(*) FROM delivery WHERE state = 'pending'"
+                               " AND next_ms <= ?1 GROUP BY chan, addr ORDER BY MIN(next_ms)");
+    nq_dest_t *v = NULL;
+    size_t k = 0;
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v = xgrow(v, k, sizeof(*v));
+        v[k].chan = sqlx_column_text(st, 0);
+        v[k].addr = sqlx_column_text(st, 1);
+        v[k++].count = (size_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_warnx(WHO ": due destinations: %s", sqlite3_errmsg(q->db));
+        nq_dests_free(v, k);
+        return -1;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+void
+nq_dests_free(nq_dest_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].chan);
+        free(v[i].addr);
+    }
+    free(v);
+}
+
+int
+nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, nq_item_t **out,
+          size_t *n)
+{
+    sqlite3_stmt *st =
+        prep(q, "SELECT " ITEM_COLS " FROM delivery WHERE state = 'pending' AND chan = ?1"
+                " AND addr = ?2 AND next_ms <= ?3 ORDER BY next_ms, id LIMIT ?4");
+
+    if (st == NULL)
+        return -1;
+    sqlx_bind_text(st, 1, chan);
+    sqlx_bind_text(st, 2, addr);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, max > 0 ? (sqlite3_int64)max : -1);
+    return read_items(st, out, n);
+}
+
+int
 nq_held_due(nq_t *q, int64_t now, nq_item_t **out, size_t *n)
 {
     sqlite3_stmt *st = prep(q, "SELECT " ITEM_COLS " FROM delivery WHERE state = 'held'"
@@ -402,6 +458,34 @@ nq_defer(nq_t *q, int64_t id, int64_t next_ms)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, next_ms);
+    return done(st);
+}
+
+int
+nq_defer_dest(nq_t *q, const char *chan, const char *addr, int64_t next_ms)
+{
+    sqlite3_stmt *st = prep(q, "UPDATE delivery SET next_ms = ?3 WHERE state = 'pending'"
+                               " AND chan = ?1 AND addr = ?2 AND next_ms < ?3");
+
+    if (st == NULL)
+        return -1;
+    sqlx_bind_text(st, 1, chan);
+    sqlx_bind_text(st, 2, addr);
+    sqlite3_bind_int64(st, 3, next_ms);
+    return done(st);
+}
+
+int
+nq_mark_wait(nq_t *q, int64_t id, const char *err, int64_t next_ms)
+{
+    sqlite3_stmt *st = prep(
+        q, "UPDATE delivery SET state = 'pending', last_error = ?2, next_ms = ?3 WHERE id = ?1");
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlx_bind_text(st, 2, err);
+    sqlite3_bind_int64(st, 3, next_ms);
     return done(st);
 }
 

@@ -95,6 +95,19 @@ void nq_items_free(nq_item_t *v, size_t n);
 int nq_select(nq_t *q, const nq_filter_t *f, nq_item_t **out, size_t *n);
 /* Pending records due at now, up to max, soonest first. */
 int nq_due(nq_t *q, int64_t now, size_t max, nq_item_t **out, size_t *n);
+/* A destination with due records: its channel, address and how many are due. */
+typedef struct nq_dest {
+    char *chan;
+    char *addr;
+    size_t count;
+} nq_dest_t;
+
+/* The destinations with pending records due at now, the one waiting longest first. */
+int nq_due_dests(nq_t *q, int64_t now, nq_dest_t **out, size_t *n);
+void nq_dests_free(nq_dest_t *v, size_t n);
+/* Pending records of one destination due at now, up to max (0: all), in order. */
+int nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, nq_item_t **out,
+              size_t *n);
 /* Held records whose digest period ended, by recipient, channel, address, seq. */
 int nq_held_due(nq_t *q, int64_t now, nq_item_t **out, size_t *n);
 /* The earliest next_ms of pending or held records; INT64_MAX when none. */
@@ -106,6 +119,11 @@ int nq_mark_failed(nq_t *q, int64_t id, const char *err, int64_t next_ms, bool d
 /* Any other change of state (silenced, digested, ...), with an optional note. */
 int nq_mark(nq_t *q, int64_t id, const char *state, const char *note, int64_t now);
 int nq_defer(nq_t *q, int64_t id, int64_t next_ms);
+/* A destination cannot take more before next_ms: its due pending records wait until then. */
+int nq_defer_dest(nq_t *q, const char *chan, const char *addr, int64_t next_ms);
+/* An attempt the receiver asked us to repeat later (a rate limit): pending again at next_ms
+ * with err as its last error, not counted as an attempt. */
+int nq_mark_wait(nq_t *q, int64_t id, const char *err, int64_t next_ms);
 /* Dead letters back to pending: one by id (0: all). *count how many. */
 int nq_retry(nq_t *q, int64_t id, int *count);
 /* Counts by state, "state n, state n" (caller owns). */
