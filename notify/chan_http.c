@@ -5,10 +5,12 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "entryfmt.h"
+#include "nsign.h"
 #include "util.h"
 
 /* The answer's first bytes, enough for a robot's errcode or an error page's first line. */
@@ -32,6 +34,38 @@ on_reply(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 char *
+chan_http_url(const chan_msg_t *m, int64_t now_ms)
+{
+    CURL *c;
+    char *sign, *enc, *out;
+
+    if (m->chan != CHAN_DINGTALK || util_empty(m->who.dingtalk_secret))
+        return xstrdup(m->addr);
+    /* DingTalk accepts a sign within an hour of its timestamp: made at each attempt. */
+    sign = nsign_dingtalk(m->who.dingtalk_secret, now_ms);
+    c = curl_easy_init();
+    enc = c != NULL ? curl_easy_escape(c, sign, 0) : NULL;
+    out = xasprintf("%s%ctimestamp=%lld&sign=%s", m->addr, strchr(m->addr, '?') ? '&' : '?',
+                    (long long)now_ms, enc != NULL ? enc : "");
+    curl_free(enc);
+    if (c != NULL)
+        curl_easy_cleanup(c);
+    free(sign);
+    return out;
+}
+
+/* The robot's markdown: title, text, and the keyword a keyword-protected robot requires. */
+static char *
+robot_text(const chan_msg_t *m, const char *pre, const char *post)
+{
+    const char *kw = m->who.keyword;
+    bool need_kw = !util_empty(kw) && strstr(m->title, kw) == NULL && strstr(m->text, kw) == NULL;
+
+    return xasprintf("%s%s%s\n%s%s%s", pre, m->title, post, m->text, need_kw ? "\n\n" : "",
+                     need_kw ? kw : "");
+}
+
+char *
 chan_http_body(const chan_msg_t *m)
 {
     json_t *doc, *md;
@@ -41,10 +75,10 @@ chan_http_body(const chan_msg_t *m)
         return xstrdup(m->payload);
     md = json_object();
     if (m->chan == CHAN_WECOM) {
-        text = xasprintf("**%s**\n%s", m->title, m->text);
+        text = robot_text(m, "**", "**");
         json_object_set_new(md, "content", json_string(text));
     } else {
-        text = xasprintf("### %s\n%s", m->title, m->text);
+        text = robot_text(m, "### ", "");
         json_object_set_new(md, "title", json_string(m->title));
         json_object_set_new(md, "text", json_string(text));
     }
@@ -95,6 +129,7 @@ chan_http_send(const chan_msg_t *m, char **err)
     CURL *c = curl_easy_init();
     struct curl_slist *hdrs = NULL;
     char *body = chan_http_body(m), *key = xasprintf("Idempotency-Key: %s", m->key);
+    char *url = chan_http_url(m, util_now_ms());
     char cerr[CURL_ERROR_SIZE] = "";
     reply_t reply = {.len = 0};
     long status = 0;
@@ -107,7 +142,7 @@ chan_http_send(const chan_msg_t *m, char **err)
     }
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json; charset=utf-8");
     hdrs = curl_slist_append(hdrs, key);
-    curl_easy_setopt(c, CURLOPT_URL, m->addr);
+    curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -140,6 +175,7 @@ fail:
     if (c != NULL)
         curl_easy_cleanup(c);
     free(key);
+    free(url);
     free(body);
     return rc;
 }

@@ -7,11 +7,19 @@
  *   dingtalk  {"msgtype":"markdown","markdown":{"title":TITLE,"text":"### TITLE\nTEXT"}}.
  * Success is a 2xx answer; the robots also answer 200 with a non-zero "errcode" for a refusal
  * (a bad key, a rate limit), which counts as a failure with their "errmsg".
+ *
+ * A contact's keyword (a keyword-protected robot) is added to the text when the text lacks it;
+ * a DingTalk robot with a 加签 secret gets `timestamp` and `sign` on its URL at each attempt.
  */
 #ifndef PERMIT_CHAN_HTTP_H
 #define PERMIT_CHAN_HTTP_H
 
 #include "channel.h"
+
+#include <stdint.h>
+
+/* The URL a message is posted to at now_ms (a DingTalk robot's signed). Caller owns. */
+char *chan_http_url(const chan_msg_t *m, int64_t now_ms);
 
 /* The body a message gets on its channel. Caller owns. */
 char *chan_http_body(const chan_msg_t *m);

@@ -34,6 +34,15 @@ typedef struct chan_smtp_opts {
     int starttls;
 } chan_smtp_opts_t;
 
+/*
+ * What the routing file says about a contact besides its addresses (routes.h); NULL for what
+ * it does not say. Borrowed.
+ */
+typedef struct chan_contact {
+    const char *dingtalk_secret; /* 加签: the robot's SEC... secret; the URL gets a sign */
+    const char *keyword;         /* a keyword-protected robot: always in the text */
+} chan_contact_t;
+
 /* One attempt: what to send, where. Everything borrowed. */
 typedef struct chan_msg {
     chan_kind_t chan;
@@ -44,6 +53,7 @@ typedef struct chan_msg {
     const char *payload; /* the notification as JSON (webhook body, command stdin) */
     int timeout_ms;
     const chan_smtp_opts_t *smtp;
+    chan_contact_t who; /* the recipient's contact settings (all NULL: none) */
     /* Out, optional: a generic webhook's 2xx reply {"ack": true, "by": NAME} acknowledges the
      * notification; *acked_by is then who (NAME, or "webhook"), caller owns. */
     char **acked_by;

@@ -6,7 +6,9 @@
 #include "routes.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <ini.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,31 @@ typedef struct rule {
 typedef struct contact {
     char *name;
     char *addr[CHAN__COUNT];
+    char *dingtalk_secret;
+    char *keyword;
 } contact_t;
+
+/* The settings a [contact] section may hold besides channels: name and where it is kept. */
+typedef struct setting {
+    const char *name;
+    size_t off;
+} setting_t;
+
+static const setting_t settings[] = {
+    {"dingtalk_secret", offsetof(contact_t, dingtalk_secret)},
+    {"keyword", offsetof(contact_t, keyword)},
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static char **
+setting_slot(contact_t *c, const char *name)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(settings[i].name, name) == 0)
+            return (char **)((char *)c + settings[i].off);
+    return NULL;
+}
 
 struct routes {
     rule_t *rules;
@@ -101,9 +127,11 @@ on_line(void *arg, const char *section, const char *name, const char *value)
     if (strncmp(section, "contact ", 8) == 0 && section[8] != '\0') {
         const char *cname = section + 8;
         contact_t *c;
-        chan_kind_t k;
-        if (chan_parse(name, &k) < 0) {
-            ctx->err = xasprintf("[%s]: unknown channel '%s' (%s)", section, name, chan_names());
+        chan_kind_t k = CHAN__COUNT;
+        bool setting = setting_slot(&(contact_t){0}, name) != NULL;
+        if (!setting && chan_parse(name, &k) < 0) {
+            ctx->err = xasprintf("[%s]: unknown channel or setting '%s' (%s; %s)", section, name,
+                                 chan_names(), "dingtalk_secret, keyword");
             return 0;
         }
         if (util_empty(value)) {
@@ -117,7 +145,10 @@ on_line(void *arg, const char *section, const char *name, const char *value)
             memset(c, 0, sizeof(*c));
             c->name = xstrdup(cname);
         }
-        xstrset(&c->addr[k], value);
+        if (setting)
+            xstrset(setting_slot(c, name), value);
+        else
+            xstrset(&c->addr[k], value);
         return 1;
     }
     ctx->err = xasprintf("unknown section [%s] (route, escalation, contact NAME)", section);
@@ -163,6 +194,8 @@ routes_destroy(routes_t **p)
         free(r->contacts[i].name);
         for (int k = 0; k < CHAN__COUNT; k++)
             free(r->contacts[i].addr[k]);
+        for (size_t k = 0; k < NSETTINGS; k++)
+            free(*setting_slot(&r->contacts[i], settings[k].name));
     }
     free(r->contacts);
     strv_clear(&r->ladder);
@@ -260,4 +293,17 @@ routes_contact(const routes_t *r, const char *name, route_addr_t *out, size_t ma
         }
     }
     return n;
+}
+
+chan_contact_t
+routes_contact_info(const routes_t *r, const char *name)
+{
+    const contact_t *c = find_contact(r, name);
+    chan_contact_t out = {0};
+
+    if (c != NULL) {
+        out.dingtalk_secret = c->dingtalk_secret;
+        out.keyword = c->keyword;
+    }
+    return out;
 }

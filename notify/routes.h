@@ -13,6 +13,8 @@
  *   [contact 其木格]               a person, a role or a group: its channels and addresses
  *   wecom = https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...
  *   email = qimuge@example.gov.cn
+ *   dingtalk_secret = SEC...     settings of the contact's robots (chan_contact_t)
+ *   keyword = 联审联批
  *
  * A route key is an entry's kind, with the colour for colour entries ("colour.red"). The most
  * specific section that has the exact key wins (region and dept, then dept, then region, then
@@ -67,5 +69,8 @@ char *routes_resolve(const char *token, const route_ctx_t *ctx);
  * no channels).
  */
 size_t routes_contact(const routes_t *r, const char *name, route_addr_t *out, size_t max);
+
+/* A contact's settings besides its addresses (all NULL for an unknown contact). Borrowed. */
+chan_contact_t routes_contact_info(const routes_t *r, const char *name);
 
 #endif

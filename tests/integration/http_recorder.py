@@ -12,16 +12,38 @@ what the tests model: lines with "dup": false are the deliveries it acted on.
   --delay-ms N    take N ms over every request (a slow receiver: deliveries stay in flight)
   --robot-error F while F exists, answer 200 with {"errcode": 93000, "errmsg": "invalid key"}
   --ack PATH=NAME a POST to PATH is acknowledged in the reply: {"ack": true, "by": NAME}
+  --dingtalk-secret SECRET  act as a DingTalk robot set to 加签 for paths under /ding: check
+                  the `timestamp` and `sign` query parameters with hmac (within an hour), else
+                  answer DingTalk's {"errcode": 310000, "errmsg": "sign not match..."}
+  --dingtalk-keyword KW     a keyword-protected DingTalk robot (paths under /ding): the
+                  markdown text must contain KW, else errcode 310000 "keywords not in content"
+
+Every line also has "query" (the URL's query parameters) and "headers" (all of them).
 """
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
 import signal
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 seen = set()
+
+
+def dingtalk_sign_refusal(secret, query):
+    """None when the query carries DingTalk's sign for secret, else DingTalk's errmsg."""
+    ts = query.get("timestamp", "")
+    if not ts.isdigit() or abs(time.time() * 1000 - int(ts)) > 3600 * 1000:
+        return "invalid timestamp, more: [https://ngcf.dingtalk.com]"
+    mac = hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(base64.b64encode(mac).decode(), query.get("sign", "")):
+        return "sign not match, more: [https://ngcf.dingtalk.com]"
+    return None
 
 
 def main():
@@ -33,6 +55,8 @@ def main():
     ap.add_argument("--robot-error")
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--ack", action="append", default=[])
+    ap.add_argument("--dingtalk-secret")
+    ap.add_argument("--dingtalk-keyword")
     args = ap.parse_args()
     acks = dict(a.split("=", 1) for a in args.ack)
 
@@ -63,16 +87,32 @@ def main():
                 self.end_headers()
                 self.wfile.write(b'{"errcode": 93000, "errmsg": "invalid webhook url"}')
                 return
-            body = b'{"errcode": 0, "errmsg": "ok"}'
-            if self.path in acks:
-                body = json.dumps({"ack": True, "by": acks[self.path]},
-                                  ensure_ascii=False).encode("utf-8")
             try:
                 doc = json.loads(raw)
             except ValueError:
                 doc = raw
+            url = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            refusal = None
+            if url.path.startswith("/ding") and args.dingtalk_secret:
+                refusal = dingtalk_sign_refusal(args.dingtalk_secret, query)
+            if (refusal is None and url.path.startswith("/ding") and args.dingtalk_keyword
+                    and args.dingtalk_keyword not in doc["markdown"]["text"]):
+                refusal = "keywords not in content, more: [https://ding-doc.dingtalk.com]"
+            if refusal is not None:
+                # What DingTalk answers: 200, errcode 310000, and nothing posted to the group.
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps({"errcode": 310000, "errmsg": refusal}).encode())
+                return
+            body = b'{"errcode": 0, "errmsg": "ok"}'
+            if self.path in acks:
+                body = json.dumps({"ack": True, "by": acks[self.path]},
+                                  ensure_ascii=False).encode("utf-8")
             key = self.headers.get("Idempotency-Key")
-            rec = {"path": self.path, "key": key,
+            rec = {"path": url.path, "key": key,
+                   "query": query, "headers": dict(self.headers.items()),
                    "content_type": self.headers.get("Content-Type"),
                    "body": doc, "dup": key in seen}
             seen.add(key)

@@ -125,7 +125,7 @@ test_refusals(void **state)
 
     (void)state;
     assert_null(load_text("[route]\nunblocked = steward\n[contact x]\nfax = 123\n", &err));
-    assert_non_null(strstr(err, "routes.conf:4: [contact x]: unknown channel 'fax'"));
+    assert_non_null(strstr(err, "routes.conf:4: [contact x]: unknown channel or setting 'fax'"));
     free(err);
     assert_null(load_text("[route color=red]\nunblocked = steward\n", &err));
     assert_non_null(strstr(err, ":2: [route color=red]: qualifiers"));
