@@ -291,6 +291,24 @@ make_key(uint64_t seq, const char *name, const char *suffix)
     return out;
 }
 
+/*
+ * How values are escaped for a channel (ntmpl.h): markdown for the robots and for the webhook
+ * and command documents (whose "text" is markdown, often forwarded to a robot), with @ too
+ * where it may reach DingTalk; plain text for e-mail.
+ */
+static ntmpl_esc_t
+chan_esc(chan_kind_t k)
+{
+    switch (k) {
+    case CHAN_WECOM:
+        return NTMPL_ESC_MARKDOWN;
+    case CHAN_EMAIL:
+        return NTMPL_ESC_TEXT;
+    default:
+        return NTMPL_ESC_MARKDOWN_AT;
+    }
+}
+
 /* Record one notice for one recipient: one record per address, or one unroutable record. */
 static int
 enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *dept_contact)
@@ -316,8 +334,9 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         it.chan = (char *)(na > 0 ? chan_name(addrs[i].chan) : "-");
         it.addr = (char *)(na > 0 ? addrs[i].addr : "");
         it.idem = idem;
-        it.title = ntmpl_render(ttitle, lookup_var, n->vars);
-        it.text = ntmpl_render(tbody, lookup_var, n->vars);
+        ntmpl_esc_t esc = chan_esc(na > 0 ? addrs[i].chan : CHAN_WEBHOOK);
+        it.title = ntmpl_render(ttitle, lookup_var, n->vars, esc);
+        it.text = ntmpl_render(tbody, lookup_var, n->vars, esc);
         it.state = (char *)(na > 0 ? n->state : "unroutable");
         it.next_ms = n->next_ms;
         it.last_error = (char *)(na > 0 ? n->note : "no contact or address in the routing file");
@@ -598,6 +617,7 @@ make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
     json_t *vars = json_object(), *items = json_array(), *extra = json_object();
     char *lines = xstrdup(""), count[16];
     nq_item_t d = {0};
+    chan_kind_t kind = CHAN_WEBHOOK;
     int rc = 0;
 
     for (size_t i = from; i < to; i++) {
@@ -629,8 +649,9 @@ make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
      * period, which must not collide with the first and be dropped.
      */
     d.idem = xasprintf("digest-%lld-%s", (long long)v[from].next_ms, v[from].idem);
-    d.title = ntmpl_render(ttitle, lookup_var, vars);
-    d.text = ntmpl_render(tbody, lookup_var, vars);
+    chan_parse(d.chan, &kind);
+    d.title = ntmpl_render(ttitle, lookup_var, vars, chan_esc(kind));
+    d.text = ntmpl_render(tbody, lookup_var, vars, chan_esc(kind));
     d.state = "pending";
     d.created_ms = now;
     d.payload = make_payload(&d, vars, extra);
