@@ -59,6 +59,13 @@ typedef struct chan_msg {
     char **acked_by;
 } chan_msg_t;
 
+/*
+ * An address as it may be shown (history, status, logs): a URL's query values (a WeCom robot's
+ * key=, a DingTalk robot's access_token=, any token=) and the password of its user info become
+ * "***"; anything else is returned as is. The one redaction every printer uses. Caller owns.
+ */
+char *chan_redact_addr(const char *addr);
+
 /* Global set-up and tear-down of the transports (libcurl), once per process. */
 int chan_init(void);
 void chan_fini(void);
