@@ -233,19 +233,22 @@ static size_t
 contact_addrs(notifyd_t *self, const char *name, const char *dept_contact, route_addr_t *out)
 {
     size_t n = routes_contact(self->routes, name, out, MAX_ADDRS);
+    const char *why = NULL;
 
     if (n > 0 || strncmp(name, "dept:", 5) != 0 || util_empty(dept_contact))
         return n;
-    if (strchr(dept_contact, '@') != NULL) {
-        out[0].chan = CHAN_EMAIL;
-        out[0].addr = dept_contact;
-        return 1;
-    }
-    if (strncmp(dept_contact, "http://", 7) == 0 || strncmp(dept_contact, "https://", 8) == 0) {
+    /* Registered with the broker by a department (an e-mail address, a URL, or a phone number
+     * we cannot use): checked as the routing file's are. */
+    if (strncmp(dept_contact, "http://", 7) == 0 || strncmp(dept_contact, "https://", 8) == 0)
         out[0].chan = CHAN_WEBHOOK;
-        out[0].addr = dept_contact;
+    else if (strchr(dept_contact, '@') != NULL)
+        out[0].chan = CHAN_EMAIL;
+    else
+        return 0;
+    out[0].addr = dept_contact;
+    if (routes_check_addr(out[0].chan, dept_contact, &why) == 0)
         return 1;
-    }
+    log_warnx("the contact of %s is not used: %s", name, why);
     return 0;
 }
 

@@ -42,6 +42,84 @@ static const setting_t settings[] = {
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
+/* No byte below 0x20 and no DEL: what ends a line, a header or an SMTP command. */
+static bool
+no_control(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Only bytes from the set, 1 to max of them. */
+static bool
+only_of(const char *v, const char *set, size_t max)
+{
+    size_t n = strlen(v);
+
+    return n > 0 && n <= max && strspn(v, set) == n;
+}
+
+int
+routes_check_addr(chan_kind_t k, const char *v, const char **why)
+{
+    const char *at;
+
+    switch (k) {
+    case CHAN_EMAIL:
+        at = strchr(v, '@');
+        if (!only_of(v,
+                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                     "!#$%&'*+-/=?^_`{|}~.@",
+                     254) ||
+            at == NULL || at == v || at[1] == '\0' || strchr(at + 1, '@') != NULL) {
+            *why = "not an e-mail address (local@domain: ASCII, no space, control character, "
+                   "quote, bracket, comma or semicolon)";
+            return -1;
+        }
+        return 0;
+    case CHAN_WEBHOOK:
+    case CHAN_WECOM:
+    case CHAN_DINGTALK:
+        if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
+            strchr(v, ' ') != NULL || !no_control(v)) {
+            *why = "not a URL (http:// or https://, no space or control character)";
+            return -1;
+        }
+        return 0;
+    case CHAN_COMMAND:
+        if (!no_control(v)) {
+            *why = "a command is one line with no control character";
+            return -1;
+        }
+        return 0;
+    case CHAN__COUNT:
+        break;
+    }
+    *why = "unknown channel";
+    return -1;
+}
+
+/* A setting's value: 0, or -1 with why (static). */
+static int
+check_setting(const char *name, const char *v, const char **why)
+{
+    if (strcmp(name, "dingtalk_secret") == 0 && !only_of(v,
+                                                         "abcdefghijklmnopqrstuvwxyz"
+                                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                                         "+/=_-",
+                                                         256)) {
+        *why = "a DingTalk secret is letters, digits and + / = _ -";
+        return -1;
+    }
+    if (!no_control(v)) {
+        *why = "a control character (CR, LF, ...) in a setting";
+        return -1;
+    }
+    return 0;
+}
+
 static char **
 setting_slot(contact_t *c, const char *name)
 {
@@ -127,6 +205,7 @@ on_line(void *arg, const char *section, const char *name, const char *value)
     if (strncmp(section, "contact ", 8) == 0 && section[8] != '\0') {
         const char *cname = section + 8;
         contact_t *c;
+        const char *why = NULL;
         chan_kind_t k = CHAN__COUNT;
         bool setting = setting_slot(&(contact_t){0}, name) != NULL;
         if (!setting && chan_parse(name, &k) < 0) {
@@ -136,6 +215,11 @@ on_line(void *arg, const char *section, const char *name, const char *value)
         }
         if (util_empty(value)) {
             ctx->err = xasprintf("[%s]: %s has no address", section, name);
+            return 0;
+        }
+        if (setting ? check_setting(name, value, &why) < 0
+                    : routes_check_addr(k, value, &why) < 0) {
+            ctx->err = xasprintf("[%s]: %s: %s", section, name, why);
             return 0;
         }
         c = find_contact(r, cname);

@@ -44,7 +44,18 @@ typedef struct route_ctx {
     const char *dept;
 } route_ctx_t;
 
-/* Read a routing file. NULL with "FILE:LINE: reason" in *err (caller owns). */
+/*
+ * Whether v is a valid address on channel k: e-mail ASCII local@domain with no space, control,
+ * quote, bracket, comma or semicolon (nothing that could end an SMTP command or a header);
+ * webhook, wecom, dingtalk an http:// or https:// URL with no space or control character;
+ * command a line with no control character. 0, or -1 with why (static).
+ */
+int routes_check_addr(chan_kind_t k, const char *v, const char **why);
+
+/*
+ * Read a routing file. Every address and setting is checked (routes_check_addr, and settings
+ * for theirs). NULL with "FILE:LINE: reason" in *err (caller owns).
+ */
 routes_t *routes_load(const char *path, char **err);
 void routes_destroy(routes_t **p);
 
