@@ -54,15 +54,52 @@ chan_http_url(const chan_msg_t *m, int64_t now_ms)
     return out;
 }
 
-/* The robot's markdown: title, text, and the keyword a keyword-protected robot requires. */
+/*
+ * The robot's markdown: title, text, the pings (WeCom: <@userid>; DingTalk: @mobile and
+ * @userid, which its markdown needs in the text beside the "at" object) and the keyword a
+ * keyword-protected robot requires.
+ */
 static char *
 robot_text(const chan_msg_t *m, const char *pre, const char *post)
 {
-    const char *kw = m->who.keyword;
+    const chan_contact_t *w = &m->who;
+    const char *kw = w->keyword;
     bool need_kw = !util_empty(kw) && strstr(m->title, kw) == NULL && strstr(m->text, kw) == NULL;
+    char *at = xstrdup(""), *more, *out;
 
-    return xasprintf("%s%s%s\n%s%s%s", pre, m->title, post, m->text, need_kw ? "\n\n" : "",
-                     need_kw ? kw : "");
+    if (m->mention && m->chan == CHAN_WECOM && !util_empty(w->wecom_userid)) {
+        more = xasprintf("%s <@%s>", at, w->wecom_userid);
+        free(at);
+        at = more;
+    }
+    if (m->mention && m->chan == CHAN_DINGTALK) {
+        more = xasprintf("%s%s%s%s%s", at, util_empty(w->mobile) ? "" : " @",
+                         util_empty(w->mobile) ? "" : w->mobile,
+                         util_empty(w->dingtalk_userid) ? "" : " @",
+                         util_empty(w->dingtalk_userid) ? "" : w->dingtalk_userid);
+        free(at);
+        at = more;
+    }
+    out = xasprintf("%s%s%s\n%s%s%s%s%s", pre, m->title, post, m->text, at[0] ? "\n\n" : "", at,
+                    need_kw ? "\n\n" : "", need_kw ? kw : "");
+    free(at);
+    return out;
+}
+
+/* DingTalk's "at" object: who the message pings. */
+static json_t *
+dingtalk_at(const chan_msg_t *m)
+{
+    json_t *at = json_object(), *mobiles = json_array(), *ids = json_array();
+
+    if (m->mention && !util_empty(m->who.mobile))
+        json_array_append_new(mobiles, json_string(m->who.mobile));
+    if (m->mention && !util_empty(m->who.dingtalk_userid))
+        json_array_append_new(ids, json_string(m->who.dingtalk_userid));
+    json_object_set_new(at, "atMobiles", mobiles);
+    json_object_set_new(at, "atUserIds", ids);
+    json_object_set_new(at, "isAtAll", json_false());
+    return at;
 }
 
 char *
@@ -86,6 +123,8 @@ chan_http_body(const chan_msg_t *m)
     doc = json_object();
     json_object_set_new(doc, "msgtype", json_string("markdown"));
     json_object_set_new(doc, "markdown", md);
+    if (m->chan == CHAN_DINGTALK)
+        json_object_set_new(doc, "at", dingtalk_at(m));
     out = entryfmt_dump(doc);
     json_decref(doc);
     return out;

@@ -41,6 +41,9 @@ typedef struct chan_smtp_opts {
 typedef struct chan_contact {
     const char *dingtalk_secret; /* 加签: the robot's SEC... secret; the URL gets a sign */
     const char *keyword;         /* a keyword-protected robot: always in the text */
+    const char *mobile;          /* pinged on DingTalk (atMobiles and @mobile in the text) */
+    const char *wecom_userid;    /* pinged on WeCom: <@userid> */
+    const char *dingtalk_userid; /* pinged on DingTalk: atUserIds and @userid */
 } chan_contact_t;
 
 /* One attempt: what to send, where. Everything borrowed. */
@@ -54,6 +57,7 @@ typedef struct chan_msg {
     int timeout_ms;
     const chan_smtp_opts_t *smtp;
     chan_contact_t who; /* the recipient's contact settings (all NULL: none) */
+    int mention;        /* ping the contact (red items, breaches, escalations) */
     /* Out, optional: a generic webhook's 2xx reply {"ack": true, "by": NAME} acknowledges the
      * notification; *acked_by is then who (NAME, or "webhook"), caller owns. */
     char **acked_by;

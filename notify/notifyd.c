@@ -520,6 +520,7 @@ deliver_one(notifyd_t *self, const nq_item_t *it, int64_t now)
     m.timeout_ms = cfg->send_timeout_ms;
     m.smtp = &smtp;
     m.who = routes_contact_info(self->routes, it->recipient);
+    m.mention = it->urgent;
     m.acked_by = &acked_by;
     if (chan_send(&m, &err) == 0) {
         log_info("sent seq %llu %s to %s over %s", (unsigned long long)it->seq, it->route,

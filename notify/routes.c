@@ -27,6 +27,9 @@ typedef struct contact {
     char *addr[CHAN__COUNT];
     char *dingtalk_secret;
     char *keyword;
+    char *mobile;
+    char *wecom_userid;
+    char *dingtalk_userid;
 } contact_t;
 
 /* The settings a [contact] section may hold besides channels: name and where it is kept. */
@@ -38,6 +41,9 @@ typedef struct setting {
 static const setting_t settings[] = {
     {"dingtalk_secret", offsetof(contact_t, dingtalk_secret)},
     {"keyword", offsetof(contact_t, keyword)},
+    {"mobile", offsetof(contact_t, mobile)},
+    {"wecom_userid", offsetof(contact_t, wecom_userid)},
+    {"dingtalk_userid", offsetof(contact_t, dingtalk_userid)},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -111,6 +117,16 @@ check_setting(const char *name, const char *v, const char **why)
                                                          "+/=_-",
                                                          256)) {
         *why = "a DingTalk secret is letters, digits and + / = _ -";
+        return -1;
+    }
+    if (strcmp(name, "mobile") == 0 &&
+        (!only_of(v + (v[0] == '+'), "0123456789-", 20) || strlen(v) < 5)) {
+        *why = "a mobile number is digits (and -), with an optional leading +";
+        return -1;
+    }
+    if (strstr(name, "_userid") != NULL &&
+        !only_of(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-", 64)) {
+        *why = "a user id is up to 64 letters, digits and _ . @ -";
         return -1;
     }
     if (!no_control(v)) {
@@ -210,7 +226,8 @@ on_line(void *arg, const char *section, const char *name, const char *value)
         bool setting = setting_slot(&(contact_t){0}, name) != NULL;
         if (!setting && chan_parse(name, &k) < 0) {
             ctx->err = xasprintf("[%s]: unknown channel or setting '%s' (%s; %s)", section, name,
-                                 chan_names(), "dingtalk_secret, keyword");
+                                 chan_names(),
+                                 "dingtalk_secret, keyword, mobile, wecom_userid, dingtalk_userid");
             return 0;
         }
         if (util_empty(value)) {
@@ -388,6 +405,9 @@ routes_contact_info(const routes_t *r, const char *name)
     if (c != NULL) {
         out.dingtalk_secret = c->dingtalk_secret;
         out.keyword = c->keyword;
+        out.mobile = c->mobile;
+        out.wecom_userid = c->wecom_userid;
+        out.dingtalk_userid = c->dingtalk_userid;
     }
     return out;
 }
