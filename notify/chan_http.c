@@ -130,6 +130,33 @@ chan_http_body(const chan_msg_t *m)
     return out;
 }
 
+struct curl_slist *
+chan_http_headers(const chan_msg_t *m, const char *body, int64_t now_ms)
+{
+    struct curl_slist *h = NULL;
+    char *line = xasprintf("Idempotency-Key: %s", m->key), *sig = NULL;
+
+    h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
+    h = curl_slist_append(h, line);
+    free(line);
+    /* The secret was checked at load; the message id is the idempotency key, as the
+     * specification asks (the same for every attempt of one delivery). */
+    if (m->chan == CHAN_WEBHOOK && !util_empty(m->who.webhook_secret) &&
+        nsign_webhook(m->who.webhook_secret, m->key, now_ms / 1000, body, &sig) == 0) {
+        line = xasprintf("webhook-id: %s", m->key);
+        h = curl_slist_append(h, line);
+        free(line);
+        line = xasprintf("webhook-timestamp: %lld", (long long)(now_ms / 1000));
+        h = curl_slist_append(h, line);
+        free(line);
+        line = xasprintf("webhook-signature: %s", sig);
+        h = curl_slist_append(h, line);
+        free(line);
+        free(sig);
+    }
+    return h;
+}
+
 /* A robot's refusal inside a 200 answer: -1 with its errmsg. */
 static int
 check_robot_reply(const reply_t *r, char **err)
@@ -167,8 +194,8 @@ chan_http_send(const chan_msg_t *m, char **err)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hdrs = NULL;
-    char *body = chan_http_body(m), *key = xasprintf("Idempotency-Key: %s", m->key);
-    char *url = chan_http_url(m, util_now_ms());
+    int64_t now = util_now_ms();
+    char *body = chan_http_body(m), *url = chan_http_url(m, now);
     char cerr[CURL_ERROR_SIZE] = "";
     reply_t reply = {.len = 0};
     long status = 0;
@@ -179,8 +206,7 @@ chan_http_send(const chan_msg_t *m, char **err)
         *err = xstrdup("curl_easy_init failed");
         goto fail;
     }
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/json; charset=utf-8");
-    hdrs = curl_slist_append(hdrs, key);
+    hdrs = chan_http_headers(m, body, now);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -213,7 +239,6 @@ fail:
     curl_slist_free_all(hdrs);
     if (c != NULL)
         curl_easy_cleanup(c);
-    free(key);
     free(url);
     free(body);
     return rc;

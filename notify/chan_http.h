@@ -16,6 +16,7 @@
 
 #include "channel.h"
 
+#include <curl/curl.h>
 #include <stdint.h>
 
 /* The URL a message is posted to at now_ms (a DingTalk robot's signed). Caller owns. */
@@ -23,6 +24,13 @@ char *chan_http_url(const chan_msg_t *m, int64_t now_ms);
 
 /* The body a message gets on its channel. Caller owns. */
 char *chan_http_body(const chan_msg_t *m);
+
+/*
+ * The request headers for body at now_ms: Content-Type, Idempotency-Key, and for a webhook
+ * whose contact has a webhook_secret the Standard Webhooks webhook-id (the idempotency key),
+ * webhook-timestamp (seconds) and webhook-signature ("v1,..."). Caller frees the list.
+ */
+struct curl_slist *chan_http_headers(const chan_msg_t *m, const char *body, int64_t now_ms);
 
 int chan_http_send(const chan_msg_t *m, char **err);
 

@@ -44,6 +44,7 @@ typedef struct chan_contact {
     const char *mobile;          /* pinged on DingTalk (atMobiles and @mobile in the text) */
     const char *wecom_userid;    /* pinged on WeCom: <@userid> */
     const char *dingtalk_userid; /* pinged on DingTalk: atUserIds and @userid */
+    const char *webhook_secret;  /* whsec_...: Standard Webhooks signature on the webhook */
 } chan_contact_t;
 
 /* One attempt: what to send, where. Everything borrowed. */

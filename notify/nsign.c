@@ -35,17 +35,19 @@ nsign_dingtalk(const char *secret, int64_t ts_ms)
     return out;
 }
 
-char *
-nsign_webhook(const char *secret, const char *id, int64_t ts_s, const char *body)
+int
+nsign_webhook(const char *secret, const char *id, int64_t ts_s, const char *body, char **out)
 {
     const char *b64 = strncmp(secret, "whsec_", 6) == 0 ? secret + 6 : secret;
     size_t n = strlen(b64), pad = 0;
     unsigned char *key;
     int keylen;
-    char *data, *mac, *out;
+    char *data, *mac;
 
-    if (n == 0 || n % 4 != 0)
-        return NULL;
+    if (n == 0 || n % 4 != 0 ||
+        strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789+/=") != n)
+        return -1;
     key = xmalloc(n / 4 * 3 + 1);
     keylen = EVP_DecodeBlock(key, (const unsigned char *)b64, (int)n);
     /* EVP_DecodeBlock counts the padding as zero bytes: take them off again. */
@@ -53,13 +55,17 @@ nsign_webhook(const char *secret, const char *id, int64_t ts_s, const char *body
         pad++;
     if (keylen < 0 || (size_t)keylen < pad) {
         free(key);
-        return NULL;
+        return -1;
+    }
+    if (out == NULL) {
+        free(key);
+        return 0;
     }
     data = xasprintf("%s.%lld.%s", id, (long long)ts_s, body);
     mac = nsign_hmac_b64(key, (size_t)keylen - pad, data, strlen(data));
-    out = xasprintf("v1,%s", mac);
+    *out = xasprintf("v1,%s", mac);
     free(mac);
     free(data);
     free(key);
-    return out;
+    return 0;
 }

@@ -19,8 +19,9 @@ char *nsign_dingtalk(const char *secret, int64_t ts_ms);
 
 /*
  * Standard Webhooks: "v1,base64(HMAC-SHA256(key, ID.TS.BODY))" where the key is the secret
- * after "whsec_", base64-decoded. NULL when the secret does not decode. Caller owns.
+ * after "whsec_", base64-decoded, into *out (caller owns; out may be NULL to check a secret).
+ * 0, or -1 when the secret does not decode.
  */
-char *nsign_webhook(const char *secret, const char *id, int64_t ts_s, const char *body);
+int nsign_webhook(const char *secret, const char *id, int64_t ts_s, const char *body, char **out);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nsign.h"
 #include "util.h"
 
 typedef struct rule {
@@ -30,6 +31,7 @@ typedef struct contact {
     char *mobile;
     char *wecom_userid;
     char *dingtalk_userid;
+    char *webhook_secret;
 } contact_t;
 
 /* The settings a [contact] section may hold besides channels: name and where it is kept. */
@@ -44,6 +46,7 @@ static const setting_t settings[] = {
     {"mobile", offsetof(contact_t, mobile)},
     {"wecom_userid", offsetof(contact_t, wecom_userid)},
     {"dingtalk_userid", offsetof(contact_t, dingtalk_userid)},
+    {"webhook_secret", offsetof(contact_t, webhook_secret)},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -127,6 +130,11 @@ check_setting(const char *name, const char *v, const char **why)
     if (strstr(name, "_userid") != NULL &&
         !only_of(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-", 64)) {
         *why = "a user id is up to 64 letters, digits and _ . @ -";
+        return -1;
+    }
+    if (strcmp(name, "webhook_secret") == 0 &&
+        (strncmp(v, "whsec_", 6) != 0 || nsign_webhook(v, "x", 0, "", NULL) < 0)) {
+        *why = "a Standard Webhooks secret is whsec_ and base64";
         return -1;
     }
     if (!no_control(v)) {
@@ -227,7 +235,8 @@ on_line(void *arg, const char *section, const char *name, const char *value)
         if (!setting && chan_parse(name, &k) < 0) {
             ctx->err = xasprintf("[%s]: unknown channel or setting '%s' (%s; %s)", section, name,
                                  chan_names(),
-                                 "dingtalk_secret, keyword, mobile, wecom_userid, dingtalk_userid");
+                                 "dingtalk_secret, keyword, mobile, wecom_userid, dingtalk_userid, "
+                                 "webhook_secret");
             return 0;
         }
         if (util_empty(value)) {
@@ -408,6 +417,7 @@ routes_contact_info(const routes_t *r, const char *name)
         out.mobile = c->mobile;
         out.wecom_userid = c->wecom_userid;
         out.dingtalk_userid = c->dingtalk_userid;
+        out.webhook_secret = c->webhook_secret;
     }
     return out;
 }

@@ -18,6 +18,10 @@ what the tests model: lines with "dup": false are the deliveries it acted on.
   --dingtalk-keyword KW     a keyword-protected DingTalk robot (paths under /ding): the
                   markdown text must contain KW, else errcode 310000 "keywords not in content"
 
+  --webhook-secret whsec_...  a Standard Webhooks receiver for paths under /hook: verify
+                  webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature with
+                  hmac, else answer 401
+
 Every line also has "query" (the URL's query parameters) and "headers" (all of them).
 """
 import argparse
@@ -46,6 +50,17 @@ def dingtalk_sign_refusal(secret, query):
     return None
 
 
+def standard_webhook_ok(secret, headers, raw):
+    """The Standard Webhooks verification: v1 HMAC-SHA256 of "id.timestamp.body"."""
+    wid, ts = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
+    if not wid or not ts.isdigit() or abs(time.time() - int(ts)) > 300:
+        return False
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{wid}.{ts}.{raw}".encode(), hashlib.sha256).digest()
+    want = "v1," + base64.b64encode(mac).decode()
+    return any(hmac.compare_digest(want, s) for s in headers.get("webhook-signature", "").split())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -57,6 +72,7 @@ def main():
     ap.add_argument("--ack", action="append", default=[])
     ap.add_argument("--dingtalk-secret")
     ap.add_argument("--dingtalk-keyword")
+    ap.add_argument("--webhook-secret")
     args = ap.parse_args()
     acks = dict(a.split("=", 1) for a in args.ack)
 
@@ -99,6 +115,12 @@ def main():
             if (refusal is None and url.path.startswith("/ding") and args.dingtalk_keyword
                     and args.dingtalk_keyword not in doc["markdown"]["text"]):
                 refusal = "keywords not in content, more: [https://ding-doc.dingtalk.com]"
+            if (url.path.startswith("/hook") and args.webhook_secret
+                    and not standard_webhook_ok(args.webhook_secret, self.headers, raw)):
+                self.send_response(401)
+                self.end_headers()
+                self.wfile.write(b"bad webhook signature\n")
+                return
             if refusal is not None:
                 # What DingTalk answers: 200, errcode 310000, and nothing posted to the group.
                 self.send_response(200)
