@@ -5,10 +5,12 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "entryfmt.h"
+#include "nsign.h"
 #include "util.h"
 
 static size_t
@@ -24,6 +26,75 @@ on_reply(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 char *
+chan_http_url(const chan_msg_t *m, int64_t now_ms)
+{
+    CURL *c;
+    char *sign, *enc, *out;
+
+    if (m->chan != CHAN_DINGTALK || util_empty(m->who.dingtalk_secret))
+        return xstrdup(m->addr);
+    /* DingTalk accepts a sign within an hour of its timestamp: made at each attempt. */
+    sign = nsign_dingtalk(m->who.dingtalk_secret, now_ms);
+    c = curl_easy_init();
+    enc = c != NULL ? curl_easy_escape(c, sign, 0) : NULL;
+    out = xasprintf("%s%ctimestamp=%lld&sign=%s", m->addr, strchr(m->addr, '?') ? '&' : '?',
+                    (long long)now_ms, enc != NULL ? enc : "");
+    curl_free(enc);
+    if (c != NULL)
+        curl_easy_cleanup(c);
+    free(sign);
+    return out;
+}
+
+/*
+ * The robot's markdown: title, text, the pings (WeCom: <@userid>; DingTalk: @mobile and
+ * @userid, which its markdown needs in the text beside the "at" object) and the keyword a
+ * keyword-protected robot requires.
+ */
+static char *
+robot_text(const chan_msg_t *m, const char *pre, const char *post)
+{
+    const chan_contact_t *w = &m->who;
+    const char *kw = w->keyword;
+    bool need_kw = !util_empty(kw) && strstr(m->title, kw) == NULL && strstr(m->text, kw) == NULL;
+    char *at = xstrdup(""), *more, *out;
+
+    if (m->mention && m->chan == CHAN_WECOM && !util_empty(w->wecom_userid)) {
+        more = xasprintf("%s <@%s>", at, w->wecom_userid);
+        free(at);
+        at = more;
+    }
+    if (m->mention && m->chan == CHAN_DINGTALK) {
+        more = xasprintf("%s%s%s%s%s", at, util_empty(w->mobile) ? "" : " @",
+                         util_empty(w->mobile) ? "" : w->mobile,
+                         util_empty(w->dingtalk_userid) ? "" : " @",
+                         util_empty(w->dingtalk_userid) ? "" : w->dingtalk_userid);
+        free(at);
+        at = more;
+    }
+    out = xasprintf("%s%s%s\n%s%s%s%s%s", pre, m->title, post, m->text, at[0] ? "\n\n" : "", at,
+                    need_kw ? "\n\n" : "", need_kw ? kw : "");
+    free(at);
+    return out;
+}
+
+/* DingTalk's "at" object: who the message pings. */
+static json_t *
+dingtalk_at(const chan_msg_t *m)
+{
+    json_t *at = json_object(), *mobiles = json_array(), *ids = json_array();
+
+    if (m->mention && !util_empty(m->who.mobile))
+        json_array_append_new(mobiles, json_string(m->who.mobile));
+    if (m->mention && !util_empty(m->who.dingtalk_userid))
+        json_array_append_new(ids, json_string(m->who.dingtalk_userid));
+    json_object_set_new(at, "atMobiles", mobiles);
+    json_object_set_new(at, "atUserIds", ids);
+    json_object_set_new(at, "isAtAll", json_false());
+    return at;
+}
+
+char *
 chan_http_body(const chan_msg_t *m)
 {
     json_t *doc, *md;
@@ -33,10 +104,10 @@ chan_http_body(const chan_msg_t *m)
         return xstrdup(m->payload);
     md = json_object();
     if (m->chan == CHAN_WECOM) {
-        text = xasprintf("**%s**\n%s", m->title, m->text);
+        text = robot_text(m, "**", "**");
         json_object_set_new(md, "content", json_string(text));
     } else {
-        text = xasprintf("### %s\n%s", m->title, m->text);
+        text = robot_text(m, "### ", "");
         json_object_set_new(md, "title", json_string(m->title));
         json_object_set_new(md, "text", json_string(text));
     }
@@ -44,9 +115,38 @@ chan_http_body(const chan_msg_t *m)
     doc = json_object();
     json_object_set_new(doc, "msgtype", json_string("markdown"));
     json_object_set_new(doc, "markdown", md);
+    if (m->chan == CHAN_DINGTALK)
+        json_object_set_new(doc, "at", dingtalk_at(m));
     out = entryfmt_dump(doc);
     json_decref(doc);
     return out;
+}
+
+struct curl_slist *
+chan_http_headers(const chan_msg_t *m, const char *body, int64_t now_ms)
+{
+    struct curl_slist *h = NULL;
+    char *line = xasprintf("Idempotency-Key: %s", m->key), *sig = NULL;
+
+    h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
+    h = curl_slist_append(h, line);
+    free(line);
+    /* The secret was checked at load; the message id is the idempotency key, as the
+     * specification asks (the same for every attempt of one delivery). */
+    if (m->chan == CHAN_WEBHOOK && !util_empty(m->who.webhook_secret) &&
+        nsign_webhook(m->who.webhook_secret, m->key, now_ms / 1000, body, &sig) == 0) {
+        line = xasprintf("webhook-id: %s", m->key);
+        h = curl_slist_append(h, line);
+        free(line);
+        line = xasprintf("webhook-timestamp: %lld", (long long)(now_ms / 1000));
+        h = curl_slist_append(h, line);
+        free(line);
+        line = xasprintf("webhook-signature: %s", sig);
+        h = curl_slist_append(h, line);
+        free(line);
+        free(sig);
+    }
+    return h;
 }
 
 /* A robot's refusal inside a 200 answer: CHAN_FAILED, or CHAN_WAIT for a rate limit. */
@@ -88,14 +188,16 @@ void
 chan_http_setup(chan_xfer_t *x, const chan_msg_t *m)
 {
     CURL *c = x->easy;
-    char *key = xasprintf("Idempotency-Key: %s", m->key);
+    int64_t now = util_now_ms();
+    char *url;
 
     x->body = chan_http_body(m);
     x->len = strlen(x->body);
-    x->list = curl_slist_append(x->list, "Content-Type: application/json; charset=utf-8");
-    x->list = curl_slist_append(x->list, key);
-    free(key);
-    curl_easy_setopt(c, CURLOPT_URL, m->addr);
+    x->list = chan_http_headers(m, x->body, now);
+    /* libcurl copies the URL; a DingTalk robot's is signed for this attempt (now). */
+    url = chan_http_url(m, now);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    free(url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->list);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body);

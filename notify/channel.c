@@ -38,6 +38,44 @@ chan_names(void)
     return "webhook, wecom, dingtalk, email, command";
 }
 
+char *
+chan_redact_addr(const char *addr)
+{
+    const char *scheme = strstr(addr, "://"), *host, *at, *colon, *q;
+    size_t len = strlen(addr), cap = len + 64, n = 0;
+    char *out;
+
+    if (scheme == NULL)
+        return xstrdup(addr);
+    out = xmalloc(cap);
+    host = scheme + 3;
+    at = strchr(host, '@');
+    q = strchr(host, '?');
+    /* user:password@host: only the password goes, the user says whose it is. */
+    if (at != NULL && (q == NULL || at < q) && strcspn(host, "/") > (size_t)(at - host) &&
+        (colon = memchr(host, ':', (size_t)(at - host))) != NULL) {
+        n = (size_t)(colon - addr) + 1;
+        memcpy(out, addr, n);
+        memcpy(out + n, "***", 3);
+        n += 3;
+        addr = at;
+    }
+    q = strchr(addr, '?');
+    for (const char *p = addr; *p != '\0'; p++) {
+        if (n + 5 > cap)
+            out = xrealloc(out, cap *= 2);
+        out[n++] = *p;
+        /* Inside the query, a value runs from '=' to the next '&' or '#'. */
+        if (q != NULL && p > q && *p == '=') {
+            memcpy(out + n, "***", 3);
+            n += 3;
+            p += strcspn(p + 1, "&#");
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
 int
 chan_init(void)
 {

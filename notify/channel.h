@@ -41,6 +41,19 @@ typedef struct chan_smtp_opts {
     int starttls;
 } chan_smtp_opts_t;
 
+/*
+ * What the routing file says about a contact besides its addresses (routes.h); NULL for what
+ * it does not say. Borrowed.
+ */
+typedef struct chan_contact {
+    const char *dingtalk_secret; /* 加签: the robot's SEC... secret; the URL gets a sign */
+    const char *keyword;         /* a keyword-protected robot: always in the text */
+    const char *mobile;          /* pinged on DingTalk (atMobiles and @mobile in the text) */
+    const char *wecom_userid;    /* pinged on WeCom: <@userid> */
+    const char *dingtalk_userid; /* pinged on DingTalk: atUserIds and @userid */
+    const char *webhook_secret;  /* whsec_...: Standard Webhooks signature on the webhook */
+} chan_contact_t;
+
 /* One attempt: what to send, where. Everything borrowed. */
 typedef struct chan_msg {
     chan_kind_t chan;
@@ -51,10 +64,19 @@ typedef struct chan_msg {
     const char *payload; /* the notification as JSON (webhook body, command stdin) */
     int timeout_ms;
     const chan_smtp_opts_t *smtp;
+    chan_contact_t who; /* the recipient's contact settings (all NULL: none) */
+    int mention;        /* ping the contact (red items, breaches, escalations) */
     /* Out, optional: a generic webhook's 2xx reply {"ack": true, "by": NAME} acknowledges the
      * notification; *acked_by is then who (NAME, or "webhook"), caller owns. */
     char **acked_by;
 } chan_msg_t;
+
+/*
+ * An address as it may be shown (history, status, logs): a URL's query values (a WeCom robot's
+ * key=, a DingTalk robot's access_token=, any token=) and the password of its user info become
+ * "***"; anything else is returned as is. The one redaction every printer uses. Caller owns.
+ */
+char *chan_redact_addr(const char *addr);
 
 /* Global set-up and tear-down of the transports (libcurl), once per process. */
 int chan_init(void);

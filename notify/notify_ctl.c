@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "channel.h"
 #include "entryfmt.h"
 #include "queue.h"
 #include "termsafe.h"
@@ -65,12 +66,14 @@ notify_ctl_status(const char *db, int argc, char **argv)
         /* Projects, addresses and above all the remote end's error bodies are not ours:
          * every line goes out through termsafe. */
         for (size_t i = 0; i < n; i++) {
+            char *addr = chan_redact_addr(v[i].addr);
             termsafe_line(stdout,
                           "  %lld  seq %llu %s %s to %s over %s (%s) after %d attempts, %s:",
                           (long long)v[i].id, (unsigned long long)v[i].seq, v[i].route,
                           v[i].project != NULL ? v[i].project : "-", v[i].recipient, v[i].chan,
-                          v[i].addr, v[i].attempts, when(v[i].done_ms, tb, sizeof(tb)));
+                          addr, v[i].attempts, when(v[i].done_ms, tb, sizeof(tb)));
             termsafe_line(stdout, "    %s", v[i].last_error != NULL ? v[i].last_error : "");
+            free(addr);
         }
         nq_items_free(v, n);
     }
@@ -330,7 +333,7 @@ static json_t *
 item_json(const nq_item_t *it)
 {
     json_t *o = json_object();
-    char tb[64];
+    char tb[64], *addr = chan_redact_addr(it->addr);
 
     json_object_set_new(o, "id", json_integer(it->id));
     json_object_set_new(o, "seq", json_integer((json_int_t)it->seq));
@@ -341,7 +344,8 @@ item_json(const nq_item_t *it)
         json_object_set_new(o, "procedure", json_string(it->procedure));
     json_object_set_new(o, "recipient", json_string(it->recipient));
     json_object_set_new(o, "channel", json_string(it->chan));
-    json_object_set_new(o, "address", json_string(it->addr));
+    json_object_set_new(o, "address", json_string(addr));
+    free(addr);
     json_object_set_new(o, "key", json_string(it->idem));
     json_object_set_new(o, "state", json_string(it->state));
     json_object_set_new(o, "attempts", json_integer(it->attempts));
@@ -405,14 +409,15 @@ notify_ctl_history(const char *db, int argc, char **argv)
             free(line);
             json_decref(o);
         } else {
-            char tb[64];
+            char tb[64], *addr = chan_redact_addr(v[i].addr);
             termsafe_line(stdout, "%llu  %s  %s  %s  -> %s  %s %s  %s (%d attempts)%s%s",
                           (unsigned long long)v[i].seq,
                           when(v[i].done_ms ? v[i].done_ms : v[i].created_ms, tb, sizeof(tb)),
                           v[i].route, v[i].project != NULL ? v[i].project : "-", v[i].recipient,
-                          v[i].chan, v[i].addr, v[i].state, v[i].attempts,
+                          v[i].chan, addr, v[i].state, v[i].attempts,
                           v[i].last_error != NULL ? ": " : "",
                           v[i].last_error != NULL ? v[i].last_error : "");
+            free(addr);
         }
     }
     nq_items_free(v, n);

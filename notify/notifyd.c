@@ -264,19 +264,22 @@ static size_t
 contact_addrs(notifyd_t *self, const char *name, const char *dept_contact, route_addr_t *out)
 {
     size_t n = routes_contact(self->routes, name, out, MAX_ADDRS);
+    const char *why = NULL;
 
     if (n > 0 || strncmp(name, "dept:", 5) != 0 || util_empty(dept_contact))
         return n;
-    if (strchr(dept_contact, '@') != NULL) {
-        out[0].chan = CHAN_EMAIL;
-        out[0].addr = dept_contact;
-        return 1;
-    }
-    if (strncmp(dept_contact, "http://", 7) == 0 || strncmp(dept_contact, "https://", 8) == 0) {
+    /* Registered with the broker by a department (an e-mail address, a URL, or a phone number
+     * we cannot use): checked as the routing file's are. */
+    if (strncmp(dept_contact, "http://", 7) == 0 || strncmp(dept_contact, "https://", 8) == 0)
         out[0].chan = CHAN_WEBHOOK;
-        out[0].addr = dept_contact;
+    else if (strchr(dept_contact, '@') != NULL)
+        out[0].chan = CHAN_EMAIL;
+    else
+        return 0;
+    out[0].addr = dept_contact;
+    if (routes_check_addr(out[0].chan, dept_contact, &why) == 0)
         return 1;
-    }
+    log_warnx("the contact of %s is not used: %s", name, why);
     return 0;
 }
 
@@ -322,6 +325,24 @@ make_key(uint64_t seq, const char *name, const char *suffix)
     return out;
 }
 
+/*
+ * How values are escaped for a channel (ntmpl.h): markdown for the robots and for the webhook
+ * and command documents (whose "text" is markdown, often forwarded to a robot), with @ too
+ * where it may reach DingTalk; plain text for e-mail.
+ */
+static ntmpl_esc_t
+chan_esc(chan_kind_t k)
+{
+    switch (k) {
+    case CHAN_WECOM:
+        return NTMPL_ESC_MARKDOWN;
+    case CHAN_EMAIL:
+        return NTMPL_ESC_TEXT;
+    default:
+        return NTMPL_ESC_MARKDOWN_AT;
+    }
+}
+
 /* Record one notice for one recipient: one record per address, or one unroutable record. */
 static int
 enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *dept_contact)
@@ -347,8 +368,9 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         it.chan = (char *)(na > 0 ? chan_name(addrs[i].chan) : "-");
         it.addr = (char *)(na > 0 ? addrs[i].addr : "");
         it.idem = idem;
-        it.title = ntmpl_render(ttitle, lookup_var, n->vars);
-        it.text = ntmpl_render(tbody, lookup_var, n->vars);
+        ntmpl_esc_t esc = chan_esc(na > 0 ? addrs[i].chan : CHAN_WEBHOOK);
+        it.title = ntmpl_render(ttitle, lookup_var, n->vars, esc);
+        it.text = ntmpl_render(tbody, lookup_var, n->vars, esc);
         it.state = (char *)(na > 0 ? n->state : "unroutable");
         it.next_ms = n->next_ms;
         it.last_error = (char *)(na > 0 ? n->note : "no contact or address in the routing file");
@@ -650,6 +672,8 @@ deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
     m.payload = it->payload;
     m.timeout_ms = cfg->send_timeout_ms;
     m.smtp = &smtp;
+    m.who = routes_contact_info(self->routes, it->recipient);
+    m.mention = it->urgent;
     m.acked_by = &acked_by;
     if (m.chan == CHAN_COMMAND) {
         chan_rc_t rc = chan_cmd_send(&m, &err) == 0 ? CHAN_OK : CHAN_FAILED;
@@ -793,6 +817,7 @@ render_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, const char 
     const char *ttitle = "{count}", *tbody = "{items}";
     json_t *vars = json_object(), *items = json_array(), *extra = json_object();
     char *lines = xstrdup(""), count[16], *title;
+    chan_kind_t kind = CHAN_WEBHOOK;
 
     for (size_t i = from; i < to; i++) {
         json_t *o = json_object();
@@ -818,9 +843,10 @@ render_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, const char 
     d->recipient = v[from].recipient;
     d->chan = v[from].chan;
     d->addr = v[from].addr;
-    title = ntmpl_render(ttitle, lookup_var, vars);
+    chan_parse(d->chan, &kind);
+    title = ntmpl_render(ttitle, lookup_var, vars, chan_esc(kind));
     d->title = xasprintf("%s%s", title, mark);
-    d->text = ntmpl_render(tbody, lookup_var, vars);
+    d->text = ntmpl_render(tbody, lookup_var, vars, chan_esc(kind));
     d->state = "pending";
     d->payload = make_payload(d, vars, extra);
     free(title);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -96,39 +97,140 @@ ntmpl_check(const char *text, char **err)
     return 0;
 }
 
-char *
-ntmpl_render(const char *text, ntmpl_lookup_fn *fn, void *arg)
-{
-    size_t cap = strlen(text) * 2 + 64, len = 0;
-    char *out = xmalloc(cap);
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf_t;
 
+static void
+sbuf_add(sbuf_t *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* The full-width form of an ASCII character markdown gives a meaning to, or NULL. */
+static const char *
+markdown_safe(char c, bool at)
+{
+    switch (c) {
+    case '*':
+        return "＊";
+    case '_':
+        return "＿";
+    case '[':
+        return "［";
+    case ']':
+        return "］";
+    case '<':
+        return "＜";
+    case '>':
+        return "＞";
+    case '#':
+        return "＃";
+    case '`':
+        return "｀";
+    case '~':
+        return "～";
+    case '|':
+        return "｜";
+    case '&':
+        return "＆";
+    case '\\':
+        return "＼";
+    case '@':
+        return at ? "＠" : NULL;
+    default:
+        return NULL;
+    }
+}
+
+static const char *
+html_safe(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    default:
+        return NULL;
+    }
+}
+
+static void
+escape_into(sbuf_t *b, const char *v, ntmpl_esc_t esc)
+{
+    for (const char *p = v; *p != '\0'; p++) {
+        const char *rep = NULL;
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            rep = " "; /* no line, tab or terminal control of a value's own */
+        else if (strncmp(p, "://", 3) == 0)
+            rep = "：";
+        else if (strncasecmp(p, "www.", 4) == 0 && (p == v || p[-1] == ' ' || p[-1] == '/')) {
+            sbuf_add(b, p, 3);
+            p += 3;
+            rep = "．";
+        } else if (esc == NTMPL_ESC_MARKDOWN || esc == NTMPL_ESC_MARKDOWN_AT)
+            rep = markdown_safe(*p, esc == NTMPL_ESC_MARKDOWN_AT);
+        else if (esc == NTMPL_ESC_HTML)
+            rep = html_safe(*p);
+        if (rep != NULL)
+            sbuf_add(b, rep, strlen(rep));
+        else
+            sbuf_add(b, p, 1);
+    }
+}
+
+char *
+ntmpl_escape(const char *value, ntmpl_esc_t esc)
+{
+    sbuf_t b = {0};
+
+    sbuf_add(&b, "", 0);
+    escape_into(&b, value, esc);
+    return b.p;
+}
+
+char *
+ntmpl_render(const char *text, ntmpl_lookup_fn *fn, void *arg, ntmpl_esc_t esc)
+{
+    sbuf_t b = {0};
+
+    sbuf_add(&b, "", 0);
     for (const char *p = text; *p != '\0'; p++) {
-        const char *val = NULL, *end;
-        char one[2] = {*p, '\0'};
-        size_t n;
+        const char *end;
         if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+            sbuf_add(&b, p, 1);
             p++;
-            val = one;
         } else if (*p == '{' && (end = strchr(p, '}')) != NULL) {
             char *name = xstrndup(p + 1, (size_t)(end - p - 1));
-            val = fn(arg, name);
-            free(name);
+            const char *val = fn(arg, name);
             if (util_empty(val))
-                val = "-";
+                sbuf_add(&b, "-", 1);
+            else if (strcmp(name, "items") == 0)
+                sbuf_add(&b, val, strlen(val)); /* titles already escaped for this channel */
+            else
+                escape_into(&b, val, esc);
+            free(name);
             p = end;
         } else {
-            val = one;
+            sbuf_add(&b, p, 1);
         }
-        n = strlen(val);
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            out = xrealloc(out, cap);
-        }
-        memcpy(out + len, val, n);
-        len += n;
     }
-    out[len] = '\0';
-    return out;
+    return b.p;
 }
 
 static char *

@@ -6,11 +6,14 @@
 #include "routes.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <ini.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nsign.h"
 #include "util.h"
 
 typedef struct rule {
@@ -23,7 +26,132 @@ typedef struct rule {
 typedef struct contact {
     char *name;
     char *addr[CHAN__COUNT];
+    char *dingtalk_secret;
+    char *keyword;
+    char *mobile;
+    char *wecom_userid;
+    char *dingtalk_userid;
+    char *webhook_secret;
 } contact_t;
+
+/* The settings a [contact] section may hold besides channels: name and where it is kept. */
+typedef struct setting {
+    const char *name;
+    size_t off;
+} setting_t;
+
+static const setting_t settings[] = {
+    {"dingtalk_secret", offsetof(contact_t, dingtalk_secret)},
+    {"keyword", offsetof(contact_t, keyword)},
+    {"mobile", offsetof(contact_t, mobile)},
+    {"wecom_userid", offsetof(contact_t, wecom_userid)},
+    {"dingtalk_userid", offsetof(contact_t, dingtalk_userid)},
+    {"webhook_secret", offsetof(contact_t, webhook_secret)},
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* No byte below 0x20 and no DEL: what ends a line, a header or an SMTP command. */
+static bool
+no_control(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Only bytes from the set, 1 to max of them. */
+static bool
+only_of(const char *v, const char *set, size_t max)
+{
+    size_t n = strlen(v);
+
+    return n > 0 && n <= max && strspn(v, set) == n;
+}
+
+int
+routes_check_addr(chan_kind_t k, const char *v, const char **why)
+{
+    const char *at;
+
+    switch (k) {
+    case CHAN_EMAIL:
+        at = strchr(v, '@');
+        if (!only_of(v,
+                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                     "!#$%&'*+-/=?^_`{|}~.@",
+                     254) ||
+            at == NULL || at == v || at[1] == '\0' || strchr(at + 1, '@') != NULL) {
+            *why = "not an e-mail address (local@domain: ASCII, no space, control character, "
+                   "quote, bracket, comma or semicolon)";
+            return -1;
+        }
+        return 0;
+    case CHAN_WEBHOOK:
+    case CHAN_WECOM:
+    case CHAN_DINGTALK:
+        if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
+            strchr(v, ' ') != NULL || !no_control(v)) {
+            *why = "not a URL (http:// or https://, no space or control character)";
+            return -1;
+        }
+        return 0;
+    case CHAN_COMMAND:
+        if (!no_control(v)) {
+            *why = "a command is one line with no control character";
+            return -1;
+        }
+        return 0;
+    case CHAN__COUNT:
+        break;
+    }
+    *why = "unknown channel";
+    return -1;
+}
+
+/* A setting's value: 0, or -1 with why (static). */
+static int
+check_setting(const char *name, const char *v, const char **why)
+{
+    if (strcmp(name, "dingtalk_secret") == 0 && !only_of(v,
+                                                         "abcdefghijklmnopqrstuvwxyz"
+                                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                                         "+/=_-",
+                                                         256)) {
+        *why = "a DingTalk secret is letters, digits and + / = _ -";
+        return -1;
+    }
+    if (strcmp(name, "mobile") == 0 &&
+        (!only_of(v + (v[0] == '+'), "0123456789-", 20) || strlen(v) < 5)) {
+        *why = "a mobile number is digits (and -), with an optional leading +";
+        return -1;
+    }
+    if (strstr(name, "_userid") != NULL &&
+        !only_of(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-", 64)) {
+        *why = "a user id is up to 64 letters, digits and _ . @ -";
+        return -1;
+    }
+    if (strcmp(name, "webhook_secret") == 0 &&
+        (strncmp(v, "whsec_", 6) != 0 || nsign_webhook(v, "x", 0, "", NULL) < 0)) {
+        *why = "a Standard Webhooks secret is whsec_ and base64";
+        return -1;
+    }
+    if (!no_control(v)) {
+        *why = "a control character (CR, LF, ...) in a setting";
+        return -1;
+    }
+    return 0;
+}
+
+static char **
+setting_slot(contact_t *c, const char *name)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(settings[i].name, name) == 0)
+            return (char **)((char *)c + settings[i].off);
+    return NULL;
+}
 
 struct routes {
     rule_t *rules;
@@ -101,13 +229,23 @@ on_line(void *arg, const char *section, const char *name, const char *value)
     if (strncmp(section, "contact ", 8) == 0 && section[8] != '\0') {
         const char *cname = section + 8;
         contact_t *c;
-        chan_kind_t k;
-        if (chan_parse(name, &k) < 0) {
-            ctx->err = xasprintf("[%s]: unknown channel '%s' (%s)", section, name, chan_names());
+        const char *why = NULL;
+        chan_kind_t k = CHAN__COUNT;
+        bool setting = setting_slot(&(contact_t){0}, name) != NULL;
+        if (!setting && chan_parse(name, &k) < 0) {
+            ctx->err = xasprintf("[%s]: unknown channel or setting '%s' (%s; %s)", section, name,
+                                 chan_names(),
+                                 "dingtalk_secret, keyword, mobile, wecom_userid, dingtalk_userid, "
+                                 "webhook_secret");
             return 0;
         }
         if (util_empty(value)) {
             ctx->err = xasprintf("[%s]: %s has no address", section, name);
+            return 0;
+        }
+        if (setting ? check_setting(name, value, &why) < 0
+                    : routes_check_addr(k, value, &why) < 0) {
+            ctx->err = xasprintf("[%s]: %s: %s", section, name, why);
             return 0;
         }
         c = find_contact(r, cname);
@@ -117,7 +255,10 @@ on_line(void *arg, const char *section, const char *name, const char *value)
             memset(c, 0, sizeof(*c));
             c->name = xstrdup(cname);
         }
-        xstrset(&c->addr[k], value);
+        if (setting)
+            xstrset(setting_slot(c, name), value);
+        else
+            xstrset(&c->addr[k], value);
         return 1;
     }
     ctx->err = xasprintf("unknown section [%s] (route, escalation, contact NAME)", section);
@@ -163,6 +304,8 @@ routes_destroy(routes_t **p)
         free(r->contacts[i].name);
         for (int k = 0; k < CHAN__COUNT; k++)
             free(r->contacts[i].addr[k]);
+        for (size_t k = 0; k < NSETTINGS; k++)
+            free(*setting_slot(&r->contacts[i], settings[k].name));
     }
     free(r->contacts);
     strv_clear(&r->ladder);
@@ -260,4 +403,21 @@ routes_contact(const routes_t *r, const char *name, route_addr_t *out, size_t ma
         }
     }
     return n;
+}
+
+chan_contact_t
+routes_contact_info(const routes_t *r, const char *name)
+{
+    const contact_t *c = find_contact(r, name);
+    chan_contact_t out = {0};
+
+    if (c != NULL) {
+        out.dingtalk_secret = c->dingtalk_secret;
+        out.keyword = c->keyword;
+        out.mobile = c->mobile;
+        out.wecom_userid = c->wecom_userid;
+        out.dingtalk_userid = c->dingtalk_userid;
+        out.webhook_secret = c->webhook_secret;
+    }
+    return out;
 }

@@ -13,6 +13,8 @@
  *   [contact 其木格]               a person, a role or a group: its channels and addresses
  *   wecom = https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...
  *   email = qimuge@example.gov.cn
+ *   dingtalk_secret = SEC...     settings of the contact's robots (chan_contact_t)
+ *   keyword = 联审联批
  *
  * A route key is an entry's kind, with the colour for colour entries ("colour.red"). The most
  * specific section that has the exact key wins (region and dept, then dept, then region, then
@@ -42,7 +44,18 @@ typedef struct route_ctx {
     const char *dept;
 } route_ctx_t;
 
-/* Read a routing file. NULL with "FILE:LINE: reason" in *err (caller owns). */
+/*
+ * Whether v is a valid address on channel k: e-mail ASCII local@domain with no space, control,
+ * quote, bracket, comma or semicolon (nothing that could end an SMTP command or a header);
+ * webhook, wecom, dingtalk an http:// or https:// URL with no space or control character;
+ * command a line with no control character. 0, or -1 with why (static).
+ */
+int routes_check_addr(chan_kind_t k, const char *v, const char **why);
+
+/*
+ * Read a routing file. Every address and setting is checked (routes_check_addr, and settings
+ * for theirs). NULL with "FILE:LINE: reason" in *err (caller owns).
+ */
 routes_t *routes_load(const char *path, char **err);
 void routes_destroy(routes_t **p);
 
@@ -67,5 +80,8 @@ char *routes_resolve(const char *token, const route_ctx_t *ctx);
  * no channels).
  */
 size_t routes_contact(const routes_t *r, const char *name, route_addr_t *out, size_t max);
+
+/* A contact's settings besides its addresses (all NULL for an unknown contact). Borrowed. */
+chan_contact_t routes_contact_info(const routes_t *r, const char *name);
 
 #endif

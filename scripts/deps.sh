@@ -9,7 +9,7 @@ PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
-    libcurl4-openssl-dev
+    libcurl4-openssl-dev libssl-dev
     libcmocka-dev jq clang-format python3 python3-aiosmtpd
     clang libclang-rt-14-dev
     faketime

@@ -18,16 +18,53 @@ what the tests model: lines with "dup": false are the deliveries it acted on.
   --window-ms N   the rate window (default 60000; tests make time fast)
   --robot KIND    wecom or dingtalk (for --rate)
   --ack PATH=NAME a POST to PATH is acknowledged in the reply: {"ack": true, "by": NAME}
+  --dingtalk-secret SECRET  act as a DingTalk robot set to 加签 for paths under /ding: check
+                  the `timestamp` and `sign` query parameters with hmac (within an hour), else
+                  answer DingTalk's {"errcode": 310000, "errmsg": "sign not match..."}
+  --dingtalk-keyword KW     a keyword-protected DingTalk robot (paths under /ding): the
+                  markdown text must contain KW, else errcode 310000 "keywords not in content"
+
+  --webhook-secret whsec_...  a Standard Webhooks receiver for paths under /hook: verify
+                  webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature with
+                  hmac, else answer 401
+
+Every line also has "query" (the URL's query parameters) and "headers" (all of them).
 """
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
 import signal
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 seen = set()
+
+
+def dingtalk_sign_refusal(secret, query):
+    """None when the query carries DingTalk's sign for secret, else DingTalk's errmsg."""
+    ts = query.get("timestamp", "")
+    if not ts.isdigit() or abs(time.time() * 1000 - int(ts)) > 3600 * 1000:
+        return "invalid timestamp, more: [https://ngcf.dingtalk.com]"
+    mac = hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(base64.b64encode(mac).decode(), query.get("sign", "")):
+        return "sign not match, more: [https://ngcf.dingtalk.com]"
+    return None
+
+
+def standard_webhook_ok(secret, headers, raw):
+    """The Standard Webhooks verification: v1 HMAC-SHA256 of "id.timestamp.body"."""
+    wid, ts = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
+    if not wid or not ts.isdigit() or abs(time.time() - int(ts)) > 300:
+        return False
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{wid}.{ts}.{raw}".encode(), hashlib.sha256).digest()
+    want = "v1," + base64.b64encode(mac).decode()
+    return any(hmac.compare_digest(want, s) for s in headers.get("webhook-signature", "").split())
 
 
 def main():
@@ -43,6 +80,9 @@ def main():
     ap.add_argument("--window-ms", type=int, default=60000)
     ap.add_argument("--robot", default="wecom")
     ap.add_argument("--ack", action="append", default=[])
+    ap.add_argument("--dingtalk-secret")
+    ap.add_argument("--dingtalk-keyword")
+    ap.add_argument("--webhook-secret")
     args = ap.parse_args()
     acks = dict(a.split("=", 1) for a in args.ack)
 
@@ -105,16 +145,38 @@ def main():
                 else:
                     self.wfile.write(b'{"errcode": 45009, "errmsg": "api freq out of limit"}')
                 return
-            body = b'{"errcode": 0, "errmsg": "ok"}'
-            if self.path in acks:
-                body = json.dumps({"ack": True, "by": acks[self.path]},
-                                  ensure_ascii=False).encode("utf-8")
             try:
                 doc = json.loads(raw)
             except ValueError:
                 doc = raw
+            url = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            refusal = None
+            if url.path.startswith("/ding") and args.dingtalk_secret:
+                refusal = dingtalk_sign_refusal(args.dingtalk_secret, query)
+            if (refusal is None and url.path.startswith("/ding") and args.dingtalk_keyword
+                    and args.dingtalk_keyword not in doc["markdown"]["text"]):
+                refusal = "keywords not in content, more: [https://ding-doc.dingtalk.com]"
+            if (url.path.startswith("/hook") and args.webhook_secret
+                    and not standard_webhook_ok(args.webhook_secret, self.headers, raw)):
+                self.send_response(401)
+                self.end_headers()
+                self.wfile.write(b"bad webhook signature\n")
+                return
+            if refusal is not None:
+                # What DingTalk answers: 200, errcode 310000, and nothing posted to the group.
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps({"errcode": 310000, "errmsg": refusal}).encode())
+                return
+            body = b'{"errcode": 0, "errmsg": "ok"}'
+            if self.path in acks:
+                body = json.dumps({"ack": True, "by": acks[self.path]},
+                                  ensure_ascii=False).encode("utf-8")
             key = self.headers.get("Idempotency-Key")
-            rec = {"path": self.path, "key": key,
+            rec = {"path": url.path, "key": key,
+                   "query": query, "headers": dict(self.headers.items()),
                    "content_type": self.headers.get("Content-Type"),
                    "body": doc, "dup": key in seen}
             seen.add(key)

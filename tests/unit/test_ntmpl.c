@@ -51,10 +51,41 @@ test_render(void **state)
     out =
         ntmpl_render("【联审联批】{project_name}的{procedure_name}已可办理，{dept_name}请在{limit}"
                      "个工作日内办结 {{ok}}",
-                     lookup, v);
+                     lookup, v, NTMPL_ESC_MARKDOWN);
     assert_string_equal(out,
                         "【联审联批】开鲁县红干椒冷链物流中心的建筑工程施工许可证已可办理，-请在1"
                         "个工作日内办结 {ok}");
+    free(out);
+    json_decref(v);
+}
+
+/* A rejection note written to phish and ping everyone arrives as text on every channel. */
+static void
+test_escape(void **state)
+{
+    const char *note = "[国务院整改通知](http://phish.example/login) <@all>\n# 标题 "
+                       "<font color=\"warning\">红</font> @13800000000 www.x.cn *粗*";
+    json_t *v = json_pack("{s:s}", "note", note);
+    char *out;
+
+    (void)state;
+    out = ntmpl_render("**退回**：{note}", lookup, v, NTMPL_ESC_MARKDOWN);
+    assert_string_equal(out, "**退回**：［国务院整改通知］(http：//phish.example/login) ＜@all＞ "
+                             "＃ 标题 ＜font color=\"warning\"＞红＜/font＞ @13800000000 "
+                             "www．x.cn ＊粗＊");
+    free(out);
+    out = ntmpl_render("{note}", lookup, v, NTMPL_ESC_MARKDOWN_AT);
+    assert_non_null(strstr(out, "＜＠all＞"));
+    assert_non_null(strstr(out, "＠13800000000"));
+    free(out);
+    out = ntmpl_render("<p>{note}</p>", lookup, v, NTMPL_ESC_HTML);
+    assert_string_equal(out, "<p>[国务院整改通知](http：//phish.example/login) &lt;@all&gt; # 标题 "
+                             "&lt;font color=&quot;warning&quot;&gt;红&lt;/font&gt; @13800000000 "
+                             "www．x.cn *粗*</p>");
+    free(out);
+    out = ntmpl_render("{note}", lookup, v, NTMPL_ESC_TEXT);
+    assert_null(strchr(out, '\n'));
+    assert_null(strstr(out, "://"));
     free(out);
     json_decref(v);
 }
@@ -150,11 +181,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_render),
-        cmocka_unit_test(test_check),
-        cmocka_unit_test(test_load_and_fallback),
-        cmocka_unit_test(test_shipped),
-        cmocka_unit_test(test_vars),
+        cmocka_unit_test(test_render),  cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_check),   cmocka_unit_test(test_load_and_fallback),
+        cmocka_unit_test(test_shipped), cmocka_unit_test(test_vars),
     };
     int rc;
 

@@ -125,13 +125,33 @@ test_refusals(void **state)
 
     (void)state;
     assert_null(load_text("[route]\nunblocked = steward\n[contact x]\nfax = 123\n", &err));
-    assert_non_null(strstr(err, "routes.conf:4: [contact x]: unknown channel 'fax'"));
+    assert_non_null(strstr(err, "routes.conf:4: [contact x]: unknown channel or setting 'fax'"));
     free(err);
     assert_null(load_text("[route color=red]\nunblocked = steward\n", &err));
     assert_non_null(strstr(err, ":2: [route color=red]: qualifiers"));
     free(err);
     assert_null(load_text("[routing]\na = b\n", &err));
     assert_non_null(strstr(err, "unknown section [routing]"));
+    free(err);
+    /* Contacts are input too: nothing that ends an SMTP command, a header or a URL. */
+    assert_null(
+        load_text("[contact x]\nwebhook = http://a/b\nemail = a@b.cn\rRCPT TO:<c@d>\n", &err));
+    assert_non_null(strstr(err, "routes.conf:3: [contact x]: email: not an e-mail address"));
+    free(err);
+    assert_null(load_text("[contact x]\nemail = a@b.cn, c@d.cn\n", &err));
+    assert_non_null(strstr(err, ":2: [contact x]: email: not an e-mail"));
+    free(err);
+    assert_null(load_text("[contact x]\nwecom = file:///etc/passwd\n", &err));
+    assert_non_null(strstr(err, ":2: [contact x]: wecom: not a URL"));
+    free(err);
+    assert_null(load_text("[contact x]\ndingtalk = https://a/b?x=1 y\n", &err));
+    assert_non_null(strstr(err, ":2: [contact x]: dingtalk: not a URL"));
+    free(err);
+    assert_null(load_text("[contact x]\ncommand = cat\r\x1b[2J\n", &err));
+    assert_non_null(strstr(err, ":2: [contact x]: command: "));
+    free(err);
+    assert_null(load_text("[contact x]\ndingtalk_secret = SEC 1\n", &err));
+    assert_non_null(strstr(err, ":2: [contact x]: dingtalk_secret: "));
     free(err);
 }
 
