@@ -31,7 +31,8 @@ webhook = http://127.0.0.1:$FLAKY_PORT/hook/zhangwei
 [contact 王丽娜]
 wecom = http://127.0.0.1:$ROBOT_PORT/wecom/wanglina
 CONF
-notify_conf max_attempts=1000 backoff_min_ms=100 backoff_max_ms=200
+# No pacing: the robot would otherwise be held at 20 attempts a minute (test_notify_pace.sh).
+notify_conf max_attempts=1000 backoff_min_ms=100 backoff_max_ms=200 pace_limit=0
 start_notify
 
 step "DRC's receiver is down: the delivery keeps being retried"
@@ -57,7 +58,7 @@ sleep 1
     fail "DRC keys: $(jq -r .key "$T/down.jsonl")"
 
 step "SIGHUP lowers max_attempts to 3: the other two become dead letters"
-notify_conf max_attempts=3 backoff_min_ms=100 backoff_max_ms=200
+notify_conf max_attempts=3 backoff_min_ms=100 backoff_max_ms=200 pace_limit=0
 kill -HUP "$NOTIFY_PID"
 dead_count() { nctl history --state dead --json; (($(jq -s length <<<"$OUT") >= $1)); }
 wait_for 30 "two dead letters (HTTP 500 and the robot's errcode)" dead_count 2
