@@ -30,12 +30,14 @@ pid_alive "$BROKER_PID" || fail "permitd died"
 step "permitctl-style one-shot: permit-agent send with one try exits 75, with the reason"
 # 1 event a second after a burst of 10: of 15 sends at once, some find the bucket empty,
 # however slowly this machine starts them.
+pids=()
 for ((i = 1; i <= 15; i++)); do
     (set +e; "$PERMIT_AGENT" send --dept NRB --project "$P-0$((20 + i))" --procedure LAND_PREREVIEW \
         --event accepted --id "one-try-$i" --tries 1 >"$T/one-$i.out" 2>"$T/one-$i.err"
         echo $? >"$T/one-$i.rc") &
+    pids+=($!)
 done
-wait
+wait "${pids[@]}"
 RC=0 ERR=""
 for ((i = 1; i <= 15; i++)); do
     if [[ "$(cat "$T/one-$i.rc")" != 0 ]]; then
