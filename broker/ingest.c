@@ -16,9 +16,10 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "broker.h"
-#include "codec.h"
+#include "ingest.h"
+
 #include "crashpoint.h"
+#include "frame.h"
 #include "log.h"
 
 typedef struct pending {
@@ -206,7 +207,7 @@ handle_clock_set(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
  * false with the refusal in r.
  */
 static bool
-authorize(broker_t *self, const broker_peer_t *peer, pm_msg_t *msg, pm_reply_t *r)
+authorize(broker_t *self, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r)
 {
     const auth_identity_t *id = peer->id;
     char why[256], *actor;
@@ -301,59 +302,29 @@ authorize(broker_t *self, const broker_peer_t *peer, pm_msg_t *msg, pm_reply_t *
 
 /* The dispatcher: one handler per message type, refusing anything else. */
 static void
-dispatch(broker_t *self, batch_t *b, const broker_peer_t *peer, const void *body, size_t len,
-         pm_reply_t *r)
+dispatch(broker_t *self, batch_t *b, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r)
 {
-    pm_msg_t *msg = NULL;
-    char why[256];
-
-    /* A stranger learns nothing, not even whether its frame was well formed. */
-    if (self->curve && peer->id == NULL) {
-        self->stats.unauthorized++;
-        set_nack(r, PM_REFUSE_UNAUTHORIZED,
-                 "this key is not trusted (any more): ask the broker's operator");
-        return;
-    }
-    if (body == NULL) {
-        set_nack(r, PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
-        return;
-    }
-    if (broker_version_mismatch(body, len, why, sizeof(why))) {
-        set_nack(r, PM_REFUSE_VERSION, why);
-        return;
-    }
-    if (codec_decode(body, len, &msg, why, sizeof(why)) < 0) {
-        char id[CODEC_MAX_ID + 1];
-        set_nack(r, PM_REFUSE_MALFORMED, why);
-        /* The sender learns which of its messages this was, when the id can be read at all. */
-        if (codec_peek_id(body, len, id, sizeof(id)) == 0)
-            xstrset(&r->id, id);
-        return;
-    }
-    if (msg->version != PM_PROTOCOL_VERSION) {
-        set_nack(r, PM_REFUSE_VERSION, "the envelope carries no protocol version");
-    } else if (!authorize(self, peer, msg, r)) {
+    if (!authorize(self, peer, msg, r)) {
         reply_id(msg, r);
         self->stats.unauthorized++;
-    } else {
-        switch (msg->type) {
-        case PM_MSG_EVENT:
-        case PM_MSG_IMPORT:
-            handle_submission(self, b, msg, r);
-            break;
-        case PM_MSG_PING:
-            handle_ping(self, b, msg, r);
-            break;
-        case PM_MSG_CLOCK_SET:
-            handle_clock_set(self, b, msg, r);
-            break;
-        default:
-            set_nack(r, PM_REFUSE_UNSUPPORTED,
-                     "the ingest socket takes events, imports and pings only");
-            break;
-        }
+        return;
     }
-    pm_msg_destroy(&msg);
+    switch (msg->type) {
+    case PM_MSG_EVENT:
+    case PM_MSG_IMPORT:
+        handle_submission(self, b, msg, r);
+        break;
+    case PM_MSG_PING:
+        handle_ping(self, b, msg, r);
+        break;
+    case PM_MSG_CLOCK_SET:
+        handle_clock_set(self, b, msg, r);
+        break;
+    default:
+        set_nack(r, PM_REFUSE_UNSUPPORTED,
+                 "the ingest socket takes events, imports and pings only");
+        break;
+    }
 }
 
 /* Every refusal, counted and logged with who sent it; a flood is summarised (auth.c). */
@@ -375,20 +346,25 @@ ingest_drain(broker_t *self)
     /* The group is capped by size and by time, so a backlog never turns into slow acks. */
     while ((int)b.n < self->cfg->batch_max &&
            ((b.n & 31) != 0 || util_mono_ms() - started < self->cfg->batch_ms)) {
-        void *rid = NULL, *body = NULL;
-        size_t rid_len = 0, body_len = 0;
+        frame_in_t in;
         pm_reply_t *r;
-        broker_peer_t peer;
-        int got = broker_recv(self, self->ingest, &rid, &rid_len, &body, &body_len, &peer);
+        int got = frame_recv(self->ingest, self->curve ? self->auth : NULL, &in);
         if (got <= 0) {
             rc = got;
             break;
         }
         CRASHPOINT("after_receive"); /* test builds only, as every CRASHPOINT */
-        r = batch_add(&b, &rid, rid_len);
-        broker_peer_name(&peer, b.v[b.n - 1].who, sizeof(b.v[0].who));
-        dispatch(self, &b, &peer, body, body_len, r);
-        free(body);
+        r = batch_add(&b, &in.addr, in.addr_len);
+        frame_peer_name(&in.peer, b.v[b.n - 1].who, sizeof(b.v[0].who));
+        if (in.msg == NULL) {
+            /* Refused before any handler (frame.h): the refusal is the answer. */
+            *r = in.refusal;
+            memset(&in.refusal, 0, sizeof(in.refusal));
+            self->stats.unauthorized += in.stranger;
+        } else {
+            dispatch(self, &b, &in.peer, in.msg, r);
+        }
+        frame_in_clear(&in);
     }
     CRASHPOINT_IF(b.appended.n > 0, "after_append");
     if (b.open) {
@@ -423,7 +399,7 @@ ingest_drain(broker_t *self)
             if (!store_full(self->store) || util_strcmp0(r->code, PM_REFUSE_STORAGE) != 0)
                 log_refusal(self, b.v[i].who, r);
         }
-        broker_reply(self->ingest, b.v[i].rid, b.v[i].rid_len, &reply);
+        frame_reply(self->ingest, b.v[i].rid, b.v[i].rid_len, &reply);
         free(b.v[i].rid);
         free(r->id);
         free(r->code);
