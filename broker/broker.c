@@ -15,6 +15,7 @@
 #include "log.h"
 #include "query.h"
 #include "sigwake.h"
+#include "tail.h"
 
 /* After the clock's transaction failed (a full disk): try again this much later, not at once. */
 #define CRON_RETRY_MS 1000
@@ -272,6 +273,9 @@ broker_cron(broker_t *self)
     int64_t silent_ms = self->cfg->agent_silent_s * 1000LL;
     int64_t agents = watch_next(self->watch, silent_ms);
     entry_list_t out = {0};
+    /* The clock answers nobody: committed, its entries are published (tail.h). */
+    tail_t t = {.appended = &out, .open = true, .checkpoint_frames = STORE_CHECKPOINT_FRAMES};
+    size_t entries;
 
     if (util_mono_ms() < self->cron_retry_at || self->rebuild_pending)
         return;
@@ -283,27 +287,19 @@ broker_cron(broker_t *self)
         self->cron_retry_at = util_mono_ms() + CRON_RETRY_MS;
         return;
     }
-    if (engine_clock(self->engine, now, &out) < 0 ||
-        watch_check(self->watch, self->engine, now, silent_ms, &out) < 0 ||
-        store_commit(self->store) < 0) {
+    t.failed = engine_clock(self->engine, now, &out) < 0 ||
+               watch_check(self->watch, self->engine, now, silent_ms, &out) < 0;
+    entries = out.n;
+    if (tail_finish(self, &t) < 0) {
         /* A full disk is logged once by the store; the poll waits before the next try. */
         if (!store_full(self->store))
             log_warnx("clock: storage failure; the clock's entries are rolled back and retried");
-        store_rollback(self->store);
-        engine_forget(self->engine);
-        watch_rollback(self->watch);
-        entry_list_clear(&out);
         self->cron_retry_at = util_mono_ms() + CRON_RETRY_MS;
         return;
     }
     self->cron_retry_at = 0;
-    watch_commit(self->watch);
-    for (size_t i = 0; i < out.n; i++)
-        publish_entry(self->pub, out.v[i]);
-    store_checkpoint(self->store, STORE_CHECKPOINT_FRAMES);
-    if (out.n > 0)
-        log_info("clock: %zu entries due by now", out.n);
-    entry_list_clear(&out);
+    if (entries > 0)
+        log_info("clock: %zu entries due by now", entries);
 }
 
 /* Milliseconds until the clock or the agent watch next has work, for the poll (-1: none). */

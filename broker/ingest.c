@@ -10,6 +10,9 @@
  * that says the disk is full, and the store logs the start and the end once; refusals for it
  * are not logged one by one. Everything is retried with the next message, so the first batch
  * after space returns is acked.
+ *
+ * Commit, acks, publication and checkpoint follow each other in tail.c, which the clock's
+ * ticks share; messages reach the handlers through frame.c, which the query socket shares.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include "crashpoint.h"
 #include "frame.h"
 #include "log.h"
+#include "tail.h"
 
 typedef struct pending {
     void *rid;
@@ -335,10 +339,51 @@ log_refusal(broker_t *self, const char *who, const pm_reply_t *r)
                  r->reason);
 }
 
+/*
+ * The answers of a batch (tail.h), sent once its transaction committed or was rolled back
+ * (held false): every message gets one, counted, and every refusal is logged.
+ */
+static void
+answer_batch(broker_t *self, void *arg, bool held)
+{
+    batch_t *b = arg;
+
+    /* A refusal the engine made is no more certain than an ack: answered from a state that may
+     * be stale (another broker took over, store.h), it would be filed for good. Both become
+     * "storage", and the resend is judged again. */
+    if (!held)
+        for (size_t i = 0; i < b->n; i++)
+            if (b->v[i].reply.ok || b->v[i].judged)
+                set_storage_nack(self, &b->v[i].reply);
+    if (b->n > 0)
+        self->stats.batches++;
+    for (size_t i = 0; i < b->n; i++) {
+        pm_msg_t reply = {.version = PM_PROTOCOL_VERSION, .type = PM_MSG_REPLY};
+        pm_reply_t *r = &b->v[i].reply;
+        reply.reply = r;
+        if (r->ok) {
+            self->stats.acks++;
+            self->stats.duplicates += r->duplicate;
+        } else {
+            self->stats.refusals++;
+            /* A full disk is logged by the store when it starts and ends, not per message. */
+            if (!store_full(self->store) || util_strcmp0(r->code, PM_REFUSE_STORAGE) != 0)
+                log_refusal(self, b->v[i].who, r);
+        }
+        frame_reply(self->ingest, b->v[i].rid, b->v[i].rid_len, &reply);
+        free(b->v[i].rid);
+        free(r->id);
+        free(r->code);
+        free(r->reason);
+    }
+}
+
 int
 ingest_drain(broker_t *self)
 {
     batch_t b = {0};
+    tail_t t = {.appended = &b.appended, .answer = answer_batch, .arg = &b};
+    size_t entries;
     int rc = 0;
 
     int64_t started = util_mono_ms();
@@ -366,56 +411,15 @@ ingest_drain(broker_t *self)
         }
         frame_in_clear(&in);
     }
-    CRASHPOINT_IF(b.appended.n > 0, "after_append");
-    if (b.open) {
-        if (b.failed || store_commit(self->store) < 0) {
-            store_rollback(self->store);
-            engine_forget(self->engine);
-            watch_rollback(self->watch);
-            entry_list_clear(&b.appended);
-            /* A refusal the engine made is no more certain than an ack: answered from a
-             * state that may be stale (another broker took over, store.h), it would be filed
-             * for good. Both become "storage", and the resend is judged again. */
-            for (size_t i = 0; i < b.n; i++)
-                if (b.v[i].reply.ok || b.v[i].judged)
-                    set_storage_nack(self, &b.v[i].reply);
-        } else {
-            watch_commit(self->watch);
-        }
-    }
-    CRASHPOINT_IF(b.appended.n > 0, "after_commit");
-    if (b.n > 0)
-        self->stats.batches++;
-    for (size_t i = 0; i < b.n; i++) {
-        pm_msg_t reply = {.version = PM_PROTOCOL_VERSION, .type = PM_MSG_REPLY};
-        pm_reply_t *r = &b.v[i].reply;
-        reply.reply = r;
-        if (r->ok) {
-            self->stats.acks++;
-            self->stats.duplicates += r->duplicate;
-        } else {
-            self->stats.refusals++;
-            /* A full disk is logged by the store when it starts and ends, not per message. */
-            if (!store_full(self->store) || util_strcmp0(r->code, PM_REFUSE_STORAGE) != 0)
-                log_refusal(self, b.v[i].who, r);
-        }
-        frame_reply(self->ingest, b.v[i].rid, b.v[i].rid_len, &reply);
-        free(b.v[i].rid);
-        free(r->id);
-        free(r->code);
-        free(r->reason);
-    }
-    CRASHPOINT_IF(b.appended.n > 0, "after_ack");
-    for (size_t i = 0; i < b.appended.n; i++)
-        publish_entry(self->pub, b.appended.v[i]);
-    /* The acks and entries are out: now the WAL may be folded back. */
-    store_checkpoint(self->store, (int)b.n >= STORE_CHECKPOINT_BACKLOG
-                                      ? STORE_CHECKPOINT_FRAMES_BACKLOG
-                                      : STORE_CHECKPOINT_FRAMES);
-    if (b.appended.n > 0)
-        log_debug("ingest: batch of %zu messages, %zu entries, head %llu", b.n, b.appended.n,
+    /* Commit, then the acks, then the entries published (tail.h). */
+    t.open = b.open;
+    t.failed = b.failed;
+    t.checkpoint_frames = (int)b.n >= STORE_CHECKPOINT_BACKLOG ? STORE_CHECKPOINT_FRAMES_BACKLOG
+                                                               : STORE_CHECKPOINT_FRAMES;
+    entries = b.appended.n;
+    if (tail_finish(self, &t) == 0 && entries > 0)
+        log_debug("ingest: batch of %zu messages, %zu entries, head %llu", b.n, entries,
                   (unsigned long long)store_committed_head(self->store));
-    entry_list_clear(&b.appended);
     free(b.v);
     return rc;
 }
