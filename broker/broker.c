@@ -3,7 +3,6 @@
  */
 #include "broker.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +12,11 @@
 
 #include "calendar.h"
 #include "codec.h"
+#include "ingest.h"
 #include "log.h"
+#include "query.h"
 #include "sigwake.h"
+#include "tail.h"
 
 /* After the clock's transaction failed (a full disk): try again this much later, not at once. */
 #define CRON_RETRY_MS 1000
@@ -300,132 +302,6 @@ broker_destroy(broker_t **p)
     *p = NULL;
 }
 
-/*
- * A return address (broker_recv) is the routing id followed by one byte: ADDR_REQ when the
- * peer put an empty delimiter frame before its body, as a REQ socket does, which must come
- * back before the reply or REQ drops it; ADDR_DEALER when it did not.
- */
-#define ADDR_DEALER 0
-#define ADDR_REQ 1
-
-int
-broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg)
-{
-    const uint8_t *a = addr;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = -1;
-
-    assert(addr_len >= 1);
-    if (codec_encode(msg, &buf, &len) < 0)
-        return -1;
-    /* A peer that went away, or (query) has too many replies unread, loses this one; it asks
-     * again (an event is resent and gets a duplicate ack). Never waited for. */
-    if (zmq_send(sock, a, addr_len - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-        (a[addr_len - 1] != ADDR_REQ || zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) &&
-        zmq_send(sock, buf, len, ZMQ_DONTWAIT) >= 0)
-        rc = 0;
-    free(buf);
-    return rc;
-}
-
-/*
- * Receive one frame into a malloc'ed copy; user (when not NULL) gets the connection's ZAP
- * User-Id, which libzmq attaches to every message of a CURVE connection.
- */
-static int
-recv_frame(void *sock, void **data, size_t *len, bool *more, char *user, size_t usersize)
-{
-    zmq_msg_t m;
-    int more_flag = 0;
-    size_t sz = sizeof(more_flag);
-
-    zmq_msg_init(&m);
-    if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&m);
-        return -1;
-    }
-    *len = zmq_msg_size(&m);
-    *data = xmalloc(*len);
-    memcpy(*data, zmq_msg_data(&m), *len);
-    zmq_getsockopt(sock, ZMQ_RCVMORE, &more_flag, &sz);
-    *more = more_flag != 0;
-    if (user != NULL) {
-        const char *u = zmq_msg_gets(&m, "User-Id");
-        snprintf(user, usersize, "%s", u != NULL ? u : "");
-    }
-    zmq_msg_close(&m);
-    return 0;
-}
-
-const char *
-broker_peer_name(const broker_peer_t *peer, char *buf, size_t size)
-{
-    if (peer->id != NULL)
-        snprintf(buf, size, "%s (%s)", peer->id->name, auth_role_name(peer->id->role));
-    else if (peer->key[0] != '\0')
-        snprintf(buf, size, "key %s (not trusted: revoked?)", peer->key);
-    else
-        snprintf(buf, size, "plain");
-    return buf;
-}
-
-int
-broker_recv(broker_t *self, void *sock, void **addr, size_t *addr_len, void **body,
-            size_t *body_len, broker_peer_t *peer)
-{
-    bool more = false, first = true;
-    uint8_t kind = ADDR_DEALER;
-    int frames = 0;
-    size_t rid_len = 0;
-
-    *body = NULL;
-    memset(peer, 0, sizeof(*peer));
-    if (recv_frame(sock, addr, &rid_len, &more, NULL, 0) < 0)
-        return zmq_errno() == EAGAIN ? 0 : -1;
-    /* Read every frame of the message; only a single body frame is valid, after an empty
-     * delimiter frame when the peer is a REQ socket. */
-    while (more) {
-        void *data = NULL;
-        size_t len = 0;
-        if (recv_frame(sock, &data, &len, &more, first ? peer->key : NULL, sizeof(peer->key)) < 0)
-            break;
-        if (first && len == 0 && more) {
-            kind = ADDR_REQ;
-            free(data);
-        } else if (++frames == 1) {
-            *body = data;
-            *body_len = len;
-        } else {
-            free(data);
-        }
-        first = false;
-    }
-    if (frames != 1) {
-        free(*body);
-        *body = NULL;
-    }
-    *addr = xrealloc(*addr, rid_len + 1);
-    ((uint8_t *)*addr)[rid_len] = kind;
-    *addr_len = rid_len + 1;
-    /* Never the routing id, which the client chooses: the registry as it is now. */
-    if (self->curve)
-        peer->id = auth_lookup(self->auth, peer->key);
-    return 1;
-}
-
-bool
-broker_version_mismatch(const void *body, size_t len, char *why, size_t whylen)
-{
-    uint32_t version;
-
-    if (codec_peek_version(body, len, &version) < 0 || version == PM_PROTOCOL_VERSION)
-        return false;
-    snprintf(why, whylen, "protocol version %u; this broker speaks %u", version,
-             PM_PROTOCOL_VERSION);
-    return true;
-}
-
 void
 broker_cron(broker_t *self)
 {
@@ -433,6 +309,9 @@ broker_cron(broker_t *self)
     int64_t silent_ms = self->cfg->agent_silent_s * 1000LL;
     int64_t agents = watch_next(self->watch, silent_ms);
     entry_list_t out = {0};
+    /* The clock answers nobody: committed, its entries are published (tail.h). */
+    tail_t t = {.appended = &out, .open = true, .checkpoint_frames = STORE_CHECKPOINT_FRAMES};
+    size_t entries;
 
     if (util_mono_ms() < self->cron_retry_at || self->rebuild_pending)
         return;
@@ -444,27 +323,19 @@ broker_cron(broker_t *self)
         self->cron_retry_at = util_mono_ms() + CRON_RETRY_MS;
         return;
     }
-    if (engine_clock(self->engine, now, &out) < 0 ||
-        watch_check(self->watch, self->engine, now, silent_ms, &out) < 0 ||
-        store_commit(self->store) < 0) {
+    t.failed = engine_clock(self->engine, now, &out) < 0 ||
+               watch_check(self->watch, self->engine, now, silent_ms, &out) < 0;
+    entries = out.n;
+    if (tail_finish(self, &t) < 0) {
         /* A full disk is logged once by the store; the poll waits before the next try. */
         if (!store_full(self->store))
             log_warnx("clock: storage failure; the clock's entries are rolled back and retried");
-        store_rollback(self->store);
-        engine_forget(self->engine);
-        watch_rollback(self->watch);
-        entry_list_clear(&out);
         self->cron_retry_at = util_mono_ms() + CRON_RETRY_MS;
         return;
     }
     self->cron_retry_at = 0;
-    watch_commit(self->watch);
-    for (size_t i = 0; i < out.n; i++)
-        publish_entry(self->pub, out.v[i]);
-    store_checkpoint(self->store, STORE_CHECKPOINT_FRAMES);
-    if (out.n > 0)
-        log_info("clock: %zu entries due by now", out.n);
-    entry_list_clear(&out);
+    if (entries > 0)
+        log_info("clock: %zu entries due by now", entries);
 }
 
 /* Milliseconds until the clock or the agent watch next has work, for the poll (-1: none). */

@@ -33,12 +33,6 @@ typedef struct broker_stats {
     uint64_t busy;         /* events refused over their sender's quota */
 } broker_stats_t;
 
-/* Who sent a message: the identity of its CURVE key, or nobody on plain sockets. */
-typedef struct broker_peer {
-    char key[CURVE_Z85_LEN + 1]; /* the ZAP User-Id (the public key), "" on plain sockets */
-    const auth_identity_t *id;   /* NULL on plain sockets, or when the key is revoked */
-} broker_peer_t;
-
 typedef struct broker {
     config_t *cfg; /* borrowed; SIGHUP updates it in place */
     void *zctx;
@@ -103,32 +97,5 @@ int broker_run(broker_t *self);
 #define QUERY_SNDHWM 8
 #define QUERY_RCVHWM 16
 #define QUERY_MAXMSG (256 * 1024)
-
-/*
- * Send one reply envelope to a ROUTER peer at the return address broker_recv gave, without
- * ever waiting. 0 queued, -1 dropped: the peer is gone, or (query socket) it has QUERY_SNDHWM
- * replies unread already (broker.c).
- */
-int broker_reply(void *sock, const void *addr, size_t addr_len, const pm_msg_t *msg);
-
-/*
- * Receive one message: [routing id][body] from a DEALER, or [routing id][""][body] from a REQ
- * socket. 1 received, 0 nothing waiting, -1 error. *addr is the return address for
- * broker_reply, opaque (the routing id, and whether the reply needs the empty delimiter REQ
- * waits for). *body is NULL when the peer sent more or fewer than one body frame. Caller frees
- * both. peer says who sent it, looked up in the current key registry for every message.
- */
-int broker_recv(broker_t *self, void *sock, void **addr, size_t *addr_len, void **body,
-                size_t *body_len, broker_peer_t *peer);
-
-/* The peer as a log line names it: "NAME (role)", "key Z85 (revoked)" or "plain". */
-const char *broker_peer_name(const broker_peer_t *peer, char *buf, size_t size);
-
-/* True (with a reason in why) when a frame announces another protocol version. */
-bool broker_version_mismatch(const void *body, size_t len, char *why, size_t whylen);
-
-/* Dispatchers (ingest.c, query.c): handle what is waiting on their socket. */
-int ingest_drain(broker_t *self);
-int query_drain(broker_t *self);
 
 #endif

@@ -10,16 +10,21 @@
  * that says the disk is full, and the store logs the start and the end once; refusals for it
  * are not logged one by one. Everything is retried with the next message, so the first batch
  * after space returns is acked.
+ *
+ * Commit, acks, publication and checkpoint follow each other in tail.c, which the clock's
+ * ticks share; messages reach the handlers through frame.c, which the query socket shares.
  */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
-#include "broker.h"
-#include "codec.h"
+#include "ingest.h"
+
 #include "crashpoint.h"
+#include "frame.h"
 #include "log.h"
+#include "tail.h"
 
 typedef struct pending {
     void *rid;
@@ -206,7 +211,7 @@ handle_clock_set(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
  * false with the refusal in r.
  */
 static bool
-authorize(broker_t *self, const broker_peer_t *peer, pm_msg_t *msg, pm_reply_t *r)
+authorize(broker_t *self, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r)
 {
     const auth_identity_t *id = peer->id;
     char why[256], *actor;
@@ -306,7 +311,7 @@ authorize(broker_t *self, const broker_peer_t *peer, pm_msg_t *msg, pm_reply_t *
  * key's on CURVE, the department the event names on plain sockets. True when refused (in r).
  */
 static bool
-over_quota(broker_t *self, const broker_peer_t *peer, const pm_msg_t *msg, pm_reply_t *r)
+over_quota(broker_t *self, const frame_peer_t *peer, const pm_msg_t *msg, pm_reply_t *r)
 {
     const char *who = peer->id != NULL ? peer->id->name : msg->entry ? msg->entry->dept : NULL;
     uint32_t retry_ms = 0;
@@ -328,61 +333,33 @@ over_quota(broker_t *self, const broker_peer_t *peer, const pm_msg_t *msg, pm_re
 
 /* The dispatcher: one handler per message type, refusing anything else. */
 static void
-dispatch(broker_t *self, batch_t *b, const broker_peer_t *peer, const void *body, size_t len,
-         pm_reply_t *r)
+dispatch(broker_t *self, batch_t *b, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r)
 {
-    pm_msg_t *msg = NULL;
-    char why[256];
-
-    /* A stranger learns nothing, not even whether its frame was well formed. */
-    if (self->curve && peer->id == NULL) {
-        self->stats.unauthorized++;
-        set_nack(r, PM_REFUSE_UNAUTHORIZED,
-                 "this key is not trusted (any more): ask the broker's operator");
-        return;
-    }
-    if (body == NULL) {
-        set_nack(r, PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
-        return;
-    }
-    if (broker_version_mismatch(body, len, why, sizeof(why))) {
-        set_nack(r, PM_REFUSE_VERSION, why);
-        return;
-    }
-    if (codec_decode(body, len, &msg, why, sizeof(why)) < 0) {
-        char id[CODEC_MAX_ID + 1];
-        set_nack(r, PM_REFUSE_MALFORMED, why);
-        /* The sender learns which of its messages this was, when the id can be read at all. */
-        if (codec_peek_id(body, len, id, sizeof(id)) == 0)
-            xstrset(&r->id, id);
-        return;
-    }
-    if (msg->version != PM_PROTOCOL_VERSION) {
-        set_nack(r, PM_REFUSE_VERSION, "the envelope carries no protocol version");
-    } else if (!authorize(self, peer, msg, r)) {
+    if (!authorize(self, peer, msg, r)) {
         reply_id(msg, r);
         self->stats.unauthorized++;
-    } else if (over_quota(self, peer, msg, r)) {
-        self->stats.busy++;
-    } else {
-        switch (msg->type) {
-        case PM_MSG_EVENT:
-        case PM_MSG_IMPORT:
-            handle_submission(self, b, msg, r);
-            break;
-        case PM_MSG_PING:
-            handle_ping(self, b, msg, r);
-            break;
-        case PM_MSG_CLOCK_SET:
-            handle_clock_set(self, b, msg, r);
-            break;
-        default:
-            set_nack(r, PM_REFUSE_UNSUPPORTED,
-                     "the ingest socket takes events, imports and pings only");
-            break;
-        }
+        return;
     }
-    pm_msg_destroy(&msg);
+    if (over_quota(self, peer, msg, r)) {
+        self->stats.busy++;
+        return;
+    }
+    switch (msg->type) {
+    case PM_MSG_EVENT:
+    case PM_MSG_IMPORT:
+        handle_submission(self, b, msg, r);
+        break;
+    case PM_MSG_PING:
+        handle_ping(self, b, msg, r);
+        break;
+    case PM_MSG_CLOCK_SET:
+        handle_clock_set(self, b, msg, r);
+        break;
+    default:
+        set_nack(r, PM_REFUSE_UNSUPPORTED,
+                 "the ingest socket takes events, imports and pings only");
+        break;
+    }
 }
 
 /* Every refusal, counted and logged with who sent it; a flood is summarised (auth.c). */
@@ -393,55 +370,27 @@ log_refusal(broker_t *self, const char *who, const pm_reply_t *r)
                  r->reason);
 }
 
-int
-ingest_drain(broker_t *self)
+/*
+ * The answers of a batch (tail.h), sent once its transaction committed or was rolled back
+ * (held false): every message gets one, counted, and every refusal is logged.
+ */
+static void
+answer_batch(broker_t *self, void *arg, bool held)
 {
-    batch_t b = {0};
-    int rc = 0;
+    batch_t *b = arg;
 
-    int64_t started = util_mono_ms();
-
-    /* The group is capped by size and by time, so a backlog never turns into slow acks. */
-    while ((int)b.n < self->cfg->batch_max &&
-           ((b.n & 31) != 0 || util_mono_ms() - started < self->cfg->batch_ms)) {
-        void *rid = NULL, *body = NULL;
-        size_t rid_len = 0, body_len = 0;
-        pm_reply_t *r;
-        broker_peer_t peer;
-        int got = broker_recv(self, self->ingest, &rid, &rid_len, &body, &body_len, &peer);
-        if (got <= 0) {
-            rc = got;
-            break;
-        }
-        CRASHPOINT("after_receive"); /* test builds only, as every CRASHPOINT */
-        r = batch_add(&b, &rid, rid_len);
-        broker_peer_name(&peer, b.v[b.n - 1].who, sizeof(b.v[0].who));
-        dispatch(self, &b, &peer, body, body_len, r);
-        free(body);
-    }
-    CRASHPOINT_IF(b.appended.n > 0, "after_append");
-    if (b.open) {
-        if (b.failed || store_commit(self->store) < 0) {
-            store_rollback(self->store);
-            engine_forget(self->engine);
-            watch_rollback(self->watch);
-            entry_list_clear(&b.appended);
-            /* A refusal the engine made is no more certain than an ack: answered from a
-             * state that may be stale (another broker took over, store.h), it would be filed
-             * for good. Both become "storage", and the resend is judged again. */
-            for (size_t i = 0; i < b.n; i++)
-                if (b.v[i].reply.ok || b.v[i].judged)
-                    set_storage_nack(self, &b.v[i].reply);
-        } else {
-            watch_commit(self->watch);
-        }
-    }
-    CRASHPOINT_IF(b.appended.n > 0, "after_commit");
-    if (b.n > 0)
+    /* A refusal the engine made is no more certain than an ack: answered from a state that may
+     * be stale (another broker took over, store.h), it would be filed for good. Both become
+     * "storage", and the resend is judged again. */
+    if (!held)
+        for (size_t i = 0; i < b->n; i++)
+            if (b->v[i].reply.ok || b->v[i].judged)
+                set_storage_nack(self, &b->v[i].reply);
+    if (b->n > 0)
         self->stats.batches++;
-    for (size_t i = 0; i < b.n; i++) {
+    for (size_t i = 0; i < b->n; i++) {
         pm_msg_t reply = {.version = PM_PROTOCOL_VERSION, .type = PM_MSG_REPLY};
-        pm_reply_t *r = &b.v[i].reply;
+        pm_reply_t *r = &b->v[i].reply;
         reply.reply = r;
         if (r->ok) {
             self->stats.acks++;
@@ -450,25 +399,58 @@ ingest_drain(broker_t *self)
             self->stats.refusals++;
             /* A full disk is logged by the store when it starts and ends, not per message. */
             if (!store_full(self->store) || util_strcmp0(r->code, PM_REFUSE_STORAGE) != 0)
-                log_refusal(self, b.v[i].who, r);
+                log_refusal(self, b->v[i].who, r);
         }
-        broker_reply(self->ingest, b.v[i].rid, b.v[i].rid_len, &reply);
-        free(b.v[i].rid);
+        frame_reply(self->ingest, b->v[i].rid, b->v[i].rid_len, &reply);
+        free(b->v[i].rid);
         free(r->id);
         free(r->code);
         free(r->reason);
     }
-    CRASHPOINT_IF(b.appended.n > 0, "after_ack");
-    for (size_t i = 0; i < b.appended.n; i++)
-        publish_entry(self->pub, b.appended.v[i]);
-    /* The acks and entries are out: now the WAL may be folded back. */
-    store_checkpoint(self->store, (int)b.n >= STORE_CHECKPOINT_BACKLOG
-                                      ? STORE_CHECKPOINT_FRAMES_BACKLOG
-                                      : STORE_CHECKPOINT_FRAMES);
-    if (b.appended.n > 0)
-        log_debug("ingest: batch of %zu messages, %zu entries, head %llu", b.n, b.appended.n,
+}
+
+int
+ingest_drain(broker_t *self)
+{
+    batch_t b = {0};
+    tail_t t = {.appended = &b.appended, .answer = answer_batch, .arg = &b};
+    size_t entries;
+    int rc = 0;
+
+    int64_t started = util_mono_ms();
+
+    /* The group is capped by size and by time, so a backlog never turns into slow acks. */
+    while ((int)b.n < self->cfg->batch_max &&
+           ((b.n & 31) != 0 || util_mono_ms() - started < self->cfg->batch_ms)) {
+        frame_in_t in;
+        pm_reply_t *r;
+        int got = frame_recv(self->ingest, self->curve ? self->auth : NULL, &in);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        CRASHPOINT("after_receive"); /* test builds only, as every CRASHPOINT */
+        r = batch_add(&b, &in.addr, in.addr_len);
+        frame_peer_name(&in.peer, b.v[b.n - 1].who, sizeof(b.v[0].who));
+        if (in.msg == NULL) {
+            /* Refused before any handler (frame.h): the refusal is the answer. */
+            *r = in.refusal;
+            memset(&in.refusal, 0, sizeof(in.refusal));
+            self->stats.unauthorized += in.stranger;
+        } else {
+            dispatch(self, &b, &in.peer, in.msg, r);
+        }
+        frame_in_clear(&in);
+    }
+    /* Commit, then the acks, then the entries published (tail.h). */
+    t.open = b.open;
+    t.failed = b.failed;
+    t.checkpoint_frames = (int)b.n >= STORE_CHECKPOINT_BACKLOG ? STORE_CHECKPOINT_FRAMES_BACKLOG
+                                                               : STORE_CHECKPOINT_FRAMES;
+    entries = b.appended.n;
+    if (tail_finish(self, &t) == 0 && entries > 0)
+        log_debug("ingest: batch of %zu messages, %zu entries, head %llu", b.n, entries,
                   (unsigned long long)store_committed_head(self->store));
-    entry_list_clear(&b.appended);
     free(b.v);
     return rc;
 }

@@ -3,12 +3,13 @@
  * (paged, filtered) for catch-up, and a project's status. It runs between ingest batches,
  * so it only ever sees committed entries.
  */
+#include "query.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
-#include "broker.h"
-#include "codec.h"
+#include "frame.h"
 #include "log.h"
 #include "sigwake.h"
 
@@ -103,73 +104,62 @@ still_serving(broker_t *self)
 
 /* The dispatcher: one handler per request type. Every trusted role may read. */
 static pm_msg_t *
-dispatch(broker_t *self, const broker_peer_t *peer, const void *body, size_t len)
+dispatch(broker_t *self, const pm_msg_t *req)
 {
-    pm_msg_t *req = NULL, *resp;
-    char why[256];
-
-    if (self->curve && peer->id == NULL) {
-        self->stats.unauthorized++;
-        return nack_msg(PM_REFUSE_UNAUTHORIZED,
-                        "this key is not trusted (any more): ask the broker's operator");
-    }
-    if (body == NULL)
-        return nack_msg(PM_REFUSE_MALFORMED, "expected exactly one frame after the routing id");
-    if (broker_version_mismatch(body, len, why, sizeof(why)))
-        return nack_msg(PM_REFUSE_VERSION, why);
-    if (codec_decode(body, len, &req, why, sizeof(why)) < 0)
-        return nack_msg(PM_REFUSE_MALFORMED, why);
-    if (req->version != PM_PROTOCOL_VERSION)
-        resp = nack_msg(PM_REFUSE_VERSION, "the envelope carries no protocol version");
-    else if (!still_serving(self))
-        resp = nack_msg(PM_REFUSE_STORAGE, "this broker may no longer be the one that serves its "
+    if (!still_serving(self))
+        return nack_msg(PM_REFUSE_STORAGE, "this broker may no longer be the one that serves its "
                                            "database; retry (on another broker)");
-    else if (self->rebuild_pending &&
-             (req->type == PM_MSG_STATUS_REQ || req->type == PM_MSG_LIST_REQ))
+    if (self->rebuild_pending && (req->type == PM_MSG_STATUS_REQ || req->type == PM_MSG_LIST_REQ))
         /* The tables are behind the log: an answer from them could be wrong. The log is not. */
-        resp = nack_msg(PM_REFUSE_STORAGE, "the state tables wait for a rebuild, which needs "
+        return nack_msg(PM_REFUSE_STORAGE, "the state tables wait for a rebuild, which needs "
                                            "disk space; retry");
-    else if (req->type == PM_MSG_QUERY && req->query != NULL) {
-        resp = handle_entries(self, req->query);
-    } else if (req->type == PM_MSG_STATUS_REQ) {
-        resp = handle_status(self, req->status_project);
-    } else if (req->type == PM_MSG_LIST_REQ && req->listreq != NULL) {
-        resp = handle_list(self, req->listreq);
-    } else {
-        resp = nack_msg(PM_REFUSE_UNSUPPORTED,
-                        "the query socket takes queries, status and lists only");
-    }
-    pm_msg_destroy(&req);
-    return resp;
+    if (req->type == PM_MSG_QUERY && req->query != NULL)
+        return handle_entries(self, req->query);
+    if (req->type == PM_MSG_STATUS_REQ)
+        return handle_status(self, req->status_project);
+    if (req->type == PM_MSG_LIST_REQ && req->listreq != NULL)
+        return handle_list(self, req->listreq);
+    return nack_msg(PM_REFUSE_UNSUPPORTED, "the query socket takes queries, status and lists only");
+}
+
+/* A refusal frame_recv made, as the reply to send (it takes the refusal's strings). */
+static pm_msg_t *
+refusal_msg(frame_in_t *in)
+{
+    pm_msg_t *m = pm_msg_new(PM_MSG_REPLY);
+
+    m->reply = xcalloc(1, sizeof(pm_reply_t));
+    *m->reply = in->refusal;
+    memset(&in->refusal, 0, sizeof(in->refusal));
+    return m;
 }
 
 int
 query_drain(broker_t *self)
 {
     for (int i = 0; i < QUERY_DRAIN_MAX && sigwake_pending() == 0; i++) {
-        void *rid = NULL, *body = NULL;
-        size_t rid_len = 0, body_len = 0;
+        frame_in_t in;
         pm_msg_t *resp;
-        broker_peer_t peer;
         char who[128];
-        int got = broker_recv(self, self->query, &rid, &rid_len, &body, &body_len, &peer);
+        int got = frame_recv(self->query, self->curve ? self->auth : NULL, &in);
         if (got <= 0)
             return got;
-        resp = dispatch(self, &peer, body, body_len);
+        self->stats.unauthorized += in.stranger;
+        resp = in.msg != NULL ? dispatch(self, in.msg) : refusal_msg(&in);
         if (resp->type == PM_MSG_REPLY) {
             self->stats.refusals++;
-            auth_refused(self->auth, resp->reply->code, broker_peer_name(&peer, who, sizeof(who)),
+            auth_refused(self->auth, resp->reply->code, frame_peer_name(&in.peer, who, sizeof(who)),
                          "query: %s", resp->reply->reason);
         }
-        if (broker_reply(self->query, rid, rid_len, resp) < 0 && self->stats.unsent++ % 1000 == 0)
+        if (frame_reply(self->query, in.addr, in.addr_len, resp) < 0 &&
+            self->stats.unsent++ % 1000 == 0)
             log_warnx("query: a reply to %s was dropped: the peer is gone or has %d replies "
                       "unread (%llu dropped in all)",
-                      broker_peer_name(&peer, who, sizeof(who)), QUERY_SNDHWM,
+                      frame_peer_name(&in.peer, who, sizeof(who)), QUERY_SNDHWM,
                       (unsigned long long)self->stats.unsent);
         self->stats.queries++;
         pm_msg_destroy(&resp);
-        free(rid);
-        free(body);
+        frame_in_clear(&in);
     }
     return 0;
 }
