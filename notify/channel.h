@@ -52,6 +52,7 @@ typedef struct chan_contact {
     const char *wecom_userid;    /* pinged on WeCom: <@userid> */
     const char *dingtalk_userid; /* pinged on DingTalk: atUserIds and @userid */
     const char *webhook_secret;  /* whsec_...: Standard Webhooks signature on the webhook */
+    const char *webhook_format;  /* "alertmanager": the webhook gets Alertmanager's v4 body */
 } chan_contact_t;
 
 /* One attempt: what to send, where. Everything borrowed. */

@@ -828,6 +828,10 @@ render_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, const char 
         json_object_set_new(o, "route", json_string(v[i].route));
         json_object_set_new(o, "title", json_string(v[i].title));
         json_object_set_new(o, "text", json_string(v[i].text));
+        if (v[i].project != NULL)
+            json_object_set_new(o, "project", json_string(v[i].project));
+        if (v[i].procedure != NULL)
+            json_object_set_new(o, "procedure", json_string(v[i].procedure));
         json_array_append_new(items, o);
         d->urgent = d->urgent || v[i].urgent;
     }
