@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "entryfmt.h"
 #include "nsign.h"
@@ -94,12 +95,149 @@ dingtalk_at(const chan_msg_t *m)
     return at;
 }
 
+/* A payload field as a string ("" when absent or not a string). */
+static const char *
+field(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+
+    return v != NULL ? v : "";
+}
+
+/*
+ * Alertmanager's severity for a route key: red items, breaches and escalations are "red",
+ * yellow ones "yellow", everything else "info".
+ */
+static const char *
+am_severity(const char *route)
+{
+    size_t n = strlen(route);
+
+    if ((n >= 4 && strcmp(route + n - 4, ".red") == 0) ||
+        strcmp(route, "commitment_breached") == 0 || strcmp(route, "escalation") == 0)
+        return "red";
+    if (n >= 7 && strcmp(route + n - 7, ".yellow") == 0)
+        return "yellow";
+    return "info";
+}
+
+/* RFC 3339 from the payload's "2026-11-22 08:30:00+08:00" (else now_ms, UTC). */
+static char *
+am_time(const char *local, int64_t now_ms)
+{
+    time_t t = (time_t)(now_ms / 1000);
+    struct tm tm;
+    char buf[32], *out;
+
+    if (strlen(local) == 25 && local[10] == ' ') {
+        out = xstrdup(local);
+        out[10] = 'T';
+        return out;
+    }
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return xstrdup(buf);
+}
+
+/*
+ * One alert of the v4 document. Its labels say what it is about (the route key's kind as
+ * alertname), so a bridge's grouping and a fingerprint over them stay stable across repeats.
+ */
+static json_t *
+am_alert(const char *route, const char *project, const char *procedure, const char *dept,
+         const char *title, const char *text, const char *starts)
+{
+    json_t *a = json_object(), *labels = json_object(), *ann = json_object();
+    bool resolved = strlen(route) > 6 && strcmp(route + strlen(route) - 6, ".green") == 0;
+    char kind[64], *fp_src, fp[17];
+
+    snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(route, "."), route);
+    json_object_set_new(labels, "alertname", json_string(kind));
+    json_object_set_new(labels, "project", json_string(project));
+    json_object_set_new(labels, "procedure", json_string(procedure));
+    json_object_set_new(labels, "dept", json_string(dept));
+    json_object_set_new(labels, "severity", json_string(am_severity(route)));
+    json_object_set_new(ann, "summary", json_string(title));
+    json_object_set_new(ann, "description", json_string(text));
+    fp_src = xasprintf("%s\x1f%s\x1f%s\x1f%s", kind, project, procedure, dept);
+    snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)util_hash(fp_src));
+    free(fp_src);
+    json_object_set_new(a, "status", json_string(resolved ? "resolved" : "firing"));
+    json_object_set_new(a, "labels", labels);
+    json_object_set_new(a, "annotations", ann);
+    json_object_set_new(a, "startsAt", json_string(starts));
+    /* Alertmanager's zero time says "still firing"; a resolved alert ends when it is sent. */
+    json_object_set_new(a, "endsAt", json_string(resolved ? starts : "0001-01-01T00:00:00Z"));
+    json_object_set_new(a, "generatorURL", json_string(""));
+    json_object_set_new(a, "fingerprint", json_string(fp));
+    return a;
+}
+
+/*
+ * The notification as Alertmanager's webhook v4 document, for the bridges people already run
+ * (prometheus-webhook-dingtalk and the like): one alert, or one per item of a digest.
+ */
+static char *
+am_body(const chan_msg_t *m, int64_t now_ms)
+{
+    json_t *p = json_loads(m->payload, 0, NULL), *vars, *items, *doc, *alerts, *labels;
+    const char *route, *project, *status = "resolved";
+    char *starts, *gk, *out;
+    size_t i;
+    json_t *it;
+
+    if (p == NULL)
+        return xstrdup(m->payload);
+    vars = json_object_get(p, "vars");
+    route = field(p, "route");
+    project = field(vars, "project");
+    starts = am_time(field(vars, "time"), now_ms);
+    alerts = json_array();
+    items = json_object_get(p, "items");
+    if (json_is_array(items)) {
+        json_array_foreach(items, i, it) json_array_append_new(
+            alerts, am_alert(field(it, "route"), field(it, "project"), field(it, "procedure"), "",
+                             field(it, "title"), field(it, "text"), starts));
+    } else {
+        json_array_append_new(alerts, am_alert(route, project, field(vars, "procedure"),
+                                               field(vars, "dept"), field(p, "title"),
+                                               field(p, "text"), starts));
+    }
+    json_array_foreach(alerts, i, it) if (strcmp(field(it, "status"), "firing") == 0) status =
+        "firing";
+    labels = json_object();
+    if (!json_is_array(items))
+        json_object_set_new(labels, "project", json_string(project));
+    gk = xasprintf("{}:{recipient=\"%s\",project=\"%s\"}", field(p, "recipient"),
+                   json_is_array(items) ? "" : project);
+    doc = json_object();
+    json_object_set_new(doc, "version", json_string("4"));
+    json_object_set_new(doc, "groupKey", json_string(gk));
+    json_object_set_new(doc, "truncatedAlerts", json_integer(0));
+    json_object_set_new(doc, "status", json_string(status));
+    json_object_set_new(doc, "receiver", json_string(field(p, "recipient")));
+    json_object_set_new(doc, "groupLabels", labels);
+    json_object_set(doc, "commonLabels", labels);
+    json_object_set_new(doc, "commonAnnotations", json_object());
+    json_object_set_new(doc, "externalURL", json_string(""));
+    json_object_set_new(doc, "alerts", alerts);
+    out = entryfmt_dump(doc);
+    free(gk);
+    free(starts);
+    json_decref(doc);
+    json_decref(p);
+    return out;
+}
+
 char *
 chan_http_body(const chan_msg_t *m)
 {
     json_t *doc, *md;
     char *out, *text;
 
+    if (m->chan == CHAN_WEBHOOK && !util_empty(m->who.webhook_format) &&
+        strcmp(m->who.webhook_format, "alertmanager") == 0)
+        return am_body(m, util_now_ms());
     if (m->chan == CHAN_WEBHOOK)
         return xstrdup(m->payload);
     md = json_object();

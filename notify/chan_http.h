@@ -5,6 +5,8 @@
  *   webhook   the notification document itself (README.md "Notifier" documents the schema);
  *   wecom     {"msgtype":"markdown","markdown":{"content":"**TITLE**\nTEXT"}};
  *   dingtalk  {"msgtype":"markdown","markdown":{"title":TITLE,"text":"### TITLE\nTEXT"}}.
+ * A contact with webhook_format = alertmanager gets, on the webhook, Alertmanager's webhook v4
+ * document instead (one alert per notice or digest item), for existing Alertmanager bridges.
  * Success is a 2xx answer; the robots also answer 200 with a non-zero "errcode" for a refusal
  * (a bad key, a rate limit), which counts as a failure with their "errmsg", except the rate
  * limits (DingTalk 130101, WeCom 45009): CHAN_WAIT, to try again later without fault.

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ntmpl.h"
 #include "util.h"
 
 /* Bytes of UTF-8 per encoded word: 45 bytes are 60 base64 characters, under RFC 2047's 75. */
@@ -93,23 +94,86 @@ chan_smtp_encode_header(const char *value)
 }
 
 char *
-chan_smtp_message(const chan_msg_t *m, const char *from, int64_t now_ms)
+chan_smtp_from(const char *name, const char *addr)
 {
     buf_t b = {0};
-    char date[64], *subject = chan_smtp_encode_header(m->title), *line;
+    char *word;
+
+    if (util_empty(name))
+        return xstrdup(addr);
+    /* An encoded word stands unquoted (RFC 2047 5.3); plain ASCII goes as a quoted string. */
+    word = chan_smtp_encode_header(name);
+    if (strncmp(word, "=?", 2) == 0) {
+        buf_str(&b, word);
+    } else {
+        buf_str(&b, "\"");
+        for (const char *p = name; *p != '\0'; p++) {
+            if (*p == '"' || *p == '\\')
+                buf_str(&b, "\\");
+            buf_add(&b, p, 1);
+        }
+        buf_str(&b, "\"");
+    }
+    free(word);
+    buf_str(&b, " <");
+    buf_str(&b, addr);
+    buf_str(&b, ">");
+    return b.p;
+}
+
+/* A MIME part of UTF-8 text in base64 (so no relay can mangle 8-bit text). */
+static void
+text_part(buf_t *b, const char *type, const char *text)
+{
+    buf_str(b, "Content-Type: ");
+    buf_str(b, type);
+    buf_str(b, "; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    base64(b, (const unsigned char *)text, strlen(text), true);
+}
+
+/*
+ * The boundary of the two parts: "=_" occurs in no base64 text, so it cannot appear inside a
+ * part (RFC 2045's own suggestion).
+ */
+#define BOUNDARY "=_permit-notify_alt"
+
+char *
+chan_smtp_message(const chan_msg_t *m, const char *from, const char *from_name, int64_t now_ms)
+{
+    buf_t b = {0};
+    char date[64], *subject = chan_smtp_encode_header(m->title), *line, *html;
+    char *sender = chan_smtp_from(from_name, from), *etitle;
     time_t t = (time_t)(now_ms / 1000);
     struct tm tm;
 
     localtime_r(&t, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    /* Auto-Submitted (RFC 3834): no vacation reply or other automatic answer comes back. */
     line = xasprintf("Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\n"
-                     "Message-ID: <%s@permit-notify>\r\nMIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=UTF-8\r\n"
-                     "Content-Transfer-Encoding: base64\r\n\r\n",
-                     date, from, m->addr, subject, m->key);
+                     "Message-ID: <%s@permit-notify>\r\nAuto-Submitted: auto-generated\r\n"
+                     "MIME-Version: 1.0\r\n",
+                     date, sender, m->addr, subject, m->key);
     buf_str(&b, line);
-    base64(&b, (const unsigned char *)m->text, strlen(m->text), true);
     free(line);
+    if (m->html == NULL) {
+        text_part(&b, "text/plain", m->text);
+    } else {
+        /* The title is the e-mail's text-rendered one: escaped whole for the HTML part. */
+        etitle = ntmpl_escape(m->title, NTMPL_ESC_HTML);
+        html = xasprintf("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>"
+                         "</head>\n<body><div style=\"white-space: pre-wrap\">%s</div></body>"
+                         "</html>\n",
+                         etitle, m->html);
+        buf_str(&b, "Content-Type: multipart/alternative; boundary=\"" BOUNDARY "\"\r\n\r\n"
+                    "--" BOUNDARY "\r\n");
+        text_part(&b, "text/plain", m->text);
+        buf_str(&b, "--" BOUNDARY "\r\n");
+        text_part(&b, "text/html", html);
+        buf_str(&b, "--" BOUNDARY "--\r\n");
+        free(html);
+        free(etitle);
+    }
+    free(sender);
     free(subject);
     return b.p;
 }
@@ -135,7 +199,7 @@ chan_smtp_setup(chan_xfer_t *x, const chan_msg_t *m, char **err)
         *err = xstrdup("e-mail is not configured (smtp_url)");
         return -1;
     }
-    x->body = chan_smtp_message(m, o->from, util_now_ms());
+    x->body = chan_smtp_message(m, o->from, o->from_name, util_now_ms());
     x->len = strlen(x->body);
     x->list = curl_slist_append(x->list, m->addr);
     curl_easy_setopt(c, CURLOPT_URL, o->url);

@@ -3,6 +3,9 @@
  * login when a user is configured. The message is UTF-8 end to end: the subject as RFC 2047
  * encoded words, the body text/plain; charset=UTF-8 in base64 (so no relay can mangle 8-bit
  * text), and a Message-ID built from the idempotency key so a mail client can spot repeats.
+ * The sender shows a display name (smtp_from_name), the message says Auto-Submitted (no
+ * out-of-office replies), and an HTML part (values escaped for HTML when rendered) stands
+ * beside the text as multipart/alternative.
  */
 #ifndef PERMIT_CHAN_SMTP_H
 #define PERMIT_CHAN_SMTP_H
@@ -11,8 +14,16 @@
 
 #include "channel.h"
 
-/* The whole message (headers and body, CRLF line ends) for `to` at time now_ms. Caller owns. */
-char *chan_smtp_message(const chan_msg_t *m, const char *from, int64_t now_ms);
+/*
+ * The whole message (headers and body, CRLF line ends) for m->addr at time now_ms: From with
+ * the display name, Auto-Submitted: auto-generated, and when m->html is set a
+ * multipart/alternative of the text and an HTML document around m->html. Caller owns.
+ */
+char *chan_smtp_message(const chan_msg_t *m, const char *from, const char *from_name,
+                        int64_t now_ms);
+
+/* "NAME <addr>" with NAME as RFC 2047 words or a quoted string; addr alone without a name. */
+char *chan_smtp_from(const char *name, const char *addr);
 
 /* An RFC 2047 encoded-word sequence for a header value (ASCII is left as it is). Caller owns. */
 char *chan_smtp_encode_header(const char *value);

@@ -36,6 +36,7 @@ const char *chan_names(void);
 typedef struct chan_smtp_opts {
     const char *url; /* "" or NULL: e-mail disabled */
     const char *from;
+    const char *from_name; /* the display name; "" or NULL: none */
     const char *user;
     const char *password;
     int starttls;
@@ -52,6 +53,7 @@ typedef struct chan_contact {
     const char *wecom_userid;    /* pinged on WeCom: <@userid> */
     const char *dingtalk_userid; /* pinged on DingTalk: atUserIds and @userid */
     const char *webhook_secret;  /* whsec_...: Standard Webhooks signature on the webhook */
+    const char *webhook_format;  /* "alertmanager": the webhook gets Alertmanager's v4 body */
 } chan_contact_t;
 
 /* One attempt: what to send, where. Everything borrowed. */
@@ -62,6 +64,7 @@ typedef struct chan_msg {
     const char *title;   /* subject / robot title */
     const char *text;    /* markdown body */
     const char *payload; /* the notification as JSON (webhook body, command stdin) */
+    const char *html;    /* e-mail: the body as HTML, values escaped for it (NULL: text only) */
     int timeout_ms;
     const chan_smtp_opts_t *smtp;
     chan_contact_t who; /* the recipient's contact settings (all NULL: none) */

@@ -65,6 +65,8 @@ static const conftab_opt_t options[] = {
       "held notifications go at this hour of the next working day"),
     T("smtp_url", smtp_url, "", true, "smtp://HOST:PORT (or smtps://); empty disables e-mail"),
     T("smtp_from", smtp_from, "permit-notify@localhost", true, "the sender address"),
+    T("smtp_from_name", smtp_from_name, "联审联批通知", true,
+      "the sender's display name (From: NAME <smtp_from>; empty: the address alone)"),
     T("smtp_user", smtp_user, "", true, "log in as this user (empty: no login)"),
     T("smtp_password", smtp_password, "", true, "the login's password"),
     I("smtp_starttls", smtp_starttls, "0", 0, 1, true,

@@ -38,7 +38,8 @@ typedef struct ncfg {
     int work_start_hour; /* held notifications go at this hour of the next working day */
     char *smtp_url;      /* smtp://host:port or smtps://...; "" disables e-mail */
     char *smtp_from;
-    char *smtp_user; /* "" for no login */
+    char *smtp_from_name; /* the sender's display name ("联审联批通知") */
+    char *smtp_user;      /* "" for no login */
     char *smtp_password;
     int smtp_starttls; /* 1: require STARTTLS on smtp:// */
 } ncfg_t;

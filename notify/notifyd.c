@@ -232,9 +232,12 @@ route_reminder(const char *route)
     return strncmp(route, "colour.", 7) == 0 || strcmp(route, "commitment_due") == 0;
 }
 
-/* The document a webhook receives and a command reads; also kept for history. */
+/*
+ * The document a webhook receives and a command reads; also kept for history. An e-mail's
+ * record keeps its HTML body here too ("html"), rendered with values escaped for HTML.
+ */
 static char *
-make_payload(const nq_item_t *it, json_t *vars, json_t *extra)
+make_payload(const nq_item_t *it, json_t *vars, json_t *extra, const char *html)
 {
     json_t *doc = json_object();
     char *out;
@@ -251,6 +254,8 @@ make_payload(const nq_item_t *it, json_t *vars, json_t *extra)
         json_object_set(doc, "vars", vars);
     if (extra != NULL)
         json_object_update(doc, extra);
+    if (html != NULL)
+        json_object_set_new(doc, "html", json_string(html));
     out = entryfmt_dump(doc);
     json_decref(doc);
     return out;
@@ -351,7 +356,7 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
     size_t na = contact_addrs(self, name, dept_contact, addrs);
     const char *ttitle = "{project_name} {route}", *tbody = "{project} {procedure} {kind}";
     int64_t now = util_now_ms();
-    char *idem = make_key(n->seq, name, n->idem_suffix);
+    char *idem = make_key(n->seq, name, n->idem_suffix), *html = NULL;
     int rc = 0;
 
     json_object_set_new(n->vars, "recipient", json_string(name));
@@ -376,7 +381,11 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         it.last_error = (char *)(na > 0 ? n->note : "no contact or address in the routing file");
         it.created_ms = now;
         it.urgent = route_urgent(n->route);
-        it.payload = make_payload(&it, n->vars, n->extra);
+        /* E-mail has an HTML part beside the text: values escaped for HTML there. */
+        html = na > 0 && addrs[i].chan == CHAN_EMAIL
+                   ? ntmpl_render(tbody, lookup_var, n->vars, NTMPL_ESC_HTML)
+                   : NULL;
+        it.payload = make_payload(&it, n->vars, n->extra, html);
         rc = nq_add(self->q, &it);
         if (na == 0)
             log_warnx("seq %llu: %s for %s: no address for '%s'", (unsigned long long)n->seq,
@@ -384,6 +393,7 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         free(it.title);
         free(it.text);
         free(it.payload);
+        free(html);
     }
     free(idem);
     return rc;
@@ -647,10 +657,11 @@ static bool
 deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
 {
     const ncfg_t *cfg = self->cfg;
-    chan_smtp_opts_t smtp = {cfg->smtp_url, cfg->smtp_from, cfg->smtp_user, cfg->smtp_password,
-                             cfg->smtp_starttls};
+    chan_smtp_opts_t smtp = {cfg->smtp_url,  cfg->smtp_from,     cfg->smtp_from_name,
+                             cfg->smtp_user, cfg->smtp_password, cfg->smtp_starttls};
     chan_msg_t m = {0};
     char *err = NULL, *acked_by = NULL;
+    json_t *doc = NULL;
     int64_t when;
 
     if (nq_silenced(self->q, it->project, it->route, now) == 1) {
@@ -675,6 +686,8 @@ deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
     m.who = routes_contact_info(self->routes, it->recipient);
     m.mention = it->urgent;
     m.acked_by = &acked_by;
+    if (m.chan == CHAN_EMAIL && (doc = json_loads(it->payload, 0, NULL)) != NULL)
+        m.html = json_string_value(json_object_get(doc, "html"));
     if (m.chan == CHAN_COMMAND) {
         chan_rc_t rc = chan_cmd_send(&m, &err) == 0 ? CHAN_OK : CHAN_FAILED;
         record(self, it, rc, err, NULL);
@@ -687,6 +700,7 @@ deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
     }
     free(err);
     free(acked_by);
+    json_decref(doc);
     return true;
 }
 
@@ -816,18 +830,28 @@ render_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, const char 
 {
     const char *ttitle = "{count}", *tbody = "{items}";
     json_t *vars = json_object(), *items = json_array(), *extra = json_object();
-    char *lines = xstrdup(""), count[16], *title;
+    char *lines = xstrdup(""), *hlines = xstrdup(""), count[16], *title, *html = NULL;
     chan_kind_t kind = CHAN_WEBHOOK;
 
     for (size_t i = from; i < to; i++) {
         json_t *o = json_object();
-        char *more = xasprintf("%s- %s\n", lines, v[i].title);
+        char *more = xasprintf("%s- %s\n", lines, v[i].title), *esc;
         free(lines);
         lines = more;
+        /* The titles were rendered as text for e-mail: HTML-escaped for its HTML part. */
+        esc = ntmpl_escape(v[i].title, NTMPL_ESC_HTML);
+        more = xasprintf("%s- %s\n", hlines, esc);
+        free(hlines);
+        hlines = more;
+        free(esc);
         json_object_set_new(o, "seq", json_integer((json_int_t)v[i].seq));
         json_object_set_new(o, "route", json_string(v[i].route));
         json_object_set_new(o, "title", json_string(v[i].title));
         json_object_set_new(o, "text", json_string(v[i].text));
+        if (v[i].project != NULL)
+            json_object_set_new(o, "project", json_string(v[i].project));
+        if (v[i].procedure != NULL)
+            json_object_set_new(o, "procedure", json_string(v[i].procedure));
         json_array_append_new(items, o);
         d->urgent = d->urgent || v[i].urgent;
     }
@@ -848,7 +872,15 @@ render_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, const char 
     d->title = xasprintf("%s%s", title, mark);
     d->text = ntmpl_render(tbody, lookup_var, vars, chan_esc(kind));
     d->state = "pending";
-    d->payload = make_payload(d, vars, extra);
+    if (kind == CHAN_EMAIL) {
+        json_t *hvars = json_deep_copy(vars);
+        json_object_set_new(hvars, "items", json_string(hlines));
+        html = ntmpl_render(tbody, lookup_var, hvars, NTMPL_ESC_HTML);
+        json_decref(hvars);
+    }
+    d->payload = make_payload(d, vars, extra, html);
+    free(html);
+    free(hlines);
     free(title);
     free(lines);
     json_decref(vars);

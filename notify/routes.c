@@ -32,6 +32,7 @@ typedef struct contact {
     char *wecom_userid;
     char *dingtalk_userid;
     char *webhook_secret;
+    char *webhook_format;
 } contact_t;
 
 /* The settings a [contact] section may hold besides channels: name and where it is kept. */
@@ -47,6 +48,7 @@ static const setting_t settings[] = {
     {"wecom_userid", offsetof(contact_t, wecom_userid)},
     {"dingtalk_userid", offsetof(contact_t, dingtalk_userid)},
     {"webhook_secret", offsetof(contact_t, webhook_secret)},
+    {"webhook_format", offsetof(contact_t, webhook_format)},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -135,6 +137,11 @@ check_setting(const char *name, const char *v, const char **why)
     if (strcmp(name, "webhook_secret") == 0 &&
         (strncmp(v, "whsec_", 6) != 0 || nsign_webhook(v, "x", 0, "", NULL) < 0)) {
         *why = "a Standard Webhooks secret is whsec_ and base64";
+        return -1;
+    }
+    if (strcmp(name, "webhook_format") == 0 && strcmp(v, "permit-notify") != 0 &&
+        strcmp(v, "alertmanager") != 0) {
+        *why = "a webhook format is permit-notify or alertmanager";
         return -1;
     }
     if (!no_control(v)) {
@@ -236,7 +243,7 @@ on_line(void *arg, const char *section, const char *name, const char *value)
             ctx->err = xasprintf("[%s]: unknown channel or setting '%s' (%s; %s)", section, name,
                                  chan_names(),
                                  "dingtalk_secret, keyword, mobile, wecom_userid, dingtalk_userid, "
-                                 "webhook_secret");
+                                 "webhook_secret, webhook_format");
             return 0;
         }
         if (util_empty(value)) {
@@ -418,6 +425,7 @@ routes_contact_info(const routes_t *r, const char *name)
         out.wecom_userid = c->wecom_userid;
         out.dingtalk_userid = c->dingtalk_userid;
         out.webhook_secret = c->webhook_secret;
+        out.webhook_format = c->webhook_format;
     }
     return out;
 }

@@ -15,6 +15,7 @@
  *   email = qimuge@example.gov.cn
  *   dingtalk_secret = SEC...     settings of the contact's robots (chan_contact_t)
  *   keyword = 联审联批
+ *   webhook_format = alertmanager   the webhook as Alertmanager's v4 document
  *
  * A route key is an entry's kind, with the colour for colour entries ("colour.red"). The most
  * specific section that has the exact key wins (region and dept, then dept, then region, then

@@ -28,7 +28,8 @@ what the tests model: lines with "dup": false are the deliveries it acted on.
                   webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature with
                   hmac, else answer 401
 
-Every line also has "query" (the URL's query parameters) and "headers" (all of them).
+Every line also has "query" (the URL's query parameters), "headers" (all of them) and "t" (when
+it was taken, seconds since the epoch).
 """
 import argparse
 import base64
@@ -178,7 +179,7 @@ def main():
             rec = {"path": url.path, "key": key,
                    "query": query, "headers": dict(self.headers.items()),
                    "content_type": self.headers.get("Content-Type"),
-                   "body": doc, "dup": key in seen}
+                   "body": doc, "dup": key in seen, "t": time.time()}
             seen.add(key)
             with open(args.out, "a", encoding="utf-8") as f:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """An SMTP server for the notifier's tests (aiosmtpd): records every message as one JSON line
-with the envelope and the decoded subject, body and headers.
+with the envelope and the decoded subject, body and headers: "body" is the text (the text/plain
+part of a multipart/alternative message), "html" its HTML part (null when there is none),
+"parts" the content types in order, "from_header" the decoded From, "raw_from" as sent,
+"auto_submitted" the Auto-Submitted header.
 
   --port-file F   write the port there once listening
   --out F         the JSON lines
@@ -23,8 +26,11 @@ class Recorder:
         self.out = out
 
     async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.original_content or envelope.content,
-                                       policy=email.policy.default)
+        raw = envelope.original_content or envelope.content
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        # A multipart/alternative message: "body" is its text part, "html" its HTML part.
+        text = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
+        html = msg.get_body(preferencelist=("html",)) if msg.is_multipart() else None
         rec = {
             "from": envelope.mail_from,
             "to": envelope.rcpt_tos,
@@ -33,8 +39,14 @@ class Recorder:
                 envelope.original_content or envelope.content).get("Subject")),
             "message_id": str(msg["Message-ID"]),
             "content_type": msg.get_content_type(),
-            "charset": msg.get_content_charset(),
-            "body": msg.get_content(),
+            "charset": text.get_content_charset(),
+            "body": text.get_content(),
+            "html": html.get_content() if html is not None else None,
+            "html_charset": html.get_content_charset() if html is not None else None,
+            "parts": [p.get_content_type() for p in msg.walk()],
+            "from_header": str(msg["From"]),
+            "raw_from": str(email.message_from_bytes(raw).get("From")),
+            "auto_submitted": msg.get("Auto-Submitted"),
         }
         with open(self.out, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
