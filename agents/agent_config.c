@@ -11,6 +11,7 @@
 #include "conftab.h"
 #include "eplist.h"
 #include "util.h"
+#include "zone.h"
 
 #define DEFAULT_BROKER "tcp://127.0.0.1:7401"
 
@@ -25,6 +26,10 @@ static const conftab_opt_t options[] = {
      "the drop folder for event files (default STATE/spool)", NULL, 0},
     {"log_file", CONFTAB_TEXT, offsetof(agentcfg_t, log_file), "", 0, 0, true,
      "append log lines here instead of stderr (SIGHUP reopens it, for log rotation)", NULL, 0},
+    {"time_zone", CONFTAB_TEXT, offsetof(agentcfg_t, time_zone), ZONE_DEFAULT, 0, 0, false,
+     "the jurisdiction's time zone, as the broker's time_zone (else $PERMIT_TIME_ZONE): times "
+     "shown and times of event files given without an offset",
+     NULL, 0},
     {"log_level", CONFTAB_LEVEL, offsetof(agentcfg_t, log_level), "info", 0, 0, true,
      "error, warn, info or debug", NULL, 0},
     {"window", CONFTAB_INT, offsetof(agentcfg_t, window), "64", 1, 1024, true,
@@ -62,11 +67,13 @@ agentcfg_set(agentcfg_t *cfg, const char *name, const char *value, char **err)
 void
 agentcfg_defaults(agentcfg_t *cfg)
 {
-    const char *env = getenv("PERMIT_BROKER");
+    const char *env = getenv("PERMIT_BROKER"), *zone = getenv("PERMIT_TIME_ZONE");
 
     conftab_defaults(&agentcfg_table, cfg);
     if (!util_empty(env))
         xstrset(&cfg->broker, env);
+    if (!util_empty(zone))
+        xstrset(&cfg->time_zone, zone);
 }
 
 void

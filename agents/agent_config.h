@@ -16,11 +16,12 @@
 #include "log.h"
 
 typedef struct agentcfg {
-    char *dept;     /* the department this agent speaks for */
-    char *broker;   /* the broker's ingest endpoint */
-    char *state;    /* the state folder: outbox.db, agent.lock */
-    char *spool;    /* the drop folder; "" means STATE/spool */
-    char *log_file; /* "" means stderr */
+    char *dept;      /* the department this agent speaks for */
+    char *broker;    /* the broker's ingest endpoint */
+    char *state;     /* the state folder: outbox.db, agent.lock */
+    char *spool;     /* the drop folder; "" means STATE/spool */
+    char *log_file;  /* "" means stderr */
+    char *time_zone; /* the jurisdiction's zone (IANA name) */
     enum log_level log_level;
     int window;         /* events in flight at most */
     int timeout_ms;     /* no answer for this long: resend, or the broker is lost */

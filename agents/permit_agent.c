@@ -47,6 +47,7 @@
 #include "outbox.h"
 #include "sigwake.h"
 #include "util.h"
+#include "zone.h"
 
 #define PROG "permit-agent"
 #define DEFAULT_BROKER "tcp://127.0.0.1:7401"
@@ -459,6 +460,7 @@ find_state(const char *cmd, const char *config, const char *state, char **state_
         agentcfg_clear(&cfg);
         return EX_CONFIG;
     }
+    zone_use_or_warn(cfg.time_zone);
     *state_out = cfg.state;
     *dept_out = cfg.dept;
     cfg.state = cfg.dept = NULL;
@@ -715,6 +717,7 @@ cmd_run(void *ctx, int argc, char **argv)
         rc = EX_CONFIG;
         goto done;
     }
+    zone_use_or_warn(cfg.time_zone); /* before any thread; not reloaded */
     if (args.check && curvecfg_client_private(&err) != 0) {
         errx_line("%s", err);
         free(err);
@@ -869,6 +872,8 @@ int
 main(int argc, char **argv)
 {
     log_init(PROG, LOG_LEVEL_WARN);
+    /* send and --state: $PERMIT_TIME_ZONE or the default; a --config's time_zone wins later. */
+    zone_use_or_warn(NULL);
     /* The daemon's signals wake its poll loop (common/sigwake.h): cmd_run. */
     if (argc < 2 || strcmp(argv[1], "run") != 0)
         cli_catch_signals(on_signal, false);

@@ -11,12 +11,14 @@
 #include <zmq.h>
 
 #include "calendar.h"
+#include "clock.h"
 #include "codec.h"
 #include "ingest.h"
 #include "log.h"
 #include "query.h"
 #include "sigwake.h"
 #include "tail.h"
+#include "zone.h"
 
 /* After the clock's transaction failed (a full disk): try again this much later, not at once. */
 #define CRON_RETRY_MS 1000
@@ -60,7 +62,12 @@ static void
 report_calendar(broker_t *self)
 {
     int64_t now = self->now(self->now_arg);
-    int year = cal_year_of(cal_day_of_ms(now, self->cfg->utc_offset_s));
+    engine_cfg_t ec;
+    int year;
+
+    config_engine_cfg(self->cfg, &ec);
+    year = cal_year_of(clock_day_of(&ec.clock, now));
+    log_info("clock: working days and times in %s", zone_name());
 
     if (!engine_calendar_known(self->engine, year))
         log_warnx("clock: no working-day calendar is loaded for %d: only weekends are off and "

@@ -183,6 +183,15 @@ main(int argc, char **argv)
         goto config_fail;
     args_clear(&args);
     log_set_level(cfg.log_level);
+    /* Before any thread: every time the broker logs or counts is in the jurisdiction's zone. */
+    rc = config_use_zone(&cfg, &err);
+    if (rc < 0)
+        goto config_fail;
+    if (rc > 0) {
+        log_warnx("%s", err);
+        free(err);
+        err = NULL;
+    }
     if (!do_rebuild && (config_check(&cfg, &err) < 0 || (check_only && check_keys(&cfg, &err) < 0)))
         goto config_fail;
     if (check_only) {

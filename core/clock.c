@@ -4,22 +4,45 @@
  */
 #include "clock.h"
 
-static cal_day_t
-day_of(const clock_cfg_t *cfg, int64_t ms)
+#include "zone.h"
+
+cal_day_t
+clock_day_of(const clock_cfg_t *cfg, int64_t ms)
 {
-    return cal_day_of_ms(ms, cfg->utc_offset_s);
+    return cal_day_of_ms(ms, cfg->in_zone ? zone_offset_at(ms) : cfg->utc_offset_s);
 }
 
-static int64_t
-day_start(const clock_cfg_t *cfg, cal_day_t day)
+int64_t
+clock_day_start_ms(const clock_cfg_t *cfg, cal_day_t day)
 {
-    return cal_day_start_ms(day, cfg->utc_offset_s);
+    int64_t t;
+
+    if (!cfg->in_zone)
+        return cal_day_start_ms(day, cfg->utc_offset_s);
+    /*
+     * Midnight's offset is the one in force at midnight: guess with the offset at UTC midnight,
+     * then correct with the offset at the guess (two steps settle any real zone's change).
+     */
+    t = cal_day_start_ms(day, zone_offset_at(cal_day_start_ms(day, 0)));
+    return cal_day_start_ms(day, zone_offset_at(t));
 }
 
 int64_t
 clock_day_end_ms(const clock_cfg_t *cfg, int32_t day)
 {
-    return cal_day_end_ms(day, cfg->utc_offset_s);
+    return clock_day_start_ms(cfg, day + 1);
+}
+
+static cal_day_t
+day_of(const clock_cfg_t *cfg, int64_t ms)
+{
+    return clock_day_of(cfg, ms);
+}
+
+static int64_t
+day_start(const clock_cfg_t *cfg, cal_day_t day)
+{
+    return clock_day_start_ms(cfg, day);
 }
 
 /* The limit colours count against: the promised one when the template has it. */

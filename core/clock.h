@@ -31,7 +31,8 @@
 #include "row.h"
 
 typedef struct clock_cfg {
-    int32_t utc_offset_s;    /* the civil time zone of working days */
+    int32_t utc_offset_s;    /* the civil time zone of working days, unless in_zone */
+    bool in_zone;            /* count days in the process's zone (zone.h), DST included */
     int yellow_days;         /* yellow when this many working days remain... */
     int yellow_percent;      /* ...or this share of the limit, whichever is more */
     int commitment_days;     /* a commitment without a due date is due after this many */
@@ -88,5 +89,8 @@ void clock_project_schedule(const clock_cfg_t *cfg, const calendar_t *cal, store
 
 /* End of a day (00:00 of the next) in ms, for deadlines shown to people. */
 int64_t clock_day_end_ms(const clock_cfg_t *cfg, int32_t day);
+/* The civil day of the instant ms, and the instant its day starts, in the clock's zone. */
+cal_day_t clock_day_of(const clock_cfg_t *cfg, int64_t ms);
+int64_t clock_day_start_ms(const clock_cfg_t *cfg, cal_day_t day);
 
 #endif

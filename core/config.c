@@ -12,6 +12,7 @@
 #include "calendar.h"
 #include "conftab.h"
 #include "util.h"
+#include "zone.h"
 
 static int
 parse_offset(const char *value, void *field, char **err)
@@ -97,8 +98,11 @@ static const conftab_opt_t options[] = {
     INT(batch_ms, "10", 1, 1000, true,
         "most milliseconds one group commit collects messages before it commits and acks"),
     INT(heartbeat_ms, "1000", 100, 60000, true, "interval of heartbeats on the publish socket"),
+    {"time_zone", CONFTAB_TEXT, offsetof(config_t, time_zone), ZONE_DEFAULT, 0, 0, false,
+     "the jurisdiction's time zone (IANA name): working days, times shown and times read "
+     "without an offset are in it, whatever TZ the process has", NULL, 0},
     CUSTOM("utc_offset", utc_offset_s, parse_offset, "+08:00", false,
-           "the civil time zone working days are counted in, as an offset from UTC"),
+           "the zone's offset from UTC, used only when the system has no tzdata for time_zone"),
     INT(yellow_days, "1", 1, 365, true,
         "a procedure turns yellow when this many working days remain (today included)"),
     INT(yellow_percent, "20", 0, 100, true, "...or this share of its limit, whichever is more"),
@@ -206,11 +210,18 @@ config_usage(FILE *out)
     conftab_usage(&config_table, out);
 }
 
+int
+config_use_zone(const config_t *cfg, char **err)
+{
+    return zone_use(cfg->time_zone, cfg->utc_offset_s, err);
+}
+
 void
 config_engine_cfg(const config_t *cfg, engine_cfg_t *ec)
 {
     engine_cfg_defaults(ec);
     ec->clock.utc_offset_s = cfg->utc_offset_s;
+    ec->clock.in_zone = true;
     ec->clock.yellow_days = cfg->yellow_days;
     ec->clock.yellow_percent = cfg->yellow_percent;
     ec->clock.commitment_days = cfg->commitment_days;

@@ -26,7 +26,8 @@ typedef struct config {
     int batch_ms;
     int heartbeat_ms;
     /* The clock. */
-    int32_t utc_offset_s;
+    char *time_zone;      /* the jurisdiction's zone, an IANA name */
+    int32_t utc_offset_s; /* its offset when the system has no tzdata for it */
     int yellow_days;
     int yellow_percent;
     int commitment_days;
@@ -72,6 +73,11 @@ int config_check(const config_t *cfg, char **err);
 void config_reload(config_t *to, const config_t *from);
 
 /* The engine's settings from the broker's config (permitd, its --rebuild, permitctl report). */
+/*
+ * Make the configured time zone the process's (zone_use): 0, 1 when it fell back to
+ * utc_offset (*err says so, for a warning), -1 for a name that is no zone name (*err).
+ */
+int config_use_zone(const config_t *cfg, char **err);
 void config_engine_cfg(const config_t *cfg, engine_cfg_t *ec);
 
 /* Print the option table (for --help). */

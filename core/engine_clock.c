@@ -150,8 +150,8 @@ engine_clock_apply(engine_t *en, work_t *w, size_t i, const pm_entry_t *e, pm_st
         p->colour = e->colour;
         break;
     case PM_KIND_DEADLINE:
-        p->deadline = cal_day_of_ms(e->deadline_ms - 1, cfg->utc_offset_s);
-        p->statutory = cal_day_of_ms(e->statutory_ms - 1, cfg->utc_offset_s);
+        p->deadline = clock_day_of(cfg, e->deadline_ms - 1);
+        p->statutory = clock_day_of(cfg, e->statutory_ms - 1);
         p->provisional = e->provisional;
         break;
     case PM_KIND_COMMITMENT_DUE:

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "calendar.h"
+#include "clock.h"
 #include "config.h"
 #include "ctl.h"
 #include "report.h"
@@ -33,16 +34,16 @@ static const struct option report_options[] = {
 };
 
 /*
- * --as-of: a bare date means the end of that day at the broker's offset (a report "as of
- * Sunday" includes Sunday); anything else is a time as everywhere else.
+ * --as-of: a bare date means the end of that day in the jurisdiction's zone (a report "as of
+ * Sunday" includes Sunday); anything else is a time as everywhere else, in the same zone.
  */
 static int
-parse_as_of(const char *s, int32_t utc_offset_s, int64_t *out)
+parse_as_of(const char *s, const clock_cfg_t *clk, int64_t *out)
 {
     cal_day_t day;
 
     if (strlen(s) == 10 && cal_parse_date(s, &day) == 0) {
-        *out = cal_day_end_ms(day, utc_offset_s) - 1;
+        *out = clock_day_end_ms(clk, day) - 1;
         return 0;
     }
     return util_parse_time(s, out) == 0 && *out > 0 ? 0 : -1;
@@ -82,6 +83,7 @@ cmd_report(void *ctx, int argc, char **argv)
     const char *db = NULL, *as_of = NULL, *out = NULL, *config_path = NULL;
     report_format_t fmt = REPORT_FMT_MD;
     report_opts_t opts;
+    int zr;
     config_t cfg;
     unsigned long long v;
     int64_t as_of_ms = 0;
@@ -151,12 +153,24 @@ cmd_report(void *ctx, int argc, char **argv)
             goto done;
         }
         config_engine_cfg(&cfg, &opts.engine);
+        /* The broker's zone wins over permitctl's own time_zone: the report is the broker's. */
+        zr = config_use_zone(&cfg, &err);
+        if (zr != 0)
+            ctl_warnx("%s", err);
+        if (zr < 0) {
+            rc = EX_CONFIG;
+            goto done;
+        }
+        free(err);
+        err = NULL;
+    } else {
+        opts.engine.clock.in_zone = true; /* permitctl's time_zone */
     }
     if (db == NULL)
         db = getenv("PERMIT_DB");
     if (util_empty(db))
         db = config_path != NULL && !util_empty(cfg.db) ? cfg.db : "permit.db";
-    if (as_of != NULL && parse_as_of(as_of, opts.engine.clock.utc_offset_s, &as_of_ms) < 0) {
+    if (as_of != NULL && parse_as_of(as_of, &opts.engine.clock, &as_of_ms) < 0) {
         rc = ctl_usage("report: --as-of wants a date or a time like 2026-03-09 or "
                        "2026-03-09T18:00:00+08:00, not '%s'",
                        as_of);

@@ -26,6 +26,7 @@
 #include "entryfmt.h"
 #include "termsafe.h"
 #include "util.h"
+#include "zone.h"
 
 /* Columns of a terminal a code point takes: 2 for East Asian wide, 0 for combining marks. */
 static int
@@ -368,7 +369,7 @@ print_readable(const pm_status_t *st)
         row[7] = xstrdup(or_dash(ps->cert));
         /* Minutes are enough to see how long something has waited. */
         row[8] = ps->updated_ms != 0
-                     ? xstrndup(util_format_time(ps->updated_ms, false, when, sizeof(when)), 16)
+                     ? xstrdup(zone_format_minute(ps->updated_ms, when, sizeof(when)))
                      : xstrdup("-");
         row[9] = notes_text(ps);
     }

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "termsafe.h"
 #include "util.h"
+#include "zone.h"
 
 #define PROG "permitctl"
 #define DEFAULT_BROKER "tcp://127.0.0.1:7401"
@@ -175,6 +176,7 @@ typedef struct ctl_opts {
     char *broker, *query, *publish;
     int timeout, tries; /* ms per try; tries */
     char *curve_secret, *broker_key;
+    char *time_zone;
 } ctl_opts_t;
 
 #define OPT(name, type, def, min, max, help)                                                       \
@@ -195,6 +197,9 @@ static const conftab_opt_t global_options[] = {
     OPT(broker_key, CONFTAB_TEXT, "", 0, 0,
         "the broker's public key, NAME.key ($PERMIT_BROKER_KEY); both given: CURVE, neither: "
         "plain sockets"),
+    OPT(time_zone, CONFTAB_TEXT, ZONE_DEFAULT, 0, 0,
+        "the jurisdiction's time zone, as the broker's time_zone ($PERMIT_TIME_ZONE): times "
+        "are shown and read in it, whatever TZ says"),
 };
 #undef OPT
 static const conftab_t global_table = {"permitctl", global_options, ARRAY_LEN(global_options)};
@@ -203,7 +208,7 @@ static const conftab_t global_table = {"permitctl", global_options, ARRAY_LEN(gl
 static const char *const global_env[][2] = {
     {"broker", "PERMIT_BROKER"},         {"query", "PERMIT_QUERY"},
     {"publish", "PERMIT_PUBLISH"},       {"curve_secret", "PERMIT_CURVE_SECRET"},
-    {"broker_key", "PERMIT_BROKER_KEY"},
+    {"broker_key", "PERMIT_BROKER_KEY"}, {"time_zone", "PERMIT_TIME_ZONE"},
 };
 
 static void
@@ -211,10 +216,11 @@ more_help(FILE *f)
 {
     fprintf(f, "global options (before the command):\n");
     conftab_usage(&global_table, f);
-    fprintf(f, "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
-               "an offset, or\n  milliseconds since the epoch\n"
-               "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable,\n"
-               "  78 bad config (report), 1 other\n");
+    fprintf(
+        f, "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (in time_zone), ISO 8601 with "
+           "an offset, or\n  milliseconds since the epoch\n"
+           "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable,\n"
+           "  78 bad config (report), 1 other\n");
 }
 
 static const cli_prog_t prog = {PROG, "[GLOBAL OPTIONS] COMMAND [ARGS]", commands,
@@ -328,6 +334,12 @@ parse_global(ctl_opts_t *o, int argc, char **argv, int *next)
     *next = a.next;
     rc = args_apply(&global_table, o, &a, &err);
     args_clear(&a);
+    if (rc == 0 && (rc = zone_use(o->time_zone, ZONE_DEFAULT_OFFSET_S, &err)) > 0) {
+        ctl_warnx("%s", err); /* a fixed offset is still right for a zone without DST */
+        free(err);
+        err = NULL;
+        rc = 0;
+    }
     if (rc < 0 || curvecfg_client_setup(util_empty(o->curve_secret) ? NULL : o->curve_secret,
                                         util_empty(o->broker_key) ? NULL : o->broker_key, &err) < 0)
         goto bad;

@@ -20,9 +20,7 @@
 #include "store.h"
 #include "store_view.h"
 #include "util.h"
-
-#define DAY_MS 86400000LL
-#define WEEK_MS (7 * DAY_MS)
+#include "zone.h"
 
 /* The states and colours in the order reports list them. */
 static const char *const colours[] = {"red", "yellow", "green"};
@@ -145,10 +143,11 @@ jstr(const char *s)
     return v != NULL ? v : json_string("?");
 }
 
-/* Civil time at the broker's offset: "2026-03-09 18:00:00+08:00". */
+/* Civil time in the clock's zone: "2026-03-09 18:00:00+08:00". */
 static char *
-format_local(int64_t ms, int32_t off, char *buf, size_t len)
+format_local(int64_t ms, const clock_cfg_t *clk, char *buf, size_t len)
 {
+    int32_t off = clk->in_zone ? zone_offset_at(ms) : clk->utc_offset_s;
     cal_day_t day = cal_day_of_ms(ms, off);
     int64_t in_day = (ms - cal_day_start_ms(day, off)) / 1000;
     char date[16];
@@ -193,8 +192,7 @@ snapshot(replay_t *r, int i)
 
     o = json_object();
 
-    cal_format_date(cal_day_of_ms(label_ms, r->opts->engine.clock.utc_offset_s), date,
-                    sizeof(date));
+    cal_format_date(clock_day_of(&r->opts->engine.clock, label_ms), date, sizeof(date));
     json_object_set_new(o, "key", json_string(date));
     json_object_set_new(o, "at_ms", json_integer(r->marks[i]));
     json_object_set_new(o, "log_seq", json_integer((json_int_t)r->last_seq));
@@ -272,18 +270,18 @@ replay_one(void *arg, pm_entry_t *e)
 static void
 trend_marks(replay_t *r)
 {
-    int32_t off = r->opts->engine.clock.utc_offset_s;
-    cal_day_t day = cal_day_of_ms(r->as_of_ms, off);
+    const clock_cfg_t *clk = &r->opts->engine.clock;
+    cal_day_t day = clock_day_of(clk, r->as_of_ms);
     cal_day_t monday = day - (cal_day_t)(((day + 3) % 7 + 7) % 7); /* day 0 was a Thursday */
-    int64_t end = cal_day_start_ms(monday, off);
 
-    if (end >= r->as_of_ms)
-        end -= WEEK_MS;
+    if (clock_day_start_ms(clk, monday) >= r->as_of_ms)
+        monday -= 7;
     r->nmarks = r->opts->weeks;
     r->marks = xcalloc((size_t)r->nmarks, sizeof(int64_t));
     r->marks[r->nmarks - 1] = r->as_of_ms;
-    for (int i = r->nmarks - 2; i >= 0; i--, end -= WEEK_MS)
-        r->marks[i] = end;
+    /* Day by day, not 7 * 24 h: a week with a daylight-saving change is not 168 hours. */
+    for (int i = r->nmarks - 2; i >= 0; i--, monday -= 7)
+        r->marks[i] = clock_day_start_ms(clk, monday);
 }
 
 /* store_view_counts' callback: a count into the key of that name, if the report lists it. */
@@ -393,8 +391,7 @@ overdue_one(void *arg, const store_view_red_t *x)
 static int
 overdue(replay_t *r, json_t *doc, json_t *summary)
 {
-    overdue_list_t l = {.r = r,
-                        .today = cal_day_of_ms(r->as_of_ms, r->opts->engine.clock.utc_offset_s)};
+    overdue_list_t l = {.r = r, .today = clock_day_of(&r->opts->engine.clock, r->as_of_ms)};
     json_t *arr = json_array();
     int rc;
 
@@ -443,7 +440,7 @@ static int
 dept_one(void *arg, const store_view_approval_t *x)
 {
     dept_sum_t *d = arg;
-    int32_t off = d->r->opts->engine.clock.utc_offset_s;
+    const clock_cfg_t *clk = &d->r->opts->engine.clock;
 
     if (d->cur != NULL && strcmp(x->dept, json_string_value(json_object_get(d->cur, "key"))) != 0)
         dept_close(d);
@@ -453,8 +450,8 @@ dept_one(void *arg, const store_view_approval_t *x)
         json_object_set_new(d->cur, "name", jstr(x->dept_name));
     }
     if (x->approved) {
-        cal_day_t acc = cal_day_of_ms(x->accepted_ms, off);
-        cal_day_t done = cal_day_of_ms(x->approved_ms, off);
+        cal_day_t acc = clock_day_of(clk, x->accepted_ms);
+        cal_day_t done = clock_day_of(clk, x->approved_ms);
         long long days = calendar_workdays_between(d->r->cal, acc, done, NULL) - x->extended;
         if (days < 0)
             days = 0;
@@ -575,9 +572,9 @@ meta(const replay_t *r)
     char when[64];
 
     json_object_set_new(m, "title", json_string("联审联批周调度 Weekly dispatch"));
-    json_object_set_new(m, "as_of",
-                        json_string(format_local(r->as_of_ms, r->opts->engine.clock.utc_offset_s,
-                                                 when, sizeof(when))));
+    json_object_set_new(
+        m, "as_of",
+        json_string(format_local(r->as_of_ms, &r->opts->engine.clock, when, sizeof(when))));
     json_object_set_new(m, "as_of_ms", json_integer(r->as_of_ms));
     json_object_set_new(m, "log_seq", json_integer((json_int_t)r->last_seq));
     json_object_set_new(m, "entries", json_integer((json_int_t)r->entries));

@@ -10,6 +10,7 @@
 #include "conftab.h"
 #include "eplist.h"
 #include "util.h"
+#include "zone.h"
 
 #define T(name, field, def, reload, help)                                                          \
     {                                                                                              \
@@ -38,6 +39,9 @@ static const conftab_opt_t options[] = {
       "$PERMIT_CURVE_SECRET; none: plain)"),
     T("broker_key", broker_key, "", false,
       "CURVE: the broker's public key file (else $PERMIT_BROKER_KEY)"),
+    T("time_zone", time_zone, ZONE_DEFAULT, false,
+      "the jurisdiction's time zone, as the broker's time_zone (else $PERMIT_TIME_ZONE): "
+      "digest midnights, quiet days, working hours and every time shown"),
     {"log_level", CONFTAB_LEVEL, offsetof(ncfg_t, log_level), "info", 0, 0, true,
      "error, warn, info or debug", NULL, 0},
     I("backoff_min_ms", backoff_min_ms, "1000", 10, 3600000, true,
@@ -79,12 +83,15 @@ void
 ncfg_defaults(ncfg_t *cfg)
 {
     const char *q = getenv("PERMIT_QUERY"), *p = getenv("PERMIT_PUBLISH");
+    const char *z = getenv("PERMIT_TIME_ZONE");
 
     conftab_defaults(&ncfg_table, cfg);
     if (!util_empty(q))
         xstrset(&cfg->query, q);
     if (!util_empty(p))
         xstrset(&cfg->publish, p);
+    if (!util_empty(z))
+        xstrset(&cfg->time_zone, z);
 }
 
 void

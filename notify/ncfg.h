@@ -24,6 +24,7 @@ typedef struct ncfg {
     char *templates;      /* the folder of message templates (ntmpl.h) */
     char *curve_secret;   /* our CURVE key pair; "" for $PERMIT_CURVE_SECRET, none: plain */
     char *broker_key;     /* the broker's public key; "" for $PERMIT_BROKER_KEY */
+    char *time_zone;      /* the jurisdiction's zone (IANA name); "" for $PERMIT_TIME_ZONE */
     enum log_level log_level;
     int backoff_min_ms;  /* first pause after a failed delivery (doubles, with jitter) */
     int backoff_max_ms;  /* the longest pause */

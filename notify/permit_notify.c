@@ -20,6 +20,7 @@
 #include "notifyd.h"
 #include "sigwake.h"
 #include "util.h"
+#include "zone.h"
 
 #define PROG "permit-notify"
 
@@ -122,6 +123,7 @@ cmd_run(void *ctx, int argc, char **argv)
         goto done;
     if ((rc = load_config(&cfg, args.config, &args, args.check)) != 0)
         goto done;
+    zone_use_or_warn(cfg.time_zone); /* before the delivery threads start */
     log_init(PROG, cfg.log_level);
     if (chan_init() < 0) {
         fprintf(stderr, PROG ": libcurl failed to initialise\n");
@@ -214,6 +216,7 @@ find_db(int *argc, char **argv, char **db)
             return EX_CONFIG;
         }
         *db = xstrdup(cfg.db);
+        zone_use_or_warn(cfg.time_zone);
         ncfg_clear(&cfg);
         return 0;
     }
@@ -274,5 +277,6 @@ int
 main(int argc, char **argv)
 {
     log_init(PROG, LOG_LEVEL_INFO);
+    zone_use_or_warn(NULL); /* --db without a config: $PERMIT_TIME_ZONE or the default */
     return cli_dispatch(&prog, NULL, argc - 1, argv + 1);
 }
