@@ -120,7 +120,7 @@ parse_csv(parse_t *p, const char *path, const char *buf, size_t len)
     /* The text slurp() read through its checked descriptor, not the path opened again. */
     if (csvin_parse(path, buf, len, &c, p->why, p->whylen) != 0)
         return name_not_path(p, path);
-    if (csvin_check_columns(c, evspec_names, p->why, p->whylen) != 0) {
+    if (csvin_check_columns(c, CSVIN_EVENTS, evspec_names, p->why, p->whylen) != 0) {
         name_not_path(p, path);
         goto done;
     }

@@ -11,6 +11,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <iconv.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -211,8 +212,81 @@ csvin_read(const char *path, csvin_t **out, char *why, size_t whylen)
     return rc;
 }
 
+/* The line (1-based) holding byte off of buf. */
+static unsigned
+line_at(const char *buf, size_t off)
+{
+    unsigned line = 1;
+
+    for (size_t i = 0; i < off; i++)
+        if (buf[i] == '\n')
+            line++;
+    return line;
+}
+
+/*
+ * Decode buf[0..len) from GB18030 (a superset of GBK and GB2312, what Excel on Chinese Windows
+ * saves as "CSV") into UTF-8 in *out. A byte sequence that is not GB18030 either fails with
+ * the line it is on: by then the file is neither encoding we read.
+ */
+static int
+decode_gb18030(const char *path, const char *buf, size_t len, char **out, size_t *outlen, char *why,
+               size_t whylen)
+{
+    iconv_t cd = iconv_open("UTF-8", "GB18030");
+    char *in = (char *)buf, *dst, *res;
+    size_t inleft = len, cap = len * 2 + 4, outleft; /* GB18030 never grows more than 2x */
+
+    if (cd == (iconv_t)-1) {
+        snprintf(why, whylen, "%s: not valid UTF-8, and GB18030 cannot be decoded here: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    res = xmalloc(cap);
+    dst = res;
+    outleft = cap;
+    if (iconv(cd, &in, &inleft, &dst, &outleft) == (size_t)-1 ||
+        iconv(cd, NULL, NULL, &dst, &outleft) == (size_t)-1) {
+        size_t off = (size_t)(in - buf);
+        snprintf(why, whylen,
+                 "%s:%u: not valid UTF-8, nor GB18030 (byte 0x%02x); save the file as \"CSV "
+                 "UTF-8\"",
+                 path, line_at(buf, off), off < len ? (unsigned char)buf[off] : 0u);
+        iconv_close(cd);
+        free(res);
+        return -1;
+    }
+    iconv_close(cd);
+    *out = res;
+    *outlen = cap - outleft;
+    return 0;
+}
+
+static int parse_utf8(const char *path, const char *buf, size_t len, csvin_t **out, char *why,
+                      size_t whylen);
+
 int
 csvin_parse(const char *path, const char *buf, size_t len, csvin_t **out, char *why, size_t whylen)
+{
+    char *decoded = NULL;
+    size_t dlen = 0;
+    int rc;
+
+    /* Valid UTF-8 first: GB18030 would decode most UTF-8 Chinese too, as nonsense. */
+    if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+        return parse_utf8(path, buf + 3, len - 3, out, why, whylen);
+    if (util_utf8_valid(buf, len) || memchr(buf, '\0', len) != NULL)
+        return parse_utf8(path, buf, len, out, why, whylen);
+    if (decode_gb18030(path, buf, len, &decoded, &dlen, why, whylen) != 0)
+        return -1;
+    rc = parse_utf8(path, decoded, dlen, out, why, whylen);
+    free(decoded);
+    return rc;
+}
+
+/* csvin_parse on text known to be UTF-8 (without its byte order mark). */
+static int
+parse_utf8(const char *path, const char *buf, size_t len, csvin_t **out, char *why, size_t whylen)
 {
     struct csv_parser parser;
     csvin_parse_t st;
@@ -230,8 +304,6 @@ csvin_parse(const char *path, const char *buf, size_t len, csvin_t **out, char *
         goto fail;
     }
     parser_ready = true;
-    if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-        i = 3;
     for (; i < len && st.error[0] == '\0'; i++) {
         char ch = buf[i];
         if (st.at_row_start && ch != '\n' && ch != '\r' && ch != ' ' && ch != '\t') {
@@ -340,20 +412,133 @@ csvin_require(const csvin_t *c, const char *name, int *col, char *why, size_t wh
     return 0;
 }
 
+/*
+ * The Chinese headers clerks write (and Excel templates circulated by task forces carry), by
+ * file kind: one table for imports and the agent's spool alike. A kind's aliases are distinct
+ * within it; across kinds one header may mean different columns (项目编号 is a project's id in
+ * projects.csv, the project an event is about in a spool file).
+ */
+typedef struct csvin_alias {
+    csvin_kind_t kind;
+    const char *name;
+    const char *aliases; /* '|'-separated */
+} csvin_alias_t;
+
+static const csvin_alias_t aliases[] = {
+    {CSVIN_DEPARTMENTS, "code", "部门编码|部门代码|编码|代码"},
+    {CSVIN_DEPARTMENTS, "name", "部门名称|部门|名称"},
+    {CSVIN_DEPARTMENTS, "contact", "联系方式|联系电话|电话"},
+    {CSVIN_TEMPLATE, "type", "类型|类别"},
+    {CSVIN_TEMPLATE, "code", "手续编码|事项编码|编码|代码"},
+    {CSVIN_TEMPLATE, "name", "手续名称|事项名称|名称"},
+    {CSVIN_TEMPLATE, "dept", "办理部门|部门|部门编码"},
+    {CSVIN_TEMPLATE, "limit_days", "时限|法定时限|办理时限"},
+    {CSVIN_TEMPLATE, "prerequisites", "前置|前置手续|前置条件"},
+    {CSVIN_TEMPLATE, "group", "联审组|分组"},
+    {CSVIN_TEMPLATE, "promised_days", "承诺时限|承诺办结时限"},
+    {CSVIN_PROJECTS, "id", "项目编号|编号"},
+    {CSVIN_PROJECTS, "name", "项目名称|名称"},
+    {CSVIN_PROJECTS, "region", "旗县市区|地区|区域"},
+    {CSVIN_PROJECTS, "industry", "行业|产业"},
+    {CSVIN_PROJECTS, "company", "建设单位|企业|业主单位"},
+    {CSVIN_PROJECTS, "steward", "项目管家|管家"},
+    {CSVIN_PROJECTS, "leader", "包联领导"},
+    {CSVIN_PROJECTS, "template", "模板"},
+    {CSVIN_PROJECTS, "not_required", "无需办理|不涉及"},
+    {CSVIN_PROJECTS, "start_half", "计划开工|开工半年"},
+    {CSVIN_PROJECTS, "year", "年度|开工年度"},
+    {CSVIN_EVENTS, "dept", "部门|办理部门|部门编码"},
+    {CSVIN_EVENTS, "project", "项目编号|项目"},
+    {CSVIN_EVENTS, "procedure", "手续编码|手续|事项编码"},
+    {CSVIN_EVENTS, "event", "事件|事件类型|办理环节"},
+    {CSVIN_EVENTS, "id", "事件编号|编号"},
+    {CSVIN_EVENTS, "cert", "批文号|证书编号|文号"},
+    {CSVIN_EVENTS, "note", "备注|说明"},
+    {CSVIN_EVENTS, "missing", "缺件|补正材料"},
+    {CSVIN_EVENTS, "due", "补正期限|期限"},
+    {CSVIN_EVENTS, "time", "办理时间|时间"},
+};
+
+/* Whether header is one of the '|'-separated aliases. */
+static bool
+alias_matches(const char *list, const char *header)
+{
+    size_t hlen = strlen(header);
+
+    for (const char *p = list; *p != '\0';) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar != NULL ? (size_t)(bar - p) : strlen(p);
+        if (n == hlen && memcmp(p, header, n) == 0)
+            return true;
+        p += n + (bar != NULL);
+    }
+    return false;
+}
+
+/* The canonical column header stands for in kind, or NULL. */
+static const char *
+alias_canonical(csvin_kind_t kind, const char *header)
+{
+    for (size_t i = 0; i < ARRAY_LEN(aliases); i++)
+        if (aliases[i].kind == kind && alias_matches(aliases[i].aliases, header))
+            return aliases[i].name;
+    return NULL;
+}
+
+/* "code (部门编码, 编码), name (...), ..." for the unknown-column reason. */
+static char *
+valid_columns(csvin_kind_t kind, const char *const *known)
+{
+    strv_t items = {0};
+    char *s;
+
+    for (const char *const *k = known; *k != NULL; k++) {
+        const char *list = NULL;
+        for (size_t i = 0; i < ARRAY_LEN(aliases) && list == NULL; i++)
+            if (aliases[i].kind == kind && strcmp(aliases[i].name, *k) == 0)
+                list = aliases[i].aliases;
+        if (list != NULL) {
+            strv_t names = {0};
+            char *joined, *item;
+            strv_split(&names, list, "|");
+            joined = strv_join(&names, ", ");
+            item = xasprintf("%s (%s)", *k, joined);
+            strv_push(&items, item);
+            free(item);
+            free(joined);
+            strv_clear(&names);
+        } else {
+            strv_push(&items, *k);
+        }
+    }
+    s = strv_join(&items, ", ");
+    strv_clear(&items);
+    return s;
+}
+
 int
-csvin_check_columns(const csvin_t *c, const char *const *known, char *why, size_t whylen)
+csvin_check_columns(csvin_t *c, csvin_kind_t kind, const char *const *known, char *why,
+                    size_t whylen)
 {
     for (size_t i = 0; i < c->names.n; i++) {
+        const char *canon = alias_canonical(kind, c->names.v[i]);
         bool found = false;
+        if (canon != NULL) {
+            free(c->names.v[i]);
+            c->names.v[i] = xstrdup(canon);
+        }
         for (const char *const *k = known; *k != NULL && !found; k++)
             found = strcasecmp(c->names.v[i], *k) == 0;
         if (!found) {
-            snprintf(why, whylen, "%s:%u: unknown column '%s'", c->path, c->header_line,
-                     c->names.v[i]);
+            char *valid = valid_columns(kind, known);
+            snprintf(why, whylen, "%s:%u: unknown column '%s'; the columns are: %s", c->path,
+                     c->header_line, c->names.v[i], valid);
+            free(valid);
             return -1;
         }
     }
-    return 0;
+    /* 项目编号 and id in one header name the same column twice. */
+    return check_header(c, c->header_line, why, whylen);
 }
 
 const char *

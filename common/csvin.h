@@ -4,11 +4,14 @@
  * Owns the parsed file: the header row's column names and every data row's fields, each row
  * with the 1-based line it starts on, so errors read like a compiler's
  * ("projects.csv:7: unknown procedure 'EIAX' in not_required"). Parsing is libcsv in strict
- * mode (RFC 4180 quoting; a stray quote or an unterminated quoted field is an error). A UTF-8
- * byte order mark (what spreadsheets write) is skipped; fields must be valid UTF-8. Blanks
- * around unquoted fields are trimmed, blank lines and rows of empty fields are skipped, a row
- * shorter than the header reads as empty fields, and a longer one is an error unless the extra
- * fields are empty. Column names match case-insensitively.
+ * mode (RFC 4180 quoting; a stray quote or an unterminated quoted field is an error). The
+ * text is UTF-8, with or without a byte order mark (what spreadsheets write), or else GB18030
+ * (GBK: what Excel on Chinese Windows saves as "CSV"), decoded to UTF-8; a file that is
+ * neither fails with the line of the first byte that fits neither. Lines end in LF or CRLF.
+ * Blanks around unquoted fields are trimmed, blank lines and rows of empty fields are skipped,
+ * a row shorter than the header reads as empty fields, and a longer one is an error unless the
+ * extra fields are empty. Column names match case-insensitively; Chinese headers are aliases
+ * (csvin_check_columns).
  */
 #ifndef PERMIT_CSVIN_H
 #define PERMIT_CSVIN_H
@@ -45,8 +48,23 @@ int csvin_column(const csvin_t *c, const char *name);
  */
 int csvin_require(const csvin_t *c, const char *name, int *col, char *why, size_t whylen);
 
-/* Fail with "PATH:1: unknown column 'NAME'" on a column not in known (NULL-terminated). */
-int csvin_check_columns(const csvin_t *c, const char *const *known, char *why, size_t whylen);
+/* What a file holds, for the Chinese column headers it may use (csvin_check_columns). */
+typedef enum csvin_kind {
+    CSVIN_DEPARTMENTS,
+    CSVIN_TEMPLATE,
+    CSVIN_PROJECTS,
+    CSVIN_EVENTS, /* the agent's spool */
+} csvin_kind_t;
+
+/*
+ * Rename every Chinese header that is an alias of a column of kind (项目编号 is id in
+ * projects, 部门编码 is code in departments, ...) to that column, then fail with
+ * "PATH:1: unknown column 'NAME'; the columns are: id (项目编号, 编号), ..." on a column not in
+ * known (NULL-terminated), or "PATH:1: column 'id' appears twice" when a column and its alias
+ * are both there.
+ */
+int csvin_check_columns(csvin_t *c, csvin_kind_t kind, const char *const *known, char *why,
+                        size_t whylen);
 
 /* A field of a data row: never NULL; "" for an absent column (col < 0) or a short row. */
 const char *csvin_get(const csvin_t *c, size_t row, int col);

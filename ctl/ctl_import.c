@@ -9,10 +9,12 @@
  * still checks them. The import's id is fresh each run; resending it after a timeout is
  * recognised by the broker.
  *
- * CSV files: UTF-8 (a byte order mark is fine), comma-separated, fields quoted with '"' when
- * they contain a comma, a quote or a line break. The first row names the columns, in any order,
- * case-insensitively; an unknown column is an error; blank lines are skipped. Codes and ids must
- * not contain blanks, '/', ';', ',' or ':'. Lists inside a field are separated by ';'.
+ * CSV files: UTF-8 (a byte order mark is fine) or GB18030/GBK (what Excel on Chinese Windows
+ * saves), comma-separated, lines ending in LF or CRLF, fields quoted with '"' when they contain
+ * a comma, a quote or a line break. The first row names the columns, in any order,
+ * case-insensitively, or by their Chinese names (the aliases in csvin.c: 项目编号 for id, ...);
+ * an unknown column is an error that lists the valid ones; blank lines are skipped. Codes and ids
+ * must not contain blanks, '/', ';', ',' or ':'. Lists inside a field are separated by ';'.
  *
  * departments: one department per row.
  *   code           required  e.g. NRB
@@ -204,10 +206,10 @@ get_code(const csvin_t *c, size_t row, int col, const char *what, const char **o
 }
 
 static int
-require_columns(const csvin_t *c, const char *const *known, const char *const *required, int *cols,
-                char *why, size_t whylen)
+require_columns(csvin_t *c, csvin_kind_t kind, const char *const *known,
+                const char *const *required, int *cols, char *why, size_t whylen)
 {
-    if (csvin_check_columns(c, known, why, whylen) != 0)
+    if (csvin_check_columns(c, kind, known, why, whylen) != 0)
         return -1;
     for (size_t i = 0; required[i] != NULL; i++)
         if (csvin_require(c, required[i], &cols[i], why, whylen) != 0)
@@ -216,14 +218,15 @@ require_columns(const csvin_t *c, const char *const *known, const char *const *r
 }
 
 static int
-build_departments(const csvin_t *c, pm_import_t *im, char *why, size_t whylen)
+build_departments(csvin_t *c, pm_import_t *im, char *why, size_t whylen)
 {
     static const char *const known[] = {"code", "name", "contact", NULL};
     static const char *const required[] = {"code", "name", NULL};
-    int cols[2], ccontact = csvin_column(c, "contact");
+    int cols[2], ccontact;
 
-    if (require_columns(c, known, required, cols, why, whylen) != 0)
+    if (require_columns(c, CSVIN_DEPARTMENTS, known, required, cols, why, whylen) != 0)
         return -1;
+    ccontact = csvin_column(c, "contact");
     for (size_t r = 0; r < csvin_rows(c); r++) {
         const char *code, *name = csvin_get(c, r, cols[1]);
         pm_department_t *d;
@@ -537,15 +540,14 @@ check_template(const csvin_t *c, const pm_template_t *t, const template_rows_t *
 }
 
 static int
-build_template(const csvin_t *c, const char *name, const lookup_t *lk, pm_import_t *im, char *why,
+build_template(csvin_t *c, const char *name, const lookup_t *lk, pm_import_t *im, char *why,
                size_t whylen)
 {
     static const char *const known[] = {"type",  "code",          "name",
                                         "dept",  "limit_days",    "prerequisites",
                                         "group", "promised_days", NULL};
     static const char *const required[] = {"type", "code", "name", "dept", "limit_days", NULL};
-    int cols[5], cpre = csvin_column(c, "prerequisites"), cgroup = csvin_column(c, "group");
-    int cpromised = csvin_column(c, "promised_days");
+    int cols[5], cpre, cgroup, cpromised;
     pm_template_t *t = pm_template_new();
     template_rows_t tr = {0};
     size_t nms = 0;
@@ -553,8 +555,11 @@ build_template(const csvin_t *c, const char *name, const lookup_t *lk, pm_import
 
     t->name = xstrdup(name);
     im->template = t;
-    if (require_columns(c, known, required, cols, why, whylen) != 0)
+    if (require_columns(c, CSVIN_TEMPLATE, known, required, cols, why, whylen) != 0)
         return -1;
+    cpre = csvin_column(c, "prerequisites");
+    cgroup = csvin_column(c, "group");
+    cpromised = csvin_column(c, "promised_days");
     for (size_t r = 0; r < csvin_rows(c); r++) {
         size_t nprocs = t->nprocs, nmilestones = t->nmilestones;
         if (template_row(c, r, cols, cgroup, cpromised, lk, t, why, whylen) != 0)
@@ -634,22 +639,26 @@ project_start(const csvin_t *c, size_t r, int chalf, int cyear, pm_project_t *p,
 }
 
 static int
-build_projects(const csvin_t *c, const char *default_template, const lookup_t *lk, pm_import_t *im,
+build_projects(csvin_t *c, const char *default_template, const lookup_t *lk, pm_import_t *im,
                char *why, size_t whylen)
 {
     static const char *const known[] = {"id",           "name",       "region", "industry",
                                         "company",      "steward",    "leader", "template",
                                         "not_required", "start_half", "year",   NULL};
     static const char *const required[] = {"id", "name", NULL};
-    int cols[2];
-    int cregion = csvin_column(c, "region"), cindustry = csvin_column(c, "industry");
-    int ccompany = csvin_column(c, "company"), csteward = csvin_column(c, "steward");
-    int cleader = csvin_column(c, "leader"), ctemplate = csvin_column(c, "template");
-    int cnr = csvin_column(c, "not_required"), chalf = csvin_column(c, "start_half");
-    int cyear = csvin_column(c, "year");
+    int cols[2], cregion, cindustry, ccompany, csteward, cleader, ctemplate, cnr, chalf, cyear;
 
-    if (require_columns(c, known, required, cols, why, whylen) != 0)
+    if (require_columns(c, CSVIN_PROJECTS, known, required, cols, why, whylen) != 0)
         return -1;
+    cregion = csvin_column(c, "region");
+    cindustry = csvin_column(c, "industry");
+    ccompany = csvin_column(c, "company");
+    csteward = csvin_column(c, "steward");
+    cleader = csvin_column(c, "leader");
+    ctemplate = csvin_column(c, "template");
+    cnr = csvin_column(c, "not_required");
+    chalf = csvin_column(c, "start_half");
+    cyear = csvin_column(c, "year");
     for (size_t r = 0; r < csvin_rows(c); r++) {
         const char *id, *name = csvin_get(c, r, cols[P_NAME]);
         const char *tname = csvin_get(c, r, ctemplate);

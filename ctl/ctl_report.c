@@ -5,8 +5,13 @@
  * (read-only, beside a running broker) and replays the log up to --as-of with the broker's
  * own fold (ctl/report.c over core/), so any past week's report can be reproduced exactly. This
  * file only reads the options and writes the rendering; the figures are report.c's.
+ *
+ * --format xlsx writes a workbook (report_xlsx.c) and needs --out. --format csv starts with a
+ * UTF-8 byte order mark with --bom, without with --no-bom, and by default when the locale is
+ * zh_CN: Excel opens a CSV without one in the system code page, GBK on Chinese Windows.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +22,21 @@
 #include "config.h"
 #include "ctl.h"
 #include "report.h"
+#include "report_xlsx.h"
 #include "util.h"
 
-enum { OPT_DB = 256, OPT_AS_OF, OPT_BY, OPT_WEEKS, OPT_TOP, OPT_FORMAT, OPT_OUT, OPT_CONFIG };
+enum {
+    OPT_DB = 256,
+    OPT_AS_OF,
+    OPT_BY,
+    OPT_WEEKS,
+    OPT_TOP,
+    OPT_FORMAT,
+    OPT_OUT,
+    OPT_CONFIG,
+    OPT_BOM,
+    OPT_NO_BOM
+};
 
 static const struct option report_options[] = {
     {"db", required_argument, NULL, OPT_DB},
@@ -30,6 +47,8 @@ static const struct option report_options[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"out", required_argument, NULL, OPT_OUT},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"bom", no_argument, NULL, OPT_BOM},
+    {"no-bom", no_argument, NULL, OPT_NO_BOM},
     {NULL, 0, NULL, 0},
 };
 
@@ -49,24 +68,61 @@ parse_as_of(const char *s, const clock_cfg_t *clk, int64_t *out)
     return util_parse_time(s, out) == 0 && *out > 0 ? 0 : -1;
 }
 
+/*
+ * Whether the CSV starts with a UTF-8 byte order mark when neither --bom nor --no-bom is
+ * given: Excel on Chinese Windows reads a CSV without one as GBK, so a Chinese locale (the
+ * first of LC_ALL, LC_MESSAGES and LANG that is set, as setlocale reads them) gets one.
+ */
+static bool
+bom_by_locale(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+
+    for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+        const char *v = getenv(vars[i]);
+        if (!util_empty(v))
+            return strncmp(v, "zh_CN", 5) == 0;
+    }
+    return false;
+}
+
+static int
+render_to(const json_t *doc, report_format_t fmt, bool bom, FILE *f)
+{
+    if (bom && fputs("\xef\xbb\xbf", f) == EOF)
+        return -1;
+    return report_render(doc, fmt, f);
+}
+
 /* Write to FILE.tmp and rename, so a failed run never leaves half a report behind. */
 static int
-write_out(const json_t *doc, report_format_t fmt, const char *path)
+write_out(const json_t *doc, report_format_t fmt, bool bom, const char *path)
 {
-    char *tmp;
+    char *tmp, *err = NULL;
     FILE *f;
     int rc;
 
     if (path == NULL || strcmp(path, "-") == 0)
-        return report_render(doc, fmt, stdout);
+        return render_to(doc, fmt, bom, stdout);
     tmp = xasprintf("%s.tmp", path);
+    if (fmt == REPORT_FMT_XLSX) {
+        rc = report_xlsx_write(doc, tmp, &err);
+        if (rc != 0 || rename(tmp, path) != 0) {
+            ctl_warnx("report: %s", err != NULL ? err : path);
+            unlink(tmp);
+            rc = -1;
+        }
+        free(err);
+        free(tmp);
+        return rc;
+    }
     f = fopen(tmp, "w");
     if (f == NULL) {
         ctl_warnx("report: %s: cannot write", tmp);
         free(tmp);
         return -1;
     }
-    rc = report_render(doc, fmt, f);
+    rc = render_to(doc, fmt, bom, f);
     if (fclose(f) != 0 || rc < 0 || rename(tmp, path) != 0) {
         ctl_warnx("report: %s: cannot write", path);
         unlink(tmp);
@@ -89,7 +145,7 @@ cmd_report(void *ctx, int argc, char **argv)
     int64_t as_of_ms = 0;
     json_t *doc = NULL;
     char *err = NULL;
-    int c, rc = EXIT_FAILURE;
+    int c, rc = EXIT_FAILURE, bom = -1; /* -1: by the locale */
 
     (void)ctl;
     report_opts_defaults(&opts);
@@ -126,7 +182,8 @@ cmd_report(void *ctx, int argc, char **argv)
             break;
         case OPT_FORMAT:
             if (report_format_parse(optarg, &fmt) < 0) {
-                rc = ctl_usage("report: --format wants md, csv, json or html, not '%s'", optarg);
+                rc = ctl_usage("report: --format wants md, csv, json, html or xlsx, not '%s'",
+                               optarg);
                 goto done;
             }
             break;
@@ -135,6 +192,10 @@ cmd_report(void *ctx, int argc, char **argv)
             break;
         case OPT_CONFIG:
             config_path = optarg;
+            break;
+        case OPT_BOM:
+        case OPT_NO_BOM:
+            bom = c == OPT_BOM;
             break;
         default:
             rc = ctl_bad_option("report", c, argv);
@@ -145,6 +206,16 @@ cmd_report(void *ctx, int argc, char **argv)
         rc = ctl_usage("report: unexpected argument '%s'", argv[optind]);
         goto done;
     }
+    if (fmt == REPORT_FMT_XLSX && (out == NULL || strcmp(out, "-") == 0)) {
+        rc = ctl_usage("report: --format xlsx writes a file: give --out FILE.xlsx");
+        goto done;
+    }
+    if (bom >= 0 && fmt != REPORT_FMT_CSV) {
+        rc = ctl_usage("report: --bom and --no-bom are for --format csv");
+        goto done;
+    }
+    if (bom < 0)
+        bom = fmt == REPORT_FMT_CSV && bom_by_locale();
     /* The broker's config gives the clock's rules (time zone, thresholds) and its database. */
     if (config_path != NULL) {
         if (config_load_file(&cfg, config_path, &err) < 0) {
@@ -180,7 +251,7 @@ cmd_report(void *ctx, int argc, char **argv)
         ctl_warnx("%s", err);
         goto done;
     }
-    rc = write_out(doc, fmt, out) == 0 ? EX_OK : EXIT_FAILURE;
+    rc = write_out(doc, fmt, bom == 1, out) == 0 ? EX_OK : EXIT_FAILURE;
 done:
     json_decref(doc);
     free(err);

@@ -72,7 +72,7 @@ static const cli_cmd_t commands[] = {
      NULL},
     {"report", cmd_report,
      "[--db PATH] [--as-of DATE|TIME] [--by region|department|industry] [--weeks N] [--top N] "
-     "[--format md|csv|json|html] [--out FILE] [--config FILE]",
+     "[--format md|csv|json|html|xlsx] [--out FILE] [--bom|--no-bom] [--config FILE]",
      "the weekly report (周调度) from the broker's database ($PERMIT_DB, default permit.db), as "
      "the log stood at --as-of (a date means its end; default now): completion rates, states, "
      "colours, the longest overdue, working days per department, rates by region, department "

@@ -31,7 +31,7 @@ static const char *const colour_fill[] = {"#d9342b", "#f2b01e", "#2e9e4f"};
 static const char *const by_names[REPORT_BY__COUNT] = {"region", "department", "industry"};
 static const char *const by_labels[REPORT_BY__COUNT] = {"旗县市区 region", "部门 department",
                                                         "行业 industry"};
-static const char *const format_names[REPORT_FMT__COUNT] = {"md", "csv", "json", "html"};
+static const char *const format_names[REPORT_FMT__COUNT] = {"md", "csv", "json", "html", "xlsx"};
 
 void
 report_opts_defaults(report_opts_t *opts)

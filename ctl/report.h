@@ -39,6 +39,7 @@ typedef enum report_format {
     REPORT_FMT_CSV,
     REPORT_FMT_JSON,
     REPORT_FMT_HTML,
+    REPORT_FMT_XLSX, /* a file, not a stream: report_xlsx_write() */
     REPORT_FMT__COUNT
 } report_format_t;
 
@@ -52,7 +53,7 @@ typedef struct report_opts {
 /* Defaults: the engine's default rules, by region, 8 weeks, the top 10 overdue. */
 void report_opts_defaults(report_opts_t *opts);
 
-/* "region", "department", "industry" and "md", "csv", "json", "html". 0 or -1. */
+/* "region", "department", "industry" and "md", "csv", "json", "html", "xlsx". 0 or -1. */
 int report_by_parse(const char *s, report_by_t *out);
 const char *report_by_name(report_by_t by);
 int report_format_parse(const char *s, report_format_t *out);
@@ -75,7 +76,7 @@ int report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts
 /*
  * Render a report document in a format to f: Markdown (the weekly dispatch), CSV (long
  * format: section,key,metric,value), JSON (the document) or HTML (one self-contained page with
- * inline SVG charts). 0, or -1 when writing failed.
+ * inline SVG charts). 0, or -1 when writing failed (or for xlsx, which report_xlsx.h writes).
  */
 int report_render(const json_t *doc, report_format_t fmt, FILE *f);
 

@@ -14,6 +14,7 @@ PACKAGES=(
     clang libclang-rt-14-dev
     faketime
     libpq-dev postgresql
+    libxlsxwriter-dev python3-openpyxl
 )
 
 missing=()

@@ -279,12 +279,14 @@ test_unknown_column(void **state)
     const char *bad = put_text(f, "bad.csv", "code,Colour,name\nEIA,red,环评\n");
     csvin_t *c = read_ok(f, good);
 
-    assert_int_equal(csvin_check_columns(c, known, f->why, sizeof(f->why)), 0);
+    assert_int_equal(csvin_check_columns(c, CSVIN_TEMPLATE, known, f->why, sizeof(f->why)), 0);
     csvin_destroy(&c);
 
     c = read_ok(f, bad);
-    assert_int_equal(csvin_check_columns(c, known, f->why, sizeof(f->why)), -1);
-    assert_why(f->why, bad, ":1: unknown column 'Colour'");
+    assert_int_equal(csvin_check_columns(c, CSVIN_TEMPLATE, known, f->why, sizeof(f->why)), -1);
+    assert_why(f->why, bad,
+               ":1: unknown column 'Colour'; the columns are: code (手续编码, 事项编码, 编码, "
+               "代码), name (手续名称, 事项名称, 名称), dept (办理部门, 部门, 部门编码)");
     csvin_destroy(&c);
 }
 
@@ -337,15 +339,62 @@ test_invalid_utf8(void **state)
 {
     fix_t *f = *state;
     const char *plain = put_text(f, "latin1.csv", "code,name\nA,ok\nB,caf\xe9\nC,ok\n");
-    const char *late = put_text(f, "late.csv", "code,note\nA,\"two\nlines\"\nB,\"\xc0\xaf\"\n");
+    const char *late = put_text(f, "late.csv", "code,note\nA,\"two\nlines\"\nB,\"\xc0\xff\"\n");
     const char *header = put_text(f, "header.csv", "code,n\xff\nA,b\n");
     const char *nul = put_bytes(f, "nul.csv", "code,name\nA,x\0y\n", 16);
 
     assert_why_at(read_fails(f, plain), plain, 3, "not valid UTF-8");
-    /* B starts on line 4, after a field with a line break; the overlong '/' is refused. */
+    /* Neither UTF-8 nor GB18030 (0xff is no GB18030 byte): B's line 4 is named. */
     assert_why_at(read_fails(f, late), late, 4, "not valid UTF-8");
-    assert_why_at(read_fails(f, header), header, 1, "not valid UTF-8");
+    assert_why_at(read_fails(f, header), header, 1, "not valid UTF-8, nor GB18030 (byte 0xff)");
     assert_why_at(read_fails(f, nul), nul, 2, "not valid UTF-8");
+}
+
+/* What Excel on Chinese Windows saves: GB18030, CRLF, no byte order mark, Chinese headers. */
+static void
+test_gb18030_decoded(void **state)
+{
+    fix_t *f = *state;
+    const char *const known[] = {"id", "name", "region", NULL};
+    /* "项目编号,项目名称,地区\r\nTL-1,光伏项目,科尔沁区\r\n" in GB18030 */
+    static const char gb[] = "\xcf\xee\xc4\xbf\xb1\xe0\xba\xc5,\xcf\xee\xc4\xbf\xc3\xfb"
+                             "\xb3\xc6,\xb5\xd8\xc7\xf8\r\nTL-1,\xb9\xe2\xb7\xfc\xcf\xee"
+                             "\xc4\xbf,\xbf\xc6\xb6\xfb\xc7\xdf\xc7\xf8\r\n";
+    const char *path = put_text(f, "gbk.csv", gb);
+    csvin_t *c = read_ok(f, path);
+
+    assert_string_equal(csvin_get(c, 0, 1), "光伏项目");
+    assert_string_equal(csvin_get(c, 0, 2), "科尔沁区");
+    assert_int_equal(csvin_column(c, "id"), -1);
+    assert_int_equal(csvin_check_columns(c, CSVIN_PROJECTS, known, f->why, sizeof(f->why)), 0);
+    assert_int_equal(csvin_column(c, "id"), 0);
+    assert_int_equal(csvin_column(c, "name"), 1);
+    assert_int_equal(csvin_column(c, "region"), 2);
+    assert_int_equal(csvin_line(c, 0), 2);
+    csvin_destroy(&c);
+}
+
+/* A header and its alias name one column twice; an unknown one lists the valid ones. */
+static void
+test_aliases(void **state)
+{
+    fix_t *f = *state;
+    const char *const known[] = {"code", "name", "contact", NULL};
+    const char *twice = put_text(f, "twice.csv", "code,部门编码,名称\nNRB,NRB,自然资源局\n");
+    const char *other = put_text(f, "other.csv", "部门编码,项目名称\nNRB,x\n");
+    csvin_t *c = read_ok(f, twice);
+
+    assert_int_equal(csvin_check_columns(c, CSVIN_DEPARTMENTS, known, f->why, sizeof(f->why)), -1);
+    assert_why(f->why, twice, ":1: column 'code' appears twice");
+    csvin_destroy(&c);
+
+    /* 项目名称 is a projects column, not a departments one. */
+    c = read_ok(f, other);
+    assert_int_equal(csvin_check_columns(c, CSVIN_DEPARTMENTS, known, f->why, sizeof(f->why)), -1);
+    assert_why(f->why, other,
+               ":1: unknown column '项目名称'; the columns are: code (部门编码, 部门代码, 编码, "
+               "代码), name (部门名称, 部门, 名称), contact (联系方式, 联系电话, 电话)");
+    csvin_destroy(&c);
 }
 
 static void
@@ -468,6 +517,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_short_and_long_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_quoting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gb18030_decoded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chinese_preserved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),

@@ -123,6 +123,26 @@ test_csv(void **state)
     spool_file_destroy(NULL);
 }
 
+/* A spool file saved by Excel on Chinese Windows: GB18030, CRLF, Chinese headers. */
+static void
+test_csv_gb18030(void **state)
+{
+    fix_t *f = *state;
+    /* "项目编号,手续编码,事件,备注\r\nTL-1,EIA,accepted,材料齐全\r\n" in GB18030 */
+    spool_file_t *file = parse_ok(f, "gbk.csv",
+                                  "\xcf\xee\xc4\xbf\xb1\xe0\xba\xc5,\xca\xd6\xd0\xf8\xb1\xe0"
+                                  "\xc2\xeb,\xca\xc2\xbc\xfe,\xb1\xb8\xd7\xa2\r\nTL-1,EIA,"
+                                  "accepted,\xb2\xc4\xc1\xcf\xc6\xeb\xc8\xab\r\n");
+
+    assert_int_equal(file->n, 1);
+    assert_int_equal(file->lines[0], 2);
+    assert_int_equal(file->events[0]->kind, PM_KIND_ACCEPTED);
+    assert_string_equal(file->events[0]->project, "TL-1");
+    assert_string_equal(file->events[0]->procedure, "EIA");
+    assert_string_equal(file->events[0]->note, "材料齐全");
+    spool_file_destroy(&file);
+}
+
 static void
 test_json_forms(void **state)
 {
@@ -541,6 +561,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_gb18030, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_time_is_the_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_name_file_and_line, setup, teardown),
