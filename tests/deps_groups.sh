@@ -22,9 +22,12 @@ done
 while read -r pkg; do
     grep -qx "$pkg" <<<"$test" || fail "deps.sh test lacks $pkg of the run group"
 done <<<"$run"
-# make -n: what `make run` and `make test` would do, nothing done.
-make -C "$SRC" -n run | grep -q 'deps.sh run$' || fail "make run does not call deps.sh run"
-! make -C "$SRC" -n run | grep -q 'deps.sh test\|deps.sh all\|deps.sh$' ||
+# make -n: what `make run` and `make test` would do, nothing done (read whole: grep -q would
+# stop reading early and pipefail would see make's SIGPIPE).
+mrun=$(make -C "$SRC" -n run)
+mtest=$(make -C "$SRC" -n test)
+grep -q 'deps.sh run$' <<<"$mrun" || fail "make run does not call deps.sh run"
+! grep -q 'deps.sh test\|deps.sh all\|deps.sh$' <<<"$mrun" ||
     fail "make run installs more than the run group"
-make -C "$SRC" -n test | grep -q 'deps.sh test$' || fail "make test does not call deps.sh test"
+grep -q 'deps.sh test$' <<<"$mtest" || fail "make test does not call deps.sh test"
 echo "deps_groups: PASS"
