@@ -127,9 +127,17 @@ done
 step "permitd -n on /etc/permit/permitd.conf with a key pair from permitctl keygen"
 run /usr/bin/permitctl keygen broker --dir /etc/permit
 ((RC == 0)) || fail "permitctl keygen broker: $ERR"
-# Without systemd's credentials (permitd.service), the secret must be permit's own (0600).
-chown permit:permit /etc/permit/broker.secret
+# As permitd.service runs it: the secret stays root's, the service reads its credential copy
+# (LoadCredential=broker.secret: a folder of the service user's, the file 0400).
+chmod 711 "$T" # permit must get through to its credential folder, thrown away with $T
+CREDS=$T/creds
+mkdir "$CREDS"
+install -o permit -g permit -m 0400 /etc/permit/broker.secret "$CREDS/broker.secret"
+chown permit:permit "$CREDS"
 run as permit /usr/bin/permitd --config /etc/permit/permitd.conf -n
+((RC == 78)) || fail "permitd -n read root's /etc/permit/broker.secret as permit (exit $RC)"
+run as permit /usr/bin/permitd --config /etc/permit/permitd.conf \
+    --secret-key-file "$CREDS/broker.secret" -n
 ((RC == 0)) && [[ "$OUT$ERR" == *"configuration OK"* ]] || fail "permitd -n exited $RC: $OUT $ERR"
 
 step "permitd serves from $STATE as permit, CURVE on; permitctl imports the shipped calendar"
@@ -137,7 +145,8 @@ run /usr/bin/permitctl keygen pkgtest --dir /etc/permit/keys --role admin
 ((RC == 0)) || fail "permitctl keygen pkgtest: $ERR"
 EP="ipc://$STATE/test"
 BROKER_LOG=$T/installed-permitd.log
-(cd $STATE && exec setpriv --reuid=permit --regid=permit --init-groups -- /usr/bin/permitd --config /etc/permit/permitd.conf \
+(cd $STATE && exec setpriv --reuid=permit --regid=permit --init-groups -- /usr/bin/permitd \
+    --config /etc/permit/permitd.conf --secret-key-file "$CREDS/broker.secret" \
     --ingest "$EP-ingest" --publish "$EP-publish" --query "$EP-query") >"$BROKER_LOG" 2>&1 &
 BROKER_PID=$!
 wait_for 20 "the installed permitd to log ready:" broker_is_ready
