@@ -1,5 +1,6 @@
 # Two commands after cloning: `make run` (the demo) and `make test` (every test).
-# Both install the missing Debian packages first (scripts/deps.sh).
+# Each installs the missing Debian packages it needs first (scripts/deps.sh run|test): the
+# demo gets no test toolchain and no PostgreSQL server.
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
@@ -14,7 +15,7 @@ SRC_DIRS := proto common core store broker ctl agents notify bench tests fuzz
 FORMAT_FILES = $(shell find $(SRC_DIRS) \( -name '*.c' -o -name '*.h' \) \
 	-not -name '*.pb-c.*' 2>/dev/null | sort)
 
-.PHONY: all run test build build-test deps format check-format clean help fuzz faults-long \
+.PHONY: all run test build build-test deps deps-run deps-test format check-format clean help fuzz faults-long \
 	ha-failover
 
 all: build
@@ -26,22 +27,28 @@ help:
 	@echo "make fuzz SECONDS=600  run every libFuzzer harness this long (fuzz/run.sh)"
 	@echo "make faults-long   the fault suite's long profile (tests/faults/run-long.sh, ~1 h)"
 	@echo "make ha-failover   Patroni + etcd cluster on loopback, primary killed 5 times (as root, ~4 min)"
-	@echo "make deps          install missing Debian packages"
+	@echo "make deps          install every missing Debian package (deps-run, deps-test: a group)"
 	@echo "make format        clang-format -i every .c/.h"
 	@echo "make check-format  fail if any .c/.h is not clang-formatted"
 	@echo "make clean         remove $(BUILD)/, $(TEST_BUILD)/ and run/"
 
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh all
 
-build: deps
+deps-run:
+	@bash scripts/deps.sh run
+
+deps-test:
+	@bash scripts/deps.sh test
+
+build: deps-run
 	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
 	$(CMAKE) --build $(BUILD) -j$(JOBS)
 
 run: build
 	bash deploy/demo.sh $(BUILD)
 
-build-test: deps
+build-test: deps-test
 	$(CMAKE) -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 		-DPERMIT_SANITIZE=ON -DPERMIT_WERROR=ON -DPERMIT_TEST_HOOKS=ON
 	$(CMAKE) --build $(TEST_BUILD) -j$(JOBS)
@@ -60,10 +67,10 @@ faults-long: deps
 ha-failover: deps
 	bash tests/ha/run-failover.sh
 
-format: deps
+format: deps-test
 	@if [ -n "$(FORMAT_FILES)" ]; then clang-format -i $(FORMAT_FILES); fi
 
-check-format: deps
+check-format: deps-test
 	@if [ -n "$(FORMAT_FILES)" ]; then \
 		clang-format --dry-run --Werror $(FORMAT_FILES) && \
 		echo "check-format: $(words $(FORMAT_FILES)) files formatted"; fi

@@ -53,6 +53,7 @@
 #include "eplist.h"
 #include "log.h"
 #include "outbox.h"
+#include "sdnotify.h"
 #include "sigwake.h"
 #include "spool.h"
 #include "util.h"
@@ -872,8 +873,11 @@ wait_answers(agentd_t *self, int64_t now, int64_t deadline)
 {
     zmq_pollitem_t items[2];
     long timeout = deadline > now ? (long)(deadline - now) : 0;
+    long wd = sdnotify_watchdog_ms();
     int nitems = 0, n;
 
+    if (wd >= 0 && wd < timeout)
+        timeout = wd; /* the next WATCHDOG=1 is sent from the loop, not from inside the poll */
     if (self->sock != NULL)
         items[nitems++] = (zmq_pollitem_t){self->sock, 0, ZMQ_POLLIN, 0};
     if (sigwake_fd() >= 0)
@@ -898,6 +902,7 @@ agentd_run(agentd_t *self)
         int64_t now = util_mono_ms();
         int rc;
 
+        sdnotify_watchdog();
         cron(self, now);
         link_timers(self, now);
         fill(self, now);

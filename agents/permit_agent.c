@@ -45,6 +45,7 @@
 #include "log.h"
 #include "model.h"
 #include "outbox.h"
+#include "sdnotify.h"
 #include "sigwake.h"
 #include "util.h"
 #include "zone.h"
@@ -745,6 +746,7 @@ cmd_run(void *ctx, int argc, char **argv)
         goto done;
     }
     rc = 0;
+    sdnotify("READY=1\nSTATUS=ready, department %s", cfg.dept);
     while (!(sigwake_pending() & SIGWAKE_STOP)) {
         if (agentd_run(daemon) != 0) {
             rc = 1;
@@ -753,6 +755,7 @@ cmd_run(void *ctx, int argc, char **argv)
         if (sigwake_take_reload())
             run_reload(&cfg, &args, &lf, daemon);
     }
+    sdnotify("STOPPING=1\nSTATUS=stopping: waiting for the answers in flight");
     agentd_drain(daemon);
 
 done:

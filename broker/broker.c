@@ -16,6 +16,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "query.h"
+#include "sdnotify.h"
 #include "sigwake.h"
 #include "tail.h"
 #include "zone.h"
@@ -387,6 +388,9 @@ broker_run(broker_t *self)
              self->cfg->publish, self->cfg->query, db, store_backend_name(self->store),
              (unsigned long long)store_committed_head(self->store));
     free(db);
+    /* systemd (Type=notify): started only now, with the sockets bound; STATUS follows the head. */
+    self->status_head = store_committed_head(self->store);
+    sdnotify("READY=1\nSTATUS=ready, head %llu", (unsigned long long)self->status_head);
     if (auth_zap_socket(self->auth) != NULL) {
         zap = nitems;
         items[nitems++] = (zmq_pollitem_t){auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0};
@@ -403,10 +407,22 @@ broker_run(broker_t *self)
         int n;
 
         if (now >= self->next_heartbeat) {
-            publish_heartbeat(self->pub, store_committed_head(self->store));
+            uint64_t head = store_committed_head(self->store);
+
+            publish_heartbeat(self->pub, head);
             self->next_heartbeat = now + self->cfg->heartbeat_ms;
+            if (head != self->status_head) {
+                self->status_head = head;
+                sdnotify("STATUS=ready, head %llu", (unsigned long long)head);
+            }
         }
+        sdnotify_watchdog();
         timeout = (long)(self->next_heartbeat - now);
+        {
+            long wd = sdnotify_watchdog_ms();
+            if (wd >= 0 && wd < timeout)
+                timeout = wd;
+        }
         {
             long cron = cron_wait(self);
             if (cron >= 0 && cron < timeout)

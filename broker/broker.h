@@ -49,6 +49,7 @@ typedef struct broker {
     int64_t test_now; /* the test clock's time */
     watch_t *watch;
     int64_t next_heartbeat; /* monotonic ms */
+    uint64_t status_head;   /* the head last sent to systemd as STATUS (common/sdnotify.h) */
     int64_t cron_retry_at;  /* monotonic ms: the clock's last commit failed, not before this */
     /* The tables were left behind the log (store.h) and the rebuild at start failed on a full
      * disk: every message is refused until a retry (once a second at most) succeeds. */

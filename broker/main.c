@@ -21,6 +21,7 @@
 #include "broker.h"
 #include "cli.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "sigwake.h"
 #ifdef PERMIT_TEST_HOOKS
 #include "crashvfs.h"
@@ -248,6 +249,7 @@ main(int argc, char **argv)
             broker_reload(broker); /* also rereads keys_dir: added and revoked keys */
         }
     }
+    sdnotify("STOPPING=1\nSTATUS=stopping");
     log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
              "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
              "queries (%llu replies dropped unread)",

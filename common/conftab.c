@@ -33,6 +33,33 @@ conftab_known(const conftab_t *t, const char *name)
     return lookup(t, name) != NULL;
 }
 
+/*
+ * A text value with ${CREDENTIALS_DIRECTORY} in it names a file of systemd's LoadCredential=
+ * (the units in deploy/systemd): the secret stays root's, and only this service reads its copy.
+ * Expanded here, once for every program; outside such a service it is a configuration error.
+ */
+static int
+set_text(const conftab_opt_t *o, char **field, const char *value, char **err)
+{
+    static const char var[] = "${CREDENTIALS_DIRECTORY}";
+    const char *at = strstr(value, var), *dir;
+
+    if (at == NULL) {
+        xstrset(field, value);
+        return 0;
+    }
+    dir = getenv("CREDENTIALS_DIRECTORY");
+    if (util_empty(dir)) {
+        *err = xasprintf("%s: '%s' names a systemd credential, but CREDENTIALS_DIRECTORY is not "
+                         "set (start the service through its unit, with LoadCredential=)",
+                         o->name, value);
+        return -1;
+    }
+    free(*field);
+    *field = xasprintf("%.*s%s%s", (int)(at - value), value, dir, at + strlen(var));
+    return 0;
+}
+
 int
 conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, char **err)
 {
@@ -55,8 +82,7 @@ conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, 
             *err = xasprintf("%s: not valid UTF-8", o->name);
             return -1;
         }
-        xstrset((char **)field, value);
-        return 0;
+        return set_text(o, (char **)field, value, err);
     case CONFTAB_INT:
         errno = 0;
         v = strtol(value, &end, 10);

@@ -5,7 +5,9 @@
  * alike (--timeout-ms sets timeout_ms). The table and the struct are the program's; this
  * module sets, defaults, frees, reloads and prints them.
  *
- * Text options are malloc'ed strings owned by the struct; conftab_clear frees them.
+ * Text options are malloc'ed strings owned by the struct; conftab_clear frees them. A text
+ * value's ${CREDENTIALS_DIRECTORY} becomes that variable's value (systemd's LoadCredential=),
+ * and is an error when it is not set.
  */
 #ifndef PERMIT_CONFTAB_H
 #define PERMIT_CONFTAB_H

@@ -5,9 +5,11 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "termsafe.h"
@@ -19,6 +21,29 @@ static log_sink_fn *log_sink;
 static void *log_sink_arg;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
+/* syslog's priorities of the levels: err, warning, info, debug. */
+static const char *const journal_prefixes[] = {"<3>", "<4>", "<6>", "<7>"};
+
+/*
+ * Whether stderr is systemd's journal stream: $JOURNAL_STREAM is "DEV:INODE" of it. A child
+ * whose stderr went elsewhere inherits the variable, hence the comparison. Asked once.
+ */
+static bool
+stderr_is_journal(void)
+{
+    static int known = -1;
+    const char *env;
+    unsigned long long dev, ino;
+    struct stat st;
+
+    if (known >= 0)
+        return known;
+    env = getenv("JOURNAL_STREAM");
+    known = env != NULL && sscanf(env, "%llu:%llu", &dev, &ino) == 2 &&
+            fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+            (unsigned long long)st.st_ino == ino;
+    return known;
+}
 
 void
 log_init(const char *progname, enum log_level level)
@@ -79,7 +104,8 @@ log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
         log_sink(log_sink_arg, level, line);
         return;
     }
-    fprintf(stderr, "%s\n", line);
+    /* In the journal the level is the line's priority: journalctl -p warning shows warn too. */
+    fprintf(stderr, "%s%s\n", stderr_is_journal() ? journal_prefixes[level] : "", line);
 }
 
 #define LOG_BODY(level, errnum)                                                                    \

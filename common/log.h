@@ -6,6 +6,8 @@
  * log_warn() appends the errno text, log_warnx() does not; fatal() logs and exits 1.
  * The message goes through termsafe (termsafe.h): a newline, an escape sequence or a bidi
  * control in a peer's text shows escaped, so a line is one line and says what it seems to.
+ * When stderr is systemd's journal ($JOURNAL_STREAM names it), each line starts with its syslog
+ * priority (<3> error, <4> warn, <6> info, <7> debug), so `journalctl -p warning` filters.
  * The sink is swappable so tests can read what a module logged.
  */
 #ifndef PERMIT_LOG_H

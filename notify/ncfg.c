@@ -4,8 +4,11 @@
  */
 #include "ncfg.h"
 
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conftab.h"
 #include "eplist.h"
@@ -73,6 +76,9 @@ static const conftab_opt_t options[] = {
       "the sender's display name (From: NAME <smtp_from>; empty: the address alone)"),
     T("smtp_user", smtp_user, "", true, "log in as this user (empty: no login)"),
     T("smtp_password", smtp_password, "", true, "the login's password"),
+    T("smtp_password_file", smtp_password_file, "", true,
+      "read the password from this file's first line instead (a systemd credential: "
+      "${CREDENTIALS_DIRECTORY}/smtp-password)"),
     I("smtp_starttls", smtp_starttls, "0", 0, 1, true,
       "1: require STARTTLS before login on smtp://"),
 };
@@ -158,4 +164,36 @@ ncfg_usage(FILE *out)
     fprintf(out, "options of run (also keys of the [notify] section of the config file; * marks "
                  "those\nthat SIGHUP reloads):\n");
     conftab_usage(&ncfg_table, out);
+}
+
+int
+ncfg_load_secrets(ncfg_t *cfg, char **err)
+{
+    char line[1024];
+    FILE *f;
+    size_t n;
+
+    if (util_empty(cfg->smtp_password_file))
+        return 0;
+    if (!util_empty(cfg->smtp_password)) {
+        *err = xstrdup("smtp_password and smtp_password_file are both set: keep one");
+        return -1;
+    }
+    f = fopen(cfg->smtp_password_file, "re");
+    if (f == NULL) {
+        *err = xasprintf("smtp_password_file %s: %s", cfg->smtp_password_file, strerror(errno));
+        return -1;
+    }
+    if (fgets(line, sizeof(line), f) == NULL)
+        line[0] = '\0';
+    fclose(f);
+    n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    if (n == 0) {
+        *err = xasprintf("smtp_password_file %s is empty", cfg->smtp_password_file);
+        return -1;
+    }
+    xstrset(&cfg->smtp_password, line);
+    explicit_bzero(line, sizeof(line));
+    return 0;
 }

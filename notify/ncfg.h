@@ -42,7 +42,8 @@ typedef struct ncfg {
     char *smtp_from_name; /* the sender's display name ("联审联批通知") */
     char *smtp_user;      /* "" for no login */
     char *smtp_password;
-    int smtp_starttls; /* 1: require STARTTLS on smtp:// */
+    char *smtp_password_file; /* the password from this file instead (a systemd credential) */
+    int smtp_starttls;        /* 1: require STARTTLS on smtp:// */
 } ncfg_t;
 
 void ncfg_defaults(ncfg_t *cfg);
@@ -55,6 +56,11 @@ int ncfg_load_file(ncfg_t *cfg, const char *path, char **err);
 int ncfg_check(const ncfg_t *cfg, char **err);
 /* Copy the options SIGHUP may change from `from` into `to`; warn about the others. */
 void ncfg_reload(ncfg_t *to, const ncfg_t *from);
+/*
+ * smtp_password_file set: its first line becomes smtp_password (e.g. a systemd credential,
+ * ${CREDENTIALS_DIRECTORY}/smtp-password). 0, or -1 with *err (caller owns).
+ */
+int ncfg_load_secrets(ncfg_t *cfg, char **err);
 void ncfg_usage(FILE *out);
 
 /* The option table: the command line reads it too (common/args.h). */

@@ -16,6 +16,7 @@
 #include "entryfmt.h"
 #include "follow.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "sigwake.h"
 #include "ntmpl.h"
 #include "queue.h"
@@ -1143,6 +1144,8 @@ notifyd_run(notifyd_t *self)
         int wait = NOTIFYD_TICK_MS;
         bool busy = chan_pool_count(self->pool) > 0;
         follow_status_t st;
+
+        sdnotify_watchdog(); /* the waits below are NOTIFYD_TICK_MS at most */
         /* Due records whose destination is busy wait for its transfer, not in a spin. */
         if (next <= now)
             wait = busy ? SLICE_MS : 0;

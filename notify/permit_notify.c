@@ -18,6 +18,7 @@
 #include "ncfg.h"
 #include "notify_ctl.h"
 #include "notifyd.h"
+#include "sdnotify.h"
 #include "sigwake.h"
 #include "util.h"
 #include "zone.h"
@@ -79,6 +80,8 @@ load_config(ncfg_t *cfg, const char *path, const args_t *args, bool strict)
         curvecfg_private(path, "a password", strict, &err) < 0)
         goto fail;
     if (args != NULL && args_apply(&ncfg_table, cfg, args, &err) < 0)
+        goto fail;
+    if (ncfg_load_secrets(cfg, &err) < 0)
         goto fail;
     if (ncfg_check(cfg, &err) < 0 ||
         curvecfg_client_setup(cfg->curve_secret, cfg->broker_key, &err) < 0 ||
@@ -149,6 +152,7 @@ cmd_run(void *ctx, int argc, char **argv)
         goto done_curl;
     }
     log_info("ready: db %s, routes %s, templates %s", cfg.db, cfg.routes, cfg.templates);
+    sdnotify("READY=1\nSTATUS=ready, following %s", cfg.publish);
     rc = EX_OK;
     while (!(sigwake_pending() & SIGWAKE_STOP)) {
         if (notifyd_run(d) < 0) {
@@ -158,6 +162,7 @@ cmd_run(void *ctx, int argc, char **argv)
         if (sigwake_take_reload())
             reload(&cfg, &args, d);
     }
+    sdnotify("STOPPING=1\nSTATUS=stopping");
     if (rc == 0)
         log_info("stopping on signal %d", (int)*sigwake_stop_flag());
     sigwake_fini();

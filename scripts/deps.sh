@@ -1,21 +1,45 @@
 #!/usr/bin/env bash
-# Install the Debian packages that building, testing and the demo need, and only those
-# that are missing. Safe to run again and again: with everything present it does nothing
-# and touches no package list. Runs as root, or through sudo; otherwise it names the
-# command to run.
+# Install the Debian packages that a goal needs, and only those that are missing:
+#   scripts/deps.sh run    building the programs and the demo (`make run`, `make build`)
+#   scripts/deps.sh test   that, and what the tests need (`make test`): cmocka, the SMTP
+#                          recorder, faketime, a PostgreSQL server for the pg_ tests, clang
+#                          for fuzzing, dpkg-dev and lintian for the packages, systemd's
+#                          systemd-analyze for the units
+#   scripts/deps.sh        (or `all`) everything, for the long suites (faults, HA, fuzz)
+#   scripts/deps.sh GROUP --list   print the group's packages, one a line, and exit
+# Safe to run again and again: with everything present it does nothing and touches no
+# package list. Runs as root, or through sudo; otherwise it names the command to run.
 set -euo pipefail
 
-PACKAGES=(
+# Building and the demo: compilers, the libraries, and the demo's jq and sqlite3. No server,
+# no test toolchain: `make run` must not start a PostgreSQL on port 5432.
+RUN_PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
-    libcurl4-openssl-dev libssl-dev
-    libcmocka-dev jq clang-format python3 python3-aiosmtpd
+    libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev
+    jq
+)
+TEST_PACKAGES=(
+    libcmocka-dev clang-format python3 python3-aiosmtpd
     clang libclang-rt-14-dev
     faketime
-    libpq-dev postgresql
-    libxlsxwriter-dev python3-openpyxl
+    postgresql python3-openpyxl
+    dpkg-dev lintian systemd
 )
+
+case ${1:-all} in
+run) PACKAGES=("${RUN_PACKAGES[@]}") ;;
+test | all) PACKAGES=("${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+*)
+    echo "usage: scripts/deps.sh [run|test|all]" >&2
+    exit 64
+    ;;
+esac
+if [[ ${2:-} == --list ]]; then
+    printf '%s\n' "${PACKAGES[@]}"
+    exit 0
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
