@@ -23,10 +23,11 @@ typedef struct view {
     const char *dept;
     int running; /* 1, 0, or -1 unknown */
     long pid;
-    bool starting; /* running, but its link is not recorded yet (the facts are older) */
-    char *broker;  /* the endpoint in use */
-    char *brokers; /* the configured list (common/eplist.h) */
-    char *link;    /* up, down, stopped, or NULL before the first run */
+    bool starting;  /* running, but its link is not recorded yet (the facts are older) */
+    char *broker;   /* the endpoint in use */
+    char *brokers;  /* the configured list (common/eplist.h) */
+    char *link;     /* up, down, refused, stopped, or NULL before the first run */
+    char *key_name; /* our key's NAME, recorded when the broker refused it */
     int64_t link_since_ms;
     uint64_t head;
     int64_t last_ack_ms;
@@ -123,6 +124,12 @@ print_text(const view_t *v, FILE *out)
     fprintf(out, "broker      %s: ", v->broker != NULL ? v->broker : "-");
     if (v->running == 1 && v->starting)
         fprintf(out, "unknown (the daemon is starting)\n");
+    else if (v->running == 1 && v->link != NULL && strcmp(v->link, "refused") == 0)
+        fprintf(out,
+                "REFUSED this key since %s: ask the broker's admin to add %s.key to "
+                "keys_dir (the daemon's log says more)\n",
+                util_format_time(v->link_since_ms, false, t, sizeof(t)),
+                !util_empty(v->key_name) ? v->key_name : "NAME");
     else if (v->running == 1 && r < 0)
         fprintf(out, "connecting since %s (no answer yet)\n",
                 util_format_time(v->link_since_ms, false, t, sizeof(t)));
@@ -202,6 +209,8 @@ print_json(const view_t *v, FILE *out)
     json_object_set_new(broker, "endpoints", endpoints_json(v->brokers));
     json_object_set_new(broker, "reachable", r < 0 ? json_null() : json_boolean(r));
     json_object_set_new(broker, "link", v->link ? json_string(v->link) : json_null());
+    json_object_set_new(broker, "refused",
+                        json_boolean(v->link != NULL && strcmp(v->link, "refused") == 0));
     json_object_set_new(broker, "since_ms", json_integer(v->link_since_ms));
     json_object_set_new(broker, "head", json_integer((json_int_t)v->head));
     json_object_set_new(o, "broker", broker);
@@ -253,6 +262,7 @@ clerk_status(const char *state, bool json, FILE *out)
     v.broker = outbox_fact(ob, "broker");
     v.brokers = outbox_fact(ob, "brokers");
     v.link = outbox_fact(ob, "link");
+    v.key_name = outbox_fact(ob, "key_name");
     v.link_since_ms = fact_int(ob, "link_since_ms");
     v.head = (uint64_t)fact_int(ob, "broker_head");
     v.last_ack_ms = fact_int(ob, "last_ack_ms");
@@ -274,6 +284,7 @@ done:
     free(v.broker);
     free(v.brokers);
     free(v.link);
+    free(v.key_name);
     outbox_close(&ob);
     return rc;
 }

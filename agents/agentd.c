@@ -48,6 +48,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "client.h"
 #include "codec.h"
 #include "curvecfg.h"
 #include "eplist.h"
@@ -109,21 +110,23 @@ struct agentd {
 
     /* The link. */
     bool up;
-    bool down_logged;     /* the broker's absence was logged; the return will be too */
-    bool refusal_logged;  /* an id-less refusal on this connection was logged */
-    bool ping_out;        /* a ping waits for its answer */
-    int64_t ping_sent;    /* monotonic */
-    int64_t last_answer;  /* monotonic */
-    int64_t next_ping;    /* monotonic */
-    int64_t attempt_end;  /* monotonic: down, the current attempt's window ends */
-    int64_t window_ms;    /* down, the next attempt's window before jitter */
-    int64_t down_since;   /* monotonic, for the log line when it comes back */
-    int64_t paused_until; /* monotonic: the outbox failed, send nothing before */
-    bool outbox_full;     /* the disk holding the outbox is full (logged) */
-    int64_t full_since;   /* monotonic: since then (a stepped wall clock cannot skew the span) */
-    bool storage_logged;  /* a "storage" refusal of the broker was logged; the next ack rearms */
-    bool busy_logged;     /* a "busy" refusal (over our quota) was logged; the next ack rearms */
-    uint64_t head;        /* the broker's committed head, from the last ping */
+    bool key_refused;         /* the broker refused our key (handshake or "unauthorized") */
+    handshake_watch_t *watch; /* on sock: tells a refused key from a silent broker */
+    bool down_logged;         /* the broker's absence was logged; the return will be too */
+    bool refusal_logged;      /* an id-less refusal on this connection was logged */
+    bool ping_out;            /* a ping waits for its answer */
+    int64_t ping_sent;        /* monotonic */
+    int64_t last_answer;      /* monotonic */
+    int64_t next_ping;        /* monotonic */
+    int64_t attempt_end;      /* monotonic: down, the current attempt's window ends */
+    int64_t window_ms;        /* down, the next attempt's window before jitter */
+    int64_t down_since;       /* monotonic, for the log line when it comes back */
+    int64_t paused_until;     /* monotonic: the outbox failed, send nothing before */
+    bool outbox_full;         /* the disk holding the outbox is full (logged) */
+    int64_t full_since;  /* monotonic: since then (a stepped wall clock cannot skew the span) */
+    bool storage_logged; /* a "storage" refusal of the broker was logged; the next ack rearms */
+    bool busy_logged;    /* a "busy" refusal (over our quota) was logged; the next ack rearms */
+    uint64_t head;       /* the broker's committed head, from the last ping */
 
     int64_t next_scan;
     int64_t next_prune;
@@ -193,6 +196,7 @@ queued_count(agentd_t *self)
 static void
 sock_close(agentd_t *self)
 {
+    handshake_watch_destroy(&self->watch);
     if (self->sock != NULL)
         zmq_close(self->sock);
     self->sock = NULL;
@@ -230,6 +234,7 @@ sock_open(agentd_t *self, char *why, size_t whylen)
     int hwm = 0;
     int64_t maxsize = CODEC_MAX_FRAME;
     void *sock = zmq_socket(self->zctx, ZMQ_DEALER);
+    handshake_watch_t *watch;
 
     if (sock == NULL) {
         snprintf(why, whylen, "zmq_socket: %s", zmq_strerror(errno));
@@ -250,14 +255,21 @@ sock_open(agentd_t *self, char *why, size_t whylen)
         zmq_close(sock);
         return -1;
     }
+    watch = handshake_watch_new(self->zctx, sock, self->endpoints.v[self->cur], why, whylen);
+    if (watch == NULL) {
+        zmq_close(sock);
+        return -1;
+    }
     if (zmq_connect(sock, self->endpoints.v[self->cur]) != 0) {
         snprintf(why, whylen, "cannot connect to '%s': %s", self->endpoints.v[self->cur],
                  zmq_strerror(errno));
+        handshake_watch_destroy(&watch);
         zmq_close(sock);
         return -1;
     }
     sock_close(self);
     self->sock = sock;
+    self->watch = watch;
     xstrset(&self->endpoint, self->endpoints.v[self->cur]);
     return 0;
 }
@@ -381,6 +393,11 @@ link_lost(agentd_t *self, int64_t now)
     next_endpoint(self);
     if (link_down(self, now, why, sizeof(why)) != 0)
         log_warnx("%s", why);
+    if (self->key_refused) {
+        /* The broker did answer: it refused our key, and that was said already. */
+        free(lost);
+        return;
+    }
     if (self->endpoints.n > 1)
         log_warnx("broker lost: no answer from %s for %d ms; trying %s; %llu events wait in the "
                   "outbox (%zu of them were in flight and go again)",
@@ -395,9 +412,36 @@ link_lost(agentd_t *self, int64_t now)
     note_link(self, "down");
 }
 
+/*
+ * The broker refused our key: in the handshake (why from the handshake watch) or by answering
+ * "unauthorized" on a live connection (a key revoked by SIGHUP). Logged once per spell with
+ * the next step, and recorded as the link "refused" for `permit-agent status`; the events stay
+ * queued and go once the key is trusted (again).
+ */
+static void
+key_refused(agentd_t *self, const char *why)
+{
+    const char *name = curvecfg_client_name();
+    const char *facts[] = {"key_name", name ? name : "", NULL};
+
+    if (self->key_refused)
+        return;
+    self->key_refused = true;
+    self->up = false;
+    self->down_logged = true;
+    log_warnx("%s; %llu events wait in the outbox and go once the broker trusts this key", why,
+              (unsigned long long)queued_count(self));
+    /* status names the key file to add, without reading our config. */
+    outbox_note(self->outbox, facts);
+    note_link(self, "refused");
+}
+
 static void
 link_up(agentd_t *self, uint64_t head)
 {
+    if (self->key_refused)
+        log_info("the broker at %s accepts this key again", self->endpoint);
+    self->key_refused = false;
     self->up = true;
     self->dirty = true;
     self->head = head;
@@ -550,6 +594,17 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
 
     if ((*msg)->type != PM_MSG_REPLY || r == NULL) {
         log_warnx("unexpected message type %d from %s; ignored", (int)(*msg)->type, self->endpoint);
+        return;
+    }
+    if (!r->ok && util_strcmp0(r->code, PM_REFUSE_UNAUTHORIZED) == 0) {
+        const char *name = curvecfg_client_name();
+        char why[512];
+
+        snprintf(why, sizeof(why),
+                 "the broker at %s refused this key (unauthorized: %s): ask the broker's admin to "
+                 "add %s.key to keys_dir",
+                 self->endpoint, r->reason ? r->reason : "not trusted", name ? name : "NAME");
+        key_refused(self, why);
         return;
     }
     if (!self->up)
@@ -871,15 +926,18 @@ next_deadline(const agentd_t *self, int64_t now)
 static int
 wait_answers(agentd_t *self, int64_t now, int64_t deadline)
 {
-    zmq_pollitem_t items[2];
+    zmq_pollitem_t items[3];
     long timeout = deadline > now ? (long)(deadline - now) : 0;
     long wd = sdnotify_watchdog_ms();
     int nitems = 0, n;
+    char why[512];
 
     if (wd >= 0 && wd < timeout)
         timeout = wd; /* the next WATCHDOG=1 is sent from the loop, not from inside the poll */
-    if (self->sock != NULL)
+    if (self->sock != NULL) {
         items[nitems++] = (zmq_pollitem_t){self->sock, 0, ZMQ_POLLIN, 0};
+        items[nitems++] = (zmq_pollitem_t){handshake_watch_socket(self->watch), 0, ZMQ_POLLIN, 0};
+    }
     if (sigwake_fd() >= 0)
         items[nitems++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
     n = zmq_poll(items, nitems, timeout);
@@ -889,6 +947,9 @@ wait_answers(agentd_t *self, int64_t now, int64_t deadline)
         log_warnx("poll: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
+    if (self->sock != NULL && (items[1].revents & ZMQ_POLLIN) &&
+        handshake_refused(self->watch, why, sizeof(why)) > 0)
+        key_refused(self, why);
     if (self->sock != NULL && (items[0].revents & ZMQ_POLLIN))
         drain(self, util_mono_ms());
     return 0;

@@ -14,7 +14,8 @@
  *
  * Exit status (<sysexits.h>): 0 acked (or queued), 64 EX_USAGE usage error, 65 EX_DATAERR
  * refused by the broker (resending will not help) or refused here for a field longer than the
- * broker takes (nothing was sent or queued), 69 EX_UNAVAILABLE broker unreachable, 73
+ * broker takes (nothing was sent or queued), 69 EX_UNAVAILABLE broker unreachable, 77
+ * EX_NOPERM the broker refused our key in the handshake, 73
  * EX_CANTCREAT the outbox is full (send --queue: the disk holding it has no space left;
  * nothing was queued), 75 EX_TEMPFAIL the broker could not store it for now (resend later) or
  * the outbox is busy, 78 EX_CONFIG a bad configuration, 128+signal when interrupted, 1 any
@@ -127,8 +128,8 @@ more_help(FILE *f)
         "the daemon's folder: --config FILE (its state key) or --state DIR\n"
         "exit status: 0 logged (or queued), 64 usage, 65 refused (by the broker, or here for a\n"
         "    field longer than the broker takes; or not a rejected event),\n"
-        "    69 broker unreachable, 73 outbox full (its disk has no space left; nothing "
-        "queued),\n"
+        "    69 broker unreachable, 73 outbox full (its disk has no space left; nothing queued),\n"
+        "    77 the broker refused this key (in the handshake),\n"
         "    75 broker or outbox busy (try again later), 78 bad config\n",
         DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
     free(kinds);
@@ -391,6 +392,9 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
         case CLIENT_INTERRUPTED:
             errx_line("interrupted; event %s may or may not be logged", msg->entry->event_id);
             return 128 + agent_stop;
+        case CLIENT_REFUSED:
+            errx_line("%s", why);
+            return EX_NOPERM;
         case CLIENT_ERROR:
             errx_line("%s", why);
             return 1;

@@ -55,6 +55,16 @@ typedef struct live_conn {
 
 #define AUTH_MAX_WATCHED 4
 
+/*
+ * A key refused in the handshake: when it was last logged and how many refusals since, so a
+ * client retrying every second writes one warning a minute, not sixty.
+ */
+typedef struct key_refusal {
+    char key[CURVE_Z85_LEN + 1];
+    int64_t logged_at; /* monotonic ms */
+    uint64_t since;    /* refusals not logged since then */
+} key_refusal_t;
+
 /* One identity's token bucket (auth_quota_take). */
 typedef struct quota {
     char *who;
@@ -81,6 +91,11 @@ struct auth {
     uint64_t cap_refused;  /* connections shut down over the per-address cap */
     uint64_t cap_pending;  /* of those, the ones whose failed handshake is still to come */
     char cap_addr[INET6_ADDRSTRLEN]; /* the last address refused so */
+    key_refusal_t key_refusals[AUTH_KEY_LOG_MAX];
+    size_t nkey_refusals;
+    bool probing;             /* auth_probe's own handshake is being answered */
+    auth_identity_t *revoked; /* keys removed by a reload, to name them when they come back */
+    size_t nrevoked;
 };
 
 static const char *const role_names[] = {"department", "notifier", "operator", "admin"};
@@ -143,6 +158,7 @@ auth_destroy(auth_t **p)
         free(self->quotas[i].who);
     free(self->quotas);
     ids_free(self->ids, self->n);
+    ids_free(self->revoked, self->nrevoked);
     free(self->keys_dir);
     free(self);
     *p = NULL;
@@ -194,9 +210,63 @@ done:
     return rc;
 }
 
+static refusal_kind_t *kind_slot(auth_t *self, const char *kind);
+
+/*
+ * A handshake refused for key (Z85): counted like every refusal, and logged at warning at most
+ * once per key per AUTH_KEY_LOG_MS, with the name of the key when it was trusted before, and
+ * what the key's owner or the admin does next.
+ */
+static void
+handshake_refusal(auth_t *self, const char *key, const char *address, const char *domain)
+{
+    int64_t now = util_mono_ms();
+    key_refusal_t *slot = NULL, *oldest = NULL;
+    const auth_identity_t *was;
+    char again[80] = "";
+
+    if (self->probing)
+        return;
+    self->total++;
+    kind_slot(self, "handshake")->total++;
+    for (size_t i = 0; i < self->nkey_refusals; i++) {
+        key_refusal_t *k = &self->key_refusals[i];
+        if (strcmp(k->key, key) == 0)
+            slot = k;
+        if (oldest == NULL || k->logged_at < oldest->logged_at)
+            oldest = k;
+    }
+    if (slot != NULL && now - slot->logged_at < AUTH_KEY_LOG_MS) {
+        slot->since++;
+        return;
+    }
+    if (slot == NULL) {
+        /* A full table forgets the key logged longest ago: at worst it is logged again. */
+        slot = self->nkey_refusals < AUTH_KEY_LOG_MAX ? &self->key_refusals[self->nkey_refusals++]
+                                                      : oldest;
+        memset(slot, 0, sizeof(*slot));
+        snprintf(slot->key, sizeof(slot->key), "%s", key);
+    }
+    if (slot->since > 0)
+        snprintf(again, sizeof(again), " (refused %llu more times since the last line)",
+                 (unsigned long long)slot->since);
+    was = find_key(self->revoked, self->nrevoked, key);
+    if (was != NULL)
+        log_warnx("refused handshake on %s from %s: the key of %s (%s), revoked; if that is a "
+                  "mistake put %s.key back in %s and send permitd SIGHUP%s",
+                  domain, address, was->name, auth_role_name(was->role), was->name,
+                  self->keys_dir ? self->keys_dir : "keys_dir", again);
+    else
+        log_warnx("refused handshake on %s from %s: key %s is not in %s; to let it in, put its "
+                  "NAME.key there and send permitd SIGHUP%s",
+                  domain, address, key, self->keys_dir ? self->keys_dir : "keys_dir", again);
+    slot->logged_at = now;
+    slot->since = 0;
+}
+
 /* Say which identities a reload added, revoked or changed. */
 static void
-log_changes(const auth_t *self, const auth_identity_t *ids, size_t n)
+log_changes(auth_t *self, const auth_identity_t *ids, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const auth_identity_t *old = find_key(self->ids, self->n, ids[i].key.z85);
@@ -207,9 +277,16 @@ log_changes(const auth_t *self, const auth_identity_t *ids, size_t n)
                      auth_role_name(ids[i].role));
     }
     for (size_t i = 0; i < self->n; i++)
-        if (find_key(ids, n, self->ids[i].key.z85) == NULL)
+        if (find_key(ids, n, self->ids[i].key.z85) == NULL) {
             log_info("auth: key of %s (%s) revoked", self->ids[i].name,
                      auth_role_name(self->ids[i].role));
+            /* Remembered (once) so a refused handshake can say whose key it was. */
+            if (find_key(self->revoked, self->nrevoked, self->ids[i].key.z85) == NULL) {
+                self->revoked = xgrow(self->revoked, self->nrevoked, sizeof(*self->revoked));
+                self->revoked[self->nrevoked] = self->ids[i];
+                self->revoked[self->nrevoked++].name = xstrdup(self->ids[i].name);
+            }
+        }
 }
 
 int
@@ -368,9 +445,12 @@ zap_handle_one(auth_t *self)
         zap_send(self->zap, nf > ZAP_REQUEST_ID ? zmq_msg_data(&f[ZAP_REQUEST_ID]) : "",
                  nf > ZAP_REQUEST_ID ? zmq_msg_size(&f[ZAP_REQUEST_ID]) : 0, "400", "unknown key",
                  "");
-        auth_refused(self, "handshake", key[0] ? key : "-", "%s client from %s on %s: %s",
-                     mech[0] ? mech : "?", address[0] ? address : "?", domain[0] ? domain : "?",
-                     key[0] ? "key not trusted" : "not a CURVE client");
+        if (key[0] != '\0')
+            handshake_refusal(self, key, address[0] ? address : "?", domain[0] ? domain : "?");
+        else
+            auth_refused(self, "handshake", "-", "%s client from %s on %s: not a CURVE client",
+                         mech[0] ? mech : "?", address[0] ? address : "?",
+                         domain[0] ? domain : "?");
     } else {
         zap_send(self->zap, zmq_msg_data(&f[ZAP_REQUEST_ID]), zmq_msg_size(&f[ZAP_REQUEST_ID]),
                  "200", "OK", key);
@@ -478,8 +558,12 @@ auth_probe(auth_t *self, void *zctx, const char *endpoint, int type,
             break;
         if (zmq_poll(items, self->zap ? 2 : 1, (long)left) < 0 && zmq_errno() != EINTR)
             break;
-        if (items[1].revents & ZMQ_POLLIN)
+        if (items[1].revents & ZMQ_POLLIN) {
+            /* Our own random key: its refusal is the probe's success, not a warning. */
+            self->probing = true;
             auth_zap_drain(self);
+            self->probing = false;
+        }
         if (items[0].revents & ZMQ_POLLIN)
             outcome = probe_event(mon);
     }

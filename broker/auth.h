@@ -95,6 +95,13 @@ int auth_probe(auth_t *self, void *zctx, const char *endpoint, int type,
  * and one summary line says how many were left out when the window closes.
  */
 #define AUTH_LOG_BURST 10
+/*
+ * A key refused in the handshake is logged at warning once per key per AUTH_KEY_LOG_MS (with
+ * its name when it was revoked by a reload, and how many refusals the last line left out);
+ * up to AUTH_KEY_LOG_MAX keys are remembered.
+ */
+#define AUTH_KEY_LOG_MS 60000
+#define AUTH_KEY_LOG_MAX 256
 #define AUTH_LOG_WINDOW_MS 10000
 void auth_refused(auth_t *self, const char *kind, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

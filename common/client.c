@@ -19,15 +19,136 @@
 /* The longest we sleep in zmq_poll before looking at the stop flag again. */
 #define CLIENT_SLICE_MS 200
 
+struct handshake_watch {
+    void *mon; /* PAIR connected to the socket's monitor */
+    const char *endpoint;
+};
+
 struct client {
     void *zctx;
     void *sock;
-    strv_t endpoints;     /* in order of preference */
-    size_t cur;           /* the one in use */
-    const char *endpoint; /* endpoints.v[cur] */
+    handshake_watch_t *watch; /* on sock */
+    strv_t endpoints;         /* in order of preference */
+    size_t cur;               /* the one in use */
+    const char *endpoint;     /* endpoints.v[cur] */
     volatile sig_atomic_t *stop;
     bool pending; /* a request went out and its answer never came */
 };
+
+/* Distinct inproc names for the monitors of every client socket of the process. */
+static unsigned watch_counter;
+
+handshake_watch_t *
+handshake_watch_new(void *zctx, void *sock, const char *endpoint, char *why, size_t whylen)
+{
+    handshake_watch_t *self = xcalloc(1, sizeof(*self));
+    char addr[64];
+    int linger = 0;
+
+    snprintf(addr, sizeof(addr), "inproc://permit-handshake-%u",
+             __atomic_fetch_add(&watch_counter, 1, __ATOMIC_RELAXED));
+    self->endpoint = endpoint;
+    if (zmq_socket_monitor(sock, addr,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
+        snprintf(why, whylen, "zmq_socket_monitor: %s", zmq_strerror(errno));
+        free(self);
+        return NULL;
+    }
+    self->mon = zmq_socket(zctx, ZMQ_PAIR);
+    if (self->mon == NULL || zmq_setsockopt(self->mon, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_connect(self->mon, addr) != 0) {
+        snprintf(why, whylen, "handshake monitor: %s", zmq_strerror(errno));
+        zmq_socket_monitor(sock, NULL, 0);
+        handshake_watch_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+handshake_watch_destroy(handshake_watch_t **p)
+{
+    handshake_watch_t *self = p ? *p : NULL;
+
+    if (self == NULL)
+        return;
+    if (self->mon != NULL)
+        zmq_close(self->mon);
+    free(self);
+    *p = NULL;
+}
+
+void *
+handshake_watch_socket(const handshake_watch_t *self)
+{
+    return self->mon;
+}
+
+/* The next step for a refused key, naming the key file the broker's admin must add. */
+static void
+refused_why(const handshake_watch_t *self, uint16_t event, uint32_t value, char *why, size_t whylen)
+{
+    const char *name = curvecfg_client_name();
+
+    if (!curvecfg_client_on()) {
+        snprintf(why, whylen,
+                 "the broker at %s refused this client: it speaks CURVE and this client has no "
+                 "key: give --curve-secret NAME.secret and --broker-key (or PERMIT_CURVE_SECRET, "
+                 "PERMIT_BROKER_KEY)",
+                 self->endpoint);
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+               value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+        snprintf(why, whylen,
+                 "the broker at %s refused this client: it does not speak CURVE (no keys_dir): "
+                 "drop --curve-secret and --broker-key, or ask the broker's admin to set keys_dir",
+                 self->endpoint);
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        snprintf(why, whylen,
+                 "the broker at %s refused this key: ask the broker's admin to add %s.key to "
+                 "keys_dir (permitctl keygen %s writes it)",
+                 self->endpoint, name ? name : "NAME", name ? name : "NAME");
+    } else {
+        snprintf(why, whylen,
+                 "the broker at %s broke off the handshake: check that --broker-key is its "
+                 "public key (keys_dir's broker.key), then ask its admin to add %s.key to "
+                 "keys_dir",
+                 self->endpoint, name ? name : "NAME");
+    }
+}
+
+int
+handshake_refused(handshake_watch_t *self, char *why, size_t whylen)
+{
+    for (;;) {
+        zmq_msg_t head, addr;
+        uint16_t event = 0;
+        uint32_t value = 0;
+        int got;
+
+        zmq_msg_init(&head);
+        if (zmq_msg_recv(&head, self->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&head);
+            return 0;
+        }
+        /* Two frames: event (16 bits) and value (32 bits), then the endpoint. */
+        got = zmq_msg_size(&head) >= 6;
+        if (got) {
+            memcpy(&event, zmq_msg_data(&head), sizeof(event));
+            memcpy(&value, (uint8_t *)zmq_msg_data(&head) + 2, sizeof(value));
+        }
+        zmq_msg_close(&head);
+        zmq_msg_init(&addr);
+        zmq_msg_recv(&addr, self->mon, 0);
+        zmq_msg_close(&addr);
+        if (got &&
+            (event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL))) {
+            refused_why(self, event, value, why, whylen);
+            return 1;
+        }
+    }
+}
 
 static int
 client_open(client_t *self, char *why, size_t whylen)
@@ -49,6 +170,9 @@ client_open(client_t *self, char *why, size_t whylen)
     }
     if (curvecfg_client_apply(sock, why, whylen) != 0)
         goto fail;
+    self->watch = handshake_watch_new(self->zctx, sock, self->endpoint, why, whylen);
+    if (self->watch == NULL)
+        goto fail;
     if (zmq_connect(sock, self->endpoint) != 0) {
         snprintf(why, whylen, "cannot connect to '%s': %s", self->endpoint, zmq_strerror(errno));
         goto fail;
@@ -57,6 +181,7 @@ client_open(client_t *self, char *why, size_t whylen)
     return 0;
 
 fail:
+    handshake_watch_destroy(&self->watch);
     zmq_close(sock);
     return -1;
 }
@@ -64,6 +189,7 @@ fail:
 static void
 client_close(client_t *self)
 {
+    handshake_watch_destroy(&self->watch);
     if (self->sock != NULL)
         zmq_close(self->sock);
     self->sock = NULL;
@@ -249,18 +375,25 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
         self->pending = true;
         deadline = util_mono_ms() + timeout_ms;
         for (;;) {
-            zmq_pollitem_t item = {.socket = self->sock, .events = ZMQ_POLLIN};
+            zmq_pollitem_t items[2] = {
+                {.socket = self->sock, .events = ZMQ_POLLIN},
+                {.socket = handshake_watch_socket(self->watch), .events = ZMQ_POLLIN},
+            };
             int64_t left = deadline - util_mono_ms();
             int rc;
 
             if (client_stopped(self) || left <= 0)
                 break;
-            rc = zmq_poll(&item, 1, left < CLIENT_SLICE_MS ? (long)left : CLIENT_SLICE_MS);
+            rc = zmq_poll(items, 2, left < CLIENT_SLICE_MS ? (long)left : CLIENT_SLICE_MS);
             if (rc < 0 && errno != EINTR) {
                 snprintf(why, whylen, "poll %s: %s", self->endpoint, zmq_strerror(errno));
                 return CLIENT_ERROR;
             }
-            if (rc <= 0)
+            /* A refused handshake is an answer too: waiting longer cannot change it. */
+            if (rc > 0 && (items[1].revents & ZMQ_POLLIN) &&
+                handshake_refused(self->watch, why, whylen) > 0)
+                return CLIENT_REFUSED;
+            if (rc <= 0 || !(items[0].revents & ZMQ_POLLIN))
                 continue;
             rc = client_recv(self, id, reply, why, whylen);
             if (rc < 0)

@@ -20,7 +20,9 @@
  * whatever was still in flight (the "lazy pirate" pattern of the ZeroMQ guide).
  *
  * Callers tell "nobody answered" (CLIENT_UNREACHABLE) from "an answer came" (CLIENT_OK, the
- * reply may still be a nack) from "the answer is unusable" (CLIENT_ERROR). A reply with a
+ * reply may still be a nack) from "the answer is unusable" (CLIENT_ERROR) from "the broker
+ * refused our key in the handshake" (CLIENT_REFUSED: a handshake watch, below, sees it at
+ * once instead of waiting out every try). A reply with a
  * protocol version other than PM_PROTOCOL_VERSION is an error.
  */
 #ifndef PERMIT_CLIENT_H
@@ -37,7 +39,25 @@ typedef enum client_status {
     CLIENT_UNREACHABLE, /* no answer at all after every try */
     CLIENT_INTERRUPTED, /* the stop flag was set while waiting */
     CLIENT_ERROR,       /* an unusable answer or a local failure; see why */
+    CLIENT_REFUSED,     /* the broker ended the handshake: it refused our key; see why */
 } client_status_t;
+
+/*
+ * A handshake watch: a socket monitor on a client socket that tells "the broker refused us"
+ * from "nothing answers". libzmq reconnects quietly after a refused CURVE handshake, so
+ * without it a refused key looks exactly like a dead broker. Open it before zmq_connect;
+ * handshake_refused() reads the events waiting, without blocking: 1 with a one-line reason
+ * and the next step in why when a handshake failed (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: the
+ * broker's ZAP handler said no; _NO_DETAIL: it dropped the handshake, e.g. our copy of its
+ * key is wrong; _PROTOCOL: one side speaks CURVE and the other not), 0 otherwise.
+ * handshake_watch_fd() is the monitor's socket, for a poll set.
+ */
+typedef struct handshake_watch handshake_watch_t;
+handshake_watch_t *handshake_watch_new(void *zctx, void *sock, const char *endpoint, char *why,
+                                       size_t whylen);
+void handshake_watch_destroy(handshake_watch_t **p);
+void *handshake_watch_socket(const handshake_watch_t *self);
+int handshake_refused(handshake_watch_t *self, char *why, size_t whylen);
 
 /*
  * Create a client connected to the first endpoint of a list ("EP" or "EP1,EP2,...") on the

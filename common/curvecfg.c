@@ -23,6 +23,7 @@ static struct {
     bool on;
     curve_key_t public_key, secret_key, server_key;
     char secret_file[PATH_MAX]; /* where secret_key came from, for curvecfg_client_private */
+    char name[PATH_MAX];        /* its NAME, for the messages that say which key to trust */
 } client_keys;
 
 typedef struct keyfile {
@@ -183,6 +184,15 @@ curvecfg_client_setup(const char *secret_file, const char *broker_key_file, char
     }
     client_keys.on = true;
     snprintf(client_keys.secret_file, sizeof(client_keys.secret_file), "%s", secret_file);
+    {
+        const char *base = strrchr(secret_file, '/');
+        size_t n;
+
+        snprintf(client_keys.name, sizeof(client_keys.name), "%s", base ? base + 1 : secret_file);
+        n = strlen(client_keys.name);
+        if (n > 7 && strcmp(client_keys.name + n - 7, ".secret") == 0)
+            client_keys.name[n - 7] = '\0';
+    }
     return 0;
 }
 
@@ -215,6 +225,12 @@ curvecfg_client_on(void)
     char why[256];
 
     return client_lazy_setup(why, sizeof(why)) == 0 && client_keys.on;
+}
+
+const char *
+curvecfg_client_name(void)
+{
+    return client_keys.on && client_keys.name[0] != '\0' ? client_keys.name : NULL;
 }
 
 int

@@ -56,6 +56,12 @@ int curvecfg_client_setup(const char *secret_file, const char *broker_key_file, 
 /* -n: the key pair file setup read, if any, is private (a strict curvecfg_private). */
 int curvecfg_client_private(char **err);
 
+/*
+ * The name of this process's key pair (the secret file's name without its folder and
+ * ".secret": the NAME of the NAME.key the broker must trust), or NULL when none is set up.
+ */
+const char *curvecfg_client_name(void);
+
 /* Whether this process's clients speak CURVE (after setup, or from the environment). */
 bool curvecfg_client_on(void);
 

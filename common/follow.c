@@ -358,6 +358,7 @@ follow_catch_up(follow_t *self)
             st = FOLLOW_STOPPED;
             break;
         case CLIENT_ERROR:
+        case CLIENT_REFUSED: /* the reason says which key the broker refused */
             st = FOLLOW_ERROR;
             break;
         }

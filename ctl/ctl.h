@@ -7,8 +7,9 @@
  * gets the context and its own argv (argv[0] is the command's name) and returns the exit status.
  *
  * Exit status, as permit-agent's, by <sysexits.h>'s names: 0 EX_OK, 64 EX_USAGE, 65 EX_DATAERR
- * refused by the broker or a bad input file, 69 EX_UNAVAILABLE broker unreachable, 78
- * EX_CONFIG (report's --config), 128+signal interrupted, 1 EXIT_FAILURE anything else.
+ * refused by the broker or a bad input file, 69 EX_UNAVAILABLE broker unreachable, 77
+ * EX_NOPERM the broker refused our key in the handshake, 78 EX_CONFIG (report's --config),
+ * 128+signal interrupted, 1 EXIT_FAILURE anything else.
  */
 #ifndef PERMIT_CTL_H
 #define PERMIT_CTL_H

@@ -217,10 +217,11 @@ more_help(FILE *f)
     fprintf(f, "global options (before the command):\n");
     conftab_usage(&global_table, f);
     fprintf(
-        f, "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (in time_zone), ISO 8601 with "
-           "an offset, or\n  milliseconds since the epoch\n"
-           "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable,\n"
-           "  78 bad config (report), 1 other\n");
+        f,
+        "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (in time_zone), ISO 8601 with "
+        "an offset, or\n  milliseconds since the epoch\n"
+        "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable,\n"
+        "  77 the broker refused this key (in the handshake), 78 bad config (report), 1 other\n");
 }
 
 static const cli_prog_t prog = {PROG, "[GLOBAL OPTIONS] COMMAND [ARGS]", commands,
@@ -284,6 +285,10 @@ ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **re
     case CLIENT_INTERRUPTED:
         ctl_warnx("interrupted");
         rc = 128 + *ctl->stop;
+        break;
+    case CLIENT_REFUSED:
+        ctl_warnx("%s", why);
+        rc = EX_NOPERM;
         break;
     case CLIENT_ERROR:
         ctl_warnx("%s", why);
