@@ -144,8 +144,8 @@ bool pm_code_valid(const char *s);
 #define PM_REFUSE_EXISTS "exists"
 #define PM_REFUSE_UNSUPPORTED "unsupported"
 #define PM_REFUSE_STORAGE "storage" /* temporary: resend later */
-#define PM_REFUSE_BUSY "busy" /* temporary: over the sender's quota; resend after retry_after_ms   \
-                               */
+/* Temporary: over the sender's quota; resend after the reply's retry_after_ms. */
+#define PM_REFUSE_BUSY "busy"
 #define PM_REFUSE_UNAUTHORIZED "unauthorized" /* no trusted key (CURVE): revoked or unknown */
 #define PM_REFUSE_FORBIDDEN "forbidden"       /* the key's role or identity may not do this */
 /* The sender already used this id for an event with other content (permanent): a new event
