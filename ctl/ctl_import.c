@@ -847,11 +847,17 @@ import_destroy(pm_import_t **p)
     *p = NULL;
 }
 
-/* "(seq 31)" or "(seq 31-40)". */
+/*
+ * "(seq 31)" or "(seq 31-40)": the entries of an import whose entries follow one another. A
+ * project's registration is followed by what it derives (its ready procedures announced), so
+ * projects print where they start: "(from seq 9)".
+ */
 static void
-print_range(const pm_reply_t *r)
+print_range(const pm_reply_t *r, bool contiguous)
 {
-    if (r->count <= 1)
+    if (!contiguous && r->count > 1)
+        printf("(from seq %llu)", (unsigned long long)r->seq);
+    else if (r->count <= 1)
         printf("(seq %llu)", (unsigned long long)r->seq);
     else
         printf("(seq %llu-%llu)", (unsigned long long)r->seq,
@@ -877,7 +883,7 @@ print_calendar_ack(const pm_calendar_t *c, const pm_reply_t *r)
     else
         printf("imported calendar %u: %zu listed day%s, %zu off and %zu worked ", c->year, c->ndays,
                c->ndays == 1 ? "" : "s", off, c->ndays - off);
-    print_range(r);
+    print_range(r, true);
     putchar('\n');
 }
 
@@ -897,7 +903,7 @@ print_ack(const pm_import_t *im, const pm_reply_t *r)
         printf("imported template %s: %zu procedure%s, %zu milestone%s ", im->template->name,
                im->template->nprocs, im->template->nprocs == 1 ? "" : "s",
                im->template->nmilestones, im->template->nmilestones == 1 ? "" : "s");
-        print_range(r);
+        print_range(r, true);
         putchar('\n');
     } else {
         size_t n = im->ndepts > 0 ? im->ndepts : im->nprojects;
@@ -910,7 +916,7 @@ print_ack(const pm_import_t *im, const pm_reply_t *r)
         printf("imported %u %s ", r->count,
                im->ndepts > 0 ? (r->count == 1 ? "department" : "departments")
                               : (r->count == 1 ? "project" : "projects"));
-        print_range(r);
+        print_range(r, im->ndepts > 0);
         if (r->count < n)
             printf(", %zu unchanged", n - r->count);
         putchar('\n');
