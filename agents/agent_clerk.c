@@ -50,14 +50,23 @@ fact_int(outbox_t *ob, const char *key)
     return n;
 }
 
+/*
+ * The outbox as the clerk's commands read it. A daemon that has just taken the lock may not
+ * have recorded its department yet (the database exists, empty): while one is running, wait a
+ * moment for it, as facts_current does for its link.
+ */
 static int
 open_outbox(const char *state, outbox_t **ob)
 {
     char why[768];
+    long pid;
 
-    if (outbox_open(state, NULL, false, ob, why, sizeof(why)) != 0) {
-        fprintf(stderr, "permit-agent: %s\n", why);
-        return -1;
+    for (int waited = 0; outbox_open(state, NULL, false, ob, why, sizeof(why)) != 0; waited += 20) {
+        if (waited >= START_WAIT_MS || agentd_running(state, &pid) != 1) {
+            fprintf(stderr, "permit-agent: %s\n", why);
+            return -1;
+        }
+        poll(NULL, 0, 20);
     }
     return 0;
 }
