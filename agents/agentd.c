@@ -948,7 +948,7 @@ wait_answers(agentd_t *self, int64_t now, int64_t deadline)
         return -1;
     }
     if (self->sock != NULL && (items[1].revents & ZMQ_POLLIN) &&
-        handshake_refused(self->watch, why, sizeof(why)) > 0)
+        handshake_refused(self->watch, why, sizeof(why)) == 1)
         key_refused(self, why);
     if (self->sock != NULL && (items[0].revents & ZMQ_POLLIN))
         drain(self, util_mono_ms());

@@ -142,10 +142,16 @@ handshake_refused(handshake_watch_t *self, char *why, size_t whylen)
         zmq_msg_recv(&addr, self->mon, 0);
         zmq_msg_close(&addr);
         if (got &&
-            (event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL))) {
+            (event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL))) {
             refused_why(self, event, value, why, whylen);
             return 1;
+        }
+        /* Broken off without a reason: a wrong broker key, or a connection the broker closed
+         * for another cause (its per-address cap, a restart). Worth saying only if no try
+         * gets through. */
+        if (got && (event & ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+            refused_why(self, event, value, why, whylen);
+            return 2;
         }
     }
 }
@@ -353,6 +359,8 @@ static client_status_t
 client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, int timeout_ms,
                 int tries, pm_msg_t **reply, char *why, size_t whylen)
 {
+    char broken[512] = ""; /* a handshake broken off without a reason, if one was */
+
     for (int try = 0; try < tries; try++) {
         int64_t deadline;
 
@@ -389,10 +397,16 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
                 snprintf(why, whylen, "poll %s: %s", self->endpoint, zmq_strerror(errno));
                 return CLIENT_ERROR;
             }
-            /* A refused handshake is an answer too: waiting longer cannot change it. */
-            if (rc > 0 && (items[1].revents & ZMQ_POLLIN) &&
-                handshake_refused(self->watch, why, whylen) > 0)
-                return CLIENT_REFUSED;
+            /* A refused handshake is an answer too: waiting longer cannot change it. One broken
+             * off without a reason may be transient: libzmq reconnects, and only if no try gets
+             * an answer is it the reason given. */
+            if (rc > 0 && (items[1].revents & ZMQ_POLLIN)) {
+                int hs = handshake_refused(self->watch, broken, sizeof(broken));
+                if (hs == 1) {
+                    snprintf(why, whylen, "%s", broken);
+                    return CLIENT_REFUSED;
+                }
+            }
             if (rc <= 0 || !(items[0].revents & ZMQ_POLLIN))
                 continue;
             rc = client_recv(self, id, reply, why, whylen);
@@ -414,6 +428,11 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
     if (client_stopped(self)) {
         snprintf(why, whylen, "interrupted while waiting for %s", self->endpoint);
         return CLIENT_INTERRUPTED;
+    }
+    if (broken[0] != '\0') {
+        /* Every try failed and a handshake was broken off: say so, not "no answer". */
+        snprintf(why, whylen, "%s", broken);
+        return CLIENT_REFUSED;
     }
     if (self->endpoints.n > 1) {
         char *all = strv_join(&self->endpoints, ", ");

@@ -47,9 +47,11 @@ typedef enum client_status {
  * from "nothing answers". libzmq reconnects quietly after a refused CURVE handshake, so
  * without it a refused key looks exactly like a dead broker. Open it before zmq_connect;
  * handshake_refused() reads the events waiting, without blocking: 1 with a one-line reason
- * and the next step in why when a handshake failed (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: the
- * broker's ZAP handler said no; _NO_DETAIL: it dropped the handshake, e.g. our copy of its
- * key is wrong; _PROTOCOL: one side speaks CURVE and the other not), 0 otherwise.
+ * and the next step in why when the broker refused the handshake (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+ * its ZAP handler said no; _PROTOCOL: one side speaks CURVE and the other not); 2 with a reason
+ * when a handshake was broken off without one (_NO_DETAIL: our copy of its key may be wrong, or
+ * the broker closed the connection for another cause, e.g. its per-address cap: libzmq tries
+ * again, so this is a refusal only if no try gets through); 0 otherwise.
  * handshake_watch_fd() is the monitor's socket, for a poll set.
  */
 typedef struct handshake_watch handshake_watch_t;
