@@ -5,6 +5,7 @@
 # cannot wedge its procedure: the later events of the same procedure are delivered and acked,
 # and the link stays up (no "broker lost", no reconnecting).
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

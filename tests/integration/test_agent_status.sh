@@ -4,6 +4,7 @@
 # first moment the daemon runs (not an empty broker.endpoints), also before any broker
 # answered ("connecting"), and on a second start not the facts of the first run.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

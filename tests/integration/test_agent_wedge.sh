@@ -7,6 +7,7 @@
 # Then `permit-agent drop` on an event in flight to a broker that does not answer: it is
 # dropped and not sent again.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

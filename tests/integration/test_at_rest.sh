@@ -4,6 +4,7 @@
 # program warns at start and -n refuses with the chmod to run; the agent's own log file is
 # made 0640 whatever the umask; permit-notify silence list escapes people's text.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

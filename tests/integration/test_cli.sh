@@ -5,6 +5,7 @@
 # (EX_CONFIG) for a bad one, and an unknown option exits 64 (EX_USAGE) with one line saying
 # what to do. No broker is needed: nothing here gets as far as a socket.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -4,6 +4,7 @@
 # when handshake_ms runs out; a trusted client gets its answer meanwhile; the broker's open
 # descriptors stay bounded; one summary line says what happened, not a line per connection.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -5,6 +5,7 @@
 # mark imports; an unknown column is refused with the list of valid columns and their Chinese
 # names; a file that is neither UTF-8 nor GB18030 is refused with the line of the bad byte.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

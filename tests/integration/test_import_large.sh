@@ -4,6 +4,7 @@
 # 600 s with 320,000), and SIGINT or SIGTERM before the import is sent stops permitctl with a
 # message and nothing sent.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -4,6 +4,7 @@
 # `journalctl -p warning -u permitd` works; elsewhere (a file, a terminal) lines are as before,
 # even with the variable inherited.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

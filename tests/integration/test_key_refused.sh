@@ -6,6 +6,7 @@
 # The agent daemon whose key is revoked says so (status: refused, its log: the next step),
 # not "no answer", and keeps the event queued.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

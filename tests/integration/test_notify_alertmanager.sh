@@ -6,6 +6,7 @@
 # title and text as annotations, RFC 3339 times. A contact without it still gets
 # permit-notify/1, and a format the notifier does not know is refused at load as FILE:LINE.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -3,6 +3,7 @@
 # given a payload of about 200 KiB (far past a pipe's 64 KiB), is killed at the deadline with
 # everything it started (its process group), and the notifier keeps going.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -4,6 +4,7 @@
 # the healthy receiver beside it gets every notice within a second or two. SIGTERM with the
 # hung request in flight ends within 2 s, and what was not delivered goes out at the next start.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -3,6 +3,7 @@
 # an SMTP command is refused, at `run -n` and at start, with its file and line number — nothing
 # reaches the SMTP server.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

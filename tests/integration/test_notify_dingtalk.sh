@@ -4,6 +4,7 @@
 # own answer (errcode 310000); the notifier signs each attempt from the contact's
 # dingtalk_secret, keeps the secret out of history, and puts the contact's keyword in the text.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

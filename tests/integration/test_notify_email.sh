@@ -4,6 +4,7 @@
 # and an HTML part. A rejection note holding a script, a link and entities arrives in the HTML
 # part as escaped text: no raw <script> or <a href, the template's own markup intact.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -4,6 +4,7 @@
 # channel — WeCom and DingTalk markdown, the generic webhook's JSON, e-mail — with no link,
 # mention or tag of its own, while the template's own markdown stays.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -3,6 +3,7 @@
 # DingTalk message the "at" object (atMobiles, atUserIds) and @mobile in its text; a plain
 # notice (unblocked) pings nobody.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

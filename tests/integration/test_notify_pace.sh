@@ -6,6 +6,7 @@
 # under WeCom's 4,096 bytes, marked (1/N) ... (N/N) and sent in order. Nothing becomes a dead
 # letter and every notice is delivered, once, directly or in a digest part.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -4,6 +4,7 @@
 # window is full wait for the next one and go out one by one: no digest (the queue never
 # holds more than a window's worth), no 45009 from the robot, never more than 3 in a window.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -2,6 +2,7 @@
 # A robot's URL is its password: `history` (text and --json) and `status` show WeCom's key=,
 # DingTalk's access_token= and any other query value or URL password as ***.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

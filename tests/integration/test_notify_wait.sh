@@ -5,6 +5,7 @@
 # dead letter at once; instead the notice waits a window and is delivered, its attempts still
 # 0 failures, and status shows no dead letter.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -3,6 +3,7 @@
 # recorder verifies webhook-id, webhook-timestamp and webhook-signature with Python's hmac and
 # answers 401 to anything else; a contact with another secret fails and is retried.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -5,6 +5,7 @@
 # status`, `permitctl tail` or the broker's log obeys nothing in a department's text (an ANSI
 # escape, the C1 control U+0085, the bidi override U+202E): each shows escaped.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 umask 022

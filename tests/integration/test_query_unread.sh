@@ -4,6 +4,7 @@
 # store.h), and what does not fit is dropped, never waited for. 300 unread page requests used to
 # take a broker from 148 MB to 1.27 GB. The broker goes on answering everyone else.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # A small AddressSanitizer quarantine, so freed pages do not count as memory held.

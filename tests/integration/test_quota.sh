@@ -4,6 +4,7 @@
 # long and sends it again, so it slows down and delivers everything: nothing lost, nothing
 # rejected. permit-agent send waits the retry-after too; with one try it exits 75 (temporary).
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

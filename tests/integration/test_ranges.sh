@@ -5,6 +5,7 @@
 # 4294967295, a query after 2^63. permitctl import refuses the same values in a file, with the
 # same bounds.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

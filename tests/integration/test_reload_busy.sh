@@ -6,6 +6,7 @@
 # zmq_poll) used to be noticed only at a later signal, so most of these SIGHUPs were lost.
 # SIGTERM still stops the busy broker cleanly.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

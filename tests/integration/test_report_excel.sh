@@ -6,6 +6,7 @@
 # --no-bom or another locale. The data: a live broker on a test clock, three projects, one
 # procedure overdue.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

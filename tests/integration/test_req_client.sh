@@ -5,6 +5,7 @@
 # sockets at the same time. A REQ client used to hang: its message was refused as malformed,
 # and the refusal was sent without the delimiter.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

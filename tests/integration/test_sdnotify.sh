@@ -5,6 +5,7 @@
 # naming ${CREDENTIALS_DIRECTORY}/NAME (LoadCredential=) reads the service's copy of a secret,
 # and is refused with a clear line outside such a service.
 # shellcheck source-path=SCRIPTDIR disable=SC2016,SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -4,6 +4,7 @@
 # Type=notify with a watchdog, a dedicated user, LimitNOFILE, UMask=0077 and their secrets as
 # credentials. Skipped (77) without systemd-analyze (scripts/deps.sh test installs systemd).
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -5,6 +5,7 @@
 # TZ=America/New_York and the default are identical, and an acceptance at 09:00 Beijing time
 # shows as 09:00 with +08:00.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"
