@@ -42,7 +42,7 @@ deps-test:
 	@bash scripts/deps.sh test
 
 build: deps-run
-	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DPERMIT_TESTS=OFF
 	$(CMAKE) --build $(BUILD) -j$(JOBS)
 
 run: build

@@ -27,6 +27,8 @@ done <<<"$run"
 mrun=$(make -C "$SRC" -n run)
 mtest=$(make -C "$SRC" -n test)
 grep -q 'deps.sh run$' <<<"$mrun" || fail "make run does not call deps.sh run"
+# The demo's build must not need the tests' packages (cmocka): it leaves the tests out.
+grep -q -- '-DPERMIT_TESTS=OFF' <<<"$mrun" || fail "make run configures the tests, which need cmocka"
 ! grep -q 'deps.sh test\|deps.sh all\|deps.sh$' <<<"$mrun" ||
     fail "make run installs more than the run group"
 grep -q 'deps.sh test$' <<<"$mtest" || fail "make test does not call deps.sh test"
