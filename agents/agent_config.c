@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "conftab.h"
 #include "eplist.h"
+#include "model.h"
 #include "util.h"
 #include "zone.h"
 
@@ -95,10 +97,15 @@ agentcfg_check(agentcfg_t *cfg, char **err)
         return -1;
     if (eplist_check("broker", cfg->broker, err) < 0)
         return -1;
-    if (strpbrk(cfg->dept, " \t/;,:") != NULL) {
-        *err = xasprintf("dept: '%s' is not a department code", cfg->dept);
+    /* The broker's own rules for a code, and the length it takes (one definition each). */
+    if (!pm_code_valid(cfg->dept) || strlen(cfg->dept) > codec_field_limit("dept")) {
+        *err = xasprintf("dept: '%.64s' is not a department code (at most %zu bytes, no blank "
+                         "or / ; , :)",
+                         cfg->dept, codec_field_limit("dept"));
         return -1;
     }
+    if (zone_check(cfg->time_zone, err) < 0)
+        return -1;
     if (cfg->backoff_min_ms > cfg->backoff_max_ms) {
         *err = xasprintf("backoff_min_ms (%d) is larger than backoff_max_ms (%d)",
                          cfg->backoff_min_ms, cfg->backoff_max_ms);

@@ -42,6 +42,16 @@ known(const char *name)
 }
 
 int
+zone_check(const char *name, char **err)
+{
+    if (util_empty(name) || valid_name(name))
+        return 0;
+    *err = xasprintf("time_zone: '%s' is not a time zone's name (an IANA name such as %s)", name,
+                     ZONE_DEFAULT);
+    return -1;
+}
+
+int
 zone_use(const char *name, int32_t fallback_offset_s, char **err)
 {
     char posix[32];

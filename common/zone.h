@@ -25,6 +25,11 @@
  */
 int zone_use(const char *name, int32_t fallback_offset_s, char **err);
 /*
+ * Whether name may be a zone's name (what zone_use would not refuse): 0, or -1 with a reason in
+ * *err (caller frees). For a configuration check (-n), before anything is set.
+ */
+int zone_check(const char *name, char **err);
+/*
  * zone_use for a client program: name, else $PERMIT_TIME_ZONE, else ZONE_DEFAULT, falling back
  * to UTC+08:00 without tzdata. A fallback or a bad name is logged (a bad name: the default).
  */

@@ -125,7 +125,7 @@ ncfg_check(const ncfg_t *cfg, char **err)
     char why[256];
     int rc = 0;
 
-    if (conftab_check_required(&ncfg_table, cfg, err) < 0)
+    if (conftab_check_required(&ncfg_table, cfg, err) < 0 || zone_check(cfg->time_zone, err) < 0)
         return -1;
     if (eplist_parse(cfg->query, &q, why, sizeof(why)) != 0) {
         *err = xasprintf("query: %s", why);

@@ -59,3 +59,8 @@ step "the link never went down"
 ! grep -E "broker lost|does not answer|without reading it" "$AGENT_LOG" ||
     fail "the agent lost the broker or was refused unread: $(grep -E "lost|answer|reading" "$AGENT_LOG")"
 stop_agent nrb
+
+step "an agent configured with a department code longer than the broker takes does not start"
+run "$PERMIT_AGENT" run --dept "$(printf 'N%.0s' {1..65})" --state "$T/long-dept" --broker "$INGEST" -n
+((RC == 78)) && [[ "$ERR" == *"at most 64 bytes"* ]] ||
+    fail "permit-agent run -n took a 65-byte department code (exit $RC): $ERR"

@@ -91,4 +91,12 @@ run "$PERMITD" --db "$T/x.db" --time-zone "Nowhere/Atlantis" --utc-offset +05:30
 ((RC == 0)) || fail "permitd -n with an unknown zone exited $RC: $ERR"
 run "$PERMITCTL" --time_zone "../etc/passwd" overdue
 ((RC == 64)) || fail "permitctl took a zone name that is a path (exit $RC): $ERR"
+run "$PERMIT_AGENT" run --dept NRB --state "$T/zone-agent" --broker "$INGEST" --time-zone ../x -n
+((RC == 78)) && [[ "$ERR" == *"not a time zone's name"* ]] ||
+    fail "permit-agent run -n took a zone name that is a path (exit $RC): $ERR"
+sed 's|^time_zone = .*||' "$T/notify.conf" >"$T/zone-notify.conf"
+echo "time_zone = ../x" >>"$T/zone-notify.conf"
+run "$PERMIT_NOTIFY" run --config "$T/zone-notify.conf" -n
+((RC == 78)) && [[ "$ERR" == *"not a time zone's name"* ]] ||
+    fail "permit-notify run -n took a zone name that is a path (exit $RC): $ERR"
 stop_broker
