@@ -37,7 +37,12 @@ done
 # A small window keeps many events in flight and unacked for longer: more to lose to a kill.
 agent_conf nrb NRB window=8
 logged() { dbq "SELECT COUNT(*) FROM ($(events_sql "$P-%")) AS e"; }
-logged_more_than() { (($(logged) > $1)); }
+# More logged than $1, or everything logged already (nothing left to wait for).
+logged_more_than() {
+    local n
+    n=$(logged)
+    ((n > $1 || n >= TOTAL))
+}
 for ((f = 0; f < 4; f++)); do
     cp "$T/in/batch-$f.csv" "$T/nrb-$f.csv"
 done
