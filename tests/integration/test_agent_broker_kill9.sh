@@ -4,6 +4,7 @@
 # broker restarts on the same database, and in the end every event is applied exactly once,
 # every procedure in order, nothing refused.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

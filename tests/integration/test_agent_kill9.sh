@@ -7,6 +7,7 @@
 # went through its events in order, and nothing was refused (a reordered pair would have been
 # refused as a forbidden transition).
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

@@ -6,6 +6,7 @@
 # back, by SIGHUP, and delivers what was queued meanwhile. SIGTERM stops every agent with
 # exit 0.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

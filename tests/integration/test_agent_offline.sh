@@ -6,6 +6,7 @@
 # once, in the order of its procedure (accepted, supplement requested, supplement received,
 # approved), with the department's claimed times kept.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

@@ -6,6 +6,7 @@
 # the cause, drop, retry --all; send --queue; names being written are ignored until renamed;
 # config errors and a second daemon on one folder are refused.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/agent_lib.sh"

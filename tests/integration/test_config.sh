@@ -4,6 +4,7 @@
 # with exit 0 on SIGINT as on SIGTERM, every program answers --help, and the clients tell
 # "broker unreachable" (exit 69) and usage errors (exit 64) apart.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -3,6 +3,7 @@
 # way a work-chat bot's "I'm on it" button answers: the item then stops escalating, exactly as
 # with `permit-notify ack`, while an item whose receiver did not acknowledge is escalated.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

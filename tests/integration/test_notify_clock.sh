@@ -5,6 +5,7 @@
 # escalated up the ladder (section head, then leader) while an acknowledged one is not; a
 # silence suppressing a project's notifications (recorded as silenced in history).
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -4,6 +4,7 @@
 # command, with the shipped Chinese templates intact; region and department overrides route
 # them; a steward without an address shows up in history as unroutable; SIGTERM exits 0.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

@@ -5,6 +5,7 @@
 # honours the idempotency key acts on each exactly once (a delivery in flight at the kill may
 # arrive twice, marked as a repeat by its key).
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"

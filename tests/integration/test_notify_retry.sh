@@ -4,6 +4,7 @@
 # refusing with an errcode turn deliveries into dead letters after max_attempts, which
 # `status` lists with the last error and `retry` sends again once the cause is fixed.
 # shellcheck source-path=SCRIPTDIR
+# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"
