@@ -42,6 +42,7 @@ typedef struct refusal_kind {
 
 /* A server socket's monitor (auth_watch) and what it counted since the last summary. */
 typedef struct watch_sock {
+    void *sock; /* the watched socket (borrowed) */
     void *mon;
     char name[16];
     int max_per_address;
@@ -704,6 +705,16 @@ auth_quota_take(auth_t *self, const char *who, int rate, int burst, int64_t now_
     return false;
 }
 
+void
+auth_unwatch(auth_t *self)
+{
+    for (size_t i = 0; i < self->nwatched; i++)
+        if (self->watched[i].sock != NULL) {
+            zmq_socket_monitor(self->watched[i].sock, NULL, 0);
+            self->watched[i].sock = NULL;
+        }
+}
+
 int
 auth_watch(auth_t *self, void *zctx, void *sock, const char *name, int max_per_address, char **err)
 {
@@ -728,6 +739,7 @@ auth_watch(auth_t *self, void *zctx, void *sock, const char *name, int max_per_a
         return -1;
     }
     snprintf(w->name, sizeof(w->name), "%s", name);
+    w->sock = sock;
     w->max_per_address = max_per_address;
     self->nwatched++;
     if (self->summary_start == 0)

@@ -133,6 +133,12 @@ bool auth_quota_take(auth_t *self, const char *who, int rate, int burst, int64_t
 int auth_watch(auth_t *self, void *zctx, void *sock, const char *name, int max_per_address,
                char **err);
 
+/*
+ * Stop every monitor auth_watch started, before the watched sockets close: a socket closed while
+ * still monitored sends its last events into a pipe nobody reads any more, and libzmq leaks them.
+ */
+void auth_unwatch(auth_t *self);
+
 /* The monitor sockets of auth_watch, for the broker's poll set: n of them from *out. */
 #define AUTH_WATCH_POLL 4
 size_t auth_watch_sockets(const auth_t *self, void **out, size_t max);

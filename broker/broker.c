@@ -298,6 +298,8 @@ broker_destroy(broker_t **p)
     if (self == NULL)
         return;
     publish_destroy(&self->pub);
+    if (self->auth != NULL)
+        auth_unwatch(self->auth);
     if (self->query != NULL)
         zmq_close(self->query);
     if (self->ingest != NULL)
