@@ -149,6 +149,113 @@ pm_colour_parse(const char *name, pm_colour_t *out)
     return 0;
 }
 
+/* English labels are the names with words spaced; Chinese ones are the terms clerks use. */
+static const char *const state_labels[PM_STATE__COUNT][PM_LANG__COUNT] = {
+    {"blocked", "未满足前置"},
+    {"ready", "可申报"},
+    {"accepted", "已受理"},
+    {"accepted (deficient)", "容缺受理"},
+    {"supplement requested", "补正中"},
+    {"approved", "已办结"},
+    {"rejected", "不予许可"},
+    {"not required", "不涉及"},
+    {"withdrawn", "已撤回"},
+};
+
+static const char *const kind_labels[PM_KIND__COUNT][PM_LANG__COUNT] = {
+    {"accepted", "受理"},
+    {"accepted (deficient)", "容缺受理"},
+    {"supplement requested", "要求补正"},
+    {"supplement received", "补正材料已收"},
+    {"commitment fulfilled", "承诺已履行"},
+    {"approved", "办结"},
+    {"rejected", "不予许可"},
+    {"not required", "不涉及"},
+    {"withdrawn", "撤回"},
+    {"reopened", "重新办理"},
+    {"extended", "依法延期"},
+    {"department", "部门登记"},
+    {"template", "模板载入"},
+    {"project", "项目登记"},
+    {"calendar", "日历载入"},
+    {"unblocked", "前置已满足"},
+    {"blocked", "前置未满足"},
+    {"milestone", "节点达成"},
+    {"deadline", "时限重算"},
+    {"colour", "预警变化"},
+    {"commitment due", "承诺临期"},
+    {"commitment breached", "承诺逾期"},
+    {"project colour", "项目预警变化"},
+    {"agent silent", "部门终端失联"},
+    {"agent back", "部门终端恢复"},
+};
+
+static const char *const colour_labels[PM_COLOUR__COUNT][PM_LANG__COUNT] = {
+    {"none", "未计时"},
+    {"green", "绿色"},
+    {"yellow", "黄色"},
+    {"red", "红色"},
+};
+
+static const struct {
+    const char *code;
+    const char *label[PM_LANG__COUNT];
+} refuse_labels[] = {
+    {PM_REFUSE_MALFORMED, {"malformed message", "报文格式错误"}},
+    {PM_REFUSE_VERSION, {"protocol version not supported", "协议版本不支持"}},
+    {PM_REFUSE_INVALID, {"invalid content", "内容不合规"}},
+    {PM_REFUSE_UNKNOWN_PROJECT, {"unknown project", "项目不存在"}},
+    {PM_REFUSE_UNKNOWN_PROCEDURE, {"unknown procedure", "手续不存在"}},
+    {PM_REFUSE_UNKNOWN_DEPARTMENT, {"unknown department", "部门不存在"}},
+    {PM_REFUSE_UNKNOWN_TEMPLATE, {"unknown template", "模板不存在"}},
+    {PM_REFUSE_NOT_OWNER, {"not this department's procedure", "非本部门手续"}},
+    {PM_REFUSE_TRANSITION, {"not allowed in this state", "当前状态不允许此操作"}},
+    {PM_REFUSE_PREREQUISITES, {"prerequisites not satisfied", "前置手续未满足"}},
+    {PM_REFUSE_CYCLE, {"template has a cycle", "模板存在循环依赖"}},
+    {PM_REFUSE_EXISTS, {"already exists", "已存在"}},
+    {PM_REFUSE_UNSUPPORTED, {"not supported", "不支持"}},
+    {PM_REFUSE_STORAGE, {"storage unavailable, resend later", "存储暂不可用，请稍后重发"}},
+    {PM_REFUSE_BUSY, {"over quota, resend later", "超出限额，请稍后重发"}},
+    {PM_REFUSE_UNAUTHORIZED, {"key not trusted", "密钥未授权"}},
+    {PM_REFUSE_FORBIDDEN, {"not permitted for this key", "此密钥无权操作"}},
+    {PM_REFUSE_CONFLICT, {"id reused with other content", "编号重复且内容不同"}},
+};
+
+static pm_lang_t
+lang_index(pm_lang_t lang)
+{
+    return (unsigned)lang < PM_LANG__COUNT ? lang : PM_LANG_EN;
+}
+
+const char *
+pm_state_label(pm_state_t s, pm_lang_t lang)
+{
+    return (unsigned)s < PM_STATE__COUNT ? state_labels[s][lang_index(lang)] : "?";
+}
+
+const char *
+pm_kind_label(pm_kind_t k, pm_lang_t lang)
+{
+    return (unsigned)k < PM_KIND__COUNT ? kind_labels[k][lang_index(lang)] : "?";
+}
+
+const char *
+pm_colour_label(pm_colour_t c, pm_lang_t lang)
+{
+    return (unsigned)c < PM_COLOUR__COUNT ? colour_labels[c][lang_index(lang)] : "?";
+}
+
+const char *
+pm_refuse_label(const char *code, pm_lang_t lang)
+{
+    if (code == NULL)
+        return "?";
+    for (size_t i = 0; i < sizeof refuse_labels / sizeof refuse_labels[0]; i++)
+        if (strcmp(refuse_labels[i].code, code) == 0)
+            return refuse_labels[i].label[lang_index(lang)];
+    return code;
+}
+
 /* Grow an array of elements of `size` bytes by one zeroed element; returns it. */
 static void *
 array_add(void *arrayp, size_t *n, size_t size)

@@ -152,6 +152,19 @@ bool pm_code_valid(const char *s);
  * needs a new id. The same content again is a duplicate, acked with the original seq. */
 #define PM_REFUSE_CONFLICT "conflict"
 
+/*
+ * The words people read for states, kinds, colours and refusal codes, in one table each, used
+ * alike by permitctl, the report and bulletin, the notifier and the web console. Machine
+ * outputs (--json, CSV keys, topics, exit statuses) keep the names above.
+ */
+typedef enum pm_lang { PM_LANG_EN, PM_LANG_ZH, PM_LANG__COUNT } pm_lang_t;
+
+const char *pm_state_label(pm_state_t s, pm_lang_t lang);
+const char *pm_kind_label(pm_kind_t k, pm_lang_t lang);
+const char *pm_colour_label(pm_colour_t c, pm_lang_t lang);
+/* The label of a PM_REFUSE_* code; an unknown code is returned as it is. */
+const char *pm_refuse_label(const char *code, pm_lang_t lang);
+
 typedef struct pm_department {
     char *code;
     char *name;
