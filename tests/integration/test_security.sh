@@ -7,6 +7,9 @@
 # nothing; a department's key may not log corrections nor an operator's key a department's
 # events (forbidden); the authorised agent's events keep flowing throughout; a broker whose
 # ZAP handler is missing (fail-open CURVE) refuses to start.
+# Its subject is the sockets' authentication, not storage (pg_test_dedup covers replays on
+# PostgreSQL):
+# backends: sqlite
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
