@@ -96,7 +96,9 @@ cleanup() {
             wait "$pid" 2>/dev/null || true
         fi
     done
-    if ((rc != 0)); then
+    if ((rc == 130 || rc == 143)); then
+        echo "demo: interrupted; everything it started is stopped (logs in $RUN)" >&2
+    elif ((rc != 0)); then
         echo "demo: failed (exit $rc); the broker's log is $RUN/permitd.log:" >&2
         tail -n 15 "$RUN/permitd.log" >&2 2>/dev/null || true
         if [[ -s "$RUN/notify.log" ]]; then
