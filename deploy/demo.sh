@@ -7,7 +7,7 @@
 # moving the clock day by day with `permitctl clock set`: project TL-2026-001 goes through its
 # ten procedures to "ready to start" (parallel approval, a refused event, a supplement, a
 # rejection and a new application, a commitment kept); eight other projects file the same
-# Monday and are left waiting, so procedures turn yellow and red, and a commitment made for
+# Monday (and one more a week later) and are left waiting, so procedures turn yellow and red, and a commitment made for
 # an acceptance with deficiency (容缺受理) is breached. After each day it prints what the
 # notifier delivered, as a work-chat robot would show it; at the end `permitctl overdue` and
 # `permitctl blocked`, and the weekly bulletin written to run/bulletin.html and .xlsx.
@@ -43,7 +43,7 @@ for tool in jq sqlite3; do
         exit 1
     }
 done
-PAUSE=${DEMO_PAUSE:-0.3}
+PAUSE=${DEMO_PAUSE:-0.5}
 P=TL-2026-001
 START=2026-03-02T09:00:00+08:00
 LAST_DAY=2026-03-17
@@ -87,12 +87,18 @@ TAIL_FROM=0
 RECEIVER_PID=
 NOTIFY_PID=
 cleanup() {
-    local rc=$? pid
+    local rc=$? pid i
     trap - EXIT INT TERM
     # The notifier first (it follows the broker), the broker last.
     for pid in "$NOTIFY_PID" "$TAIL_PID" "$RECEIVER_PID" "$BROKER_PID"; do
         if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null || true
+            # Each stops within a second of SIGTERM; one that hangs is not waited for forever.
+            for ((i = 0; i < 100; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.05
+            done
+            kill -KILL "$pid" 2>/dev/null || true
             wait "$pid" 2>/dev/null || true
         fi
     done
@@ -228,7 +234,7 @@ deliveries() {
     SHOWN=$total
 }
 
-echo "${BOLD}联审联批 · Joint review and joint approval: three weeks of nine projects${OFF}"
+echo "${BOLD}联审联批 · Joint review and joint approval: three weeks of ten projects${OFF}"
 note "binaries: $BIN    working folder: $RUN"
 
 say "启动协调中心 permitd（测试时钟：2026-03-02 周一 09:00）" \
