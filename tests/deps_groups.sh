@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run` installs only what building and the demo need (issue 22; python3 for the demo's
-# webhook receiver, issue 20): scripts/deps.sh run holds no PostgreSQL server, no test toolchain, no fuzzing compiler, no packaging tools;
-# `deps.sh test` holds all of run and those; the Makefile's run and test ask for their group.
+# webhook receiver, issue 20): scripts/deps.sh run holds no PostgreSQL server, no test
+# toolchain, no fuzzing compiler, no packaging tools; `deps.sh test` holds all of run and
+# those; the Makefile's run and test ask for their group.
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fail() {
