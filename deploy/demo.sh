@@ -196,7 +196,7 @@ tail_sync() {
     wait_until 10 "permitctl tail -f to show entry $head" tail_shows "$head"
 }
 
-# notifier_has STATES: the notifier has routed the whole log (its cursor is at the log's
+# notifier_has_no STATES: the notifier has routed the whole log (its cursor is at the log's
 # head) and holds no delivery in STATES. Read from its database, not from `permit-notify
 # status`, whose words follow the locale.
 notifier_has_no() {
