@@ -11,17 +11,18 @@
 # package list. Runs as root, or through sudo; otherwise it names the command to run.
 set -euo pipefail
 
-# Building and the demo: compilers, the libraries, and the demo's jq and sqlite3. No server,
+# Building and the demo: compilers, the libraries, and the demo's jq, sqlite3 and python3 (its
+# webhook receiver, deploy/demo_receiver.py: the standard library only). No server,
 # no test toolchain: `make run` must not start a PostgreSQL on port 5432.
 RUN_PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
     libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev
-    jq
+    jq python3
 )
 TEST_PACKAGES=(
-    libcmocka-dev clang-format python3 python3-aiosmtpd
+    libcmocka-dev clang-format python3-aiosmtpd
     clang libclang-rt-14-dev
     faketime
     postgresql python3-openpyxl

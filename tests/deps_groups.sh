@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make run` installs only what building and the demo need (issue 22): scripts/deps.sh run
-# holds no PostgreSQL server, no test toolchain, no fuzzing compiler, no packaging tools;
-# `deps.sh test` holds all of run and those; the Makefile's run and test ask for their group.
+# `make run` installs only what building and the demo need (issue 22; python3 for the demo's
+# webhook receiver, issue 20): scripts/deps.sh run holds no PostgreSQL server, no test
+# toolchain, no fuzzing compiler, no packaging tools; `deps.sh test` holds all of run and
+# those; the Makefile's run and test ask for their group.
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fail() {
@@ -16,7 +17,7 @@ for pkg in postgresql clang libclang-rt-14-dev libcmocka-dev python3-aiosmtpd fa
     ! grep -qx "$pkg" <<<"$run" || fail "deps.sh run installs $pkg, which only the tests need"
     grep -qx "$pkg" <<<"$test" || fail "deps.sh test lacks $pkg"
 done
-for pkg in build-essential cmake libzmq3-dev libpq-dev jq sqlite3; do
+for pkg in build-essential cmake libzmq3-dev libpq-dev jq sqlite3 python3; do
     grep -qx "$pkg" <<<"$run" || fail "deps.sh run lacks $pkg"
 done
 while read -r pkg; do
