@@ -37,7 +37,7 @@ ctl blocked --project "$P" --dept CTB --json
 ctl blocked --project "$P" --dept FGB --json
 [[ "$(jq -r 'map(.code) | join(" ")' <<<"$OUT")" == "FOREST_USE LAND_PLAN_PERMIT" ]] ||
     fail "blocked --dept FGB (waiting and holding): $OUT"
-ctl blocked --dept NRB
+ctl blocked --dept NRB --wide
 [[ "$OUT" == *"LAND_PREREVIEW (NRB, ready, hard)"* ]] || fail "blocked readable: $OUT"
 
 step "reopen: a wrong approval undone, with who and why in the log"
