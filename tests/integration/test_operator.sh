@@ -19,7 +19,7 @@ ctl status "$P" --json
 [[ "$(jq -r '[.procs[] | select(.critical) | .code] | join(" ")' <<<"$OUT")" == \
     "LAND_PREREVIEW FOREST_USE LAND_PLAN_PERMIT ENG_PLAN_PERMIT CONSTRUCTION_PERMIT" ]] ||
     fail "critical path: $(jq -c '[.procs[] | {code, finish_days, critical}]' <<<"$OUT")"
-ctl status "$P"
+ctl status "$P" --wide
 [[ "$OUT" == *"push LAND_PREREVIEW first"* ]] || fail "status does not say what to push: $OUT"
 
 step "blocked: what waits for whom"
