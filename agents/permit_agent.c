@@ -50,6 +50,7 @@
 #include "sigwake.h"
 #include "util.h"
 #include "zone.h"
+#include "i18n.h"
 
 #define PROG "permit-agent"
 #define DEFAULT_BROKER "tcp://127.0.0.1:7401"
@@ -878,6 +879,7 @@ cmd_drop(void *ctx, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+    i18n_init(PROG);
     log_init(PROG, LOG_LEVEL_WARN);
     /* send and --state: $PERMIT_TIME_ZONE or the default; a --config's time_zone wins later. */
     zone_use_or_warn(NULL);

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "i18n.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 
@@ -253,13 +254,13 @@ handshake_refusal(auth_t *self, const char *key, const char *address, const char
                  (unsigned long long)slot->since);
     was = find_key(self->revoked, self->nrevoked, key);
     if (was != NULL)
-        log_warnx("refused handshake on %s from %s: the key of %s (%s), revoked; if that is a "
-                  "mistake put %s.key back in %s and send permitd SIGHUP%s",
+        log_warnx(_("refused handshake on %s from %s: the key of %s (%s), revoked; if that is a "
+                    "mistake put %s.key back in %s and send permitd SIGHUP%s"),
                   domain, address, was->name, auth_role_name(was->role), was->name,
                   self->keys_dir ? self->keys_dir : "keys_dir", again);
     else
-        log_warnx("refused handshake on %s from %s: key %s is not in %s; to let it in, put its "
-                  "NAME.key there and send permitd SIGHUP%s",
+        log_warnx(_("refused handshake on %s from %s: key %s is not in %s; to let it in, put its "
+                    "NAME.key there and send permitd SIGHUP%s"),
                   domain, address, key, self->keys_dir ? self->keys_dir : "keys_dir", again);
     slot->logged_at = now;
     slot->since = 0;
@@ -610,7 +611,7 @@ kind_roll(refusal_kind_t *k, int64_t now)
     if (now - k->window_start < AUTH_LOG_WINDOW_MS)
         return;
     if (k->suppressed > 0)
-        log_warnx("refused: %llu more %s refusals in %d s not logged one by one (%llu in all)",
+        log_warnx(_("refused: %llu more %s refusals in %d s not logged one by one (%llu in all)"),
                   (unsigned long long)k->suppressed, k->name, AUTH_LOG_WINDOW_MS / 1000,
                   (unsigned long long)k->total);
     k->window_start = now;
@@ -869,8 +870,8 @@ summary_roll(auth_t *self, int64_t now, bool force)
         char cap[64 + INET6_ADDRSTRLEN] = "";
         if (self->cap_refused > 0)
             snprintf(cap, sizeof(cap), " (last from %s)", self->cap_addr);
-        log_warnx("auth: last %lld s: %llu handshakes timed out or dropped unfinished, %llu "
-                  "connections refused over the per-address cap%s; %zu TCP connections open",
+        log_warnx(_("auth: last %lld s: %llu handshakes timed out or dropped unfinished, %llu "
+                    "connections refused over the per-address cap%s; %zu TCP connections open"),
                   (long long)((now - self->summary_start + 999) / 1000),
                   (unsigned long long)self->hs_failed, (unsigned long long)self->cap_refused, cap,
                   self->nlive);

@@ -20,6 +20,7 @@
 #include "sigwake.h"
 #include "tail.h"
 #include "zone.h"
+#include "i18n.h"
 
 /* After the clock's transaction failed (a full disk): try again this much later, not at once. */
 #define CRON_RETRY_MS 1000
@@ -51,7 +52,7 @@ broker_reload(broker_t *self)
         return;
     /* Revoked keys stop working at once: every message is authorised against this registry. */
     if (auth_load(self->auth, &err) < 0) {
-        log_warnx("SIGHUP: %s; keeping the trusted keys as they were", err);
+        log_warnx(_("SIGHUP: %s; keeping the trusted keys as they were"), err);
         free(err);
     } else {
         log_info("SIGHUP: %zu trusted keys in %s", auth_count(self->auth), self->cfg->keys_dir);
@@ -71,11 +72,11 @@ report_calendar(broker_t *self)
     log_info("clock: working days and times in %s", zone_name());
 
     if (!engine_calendar_known(self->engine, year))
-        log_warnx("clock: no working-day calendar is loaded for %d: only weekends are off and "
-                  "deadlines are provisional (permitctl import calendar FILE)",
+        log_warnx(_("clock: no working-day calendar is loaded for %d: only weekends are off and "
+                    "deadlines are provisional (permitctl import calendar FILE)"),
                   year);
     if (self->test_clock)
-        log_warnx("clock: test clock in use, at %lld; only `permitctl clock set` moves it",
+        log_warnx(_("clock: test clock in use, at %lld; only `permitctl clock set` moves it"),
                   (long long)now);
 }
 
@@ -139,14 +140,14 @@ raise_fd_limit(void)
     rlim_t was;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        log_warn("getrlimit(RLIMIT_NOFILE)");
+        log_warn(_("getrlimit(RLIMIT_NOFILE)"));
         return;
     }
     was = rl.rlim_cur;
     if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-            log_warn("setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)rl.rlim_max);
+            log_warn(_("setrlimit(RLIMIT_NOFILE, %llu)"), (unsigned long long)rl.rlim_max);
             return;
         }
     }
@@ -175,20 +176,20 @@ start_sockets(broker_t *self, char **err)
     self->auth = auth_new(cfg->curve ? cfg->keys_dir : NULL);
     raise_fd_limit();
     if (!cfg->curve) {
-        log_warnx("security: curve = no: PLAIN sockets, no authentication, no encryption; "
-                  "anyone who can reach %s, %s and %s may send and read. For a local demo or "
-                  "tests only",
+        log_warnx(_("security: curve = no: PLAIN sockets, no authentication, no encryption; "
+                    "anyone who can reach %s, %s and %s may send and read. For a local demo or "
+                    "tests only"),
                   cfg->ingest, cfg->publish, cfg->query);
     } else {
         if (curvecfg_read(cfg->secret_key_file, &pub, &secret, NULL, err) < 0 ||
             auth_load(self->auth, err) < 0)
             goto done;
         if (auth_count(self->auth) == 0)
-            log_warnx("security: no trusted keys in %s: every client is refused until keys are "
-                      "added there and permitd gets SIGHUP",
+            log_warnx(_("security: no trusted keys in %s: every client is refused until keys are "
+                        "added there and permitd gets SIGHUP"),
                       cfg->keys_dir);
         if (cfg->test_fail_open)
-            log_warnx("security: test_fail_open = yes: no ZAP handler (tests only)");
+            log_warnx(_("security: test_fail_open = yes: no ZAP handler (tests only)"));
         else if (auth_zap_bind(self->auth, self->zctx, err) < 0)
             goto done;
         sk = &secret;
@@ -263,8 +264,8 @@ broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
             goto fail;
         }
         /* Nothing is lost (the log has every acked event): serve refusals until space returns. */
-        log_warnx("store: the state tables are behind the log and cannot be rebuilt on a full "
-                  "disk: every message is refused until they are");
+        log_warnx(_("store: the state tables are behind the log and cannot be rebuilt on a full "
+                    "disk: every message is refused until they are"));
         self->rebuild_pending = true;
         self->rebuild_retry_at = util_mono_ms() + CRON_RETRY_MS;
     }
@@ -339,7 +340,7 @@ broker_cron(broker_t *self)
     if (tail_finish(self, &t) < 0) {
         /* A full disk is logged once by the store; the poll waits before the next try. */
         if (!store_full(self->store))
-            log_warnx("clock: storage failure; the clock's entries are rolled back and retried");
+            log_warnx(_("clock: storage failure; the clock's entries are rolled back and retried"));
         self->cron_retry_at = util_mono_ms() + CRON_RETRY_MS;
         return;
     }
@@ -436,7 +437,7 @@ broker_run(broker_t *self)
         if (n < 0) {
             if (zmq_errno() == EINTR)
                 continue; /* a signal: the loop's test sees it */
-            log_warnx("poll: %s", zmq_strerror(zmq_errno()));
+            log_warnx(_("poll: %s"), zmq_strerror(zmq_errno()));
             return -1;
         }
         if (n == 0 && store_holding(self->store) && util_mono_ms() >= self->sync_retry_at) {
@@ -453,15 +454,15 @@ broker_run(broker_t *self)
             auth_watch_drain(self->auth);
         /* Queries first: they must run outside the ingest transaction. */
         if ((items[1].revents & ZMQ_POLLIN) && query_drain(self) < 0)
-            log_warnx("query: %s", zmq_strerror(zmq_errno()));
+            log_warnx(_("query: %s"), zmq_strerror(zmq_errno()));
         if ((items[0].revents & ZMQ_POLLIN) && ingest_drain(self) < 0)
-            log_warnx("ingest: %s", zmq_strerror(zmq_errno()));
+            log_warnx(_("ingest: %s"), zmq_strerror(zmq_errno()));
         broker_rebuild_pending(self);
         broker_cron(self);
         auth_refusals_flush(self->auth);
         if (store_deposed(self->store)) {
-            log_warnx("deposed: another broker serves this database now (or it is no longer "
-                      "the primary); stopping, nothing unacked was lost");
+            log_warnx(_("deposed: another broker serves this database now (or it is no longer "
+                        "the primary); stopping, nothing unacked was lost"));
             return BROKER_DEPOSED;
         }
     }

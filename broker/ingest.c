@@ -25,6 +25,7 @@
 #include "frame.h"
 #include "log.h"
 #include "tail.h"
+#include "i18n.h"
 
 typedef struct pending {
     void *rid;
@@ -125,7 +126,7 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
     if (store_savepoint(self->store) < 0 ||
         engine_submit(self->engine, msg, self->now(self->now_arg), &b->appended, r) < 0) {
         if (!store_full(self->store))
-            log_warnx("ingest: storage failure; the batch is rolled back");
+            log_warnx(_("ingest: storage failure; the batch is rolled back"));
         b->failed = true;
         set_storage_nack(self, r);
         return;

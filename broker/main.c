@@ -25,6 +25,7 @@
 #include "sigwake.h"
 #ifdef PERMIT_TEST_HOOKS
 #include "crashvfs.h"
+#include "i18n.h"
 #endif
 
 static void
@@ -54,12 +55,12 @@ lock_db(const char *db)
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
     if (fd < 0) {
-        log_warn("cannot open %s", path);
+        log_warn(_("cannot open %s"), path);
         free(path);
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        log_warnx("another permitd is using %s (%s is locked)", db, path);
+        log_warnx(_("another permitd is using %s (%s is locked)"), db, path);
         close(fd);
         free(path);
         return -1;
@@ -80,7 +81,7 @@ rebuild(const config_t *cfg)
     int rc;
 
     if (store == NULL) {
-        log_warnx("%s", err);
+        log_warnx(_("%s"), err);
         free(err);
         return EXIT_FAILURE;
     }
@@ -92,7 +93,7 @@ rebuild(const config_t *cfg)
     if (rc == 0)
         log_info("rebuilt the state of %s from %llu log entries", db, (unsigned long long)count);
     else
-        log_warnx("rebuild of %s failed; the state tables are unchanged", db);
+        log_warnx(_("rebuild of %s failed; the state tables are unchanged"), db);
     free(db);
     engine_destroy(&engine);
     store_close(&store);
@@ -132,7 +133,7 @@ reload_config(config_t *cfg, const char *path)
     }
     config_defaults(&fresh);
     if (config_load_file(&fresh, path, &err) < 0) {
-        log_warnx("SIGHUP: %s; keeping the running configuration", err);
+        log_warnx(_("SIGHUP: %s; keeping the running configuration"), err);
         free(err);
     } else {
         config_reload(cfg, &fresh);
@@ -157,6 +158,7 @@ main(int argc, char **argv)
     broker_t *broker = NULL;
     int lockfd = -1, status = EXIT_FAILURE, rc;
 
+    i18n_init("permitd");
     log_init("permitd", LOG_LEVEL_INFO);
     store_single_threaded(); /* the loop is the only thread that touches the database */
 #ifdef PERMIT_TEST_HOOKS
@@ -189,7 +191,7 @@ main(int argc, char **argv)
     if (rc < 0)
         goto config_fail;
     if (rc > 0) {
-        log_warnx("%s", err);
+        log_warnx(_("%s"), err);
         free(err);
         err = NULL;
     }
@@ -202,7 +204,7 @@ main(int argc, char **argv)
     }
 
     if (sigwake_init(true) < 0) {
-        log_warn("cannot make the signal pipe");
+        log_warn(_("cannot make the signal pipe"));
         config_clear(&cfg);
         return EXIT_FAILURE;
     }
@@ -211,7 +213,7 @@ main(int argc, char **argv)
     if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0)
         goto done;
     if (store_check(cfg.db, &err) < 0) {
-        log_warnx("%s", err);
+        log_warnx(_("%s"), err);
         free(err);
         status = EX_DATAERR;
         goto done;
@@ -228,7 +230,7 @@ main(int argc, char **argv)
         if (stopped)
             log_info("%s", err);
         else
-            log_warnx("%s", err);
+            log_warnx(_("%s"), err);
         free(err);
         status = stopped ? EX_OK : EXIT_FAILURE;
         goto done;

@@ -12,6 +12,7 @@
 #include "frame.h"
 #include "log.h"
 #include "sigwake.h"
+#include "i18n.h"
 
 /*
  * Upper bound on requests answered per wake-up, so ingest is never starved. A page can take
@@ -153,8 +154,8 @@ query_drain(broker_t *self)
         }
         if (frame_reply(self->query, in.addr, in.addr_len, resp) < 0 &&
             self->stats.unsent++ % 1000 == 0)
-            log_warnx("query: a reply to %s was dropped: the peer is gone or has %d replies "
-                      "unread (%llu dropped in all)",
+            log_warnx(_("query: a reply to %s was dropped: the peer is gone or has %d replies "
+                        "unread (%llu dropped in all)"),
                       frame_peer_name(&in.peer, who, sizeof(who)), QUERY_SNDHWM,
                       (unsigned long long)self->stats.unsent);
         self->stats.queries++;

@@ -44,6 +44,7 @@ install(TARGETS permitd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT br
 install(FILES deploy/permitd.conf DESTINATION ${PERMIT_ETC} COMPONENT broker)
 install(FILES deploy/keys/README DESTINATION ${PERMIT_ETC}/keys COMPONENT broker)
 permit_unit(permitd.service broker)
+permit_install_mo(permitd broker)
 permit_docs(broker permit-broker docs/install.md docs/operate.md docs/security.md
   docs/reliability.md docs/protocol.md docs/ha.md)
 install(FILES deploy/ha/permitd.service deploy/ha/etcd-leader-to-witness.service
@@ -56,6 +57,7 @@ install(TARGETS permit-agent RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONE
 file(GLOB PERMIT_AGENT_CONFS ${CMAKE_SOURCE_DIR}/deploy/agents/*.conf)
 install(FILES ${PERMIT_AGENT_CONFS} DESTINATION ${PERMIT_ETC}/agents COMPONENT agent)
 permit_unit(permit-agent@.service agent)
+permit_install_mo(permit-agent agent)
 permit_docs(agent permit-agent docs/agent.md docs/security.md)
 
 # notifier
@@ -63,10 +65,12 @@ install(TARGETS permit-notify RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPON
 install(FILES deploy/notify.conf deploy/routes.conf DESTINATION ${PERMIT_ETC} COMPONENT notify)
 install(DIRECTORY deploy/templates/ DESTINATION ${PERMIT_SHARE}/templates COMPONENT notify)
 permit_unit(permit-notify.service notify)
+permit_install_mo(permit-notify notify)
 permit_docs(notify permit-notify docs/notify.md docs/security.md)
 
 # operator tools (permit-bench stays in the build folder: it runs against a build's deploy/)
 install(TARGETS permitctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT ctl)
+permit_install_mo(permitctl ctl)
 install(DIRECTORY deploy/calendar/ DESTINATION ${PERMIT_SHARE}/calendar COMPONENT ctl)
 install(FILES deploy/template.csv deploy/departments.csv deploy/projects.csv
   DESTINATION ${PERMIT_SHARE}/examples COMPONENT ctl)

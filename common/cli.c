@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "permit_version.h"
 
 void
@@ -63,28 +64,29 @@ cli_print_version(const char *prog)
 static void
 command_usage(const cli_prog_t *p, const cli_cmd_t *c, FILE *f)
 {
-    int col = fprintf(f, "usage: %s %s ", p->name, c->name);
+    int col = fprintf(f, _("usage: %s %s "), p->name, c->name);
 
     cli_print_wrapped(f, c->args, col, 8, 96);
     fputs("\n  ", f);
-    cli_print_wrapped(f, c->summary, 2, 2, 96);
+    /* The tables hold English msgids; the words are translated as they are printed. */
+    cli_print_wrapped(f, _(c->summary), 2, 2, 96);
     if (c->more != NULL) {
         fputc('\n', f);
         c->more(f);
     }
-    fprintf(f, "\n(%s --help lists every command)\n", p->name);
+    fprintf(f, _("\n(%s --help lists every command)\n"), p->name);
 }
 
 void
 cli_usage(const cli_prog_t *p, FILE *out)
 {
-    fprintf(out, "usage: %s %s\n       %s COMMAND --help\n       %s --version\n\ncommands:\n",
+    fprintf(out, _("usage: %s %s\n       %s COMMAND --help\n       %s --version\n\ncommands:\n"),
             p->name, p->synopsis, p->name, p->name);
     for (size_t i = 0; i < p->n; i++) {
         int col = fprintf(out, "  %s ", p->cmds[i].name);
         cli_print_wrapped(out, p->cmds[i].args, col, 8, 96);
         fputs("      ", out);
-        cli_print_wrapped(out, p->cmds[i].summary, 6, 6, 96);
+        cli_print_wrapped(out, _(p->cmds[i].summary), 6, 6, 96);
     }
     if (p->more != NULL) {
         fputc('\n', out);
@@ -104,7 +106,7 @@ cli_dispatch(const cli_prog_t *p, void *ctx, int argc, char **argv)
     const cli_cmd_t *c = NULL;
 
     if (argc < 1) {
-        fprintf(stderr, "%s: no command (try %s --help)\n", p->name, p->name);
+        fprintf(stderr, _("%s: no command (try %s --help)\n"), p->name, p->name);
         return EX_USAGE;
     }
     if (is_help(argv[0]) || strcmp(argv[0], "help") == 0) {
@@ -119,8 +121,10 @@ cli_dispatch(const cli_prog_t *p, void *ctx, int argc, char **argv)
         if (strcmp(argv[0], p->cmds[i].name) == 0)
             c = &p->cmds[i];
     if (c == NULL) {
-        fprintf(stderr, "%s: unknown %s '%s' (try %s --help)\n", p->name,
-                argv[0][0] == '-' ? "option" : "command", argv[0], p->name);
+        fprintf(stderr,
+                argv[0][0] == '-' ? _("%s: unknown option '%s' (try %s --help)\n")
+                                  : _("%s: unknown command '%s' (try %s --help)\n"),
+                p->name, argv[0], p->name);
         return EX_USAGE;
     }
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {

@@ -3,12 +3,15 @@
  */
 #include "conftab.h"
 
+#include "i18n.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 
@@ -225,10 +228,11 @@ conftab_usage(const conftab_t *t, FILE *out)
             if (*p == '_')
                 *p = '-';
         col = fprintf(out, "  %-22s %c ", flag, o->reloadable ? '*' : ' ');
+        /* The table holds English msgids; the help is translated as it is printed. */
         if (o->def != NULL && *o->def != '\0')
-            text = xasprintf("%s (default %s)", o->help, o->def);
+            text = xasprintf(_("%s (default %s)"), _(o->help), o->def);
         else
-            text = xstrdup(o->help);
+            text = xstrdup(_(o->help));
         cli_print_wrapped(out, text, col, col, 96);
         free(text);
     }

@@ -17,157 +17,56 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "entryfmt.h"
+#include "i18n.h"
 #include "termsafe.h"
+#include "textcol.h"
 #include "util.h"
 #include "zone.h"
 
-/* Columns of a terminal a code point takes: 2 for East Asian wide, 0 for combining marks. */
+/* The table's width: the terminal's (or 80), or no limit with --wide. */
 static int
-cp_width(uint32_t cp)
+table_width(bool wide)
 {
-    static const struct {
-        uint32_t lo, hi;
-    } wide[] = {
-        {0x1100, 0x115f},   {0x231a, 0x231b},   {0x2329, 0x232a},   {0x2e80, 0x303e},
-        {0x3041, 0x33ff},   {0x3400, 0x4dbf},   {0x4e00, 0x9fff},   {0xa000, 0xa4cf},
-        {0xa960, 0xa97f},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},   {0xfe10, 0xfe19},
-        {0xfe30, 0xfe6f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},   {0x1f300, 0x1f64f},
-        {0x1f900, 0x1f9ff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
-    };
-
-    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-        return 0;
-    if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) ||
-        (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff)
-        return 0;
-    for (size_t i = 0; i < ARRAY_LEN(wide); i++)
-        if (cp >= wide[i].lo && cp <= wide[i].hi)
-            return 2;
-    return 1;
+    return wide ? 0 : textcol_columns(stdout);
 }
 
-/* Display width of UTF-8 text; a byte that does not decode counts as one column. */
-static int
-disp_width(const char *s)
+/* A row's colour on a terminal: red and yellow stand out, the rest stays plain. */
+static textcol_hue_t
+colour_hue(pm_colour_t c, bool paused)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    int w = 0;
-
-    while (*p != '\0') {
-        uint32_t cp;
-        int n;
-        if (*p < 0x80) {
-            cp = *p;
-            n = 1;
-        } else if ((*p & 0xe0) == 0xc0) {
-            cp = *p & 0x1f;
-            n = 2;
-        } else if ((*p & 0xf0) == 0xe0) {
-            cp = *p & 0x0f;
-            n = 3;
-        } else if ((*p & 0xf8) == 0xf0) {
-            cp = *p & 0x07;
-            n = 4;
-        } else {
-            w++;
-            p++;
-            continue;
-        }
-        for (int k = 1; k < n; k++) {
-            if ((p[k] & 0xc0) != 0x80) {
-                n = 1;
-                cp = 0xfffd;
-                break;
-            }
-            cp = (cp << 6) | (p[k] & 0x3f);
-        }
-        w += cp_width(cp);
-        p += n;
-    }
-    return w;
+    if (paused)
+        return TEXTCOL_PLAIN;
+    return c == PM_COLOUR_RED      ? TEXTCOL_RED
+           : c == PM_COLOUR_YELLOW ? TEXTCOL_YELLOW
+                                   : TEXTCOL_PLAIN;
 }
 
-/* A table of text cells: rows of STATUS_COLS cells, the last column left unpadded. */
-#define STATUS_COLS 10
-
-typedef struct table {
-    char *(*cells)[STATUS_COLS];
-    size_t n;
-} table_t;
-
-static char **
-table_row(table_t *t)
-{
-    t->cells = xrealloc(t->cells, (t->n + 1) * sizeof(*t->cells));
-    memset(t->cells[t->n], 0, sizeof(*t->cells));
-    return t->cells[t->n++];
-}
-
-/* The heading row: the column names, NULL-terminated. */
+/* One line of the header, made safe for the terminal, cut to the table's width. */
 static void
-table_heading(table_t *t, ...)
+print_line(int width, char *line)
 {
-    char **row = table_row(t);
-    const char *name;
-    va_list ap;
-    int c = 0;
+    char *safe, *fit;
 
-    va_start(ap, t);
-    while ((name = va_arg(ap, const char *)) != NULL && c < STATUS_COLS)
-        row[c++] = xstrdup(name);
-    va_end(ap);
+    safe = termsafe_dup(line);
+    fit = width > 0 ? textcol_fit(safe, width) : xstrdup(safe);
+    puts(fit);
+    free(fit);
+    free(safe);
+    free(line);
 }
 
-/* Cells hold what departments sent (names, notes, missing items): escaped before they are
- * measured, so the columns line up and a terminal obeys none of it. */
-static void
-table_print(table_t *t)
+/* A label padded to 10 display columns (a Chinese label is two columns a character). */
+static char *
+label_pad(const char *label)
 {
-    int width[STATUS_COLS] = {0};
-
-    for (size_t r = 0; r < t->n; r++) {
-        for (int c = 0; c < STATUS_COLS; c++) {
-            if (t->cells[r][c] != NULL && !termsafe_clean(t->cells[r][c])) {
-                char *safe = termsafe_dup(t->cells[r][c]);
-                free(t->cells[r][c]);
-                t->cells[r][c] = safe;
-            }
-        }
-    }
-    for (size_t r = 0; r < t->n; r++)
-        for (int c = 0; c < STATUS_COLS; c++)
-            if (t->cells[r][c] != NULL && disp_width(t->cells[r][c]) > width[c])
-                width[c] = disp_width(t->cells[r][c]);
-    for (size_t r = 0; r < t->n; r++) {
-        int last = STATUS_COLS - 1;
-        while (last > 0 && util_empty(t->cells[r][last]))
-            last--;
-        for (int c = 0; c <= last; c++) {
-            const char *s = t->cells[r][c] != NULL ? t->cells[r][c] : "";
-            fputs(s, stdout);
-            if (c < last)
-                printf("%*s", width[c] - disp_width(s) + 2, "");
-        }
-        putchar('\n');
-    }
-}
-
-static void
-table_clear(table_t *t)
-{
-    for (size_t r = 0; r < t->n; r++)
-        for (int c = 0; c < STATUS_COLS; c++)
-            free(t->cells[r][c]);
-    free(t->cells);
-    t->cells = NULL;
-    t->n = 0;
+    int w = textcol_width(label);
+    return xasprintf("%s%*s", label, w < 10 ? 10 - w : 1, "");
 }
 
 static const char *
@@ -176,27 +75,26 @@ or_dash(const char *s)
     return util_empty(s) ? "-" : s;
 }
 
-/* "blocked by: CODE (DEPT, state, hard), ...", or NULL when nothing blocks it. */
+/* "CODE (DEPT, state, hard), ...", or NULL when nothing blocks it. */
 static char *
 blocked_by(const pm_procstatus_t *ps)
 {
     strv_t parts = {0};
-    char *joined, *s;
+    char *joined;
 
     if (ps->nblockers == 0)
         return NULL;
     for (size_t i = 0; i < ps->nblockers; i++) {
         const pm_blocker_t *b = &ps->blockers[i];
-        char *part = xasprintf("%s (%s, %s, %s)", b->code, or_dash(b->dept),
-                               pm_state_name(b->state), b->parallel ? "parallel" : "hard");
+        char *part = xasprintf(_("%s (%s, %s, %s)"), b->code, or_dash(b->dept),
+                               pm_state_label(b->state, i18n_lang()),
+                               b->parallel ? _("parallel") : _("hard"));
         strv_push(&parts, part);
         free(part);
     }
-    joined = strv_join(&parts, ", ");
-    s = xasprintf("blocked by: %s", joined);
-    free(joined);
+    joined = strv_join(&parts, _(", "));
     strv_clear(&parts);
-    return s;
+    return joined;
 }
 
 /* The last day of a deadline (its end is 00:00 of the next day), as YYYY-MM-DD. */
@@ -215,15 +113,16 @@ last_day(int64_t end_ms)
 static char *
 colour_text(pm_colour_t colour, int32_t days, bool paused)
 {
+    const char *label = pm_colour_label(colour, i18n_lang());
+
     if (paused)
-        return xstrdup("paused");
+        return xstrdup(_("paused"));
     switch (colour) {
     case PM_COLOUR_RED:
-        return xasprintf("red, %d wd over", days);
+        return xasprintf(_("%s, %d wd over"), label, days);
     case PM_COLOUR_YELLOW:
-        return xasprintf("yellow, %d wd left", days);
     case PM_COLOUR_GREEN:
-        return xasprintf("green, %d wd left", days);
+        return xasprintf(_("%s, %d wd left"), label, days);
     default:
         return xstrdup("-");
     }
@@ -237,7 +136,7 @@ deadline_text(const pm_procstatus_t *ps)
 
     if (ps->statutory_ms != 0 && ps->statutory_ms != ps->deadline_ms) {
         char *st = last_day(ps->statutory_ms);
-        s = xasprintf("%s (statutory %s)%s", d, st, ps->provisional ? "?" : "");
+        s = xasprintf(_("%s (statutory %s)%s"), d, st, ps->provisional ? "?" : "");
         free(st);
     } else {
         s = xasprintf("%s%s", d, ps->provisional ? "?" : "");
@@ -252,12 +151,18 @@ notes_text(const pm_procstatus_t *ps)
 {
     char *blocked = blocked_by(ps), *s;
 
-    if (ps->commitment_ms == 0)
-        return blocked;
+    if (ps->commitment_ms == 0) {
+        s = blocked != NULL ? xasprintf(_("blocked by: %s"), blocked) : NULL;
+        free(blocked);
+        return s;
+    }
     {
         char *due = last_day(ps->commitment_ms);
-        s = xasprintf("%s%scommitment: %s by %s", blocked ? blocked : "", blocked ? "; " : "",
-                      or_dash(ps->missing), due);
+        char *commit = xasprintf(_("commitment: %s by %s"), or_dash(ps->missing), due);
+        char *by = blocked != NULL ? xasprintf(_("blocked by: %s"), blocked) : NULL;
+        s = by != NULL ? xasprintf(_("%s; %s"), by, commit) : xstrdup(commit);
+        free(by);
+        free(commit);
         free(due);
     }
     free(blocked);
@@ -274,11 +179,17 @@ count_done(const pm_status_t *st)
     return done;
 }
 
+/* "label     value", the label translated, when there is a value. */
 static void
-print_field(const char *label, const char *value)
+print_field(int width, const char *label, const char *value)
 {
-    if (!util_empty(value))
-        termsafe_line(stdout, "%-10s%s", label, value);
+    char *pad;
+
+    if (util_empty(value))
+        return;
+    pad = label_pad(label);
+    print_line(width, xasprintf("%s%s", pad, value));
+    free(pad);
 }
 
 /* "A → B → C (push A first)": the critical procedures in template order, which is a
@@ -295,7 +206,7 @@ critical_chain(const pm_status_t *st)
     if (codes.n == 0)
         return xstrdup("-");
     joined = strv_join(&codes, " → ");
-    s = xasprintf("%s (push %s first)", joined, codes.v[0]);
+    s = xasprintf(_("%s (push %s first)"), joined, codes.v[0]);
     free(joined);
     strv_clear(&codes);
     return s;
@@ -311,59 +222,81 @@ has_provisional(const pm_status_t *st)
 }
 
 static void
-print_readable(const pm_status_t *st)
+print_readable(const pm_status_t *st, bool wide, bool colour)
 {
+    static const char *const heading[] = {
+        N_("CODE"),     N_("PROCEDURE"), N_("DEPT"), N_("STATE"), N_("LIMIT"),
+        N_("DEADLINE"), N_("COLOUR"),    N_("CERT"), N_("SINCE"), "",
+    };
+    const char *names[ARRAY_LEN(heading)];
     const pm_project_t *p = st->project;
+    pm_lang_t lang = i18n_lang();
+    int width = table_width(wide);
     size_t done = count_done(st);
-    table_t t = {0};
-    char **row, *tmpl, when[64];
+    textcol_table_t *t = textcol_table_new(ARRAY_LEN(heading), 6);
+    char **row, *tmpl, *pad, when[64];
     char *milestones;
 
-    termsafe_line(stdout, "%-10s%s  %s", "project", or_dash(p->id), or_dash(p->name));
-    print_field("region", p->region);
-    print_field("industry", p->industry);
-    print_field("company", p->company);
-    print_field("steward", p->steward);
-    print_field("leader", p->leader);
+    pad = label_pad(_("project"));
+    print_line(width, xasprintf("%s%s  %s", pad, or_dash(p->id), or_dash(p->name)));
+    free(pad);
+    print_field(width, _("region"), p->region);
+    print_field(width, _("industry"), p->industry);
+    print_field(width, _("company"), p->company);
+    print_field(width, _("steward"), p->steward);
+    print_field(width, _("leader"), p->leader);
     tmpl = p->template_version != 0
                ? xasprintf("%s v%u", or_dash(p->template_name), p->template_version)
                : xstrdup(or_dash(p->template_name));
-    print_field("template", tmpl);
+    print_field(width, _("template"), tmpl);
     free(tmpl);
-    printf("%-10s%zu of %zu procedures approved or not required (%.0f%%)\n", "done", done,
-           st->nprocs, st->nprocs ? 100.0 * (double)done / (double)st->nprocs : 0.0);
+    {
+        char *line =
+            xasprintf(_("%zu of %zu procedures approved or not required (%.0f%%)"), done,
+                      st->nprocs, st->nprocs ? 100.0 * (double)done / (double)st->nprocs : 0.0);
+        print_field(width, _("done"), line);
+        free(line);
+    }
     if (st->critical_days > 0) {
         char *chain = critical_chain(st);
-        termsafe_line(stdout, "%-10s%d working days still needed on the longest chain: %s",
-                      "critical", st->critical_days, chain);
+        char *line = xasprintf(_("%d working days still needed on the longest chain: %s"),
+                               st->critical_days, chain);
+        print_field(width, _("critical"), line);
+        free(line);
         free(chain);
     }
     if (st->due_ms != 0) {
         char *due = last_day(st->due_ms), *c = colour_text(st->colour, st->days, false);
-        printf("%-10sall approvals by %s (%s)\n", "due", due,
-               st->colour == PM_COLOUR_NONE ? "done" : c);
+        char *line = xasprintf(_("all approvals by %s (%s)"), due,
+                               st->colour == PM_COLOUR_NONE ? _("done") : c);
+        print_field(width, _("due"), line);
+        free(line);
         free(due);
         free(c);
     }
     putchar('\n');
 
-    table_heading(&t, "CODE", "PROCEDURE", "DEPT", "STATE", "LIMIT", "DEADLINE", "COLOUR", "CERT",
-                  "SINCE", NULL);
+    for (size_t c = 0; c < ARRAY_LEN(heading); c++)
+        names[c] = util_empty(heading[c]) ? "" : _(heading[c]);
+    textcol_heading(t, names);
+    /* Narrowed first: the notes, the certificate, then names and times; the code, state and
+     * colour last. */
+    textcol_ranks(t, (const int[]){3, 2, 3, 3, 2, 4, 3, 0, 0, 0});
     for (size_t i = 0; i < st->nprocs; i++) {
         const pm_procstatus_t *ps = &st->procs[i];
-        row = table_row(&t);
+        row = textcol_row(t, colour_hue(ps->colour, ps->paused));
         row[0] = xasprintf("%s%s", or_dash(ps->code), ps->critical ? " *" : "");
         row[1] = util_empty(ps->group) ? xstrdup(or_dash(ps->name))
                                        : xasprintf("%s [%s]", or_dash(ps->name), ps->group);
         row[2] = xstrdup(or_dash(ps->dept));
         /* An open 容缺 commitment outlives the accepted_deficient state. */
         row[3] = ps->deficient && ps->state != PM_STATE_DEFICIENT
-                     ? xasprintf("%s (commitment open)", pm_state_name(ps->state))
-                     : xstrdup(pm_state_name(ps->state));
+                     ? xasprintf(_("%s (commitment open)"), pm_state_label(ps->state, lang))
+                     : xstrdup(pm_state_label(ps->state, lang));
         /* Working days: the promised limit first when the department promised less. */
         row[4] = ps->promised_days != 0 && ps->promised_days != ps->limit_days
-                     ? xasprintf("%u/%u wd", ps->promised_days, ps->limit_days)
-                     : xasprintf("%u wd", ps->limit_days);
+                     ? xasprintf(_("%u/%u wd"), ps->promised_days, ps->limit_days)
+                     : xasprintf(_("%u wd"), ps->limit_days);
         row[5] = deadline_text(ps);
         row[6] = colour_text(ps->colour, ps->days, ps->paused);
         row[7] = xstrdup(or_dash(ps->cert));
@@ -371,18 +304,28 @@ print_readable(const pm_status_t *st)
         row[8] = ps->updated_ms != 0
                      ? xstrdup(zone_format_minute(ps->updated_ms, when, sizeof(when)))
                      : xstrdup("-");
-        row[9] = notes_text(ps);
+        /* Narrow, the notes go under the table, a line each: they are what to act on. */
+        if (wide)
+            row[9] = notes_text(ps);
     }
-    table_print(&t);
-    table_clear(&t);
+    textcol_print(t, stdout, width, colour);
+    textcol_table_destroy(&t);
+    for (size_t i = 0; !wide && i < st->nprocs; i++) {
+        char *notes = notes_text(&st->procs[i]);
+        if (notes != NULL)
+            print_line(width, xasprintf("%s  %s", or_dash(st->procs[i].code), notes));
+        free(notes);
+    }
 
-    milestones = strv_join(&st->milestones, ", ");
+    milestones = strv_join(&st->milestones, _(", "));
     putchar('\n');
-    termsafe_line(stdout, "milestones reached: %s", st->milestones.n > 0 ? milestones : "none");
+    print_line(width, xasprintf(_("milestones reached: %s"),
+                                st->milestones.n > 0 ? milestones : _("none")));
     if (st->critical_days > 0)
-        printf("* on the critical path\n");
+        print_line(width, xstrdup(_("* on the critical path")));
     if (has_provisional(st))
-        printf("? provisional: the count reaches a year whose calendar is not loaded yet\n");
+        print_line(width, xstrdup(_("? provisional: the count reaches a year whose calendar is not "
+                                    "loaded yet")));
     free(milestones);
 }
 
@@ -494,6 +437,7 @@ print_json(const pm_status_t *st)
 
 static const struct option status_options[] = {
     {"json", no_argument, NULL, 'j'},
+    {"wide", no_argument, NULL, 'w'},
     {NULL, 0, NULL, 0},
 };
 
@@ -503,7 +447,7 @@ cmd_status(void *ctx, int argc, char **argv)
     ctl_t *ctl = ctx;
     pm_msg_t *req = NULL, *rep = NULL;
     const char *project;
-    bool json = false;
+    bool json = false, wide = false;
     int c, rc;
 
     while ((c = getopt_long(argc, argv, ":", status_options, NULL)) != -1) {
@@ -511,17 +455,20 @@ cmd_status(void *ctx, int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'w':
+            wide = true;
+            break;
         default:
             return ctl_bad_option("status", c, argv);
         }
     }
     if (optind >= argc)
-        return ctl_usage("status: which project? (permitctl status PROJECT)");
+        return ctl_usage(_("status: which project? (permitctl status PROJECT)"));
     if (optind + 1 < argc)
-        return ctl_usage("status: unexpected argument '%s'", argv[optind + 1]);
+        return ctl_usage(_("%s: unexpected argument '%s'"), "status", argv[optind + 1]);
     project = argv[optind];
     if (util_empty(project) || !util_utf8_valid(project, strlen(project)))
-        return ctl_usage("status: bad project id");
+        return ctl_usage(_("status: bad project id"));
 
     req = pm_msg_new(PM_MSG_STATUS_REQ);
     req->status_project = xstrdup(project);
@@ -531,8 +478,7 @@ cmd_status(void *ctx, int argc, char **argv)
     if (rep->type == PM_MSG_REPLY && rep->reply != NULL && !rep->reply->ok) {
         /* An unknown project is an answer, not a refusal: say it plainly. */
         if (util_strcmp0(rep->reply->code, PM_REFUSE_UNKNOWN_PROJECT) == 0) {
-            ctl_warnx("%s",
-                      util_empty(rep->reply->reason) ? "unknown project" : rep->reply->reason);
+            ctl_warnx("%s: %s", pm_refuse_label(PM_REFUSE_UNKNOWN_PROJECT, i18n_lang()), project);
             rc = EX_DATAERR;
         } else {
             rc = ctl_refused(rep->reply);
@@ -540,16 +486,16 @@ cmd_status(void *ctx, int argc, char **argv)
         goto done;
     }
     if (rep->type != PM_MSG_STATUS || rep->status == NULL || rep->status->project == NULL) {
-        ctl_warnx("unexpected answer from %s (message type %d)", ctl->query, (int)rep->type);
+        ctl_warnx(_("unexpected answer from %s (message type %d)"), ctl->query, (int)rep->type);
         rc = EXIT_FAILURE;
         goto done;
     }
     if (json)
         print_json(rep->status);
     else
-        print_readable(rep->status);
+        print_readable(rep->status, wide, textcol_colour(stdout));
     if (fflush(stdout) == EOF) {
-        ctl_warnx("stdout: write failed");
+        ctl_warnx(_("stdout: write failed"));
         rc = EXIT_FAILURE;
     }
 
@@ -560,48 +506,62 @@ done:
 }
 
 static void
-print_blocked_readable(const pm_list_t *l)
+print_blocked_readable(const pm_list_t *l, bool wide)
 {
-    table_t t = {0};
+    static const char *const heading[] = {
+        N_("PROJECT"), N_("PROCEDURE"), N_("DEPT"), N_("REGION"), N_("STEWARD"), N_("WAITING FOR"),
+    };
+    const char *names[ARRAY_LEN(heading)];
+    textcol_table_t *t;
     char **row;
 
     if (l->n == 0) {
-        printf("nothing blocked\n");
+        printf("%s\n", _("nothing blocked"));
         return;
     }
-    table_heading(&t, "PROJECT", "PROCEDURE", "DEPT", "REGION", "STEWARD", "WAITING FOR", NULL);
+    t = textcol_table_new(ARRAY_LEN(heading), -1);
+    for (size_t c = 0; c < ARRAY_LEN(heading); c++)
+        names[c] = _(heading[c]);
+    textcol_heading(t, names);
+    textcol_ranks(t, (const int[]){3, 2, 3, 1, 0, 4});
     for (size_t i = 0; i < l->n; i++) {
         const pm_listrow_t *r = &l->rows[i];
         char *by = blocked_by(&r->ps);
-        row = table_row(&t);
+        row = textcol_row(t, TEXTCOL_PLAIN);
         row[0] = xstrdup(or_dash(r->project));
         row[1] = xasprintf("%s %s", or_dash(r->ps.code), or_dash(r->ps.name));
         row[2] = xstrdup(or_dash(r->ps.dept));
         row[3] = xstrdup(or_dash(r->region));
         row[4] = xstrdup(or_dash(r->steward));
-        /* "blocked by: " is the table's heading here. */
-        row[5] = xstrdup(by != NULL ? by + strlen("blocked by: ") : "-");
-        free(by);
+        row[5] = by != NULL ? by : xstrdup("-");
     }
-    table_print(&t);
-    table_clear(&t);
+    textcol_print(t, stdout, table_width(wide), false);
+    textcol_table_destroy(&t);
 }
 
 static void
-print_list_readable(const pm_list_t *l)
+print_list_readable(const pm_list_t *l, bool wide, bool colour)
 {
-    table_t t = {0};
+    static const char *const heading[] = {
+        N_("COLOUR"),   N_("PROJECT"), N_("PROCEDURE"), N_("DEPT"),
+        N_("DEADLINE"), N_("REGION"),  N_("STEWARD"),   N_("NAME"),
+    };
+    const char *names[ARRAY_LEN(heading)];
+    textcol_table_t *t;
     char **row;
 
     if (l->n == 0) {
-        printf("nothing red or yellow\n");
+        printf("%s\n", _("nothing red or yellow"));
         return;
     }
-    table_heading(&t, "COLOUR", "PROJECT", "PROCEDURE", "DEPT", "DEADLINE", "REGION", "STEWARD",
-                  "NAME", NULL);
+    t = textcol_table_new(ARRAY_LEN(heading), 0);
+    for (size_t c = 0; c < ARRAY_LEN(heading); c++)
+        names[c] = _(heading[c]);
+    textcol_heading(t, names);
+    textcol_ranks(t, (const int[]){6, 3, 2, 3, 4, 1, 1, 0});
     for (size_t i = 0; i < l->n; i++) {
         const pm_listrow_t *r = &l->rows[i];
-        row = table_row(&t);
+        row = textcol_row(t, colour_hue(r->ps.colour, r->ps.paused));
         row[0] = colour_text(r->ps.colour, r->ps.days, r->ps.paused);
         row[1] = xstrdup(or_dash(r->project));
         row[2] = xasprintf("%s %s", or_dash(r->ps.code), or_dash(r->ps.name));
@@ -611,8 +571,8 @@ print_list_readable(const pm_list_t *l)
         row[6] = xstrdup(or_dash(r->steward));
         row[7] = xstrdup(or_dash(r->project_name));
     }
-    table_print(&t);
-    table_clear(&t);
+    textcol_print(t, stdout, table_width(wide), colour);
+    textcol_table_destroy(&t);
 }
 
 static void
@@ -640,13 +600,10 @@ print_list_json(const pm_list_t *l)
 }
 
 static const struct option overdue_options[] = {
-    {"colour", required_argument, NULL, 'c'},
-    {"color", required_argument, NULL, 'c'},
-    {"dept", required_argument, NULL, 'd'},
-    {"region", required_argument, NULL, 'r'},
-    {"project", required_argument, NULL, 'p'},
-    {"json", no_argument, NULL, 'j'},
-    {NULL, 0, NULL, 0},
+    {"colour", required_argument, NULL, 'c'},  {"color", required_argument, NULL, 'c'},
+    {"dept", required_argument, NULL, 'd'},    {"region", required_argument, NULL, 'r'},
+    {"project", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
+    {"wide", no_argument, NULL, 'w'},          {NULL, 0, NULL, 0},
 };
 
 /* `overdue` and `blocked`: one list request, two ways of showing it. */
@@ -655,7 +612,7 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
 {
     pm_msg_t *req = pm_msg_new(PM_MSG_LIST_REQ), *rep = NULL;
     pm_listreq_t *q = xcalloc(1, sizeof(*q));
-    bool json = false;
+    bool json = false, wide = false;
     int c, rc;
 
     req->listreq = q;
@@ -665,7 +622,7 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
         case 'c':
             if (blocked || (strcmp(optarg, "red") != 0 && strcmp(optarg, "yellow") != 0)) {
                 pm_msg_destroy(&req);
-                return ctl_usage("%s: --colour is red or yellow, for overdue only", name);
+                return ctl_usage(_("%s: --colour is red or yellow, for overdue only"), name);
             }
             xstrset(&q->colour, optarg);
             break;
@@ -681,6 +638,9 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
         case 'j':
             json = true;
             break;
+        case 'w':
+            wide = true;
+            break;
         default:
             pm_msg_destroy(&req);
             return ctl_bad_option(name, c, argv);
@@ -688,7 +648,7 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
     }
     if (optind < argc) {
         pm_msg_destroy(&req);
-        return ctl_usage("%s: unexpected argument '%s'", name, argv[optind]);
+        return ctl_usage(_("%s: unexpected argument '%s'"), name, argv[optind]);
     }
     rc = ctl_request(ctl, ctl->query, req, &rep);
     if (rc != 0)
@@ -698,18 +658,18 @@ list_command(ctl_t *ctl, int argc, char **argv, const char *name, bool blocked)
         goto done;
     }
     if (rep->type != PM_MSG_LIST || rep->list == NULL) {
-        ctl_warnx("unexpected answer from %s (message type %d)", ctl->query, (int)rep->type);
+        ctl_warnx(_("unexpected answer from %s (message type %d)"), ctl->query, (int)rep->type);
         rc = EXIT_FAILURE;
         goto done;
     }
     if (json)
         print_list_json(rep->list);
     else if (blocked)
-        print_blocked_readable(rep->list);
+        print_blocked_readable(rep->list, wide);
     else
-        print_list_readable(rep->list);
+        print_list_readable(rep->list, wide, textcol_colour(stdout));
     if (fflush(stdout) == EOF) {
-        ctl_warnx("stdout: write failed");
+        ctl_warnx(_("stdout: write failed"));
         rc = EXIT_FAILURE;
     }
 

@@ -21,6 +21,7 @@
 #include "conftab.h"
 #include "ctl.h"
 #include "curvecfg.h"
+#include "i18n.h"
 #include "log.h"
 #include "termsafe.h"
 #include "util.h"
@@ -38,53 +39,53 @@ static int cmd_keygen(void *ctx, int argc, char **argv);
 
 static const cli_cmd_t commands[] = {
     {"import", cmd_import, "departments|template|projects|calendar FILE [--template NAME]",
-     "load departments, a template (--template names it, default standard) or projects (whose "
-     "empty template column means --template) from a CSV file, see README for the columns; or "
-     "one year of the working-day calendar from a holiday-cn JSON file, as published (samples "
-     "in deploy/calendar)",
+     N_("load departments, a template (--template names it, default standard) or projects (whose "
+        "empty template column means --template) from a CSV file, see README for the columns; or "
+        "one year of the working-day calendar from a holiday-cn JSON file, as published (samples "
+        "in deploy/calendar)"),
      NULL},
     {"tail", cmd_tail,
      "[-f] [--from SEQ] [--since TIME] [--project ID] [--dept CODE] [--kind KIND] [--json]",
-     "print the log's entries after SEQ (default 0: all), as readable lines or JSON lines; -f "
-     "keeps following live until SIGINT or SIGTERM",
+     N_("print the log's entries after SEQ (default 0: all), as readable lines or JSON lines; -f "
+        "keeps following live until SIGINT or SIGTERM"),
      NULL},
-    {"status", cmd_status, "PROJECT [--json]",
-     "show a project's procedures: state, deadline and colour, what blocks them, commitments, "
-     "the project's due date and its milestones",
+    {"status", cmd_status, "PROJECT [--json] [--wide]",
+     N_("show a project's procedures: state, deadline and colour, what blocks them, commitments, "
+        "the project's due date and its milestones"),
      NULL},
     {"overdue", cmd_overdue,
-     "[--colour red|yellow] [--dept CODE] [--region R] [--project ID] [--json]",
-     "list open procedures that are red (overdue) or yellow (close to their limit), most "
-     "overdue first, with deadline and working days over or left",
+     "[--colour red|yellow] [--dept CODE] [--region R] [--project ID] [--json] [--wide]",
+     N_("list open procedures that are red (overdue) or yellow (close to their limit), most "
+        "overdue first, with deadline and working days over or left"),
      NULL},
-    {"blocked", cmd_blocked, "[--dept CODE] [--region R] [--project ID] [--json]",
-     "list procedures that cannot start yet and the prerequisites holding each, with the "
-     "department that holds it; --dept matches the waiting department or a holding one",
+    {"blocked", cmd_blocked, "[--dept CODE] [--region R] [--project ID] [--json] [--wide]",
+     N_("list procedures that cannot start yet and the prerequisites holding each, with the "
+        "department that holds it; --dept matches the waiting department or a holding one"),
      NULL},
     {"reopen", cmd_reopen, "PROJECT PROCEDURE --reason TEXT",
-     "undo a wrong approval, rejection, withdrawal or 'not required': an audited correction "
-     "logged with your name ($PERMIT_OPERATOR or $USER) and the reason",
+     N_("undo a wrong approval, rejection, withdrawal or 'not required': an audited correction "
+        "logged with your name ($PERMIT_OPERATOR or $USER) and the reason"),
      NULL},
     {"extend", cmd_extend, "PROJECT PROCEDURE DAYS --reason TEXT",
-     "a lawful extension of a running time limit by DAYS working days, audited likewise", NULL},
+     N_("a lawful extension of a running time limit by DAYS working days, audited likewise"), NULL},
     {"mark-not-required", cmd_mark_not_required, "PROJECT PROCEDURE --reason TEXT",
-     "mark a procedure not required (无需办理) on behalf of its department, audited likewise",
+     N_("mark a procedure not required (无需办理) on behalf of its department, audited likewise"),
      NULL},
     {"report", cmd_report,
      "[--db PATH] [--as-of DATE|TIME] [--by region|department|industry] [--weeks N] [--top N] "
      "[--format md|csv|json|html|xlsx] [--out FILE] [--bom|--no-bom] [--config FILE]",
-     "the weekly report (周调度) from the broker's database ($PERMIT_DB, default permit.db), as "
-     "the log stood at --as-of (a date means its end; default now): completion rates, states, "
-     "colours, the longest overdue, working days per department, rates by region, department "
-     "or industry and their trend over --weeks (default 8); HTML is one self-contained page "
-     "with charts",
+     N_("the weekly report (周调度) from the broker's database ($PERMIT_DB, default permit.db), as "
+        "the log stood at --as-of (a date means its end; default now): completion rates, states, "
+        "colours, the longest overdue, working days per department, rates by region, department "
+        "or industry and their trend over --weeks (default 8); HTML is one self-contained page "
+        "with charts"),
      NULL},
     {"clock", cmd_clock, "set TIME",
-     "tests only: move a broker started with test_clock to TIME and run what came due", NULL},
+     N_("tests only: move a broker started with test_clock to TIME and run what came due"), NULL},
     {"keygen", cmd_keygen, "NAME [--dir DIR] [--role department|notifier|operator|admin]",
-     "write a CURVE key pair: DIR/NAME.key (the public key, with the role line the broker's "
-     "keys_dir needs) and DIR/NAME.secret (mode 0600, stays on its machine); for a department "
-     "NAME is its code. Never overwrites",
+     N_("write a CURVE key pair: DIR/NAME.key (the public key, with the role line the broker's "
+        "keys_dir needs) and DIR/NAME.secret (mode 0600, stays on its machine); for a department "
+        "NAME is its code. Never overwrites"),
      NULL},
 };
 
@@ -113,10 +114,10 @@ cmd_keygen(void *ctx, int argc, char **argv)
         }
     }
     if (optind + 1 != argc)
-        return ctl_usage("keygen: one NAME (try permitctl keygen --help)");
+        return ctl_usage(_("keygen: one NAME (try permitctl keygen --help)"));
     if (role != NULL && strcmp(role, "department") != 0 && strcmp(role, "notifier") != 0 &&
         strcmp(role, "operator") != 0 && strcmp(role, "admin") != 0)
-        return ctl_usage("keygen: --role is department, notifier, operator or admin, not '%s'",
+        return ctl_usage(_("keygen: --role is department, notifier, operator or admin, not '%s'"),
                          role);
     if (curvecfg_keygen(dir, argv[optind], role, &err) < 0) {
         ctl_warnx("keygen: %s", err);
@@ -185,21 +186,21 @@ typedef struct ctl_opts {
     }
 static const conftab_opt_t global_options[] = {
     OPT(broker, CONFTAB_TEXT, DEFAULT_BROKER, 0, 0,
-        "the broker's ingest endpoint, EP or a list EP1,EP2,... of brokers in order of "
-        "preference ($PERMIT_BROKER)"),
-    OPT(query, CONFTAB_TEXT, DEFAULT_QUERY, 0, 0, "the query endpoint(s) ($PERMIT_QUERY)"),
+        N_("the broker's ingest endpoint, EP or a list EP1,EP2,... of brokers in order of "
+           "preference ($PERMIT_BROKER)")),
+    OPT(query, CONFTAB_TEXT, DEFAULT_QUERY, 0, 0, N_("the query endpoint(s) ($PERMIT_QUERY)")),
     OPT(publish, CONFTAB_TEXT, DEFAULT_PUBLISH, 0, 0,
-        "the publish endpoint(s) ($PERMIT_PUBLISH); query and publish lists pair up"),
-    OPT(timeout, CONFTAB_INT, "2000", 1, 3600000, "wait this long (ms) for each answer"),
-    OPT(tries, CONFTAB_INT, "3", 1, 1000, "ask this many times before giving up"),
+        N_("the publish endpoint(s) ($PERMIT_PUBLISH); query and publish lists pair up")),
+    OPT(timeout, CONFTAB_INT, "2000", 1, 3600000, N_("wait this long (ms) for each answer")),
+    OPT(tries, CONFTAB_INT, "3", 1, 1000, N_("ask this many times before giving up")),
     OPT(curve_secret, CONFTAB_TEXT, "", 0, 0,
-        "our CURVE key pair, NAME.secret ($PERMIT_CURVE_SECRET)"),
+        N_("our CURVE key pair, NAME.secret ($PERMIT_CURVE_SECRET)")),
     OPT(broker_key, CONFTAB_TEXT, "", 0, 0,
-        "the broker's public key, NAME.key ($PERMIT_BROKER_KEY); both given: CURVE, neither: "
-        "plain sockets"),
+        N_("the broker's public key, NAME.key ($PERMIT_BROKER_KEY); both given: CURVE, neither: "
+           "plain sockets")),
     OPT(time_zone, CONFTAB_TEXT, ZONE_DEFAULT, 0, 0,
-        "the jurisdiction's time zone, as the broker's time_zone ($PERMIT_TIME_ZONE): times "
-        "are shown and read in it, whatever TZ says"),
+        N_("the jurisdiction's time zone, as the broker's time_zone ($PERMIT_TIME_ZONE): times "
+           "are shown and read in it, whatever TZ says")),
 };
 #undef OPT
 static const conftab_t global_table = {"permitctl", global_options, ARRAY_LEN(global_options)};
@@ -214,14 +215,14 @@ static const char *const global_env[][2] = {
 static void
 more_help(FILE *f)
 {
-    fprintf(f, "global options (before the command):\n");
+    fprintf(f, "%s\n", _("global options (before the command):"));
     conftab_usage(&global_table, f);
-    fprintf(
-        f,
-        "\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (in time_zone), ISO 8601 with "
-        "an offset, or\n  milliseconds since the epoch\n"
-        "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable,\n"
-        "  77 the broker refused this key (in the handshake), 78 bad config (report), 1 other\n");
+    fputs(_("\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (in time_zone), ISO 8601 "
+            "with an offset, or\n  milliseconds since the epoch\n"
+            "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable,\n"
+            "  77 the broker refused this key (in the handshake), 78 bad config (report), 1 "
+            "other\n"),
+          f);
 }
 
 static const cli_prog_t prog = {PROG, "[GLOBAL OPTIONS] COMMAND [ARGS]", commands,
@@ -237,11 +238,11 @@ int
 ctl_bad_option(const char *cmd, int c, char **argv)
 {
     if (c == ':')
-        return ctl_usage("%s: option '%s' needs a value (try permitctl %s --help)", cmd,
+        return ctl_usage(_("%s: option '%s' needs a value (try permitctl %s --help)"), cmd,
                          argv[optind - 1], cmd);
     if (optopt != 0)
-        return ctl_usage("%s: unknown option '-%c' (try permitctl %s --help)", cmd, optopt, cmd);
-    return ctl_usage("%s: unknown option '%s' (try permitctl %s --help)", cmd, argv[optind - 1],
+        return ctl_usage(_("%s: unknown option '-%c' (try permitctl %s --help)"), cmd, optopt, cmd);
+    return ctl_usage(_("%s: unknown option '%s' (try permitctl %s --help)"), cmd, argv[optind - 1],
                      cmd);
 }
 
@@ -279,11 +280,11 @@ ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **re
         rc = 0;
         break;
     case CLIENT_UNREACHABLE:
-        ctl_warnx("broker unreachable at %s", endpoint);
+        ctl_warnx(_("broker unreachable at %s"), endpoint);
         rc = EX_UNAVAILABLE;
         break;
     case CLIENT_INTERRUPTED:
-        ctl_warnx("interrupted");
+        ctl_warnx(_("interrupted"));
         rc = 128 + *ctl->stop;
         break;
     case CLIENT_REFUSED:
@@ -302,8 +303,16 @@ ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **re
 int
 ctl_refused(const pm_reply_t *r)
 {
-    ctl_warnx("refused (%s): %s", util_empty(r->code) ? "?" : r->code,
-              util_empty(r->reason) ? "no reason given" : r->reason);
+    const char *reason = util_empty(r->reason) ? _("no reason given") : r->reason;
+
+    /* The broker's reason is English; a Chinese reader gets the code's name first. */
+    if (i18n_lang() != PM_LANG_EN && !util_empty(r->code)) {
+        char *both = xasprintf("%s: %s", pm_refuse_label(r->code, i18n_lang()), reason);
+        ctl_warnx(_("refused (%s): %s"), r->code, both);
+        free(both);
+    } else {
+        ctl_warnx(_("refused (%s): %s"), util_empty(r->code) ? "?" : r->code, reason);
+    }
     return EX_DATAERR;
 }
 
@@ -350,7 +359,7 @@ parse_global(ctl_opts_t *o, int argc, char **argv, int *next)
         goto bad;
     return ARGS_GO;
 bad:
-    rc = ctl_usage("%s (try " PROG " --help)", err);
+    rc = ctl_usage(_("%s (try permitctl --help)"), err);
     free(err);
     return rc;
 }
@@ -362,6 +371,7 @@ main(int argc, char **argv)
     ctl_t ctl = {.stop = &ctl_stop};
     int rc, next = 0;
 
+    i18n_init(PROG);
     log_init(PROG, LOG_LEVEL_WARN);
     rc = parse_global(&o, argc, argv, &next);
     if (rc == ARGS_GO) {
@@ -373,7 +383,7 @@ main(int argc, char **argv)
         cli_catch_signals(on_signal, false);
         ctl.zctx = zmq_ctx_new();
         if (ctl.zctx == NULL) {
-            ctl_warnx("zmq_ctx_new: %s", zmq_strerror(errno));
+            ctl_warnx(_("zmq_ctx_new: %s"), zmq_strerror(errno));
             rc = EXIT_FAILURE;
         } else {
             /* The command sees its own argv, argv[0] being its name; getopt starts afresh. */

@@ -22,6 +22,7 @@
 #include "sigwake.h"
 #include "util.h"
 #include "zone.h"
+#include "i18n.h"
 
 #define PROG "permit-notify"
 
@@ -281,6 +282,7 @@ cmd_history(void *ctx, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+    i18n_init(PROG);
     log_init(PROG, LOG_LEVEL_INFO);
     zone_use_or_warn(NULL); /* --db without a config: $PERMIT_TIME_ZONE or the default */
     return cli_dispatch(&prog, NULL, argc - 1, argv + 1);

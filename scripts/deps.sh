@@ -19,6 +19,7 @@ RUN_PACKAGES=(
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
     libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev
+    gettext locales
     jq python3
 )
 TEST_PACKAGES=(
@@ -42,6 +43,29 @@ if [[ ${2:-} == --list ]]; then
     exit 0
 fi
 
+# The Chinese messages (po/) show only under a zh_CN locale, and glibc has none until it is
+# generated; the demo and the tests run under LANG=zh_CN.UTF-8. Idempotent: nothing is done
+# when the locale exists. Called after the packages are there (localedef comes with locales).
+ensure_zh_locale() {
+    if locale -a 2>/dev/null | grep -qix 'zh_CN.utf-\?8'; then
+        return 0
+    fi
+    echo "deps: generating the zh_CN.UTF-8 locale" >&2
+    if [[ ${sudo[0]:-} == false ]]; then
+        echo "deps: not root (and no sudo); as root run: localedef -i zh_CN -f UTF-8 zh_CN.UTF-8" >&2
+        exit 1
+    fi
+    "${sudo[@]}" localedef -i zh_CN -f UTF-8 zh_CN.UTF-8
+}
+
+if ((EUID == 0)); then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+else
+    sudo=(false)
+fi
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
@@ -51,16 +75,13 @@ for pkg in "${PACKAGES[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
+    ensure_zh_locale
     exit 0
 fi
 
 echo "deps: missing Debian packages: ${missing[*]}" >&2
 
-if ((EUID == 0)); then
-    sudo=()
-elif command -v sudo >/dev/null 2>&1; then
-    sudo=(sudo)
-else
+if [[ ${sudo[0]:-} == false ]]; then
     echo "deps: missing packages and not root (and no sudo); as root run:" >&2
     echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
     exit 1
@@ -70,3 +91,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     "${missing[@]}"
+ensure_zh_locale

@@ -80,6 +80,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Plain, stable output: no colour, one time zone.
 export NO_COLOR=1
+# The programs speak the locale's language (issue 20); the tests read English unless a test
+# asks for another, whatever locale the developer's shell has.
+export LC_ALL=C.UTF-8
+unset LANGUAGE
 export TZ=${TZ:-Asia/Shanghai}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/permit-$TEST_NAME.XXXXXX")

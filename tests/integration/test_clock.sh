@@ -89,9 +89,9 @@ step "overdue and status show the deadline and the working days over"
 ctl overdue --json
 jq -e 'any(.[]; .code == "EIA" and .colour == "red" and .days == 4
     and .deadline == "2026-03-04")' <<<"$OUT" >/dev/null || fail "overdue: $OUT"
-ctl overdue
+ctl overdue --wide
 [[ "$OUT" == *"red, 4 wd over"* && "$OUT" == *"环境影响评价批复"* ]] || fail "overdue readable: $OUT"
-ctl status TL-2026-001
+ctl status TL-2026-001 --wide
 [[ "$OUT" == *"2026-03-04"* && "$OUT" == *"red, 4 wd over"* ]] || fail "status: $OUT"
 [[ "$OUT" == *"commitment: 用地预审意见 by 2026-03-06"* ]] || fail "status commitment: $OUT"
 

@@ -81,7 +81,7 @@ want_pname=$(csv_value "$PERMIT_SRC/deploy/template.csv" code EIA name)
     fail "EIA's name '$(proc EIA | jq -r .name)', expected '$want_pname'"
 
 step "readable status names the project and the blockers"
-ctl status "$P"
+ctl status "$P" --wide
 [[ "$OUT" == *"$want_name"* ]] || fail "readable status lacks the project name: $OUT"
 cp_line=$(grep CONSTRUCTION_PERMIT <<<"$OUT" || true)
 [[ -n "$cp_line" ]] || fail "readable status lacks CONSTRUCTION_PERMIT: $OUT"

@@ -19,7 +19,7 @@ ctl status "$P" --json
 [[ "$(jq -r '[.procs[] | select(.critical) | .code] | join(" ")' <<<"$OUT")" == \
     "LAND_PREREVIEW FOREST_USE LAND_PLAN_PERMIT ENG_PLAN_PERMIT CONSTRUCTION_PERMIT" ]] ||
     fail "critical path: $(jq -c '[.procs[] | {code, finish_days, critical}]' <<<"$OUT")"
-ctl status "$P"
+ctl status "$P" --wide
 [[ "$OUT" == *"push LAND_PREREVIEW first"* ]] || fail "status does not say what to push: $OUT"
 
 step "blocked: what waits for whom"
@@ -37,7 +37,7 @@ ctl blocked --project "$P" --dept CTB --json
 ctl blocked --project "$P" --dept FGB --json
 [[ "$(jq -r 'map(.code) | join(" ")' <<<"$OUT")" == "FOREST_USE LAND_PLAN_PERMIT" ]] ||
     fail "blocked --dept FGB (waiting and holding): $OUT"
-ctl blocked --dept NRB
+ctl blocked --dept NRB --wide
 [[ "$OUT" == *"LAND_PREREVIEW (NRB, ready, hard)"* ]] || fail "blocked readable: $OUT"
 
 step "reopen: a wrong approval undone, with who and why in the log"

@@ -62,7 +62,7 @@ EVIL=$(printf 'paid\033[31m RED\302\205next\342\200\256txt.exe')
 step "status, tail and the broker log show a department's escape sequences escaped"
 send --dept NRB --project FX-2 --procedure LAND_PREREVIEW --event accepted_deficient \
     --missing "$EVIL" --due 2026-03-27 --note "$EVIL"
-"$PERMITCTL" status FX-2 >"$T/status.out" || fail "permitctl status FX-2 failed"
+"$PERMITCTL" status FX-2 --wide >"$T/status.out" || fail "permitctl status FX-2 failed"
 escaped_in "$T/status.out" "permitctl status"
 "$PERMITCTL" tail --from 0 --project FX-2 >"$T/tail.out" || fail "permitctl tail failed"
 escaped_in "$T/tail.out" "permitctl tail"

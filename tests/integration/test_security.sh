@@ -116,7 +116,7 @@ run as notifier "$PERMIT_AGENT" send --dept NRB --project "$P" --procedure LAND_
     --event approved --cert P-2
 ((RC == 65)) && [[ "$ERR" == *"refused (forbidden)"* ]] ||
     fail "a notifier's event was not refused as forbidden (exit $RC): $ERR"
-as notifier ctl status "$P"
+as notifier ctl status "$P" --wide
 [[ "$OUT" == *LAND_PREREVIEW* ]] || fail "the notifier cannot read a status"
 run as notifier "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
 ((RC == 65)) && [[ "$ERR" == *forbidden* ]] || fail "a notifier's import was not forbidden: $ERR"

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Chinese at the shell (issue 20): permitctl speaks Chinese under a zh_CN locale and English
+# otherwise, with the same --json under both; its tables measure display width (a Chinese
+# character is two columns) and fit 80 columns, cutting long fields with "…" on a character
+# boundary, --wide showing them whole; status and overdue are red and yellow on a terminal,
+# never with NO_COLOR and never into a pipe.
+# backends: sqlite
+# shellcheck source-path=SCRIPTDIR disable=SC2119
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+locale -a 2>/dev/null | grep -qix 'zh_CN.utf-\?8' ||
+    fail "no zh_CN.UTF-8 locale (scripts/deps.sh test generates it)"
+ZH=(env LC_ALL=zh_CN.UTF-8)
+EN=(env LC_ALL=C.UTF-8)
+
+# The widest line of stdin in display columns (East Asian wide and fullwidth count two).
+max_width() {
+    python3 -c '
+import sys, unicodedata
+print(max((sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line.rstrip("\n"))
+           for line in sys.stdin), default=0))'
+}
+
+start_broker --test-clock 2026-02-12T09:00:00+08:00
+import_samples
+ctl import calendar "$PERMIT_SRC/deploy/calendar/2026.json"
+LONG=TL-2026-901
+{
+    echo "id,name,region,industry,company,steward,leader,template,not_required"
+    echo "$LONG,科尔沁区二〇二六年度新能源汽车零部件及储能装备制造产业园配套基础设施建设项目,科尔沁区,制造业,通辽市科尔沁区新能源装备制造产业园区开发建设投资有限责任公司,张伟,李建国,standard,"
+} >"$T/long.csv"
+ctl import projects "$T/long.csv"
+send --dept NRB --project "$LONG" --procedure LAND_PREREVIEW --event accepted
+send --dept EEB --project "$LONG" --procedure EIA --event accepted
+send --dept FGB --project "$LONG" --procedure FOREST_USE --event accepted_deficient \
+    --missing "林地现状调查报告及专家评审意见" --due 2026-03-06
+ctl clock set 2026-03-03T08:30:00+08:00
+
+step "status in Chinese under zh_CN, in English under C.UTF-8"
+run "${ZH[@]}" "$PERMITCTL" status "$LONG"
+((RC == 0)) || fail "status under zh_CN exited $RC: $ERR"
+ZH_STATUS=$OUT
+for word in 项目 编码 部门 状态 期限 已受理 容缺受理 未满足前置 黄色 工作日 等待前置; do
+    [[ "$ZH_STATUS" == *"$word"* ]] || fail "the Chinese status lacks '$word': $ZH_STATUS"
+done
+[[ "$ZH_STATUS" != *"DEADLINE"* && "$ZH_STATUS" != *"blocked by"* ]] ||
+    fail "the Chinese status has English words: $ZH_STATUS"
+run "${EN[@]}" "$PERMITCTL" status "$LONG"
+((RC == 0)) || fail "status under C.UTF-8 exited $RC: $ERR"
+EN_STATUS=$OUT
+for word in project CODE DEPT STATE DEADLINE accepted yellow "blocked by"; do
+    [[ "$EN_STATUS" == *"$word"* ]] || fail "the English status lacks '$word': $EN_STATUS"
+done
+[[ "$EN_STATUS" != *"已受理"* && "$EN_STATUS" != *"工作日"* ]] ||
+    fail "the English status has Chinese words of ours: $EN_STATUS"
+
+step "every line fits 80 columns, long fields cut with …; --wide shows them whole"
+for out in "$ZH_STATUS" "$EN_STATUS"; do
+    w=$(max_width <<<"$out")
+    ((w <= 80)) || fail "a status line is $w columns wide: $out"
+done
+[[ "$ZH_STATUS" == *"…"* ]] || fail "nothing was cut in the narrow status: $ZH_STATUS"
+# A cut never leaves half a character: the output is valid UTF-8.
+iconv -f UTF-8 -t UTF-8 <<<"$ZH_STATUS" >/dev/null || fail "the cut status is not valid UTF-8"
+run "${ZH[@]}" "$PERMITCTL" status "$LONG" --wide
+[[ "$OUT" == *"通辽市科尔沁区新能源装备制造产业园区开发建设投资有限责任公司"* &&
+    "$OUT" == *"林地现状调查报告及专家评审意见"* && "$OUT" != *"…"* ]] ||
+    fail "--wide cut something: $OUT"
+w=$(max_width <<<"$OUT")
+((w > 80)) || fail "--wide is only $w columns: nothing was long to begin with"
+run env COLUMNS=120 LC_ALL=zh_CN.UTF-8 "$PERMITCTL" status "$LONG"
+w=$(max_width <<<"$OUT")
+((w <= 120 && w > 80)) || fail "COLUMNS=120 gave $w columns"
+
+step "overdue and blocked: Chinese, 80 columns"
+run "${ZH[@]}" "$PERMITCTL" overdue
+((RC == 0)) || fail "overdue exited $RC: $ERR"
+[[ "$OUT" == *"预警"* && "$OUT" == *"黄色，剩2个工作日"* ]] || fail "overdue in Chinese: $OUT"
+w=$(max_width <<<"$OUT")
+((w <= 80)) || fail "an overdue line is $w columns: $OUT"
+run "${ZH[@]}" "$PERMITCTL" blocked --project "$LONG"
+[[ "$OUT" == *"等待前置"* && "$OUT" == *"（DRC，"* ]] || fail "blocked in Chinese: $OUT"
+w=$(max_width <<<"$OUT")
+((w <= 80)) || fail "a blocked line is $w columns: $OUT"
+run "${ZH[@]}" "$PERMITCTL" blocked --project "$LONG" --wide
+[[ "$OUT" == *"PROJECT_APPROVAL（DRC，可申报，串联）"* ]] || fail "blocked --wide in Chinese: $OUT"
+run "${EN[@]}" "$PERMITCTL" blocked --project "$LONG" --wide
+[[ "$OUT" == *"WAITING FOR"* && "$OUT" == *"PROJECT_APPROVAL (DRC, ready, hard)"* ]] ||
+    fail "blocked in English: $OUT"
+
+step "--json is the same under both locales"
+for cmd in "status $LONG" "overdue" "blocked"; do
+    # shellcheck disable=SC2086
+    a=$("${ZH[@]}" "$PERMITCTL" $cmd --json)
+    # shellcheck disable=SC2086
+    b=$("${EN[@]}" "$PERMITCTL" $cmd --json)
+    [[ "$a" == "$b" ]] || fail "$cmd --json differs: $(diff <(echo "$a") <(echo "$b"))"
+done
+
+step "errors and help in Chinese"
+run "${ZH[@]}" "$PERMITCTL" status NO-SUCH-PROJECT
+((RC == 65)) && [[ "$ERR" == *"项目不存在"* ]] || fail "unknown project in Chinese: $RC $ERR"
+run "${EN[@]}" "$PERMITCTL" status NO-SUCH-PROJECT
+((RC == 65)) && [[ "$ERR" == *"unknown project"* ]] || fail "unknown project in English: $RC $ERR"
+run "${ZH[@]}" "$PERMITCTL" overdue --bogus
+((RC == 64)) && [[ "$ERR" == *"未知选项"* ]] || fail "unknown option in Chinese: $RC $ERR"
+run "${ZH[@]}" "$PERMITCTL" frobnicate
+((RC == 64)) && [[ "$ERR" == *"未知命令"* ]] || fail "unknown command in Chinese: $RC $ERR"
+run "${ZH[@]}" "$PERMITCTL" --help
+[[ "$OUT" == *"用法"* && "$OUT" == *"显示项目的各项手续"* && "$OUT" == *"全局选项"* ]] ||
+    fail "--help in Chinese: $OUT"
+run "${ZH[@]}" "$PERMITCTL" --query ipc://$T/nobody.sock --timeout 100 --tries 1 overdue
+((RC == 69)) && [[ "$ERR" == *"无法连接中心服务"* ]] || fail "unreachable in Chinese: $RC $ERR"
+# LANGUAGE picks the catalog as gettext reads it: under any locale but plain C, and the words
+# of the states and colours follow the catalog.
+run env LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$PERMITCTL" overdue
+[[ "$OUT" == *"预警"* && "$OUT" == *"黄色"* ]] || fail "LANGUAGE=zh_CN under C.UTF-8: $OUT"
+run env LC_ALL=C LANGUAGE=zh_CN "$PERMITCTL" overdue
+[[ "$OUT" == *"COLOUR"* && "$OUT" == *"yellow"* ]] || fail "LANGUAGE=zh_CN under C: $OUT"
+
+step "colours on a terminal, not with NO_COLOR, not into a pipe"
+command -v script >/dev/null || fail "script (bsdutils) is missing"
+on_tty() {
+    script -qec "$*" /dev/null </dev/null
+}
+out=$(env -u NO_COLOR LC_ALL=zh_CN.UTF-8 COLUMNS=100 bash -c "$(declare -f on_tty); on_tty '$PERMITCTL' overdue")
+[[ "$out" == *$'\e[31m'* || "$out" == *$'\e[33m'* ]] || fail "no colour on a terminal: $out"
+out=$(env -u NO_COLOR LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '$PERMITCTL' status $LONG")
+[[ "$out" == *$'\e[33m'* ]] || fail "no yellow in status on a terminal: $out"
+out=$(env NO_COLOR=1 LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '$PERMITCTL' overdue")
+[[ "$out" != *$'\e['* ]] || fail "colour on a terminal with NO_COLOR=1: $out"
+out=$(env NO_COLOR= LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '$PERMITCTL' overdue")
+[[ "$out" != *$'\e['* ]] || fail "colour with NO_COLOR set but empty: $out"
+out=$(env -u NO_COLOR "$PERMITCTL" overdue)
+[[ "$out" != *$'\e['* ]] || fail "colour into a pipe: $out"
+
+stop_broker

@@ -1,0 +1,230 @@
+/*
+ * Unit tests of textcol: display width by code point (Chinese two columns, combining marks
+ * none), the same under any locale; a cut that ends with "…" on a character boundary and
+ * never splits a UTF-8 sequence; a table that fits its width, narrowing the columns that
+ * matter least first, whole at width 0, coloured only when asked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "textcol.h"
+#include "util.h"
+
+static void
+test_width(void **state)
+{
+    (void)state;
+    assert_int_equal(textcol_width(""), 0);
+    assert_int_equal(textcol_width("abc"), 3);
+    assert_int_equal(textcol_width("已受理"), 6);
+    assert_int_equal(textcol_width("EIA 环境影响评价"), 4 + 12);
+    assert_int_equal(textcol_width("（DRC，可申报）"), 2 + 3 + 2 + 6 + 2);
+    assert_int_equal(textcol_width("e\xcc\x81"), 1);    /* e + combining acute */
+    assert_int_equal(textcol_width("\xe2\x80\xa6"), 1); /* … */
+    assert_int_equal(textcol_width("\xff\xfe"), 2);     /* not UTF-8: a column a byte */
+}
+
+static void
+test_width_ignores_locale(void **state)
+{
+    int c, zh;
+
+    (void)state;
+    setlocale(LC_ALL, "C");
+    c = textcol_width("科尔沁区二〇二六");
+    zh = setlocale(LC_ALL, "C.UTF-8") != NULL ? textcol_width("科尔沁区二〇二六") : c;
+    assert_int_equal(c, 16);
+    assert_int_equal(zh, 16);
+    setlocale(LC_ALL, "C");
+}
+
+static void
+assert_fit(const char *in, int max, const char *want)
+{
+    char *out = textcol_fit(in, max);
+
+    assert_string_equal(out, want);
+    assert_true(textcol_width(out) <= max);
+    assert_true(util_utf8_valid(out, strlen(out)));
+    free(out);
+}
+
+static void
+test_fit(void **state)
+{
+    (void)state;
+    assert_fit("abc", 3, "abc");
+    assert_fit("abcd", 3, "ab…");
+    assert_fit("已受理", 6, "已受理");
+    /* 5 columns: two characters (4) and the ellipsis; never half of the third. */
+    assert_fit("已受理中", 5, "已受…");
+    /* 4 columns: one character (2) and "…"; the second would need 5. */
+    assert_fit("已受理中", 4, "已…");
+    assert_fit("已受理", 1, "…");
+    assert_fit("a已", 2, "a…");
+    assert_fit("", 1, "");
+}
+
+/* The table printed into a string. */
+static char *
+print_table(textcol_table_t *t, int width, bool colour)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    assert_non_null(f);
+    textcol_print(t, f, width, colour);
+    fclose(f);
+    return buf;
+}
+
+static int
+widest_line(const char *text)
+{
+    int widest = 0;
+    char *copy = xstrdup(text), *save = NULL;
+
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+        if (textcol_width(line) > widest)
+            widest = textcol_width(line);
+    free(copy);
+    return widest;
+}
+
+static textcol_table_t *
+sample_table(void)
+{
+    static const char *const heading[] = {"编码", "手续", "状态", "备注"};
+    textcol_table_t *t = textcol_table_new(4, 2);
+    char **row;
+
+    textcol_heading(t, heading);
+    row = textcol_row(t, TEXTCOL_RED);
+    row[0] = xstrdup("CONSTRUCTION_PERMIT");
+    row[1] = xstrdup("建筑工程施工许可证");
+    row[2] = xstrdup("未满足前置");
+    row[3] =
+        xstrdup("等待前置：ENG_PLAN_PERMIT（NRB，未满足前置，串联），EIA（EEB，已受理，串联）");
+    row = textcol_row(t, TEXTCOL_PLAIN);
+    row[0] = xstrdup("EIA");
+    row[1] = xstrdup("环境影响评价");
+    row[2] = xstrdup("已受理");
+    return t;
+}
+
+static void
+test_table_fits(void **state)
+{
+    textcol_table_t *t = sample_table();
+    char *narrow, *wide;
+
+    (void)state;
+    textcol_ranks(t, (const int[]){2, 1, 3, 0});
+    narrow = print_table(t, 60, false);
+    assert_true(widest_line(narrow) <= 60);
+    /* The notes (rank 0) gave way; the state (rank 3) is whole. */
+    assert_non_null(strstr(narrow, "未满足前置  "));
+    assert_non_null(strstr(narrow, "…"));
+    assert_true(util_utf8_valid(narrow, strlen(narrow)));
+    wide = print_table(t, 0, false);
+    assert_non_null(strstr(wide, "EIA（EEB，已受理，串联）"));
+    assert_null(strstr(wide, "…"));
+    assert_true(widest_line(wide) > 60);
+    /* The columns line up by display width: "环境影响评价" (12) padded like the wider name. */
+    assert_non_null(strstr(wide, "EIA                  环境影响评价        已受理\n"));
+    free(narrow);
+    free(wide);
+    textcol_table_destroy(&t);
+    assert_null(t);
+}
+
+static void
+test_table_narrowest(void **state)
+{
+    textcol_table_t *t = sample_table();
+    char *out;
+
+    (void)state;
+    /* Far too narrow for the headings: every column gives way, down to one column. */
+    out = print_table(t, 16, false);
+    assert_true(widest_line(out) <= 16);
+    free(out);
+    textcol_table_destroy(&t);
+}
+
+static void
+test_table_colour(void **state)
+{
+    textcol_table_t *t = sample_table();
+    char *plain, *colour;
+
+    (void)state;
+    plain = print_table(t, 0, false);
+    colour = print_table(t, 0, true);
+    assert_null(strstr(plain, "\033["));
+    /* Only the state cell of the red row. */
+    assert_non_null(strstr(colour, "\033[31m未满足前置\033[0m"));
+    assert_null(strstr(colour, "\033[31mCONSTRUCTION"));
+    free(plain);
+    free(colour);
+    textcol_table_destroy(&t);
+}
+
+static void
+test_table_escapes(void **state)
+{
+    textcol_table_t *t = textcol_table_new(2, -1);
+    char **row;
+    char *out;
+
+    (void)state;
+    row = textcol_row(t, TEXTCOL_PLAIN);
+    row[0] = xstrdup("a\033[2Jb");
+    row[1] = xstrdup("x");
+    out = print_table(t, 0, true);
+    assert_null(strstr(out, "\033"));
+    assert_non_null(strstr(out, "a\\x1b[2Jb  x"));
+    free(out);
+    textcol_table_destroy(&t);
+}
+
+static void
+test_columns(void **state)
+{
+    (void)state;
+    setenv("COLUMNS", "132", 1);
+    assert_int_equal(textcol_columns(stdout), 132);
+    setenv("COLUMNS", "wide", 1);
+    unsetenv("COLUMNS");
+    /* Not a terminal under ctest: 80. */
+    if (!isatty(fileno(stdout)))
+        assert_int_equal(textcol_columns(stdout), 80);
+    setenv("NO_COLOR", "", 1);
+    assert_false(textcol_colour(stdout));
+    unsetenv("NO_COLOR");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_width),
+        cmocka_unit_test(test_width_ignores_locale),
+        cmocka_unit_test(test_fit),
+        cmocka_unit_test(test_table_fits),
+        cmocka_unit_test(test_table_narrowest),
+        cmocka_unit_test(test_table_colour),
+        cmocka_unit_test(test_table_escapes),
+        cmocka_unit_test(test_columns),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
