@@ -372,6 +372,21 @@ store_check(const char *target, char **err)
     return store_target_is_pg(target) ? 0 : store_sqlite_check(target, err);
 }
 
+int
+store_check_layout(const char *target, char **err)
+{
+    *err = NULL;
+    return store_target_is_pg(target) ? 0 : store_sqlite_check_layout(target, err);
+}
+
+char *
+store_newer_layout(const char *label, long long version)
+{
+    return xasprintf("%s: database schema version %lld is newer than this permitd (%d): install "
+                     "the newer release or restore a backup made by this one",
+                     label, version, STORE_LAYOUT_VERSION);
+}
+
 struct sqlite3 *
 store_sqlite_conn(store_t *s)
 {

@@ -48,6 +48,22 @@ store_t *store_open_wait(const char *target, int timeout_ms, volatile sig_atomic
  */
 int store_check(const char *target, char **err);
 /*
+ * The layout of the whole database (the log, meta and the derived tables), which a database
+ * carries (sqlite: PRAGMA user_version) so that a release can tell one written by a newer
+ * release: 1 event ids unique across senders (until the dedup per sender), 2 unique per
+ * sender (today's). A database made before the version was kept says 0: layout 1 or 2, told
+ * apart by its log's indexes. A store opened read-write brings an older layout up to this one
+ * (once, logged) and records it; one newer than this is refused, never opened.
+ */
+#define STORE_LAYOUT_VERSION 2
+/*
+ * Before a broker opens a database: can this release serve from it? 0 when its layout is
+ * this release's or older (upgraded at open), or there is none yet; -1 with *err (caller
+ * owns), one line, when a newer release wrote it (a downgrade) or its version cannot be read.
+ * PostgreSQL refuses a newer layout at the take-over instead (docs/ha.md).
+ */
+int store_check_layout(const char *target, char **err);
+/*
  * Open a database for reading only, beside a running broker: for tools that read the log,
  * such as reports. Refuses a database of another layout version.
  */

@@ -18,6 +18,7 @@
 #include "store_backend.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -419,6 +420,57 @@ migrate_log(store_backend_t *b)
     return 0;
 }
 
+/* The layout version in the file's header (store.h, STORE_LAYOUT_VERSION); -1 on error. */
+static int
+layout_version(sqlite3 *db, long long *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Whether the file holds a log already (not a new database). */
+static bool
+has_log(store_backend_t *b)
+{
+    sqlite3_stmt *st = NULL;
+    bool found;
+
+    found = sqlite3_prepare_v2(b->db,
+                               "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log'",
+                               -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/*
+ * Record this release's layout in the header once the tables are laid out as it lays them,
+ * and say so when an older database was brought up to it.
+ */
+static int
+set_layout(store_backend_t *b, long long was, bool existed)
+{
+    char sql[64];
+
+    if (was == STORE_LAYOUT_VERSION)
+        return 0;
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_LAYOUT_VERSION);
+    if (exec_sql(b, sql) < 0)
+        return -1;
+    if (existed)
+        log_info("store: %s: database schema version %d (was %lld%s)", b->path,
+                 STORE_LAYOUT_VERSION, was, was == 0 ? ": made before versions were kept" : "");
+    return 0;
+}
+
 /*
  * Create the tables. When the derived tables were made by another layout, drop and recreate
  * them, marked behind the whole log in the same transaction: they are a function of the log,
@@ -429,8 +481,11 @@ static int
 setup_schema(store_backend_t *b)
 {
     char *version;
-    bool same;
+    bool same, existed = has_log(b);
+    long long was = 0;
 
+    if (layout_version(b->db, &was) < 0)
+        return sq_fail(b, "schema version");
     if (migrate_log(b) < 0 || exec_sql(b, log_schema_sql) < 0)
         return -1;
     version = schema_version(b);
@@ -438,7 +493,7 @@ setup_schema(store_backend_t *b)
     free(version);
     if (same) {
         b->replay_from = read_mark(b);
-        return exec_sql(b, schema_sql);
+        return exec_sql(b, schema_sql) < 0 ? -1 : set_layout(b, was, existed);
     }
     if (exec_sql(b, "BEGIN IMMEDIATE") < 0)
         return -1;
@@ -451,7 +506,7 @@ setup_schema(store_backend_t *b)
         return -1;
     }
     b->replay_from = 1;
-    return 0;
+    return set_layout(b, was, existed);
 }
 
 static uint64_t
@@ -494,6 +549,7 @@ sq_open(const char *path, bool readonly, strpool_t *names, char **err)
     store_backend_t *b = xcalloc(1, sizeof(*b));
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     char *version = NULL;
+    long long layout = 0;
 
     b->path = xstrdup(path);
     b->names = names;
@@ -510,6 +566,11 @@ sq_open(const char *path, bool readonly, strpool_t *names, char **err)
         goto fail;
     }
     sqlite3_busy_timeout(b->db, 5000);
+    /* A file a newer release wrote is never touched: not even its journal mode. */
+    if (layout_version(b->db, &layout) == 0 && layout > STORE_LAYOUT_VERSION) {
+        *err = store_newer_layout(path, layout);
+        goto fail;
+    }
     if (readonly) {
         version = schema_version(b);
         if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
@@ -598,6 +659,26 @@ store_sqlite_check(const char *path, char **err)
             path, first != NULL && strcmp(first, "ok") != 0 ? first : sqlite3_errstr(rc), path);
     free(first);
     sqlite3_finalize(st);
+    sqlite3_close(db);
+    return *err != NULL ? -1 : 0;
+}
+
+/*
+ * store_check_layout for a sqlite file: the header's user_version read on a connection of its
+ * own (the broker's open refuses a newer file too, but cannot say so with an exit status of
+ * its own). A file that cannot be read is left to store_check and the open, which say why.
+ */
+int
+store_sqlite_check_layout(const char *path, char **err)
+{
+    sqlite3 *db = NULL;
+    long long v = 0;
+
+    if (strcmp(path, ":memory:") == 0 || access(path, F_OK) != 0)
+        return 0; /* a new database */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+        layout_version(db, &v) == 0 && v > STORE_LAYOUT_VERSION)
+        *err = store_newer_layout(path, v);
     sqlite3_close(db);
     return *err != NULL ? -1 : 0;
 }
