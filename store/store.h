@@ -60,9 +60,34 @@ int store_check(const char *target, char **err);
  * Before a broker opens a database: can this release serve from it? 0 when its layout is
  * this release's or older (upgraded at open), or there is none yet; -1 with *err (caller
  * owns), one line, when a newer release wrote it (a downgrade) or its version cannot be read.
- * PostgreSQL refuses a newer layout at the take-over instead (docs/ha.md).
  */
 int store_check_layout(const char *target, char **err);
+/*
+ * Backups and their checks (permitctl backup and verify), for sqlite: PostgreSQL has its own
+ * tools (pg_basebackup, pgBackRest: docs/ha.md), and these refuse its targets with one line
+ * that points there.
+ *
+ * store_backup: a consistent copy of the database at target written to dest while a broker
+ * goes on writing it: one read transaction (a WAL snapshot, which never blocks the broker's
+ * commits) copied page by page with sqlite's online backup API, into dest.tmp (mode 0600),
+ * synced, then renamed to dest (linked, when force is false: an existing dest is never
+ * replaced). *head: the log's highest seq in the copy. 0, or -1 with *err (caller owns).
+ */
+int store_backup(const char *target, const char *dest, bool force, uint64_t *head, char **err);
+/*
+ * The checks of a database file that need no rebuild: sqlite's integrity_check, a layout
+ * version this release knows, derived tables of this release's layout, and a log whose seqs
+ * run from 1 without a gap. Each problem is one line pushed to problems; *head is the log's
+ * highest seq. 0 when it could be read (problems or not), -1 with *err when not at all.
+ */
+int store_audit(const char *target, strv_t *problems, uint64_t *head, char **err);
+/*
+ * For permitctl verify, on a scratch copy only: keep a copy of every derived table as it is
+ * now (store_derived_save), so that after a rebuild store_derived_compare can push a line per
+ * table whose rows differ from the kept ones. 0 or -1 (logged). sqlite only.
+ */
+int store_derived_save(store_t *s);
+int store_derived_compare(store_t *s, strv_t *problems);
 /*
  * Open a database for reading only, beside a running broker: for tools that read the log,
  * such as reports. Refuses a database of another layout version.

@@ -203,6 +203,11 @@ struct sqlite3 *store_sqlite_db(store_backend_t *b);  /* the connection, for sql
 void store_sqlite_single_threaded(void);              /* store_single_threaded, for sqlite */
 int store_sqlite_check(const char *path, char **err); /* store_check, for sqlite */
 int store_sqlite_check_layout(const char *path, char **err); /* store_check_layout, sqlite */
+/* store_backup, store_audit, store_derived_save and _compare, for sqlite. */
+int store_sqlite_backup(const char *path, const char *dest, bool force, uint64_t *head, char **err);
+int store_sqlite_audit(const char *path, strv_t *problems, uint64_t *head, char **err);
+int store_sqlite_derived_save(store_backend_t *b);
+int store_sqlite_derived_compare(store_backend_t *b, strv_t *problems);
 /* The connection of a sqlite store, NULL on another engine: for the report's figures
  * (store_view.c), which read the tables with SQL of their own. */
 struct sqlite3 *store_sqlite_conn(store_t *s);
