@@ -131,6 +131,7 @@ done:
 static int
 compare_rebuild(const char *db, const engine_cfg_t *ec, strv_t *problems)
 {
+    static const char *const sides[] = {"-wal", "-shm", "-journal"};
     const char *dir = getenv("TMPDIR");
     char *scratch = xasprintf("%s/permit-verify.XXXXXX", util_empty(dir) ? "/tmp" : dir);
     char *err = NULL, *side;
@@ -161,7 +162,6 @@ done:
     engine_destroy(&en);
     store_close(&s);
     unlink(scratch);
-    static const char *const sides[] = {"-wal", "-shm", "-journal"};
     for (size_t i = 0; i < ARRAY_LEN(sides); i++) {
         side = xasprintf("%s%s", scratch, sides[i]);
         unlink(side);

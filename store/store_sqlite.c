@@ -812,7 +812,7 @@ store_sqlite_backup(const char *path, const char *dest, bool force, uint64_t *he
     }
     if (copy_pages(src, tmp, err) < 0)
         goto done;
-    if (force ? rename(tmp, dest) != 0 : link(tmp, dest) != 0 || unlink(tmp) != 0) {
+    if (force ? rename(tmp, dest) != 0 : (link(tmp, dest) != 0 || unlink(tmp) != 0)) {
         *err = errno == EEXIST ? xasprintf("%s exists: give --force to replace it", dest)
                                : xasprintf("%s: %s", dest, strerror(errno));
         goto done;

@@ -5,7 +5,7 @@
 # folder has every entry the live one had up to the copy's head, the same entries with the
 # same seqs. A backup never replaces a file without --force, and verify finds a log with a
 # hole, a table that is not what the log gives, and a damaged file (exit 65, a line each).
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119
 # backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
