@@ -69,8 +69,9 @@ DB=$LIVE_DB
 step "a backup never replaces a file without --force"
 cp "$BACKUP" "$T/kept.db"
 run "$PERMITCTL" backup --db "$DB" "$BACKUP"
-((RC == 1)) && [[ "$ERR" == "permitctl: backup: $BACKUP exists: give --force to replace it" ]] ||
+if ((RC != 1)) || [[ "$ERR" != "permitctl: backup: $BACKUP exists: give --force to replace it" ]]; then
     fail "a backup onto an existing file: exit $RC: $ERR"
+fi
 cmp -s "$BACKUP" "$T/kept.db" || fail "the refused backup changed $BACKUP"
 run "$PERMITCTL" backup --db "$DB" --force "$BACKUP"
 ((RC == 0)) || fail "backup --force exited $RC: $ERR"
@@ -97,8 +98,9 @@ damaged "$T/edited.db" "procedures: differs from a rebuild of the log"
 
 step "verify finds a damaged file"
 cp "$BACKUP" "$T/flipped.db"
-pages=$(sqlite3 "$T/flipped.db" "PRAGMA page_count")
-# Ones over the middle of the file: b-tree pages of the log.
+root=$(sqlite3 "$T/flipped.db" "SELECT rootpage FROM sqlite_master WHERE name = 'log'")
+size=$(sqlite3 "$T/flipped.db" "PRAGMA page_size")
+# Ones over the log's root page, past its header: the cells that lead to every entry.
 printf '\xff%.0s' $(seq 1 2000) |
-    dd of="$T/flipped.db" bs=1 seek=$((pages / 2 * 4096 + 100)) conv=notrunc status=none
+    dd of="$T/flipped.db" bs=1 seek=$(((root - 1) * size + 100)) conv=notrunc status=none
 damaged "$T/flipped.db" "integrity: "
