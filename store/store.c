@@ -377,7 +377,8 @@ int
 store_check_layout(const char *target, char **err)
 {
     *err = NULL;
-    return store_target_is_pg(target) ? 0 : store_sqlite_check_layout(target, err);
+    return store_target_is_pg(target) ? store_pg_check_layout(target, err)
+                                      : store_sqlite_check_layout(target, err);
 }
 
 /* The one line for a backup or a check asked of PostgreSQL, NULL for sqlite (caller owns). */

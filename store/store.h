@@ -53,8 +53,9 @@ int store_check(const char *target, char **err);
  * release: 1 event ids unique across senders (until the dedup per sender), 2 unique per
  * sender (today's). A database made before the version was kept says 0: layout 1 or 2, told
  * apart by its log's indexes. A store opened read-write brings an older layout up to this one
- * (once, logged) and records it; one newer than this is refused, never opened. A PostgreSQL
- * database does not carry the version yet: its take-over lays out and migrates as before.
+ * (once, logged) and records it; one newer than this is refused, never opened. PostgreSQL
+ * keeps it in meta's 'layout' row, written at each take-over; a standby of a newer layout is
+ * not taken over either.
  */
 #define STORE_LAYOUT_VERSION 2
 /*

@@ -212,5 +212,6 @@ int store_sqlite_derived_compare(store_backend_t *b, strv_t *problems);
  * (store_view.c), which read the tables with SQL of their own. */
 struct sqlite3 *store_sqlite_conn(store_t *s);
 extern const store_ops_t store_pg_ops;
+int store_pg_check_layout(const char *target, char **err); /* store_check_layout, PostgreSQL */
 
 #endif

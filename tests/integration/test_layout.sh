@@ -3,8 +3,7 @@
 # that the release before per-sender event ids wrote (tests/fixtures/layout1, made by that
 # release's own programs) is opened by today's permitd: it is brought up to today's layout,
 # records its version, and shows every project as a fresh database given the same history
-# does. A database whose version is newer than this release's is refused with one line and
-# exit 76, and left as it was.
+# does. (A newer layout: test_downgrade.sh.)
 # shellcheck source-path=SCRIPTDIR
 # backends: sqlite
 set -euo pipefail
@@ -70,19 +69,3 @@ rows="SELECT seq, event_id, kind, actor, dept, project, procedure, recv_ms, even
       hex(body) FROM log ORDER BY seq"
 [[ "$(sqlite3 "$OLD_DB" "$rows")" == "$(sqlite3 "$T/orig.db" "$rows")" ]] ||
     fail "the upgrade changed the log's rows"
-
-step "a database of a newer layout is refused with one line and exit 76"
-DB=$OLD_DB
-sqlite3 "$DB" "PRAGMA user_version = 3"
-cp "$DB" "$T/before.db"
-run "$PERMITD" --db "$DB" --ingest "$INGEST" --publish "$PUBLISH" --query "$QUERY" --curve no
-((RC == 76)) || fail "permitd on a newer database exited $RC (expected 76): $ERR"
-want="$DB: database schema version 3 is newer than this permitd (2): install the newer release or restore a backup made by this one"
-[[ "$(grep -c . <<<"$ERR")" == 1 && "$ERR" == *"$want" ]] || fail "permitd said: $ERR"
-run "$PERMITD" --db "$DB" --rebuild
-((RC == 76)) || fail "permitd --rebuild on a newer database exited $RC (expected 76): $ERR"
-cmp -s "$DB" "$T/before.db" || fail "the refused database was changed"
-run "$PERMITCTL" report --db "$DB"
-if ((RC == 0)) || [[ "$ERR" != *"is newer than this permitd (2)"* ]]; then
-    fail "report on a newer database: exit $RC: $ERR"
-fi
