@@ -5,7 +5,9 @@
  *
  * Exit statuses: 0 stopped by a signal, 1 a runtime failure, 64 (EX_USAGE) a bad command
  * line, 65 (EX_DATAERR) a damaged database file (store_check: never served, never rebuilt),
- * 75 (EX_TEMPFAIL) deposed by another broker, 78 (EX_CONFIG) a bad configuration.
+ * 75 (EX_TEMPFAIL) deposed by another broker, 76 (EX_PROTOCOL) a database that a newer
+ * release wrote (store_check_layout: a downgrade, never opened), 78 (EX_CONFIG) a bad
+ * configuration.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,9 @@
 #include "crashvfs.h"
 #include "i18n.h"
 #endif
+
+/* A database of a newer layout than this release's: its format is a newer protocol than ours. */
+#define PERMITD_EX_NEWER EX_PROTOCOL
 
 static void
 usage(FILE *out)
@@ -216,6 +221,12 @@ main(int argc, char **argv)
         log_warnx(_("%s"), err);
         free(err);
         status = EX_DATAERR;
+        goto done;
+    }
+    if (store_check_layout(cfg.db, &err) < 0) {
+        log_error("%s", err);
+        free(err);
+        status = PERMITD_EX_NEWER;
         goto done;
     }
     if (do_rebuild) {

@@ -43,6 +43,8 @@ ctl_cmd_fn cmd_blocked;
 ctl_cmd_fn cmd_reopen;
 ctl_cmd_fn cmd_extend;
 ctl_cmd_fn cmd_mark_not_required;
+ctl_cmd_fn cmd_backup;
+ctl_cmd_fn cmd_verify;
 
 /* Who an operator's corrections and imports are logged as: "operator:NAME". Caller owns. */
 char *ctl_operator(void);

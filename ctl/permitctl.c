@@ -80,6 +80,16 @@ static const cli_cmd_t commands[] = {
         "or industry and their trend over --weeks (default 8); HTML is one self-contained page "
         "with charts"),
      NULL},
+    {"backup", cmd_backup, "DEST [--db PATH] [--config FILE] [--force]",
+     "copy the broker's sqlite database ($PERMIT_DB, or the db of --config) to DEST while it "
+     "runs: one consistent moment, mode 0600, written whole or not at all; prints the copy's "
+     "head. Never overwrites without --force",
+     NULL},
+    {"verify", cmd_verify, "DB [--config FILE]",
+     "check a database file, a backup say: integrity, layout version, a log from seq 1 without "
+     "a gap, and state tables equal to a rebuild from the log (with the rules of --config); "
+     "exit 65 and a line per problem",
+     NULL},
     {"clock", cmd_clock, "set TIME",
      N_("tests only: move a broker started with test_clock to TIME and run what came due"), NULL},
     {"keygen", cmd_keygen, "NAME [--dir DIR] [--role department|notifier|operator|admin]",

@@ -9,6 +9,7 @@
  */
 #include "store.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -370,6 +371,68 @@ store_check(const char *target, char **err)
 {
     *err = NULL;
     return store_target_is_pg(target) ? 0 : store_sqlite_check(target, err);
+}
+
+int
+store_check_layout(const char *target, char **err)
+{
+    *err = NULL;
+    return store_target_is_pg(target) ? store_pg_check_layout(target, err)
+                                      : store_sqlite_check_layout(target, err);
+}
+
+/* The one line for a backup or a check asked of PostgreSQL, NULL for sqlite (caller owns). */
+static char *
+pg_has_own_tools(const char *target)
+{
+    if (!store_target_is_pg(target))
+        return NULL;
+    return xstrdup("a PostgreSQL database is backed up and checked with PostgreSQL's own tools "
+                   "(pg_basebackup or pgBackRest): see docs/ha.md, \"Backups\"");
+}
+
+int
+store_backup(const char *target, const char *dest, bool force, uint64_t *head, char **err)
+{
+    *err = pg_has_own_tools(target);
+    if (*err != NULL)
+        return -1;
+    return store_sqlite_backup(target, dest, force, head, err);
+}
+
+int
+store_audit(const char *target, strv_t *problems, uint64_t *head, char **err)
+{
+    *err = pg_has_own_tools(target);
+    if (*err != NULL)
+        return -1;
+    return store_sqlite_audit(target, problems, head, err);
+}
+
+int
+store_derived_save(store_t *s)
+{
+    assert(s->ops == &store_sqlite_ops);
+    if (store_sync(s) < 0)
+        return -1;
+    return store_sqlite_derived_save(s->b);
+}
+
+int
+store_derived_compare(store_t *s, strv_t *problems)
+{
+    assert(s->ops == &store_sqlite_ops);
+    if (store_sync(s) < 0)
+        return -1;
+    return store_sqlite_derived_compare(s->b, problems);
+}
+
+char *
+store_newer_layout(const char *label, long long version)
+{
+    return xasprintf("%s: database schema version %lld is newer than this permitd (%d): install "
+                     "the newer release or restore a backup made by this one",
+                     label, version, STORE_LAYOUT_VERSION);
 }
 
 struct sqlite3 *

@@ -48,6 +48,49 @@ store_t *store_open_wait(const char *target, int timeout_ms, volatile sig_atomic
  */
 int store_check(const char *target, char **err);
 /*
+ * The layout of the whole database (the log, meta and the derived tables), which a database
+ * carries (sqlite: PRAGMA user_version) so that a release can tell one written by a newer
+ * release: 1 event ids unique across senders (until the dedup per sender), 2 unique per
+ * sender (today's). A database made before the version was kept says 0: layout 1 or 2, told
+ * apart by its log's indexes. A store opened read-write brings an older layout up to this one
+ * (once, logged) and records it; one newer than this is refused, never opened. PostgreSQL
+ * keeps it in meta's 'layout' row, written at each take-over; a standby of a newer layout is
+ * not taken over either.
+ */
+#define STORE_LAYOUT_VERSION 2
+/*
+ * Before a broker opens a database: can this release serve from it? 0 when its layout is
+ * this release's or older (upgraded at open), or there is none yet; -1 with *err (caller
+ * owns), one line, when a newer release wrote it (a downgrade) or its version cannot be read.
+ */
+int store_check_layout(const char *target, char **err);
+/*
+ * Backups and their checks (permitctl backup and verify), for sqlite: PostgreSQL has its own
+ * tools (pg_basebackup, pgBackRest: docs/ha.md), and these refuse its targets with one line
+ * that points there.
+ *
+ * store_backup: a consistent copy of the database at target written to dest while a broker
+ * goes on writing it: one read transaction (a WAL snapshot, which never blocks the broker's
+ * commits) copied page by page with sqlite's online backup API, into dest.tmp (mode 0600),
+ * synced, then renamed to dest (linked, when force is false: an existing dest is never
+ * replaced). *head: the log's highest seq in the copy. 0, or -1 with *err (caller owns).
+ */
+int store_backup(const char *target, const char *dest, bool force, uint64_t *head, char **err);
+/*
+ * The checks of a database file that need no rebuild: sqlite's integrity_check, a layout
+ * version this release knows, derived tables of this release's layout, and a log whose seqs
+ * run from 1 without a gap. Each problem is one line pushed to problems; *head is the log's
+ * highest seq. 0 when it could be read (problems or not), -1 with *err when not at all.
+ */
+int store_audit(const char *target, strv_t *problems, uint64_t *head, char **err);
+/*
+ * For permitctl verify, on a scratch copy only: keep a copy of every derived table as it is
+ * now (store_derived_save), so that after a rebuild store_derived_compare can push a line per
+ * table whose rows differ from the kept ones. 0 or -1 (logged). sqlite only.
+ */
+int store_derived_save(store_t *s);
+int store_derived_compare(store_t *s, strv_t *problems);
+/*
  * Open a database for reading only, beside a running broker: for tools that read the log,
  * such as reports. Refuses a database of another layout version.
  */

@@ -35,6 +35,12 @@
  */
 #define STORE_SCHEMA_VERSION "3"
 
+/*
+ * "PATH: database schema version V is newer than this permitd (STORE_LAYOUT_VERSION): ...",
+ * the one line with which a store refuses a database that a newer release wrote (caller owns).
+ */
+char *store_newer_layout(const char *label, long long version);
+
 /* The columns of a procedure row, in the order store_proc_t is read and written; _P with the
  * alias x, and a project's columns with the alias p, in pm_project_t's order. */
 #define PROC_COLUMNS                                                                               \
@@ -196,9 +202,16 @@ extern const store_ops_t store_sqlite_ops;
 struct sqlite3 *store_sqlite_db(store_backend_t *b);  /* the connection, for sqlite-only SQL */
 void store_sqlite_single_threaded(void);              /* store_single_threaded, for sqlite */
 int store_sqlite_check(const char *path, char **err); /* store_check, for sqlite */
+int store_sqlite_check_layout(const char *path, char **err); /* store_check_layout, sqlite */
+/* store_backup, store_audit, store_derived_save and _compare, for sqlite. */
+int store_sqlite_backup(const char *path, const char *dest, bool force, uint64_t *head, char **err);
+int store_sqlite_audit(const char *path, strv_t *problems, uint64_t *head, char **err);
+int store_sqlite_derived_save(store_backend_t *b);
+int store_sqlite_derived_compare(store_backend_t *b, strv_t *problems);
 /* The connection of a sqlite store, NULL on another engine: for the report's figures
  * (store_view.c), which read the tables with SQL of their own. */
 struct sqlite3 *store_sqlite_conn(store_t *s);
 extern const store_ops_t store_pg_ops;
+int store_pg_check_layout(const char *target, char **err); /* store_check_layout, PostgreSQL */
 
 #endif

@@ -52,6 +52,11 @@
 #define PG_PENDING_MAX 512     /* unread results before a write waits for them */
 #define PG_LOG_REPEAT_MS 30000 /* the same connection failure is logged again after this */
 #define PG_CUT_OFF_TIMEOUTS 3  /* deadlines without the database before a broker steps down */
+/* STORE_LAYOUT_VERSION as SQL text. */
+#define LAYOUT_TEXT_(v) #v
+#define LAYOUT_TEXT_OF(v) LAYOUT_TEXT_(v)
+#define LAYOUT_TEXT LAYOUT_TEXT_OF(STORE_LAYOUT_VERSION)
+
 /* pg_advisory_xact_lock key: take-overs (and schema changes) one at a time. */
 #define PG_TAKEOVER_LOCK INT64_C(0x7065726d6974) /* "permit" */
 /* The constraint a fencing check of a deposed broker violates (see ST_FENCE). */
@@ -1133,22 +1138,57 @@ read_int(store_backend_t *b, enum stmt_id id, const params_t *p, int64_t *out)
 
 /* --- Open and close. -------------------------------------------------------------------- */
 
-/* The schema version in meta, NULL without one (or without meta); -1 on failure. */
+/* A value of meta, NULL without one (or without meta); -1 on failure. */
 static int
-schema_version(store_backend_t *b, char **out)
+meta_value(store_backend_t *b, const char *key, char **out)
 {
+    params_t p = {0};
+    bool found;
+
     *out = NULL;
-    if (query_rows(b, "schema version", "SELECT to_regclass('meta') IS NOT NULL", NULL) < 0)
+    if (query_rows(b, "meta", "SELECT to_regclass('meta') IS NOT NULL", NULL) < 0)
         return -1;
-    if (strcmp(PQgetvalue(b->read, 0, 0), "t") != 0)
+    found = strcmp(PQgetvalue(b->read, 0, 0), "t") == 0;
+    PQclear(b->read);
+    b->read = NULL;
+    if (!found)
         return 0;
-    if (query_rows(b, "schema version", "SELECT value FROM meta WHERE key = 'schema'", NULL) < 0)
+    p_text(&p, key);
+    if (query_rows(b, "meta", "SELECT value FROM meta WHERE key = $1", &p) < 0)
         return -1;
     if (PQntuples(b->read) > 0)
         *out = col_text(b->read, 0, 0);
     PQclear(b->read);
     b->read = NULL;
     return 0;
+}
+
+/* The schema version of the derived tables in meta, NULL without one; -1 on failure. */
+static int
+schema_version(store_backend_t *b, char **out)
+{
+    return meta_value(b, "schema", out);
+}
+
+/*
+ * The layout version (store.h, STORE_LAYOUT_VERSION) is meta's 'layout' row, written at each
+ * take-over; none (0) before it was kept. 1 and *err (caller owns) when a newer release wrote
+ * the database, 0 when not, -1 when it cannot be read.
+ */
+static int
+newer_layout(store_backend_t *b, char **err)
+{
+    char *v = NULL;
+    long long n;
+
+    if (meta_value(b, "layout", &v) < 0)
+        return -1;
+    n = v != NULL ? strtoll(v, NULL, 10) : 0;
+    free(v);
+    if (n <= STORE_LAYOUT_VERSION)
+        return 0;
+    *err = store_newer_layout(b->label, n);
+    return 1;
 }
 
 static void
@@ -1202,8 +1242,9 @@ pg_open(const char *conninfo, bool readonly, strpool_t *names, char **err)
         *err = xasprintf("%s: cannot reach the database: %s", b->label, why);
         goto fail;
     }
-    if (schema_version(b, &version) < 0) {
-        *err = xasprintf("%s: cannot read the schema version", b->label);
+    if (newer_layout(b, err) != 0 || schema_version(b, &version) < 0) {
+        if (*err == NULL)
+            *err = xasprintf("%s: cannot read the schema version", b->label);
         goto fail;
     }
     if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
@@ -1298,6 +1339,15 @@ pg_ready(store_backend_t *b, char **why)
     b->read = NULL;
     if (recovery) {
         *why = xstrdup("the database is a standby (waiting for it to become the primary)");
+        return 0;
+    }
+    /* A database a newer release wrote is never taken over: no waiting makes it ours. */
+    switch (newer_layout(b, why)) {
+    case 1:
+        return -1;
+    case -1:
+        *why = xstrdup("the database did not answer (see the log)");
+        pg_drop(b);
         return 0;
     }
     return 1;
@@ -1414,6 +1464,11 @@ pg_take_over(store_backend_t *b, char **err)
                read_mark(b, &b->needs_rebuild) < 0 || b->tx_failed) {
         goto fail;
     }
+    if (send_sql(b, "take over",
+                 "INSERT INTO meta(key, value) VALUES ('layout', '" LAYOUT_TEXT "')"
+                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 PK_WRITE, NULL) < 0)
+        goto fail;
     b->committed = false;
     if (send_sql(b, "take over", "COMMIT", PK_COMMIT, NULL) < 0 || pg_sync(b, "take over") < 0 ||
         !b->committed || b->tx_failed)
@@ -2086,3 +2141,25 @@ const store_ops_t store_pg_ops = {
     .check_epoch = pg_check_epoch,
     .set_timeout = pg_set_timeout,
 };
+
+/*
+ * store_check_layout for PostgreSQL: a connection of its own, closed before the broker's,
+ * so that a newer layout ends permitd with its own exit status rather than in a wait.
+ */
+int
+store_pg_check_layout(const char *target, char **err)
+{
+    store_backend_t *b = pg_open(target, false, NULL, err);
+    char *why = NULL;
+
+    if (b == NULL)
+        return 0; /* the broker's own open says why */
+    /* Unreachable, a standby without meta yet: the broker waits, as it would anyway. */
+    if (pg_connect(b, &why) == 0 && newer_layout(b, err) < 0) {
+        free(*err);
+        *err = NULL;
+    }
+    free(why);
+    pg_close(b);
+    return *err != NULL ? -1 : 0;
+}

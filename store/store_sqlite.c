@@ -18,9 +18,13 @@
 #include "store_backend.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crashpoint.h"
@@ -419,6 +423,57 @@ migrate_log(store_backend_t *b)
     return 0;
 }
 
+/* The layout version in the file's header (store.h, STORE_LAYOUT_VERSION); -1 on error. */
+static int
+layout_version(sqlite3 *db, long long *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Whether the file holds a log already (not a new database). */
+static bool
+has_log(store_backend_t *b)
+{
+    sqlite3_stmt *st = NULL;
+    bool found;
+
+    found = sqlite3_prepare_v2(b->db,
+                               "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log'",
+                               -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/*
+ * Record this release's layout in the header once the tables are laid out as it lays them,
+ * and say so when an older database was brought up to it.
+ */
+static int
+set_layout(store_backend_t *b, long long was, bool existed)
+{
+    char sql[64];
+
+    if (was == STORE_LAYOUT_VERSION)
+        return 0;
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_LAYOUT_VERSION);
+    if (exec_sql(b, sql) < 0)
+        return -1;
+    if (existed)
+        log_info("store: %s: database schema version %d (was %lld%s)", b->path,
+                 STORE_LAYOUT_VERSION, was, was == 0 ? ": made before versions were kept" : "");
+    return 0;
+}
+
 /*
  * Create the tables. When the derived tables were made by another layout, drop and recreate
  * them, marked behind the whole log in the same transaction: they are a function of the log,
@@ -429,8 +484,11 @@ static int
 setup_schema(store_backend_t *b)
 {
     char *version;
-    bool same;
+    bool same, existed = has_log(b);
+    long long was = 0;
 
+    if (layout_version(b->db, &was) < 0)
+        return sq_fail(b, "schema version");
     if (migrate_log(b) < 0 || exec_sql(b, log_schema_sql) < 0)
         return -1;
     version = schema_version(b);
@@ -438,7 +496,7 @@ setup_schema(store_backend_t *b)
     free(version);
     if (same) {
         b->replay_from = read_mark(b);
-        return exec_sql(b, schema_sql);
+        return exec_sql(b, schema_sql) < 0 ? -1 : set_layout(b, was, existed);
     }
     if (exec_sql(b, "BEGIN IMMEDIATE") < 0)
         return -1;
@@ -451,7 +509,7 @@ setup_schema(store_backend_t *b)
         return -1;
     }
     b->replay_from = 1;
-    return 0;
+    return set_layout(b, was, existed);
 }
 
 static uint64_t
@@ -494,6 +552,7 @@ sq_open(const char *path, bool readonly, strpool_t *names, char **err)
     store_backend_t *b = xcalloc(1, sizeof(*b));
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     char *version = NULL;
+    long long layout = 0;
 
     b->path = xstrdup(path);
     b->names = names;
@@ -510,6 +569,11 @@ sq_open(const char *path, bool readonly, strpool_t *names, char **err)
         goto fail;
     }
     sqlite3_busy_timeout(b->db, 5000);
+    /* A file a newer release wrote is never touched: not even its journal mode. */
+    if (layout_version(b->db, &layout) == 0 && layout > STORE_LAYOUT_VERSION) {
+        *err = store_newer_layout(path, layout);
+        goto fail;
+    }
     if (readonly) {
         version = schema_version(b);
         if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
@@ -600,6 +664,340 @@ store_sqlite_check(const char *path, char **err)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return *err != NULL ? -1 : 0;
+}
+
+/*
+ * store_check_layout for a sqlite file: the header's user_version read on a connection of its
+ * own (the broker's open refuses a newer file too, but cannot say so with an exit status of
+ * its own). A file that cannot be read is left to store_check and the open, which say why.
+ */
+int
+store_sqlite_check_layout(const char *path, char **err)
+{
+    sqlite3 *db = NULL;
+    long long v = 0;
+
+    if (strcmp(path, ":memory:") == 0 || access(path, F_OK) != 0)
+        return 0; /* a new database */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+        layout_version(db, &v) == 0 && v > STORE_LAYOUT_VERSION)
+        *err = store_newer_layout(path, v);
+    sqlite3_close(db);
+    return *err != NULL ? -1 : 0;
+}
+
+/* --- Backups and their checks (store.h). ----------------------------------------------- */
+
+/* The pages copied per backup step: 4 MiB, between which the copy yields to a busy lock. */
+#define BACKUP_STEP_PAGES 1024
+
+/* The tables a rebuild recomputes, as store_derived_save keeps and _compare reads them. */
+static const char *const derived_tables[] = {"departments", "templates", "projects", "procedures",
+                                             "milestones"};
+
+/* A connection for reading a file beside a running broker (sqlite's own VFS: no WAL writes). */
+static sqlite3 *
+open_reader(const char *path, char **err)
+{
+    sqlite3 *db = NULL;
+
+    if (access(path, R_OK) != 0) {
+        *err = xasprintf("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        *err = xasprintf("%s: %s", path, db != NULL ? sqlite3_errmsg(db) : "cannot open");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+/* The log's highest seq as this connection's transaction sees it. */
+static int
+log_head(sqlite3 *db, uint64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(seq), 0) FROM log", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        *out = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Make a rename or link in path's folder durable. */
+static int
+sync_dir_of(const char *path)
+{
+    char *copy = xstrdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
+
+    if (fd >= 0) {
+        rc = fsync(fd);
+        close(fd);
+    }
+    free(copy);
+    return rc;
+}
+
+/*
+ * Copy src's main database into the file tmp, inside the read transaction src holds: every
+ * step reads the same snapshot, so the broker's commits meanwhile (to its WAL) neither
+ * restart the copy nor wait for it. Small steps only matter for a lock the copy must wait
+ * out (a checkpoint truncating the WAL); the snapshot stays the same across them.
+ */
+static int
+copy_pages(sqlite3 *src, const char *tmp, char **err)
+{
+    sqlite3 *dst = NULL;
+    sqlite3_backup *bk;
+    int rc;
+
+    if (sqlx_create_private(tmp) != 0) {
+        *err = xasprintf("%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        *err = xasprintf("%s: %s", tmp, dst != NULL ? sqlite3_errmsg(dst) : "cannot open");
+        sqlite3_close(dst);
+        return -1;
+    }
+    bk = sqlite3_backup_init(dst, "main", src, "main");
+    if (bk == NULL) {
+        *err = xasprintf("%s: %s", tmp, sqlite3_errmsg(dst));
+        sqlite3_close(dst);
+        return -1;
+    }
+    do {
+        rc = sqlite3_backup_step(bk, BACKUP_STEP_PAGES);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(bk);
+    if (rc != SQLITE_DONE)
+        *err = xasprintf("%s: the copy failed: %s", tmp, sqlite3_errstr(rc));
+    /* The copy commits with synchronous=FULL (the default): on disk when this returns. */
+    if (sqlite3_close(dst) != SQLITE_OK && *err == NULL)
+        *err = xasprintf("%s: cannot close the copy", tmp);
+    return *err != NULL ? -1 : 0;
+}
+
+int
+store_sqlite_backup(const char *path, const char *dest, bool force, uint64_t *head, char **err)
+{
+    char *tmp = xasprintf("%s.tmp", dest);
+    sqlite3 *src = NULL;
+    uint64_t h = 0;
+    int rc = -1;
+
+    if (!force && access(dest, F_OK) == 0) {
+        *err = xasprintf("%s exists: give --force to replace it", dest);
+        goto done;
+    }
+    src = open_reader(path, err);
+    if (src == NULL)
+        goto done;
+    unlink(tmp); /* left by a copy that was interrupted */
+    /* The read transaction starts at the first read: the head and the pages are one snapshot. */
+    if (sqlx_exec(src, "BEGIN", "backup") < 0 || log_head(src, &h) < 0) {
+        *err = xasprintf("%s: not a permitd database: %s", path, sqlite3_errmsg(src));
+        goto done;
+    }
+    if (copy_pages(src, tmp, err) < 0)
+        goto done;
+    if (force ? rename(tmp, dest) != 0 : (link(tmp, dest) != 0 || unlink(tmp) != 0)) {
+        *err = errno == EEXIST ? xasprintf("%s exists: give --force to replace it", dest)
+                               : xasprintf("%s: %s", dest, strerror(errno));
+        goto done;
+    }
+    if (sync_dir_of(dest) != 0) {
+        *err = xasprintf("%s: cannot sync its folder: %s", dest, strerror(errno));
+        goto done;
+    }
+    *head = h;
+    rc = 0;
+done:
+    if (rc < 0)
+        unlink(tmp);
+    sqlite3_close(src); /* ends the read transaction */
+    free(tmp);
+    return rc;
+}
+
+/* Every line of every row of a one-column query, pushed as "prefix: text". */
+static int
+push_rows(sqlite3 *db, const char *sql, const char *prefix, strv_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        strv_t lines = {0}; /* integrity_check puts several lines in one row */
+        strv_split(&lines, (const char *)sqlite3_column_text(st, 0), "\n");
+        for (size_t i = 0; i < lines.n; i++) {
+            char *line = xasprintf("%s%s", prefix, lines.v[i]);
+            strv_push(out, line);
+            free(line);
+        }
+        strv_clear(&lines);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The log's sequence: from 1, without a gap. */
+static int
+audit_log(sqlite3 *db, strv_t *problems, uint64_t *head)
+{
+    sqlite3_stmt *st = NULL;
+    long long n = 0, lo = 0, hi = 0;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT COUNT(*), COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0)"
+                           " FROM log",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        lo = sqlite3_column_int64(st, 1);
+        hi = sqlite3_column_int64(st, 2);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    if (rc < 0)
+        return -1;
+    *head = (uint64_t)hi;
+    if (n > 0 && lo != 1) {
+        char *line = xasprintf("log: starts at seq %lld, not 1", lo);
+        strv_push(problems, line);
+        free(line);
+    }
+    if (hi - lo + 1 != n && n > 0) {
+        char *line = xasprintf("log: %lld entries missing between seq %lld and %lld",
+                               hi - lo + 1 - n, lo, hi);
+        strv_push(problems, line);
+        free(line);
+        return push_rows(db,
+                         "SELECT seq FROM log AS l WHERE seq < (SELECT MAX(seq) FROM log)"
+                         " AND NOT EXISTS (SELECT 1 FROM log WHERE seq = l.seq + 1)"
+                         " ORDER BY seq LIMIT 5",
+                         "log: a gap after seq ", problems);
+    }
+    return 0;
+}
+
+int
+store_sqlite_audit(const char *path, strv_t *problems, uint64_t *head, char **err)
+{
+    sqlite3 *db = open_reader(path, err);
+    long long layout = 0;
+    char *schema = NULL;
+    size_t before = problems->n;
+
+    if (db == NULL)
+        return -1;
+    sqlx_exec(db, "BEGIN", "verify"); /* one snapshot, if a broker writes it meanwhile */
+    if (push_rows(db, "PRAGMA integrity_check(10)", "integrity: ", problems) < 0) {
+        *err = xasprintf("%s: the file is not a database sqlite can read (%s)", path,
+                         sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return -1;
+    }
+    /* "ok" alone is no problem. */
+    if (problems->n == before + 1 && strcmp(problems->v[before], "integrity: ok") == 0) {
+        free(problems->v[before]);
+        problems->v[before] = NULL;
+        problems->n = before;
+    }
+    if (layout_version(db, &layout) < 0 || layout > STORE_LAYOUT_VERSION) {
+        char *line = store_newer_layout("layout", layout);
+        strv_push(problems, line);
+        free(line);
+    }
+    if (sqlite3_exec(db, "SELECT 1 FROM meta", NULL, NULL, NULL) == SQLITE_OK) {
+        store_backend_t b = {.db = db};
+        schema = schema_version(&b);
+    }
+    if (schema == NULL || strcmp(schema, STORE_SCHEMA_VERSION) != 0) {
+        char *line = xasprintf("layout: the state tables are of layout %s, not this release's "
+                               "%s (not a permitd database, or one a broker must lay out anew)",
+                               schema != NULL ? schema : "none", STORE_SCHEMA_VERSION);
+        strv_push(problems, line);
+        free(line);
+    }
+    free(schema);
+    if (audit_log(db, problems, head) < 0) {
+        char *line = xasprintf("log: cannot be read: %s", sqlite3_errmsg(db));
+        strv_push(problems, line);
+        free(line);
+    }
+    sqlite3_close(db);
+    return 0;
+}
+
+int
+store_sqlite_derived_save(store_backend_t *b)
+{
+    for (size_t i = 0; i < ARRAY_LEN(derived_tables); i++) {
+        char *sql = xasprintf("DROP TABLE IF EXISTS temp.saved_%s;"
+                              " CREATE TEMP TABLE saved_%s AS SELECT * FROM main.%s",
+                              derived_tables[i], derived_tables[i], derived_tables[i]);
+        int rc = exec_sql(b, sql);
+        free(sql);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The number of rows of `sql` (a compound SELECT), or -1. */
+static long long
+count_rows(store_backend_t *b, const char *sql)
+{
+    char *q = xasprintf("SELECT COUNT(*) FROM (%s)", sql);
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+
+    if (sqlite3_prepare_v2(b->db, q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    else
+        sq_fail(b, "verify");
+    sqlite3_finalize(st);
+    free(q);
+    return n;
+}
+
+int
+store_sqlite_derived_compare(store_backend_t *b, strv_t *problems)
+{
+    for (size_t i = 0; i < ARRAY_LEN(derived_tables); i++) {
+        const char *t = derived_tables[i];
+        char *kept = xasprintf("SELECT * FROM temp.saved_%s EXCEPT SELECT * FROM main.%s", t, t);
+        char *made = xasprintf("SELECT * FROM main.%s EXCEPT SELECT * FROM temp.saved_%s", t, t);
+        long long stale = count_rows(b, kept), lacking = count_rows(b, made);
+
+        free(kept);
+        free(made);
+        if (stale < 0 || lacking < 0)
+            return -1;
+        if (stale > 0 || lacking > 0) {
+            char *line = xasprintf("%s: differs from a rebuild of the log: %lld stored rows are "
+                                   "not what the log gives, %lld rows of the rebuild are missing",
+                                   t, stale, lacking);
+            strv_push(problems, line);
+            free(line);
+        }
+    }
+    return 0;
 }
 
 /* One integer from a statement that returns one row (0 for NULL). */
