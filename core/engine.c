@@ -869,7 +869,7 @@ done:
  * under the sender PM_ACK_ACTOR with the id "ack:SEQ" (model.h), so the log's unique id per
  * sender holds one ack per alert whoever sends it, and the check lives where the log is. A
  * second ack of the same alert, by the same recipient or another, changes nothing: it is
- * answered as a duplicate with the first one's seq. The acked entry must be in the log. It
+ * answered as a duplicate with the first one's seq. The acked entry must be a derived one. It
  * changes no state (engine_apply); the notifier reads it to stop escalating.
  */
 static int
@@ -899,9 +899,12 @@ submit_ack(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out
     rc = store_entry_get(en->store, ev->cause, &alert);
     if (rc < 0)
         return -1;
-    if (rc == 0 || alert->kind == PM_KIND_ALERT_ACK) {
-        engine_nack(r, PM_REFUSE_INVALID, "the log has no alert at seq %llu",
-                    (unsigned long long)ev->cause);
+    /* Alerts are what the broker derives (colours, breaches, silent agents); what a person
+     * sent is no alert to acknowledge. */
+    if (rc == 0 || !pm_kind_is_derived(alert->kind)) {
+        engine_nack(r, PM_REFUSE_INVALID, "the log has no alert at seq %llu%s%s",
+                    (unsigned long long)ev->cause, rc == 0 ? "" : ": it is ",
+                    rc == 0 ? "" : pm_kind_name(alert->kind));
         pm_entry_destroy(&alert);
         return 0;
     }

@@ -514,13 +514,18 @@ static void
 test_alert_ack_once(void **state)
 {
     fix_t *f = *state;
-    uint64_t alert, acked, head, count = 0;
+    uint64_t alert, acked, head, event_seq, count = 0;
     char *live, *rebuilt;
     pm_entry_t *e = NULL;
 
-    event(f, "EEB", "TL-2026-001", "EIA", PM_KIND_ACCEPTED, NULL);
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_ACCEPTED, NULL);
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_APPROVED, NULL);
     expect_ack(f);
-    alert = f->reply.seq;
+    event_seq = f->reply.seq;
+    /* The alert: the last entry the broker derived from it (what it unblocked). */
+    assert_true(f->out.n > 1);
+    alert = f->out.v[f->out.n - 1]->seq;
+    assert_true(pm_kind_is_derived(f->out.v[f->out.n - 1]->kind));
     assert_int_equal(store_sync(f->s), 0);
     live = dump_state(f->path);
 
@@ -539,7 +544,7 @@ test_alert_ack_once(void **state)
     assert_string_equal(e->project, "TL-2026-001");
     assert_int_equal(e->recv_ms, f->now);
     pm_entry_destroy(&e);
-    assert_int_equal(state_of(f, "TL-2026-001", "EIA"), PM_STATE_ACCEPTED);
+    assert_int_equal(state_of(f, "TL-2026-001", "LAND_PREREVIEW"), PM_STATE_APPROVED);
     head = store_head(f->s);
 
     ack(f, alert, "其木格", PM_ACK_VIA_WEB);
@@ -557,9 +562,11 @@ test_alert_ack_once(void **state)
     expect_nack(f, PM_REFUSE_INVALID, head);
     ack(f, acked, "其木格", PM_ACK_VIA_WEB); /* an ack is no alert */
     expect_nack(f, PM_REFUSE_INVALID, head);
-    ack(f, alert - 1, "", PM_ACK_VIA_WEB);
+    ack(f, event_seq, "其木格", PM_ACK_VIA_WEB); /* nor is a department's event */
     expect_nack(f, PM_REFUSE_INVALID, head);
-    ack(f, alert - 1, "其木格", "mail");
+    ack(f, alert, "", PM_ACK_VIA_WEB);
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    ack(f, alert, "其木格", "mail");
     expect_nack(f, PM_REFUSE_INVALID, head);
     ack(f, 0, "其木格", PM_ACK_VIA_WEB);
     expect_nack(f, PM_REFUSE_INVALID, head);
