@@ -277,7 +277,7 @@ typedef struct pm_entry {
     pm_calendar_t *calendar;
     /* alert_ack: the alert acknowledged is the entry at cause. */
     char *recipient; /* who acknowledged it: the recipient the alert went to */
-    char *via;       /* PM_ACK_VIA_WEB or PM_ACK_VIA_CLI */
+    char *via;       /* PM_ACK_VIA_WEB, _CLI or _WEBHOOK */
     char *relay;     /* the key that sent it, "ROLE:NAME" (the broker fills it in) */
 } pm_entry_t;
 
@@ -290,6 +290,7 @@ typedef struct pm_entry {
 #define PM_ACK_ID "ack:%llu"
 #define PM_ACK_VIA_WEB "web"
 #define PM_ACK_VIA_CLI "cli"
+#define PM_ACK_VIA_WEBHOOK "webhook" /* a webhook's reply to the notifier ({"ack": true}) */
 /* The longest recipient of an ack, in bytes (a contact's name or "dept:CODE"). */
 #define PM_ACK_RECIPIENT_MAX 128
 

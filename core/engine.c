@@ -882,10 +882,11 @@ submit_ack(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out
 
     xstrset(&r->id, ev->event_id);
     if (ev->cause == 0 || util_empty(ev->recipient) ||
-        (util_strcmp0(ev->via, PM_ACK_VIA_WEB) != 0 && util_strcmp0(ev->via, PM_ACK_VIA_CLI) != 0))
+        (util_strcmp0(ev->via, PM_ACK_VIA_WEB) != 0 && util_strcmp0(ev->via, PM_ACK_VIA_CLI) != 0 &&
+         util_strcmp0(ev->via, PM_ACK_VIA_WEBHOOK) != 0))
         return engine_nack(r, PM_REFUSE_INVALID,
                            "an alert_ack names the alert (cause: its seq), who acknowledged it "
-                           "(recipient) and how (via: web or cli)");
+                           "(recipient) and how (via: web, cli or webhook)");
     snprintf(id, sizeof(id), PM_ACK_ID, (unsigned long long)ev->cause);
     rc = store_find_event(en->store, PM_ACK_ACTOR, id, &seq);
     if (rc < 0)

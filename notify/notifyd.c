@@ -12,6 +12,7 @@
 #include "acktoken.h"
 #include "chan_cmd.h"
 #include "chan_http.h"
+#include "client.h"
 #include "channel.h"
 #include "directory.h"
 #include "entryfmt.h"
@@ -66,6 +67,9 @@ struct notifyd {
     pace_t *paces;
     size_t n_paces;
     bool failed;            /* a database error inside the follower's callback */
+    void *zctx;             /* borrowed */
+    client_t *ack_client;   /* to the broker's ingest socket, for the acks of webhook replies */
+    int64_t ack_retry_at;   /* the broker did not answer: try the next ack no sooner */
     bool ack_links;         /* ack_url_base is set: red alerts carry an ack link */
     acktoken_key_t ack_key; /* the links' key (ack_key_file) */
 };
@@ -691,9 +695,13 @@ record(notifyd_t *self, const nq_item_t *it, chan_rc_t rc, const char *err, cons
                  it->recipient, it->chan);
         nq_mark_sent(self->q, it->id, now);
         /* Acknowledged in the receiver's reply: a red item stops escalating, as with `ack`. */
-        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1)
+        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1) {
             log_info("seq %llu acknowledged by %s in its webhook's reply",
                      (unsigned long long)it->seq, acked_by);
+            if (nq_ack_out_add(self->q, it->seq, acked_by, now) < 0)
+                log_warnx("seq %llu: the ack of %s is not queued for the log",
+                          (unsigned long long)it->seq, acked_by);
+        }
     } else {
         bool dead = it->attempts + 1 >= cfg->max_attempts;
         int64_t next =
@@ -839,6 +847,57 @@ deliver_due(notifyd_t *self, int64_t now)
             break;
     }
     nq_dests_free(d, nd);
+}
+
+/*
+ * An ack learnt from a webhook's reply goes to the log like every other (an alert_ack entry,
+ * via webhook), so the log says who acknowledged what however it was done. The item stopped
+ * escalating at once (record); the entry follows, one per step, oldest first. A broker that
+ * does not answer is asked again after ACK_RETRY_MS (the wait blocks the loop, so it is short
+ * and rare); a refusal is logged and the ack dropped, since sending it again changes nothing.
+ */
+#define ACK_RETRY_MS 5000
+#define ACK_SEND_MS 1000
+
+static void
+send_acks(notifyd_t *self, int64_t now)
+{
+    pm_msg_t *req, *rep = NULL;
+    char why[256] = "", *who = NULL;
+    uint64_t seq;
+    client_status_t st;
+
+    if (now < self->ack_retry_at || nq_ack_out_next(self->q, &seq, &who) != 1)
+        return;
+    if (self->ack_client == NULL)
+        self->ack_client = client_new(self->zctx, self->cfg->broker, why, sizeof(why));
+    if (self->ack_client == NULL) {
+        log_warnx("broker %s: %s; the ack of seq %llu waits", self->cfg->broker, why,
+                  (unsigned long long)seq);
+        self->ack_retry_at = now + ACK_RETRY_MS;
+        free(who);
+        return;
+    }
+    req = pm_msg_new(PM_MSG_EVENT);
+    req->entry = pm_entry_new(PM_KIND_ALERT_ACK);
+    req->entry->event_id = xasprintf("webhook-ack-%llu", (unsigned long long)seq);
+    req->entry->cause = seq;
+    req->entry->recipient = who;
+    req->entry->via = xstrdup(PM_ACK_VIA_WEBHOOK);
+    req->entry->event_ms = now;
+    st = client_request(self->ack_client, req, ACK_SEND_MS, 1, &rep, why, sizeof(why));
+    if (st == CLIENT_OK && rep->type == PM_MSG_REPLY && rep->reply != NULL) {
+        if (!rep->reply->ok)
+            log_warnx("seq %llu: the broker refused its ack (%s): %s", (unsigned long long)seq,
+                      rep->reply->code, rep->reply->reason ? rep->reply->reason : "-");
+        nq_ack_out_done(self->q, seq);
+    } else {
+        log_warnx("seq %llu: the ack is not logged yet (%s); again in %d s",
+                  (unsigned long long)seq, why[0] ? why : "unexpected answer", ACK_RETRY_MS / 1000);
+        self->ack_retry_at = now + ACK_RETRY_MS;
+    }
+    pm_msg_destroy(&rep);
+    pm_msg_destroy(&req);
 }
 
 /* Red items nobody acknowledged in time: one step up the ladder each. */
@@ -1128,6 +1187,7 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
     char why[256] = "";
 
     self->cfg = cfg;
+    self->zctx = zctx;
     srandom((unsigned)util_mono_ms() ^ (unsigned)getpid());
     strv_split(&self->digest_kinds, cfg->digest_kinds, ", \t");
     if (load_tables(cfg, &self->routes, &self->tmpl, err) < 0)
@@ -1176,6 +1236,7 @@ notifyd_destroy(notifyd_t **p)
     if (self == NULL)
         return;
     explicit_bzero(&self->ack_key, sizeof(self->ack_key));
+    client_destroy(&self->ack_client);
     /* What is still in flight stays pending in the database: the next start sends it. */
     if (self->n_inflight > 0)
         log_info("stopping with %zu deliveries in flight: they stay pending", self->n_inflight);
@@ -1251,6 +1312,7 @@ notifyd_run(notifyd_t *self)
         now = util_now_ms();
         flush_digests(self, now);
         escalate_due(self, now);
+        send_acks(self, now);
         deliver_due(self, now);
     }
     return 0;
