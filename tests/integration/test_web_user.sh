@@ -50,6 +50,50 @@ wu list
 ((RC == 65)) && [[ $ERR == *"chmod 600"* ]] || fail "a readable file: exit $RC: $ERR"
 chmod 600 "$F"
 
+step "on a terminal: asked twice with echo off; two different answers change nothing"
+tty_add() {
+    "$PY" - "$PERMITCTL" "$F" "$@" <<'PY'
+import os, pty, sys
+prog, f, name, first, second = sys.argv[1:6]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(prog, [prog, "web-user", "--file", f, "add", name, "--role", "operator"])
+seen = b""
+def until(word):
+    global seen
+    while word not in seen:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            sys.exit("no prompt %r in %r" % (word, seen))
+        seen += chunk
+until(b"password: ")
+os.write(fd, first.encode() + b"\n")
+until(b"again: ")
+os.write(fd, second.encode() + b"\n")
+try:
+    while True:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            break
+        seen += chunk
+except OSError:
+    pass
+_, status = os.waitpid(pid, 0)
+if first.encode() in seen:
+    sys.exit("the password was echoed: %r" % seen)
+print(seen.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
+PY=/usr/bin/python3
+run tty_add wang.wu "tty-password-1" "tty-password-1"
+((RC == 0)) || fail "tty add exited $RC: $OUT $ERR"
+grep -q '^wang\.wu:operator:\$y\$' "$F" || fail "wang.wu not added: $(cat "$F")"
+before=$(cat "$F")
+run tty_add wang.wu "tty-password-2" "tty-password-3"
+((RC == 65)) && [[ "$OUT" == *"differ"* ]] || fail "different answers: exit $RC: $OUT"
+[[ $(cat "$F") == "$before" ]] || fail "two different answers changed the file"
+
 step "del removes"
 wu del 其木格
 ((RC == 0)) || fail "del exited $RC: $ERR"
