@@ -4,7 +4,6 @@
 # wrote; a department's key is refused "forbidden" and nothing is logged. A second ack of the
 # same alert is a duplicate of the first, whoever sends it.
 # shellcheck source-path=SCRIPTDIR
-# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
