@@ -150,7 +150,8 @@ handle_submission(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r
     }
     if (store_release(self->store) < 0)
         b->failed = true;
-    if (msg->type == PM_MSG_EVENT && !r->duplicate)
+    /* An ack names the alert's department; it is no sign of life of that department's agent. */
+    if (msg->type == PM_MSG_EVENT && !r->duplicate && msg->entry->kind != PM_KIND_ALERT_ACK)
         heard(self, b, msg->entry->dept, false);
 }
 
@@ -203,6 +204,31 @@ handle_clock_set(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
 }
 
 /*
+ * An alert's acknowledgement (alert_ack) comes from every role but a department's: permit-web
+ * with its read-only viewer key (a steward's /ack link), permit-notify ack with the notifier's
+ * key, an operator or admin. A department's agent has no business acking what the notifier
+ * sends to people. The key that brought it is logged with it (relay), whatever the client
+ * wrote; who acknowledged (recipient) is the sender's word, checked by permit-web's token.
+ */
+static bool
+authorize_ack(const auth_identity_t *id, pm_entry_t *ack, pm_reply_t *r)
+{
+    char why[256];
+
+    if (id->role == AUTH_ROLE_DEPARTMENT) {
+        snprintf(why, sizeof(why),
+                 "this key belongs to department %s; an alert is acknowledged through "
+                 "permit-web's link or permit-notify ack",
+                 id->name);
+        set_nack(r, PM_REFUSE_FORBIDDEN, why);
+        return false;
+    }
+    free(ack->relay);
+    ack->relay = xasprintf("%s:%s", auth_role_name(id->role), id->name);
+    return true;
+}
+
+/*
  * Who may send what on the ingest socket (CURVE only; plain sockets trust the fields). The
  * identity comes from the key, never from a field the client fills in: a department's event
  * must name that department or none (it is filled in), an operator's correction and an
@@ -229,6 +255,8 @@ authorize(broker_t *self, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r
     case PM_MSG_EVENT:
         if (msg->entry == NULL)
             return true; /* the engine refuses an empty event */
+        if (msg->entry->kind == PM_KIND_ALERT_ACK)
+            return authorize_ack(id, msg->entry, r);
         if (id->role == AUTH_ROLE_DEPARTMENT) {
             if (!util_empty(msg->entry->dept) && strcmp(msg->entry->dept, id->name) != 0) {
                 snprintf(why, sizeof(why),

@@ -54,6 +54,8 @@ kind_colour(pm_kind_t k)
     case PM_KIND_PROJECT:
     case PM_KIND_CALENDAR:
         return ANSI_MAGENTA;
+    case PM_KIND_ALERT_ACK:
+        return ANSI_GREEN;
     case PM_KIND_COMMITMENT_DUE:
     case PM_KIND_AGENT_SILENT:
         return ANSI_YELLOW;
@@ -284,6 +286,9 @@ entryfmt_line(const pm_entry_t *e, bool colour)
     put_time(f, "due=", e->due_ms);
     put_clock(f, e);
     put_detail(f, "note", e->note);
+    put_detail(f, "by", e->recipient);
+    put_detail(f, "via", e->via);
+    put_detail(f, "relay", e->relay);
     /* The claimed time matters when it differs from when the broker got it (a late send). */
     if (e->event_ms / 1000 != e->recv_ms / 1000)
         put_time(f, "claimed ", e->event_ms);
@@ -475,6 +480,9 @@ entryfmt_json(const pm_entry_t *e)
         json_object_set_new(o, "late", json_true());
     if (e->calendar != NULL)
         json_object_set_new(o, "calendar", entryfmt_calendar_json(e->calendar));
+    json_set_str(o, "recipient", e->recipient);
+    json_set_str(o, "via", e->via);
+    json_set_str(o, "relay", e->relay);
     return o;
 }
 

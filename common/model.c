@@ -28,6 +28,7 @@ static const char *const kind_names[PM_KIND__COUNT] = {
     "template",
     "project",
     "calendar",
+    "alert_ack",
     "unblocked",
     "blocked",
     "milestone",
@@ -178,6 +179,7 @@ static const char *const kind_labels[PM_KIND__COUNT][PM_LANG__COUNT] = {
     {"template", "模板载入"},
     {"project", "项目登记"},
     {"calendar", "日历载入"},
+    {"alert acknowledged", "预警已确认"},
     {"unblocked", "前置已满足"},
     {"blocked", "前置未满足"},
     {"milestone", "节点达成"},
@@ -460,6 +462,9 @@ pm_entry_destroy(pm_entry_t **p)
     pm_template_destroy(&e->template);
     pm_project_destroy(&e->project_info);
     pm_calendar_destroy(&e->calendar);
+    free(e->recipient);
+    free(e->via);
+    free(e->relay);
     free(e);
     *p = NULL;
 }

@@ -75,6 +75,7 @@ typedef enum pm_kind {
     PM_KIND_TEMPLATE,   /* administrative: a template version loaded */
     PM_KIND_PROJECT,    /* administrative: a project registered */
     PM_KIND_CALENDAR,   /* administrative: a year of the working-day calendar loaded */
+    PM_KIND_ALERT_ACK,  /* administrative: someone acknowledged the alert logged at cause */
     PM_KIND_UNBLOCKED,  /* derived: a procedure's prerequisites became satisfied */
     PM_KIND_BLOCKED,    /* derived: a ready procedure lost a prerequisite again */
     PM_KIND_MILESTONE,  /* derived: a project reached a named milestone */
@@ -274,7 +275,24 @@ typedef struct pm_entry {
     pm_template_t *template;
     pm_project_t *project_info;
     pm_calendar_t *calendar;
+    /* alert_ack: the alert acknowledged is the entry at cause. */
+    char *recipient; /* who acknowledged it: the recipient the alert went to */
+    char *via;       /* PM_ACK_VIA_WEB, _CLI or _WEBHOOK */
+    char *relay;     /* the key that sent it, "ROLE:NAME" (the broker fills it in) */
 } pm_entry_t;
+
+/*
+ * An alert's acknowledgement is logged once per alert: under the sender PM_ACK_ACTOR with the
+ * id "ack:SEQ" (PM_ACK_ID), so the log's one-id-per-sender rule keeps a second ack of the same
+ * alert out, whoever sends it; the broker answers it as a duplicate of the first.
+ */
+#define PM_ACK_ACTOR "ack"
+#define PM_ACK_ID "ack:%llu"
+#define PM_ACK_VIA_WEB "web"
+#define PM_ACK_VIA_CLI "cli"
+#define PM_ACK_VIA_WEBHOOK "webhook" /* a webhook's reply to the notifier ({"ack": true}) */
+/* The longest recipient of an ack, in bytes (a contact's name or "dept:CODE"). */
+#define PM_ACK_RECIPIENT_MAX 128
 
 /* An administrative import: departments, or one template, or projects. */
 typedef struct pm_import {

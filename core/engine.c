@@ -864,6 +864,71 @@ done:
     return rc;
 }
 
+/*
+ * An alert acknowledged (permit-web's /ack link, permit-notify ack): logged once per alert
+ * under the sender PM_ACK_ACTOR with the id "ack:SEQ" (model.h), so the log's unique id per
+ * sender holds one ack per alert whoever sends it, and the check lives where the log is. A
+ * second ack of the same alert, by the same recipient or another, changes nothing: it is
+ * answered as a duplicate with the first one's seq. The acked entry must be a derived one. It
+ * changes no state (engine_apply); the notifier reads it to stop escalating.
+ */
+static int
+submit_ack(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out, pm_reply_t *r)
+{
+    char id[32];
+    uint64_t seq;
+    pm_entry_t *alert = NULL, *e;
+    int rc;
+
+    xstrset(&r->id, ev->event_id);
+    if (ev->cause == 0 || util_empty(ev->recipient) ||
+        (util_strcmp0(ev->via, PM_ACK_VIA_WEB) != 0 && util_strcmp0(ev->via, PM_ACK_VIA_CLI) != 0 &&
+         util_strcmp0(ev->via, PM_ACK_VIA_WEBHOOK) != 0))
+        return engine_nack(r, PM_REFUSE_INVALID,
+                           "an alert_ack names the alert (cause: its seq), who acknowledged it "
+                           "(recipient) and how (via: web, cli or webhook)");
+    snprintf(id, sizeof(id), PM_ACK_ID, (unsigned long long)ev->cause);
+    rc = store_find_event(en->store, PM_ACK_ACTOR, id, &seq);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        r->ok = true;
+        r->duplicate = true;
+        r->seq = seq;
+        return 0;
+    }
+    rc = store_entry_get(en->store, ev->cause, &alert);
+    if (rc < 0)
+        return -1;
+    /* Alerts are what the broker derives (colours, breaches, silent agents); what a person
+     * sent is no alert to acknowledge. */
+    if (rc == 0 || !pm_kind_is_derived(alert->kind)) {
+        engine_nack(r, PM_REFUSE_INVALID, "the log has no alert at seq %llu%s%s",
+                    (unsigned long long)ev->cause, rc == 0 ? "" : ": it is ",
+                    rc == 0 ? "" : pm_kind_name(alert->kind));
+        pm_entry_destroy(&alert);
+        return 0;
+    }
+    e = pm_entry_new(PM_KIND_ALERT_ACK);
+    e->event_id = xstrdup(id);
+    e->actor = xstrdup(PM_ACK_ACTOR);
+    e->cause = ev->cause;
+    e->recv_ms = now_ms;
+    e->event_ms = ev->event_ms;
+    e->project = xstrdup(alert->project);
+    e->dept = xstrdup(alert->dept);
+    e->recipient = xstrdup(ev->recipient);
+    e->via = xstrdup(ev->via);
+    e->relay = xstrdup(ev->relay);
+    pm_entry_destroy(&alert);
+    if (engine_emit(en, NULL, &e, out) < 0)
+        return -1;
+    r->ok = true;
+    r->seq = out->v[out->n - 1]->seq;
+    r->count = 1;
+    return 0;
+}
+
 int
 engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *appended,
               pm_reply_t *r)
@@ -871,6 +936,8 @@ engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *a
     const pm_import_t *im = msg->import;
     int rc, parts;
 
+    if (msg->type == PM_MSG_EVENT && msg->entry != NULL && msg->entry->kind == PM_KIND_ALERT_ACK)
+        return submit_ack(en, msg->entry, now_ms, appended, r);
     if (msg->type == PM_MSG_EVENT && msg->entry != NULL)
         return submit_event(en, msg->entry, now_ms, appended, r);
     if (msg->type != PM_MSG_IMPORT || im == NULL)
@@ -1054,6 +1121,8 @@ engine_apply(engine_t *en, const pm_entry_t *e)
     case PM_KIND_AGENT_SILENT:
     case PM_KIND_AGENT_BACK:
         return 0; /* news about agents: nothing in the state tables */
+    case PM_KIND_ALERT_ACK:
+        return 0; /* read by the notifier; nothing in the state tables */
     default:
         if (e->procedure != NULL && (pm_kind_is_event(e->kind) || pm_kind_is_derived(e->kind)))
             return apply_to_project(en, e);

@@ -45,6 +45,7 @@ ctl_cmd_fn cmd_extend;
 ctl_cmd_fn cmd_mark_not_required;
 ctl_cmd_fn cmd_backup;
 ctl_cmd_fn cmd_verify;
+ctl_cmd_fn cmd_web_user; /* ctl_webuser.c: the web console's accounts, no broker */
 
 /* Who an operator's corrections and imports are logged as: "operator:NAME". Caller owns. */
 char *ctl_operator(void);

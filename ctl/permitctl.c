@@ -97,6 +97,14 @@ static const cli_cmd_t commands[] = {
         "keys_dir needs) and DIR/NAME.secret (mode 0600, stays on its machine); for a department "
         "NAME is its code. Never overwrites"),
      NULL},
+    {"web-user", cmd_web_user,
+     "add NAME --role viewer|department:CODE|operator [--password-stdin] | del NAME | list "
+     "[--file PATH]",
+     "manage the web console's accounts in PATH (default /etc/permit/web-users, mode 0600): "
+     "add asks the password twice with echo off (or reads a line from stdin), hashed with "
+     "yescrypt; an existing account gets the new role and password. permit-web reads the file "
+     "again on SIGHUP",
+     NULL},
 };
 
 /* keygen: no broker involved; the key files are what README's Security section hands out. */

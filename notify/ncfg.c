@@ -81,6 +81,18 @@ static const conftab_opt_t options[] = {
       "${CREDENTIALS_DIRECTORY}/smtp-password)"),
     I("smtp_starttls", smtp_starttls, "0", 0, 1, true,
       "1: require STARTTLS before login on smtp://"),
+    T("broker", broker, "tcp://127.0.0.1:7401", false,
+      "the broker's ingest endpoint, or several: EP1,EP2 (else $PERMIT_BROKER); `permit-notify "
+      "ack` sends the acknowledgement there"),
+    T("ack_url_base", ack_url_base, "", false,
+      "permit-web's address as a phone reaches it (https://permit.example.gov.cn): every red "
+      "alert and escalation ends with a link BASE/ack/TOKEN that acknowledges it in one tap "
+      "(empty: no links; needs ack_key_file)"),
+    T("ack_key_file", ack_key_file, "", false,
+      "the ack links' key, the same file as permit-web's ack_key_file (mode 0600; a systemd "
+      "credential: ${CREDENTIALS_DIRECTORY}/ack-key)"),
+    I("ack_expiry_ms", ack_expiry_ms, "259200000", 60000, 2147483647, false,
+      "an ack link works this long after it was sent (72 hours)"),
 };
 
 const conftab_t ncfg_table = {"notify", options, ARRAY_LEN(options)};
@@ -89,9 +101,11 @@ void
 ncfg_defaults(ncfg_t *cfg)
 {
     const char *q = getenv("PERMIT_QUERY"), *p = getenv("PERMIT_PUBLISH");
-    const char *z = getenv("PERMIT_TIME_ZONE");
+    const char *z = getenv("PERMIT_TIME_ZONE"), *b = getenv("PERMIT_BROKER");
 
     conftab_defaults(&ncfg_table, cfg);
+    if (!util_empty(b))
+        xstrset(&cfg->broker, b);
     if (!util_empty(q))
         xstrset(&cfg->query, q);
     if (!util_empty(p))
@@ -144,12 +158,57 @@ ncfg_check(const ncfg_t *cfg, char **err)
     strv_clear(&p);
     if (rc < 0)
         return -1;
+    if (!util_empty(cfg->ack_url_base) && !ncfg_ack_base_valid(cfg->ack_url_base)) {
+        *err = xasprintf("ack_url_base '%.200s' is not an address like https://HOST[:PORT][/PATH] "
+                         "(letters, digits and . - _ ~ / only)",
+                         cfg->ack_url_base);
+        return -1;
+    }
+    if (util_empty(cfg->ack_url_base) != util_empty(cfg->ack_key_file)) {
+        *err = xstrdup("ack_url_base and ack_key_file go together: the links need the key, the "
+                       "key is only for the links");
+        return -1;
+    }
     if (cfg->backoff_min_ms > cfg->backoff_max_ms) {
         *err = xasprintf("backoff_min_ms (%d) is larger than backoff_max_ms (%d)",
                          cfg->backoff_min_ms, cfg->backoff_max_ms);
         return -1;
     }
     return 0;
+}
+
+/*
+ * The link is put into Markdown, HTML and plain text as it is, by us, after the values were
+ * escaped: so its base may hold nothing any of them would read as markup (no quote, bracket,
+ * parenthesis, angle bracket, ampersand, blank or control character), and the tokens are
+ * base64url. Then no escaping is needed and none can break the link.
+ */
+bool
+ncfg_ack_base_valid(const char *base)
+{
+    const char *p = base;
+    size_t host;
+
+    if (strncmp(p, "https://", 8) == 0)
+        p += 8;
+    else if (strncmp(p, "http://", 7) == 0)
+        p += 7;
+    else
+        return false;
+    host = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+    if (host == 0)
+        return false;
+    p += host;
+    if (*p == ':') {
+        size_t port = strspn(p + 1, "0123456789");
+        if (port == 0 || port > 5)
+            return false;
+        p += 1 + port;
+    }
+    if (*p != '\0' && *p != '/')
+        return false;
+    return strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_~/") ==
+           strlen(p);
 }
 
 void

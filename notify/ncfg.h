@@ -9,6 +9,7 @@
 #ifndef PERMIT_NCFG_H
 #define PERMIT_NCFG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "conftab.h"
@@ -44,6 +45,10 @@ typedef struct ncfg {
     char *smtp_password;
     char *smtp_password_file; /* the password from this file instead (a systemd credential) */
     int smtp_starttls;        /* 1: require STARTTLS on smtp:// */
+    char *broker;             /* the broker's ingest endpoint(s): where `ack` sends alert_ack */
+    char *ack_url_base;       /* permit-web's public address: red alerts end with BASE/ack/TOKEN */
+    char *ack_key_file;       /* the key of the ack links' tokens, shared with permit-web */
+    int ack_expiry_ms;        /* an ack link works this long after it was sent */
 } ncfg_t;
 
 void ncfg_defaults(ncfg_t *cfg);
@@ -54,6 +59,8 @@ int ncfg_set(ncfg_t *cfg, const char *name, const char *value, char **err);
 int ncfg_load_file(ncfg_t *cfg, const char *path, char **err);
 /* Check what no single option can (required keys, bounds in order). 0, or -1 with *err. */
 int ncfg_check(const ncfg_t *cfg, char **err);
+/* Whether ack_url_base is an http(s) address the links can be built on as they are. */
+bool ncfg_ack_base_valid(const char *base);
 /* Copy the options SIGHUP may change from `from` into `to`; warn about the others. */
 void ncfg_reload(ncfg_t *to, const ncfg_t *from);
 /*

@@ -12,6 +12,7 @@
 #include <sysexits.h>
 
 #include "channel.h"
+#include "client.h"
 #include "entryfmt.h"
 #include "queue.h"
 #include "termsafe.h"
@@ -138,13 +139,19 @@ notify_ctl_retry(const char *db, int argc, char **argv)
     return rc;
 }
 
+/*
+ * The ack goes to the broker as an alert_ack entry, as the web link's does: the daemon stops
+ * the escalation when it reads the entry in the log, whether it runs now or catches up later,
+ * and `permitctl tail` shows who acknowledged what and how. One path for every ack.
+ */
 int
-notify_ctl_ack(const char *db, int argc, char **argv)
+notify_ctl_ack(const ncfg_t *cfg, void *zctx, int argc, char **argv)
 {
     const char *by = getenv("USER");
     unsigned long long seq;
-    char *end;
-    nq_t *q;
+    pm_msg_t *req, *rep = NULL;
+    client_t *c;
+    char *end, why[256] = "";
     int rc;
 
     if (argc == 4 && strcmp(argv[2], "--by") == 0)
@@ -155,25 +162,63 @@ notify_ctl_ack(const char *db, int argc, char **argv)
         return EX_USAGE;
     }
     seq = strtoull(argv[1], &end, 10);
-    if (*end != '\0' || seq == 0) {
+    if (*end != '\0' || seq == 0 || argv[1][0] == '-') {
         fprintf(stderr,
                 "permit-notify: ack: '%s' is not a sequence number (try permit-notify ack "
                 "--help)\n",
                 argv[1]);
         return EX_USAGE;
     }
-    if ((q = open_db(db)) == NULL)
-        return EXIT_FAILURE;
-    rc = nq_ack(q, seq, by != NULL ? by : "operator", util_now_ms());
-    nq_close(&q);
-    if (rc < 0)
-        return EXIT_FAILURE;
-    if (rc == 0) {
-        fprintf(stderr, "permit-notify: ack: no unacknowledged red item at seq %llu\n", seq);
-        return EX_DATAERR;
+    c = client_new(zctx, cfg->broker, why, sizeof(why));
+    if (c == NULL) {
+        termsafe_line(stderr, "permit-notify: ack: broker %s: %s", cfg->broker, why);
+        return EX_CONFIG;
     }
-    printf("acknowledged seq %llu\n", seq);
-    return 0;
+    req = pm_msg_new(PM_MSG_EVENT);
+    req->entry = pm_entry_new(PM_KIND_ALERT_ACK);
+    req->entry->event_id = util_new_id();
+    req->entry->cause = seq;
+    req->entry->recipient = xstrdup(util_empty(by) ? "operator" : by);
+    req->entry->via = xstrdup(PM_ACK_VIA_CLI);
+    req->entry->event_ms = util_now_ms();
+    switch (client_request(c, req, cfg->query_timeout_ms, 3, &rep, why, sizeof(why))) {
+    case CLIENT_OK:
+        if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
+            fprintf(stderr, "permit-notify: ack: unexpected answer from %s\n", client_endpoint(c));
+            rc = EXIT_FAILURE;
+        } else if (!rep->reply->ok) {
+            termsafe_line(stderr, "permit-notify: ack: refused (%s): %s", rep->reply->code,
+                          rep->reply->reason ? rep->reply->reason : "-");
+            rc = EX_DATAERR;
+        } else if (rep->reply->duplicate) {
+            fprintf(stderr,
+                    "permit-notify: ack: seq %llu was acknowledged already (log seq %llu)\n", seq,
+                    (unsigned long long)rep->reply->seq);
+            rc = EX_DATAERR;
+        } else {
+            printf("acknowledged seq %llu (log seq %llu)\n", seq,
+                   (unsigned long long)rep->reply->seq);
+            rc = EX_OK;
+        }
+        break;
+    case CLIENT_UNREACHABLE:
+        termsafe_line(stderr, "permit-notify: ack: the broker at %s does not answer: %s",
+                      client_endpoint(c), why);
+        rc = EX_UNAVAILABLE;
+        break;
+    case CLIENT_REFUSED:
+        termsafe_line(stderr, "permit-notify: ack: %s", why);
+        rc = EX_NOPERM;
+        break;
+    default:
+        termsafe_line(stderr, "permit-notify: ack: %s", why);
+        rc = EXIT_FAILURE;
+        break;
+    }
+    pm_msg_destroy(&rep);
+    pm_msg_destroy(&req);
+    client_destroy(&c);
+    return rc;
 }
 
 /* "90m", "2h", "3d", "45s" or a time (util_parse_time): the expiry in ms since the epoch. */

@@ -9,8 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acktoken.h"
 #include "chan_cmd.h"
 #include "chan_http.h"
+#include "client.h"
 #include "channel.h"
 #include "directory.h"
 #include "entryfmt.h"
@@ -64,7 +66,12 @@ struct notifyd {
     size_t n_inflight;
     pace_t *paces;
     size_t n_paces;
-    bool failed; /* a database error inside the follower's callback */
+    bool failed;            /* a database error inside the follower's callback */
+    void *zctx;             /* borrowed */
+    client_t *ack_client;   /* to the broker's ingest socket, for the acks of webhook replies */
+    int64_t ack_retry_at;   /* the broker did not answer: try the next ack no sooner */
+    bool ack_links;         /* ack_url_base is set: red alerts carry an ack link */
+    acktoken_key_t ack_key; /* the links' key (ack_key_file) */
 };
 
 int64_t
@@ -349,6 +356,59 @@ chan_esc(chan_kind_t k)
     }
 }
 
+/*
+ * The ack link of a red alert, breach or escalation for one recipient: BASE/ack/TOKEN, the token
+ * signed for (seq, recipient, expiry) (common/acktoken.h), so the tap acknowledges this alert
+ * as this person and nothing else. NULL when links are off, for other routes, or for a
+ * recipient too long for a token. Caller owns.
+ */
+static char *
+ack_link(notifyd_t *self, const notice_t *n, const char *name)
+{
+    const char *base = self->cfg->ack_url_base;
+    size_t blen = strlen(base);
+    char *token, *url;
+
+    /* Every red notice asks to be acknowledged; the ones escalated stop when it is. */
+    if (!self->ack_links || !route_urgent(n->route))
+        return NULL;
+    token = acktoken_make(&self->ack_key, n->seq, name,
+                          util_now_ms() + (int64_t)self->cfg->ack_expiry_ms);
+    if (token == NULL) {
+        log_warnx("seq %llu: no ack link for '%s' (a name longer than %d bytes)",
+                  (unsigned long long)n->seq, name, ACKTOKEN_RECIPIENT_MAX);
+        return NULL;
+    }
+    while (blen > 0 && base[blen - 1] == '/')
+        blen--;
+    url = xasprintf("%.*s/ack/%s", (int)blen, base, token);
+    free(token);
+    return url;
+}
+
+/*
+ * Put the ack link at the end of a rendered text, in the channel's markup. The link is ours
+ * (ncfg_ack_base_valid, base64url tokens): it needs no escaping in any of them, and is added
+ * after the values were escaped, which would have disarmed its "://". Caller owns the result;
+ * text is freed.
+ */
+static char *
+with_ack_link(char *text, const char *url, ntmpl_esc_t esc)
+{
+    char *out;
+
+    if (url == NULL || text == NULL)
+        return text;
+    if (esc == NTMPL_ESC_HTML)
+        out = xasprintf("%s\n\n<a href=\"%s\">确认收到（点此）</a>", text, url);
+    else if (esc == NTMPL_ESC_TEXT)
+        out = xasprintf("%s\n\n确认收到（点此链接）：%s", text, url);
+    else
+        out = xasprintf("%s\n\n[确认收到（点此）](%s)", text, url);
+    free(text);
+    return out;
+}
+
 /* Record one notice for one recipient: one record per address, or one unroutable record. */
 static int
 enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *dept_contact)
@@ -358,9 +418,15 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
     const char *ttitle = "{project_name} {route}", *tbody = "{project} {procedure} {kind}";
     int64_t now = util_now_ms();
     char *idem = make_key(n->seq, name, n->idem_suffix), *html = NULL;
+    char *ack_url = ack_link(self, n, name);
     int rc = 0;
 
     json_object_set_new(n->vars, "recipient", json_string(name));
+    /* The payload's vars carry the link too (a webhook may make a button of it). */
+    if (ack_url != NULL)
+        json_object_set_new(n->vars, "ack_url", json_string(ack_url));
+    else
+        json_object_del(n->vars, "ack_url");
     json_object_set_new(n->vars, "route", json_string(n->route));
     if (ntmpl_get(self->tmpl, n->tmpl_key, &ttitle, &tbody) < 0)
         log_warnx("no template for %s (and no default.tmpl): using a bare one", n->tmpl_key);
@@ -376,7 +442,7 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         it.idem = idem;
         ntmpl_esc_t esc = chan_esc(na > 0 ? addrs[i].chan : CHAN_WEBHOOK);
         it.title = ntmpl_render(ttitle, lookup_var, n->vars, esc);
-        it.text = ntmpl_render(tbody, lookup_var, n->vars, esc);
+        it.text = with_ack_link(ntmpl_render(tbody, lookup_var, n->vars, esc), ack_url, esc);
         it.state = (char *)(na > 0 ? n->state : "unroutable");
         it.next_ms = n->next_ms;
         it.last_error = (char *)(na > 0 ? n->note : "no contact or address in the routing file");
@@ -384,7 +450,8 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         it.urgent = route_urgent(n->route);
         /* E-mail has an HTML part beside the text: values escaped for HTML there. */
         html = na > 0 && addrs[i].chan == CHAN_EMAIL
-                   ? ntmpl_render(tbody, lookup_var, n->vars, NTMPL_ESC_HTML)
+                   ? with_ack_link(ntmpl_render(tbody, lookup_var, n->vars, NTMPL_ESC_HTML),
+                                   ack_url, NTMPL_ESC_HTML)
                    : NULL;
         it.payload = make_payload(&it, n->vars, n->extra, html);
         rc = nq_add(self->q, &it);
@@ -396,6 +463,8 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         free(it.payload);
         free(html);
     }
+    json_object_del(n->vars, "ack_url"); /* the stored alert's vars never keep one */
+    free(ack_url);
     free(idem);
     return rc;
 }
@@ -519,9 +588,20 @@ on_entry(void *arg, const pm_entry_t *e)
 
     if (nq_begin(self->q) < 0 || dir_apply(nq_db(self->q), e) < 0)
         goto fail;
+    /* Every ack comes this way, from the web link or `permit-notify ack`: the log says it. */
+    if (e->kind == PM_KIND_ALERT_ACK) {
+        int rc = nq_ack(self->q, e->cause, e->recipient, util_now_ms());
+        if (rc < 0)
+            goto fail;
+        if (rc == 1)
+            log_info("seq %llu acknowledged by %s (%s, logged at seq %llu): no more escalation",
+                     (unsigned long long)e->cause, e->recipient ? e->recipient : "-",
+                     e->via ? e->via : "-", (unsigned long long)e->seq);
+    }
     /* Administrative entries only teach the directory; everything else may be routed. */
     if (e->kind != PM_KIND_DEPARTMENT && e->kind != PM_KIND_TEMPLATE &&
-        e->kind != PM_KIND_PROJECT && e->kind != PM_KIND_CALENDAR && route_entry(self, e) < 0)
+        e->kind != PM_KIND_PROJECT && e->kind != PM_KIND_CALENDAR && e->kind != PM_KIND_ALERT_ACK &&
+        route_entry(self, e) < 0)
         goto fail;
     if (nq_set_cursor(self->q, e->seq) < 0)
         goto fail;
@@ -615,9 +695,13 @@ record(notifyd_t *self, const nq_item_t *it, chan_rc_t rc, const char *err, cons
                  it->recipient, it->chan);
         nq_mark_sent(self->q, it->id, now);
         /* Acknowledged in the receiver's reply: a red item stops escalating, as with `ack`. */
-        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1)
+        if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1) {
             log_info("seq %llu acknowledged by %s in its webhook's reply",
                      (unsigned long long)it->seq, acked_by);
+            if (nq_ack_out_add(self->q, it->seq, acked_by, now) < 0)
+                log_warnx("seq %llu: the ack of %s is not queued for the log",
+                          (unsigned long long)it->seq, acked_by);
+        }
     } else {
         bool dead = it->attempts + 1 >= cfg->max_attempts;
         int64_t next =
@@ -763,6 +847,57 @@ deliver_due(notifyd_t *self, int64_t now)
             break;
     }
     nq_dests_free(d, nd);
+}
+
+/*
+ * An ack learnt from a webhook's reply goes to the log like every other (an alert_ack entry,
+ * via webhook), so the log says who acknowledged what however it was done. The item stopped
+ * escalating at once (record); the entry follows, one per step, oldest first. A broker that
+ * does not answer is asked again after ACK_RETRY_MS (the wait blocks the loop, so it is short
+ * and rare); a refusal is logged and the ack dropped, since sending it again changes nothing.
+ */
+#define ACK_RETRY_MS 5000
+#define ACK_SEND_MS 1000
+
+static void
+send_acks(notifyd_t *self, int64_t now)
+{
+    pm_msg_t *req, *rep = NULL;
+    char why[256] = "", *who = NULL;
+    uint64_t seq;
+    client_status_t st;
+
+    if (now < self->ack_retry_at || nq_ack_out_next(self->q, &seq, &who) != 1)
+        return;
+    if (self->ack_client == NULL)
+        self->ack_client = client_new(self->zctx, self->cfg->broker, why, sizeof(why));
+    if (self->ack_client == NULL) {
+        log_warnx("broker %s: %s; the ack of seq %llu waits", self->cfg->broker, why,
+                  (unsigned long long)seq);
+        self->ack_retry_at = now + ACK_RETRY_MS;
+        free(who);
+        return;
+    }
+    req = pm_msg_new(PM_MSG_EVENT);
+    req->entry = pm_entry_new(PM_KIND_ALERT_ACK);
+    req->entry->event_id = xasprintf("webhook-ack-%llu", (unsigned long long)seq);
+    req->entry->cause = seq;
+    req->entry->recipient = who;
+    req->entry->via = xstrdup(PM_ACK_VIA_WEBHOOK);
+    req->entry->event_ms = now;
+    st = client_request(self->ack_client, req, ACK_SEND_MS, 1, &rep, why, sizeof(why));
+    if (st == CLIENT_OK && rep->type == PM_MSG_REPLY && rep->reply != NULL) {
+        if (!rep->reply->ok)
+            log_warnx("seq %llu: the broker refused its ack (%s): %s", (unsigned long long)seq,
+                      rep->reply->code, rep->reply->reason ? rep->reply->reason : "-");
+        nq_ack_out_done(self->q, seq);
+    } else {
+        log_warnx("seq %llu: the ack is not logged yet (%s); again in %d s",
+                  (unsigned long long)seq, why[0] ? why : "unexpected answer", ACK_RETRY_MS / 1000);
+        self->ack_retry_at = now + ACK_RETRY_MS;
+    }
+    pm_msg_destroy(&rep);
+    pm_msg_destroy(&req);
 }
 
 /* Red items nobody acknowledged in time: one step up the ladder each. */
@@ -1052,6 +1187,7 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
     char why[256] = "";
 
     self->cfg = cfg;
+    self->zctx = zctx;
     srandom((unsigned)util_mono_ms() ^ (unsigned)getpid());
     strv_split(&self->digest_kinds, cfg->digest_kinds, ", \t");
     if (load_tables(cfg, &self->routes, &self->tmpl, err) < 0)
@@ -1075,6 +1211,11 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
         *err = xasprintf("follow: %s", why);
         goto fail;
     }
+    if (!util_empty(cfg->ack_url_base)) {
+        if (acktoken_key_load(cfg->ack_key_file, false, &self->ack_key, err) < 0)
+            goto fail;
+        self->ack_links = true;
+    }
     self->pool = chan_pool_new();
     if (self->pool == NULL) {
         *err = xstrdup("curl_multi_init failed");
@@ -1094,6 +1235,8 @@ notifyd_destroy(notifyd_t **p)
 
     if (self == NULL)
         return;
+    explicit_bzero(&self->ack_key, sizeof(self->ack_key));
+    client_destroy(&self->ack_client);
     /* What is still in flight stays pending in the database: the next start sends it. */
     if (self->n_inflight > 0)
         log_info("stopping with %zu deliveries in flight: they stay pending", self->n_inflight);
@@ -1169,6 +1312,7 @@ notifyd_run(notifyd_t *self)
         now = util_now_ms();
         flush_digests(self, now);
         escalate_due(self, now);
+        send_acks(self, now);
         deliver_due(self, now);
     }
     return 0;

@@ -15,7 +15,9 @@
  *             on a non-working day wait for the next working day, the rest are sent; a failure
  *             is retried after a capped exponential backoff with jitter, and after
  *             max_attempts becomes a dead letter
- *   escalate  red items nobody acknowledged within escalate_ms climb one step of the ladder
+ *   escalate  red items nobody acknowledged within escalate_ms climb one step of the ladder;
+ *             an alert_ack entry in the log (permit-web's link, permit-notify ack) stops that
+ *   acks      an ack from a webhook's reply is sent to the broker as an alert_ack entry too
  *   digest    held records whose period ended go out as one digest per recipient, address and
  *             period; the period is the one the broker logged the entry in (its recv_ms)
  *

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "acktoken.h"
 #include "args.h"
 #include "channel.h"
 #include "cli.h"
@@ -44,7 +45,10 @@ static const cli_cmd_t commands[] = {
      NULL},
     {"retry", cmd_retry, "(--config FILE | --db PATH) ID|--all", "send dead letters again", NULL},
     {"ack", cmd_ack, "(--config FILE | --db PATH) SEQ [--by NAME]",
-     "acknowledge the red item logged at SEQ: its escalation stops", NULL},
+     "acknowledge the red item logged at SEQ: an alert_ack entry in the broker's log (its "
+     "broker key, or $PERMIT_BROKER with --db), the one path of every ack, as the web link's; "
+     "the notifier stops escalating it when it reads the entry",
+     NULL},
     {"silence", cmd_silence,
      "(--config FILE | --db PATH) add [--project ID] [--kind KEY] --author NAME --reason TEXT "
      "(--for 2h|--until TIME) | list | expire ID",
@@ -88,6 +92,12 @@ load_config(ncfg_t *cfg, const char *path, const args_t *args, bool strict)
         curvecfg_client_setup(cfg->curve_secret, cfg->broker_key, &err) < 0 ||
         (strict && curvecfg_client_private(&err) < 0))
         goto fail;
+    if (strict && !util_empty(cfg->ack_key_file)) {
+        acktoken_key_t key;
+        if (acktoken_key_load(cfg->ack_key_file, true, &key, &err) < 0)
+            goto fail;
+        explicit_bzero(&key, sizeof(key));
+    }
     return 0;
 fail:
     fprintf(stderr, PROG ": %s\n", err);
@@ -184,7 +194,7 @@ done:
  * path; both removed from argv, the rest is the command's own.
  */
 static int
-find_db(int *argc, char **argv, char **db)
+find_db(int *argc, char **argv, char **db, char **config_path)
 {
     const char *config = NULL, *path = NULL;
     int k = 0;
@@ -211,6 +221,8 @@ find_db(int *argc, char **argv, char **db)
     }
     argv[k] = NULL;
     *argc = k;
+    if (config_path != NULL)
+        *config_path = config != NULL ? xstrdup(config) : NULL;
     if (path != NULL) {
         *db = xstrdup(path);
         return 0;
@@ -236,7 +248,7 @@ static int
 with_db(int (*fn)(const char *db, int argc, char **argv), int argc, char **argv)
 {
     char *db = NULL;
-    int rc = find_db(&argc, argv, &db);
+    int rc = find_db(&argc, argv, &db, NULL);
 
     if (rc == 0)
         rc = fn(db, argc, argv);
@@ -258,11 +270,41 @@ cmd_retry(void *ctx, int argc, char **argv)
     return with_db(notify_ctl_retry, argc, argv);
 }
 
+/*
+ * ack talks to the broker, not to the database: its endpoint and keys come from --config, or
+ * with --db from $PERMIT_BROKER, $PERMIT_CURVE_SECRET and $PERMIT_BROKER_KEY.
+ */
 static int
 cmd_ack(void *ctx, int argc, char **argv)
 {
+    char *db = NULL, *config = NULL, *err = NULL;
+    ncfg_t cfg = {0};
+    void *zctx;
+    int rc = find_db(&argc, argv, &db, &config);
+
     (void)ctx;
-    return with_db(notify_ctl_ack, argc, argv);
+    if (rc != 0)
+        goto done;
+    if (config != NULL) {
+        rc = load_config(&cfg, config, NULL, false);
+    } else {
+        ncfg_defaults(&cfg);
+        if (curvecfg_client_setup(cfg.curve_secret, cfg.broker_key, &err) < 0) {
+            fprintf(stderr, PROG ": %s\n", err);
+            rc = EX_CONFIG;
+        }
+    }
+    if (rc != 0)
+        goto done;
+    zctx = zmq_ctx_new();
+    rc = notify_ctl_ack(&cfg, zctx, argc, argv);
+    zmq_ctx_term(zctx);
+done:
+    free(err);
+    free(config);
+    free(db);
+    ncfg_clear(&cfg);
+    return rc;
 }
 
 static int

@@ -37,6 +37,8 @@ static const char schema[] =
     " seq INTEGER PRIMARY KEY, project TEXT, procedure TEXT, dept TEXT, vars TEXT NOT NULL,"
     " step INTEGER NOT NULL, next_ms INTEGER NOT NULL, state TEXT NOT NULL, acked_by TEXT,"
     " acked_ms INTEGER);"
+    "CREATE TABLE IF NOT EXISTS ack_out("
+    " seq INTEGER PRIMARY KEY, by TEXT NOT NULL, created_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS silence("
     " id INTEGER PRIMARY KEY, project TEXT, kind TEXT, author TEXT NOT NULL,"
     " reason TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL);";
@@ -621,6 +623,51 @@ nq_ack(nq_t *q, uint64_t seq, const char *who, int64_t now)
     if (done(st) < 0)
         return -1;
     return sqlite3_changes(q->db) > 0 ? 1 : 0;
+}
+
+int
+nq_ack_out_add(nq_t *q, uint64_t seq, const char *who, int64_t now)
+{
+    sqlite3_stmt *st = prep(q, "INSERT OR IGNORE INTO ack_out(seq, by, created_ms)"
+                               " VALUES (?1, ?2, ?3)");
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlx_bind_text(st, 2, who);
+    sqlite3_bind_int64(st, 3, now);
+    return done(st);
+}
+
+int
+nq_ack_out_next(nq_t *q, uint64_t *seq, char **who)
+{
+    sqlite3_stmt *st = prep(q, "SELECT seq, by FROM ack_out ORDER BY created_ms, seq LIMIT 1");
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
+        *who = sqlx_column_text(st, 1);
+        rc = 1;
+    } else {
+        rc = rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+nq_ack_out_done(nq_t *q, uint64_t seq)
+{
+    sqlite3_stmt *st = prep(q, "DELETE FROM ack_out WHERE seq = ?1");
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    return done(st);
 }
 
 int

@@ -1,7 +1,8 @@
 /*
  * queue: the notifier's durable state in its own sqlite database (WAL, synchronous=FULL):
  * the cursor into the broker's log, one delivery record per (entry, recipient, channel,
- * address), the red items waiting for an acknowledgement (escalation) and the silences.
+ * address), the red items waiting for an acknowledgement (escalation), the acks waiting to be
+ * logged at the broker, and the silences.
  * directory.h keeps its tables in the same database, so one transaction covers an entry's
  * directory update, its deliveries and the cursor: after a kill -9 either all of them are
  * there or none, and the follower catches up from the cursor.
@@ -135,6 +136,14 @@ int nq_alert_due(nq_t *q, int64_t now, nq_alert_t **out, size_t *n);
 int nq_alert_step(nq_t *q, uint64_t seq, int step, int64_t next_ms, bool top);
 /* Acknowledge: 1 done, 0 no open item with that seq. */
 int nq_ack(nq_t *q, uint64_t seq, const char *who, int64_t now);
+/*
+ * Acks the notifier learnt itself (a webhook's reply), waiting to be logged at the broker as
+ * alert_ack entries: add (a repeat of seq is ignored), the oldest (1, or 0 when none; *who
+ * caller owns), and done once the broker answered.
+ */
+int nq_ack_out_add(nq_t *q, uint64_t seq, const char *who, int64_t now);
+int nq_ack_out_next(nq_t *q, uint64_t *seq, char **who);
+int nq_ack_out_done(nq_t *q, uint64_t seq);
 /* The procedure is done or no longer red: its open items need no more escalation. */
 int nq_alert_resolve(nq_t *q, const char *project, const char *procedure);
 int nq_alert_list(nq_t *q, bool open_only, nq_alert_t **out, size_t *n);

@@ -178,10 +178,21 @@ codec_field_limit(const char *name)
         const char *name;
         size_t max;
     } limits[] = {
-        {"event_id", CODEC_MAX_ID}, {"id", CODEC_MAX_ID},        {"actor", CODEC_MAX_ID},
-        {"dept", CODEC_MAX_CODE},   {"code", CODEC_MAX_CODE},    {"procedure", CODEC_MAX_CODE},
-        {"kind", CODEC_MAX_CODE},   {"agent", CODEC_MAX_CODE},   {"project", CODEC_MAX_ID},
-        {"cert", CODEC_MAX_CERT},   {"missing", CODEC_MAX_NOTE}, {"note", CODEC_MAX_NOTE},
+        {"event_id", CODEC_MAX_ID},
+        {"id", CODEC_MAX_ID},
+        {"actor", CODEC_MAX_ID},
+        {"dept", CODEC_MAX_CODE},
+        {"code", CODEC_MAX_CODE},
+        {"procedure", CODEC_MAX_CODE},
+        {"kind", CODEC_MAX_CODE},
+        {"agent", CODEC_MAX_CODE},
+        {"project", CODEC_MAX_ID},
+        {"cert", CODEC_MAX_CERT},
+        {"missing", CODEC_MAX_NOTE},
+        {"note", CODEC_MAX_NOTE},
+        {"recipient", PM_ACK_RECIPIENT_MAX},
+        {"via", CODEC_MAX_CODE},
+        {"relay", CODEC_MAX_ID},
     };
 
     for (size_t i = 0; i < ARRAY_LEN(limits); i++)
@@ -638,6 +649,9 @@ entry_to_pb(enc_t *e, const pm_entry_t *en)
     PB_SET(pb, provisional, en->provisional);
     PB_SET(pb, at_ms, en->at_ms);
     PB_SET(pb, late, en->late);
+    pb->recipient = (char *)en->recipient;
+    pb->via = (char *)en->via;
+    pb->relay = (char *)en->relay;
     pb->calendar = calendar_to_pb(e, en->calendar);
     return pb;
 }
@@ -687,6 +701,9 @@ entry_from_pb(dec_t *d, const Permit__Entry *pb, pm_entry_t *en)
     en->provisional = pb->provisional;
     en->at_ms = pb->at_ms;
     en->late = pb->late;
+    en->recipient = xstrdup(pb->recipient);
+    en->via = xstrdup(pb->via);
+    en->relay = xstrdup(pb->relay);
     en->calendar = calendar_from_pb(pb->calendar);
 }
 

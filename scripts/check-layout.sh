@@ -15,9 +15,10 @@ declare -A allowed=(
     [core]="common store:store.h"
     [store]="common proto:codec.h core:row.h"
     [broker]="common proto core store"
-    [ctl]="common proto core store"
+    [ctl]="common proto core store web/auth"
     [agents]="common proto"
     [notify]="common proto"
+    [web/auth]="common"
 )
 # Files held to less than their folder: the rules' headers that the store's row and the clock
 # live in include nothing of store/, so the rules read without the storage contract.

@@ -18,7 +18,7 @@ RUN_PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
-    libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev
+    libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev libcrypt-dev
     gettext locales
     jq python3
 )

@@ -70,8 +70,11 @@ done
 for cmd in "${NOTIFY_CMDS[@]}"; do
     "$PERMIT_NOTIFY" --help | grep -q "^  $cmd " || fail "permit-notify --help does not list $cmd"
 done
-"$PERMIT_AGENT" run --help | grep -q -- "--spool" || fail "permit-agent run --help lists no options"
-"$PERMIT_NOTIFY" run --help | grep -q -- "--routes" || fail "permit-notify run --help lists no options"
+# Read whole (grep -q would stop reading early: a SIGPIPE fails the pipe under pipefail).
+run "$PERMIT_AGENT" run --help
+[[ "$OUT" == *--spool* ]] || fail "permit-agent run --help lists no options"
+run "$PERMIT_NOTIFY" run --help
+[[ "$OUT" == *--routes* ]] || fail "permit-notify run --help lists no options"
 # One build, one version: every program says the same.
 for prog in "$PERMITD" "$PERMIT_AGENT" "$PERMIT_NOTIFY" "$PERMITCTL"; do
     [[ "$("$prog" --version)" == "$(basename "$prog") $VERSION" ]] ||

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A receiver may acknowledge a red item in its webhook's reply ({"ack": true, "by": NAME}), the
 # way a work-chat bot's "I'm on it" button answers: the item then stops escalating, exactly as
-# with `permit-notify ack`, while an item whose receiver did not acknowledge is escalated.
+# with `permit-notify ack`, while an item whose receiver did not acknowledge is escalated. The
+# ack is then logged at the broker as an alert_ack entry (via webhook), the one path of acks.
 # shellcheck source-path=SCRIPTDIR
 # backends: sqlite
 set -euo pipefail
@@ -46,4 +47,8 @@ nctl status
 [[ "$OUT" == *"unacknowledged red items 0"* ]] || fail "status: $OUT"
 grep -q "acknowledged by 张伟 in its webhook's reply" "$T"/notify.*.err ||
     fail "the acknowledgement was not logged"
+step "the webhook's ack is in the broker's log too, like every other ack"
+zw=$(jq -r 'select(.path == "/zhangwei" and .body.route == "colour.red") | .body.seq' "$W")
+has_ack() { [[ $(log_json --kind alert_ack | jq -s -c 'map([.cause, .recipient, .via])') == "[[$zw,\"张伟\",\"webhook\"]]" ]]; }
+wait_for 10 "an alert_ack entry for seq $zw by 张伟 via webhook" has_ack
 stop_notify

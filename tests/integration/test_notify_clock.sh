@@ -2,7 +2,8 @@
 # The notifier on the broker's test clock: yellow warnings held and sent as one digest per
 # recipient, in the period of the broker's clock (their entries' recv_ms), not the notifier's;
 # red items sent at once to steward and leader; an unacknowledged red item
-# escalated up the ladder (section head, then leader) while an acknowledged one is not; a
+# escalated up the ladder (section head, then leader) while one acknowledged with
+# `permit-notify ack` (an alert_ack entry in the broker's log, once) is not; a
 # silence suppressing a project's notifications (recorded as silenced in history).
 # shellcheck source-path=SCRIPTDIR
 # backends: sqlite
@@ -81,8 +82,15 @@ wait_count 10 2 "$W" ".path == \"/lijianguo\" and .body.route == \"colour.red\""
     and (.body.title | contains(\"超期\"))") == 2)) || fail "red to steward: $(cat "$W")"
 step "the EIA red item is acknowledged at once; soil-and-water's is not"
 nctl ack "$eia" --by 张伟
+# The ack is a log entry (one path for every ack, the web link's too): who, which alert, how.
+ack_json=$(log_json --kind alert_ack)
+jq -e --argjson eia "$eia" 'select(.cause == $eia and .recipient == "张伟" and .via == "cli")' \
+    <<<"$ack_json" >/dev/null || fail "no alert_ack entry for $eia in the log: $ack_json"
+ctl tail --kind alert_ack
+[[ "$OUT" == *"alert_ack"*"by=张伟 via=cli"*"cause=$eia"* ]] || fail "tail: $OUT"
 run "$PERMIT_NOTIFY" ack "$eia" --config "$T/notify.conf"
-((RC == 65)) || fail "a second ack exited $RC"
+((RC == 65)) && [[ "$ERR" == *"acknowledged already"* ]] || fail "a second ack exited $RC: $ERR"
+(($(log_json --kind alert_ack | jq -s length) == 1)) || fail "the second ack was logged"
 
 step "after escalate_ms: soil-and-water goes to WRB's section head, then to the leader"
 wait_count 10 1 "$W" ".path == \"/section/WRB\" and .key == \"$soil-section%3AWRB-e1\"

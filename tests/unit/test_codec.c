@@ -433,6 +433,9 @@ assert_entry(const pm_entry_t *want, const pm_entry_t *got)
     assert_int_equal(want->at_ms, got->at_ms);
     assert_int_equal(want->late, got->late);
     assert_calendar(want->calendar, got->calendar);
+    assert_str0(want->recipient, got->recipient);
+    assert_str0(want->via, got->via);
+    assert_str0(want->relay, got->relay);
 }
 
 static void
@@ -735,6 +738,12 @@ test_entry_codec_every_kind(void **state)
             e->template = make_template();
         if (k == PM_KIND_CALENDAR)
             e->calendar = make_calendar();
+        if (k == PM_KIND_ALERT_ACK) {
+            e->cause = 252;
+            e->recipient = xstrdup("其木格");
+            e->via = xstrdup(PM_ACK_VIA_WEB);
+            e->relay = xstrdup("viewer:permit-web");
+        }
         if (k == PM_KIND_COLOUR || k == PM_KIND_DEADLINE) {
             e->colour = PM_COLOUR_RED;
             e->deadline_ms = 1765900799999;

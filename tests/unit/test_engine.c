@@ -489,6 +489,96 @@ test_critical_path(void **state)
     pm_status_destroy(&st);
 }
 
+/* Acknowledge the alert at seq as recipient, via "web" or "cli". */
+static void
+ack(fix_t *f, uint64_t seq, const char *recipient, const char *via)
+{
+    pm_msg_t *m = pm_msg_new(PM_MSG_EVENT);
+
+    m->entry = pm_entry_new(PM_KIND_ALERT_ACK);
+    m->entry->event_id = xasprintf("ack-%d", f->next_id++);
+    m->entry->cause = seq;
+    m->entry->recipient = xstrdup(recipient);
+    m->entry->via = xstrdup(via);
+    m->entry->relay = xstrdup("viewer:permit-web");
+    submit(f, &m);
+}
+
+/*
+ * An alert is acknowledged once: the ack is logged with who and how, changes no state, and a
+ * second ack of the same alert (the same recipient's reused link, or another recipient, or
+ * the CLI) is answered as a duplicate of the first with nothing logged. An ack of nothing in
+ * the log, or without who or how, is refused. A rebuild reads the ack and changes nothing.
+ */
+static void
+test_alert_ack_once(void **state)
+{
+    fix_t *f = *state;
+    uint64_t alert, acked, head, event_seq, count = 0;
+    char *live, *rebuilt;
+    pm_entry_t *e = NULL;
+
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_ACCEPTED, NULL);
+    event(f, "NRB", "TL-2026-001", "LAND_PREREVIEW", PM_KIND_APPROVED, NULL);
+    expect_ack(f);
+    event_seq = f->reply.seq;
+    /* The alert: the last entry the broker derived from it (what it unblocked). */
+    assert_true(f->out.n > 1);
+    alert = f->out.v[f->out.n - 1]->seq;
+    assert_true(pm_kind_is_derived(f->out.v[f->out.n - 1]->kind));
+    assert_int_equal(store_sync(f->s), 0);
+    live = dump_state(f->path);
+
+    ack(f, alert, "其木格", PM_ACK_VIA_WEB);
+    expect_ack(f);
+    assert_false(f->reply.duplicate);
+    acked = f->reply.seq;
+    assert_int_equal(f->out.n, 1);
+    assert_int_equal(store_entry_get(f->s, acked, &e), 1);
+    assert_int_equal(e->kind, PM_KIND_ALERT_ACK);
+    assert_int_equal(e->cause, alert);
+    assert_string_equal(e->recipient, "其木格");
+    assert_string_equal(e->via, "web");
+    assert_string_equal(e->relay, "viewer:permit-web");
+    assert_string_equal(e->actor, PM_ACK_ACTOR);
+    assert_string_equal(e->project, "TL-2026-001");
+    assert_int_equal(e->recv_ms, f->now);
+    pm_entry_destroy(&e);
+    assert_int_equal(state_of(f, "TL-2026-001", "LAND_PREREVIEW"), PM_STATE_APPROVED);
+    head = store_head(f->s);
+
+    ack(f, alert, "其木格", PM_ACK_VIA_WEB);
+    expect_ack(f);
+    assert_true(f->reply.duplicate);
+    assert_int_equal(f->reply.seq, acked);
+    assert_int_equal(f->out.n, 0);
+    ack(f, alert, "王建国", PM_ACK_VIA_CLI);
+    expect_ack(f);
+    assert_true(f->reply.duplicate);
+    assert_int_equal(f->reply.seq, acked);
+    assert_int_equal(store_head(f->s), head);
+
+    ack(f, head + 10, "其木格", PM_ACK_VIA_WEB);
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    ack(f, acked, "其木格", PM_ACK_VIA_WEB); /* an ack is no alert */
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    ack(f, event_seq, "其木格", PM_ACK_VIA_WEB); /* nor is a department's event */
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    ack(f, alert, "", PM_ACK_VIA_WEB);
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    ack(f, alert, "其木格", "mail");
+    expect_nack(f, PM_REFUSE_INVALID, head);
+    ack(f, 0, "其木格", PM_ACK_VIA_WEB);
+    expect_nack(f, PM_REFUSE_INVALID, head);
+
+    assert_int_equal(engine_rebuild(f->en, &count), 0);
+    assert_int_equal(count, store_head(f->s));
+    rebuilt = dump_state(f->path);
+    assert_string_equal(live, rebuilt);
+    free(rebuilt);
+    free(live);
+}
+
 int
 main(void)
 {
@@ -509,6 +599,7 @@ main(void)
         T(test_reopen_undoes_an_approval),
         T(test_operator_marks_not_required),
         T(test_critical_path),
+        T(test_alert_ack_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -490,6 +490,44 @@ test_colour_wanted(void **state)
     close(master);
 }
 
+/* An alert's acknowledgement shows which alert (cause), who, how and through which key. */
+static void
+test_alert_ack_entry(void **state)
+{
+    pm_entry_t *e = pm_entry_new(PM_KIND_ALERT_ACK);
+    char *text, *line;
+    json_t *j;
+    (void)state;
+
+    e->seq = 260;
+    e->event_id = xstrdup("ack:252");
+    e->actor = xstrdup(PM_ACK_ACTOR);
+    e->project = xstrdup("P-2026-001");
+    e->dept = xstrdup("EEB");
+    e->recv_ms = RECV_MS;
+    e->cause = 252;
+    e->recipient = xstrdup("其木格");
+    e->via = xstrdup(PM_ACK_VIA_WEB);
+    e->relay = xstrdup("viewer:permit-web");
+    j = json_of(e, &text);
+    assert_json_str(j, "kind", "alert_ack");
+    assert_json_str(j, "recipient", "其木格");
+    assert_json_str(j, "via", "web");
+    assert_json_str(j, "relay", "viewer:permit-web");
+    assert_int_equal(json_integer_value(json_object_get(j, "cause")), 252);
+    json_decref(j);
+    free(text);
+
+    line = entryfmt_line(e, false);
+    assert_has(line, "alert_ack");
+    assert_has(line, "by=其木格");
+    assert_has(line, "via=web");
+    assert_has(line, "relay=viewer:permit-web");
+    assert_has(line, "cause=252");
+    free(line);
+    pm_entry_destroy(&e);
+}
+
 int
 main(void)
 {
@@ -498,7 +536,7 @@ main(void)
         cmocka_unit_test(test_unblocked_entry),  cmocka_unit_test(test_milestone_entry),
         cmocka_unit_test(test_project_entry),    cmocka_unit_test(test_department_entry),
         cmocka_unit_test(test_one_line_escapes), cmocka_unit_test(test_dump_unescaped),
-        cmocka_unit_test(test_colour_wanted),
+        cmocka_unit_test(test_colour_wanted),    cmocka_unit_test(test_alert_ack_entry),
     };
     return cmocka_run_group_tests(tests, setup_shanghai, NULL);
 }

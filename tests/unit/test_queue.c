@@ -172,6 +172,30 @@ test_alerts(void **state)
     free(v);
 }
 
+/* Acks waiting for the broker: oldest first, a repeat of a seq ignored, gone once done. */
+static void
+test_ack_out(void **state)
+{
+    fix_t *f = *state;
+    uint64_t seq = 0;
+    char *who = NULL;
+
+    assert_int_equal(nq_ack_out_next(f->q, &seq, &who), 0);
+    assert_int_equal(nq_ack_out_add(f->q, 12, "王丽娜", 200), 0);
+    assert_int_equal(nq_ack_out_add(f->q, 9, "张伟", 100), 0);
+    assert_int_equal(nq_ack_out_add(f->q, 9, "李建国", 300), 0);
+    assert_int_equal(nq_ack_out_next(f->q, &seq, &who), 1);
+    assert_int_equal(seq, 9);
+    assert_string_equal(who, "张伟");
+    free(who);
+    assert_int_equal(nq_ack_out_done(f->q, 9), 0);
+    assert_int_equal(nq_ack_out_next(f->q, &seq, &who), 1);
+    assert_int_equal(seq, 12);
+    free(who);
+    assert_int_equal(nq_ack_out_done(f->q, 12), 0);
+    assert_int_equal(nq_ack_out_next(f->q, &seq, &who), 0);
+}
+
 static void
 test_silences(void **state)
 {
@@ -215,6 +239,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_fail_dead_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silences, setup, teardown),
         cmocka_unit_test(test_backoff),
     };
