@@ -1379,7 +1379,10 @@ is_date(const json_t *v)
     return s != NULL && strlen(s) >= 10 && s[4] == '-' && s[7] == '-';
 }
 
-/* The opening of a value's cell: numbers right-aligned, numbers and dates never broken. */
+/*
+ * The opening of a value's cell: numbers right-aligned; numbers, dates and project numbers
+ * (TL-2026-007 would break at a hyphen) never broken across lines.
+ */
 static void
 html_td_open(FILE *f, const char *key, const json_t *v)
 {
@@ -1388,7 +1391,7 @@ html_td_open(FILE *f, const char *key, const json_t *v)
     fputs("<td", f);
     if (json_is_number(v))
         fprintf(f, " class=\"n%s%s\"", *t != '\0' ? " " : "", t);
-    else if (is_date(v))
+    else if (is_date(v) || strcmp(key, "project") == 0)
         fputs(" class=\"d\"", f);
     fprintf(f, " data-key=\"%s\">", key);
 }
@@ -1453,7 +1456,7 @@ static void
 svg_bars(FILE *f, const char *id, const char *title, const json_t *rows, report_by_t by,
          pm_lang_t lang)
 {
-    const int label_w = 130, bar_w = 200, row_h = 20, top = 44;
+    const int label_w = 130, bar_w = 200, row_h = 13, top = 40;
     int h = top + (int)json_array_size(rows) * row_h + 22, w = label_w + bar_w + 50;
     size_t i;
     json_t *row;
@@ -1480,7 +1483,7 @@ svg_bars(FILE *f, const char *id, const char *title, const json_t *rows, report_
         const json_t *v = json_object_get(row, "procedure_rate_pct");
         int y = top + (int)i * row_h;
 
-        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 6, y + 14);
+        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 6, y + 10);
         x_text(f, html_row_label(row, by));
         fputs("</text>", f);
         if (json_is_real(v)) {
@@ -1488,12 +1491,12 @@ svg_bars(FILE *f, const char *id, const char *title, const json_t *rows, report_
             fprintf(f,
                     "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" class=\"bar%s\" "
                     "fill=\"%s\"/>",
-                    label_w, y + 4, bar_w * pctv / 100.0, row_h - 8,
+                    label_w, y + 2, bar_w * pctv / 100.0, row_h - 4,
                     pctv < TARGET_PCT ? " below" : "", rate_fill(pctv));
             fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"val\">%.1f%%</text>",
-                    label_w + bar_w * pctv / 100.0 + 4, y + 14, pctv);
+                    label_w + bar_w * pctv / 100.0 + 4, y + 10, pctv);
         } else {
-            fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"val\">—</text>", label_w + 4, y + 14);
+            fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"val\">—</text>", label_w + 4, y + 10);
         }
         fputc('\n', f);
     }
@@ -1547,14 +1550,14 @@ svg_trend(FILE *f, const json_t *trend, pm_lang_t lang)
     /* Presentation attributes as well as classes: the chart reads right without the CSS. */
     static const char *const cls[] = {"l1\" fill=\"none\" stroke=\"#3b6fb6\" stroke-width=\"2.5",
                                       "l2\" fill=\"none\" stroke=\"#6c757d\" stroke-width=\"2"};
-    const int w = 720, h = 200, left = 44, right = 20, top = 30, bottom = 164;
+    const int w = 420, h = 170, left = 40, right = 14, top = 30, bottom = 136;
     const char *title = tr(lang, "办结率趋势", "Completion rate trend");
     size_t n = json_array_size(trend), i;
     json_t *pt;
     double ty = bottom - (bottom - top) * TARGET_PCT / 100.0;
 
     fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"chart-trend\" class=\"chart wide\" "
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"chart-trend\" class=\"chart\" "
             "role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n"
             "<title>%s</title>\n<text x=\"0\" y=\"14\" class=\"ct\">%s</text>\n",
             w, h, w, h, title, title);
@@ -1608,8 +1611,8 @@ svg_trend(FILE *f, const json_t *trend, pm_lang_t lang)
             "<text x=\"%d\" y=\"%d\">%s</text>"
             "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"#6c757d\"/>"
             "<text x=\"%d\" y=\"%d\">%s</text>\n</svg>\n",
-            left, h - 12, left + 20, h - 6, report_label("procedure_rate_pct", lang), left + 200,
-            h - 12, left + 220, h - 6, report_label("project_rate_pct", lang));
+            left, h - 12, left + 20, h - 6, report_label("procedure_rate_pct", lang), left + 180,
+            h - 12, left + 200, h - 6, report_label("project_rate_pct", lang));
 }
 
 /*
@@ -1640,7 +1643,7 @@ static const char html_css[] =
     ".row{display:flex;gap:10px;align-items:flex-start}.row>*{flex:1 1 0}"
     ".charts{display:flex;flex-wrap:wrap;gap:8px;justify-content:space-between}"
     "svg.chart{font-size:11px;max-width:100%;height:auto}svg.half{width:49%}"
-    "svg.wide{width:100%}"
+    "td[data-key=key],td[data-key=name]{white-space:nowrap}"
     "svg .ct{font-size:12px;font-weight:bold}svg .ax{fill:#555;font-size:10px}"
     "svg .val{font-size:10px}"
     ".notes{font-size:.8em;color:#444}"
@@ -1648,7 +1651,10 @@ static const char html_css[] =
     "tr,.card,svg.chart,.keep{break-inside:avoid;page-break-inside:avoid}"
     "h2{break-after:avoid;page-break-after:avoid}"
     "@page{size:A4 portrait;margin:12mm 12mm 12mm 12mm}"
-    "@media print{body{margin:0;max-width:none;padding:0;font-size:9.5pt}"
+    "@media print{body{margin:0;max-width:none;padding:0;font-size:9pt}"
+    "table{font-size:.8em}th,td{padding:1px 4px}h2{margin:8px 0 3px}"
+    /* On paper the summary table holds the cards' figures: they would only take room. */
+    ".cards{display:none}"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 static void
@@ -1797,7 +1803,7 @@ render_html(const json_t *doc, FILE *f)
                "track. A project takes the worst colour of its procedures and its own due "
                "date: red if any is red, else yellow if any is yellow, else green."));
 
-    fprintf(f, "<section class=\"keep\">\n<h2>%s</h2>\n<div class=\"charts\">\n",
+    fprintf(f, "<section>\n<h2>%s</h2>\n<div class=\"charts\">\n",
             tr(lang, "三、办结率", "3. Completion rates"));
     svg_bars(f, "chart-region", tr(lang, "分地区手续办结率", "Completion by region"),
              json_object_get(bd, "region"), REPORT_BY_REGION, lang);
@@ -1824,12 +1830,12 @@ render_html(const json_t *doc, FILE *f)
             tr(lang, "六、部门办理用时", "6. Working days from acceptance to approval"));
     html_table(f, "departments", json_object_get(doc, "departments"), dept_cols,
                ARRAY_LEN(dept_cols), by, "", lang);
-    fprintf(f, "</section>\n<section class=\"keep\">\n<h2>%s</h2>\n",
+    fprintf(f, "</section>\n<section class=\"keep\">\n<h2>%s</h2>\n<div class=\"row\">\n",
             tr(lang, "七、办结率趋势", "7. Completion trend"));
     svg_trend(f, json_object_get(doc, "trend"), lang);
     html_table(f, "trend", json_object_get(doc, "trend"), trend_cols, ARRAY_LEN(trend_cols), by,
                report_trend_key_label(doc, lang), lang);
-    fputs("</section>\n</body>\n</html>\n", f);
+    fputs("</div>\n</section>\n</body>\n</html>\n", f);
 }
 
 int
