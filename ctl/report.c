@@ -105,6 +105,16 @@ tr(pm_lang_t lang, const char *zh, const char *en)
     return lang == PM_LANG_ZH ? zh : en;
 }
 
+/* The index of s in names[0..n-1], or -1: the option words of report.h. */
+static int
+name_index(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; s != NULL && i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
 void
 report_opts_defaults(report_opts_t *opts)
 {
@@ -120,37 +130,34 @@ report_opts_defaults(report_opts_t *opts)
 int
 report_period_parse(const char *s, report_period_t *out)
 {
-    for (int i = 0; i < REPORT_PERIOD__COUNT; i++) {
-        if (s != NULL && strcmp(s, period_names[i]) == 0) {
-            *out = (report_period_t)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(s, period_names, REPORT_PERIOD__COUNT);
+
+    if (i < 0)
+        return -1;
+    *out = (report_period_t)i;
+    return 0;
 }
 
 int
 report_lang_parse(const char *s, pm_lang_t *out)
 {
-    for (int i = 0; i < PM_LANG__COUNT; i++) {
-        if (s != NULL && strcmp(s, lang_names[i]) == 0) {
-            *out = (pm_lang_t)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(s, lang_names, PM_LANG__COUNT);
+
+    if (i < 0)
+        return -1;
+    *out = (pm_lang_t)i;
+    return 0;
 }
 
 int
 report_by_parse(const char *s, report_by_t *out)
 {
-    for (int i = 0; i < REPORT_BY__COUNT; i++) {
-        if (s != NULL && strcmp(s, by_names[i]) == 0) {
-            *out = (report_by_t)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(s, by_names, REPORT_BY__COUNT);
+
+    if (i < 0)
+        return -1;
+    *out = (report_by_t)i;
+    return 0;
 }
 
 const char *
@@ -162,13 +169,12 @@ report_by_name(report_by_t by)
 int
 report_format_parse(const char *s, report_format_t *out)
 {
-    for (int i = 0; i < REPORT_FMT__COUNT; i++) {
-        if (s != NULL && strcmp(s, format_names[i]) == 0) {
-            *out = (report_format_t)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(s, format_names, REPORT_FMT__COUNT);
+
+    if (i < 0)
+        return -1;
+    *out = (report_format_t)i;
+    return 0;
 }
 
 /* ---- building ------------------------------------------------------------------------- */
