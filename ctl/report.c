@@ -1646,7 +1646,8 @@ static const char html_css[] =
     "th{background:#eee;font-weight:bold}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
     "td.d,.d{white-space:nowrap}"
-    ".row{display:flex;gap:10px;align-items:flex-start}.row>*{flex:1 1 0}"
+    ".row{display:flex;gap:10px;align-items:flex-start}.row>table{flex:1 1 0}"
+    ".row>svg{flex:0 0 auto;width:36%}"
     ".charts{display:flex;flex-wrap:wrap;gap:8px;justify-content:space-between}"
     "svg.chart{font-size:11px;max-width:100%;height:auto}svg.half{width:49%}"
     "td[data-key=key],td[data-key=name]{white-space:nowrap}"
@@ -1790,18 +1791,20 @@ render_html(const json_t *doc, FILE *f)
         html_td_open(f, colours[i], pv);
         fprintf(f, "%s</td></tr>\n", value_text(pv, false, "0", buf, sizeof(buf)));
     }
-    fprintf(f,
-            "</tbody>\n</table>\n<table id=\"states\">\n<thead><tr><th>%s</th><th>%s</th></tr>"
-            "</thead>\n<tbody>\n",
-            tr(lang, "状态", "State"), tr(lang, "数量", "Count"));
-    for (int i = 0; i < PM_STATE__COUNT; i++)
-        fprintf(f, "<tr><td>%s</td><td class=\"n\" data-key=\"%s\">%s</td></tr>\n",
-                pm_state_label((pm_state_t)i, lang), pm_state_name((pm_state_t)i),
-                value_text(json_object_get(states, pm_state_name((pm_state_t)i)), false, "0", buf,
-                           sizeof(buf)));
     fputs("</tbody>\n</table>\n", f);
     svg_colours(f, cols, lang);
-    fprintf(f, "</div>\n<p class=\"notes\">%s</p>\n</section>\n",
+    /* The states across, their names over their counts: nine rows would take a third of the
+     * page's height for nine numbers. */
+    fputs("</div>\n<table id=\"states\">\n<thead><tr>", f);
+    for (int i = 0; i < PM_STATE__COUNT; i++)
+        fprintf(f, "<th>%s</th>", pm_state_label((pm_state_t)i, lang));
+    fputs("</tr></thead>\n<tbody>\n<tr>", f);
+    for (int i = 0; i < PM_STATE__COUNT; i++)
+        fprintf(f, "<td class=\"n\" data-key=\"%s\">%s</td>", pm_state_name((pm_state_t)i),
+                value_text(json_object_get(states, pm_state_name((pm_state_t)i)), false, "0", buf,
+                           sizeof(buf)));
+    fputs("</tr>\n</tbody>\n</table>\n", f);
+    fprintf(f, "<p class=\"notes\">%s</p>\n</section>\n",
             tr(lang,
                "红色：已超过承诺时限（超期）；黄色：临近时限；绿色：正常。项目颜色取其手续与"
                "项目总时限中最严重者：任一为红即红，否则任一为黄即黄，其余为绿。",
