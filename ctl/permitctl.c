@@ -72,12 +72,15 @@ static const cli_cmd_t commands[] = {
      NULL},
     {"report", cmd_report,
      "[--db PATH] [--as-of DATE|TIME] [--by region|department|industry] [--weeks N] [--top N] "
-     "[--format md|csv|json|html|xlsx] [--out FILE] [--bom|--no-bom] [--config FILE]",
+     "[--format md|csv|json|html|xlsx] [--out FILE] [--bom|--no-bom] [--config FILE] "
+     "[--period week|month] [--lang zh|en] [--bulletin FILE] [--issuer TEXT] [--city TEXT] "
+     "[--issue N] [--first-issue DATE] [--issued DATE]",
      "the weekly report (周调度) from the broker's database ($PERMIT_DB, default permit.db), as "
      "the log stood at --as-of (a date means its end; default now): completion rates, states, "
      "colours, the longest overdue, working days per department, rates by region, department "
-     "or industry and their trend over --weeks (default 8); HTML is one self-contained page "
-     "with charts",
+     "or industry and their trend over --weeks (default 8); HTML is the bulletin (周调度通报, "
+     "月通报 with --period month) for A4, its title block from --bulletin FILE ([bulletin] "
+     "issuer, city, first_issue, lang) and the options of those names",
      NULL},
     {"clock", cmd_clock, "set TIME",
      "tests only: move a broker started with test_clock to TIME and run what came due", NULL},
