@@ -1193,9 +1193,9 @@ render_md(const json_t *doc, FILE *f)
 
     fputs("# ", f);
     md_title(f, m, lang);
-    fprintf(f, "\n\n%s · %s · %s %s\n\n", str_of(m, "issuer"),
+    fprintf(f, "\n\n%s · %s%s%s · %s %s\n\n", str_of(m, "issuer"), tr(lang, "第", "No. "),
             value_text(json_object_get(m, "issue"), false, "", buf2, sizeof(buf2)),
-            tr(lang, "印发", "issued"), str_of(m, "issued"));
+            tr(lang, "期", ""), tr(lang, "印发", "issued"), str_of(m, "issued"));
     fprintf(f, "%s %s %s %s · %s **%s** · %s %s · %s %s · %s %s\n\n",
             tr(lang, "统计周期", "Period"), str_of(m, "period_from"), tr(lang, "至", "to"),
             str_of(m, "period_to"), tr(lang, "截至", "As of"), str_of(m, "as_of"),
@@ -1203,9 +1203,10 @@ render_md(const json_t *doc, FILE *f)
             value_text(json_object_get(m, "log_seq"), false, "0", buf, sizeof(buf)),
             tr(lang, "分组", "by"), by_label, tr(lang, "趋势点数", "trend points"),
             value_text(json_object_get(m, "weeks"), false, "0", buf2, sizeof(buf2)));
-    fprintf(f, "%s: %s = %s; %s = %s.\n\n", tr(lang, "口径", "Definitions"),
+    fprintf(f, "%s%s = %s%s%s = %s%s\n\n", tr(lang, "口径：", "Definitions: "),
             report_label("procedure_rate_pct", lang), str_of(m, "procedure_rate"),
-            report_label("project_rate_pct", lang), str_of(m, "project_rate"));
+            tr(lang, "；", "; "), report_label("project_rate_pct", lang), str_of(m, "project_rate"),
+            tr(lang, "。", "."));
 
     fprintf(f, "## %s\n\n| %s | %s |\n|---|---:|\n", tr(lang, "一、办结率", "1. Completion rates"),
             tr(lang, "指标", "Metric"), tr(lang, "数值", "Value"));
@@ -1768,12 +1769,14 @@ render_html(const json_t *doc, FILE *f)
         x_text(f, value_text(v, summary_rows[i].pct, "—", buf, sizeof(buf)));
         fputs(i % 2 == 1 || i + 1 == ARRAY_LEN(summary_rows) ? "</td></tr>\n" : "</td>", f);
     }
-    fprintf(f, "</tbody>\n</table>\n<p class=\"notes\">%s: %s = ", tr(lang, "口径", "Definitions"),
+    fprintf(f,
+            "</tbody>\n</table>\n<p class=\"notes\">%s%s = ", tr(lang, "口径：", "Definitions: "),
             report_label("procedure_rate_pct", lang));
     x_text(f, str_of(m, "procedure_rate"));
-    fprintf(f, "; %s = ", report_label("project_rate_pct", lang));
+    fprintf(f, "%s%s = ", tr(lang, "；", "; "), report_label("project_rate_pct", lang));
     x_text(f, str_of(m, "project_rate"));
-    fprintf(f, "; %s %.0f%%.</p>\n</section>\n", tr(lang, "目标线", "target line"), TARGET_PCT);
+    fprintf(f, "%s%s %.0f%%%s</p>\n</section>\n", tr(lang, "；", "; "),
+            tr(lang, "目标线", "target line"), TARGET_PCT, tr(lang, "。", "."));
 
     fprintf(f, "<section class=\"keep\">\n<h2>%s</h2>\n<div class=\"row\">\n",
             tr(lang, "二、红黄绿预警与手续状态", "2. Colours and states"));
