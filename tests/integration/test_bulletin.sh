@@ -144,13 +144,14 @@ for e in errors:
 sys.exit(1 if errors else 0)
 PY
 
-step "--period month: the monthly bulletin over March"
-bulletin month --as-of 2026-03-20 --period month --weeks 3 --city 通辽市
+step "--period month: the monthly bulletin over March, titled by deploy/bulletin.conf"
+bulletin month --as-of 2026-03-20 --period month --weeks 3 --bulletin "$PERMIT_SRC/deploy/bulletin.conf"
 jq -e '.meta.period_from == "2026-03-01" and .meta.period_to == "2026-03-31" and .meta.issue == 3
     and ([.trend[].key] == ["2026-01-31", "2026-02-28", "2026-03-20"])
     and .summary.approved_in_period == 2' "$T/month.json" >/dev/null ||
     fail "month: $(jq -c '[.meta, [.trend[].key], .summary]' "$T/month.json")"
 grep -q '通辽市联审联批月通报' "$T/month.html" || fail "no monthly title"
+grep -q '通辽市重大项目联审联批工作专班' "$T/month.html" || fail "deploy/bulletin.conf's issuer is not used"
 grep -q '月末' "$T/month.html" || fail "the monthly trend is not by month end"
 
 step "xlsx: the same Chinese labels and the projects per colour"
