@@ -16,8 +16,8 @@
  * names, which win over the file.
  */
 #include <getopt.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
