@@ -9,9 +9,15 @@
  * --format xlsx writes a workbook (report_xlsx.c) and needs --out. --format csv starts with a
  * UTF-8 byte order mark with --bom, without with --no-bom, and by default when the locale is
  * zh_CN: Excel opens a CSV without one in the system code page, GBK on Chinese Windows.
+ *
+ * The HTML format is the bulletin (周调度通报, 月通报 with --period month). Its title block
+ * comes from the [bulletin] section of the file given by --bulletin (a file of its own: the
+ * broker refuses sections it does not know in permitd.conf) and from the options of the same
+ * names, which win over the file.
  */
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +26,7 @@
 #include "calendar.h"
 #include "clock.h"
 #include "config.h"
+#include "conftab.h"
 #include "ctl.h"
 #include "report.h"
 #include "report_xlsx.h"
@@ -35,8 +42,37 @@ enum {
     OPT_OUT,
     OPT_CONFIG,
     OPT_BOM,
-    OPT_NO_BOM
+    OPT_NO_BOM,
+    OPT_PERIOD,
+    OPT_LANG,
+    OPT_BULLETIN,
+    OPT_ISSUE,
+    OPT_ISSUED,
+    OPT_BULLETIN_KEY /* --issuer, --city, --first-issue: keys of the [bulletin] section */
 };
+
+/* The bulletin's configuration: the [bulletin] section of --bulletin FILE. */
+typedef struct bulletin_cfg {
+    char *issuer;
+    char *city;
+    char *first_issue;
+    char *lang;
+} bulletin_cfg_t;
+
+#define BOPT(name, def, help)                                                                      \
+    {                                                                                              \
+#name, CONFTAB_TEXT, offsetof(bulletin_cfg_t, name), def, 0, 0, false, help, NULL, 0       \
+    }
+static const conftab_opt_t bulletin_options[] = {
+    BOPT(issuer, "",
+         "the issuing body, e.g. 某市重大项目联审联批工作专班 (default: 联审联批工作专班)"),
+    BOPT(city, "", "the city, before the title"),
+    BOPT(first_issue, "",
+         "a day of issue 1's week (or month): issues are counted from it (default: the ISO "
+         "week's number, the month's with --period month)"),
+    BOPT(lang, "zh", "zh or en: the language of every label"),
+};
+static const conftab_t bulletin_table = {"bulletin", bulletin_options, ARRAY_LEN(bulletin_options)};
 
 static const struct option report_options[] = {
     {"db", required_argument, NULL, OPT_DB},
@@ -49,6 +85,14 @@ static const struct option report_options[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
     {"bom", no_argument, NULL, OPT_BOM},
     {"no-bom", no_argument, NULL, OPT_NO_BOM},
+    {"period", required_argument, NULL, OPT_PERIOD},
+    {"lang", required_argument, NULL, OPT_LANG},
+    {"bulletin", required_argument, NULL, OPT_BULLETIN},
+    {"issue", required_argument, NULL, OPT_ISSUE},
+    {"issued", required_argument, NULL, OPT_ISSUED},
+    {"issuer", required_argument, NULL, OPT_BULLETIN_KEY},
+    {"city", required_argument, NULL, OPT_BULLETIN_KEY},
+    {"first-issue", required_argument, NULL, OPT_BULLETIN_KEY},
     {NULL, 0, NULL, 0},
 };
 
@@ -136,7 +180,12 @@ int
 cmd_report(void *ctx, int argc, char **argv)
 {
     ctl_t *ctl = ctx;
-    const char *db = NULL, *as_of = NULL, *out = NULL, *config_path = NULL;
+    const char *db = NULL, *as_of = NULL, *out = NULL, *config_path = NULL, *bulletin = NULL;
+    /* The bulletin's keys given as options (the last of each), set over the file's. */
+    const char *bvals[ARRAY_LEN(bulletin_options)] = {NULL};
+    bulletin_cfg_t bcfg;
+    cal_day_t day;
+    int longidx = -1;
     report_format_t fmt = REPORT_FMT_MD;
     report_opts_t opts;
     int zr;
@@ -150,8 +199,9 @@ cmd_report(void *ctx, int argc, char **argv)
     (void)ctl;
     report_opts_defaults(&opts);
     config_defaults(&cfg);
+    conftab_defaults(&bulletin_table, &bcfg);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", report_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", report_options, &longidx)) != -1) {
         switch (c) {
         case OPT_DB:
             db = optarg;
@@ -197,6 +247,37 @@ cmd_report(void *ctx, int argc, char **argv)
         case OPT_NO_BOM:
             bom = c == OPT_BOM;
             break;
+        case OPT_PERIOD:
+            if (report_period_parse(optarg, &opts.period) < 0) {
+                rc = ctl_usage("report: --period wants week or month, not '%s'", optarg);
+                goto done;
+            }
+            break;
+        case OPT_LANG:
+        case OPT_BULLETIN_KEY:
+            /* The key of the option's name, alike in the first five letters (--first-issue is
+             * first_issue, --lang is lang). */
+            for (size_t i = 0; i < ARRAY_LEN(bulletin_options); i++)
+                if (strncmp(bulletin_options[i].name, report_options[longidx].name, 5) == 0)
+                    bvals[i] = optarg;
+            break;
+        case OPT_BULLETIN:
+            bulletin = optarg;
+            break;
+        case OPT_ISSUE:
+            if (ctl_parse_uint(optarg, 100000, &v) != 0 || v == 0) {
+                rc = ctl_usage("report: --issue wants a number from 1 to 100000, not '%s'", optarg);
+                goto done;
+            }
+            opts.bulletin.issue = (int)v;
+            break;
+        case OPT_ISSUED:
+            if (cal_parse_date(optarg, &day) < 0) {
+                rc = ctl_usage("report: --issued wants a date like 2026-03-09, not '%s'", optarg);
+                goto done;
+            }
+            opts.bulletin.issued = optarg;
+            break;
         default:
             rc = ctl_bad_option("report", c, argv);
             goto done;
@@ -216,6 +297,30 @@ cmd_report(void *ctx, int argc, char **argv)
     }
     if (bom < 0)
         bom = fmt == REPORT_FMT_CSV && bom_by_locale();
+    if (bulletin != NULL && conftab_load_file(&bulletin_table, &bcfg, bulletin, &err) < 0) {
+        ctl_warnx("report: %s", err);
+        rc = EX_CONFIG;
+        goto done;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(bulletin_options); i++) {
+        if (bvals[i] != NULL &&
+            conftab_set(&bulletin_table, &bcfg, bulletin_options[i].name, bvals[i], &err) < 0) {
+            rc = ctl_usage("report: --%s: %s", bulletin_options[i].name, err);
+            goto done;
+        }
+    }
+    if (report_lang_parse(bcfg.lang, &opts.lang) < 0) {
+        rc = ctl_usage("report: lang wants zh or en, not '%s'", bcfg.lang);
+        goto done;
+    }
+    if (!util_empty(bcfg.first_issue) && cal_parse_date(bcfg.first_issue, &day) < 0) {
+        rc = ctl_usage("report: first_issue wants a date like 2026-01-05, not '%s'",
+                       bcfg.first_issue);
+        goto done;
+    }
+    opts.bulletin.issuer = bcfg.issuer;
+    opts.bulletin.city = bcfg.city;
+    opts.bulletin.first = bcfg.first_issue;
     /* The broker's config gives the clock's rules (time zone, thresholds) and its database. */
     if (config_path != NULL) {
         if (config_load_file(&cfg, config_path, &err) < 0) {
@@ -256,5 +361,6 @@ done:
     json_decref(doc);
     free(err);
     config_clear(&cfg);
+    conftab_clear(&bulletin_table, &bcfg);
     return rc;
 }

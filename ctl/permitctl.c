@@ -73,22 +73,25 @@ static const cli_cmd_t commands[] = {
      NULL},
     {"report", cmd_report,
      "[--db PATH] [--as-of DATE|TIME] [--by region|department|industry] [--weeks N] [--top N] "
-     "[--format md|csv|json|html|xlsx] [--out FILE] [--bom|--no-bom] [--config FILE]",
+     "[--format md|csv|json|html|xlsx] [--out FILE] [--bom|--no-bom] [--config FILE] "
+     "[--period week|month] [--lang zh|en] [--bulletin FILE] [--issuer TEXT] [--city TEXT] "
+     "[--issue N] [--first-issue DATE] [--issued DATE]",
      N_("the weekly report (周调度) from the broker's database ($PERMIT_DB, default permit.db), as "
         "the log stood at --as-of (a date means its end; default now): completion rates, states, "
         "colours, the longest overdue, working days per department, rates by region, department "
-        "or industry and their trend over --weeks (default 8); HTML is one self-contained page "
-        "with charts"),
+        "or industry and their trend over --weeks (default 8); HTML is the bulletin (周调度通报, "
+        "月通报 with --period month) for A4, its title block from --bulletin FILE ([bulletin] "
+        "issuer, city, first_issue, lang) and the options of those names"),
      NULL},
     {"backup", cmd_backup, "DEST [--db PATH] [--config FILE] [--force]",
-     "copy the broker's sqlite database ($PERMIT_DB, or the db of --config) to DEST while it "
-     "runs: one consistent moment, mode 0600, written whole or not at all; prints the copy's "
-     "head. Never overwrites without --force",
+     N_("copy the broker's sqlite database ($PERMIT_DB, or the db of --config) to DEST while it "
+        "runs: one consistent moment, mode 0600, written whole or not at all; prints the copy's "
+        "head. Never overwrites without --force"),
      NULL},
     {"verify", cmd_verify, "DB [--config FILE]",
-     "check a database file, a backup say: integrity, layout version, a log from seq 1 without "
-     "a gap, and state tables equal to a rebuild from the log (with the rules of --config); "
-     "exit 65 and a line per problem",
+     N_("check a database file, a backup say: integrity, layout version, a log from seq 1 without "
+        "a gap, and state tables equal to a rebuild from the log (with the rules of --config); "
+        "exit 65 and a line per problem"),
      NULL},
     {"clock", cmd_clock, "set TIME",
      N_("tests only: move a broker started with test_clock to TIME and run what came due"), NULL},
@@ -100,10 +103,10 @@ static const cli_cmd_t commands[] = {
     {"web-user", cmd_web_user,
      "add NAME --role viewer|department:CODE|operator [--password-stdin] | del NAME | list "
      "[--file PATH]",
-     "manage the web console's accounts in PATH (default /etc/permit/web-users, mode 0600): "
-     "add asks the password twice with echo off (or reads a line from stdin), hashed with "
-     "yescrypt; an existing account gets the new role and password. permit-web reads the file "
-     "again on SIGHUP",
+     N_("manage the web console's accounts in PATH (default /etc/permit/web-users, mode 0600): "
+        "add asks the password twice with echo off (or reads a line from stdin), hashed with "
+        "yescrypt; an existing account gets the new role and password. permit-web reads the file "
+        "again on SIGHUP"),
      NULL},
 };
 

@@ -22,16 +22,98 @@
 #include "util.h"
 #include "zone.h"
 
-/* The states and colours in the order reports list them. */
+/* The colours in the order reports list them. */
 static const char *const colours[] = {"red", "yellow", "green"};
-static const char *const colour_labels[] = {"红 red (overdue)", "黄 yellow (close)",
-                                            "绿 green (on track)"};
+static const pm_colour_t colour_ids[] = {PM_COLOUR_RED, PM_COLOUR_YELLOW, PM_COLOUR_GREEN};
 static const char *const colour_fill[] = {"#d9342b", "#f2b01e", "#2e9e4f"};
 
 static const char *const by_names[REPORT_BY__COUNT] = {"region", "department", "industry"};
-static const char *const by_labels[REPORT_BY__COUNT] = {"旗县市区 region", "部门 department",
-                                                        "行业 industry"};
 static const char *const format_names[REPORT_FMT__COUNT] = {"md", "csv", "json", "html", "xlsx"};
+static const char *const period_names[REPORT_PERIOD__COUNT] = {"week", "month"};
+static const char *const lang_names[PM_LANG__COUNT] = {"en", "zh"};
+
+/* The task forces' target for both completion rates: below it a rate is drawn amber. */
+#define TARGET_PCT 80.0
+
+/*
+ * The report's words for the document's keys, Chinese and English; states and colours come
+ * from the model's one table (pm_state_label, pm_colour_label) instead.
+ */
+static const struct {
+    const char *key;
+    const char *label[PM_LANG__COUNT]; /* by pm_lang_t: English, Chinese */
+} labels[] = {
+    {"projects", {"Projects listed", "列入项目"}},
+    {"projects_done", {"Projects with every procedure done", "全部办结项目"}},
+    {"project_rate_pct", {"Project completion rate", "项目办结率"}},
+    {"procedures", {"Procedures listed", "列入手续"}},
+    {"done", {"Done (incl. not required)", "办结（含不涉及）"}},
+    {"procedure_rate_pct", {"Procedure completion rate", "手续办结率"}},
+    {"change_pct_points", {"Change on the last period (points)", "较上期（百分点）"}},
+    {"red", {"Red procedures (overdue)", "红色预警手续（超期）"}},
+    {"yellow", {"Yellow procedures (close to the limit)", "黄色预警手续（临期）"}},
+    {"green", {"Green procedures (on track)", "绿色手续（正常）"}},
+    {"project_colours.red", {"Red projects", "红色预警项目"}},
+    {"project_colours.yellow", {"Yellow projects", "黄色预警项目"}},
+    {"project_colours.green", {"Green projects", "绿色项目"}},
+    {"overdue_total", {"Overdue items", "超期事项"}},
+    {"approved_in_period", {"Approvals in the period", "本期办结"}},
+    {"region", {"Region", "旗县市区"}},
+    {"department", {"Department", "部门"}},
+    {"industry", {"Industry", "行业"}},
+    {"project", {"Project", "项目编号"}},
+    {"project_name", {"Project name", "项目名称"}},
+    {"procedure", {"Procedure code", "手续编码"}},
+    {"procedure_name", {"Procedure", "手续"}},
+    {"dept", {"Department code", "部门编码"}},
+    {"dept_name", {"Department", "办理部门"}},
+    {"name", {"Name", "名称"}},
+    {"days_over", {"Working days over the promised limit", "超承诺时限（工作日）"}},
+    {"statutory_days_over", {"Working days over the statutory limit", "超法定时限（工作日）"}},
+    {"deadline", {"Promised by", "承诺办结日"}},
+    {"statutory_deadline", {"Statutory deadline", "法定办结日"}},
+    {"steward", {"Steward", "项目管家"}},
+    {"approved_on_clock", {"Approved on the clock", "计时办结"}},
+    {"avg_days", {"Average working days", "平均用时（工作日）"}},
+    {"avg_promised_days", {"Promised limit (working days)", "承诺时限（工作日）"}},
+    {"avg_limit_days", {"Statutory limit (working days)", "法定时限（工作日）"}},
+    {"within_promised", {"Within the promised limit", "承诺时限内"}},
+    {"within_limit", {"Within the statutory limit", "法定时限内"}},
+    {"within_limit_pct", {"Share within the statutory limit", "法定时限内占比"}},
+    {"week_end", {"Week ending", "周末"}},
+    {"month_end", {"Month ending", "月末"}},
+};
+
+const char *
+report_label(const char *key, pm_lang_t lang)
+{
+    pm_state_t st;
+    unsigned l = (unsigned)lang < PM_LANG__COUNT ? (unsigned)lang : PM_LANG_EN;
+
+    for (size_t i = 0; i < ARRAY_LEN(labels); i++)
+        if (strcmp(labels[i].key, key) == 0)
+            return labels[i].label[l];
+    if (pm_state_parse(key, &st) == 0)
+        return pm_state_label(st, lang);
+    return key;
+}
+
+/* One of two texts of the renderers' own, by the document's language. */
+static const char *
+tr(pm_lang_t lang, const char *zh, const char *en)
+{
+    return lang == PM_LANG_ZH ? zh : en;
+}
+
+/* The index of s in names[0..n-1], or -1: the option words of report.h. */
+static int
+name_index(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; s != NULL && i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
 
 void
 report_opts_defaults(report_opts_t *opts)
@@ -41,18 +123,41 @@ report_opts_defaults(report_opts_t *opts)
     opts->by = REPORT_BY_REGION;
     opts->weeks = 8;
     opts->top = 10;
+    opts->period = REPORT_PERIOD_WEEK;
+    opts->lang = PM_LANG_ZH;
+}
+
+int
+report_period_parse(const char *s, report_period_t *out)
+{
+    int i = name_index(s, period_names, REPORT_PERIOD__COUNT);
+
+    if (i < 0)
+        return -1;
+    *out = (report_period_t)i;
+    return 0;
+}
+
+int
+report_lang_parse(const char *s, pm_lang_t *out)
+{
+    int i = name_index(s, lang_names, PM_LANG__COUNT);
+
+    if (i < 0)
+        return -1;
+    *out = (pm_lang_t)i;
+    return 0;
 }
 
 int
 report_by_parse(const char *s, report_by_t *out)
 {
-    for (int i = 0; i < REPORT_BY__COUNT; i++) {
-        if (s != NULL && strcmp(s, by_names[i]) == 0) {
-            *out = (report_by_t)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(s, by_names, REPORT_BY__COUNT);
+
+    if (i < 0)
+        return -1;
+    *out = (report_by_t)i;
+    return 0;
 }
 
 const char *
@@ -64,13 +169,12 @@ report_by_name(report_by_t by)
 int
 report_format_parse(const char *s, report_format_t *out)
 {
-    for (int i = 0; i < REPORT_FMT__COUNT; i++) {
-        if (s != NULL && strcmp(s, format_names[i]) == 0) {
-            *out = (report_format_t)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(s, format_names, REPORT_FMT__COUNT);
+
+    if (i < 0)
+        return -1;
+    *out = (report_format_t)i;
+    return 0;
 }
 
 /* ---- building ------------------------------------------------------------------------- */
@@ -83,7 +187,9 @@ typedef struct replay {
     store_view_t *view; /* the figures of the scratch store */
     const report_opts_t *opts;
     int64_t as_of_ms;
-    int64_t *marks; /* the trend's moments, ascending; the last is as_of_ms */
+    int64_t period_ms;            /* the start of the bulletin's period (week or month) */
+    long long approved_in_period; /* approvals received from period_ms up to as_of_ms */
+    int64_t *marks;               /* the trend's moments, ascending; the last is as_of_ms */
     int nmarks;
     int next_mark;
     json_t *trend;
@@ -208,6 +314,8 @@ snapshot(replay_t *r, int i)
 static int
 note_entry(replay_t *r, const pm_entry_t *e)
 {
+    if (e->kind == PM_KIND_APPROVED && e->recv_ms >= r->period_ms)
+        r->approved_in_period++;
     if (e->kind == PM_KIND_APPROVED && e->project != NULL && e->procedure != NULL) {
         if (store_view_note_approved(r->view, e->project, e->procedure, e->recv_ms) < 0)
             return sql_fail(r, "approvals");
@@ -263,25 +371,97 @@ replay_one(void *arg, pm_entry_t *e)
     return 0;
 }
 
+/* A day's year and month. */
+static void
+day_ym(cal_day_t day, int *y, int *m)
+{
+    char date[16];
+    int d;
+
+    cal_format_date(day, date, sizeof(date));
+    if (sscanf(date, "%d-%d-%d", y, m, &d) != 3)
+        *y = *m = 0; /* not reached: cal_format_date writes YYYY-MM-DD */
+}
+
+/* The first day of the period holding day: its Monday, or the 1st of its month. */
+static cal_day_t
+period_start(report_period_t period, cal_day_t day)
+{
+    int y, m;
+
+    if (period == REPORT_PERIOD_WEEK)
+        return day - (cal_day_t)(((day + 3) % 7 + 7) % 7); /* day 0 was a Thursday */
+    day_ym(day, &y, &m);
+    return cal_day_from_ymd(y, m, 1);
+}
+
+/* The first day of the period after the one starting at start. */
+static cal_day_t
+period_next(report_period_t period, cal_day_t start)
+{
+    return period == REPORT_PERIOD_WEEK ? start + 7 : period_start(period, start + 31);
+}
+
 /*
- * The trend's moments: the ends of the weeks-1 weeks before the as-of moment's (Monday 00:00
- * at the broker's offset, strictly before as_of), then as_of itself.
+ * The trend's moments: the ends of the weeks-1 periods (weeks or months) before the as-of
+ * moment's (Monday 00:00 or the 1st 00:00 in the clock's zone, strictly before as_of), then
+ * as_of itself.
  */
 static void
 trend_marks(replay_t *r)
 {
     const clock_cfg_t *clk = &r->opts->engine.clock;
-    cal_day_t day = clock_day_of(clk, r->as_of_ms);
-    cal_day_t monday = day - (cal_day_t)(((day + 3) % 7 + 7) % 7); /* day 0 was a Thursday */
+    report_period_t period = r->opts->period;
+    cal_day_t start = period_start(period, clock_day_of(clk, r->as_of_ms));
 
-    if (clock_day_start_ms(clk, monday) >= r->as_of_ms)
-        monday -= 7;
+    if (clock_day_start_ms(clk, start) >= r->as_of_ms)
+        start = period_start(period, start - 1);
     r->nmarks = r->opts->weeks;
     r->marks = xcalloc((size_t)r->nmarks, sizeof(int64_t));
     r->marks[r->nmarks - 1] = r->as_of_ms;
     /* Day by day, not 7 * 24 h: a week with a daylight-saving change is not 168 hours. */
-    for (int i = r->nmarks - 2; i >= 0; i--, monday -= 7)
-        r->marks[i] = clock_day_start_ms(clk, monday);
+    for (int i = r->nmarks - 2; i >= 0; i--, start = period_start(period, start - 1))
+        r->marks[i] = clock_day_start_ms(clk, start);
+}
+
+/*
+ * The bulletin's number: as configured; else the periods since the one holding `first`
+ * (issue 1); else the ISO week's number (the Thursday's year's) or the month's.
+ */
+static int
+issue_number(replay_t *r, cal_day_t from, long long *out)
+{
+    const report_bulletin_t *b = &r->opts->bulletin;
+    report_period_t period = r->opts->period;
+    cal_day_t first;
+    int y, m, fy, fm;
+
+    if (b->issue > 0) {
+        *out = b->issue;
+        return 0;
+    }
+    if (!util_empty(b->first)) {
+        if (cal_parse_date(b->first, &first) < 0)
+            return replay_fail(r, "report: first_issue wants a date YYYY-MM-DD, not '%s'",
+                               b->first);
+        first = period_start(period, first);
+        day_ym(from, &y, &m);
+        day_ym(first, &fy, &fm);
+        *out = period == REPORT_PERIOD_WEEK ? (from - first) / 7 + 1
+                                            : (long long)(y * 12 + m) - (fy * 12 + fm) + 1;
+        if (*out < 1)
+            return replay_fail(r, "report: the period starts before issue 1's (first_issue %s)",
+                               b->first);
+        return 0;
+    }
+    if (period == REPORT_PERIOD_WEEK) {
+        cal_day_t thursday = from + 3;
+        *out = (thursday - cal_day_from_ymd(cal_year_of(thursday), 1, 1)) / 7 + 1;
+    } else {
+        day_ym(from, &y, &m);
+        *out = m;
+    }
+    return 0;
 }
 
 /* store_view_counts' callback: a count into the key of that name, if the report lists it. */
@@ -565,13 +745,54 @@ breakdown(replay_t *r, report_by_t by, json_t *out)
     return rc == 0 ? 0 : sql_fail(r, "breakdown");
 }
 
+/*
+ * The bulletin's title block: what it is, who issues it, its number, its period and the date
+ * of issue, all in the document so that every format prints the same.
+ */
+static int
+bulletin_meta(replay_t *r, json_t *m)
+{
+    const report_bulletin_t *b = &r->opts->bulletin;
+    const clock_cfg_t *clk = &r->opts->engine.clock;
+    pm_lang_t lang = r->opts->lang;
+    bool month = r->opts->period == REPORT_PERIOD_MONTH;
+    cal_day_t from = clock_day_of(clk, r->period_ms), issued;
+    long long issue;
+    char d1[16], d2[16];
+
+    if (issue_number(r, from, &issue) < 0)
+        return -1;
+    if (util_empty(b->issued))
+        issued = clock_day_of(clk, r->as_of_ms);
+    else if (cal_parse_date(b->issued, &issued) < 0)
+        return replay_fail(r, "report: issued wants a date YYYY-MM-DD, not '%s'", b->issued);
+    json_object_set_new(m, "lang", json_string(lang_names[lang]));
+    json_object_set_new(
+        m, "title",
+        json_string(month ? tr(lang, "联审联批月通报", "Joint review monthly bulletin")
+                          : tr(lang, "联审联批周调度通报", "Joint review weekly bulletin")));
+    json_object_set_new(m, "issuer",
+                        jstr(!util_empty(b->issuer)
+                                 ? b->issuer
+                                 : tr(lang, "联审联批工作专班", "Joint review task force")));
+    json_object_set_new(m, "city", jstr(b->city));
+    json_object_set_new(m, "issue", json_integer(issue));
+    json_object_set_new(m, "issued", jstr(cal_format_date(issued, d1, sizeof(d1))));
+    json_object_set_new(m, "period", json_string(period_names[r->opts->period]));
+    json_object_set_new(m, "period_from", jstr(cal_format_date(from, d1, sizeof(d1))));
+    json_object_set_new(
+        m, "period_to",
+        jstr(cal_format_date(period_next(r->opts->period, from) - 1, d2, sizeof(d2))));
+    json_object_set_new(m, "time_zone", jstr(clk->in_zone ? zone_name() : ""));
+    return 0;
+}
+
 static json_t *
-meta(const replay_t *r)
+meta(replay_t *r)
 {
     json_t *m = json_object();
     char when[64];
 
-    json_object_set_new(m, "title", json_string("联审联批周调度 Weekly dispatch"));
     json_object_set_new(
         m, "as_of",
         json_string(format_local(r->as_of_ms, &r->opts->engine.clock, when, sizeof(when))));
@@ -582,10 +803,16 @@ meta(const replay_t *r)
     json_object_set_new(m, "weeks", json_integer(r->opts->weeks));
     json_object_set_new(m, "top", json_integer(r->opts->top));
     json_object_set_new(m, "procedure_rate",
-                        json_string("(approved + not_required) / procedures listed"));
+                        json_string(tr(r->opts->lang, "（已办结 + 不涉及）÷ 列入手续",
+                                       "(approved + not required) / procedures listed")));
     json_object_set_new(m, "project_rate",
-                        json_string("projects with every procedure approved "
-                                    "or not required / projects listed"));
+                        json_string(tr(r->opts->lang, "手续全部办结或不涉及的项目 ÷ 列入项目",
+                                       "projects with every procedure approved "
+                                       "or not required / projects listed")));
+    if (bulletin_meta(r, m) < 0) {
+        json_decref(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -611,13 +838,18 @@ figures(replay_t *r)
 {
     json_t *doc, *summary, *by;
 
+    json_t *m = meta(r);
+
+    if (m == NULL)
+        return NULL;
     doc = json_object();
     summary = json_object();
     by = json_object();
-    json_object_set_new(doc, "meta", meta(r));
+    json_object_set_new(doc, "meta", m);
     json_object_set_new(doc, "summary", summary);
     if (rates(r, summary) < 0 || states_and_colours(r, doc) < 0)
         goto fail;
+    json_object_set_new(summary, "approved_in_period", json_integer(r->approved_in_period));
     for (size_t i = 0; i < ARRAY_LEN(colours); i++)
         json_object_set(summary, colours[i],
                         json_object_get(json_object_get(doc, "colours"), colours[i]));
@@ -648,7 +880,8 @@ report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, js
     char *why = NULL;
 
     if (opts->weeks < 1 || opts->weeks > 104 || opts->top < 0 || opts->top > 1000 ||
-        (unsigned)opts->by >= REPORT_BY__COUNT) {
+        (unsigned)opts->by >= REPORT_BY__COUNT || (unsigned)opts->period >= REPORT_PERIOD__COUNT ||
+        (unsigned)opts->lang >= PM_LANG__COUNT) {
         *err = xstrdup("report: weeks must be 1 to 104 and top 0 to 1000");
         return -1;
     }
@@ -661,6 +894,9 @@ report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts, js
         as_of_ms = util_now_ms() > last ? util_now_ms() : last;
     }
     r.as_of_ms = as_of_ms;
+    r.period_ms =
+        clock_day_start_ms(&opts->engine.clock,
+                           period_start(opts->period, clock_day_of(&opts->engine.clock, as_of_ms)));
     r.mem = store_open(":memory:", &why);
     if (r.mem == NULL) {
         *err = xasprintf("report: scratch store: %s", why);
@@ -733,7 +969,10 @@ report_build(const char *db_path, int64_t as_of_ms, const report_opts_t *opts, j
 
 /* ---- rendering ------------------------------------------------------------------------ */
 
-/* A column of a table: the document's key, its heading, whether it is a percentage. */
+/*
+ * A column of a table: the document's key, the key of its heading in report_label (NULL: the
+ * table's first label, the grouping's name), whether it is a percentage.
+ */
 typedef struct column {
     const char *key;
     const char *label;
@@ -741,79 +980,67 @@ typedef struct column {
 } column_t;
 
 static const column_t summary_rows[] = {
-    {"projects", "列入项目 Projects listed", false},
-    {"projects_done", "手续全部办结项目 Projects with every procedure done", false},
-    {"project_rate_pct", "项目办结率 Project completion rate", true},
-    {"procedures", "列入手续 Procedures listed", false},
-    {"approved", "已办结 Approved", false},
-    {"not_required", "无需办理 Not required", false},
-    {"done", "办结（含无需办理） Done incl. not required", false},
-    {"procedure_rate_pct", "手续办结率 Procedure completion rate", true},
-    {"change_pct_points", "较上周（百分点） Change on last week (points)", false},
-    {"red", "红色预警 Red (overdue)", false},
-    {"yellow", "黄色预警 Yellow (close to the limit)", false},
-    {"green", "绿色 Green (on track)", false},
-    {"overdue_total", "超期事项 Overdue items", false},
-};
-
-static const char *const state_labels[PM_STATE__COUNT] = {
-    "未满足前置 blocked",
-    "可申报 ready",
-    "已受理 accepted",
-    "容缺受理 accepted_deficient",
-    "补正中 supplement_requested",
-    "已办结 approved",
-    "不予许可 rejected",
-    "无需办理 not_required",
-    "已撤回 withdrawn",
+    {"projects", "projects", false},
+    {"projects_done", "projects_done", false},
+    {"project_rate_pct", "project_rate_pct", true},
+    {"procedures", "procedures", false},
+    {"approved", "approved", false},
+    {"not_required", "not_required", false},
+    {"done", "done", false},
+    {"procedure_rate_pct", "procedure_rate_pct", true},
+    {"change_pct_points", "change_pct_points", false},
+    {"approved_in_period", "approved_in_period", false},
+    {"red", "red", false},
+    {"yellow", "yellow", false},
+    {"green", "green", false},
+    {"overdue_total", "overdue_total", false},
 };
 
 static const column_t breakdown_cols[] = {
     {"key", NULL, false},
-    {"projects", "项目 projects", false},
-    {"projects_done", "全部办结 all done", false},
-    {"project_rate_pct", "项目办结率 project rate", true},
-    {"procedures", "手续 procedures", false},
-    {"approved", "已办结 approved", false},
-    {"not_required", "无需办理 not required", false},
-    {"done", "办结 done", false},
-    {"procedure_rate_pct", "办结率 rate", true},
-    {"red", "红 red", false},
-    {"yellow", "黄 yellow", false},
+    {"projects", "projects", false},
+    {"projects_done", "projects_done", false},
+    {"project_rate_pct", "project_rate_pct", true},
+    {"procedures", "procedures", false},
+    {"approved", "approved", false},
+    {"not_required", "not_required", false},
+    {"done", "done", false},
+    {"procedure_rate_pct", "procedure_rate_pct", true},
+    {"red", "red", false},
+    {"yellow", "yellow", false},
 };
 
 static const column_t overdue_cols[] = {
-    {"project", "项目 project", false},
-    {"project_name", "项目名称 name", false},
-    {"region", "旗县市区 region", false},
-    {"procedure_name", "手续 procedure", false},
-    {"dept", "部门 dept", false},
-    {"days_over", "超期工作日 days over", false},
-    {"statutory_days_over", "超法定时限 over statutory", false},
-    {"deadline", "承诺时限 promised by", false},
-    {"statutory_deadline", "法定时限 statutory by", false},
-    {"steward", "项目管家 steward", false},
+    {"project", "project", false},
+    {"project_name", "project_name", false},
+    {"region", "region", false},
+    {"procedure_name", "procedure_name", false},
+    {"dept_name", "dept_name", false},
+    {"days_over", "days_over", false},
+    {"statutory_days_over", "statutory_days_over", false},
+    {"deadline", "deadline", false},
+    {"statutory_deadline", "statutory_deadline", false},
+    {"steward", "steward", false},
 };
 
 static const column_t dept_cols[] = {
-    {"key", "部门 dept", false},
-    {"name", "名称 name", false},
-    {"approved_on_clock", "计时办结 approved", false},
-    {"avg_days", "平均用时（工作日） avg days", false},
-    {"avg_promised_days", "承诺时限 promised", false},
-    {"avg_limit_days", "法定时限 statutory", false},
-    {"within_promised", "承诺内 within promised", false},
-    {"within_limit", "法定内 within statutory", false},
-    {"within_limit_pct", "法定内占比 within statutory", true},
+    {"name", "department", false},
+    {"approved_on_clock", "approved_on_clock", false},
+    {"avg_days", "avg_days", false},
+    {"avg_promised_days", "avg_promised_days", false},
+    {"avg_limit_days", "avg_limit_days", false},
+    {"within_promised", "within_promised", false},
+    {"within_limit", "within_limit", false},
+    {"within_limit_pct", "within_limit_pct", true},
 };
 
 static const column_t trend_cols[] = {
-    {"key", "周末 week ending", false},
-    {"procedures", "手续 procedures", false},
-    {"done", "办结 done", false},
-    {"procedure_rate_pct", "手续办结率 procedure rate", true},
-    {"projects_done", "全部办结项目 projects done", false},
-    {"project_rate_pct", "项目办结率 project rate", true},
+    {"key", NULL, false},
+    {"procedures", "procedures", false},
+    {"done", "done", false},
+    {"procedure_rate_pct", "procedure_rate_pct", true},
+    {"projects_done", "projects_done", false},
+    {"project_rate_pct", "project_rate_pct", true},
 };
 
 /* A value as every format prints it: integers as they are, reals with one decimal. */
@@ -842,11 +1069,41 @@ str_of(const json_t *o, const char *key)
     return s != NULL ? s : "";
 }
 
-/* The label of a breakdown row: a department shows its code and name. */
+static report_by_t
+doc_by(const json_t *doc)
+{
+    report_by_t by = REPORT_BY_REGION;
+    report_by_parse(str_of(json_object_get(doc, "meta"), "by"), &by);
+    return by;
+}
+
+static pm_lang_t
+doc_lang(const json_t *doc)
+{
+    pm_lang_t lang = PM_LANG_ZH;
+    report_lang_parse(str_of(json_object_get(doc, "meta"), "lang"), &lang);
+    return lang;
+}
+
+const char *
+report_trend_key_label(const json_t *doc, pm_lang_t lang)
+{
+    bool month = strcmp(str_of(json_object_get(doc, "meta"), "period"), "month") == 0;
+    return report_label(month ? "month_end" : "week_end", lang);
+}
+
+static const char *
+col_label(const column_t *c, const char *first_label, pm_lang_t lang)
+{
+    return c->label != NULL ? report_label(c->label, lang) : first_label;
+}
+
+/* The label of a breakdown row in Markdown: a department shows its code and name. */
 static const char *
 row_label(const json_t *row, report_by_t by, char *buf, size_t len)
 {
-    if (by == REPORT_BY_DEPARTMENT && strcmp(str_of(row, "key"), str_of(row, "name")) != 0) {
+    if (by == REPORT_BY_DEPARTMENT && !util_empty(str_of(row, "name")) &&
+        strcmp(str_of(row, "key"), str_of(row, "name")) != 0) {
         snprintf(buf, len, "%s %s", str_of(row, "key"), str_of(row, "name"));
         util_utf8_trim(buf);
         return buf;
@@ -854,12 +1111,13 @@ row_label(const json_t *row, report_by_t by, char *buf, size_t len)
     return str_of(row, "key");
 }
 
-static report_by_t
-doc_by(const json_t *doc)
+/* The bulletin names a department by its name; the code only when it has none. */
+static const char *
+html_row_label(const json_t *row, report_by_t by)
 {
-    report_by_t by = REPORT_BY_REGION;
-    report_by_parse(str_of(json_object_get(doc, "meta"), "by"), &by);
-    return by;
+    if (by == REPORT_BY_DEPARTMENT && !util_empty(str_of(row, "name")))
+        return str_of(row, "name");
+    return str_of(row, "key");
 }
 
 /* Markdown: a cell's text with the table's separator and line breaks made harmless. */
@@ -880,14 +1138,14 @@ md_cell(FILE *f, const char *s)
 
 static void
 md_table(FILE *f, const json_t *rows, const column_t *cols, size_t ncols, report_by_t by,
-         const char *first_label)
+         const char *first_label, pm_lang_t lang)
 {
     char buf[256];
     size_t i;
     json_t *row;
 
     for (size_t c = 0; c < ncols; c++)
-        md_cell(f, cols[c].label != NULL ? cols[c].label : first_label);
+        md_cell(f, col_label(&cols[c], first_label, lang));
     fputs("|\n", f);
     /* Numbers right-aligned, text left: judged by the first row. */
     for (size_t c = 0; c < ncols; c++)
@@ -907,7 +1165,19 @@ md_table(FILE *f, const json_t *rows, const column_t *cols, size_t ncols, report
         fputs("|\n", f);
     }
     if (json_array_size(rows) == 0)
-        fputs("\n（无 none）\n", f);
+        fprintf(f, "\n（%s）\n", tr(lang, "无", "none"));
+}
+
+/* "通辽市联审联批周调度通报" or "Joint review weekly bulletin, Tongliao". */
+static void
+md_title(FILE *f, const json_t *m, pm_lang_t lang)
+{
+    const char *city = str_of(m, "city");
+
+    if (lang == PM_LANG_ZH)
+        fprintf(f, "%s%s", city, str_of(m, "title"));
+    else
+        fprintf(f, "%s%s%s", str_of(m, "title"), *city != '\0' ? ", " : "", city);
 }
 
 static void
@@ -917,57 +1187,75 @@ render_md(const json_t *doc, FILE *f)
     const json_t *states = json_object_get(doc, "states"), *cols = json_object_get(doc, "colours");
     const json_t *pcols = json_object_get(doc, "project_colours");
     report_by_t by = doc_by(doc);
-    char buf[256];
+    pm_lang_t lang = doc_lang(doc);
+    const char *by_label = report_label(by_names[by], lang);
+    char buf[256], buf2[64];
 
-    fprintf(f, "# %s\n\n", str_of(m, "title"));
-    fprintf(f, "截至 As of **%s** · 日志序号 log seq %s · 分组 by %s · ", str_of(m, "as_of"),
-            value_text(json_object_get(m, "log_seq"), false, "0", buf, sizeof(buf)), by_labels[by]);
-    fprintf(f, "趋势 trend %s 周 weeks\n\n",
-            value_text(json_object_get(m, "weeks"), false, "0", buf, sizeof(buf)));
-    fprintf(f, "口径 Definitions: 手续办结率 = %s; 项目办结率 = %s.\n\n",
-            str_of(m, "procedure_rate"), str_of(m, "project_rate"));
+    fputs("# ", f);
+    md_title(f, m, lang);
+    fprintf(f, "\n\n%s · %s%s%s · %s %s\n\n", str_of(m, "issuer"), tr(lang, "第", "No. "),
+            value_text(json_object_get(m, "issue"), false, "", buf2, sizeof(buf2)),
+            tr(lang, "期", ""), tr(lang, "印发", "issued"), str_of(m, "issued"));
+    fprintf(f, "%s %s %s %s · %s **%s** · %s %s · %s %s · %s %s\n\n",
+            tr(lang, "统计周期", "Period"), str_of(m, "period_from"), tr(lang, "至", "to"),
+            str_of(m, "period_to"), tr(lang, "截至", "As of"), str_of(m, "as_of"),
+            tr(lang, "日志序号", "log seq"),
+            value_text(json_object_get(m, "log_seq"), false, "0", buf, sizeof(buf)),
+            tr(lang, "分组", "by"), by_label, tr(lang, "趋势点数", "trend points"),
+            value_text(json_object_get(m, "weeks"), false, "0", buf2, sizeof(buf2)));
+    fprintf(f, "%s%s = %s%s%s = %s%s\n\n", tr(lang, "口径：", "Definitions: "),
+            report_label("procedure_rate_pct", lang), str_of(m, "procedure_rate"),
+            tr(lang, "；", "; "), report_label("project_rate_pct", lang), str_of(m, "project_rate"),
+            tr(lang, "。", "."));
 
-    fputs("## 一、办结率 Completion rates\n\n| 指标 Metric | 数值 Value |\n|---|---:|\n", f);
+    fprintf(f, "## %s\n\n| %s | %s |\n|---|---:|\n", tr(lang, "一、办结率", "1. Completion rates"),
+            tr(lang, "指标", "Metric"), tr(lang, "数值", "Value"));
     for (size_t i = 0; i < ARRAY_LEN(summary_rows); i++) {
-        md_cell(f, summary_rows[i].label);
+        md_cell(f, report_label(summary_rows[i].label, lang));
         md_cell(f, value_text(json_object_get(s, summary_rows[i].key), summary_rows[i].pct, "—",
                               buf, sizeof(buf)));
         fputs("|\n", f);
     }
 
-    fputs("\n## 二、手续状态 Procedures by state\n\n| 状态 State | 数量 Count |\n|---|---:|\n", f);
+    fprintf(f, "\n## %s\n\n| %s | %s |\n|---|---:|\n",
+            tr(lang, "二、手续状态", "2. Procedures by state"), tr(lang, "状态", "State"),
+            tr(lang, "数量", "Count"));
     for (int i = 0; i < PM_STATE__COUNT; i++) {
-        md_cell(f, state_labels[i]);
+        md_cell(f, pm_state_label((pm_state_t)i, lang));
         md_cell(f, value_text(json_object_get(states, pm_state_name((pm_state_t)i)), false, "0",
                               buf, sizeof(buf)));
         fputs("|\n", f);
     }
 
-    fputs("\n## 三、红黄绿预警 Red / yellow / green\n\n| 预警 Colour | 手续 Procedures |"
-          " 项目 Projects |\n|---|---:|---:|\n",
-          f);
+    fprintf(f, "\n## %s\n\n| %s | %s | %s |\n|---|---:|---:|\n",
+            tr(lang, "三、红黄绿预警", "3. Red / yellow / green"), tr(lang, "预警", "Colour"),
+            tr(lang, "手续", "Procedures"), tr(lang, "项目", "Projects"));
     for (size_t i = 0; i < ARRAY_LEN(colours); i++) {
-        md_cell(f, colour_labels[i]);
+        md_cell(f, pm_colour_label(colour_ids[i], lang));
         md_cell(f, value_text(json_object_get(cols, colours[i]), false, "0", buf, sizeof(buf)));
         md_cell(f, value_text(json_object_get(pcols, colours[i]), false, "0", buf, sizeof(buf)));
         fputs("|\n", f);
     }
 
-    fprintf(f, "\n## 四、超期最久 Longest overdue (top %s",
+    fprintf(f, "\n## %s (%s %s", tr(lang, "四、超期最久", "4. Longest overdue"),
+            tr(lang, "前", "top"),
             value_text(json_object_get(m, "top"), false, "0", buf, sizeof(buf)));
-    fprintf(f, " of %s)\n\n",
+    fprintf(f, " / %s)\n\n",
             value_text(json_object_get(s, "overdue_total"), false, "0", buf, sizeof(buf)));
-    md_table(f, json_object_get(doc, "overdue"), overdue_cols, ARRAY_LEN(overdue_cols), by, "");
+    md_table(f, json_object_get(doc, "overdue"), overdue_cols, ARRAY_LEN(overdue_cols), by, "",
+             lang);
 
-    fprintf(f, "\n## 五、分组办结率 Completion by %s\n\n", by_labels[by]);
+    fprintf(f, "\n## %s: %s\n\n", tr(lang, "五、分组办结率", "5. Completion by"), by_label);
     md_table(f, json_object_get(json_object_get(doc, "breakdown"), by_names[by]), breakdown_cols,
-             ARRAY_LEN(breakdown_cols), by, by_labels[by]);
+             ARRAY_LEN(breakdown_cols), by, by_label, lang);
 
-    fputs("\n## 六、部门办理用时 Working days from acceptance to approval\n\n", f);
-    md_table(f, json_object_get(doc, "departments"), dept_cols, ARRAY_LEN(dept_cols), by, "");
+    fprintf(f, "\n## %s\n\n",
+            tr(lang, "六、部门办理用时", "6. Working days from acceptance to approval"));
+    md_table(f, json_object_get(doc, "departments"), dept_cols, ARRAY_LEN(dept_cols), by, "", lang);
 
-    fputs("\n## 七、办结率趋势 Completion trend\n\n", f);
-    md_table(f, json_object_get(doc, "trend"), trend_cols, ARRAY_LEN(trend_cols), by, "");
+    fprintf(f, "\n## %s\n\n", tr(lang, "七、办结率趋势", "7. Completion trend"));
+    md_table(f, json_object_get(doc, "trend"), trend_cols, ARRAY_LEN(trend_cols), by,
+             report_trend_key_label(doc, lang), lang);
 }
 
 static void
@@ -1054,15 +1342,70 @@ x_text(FILE *f, const char *s)
         case '"':
             fputs("&quot;", f);
             break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
         default:
             fputc(*s, f);
         }
     }
 }
 
+/*
+ * What a value's colour says, as a class: "red" only for an overdue count above 0, "yellow"
+ * for a count close to the limit above 0, "below" for a rate under the target; "" for the
+ * rest, zeros included.
+ */
+static const char *
+tone(const char *key, const json_t *v)
+{
+    static const char *const overdue_keys[] = {"red", "overdue_total", "days_over",
+                                               "statutory_days_over"};
+    static const char *const rate_keys[] = {"procedure_rate_pct", "project_rate_pct",
+                                            "within_limit_pct"};
+
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        for (size_t i = 0; i < ARRAY_LEN(overdue_keys); i++)
+            if (strcmp(key, overdue_keys[i]) == 0)
+                return "red";
+        if (strcmp(key, "yellow") == 0)
+            return "yellow";
+    }
+    if (json_is_real(v) && json_real_value(v) < TARGET_PCT)
+        for (size_t i = 0; i < ARRAY_LEN(rate_keys); i++)
+            if (strcmp(key, rate_keys[i]) == 0)
+                return "below";
+    return "";
+}
+
+/* A "YYYY-MM-DD..." string: a date, kept on one line. */
+static bool
+is_date(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s != NULL && strlen(s) >= 10 && s[4] == '-' && s[7] == '-';
+}
+
+/*
+ * The opening of a value's cell: numbers right-aligned; numbers, dates and project numbers
+ * (TL-2026-007 would break at a hyphen) never broken across lines.
+ */
+static void
+html_td_open(FILE *f, const char *key, const json_t *v)
+{
+    const char *t = tone(key, v);
+
+    fputs("<td", f);
+    if (json_is_number(v))
+        fprintf(f, " class=\"n%s%s\"", *t != '\0' ? " " : "", t);
+    else if (is_date(v) || strcmp(key, "project") == 0)
+        fputs(" class=\"d\"", f);
+    fprintf(f, " data-key=\"%s\">", key);
+}
+
 static void
 html_table(FILE *f, const char *id, const json_t *rows, const column_t *cols, size_t ncols,
-           report_by_t by, const char *first_label)
+           report_by_t by, const char *first_label, pm_lang_t lang)
 {
     char buf[256];
     size_t i;
@@ -1071,7 +1414,7 @@ html_table(FILE *f, const char *id, const json_t *rows, const column_t *cols, si
     fprintf(f, "<table id=\"%s\">\n<thead><tr>", id);
     for (size_t c = 0; c < ncols; c++) {
         fputs("<th>", f);
-        x_text(f, cols[c].label != NULL ? cols[c].label : first_label);
+        x_text(f, col_label(&cols[c], first_label, lang));
         fputs("</th>", f);
     }
     fputs("</tr></thead>\n<tbody>\n", f);
@@ -1080,10 +1423,9 @@ html_table(FILE *f, const char *id, const json_t *rows, const column_t *cols, si
         fputs("<tr>", f);
         for (size_t c = 0; c < ncols; c++) {
             const json_t *v = json_object_get(row, cols[c].key);
-            fprintf(f, "<td%s data-key=\"%s\">", json_is_number(v) ? " class=\"n\"" : "",
-                    cols[c].key);
+            html_td_open(f, cols[c].key, v);
             if (cols[c].label == NULL)
-                x_text(f, row_label(row, by, buf, sizeof(buf)));
+                x_text(f, html_row_label(row, by));
             else
                 x_text(f, value_text(v, cols[c].pct, "—", buf, sizeof(buf)));
             fputs("</td>", f);
@@ -1091,28 +1433,49 @@ html_table(FILE *f, const char *id, const json_t *rows, const column_t *cols, si
         fputs("</tr>\n", f);
     }
     if (json_array_size(rows) == 0)
-        fprintf(f, "<tr><td colspan=\"%zu\">无 none</td></tr>\n", ncols);
+        fprintf(f, "<tr><td colspan=\"%zu\">%s</td></tr>\n", ncols, tr(lang, "无", "none"));
     fputs("</tbody>\n</table>\n", f);
 }
 
-/* Horizontal bars of a percentage per row, 0 to 100 %: completion by region or department. */
+/* The target line of a rate chart at TARGET_PCT, from y1 to y2 at x. */
 static void
-svg_bars(FILE *f, const char *id, const char *title, const json_t *rows, report_by_t by)
+svg_target_v(FILE *f, double x, int y1, int y2, pm_lang_t lang)
 {
-    const int label_w = 220, bar_w = 420, row_h = 26, top = 34;
-    int h = top + (int)json_array_size(rows) * row_h + 26;
-    char buf[256];
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"target\" stroke=\"#333\" "
+            "stroke-width=\"1.2\" stroke-dasharray=\"4 3\"/>"
+            "<text x=\"%.1f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">%s %.0f%%</text>\n",
+            x, y1, x, y2, x, y1 - 3, tr(lang, "目标", "target"), TARGET_PCT);
+}
+
+/* A rate's bar fill: amber under the target, a neutral blue at or over it. */
+static const char *
+rate_fill(double pctv)
+{
+    return pctv < TARGET_PCT ? "#d9a441" : "#3b6fb6";
+}
+
+/*
+ * Horizontal bars of a percentage per row, 0 to 100 %, with the target line: completion by
+ * region or department.
+ */
+static void
+svg_bars(FILE *f, const char *id, const char *title, const json_t *rows, report_by_t by,
+         pm_lang_t lang)
+{
+    const int label_w = 130, bar_w = 200, row_h = 13, top = 40;
+    int h = top + (int)json_array_size(rows) * row_h + 22, w = label_w + bar_w + 50;
     size_t i;
     json_t *row;
 
     if (json_array_size(rows) == 0)
         h += row_h;
     fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s\" class=\"chart\" role=\"img\" "
-            "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n<title>",
-            id, label_w + bar_w + 80, h, label_w + bar_w + 80, h);
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s\" class=\"chart half\" "
+            "role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n<title>",
+            id, w, h, w, h);
     x_text(f, title);
-    fputs("</title>\n<text x=\"0\" y=\"18\" class=\"ct\">", f);
+    fputs("</title>\n<text x=\"0\" y=\"14\" class=\"ct\">", f);
     x_text(f, title);
     fputs("</text>\n", f);
     for (int g = 0; g <= 100; g += 25) {
@@ -1120,39 +1483,43 @@ svg_bars(FILE *f, const char *id, const char *title, const json_t *rows, report_
         fprintf(f,
                 "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"grid\" stroke=\"#e2e2e2\"/>"
                 "<text x=\"%d\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">%d%%</text>\n",
-                x, top - 4, x, h - 22, x, h - 8, g);
+                x, top - 4, x, h - 18, x, h - 6, g);
     }
     json_array_foreach(rows, i, row)
     {
         const json_t *v = json_object_get(row, "procedure_rate_pct");
         int y = top + (int)i * row_h;
 
-        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 8, y + 17);
-        x_text(f, row_label(row, by, buf, sizeof(buf)));
+        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 6, y + 10);
+        x_text(f, html_row_label(row, by));
         fputs("</text>", f);
         if (json_is_real(v)) {
             double pctv = json_real_value(v);
             fprintf(f,
-                    "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" class=\"bar\" "
-                    "fill=\"#3b6fb6\"/>",
-                    label_w, y + 4, bar_w * pctv / 100.0, row_h - 8);
+                    "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" class=\"bar%s\" "
+                    "fill=\"%s\"/>",
+                    label_w, y + 2, bar_w * pctv / 100.0, row_h - 4,
+                    pctv < TARGET_PCT ? " below" : "", rate_fill(pctv));
             fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"val\">%.1f%%</text>",
-                    label_w + bar_w * pctv / 100.0 + 6, y + 17, pctv);
+                    label_w + bar_w * pctv / 100.0 + 4, y + 10, pctv);
         } else {
-            fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"val\">—</text>", label_w + 6, y + 17);
+            fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"val\">—</text>", label_w + 4, y + 10);
         }
         fputc('\n', f);
     }
     if (json_array_size(rows) == 0)
-        fprintf(f, "<text x=\"%d\" y=\"%d\">无 none</text>\n", label_w + 6, top + 17);
+        fprintf(f, "<text x=\"%d\" y=\"%d\">%s</text>\n", label_w + 6, top + 14,
+                tr(lang, "无", "none"));
+    svg_target_v(f, label_w + bar_w * TARGET_PCT / 100.0, top - 16, h - 18, lang);
     fputs("</svg>\n", f);
 }
 
 /* Red, yellow and green counts of the procedures whose clock runs, as three columns. */
 static void
-svg_colours(FILE *f, const json_t *cols)
+svg_colours(FILE *f, const json_t *cols, pm_lang_t lang)
 {
-    const int w = 360, h = 240, base = 200, top = 40, col_w = 70;
+    const int w = 250, h = 150, base = 124, top = 36, col_w = 44;
+    const char *title = tr(lang, "手续红黄绿预警", "Procedures by colour");
     long long max = 1;
 
     for (size_t i = 0; i < ARRAY_LEN(colours); i++) {
@@ -1163,44 +1530,44 @@ svg_colours(FILE *f, const json_t *cols)
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"chart-colours\" class=\"chart\" "
             "role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n"
-            "<title>红黄绿预警 Red / yellow / green</title>\n"
-            "<text x=\"0\" y=\"18\" class=\"ct\">红黄绿预警 Red / yellow / green</text>\n"
-            "<line x1=\"20\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n",
-            w, h, w, h, base, w - 10, base);
+            "<title>%s</title>\n<text x=\"0\" y=\"14\" class=\"ct\">%s</text>\n"
+            "<line x1=\"10\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\" stroke=\"#888\"/>\n",
+            w, h, w, h, title, title, base, w - 10, base);
     for (size_t i = 0; i < ARRAY_LEN(colours); i++) {
         long long v = (long long)json_integer_value(json_object_get(cols, colours[i]));
         double bh = (double)(base - top) * (double)v / (double)max;
-        int x = 40 + (int)i * (col_w + 40);
+        int x = 24 + (int)i * (col_w + 32);
         fprintf(f,
                 "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"%s\"/>"
                 "<text x=\"%d\" y=\"%.1f\" class=\"val\" text-anchor=\"middle\">%lld</text>"
                 "<text x=\"%d\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">",
-                x, base - bh, col_w, bh, colour_fill[i], x + col_w / 2, base - bh - 6, v,
-                x + col_w / 2, base + 18);
-        x_text(f, colour_labels[i]);
+                x, base - bh, col_w, bh, colour_fill[i], x + col_w / 2, base - bh - 4, v,
+                x + col_w / 2, base + 16);
+        x_text(f, pm_colour_label(colour_ids[i], lang));
         fputs("</text>\n", f);
     }
     fputs("</svg>\n", f);
 }
 
-/* The trend of both completion rates over the weeks, 0 to 100 %, as lines. */
+/* The trend of both completion rates over the periods, 0 to 100 %, as lines, with the target. */
 static void
-svg_trend(FILE *f, const json_t *trend)
+svg_trend(FILE *f, const json_t *trend, pm_lang_t lang)
 {
     static const char *const keys[] = {"procedure_rate_pct", "project_rate_pct"};
     /* Presentation attributes as well as classes: the chart reads right without the CSS. */
-    static const char *const cls[] = {"l1\" fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2.5",
-                                      "l2\" fill=\"none\" stroke=\"#3b6fb6\" stroke-width=\"2"};
-    const int w = 720, h = 300, left = 50, right = 30, top = 40, bottom = 250;
+    static const char *const cls[] = {"l1\" fill=\"none\" stroke=\"#3b6fb6\" stroke-width=\"2.5",
+                                      "l2\" fill=\"none\" stroke=\"#6c757d\" stroke-width=\"2"};
+    const int w = 420, h = 170, left = 40, right = 14, top = 30, bottom = 136;
+    const char *title = tr(lang, "办结率趋势", "Completion rate trend");
     size_t n = json_array_size(trend), i;
     json_t *pt;
+    double ty = bottom - (bottom - top) * TARGET_PCT / 100.0;
 
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"chart-trend\" class=\"chart\" "
             "role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n"
-            "<title>办结率趋势 Completion rate trend</title>\n"
-            "<text x=\"0\" y=\"18\" class=\"ct\">办结率趋势 Completion rate trend</text>\n",
-            w, h, w, h);
+            "<title>%s</title>\n<text x=\"0\" y=\"14\" class=\"ct\">%s</text>\n",
+            w, h, w, h, title, title);
     for (int g = 0; g <= 100; g += 25) {
         double y = bottom - (bottom - top) * g / 100.0;
         fprintf(
@@ -1209,6 +1576,11 @@ svg_trend(FILE *f, const json_t *trend)
             "<text x=\"%d\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%d%%</text>\n",
             left, y, w - right, y, left - 6, y + 4, g);
     }
+    fprintf(f,
+            "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"target\" stroke=\"#333\" "
+            "stroke-width=\"1.2\" stroke-dasharray=\"4 3\"/>"
+            "<text x=\"%d\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%s %.0f%%</text>\n",
+            left, ty, w - right, ty, w - right, ty - 3, tr(lang, "目标", "target"), TARGET_PCT);
     for (size_t k = 0; k < ARRAY_LEN(keys); k++) {
         fprintf(f, "<polyline class=\"%s\" points=\"", cls[k]);
         json_array_foreach(trend, i, pt)
@@ -1231,59 +1603,124 @@ svg_trend(FILE *f, const json_t *trend)
             double y = bottom - (bottom - top) * json_real_value(v) / 100.0;
             fprintf(
                 f,
-                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" class=\"p1\"/>"
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" class=\"p1\" fill=\"#3b6fb6\"/>"
                 "<text x=\"%.1f\" y=\"%.1f\" class=\"val\" text-anchor=\"middle\">%.1f%%</text>",
-                x, y, x, y - 8, json_real_value(v));
+                x, y, x, y - 7, json_real_value(v));
         }
-        /* MM-DD under each point: the week's Sunday, or the as-of day for the last. */
+        /* MM-DD under each point: the period's last day, or the as-of day for the last. */
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">", x,
-                bottom + 18);
+                bottom + 15);
         x_text(f, strlen(key) == 10 ? key + 5 : key);
         fputs("</text>\n", f);
     }
     fprintf(f,
-            "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" class=\"k1\"/>"
-            "<text x=\"%d\" y=\"%d\">手续办结率 procedure rate</text>"
-            "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" class=\"k2\"/>"
-            "<text x=\"%d\" y=\"%d\">项目办结率 project rate</text>\n</svg>\n",
-            left, h - 14, left + 20, h - 8, left + 240, h - 14, left + 260, h - 8);
+            "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"#3b6fb6\"/>"
+            "<text x=\"%d\" y=\"%d\">%s</text>"
+            "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"#6c757d\"/>"
+            "<text x=\"%d\" y=\"%d\">%s</text>\n</svg>\n",
+            left, h - 12, left + 20, h - 6, report_label("procedure_rate_pct", lang), left + 180,
+            h - 12, left + 200, h - 6, report_label("project_rate_pct", lang));
 }
 
+/*
+ * The page for the screen and for A4 portrait: values (numbers, dates) never wrap, rows and
+ * small sections never split across pages, table headers repeat on every page.
+ */
 static const char html_css[] =
     "body{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\","
-    "\"PingFang SC\",sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}"
-    "h1{font-size:1.6em;margin-bottom:4px}h2{font-size:1.2em;border-bottom:2px solid #c0392b;"
-    "padding-bottom:3px;margin-top:28px}"
-    ".meta{color:#555;font-size:.9em}"
-    ".cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}"
-    ".card{border:1px solid #ddd;border-radius:6px;padding:10px 16px;min-width:150px}"
-    ".card .big{font-size:1.8em;font-weight:bold;color:#c0392b}"
-    "table{border-collapse:collapse;margin:8px 0;font-size:.9em}"
-    "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-    "th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    ".charts{display:flex;flex-wrap:wrap;gap:16px}"
-    "svg.chart{font-size:12px;max-width:100%;height:auto}"
-    "svg .ct{font-size:14px;font-weight:bold}svg .ax{fill:#666;font-size:11px}"
-    "svg .grid{stroke:#e2e2e2}svg .axis{stroke:#888}svg .bar{fill:#3b6fb6}"
-    "svg .val{font-size:11px}svg .l1{fill:none;stroke:#c0392b;stroke-width:2.5}"
-    "svg .l2{fill:none;stroke:#3b6fb6;stroke-width:2;stroke-dasharray:6 3}"
-    "svg .p1{fill:#c0392b}svg .k1{fill:#c0392b}svg .k2{fill:#3b6fb6}"
-    "@media print{body{margin:0;max-width:none;font-size:10pt}"
+    "\"PingFang SC\",sans-serif;margin:24px auto;max-width:960px;color:#222;padding:0 16px;"
+    "font-size:14px}"
+    "header{text-align:center;border-bottom:2px solid #333;padding-bottom:6px;margin-bottom:8px}"
+    "header .issuer{font-size:1.1em;letter-spacing:.1em}"
+    "h1{font-size:1.5em;margin:4px 0}header .no{margin:2px 0}"
+    "header .line{display:flex;justify-content:space-between;font-size:.9em}"
+    "h2{font-size:1.05em;border-bottom:1px solid #888;padding-bottom:2px;margin:12px 0 4px}"
+    ".meta{color:#444;font-size:.85em;margin:4px 0}"
+    ".cards{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0}"
+    ".card{border:1px solid #ccc;border-radius:4px;padding:4px 10px;min-width:110px}"
+    ".card .big{font-size:1.5em;font-weight:bold;white-space:nowrap}"
+    ".red,.card.red .big{color:#b3261e;font-weight:bold}"
+    ".yellow,.card.yellow .big{color:#8a6100;background:#fff4d6}"
+    ".below,.card.below .big{color:#9a6a00}"
+    "table{border-collapse:collapse;margin:4px 0;font-size:.85em;width:100%;table-layout:auto}"
+    "th,td{border:1px solid #bbb;padding:2px 5px;text-align:left;vertical-align:top}"
+    "th{background:#eee;font-weight:bold}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+    "td.d,.d{white-space:nowrap}"
+    ".row{display:flex;gap:10px;align-items:flex-start}.row>table{flex:1 1 0}"
+    ".row>svg{flex:0 0 auto;width:36%}"
+    ".charts{display:flex;flex-wrap:wrap;gap:8px;justify-content:space-between}"
+    "svg.chart{font-size:11px;max-width:100%;height:auto}svg.half{width:49%}"
+    "td[data-key=key],td[data-key=name]{white-space:nowrap}"
+    "svg .ct{font-size:12px;font-weight:bold}svg .ax{fill:#555;font-size:10px}"
+    "svg .val{font-size:10px}"
+    ".notes{font-size:.8em;color:#444}"
+    "thead{display:table-header-group}"
+    "tr,.card,svg.chart,.keep{break-inside:avoid;page-break-inside:avoid}"
     "h2{break-after:avoid;page-break-after:avoid}"
-    "svg.chart,table,.card{break-inside:avoid;page-break-inside:avoid}"
-    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-    "@page{size:A4;margin:14mm}}";
+    "@page{size:A4 portrait;margin:12mm 12mm 12mm 12mm}"
+    "@media print{body{margin:0;max-width:none;padding:0;font-size:9pt}"
+    "table{font-size:.8em}th,td{padding:1px 4px}h2{margin:8px 0 3px}"
+    /* On paper the summary table holds the cards' figures: they would only take room. */
+    ".cards{display:none}"
+    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 static void
 html_card(FILE *f, const json_t *s, const char *key, const char *label, bool pct_sign)
 {
+    const json_t *v = json_object_get(s, key);
+    const char *t = tone(key, v);
     char buf[64];
 
-    fputs("<div class=\"card\"><div class=\"big\">", f);
-    x_text(f, value_text(json_object_get(s, key), pct_sign, "—", buf, sizeof(buf)));
+    fprintf(f, "<div class=\"card%s%s\" data-key=\"%s\"><div class=\"big\">", *t != '\0' ? " " : "",
+            t, key);
+    x_text(f, value_text(v, pct_sign, "—", buf, sizeof(buf)));
     fputs("</div><div>", f);
     x_text(f, label);
     fputs("</div></div>\n", f);
+}
+
+/* The title block: issuer, title, number, date of issue, period. */
+static void
+html_masthead(FILE *f, const json_t *m, pm_lang_t lang)
+{
+    char buf[64];
+
+    fputs("<header>\n<div class=\"issuer\">", f);
+    x_text(f, str_of(m, "issuer"));
+    fputs("</div>\n<h1>", f);
+    if (lang == PM_LANG_ZH) {
+        x_text(f, str_of(m, "city"));
+        x_text(f, str_of(m, "title"));
+    } else {
+        x_text(f, str_of(m, "title"));
+        if (!util_empty(str_of(m, "city"))) {
+            fputs(", ", f);
+            x_text(f, str_of(m, "city"));
+        }
+    }
+    fprintf(f, "</h1>\n<div class=\"no\" id=\"issue\">%s%s%s</div>\n", tr(lang, "第", "No. "),
+            value_text(json_object_get(m, "issue"), false, "", buf, sizeof(buf)),
+            tr(lang, "期", ""));
+    fputs("<div class=\"line\"><span>", f);
+    x_text(f, str_of(m, "issuer"));
+    fprintf(f, "</span><span>%s <span class=\"d\" id=\"issued\">", tr(lang, "印发日期", "Issued"));
+    x_text(f, str_of(m, "issued"));
+    fputs("</span></span></div>\n</header>\n<p class=\"meta\">", f);
+    fprintf(f, "%s <span class=\"d\">", tr(lang, "统计周期", "Period"));
+    x_text(f, str_of(m, "period_from"));
+    fprintf(f, "</span> %s <span class=\"d\">", tr(lang, "至", "to"));
+    x_text(f, str_of(m, "period_to"));
+    fprintf(f, "</span> · %s <span class=\"d\">", tr(lang, "数据截至", "data as of"));
+    x_text(f, str_of(m, "as_of"));
+    fputs("</span>", f);
+    if (!util_empty(str_of(m, "time_zone"))) {
+        fputs(" (", f);
+        x_text(f, str_of(m, "time_zone"));
+        fputs(")", f);
+    }
+    fprintf(f, " · %s %s</p>\n", tr(lang, "日志序号", "log seq"),
+            value_text(json_object_get(m, "log_seq"), false, "0", buf, sizeof(buf)));
 }
 
 static void
@@ -1294,87 +1731,123 @@ render_html(const json_t *doc, FILE *f)
     const json_t *pcols = json_object_get(doc, "project_colours");
     const json_t *bd = json_object_get(doc, "breakdown");
     report_by_t by = doc_by(doc);
-    char buf[256], buf2[64], *title;
+    pm_lang_t lang = doc_lang(doc);
+    const char *by_label = report_label(by_names[by], lang);
+    char buf[256], buf2[64];
 
-    fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"zh-CN\">\n<head>\n"
-          "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n"
-          "<title>",
-          f);
+    fprintf(f,
+            "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"%s\">\n<head>\n"
+            "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n"
+            "<title>",
+            lang == PM_LANG_ZH ? "zh-CN" : "en");
+    x_text(f, str_of(m, "city"));
     x_text(f, str_of(m, "title"));
-    fputs(" ", f);
-    x_text(f, str_of(m, "as_of"));
-    fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", html_css);
-    x_text(f, str_of(m, "title"));
-    fputs("</h1>\n<p class=\"meta\">截至 As of <strong>", f);
-    x_text(f, str_of(m, "as_of"));
-    fprintf(f, "</strong> · 日志序号 log seq %s · 分组 by ",
-            value_text(json_object_get(m, "log_seq"), false, "0", buf2, sizeof(buf2)));
-    x_text(f, by_labels[by]);
-    fputs("<br/>口径 Definitions: 手续办结率 = ", f);
-    x_text(f, str_of(m, "procedure_rate"));
-    fputs("; 项目办结率 = ", f);
-    x_text(f, str_of(m, "project_rate"));
-    fputs("</p>\n<div class=\"cards\">\n", f);
-    html_card(f, s, "procedure_rate_pct", "手续办结率 procedure completion", true);
-    html_card(f, s, "project_rate_pct", "项目办结率 project completion", true);
-    html_card(f, s, "change_pct_points", "较上周（百分点） change on last week", false);
-    html_card(f, s, "overdue_total", "超期事项 overdue items", false);
-    fputs("</div>\n<h2>一、办结率 Completion rates</h2>\n<table id=\"summary\">\n<thead><tr>"
-          "<th>指标 Metric</th><th>数值 Value</th></tr></thead>\n<tbody>\n",
-          f);
+    fprintf(f, " %s%s%s</title>\n<style>%s</style>\n</head>\n<body>\n", tr(lang, "第", "No. "),
+            value_text(json_object_get(m, "issue"), false, "", buf2, sizeof(buf2)),
+            tr(lang, "期", ""), html_css);
+    html_masthead(f, m, lang);
+
+    fprintf(f, "<section class=\"keep\">\n<h2>%s</h2>\n<div class=\"cards\">\n",
+            tr(lang, "一、总体情况", "1. Overview"));
+    html_card(f, s, "procedure_rate_pct", report_label("procedure_rate_pct", lang), true);
+    html_card(f, s, "project_rate_pct", report_label("project_rate_pct", lang), true);
+    html_card(f, s, "change_pct_points", report_label("change_pct_points", lang), false);
+    html_card(f, s, "approved_in_period", report_label("approved_in_period", lang), false);
+    html_card(f, s, "overdue_total", report_label("overdue_total", lang), false);
+    fprintf(f,
+            "</div>\n<table id=\"summary\">\n<thead><tr><th>%s</th><th>%s</th><th>%s</th>"
+            "<th>%s</th></tr></thead>\n<tbody>\n",
+            tr(lang, "指标", "Metric"), tr(lang, "数值", "Value"), tr(lang, "指标", "Metric"),
+            tr(lang, "数值", "Value"));
+    /* Two figures a row: half the height on paper. */
     for (size_t i = 0; i < ARRAY_LEN(summary_rows); i++) {
-        fprintf(f, "<tr><td>%s</td><td class=\"n\" data-key=\"%s\">", summary_rows[i].label,
-                summary_rows[i].key);
-        x_text(f, value_text(json_object_get(s, summary_rows[i].key), summary_rows[i].pct, "—", buf,
-                             sizeof(buf)));
-        fputs("</td></tr>\n", f);
+        const json_t *v = json_object_get(s, summary_rows[i].key);
+        fputs(i % 2 == 0 ? "<tr><td>" : "<td>", f);
+        x_text(f, report_label(summary_rows[i].label, lang));
+        fputs("</td>", f);
+        html_td_open(f, summary_rows[i].key, v);
+        x_text(f, value_text(v, summary_rows[i].pct, "—", buf, sizeof(buf)));
+        fputs(i % 2 == 1 || i + 1 == ARRAY_LEN(summary_rows) ? "</td></tr>\n" : "</td>", f);
     }
-    fputs("</tbody>\n</table>\n<h2>图表 Charts</h2>\n<div class=\"charts\">\n", f);
-    svg_bars(f, "chart-region", "分区办结率 Completion by region", json_object_get(bd, "region"),
-             REPORT_BY_REGION);
-    svg_bars(f, "chart-department", "部门办结率 Completion by department",
-             json_object_get(bd, "department"), REPORT_BY_DEPARTMENT);
-    if (by == REPORT_BY_INDUSTRY)
-        svg_bars(f, "chart-industry", "行业办结率 Completion by industry",
-                 json_object_get(bd, "industry"), REPORT_BY_INDUSTRY);
-    svg_colours(f, cols);
-    svg_trend(f, json_object_get(doc, "trend"));
-    fputs("</div>\n<h2>二、手续状态 Procedures by state</h2>\n<table id=\"states\">\n<thead><tr>"
-          "<th>状态 State</th><th>数量 Count</th></tr></thead>\n<tbody>\n",
-          f);
+    fprintf(f,
+            "</tbody>\n</table>\n<p class=\"notes\">%s%s = ", tr(lang, "口径：", "Definitions: "),
+            report_label("procedure_rate_pct", lang));
+    x_text(f, str_of(m, "procedure_rate"));
+    fprintf(f, "%s%s = ", tr(lang, "；", "; "), report_label("project_rate_pct", lang));
+    x_text(f, str_of(m, "project_rate"));
+    fprintf(f, "%s%s %.0f%%%s</p>\n</section>\n", tr(lang, "；", "; "),
+            tr(lang, "目标线", "target line"), TARGET_PCT, tr(lang, "。", "."));
+
+    fprintf(f, "<section class=\"keep\">\n<h2>%s</h2>\n<div class=\"row\">\n",
+            tr(lang, "二、红黄绿预警与手续状态", "2. Colours and states"));
+    fprintf(f,
+            "<table id=\"colours\">\n<thead><tr><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
+            "\n<tbody>\n",
+            tr(lang, "预警", "Colour"), tr(lang, "手续", "Procedures"),
+            tr(lang, "项目", "Projects"));
+    for (size_t i = 0; i < ARRAY_LEN(colours); i++) {
+        const json_t *v = json_object_get(cols, colours[i]),
+                     *pv = json_object_get(pcols, colours[i]);
+        fprintf(f, "<tr><td>%s</td>", pm_colour_label(colour_ids[i], lang));
+        html_td_open(f, colours[i], v);
+        fprintf(f, "%s</td>", value_text(v, false, "0", buf, sizeof(buf)));
+        html_td_open(f, colours[i], pv);
+        fprintf(f, "%s</td></tr>\n", value_text(pv, false, "0", buf, sizeof(buf)));
+    }
+    fputs("</tbody>\n</table>\n", f);
+    svg_colours(f, cols, lang);
+    /* The states across, their names over their counts: nine rows would take a third of the
+     * page's height for nine numbers. */
+    fputs("</div>\n<table id=\"states\">\n<thead><tr>", f);
     for (int i = 0; i < PM_STATE__COUNT; i++)
-        fprintf(f, "<tr><td>%s</td><td class=\"n\" data-key=\"%s\">%s</td></tr>\n", state_labels[i],
-                pm_state_name((pm_state_t)i),
+        fprintf(f, "<th>%s</th>", pm_state_label((pm_state_t)i, lang));
+    fputs("</tr></thead>\n<tbody>\n<tr>", f);
+    for (int i = 0; i < PM_STATE__COUNT; i++)
+        fprintf(f, "<td class=\"n\" data-key=\"%s\">%s</td>", pm_state_name((pm_state_t)i),
                 value_text(json_object_get(states, pm_state_name((pm_state_t)i)), false, "0", buf,
                            sizeof(buf)));
-    fputs("</tbody>\n</table>\n<h2>三、红黄绿预警 Red / yellow / green</h2>\n<table "
-          "id=\"colours\">\n<thead><tr><th>预警 Colour</th><th>手续 Procedures</th>"
-          "<th>项目 Projects</th></tr></thead>\n<tbody>\n",
-          f);
-    for (size_t i = 0; i < ARRAY_LEN(colours); i++) {
-        fprintf(f, "<tr><td>%s</td><td class=\"n\" data-key=\"%s\">%s</td>", colour_labels[i],
-                colours[i],
-                value_text(json_object_get(cols, colours[i]), false, "0", buf, sizeof(buf)));
-        fprintf(f, "<td class=\"n\" data-key=\"%s\">%s</td></tr>\n", colours[i],
-                value_text(json_object_get(pcols, colours[i]), false, "0", buf, sizeof(buf)));
-    }
-    fputs("</tbody>\n</table>\n<h2>四、超期最久 Longest overdue</h2>\n", f);
+    fputs("</tr>\n</tbody>\n</table>\n", f);
+    fprintf(f, "<p class=\"notes\">%s</p>\n</section>\n",
+            tr(lang,
+               "红色：已超过承诺时限（超期）；黄色：临近时限；绿色：正常。项目颜色取其手续与"
+               "项目总时限中最严重者：任一为红即红，否则任一为黄即黄，其余为绿。",
+               "Red: past the promised limit (overdue); yellow: close to the limit; green: on "
+               "track. A project takes the worst colour of its procedures and its own due "
+               "date: red if any is red, else yellow if any is yellow, else green."));
+
+    fprintf(f, "<section>\n<h2>%s</h2>\n<div class=\"charts\">\n",
+            tr(lang, "三、办结率", "3. Completion rates"));
+    svg_bars(f, "chart-region", tr(lang, "分地区手续办结率", "Completion by region"),
+             json_object_get(bd, "region"), REPORT_BY_REGION, lang);
+    svg_bars(f, "chart-department", tr(lang, "分部门手续办结率", "Completion by department"),
+             json_object_get(bd, "department"), REPORT_BY_DEPARTMENT, lang);
+    if (by == REPORT_BY_INDUSTRY)
+        svg_bars(f, "chart-industry", tr(lang, "分行业手续办结率", "Completion by industry"),
+                 json_object_get(bd, "industry"), REPORT_BY_INDUSTRY, lang);
+    fputs("</div>\n</section>\n", f);
+
+    fprintf(f, "<section>\n<h2>%s (%s ", tr(lang, "四、超期最久", "4. Longest overdue"),
+            tr(lang, "前", "top"));
+    fprintf(f, "%s / ", value_text(json_object_get(m, "top"), false, "0", buf, sizeof(buf)));
+    fprintf(f, "%s)</h2>\n",
+            value_text(json_object_get(s, "overdue_total"), false, "0", buf, sizeof(buf)));
     html_table(f, "overdue", json_object_get(doc, "overdue"), overdue_cols, ARRAY_LEN(overdue_cols),
-               by, "");
-    title = xasprintf("五、分组办结率 Completion by %s", by_labels[by]);
-    fputs("<h2>", f);
-    x_text(f, title);
+               by, "", lang);
+    fprintf(f, "</section>\n<section>\n<h2>%s: ", tr(lang, "五、分组办结率", "5. Completion by"));
+    x_text(f, by_label);
     fputs("</h2>\n", f);
-    free(title);
     html_table(f, "breakdown", json_object_get(bd, by_names[by]), breakdown_cols,
-               ARRAY_LEN(breakdown_cols), by, by_labels[by]);
-    fputs("<h2>六、部门办理用时 Working days from acceptance to approval</h2>\n", f);
+               ARRAY_LEN(breakdown_cols), by, by_label, lang);
+    fprintf(f, "</section>\n<section>\n<h2>%s</h2>\n",
+            tr(lang, "六、部门办理用时", "6. Working days from acceptance to approval"));
     html_table(f, "departments", json_object_get(doc, "departments"), dept_cols,
-               ARRAY_LEN(dept_cols), by, "");
-    fputs("<h2>七、办结率趋势 Completion trend</h2>\n", f);
+               ARRAY_LEN(dept_cols), by, "", lang);
+    fprintf(f, "</section>\n<section class=\"keep\">\n<h2>%s</h2>\n<div class=\"row\">\n",
+            tr(lang, "七、办结率趋势", "7. Completion trend"));
+    svg_trend(f, json_object_get(doc, "trend"), lang);
     html_table(f, "trend", json_object_get(doc, "trend"), trend_cols, ARRAY_LEN(trend_cols), by,
-               "");
-    fputs("</body>\n</html>\n", f);
+               report_trend_key_label(doc, lang), lang);
+    fputs("</div>\n</section>\n</body>\n</html>\n", f);
 }
 
 int

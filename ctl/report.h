@@ -43,20 +43,56 @@ typedef enum report_format {
     REPORT_FMT__COUNT
 } report_format_t;
 
+/* The bulletin's period: the week (Monday to Sunday) or the month of the as-of day. */
+typedef enum report_period {
+    REPORT_PERIOD_WEEK,
+    REPORT_PERIOD_MONTH,
+    REPORT_PERIOD__COUNT
+} report_period_t;
+
+/*
+ * The bulletin's title block: configuration, not figures (the strings are borrowed). issue 0
+ * counts it: the periods since the one holding the day `first` (issue 1), or without `first`
+ * the ISO week number (the month's number for a month). issued is the date of issue
+ * (YYYY-MM-DD); NULL: the as-of day, so a bulletin made again later is the same.
+ */
+typedef struct report_bulletin {
+    const char *issuer; /* 发文单位; NULL or "": the task force */
+    const char *city;   /* NULL or "": none */
+    const char *first;  /* YYYY-MM-DD or NULL */
+    const char *issued; /* YYYY-MM-DD or NULL */
+    int issue;          /* 0: counted */
+} report_bulletin_t;
+
 typedef struct report_opts {
-    engine_cfg_t engine; /* the broker's rules (utc offset, yellow thresholds, ...) */
-    report_by_t by;      /* the breakdown the text formats show first (json has all three) */
-    int weeks;           /* points of the trend, the last being the as-of moment (1..104) */
-    int top;             /* longest-overdue items listed (0..1000) */
+    engine_cfg_t engine;    /* the broker's rules (utc offset, yellow thresholds, ...) */
+    report_by_t by;         /* the breakdown the text formats show first (json has all three) */
+    int weeks;              /* points of the trend, the last being the as-of moment (1..104) */
+    int top;                /* longest-overdue items listed (0..1000) */
+    report_period_t period; /* weeks or months: the trend's points, the change, the title */
+    pm_lang_t lang;         /* the language of every label (the figures are the same) */
+    report_bulletin_t bulletin;
 } report_opts_t;
 
-/* Defaults: the engine's default rules, by region, 8 weeks, the top 10 overdue. */
+/* Defaults: the engine's default rules, by region, 8 weeks, the top 10 overdue, Chinese. */
 void report_opts_defaults(report_opts_t *opts);
 
-/* "region", "department", "industry" and "md", "csv", "json", "html", "xlsx". 0 or -1. */
+/* "region", "department", "industry"; "md", "csv", "json", "html", "xlsx"; "week", "month";
+ * "zh", "en". 0 or -1. */
 int report_by_parse(const char *s, report_by_t *out);
 const char *report_by_name(report_by_t by);
 int report_format_parse(const char *s, report_format_t *out);
+int report_period_parse(const char *s, report_period_t *out);
+int report_lang_parse(const char *s, pm_lang_t *out);
+
+/*
+ * The words of the report for a key of the document (a figure such as "procedure_rate_pct",
+ * a column such as "dept_name", or a grouping's name such as "region"), in one table for
+ * every format: the key itself when the table has none.
+ */
+const char *report_label(const char *key, pm_lang_t lang);
+/* The heading of a document's trend's first column: the week's or the month's last day. */
+const char *report_trend_key_label(const json_t *doc, pm_lang_t lang);
 
 /*
  * Build the report of the database at db_path as the log stood at as_of_ms (entries received

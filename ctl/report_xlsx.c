@@ -14,6 +14,8 @@
 #include <string.h>
 #include <xlsxwriter.h>
 
+#include "model.h"
+#include "report.h"
 #include "util.h"
 
 typedef enum col_kind {
@@ -24,6 +26,7 @@ typedef enum col_kind {
     COL_DATE, /* "YYYY-MM-DD" */
 } col_kind_t;
 
+/* A column: the document's key, its heading (NULL: report_label's for the key), kind, width. */
 typedef struct sheet_col {
     const char *key;
     const char *label;
@@ -35,96 +38,78 @@ typedef struct formats {
     lxw_format *head, *text, *count, *pct, *days, *date, *datetime, *red, *yellow;
 } formats_t;
 
+/* The summary's figures in order; their labels are report_label's, in Chinese. */
 static const struct {
     const char *key;
-    const char *label;
     col_kind_t kind;
 } summary_rows[] = {
-    {"projects", "列入项目", COL_INT},
-    {"projects_done", "手续全部办结项目", COL_INT},
-    {"project_rate_pct", "项目办结率", COL_PCT},
-    {"procedures", "列入手续", COL_INT},
-    {"approved", "已办结", COL_INT},
-    {"not_required", "无需办理", COL_INT},
-    {"done", "办结（含无需办理）", COL_INT},
-    {"procedure_rate_pct", "手续办结率", COL_PCT},
-    {"change_pct_points", "较上周（百分点）", COL_DAYS},
-    {"red", "红色预警（超期）", COL_INT},
-    {"yellow", "黄色预警（临期）", COL_INT},
-    {"green", "绿色（正常）", COL_INT},
-    {"overdue_total", "超期事项", COL_INT},
+    {"projects", COL_INT},
+    {"projects_done", COL_INT},
+    {"project_rate_pct", COL_PCT},
+    {"procedures", COL_INT},
+    {"approved", COL_INT},
+    {"not_required", COL_INT},
+    {"done", COL_INT},
+    {"procedure_rate_pct", COL_PCT},
+    {"change_pct_points", COL_DAYS},
+    {"approved_in_period", COL_INT},
+    {"red", COL_INT},
+    {"yellow", COL_INT},
+    {"green", COL_INT},
+    {"overdue_total", COL_INT},
 };
 
-static const struct {
-    const char *key;
-    const char *label;
-} state_rows[] = {
-    {"blocked", "未满足前置"},
-    {"ready", "可申报"},
-    {"accepted", "已受理"},
-    {"accepted_deficient", "容缺受理"},
-    {"supplement_requested", "补正中"},
-    {"approved", "已办结"},
-    {"rejected", "不予许可"},
-    {"not_required", "无需办理"},
-    {"withdrawn", "已撤回"},
-};
+/* Projects by colour, from the document's project_colours (report.h, store_view.h). */
+static const char *const project_colours[] = {"red", "yellow", "green"};
 
 static const sheet_col_t region_cols[] = {
-    {"key", "旗县市区", COL_TEXT, 16},
+    {"key", NULL, COL_TEXT, 16}, /* the region */
     {"projects", "项目", COL_INT, 8},
-    {"projects_done", "全部办结", COL_INT, 10},
-    {"project_rate_pct", "项目办结率", COL_PCT, 12},
+    {"projects_done", NULL, COL_INT, 10},
+    {"project_rate_pct", NULL, COL_PCT, 12},
     {"procedures", "手续", COL_INT, 8},
-    {"approved", "已办结", COL_INT, 8},
-    {"not_required", "无需办理", COL_INT, 10},
-    {"done", "办结", COL_INT, 8},
-    {"procedure_rate_pct", "手续办结率", COL_PCT, 12},
+    {"approved", NULL, COL_INT, 8},
+    {"not_required", NULL, COL_INT, 10},
+    {"done", NULL, COL_INT, 8},
+    {"procedure_rate_pct", NULL, COL_PCT, 12},
     {"red", "红色预警", COL_INT, 10},
     {"yellow", "黄色预警", COL_INT, 10},
 };
 
 /* The department breakdown, then (from "departments", by the same key) the days it takes. */
 static const sheet_col_t dept_cols[] = {
-    {"key", "部门编码", COL_TEXT, 10},
-    {"name", "部门名称", COL_TEXT, 18},
-    {"procedures", "手续", COL_INT, 8},
-    {"approved", "已办结", COL_INT, 8},
-    {"not_required", "无需办理", COL_INT, 10},
-    {"done", "办结", COL_INT, 8},
-    {"procedure_rate_pct", "手续办结率", COL_PCT, 12},
-    {"red", "红色预警", COL_INT, 10},
-    {"yellow", "黄色预警", COL_INT, 10},
-    {"approved_on_clock", "计时办结", COL_INT, 10},
-    {"avg_days", "平均用时（工作日）", COL_DAYS, 18},
-    {"avg_promised_days", "承诺时限（工作日）", COL_DAYS, 18},
-    {"avg_limit_days", "法定时限（工作日）", COL_DAYS, 18},
-    {"within_limit_pct", "法定时限内占比", COL_PCT, 14},
+    {"key", "部门编码", COL_TEXT, 10},         {"name", "部门名称", COL_TEXT, 18},
+    {"procedures", "手续", COL_INT, 8},        {"approved", NULL, COL_INT, 8},
+    {"not_required", NULL, COL_INT, 10},       {"done", NULL, COL_INT, 8},
+    {"procedure_rate_pct", NULL, COL_PCT, 12}, {"red", "红色预警", COL_INT, 10},
+    {"yellow", "黄色预警", COL_INT, 10},       {"approved_on_clock", NULL, COL_INT, 10},
+    {"avg_days", NULL, COL_DAYS, 18},          {"avg_promised_days", NULL, COL_DAYS, 18},
+    {"avg_limit_days", NULL, COL_DAYS, 18},    {"within_limit_pct", NULL, COL_PCT, 14},
 };
 #define DEPT_FIRST_TIMING 9 /* dept_cols from here come from "departments" */
 
 static const sheet_col_t overdue_cols[] = {
-    {"project", "项目编号", COL_TEXT, 14},
-    {"project_name", "项目名称", COL_TEXT, 30},
-    {"region", "旗县市区", COL_TEXT, 14},
-    {"procedure_name", "手续", COL_TEXT, 24},
-    {"dept_name", "办理部门", COL_TEXT, 16},
-    {"days_over", "超承诺时限（工作日）", COL_INT, 20},
-    {"statutory_days_over", "超法定时限（工作日）", COL_INT, 20},
-    {"deadline", "承诺办结日", COL_DATE, 12},
-    {"statutory_deadline", "法定办结日", COL_DATE, 12},
-    {"steward", "项目管家", COL_TEXT, 10},
+    {"project", NULL, COL_TEXT, 14},
+    {"project_name", NULL, COL_TEXT, 30},
+    {"region", NULL, COL_TEXT, 14},
+    {"procedure_name", NULL, COL_TEXT, 24},
+    {"dept_name", NULL, COL_TEXT, 16},
+    {"days_over", NULL, COL_INT, 20},
+    {"statutory_days_over", NULL, COL_INT, 20},
+    {"deadline", NULL, COL_DATE, 12},
+    {"statutory_deadline", NULL, COL_DATE, 12},
+    {"steward", NULL, COL_TEXT, 10},
 };
 #define OVERDUE_DAYS_COL "F"
 #define OVERDUE_STATUTORY_COL "G"
 
 static const sheet_col_t trend_cols[] = {
-    {"key", "周末", COL_DATE, 12},
+    {"key", NULL, COL_DATE, 12}, /* the period's last day */
     {"procedures", "手续", COL_INT, 8},
-    {"done", "办结", COL_INT, 8},
-    {"procedure_rate_pct", "手续办结率", COL_PCT, 12},
-    {"projects_done", "全部办结项目", COL_INT, 14},
-    {"project_rate_pct", "项目办结率", COL_PCT, 12},
+    {"done", NULL, COL_INT, 8},
+    {"procedure_rate_pct", NULL, COL_PCT, 12},
+    {"projects_done", NULL, COL_INT, 14},
+    {"project_rate_pct", NULL, COL_PCT, 12},
 };
 
 static lxw_format *
@@ -204,11 +189,18 @@ write_cell(lxw_worksheet *ws, const formats_t *fm, lxw_row_t r, lxw_col_t c, col
     }
 }
 
+/* A header row; a column without a heading of its own takes report_label's, and the key
+ * column (the grouping) first_label. */
 static void
-write_header(lxw_worksheet *ws, const formats_t *fm, const sheet_col_t *cols, size_t ncols)
+write_header(lxw_worksheet *ws, const formats_t *fm, const sheet_col_t *cols, size_t ncols,
+             const char *first_label)
 {
     for (size_t c = 0; c < ncols; c++) {
-        worksheet_write_string(ws, 0, (lxw_col_t)c, cols[c].label, fm->head);
+        const char *label = cols[c].label != NULL ? cols[c].label
+                            : strcmp(cols[c].key, "key") == 0
+                                ? first_label
+                                : report_label(cols[c].key, PM_LANG_ZH);
+        worksheet_write_string(ws, 0, (lxw_col_t)c, label, fm->head);
         worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, cols[c].width, NULL);
     }
     worksheet_freeze_panes(ws, 1, 0);
@@ -279,13 +271,14 @@ find_by_key(const json_t *rows, const char *key)
 /* A table sheet of rows; other (or NULL) gives columns from first_other on, by the row's key. */
 static lxw_worksheet *
 table_sheet(lxw_workbook *wb, const formats_t *fm, const char *name, const json_t *rows,
-            const sheet_col_t *cols, size_t ncols, const json_t *other, size_t first_other)
+            const sheet_col_t *cols, size_t ncols, const char *first_label, const json_t *other,
+            size_t first_other)
 {
     lxw_worksheet *ws = workbook_add_worksheet(wb, name);
     size_t i;
     json_t *row;
 
-    write_header(ws, fm, cols, ncols);
+    write_header(ws, fm, cols, ncols, first_label);
     json_array_foreach(rows, i, row)
     {
         const json_t *from = row;
@@ -307,23 +300,30 @@ summary_sheet(lxw_workbook *wb, const formats_t *fm, const json_t *doc)
     lxw_worksheet *ws = workbook_add_worksheet(wb, "汇总");
     const json_t *meta = json_object_get(doc, "meta"), *sum = json_object_get(doc, "summary");
     const json_t *states = json_object_get(doc, "states");
+    const json_t *pcols = json_object_get(doc, "project_colours");
     const char *as_of = json_string_value(json_object_get(meta, "as_of"));
     lxw_row_t r = 1;
     lxw_datetime dt;
 
-    write_header(ws, fm, cols, ARRAY_LEN(cols));
+    write_header(ws, fm, cols, ARRAY_LEN(cols), "");
     worksheet_write_string(ws, r, 0, "截至", fm->text);
     if (as_of != NULL && parse_datetime(as_of, &dt))
         worksheet_write_datetime(ws, r, 1, &dt, fm->datetime);
     r++;
     for (size_t i = 0; i < ARRAY_LEN(summary_rows); i++, r++) {
-        worksheet_write_string(ws, r, 0, summary_rows[i].label, fm->text);
+        worksheet_write_string(ws, r, 0, report_label(summary_rows[i].key, PM_LANG_ZH), fm->text);
         write_cell(ws, fm, r, 1, summary_rows[i].kind, json_object_get(sum, summary_rows[i].key));
     }
-    for (size_t i = 0; i < ARRAY_LEN(state_rows); i++, r++) {
-        char *label = xasprintf("手续状态：%s", state_rows[i].label);
+    for (size_t i = 0; i < ARRAY_LEN(project_colours); i++, r++) {
+        char *key = xasprintf("project_colours.%s", project_colours[i]);
+        worksheet_write_string(ws, r, 0, report_label(key, PM_LANG_ZH), fm->text);
+        write_cell(ws, fm, r, 1, COL_INT, json_object_get(pcols, project_colours[i]));
+        free(key);
+    }
+    for (int i = 0; i < PM_STATE__COUNT; i++, r++) {
+        char *label = xasprintf("手续状态：%s", pm_state_label((pm_state_t)i, PM_LANG_ZH));
         worksheet_write_string(ws, r, 0, label, fm->text);
-        write_cell(ws, fm, r, 1, COL_INT, json_object_get(states, state_rows[i].key));
+        write_cell(ws, fm, r, 1, COL_INT, json_object_get(states, pm_state_name((pm_state_t)i)));
         free(label);
     }
 }
@@ -348,28 +348,30 @@ report_xlsx_write(const json_t *doc, const char *path, char **err)
     formats_init(wb, &fm);
     summary_sheet(wb, &fm, doc);
 
-    ws = table_sheet(wb, &fm, "分地区", regions, region_cols, ARRAY_LEN(region_cols), NULL, 0);
+    ws = table_sheet(wb, &fm, "分地区", regions, region_cols, ARRAY_LEN(region_cols),
+                     report_label("region", PM_LANG_ZH), NULL, 0);
     last = last_row(regions);
     fill_above_zero(ws, last, (lxw_col_t)col_index(region_cols, ARRAY_LEN(region_cols), "red"),
                     fm.red);
     fill_above_zero(ws, last, (lxw_col_t)col_index(region_cols, ARRAY_LEN(region_cols), "yellow"),
                     fm.yellow);
 
-    ws = table_sheet(wb, &fm, "分部门", depts, dept_cols, ARRAY_LEN(dept_cols),
+    ws = table_sheet(wb, &fm, "分部门", depts, dept_cols, ARRAY_LEN(dept_cols), "",
                      json_object_get(doc, "departments"), DEPT_FIRST_TIMING);
     last = last_row(depts);
     fill_above_zero(ws, last, (lxw_col_t)col_index(dept_cols, ARRAY_LEN(dept_cols), "red"), fm.red);
     fill_above_zero(ws, last, (lxw_col_t)col_index(dept_cols, ARRAY_LEN(dept_cols), "yellow"),
                     fm.yellow);
 
-    ws = table_sheet(wb, &fm, "超期清单", overdue, overdue_cols, ARRAY_LEN(overdue_cols), NULL, 0);
+    ws = table_sheet(wb, &fm, "超期清单", overdue, overdue_cols, ARRAY_LEN(overdue_cols), "", NULL,
+                     0);
     last = last_row(overdue);
     /* Past the statutory limit is red; past only the promised (shorter) one, yellow. */
     fill_if(ws, last, 0, ARRAY_LEN(overdue_cols) - 1, "=$" OVERDUE_STATUTORY_COL "2>0", fm.red);
     fill_if(ws, last, 0, ARRAY_LEN(overdue_cols) - 1, "=$" OVERDUE_DAYS_COL "2>0", fm.yellow);
 
     table_sheet(wb, &fm, "趋势", json_object_get(doc, "trend"), trend_cols, ARRAY_LEN(trend_cols),
-                NULL, 0);
+                report_trend_key_label(doc, PM_LANG_ZH), NULL, 0);
 
     rc = workbook_close(wb);
     if (rc != LXW_NO_ERROR) {

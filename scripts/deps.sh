@@ -27,6 +27,7 @@ TEST_PACKAGES=(
     clang libclang-rt-14-dev
     faketime
     postgresql python3-openpyxl
+    chromium poppler-utils fonts-noto-cjk
     dpkg-dev lintian systemd
 )
 

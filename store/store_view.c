@@ -237,7 +237,16 @@ store_view_counts(store_view_t *v, store_view_count_t what, store_view_count_fn 
     static const char *const sql[] = {
         [STORE_VIEW_PROC_STATES] = "SELECT state, COUNT(*) FROM procedures GROUP BY state",
         [STORE_VIEW_PROC_COLOURS] = "SELECT colour, COUNT(*) FROM procedures GROUP BY colour",
-        [STORE_VIEW_PROJECT_COLOURS] = "SELECT colour, COUNT(*) FROM projects GROUP BY colour",
+        /* A project is as red as its worst procedure or its own due date (projects.colour,
+         * from the project-colour entries): red if either is red, else yellow if either is
+         * yellow, else green. So 59 red procedures never come with 0 red projects. */
+        [STORE_VIEW_PROJECT_COLOURS] =
+            "SELECT c, COUNT(*) FROM (SELECT CASE"
+            " WHEN p.colour = 'red' OR COALESCE(SUM(x.colour = 'red'), 0) > 0 THEN 'red'"
+            " WHEN p.colour = 'yellow' OR COALESCE(SUM(x.colour = 'yellow'), 0) > 0"
+            " THEN 'yellow' ELSE 'green' END AS c"
+            " FROM projects p LEFT JOIN procedures x ON x.project = p.id GROUP BY p.id)"
+            " GROUP BY c",
     };
     count_arg_t a = {fn, arg};
     sqlite3_stmt *st;

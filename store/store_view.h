@@ -48,8 +48,13 @@ typedef struct store_view_rates {
 } store_view_rates_t;
 int store_view_rates(store_view_t *v, store_view_rates_t *out);
 
-/* Counts per value (a state's or a colour's name as pm_state_name and pm_colour_name give
- * them), in no particular order; a value nothing has is not given. */
+/*
+ * Counts per value (a state's or a colour's name as pm_state_name and pm_colour_name give
+ * them), in no particular order; a value nothing has is not given. Procedures count by their
+ * own colour (none while no clock runs). Every project has a colour: red when any procedure
+ * of it or its own due date (PM_KIND_PROJECT_COLOUR) is red, else yellow when any of those is
+ * yellow, else green (on track, or done).
+ */
 typedef enum store_view_count {
     STORE_VIEW_PROC_STATES,
     STORE_VIEW_PROC_COLOURS,
