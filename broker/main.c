@@ -3,9 +3,8 @@
  * the state from the log or runs the broker until SIGTERM/SIGINT. SIGHUP reloads what the
  * config allows. Modules start in dependency order and stop in reverse.
  *
- * Exit statuses: 0 stopped by a signal, 1 a runtime failure, 64 (EX_USAGE) a bad command
- * line, 65 (EX_DATAERR) a damaged database file (store_check: never served, never rebuilt),
- * 75 (EX_TEMPFAIL) deposed by another broker, 78 (EX_CONFIG) a bad configuration.
+ * Exit statuses: the table `exits` below (--help, the man page and docs/operate.md list it).
+ * A start that cannot serve says in one line at error level what to check next.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +26,24 @@
 #include "crashvfs.h"
 #endif
 
+static const cli_exit_t exits[] = {
+    {EX_OK, "stopped by SIGTERM or SIGINT, or -n or --rebuild done"},
+    {EXIT_FAILURE, "another runtime failure"},
+    {EX_USAGE, "a bad command line"},
+    {EX_DATAERR, "the sqlite database file is damaged (never served, never rebuilt)"},
+    {EX_NOINPUT, "CURVE: keys_dir or secret_key_file is missing or unreadable"},
+    {EX_UNAVAILABLE, "an endpoint is in use: its port, or its ipc path served by another "
+                     "process (another permitd?)"},
+    {EX_TEMPFAIL, "another broker has the database: sqlite, its lock is held; PostgreSQL, this "
+                  "one was deposed (a supervisor restarts it, into waiting)"},
+    {EX_CONFIG, "a bad configuration"},
+};
+
+static const args_flag_t flags[] = {
+    {"rebuild", "recompute every state table from the log, then exit"},
+    {NULL, NULL},
+};
+
 static void
 usage(FILE *out)
 {
@@ -44,6 +61,7 @@ usage(FILE *out)
                  "  --version        print the version, exit\n"
                  "every option below is --name VALUE or --name=VALUE\n\n");
     config_usage(out);
+    cli_print_exits(out, exits, ARRAY_LEN(exits));
 }
 
 /* One broker per database: a lock file beside it, held for the life of the process. */
@@ -145,9 +163,18 @@ reload_config(config_t *cfg, const char *path)
 int
 main(int argc, char **argv)
 {
-    static const char *const flags[] = {"rebuild", NULL};
     const args_spec_t spec = {
-        .prog = "permitd", .tab = &config_table, .flags = flags, .config = true, .usage = usage};
+        .prog = "permitd",
+        .tab = &config_table,
+        .flags = flags,
+        .config = true,
+        .usage = usage,
+        .synopsis = "[--config FILE] [-n] [--rebuild] [--OPTION VALUE ...]",
+        .about = "the permit coordination broker: keeps the ordered event log and the state of "
+                 "every project, and publishes every committed entry",
+        .exits = exits,
+        .n_exits = ARRAY_LEN(exits),
+    };
     const char *config_path = NULL;
     args_t args; /* the command line's options win over the file's */
     bool check_only = false, do_rebuild = false;
