@@ -64,7 +64,8 @@ usage(FILE *out)
     cli_print_exits(out, exits, ARRAY_LEN(exits));
 }
 
-/* One broker per database: a lock file beside it, held for the life of the process. */
+/* One broker per database: a lock file beside it, held for the life of the process. The
+ * descriptor, or -1 (it cannot be opened), or -2 (another broker holds it). */
 static int
 lock_db(const char *db)
 {
@@ -77,10 +78,12 @@ lock_db(const char *db)
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        log_warnx("another permitd is using %s (%s is locked)", db, path);
+        log_error("another permitd is using %s (%s is locked): stop it first (`fuser %s` names "
+                  "it), or give this one another db",
+                  db, path, path);
         close(fd);
         free(path);
-        return -1;
+        return -2;
     }
     free(path);
     return fd;
@@ -175,6 +178,7 @@ main(int argc, char **argv)
         .exits = exits,
         .n_exits = ARRAY_LEN(exits),
     };
+    broker_fail_t why;
     const char *config_path = NULL;
     args_t args; /* the command line's options win over the file's */
     bool check_only = false, do_rebuild = false;
@@ -235,8 +239,10 @@ main(int argc, char **argv)
     }
 
     /* sqlite: one broker per file. PostgreSQL: the fencing epoch keeps a second one out. */
-    if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0)
+    if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0) {
+        status = lockfd == -2 ? EX_TEMPFAIL : EXIT_FAILURE;
         goto done;
+    }
     if (store_check(cfg.db, &err) < 0) {
         log_warnx("%s", err);
         free(err);
@@ -248,16 +254,21 @@ main(int argc, char **argv)
         goto done;
     }
     zctx = zmq_ctx_new();
-    broker = broker_new(&cfg, zctx, sigwake_stop_flag(), &err);
+    broker = broker_new(&cfg, zctx, sigwake_stop_flag(), &why, &err);
     if (broker == NULL) {
         /* SIGTERM while waiting for the primary is a clean stop. */
         bool stopped = sigwake_pending() & SIGWAKE_STOP;
         if (stopped)
             log_info("%s", err);
+        else if (why != BROKER_FAIL_OTHER)
+            log_error("%s", err);
         else
             log_warnx("%s", err);
         free(err);
-        status = stopped ? EX_OK : EXIT_FAILURE;
+        status = stopped                     ? EX_OK
+                 : why == BROKER_FAIL_IN_USE ? EX_UNAVAILABLE
+                 : why == BROKER_FAIL_KEYS   ? EX_NOINPUT
+                                             : EXIT_FAILURE;
         goto done;
     }
     status = EX_OK;
