@@ -141,8 +141,9 @@ check_keys(const config_t *cfg, char **err)
     return rc;
 }
 
+/* SIGHUP: the file again, then the command line's options over it, as at the start. */
 static void
-reload_config(config_t *cfg, const char *path)
+reload_config(config_t *cfg, const char *path, const args_t *args)
 {
     config_t fresh;
     char *err = NULL;
@@ -152,7 +153,8 @@ reload_config(config_t *cfg, const char *path)
         return;
     }
     config_defaults(&fresh);
-    if (config_load_file(&fresh, path, &err) < 0) {
+    if (config_load_file(&fresh, path, &err) < 0 ||
+        args_apply(&config_table, &fresh, args, &err) < 0) {
         log_warnx("SIGHUP: %s; keeping the running configuration", err);
         free(err);
     } else {
@@ -180,7 +182,7 @@ main(int argc, char **argv)
     };
     broker_fail_t why;
     const char *config_path = NULL;
-    args_t args; /* the command line's options win over the file's */
+    args_t args; /* the command line's options win over the file's, at start and at SIGHUP */
     bool check_only = false, do_rebuild = false;
     config_t cfg;
     char *err = NULL;
@@ -213,7 +215,6 @@ main(int argc, char **argv)
         goto config_fail;
     if (args_apply(&config_table, &cfg, &args, &err) < 0)
         goto config_fail;
-    args_clear(&args);
     log_set_level(cfg.log_level);
     /* Before any thread: every time the broker logs or counts is in the jurisdiction's zone. */
     rc = config_use_zone(&cfg, &err);
@@ -228,12 +229,14 @@ main(int argc, char **argv)
         goto config_fail;
     if (check_only) {
         printf("configuration OK\n");
+        args_clear(&args);
         config_clear(&cfg);
         return EX_OK;
     }
 
     if (sigwake_init(true) < 0) {
         log_warn("cannot make the signal pipe");
+        args_clear(&args);
         config_clear(&cfg);
         return EXIT_FAILURE;
     }
@@ -283,7 +286,7 @@ main(int argc, char **argv)
             break;
         }
         if (sigwake_take_reload()) {
-            reload_config(&cfg, config_path);
+            reload_config(&cfg, config_path, &args);
             broker_reload(broker); /* also rereads keys_dir: added and revoked keys */
         }
     }
@@ -304,6 +307,7 @@ done:
     if (lockfd >= 0)
         close(lockfd);
     sigwake_fini();
+    args_clear(&args);
     config_clear(&cfg);
     return status;
 
