@@ -343,11 +343,13 @@ write_page(FILE *out, const dump_t *d, const char *section, int argc, char **arg
     if (d->config_scope != NULL) {
         const char *scope = d->config_scope;
         fputs(".TP\n\\fB\\-\\-config\\fR \\fIFILE\\fR\n", out);
-        fprintf(out, "Read the options from FILE%s%s.\n", *scope ? ", for \\fB" : "",
-                *scope ? scope : "");
-        if (*scope)
+        fputs("Read the options from FILE", out);
+        if (*scope != '\0') {
+            fputs(", for \\fB", out);
+            roff(out, scope);
             fputs("\\fR", out);
-        fputs(".TP\n\\fB\\-n\\fR\nCheck the configuration, print \"configuration OK\" and exit "
+        }
+        fputs(".\n.TP\n\\fB\\-n\\fR\nCheck the configuration, print \"configuration OK\" and exit "
               "(78 when it is not).\n",
               out);
     }

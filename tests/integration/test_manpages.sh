@@ -25,6 +25,9 @@ for page in permitd.8 permitd.conf.5 permit-agent.8 permit-agent.conf.5 permit-n
     [[ -s $MAN/$page ]] || fail "the build made no $MAN/$page"
     [[ -s $MAN/gz/$page.gz ]] || fail "the build made no $MAN/gz/$page.gz"
     render "$MAN/$page" >"$T/$page.txt"
+    # a macro or a font change shown as text is roff gone wrong (one not at a line's start)
+    ! grep -nE '\.(TP|SH|SS|PP|br|B|BR)( |$)|\\f[BIR]' "$T/$page.txt" ||
+        fail "$page shows roff as text"
 done
 for prog in permitd permit-agent permit-notify permitctl; do
     "$PERMIT_BIN/$prog" --dump-options >"$T/$prog.dump"
