@@ -106,6 +106,8 @@ start)
     exec_start=$(awk '/^ExecStart=/ { s = substr($0, 11); while (s ~ /\\$/) { sub(/\\$/, "", s);
         getline l; s = s l } print s }' "$file" | sed "s/%i/$inst/g; s|%d|$creds|g")
     rm -f "$sock"
+    # READY=1 within 30 s; then, as systemd, go on taking STATUS, WATCHDOG and STOPPING until
+    # the service is gone (a socket nobody reads makes the program warn).
     python3 -c '
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -114,7 +116,23 @@ try:
     while b"READY=1" not in s.recv(4096):
         pass
 except socket.timeout:
-    sys.exit(1)' "$sock" &
+    sys.exit(1)
+if os.fork() == 0:
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.setsid()
+    s.settimeout(1)
+    pid = int(open(sys.argv[2]).read())
+    while True:
+        try:
+            s.recv(4096)
+        except socket.timeout:
+            pass
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(0)' "$sock" "$RUN/$name.pid" &
     waiter=$!
     for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.05; done
     # shellcheck disable=SC2086 # ExecStart's words
