@@ -26,8 +26,9 @@ endfunction()
 function(permit_man prog section)
   cmake_parse_arguments(M "" "CONF" "SEE_ALSO" ${ARGN})
   set(dump ${PERMIT_MAN_OUT}/${prog}.dump)
+  # LC_ALL=C: the pages are the tables' own words, whatever language the build machine speaks.
   add_custom_command(OUTPUT ${dump}
-    COMMAND sh -c "'$<TARGET_FILE:${prog}>' --dump-options > '${dump}'"
+    COMMAND sh -c "LC_ALL=C '$<TARGET_FILE:${prog}>' --dump-options > '${dump}'"
     DEPENDS ${prog} VERBATIM)
   add_custom_command(OUTPUT ${PERMIT_MAN_OUT}/${prog}.${section}
     COMMAND mangen page ${section} ${dump} ${PERMIT_MAN_OUT}/${prog}.${section} ${M_SEE_ALSO}
