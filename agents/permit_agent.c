@@ -117,27 +117,44 @@ more_help(FILE *f)
     char *kinds = evspec_kinds();
 
     cli_print_wrapped(f, kinds, fprintf(f, "event kinds (--event): ") - 1, 4, 96);
-    fprintf(
-        f,
-        "times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
-        "an offset,\n    or milliseconds since the epoch; --time defaults to now\n"
-        "--id defaults to a fresh UUID; resend with the same --id to avoid logging twice\n"
-        "broker endpoint: --broker, else $PERMIT_BROKER, else " DEFAULT_BROKER
-        "; or a list EP1,EP2,...\n    of brokers in order of preference (one that does not "
-        "answer is left for the next)\n"
-        "defaults: --timeout %d (ms per try), --tries %d\n"
-        "the daemon's folder: --config FILE (its state key) or --state DIR\n"
-        "exit status: 0 logged (or queued), 64 usage, 65 refused (by the broker, or here for a\n"
-        "    field longer than the broker takes; or not a rejected event),\n"
-        "    69 broker unreachable, 73 outbox full (its disk has no space left; nothing queued),\n"
-        "    77 the broker refused this key (in the handshake),\n"
-        "    75 broker or outbox busy (try again later), 78 bad config\n",
-        DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
+    fprintf(f,
+            "times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
+            "an offset,\n    or milliseconds since the epoch; --time defaults to now\n"
+            "--id defaults to a fresh UUID; resend with the same --id to avoid logging twice\n"
+            "broker endpoint: --broker, else $PERMIT_BROKER, else " DEFAULT_BROKER
+            "; or a list EP1,EP2,...\n    of brokers in order of preference (one that does not "
+            "answer is left for the next)\n"
+            "defaults: --timeout %d (ms per try), --tries %d\n"
+            "the daemon's folder: --config FILE (its state key) or --state DIR\n",
+            DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
     free(kinds);
 }
 
-static const cli_prog_t prog = {PROG, "COMMAND [OPTIONS]", commands, ARRAY_LEN(commands),
-                                more_help};
+static const cli_exit_t exits[] = {
+    {EX_OK, "logged (or queued)"},
+    {EX_USAGE, "usage"},
+    {EX_DATAERR, "refused (by the broker, or here for a field longer than the broker takes; or "
+                 "not a rejected event)"},
+    {EX_UNAVAILABLE, "broker unreachable"},
+    {EX_CANTCREAT, "outbox full (its disk has no space left; nothing queued)"},
+    {EX_TEMPFAIL, "broker or outbox busy (try again later)"},
+    {EX_NOPERM, "the broker refused this key (in the handshake)"},
+    {EX_CONFIG, "bad config"},
+};
+
+static const cli_prog_t prog = {
+    .name = PROG,
+    .synopsis = "COMMAND [OPTIONS]",
+    .cmds = commands,
+    .n = ARRAY_LEN(commands),
+    .more = more_help,
+    .about = "the department agent: sends a department's events to the permit broker, one at a "
+             "time or as a daemon with a durable outbox and a spool folder",
+    .exits = exits,
+    .n_exits = ARRAY_LEN(exits),
+    .config_cmd = "run",
+    .config_tab = &agentcfg_table,
+};
 
 static void
 send_more(FILE *f)

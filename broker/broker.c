@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "calendar.h"
@@ -122,11 +125,80 @@ bind_router(void *zctx, const char *endpoint, const char *domain, const router_l
         return NULL;
     }
     if (zmq_bind(s, endpoint) < 0) {
-        *err = xasprintf("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        int saved = zmq_errno();
+        *err = xasprintf("cannot bind %s: %s", endpoint, zmq_strerror(saved));
         zmq_close(s);
+        errno = saved;
         return NULL;
     }
     return s;
+}
+
+/*
+ * Whether another process serves the ipc:// endpoint: libzmq binds an ipc path by unlinking
+ * whatever socket file is there, so a second broker would silently take the first one's
+ * clients. A listener answers a connect; a file left by a dead process refuses it.
+ */
+static bool
+ipc_served(const char *endpoint)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    const char *path;
+    int fd;
+    bool served;
+
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return false;
+    path = endpoint + 6;
+    /* '@': Linux's abstract namespace, where a second bind fails by itself. */
+    if (*path == '@' || strlen(path) >= sizeof(sa.sun_path))
+        return false;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    served = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return served;
+}
+
+/* An endpoint taken: say by whom to look for and what to change, in one line. */
+static void
+explain_in_use(const char *key, const char *endpoint, char **err)
+{
+    const char *port = strncmp(endpoint, "tcp://", 6) == 0 ? strrchr(endpoint, ':') : NULL;
+
+    free(*err);
+    if (port != NULL)
+        *err = xasprintf("cannot bind %s = %s: the port is in use by another program (`ss -ltnp "
+                         "'sport = %s'` names it; another permitd?): stop it, or set %s to a "
+                         "free port",
+                         key, endpoint, port, key);
+    else
+        *err = xasprintf("cannot bind %s = %s: another process serves it (another permitd?): "
+                         "stop it, or set %s to another path",
+                         key, endpoint, key);
+}
+
+/* CURVE's files, before anything reads them: a missing one is named with how to make it. */
+static int
+check_key_files(const config_t *cfg, char **err)
+{
+    if (access(cfg->secret_key_file, R_OK) != 0) {
+        *err = xasprintf("secret_key_file %s: %s: make the broker's key pair with `permitctl "
+                         "keygen broker --dir DIR` and set secret_key_file to DIR/broker.secret "
+                         "(readable by the broker's user)",
+                         cfg->secret_key_file, strerror(errno));
+        return -1;
+    }
+    if (access(cfg->keys_dir, R_OK | X_OK) != 0) {
+        *err = xasprintf("keys_dir %s: %s: create it, readable by the broker's user, and copy "
+                         "each client's NAME.key there (from `permitctl keygen NAME --role "
+                         "ROLE`), or set keys_dir",
+                         cfg->keys_dir, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /*
@@ -162,7 +234,7 @@ raise_fd_limit(void)
  * with a random key proves the sockets refuse strangers before the broker says it is ready.
  */
 static int
-start_sockets(broker_t *self, char **err)
+start_sockets(broker_t *self, broker_fail_t *why, char **err)
 {
     const config_t *cfg = self->cfg;
     curve_key_t secret, pub;
@@ -170,8 +242,17 @@ start_sockets(broker_t *self, char **err)
     bool enforce = !cfg->test_fail_open;
     publish_opts_t po = {
         .hwm = cfg->publish_hwm, .enforce_zap = enforce, .handshake_ms = cfg->handshake_ms};
-    int rc = -1;
+    const char *const eps[][2] = {
+        {"ingest", cfg->ingest}, {"query", cfg->query}, {"publish", cfg->publish}};
+    int rc = -1, failed = -1; /* the index in eps of the socket that did not bind */
 
+    for (size_t i = 0; i < ARRAY_LEN(eps); i++) {
+        if (ipc_served(eps[i][1])) {
+            explain_in_use(eps[i][0], eps[i][1], err);
+            *why = BROKER_FAIL_IN_USE;
+            return -1;
+        }
+    }
     self->curve = cfg->curve;
     self->auth = auth_new(cfg->curve ? cfg->keys_dir : NULL);
     raise_fd_limit();
@@ -181,6 +262,10 @@ start_sockets(broker_t *self, char **err)
                     "tests only"),
                   cfg->ingest, cfg->publish, cfg->query);
     } else {
+        if (check_key_files(cfg, err) < 0) {
+            *why = BROKER_FAIL_KEYS;
+            goto done;
+        }
         if (curvecfg_read(cfg->secret_key_file, &pub, &secret, NULL, err) < 0 ||
             auth_load(self->auth, err) < 0)
             goto done;
@@ -196,11 +281,21 @@ start_sockets(broker_t *self, char **err)
         po.secret = sk;
     }
     if ((self->ingest = bind_router(self->zctx, cfg->ingest, "ingest", &ingest_limits, sk, enforce,
-                                    cfg->handshake_ms, err)) == NULL ||
-        (self->query = bind_router(self->zctx, cfg->query, "query", &query_limits, sk, enforce,
-                                   cfg->handshake_ms, err)) == NULL ||
-        (self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL ||
-        auth_watch(self->auth, self->zctx, self->ingest, "ingest", cfg->max_conn_per_address, err) <
+                                    cfg->handshake_ms, err)) == NULL)
+        failed = 0;
+    else if ((self->query = bind_router(self->zctx, cfg->query, "query", &query_limits, sk, enforce,
+                                        cfg->handshake_ms, err)) == NULL)
+        failed = 1;
+    else if ((self->pub = publish_new(self->zctx, cfg->publish, &po, err)) == NULL)
+        failed = 2;
+    if (failed >= 0) {
+        if (errno == EADDRINUSE) {
+            explain_in_use(eps[failed][0], eps[failed][1], err);
+            *why = BROKER_FAIL_IN_USE;
+        }
+        goto done;
+    }
+    if (auth_watch(self->auth, self->zctx, self->ingest, "ingest", cfg->max_conn_per_address, err) <
             0 ||
         auth_watch(self->auth, self->zctx, self->query, "query", cfg->max_conn_per_address, err) <
             0)
@@ -237,12 +332,13 @@ rebuild(broker_t *self)
 }
 
 broker_t *
-broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
+broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, broker_fail_t *why, char **err)
 {
     broker_t *self = xcalloc(1, sizeof(*self));
 
     engine_cfg_t ec;
 
+    *why = BROKER_FAIL_OTHER;
     self->cfg = cfg;
     self->zctx = zctx;
     self->now = wall_clock;
@@ -270,7 +366,7 @@ broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err)
         self->rebuild_retry_at = util_mono_ms() + CRON_RETRY_MS;
     }
     report_calendar(self);
-    if (start_sockets(self, err) < 0)
+    if (start_sockets(self, why, err) < 0)
         goto fail;
     return self;
 fail:

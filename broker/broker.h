@@ -59,11 +59,20 @@ typedef struct broker {
     broker_stats_t stats;
 } broker_t;
 
+/* What stopped broker_new, for main's exit status (each says what to do in *err). */
+typedef enum broker_fail {
+    BROKER_FAIL_OTHER,
+    BROKER_FAIL_IN_USE, /* an endpoint is taken: a port, or an ipc path another process serves */
+    BROKER_FAIL_KEYS,   /* CURVE: keys_dir or secret_key_file missing or unreadable */
+} broker_fail_t;
+
 /*
  * Open the store and bind every socket. On PostgreSQL, first wait while the database is a
- * standby or out of reach (until *stop is set). NULL with *err (caller owns) on failure.
+ * standby or out of reach (until *stop is set). NULL with *err (caller owns) and *why on
+ * failure.
  */
-broker_t *broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, char **err);
+broker_t *broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, broker_fail_t *why,
+                     char **err);
 void broker_destroy(broker_t **p);
 
 /* True while the tables wait for a rebuild (rebuild_pending); tries it when a second passed. */

@@ -3,11 +3,8 @@
  * the state from the log or runs the broker until SIGTERM/SIGINT. SIGHUP reloads what the
  * config allows. Modules start in dependency order and stop in reverse.
  *
- * Exit statuses: 0 stopped by a signal, 1 a runtime failure, 64 (EX_USAGE) a bad command
- * line, 65 (EX_DATAERR) a damaged database file (store_check: never served, never rebuilt),
- * 75 (EX_TEMPFAIL) deposed by another broker, 76 (EX_PROTOCOL) a database that a newer
- * release wrote (store_check_layout: a downgrade, never opened), 78 (EX_CONFIG) a bad
- * configuration.
+ * Exit statuses: the table `exits` below (--help, the man page and docs/operate.md list it).
+ * A start that cannot serve says in one line at error level what to check next.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,14 +21,34 @@
 #include "cli.h"
 #include "log.h"
 #include "sdnotify.h"
+#include "i18n.h"
 #include "sigwake.h"
 #ifdef PERMIT_TEST_HOOKS
 #include "crashvfs.h"
-#include "i18n.h"
 #endif
 
 /* A database of a newer layout than this release's: its format is a newer protocol than ours. */
 #define PERMITD_EX_NEWER EX_PROTOCOL
+
+static const cli_exit_t exits[] = {
+    {EX_OK, "stopped by SIGTERM or SIGINT, or -n or --rebuild done"},
+    {EXIT_FAILURE, "another runtime failure"},
+    {EX_USAGE, "a bad command line"},
+    {EX_DATAERR, "the sqlite database file is damaged (never served, never rebuilt)"},
+    {EX_NOINPUT, "CURVE: keys_dir or secret_key_file is missing or unreadable"},
+    {EX_UNAVAILABLE, "an endpoint is in use: its port, or its ipc path served by another "
+                     "process (another permitd?)"},
+    {EX_TEMPFAIL, "another broker has the database: sqlite, its lock is held; PostgreSQL, this "
+                  "one was deposed (a supervisor restarts it, into waiting)"},
+    {EX_PROTOCOL, "the database was written by a newer release (a downgrade): never opened; "
+                  "install that release or restore a backup made by this one"},
+    {EX_CONFIG, "a bad configuration"},
+};
+
+static const args_flag_t flags[] = {
+    {"rebuild", "recompute every state table from the log, then exit"},
+    {NULL, NULL},
+};
 
 static void
 usage(FILE *out)
@@ -50,9 +67,11 @@ usage(FILE *out)
                  "  --version        print the version, exit\n"
                  "every option below is --name VALUE or --name=VALUE\n\n");
     config_usage(out);
+    cli_print_exits(out, exits, ARRAY_LEN(exits));
 }
 
-/* One broker per database: a lock file beside it, held for the life of the process. */
+/* One broker per database: a lock file beside it, held for the life of the process. The
+ * descriptor, or -1 (it cannot be opened), or -2 (another broker holds it). */
 static int
 lock_db(const char *db)
 {
@@ -65,10 +84,12 @@ lock_db(const char *db)
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        log_warnx(_("another permitd is using %s (%s is locked)"), db, path);
+        log_error(_("another permitd is using %s (%s is locked): stop it first (`fuser %s` names "
+                    "it), or give this one another db"),
+                  db, path, path);
         close(fd);
         free(path);
-        return -1;
+        return -2;
     }
     free(path);
     return fd;
@@ -126,8 +147,9 @@ check_keys(const config_t *cfg, char **err)
     return rc;
 }
 
+/* SIGHUP: the file again, then the command line's options over it, as at the start. */
 static void
-reload_config(config_t *cfg, const char *path)
+reload_config(config_t *cfg, const char *path, const args_t *args)
 {
     config_t fresh;
     char *err = NULL;
@@ -137,7 +159,8 @@ reload_config(config_t *cfg, const char *path)
         return;
     }
     config_defaults(&fresh);
-    if (config_load_file(&fresh, path, &err) < 0) {
+    if (config_load_file(&fresh, path, &err) < 0 ||
+        args_apply(&config_table, &fresh, args, &err) < 0) {
         log_warnx(_("SIGHUP: %s; keeping the running configuration"), err);
         free(err);
     } else {
@@ -151,11 +174,21 @@ reload_config(config_t *cfg, const char *path)
 int
 main(int argc, char **argv)
 {
-    static const char *const flags[] = {"rebuild", NULL};
     const args_spec_t spec = {
-        .prog = "permitd", .tab = &config_table, .flags = flags, .config = true, .usage = usage};
+        .prog = "permitd",
+        .tab = &config_table,
+        .flags = flags,
+        .config = true,
+        .usage = usage,
+        .synopsis = "[--config FILE] [-n] [--rebuild] [--OPTION VALUE ...]",
+        .about = "the permit coordination broker: keeps the ordered event log and the state of "
+                 "every project, and publishes every committed entry",
+        .exits = exits,
+        .n_exits = ARRAY_LEN(exits),
+    };
+    broker_fail_t why;
     const char *config_path = NULL;
-    args_t args; /* the command line's options win over the file's */
+    args_t args; /* the command line's options win over the file's, at start and at SIGHUP */
     bool check_only = false, do_rebuild = false;
     config_t cfg;
     char *err = NULL;
@@ -189,7 +222,6 @@ main(int argc, char **argv)
         goto config_fail;
     if (args_apply(&config_table, &cfg, &args, &err) < 0)
         goto config_fail;
-    args_clear(&args);
     log_set_level(cfg.log_level);
     /* Before any thread: every time the broker logs or counts is in the jurisdiction's zone. */
     rc = config_use_zone(&cfg, &err);
@@ -204,19 +236,23 @@ main(int argc, char **argv)
         goto config_fail;
     if (check_only) {
         printf("configuration OK\n");
+        args_clear(&args);
         config_clear(&cfg);
         return EX_OK;
     }
 
     if (sigwake_init(true) < 0) {
         log_warn(_("cannot make the signal pipe"));
+        args_clear(&args);
         config_clear(&cfg);
         return EXIT_FAILURE;
     }
 
     /* sqlite: one broker per file. PostgreSQL: the fencing epoch keeps a second one out. */
-    if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0)
+    if (!store_target_is_pg(cfg.db) && (lockfd = lock_db(cfg.db)) < 0) {
+        status = lockfd == -2 ? EX_TEMPFAIL : EXIT_FAILURE;
         goto done;
+    }
     if (store_check(cfg.db, &err) < 0) {
         log_warnx(_("%s"), err);
         free(err);
@@ -234,16 +270,21 @@ main(int argc, char **argv)
         goto done;
     }
     zctx = zmq_ctx_new();
-    broker = broker_new(&cfg, zctx, sigwake_stop_flag(), &err);
+    broker = broker_new(&cfg, zctx, sigwake_stop_flag(), &why, &err);
     if (broker == NULL) {
         /* SIGTERM while waiting for the primary is a clean stop. */
         bool stopped = sigwake_pending() & SIGWAKE_STOP;
         if (stopped)
             log_info("%s", err);
+        else if (why != BROKER_FAIL_OTHER)
+            log_error("%s", err);
         else
             log_warnx(_("%s"), err);
         free(err);
-        status = stopped ? EX_OK : EXIT_FAILURE;
+        status = stopped                     ? EX_OK
+                 : why == BROKER_FAIL_IN_USE ? EX_UNAVAILABLE
+                 : why == BROKER_FAIL_KEYS   ? EX_NOINPUT
+                                             : EXIT_FAILURE;
         goto done;
     }
     status = EX_OK;
@@ -258,7 +299,7 @@ main(int argc, char **argv)
             break;
         }
         if (sigwake_take_reload()) {
-            reload_config(&cfg, config_path);
+            reload_config(&cfg, config_path, &args);
             broker_reload(broker); /* also rereads keys_dir: added and revoked keys */
         }
     }
@@ -279,6 +320,7 @@ done:
     if (lockfd >= 0)
         close(lockfd);
     sigwake_fini();
+    args_clear(&args);
     config_clear(&cfg);
     return status;
 

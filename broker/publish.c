@@ -3,6 +3,7 @@
  */
 #include "publish.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -23,7 +24,7 @@ publish_t *
 publish_new(void *zctx, const char *endpoint, const publish_opts_t *opts, char **err)
 {
     publish_t *pub = xcalloc(1, sizeof(*pub));
-    int hwm = opts->hwm, linger = 0;
+    int hwm = opts->hwm, linger = 0, saved;
     int64_t maxmsg = PUBLISH_MAX_SUBSCRIPTION;
 
     pub->sock = zmq_socket(zctx, ZMQ_PUB);
@@ -46,7 +47,9 @@ publish_new(void *zctx, const char *endpoint, const publish_opts_t *opts, char *
     }
     return pub;
 fail:
+    saved = zmq_errno();
     publish_destroy(&pub);
+    errno = saved;
     return NULL;
 }
 

@@ -29,6 +29,7 @@ typedef struct publish_opts {
     int handshake_ms; /* ZMQ_HANDSHAKE_IVL; 0 leaves libzmq's */
 } publish_opts_t;
 
+/* Bind the socket. NULL with *err (caller owns) and errno set (EADDRINUSE: endpoint taken). */
 publish_t *publish_new(void *zctx, const char *endpoint, const publish_opts_t *opts, char **err);
 
 /* Messages lost to a full queue so far. */

@@ -5,6 +5,7 @@
 #   permit-agent   a department agent and its unit: what an office machine gets
 #   permit-notify  the notifier, its unit, routes and message templates
 #   permitctl      the operator tools, the calendar data and the example imports
+# Each package holds its programs' man pages and bash completion (cmake/man.cmake).
 # The maintainer scripts (cmake/debian/COMPONENT/) create the users and folders; data is
 # deleted on purge only, never on remove.
 include(GNUInstallDirs)
@@ -45,6 +46,7 @@ install(FILES deploy/permitd.conf DESTINATION ${PERMIT_ETC} COMPONENT broker)
 install(FILES deploy/keys/README DESTINATION ${PERMIT_ETC}/keys COMPONENT broker)
 permit_unit(permitd.service broker)
 permit_install_mo(permitd broker)
+permit_install_man(permitd 8 broker CONF)
 permit_docs(broker permit-broker docs/install.md docs/operate.md docs/security.md
   docs/reliability.md docs/protocol.md docs/ha.md)
 install(FILES deploy/ha/permitd.service deploy/ha/etcd-leader-to-witness.service
@@ -58,6 +60,7 @@ file(GLOB PERMIT_AGENT_CONFS ${CMAKE_SOURCE_DIR}/deploy/agents/*.conf)
 install(FILES ${PERMIT_AGENT_CONFS} DESTINATION ${PERMIT_ETC}/agents COMPONENT agent)
 permit_unit(permit-agent@.service agent)
 permit_install_mo(permit-agent agent)
+permit_install_man(permit-agent 8 agent CONF)
 permit_docs(agent permit-agent docs/agent.md docs/security.md)
 
 # notifier
@@ -66,11 +69,13 @@ install(FILES deploy/notify.conf deploy/routes.conf DESTINATION ${PERMIT_ETC} CO
 install(DIRECTORY deploy/templates/ DESTINATION ${PERMIT_SHARE}/templates COMPONENT notify)
 permit_unit(permit-notify.service notify)
 permit_install_mo(permit-notify notify)
+permit_install_man(permit-notify 8 notify CONF)
 permit_docs(notify permit-notify docs/notify.md docs/security.md)
 
 # operator tools (permit-bench stays in the build folder: it runs against a build's deploy/)
 install(TARGETS permitctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT ctl)
 permit_install_mo(permitctl ctl)
+permit_install_man(permitctl 1 ctl)
 install(DIRECTORY deploy/calendar/ DESTINATION ${PERMIT_SHARE}/calendar COMPONENT ctl)
 install(FILES deploy/template.csv deploy/departments.csv deploy/projects.csv
   DESTINATION ${PERMIT_SHARE}/examples COMPONENT ctl)

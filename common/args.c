@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-
 static int
 refuse(const args_spec_t *s, const char *what, const char *arg)
 {
@@ -19,16 +17,34 @@ refuse(const args_spec_t *s, const char *what, const char *arg)
 static const char *
 find_flag(const args_spec_t *s, const char *name)
 {
-    for (const char *const *f = s->flags; f != NULL && *f != NULL; f++) {
-        const char *a = *f, *b = name;
+    for (const args_flag_t *f = s->flags; f != NULL && f->name != NULL; f++) {
+        const char *a = f->name, *b = name;
         while (*a != '\0' && (*a == *b || (*a == '-' && *b == '_') || (*a == '_' && *b == '-'))) {
             a++;
             b++;
         }
         if (*a == '\0' && *b == '\0')
-            return *f;
+            return f->name;
     }
     return NULL;
+}
+
+static void
+dump(const args_spec_t *s, FILE *out)
+{
+    if (s->dump != NULL) {
+        s->dump(out);
+        return;
+    }
+    cli_dump_program(out, s->prog, s->synopsis, s->about);
+    for (const args_flag_t *f = s->flags; f != NULL && f->name != NULL; f++)
+        cli_dump_record(out, "flag", f->name, f->help, (char *)NULL);
+    if (s->tab != NULL) {
+        if (s->config)
+            cli_dump_record(out, "config", "", s->tab->section, (char *)NULL);
+        conftab_dump(s->tab, "", out);
+    }
+    cli_dump_exits(out, s->exits, s->n_exits);
 }
 
 /* One --name[=value]; *i moves past a value taken from the next argument. */
@@ -50,6 +66,11 @@ read_long(const args_spec_t *s, int argc, char **argv, int *i, args_t *a)
     }
     if (strcmp(name, "version") == 0 && eq == NULL) {
         cli_print_version(s->prog);
+        rc = EX_OK;
+        goto done;
+    }
+    if (strcmp(arg, CLI_DUMP_OPTION) == 0) {
+        dump(s, stdout);
         rc = EX_OK;
         goto done;
     }

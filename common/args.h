@@ -4,7 +4,8 @@
  * of the table is --key VALUE or --key=VALUE, '-' and '_' alike; the table stays the one list
  * of options, and what is truly the program's (flags without a value, positional words) is
  * declared beside it. Also: --config FILE and -n (check the configuration and exit) where the
- * program reads a file, --help, --version, and `--` ending the options.
+ * program reads a file, --help, --version, the hidden --dump-options (cli.h), and `--` ending
+ * the options.
  *
  * The values are not set here but kept in order, so the program applies them after its
  * config file (the command line wins) and again on every reload.
@@ -18,14 +19,28 @@
 #include "conftab.h"
 #include "util.h"
 
+#include "cli.h"
+
+/* An option without a value. */
+typedef struct args_flag {
+    const char *name; /* "rebuild"; NULL ends a list */
+    const char *help;
+} args_flag_t;
+
 typedef struct args_spec {
     const char *prog;         /* "permitd", "permit-notify run": starts every message */
     const conftab_t *tab;     /* the options that take a value; NULL: none */
-    const char *const *flags; /* NULL-terminated names of options without a value, or NULL */
+    const args_flag_t *flags; /* options without a value, ended by a NULL name; or NULL */
     bool config;              /* --config FILE and -n */
     bool words;               /* positional words allowed (else one is a usage error) */
     bool stop_at_word;        /* stop at the first word: a command and its own options follow */
     void (*usage)(FILE *out); /* --help */
+    /* --dump-options (cli.h): dump(), else the spec itself as a program's with no commands. */
+    void (*dump)(FILE *out);
+    const char *synopsis;    /* for the dump: the usage line after the name */
+    const char *about;       /* for the dump: what the program is (cli_prog_t's about) */
+    const cli_exit_t *exits; /* for the dump */
+    size_t n_exits;
 } args_spec_t;
 
 typedef struct args {
@@ -41,9 +56,9 @@ typedef struct args {
 #define ARGS_GO (-1)
 
 /*
- * Read argv[1..] into *a (zeroed here; args_clear frees it). ARGS_GO, or EX_OK after --help or
- * --version was printed, or EX_USAGE after one line on stderr naming the problem and what to
- * do ("PROG: unknown option '--x' (try PROG --help)").
+ * Read argv[1..] into *a (zeroed here; args_clear frees it). ARGS_GO, or EX_OK after --help,
+ * --version or --dump-options was printed, or EX_USAGE after one line on stderr naming the problem
+ * and what to do ("PROG: unknown option '--x' (try PROG --help)").
  */
 int args_read(const args_spec_t *s, int argc, char **argv, args_t *a);
 

@@ -4,10 +4,12 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "i18n.h"
 #include "permit_version.h"
+#include "util.h"
 
 void
 cli_catch_signals(void (*fn)(int), bool hup)
@@ -61,6 +63,88 @@ cli_print_version(const char *prog)
     printf("%.*s %s\n", (int)strcspn(prog, " "), prog, PERMIT_VERSION);
 }
 
+void
+cli_print_exits(FILE *out, const cli_exit_t *exits, size_t n)
+{
+    strv_t parts = {0};
+    char *text;
+
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char *one = xasprintf("%d %s%s", exits[i].code, _(exits[i].meaning), i + 1 < n ? "," : "");
+        strv_push(&parts, one);
+        free(one);
+    }
+    text = strv_join(&parts, " ");
+    cli_print_wrapped(out, text, fprintf(out, "%s", _("exit status: ")) - 1, 4, 96);
+    free(text);
+    strv_clear(&parts);
+}
+
+static void
+dump_field(FILE *out, const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if (*s == '\t')
+            fputs("\\t", out);
+        else if (*s == '\n')
+            fputs("\\n", out);
+        else if (*s == '\\')
+            fputs("\\\\", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+void
+cli_dump_record(FILE *out, const char *kind, ...)
+{
+    va_list ap;
+    const char *field;
+
+    fputs(kind, out);
+    va_start(ap, kind);
+    while ((field = va_arg(ap, const char *)) != NULL) {
+        fputc('\t', out);
+        dump_field(out, field);
+    }
+    va_end(ap);
+    fputc('\n', out);
+}
+
+void
+cli_dump_program(FILE *out, const char *name, const char *synopsis, const char *about)
+{
+    cli_dump_record(out, "program", name, PERMIT_VERSION, synopsis, about, (char *)NULL);
+}
+
+void
+cli_dump_exits(FILE *out, const cli_exit_t *exits, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char code[16];
+        snprintf(code, sizeof(code), "%d", exits[i].code);
+        cli_dump_record(out, "exit", code, exits[i].meaning, (char *)NULL);
+    }
+}
+
+void
+cli_dump(const cli_prog_t *p, FILE *out)
+{
+    cli_dump_program(out, p->name, p->synopsis, p->about);
+    for (size_t i = 0; i < p->n; i++)
+        cli_dump_record(out, "command", p->cmds[i].name, p->cmds[i].args, p->cmds[i].summary,
+                        (char *)NULL);
+    if (p->globals != NULL)
+        conftab_dump(p->globals, "", out);
+    if (p->config_cmd != NULL) {
+        cli_dump_record(out, "config", p->config_cmd, p->config_tab->section, (char *)NULL);
+        conftab_dump(p->config_tab, p->config_cmd, out);
+    }
+    cli_dump_exits(out, p->exits, p->n_exits);
+}
+
 static void
 command_usage(const cli_prog_t *p, const cli_cmd_t *c, FILE *f)
 {
@@ -74,6 +158,7 @@ command_usage(const cli_prog_t *p, const cli_cmd_t *c, FILE *f)
         fputc('\n', f);
         c->more(f);
     }
+    cli_print_exits(f, p->exits, p->n_exits);
     fprintf(f, _("\n(%s --help lists every command)\n"), p->name);
 }
 
@@ -92,6 +177,7 @@ cli_usage(const cli_prog_t *p, FILE *out)
         fputc('\n', out);
         p->more(out);
     }
+    cli_print_exits(out, p->exits, p->n_exits);
 }
 
 static bool
@@ -115,6 +201,10 @@ cli_dispatch(const cli_prog_t *p, void *ctx, int argc, char **argv)
     }
     if (strcmp(argv[0], "--version") == 0) {
         cli_print_version(p->name);
+        return EX_OK;
+    }
+    if (strcmp(argv[0], CLI_DUMP_OPTION) == 0) {
+        cli_dump(p, stdout);
         return EX_OK;
     }
     for (size_t i = 0; i < p->n && c == NULL; i++)

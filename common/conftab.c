@@ -237,3 +237,27 @@ conftab_usage(const conftab_t *t, FILE *out)
         free(text);
     }
 }
+
+void
+conftab_dump(const conftab_t *t, const char *scope, FILE *out)
+{
+    static const char *const types[] = {
+        [CONFTAB_TEXT] = "text",
+        [CONFTAB_INT] = "integer",
+        [CONFTAB_LEVEL] = "level",
+        [CONFTAB_CUSTOM] = "value",
+    };
+
+    for (size_t i = 0; i < t->n; i++) {
+        const conftab_opt_t *o = &t->opts[i];
+        char min[24] = "", max[24] = "";
+        if (o->type == CONFTAB_INT) {
+            snprintf(min, sizeof(min), "%ld", o->min);
+            snprintf(max, sizeof(max), "%ld", o->max);
+        }
+        cli_dump_record(out, "option", scope, o->name, types[o->type], o->def != NULL ? o->def : "",
+                        min, max, o->reloadable ? "yes" : "no",
+                        o->type == CONFTAB_TEXT && o->def == NULL ? "yes" : "no", o->help,
+                        (char *)NULL);
+    }
+}

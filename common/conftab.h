@@ -68,4 +68,7 @@ void conftab_reload(const conftab_t *t, void *to, const void *from);
 /* Print the options as --flags with their help and defaults; '*' marks the reloadable ones. */
 void conftab_usage(const conftab_t *t, FILE *out);
 
+/* The `option` records of --dump-options (cli.h), under SCOPE ("" or a command's name). */
+void conftab_dump(const conftab_t *t, const char *scope, FILE *out);
+
 #endif

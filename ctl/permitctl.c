@@ -239,15 +239,38 @@ more_help(FILE *f)
     fprintf(f, "%s\n", _("global options (before the command):"));
     conftab_usage(&global_table, f);
     fputs(_("\ntimes (--since): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (in time_zone), ISO 8601 "
-            "with an offset, or\n  milliseconds since the epoch\n"
-            "exit status: 0 ok, 64 usage, 65 refused or bad input file, 69 broker unreachable,\n"
-            "  77 the broker refused this key (in the handshake), 78 bad config (report), 1 "
-            "other\n"),
+            "with an offset, or\n  milliseconds since the epoch\n"),
           f);
 }
 
-static const cli_prog_t prog = {PROG, "[GLOBAL OPTIONS] COMMAND [ARGS]", commands,
-                                ARRAY_LEN(commands), more_help};
+static const cli_exit_t exits[] = {
+    {EX_OK, "ok"},
+    {EX_USAGE, "usage"},
+    {EX_DATAERR, "refused or bad input file"},
+    {EX_UNAVAILABLE, "broker unreachable"},
+    {EX_NOPERM, "the broker refused this key (in the handshake)"},
+    {EX_CONFIG, "bad config (report)"},
+    {EXIT_FAILURE, "other"},
+};
+
+static const cli_prog_t prog = {
+    .name = PROG,
+    .synopsis = "[GLOBAL OPTIONS] COMMAND [ARGS]",
+    .cmds = commands,
+    .n = ARRAY_LEN(commands),
+    .more = more_help,
+    .about = "the task force's operator tool: imports, status, lists, corrections, the weekly "
+             "report and key generation, through the permit broker",
+    .exits = exits,
+    .n_exits = ARRAY_LEN(exits),
+    .globals = &global_table,
+};
+
+static void
+dump(FILE *f)
+{
+    cli_dump(&prog, f);
+}
 
 static void
 usage(FILE *f)
@@ -350,8 +373,12 @@ on_signal(int sig)
 static int
 parse_global(ctl_opts_t *o, int argc, char **argv, int *next)
 {
-    const args_spec_t spec = {
-        .prog = PROG, .tab = &global_table, .flags = NULL, .stop_at_word = true, .usage = usage};
+    const args_spec_t spec = {.prog = PROG,
+                              .tab = &global_table,
+                              .flags = NULL,
+                              .stop_at_word = true,
+                              .usage = usage,
+                              .dump = dump};
     args_t a;
     char *err = NULL;
     int rc;

@@ -62,11 +62,30 @@ static void
 more_help(FILE *f)
 {
     fprintf(f, "the commands other than run find the database through --config (its db key) or "
-               "--db\nexit status: 0, 1 failure, 64 usage, 65 no such item, 78 bad config\n");
+               "--db\n");
 }
 
-static const cli_prog_t prog = {PROG, "COMMAND [--config FILE | --db PATH] [ARGS]", commands,
-                                ARRAY_LEN(commands), more_help};
+static const cli_exit_t exits[] = {
+    {EX_OK, "ok"},
+    {EXIT_FAILURE, "failure"},
+    {EX_USAGE, "usage"},
+    {EX_DATAERR, "no such item"},
+    {EX_CONFIG, "bad config"},
+};
+
+static const cli_prog_t prog = {
+    .name = PROG,
+    .synopsis = "COMMAND [--config FILE | --db PATH] [ARGS]",
+    .cmds = commands,
+    .n = ARRAY_LEN(commands),
+    .more = more_help,
+    .about = "the notifier: follows the permit broker's log and tells the people concerned, by "
+             "webhook, work-chat robot or e-mail, with escalation, digests and silences",
+    .exits = exits,
+    .n_exits = ARRAY_LEN(exits),
+    .config_cmd = "run",
+    .config_tab = &ncfg_table,
+};
 
 /*
  * The config: defaults, the file, then the command line's overrides. A file holding the SMTP

@@ -19,6 +19,7 @@ declare -A allowed=(
     [agents]="common proto"
     [notify]="common proto"
     [web/auth]="common"
+    [man]="common"
 )
 # Files held to less than their folder: the rules' headers that the store's row and the clock
 # live in include nothing of store/, so the rules read without the storage contract.

@@ -4,7 +4,7 @@
 #   scripts/deps.sh test   that, and what the tests need (`make test`): cmocka, the SMTP
 #                          recorder, faketime, a PostgreSQL server for the pg_ tests, clang
 #                          for fuzzing, dpkg-dev and lintian for the packages, systemd's
-#                          systemd-analyze for the units
+#                          systemd-analyze for the units, groff for the man pages
 #   scripts/deps.sh        (or `all`) everything, for the long suites (faults, HA, fuzz)
 #   scripts/deps.sh GROUP --list   print the group's packages, one a line, and exit
 # Safe to run again and again: with everything present it does nothing and touches no
@@ -29,6 +29,7 @@ TEST_PACKAGES=(
     postgresql python3-openpyxl
     chromium poppler-utils fonts-noto-cjk
     dpkg-dev lintian systemd
+    groff-base iproute2
 )
 
 case ${1:-all} in

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Debian packages (issue 22): build them with cpack in a Release folder of their own, check
-# them with lintian (no error), install them on this machine with apt-get, run the installed
+# them with lintian (no error, every program with its man page), install them on this machine with apt-get, run the installed
 # programs on the installed paths as the packages' users, remove them (the data stays), purge
 # them (the data goes) and check that nothing they started is left running.
 #
@@ -10,50 +10,9 @@
 # shellcheck source=../integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
-PACKAGES=(permit-broker permit-agent permit-notify permitctl)
-PKG_BUILD=${PERMIT_PKG_BUILD:-$PERMIT_BIN/package}
+# shellcheck source=pkglib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pkglib.sh"
 STATE=/var/lib/permit
-
-if ((EUID != 0)); then
-    step "SKIP: installs packages on this machine, run as root only"
-    exit 77
-fi
-for tool in apt-get dpkg-deb dpkg-shlibdeps cpack setpriv; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        step "SKIP: $tool is missing (scripts/deps.sh test installs dpkg-dev)"
-        exit 77
-    fi
-done
-exec 9>/run/permit-package-test.lock
-flock 9
-
-# The installed programs as the packages' users; never the build folder's. setpriv execs the
-# program itself (runuser would stand between it and our signals).
-as() {
-    local user=$1
-    shift
-    setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
-}
-
-purge_all() {
-    local p installed=()
-    for p in "${PACKAGES[@]}"; do
-        if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "installed\|config-files"; then
-            installed+=("$p")
-        fi
-    done
-    if ((${#installed[@]} > 0)); then
-        DEBIAN_FRONTEND=noninteractive dpkg --purge "${installed[@]}" >"$T/purge.out" 2>&1 ||
-            fail "dpkg --purge ${installed[*]}: $(cat "$T/purge.out")"
-    fi
-}
-
-permit_procs() {
-    local u
-    for u in permit permit-agent permit-notify; do
-        getent passwd "$u" >/dev/null && pgrep -u "$u" -a || true
-    done
-}
 
 step "purge what an earlier run left"
 pkill_left=$(permit_procs)
@@ -62,18 +21,7 @@ purge_all
 rm -f /etc/permit/broker.secret /etc/permit/broker.key /etc/permit/keys/pkgtest.*
 [[ ! -e $STATE ]] || fail "$STATE is left from before although no package is installed"
 
-step "build the packages (Release, cpack)"
-cmake -S "$PERMIT_SRC" -B "$PKG_BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
-    -DPERMIT_TESTS=OFF >"$T/cmake.out" 2>&1 || fail "cmake: $(tail -n 20 "$T/cmake.out")"
-cmake --build "$PKG_BUILD" -j2 >"$T/build.out" 2>&1 || fail "build: $(tail -n 20 "$T/build.out")"
-rm -f "$PKG_BUILD"/*.deb
-(cd "$PKG_BUILD" && cpack -G DEB) >"$T/cpack.out" 2>&1 || fail "cpack: $(tail -n 20 "$T/cpack.out")"
-debs=()
-for p in "${PACKAGES[@]}"; do
-    deb=$(echo "$PKG_BUILD/${p}_"*.deb)
-    [[ -f $deb ]] || fail "cpack made no $p package: $(ls "$PKG_BUILD"/*.deb 2>&1)"
-    debs+=("$deb")
-done
+build_packages
 
 step "what each package holds"
 contents() { dpkg-deb -c "$1" | awk '{print $6}' | sed 's|^\.||'; }
@@ -92,6 +40,15 @@ has "${debs[2]}" /lib/systemd/system/permit-notify.service
 has "${debs[2]}" /usr/share/permit/templates/default.tmpl
 has "${debs[3]}" /usr/bin/permitctl
 has "${debs[3]}" /usr/share/permit/calendar/2026.json
+# The man pages and bash completion (cmake/man.cmake), each in its program's package.
+for i in 0 1 2; do
+    prog=$(basename "${debs[$i]}" | sed 's/_.*//; s/permit-broker/permitd/')
+    has "${debs[$i]}" "/usr/share/man/man8/$prog.8.gz"
+    has "${debs[$i]}" "/usr/share/man/man5/$prog.conf.5.gz"
+    has "${debs[$i]}" "/usr/share/bash-completion/completions/$prog"
+done
+has "${debs[3]}" /usr/share/man/man1/permitctl.1.gz
+has "${debs[3]}" /usr/share/bash-completion/completions/permitctl
 ! contents "${debs[1]}" | grep -q permitd || fail "the agent's package holds the broker"
 dpkg-deb -f "${debs[0]}" Depends | grep -q "libzmq5" || fail "permit-broker does not depend on libzmq5"
 dpkg-deb --ctrl-tarfile "${debs[0]}" | tar -xO ./conffiles | grep -qx /etc/permit/permitd.conf ||
@@ -102,6 +59,10 @@ if command -v lintian >/dev/null 2>&1; then
     lintian "${debs[@]}" >"$T/lintian.out" 2>&1 || true
     if grep -q "^E: " "$T/lintian.out"; then
         fail "lintian errors: $(grep "^E: " "$T/lintian.out")"
+    fi
+    if grep -Eq "no-manual-page|binary-without-manpage|manpage-has-errors|groff-message" \
+        "$T/lintian.out"; then
+        fail "lintian on the man pages: $(grep -E "manual-page|manpage|groff" "$T/lintian.out")"
     fi
 else
     step "lintian is not installed: not checked (scripts/deps.sh test installs it)"
@@ -123,6 +84,14 @@ for prog in permitd permit-agent permit-notify permitctl; do
     run as permit /usr/bin/$prog --version
     ((RC == 0)) && [[ -n "$OUT" ]] || fail "$prog --version exited $RC: $ERR"
 done
+
+if command -v man >/dev/null 2>&1; then
+    step "man finds the installed pages"
+    for page in permitd permitctl permit-agent permit-notify permitd.conf; do
+        run man -w "$page"
+        [[ $RC == 0 && $OUT == /usr/share/man/man*/"$page".*.gz ]] || fail "man -w $page: $OUT $ERR"
+    done
+fi
 
 step "permitd -n on /etc/permit/permitd.conf with a key pair from permitctl keygen"
 run /usr/bin/permitctl keygen broker --dir /etc/permit

@@ -163,6 +163,30 @@ test_usage(void **state)
     free(buf);
 }
 
+/* --dump-options (cli.h): one record a line, every field whatever it holds. */
+static void
+test_dump(void **state)
+{
+    static const conftab_opt_t odd[] = {
+        {"note", CONFTAB_TEXT, 0, "a\\b", 0, 0, false, "tab\there\nnext line", NULL, 0},
+    };
+    static const conftab_t odd_table = {"odd", odd, ARRAY_LEN(odd)};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+
+    (void)state;
+    conftab_dump(&table, "", out);
+    conftab_dump(&odd_table, "run", out);
+    fclose(out);
+    assert_non_null(strstr(buf, "option\t\tmax_count\tinteger\t5\t1\t10\tyes\tno\thow many\n"));
+    assert_non_null(strstr(buf, "option\t\tname\ttext\t\t\t\tno\tyes\twho\n"));
+    assert_non_null(strstr(buf, "option\t\tlog_level\tlevel\tinfo\t\t\tno\tno\thow loud\n"));
+    assert_non_null(
+        strstr(buf, "option\trun\tnote\ttext\ta\\\\b\t\t\tno\tno\ttab\\there\\nnext line\n"));
+    free(buf);
+}
+
 int
 main(void)
 {
@@ -171,6 +195,7 @@ main(void)
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_reload_takes_the_reloadable),
         cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_dump),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
