@@ -214,6 +214,12 @@ follow_cursor(const follow_t *self)
     return self->cursor;
 }
 
+void *
+follow_socket(const follow_t *self)
+{
+    return self->sub;
+}
+
 const char *
 follow_endpoint(const follow_t *self)
 {

@@ -18,6 +18,7 @@ declare -A allowed=(
     [ctl]="common proto core store"
     [agents]="common proto"
     [notify]="common proto"
+    [web]="common proto:codec.h"
 )
 # Files held to less than their folder: the rules' headers that the store's row and the clock
 # live in include nothing of store/, so the rules read without the storage contract.

@@ -22,7 +22,7 @@ ctl keygen broker --dir "$T/secrets/broker"
     fail "keygen made its --dir with mode $(stat -c %a "$T/secrets/broker") (expected 700)"
 mv "$T/secrets/broker/"* "$T/secrets/"
 for who in NRB:department EEB:department WRB:department notifier:notifier alice:operator \
-    admin:admin; do
+    admin:admin web:viewer; do
     ctl keygen "${who%%:*}" --dir "$K" --role "${who##*:}"
 done
 ctl keygen stranger --dir "$T/secrets"
@@ -117,6 +117,18 @@ as notifier ctl status "$P"
 [[ "$OUT" == *LAND_PREREVIEW* ]] || fail "the notifier cannot read a status"
 run as notifier "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
 ((RC == 65)) && [[ "$ERR" == *forbidden* ]] || fail "a notifier's import was not forbidden: $ERR"
+
+step "a viewer key (permit-web) may read and subscribe, but neither send events nor import"
+run as web "$PERMIT_AGENT" send --dept NRB --project "$P" --procedure LAND_PREREVIEW \
+    --event approved --cert P-3
+((RC == 65)) && [[ "$ERR" == *"refused (forbidden)"* ]] ||
+    fail "a viewer's event was not refused as forbidden (exit $RC): $ERR"
+as web ctl status "$P"
+[[ "$OUT" == *LAND_PREREVIEW* ]] || fail "the viewer cannot read a status"
+as web ctl tail --from 0 --json --project "$P"
+[[ "$OUT" == *'"kind":"project"'* ]] || fail "the viewer cannot read the log"
+run as web "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
+((RC == 65)) && [[ "$ERR" == *forbidden* ]] || fail "a viewer's import was not forbidden: $ERR"
 
 step "a department cannot speak for another: lying dept field, or another's procedure"
 refused_as() {
