@@ -39,8 +39,11 @@ def fail(msg):
     sys.exit(1)
 
 
+START = time.monotonic()
+
+
 def step(msg):
-    print("browser.py: " + msg, flush=True)
+    print(f"browser.py: [{time.monotonic() - START:5.1f}s] {msg}", flush=True)
 
 
 def send(project, procedure, dept, event):
@@ -87,6 +90,12 @@ def get(path):
         return r.read()
 
 
+def screen(d, width, height, mobile):
+    """The page's viewport exactly (a window's size includes the browser's own bars)."""
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                      {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
 def pid_alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -101,6 +110,7 @@ def main():
               "--window-size=1920,1080", "--lang=zh-CN"):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    opts.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver") \
         if hasattr(webdriver, "ChromeService") else None
     d = webdriver.Chrome(options=opts, service=service) if service else webdriver.Chrome(options=opts)
@@ -108,7 +118,7 @@ def main():
     DRIVER = d
     second = None
     try:
-        d.set_window_size(1920, 1080)
+        screen(d, 1920, 1080, False)
         step("the wall board loads with the sample data")
         d.get(URL + "/")
         wait("the board's figures", lambda: d.find_elements(By.ID, "rate"))
@@ -159,8 +169,8 @@ def main():
         step(f"{len(want)} entries since seq {head0}, each once")
 
         step("a project link shows what blocks its procedures")
-        link = d.find_element(By.CSS_SELECTOR, "#figures a[href^='/d/']")  # a department chart link
-        d.get(URL + "/p/TL-2026-001")
+        d.find_element(By.CSS_SELECTOR, f"#ticker li[data-seq='{seq}'] a[href^='/p/']").click()
+        wait("the project page", lambda: d.current_url.endswith("/p/TL-2026-001"))
         wait("the procedures table", lambda: d.find_elements(By.CSS_SELECTOR, "tr[data-state]"))
         blocked = d.find_elements(By.CSS_SELECTOR, "tr[data-state='blocked'] td.blockers")
         if not blocked or not any(b.text.strip() for b in blocked):
@@ -168,7 +178,6 @@ def main():
         if not d.find_elements(By.CSS_SELECTOR, "#graph g.node.critical"):
             fail("the graph marks no critical path")
         d.save_screenshot(os.path.join(SHOTS, "project-1920x1080.png"))
-        del link
 
         step("hostile names render as text: page, SVG, JSON, stream")
         d.get(URL + "/p/EVIL-1")
@@ -201,20 +210,25 @@ def main():
             fail("the stream carries the hostile name as raw markup, or not at all")
 
         step("screenshots at phone width")
-        d.set_window_size(390, 844)
+        screen(d, 390, 844, True)
+        step("project at phone width")
         d.get(URL + "/p/TL-2026-001")
         wait("the project at phone width", lambda: d.find_elements(By.CSS_SELECTOR, "tr[data-state]"))
         d.save_screenshot(os.path.join(SHOTS, "project-390x844.png"))
+        step("board at phone width")
         d.get(URL + "/")
         wait("the board at phone width", lambda: d.find_elements(By.ID, "rate"))
         d.save_screenshot(os.path.join(SHOTS, "board-390x844.png"))
-        d.set_window_size(1920, 1080)
+        screen(d, 1920, 1080, False)
+        step("English")
         d.get(URL + "/?lang=en")
         wait("the English board", lambda: d.find_elements(By.ID, "rate"))
         if "Completion" not in d.find_element(By.TAG_NAME, "main").text:
             fail("?lang=en did not give English")
     finally:
+        step("quit")
         d.quit()
+        step("quitted")
         if second is not None:
             second.send_signal(signal.SIGTERM)
             rc = second.wait(15)

@@ -27,7 +27,7 @@ const WORDS = {
     holds: '本部门卡住了别人', deptOverdue: '本部门超期', region: '旗县区', steward: '项目管家',
     leader: '包联领导', none: '无', notFound: '没有这个页面', error: '出错了',
     all: '全部', red: '红色', yellow: '黄色', filter: '筛选', critical: '关键路径剩余工作日',
-    live: '实时', offline: '已断开', kind: '类型', time: '时间',
+    live: '实时', offline: '已断开', kind: '类型', time: '时间', head: '日志序号',
   },
   en: {
     title: 'Joint review and approval', board: 'Wall board', blocked: 'Blocked', overdue: 'Overdue',
@@ -41,7 +41,7 @@ const WORDS = {
     holds: 'Holding up others', deptOverdue: 'Overdue', region: 'Region', steward: 'Steward',
     leader: 'Leader', none: 'none', notFound: 'No such page', error: 'Error',
     all: 'all', red: 'red', yellow: 'yellow', filter: 'Filter', critical: 'Critical path, working days left',
-    live: 'live', offline: 'offline', kind: 'Kind', time: 'Time',
+    live: 'live', offline: 'offline', kind: 'Kind', time: 'Time', head: 'Log head',
   },
 };
 function w(key) { return (WORDS[lang] || WORDS.zh)[key] || key; }
@@ -106,17 +106,17 @@ function table(head, rows) {
 
 /* Horizontal bars of a rate per row, with the target as a dashed line. */
 function rateChart(rows, target, nameOf, linkOf) {
-  const rowH = 26, left = 190, width = 860, right = 70;
+  const rowH = 22, left = 150, width = 520, right = 56;
   const h = rows.length * rowH + 10;
   const s = svg('svg', { viewBox: `0 0 ${width} ${h}`, width: '100%', role: 'img' });
   const scale = (width - left - right) / 100;
   rows.forEach((r, i) => {
     const y = i * rowH + 5, rate = r.rate === null ? 0 : r.rate;
-    const label = svg('text', { x: left - 8, y: y + 16, 'text-anchor': 'end' }, nameOf(r));
+    const label = svg('text', { x: left - 8, y: y + 15, 'text-anchor': 'end' }, nameOf(r));
     const a = linkOf ? svg('a', { href: withLang(linkOf(r)) }, label) : label;
     s.append(a, svg('rect', { class: 'bar' + (rate >= target ? ' done' : ' below'), x: left, y: y + 3,
-      width: Math.max(1, rate * scale), height: rowH - 8 }),
-    svg('text', { x: left + rate * scale + 6, y: y + 16 }, pct(r.rate)));
+      width: Math.max(1, rate * scale), height: rowH - 7 }),
+    svg('text', { x: left + rate * scale + 6, y: y + 15 }, pct(r.rate)));
   });
   s.append(svg('line', { class: 'target', x1: left + target * scale, x2: left + target * scale, y1: 0, y2: h }));
   return s;
@@ -124,7 +124,6 @@ function rateChart(rows, target, nameOf, linkOf) {
 
 function entryText(e) {
   const parts = [labels.kinds[e.kind] || e.kind];
-  if (e.project_name || e.project) parts.push(e.project_name || e.project);
   if (e.procedure_name || e.procedure) parts.push(e.procedure_name || e.procedure);
   if (e.dept) parts.push(e.dept);
   if (e.colour) parts.push(labels.colours[e.colour] || e.colour);
@@ -133,7 +132,8 @@ function entryText(e) {
 function tickerItem(e, fresh) {
   return el('li', { 'data-seq': e.seq, class: fresh ? 'fresh' : undefined },
     el('span', { class: 'seq' }, '#' + e.seq), el('span', { class: 'time' }, hhmm(e.recv_ms)),
-    e.colour ? dot(e.colour) : null, entryText(e));
+    e.colour ? dot(e.colour) : null,
+    e.project ? [projectLink(e.project, e.project_name), ' · '] : null, entryText(e));
 }
 
 /* The live stream: every entry once, in order; onEntry sees each. */
@@ -144,6 +144,8 @@ function stream(after, onEntry, onReset) {
   es.onerror = () => { live.className = 'live off'; live.title = w('offline'); };
   es.onmessage = (m) => { try { onEntry(JSON.parse(m.data)); } catch (err) { console.error(err); } };
   es.addEventListener('reset', () => onReset && onReset());
+  /* A browser allows six connections to a host: a page left behind must not keep its stream. */
+  window.addEventListener('pagehide', () => es.close());
   return es;
 }
 
@@ -158,9 +160,11 @@ async function pageBoard(main) {
   let doc = await getJSON('/api/board');
   nav();
   const figures = el('div', { class: 'grid board', id: 'figures' });
+  const regions = el('section', { class: 'panel tall' });
+  const depts = el('div', { class: 'stack' });
   const ticker = el('ul', { class: 'ticker', id: 'ticker' });
-  main.replaceChildren(figures, el('div', { class: 'grid board' },
-    el('section', { class: 'panel span4' }, el('h2', {}, w('ticker')), ticker)));
+  main.replaceChildren(figures, el('div', { class: 'grid board2' }, regions, depts,
+    el('section', { class: 'panel tall' }, el('h2', {}, w('ticker')), ticker)));
   const render = (d) => {
     const t = d.totals, c = d.colours;
     const counts = (what) => el('div', { class: 'counts' },
@@ -173,18 +177,20 @@ async function pageBoard(main) {
         el('div', {}, `${t.done} / ${t.procedures} ${w('procedures')} · ${t.projects_done} / ${t.projects} ${w('projects')}`)),
       el('section', { class: 'panel' }, el('h2', {}, w('procedures')), counts('procedures')),
       el('section', { class: 'panel' }, el('h2', {}, w('projects')), counts('projects')),
-      el('section', { class: 'panel' }, el('h2', {}, 'seq'), el('div', { class: 'kpi', id: 'head' }, String(d.head))),
-      el('section', { class: 'panel span2' }, el('h2', {}, w('byRegion')),
-        rateChart(d.by_region, d.target_pct, (r) => r.name || '–')),
-      el('section', { class: 'panel span2' }, el('h2', {}, w('byDept')),
+      el('section', { class: 'panel' }, el('h2', {}, w('head')), el('div', { class: 'kpi', id: 'head' }, String(d.head))));
+    regions.replaceChildren(el('h2', {}, w('byRegion')),
+      rateChart(d.by_region, d.target_pct, (r) => r.name || '–'));
+    depts.replaceChildren(
+      el('section', { class: 'panel' }, el('h2', {}, w('byDept')),
         rateChart(d.by_department, d.target_pct, (r) => r.name || r.key, (r) => '/d/' + encodeURIComponent(r.key))),
-      el('section', { class: 'panel span4' }, el('h2', {}, w('longest')),
+      el('section', { class: 'panel' }, el('h2', {}, w('longest')),
         d.overdue_error ? el('p', { class: 'error' }, d.overdue_error) : null,
-        table([w('colour'), w('project'), w('procedure'), w('dept'), w('days')],
-          d.overdue.map((r) => el('tr', {},
-            el('td', {}, dot(r.colour), r.colour_label), el('td', {}, projectLink(r.project, r.project_name)),
-            el('td', {}, r.name || r.code), el('td', {}, deptLink(r.dept, r.dept_name)),
-            el('td', { class: 'num' }, String(r.days)))))));
+        d.overdue.length === 0 ? el('p', {}, w('none')) :
+          table([w('project'), w('procedure'), w('dept'), w('days')],
+            d.overdue.map((r) => el('tr', {},
+              el('td', {}, dot(r.colour), projectLink(r.project, r.project_name)),
+              el('td', {}, r.name || r.code), el('td', {}, deptLink(r.dept, r.dept_name)),
+              el('td', { class: 'num' }, String(r.days)))))));
   };
   render(doc);
   ticker.replaceChildren(...doc.recent.slice().reverse().filter((e) => e.kind !== 'template' && e.kind !== 'calendar')
