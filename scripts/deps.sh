@@ -4,7 +4,8 @@
 #   scripts/deps.sh test   that, and what the tests need (`make test`): cmocka, the SMTP
 #                          recorder, faketime, a PostgreSQL server for the pg_ tests, clang
 #                          for fuzzing, dpkg-dev and lintian for the packages, systemd's
-#                          systemd-analyze for the units
+#                          systemd-analyze for the units, headless chromium and selenium,
+#                          promtool and nginx for the web console
 #   scripts/deps.sh        (or `all`) everything, for the long suites (faults, HA, fuzz)
 #   scripts/deps.sh GROUP --list   print the group's packages, one a line, and exit
 # Safe to run again and again: with everything present it does nothing and touches no
@@ -17,8 +18,8 @@ RUN_PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
-    libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev
-    jq
+    libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev libmicrohttpd-dev
+    jq curl
 )
 TEST_PACKAGES=(
     libcmocka-dev clang-format python3 python3-aiosmtpd
@@ -26,6 +27,7 @@ TEST_PACKAGES=(
     faketime
     postgresql python3-openpyxl
     dpkg-dev lintian systemd
+    chromium chromium-driver python3-selenium prometheus nginx-light
 )
 
 case ${1:-all} in

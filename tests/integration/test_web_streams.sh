@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# permit-web's live stream and its operations: Last-Event-ID resumes exactly; slow clients that
+# never read do not stall the loop; 1,000 streams at once (as the file limit allows) all get the
+# next entry with bounded memory; /metrics passes promtool; -n, a bad config, SIGHUP and SIGTERM.
+# shellcheck source-path=SCRIPTDIR
+# backends: sqlite
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/web_lib.sh"
+
+step "-n: a good config is OK, a bad one is refused with FILE:LINE"
+web_conf
+run "$PERMIT_WEB" --config "$T/web.conf" -n
+((RC == 0)) && [[ "$OUT" == "configuration OK" ]] || fail "permit-web -n: $RC $OUT $ERR"
+printf '[web]\nlisten = nowhere\n' >"$T/bad.conf"
+run "$PERMIT_WEB" --config "$T/bad.conf" -n
+((RC == 78)) && [[ "$ERR" == *listen* ]] || fail "a bad listen was not refused (78): $RC $ERR"
+printf '[web]\nmax_clients = 1\n' >"$T/bad.conf"
+run "$PERMIT_WEB" --config "$T/bad.conf" -n
+((RC == 78)) && [[ "$ERR" == *"bad.conf:2"* ]] || fail "max_clients = 1 was not refused: $RC $ERR"
+run "$PERMIT_WEB" --help
+((RC == 0)) && [[ "$OUT" == *--sse-buffer* ]] || fail "--help does not list the options"
+
+start_broker
+import_samples
+start_web
+head=$(db_head)
+wait_for 10 "permit-web to fold the log" test "$(web_head)" == "$head"
+
+step "Last-Event-ID resumes exactly after the id given"
+from=$((head - 5))
+curl -sN --max-time 1 -H "Last-Event-ID: $from" "$WEB_URL/events" >"$T/resume.txt" || true
+ids=$(sed -n 's/^id: //p' "$T/resume.txt" | tr '\n' ' ')
+want=$(seq $((from + 1)) "$head" | tr '\n' ' ')
+[[ "$ids" == "$want" ]] || fail "Last-Event-ID $from gave ids '$ids' (expected '$want')"
+curl -sN --max-time 1 "$WEB_URL/events?after=$head" >"$T/none.txt" || true
+! grep -q '^id:' "$T/none.txt" || fail "a stream from the head replayed entries: $(head -3 "$T/none.txt")"
+
+step "/entries pages the kept log"
+after=$(curl -fsS "$WEB_URL/api/entries?after=$from&limit=2" | jq -c '[.entries[].seq, .more]')
+[[ "$after" == "[$((from + 1)),$((from + 2)),true]" ]] || fail "/api/entries gave $after"
+
+step "slow clients, and many streams"
+n=1000
+PERMIT_AGENT=$PERMIT_AGENT "$PY" "$PERMIT_SRC/tests/web/sse_load.py" "$WEB_URL" "$WEB_PID" "$n" ||
+    fail "the stream load test failed (its output is above)"
+
+step "/metrics passes promtool and counts what was folded"
+command -v promtool >/dev/null || fail "promtool is not installed (run scripts/deps.sh)"
+curl -fsS "$WEB_URL/metrics" >"$T/metrics.txt"
+promtool check metrics <"$T/metrics.txt" >"$T/promtool.out" 2>&1 ||
+    fail "promtool check metrics: $(cat "$T/promtool.out")"
+grep -q "^permit_log_head $(db_head)$" "$T/metrics.txt" || fail "permit_log_head is not the log's head"
+grep -q '^permit_entries_total{kind="accepted"} 2$' "$T/metrics.txt" ||
+    fail "accepted entries are not counted: $(grep accepted "$T/metrics.txt")"
+
+step "SIGHUP reloads, SIGTERM stops cleanly"
+printf 'sse_buffer = 8192\n' >>"$T/web.conf"
+kill -HUP "$WEB_PID"
+wait_for 5 "the reload" grep -q "reload: done" "$WEB_LOG"
+stop_web
