@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # permit-web's live stream and its operations: Last-Event-ID resumes exactly; slow clients that
 # never read do not stall the loop; 1,000 streams at once (as the file limit allows) all get the
-# next entry with bounded memory; /metrics passes promtool; -n, a bad config, SIGHUP and SIGTERM.
+# next entry with bounded memory; /metrics passes promtool and has every series the Grafana
+# sample graphs; -n, a bad config, SIGHUP and SIGTERM.
 # shellcheck source-path=SCRIPTDIR
 # backends: sqlite
 set -euo pipefail
@@ -53,6 +54,12 @@ promtool check metrics <"$T/metrics.txt" >"$T/promtool.out" 2>&1 ||
 grep -q "^permit_log_head $(db_head)$" "$T/metrics.txt" || fail "permit_log_head is not the log's head"
 grep -q '^permit_entries_total{kind="accepted"} 2$' "$T/metrics.txt" ||
     fail "accepted entries are not counted: $(grep accepted "$T/metrics.txt")"
+
+for metric in $(jq -r '.panels[].targets[].expr' "$PERMIT_SRC/deploy/grafana/permit-web.json" |
+    grep -o 'permit_[a-z_]*' | sort -u); do
+    grep -q "^$metric[{ ]" "$T/metrics.txt" ||
+        fail "the Grafana sample (deploy/grafana/permit-web.json) graphs $metric, which /metrics lacks"
+done
 
 step "SIGHUP reloads, SIGTERM stops cleanly"
 printf 'sse_buffer = 8192\n' >>"$T/web.conf"
