@@ -35,7 +35,8 @@ static const conftab_opt_t options[] = {
     I("query_timeout_ms", query_timeout_ms, "2000", 100, 600000, false,
       "a query unanswered for this long: the broker is away (the next one is tried)"),
     T("listen", listen, "127.0.0.1:7480", false,
-      "the HTTP server's address, HOST:PORT ([::1]:7480 for IPv6; port 0: any free one, named in the ready line); public access goes through "
+      "the HTTP server's address, HOST:PORT ([::1]:7480 for IPv6; port 0: any free one, named in "
+      "the ready line); public access goes through "
       "a reverse proxy (deploy/nginx/permit-web.conf)"),
     I("max_clients", max_clients, "2000", 8, 60000, false,
       "HTTP connections at once, live streams (/events) included; more wait in the backlog"),
