@@ -10,6 +10,7 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/web_lib.sh"
 
 P=TL-2026-001
 K=$T/keys
@@ -129,6 +130,11 @@ as web ctl tail --from 0 --json --project "$P"
 [[ "$OUT" == *'"kind":"project"'* ]] || fail "the viewer cannot read the log"
 run as web "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
 ((RC == 65)) && [[ "$ERR" == *forbidden* ]] || fail "a viewer's import was not forbidden: $ERR"
+# permit-web itself on the viewer key: it follows the whole log over CURVE.
+web_conf "curve_secret=$(sec web)" "broker_key=$BK"
+start_web
+wait_for 10 "permit-web to follow the log over CURVE" test "$(web_head)" == "$(db_head)"
+stop_web
 
 step "a department cannot speak for another: lying dept field, or another's procedure"
 refused_as() {
