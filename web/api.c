@@ -262,12 +262,12 @@ tally_rows(const api_t *self, json_t *map, bool depts)
     return rows;
 }
 
-/* The overdue list for the board: the broker's red and yellow rows, longest first. */
+/* The longest overdue for the board: the broker's red rows, most working days over first. */
 static json_t *
 board_overdue(api_t *self, pm_lang_t lang, json_t *doc)
 {
     char why[256];
-    pm_msg_t *rep = ask_list(self, false, NULL, NULL, NULL, NULL, why, sizeof(why));
+    pm_msg_t *rep = ask_list(self, false, "red", NULL, NULL, NULL, why, sizeof(why));
     json_t *a = json_array();
 
     if (rep == NULL) {

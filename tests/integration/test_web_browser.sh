@@ -2,7 +2,8 @@
 # permit-web in a real browser (headless chromium through selenium): the wall board on the
 # sample data changes within a second of an event sent through permit-agent; a project link
 # shows the chain that blocks it; permit-web killed and restarted under an open page resumes
-# with no entry missed and none twice; hostile names render as text in the pages, the graph's
+# with no entry missed and none twice; the broker's clock moved on turns the board's counts red
+# and lists the longest overdue; hostile names render as text in the pages, the graph's
 # SVG, the JSON and the stream; unknown paths are 404. Screenshots of the board and a project at
 # 1920x1080 and at phone width go to build-test/screenshots/.
 # shellcheck source-path=SCRIPTDIR
@@ -16,7 +17,8 @@ for need in chromium chromedriver; do
 done
 "$PY" -c 'import selenium' 2>/dev/null || fail "python3-selenium is not installed (run scripts/deps.sh)"
 
-start_broker
+# A test clock from now, so the test can move it on and turn procedures red.
+start_broker --test-clock "$(date +%Y-%m-%dT%H:%M:%S%:z)"
 import_samples
 # Hostile names: markup, quotes and a right-to-left override in a project, a region, a steward
 # and a department.

@@ -77,6 +77,12 @@ def ticker_seqs(d):
         "return Array.from(document.querySelectorAll('#ticker li')).map(li => li.dataset.seq)")]
 
 
+def text_of(d, id_):
+    """An element's text by id, read in the page (the board re-renders its figures)."""
+    return d.execute_script("const e = document.getElementById(arguments[0]);"
+                            "return e ? e.textContent : '';", id_)
+
+
 def no_alert(d, where):
     try:
         a = d.switch_to.alert
@@ -138,9 +144,8 @@ def main():
         took = time.monotonic() - sent
         if took > 1.0:
             fail(f"the ticker showed seq {seq} {took:.2f}s after the send returned (over 1s)")
-        wait("the head figure to move", lambda: int(d.find_element(By.ID, "head").text) >= seq, 1.5)
+        wait("the head figure to move", lambda: int(text_of(d, "head") or 0) >= seq, 1.5)
         step(f"seq {seq} on the page {took * 1000:.0f} ms after the ack ({(sent - t0) * 1000:.0f} ms to send)")
-        d.save_screenshot(os.path.join(SHOTS, "board-1920x1080.png"))
 
         step("kill permit-web and start it again under the open page: nothing missed, nothing twice")
         before = ticker_seqs(d)
@@ -167,6 +172,17 @@ def main():
         if missing:
             fail(f"entries missed across the restart: {missing}")
         step(f"{len(want)} entries since seq {head0}, each once")
+
+        step("the broker's clock moves 20 days on: red counts and the longest overdue on the board")
+        later = time.strftime("%Y-%m-%dT%H:%M:%S+0800", time.localtime(time.time() + 20 * 86400))
+        subprocess.run([os.environ["PERMITCTL"], "clock", "set", later[:-2] + ":00"], check=True,
+                       capture_output=True)
+        wait("red procedures counted",
+             lambda: int(text_of(d, "count-procedures-red") or 0) >= 4, 5)
+        wait("the longest overdue listed", lambda: d.execute_script(
+            "return !!document.querySelector(\"#overdue a[href='/p/TL-2026-001']\")"), 5)
+        no_alert(d, "board")
+        d.save_screenshot(os.path.join(SHOTS, "board-1920x1080.png"))
 
         step("a project link shows what blocks its procedures")
         d.find_element(By.CSS_SELECTOR, f"#ticker li[data-seq='{seq}'] a[href^='/p/']").click()

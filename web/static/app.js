@@ -183,7 +183,7 @@ async function pageBoard(main) {
     depts.replaceChildren(
       el('section', { class: 'panel' }, el('h2', {}, w('byDept')),
         rateChart(d.by_department, d.target_pct, (r) => r.name || r.key, (r) => '/d/' + encodeURIComponent(r.key))),
-      el('section', { class: 'panel' }, el('h2', {}, w('longest')),
+      el('section', { class: 'panel', id: 'overdue' }, el('h2', {}, w('longest')),
         d.overdue_error ? el('p', { class: 'error' }, d.overdue_error) : null,
         d.overdue.length === 0 ? el('p', {}, w('none')) :
           table([w('project'), w('procedure'), w('dept'), w('days')],
