@@ -14,9 +14,13 @@
 #include "util.h"
 #include "wjson.h"
 
-/* Requests to the broker from a page wait this long at most, once: the loop serves the streams
- * meanwhile only after it, so a broker that is away costs a page an error, not a stall. */
+/*
+ * Requests to the broker from a page wait this long at most, once, and the loop waits with
+ * them; after one went unanswered, pages get their error at once for ASK_PAUSE_MS, so a broker
+ * that is away stalls the streams for at most ASK_TIMEOUT_MS in every ASK_PAUSE_MS.
+ */
 #define ASK_TIMEOUT_MS 1000
+#define ASK_PAUSE_MS 5000
 /* The ticker: entries of the last hour, at most this many. */
 #define TICKER_MS (3600 * 1000)
 #define TICKER_MAX 100
@@ -40,6 +44,7 @@ struct api {
     size_t streams;
     uint64_t resets;
     uint64_t broker_errors;
+    int64_t ask_again_ms; /* monotonic: no request to the broker before this */
 };
 
 api_t *
@@ -135,9 +140,17 @@ static pm_msg_t *
 ask(api_t *self, const pm_msg_t *req, pm_msg_type_t want, char *why, size_t whylen)
 {
     pm_msg_t *rep = NULL;
-    client_status_t cs = client_request(self->query, req, ASK_TIMEOUT_MS, 1, &rep, why, whylen);
+    client_status_t cs;
 
+    if (util_mono_ms() < self->ask_again_ms) {
+        snprintf(why, whylen, "the broker did not answer a moment ago; try again in a few seconds");
+        self->broker_errors++;
+        return NULL;
+    }
+    cs = client_request(self->query, req, ASK_TIMEOUT_MS, 1, &rep, why, whylen);
     if (cs != CLIENT_OK) {
+        if (cs == CLIENT_UNREACHABLE)
+            self->ask_again_ms = util_mono_ms() + ASK_PAUSE_MS;
         self->broker_errors++;
         return NULL;
     }
@@ -176,6 +189,15 @@ ask_list(api_t *self, bool blocked, const char *colour, const char *dept, const 
     return rep;
 }
 
+/* A department's name for people, "" when the row names no department. */
+static const char *
+dept_name(const api_t *self, const char *code)
+{
+    const char *name = views_dept_name(self->views, code);
+
+    return name != NULL ? name : "";
+}
+
 /* One row of a list, with the names people read added. */
 static json_t *
 row_json(const api_t *self, const pm_listrow_t *row, pm_lang_t lang)
@@ -186,10 +208,7 @@ row_json(const api_t *self, const pm_listrow_t *row, pm_lang_t lang)
     json_object_set_new(o, "project_name", json_string(row->project_name ? row->project_name : ""));
     json_object_set_new(o, "region", json_string(row->region ? row->region : ""));
     json_object_set_new(o, "steward", json_string(row->steward ? row->steward : ""));
-    json_object_set_new(o, "dept_name",
-                        json_string(views_dept_name(self->views, row->ps.dept)
-                                        ? views_dept_name(self->views, row->ps.dept)
-                                        : ""));
+    json_object_set_new(o, "dept_name", json_string(dept_name(self, row->ps.dept)));
     json_object_set_new(o, "state_label", json_string(pm_state_label(row->ps.state, lang)));
     json_object_set_new(o, "colour_label", json_string(pm_colour_label(row->ps.colour, lang)));
     return o;
@@ -416,10 +435,7 @@ api_project(void *arg, http_req_t *r)
     for (size_t i = 0; i < rep->status->nprocs; i++) {
         const pm_procstatus_t *ps = &rep->status->procs[i];
         json_t *o = entryfmt_procstatus_json(ps);
-        json_object_set_new(o, "dept_name",
-                            json_string(views_dept_name(self->views, ps->dept)
-                                            ? views_dept_name(self->views, ps->dept)
-                                            : ""));
+        json_object_set_new(o, "dept_name", json_string(dept_name(self, ps->dept)));
         json_object_set_new(o, "state_label", json_string(pm_state_label(ps->state, lang)));
         json_object_set_new(o, "colour_label", json_string(pm_colour_label(ps->colour, lang)));
         if (ps->deficient || ps->commitment_ms != 0)

@@ -102,7 +102,7 @@ fill(client_t *c)
 
     if (n == 0 || views_head(v) <= c->cursor)
         return;
-    if (views_entry(v, 0)->seq > c->cursor + 1 && c->cursor != 0) {
+    if (views_entry(v, 0)->seq > c->cursor + 1) {
         char line[96];
         int len = snprintf(line, sizeof(line), "event: reset\ndata: %" PRIu64 "\n\n",
                            views_entry(v, 0)->seq);

@@ -2,7 +2,8 @@
 # permit-web's live stream and its operations: Last-Event-ID resumes exactly; slow clients that
 # never read do not stall the loop; 1,000 streams at once (as the file limit allows) all get the
 # next entry with bounded memory; /metrics passes promtool and has every series the Grafana
-# sample graphs; -n, a bad config, SIGHUP and SIGTERM.
+# sample graphs; a broker that is away costs pages a quick 503, not the loop's time; -n, a bad
+# config, SIGHUP and SIGTERM.
 # shellcheck source-path=SCRIPTDIR
 # backends: sqlite
 set -euo pipefail
@@ -60,6 +61,21 @@ for metric in $(jq -r '.panels[].targets[].expr' "$PERMIT_SRC/deploy/grafana/per
     grep -q "^$metric[{ ]" "$T/metrics.txt" ||
         fail "the Grafana sample (deploy/grafana/permit-web.json) graphs $metric, which /metrics lacks"
 done
+
+step "the broker away: pages that need it answer 503 at once after the first, the rest is served"
+stop_broker
+elapsed() { curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$WEB_URL$1"; }
+read -r code secs < <(elapsed /api/blocked)
+[[ "$code" == 503 ]] || fail "/api/blocked with the broker away answered $code (expected 503)"
+read -r code secs < <(elapsed /api/overdue)
+[[ "$code" == 503 ]] && awk -v s="$secs" 'BEGIN { exit !(s < 0.5) }' ||
+    fail "the second page with the broker away answered $code after ${secs}s (expected 503 at once)"
+read -r code secs < <(elapsed /metrics)
+[[ "$code" == 200 ]] && awk -v s="$secs" 'BEGIN { exit !(s < 0.5) }' ||
+    fail "/metrics with the broker away answered $code after ${secs}s"
+start_broker
+lists_back() { curl -fsS -o /dev/null "$WEB_URL/api/blocked"; }
+wait_for 15 "the lists once the broker is back" lists_back
 
 step "SIGHUP reloads, SIGTERM stops cleanly"
 printf 'sse_buffer = 8192\n' >>"$T/web.conf"
