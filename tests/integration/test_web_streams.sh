@@ -82,3 +82,16 @@ printf 'sse_buffer = 8192\n' >>"$T/web.conf"
 kill -HUP "$WEB_PID"
 wait_for 5 "the reload" grep -q "reload: done" "$WEB_LOG"
 stop_web
+
+step "a cursor older than the entries held gets a reset, then the oldest held on"
+web_conf keep_entries=100
+start_web
+head=$(db_head)
+wait_for 10 "permit-web to fold the log" test "$(web_head)" == "$head"
+first=$((head - 99))
+curl -sN --max-time 1 "$WEB_URL/events?after=3" >"$T/reset.txt" || true
+[[ "$(sed -n '3,4p' "$T/reset.txt" | tr '\n' ' ')" == "event: reset data: $first " ]] ||
+    fail "no reset to $first first: $(head -5 "$T/reset.txt")"
+ids=$(sed -n 's/^id: //p' "$T/reset.txt" | tr '\n' ' ')
+[[ "$ids" == "$(seq "$first" "$head" | tr '\n' ' ')" ]] || fail "after the reset: ids $ids"
+stop_web
