@@ -257,7 +257,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 {
     http_t *self = cls;
     http_req_t r = {self, conn, method, url, "", false};
-    static int first;
+    static int first; /* any non-NULL marker: "the headers were seen" */
     bool path_known = false;
 
     (void)version;
@@ -311,8 +311,7 @@ http_new(const void *addr, unsigned max_clients, char **err)
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
         self, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT, max_clients,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONN_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        (unsigned)CONN_TIMEOUT_S, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     if (self->d == NULL) {
         *err = xstrdup("cannot listen (address in use, or not ours?)");
         free(self);

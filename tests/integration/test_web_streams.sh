@@ -29,6 +29,11 @@ start_web
 head=$(db_head)
 wait_for 10 "permit-web to fold the log" test "$(web_head)" == "$head"
 
+step "a second permit-web on the same port is refused, not sharing it"
+run timeout 10 "$PERMIT_WEB" --config "$T/web.conf" --listen "127.0.0.1:$WEB_PORT"
+((RC == 1)) && [[ "$ERR" == *"listen 127.0.0.1:$WEB_PORT"* ]] ||
+    fail "a second permit-web on port $WEB_PORT exited $RC: $ERR"
+
 step "Last-Event-ID resumes exactly after the id given"
 from=$((head - 5))
 curl -sN --max-time 1 -H "Last-Event-ID: $from" "$WEB_URL/events" >"$T/resume.txt" || true
