@@ -89,6 +89,12 @@ follow_status_t follow_run(follow_t *self);
 uint64_t follow_cursor(const follow_t *self);
 
 /*
+ * The highest sequence number the broker said its log holds (a page's head, a heartbeat, an
+ * entry); follow_broker_head() - follow_cursor() is how far behind the follower is.
+ */
+uint64_t follow_broker_head(const follow_t *self);
+
+/*
  * The SUB socket of a live follower, for a caller that polls it in its own set (with other
  * sockets and fds) and then calls follow_step(self, 0). It changes when the follower moves to
  * another broker, so ask for it before every poll.

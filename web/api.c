@@ -40,7 +40,7 @@ struct api {
     client_t *query;
     const wcfg_t *cfg;
     board_cache_t cache[PM_LANG__COUNT];
-    int64_t lag_ms;
+    uint64_t broker_head;
     size_t streams;
     uint64_t resets;
     uint64_t broker_errors;
@@ -72,9 +72,9 @@ api_destroy(api_t **p)
 }
 
 void
-api_note_lag(api_t *self, int64_t lag_ms)
+api_note_broker_head(api_t *self, uint64_t head)
 {
-    self->lag_ms = lag_ms < 0 ? 0 : lag_ms;
+    self->broker_head = head;
 }
 
 void
@@ -726,10 +726,15 @@ metrics(void *arg, http_req_t *r)
             "permit_completion_target_ratio %.2f\n",
             self->cfg->target_pct / 100.0);
     fprintf(f,
-            "# HELP permit_follow_lag_seconds Between the broker receiving the last live "
-            "entry and permit-web folding it.\n# TYPE permit_follow_lag_seconds gauge\n"
-            "permit_follow_lag_seconds %.3f\n",
-            (double)self->lag_ms / 1000.0);
+            "# HELP permit_broker_log_head The broker's log head, as its last page or heartbeat "
+            "said.\n# TYPE permit_broker_log_head gauge\npermit_broker_log_head %" PRIu64 "\n",
+            self->broker_head);
+    fprintf(
+        f,
+        "# HELP permit_follow_lag_entries Entries the broker holds that permit-web has not "
+        "folded yet.\n# TYPE permit_follow_lag_entries gauge\npermit_follow_lag_entries %" PRIu64
+        "\n",
+        self->broker_head > views_head(v) ? self->broker_head - views_head(v) : 0);
     fprintf(f,
             "# HELP permit_web_streams Open live streams (/events).\n"
             "# TYPE permit_web_streams gauge\npermit_web_streams %zu\n",

@@ -28,8 +28,8 @@ void api_destroy(api_t **p);
 /* Add the /api/... and /metrics routes. */
 void api_routes(api_t *self, http_t *http);
 
-/* The loop folded a live entry that the broker received at recv_ms: the follow lag. */
-void api_note_lag(api_t *self, int64_t lag_ms);
+/* The broker's head as the follower last heard it (follow_broker_head), for /metrics. */
+void api_note_broker_head(api_t *self, uint64_t head);
 /* Counters the loop keeps, shown in /metrics. */
 void api_note_stream_count(api_t *self, size_t streams, uint64_t resets);
 

@@ -42,8 +42,6 @@ on_entry(void *arg, const pm_entry_t *e)
     webd_t *self = arg;
 
     views_apply(self->views, e);
-    if (e->recv_ms > 0)
-        api_note_lag(self->api, util_now_ms() - e->recv_ms);
     return 0;
 }
 
@@ -233,6 +231,7 @@ webd_run(webd_t *self)
         sse_tick(self->sse, util_mono_ms());
         http_run(self->http);
         api_note_stream_count(self->api, sse_count(self->sse), sse_resets(self->sse));
+        api_note_broker_head(self->api, follow_broker_head(self->follow));
     }
     return 0;
 }

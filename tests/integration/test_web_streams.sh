@@ -58,6 +58,9 @@ curl -fsS "$WEB_URL/metrics" >"$T/metrics.txt"
 promtool check metrics <"$T/metrics.txt" >"$T/promtool.out" 2>&1 ||
     fail "promtool check metrics: $(cat "$T/promtool.out")"
 grep -q "^permit_log_head $(db_head)$" "$T/metrics.txt" || fail "permit_log_head is not the log's head"
+grep -q "^permit_broker_log_head $(db_head)$" "$T/metrics.txt" &&
+    grep -q "^permit_follow_lag_entries 0$" "$T/metrics.txt" ||
+    fail "the broker's head or the lag is wrong: $(grep -E 'broker_log_head|lag' "$T/metrics.txt")"
 grep -q '^permit_entries_total{kind="accepted"} 2$' "$T/metrics.txt" ||
     fail "accepted entries are not counted: $(grep accepted "$T/metrics.txt")"
 
