@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -194,6 +195,22 @@ def main():
         if not d.find_elements(By.CSS_SELECTOR, "#graph g.node.critical"):
             fail("the graph marks no critical path")
         d.save_screenshot(os.path.join(SHOTS, "project-1920x1080.png"))
+
+        step("the blocked and overdue lists, with permitctl's filters")
+        for page, args in (("/blocked", ["blocked", "--dept", "DRC"]),
+                           ("/overdue?colour=red&region=" + urllib.parse.quote("科尔沁区"),
+                            ["overdue", "--colour", "red", "--region", "科尔沁区"])):
+            path = page if "?" in page else page + "?dept=DRC"
+            d.get(URL + path)
+            wait(path, lambda: d.find_elements(By.CSS_SELECTOR, "main tbody tr[data-code]"))
+            shown = {(r.get_attribute("data-project"), r.get_attribute("data-code"))
+                     for r in d.find_elements(By.CSS_SELECTOR, "main tbody tr[data-code]")}
+            out = subprocess.run([os.environ["PERMITCTL"], *args, "--json"], capture_output=True,
+                                 text=True, check=True)
+            want = {(r["project"], r["code"]) for r in json.loads(out.stdout)}
+            if shown != want or not want:
+                fail(f"{path} shows {sorted(shown)}, permitctl {' '.join(args)} {sorted(want)}")
+            no_alert(d, path)
 
         step("hostile names render as text: page, SVG, JSON, stream")
         d.get(URL + "/p/EVIL-1")

@@ -275,10 +275,11 @@ function listRows(rows, blocked) {
   return table(blocked ? [w('project'), w('procedure'), w('dept'), w('blockedBy')]
     : [w('colour'), w('project'), w('procedure'), w('dept'), w('deadline'), w('days')],
   rows.map((r) => blocked
-    ? el('tr', {}, el('td', {}, projectLink(r.project, r.project_name)), el('td', {}, r.name || r.code),
+    ? el('tr', { 'data-project': r.project, 'data-code': r.code }, el('td', {}, projectLink(r.project, r.project_name)), el('td', {}, r.name || r.code),
       el('td', {}, deptLink(r.dept, r.dept_name)),
       el('td', { class: 'blockers' }, r.blockers.map((b) => `${b.name || b.code} (${b.dept || ''}, ${labels.states[b.state] || b.state})`).join('; ')))
-    : el('tr', {}, el('td', {}, dot(r.colour), r.colour_label), el('td', {}, projectLink(r.project, r.project_name)),
+    : el('tr', { 'data-project': r.project, 'data-code': r.code }, el('td', {}, dot(r.colour), r.colour_label),
+      el('td', {}, projectLink(r.project, r.project_name)),
       el('td', {}, r.name || r.code), el('td', {}, deptLink(r.dept, r.dept_name)),
       el('td', {}, r.deadline || ''), el('td', { class: 'num' }, String(r.days)))));
 }
