@@ -126,6 +126,9 @@ for prog in permitd permit-agent permit-notify permitctl permit-web; do
     run as permit /usr/bin/$prog --version
     ((RC == 0)) && [[ -n "$OUT" ]] || fail "$prog --version exited $RC: $ERR"
 done
+run as permit-web /usr/bin/permit-web --config /etc/permit/web.conf -n
+((RC == 0)) && [[ "$OUT" == "configuration OK" ]] ||
+    fail "permit-web -n on the shipped /etc/permit/web.conf: $RC $OUT $ERR"
 
 step "permitd -n on /etc/permit/permitd.conf with a key pair from permitctl keygen"
 run /usr/bin/permitctl keygen broker --dir /etc/permit
