@@ -6,7 +6,7 @@
 # and lists the longest overdue; hostile names render as text in the pages, the graph's
 # SVG, the JSON and the stream; unknown paths are 404. Screenshots of the board and a project at
 # 1920x1080 and at phone width go to build-test/screenshots/.
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119
 # backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -46,10 +46,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$WEB_URL/api/board")
 
 step "the browser: board, live ticker, project, restart, hostile names, screenshots"
 mkdir -p "$PERMIT_BIN/screenshots"
-WEB_CMD="$PERMIT_WEB --config $T/web.conf --listen 127.0.0.1:$WEB_PORT" \
-    WEB_PID=$WEB_PID WEB_URL=$WEB_URL T=$T SHOTS=$PERMIT_BIN/screenshots \
-    PERMIT_AGENT=$PERMIT_AGENT PERMITCTL=$PERMITCTL \
-    timeout 120 "$PY" "$PERMIT_SRC/tests/web/browser.py" ||
+export WEB_CMD="$PERMIT_WEB --config $T/web.conf --listen 127.0.0.1:$WEB_PORT" WEB_PID WEB_URL T \
+    SHOTS=$PERMIT_BIN/screenshots PERMIT_AGENT PERMITCTL
+timeout 120 "$PY" "$PERMIT_SRC/tests/web/browser.py" ||
     fail "the browser test failed (its output is above)"
 rc=0
 wait "$WEB_PID" || rc=$?

@@ -3,7 +3,7 @@
 # on loopback: pages and the API pass, an event reaches a live stream through the proxy at
 # once (no buffering), and a stream resumes exactly from its Last-Event-ID through the proxy.
 # Skipped (77) without nginx (scripts/deps.sh test installs nginx-light).
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119
 # backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -4,7 +4,7 @@
 # next entry with bounded memory; /metrics passes promtool and has every series the Grafana
 # sample graphs; a broker that is away costs pages a quick 503, not the loop's time; -n, a bad
 # config, SIGHUP and SIGTERM.
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119
 # backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -66,7 +66,7 @@ grep -q '^permit_entries_total{kind="accepted"} 2$' "$T/metrics.txt" ||
 
 for metric in $(jq -r '.panels[].targets[].expr' "$PERMIT_SRC/deploy/grafana/permit-web.json" |
     grep -o 'permit_[a-z_]*' | sort -u); do
-    grep -q "^$metric[{ ]" "$T/metrics.txt" ||
+    grep -q "^${metric}[{ ]" "$T/metrics.txt" ||
         fail "the Grafana sample (deploy/grafana/permit-web.json) graphs $metric, which /metrics lacks"
 done
 
