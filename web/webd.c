@@ -4,6 +4,7 @@
 #include "webd.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@
 
 /* The longest wait of one round: the keep-alives and the watchdog need no finer grain. */
 #define ROUND_MS 1000
+/*
+ * A round of the follower that took this long and folded nothing was a catch-up the broker did
+ * not answer (follow.h blocks for query_timeout_ms on it): the next one waits FOLLOW_PAUSE_MS,
+ * and the pages and streams are served meanwhile instead of waiting behind every attempt.
+ */
+#define FOLLOW_SLOW_MS 200
+#define FOLLOW_PAUSE_MS 5000
 
 struct webd {
     const wcfg_t *cfg;
@@ -33,6 +41,7 @@ struct webd {
     sse_t *sse;
     api_t *api;
     char url[160];
+    int64_t follow_again_ms; /* monotonic: no follower round before this */
 };
 
 /* The follower's callback: fold the entry; the streams are woken once per round. */
@@ -204,12 +213,17 @@ webd_run(webd_t *self)
         zmq_pollitem_t items[3];
         int n = 0, wait = http_timeout_ms(self->http);
         uint64_t head = views_head(self->views);
+        int64_t t0 = util_mono_ms();
+        bool follow = t0 >= self->follow_again_ms;
         follow_status_t st;
 
         sdnotify_watchdog();
         if (wait < 0 || wait > ROUND_MS)
             wait = ROUND_MS;
-        items[n++] = (zmq_pollitem_t){follow_socket(self->follow), 0, ZMQ_POLLIN, 0};
+        if (follow)
+            items[n++] = (zmq_pollitem_t){follow_socket(self->follow), 0, ZMQ_POLLIN, 0};
+        else if (self->follow_again_ms - t0 < wait)
+            wait = (int)(self->follow_again_ms - t0);
         items[n++] = (zmq_pollitem_t){NULL, http_poll_fd(self->http), ZMQ_POLLIN, 0};
         if (sigwake_fd() >= 0)
             items[n++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
@@ -219,12 +233,17 @@ webd_run(webd_t *self)
         }
         /* The follower polls its socket again without waiting, and asks the broker when it
          * has been silent too long: both need a call every round. */
-        st = follow_step(self->follow, 0);
-        if (st == FOLLOW_STOPPED)
-            break;
-        if (st != FOLLOW_AGAIN) {
-            log_error("follow: %s", follow_error(self->follow));
-            return -1;
+        if (follow) {
+            t0 = util_mono_ms();
+            st = follow_step(self->follow, 0);
+            if (st == FOLLOW_STOPPED)
+                break;
+            if (st != FOLLOW_AGAIN) {
+                log_error("follow: %s", follow_error(self->follow));
+                return -1;
+            }
+            if (util_mono_ms() - t0 >= FOLLOW_SLOW_MS && views_head(self->views) == head)
+                self->follow_again_ms = util_mono_ms() + FOLLOW_PAUSE_MS;
         }
         if (views_head(self->views) != head)
             sse_wake(self->sse);
