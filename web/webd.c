@@ -25,11 +25,10 @@
 /* The longest wait of one round: the keep-alives and the watchdog need no finer grain. */
 #define ROUND_MS 1000
 /*
- * A round of the follower that took this long and folded nothing was a catch-up the broker did
- * not answer (follow.h blocks for query_timeout_ms on it): the next one waits FOLLOW_PAUSE_MS,
- * and the pages and streams are served meanwhile instead of waiting behind every attempt.
+ * A round of the follower that took most of query_timeout_ms and folded nothing was a catch-up
+ * the broker did not answer (follow.h blocks on it): the next round waits FOLLOW_PAUSE_MS, and
+ * the pages and streams are served meanwhile instead of waiting behind every attempt.
  */
-#define FOLLOW_SLOW_MS 200
 #define FOLLOW_PAUSE_MS 5000
 
 struct webd {
@@ -242,7 +241,8 @@ webd_run(webd_t *self)
                 log_error("follow: %s", follow_error(self->follow));
                 return -1;
             }
-            if (util_mono_ms() - t0 >= FOLLOW_SLOW_MS && views_head(self->views) == head)
+            if (util_mono_ms() - t0 >= self->cfg->query_timeout_ms * 3 / 4 &&
+                views_head(self->views) == head)
                 self->follow_again_ms = util_mono_ms() + FOLLOW_PAUSE_MS;
         }
         if (views_head(self->views) != head)
