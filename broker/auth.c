@@ -100,7 +100,7 @@ struct auth {
     size_t nrevoked;
 };
 
-static const char *const role_names[] = {"department", "notifier", "operator", "admin"};
+static const char *const role_names[] = {"department", "notifier", "operator", "admin", "viewer"};
 
 const char *
 auth_role_name(auth_role_t role)
@@ -191,8 +191,9 @@ load_one(const char *dir, const char *file, auth_identity_t **ids, size_t *n, ch
     if (curvecfg_read(path, &id.key, NULL, &role, err) < 0)
         goto done;
     if (role_parse(role, &id.role) < 0) {
-        *err = xasprintf("%s: role is %s%s%s; it must be department, notifier, operator or admin",
-                         path, role ? "'" : "missing", role ? role : "", role ? "'" : "");
+        *err = xasprintf(
+            "%s: role is %s%s%s; it must be department, notifier, operator, admin or viewer", path,
+            role ? "'" : "missing", role ? role : "", role ? "'" : "");
         goto done;
     }
     if (find_key(*ids, *n, id.key.z85) != NULL) {

@@ -5,8 +5,8 @@
  * rate-limited log of refusals.
  *
  * The registry is read from keys_dir: one file per identity, NAME.key, holding
- * "public = Z85" and "role = department|notifier|operator|admin" (permitctl keygen writes it;
- * for a department NAME is its code). SIGHUP reloads the folder: added keys work on the next
+ * "public = Z85" and "role = department|notifier|operator|admin|viewer" (permitctl keygen writes
+ * it; for a department NAME is its code). SIGHUP reloads the folder: added keys work on the next
  * handshake; a removed key stops working at once, also on live connections, because the ZAP
  * handler hands libzmq the public key as the connection's User-Id and every message is
  * authorised again against the current registry (auth_lookup), never by routing id.
@@ -30,6 +30,7 @@ typedef enum auth_role {
     AUTH_ROLE_NOTIFIER,   /* read: query and subscribe */
     AUTH_ROLE_OPERATOR,   /* read, and corrections (reopened, extended, not_required) */
     AUTH_ROLE_ADMIN,      /* an operator who may also import and set a test clock */
+    AUTH_ROLE_VIEWER,     /* read only: query and subscribe (permit-web) */
 } auth_role_t;
 
 /* One trusted key. */

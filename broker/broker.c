@@ -202,33 +202,6 @@ check_key_files(const config_t *cfg, char **err)
 }
 
 /*
- * Every connection holds a file descriptor, and the soft limit (often 1,024) is soon reached by
- * connections that never handshake: raise it to the hard limit at start, and say so.
- */
-static void
-raise_fd_limit(void)
-{
-    struct rlimit rl;
-    rlim_t was;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        log_warn(_("getrlimit(RLIMIT_NOFILE)"));
-        return;
-    }
-    was = rl.rlim_cur;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-            log_warn(_("setrlimit(RLIMIT_NOFILE, %llu)"), (unsigned long long)rl.rlim_max);
-            return;
-        }
-    }
-    log_info("file descriptors: up to %llu (soft limit was %llu, hard limit %llu)",
-             (unsigned long long)rl.rlim_cur, (unsigned long long)was,
-             (unsigned long long)rl.rlim_max);
-}
-
-/*
  * Bind the sockets, with CURVE unless the config says curve = no. Order matters: libzmq 4.3.4
  * accepts every key while no ZAP handler is bound, so the handler comes first, and a probe
  * with a random key proves the sockets refuse strangers before the broker says it is ready.
@@ -255,7 +228,7 @@ start_sockets(broker_t *self, broker_fail_t *why, char **err)
     }
     self->curve = cfg->curve;
     self->auth = auth_new(cfg->curve ? cfg->keys_dir : NULL);
-    raise_fd_limit();
+    util_raise_fd_limit();
     if (!cfg->curve) {
         log_warnx(_("security: curve = no: PLAIN sockets, no authentication, no encryption; "
                     "anyone who can reach %s, %s and %s may send and read. For a local demo or "

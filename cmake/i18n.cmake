@@ -7,7 +7,7 @@ include(GNUInstallDirs)
 find_program(MSGFMT msgfmt REQUIRED)
 
 set(PERMIT_LANGS zh_CN)
-set(PERMIT_DOMAINS permitctl permitd permit-agent permit-notify)
+set(PERMIT_DOMAINS permitctl permitd permit-agent permit-notify permit-web)
 set(PERMIT_LOCALE_OUT ${CMAKE_BINARY_DIR}/locale)
 
 set(mo_files)

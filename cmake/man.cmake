@@ -53,6 +53,8 @@ permit_man(permit-agent 8 CONF ${etc}/agents/CODE.conf
   SEE_ALSO permit-agent.conf\(5\) permitd\(8\) permitctl\(1\))
 permit_man(permit-notify 8 CONF ${etc}/notify.conf
   SEE_ALSO permit-notify.conf\(5\) permitd\(8\) permitctl\(1\))
+permit_man(permit-web 8 CONF ${etc}/web.conf
+  SEE_ALSO permit-web.conf\(5\) permitd\(8\) permitctl\(1\))
 permit_man(permitctl 1 SEE_ALSO permitd\(8\) permit-agent\(8\) permit-notify\(8\))
 add_custom_target(man ALL DEPENDS ${PERMIT_MAN_FILES})
 

@@ -4,6 +4,7 @@
 #   permit-broker  permitd, its unit, the permit user, /etc/permit/permitd.conf, /var/lib/permit
 #   permit-agent   a department agent and its unit: what an office machine gets
 #   permit-notify  the notifier, its unit, routes and message templates
+#   permit-web     the web console, its unit, its config and the proxy and Grafana samples
 #   permitctl      the operator tools, the calendar data and the example imports
 # Each package holds its programs' man pages and bash completion (cmake/man.cmake).
 # The maintainer scripts (cmake/debian/COMPONENT/) create the users and folders; data is
@@ -72,6 +73,16 @@ permit_install_mo(permit-notify notify)
 permit_install_man(permit-notify 8 notify CONF)
 permit_docs(notify permit-notify docs/notify.md docs/security.md)
 
+# web console: the pages are inside the program; the proxy and dashboard samples are docs
+install(TARGETS permit-web RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT web)
+install(FILES deploy/web.conf DESTINATION ${PERMIT_ETC} COMPONENT web)
+permit_unit(permit-web.service web)
+permit_install_mo(permit-web web)
+permit_install_man(permit-web 8 web CONF)
+permit_docs(web permit-web docs/web.md docs/security.md)
+install(FILES deploy/nginx/permit-web.conf deploy/grafana/permit-web.json
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/permit-web/examples COMPONENT web)
+
 # operator tools (permit-bench stays in the build folder: it runs against a build's deploy/)
 install(TARGETS permitctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT ctl)
 permit_install_mo(permitctl ctl)
@@ -100,7 +111,7 @@ set(CPACK_PACKAGE_CONTACT "${PERMIT_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "coordination broker for joint review and joint approval")
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_GROUPING IGNORE)
-set(CPACK_COMPONENTS_ALL broker agent notify ctl)
+set(CPACK_COMPONENTS_ALL broker agent notify web ctl)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
@@ -119,11 +130,14 @@ set(CPACK_COMPONENT_AGENT_DESCRIPTION "department agent (permit-agent)${desc_tai
 set(CPACK_DEBIAN_NOTIFY_PACKAGE_NAME permit-notify)
 set(CPACK_DEBIAN_NOTIFY_PACKAGE_DEPENDS "adduser")
 set(CPACK_COMPONENT_NOTIFY_DESCRIPTION "notifier (permit-notify)${desc_tail}\n This package holds the notifier (webhooks, work-chat robots, e-mail), its\n routes, message templates and systemd unit.")
+set(CPACK_DEBIAN_WEB_PACKAGE_NAME permit-web)
+set(CPACK_DEBIAN_WEB_PACKAGE_DEPENDS "adduser")
+set(CPACK_COMPONENT_WEB_DESCRIPTION "web console (permit-web)${desc_tail}\n This package holds the web console (wall board, project and department pages,\n JSON API, live stream, Prometheus metrics), its systemd unit and samples of\n the reverse proxy and a Grafana dashboard.")
 set(CPACK_DEBIAN_CTL_PACKAGE_NAME permitctl)
 set(CPACK_COMPONENT_CTL_DESCRIPTION "operator tools (permitctl)${desc_tail}\n This package holds permitctl (imports, status, tail, corrections, reports,\n key generation) and the official holiday calendars.")
 
 # Maintainer scripts and the conffiles list: every file installed under /etc.
-foreach(comp broker agent notify ctl)
+foreach(comp broker agent notify web ctl)
   string(TOUPPER ${comp} COMP)
   set(extra)
   foreach(script postinst prerm postrm)
@@ -141,6 +155,8 @@ foreach(comp broker agent notify ctl)
     endforeach()
   elseif(comp STREQUAL "notify")
     set(conffiles "${PERMIT_ETC}/notify.conf\n${PERMIT_ETC}/routes.conf\n")
+  elseif(comp STREQUAL "web")
+    set(conffiles "${PERMIT_ETC}/web.conf\n")
   endif()
   if(conffiles)
     file(WRITE ${CMAKE_BINARY_DIR}/debian/${comp}/conffiles "${conffiles}")

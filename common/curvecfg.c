@@ -333,7 +333,7 @@ curvecfg_keygen(const char *dir, const char *name, const char *role, char **err)
     free(text);
     text = xasprintf("# CURVE public key of %s, from permitctl keygen. The broker trusts it when\n"
                      "# this file is in its keys_dir; role is department (NAME is the department\n"
-                     "# code), notifier, operator or admin.\n"
+                     "# code), notifier, operator, admin or viewer (read only).\n"
                      "public = %s\n%s%s%s",
                      name, pub, role ? "role = " : "", role ? role : "", role ? "\n" : "");
     if (write_new(pub_path, 0644, text, err) < 0) {

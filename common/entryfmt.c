@@ -512,3 +512,82 @@ entryfmt_colour_wanted(int fd)
 
     return isatty(fd) && util_empty(no);
 }
+
+static const char *
+or_dash(const char *s)
+{
+    return util_empty(s) ? "-" : s;
+}
+
+void
+entryfmt_set_day(json_t *o, const char *key, int64_t end_ms)
+{
+    char *key_ms = xasprintf("%s_ms", key);
+
+    json_set_day(o, key, key_ms, end_ms);
+    free(key_ms);
+}
+
+/* The clock's fields of a procedure: deadlines as last days, colour and working days. */
+static void
+clock_json(json_t *o, const pm_procstatus_t *ps)
+{
+    if (ps->promised_days != 0)
+        json_object_set_new(o, "promised_days", json_integer(ps->promised_days));
+    json_object_set_new(o, "colour", json_string(pm_colour_name(ps->colour)));
+    if (ps->colour != PM_COLOUR_NONE)
+        json_object_set_new(o, "days", json_integer(ps->days));
+    entryfmt_set_day(o, "deadline", ps->deadline_ms);
+    entryfmt_set_day(o, "statutory", ps->statutory_ms);
+    json_object_set_new(o, "provisional", json_boolean(ps->provisional));
+    json_object_set_new(o, "paused", json_boolean(ps->paused));
+    if (ps->commitment_ms != 0) {
+        entryfmt_set_day(o, "commitment", ps->commitment_ms);
+        if (!util_empty(ps->missing))
+            json_object_set_new(o, "missing", json_string(ps->missing));
+    }
+}
+
+json_t *
+entryfmt_procstatus_json(const pm_procstatus_t *ps)
+{
+    json_t *o = json_object(), *blockers = json_array();
+    char when[64];
+
+    json_object_set_new(o, "code", json_string(or_dash(ps->code)));
+    if (!util_empty(ps->name))
+        json_object_set_new(o, "name", json_string(ps->name));
+    if (!util_empty(ps->dept))
+        json_object_set_new(o, "dept", json_string(ps->dept));
+    if (!util_empty(ps->group))
+        json_object_set_new(o, "group", json_string(ps->group));
+    json_object_set_new(o, "state", json_string(pm_state_name(ps->state)));
+    json_object_set_new(o, "limit_days", json_integer(ps->limit_days));
+    json_object_set_new(o, "deficient", json_boolean(ps->deficient));
+    if (!util_empty(ps->cert))
+        json_object_set_new(o, "cert", json_string(ps->cert));
+    json_object_set_new(o, "updated_seq", json_integer((json_int_t)ps->updated_seq));
+    if (ps->updated_ms != 0) {
+        json_object_set_new(
+            o, "updated_time",
+            json_string(util_format_time(ps->updated_ms, true, when, sizeof(when))));
+        json_object_set_new(o, "updated_ms", json_integer(ps->updated_ms));
+    }
+    for (size_t i = 0; i < ps->nblockers; i++) {
+        const pm_blocker_t *b = &ps->blockers[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "code", json_string(or_dash(b->code)));
+        if (!util_empty(b->name))
+            json_object_set_new(j, "name", json_string(b->name));
+        if (!util_empty(b->dept))
+            json_object_set_new(j, "dept", json_string(b->dept));
+        json_object_set_new(j, "state", json_string(pm_state_name(b->state)));
+        json_object_set_new(j, "parallel", json_boolean(b->parallel));
+        json_array_append_new(blockers, j);
+    }
+    json_object_set_new(o, "blockers", blockers);
+    clock_json(o, ps);
+    json_object_set_new(o, "finish_days", json_integer(ps->finish_days));
+    json_object_set_new(o, "critical", json_boolean(ps->critical));
+    return o;
+}

@@ -36,6 +36,15 @@ json_t *entryfmt_department_json(const pm_department_t *d);
 json_t *entryfmt_template_json(const pm_template_t *t);
 json_t *entryfmt_project_json(const pm_project_t *p);
 json_t *entryfmt_calendar_json(const pm_calendar_t *c);
+/*
+ * A procedure's status as `permitctl status --json` and permit-web show it: state, limits,
+ * blockers, the clock (deadline and statutory as last days, colour, working days, commitment)
+ * and the critical path. Caller owns.
+ */
+json_t *entryfmt_procstatus_json(const pm_procstatus_t *ps);
+/* Set KEY to the last day of a deadline ending at end_ms (YYYY-MM-DD) and KEY_ms to end_ms;
+ * nothing when end_ms is 0. */
+void entryfmt_set_day(json_t *o, const char *key, int64_t end_ms);
 
 /* Dump any JSON value compactly, UTF-8 unescaped, in insertion order. Caller owns (free). */
 char *entryfmt_dump(const json_t *j);

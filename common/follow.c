@@ -55,6 +55,7 @@ struct follow {
 
     uint64_t cursor;   /* last entry processed */
     bool need_catchup; /* the live stream cannot continue the cursor */
+    uint64_t head;     /* the highest head the broker told: pages, heartbeats, entries */
     bool warned_unreachable;
     bool warned_behind;
     unsigned bad_live; /* undecodable live messages, reported once */
@@ -214,6 +215,18 @@ follow_cursor(const follow_t *self)
     return self->cursor;
 }
 
+uint64_t
+follow_broker_head(const follow_t *self)
+{
+    return self->head;
+}
+
+void *
+follow_socket(const follow_t *self)
+{
+    return self->sub;
+}
+
 const char *
 follow_endpoint(const follow_t *self)
 {
@@ -260,12 +273,16 @@ follow_deliver(follow_t *self, const pm_entry_t *e)
         return -1;
     }
     self->cursor = e->seq;
+    if (e->seq > self->head)
+        self->head = e->seq;
     return 0;
 }
 
 static void
 follow_check_behind(follow_t *self, uint64_t head)
 {
+    if (head > self->head)
+        self->head = head;
     if (head >= self->cursor || self->warned_behind)
         return;
     log_warnx("follow: the broker's log ends at %llu but we read up to %llu; was its database "

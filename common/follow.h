@@ -88,6 +88,19 @@ follow_status_t follow_run(follow_t *self);
 /* The sequence number of the last entry processed (delivered or filtered out). */
 uint64_t follow_cursor(const follow_t *self);
 
+/*
+ * The highest sequence number the broker said its log holds (a page's head, a heartbeat, an
+ * entry); follow_broker_head() - follow_cursor() is how far behind the follower is.
+ */
+uint64_t follow_broker_head(const follow_t *self);
+
+/*
+ * The SUB socket of a live follower, for a caller that polls it in its own set (with other
+ * sockets and fds) and then calls follow_step(self, 0). It changes when the follower moves to
+ * another broker, so ask for it before every poll.
+ */
+void *follow_socket(const follow_t *self);
+
 /* The query endpoint in use, for messages. */
 const char *follow_endpoint(const follow_t *self);
 

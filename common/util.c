@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <uuid/uuid.h>
 
 #include "log.h"
@@ -407,4 +408,31 @@ strv_join(const strv_t *sv, const char *sep)
     }
     *w = '\0';
     return out;
+}
+
+/*
+ * Every connection holds a file descriptor, and the soft limit (often 1,024) is soon reached by
+ * connections that never handshake: raise it to the hard limit at start, and say so.
+ */
+void
+util_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t was;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        log_warn("getrlimit(RLIMIT_NOFILE)");
+        return;
+    }
+    was = rl.rlim_cur;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            log_warn("setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)rl.rlim_max);
+            return;
+        }
+    }
+    log_info("file descriptors: up to %llu (soft limit was %llu, hard limit %llu)",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)was,
+             (unsigned long long)rl.rlim_max);
 }

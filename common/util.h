@@ -30,6 +30,12 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xstrset(char **dst, const char *src);
 
 /* Milliseconds since the Unix epoch (wall clock) and since an arbitrary point (monotonic). */
+/*
+ * Raise the soft limit of open files to the hard one (permitd and permit-web hold a socket per
+ * client), with a log line saying what it is now.
+ */
+void util_raise_fd_limit(void);
+
 int64_t util_now_ms(void);
 int64_t util_mono_ms(void);
 

@@ -330,86 +330,6 @@ print_readable(const pm_status_t *st, bool wide, bool colour)
 }
 
 static void
-set_day(json_t *o, const char *key, int64_t end_ms)
-{
-    char *d;
-    char *key_ms;
-
-    if (end_ms == 0)
-        return;
-    d = last_day(end_ms);
-    key_ms = xasprintf("%s_ms", key);
-    json_object_set_new(o, key, json_string(d));
-    json_object_set_new(o, key_ms, json_integer(end_ms));
-    free(key_ms);
-    free(d);
-}
-
-/* The clock's fields of a procedure: deadlines as last days, colour and working days. */
-static void
-clock_json(json_t *o, const pm_procstatus_t *ps)
-{
-    if (ps->promised_days != 0)
-        json_object_set_new(o, "promised_days", json_integer(ps->promised_days));
-    json_object_set_new(o, "colour", json_string(pm_colour_name(ps->colour)));
-    if (ps->colour != PM_COLOUR_NONE)
-        json_object_set_new(o, "days", json_integer(ps->days));
-    set_day(o, "deadline", ps->deadline_ms);
-    set_day(o, "statutory", ps->statutory_ms);
-    json_object_set_new(o, "provisional", json_boolean(ps->provisional));
-    json_object_set_new(o, "paused", json_boolean(ps->paused));
-    if (ps->commitment_ms != 0) {
-        set_day(o, "commitment", ps->commitment_ms);
-        if (!util_empty(ps->missing))
-            json_object_set_new(o, "missing", json_string(ps->missing));
-    }
-}
-
-static json_t *
-procstatus_json(const pm_procstatus_t *ps)
-{
-    json_t *o = json_object(), *blockers = json_array();
-    char when[64];
-
-    json_object_set_new(o, "code", json_string(or_dash(ps->code)));
-    if (!util_empty(ps->name))
-        json_object_set_new(o, "name", json_string(ps->name));
-    if (!util_empty(ps->dept))
-        json_object_set_new(o, "dept", json_string(ps->dept));
-    if (!util_empty(ps->group))
-        json_object_set_new(o, "group", json_string(ps->group));
-    json_object_set_new(o, "state", json_string(pm_state_name(ps->state)));
-    json_object_set_new(o, "limit_days", json_integer(ps->limit_days));
-    json_object_set_new(o, "deficient", json_boolean(ps->deficient));
-    if (!util_empty(ps->cert))
-        json_object_set_new(o, "cert", json_string(ps->cert));
-    json_object_set_new(o, "updated_seq", json_integer((json_int_t)ps->updated_seq));
-    if (ps->updated_ms != 0) {
-        json_object_set_new(
-            o, "updated_time",
-            json_string(util_format_time(ps->updated_ms, true, when, sizeof(when))));
-        json_object_set_new(o, "updated_ms", json_integer(ps->updated_ms));
-    }
-    for (size_t i = 0; i < ps->nblockers; i++) {
-        const pm_blocker_t *b = &ps->blockers[i];
-        json_t *j = json_object();
-        json_object_set_new(j, "code", json_string(or_dash(b->code)));
-        if (!util_empty(b->name))
-            json_object_set_new(j, "name", json_string(b->name));
-        if (!util_empty(b->dept))
-            json_object_set_new(j, "dept", json_string(b->dept));
-        json_object_set_new(j, "state", json_string(pm_state_name(b->state)));
-        json_object_set_new(j, "parallel", json_boolean(b->parallel));
-        json_array_append_new(blockers, j);
-    }
-    json_object_set_new(o, "blockers", blockers);
-    clock_json(o, ps);
-    json_object_set_new(o, "finish_days", json_integer(ps->finish_days));
-    json_object_set_new(o, "critical", json_boolean(ps->critical));
-    return o;
-}
-
-static void
 print_json(const pm_status_t *st)
 {
     json_t *o = json_object(), *procs = json_array(), *ms = json_array();
@@ -417,7 +337,7 @@ print_json(const pm_status_t *st)
 
     json_object_set_new(o, "project", entryfmt_project_json(st->project));
     for (size_t i = 0; i < st->nprocs; i++)
-        json_array_append_new(procs, procstatus_json(&st->procs[i]));
+        json_array_append_new(procs, entryfmt_procstatus_json(&st->procs[i]));
     json_object_set_new(o, "procs", procs);
     for (size_t i = 0; i < st->milestones.n; i++)
         json_array_append_new(ms, json_string(st->milestones.v[i]));
@@ -426,7 +346,7 @@ print_json(const pm_status_t *st)
     json_object_set_new(o, "total", json_integer((json_int_t)st->nprocs));
     json_object_set_new(o, "critical_days", json_integer(st->critical_days));
     json_object_set_new(o, "colour", json_string(pm_colour_name(st->colour)));
-    set_day(o, "due", st->due_ms);
+    entryfmt_set_day(o, "due", st->due_ms);
     if (st->colour != PM_COLOUR_NONE)
         json_object_set_new(o, "days", json_integer(st->days));
     text = entryfmt_dump(o);
@@ -583,7 +503,7 @@ print_list_json(const pm_list_t *l)
 
     for (size_t i = 0; i < l->n; i++) {
         const pm_listrow_t *r = &l->rows[i];
-        json_t *o = procstatus_json(&r->ps);
+        json_t *o = entryfmt_procstatus_json(&r->ps);
         json_object_set_new(o, "project", json_string(or_dash(r->project)));
         if (!util_empty(r->project_name))
             json_object_set_new(o, "project_name", json_string(r->project_name));

@@ -95,7 +95,7 @@ static const cli_cmd_t commands[] = {
      NULL},
     {"clock", cmd_clock, "set TIME",
      N_("tests only: move a broker started with test_clock to TIME and run what came due"), NULL},
-    {"keygen", cmd_keygen, "NAME [--dir DIR] [--role department|notifier|operator|admin]",
+    {"keygen", cmd_keygen, "NAME [--dir DIR] [--role department|notifier|operator|admin|viewer]",
      N_("write a CURVE key pair: DIR/NAME.key (the public key, with the role line the broker's "
         "keys_dir needs) and DIR/NAME.secret (mode 0600, stays on its machine); for a department "
         "NAME is its code. Never overwrites"),
@@ -137,8 +137,9 @@ cmd_keygen(void *ctx, int argc, char **argv)
     if (optind + 1 != argc)
         return ctl_usage(_("keygen: one NAME (try permitctl keygen --help)"));
     if (role != NULL && strcmp(role, "department") != 0 && strcmp(role, "notifier") != 0 &&
-        strcmp(role, "operator") != 0 && strcmp(role, "admin") != 0)
-        return ctl_usage(_("keygen: --role is department, notifier, operator or admin, not '%s'"),
+        strcmp(role, "operator") != 0 && strcmp(role, "admin") != 0 && strcmp(role, "viewer") != 0)
+        return ctl_usage(_("keygen: --role is department, notifier, operator, admin or viewer, not "
+                           "'%s'"),
                          role);
     if (curvecfg_keygen(dir, argv[optind], role, &err) < 0) {
         ctl_warnx("keygen: %s", err);

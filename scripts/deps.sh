@@ -4,7 +4,9 @@
 #   scripts/deps.sh test   that, and what the tests need (`make test`): cmocka, the SMTP
 #                          recorder, faketime, a PostgreSQL server for the pg_ tests, clang
 #                          for fuzzing, dpkg-dev and lintian for the packages, systemd's
-#                          systemd-analyze for the units, groff for the man pages
+#                          systemd-analyze for the units, groff for the man pages,
+#                          headless chromium and selenium, promtool and nginx for the web
+#                          console
 #   scripts/deps.sh        (or `all`) everything, for the long suites (faults, HA, fuzz)
 #   scripts/deps.sh GROUP --list   print the group's packages, one a line, and exit
 # Safe to run again and again: with everything present it does nothing and touches no
@@ -18,9 +20,9 @@ RUN_PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libsqlite3-dev sqlite3 libjansson-dev libcsv-dev libinih-dev uuid-dev
-    libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev libcrypt-dev
+    libcurl4-openssl-dev libssl-dev libpq-dev libxlsxwriter-dev libcrypt-dev libmicrohttpd-dev
     gettext locales
-    jq python3
+    jq python3 curl
 )
 TEST_PACKAGES=(
     libcmocka-dev clang-format python3-aiosmtpd
@@ -30,6 +32,7 @@ TEST_PACKAGES=(
     chromium poppler-utils fonts-noto-cjk
     dpkg-dev lintian systemd
     groff-base iproute2
+    chromium chromium-driver python3-selenium prometheus nginx-light
 )
 
 case ${1:-all} in

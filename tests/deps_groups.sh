@@ -13,11 +13,11 @@ fail() {
 run=$(bash "$SRC/scripts/deps.sh" run --list) || fail "deps.sh run --list failed"
 test=$(bash "$SRC/scripts/deps.sh" test --list) || fail "deps.sh test --list failed"
 for pkg in postgresql clang libclang-rt-14-dev libcmocka-dev python3-aiosmtpd faketime lintian \
-    dpkg-dev clang-format; do
+    dpkg-dev clang-format chromium chromium-driver python3-selenium prometheus nginx-light; do
     ! grep -qx "$pkg" <<<"$run" || fail "deps.sh run installs $pkg, which only the tests need"
     grep -qx "$pkg" <<<"$test" || fail "deps.sh test lacks $pkg"
 done
-for pkg in build-essential cmake libzmq3-dev libpq-dev jq sqlite3 python3; do
+for pkg in build-essential cmake libzmq3-dev libpq-dev libmicrohttpd-dev jq sqlite3 python3; do
     grep -qx "$pkg" <<<"$run" || fail "deps.sh run lacks $pkg"
 done
 while read -r pkg; do

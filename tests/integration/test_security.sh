@@ -13,6 +13,7 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/web_lib.sh"
 
 P=TL-2026-001
 K=$T/keys
@@ -25,7 +26,7 @@ ctl keygen broker --dir "$T/secrets/broker"
     fail "keygen made its --dir with mode $(stat -c %a "$T/secrets/broker") (expected 700)"
 mv "$T/secrets/broker/"* "$T/secrets/"
 for who in NRB:department EEB:department WRB:department notifier:notifier alice:operator \
-    admin:admin; do
+    admin:admin web:viewer; do
     ctl keygen "${who%%:*}" --dir "$K" --role "${who##*:}"
 done
 ctl keygen stranger --dir "$T/secrets"
@@ -120,6 +121,23 @@ as notifier ctl status "$P" --wide
 [[ "$OUT" == *LAND_PREREVIEW* ]] || fail "the notifier cannot read a status"
 run as notifier "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
 ((RC == 65)) && [[ "$ERR" == *forbidden* ]] || fail "a notifier's import was not forbidden: $ERR"
+
+step "a viewer key (permit-web) may read and subscribe, but neither send events nor import"
+run as web "$PERMIT_AGENT" send --dept NRB --project "$P" --procedure LAND_PREREVIEW \
+    --event approved --cert P-3
+((RC == 65)) && [[ "$ERR" == *"refused (forbidden)"* ]] ||
+    fail "a viewer's event was not refused as forbidden (exit $RC): $ERR"
+as web ctl status "$P"
+[[ "$OUT" == *LAND_PREREVIEW* ]] || fail "the viewer cannot read a status"
+as web ctl tail --from 0 --json --project "$P"
+[[ "$OUT" == *'"kind":"project"'* ]] || fail "the viewer cannot read the log"
+run as web "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
+((RC == 65)) && [[ "$ERR" == *forbidden* ]] || fail "a viewer's import was not forbidden: $ERR"
+# permit-web itself on the viewer key: it follows the whole log over CURVE.
+web_conf "curve_secret=$(sec web)" "broker_key=$BK"
+start_web
+wait_for 10 "permit-web to follow the log over CURVE" test "$(web_head)" == "$(db_head)"
+stop_web
 
 step "a department cannot speak for another: lying dept field, or another's procedure"
 refused_as() {

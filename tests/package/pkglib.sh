@@ -3,7 +3,7 @@
 # and building the packages.
 # shellcheck shell=bash
 
-PACKAGES=(permit-broker permit-agent permit-notify permitctl)
+PACKAGES=(permit-broker permit-agent permit-notify permitctl permit-web)
 PKG_BUILD=${PERMIT_PKG_BUILD:-$PERMIT_BIN/package}
 debs=() # build_packages' result
 
@@ -44,7 +44,7 @@ purge_all() {
 
 permit_procs() {
     local u
-    for u in permit permit-agent permit-notify; do
+    for u in permit permit-agent permit-notify permit-web; do
         getent passwd "$u" >/dev/null && pgrep -u "$u" -a || true
     done
 }

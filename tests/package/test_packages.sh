@@ -49,6 +49,9 @@ for i in 0 1 2; do
 done
 has "${debs[3]}" /usr/share/man/man1/permitctl.1.gz
 has "${debs[3]}" /usr/share/bash-completion/completions/permitctl
+has "${debs[4]}" /usr/bin/permit-web
+has "${debs[4]}" /lib/systemd/system/permit-web.service
+has "${debs[4]}" /etc/permit/web.conf
 ! contents "${debs[1]}" | grep -q permitd || fail "the agent's package holds the broker"
 dpkg-deb -f "${debs[0]}" Depends | grep -q "libzmq5" || fail "permit-broker does not depend on libzmq5"
 dpkg-deb --ctrl-tarfile "${debs[0]}" | tar -xO ./conffiles | grep -qx /etc/permit/permitd.conf ||
@@ -71,7 +74,7 @@ fi
 step "install with apt-get"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${debs[@]}" \
     >"$T/apt.out" 2>&1 || fail "apt-get install: $(tail -n 20 "$T/apt.out")"
-for u in permit permit-agent permit-notify; do
+for u in permit permit-agent permit-notify permit-web; do
     getent passwd "$u" >/dev/null || fail "the $u user was not created"
 done
 [[ "$(stat -c '%U %a' $STATE)" == "permit 700" ]] ||
@@ -79,11 +82,14 @@ done
 [[ -d /var/lib/permit-agent && -d /var/lib/permit-notify ]] || fail "the agent's or notifier's folder is missing"
 
 step "the installed programs run"
-for prog in permitd permit-agent permit-notify permitctl; do
+for prog in permitd permit-agent permit-notify permitctl permit-web; do
     [[ "$(command -v $prog)" == /usr/bin/$prog ]] || fail "$prog is not /usr/bin/$prog"
     run as permit /usr/bin/$prog --version
     ((RC == 0)) && [[ -n "$OUT" ]] || fail "$prog --version exited $RC: $ERR"
 done
+run as permit-web /usr/bin/permit-web --config /etc/permit/web.conf -n
+((RC == 0)) && [[ "$OUT" == "configuration OK" ]] ||
+    fail "permit-web -n on the shipped /etc/permit/web.conf: $RC $OUT $ERR"
 
 if command -v man >/dev/null 2>&1; then
     step "man finds the installed pages"
@@ -138,7 +144,7 @@ DEBIAN_FRONTEND=noninteractive dpkg --remove "${PACKAGES[@]}" >"$T/remove.out" 2
 step "purge: data and configuration gone, nothing running"
 rm -f /etc/permit/broker.secret /etc/permit/broker.key /etc/permit/keys/pkgtest.*
 purge_all
-for gone in $STATE /var/lib/permit-agent /var/lib/permit-notify /etc/permit; do
+for gone in $STATE /var/lib/permit-agent /var/lib/permit-notify /var/lib/permit-web /etc/permit; do
     [[ ! -e $gone ]] || fail "$gone is left after purge: $(ls -la "$gone" 2>&1)"
 done
 left=$(permit_procs)
