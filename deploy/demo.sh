@@ -86,11 +86,19 @@ TAIL_PID=
 TAIL_FROM=0
 RECEIVER_PID=
 NOTIFY_PID=
+WEB_PID=
+SERVING=0 # 1 while the demo, its story told, only keeps the wall board up until Ctrl-C
 cleanup() {
     local rc=$? pid i
     trap - EXIT INT TERM
-    # The notifier first (it follows the broker), the broker last.
-    for pid in "$NOTIFY_PID" "$TAIL_PID" "$RECEIVER_PID" "$BROKER_PID"; do
+    # Ctrl-C while the wall board is up is how the demo is meant to end.
+    if ((SERVING && (rc == 130 || rc == 143))); then
+        rc=0
+        echo
+        note "stopping the web console and the broker"
+    fi
+    # The followers first (the notifier, the console, the tail), the broker last.
+    for pid in "$NOTIFY_PID" "$WEB_PID" "$TAIL_PID" "$RECEIVER_PID" "$BROKER_PID"; do
         if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null || true
             # Each stops within a second of SIGTERM; one that hangs is not waited for forever.
@@ -110,6 +118,10 @@ cleanup() {
         if [[ -s "$RUN/notify.log" ]]; then
             echo "demo: the notifier's log, $RUN/notify.log:" >&2
             tail -n 10 "$RUN/notify.log" >&2 || true
+        fi
+        if [[ -s "$RUN/permit-web.log" ]]; then
+            echo "demo: the web console's log, $RUN/permit-web.log:" >&2
+            tail -n 5 "$RUN/permit-web.log" >&2 || true
         fi
     fi
     exit "$rc"
@@ -308,6 +320,39 @@ notify_ready() {
 wait_until 20 "permit-notify to become ready" notify_ready
 note "  receiver: $HOOK → run/received.jsonl; routes: run/routes.conf"
 
+say "启动网页控制台 permit-web：大屏随日志实时更新" \
+    "Starting the web console, permit-web: the wall board follows the log live"
+# port: 7480, or any free one when something else has it (DEMO_WEB_PORT to choose).
+start_web() {
+    "$BIN/permit-web" --query "$PERMIT_QUERY" --publish "$PERMIT_PUBLISH" --listen "127.0.0.1:$1" \
+        --time-zone Asia/Shanghai 2>"$RUN/permit-web.log" &
+    WEB_PID=$!
+}
+web_up() {
+    grep -q " ready: " "$RUN/permit-web.log" 2>/dev/null && return 0
+    kill -0 "$WEB_PID" 2>/dev/null || return 2
+    return 1
+}
+web_wait() {
+    local i rc
+    for ((i = 0; i < 200; i++)); do
+        rc=0
+        web_up || rc=$?
+        ((rc != 1)) && return "$rc"
+        sleep 0.05
+    done
+    die "timed out after 10s waiting for permit-web to become ready"
+}
+start_web "${DEMO_WEB_PORT:-7480}"
+if ! web_wait; then
+    wait "$WEB_PID" 2>/dev/null || true
+    note "  port ${DEMO_WEB_PORT:-7480} is taken: any free one"
+    start_web 0
+    web_wait || die "permit-web exited while starting: $(tail -n 3 "$RUN/permit-web.log")"
+fi
+BOARD=$(sed -n 's/.* ready: \(http[^ ]*\).*/\1/p' "$RUN/permit-web.log" | head -n 1)
+note "  大屏 wall board: $BOARD  (run/permit-web.log)"
+
 say "实时跟踪日志：permitctl tail -f（以 │ 开头的行）" \
     "Following the log live: permitctl tail -f (lines marked │ come from it)"
 TAIL_FROM=$(log_head)
@@ -422,8 +467,19 @@ for fmt in html xlsx; do
     printf '  run/bulletin.%s  %s bytes\n' "$fmt" "$(wc -c <"$RUN/bulletin.$fmt")"
 done
 
-say "停止通知服务、接收端、日志跟踪和协调中心（SIGTERM）" \
-    "Stopping the notifier, the receiver, the tail and the broker (SIGTERM)"
+# In a terminal the demo ends serving the wall board until Ctrl-C; otherwise (a test, a pipe)
+# it checks the board answers and stops everything. DEMO_SERVE=1 or 0 decides instead.
+SERVE=${DEMO_SERVE:-}
+if [[ -z $SERVE ]]; then
+    SERVE=0
+    [[ -t 0 && -t 1 ]] && SERVE=1
+fi
+board=$(curl -sf --max-time 5 "${BOARD}api/board") || die "the wall board does not answer at $BOARD"
+[[ $(jq -r .head <<<"$board") == "$(log_head)" ]] ||
+    die "the wall board is not at the log's head ($(jq -r .head <<<"$board"), not $(log_head))"
+
+say "停止通知服务、接收端和日志跟踪（SIGTERM）" \
+    "Stopping the notifier, the receiver and the tail (SIGTERM)"
 stop() {
     local pid=$1 what=$2 want=$3 rc=0
     kill -TERM "$pid"
@@ -436,18 +492,27 @@ stop "$TAIL_PID" "permitctl tail" 0
 TAIL_PID=
 stop "$RECEIVER_PID" "the receiver" 0
 RECEIVER_PID=
-stop "$BROKER_PID" permitd 0
-BROKER_PID=
+if ((!SERVE)); then
+    stop "$WEB_PID" permit-web 0
+    WEB_PID=
+    stop "$BROKER_PID" permitd 0
+    BROKER_PID=
+    # A broker started again on this folder goes on from the demo's last day, not from 2 March.
+    sed -i "s/^test_clock = .*/test_clock = ${LAST_DAY}T09:00:00+08:00/" "$RUN/permitd.conf"
+fi
 note "  all stopped cleanly"
-# A broker started again on this folder goes on from the demo's last day, not from 2 March.
-sed -i "s/^test_clock = .*/test_clock = ${LAST_DAY}T09:00:00+08:00/" "$RUN/permitd.conf"
 
 rel=${BIN#"$PWD"/}
+if ((SERVE)); then
+    restart="# in another terminal, while the broker and the board still run:"
+else
+    restart="# start the broker again on the same database, its test clock at $LAST_DAY 09:00
+  $rel/permitd --config run/permitd.conf 2>>run/permitd.log &"
+fi
 cat <<EOF
 
 ${BOLD}Explore further${OFF}
-  # start the broker again on the same database, its test clock at $LAST_DAY 09:00
-  $rel/permitd --config run/permitd.conf 2>>run/permitd.log &
+  $restart
   export PERMIT_BROKER=$PERMIT_BROKER
   export PERMIT_QUERY=$PERMIT_QUERY
   export PERMIT_PUBLISH=$PERMIT_PUBLISH
@@ -462,3 +527,14 @@ ${BOLD}Explore further${OFF}
 
 ${BOLD}周调度通报 · The weekly bulletin: run/bulletin.html (open it in a browser) and run/bulletin.xlsx${OFF}
 EOF
+if ((SERVE)); then
+    SERVING=1
+    printf '\n%s大屏 · The wall board: %s  (open it in a browser; Ctrl-C stops the console and the broker)%s\n' \
+        "$BOLD" "$BOARD" "$OFF"
+    # sed's test_clock for a later start is left to after the stop: this broker is still on it.
+    wait "$BROKER_PID" || true
+    die "permitd stopped while the wall board was up (run/permitd.log)"
+else
+    printf '\n大屏 · The wall board was served at %s and answered at the log'"'"'s head; in a terminal\n' "$BOARD"
+    echo "make run keeps it open until Ctrl-C (DEMO_SERVE=1 to keep it here too)."
+fi

@@ -336,7 +336,7 @@ board(api_t *self, pm_lang_t lang)
         }
         t.projects_done = open ? 0 : 1;
         if (open)
-            prc[p->colour]++;
+            prc[views_project_colour(p)]++;
         tally_add(regions, p->info.region ? p->info.region : "", &t);
         all.procs += t.procs;
         all.done += t.done;
@@ -684,7 +684,6 @@ metrics(void *arg, http_req_t *r)
     for (size_t i = 0; i < views_nprojects(v); i++) {
         const vproject_t *p = views_project(v, i);
         uint64_t by[PM_COLOUR__COUNT] = {0};
-        bool open = false;
         for (size_t k = 0; k < p->t->nprocs; k++) {
             const vproc_t *q = &p->procs[k];
             pm_colour_t c = views_running(q->state) ? q->colour : PM_COLOUR_NONE;
@@ -692,9 +691,8 @@ metrics(void *arg, http_req_t *r)
             pc[c]++;
             procs++;
             done += pm_state_done(q->state);
-            open = open || !pm_state_done(q->state);
         }
-        prc[open ? p->colour : PM_COLOUR_NONE]++;
+        prc[views_project_colour(p)]++;
         region_add(regions, p->info.region, by);
     }
     json_object_foreach(regions, region, counts)

@@ -436,3 +436,21 @@ views_apply(views_t *self, const pm_entry_t *e)
     }
     keep_entry(self, e);
 }
+
+pm_colour_t
+views_project_colour(const vproject_t *p)
+{
+    pm_colour_t worst = p->colour;
+    bool open = false;
+
+    for (size_t k = 0; k < p->t->nprocs; k++) {
+        const vproc_t *q = &p->procs[k];
+        open = open || !pm_state_done(q->state);
+        /* The enum runs none < green < yellow < red: the worst is the largest. */
+        if (views_running(q->state) && q->colour > worst)
+            worst = q->colour;
+    }
+    if (!open)
+        return PM_COLOUR_NONE;
+    return worst == PM_COLOUR_NONE ? PM_COLOUR_GREEN : worst;
+}

@@ -52,6 +52,12 @@ typedef struct views views_t;
 views_t *views_new(size_t keep);
 void views_destroy(views_t **p);
 
+/*
+ * A project's colour, as the bulletin counts it: the worst of its own due date's and its running
+ * procedures' (red, else yellow, else green); PM_COLOUR_NONE once every procedure is done.
+ */
+pm_colour_t views_project_colour(const vproject_t *p);
+
 /* Fold one entry (borrowed), in sequence order. */
 void views_apply(views_t *self, const pm_entry_t *e);
 

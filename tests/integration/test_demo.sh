@@ -117,8 +117,13 @@ assert z.testzip() is None and "xl/workbook.xml" in z.namelist()
 text = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/") and n.endswith(".xml"))
 assert "TL-2026-002" in text or "霍林郭勒市铝后加工产业园二期" in text
 PY
-[[ "$(tail -n 1 "$T/demo.out")" == *run/bulletin.html* ]] ||
-    fail "the last line does not point at the bulletin: $(tail -n 1 "$T/demo.out")"
+tail -n 6 "$T/demo.out" | grep -q "run/bulletin.html" ||
+    fail "the closing lines do not point at the bulletin: $(tail -n 6 "$T/demo.out")"
+
+step "the wall board was served, at the log's head, and the closing line says where"
+grep -q " ready: http://127.0.0.1:" "$T/run/permit-web.log" || fail "permit-web did not start"
+tail -n 2 "$T/demo.out" | grep -q "The wall board was served at http://127.0.0.1:[0-9]*/" ||
+    fail "the closing lines do not name the wall board: $(tail -n 2 "$T/demo.out")"
 
 step "no process of the demo is left"
 no_process_in "$T"
@@ -139,3 +144,22 @@ wait "$INT_PID" || rc=$?
 ((rc == 130)) || fail "the interrupted demo exited $rc: $(cat "$T/int.err")"
 grep -q "interrupted" "$T/int.err" || fail "the interrupted demo said: $(cat "$T/int.err")"
 no_process_in "$T/int"
+
+step "in a terminal (DEMO_SERVE=1) the demo ends serving the wall board until Ctrl-C"
+mkdir "$T/serve"
+(cd "$T/serve" && DEMO_PAUSE=0 DEMO_SERVE=1 exec env --default-signal=INT bash \
+    "$PERMIT_SRC/deploy/demo.sh" "$PERMIT_BIN") >"$T/serve.out" 2>"$T/serve.err" </dev/null &
+SERVE_PID=$!
+CHILDREN+=("$SERVE_PID")
+serving() { grep -qs "Ctrl-C stops the console and the broker" "$T/serve.out"; }
+wait_for 120 "the demo to serve the wall board" serving
+url=$(sed -n 's/.*The wall board: \(http[^ ]*\) .*/\1/p' "$T/serve.out")
+[[ $url == http://127.0.0.1:* ]] || fail "no wall board URL in: $(tail -n 3 "$T/serve.out")"
+curl -sf "${url}api/board" | jq -e '.colours.red.procedures > 0 and .colours.red.projects > 0' >/dev/null ||
+    fail "the wall board at $url shows no red procedure or no red project"
+curl -sf "${url}p/TL-2026-002" >/dev/null || fail "no project page at ${url}p/TL-2026-002"
+kill -INT "$SERVE_PID"
+rc=0
+wait "$SERVE_PID" || rc=$?
+((rc == 0)) || fail "Ctrl-C at the wall board: exit $rc: $(cat "$T/serve.err")"
+no_process_in "$T/serve"

@@ -90,6 +90,35 @@ fixture(size_t keep)
     return v;
 }
 
+/* A project is as red as its worst running procedure, even while its own due date is green (the
+ * board said "8 red procedures, 0 red projects"); done, it has no colour. */
+static void
+test_views_project_colour(void **state)
+{
+    views_t *v = fixture(100);
+    const vproject_t *p = views_project_find(v, "P1");
+    pm_entry_t *e;
+
+    (void)state;
+    assert_int_equal(views_project_colour(p), PM_COLOUR_GREEN);
+    apply(v, entry(4, PM_KIND_ACCEPTED, "P1", "A"));
+    e = entry(5, PM_KIND_COLOUR, "P1", "A");
+    e->colour = PM_COLOUR_YELLOW;
+    apply(v, e);
+    assert_int_equal(views_project_colour(p), PM_COLOUR_YELLOW);
+    e = entry(6, PM_KIND_COLOUR, "P1", "A");
+    e->colour = PM_COLOUR_RED;
+    apply(v, e);
+    assert_int_equal(p->colour, PM_COLOUR_GREEN); /* its own due date */
+    assert_int_equal(views_project_colour(p), PM_COLOUR_RED);
+    apply(v, entry(7, PM_KIND_APPROVED, "P1", "A"));
+    assert_int_equal(views_project_colour(p), PM_COLOUR_GREEN);
+    apply(v, entry(8, PM_KIND_UNBLOCKED, "P1", "B"));
+    apply(v, entry(9, PM_KIND_NOT_REQUIRED, "P1", "B"));
+    assert_int_equal(views_project_colour(p), PM_COLOUR_NONE);
+    views_destroy(&v);
+}
+
 static void
 test_views_fold(void **state)
 {
@@ -174,9 +203,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wjson_escapes),
-        cmocka_unit_test(test_views_fold),
-        cmocka_unit_test(test_views_ring),
+        cmocka_unit_test(test_wjson_escapes),        cmocka_unit_test(test_views_fold),
+        cmocka_unit_test(test_views_project_colour), cmocka_unit_test(test_views_ring),
         cmocka_unit_test(test_listen_addr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
