@@ -13,6 +13,7 @@
 #include "log.h"
 #include "util.h"
 #include "wjson.h"
+#include "zone.h"
 
 /*
  * Requests to the broker from a page wait this long at most, once, and the loop waits with
@@ -309,6 +310,21 @@ entry_of(const ventry_t *e)
     return j != NULL ? j : json_null();
 }
 
+/*
+ * What every page's document carries: its language and labels, the head it reflects, and the
+ * jurisdiction's zone (name and offset now), so the browser shows times in it with the offset,
+ * wherever the browser is.
+ */
+static void
+page_meta(const api_t *self, json_t *doc, pm_lang_t lang)
+{
+    json_object_set_new(doc, "lang", json_string(lang == PM_LANG_EN ? "en" : "zh"));
+    json_object_set_new(doc, "head", json_integer((json_int_t)views_head(self->views)));
+    json_object_set_new(doc, "labels", labels(lang));
+    json_object_set_new(doc, "time_zone", json_string(zone_name()));
+    json_object_set_new(doc, "utc_offset_s", json_integer(zone_offset_at(util_now_ms())));
+}
+
 static json_t *
 board(api_t *self, pm_lang_t lang)
 {
@@ -343,11 +359,9 @@ board(api_t *self, pm_lang_t lang)
         all.projects++;
         all.projects_done += t.projects_done;
     }
-    json_object_set_new(doc, "lang", json_string(lang == PM_LANG_EN ? "en" : "zh"));
-    json_object_set_new(doc, "head", json_integer((json_int_t)views_head(v)));
+    page_meta(self, doc, lang);
     json_object_set_new(doc, "now_ms", json_integer(now));
     json_object_set_new(doc, "target_pct", json_integer(self->cfg->target_pct));
-    json_object_set_new(doc, "labels", labels(lang));
     json_object_set_new(doc, "totals",
                         json_pack("{sIsIsosIsIso}", "procedures", (json_int_t)all.procs, "done",
                                   (json_int_t)all.done, "rate", pct(all.done, all.procs),
@@ -424,9 +438,7 @@ api_project(void *arg, http_req_t *r)
         return reply_problem(r, 503, why);
     }
     doc = json_object();
-    json_object_set_new(doc, "lang", json_string(lang == PM_LANG_EN ? "en" : "zh"));
-    json_object_set_new(doc, "head", json_integer((json_int_t)views_head(self->views)));
-    json_object_set_new(doc, "labels", labels(lang));
+    page_meta(self, doc, lang);
     json_object_set_new(doc, "project", entryfmt_project_json(&vp->info));
     json_object_set_new(doc, "colour", json_string(pm_colour_name(rep->status->colour)));
     json_object_set_new(doc, "critical_days", json_integer(rep->status->critical_days));
@@ -487,9 +499,7 @@ list_reply(api_t *self, http_req_t *r, bool blocked)
     rows = json_array();
     for (size_t i = 0; i < rep->list->n; i++)
         json_array_append_new(rows, row_json(self, &rep->list->rows[i], lang));
-    json_object_set_new(doc, "lang", json_string(lang == PM_LANG_EN ? "en" : "zh"));
-    json_object_set_new(doc, "head", json_integer((json_int_t)views_head(self->views)));
-    json_object_set_new(doc, "labels", labels(lang));
+    page_meta(self, doc, lang);
     json_object_set_new(doc, "rows", rows);
     pm_msg_destroy(&rep);
     return reply_json(r, 200, doc);
@@ -569,9 +579,7 @@ api_department(void *arg, http_req_t *r)
     overdue = json_array();
     for (size_t i = 0; i < od->list->n; i++)
         json_array_append_new(overdue, row_json(self, &od->list->rows[i], lang));
-    json_object_set_new(doc, "lang", json_string(lang == PM_LANG_EN ? "en" : "zh"));
-    json_object_set_new(doc, "head", json_integer((json_int_t)views_head(self->views)));
-    json_object_set_new(doc, "labels", labels(lang));
+    page_meta(self, doc, lang);
     json_object_set_new(doc, "code", json_string(code));
     json_object_set_new(doc, "name", json_string(views_dept_name(self->views, code)));
     json_object_set_new(doc, "open", open);

@@ -112,6 +112,8 @@ def pid_alive(pid):
 
 
 def main():
+    # The browser somewhere else than the jurisdiction: times must still be Beijing's.
+    os.environ["TZ"] = "America/New_York"
     opts = webdriver.ChromeOptions()
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
               "--window-size=1920,1080", "--lang=zh-CN"):
@@ -132,6 +134,14 @@ def main():
         head0 = int(d.find_element(By.ID, "head").text)
         wait("the live stream to open", lambda: "on" in d.find_element(By.ID, "live").get_attribute("class"))
         no_alert(d, "board")
+        step("the board's clock is the jurisdiction's, with its offset, though the browser is in New York")
+        def beijing():
+            return time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + 8 * 3600))
+        before = beijing()
+        clock = text_of(d, "clock")
+        want = {before, beijing()}  # the minute may turn while we read
+        if not (clock.endswith("+08:00") and clock[:16] in want):
+            fail(f"the board's clock says '{clock}', not {want}:..+08:00")
 
         step("an event through permit-agent shows on the board within a second")
         t0 = time.monotonic()

@@ -76,11 +76,30 @@ function projectLink(id, name) { return link('/p/' + encodeURIComponent(id), nam
 function deptLink(code, name) { return link('/d/' + encodeURIComponent(code), name || code); }
 function dot(colour) { return el('span', { class: 'dot ' + (colour || 'none') }); }
 function pct(v) { return v === null || v === undefined ? '–' : v.toFixed(1) + '%'; }
-function hhmm(ms) {
-  const d = new Date(ms);
-  return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0') + ':' +
-    String(d.getSeconds()).padStart(2, '0');
+// Times are the jurisdiction's (time_zone from the server), whatever zone the browser is in.
+let zone = 'Asia/Shanghai';
+let offsetS = 8 * 3600;
+function zoned(ms, withDate) {
+  const opts = { timeZone: zone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' };
+  if (withDate) Object.assign(opts, { year: 'numeric', month: '2-digit', day: '2-digit' });
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat('en-GB', opts).formatToParts(new Date(ms));
+  } catch (e) { // a fixed-offset fallback zone ("UTC+08:00") is no IANA name: shift by hand
+    parts = new Intl.DateTimeFormat('en-GB', Object.assign(opts, { timeZone: 'UTC' }))
+      .formatToParts(new Date(ms + offsetS * 1000));
+  }
+  const p = {};
+  for (const x of parts) p[x.type] = x.value;
+  const time = p.hour + ':' + p.minute + ':' + p.second;
+  return withDate ? p.year + '-' + p.month + '-' + p.day + ' ' + time : time;
 }
+function offsetText() {
+  const a = Math.abs(offsetS);
+  return (offsetS < 0 ? '-' : '+') + String(Math.floor(a / 3600)).padStart(2, '0') + ':' +
+    String(Math.floor((a % 3600) / 60)).padStart(2, '0');
+}
+function hhmm(ms) { return zoned(ms, false); }
 
 async function getJSON(path) {
   const r = await fetch(withLang(path), { headers: { Accept: 'application/json' } });
@@ -88,6 +107,8 @@ async function getJSON(path) {
   if (!r.ok) throw new Error(doc && doc.error ? doc.error : String(r.status));
   if (doc.lang) { lang = doc.lang; document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN'; }
   if (doc.labels) labels = doc.labels;
+  if (doc.time_zone) zone = doc.time_zone;
+  if (typeof doc.utc_offset_s === 'number') offsetS = doc.utc_offset_s;
   return doc;
 }
 
@@ -323,7 +344,7 @@ function showError(err) {
   document.getElementById('main').replaceChildren(el('h1', { class: 'error' }, w('error')), el('p', {}, String(err.message || err)));
 }
 
-function tick() { document.getElementById('clock').textContent = new Date().toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN'); }
+function tick() { document.getElementById('clock').textContent = zoned(Date.now(), true) + offsetText(); }
 
 function start() {
   const main = document.getElementById('main');
