@@ -496,11 +496,3 @@ entryfmt_json_line(const pm_entry_t *e)
     json_decref(o);
     return s;
 }
-
-bool
-entryfmt_colour_wanted(int fd)
-{
-    const char *no = getenv("NO_COLOR");
-
-    return isatty(fd) && util_empty(no);
-}

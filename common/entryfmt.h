@@ -40,7 +40,4 @@ json_t *entryfmt_calendar_json(const pm_calendar_t *c);
 /* Dump any JSON value compactly, UTF-8 unescaped, in insertion order. Caller owns (free). */
 char *entryfmt_dump(const json_t *j);
 
-/* True when output on fd should be coloured: a terminal, and NO_COLOR unset or empty. */
-bool entryfmt_colour_wanted(int fd);
-
 #endif

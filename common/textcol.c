@@ -38,10 +38,10 @@ textcol_cp_width(unsigned cp)
     return 1;
 }
 
-/* The character at p: its length in bytes (1 for a byte that does not decode) and width. */
-static size_t
-next_char(const unsigned char *p, int *width)
+size_t
+textcol_char(const char *s, unsigned *cpp, int *width)
 {
+    const unsigned char *p = (const unsigned char *)s;
     uint32_t cp;
     size_t n;
 
@@ -58,18 +58,29 @@ next_char(const unsigned char *p, int *width)
         cp = *p & 0x07;
         n = 4;
     } else {
-        *width = 1;
-        return 1;
+        goto stray;
     }
     for (size_t k = 1; k < n; k++) {
-        if ((p[k] & 0xc0) != 0x80) {
-            *width = 1;
-            return 1;
-        }
+        if ((p[k] & 0xc0) != 0x80)
+            goto stray;
         cp = (cp << 6) | (p[k] & 0x3f);
     }
+    *cpp = cp;
     *width = textcol_cp_width(cp);
     return n;
+
+stray:
+    *cpp = *p;
+    *width = 1;
+    return 1;
+}
+
+static size_t
+next_char(const unsigned char *p, int *width)
+{
+    unsigned cp;
+
+    return textcol_char((const char *)p, &cp, width);
 }
 
 int
@@ -128,7 +139,15 @@ textcol_columns(FILE *f)
 bool
 textcol_colour(FILE *f)
 {
-    return getenv("NO_COLOR") == NULL && isatty(fileno(f));
+    const char *force = getenv("CLICOLOR_FORCE");
+
+    if (!util_empty(getenv("NO_COLOR")))
+        return false;
+    /* The convention of ls, cmake, cargo...: colour into a pipe too (less -R, a CI log),
+     * since `overdue --colour` already filters by colour and no --color option is left. */
+    if (!util_empty(force) && strcmp(force, "0") != 0)
+        return true;
+    return isatty(fileno(f));
 }
 
 struct textcol_table {

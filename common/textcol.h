@@ -9,7 +9,8 @@
  * columns give way first, each cut at a character boundary with "…" (never inside a UTF-8
  * sequence), the columns that matter least first (textcol_ranks); width 0 shows every cell whole
  * (--wide). Cells are made safe for a terminal (termsafe.h) before they are measured. On a terminal
- * the cell of a row's colour is shown red or yellow, unless NO_COLOR is set (https://no-color.org).
+ * the cell of a row's colour is shown red or yellow, unless NO_COLOR is set (https://no-color.org);
+ * CLICOLOR_FORCE=1 colours into a pipe too.
  */
 #ifndef PERMIT_TEXTCOL_H
 #define PERMIT_TEXTCOL_H
@@ -20,6 +21,12 @@
 
 /* Columns a code point takes on a terminal: 2 East Asian wide, 0 controls and combining. */
 int textcol_cp_width(unsigned cp);
+
+/*
+ * The character at s (not at its end): its length in bytes, its code point and its width. A
+ * byte that does not decode is a character of its own, one column wide (its value as cp).
+ */
+size_t textcol_char(const char *s, unsigned *cp, int *width);
 
 /* Columns UTF-8 text takes; a byte that does not decode counts as one. */
 int textcol_width(const char *s);
@@ -36,7 +43,11 @@ char *textcol_fit(const char *s, int max);
  */
 int textcol_columns(FILE *f);
 
-/* Whether to colour what goes to f: a terminal, and NO_COLOR not set (to any value). */
+/*
+ * Whether to colour what goes to f (the tables, tail's lines): never when NO_COLOR is set to
+ * anything but "" (https://no-color.org); always when CLICOLOR_FORCE is set to anything but
+ * "" or "0" (https://bixense.com/clicolors), so into a pipe too; else when f is a terminal.
+ */
 bool textcol_colour(FILE *f);
 
 typedef enum textcol_hue { TEXTCOL_PLAIN, TEXTCOL_RED, TEXTCOL_YELLOW } textcol_hue_t;

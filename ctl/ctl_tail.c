@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "entryfmt.h"
 #include "follow.h"
+#include "textcol.h"
 #include "util.h"
 
 typedef struct tail {
@@ -109,7 +110,7 @@ cmd_tail(void *ctx, int argc, char **argv)
     }
     if (optind < argc)
         return ctl_usage("tail: unexpected argument '%s'", argv[optind]);
-    t.colour = !t.json && entryfmt_colour_wanted(STDOUT_FILENO);
+    t.colour = !t.json && textcol_colour(stdout);
 
     f = follow_new(ctl->zctx, &o, tail_print, &t, why, sizeof(why));
     if (f == NULL)

@@ -3,7 +3,7 @@
 # otherwise, with the same --json under both; its tables measure display width (a Chinese
 # character is two columns) and fit 80 columns, cutting long fields with "…" on a character
 # boundary, --wide showing them whole; status and overdue are red and yellow on a terminal,
-# never with NO_COLOR and never into a pipe.
+# never with NO_COLOR and into a pipe only with CLICOLOR_FORCE.
 # backends: sqlite
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
@@ -131,8 +131,15 @@ out=$(env -u NO_COLOR LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '
 out=$(env NO_COLOR=1 LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '$PERMITCTL' overdue")
 [[ "$out" != *$'\e['* ]] || fail "colour on a terminal with NO_COLOR=1: $out"
 out=$(env NO_COLOR= LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '$PERMITCTL' overdue")
-[[ "$out" != *$'\e['* ]] || fail "colour with NO_COLOR set but empty: $out"
-out=$(env -u NO_COLOR "$PERMITCTL" overdue)
+[[ "$out" == *$'\e['* ]] || fail "NO_COLOR empty is as unset (no-color.org), yet no colour: $out"
+out=$(env -u NO_COLOR -u CLICOLOR_FORCE "$PERMITCTL" overdue)
 [[ "$out" != *$'\e['* ]] || fail "colour into a pipe: $out"
+# CLICOLOR_FORCE colours into a pipe (less -R); NO_COLOR still wins.
+out=$(env -u NO_COLOR CLICOLOR_FORCE=1 "$PERMITCTL" overdue)
+[[ "$out" == *$'\e[33m'* ]] || fail "no colour into a pipe with CLICOLOR_FORCE=1: $out"
+out=$(env -u NO_COLOR CLICOLOR_FORCE=1 "$PERMITCTL" status "$LONG")
+[[ "$out" == *$'\e[33m'* ]] || fail "no colour in status with CLICOLOR_FORCE=1: $out"
+out=$(env NO_COLOR=1 CLICOLOR_FORCE=1 "$PERMITCTL" overdue)
+[[ "$out" != *$'\e['* ]] || fail "CLICOLOR_FORCE won over NO_COLOR: $out"
 
 stop_broker
