@@ -150,6 +150,44 @@ test_table_fits(void **state)
     assert_null(t);
 }
 
+/* Optional columns are left out, whole, before any column is cut; the rest keep their order. */
+static void
+test_table_optional(void **state)
+{
+    static const char *const heading[] = {"编码", "手续", "更新", "状态"};
+    textcol_table_t *t = textcol_table_new(4, 3);
+    char **row, *out;
+
+    (void)state;
+    textcol_heading(t, heading);
+    textcol_ranks(t, (const int[]){9, 0, 9, 9});
+    textcol_optional(t, (const int[]){0, 0, 1, 0});
+    row = textcol_row(t, TEXTCOL_YELLOW);
+    row[0] = xstrdup("FOREST_USE");
+    row[1] = xstrdup("使用林地草原审核");
+    row[2] = xstrdup("03-03 08:30");
+    row[3] = xstrdup("容缺受理");
+    /* 10 + 16 + 11 + 8 and three gaps: 51. At 40 the time goes, and the name fits whole. */
+    out = print_table(t, 40, false);
+    assert_string_equal(out, "编码        手续              状态\n"
+                             "FOREST_USE  使用林地草原审核  容缺受理\n");
+    free(out);
+    /* At 34 the time goes and the name, the lowest rank, gives way (to 12 columns: 11 and a
+     * blank, half a character being no character); the code and state do not. */
+    out = print_table(t, 34, true);
+    assert_string_equal(out, "编码        手续          状态\n"
+                             "FOREST_USE  使用林地草…   \033[33m容缺受理\033[0m\n");
+    free(out);
+    /* Wide enough: nothing is left out. */
+    out = print_table(t, 51, false);
+    assert_non_null(strstr(out, "03-03 08:30"));
+    free(out);
+    out = print_table(t, 0, false);
+    assert_non_null(strstr(out, "03-03 08:30"));
+    free(out);
+    textcol_table_destroy(&t);
+}
+
 static void
 test_table_narrowest(void **state)
 {
@@ -313,6 +351,7 @@ main(void)
         cmocka_unit_test(test_width_ignores_locale),
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_table_fits),
+        cmocka_unit_test(test_table_optional),
         cmocka_unit_test(test_table_narrowest),
         cmocka_unit_test(test_table_colour),
         cmocka_unit_test(test_table_escapes),
