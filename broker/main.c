@@ -91,7 +91,7 @@ rebuild(const config_t *cfg)
     engine = engine_new(store, &ec);
     rc = engine_rebuild(engine, &count);
     if (rc == 0)
-        log_info("rebuilt the state of %s from %llu log entries", db, (unsigned long long)count);
+        log_info(_("rebuilt the state of %s from %llu log entries"), db, (unsigned long long)count);
     else
         log_warnx(_("rebuild of %s failed; the state tables are unchanged"), db);
     free(db);
@@ -128,7 +128,7 @@ reload_config(config_t *cfg, const char *path)
     char *err = NULL;
 
     if (path == NULL) {
-        log_info("SIGHUP: no config file to reload");
+        log_info(_("SIGHUP: no config file to reload"));
         return;
     }
     config_defaults(&fresh);
@@ -138,7 +138,7 @@ reload_config(config_t *cfg, const char *path)
     } else {
         config_reload(cfg, &fresh);
         log_set_level(cfg->log_level);
-        log_info("SIGHUP: reloaded %s", path);
+        log_info(_("SIGHUP: reloaded %s"), path);
     }
     config_clear(&fresh);
 }
@@ -198,7 +198,7 @@ main(int argc, char **argv)
     if (!do_rebuild && (config_check(&cfg, &err) < 0 || (check_only && check_keys(&cfg, &err) < 0)))
         goto config_fail;
     if (check_only) {
-        printf("configuration OK\n");
+        printf(_("configuration OK\n"));
         config_clear(&cfg);
         return EX_OK;
     }
@@ -252,9 +252,9 @@ main(int argc, char **argv)
         }
     }
     sdnotify("STOPPING=1\nSTATUS=stopping");
-    log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
-             "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
-             "queries (%llu replies dropped unread)",
+    log_info(_("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
+               "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
+               "queries (%llu replies dropped unread)"),
              (unsigned long long)broker->stats.batches, (unsigned long long)broker->stats.acks,
              (unsigned long long)broker->stats.duplicates,
              (unsigned long long)broker->stats.refusals,

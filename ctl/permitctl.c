@@ -120,7 +120,7 @@ cmd_keygen(void *ctx, int argc, char **argv)
         return ctl_usage(_("keygen: --role is department, notifier, operator or admin, not '%s'"),
                          role);
     if (curvecfg_keygen(dir, argv[optind], role, &err) < 0) {
-        ctl_warnx("keygen: %s", err);
+        ctl_warnx(_("keygen: %s"), err);
         free(err);
         return EXIT_FAILURE;
     }

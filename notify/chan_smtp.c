@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "ntmpl.h"
 #include "util.h"
 
@@ -223,6 +224,6 @@ chan_smtp_finish(chan_xfer_t *x, CURLcode cc, char **err)
 {
     if (cc == CURLE_OK)
         return CHAN_OK;
-    *err = xasprintf("smtp: %s", x->cerr[0] != '\0' ? x->cerr : curl_easy_strerror(cc));
+    *err = xasprintf(_("smtp: %s"), x->cerr[0] != '\0' ? x->cerr : curl_easy_strerror(cc));
     return CHAN_FAILED;
 }
