@@ -150,6 +150,29 @@ run env LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$PERMITCTL" overdue
 run env LC_ALL=C LANGUAGE=zh_CN "$PERMITCTL" overdue
 [[ "$OUT" == *"COLOUR"* && "$OUT" == *"yellow"* ]] || fail "LANGUAGE=zh_CN under C: $OUT"
 
+step "permitctl's other commands, permit-agent, permit-notify and permitd speak Chinese too"
+run "${ZH[@]}" "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
+[[ "$OUT" =~ 无需导入：[0-9]+\ 个部门均无变化 ]] || fail "import in Chinese: $OUT $ERR"
+run "${EN[@]}" "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
+[[ "$OUT" =~ nothing\ to\ import:\ [0-9]+\ departments\ unchanged ]] || fail "import in English: $OUT $ERR"
+run "${ZH[@]}" "$PERMITCTL" clock set yesterday
+((RC == 64)) && [[ "$ERR" == *"不是形如 2026-03-02T09:00:00+08:00 的时间"* ]] || fail "clock in Chinese: $ERR"
+run "${ZH[@]}" "$PERMIT_AGENT" --help
+[[ "$OUT" == *"向中心服务发送一条事件"* && "$OUT" == *"事件类型（--event）："* &&
+    "$OUT" == *"退出状态：0 已记录"* ]] || fail "permit-agent --help in Chinese: $OUT"
+# Chinese help wraps at the display width, as English does (96 columns).
+w=$(max_width <<<"$OUT")
+((w <= 96)) || fail "a permit-agent --help line is $w columns: $OUT"
+run "${ZH[@]}" "$PERMIT_AGENT" run --help
+[[ "$OUT" == *"本部门代理代表的部门编码（必填）"* ]] || fail "permit-agent run --help options: $OUT"
+run "${ZH[@]}" "$PERMIT_AGENT" status --state "$T/no-agent"
+[[ "$ERR" == *"中没有发件箱（这是部门代理的状态目录吗？）"* ]] || fail "permit-agent status in Chinese: $ERR"
+run "${ZH[@]}" "$PERMIT_BIN/permit-notify" run --help
+[[ "$OUT" == *"运行通知服务"* && "$OUT" == *"路由文件：谁通过哪个渠道收到什么"* ]] ||
+    fail "permit-notify run --help in Chinese: $OUT"
+run "${ZH[@]}" "$PERMITD" --config "$PERMIT_SRC/deploy/permitd.conf" --curve no -n
+((RC == 0)) && [[ "$OUT" == *"配置正确"* ]] || fail "permitd -n in Chinese: $RC $OUT $ERR"
+
 step "colours on a terminal, not with NO_COLOR, not into a pipe"
 command -v script >/dev/null || fail "script (bsdutils) is missing"
 on_tty() {
