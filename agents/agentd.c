@@ -556,7 +556,7 @@ unattributed(agentd_t *self, pm_reply_t *r)
     if (f != NULL && alone) {
         char *reason = xasprintf(_("%s (the broker named no event; this was the only one waiting "
                                    "for an answer)"),
-                                 r->reason ? r->reason : "no reason given");
+                                 r->reason ? r->reason : _("no reason given"));
         log_warnx(_("the broker at %s refused a frame it could not read (%s); it was %s, the only "
                     "event waiting for an answer"),
                   self->endpoint, r->code, head);
@@ -735,7 +735,7 @@ log_answer(agentd_t *self, const answer_t *a)
     log_warnx(_("refused %s (%s %s %s): %s: %s; it waits in the rejected list (permit-agent "
                 "status, retry, drop)"),
               e->event_id, e->project, e->procedure, pm_kind_name(e->kind), r->code ? r->code : "?",
-              r->reason ? r->reason : "no reason given");
+              r->reason ? r->reason : _("no reason given"));
 }
 
 /*
@@ -1117,7 +1117,7 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
         goto fail;
     }
     if (codec_encode(&ping, &self->ping, &self->pinglen) != 0) {
-        *err = xstrdup("cannot encode a ping");
+        *err = xstrdup(_("cannot encode a ping"));
         goto fail;
     }
     self->dirty = true;

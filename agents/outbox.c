@@ -295,7 +295,7 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
         (rc = sqlite3_exec(self->db, schema_sql, NULL, NULL, &err)) != SQLITE_OK) {
         if (rc_full(self->db, rc)) {
             set_full(self);
-            full_reason(self, "it cannot be opened", why, whylen);
+            full_reason(self, _("it cannot be opened"), why, whylen);
         } else {
             snprintf(why, whylen, _("cannot set up %s: %s"), self->path, err ? err : "?");
         }
@@ -311,7 +311,7 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
     }
     if (bind_dept(self, dept, why, whylen) != 0) {
         if (self->full)
-            full_reason(self, "the department cannot be recorded", why, whylen);
+            full_reason(self, _("the department cannot be recorded"), why, whylen);
         goto fail;
     }
     if (read_version(self, &self->data_version) != 0) {
@@ -383,7 +383,7 @@ outbox_add(outbox_t *self, const outbox_item_t *items, size_t n, int64_t now_ms,
 
 fail:
     if (self->full) {
-        full_reason(self, "nothing was queued", why, whylen);
+        full_reason(self, _("nothing was queued"), why, whylen);
         tx_rollback(self);
         return OUTBOX_FULL;
     }
@@ -557,7 +557,7 @@ outbox_settle(outbox_t *self, const outbox_result_t *results, size_t n, int64_t 
             sqlite3_bind_int(st, 3, r->duplicate);
         } else {
             sqlx_bind_text(st, 2, r->code != NULL ? r->code : "?");
-            sqlx_bind_text(st, 3, r->reason != NULL ? r->reason : "no reason given");
+            sqlx_bind_text(st, 3, r->reason != NULL ? r->reason : _("no reason given"));
         }
         sqlite3_bind_int64(st, 4, now_ms);
         if (step_done(self, st) != 0)

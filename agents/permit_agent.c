@@ -433,7 +433,7 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
             continue;
         }
         errx_line(_("refused (%s): %s"), r->code ? r->code : "?",
-                  r->reason ? r->reason : "no reason given");
+                  r->reason ? r->reason : _("no reason given"));
         rc = util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0 ||
                      util_strcmp0(r->code, PM_REFUSE_BUSY) == 0
                  ? EX_TEMPFAIL

@@ -614,9 +614,9 @@ scan_one(spool_t *self, const char *name, spool_take_fn *take, void *arg)
     if (!S_ISREG(before.st_mode)) {
         fail_file(self, path, name,
                   S_ISLNK(before.st_mode)
-                      ? "a symbolic link; only regular files are taken"
-                      : "not a regular file (a FIFO, socket or device); only regular files "
-                        "are taken");
+                      ? _("a symbolic link; only regular files are taken")
+                      : _("not a regular file (a FIFO, socket or device); only regular "
+                          "files are taken"));
         rc = 1;
         goto done;
     }

@@ -454,7 +454,7 @@ static void
 cycle_names(strv_t *out, const pm_template_t *t, const size_t *needs, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
-        const char *sep = k == 0 ? "" : k + 1 == n ? " and " : ", ";
+        const char *sep = k == 0 ? "" : k + 1 == n ? _(" and ") : _(", ");
         char *s = xasprintf("%s%s", sep, t->edges[needs[k]].to);
         strv_push(out, s);
         free(s);
@@ -483,7 +483,7 @@ cycle_report(const csvin_t *c, const pm_template_t *t, const template_rows_t *tr
     for (size_t k = 0; k < n; k++)
         needs[k] = f->cycle[n - 1 - (start + k) % n];
     cycle_names(&parts, t, needs, n);
-    strv_push(&parts, " are each other's prerequisite (互为前置): ");
+    strv_push(&parts, _(" are each other's prerequisite (互为前置): "));
     s = xasprintf(_("%s (line %u) needs"), t->edges[needs[0]].to,
                   csvin_line(c, tr->edge[needs[0]]));
     strv_push(&parts, s);
@@ -807,8 +807,8 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     c->year = (uint32_t)yv;
     if (!json_is_array(papers)) {
         snprintf(why, whylen, "%s: %s", path,
-                 papers == NULL ? "no \"papers\" (an array, empty if none)"
-                                : "\"papers\" is not an array");
+                 papers == NULL ? _("no \"papers\" (an array, empty if none)")
+                                : _("\"papers\" is not an array"));
         goto fail;
     }
     json_array_foreach(papers, i, v)
@@ -821,8 +821,8 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     }
     if (!json_is_array(days)) {
         snprintf(why, whylen, "%s: %s", path,
-                 days == NULL ? "no \"days\" (an array, empty if none)"
-                              : "\"days\" is not an array");
+                 days == NULL ? _("no \"days\" (an array, empty if none)")
+                              : _("\"days\" is not an array"));
         goto fail;
     }
     json_array_foreach(days, i, v)

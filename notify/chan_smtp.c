@@ -197,7 +197,7 @@ chan_smtp_setup(chan_xfer_t *x, const chan_msg_t *m, char **err)
     CURL *c = x->easy;
 
     if (o == NULL || util_empty(o->url)) {
-        *err = xstrdup("e-mail is not configured (smtp_url)");
+        *err = xstrdup(_("e-mail is not configured (smtp_url)"));
         return -1;
     }
     x->body = chan_smtp_message(m, o->from, o->from_name, util_now_ms());

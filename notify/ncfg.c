@@ -179,7 +179,7 @@ ncfg_load_secrets(ncfg_t *cfg, char **err)
     if (util_empty(cfg->smtp_password_file))
         return 0;
     if (!util_empty(cfg->smtp_password)) {
-        *err = xstrdup("smtp_password and smtp_password_file are both set: keep one");
+        *err = xstrdup(_("smtp_password and smtp_password_file are both set: keep one"));
         return -1;
     }
     f = fopen(cfg->smtp_password_file, "re");

@@ -380,7 +380,7 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         it.text = ntmpl_render(tbody, lookup_var, n->vars, esc);
         it.state = (char *)(na > 0 ? n->state : "unroutable");
         it.next_ms = n->next_ms;
-        it.last_error = (char *)(na > 0 ? n->note : "no contact or address in the routing file");
+        it.last_error = (char *)(na > 0 ? n->note : _("no contact or address in the routing file"));
         it.created_ms = now;
         it.urgent = route_urgent(n->route);
         /* E-mail has an HTML part beside the text: values escaped for HTML there. */
@@ -625,7 +625,7 @@ record(notifyd_t *self, const nq_item_t *it, chan_rc_t rc, const char *err, cons
             now + notifyd_backoff(it->attempts, cfg->backoff_min_ms, cfg->backoff_max_ms);
         log_warnx(_("seq %llu %s to %s over %s: attempt %d failed: %s%s"),
                   (unsigned long long)it->seq, it->route, it->recipient, it->chan, it->attempts + 1,
-                  err, dead ? " (now a dead letter)" : "");
+                  err, dead ? _(" (now a dead letter)") : "");
         nq_mark_failed(self->q, it->id, err, next, dead, now);
     }
 }
