@@ -79,7 +79,7 @@ load_config(ncfg_t *cfg, const char *path, const args_t *args, bool strict)
     if (path != NULL && ncfg_load_file(cfg, path, &err) < 0)
         goto fail;
     if (path != NULL && !util_empty(cfg->smtp_password) &&
-        curvecfg_private(path, "a password", strict, &err) < 0)
+        curvecfg_private(path, _("a password"), strict, &err) < 0)
         goto fail;
     if (args != NULL && args_apply(&ncfg_table, cfg, args, &err) < 0)
         goto fail;
