@@ -122,8 +122,13 @@ cli_print_version(const char *prog)
 static void
 command_usage(const cli_prog_t *p, const cli_cmd_t *c, FILE *f)
 {
-    int col = fprintf(f, _("usage: %s %s "), p->name, c->name);
+    /* The column the arguments start at, in display columns: "用法：" is narrower than its bytes.
+     */
+    char *head = xasprintf(_("usage: %s %s "), p->name, c->name);
+    int col = textcol_width(head);
 
+    fputs(head, f);
+    free(head);
     cli_print_wrapped(f, c->args, col, 8, 96);
     fputs("\n  ", f);
     /* The tables hold English msgids; the words are translated as they are printed. */
