@@ -11,6 +11,7 @@
 
 #include "agentd.h"
 #include "eplist.h"
+#include "i18n.h"
 #include "outbox.h"
 
 #define EXIT_NOT_REJECTED 65
@@ -63,7 +64,7 @@ open_outbox(const char *state, outbox_t **ob)
 
     for (int waited = 0; outbox_open(state, NULL, false, ob, why, sizeof(why)) != 0; waited += 20) {
         if (waited >= START_WAIT_MS || agentd_running(state, &pid) != 1) {
-            fprintf(stderr, "permit-agent: %s\n", why);
+            fprintf(stderr, _("permit-agent: %s\n"), why);
             return -1;
         }
         poll(NULL, 0, 20);
@@ -125,66 +126,67 @@ print_text(const view_t *v, FILE *out)
     char t[64], a[32];
     int r = reachable(v);
 
-    fprintf(out, "department  %s\nstate       %s\n", v->dept, v->state);
+    fprintf(out, _("department  %s\nstate       %s\n"), v->dept, v->state);
     if (v->running == 1)
-        fprintf(out, "daemon      %s (pid %ld)\n", v->starting ? "starting" : "running", v->pid);
+        fprintf(out, _("daemon      %s (pid %ld)\n"), v->starting ? _("starting") : _("running"),
+                v->pid);
     else
-        fprintf(out, "daemon      %s\n", v->running == 0 ? "not running" : "unknown");
-    fprintf(out, "broker      %s: ", v->broker != NULL ? v->broker : "-");
+        fprintf(out, _("daemon      %s\n"), v->running == 0 ? _("not running") : _("unknown"));
+    fprintf(out, _("broker      %s: "), v->broker != NULL ? v->broker : "-");
     if (v->running == 1 && v->starting)
-        fprintf(out, "unknown (the daemon is starting)\n");
+        fprintf(out, _("unknown (the daemon is starting)\n"));
     else if (v->running == 1 && v->link != NULL && strcmp(v->link, "refused") == 0)
         fprintf(out,
-                "REFUSED this key since %s: ask the broker's admin to add %s.key to "
-                "keys_dir (the daemon's log says more)\n",
+                _("REFUSED this key since %s: ask the broker's admin to add %s.key to "
+                  "keys_dir (the daemon's log says more)\n"),
                 util_format_time(v->link_since_ms, false, t, sizeof(t)),
                 !util_empty(v->key_name) ? v->key_name : "NAME");
     else if (v->running == 1 && r < 0)
-        fprintf(out, "connecting since %s (no answer yet)\n",
+        fprintf(out, _("connecting since %s (no answer yet)\n"),
                 util_format_time(v->link_since_ms, false, t, sizeof(t)));
     else if (r == 1)
-        fprintf(out, "reachable since %s\n",
+        fprintf(out, _("reachable since %s\n"),
                 util_format_time(v->link_since_ms, false, t, sizeof(t)));
     else if (r == 0)
-        fprintf(out, "UNREACHABLE since %s\n",
+        fprintf(out, _("UNREACHABLE since %s\n"),
                 util_format_time(v->link_since_ms, false, t, sizeof(t)));
     else
-        fprintf(out, "unknown (no daemon running)\n");
+        fprintf(out, _("unknown (no daemon running)\n"));
     if (v->brokers != NULL && strchr(v->brokers, ',') != NULL)
-        fprintf(out, "brokers     %s (in order of preference)\n", v->brokers);
-    fprintf(out, "queued      %llu", (unsigned long long)v->st.queued);
+        fprintf(out, _("brokers     %s (in order of preference)\n"), v->brokers);
+    fprintf(out, _("queued      %llu"), (unsigned long long)v->st.queued);
     if (v->st.queued > 0)
-        fprintf(out, ", the oldest waiting %s (since %s)",
+        fprintf(out, _(", the oldest waiting %s (since %s)"),
                 age(v->now_ms - v->st.oldest_queued_ms, a, sizeof(a)),
                 util_format_time(v->st.oldest_queued_ms, false, t, sizeof(t)));
-    fprintf(out, "\nlast ack    ");
+    fprintf(out, _("\nlast ack    "));
     if (v->last_ack_ms > 0)
-        fprintf(out, "%s, seq %llu (%s ago)\n",
+        fprintf(out, _("%s, seq %llu (%s ago)\n"),
                 util_format_time(v->last_ack_ms, false, t, sizeof(t)),
                 (unsigned long long)v->last_ack_seq, age(v->now_ms - v->last_ack_ms, a, sizeof(a)));
     else
-        fprintf(out, "none yet\n");
+        fprintf(out, _("none yet\n"));
     if (v->full) {
-        fprintf(out, "outbox      FULL since %s: no space left on the disk holding %s",
+        fprintf(out, _("outbox      FULL since %s: no space left on the disk holding %s"),
                 util_format_time(v->full_since_ms, false, t, sizeof(t)), v->state);
         if (v->disk_free_known)
-            fprintf(out, " (%llu KiB free now)", (unsigned long long)(v->disk_free / 1024));
-        fprintf(out, "; new events wait in the spool, send --queue exits 73; nothing is "
-                     "dropped\n");
+            fprintf(out, _(" (%llu KiB free now)"), (unsigned long long)(v->disk_free / 1024));
+        fprintf(out, _("; new events wait in the spool, send --queue exits 73; nothing is "
+                       "dropped\n"));
     }
-    fprintf(out, "sent        %llu\n", (unsigned long long)v->st.sent);
+    fprintf(out, _("sent        %llu\n"), (unsigned long long)v->st.sent);
     if (v->st.dropped > 0)
-        fprintf(out, "dropped     %llu\n", (unsigned long long)v->st.dropped);
-    fprintf(out, "rejected    %llu\n", (unsigned long long)v->st.rejected);
+        fprintf(out, _("dropped     %llu\n"), (unsigned long long)v->st.dropped);
+    fprintf(out, _("rejected    %llu\n"), (unsigned long long)v->st.rejected);
     for (size_t i = 0; i < v->st.nrejects; i++) {
         const outbox_row_t *row = &v->st.rejects[i];
-        fprintf(out, "  %s  %s %s %s  (from %s, refused %s)\n    %s: %s\n", row->id, row->project,
-                row->procedure, row->kind, row->source,
+        fprintf(out, _("  %s  %s %s %s  (from %s, refused %s)\n    %s: %s\n"), row->id,
+                row->project, row->procedure, row->kind, row->source,
                 util_format_time(row->done_ms, false, t, sizeof(t)), row->code, row->reason);
     }
     if (v->st.nrejects > 0)
-        fprintf(out, "fix the cause, then: permit-agent retry ID (or --all); or give up on one: "
-                     "permit-agent drop ID\n");
+        fprintf(out, _("fix the cause, then: permit-agent retry ID (or --all); or give up on one: "
+                       "permit-agent drop ID\n"));
 }
 
 /* The configured brokers as a JSON array, [] before the daemon first ran. */
@@ -279,7 +281,7 @@ clerk_status(const char *state, bool json, FILE *out)
     v.full = outbox_full_marked(state, &v.full_since_ms) == 1;
     v.disk_free_known = outbox_disk_free(state, &v.disk_free) == 0;
     if (outbox_stats(ob, &v.st) != 0) {
-        fprintf(stderr, "permit-agent: cannot read the outbox in %s\n", state);
+        fprintf(stderr, _("permit-agent: cannot read the outbox in %s\n"), state);
         goto done;
     }
     if (json)
@@ -310,13 +312,13 @@ each_id(const char *state, const strv_t *ids, bool drop)
     for (size_t i = 0; i < ids->n; i++) {
         int done = drop ? outbox_drop(ob, ids->v[i], util_now_ms()) : outbox_retry(ob, ids->v[i]);
         if (done < 0) {
-            fprintf(stderr, "permit-agent: cannot change %s in the outbox\n", ids->v[i]);
+            fprintf(stderr, _("permit-agent: cannot change %s in the outbox\n"), ids->v[i]);
             rc = 1;
             break;
         }
         if (done == 0) {
-            fprintf(stderr, "permit-agent: %s is not a %s event (see permit-agent status)\n",
-                    ids->v[i], drop ? "queued or rejected" : "rejected");
+            fprintf(stderr, _("permit-agent: %s is not a %s event (see permit-agent status)\n"),
+                    ids->v[i], drop ? _("queued or rejected") : _("rejected"));
             rc = EXIT_NOT_REJECTED;
             continue;
         }
@@ -338,10 +340,10 @@ clerk_retry(const char *state, const strv_t *ids, bool all)
     if (open_outbox(state, &ob) != 0)
         return 1;
     if (outbox_retry_all(ob, &count) != 0) {
-        fprintf(stderr, "permit-agent: cannot change the outbox in %s\n", state);
+        fprintf(stderr, _("permit-agent: cannot change the outbox in %s\n"), state);
         rc = 1;
     } else {
-        printf("queued again: %zu rejected events\n", count);
+        printf(_("queued again: %zu rejected events\n"), count);
     }
     outbox_close(&ob);
     return rc;

@@ -52,6 +52,7 @@
 #include "codec.h"
 #include "curvecfg.h"
 #include "eplist.h"
+#include "i18n.h"
 #include "log.h"
 #include "outbox.h"
 #include "sdnotify.h"
@@ -159,7 +160,7 @@ note_link(agentd_t *self, const char *link)
     snprintf(head, sizeof(head), "%llu", (unsigned long long)self->head);
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     if (outbox_note(self->outbox, facts) != 0 && !outbox_full(self->outbox))
-        log_warnx("cannot record the broker's state in the outbox");
+        log_warnx(_("cannot record the broker's state in the outbox"));
 }
 
 /* A full disk under the outbox: logged when it starts and when the outbox is written again. */
@@ -170,12 +171,12 @@ outbox_watch(agentd_t *self)
 
     if (full && !self->outbox_full) {
         self->full_since = util_mono_ms();
-        log_warnx("outbox: the disk holding %s is full: new spool files stay in the spool and "
-                  "answers are asked for again until space returns; nothing is dropped "
-                  "(permit-agent send --queue exits 73 meanwhile)",
+        log_warnx(_("outbox: the disk holding %s is full: new spool files stay in the spool and "
+                    "answers are asked for again until space returns; nothing is dropped "
+                    "(permit-agent send --queue exits 73 meanwhile)"),
                   self->cfg->state);
     } else if (!full && self->outbox_full) {
-        log_info("outbox: writable again after %.1f s of a full disk",
+        log_info(_("outbox: writable again after %.1f s of a full disk"),
                  (double)(util_mono_ms() - self->full_since) / 1000);
     }
     self->outbox_full = full;
@@ -237,7 +238,7 @@ sock_open(agentd_t *self, char *why, size_t whylen)
     handshake_watch_t *watch;
 
     if (sock == NULL) {
-        snprintf(why, whylen, "zmq_socket: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("zmq_socket: %s"), zmq_strerror(errno));
         return -1;
     }
     /* Unanswered messages die with the socket: the outbox has them. The window bounds the
@@ -247,7 +248,7 @@ sock_open(agentd_t *self, char *why, size_t whylen)
         zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0 ||
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max)) != 0) {
-        snprintf(why, whylen, "zmq_setsockopt: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("zmq_setsockopt: %s"), zmq_strerror(errno));
         zmq_close(sock);
         return -1;
     }
@@ -261,7 +262,7 @@ sock_open(agentd_t *self, char *why, size_t whylen)
         return -1;
     }
     if (zmq_connect(sock, self->endpoints.v[self->cur]) != 0) {
-        snprintf(why, whylen, "cannot connect to '%s': %s", self->endpoints.v[self->cur],
+        snprintf(why, whylen, _("cannot connect to '%s': %s"), self->endpoints.v[self->cur],
                  zmq_strerror(errno));
         handshake_watch_destroy(&watch);
         zmq_close(sock);
@@ -314,7 +315,7 @@ send_event(agentd_t *self, flight_t *f, int64_t now)
     size_t len = 0;
 
     if (codec_encode(&msg, &buf, &len) != 0) {
-        log_warnx("cannot encode event %s", f->ev->event_id); /* our bug */
+        log_warnx(_("cannot encode event %s"), f->ev->event_id); /* our bug */
         return;
     }
     sock_send(self, buf, len, f->ev->event_id);
@@ -399,13 +400,13 @@ link_lost(agentd_t *self, int64_t now)
         return;
     }
     if (self->endpoints.n > 1)
-        log_warnx("broker lost: no answer from %s for %d ms; trying %s; %llu events wait in the "
-                  "outbox (%zu of them were in flight and go again)",
+        log_warnx(_("broker lost: no answer from %s for %d ms; trying %s; %llu events wait in the "
+                    "outbox (%zu of them were in flight and go again)"),
                   lost, self->cfg->timeout_ms, self->endpoint,
                   (unsigned long long)queued_count(self), inflight);
     else
-        log_warnx("broker lost: no answer from %s for %d ms; %llu events wait in the outbox (%zu "
-                  "of them were in flight and go again)",
+        log_warnx(_("broker lost: no answer from %s for %d ms; %llu events wait in the outbox (%zu "
+                    "of them were in flight and go again)"),
                   lost, self->cfg->timeout_ms, (unsigned long long)queued_count(self), inflight);
     free(lost);
     self->down_logged = true;
@@ -429,7 +430,7 @@ key_refused(agentd_t *self, const char *why)
     self->key_refused = true;
     self->up = false;
     self->down_logged = true;
-    log_warnx("%s; %llu events wait in the outbox and go once the broker trusts this key", why,
+    log_warnx(_("%s; %llu events wait in the outbox and go once the broker trusts this key"), why,
               (unsigned long long)queued_count(self));
     /* status names the key file to add, without reading our config. */
     outbox_note(self->outbox, facts);
@@ -440,16 +441,16 @@ static void
 link_up(agentd_t *self, uint64_t head)
 {
     if (self->key_refused)
-        log_info("the broker at %s accepts this key again", self->endpoint);
+        log_info(_("the broker at %s accepts this key again"), self->endpoint);
     self->key_refused = false;
     self->up = true;
     self->dirty = true;
     self->head = head;
     if (self->down_logged)
-        log_info("broker back: %s answers again after %.1f s (head %llu)", self->endpoint,
+        log_info(_("broker back: %s answers again after %.1f s (head %llu)"), self->endpoint,
                  (double)(util_mono_ms() - self->down_since) / 1000, (unsigned long long)head);
     else
-        log_info("broker reachable at %s (head %llu)", self->endpoint, (unsigned long long)head);
+        log_info(_("broker reachable at %s (head %llu)"), self->endpoint, (unsigned long long)head);
     self->down_logged = false;
     note_link(self, "up");
 }
@@ -465,8 +466,8 @@ link_timers(agentd_t *self, int64_t now)
         if (now < self->attempt_end)
             return;
         if (!self->down_logged) {
-            log_warnx("broker at %s does not answer; events wait in the outbox (%llu queued) and "
-                      "go when it answers",
+            log_warnx(_("broker at %s does not answer; events wait in the outbox (%llu queued) and "
+                        "go when it answers"),
                       self->endpoint != NULL ? self->endpoint : self->endpoints.v[self->cur],
                       (unsigned long long)queued_count(self));
             self->down_logged = true;
@@ -553,11 +554,11 @@ unattributed(agentd_t *self, pm_reply_t *r)
     if (!r->ok && util_strcmp0(r->code, PM_REFUSE_MALFORMED) == 0 && !util_empty(head))
         f = flight_find(self, head);
     if (f != NULL && alone) {
-        char *reason = xasprintf("%s (the broker named no event; this was the only one waiting "
-                                 "for an answer)",
-                                 r->reason ? r->reason : "no reason given");
-        log_warnx("the broker at %s refused a frame it could not read (%s); it was %s, the only "
-                  "event waiting for an answer",
+        char *reason = xasprintf(_("%s (the broker named no event; this was the only one waiting "
+                                   "for an answer)"),
+                                 r->reason ? r->reason : _("no reason given"));
+        log_warnx(_("the broker at %s refused a frame it could not read (%s); it was %s, the only "
+                    "event waiting for an answer"),
                   self->endpoint, r->code, head);
         xstrset(&r->id, head);
         free(r->reason);
@@ -567,8 +568,8 @@ unattributed(agentd_t *self, pm_reply_t *r)
     }
     if (f != NULL) {
         /* Several wait: a fresh socket, and one at a time from now on until it is found. */
-        log_warnx("the broker at %s refused a frame it could not read (%s: %s) while %zu events "
-                  "waited for an answer; sending them one at a time to find it",
+        log_warnx(_("the broker at %s refused a frame it could not read (%s: %s) while %zu events "
+                    "waited for an answer; sending them one at a time to find it"),
                   self->endpoint, r->code, r->reason ? r->reason : "", self->nflights);
         self->single = true;
         flights_clear(self);
@@ -576,8 +577,8 @@ unattributed(agentd_t *self, pm_reply_t *r)
         if (sock_open(self, why, sizeof(why)) != 0)
             log_warnx("%s", why);
     } else if (!r->ok && !self->refusal_logged) {
-        log_warnx("the broker at %s refused a message without reading it (%s): %s", self->endpoint,
-                  r->code ? r->code : "?", r->reason ? r->reason : "");
+        log_warnx(_("the broker at %s refused a message without reading it (%s): %s"),
+                  self->endpoint, r->code ? r->code : "?", r->reason ? r->reason : "");
         self->refusal_logged = true;
     }
     free(head);
@@ -593,17 +594,19 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
     long at;
 
     if ((*msg)->type != PM_MSG_REPLY || r == NULL) {
-        log_warnx("unexpected message type %d from %s; ignored", (int)(*msg)->type, self->endpoint);
+        log_warnx(_("unexpected message type %d from %s; ignored"), (int)(*msg)->type,
+                  self->endpoint);
         return;
     }
     if (!r->ok && util_strcmp0(r->code, PM_REFUSE_UNAUTHORIZED) == 0) {
         const char *name = curvecfg_client_name();
         char why[512];
 
-        snprintf(why, sizeof(why),
-                 "the broker at %s refused this key (unauthorized: %s): ask the broker's admin to "
-                 "add %s.key to keys_dir",
-                 self->endpoint, r->reason ? r->reason : "not trusted", name ? name : "NAME");
+        snprintf(
+            why, sizeof(why),
+            _("the broker at %s refused this key (unauthorized: %s): ask the broker's admin to "
+              "add %s.key to keys_dir"),
+            self->endpoint, r->reason ? r->reason : "not trusted", name ? name : "NAME");
         key_refused(self, why);
         return;
     }
@@ -641,8 +644,8 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
         f->due = now + storage_pause(self, f->tries);
         /* Once per spell (a full disk at the broker refuses everything for a while). */
         if (!self->storage_logged)
-            log_info("the broker could not store %s for now (%s); sending it again in %lld ms, "
-                     "and the others it refuses so until it acks again",
+            log_info(_("the broker could not store %s for now (%s); sending it again in %lld ms, "
+                       "and the others it refuses so until it acks again"),
                      r->id, r->reason ? r->reason : "storage", (long long)(f->due - now));
         self->storage_logged = true;
         return;
@@ -653,8 +656,8 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
         f->due =
             now + (r->retry_after_ms > 0 ? (int64_t)r->retry_after_ms : self->cfg->backoff_min_ms);
         if (!self->busy_logged)
-            log_info("the broker is busy with our events (%s); %s waits %lld ms, and the others "
-                     "it refuses so as long as it says",
+            log_info(_("the broker is busy with our events (%s); %s waits %lld ms, and the others "
+                       "it refuses so as long as it says"),
                      r->reason ? r->reason : "busy", r->id, (long long)(f->due - now));
         self->busy_logged = true;
         return;
@@ -662,8 +665,8 @@ handle_reply(agentd_t *self, pm_msg_t **msg, int64_t now)
     if (r->ok)
         self->storage_logged = self->busy_logged = false;
     if (!r->ok && self->single && util_strcmp0(r->code, PM_REFUSE_MALFORMED) == 0) {
-        log_info("found the event the broker could not read: %s; sending as many at a time "
-                 "as before",
+        log_info(_("found the event the broker could not read: %s; sending as many at a time "
+                   "as before"),
                  r->id);
         self->single = false;
     }
@@ -688,14 +691,14 @@ drain(agentd_t *self, int64_t now)
         }
         zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &morelen);
         if (more) {
-            log_warnx("a reply of more than one frame from %s; ignored", self->endpoint);
+            log_warnx(_("a reply of more than one frame from %s; ignored"), self->endpoint);
             while (more && zmq_msg_recv(&frame, self->sock, 0) >= 0)
                 zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &morelen);
         } else if (codec_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &msg, why,
                                 sizeof(why)) != 0) {
-            log_warnx("bad reply from %s: %s", self->endpoint, why);
+            log_warnx(_("bad reply from %s: %s"), self->endpoint, why);
         } else if (msg->version != PM_PROTOCOL_VERSION) {
-            log_warnx("%s speaks protocol version %u, we speak %u", self->endpoint, msg->version,
+            log_warnx(_("%s speaks protocol version %u, we speak %u"), self->endpoint, msg->version,
                       PM_PROTOCOL_VERSION);
         } else {
             /* Any answer shows the broker alive: what a ping would have asked. */
@@ -729,10 +732,10 @@ log_answer(agentd_t *self, const answer_t *a)
         return;
     }
     self->refusals++;
-    log_warnx("refused %s (%s %s %s): %s: %s; it waits in the rejected list (permit-agent "
-              "status, retry, drop)",
+    log_warnx(_("refused %s (%s %s %s): %s: %s; it waits in the rejected list (permit-agent "
+                "status, retry, drop)"),
               e->event_id, e->project, e->procedure, pm_kind_name(e->kind), r->code ? r->code : "?",
-              r->reason ? r->reason : "no reason given");
+              r->reason ? r->reason : _("no reason given"));
 }
 
 /*
@@ -759,7 +762,7 @@ settle(agentd_t *self, int64_t now)
     if (outbox_settle(self->outbox, res, self->nanswers, util_now_ms()) != 0) {
         /* They stay queued: sent again later, the broker answers the same. */
         if (!outbox_full(self->outbox))
-            log_warnx("cannot record %zu answers in the outbox; asking again in %d ms",
+            log_warnx(_("cannot record %zu answers in the outbox; asking again in %d ms"),
                       self->nanswers, STORAGE_PAUSE_MS);
         self->paused_until = now + STORAGE_PAUSE_MS;
     } else {
@@ -831,10 +834,12 @@ take_file(void *arg, const spool_file_t *file, char *why, size_t whylen)
         self->events += added;
         self->dirty = true;
         if (added == file->n)
-            log_info("spool: took %s: %zu event%s", file->name, file->n, file->n == 1 ? "" : "s");
+            log_info(ngettext("spool: took %s: %zu event", "spool: took %s: %zu events", file->n),
+                     file->name, file->n);
         else
-            log_info("spool: took %s: %zu events, %zu of them new (the others were taken before)",
-                     file->name, file->n, added);
+            log_info(
+                _("spool: took %s: %zu events, %zu of them new (the others were taken before)"),
+                file->name, file->n, added);
     }
     strv_clear(&sources);
     free(items);
@@ -854,7 +859,7 @@ forget_dropped(agentd_t *self)
             i++;
             continue;
         }
-        log_info("%s was dropped by a clerk; it is no longer sent", f->ev->event_id);
+        log_info(_("%s was dropped by a clerk; it is no longer sent"), f->ev->event_id);
         pm_entry_destroy(&f->ev);
         *f = self->flights[--self->nflights];
     }
@@ -883,7 +888,7 @@ cron(agentd_t *self, int64_t now)
             outbox_prune(self->outbox, util_now_ms() - (int64_t)self->cfg->keep_days * 86400000) !=
                 0 &&
             !outbox_full(self->outbox))
-            log_warnx("cannot prune the outbox's history");
+            log_warnx(_("cannot prune the outbox's history"));
         self->next_prune = now + PRUNE_EVERY_MS;
     }
 }
@@ -944,7 +949,7 @@ wait_answers(agentd_t *self, int64_t now, int64_t deadline)
     if (n < 0) {
         if (zmq_errno() == EINTR)
             return 0;
-        log_warnx("poll: %s", zmq_strerror(zmq_errno()));
+        log_warnx(_("poll: %s"), zmq_strerror(zmq_errno()));
         return -1;
     }
     if (self->sock != NULL && (items[1].revents & ZMQ_POLLIN) &&
@@ -986,8 +991,8 @@ agentd_drain(agentd_t *self)
     for (size_t i = 0; i < self->nflights; i++)
         waiting += !self->flights[i].held;
     if (self->up && waiting > 0)
-        log_info("stopping: waiting up to %d ms for the answers to %zu events", self->cfg->drain_ms,
-                 waiting);
+        log_info(_("stopping: waiting up to %d ms for the answers to %zu events"),
+                 self->cfg->drain_ms, waiting);
     while (self->up && now < end) {
         waiting = 0;
         for (size_t i = 0; i < self->nflights; i++)
@@ -1002,8 +1007,8 @@ agentd_drain(agentd_t *self)
         settle(self, now);
     }
     settle(self, now);
-    log_info("stopped: %llu acked (%llu logged before), %llu refused, %llu resent; %llu events "
-             "from %llu spool files; %llu wait in the outbox",
+    log_info(_("stopped: %llu acked (%llu logged before), %llu refused, %llu resent; %llu events "
+               "from %llu spool files; %llu wait in the outbox"),
              (unsigned long long)self->acks, (unsigned long long)self->duplicates,
              (unsigned long long)self->refusals, (unsigned long long)self->resends,
              (unsigned long long)self->events, (unsigned long long)self->files,
@@ -1034,10 +1039,10 @@ agentd_reconfigure(agentd_t *self)
     if (strcmp(self->cfg->broker, self->list) == 0)
         return;
     if (endpoints_load(self, why, sizeof(why)) != 0) {
-        log_warnx("broker: %s; keeping %s", why, self->list);
+        log_warnx(_("broker: %s; keeping %s"), why, self->list);
         return;
     }
-    log_info("broker endpoint changed from %s to %s; reconnecting", self->endpoint,
+    log_info(_("broker endpoint changed from %s to %s; reconnecting"), self->endpoint,
              self->cfg->broker);
     self->down_logged = false;
     if (link_down(self, util_mono_ms(), why, sizeof(why)) != 0)
@@ -1052,22 +1057,22 @@ lock_state(const char *state, char **err)
     int fd = -1;
 
     if (mkdir(state, 0750) != 0 && errno != EEXIST) {
-        *err = xasprintf("cannot create the state folder %s: %s", state, strerror(errno));
+        *err = xasprintf(_("cannot create the state folder %s: %s"), state, strerror(errno));
         goto done;
     }
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
-        *err = xasprintf("cannot open %s: %s", path, strerror(errno));
+        *err = xasprintf(_("cannot open %s: %s"), path, strerror(errno));
         goto done;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        *err = xasprintf("another permit-agent is running on %s (%s is locked)", state, path);
+        *err = xasprintf(_("another permit-agent is running on %s (%s is locked)"), state, path);
         close(fd);
         fd = -1;
         goto done;
     }
     if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
-        log_warn("cannot write the pid to %s", path);
+        log_warn(_("cannot write the pid to %s"), path);
 
 done:
     free(path);
@@ -1112,7 +1117,7 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
         goto fail;
     }
     if (codec_encode(&ping, &self->ping, &self->pinglen) != 0) {
-        *err = xstrdup("cannot encode a ping");
+        *err = xstrdup(_("cannot encode a ping"));
         goto fail;
     }
     self->dirty = true;
@@ -1125,7 +1130,7 @@ agentd_new(const agentcfg_t *cfg, void *zctx, char **err)
     }
     /* From now on status shows this daemon's brokers, trying the first, not the last run's. */
     note_link(self, "connecting");
-    log_info("ready: department %s, broker %s, state %s, spool %s, %llu events in the outbox",
+    log_info(_("ready: department %s, broker %s, state %s, spool %s, %llu events in the outbox"),
              cfg->dept, cfg->broker, cfg->state, cfg->spool,
              (unsigned long long)queued_count(self));
     return self;

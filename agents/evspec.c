@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "i18n.h"
 #include "util.h"
 
 const char *const evspec_names[] = {
@@ -90,7 +91,7 @@ evspec_build(const evspec_t *s, evspec_style_t style, int64_t default_ms, pm_ent
     for (size_t i = 0; evspec_names[i] != NULL; i++) {
         const char *v = *field_at(&copy, i);
         if (v != NULL && !util_utf8_valid(v, strlen(v))) {
-            snprintf(why, whylen, "%s is not valid UTF-8", label(style, evspec_names[i], a, 32));
+            snprintf(why, whylen, _("%s is not valid UTF-8"), label(style, evspec_names[i], a, 32));
             return -1;
         }
     }
@@ -98,39 +99,39 @@ evspec_build(const evspec_t *s, evspec_style_t style, int64_t default_ms, pm_ent
         const char *v = *field_at(&copy, i), *wire = wire_name(evspec_names[i]);
         size_t max = wire != NULL ? codec_field_limit(wire) : 0;
         if (v != NULL && wire != NULL && strlen(v) > max) {
-            snprintf(why, whylen, "%s is %zu bytes, longer than the %zu the broker takes",
+            snprintf(why, whylen, _("%s is %zu bytes, longer than the %zu the broker takes"),
                      label(style, evspec_names[i], a, 32), strlen(v), max);
             return EVSPEC_TOO_LONG;
         }
     }
     for (size_t i = 0; i < ARRAY_LEN(required); i++) {
         if (util_empty(required[i].value)) {
-            snprintf(why, whylen, "%s is required", label(style, required[i].name, a, 32));
+            snprintf(why, whylen, _("%s is required"), label(style, required[i].name, a, 32));
             return -1;
         }
     }
     if (pm_kind_parse(s->event, &kind) != 0 || !pm_kind_is_event(kind)) {
         char *kinds = evspec_kinds();
-        snprintf(why, whylen, "unknown event kind '%s' (one of: %s)", s->event, kinds);
+        snprintf(why, whylen, _("unknown event kind '%s' (one of: %s)"), s->event, kinds);
         free(kinds);
         return -1;
     }
     if (s->due != NULL && util_empty(s->missing)) {
-        snprintf(why, whylen, "%s is the due date of %s ITEM", label(style, "due", a, 32),
+        snprintf(why, whylen, _("%s is the due date of %s ITEM"), label(style, "due", a, 32),
                  label(style, "missing", b, 32));
         return -1;
     }
     if (s->id != NULL && util_empty(s->id)) {
-        snprintf(why, whylen, "%s must not be empty", label(style, "id", a, 32));
+        snprintf(why, whylen, _("%s must not be empty"), label(style, "id", a, 32));
         return -1;
     }
     if (s->time != NULL && util_parse_time(s->time, &event_ms) != 0) {
-        snprintf(why, whylen, "bad %s '%s' (a date, a local or ISO 8601 time, or milliseconds)",
+        snprintf(why, whylen, _("bad %s '%s' (a date, a local or ISO 8601 time, or milliseconds)"),
                  label(style, "time", a, 32), s->time);
         return -1;
     }
     if (s->due != NULL && util_parse_time(s->due, &due_ms) != 0) {
-        snprintf(why, whylen, "bad %s '%s' (a date, a local or ISO 8601 time, or milliseconds)",
+        snprintf(why, whylen, _("bad %s '%s' (a date, a local or ISO 8601 time, or milliseconds)"),
                  label(style, "due", a, 32), s->due);
         return -1;
     }

@@ -29,6 +29,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "sqlx.h"
 #include "util.h"
@@ -141,13 +142,13 @@ clear_full(outbox_t *self)
 {
     self->full = false;
     if (unlink(self->marker) != 0 && errno != ENOENT)
-        log_warn("outbox: cannot remove %s", self->marker);
+        log_warn(_("outbox: cannot remove %s"), self->marker);
 }
 
 static void
 db_warn(outbox_t *self, const char *what)
 {
-    log_warnx("outbox %s: %s: %s", self->path, what, sqlite3_errmsg(self->db));
+    log_warnx(_("outbox %s: %s: %s"), self->path, what, sqlite3_errmsg(self->db));
 }
 
 /*
@@ -165,7 +166,7 @@ step_done(outbox_t *self, sqlite3_stmt *st)
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
         if (!self->full)
-            log_warnx("outbox %s: the transaction was rolled back after an error", self->path);
+            log_warnx(_("outbox %s: the transaction was rolled back after an error"), self->path);
         return -1;
     }
     rc = sqlite3_step(st);
@@ -179,7 +180,7 @@ step_done(outbox_t *self, sqlite3_stmt *st)
     if (rc_full(self->db, rc))
         set_full(self);
     else
-        log_warnx("outbox %s: %s: %s", self->path, sqlite3_sql(st), sqlite3_errmsg(self->db));
+        log_warnx(_("outbox %s: %s: %s"), self->path, sqlite3_sql(st), sqlite3_errmsg(self->db));
     return -1;
 }
 
@@ -217,8 +218,8 @@ static void
 full_reason(outbox_t *self, const char *what, char *why, size_t whylen)
 {
     snprintf(why, whylen,
-             "the outbox is full: no space left on the disk holding %s; %s (free space there, "
-             "then try again)",
+             _("the outbox is full: no space left on the disk holding %s; %s (free space there, "
+               "then try again)"),
              self->path, what);
 }
 
@@ -242,17 +243,17 @@ bind_dept(outbox_t *self, const char *dept, char *why, size_t whylen)
     const char *pair[] = {"dept", dept, NULL};
 
     if (have != NULL && dept != NULL && strcmp(have, dept) != 0) {
-        snprintf(why, whylen, "%s belongs to department %s, not %s", self->path, have, dept);
+        snprintf(why, whylen, _("%s belongs to department %s, not %s"), self->path, have, dept);
         free(have);
         return -1;
     }
     if (have == NULL && dept == NULL) {
-        snprintf(why, whylen, "%s records no department (start permit-agent run first)",
+        snprintf(why, whylen, _("%s records no department (start permit-agent run first)"),
                  self->path);
         return -1;
     }
     if (have == NULL && outbox_note(self, pair) != 0) {
-        snprintf(why, whylen, "%s: cannot record the department: %s", self->path,
+        snprintf(why, whylen, _("%s: cannot record the department: %s"), self->path,
                  sqlite3_errmsg(self->db));
         return -1;
     }
@@ -272,18 +273,18 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
     self->path = xasprintf("%s/%s", state, OUTBOX_FILE);
     self->marker = xasprintf("%s/%s", state, OUTBOX_FULL_FILE);
     if (create && mkdir(state, 0750) != 0 && errno != EEXIST) {
-        snprintf(why, whylen, "cannot create the state folder %s: %s", state, strerror(errno));
+        snprintf(why, whylen, _("cannot create the state folder %s: %s"), state, strerror(errno));
         goto fail;
     }
     if (create && sqlx_create_private(self->path) != 0) {
-        snprintf(why, whylen, "cannot create %s: %s", self->path, strerror(errno));
+        snprintf(why, whylen, _("cannot create %s: %s"), self->path, strerror(errno));
         goto fail;
     }
     if (sqlite3_open_v2(self->path, &self->db, flags, NULL) != SQLITE_OK) {
         if (!create && access(self->path, F_OK) != 0)
-            snprintf(why, whylen, "no outbox in %s (is it the agent's state folder?)", state);
+            snprintf(why, whylen, _("no outbox in %s (is it the agent's state folder?)"), state);
         else
-            snprintf(why, whylen, "cannot open %s: %s", self->path,
+            snprintf(why, whylen, _("cannot open %s: %s"), self->path,
                      self->db ? sqlite3_errmsg(self->db) : "out of memory");
         goto fail;
     }
@@ -294,9 +295,9 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
         (rc = sqlite3_exec(self->db, schema_sql, NULL, NULL, &err)) != SQLITE_OK) {
         if (rc_full(self->db, rc)) {
             set_full(self);
-            full_reason(self, "it cannot be opened", why, whylen);
+            full_reason(self, _("it cannot be opened"), why, whylen);
         } else {
-            snprintf(why, whylen, "cannot set up %s: %s", self->path, err ? err : "?");
+            snprintf(why, whylen, _("cannot set up %s: %s"), self->path, err ? err : "?");
         }
         sqlite3_free(err);
         goto fail;
@@ -310,7 +311,7 @@ outbox_open(const char *state, const char *dept, bool create, outbox_t **out, ch
     }
     if (bind_dept(self, dept, why, whylen) != 0) {
         if (self->full)
-            full_reason(self, "the department cannot be recorded", why, whylen);
+            full_reason(self, _("the department cannot be recorded"), why, whylen);
         goto fail;
     }
     if (read_version(self, &self->data_version) != 0) {
@@ -382,11 +383,11 @@ outbox_add(outbox_t *self, const outbox_item_t *items, size_t n, int64_t now_ms,
 
 fail:
     if (self->full) {
-        full_reason(self, "nothing was queued", why, whylen);
+        full_reason(self, _("nothing was queued"), why, whylen);
         tx_rollback(self);
         return OUTBOX_FULL;
     }
-    snprintf(why, whylen, "cannot write to %s: %s", self->path, sqlite3_errmsg(self->db));
+    snprintf(why, whylen, _("cannot write to %s: %s"), self->path, sqlite3_errmsg(self->db));
     tx_rollback(self);
     return -1;
 }
@@ -483,7 +484,7 @@ row_event(outbox_t *self, sqlite3_stmt *st)
     pm_entry_t *e;
 
     if (pm_kind_parse((const char *)sqlite3_column_text(st, 2), &kind) != 0) {
-        log_warnx("outbox %s: event %s has an unknown kind; its procedure waits", self->path,
+        log_warnx(_("outbox %s: event %s has an unknown kind; its procedure waits"), self->path,
                   sqlite3_column_text(st, 1));
         return NULL;
     }
@@ -556,7 +557,7 @@ outbox_settle(outbox_t *self, const outbox_result_t *results, size_t n, int64_t 
             sqlite3_bind_int(st, 3, r->duplicate);
         } else {
             sqlx_bind_text(st, 2, r->code != NULL ? r->code : "?");
-            sqlx_bind_text(st, 3, r->reason != NULL ? r->reason : "no reason given");
+            sqlx_bind_text(st, 3, r->reason != NULL ? r->reason : _("no reason given"));
         }
         sqlite3_bind_int64(st, 4, now_ms);
         if (step_done(self, st) != 0)

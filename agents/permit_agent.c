@@ -48,6 +48,7 @@
 #include "outbox.h"
 #include "sdnotify.h"
 #include "sigwake.h"
+#include "textcol.h"
 #include "util.h"
 #include "zone.h"
 #include "i18n.h"
@@ -76,24 +77,26 @@ static const cli_cmd_t commands[] = {
      "[--broker ENDPOINT] --dept CODE --project ID --procedure CODE --event KIND [--id ID] "
      "[--cert NUMBER] [--note TEXT] [--missing ITEM --due DATE] [--time TIME] [--timeout MS] "
      "[--tries N] [--curve-secret FILE --broker-key FILE]",
-     "send one event to the broker and print its sequence number once it is logged", send_more},
+     N_("send one event to the broker and print its sequence number once it is logged"), send_more},
     /* Listed for --help; `send` itself reads --queue. */
     {"send --queue", cmd_send,
      "(--config FILE | --state DIR) [--dept CODE] --project ID --procedure CODE --event KIND "
      "[--id ID] [--cert NUMBER] [--note TEXT] [--missing ITEM --due DATE] [--time TIME]",
-     "put one event into the agent daemon's outbox and print its id; the daemon delivers it", NULL},
+     N_("put one event into the agent daemon's outbox and print its id; the daemon delivers it"),
+     NULL},
     {"run", cmd_run, "[--config FILE] [-n] [--dept CODE] [--state DIR] [--OPTION VALUE ...]",
-     "run the department's agent daemon: take event files from the spool folder and events "
-     "from the outbox, deliver each to the broker exactly once (-n checks the configuration)",
+     N_("run the department's agent daemon: take event files from the spool folder and events "
+        "from the outbox, deliver each to the broker exactly once (-n checks the configuration)"),
      run_more},
     {"status", cmd_status, "(--config FILE | --state DIR) [--json]",
-     "what waits in the outbox, whether the broker is reachable, the last ack, and the "
-     "refused events with the broker's reasons",
+     N_("what waits in the outbox, whether the broker is reachable, the last ack, and the "
+        "refused events with the broker's reasons"),
      NULL},
     {"retry", cmd_retry, "(--config FILE | --state DIR) (ID... | --all)",
-     "queue refused events again once their cause is fixed", NULL},
+     N_("queue refused events again once their cause is fixed"), NULL},
     {"drop", cmd_drop, "(--config FILE | --state DIR) ID...",
-     "give up on refused or queued events (one in flight included: it is no longer sent)", NULL},
+     N_("give up on refused or queued events (one in flight included: it is no longer sent)"),
+     NULL},
 };
 
 static void errx_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -115,31 +118,35 @@ static void
 more_help(FILE *f)
 {
     char *kinds = evspec_kinds();
+    const char *head = _("event kinds (--event): ");
 
-    cli_print_wrapped(f, kinds, fprintf(f, "event kinds (--event): ") - 1, 4, 96);
-    fprintf(f,
-            "times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
-            "an offset,\n    or milliseconds since the epoch; --time defaults to now\n"
-            "--id defaults to a fresh UUID; resend with the same --id to avoid logging twice\n"
-            "broker endpoint: --broker, else $PERMIT_BROKER, else " DEFAULT_BROKER
-            "; or a list EP1,EP2,...\n    of brokers in order of preference (one that does not "
-            "answer is left for the next)\n"
-            "defaults: --timeout %d (ms per try), --tries %d\n"
-            "the daemon's folder: --config FILE (its state key) or --state DIR\n",
-            DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
+    /* From the column the heading ends at, in display columns (a Chinese one is wider). */
+    fputs(head, f);
+    cli_print_wrapped(f, kinds, textcol_width(head) - 1, 4, 96);
+    fprintf(
+        f,
+        _("times (--time, --due): YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local), ISO 8601 with "
+          "an offset,\n    or milliseconds since the epoch; --time defaults to now\n"
+          "--id defaults to a fresh UUID; resend with the same --id to avoid logging twice\n"
+          "broker endpoint: --broker, else $PERMIT_BROKER, else %s; or a list EP1,EP2,...\n    of "
+          "brokers in order of preference (one that does not "
+          "answer is left for the next)\n"
+          "defaults: --timeout %d (ms per try), --tries %d\n"
+          "the daemon's folder: --config FILE (its state key) or --state DIR\n"),
+        DEFAULT_BROKER, DEFAULT_TIMEOUT_MS, DEFAULT_TRIES);
     free(kinds);
 }
 
 static const cli_exit_t exits[] = {
-    {EX_OK, "logged (or queued)"},
-    {EX_USAGE, "usage"},
-    {EX_DATAERR, "refused (by the broker, or here for a field longer than the broker takes; or "
-                 "not a rejected event)"},
-    {EX_UNAVAILABLE, "broker unreachable"},
-    {EX_CANTCREAT, "outbox full (its disk has no space left; nothing queued)"},
-    {EX_TEMPFAIL, "broker or outbox busy (try again later)"},
-    {EX_NOPERM, "the broker refused this key (in the handshake)"},
-    {EX_CONFIG, "bad config"},
+    {EX_OK, N_("logged (or queued)")},
+    {EX_USAGE, N_("usage")},
+    {EX_DATAERR, N_("refused (by the broker, or here for a field longer than the broker takes; or "
+                    "not a rejected event)")},
+    {EX_UNAVAILABLE, N_("broker unreachable")},
+    {EX_CANTCREAT, N_("outbox full (its disk has no space left; nothing queued)")},
+    {EX_TEMPFAIL, N_("broker or outbox busy (try again later)")},
+    {EX_NOPERM, N_("the broker refused this key (in the handshake)")},
+    {EX_CONFIG, N_("bad config")},
 };
 
 static const cli_prog_t prog = {
@@ -159,7 +166,7 @@ static const cli_prog_t prog = {
 static void
 send_more(FILE *f)
 {
-    int col = fprintf(f, "       " PROG " send --queue ");
+    int col = fprintf(f, "       permit-agent send --queue ");
 
     cli_print_wrapped(f, commands[1].args, col, 8, 96);
     fputs("  ", f);
@@ -287,13 +294,14 @@ send_parse(int argc, char **argv, send_args_t *a)
             break;
         case OPT_TIMEOUT:
             if (parse_int(optarg, 1, 3600000, &a->timeout_ms) != 0) {
-                errx_line("send: --timeout wants milliseconds from 1 to 3600000, not '%s'", optarg);
+                errx_line(_("send: --timeout wants milliseconds from 1 to 3600000, not '%s'"),
+                          optarg);
                 return EX_USAGE;
             }
             break;
         case OPT_TRIES:
             if (parse_int(optarg, 1, 1000, &a->tries) != 0) {
-                errx_line("send: --tries wants a number from 1 to 1000, not '%s'", optarg);
+                errx_line(_("send: --tries wants a number from 1 to 1000, not '%s'"), optarg);
                 return EX_USAGE;
             }
             break;
@@ -313,23 +321,24 @@ send_parse(int argc, char **argv, send_args_t *a)
             a->broker_key = optarg;
             break;
         case ':':
-            errx_line("send: option '%s' needs a value (try " PROG " send --help)",
+            errx_line(_("send: option '%s' needs a value (try permit-agent send --help)"),
                       argv[optind - 1]);
             return EX_USAGE;
         default:
             if (optopt != 0)
-                errx_line("send: unknown option '-%c' (try " PROG " send --help)", optopt);
+                errx_line(_("send: unknown option '-%c' (try permit-agent send --help)"), optopt);
             else
-                errx_line("send: unknown option '%s' (try " PROG " send --help)", argv[optind - 1]);
+                errx_line(_("send: unknown option '%s' (try permit-agent send --help)"),
+                          argv[optind - 1]);
             return EX_USAGE;
         }
     }
     if (optind < argc) {
-        errx_line("send: unexpected argument '%s' (try " PROG " send --help)", argv[optind]);
+        errx_line(_("send: unexpected argument '%s' (try permit-agent send --help)"), argv[optind]);
         return EX_USAGE;
     }
     if (!a->queue && (a->state != NULL || a->config != NULL)) {
-        errx_line("send: --state and --config name the daemon's outbox: add --queue");
+        errx_line(_("send: --state and --config name the daemon's outbox: add --queue"));
         return EX_USAGE;
     }
     return 0;
@@ -360,12 +369,12 @@ send_build(const send_args_t *a, pm_entry_t **out)
 
     /* Queued, the department may come from the daemon's config or outbox. */
     if (util_empty(a->dept) && !a->queue) {
-        errx_line("send: --dept is required (try " PROG " send --help)");
+        errx_line(_("send: --dept is required (try permit-agent send --help)"));
         return EX_USAGE;
     }
     rc = evspec_build(&spec, EVSPEC_OPTIONS, util_now_ms(), &e, why, sizeof(why));
     if (rc != 0) {
-        errx_line("send: %s", why);
+        errx_line(_("send: %s"), why);
         /* Not a slip of the hand: the data is what the broker cannot take (EX_DATAERR). */
         return rc == EVSPEC_TOO_LONG ? EX_DATAERR : EX_USAGE;
     }
@@ -403,12 +412,12 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
         case CLIENT_OK:
             break;
         case CLIENT_UNREACHABLE:
-            errx_line("broker unreachable at %s", client_endpoint(cl));
+            errx_line(_("broker unreachable at %s"), client_endpoint(cl));
             if (!own_id)
-                errx_line("to retry without logging it twice: --id %s", msg->entry->event_id);
+                errx_line(_("to retry without logging it twice: --id %s"), msg->entry->event_id);
             return EX_UNAVAILABLE;
         case CLIENT_INTERRUPTED:
-            errx_line("interrupted; event %s may or may not be logged", msg->entry->event_id);
+            errx_line(_("interrupted; event %s may or may not be logged"), msg->entry->event_id);
             return 128 + agent_stop;
         case CLIENT_REFUSED:
             errx_line("%s", why);
@@ -419,7 +428,7 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
         }
         r = rep->reply;
         if (rep->type != PM_MSG_REPLY || r == NULL) {
-            errx_line("unexpected answer from %s (message type %d)", client_endpoint(cl),
+            errx_line(_("unexpected answer from %s (message type %d)"), client_endpoint(cl),
                       (int)rep->type);
             goto done;
         }
@@ -427,7 +436,7 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
             printf("%llu\n", (unsigned long long)r->seq);
             fflush(stdout);
             if (r->duplicate)
-                errx_line("already logged as %llu (duplicate id)", (unsigned long long)r->seq);
+                errx_line(_("already logged as %llu (duplicate id)"), (unsigned long long)r->seq);
             rc = 0;
             goto done;
         }
@@ -440,8 +449,8 @@ send_exchange(client_t *cl, const pm_msg_t *msg, const send_args_t *a, bool own_
             pm_msg_destroy(&rep);
             continue;
         }
-        errx_line("refused (%s): %s", r->code ? r->code : "?",
-                  r->reason ? r->reason : "no reason given");
+        errx_line(_("refused (%s): %s"), r->code ? r->code : "?",
+                  r->reason ? r->reason : _("no reason given"));
         rc = util_strcmp0(r->code, PM_REFUSE_STORAGE) == 0 ||
                      util_strcmp0(r->code, PM_REFUSE_BUSY) == 0
                  ? EX_TEMPFAIL
@@ -467,7 +476,7 @@ find_state(const char *cmd, const char *config, const char *state, char **state_
     char *err = NULL;
 
     if ((config == NULL) == (state == NULL)) {
-        errx_line("%s: name the agent's folder with --config FILE or --state DIR (one of them)",
+        errx_line(_("%s: name the agent's folder with --config FILE or --state DIR (one of them)"),
                   cmd);
         return EX_USAGE;
     }
@@ -502,8 +511,8 @@ send_queue(const send_args_t *a, pm_entry_t *e)
     int rc;
 
     if (a->broker != NULL || a->timeout_ms != 0 || a->tries != 0) {
-        errx_line("send: --broker, --timeout and --tries are for sending now; with --queue the "
-                  "daemon sends");
+        errx_line(_("send: --broker, --timeout and --tries are for sending now; with --queue the "
+                    "daemon sends"));
         return EX_USAGE;
     }
     rc = find_state("send", a->config, a->state, &state, &dept);
@@ -526,7 +535,7 @@ send_queue(const send_args_t *a, pm_entry_t *e)
     }
     printf("%s\n", e->event_id);
     if (added == 0)
-        errx_line("%s was queued before; nothing added", e->event_id);
+        errx_line(_("%s was queued before; nothing added"), e->event_id);
     rc = 0;
 
 done:
@@ -580,7 +589,7 @@ cmd_send(void *ctx, int argc, char **argv)
     }
     zctx = zmq_ctx_new();
     if (zctx == NULL) {
-        errx_line("zmq_ctx_new: %s", zmq_strerror(errno));
+        errx_line(_("zmq_ctx_new: %s"), zmq_strerror(errno));
         rc = 1;
         goto done;
     }
@@ -650,7 +659,7 @@ logfile_open(logfile_t *lf, const char *path)
     FILE *f = NULL;
 
     if (!util_empty(path) && (f = logfile_append(path)) == NULL) {
-        log_warn("cannot open the log file %s", path);
+        log_warn(_("cannot open the log file %s"), path);
         return -1;
     }
     log_set_sink(f != NULL ? logfile_sink : NULL, lf);
@@ -693,7 +702,7 @@ run_reload(agentcfg_t *cfg, const args_t *args, logfile_t *lf, agentd_t *daemon)
     char *err = NULL;
 
     if (run_config(&fresh, args, &err) != 0) {
-        log_warnx("SIGHUP: %s; keeping the running configuration", err);
+        log_warnx(_("SIGHUP: %s; keeping the running configuration"), err);
         free(err);
     } else {
         agentcfg_reload(cfg, &fresh);
@@ -702,20 +711,20 @@ run_reload(agentcfg_t *cfg, const args_t *args, logfile_t *lf, agentd_t *daemon)
     }
     agentcfg_clear(&fresh);
     logfile_open(lf, cfg->log_file);
-    log_info("SIGHUP: reloaded %s, reopened the log",
+    log_info(_("SIGHUP: reloaded %s, reopened the log"),
              args->config != NULL ? args->config : "the options");
 }
 
 static void
 run_more(FILE *f)
 {
-    fprintf(f, "Run the department's agent daemon. It takes event files dropped into the spool\n"
-               "folder and events queued with `send --queue` into its outbox, and delivers each\n"
-               "to the broker exactly once, in order per procedure, whether the broker is up or\n"
-               "not. SIGTERM stops it after the answers in flight; SIGHUP reloads the config.\n\n"
-               "  --config FILE      read options from an INI file (section [agent])\n"
-               "  -n                 check the configuration, print \"configuration OK\", exit\n"
-               "every option below is --name VALUE or --name=VALUE\n\n");
+    fprintf(f, _("Run the department's agent daemon. It takes event files dropped into the spool\n"
+                 "folder and events queued with `send --queue` into its outbox, and delivers each\n"
+                 "to the broker exactly once, in order per procedure, whether the broker is up or\n"
+                 "not. SIGTERM stops it after the answers in flight; SIGHUP reloads the config.\n\n"
+                 "  --config FILE      read options from an INI file (section [agent])\n"
+                 "  -n                 check the configuration, print \"configuration OK\", exit\n"
+                 "every option below is --name VALUE or --name=VALUE\n\n"));
     agentcfg_usage(f);
 }
 
@@ -748,7 +757,7 @@ cmd_run(void *ctx, int argc, char **argv)
         goto done;
     }
     if (args.check) {
-        printf("configuration OK\n");
+        printf(_("configuration OK\n"));
         rc = EX_OK;
         goto done;
     }
@@ -757,7 +766,7 @@ cmd_run(void *ctx, int argc, char **argv)
     if (logfile_open(&lf, cfg.log_file) != 0)
         goto done;
     if (sigwake_init(true) < 0) {
-        log_warn("cannot make the signal pipe");
+        log_warn(_("cannot make the signal pipe"));
         goto done;
     }
     zctx = zmq_ctx_new();
@@ -825,8 +834,8 @@ clerk_parse(const char *cmd, clerk_kind_t kind, int argc, char **argv, clerk_arg
         } else if (c == 'a' && kind == CLERK_RETRY) {
             a->all = true;
         } else {
-            errx_line("%s: unknown option or missing value '%s' (try " PROG " %s --help)", cmd,
-                      argv[optind - 1], cmd);
+            errx_line(_("%s: unknown option or missing value '%s' (try permit-agent %s --help)"),
+                      cmd, argv[optind - 1], cmd);
             return EX_USAGE;
         }
     }

@@ -23,6 +23,7 @@
 
 #include "csvin.h"
 #include "evspec.h"
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 
@@ -81,7 +82,7 @@ add_event(parse_t *p, const evspec_t *s, unsigned line)
     if (evspec_build(s, EVSPEC_FIELDS, p->default_ms, &e, why, sizeof(why)) != 0)
         return parse_error(p, line, "%s", why);
     if (e->dept != NULL && strcmp(e->dept, p->dept) != 0) {
-        parse_error(p, line, "'dept' is %s, but this agent speaks for %s", e->dept, p->dept);
+        parse_error(p, line, _("'dept' is %s, but this agent speaks for %s"), e->dept, p->dept);
         pm_entry_destroy(&e);
         return -1;
     }
@@ -171,8 +172,8 @@ json_event(parse_t *p, json_t *obj, unsigned line)
             strv_push(&texts, num);
             text = texts.v[texts.n - 1];
         } else if (!json_is_null(v)) {
-            parse_error(p, line, "'%s' must be a string%s", key,
-                        is_time ? " or milliseconds since the epoch" : "");
+            parse_error(p, line, _("'%s' must be a string%s"), key,
+                        is_time ? _(" or milliseconds since the epoch") : "");
             goto done;
         }
         if (evspec_set(&s, key, text) != 0) {
@@ -181,7 +182,7 @@ json_event(parse_t *p, json_t *obj, unsigned line)
             for (size_t i = 0; evspec_names[i] != NULL; i++)
                 strv_push(&names, evspec_names[i]);
             known = strv_join(&names, ", ");
-            parse_error(p, line, "unknown field '%s' (known: %s)", key, known);
+            parse_error(p, line, _("unknown field '%s' (known: %s)"), key, known);
             free(known);
             strv_clear(&names);
             goto done;
@@ -216,7 +217,7 @@ json_one(parse_t *p, const char *buf, size_t len, size_t *pos, unsigned *line)
     int rc;
 
     if (buf[*pos] != '{')
-        return parse_error(p, *line, "expected an event object ('{'), found '%c'", buf[*pos]);
+        return parse_error(p, *line, _("expected an event object ('{'), found '%c'"), buf[*pos]);
     obj = json_loadb(buf + *pos, len - *pos, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
     if (obj == NULL)
         return parse_error(p, *line + (unsigned)(err.line > 0 ? err.line - 1 : 0), "%s", err.text);
@@ -238,7 +239,7 @@ parse_json(parse_t *p, const char *buf, size_t len)
         pos = 3;
     pos = skip_blanks(buf, len, pos, &line);
     if (pos == len)
-        return parse_error(p, 0, "no JSON in the file");
+        return parse_error(p, 0, _("no JSON in the file"));
     if (buf[pos] != '[') {
         /* One object, or objects one after another (JSON lines). */
         while (pos < len) {
@@ -254,24 +255,24 @@ parse_json(parse_t *p, const char *buf, size_t len)
     } else {
         for (;;) {
             if (pos == len)
-                return parse_error(p, line, "the array is not closed (']' missing)");
+                return parse_error(p, line, _("the array is not closed (']' missing)"));
             if (json_one(p, buf, len, &pos, &line) != 0)
                 return -1;
             pos = skip_blanks(buf, len, pos, &line);
             if (pos == len)
-                return parse_error(p, line, "the array is not closed (']' missing)");
+                return parse_error(p, line, _("the array is not closed (']' missing)"));
             if (buf[pos] == ']') {
                 pos++;
                 break;
             }
             if (buf[pos] != ',')
-                return parse_error(p, line, "expected ',' or ']' after an event");
+                return parse_error(p, line, _("expected ',' or ']' after an event"));
             pos = skip_blanks(buf, len, pos + 1, &line);
         }
     }
     pos = skip_blanks(buf, len, pos, &line);
     if (pos < len)
-        return parse_error(p, line, "unexpected text after the array");
+        return parse_error(p, line, _("unexpected text after the array"));
     return 0;
 }
 
@@ -297,7 +298,7 @@ slurp(parse_t *p, const char *path, char **out, size_t *outlen, int64_t *mtime_m
     size_t got = 0;
 
     if (fd < 0 && errno == ELOOP)
-        return parse_error(p, 0, "a symbolic link; only regular files are taken");
+        return parse_error(p, 0, _("a symbolic link; only regular files are taken"));
     if (fd < 0)
         return parse_error(p, 0, "%s", strerror(errno));
     if (fstat(fd, &st) != 0) {
@@ -305,11 +306,11 @@ slurp(parse_t *p, const char *path, char **out, size_t *outlen, int64_t *mtime_m
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
-        parse_error(p, 0, "not a regular file; only regular files are taken");
+        parse_error(p, 0, _("not a regular file; only regular files are taken"));
         goto fail;
     }
     if ((uint64_t)st.st_size > SPOOL_MAX_BYTES) {
-        parse_error(p, 0, "larger than %u bytes; split it", SPOOL_MAX_BYTES);
+        parse_error(p, 0, _("larger than %u bytes; split it"), SPOOL_MAX_BYTES);
         goto fail;
     }
     buf = xmalloc((size_t)st.st_size + 1);
@@ -362,7 +363,7 @@ check_unique(parse_t *p)
     for (size_t i = 1; i < f->n && rc == 0; i++) {
         size_t a = order[i - 1], b = order[i];
         if (strcmp(f->events[a]->event_id, f->events[b]->event_id) == 0)
-            rc = parse_error(p, f->lines[b], "id '%s' is used twice in the file (line %u too)",
+            rc = parse_error(p, f->lines[b], _("id '%s' is used twice in the file (line %u too)"),
                              f->events[b]->event_id, f->lines[a]);
     }
     free(order);
@@ -411,7 +412,7 @@ spool_parse(const char *path, const char *dept, spool_file_t **out, char *why, s
     if (slurp(&p, path, &buf, &len, &p.default_ms) != 0)
         goto fail;
     if (len == 0) {
-        parse_error(&p, 0, "empty file");
+        parse_error(&p, 0, _("empty file"));
         goto fail;
     }
     if (ends_with(f->name, ".csv"))
@@ -420,7 +421,7 @@ spool_parse(const char *path, const char *dept, spool_file_t **out, char *why, s
              ends_with(f->name, ".ndjson"))
         rc = parse_json(&p, buf, len);
     else
-        rc = parse_error(&p, 0, "not a spool file: names end in .csv, .json or .jsonl");
+        rc = parse_error(&p, 0, _("not a spool file: names end in .csv, .json or .jsonl"));
     if (rc != 0 || assign_ids(&p, buf, len) != 0)
         goto fail;
     free(buf);
@@ -454,7 +455,7 @@ make_dir(const char *path, char *why, size_t whylen)
 {
     if (mkdir(path, 0750) == 0 || errno == EEXIST)
         return 0;
-    snprintf(why, whylen, "cannot create %s: %s", path, strerror(errno));
+    snprintf(why, whylen, _("cannot create %s: %s"), path, strerror(errno));
     return -1;
 }
 
@@ -572,18 +573,18 @@ fail_file(spool_t *self, const char *path, const char *name, const char *reason)
 
     if (f != NULL) {
         fprintf(f,
-                "%s\nNothing of %s was taken. Fix it and put it into the spool folder again "
-                "(write it as .NAME or NAME.tmp, then rename it).\n",
+                _("%s\nNothing of %s was taken. Fix it and put it into the spool folder again "
+                  "(write it as .NAME or NAME.tmp, then rename it).\n"),
                 reason, name);
         if (fclose(f) != 0 || rename(tmp, rpath) != 0)
-            log_warn("spool: cannot write %s", rpath);
+            log_warn(_("spool: cannot write %s"), rpath);
     } else {
-        log_warn("spool: cannot write %s", tmp);
+        log_warn(_("spool: cannot write %s"), tmp);
     }
     if (move_to(path, to) != 0)
-        log_warn("spool: cannot move %s to %s", path, to);
+        log_warn(_("spool: cannot move %s to %s"), path, to);
     else
-        log_warnx("spool: refused %s: %s; moved to %s", name, reason, to);
+        log_warnx(_("spool: refused %s: %s; moved to %s"), name, reason, to);
     unlink(tmp);
     free(tmp);
     free(rpath);
@@ -613,9 +614,9 @@ scan_one(spool_t *self, const char *name, spool_take_fn *take, void *arg)
     if (!S_ISREG(before.st_mode)) {
         fail_file(self, path, name,
                   S_ISLNK(before.st_mode)
-                      ? "a symbolic link; only regular files are taken"
-                      : "not a regular file (a FIFO, socket or device); only regular files "
-                        "are taken");
+                      ? _("a symbolic link; only regular files are taken")
+                      : _("not a regular file (a FIFO, socket or device); only regular "
+                          "files are taken"));
         rc = 1;
         goto done;
     }
@@ -632,7 +633,7 @@ scan_one(spool_t *self, const char *name, spool_take_fn *take, void *arg)
     rc = take(arg, file, why, sizeof(why));
     if (rc != 0) {
         if (rc != SPOOL_TAKE_LATER)
-            log_warnx("spool: %s stays in the spool for now: %s", name, why);
+            log_warnx(_("spool: %s stays in the spool for now: %s"), name, why);
         rc = -1;
         goto done;
     }
@@ -640,7 +641,7 @@ scan_one(spool_t *self, const char *name, spool_take_fn *take, void *arg)
         char *to = free_name(self->done, name);
         /* Not fatal: taking the file again adds nothing, its ids are already there. */
         if (move_to(path, to) != 0)
-            log_warn("spool: cannot move %s to %s", path, to);
+            log_warn(_("spool: cannot move %s to %s"), path, to);
         free(to);
     }
     rc = 1;
@@ -660,7 +661,7 @@ spool_scan(spool_t *self, size_t max, spool_take_fn *take, void *arg, bool *more
 
     *more = false;
     if (n < 0) {
-        log_warn("spool: cannot read %s", self->dir);
+        log_warn(_("spool: cannot read %s"), self->dir);
         return 0;
     }
     for (i = 0; i < n; i++) {

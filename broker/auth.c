@@ -185,19 +185,19 @@ load_one(const char *dir, const char *file, auth_identity_t **ids, size_t *n, ch
     int rc = -1;
 
     if (!curvecfg_name_ok(name)) {
-        *err = xasprintf("%s: '%s' is not a usable identity name", path, name);
+        *err = xasprintf(_("%s: '%s' is not a usable identity name"), path, name);
         goto done;
     }
     if (curvecfg_read(path, &id.key, NULL, &role, err) < 0)
         goto done;
     if (role_parse(role, &id.role) < 0) {
         *err = xasprintf(
-            "%s: role is %s%s%s; it must be department, notifier, operator, admin or viewer", path,
-            role ? "'" : "missing", role ? role : "", role ? "'" : "");
+            _("%s: role is %s%s%s; it must be department, notifier, operator, admin or viewer"),
+            path, role ? "'" : "missing", role ? role : "", role ? "'" : "");
         goto done;
     }
     if (find_key(*ids, *n, id.key.z85) != NULL) {
-        *err = xasprintf("%s: the same public key is already trusted as %s", path,
+        *err = xasprintf(_("%s: the same public key is already trusted as %s"), path,
                          find_key(*ids, *n, id.key.z85)->name);
         goto done;
     }
@@ -251,7 +251,7 @@ handshake_refusal(auth_t *self, const char *key, const char *address, const char
         snprintf(slot->key, sizeof(slot->key), "%s", key);
     }
     if (slot->since > 0)
-        snprintf(again, sizeof(again), " (refused %llu more times since the last line)",
+        snprintf(again, sizeof(again), _(" (refused %llu more times since the last line)"),
                  (unsigned long long)slot->since);
     was = find_key(self->revoked, self->nrevoked, key);
     if (was != NULL)
@@ -274,14 +274,14 @@ log_changes(auth_t *self, const auth_identity_t *ids, size_t n)
     for (size_t i = 0; i < n; i++) {
         const auth_identity_t *old = find_key(self->ids, self->n, ids[i].key.z85);
         if (old == NULL)
-            log_info("auth: key of %s (%s) trusted", ids[i].name, auth_role_name(ids[i].role));
+            log_info(_("auth: key of %s (%s) trusted"), ids[i].name, auth_role_name(ids[i].role));
         else if (old->role != ids[i].role || strcmp(old->name, ids[i].name) != 0)
-            log_info("auth: key of %s is now %s (%s)", old->name, ids[i].name,
+            log_info(_("auth: key of %s is now %s (%s)"), old->name, ids[i].name,
                      auth_role_name(ids[i].role));
     }
     for (size_t i = 0; i < self->n; i++)
         if (find_key(ids, n, self->ids[i].key.z85) == NULL) {
-            log_info("auth: key of %s (%s) revoked", self->ids[i].name,
+            log_info(_("auth: key of %s (%s) revoked"), self->ids[i].name,
                      auth_role_name(self->ids[i].role));
             /* Remembered (once) so a refused handshake can say whose key it was. */
             if (find_key(self->revoked, self->nrevoked, self->ids[i].key.z85) == NULL) {
@@ -304,7 +304,7 @@ auth_load(auth_t *self, char **err)
         return 0;
     count = scandir(self->keys_dir, &list, NULL, alphasort);
     if (count < 0) {
-        *err = xasprintf("keys_dir %s: %s", self->keys_dir, strerror(errno));
+        *err = xasprintf(_("keys_dir %s: %s"), self->keys_dir, strerror(errno));
         return -1;
     }
     for (int i = 0; i < count; i++) {
@@ -350,7 +350,7 @@ auth_zap_bind(auth_t *self, void *zctx, char **err)
     self->zap = zmq_socket(zctx, ZMQ_REP);
     if (self->zap == NULL || zmq_setsockopt(self->zap, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_bind(self->zap, ZAP_ENDPOINT) != 0) {
-        *err = xasprintf("ZAP handler %s: %s", ZAP_ENDPOINT, zmq_strerror(zmq_errno()));
+        *err = xasprintf(_("ZAP handler %s: %s"), ZAP_ENDPOINT, zmq_strerror(zmq_errno()));
         if (self->zap != NULL)
             zmq_close(self->zap);
         self->zap = NULL;
@@ -451,7 +451,7 @@ zap_handle_one(auth_t *self)
         if (key[0] != '\0')
             handshake_refusal(self, key, address[0] ? address : "?", domain[0] ? domain : "?");
         else
-            auth_refused(self, "handshake", "-", "%s client from %s on %s: not a CURVE client",
+            auth_refused(self, "handshake", "-", _("%s client from %s on %s: not a CURVE client"),
                          mech[0] ? mech : "?", address[0] ? address : "?",
                          domain[0] ? domain : "?");
     } else {
@@ -482,7 +482,7 @@ auth_server_socket(void *sock, const char *domain, const curve_key_t *secret, bo
     if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
         zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, secret->z85, CURVE_Z85_LEN) != 0 ||
         (enforce && zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0)) {
-        *err = xasprintf("CURVE on the %s socket: %s", domain, zmq_strerror(zmq_errno()));
+        *err = xasprintf(_("CURVE on the %s socket: %s"), domain, zmq_strerror(zmq_errno()));
         return -1;
     }
     if (enforce && zmq_setsockopt(sock, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof(one)) != 0)
@@ -551,7 +551,7 @@ auth_probe(auth_t *self, void *zctx, const char *endpoint, int type,
         (mon = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
         zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_connect(mon, mon_ep) != 0 || zmq_connect(probe, endpoint) != 0) {
-        *err = xasprintf("start-up probe: %s", zmq_strerror(zmq_errno()));
+        *err = xasprintf(_("start-up probe: %s"), zmq_strerror(zmq_errno()));
         goto done;
     }
     while (outcome < 0) {
@@ -571,15 +571,16 @@ auth_probe(auth_t *self, void *zctx, const char *endpoint, int type,
             outcome = probe_event(mon);
     }
     if (outcome == 1) {
-        log_info("auth: start-up probe with a random key was refused on %s, as it must be",
+        log_info(_("auth: start-up probe with a random key was refused on %s, as it must be"),
                  endpoint);
     } else if (outcome == 0) {
-        *err = xasprintf("start-up probe: a client with a random key was ACCEPTED on %s; CURVE "
-                         "fails open (no ZAP handler or no enforced ZAP domain); refusing to run",
-                         endpoint);
+        *err =
+            xasprintf(_("start-up probe: a client with a random key was ACCEPTED on %s; CURVE "
+                        "fails open (no ZAP handler or no enforced ZAP domain); refusing to run"),
+                      endpoint);
     } else {
-        *err = xasprintf("start-up probe: no handshake outcome on %s within %d ms; cannot prove "
-                         "that unknown keys are refused, refusing to run",
+        *err = xasprintf(_("start-up probe: no handshake outcome on %s within %d ms; cannot prove "
+                           "that unknown keys are refused, refusing to run"),
                          endpoint, timeout_ms);
     }
 done:
@@ -639,7 +640,7 @@ auth_refused(auth_t *self, const char *kind, const char *who, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    log_info("refused (%s) %s: %s", kind, util_empty(who) ? "-" : who, why);
+    log_info(_("refused (%s) %s: %s"), kind, util_empty(who) ? "-" : who, why);
 }
 
 void
@@ -734,7 +735,7 @@ auth_watch(auth_t *self, void *zctx, void *sock, const char *name, int max_per_a
         (w->mon = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
         zmq_setsockopt(w->mon, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_connect(w->mon, ep) != 0) {
-        *err = xasprintf("monitor of the %s socket: %s", name, zmq_strerror(zmq_errno()));
+        *err = xasprintf(_("monitor of the %s socket: %s"), name, zmq_strerror(zmq_errno()));
         if (w->mon != NULL)
             zmq_close(w->mon);
         w->mon = NULL;
@@ -870,7 +871,7 @@ summary_roll(auth_t *self, int64_t now, bool force)
     if (self->hs_failed > 0 || self->cap_refused > 0) {
         char cap[64 + INET6_ADDRSTRLEN] = "";
         if (self->cap_refused > 0)
-            snprintf(cap, sizeof(cap), " (last from %s)", self->cap_addr);
+            snprintf(cap, sizeof(cap), _(" (last from %s)"), self->cap_addr);
         log_warnx(_("auth: last %lld s: %llu handshakes timed out or dropped unfinished, %llu "
                     "connections refused over the per-address cap%s; %zu TCP connections open"),
                   (long long)((now - self->summary_start + 999) / 1000),

@@ -58,7 +58,7 @@ broker_reload(broker_t *self)
         log_warnx(_("SIGHUP: %s; keeping the trusted keys as they were"), err);
         free(err);
     } else {
-        log_info("SIGHUP: %zu trusted keys in %s", auth_count(self->auth), self->cfg->keys_dir);
+        log_info(_("SIGHUP: %zu trusted keys in %s"), auth_count(self->auth), self->cfg->keys_dir);
     }
 }
 
@@ -72,7 +72,7 @@ report_calendar(broker_t *self)
 
     config_engine_cfg(self->cfg, &ec);
     year = cal_year_of(clock_day_of(&ec.clock, now));
-    log_info("clock: working days and times in %s", zone_name());
+    log_info(_("clock: working days and times in %s"), zone_name());
 
     if (!engine_calendar_known(self->engine, year))
         log_warnx(_("clock: no working-day calendar is loaded for %d: only weekends are off and "
@@ -126,7 +126,7 @@ bind_router(void *zctx, const char *endpoint, const char *domain, const router_l
     }
     if (zmq_bind(s, endpoint) < 0) {
         int saved = zmq_errno();
-        *err = xasprintf("cannot bind %s: %s", endpoint, zmq_strerror(saved));
+        *err = xasprintf(_("cannot bind %s: %s"), endpoint, zmq_strerror(saved));
         zmq_close(s);
         errno = saved;
         return NULL;
@@ -278,7 +278,7 @@ start_sockets(broker_t *self, broker_fail_t *why, char **err)
             auth_probe(self->auth, self->zctx, cfg->query, ZMQ_DEALER, &pub, 5000, err) < 0 ||
             auth_probe(self->auth, self->zctx, cfg->publish, ZMQ_SUB, &pub, 5000, err) < 0)
             goto done;
-        log_info("security: CURVE on every socket, %zu trusted keys from %s, broker key %s",
+        log_info(_("security: CURVE on every socket, %zu trusted keys from %s, broker key %s"),
                  auth_count(self->auth), cfg->keys_dir, pub.z85);
     }
     rc = 0;
@@ -297,8 +297,8 @@ rebuild(broker_t *self)
     if (engine_catch_up(self->engine, &from, &count) < 0)
         return -1;
     if (from > 0)
-        log_info("store: state tables brought up to the log: %llu entries from seq %llu "
-                 "replayed in %lld ms",
+        log_info(_("store: state tables brought up to the log: %llu entries from seq %llu "
+                   "replayed in %lld ms"),
                  (unsigned long long)count, (unsigned long long)from,
                  (long long)(util_mono_ms() - t0));
     return 0;
@@ -415,7 +415,7 @@ broker_cron(broker_t *self)
     }
     self->cron_retry_at = 0;
     if (entries > 0)
-        log_info("clock: %zu entries due by now", entries);
+        log_info(_("clock: %zu entries due by now"), entries);
 }
 
 /* Milliseconds until the clock or the agent watch next has work, for the poll (-1: none). */
@@ -456,7 +456,7 @@ broker_run(broker_t *self)
 
     char *db = store_target_redacted(self->cfg->db);
 
-    log_info("ready: ingest %s, publish %s, query %s, db %s (%s), head %llu", self->cfg->ingest,
+    log_info(_("ready: ingest %s, publish %s, query %s, db %s (%s), head %llu"), self->cfg->ingest,
              self->cfg->publish, self->cfg->query, db, store_backend_name(self->store),
              (unsigned long long)store_committed_head(self->store));
     free(db);

@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "i18n.h"
 #include "util.h"
 
 /*
@@ -78,9 +79,9 @@ frame_peer_name(const frame_peer_t *peer, char *buf, size_t size)
     if (peer->id != NULL)
         snprintf(buf, size, "%s (%s)", peer->id->name, auth_role_name(peer->id->role));
     else if (peer->key[0] != '\0')
-        snprintf(buf, size, "key %s (not trusted: revoked?)", peer->key);
+        snprintf(buf, size, _("key %s (not trusted: revoked?)"), peer->key);
     else
-        snprintf(buf, size, "plain");
+        snprintf(buf, size, _("plain"));
     return buf;
 }
 

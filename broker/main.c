@@ -31,18 +31,18 @@
 #define PERMITD_EX_NEWER EX_PROTOCOL
 
 static const cli_exit_t exits[] = {
-    {EX_OK, "stopped by SIGTERM or SIGINT, or -n or --rebuild done"},
-    {EXIT_FAILURE, "another runtime failure"},
-    {EX_USAGE, "a bad command line"},
-    {EX_DATAERR, "the sqlite database file is damaged (never served, never rebuilt)"},
-    {EX_NOINPUT, "CURVE: keys_dir or secret_key_file is missing or unreadable"},
-    {EX_UNAVAILABLE, "an endpoint is in use: its port, or its ipc path served by another "
-                     "process (another permitd?)"},
-    {EX_TEMPFAIL, "another broker has the database: sqlite, its lock is held; PostgreSQL, this "
-                  "one was deposed (a supervisor restarts it, into waiting)"},
-    {EX_PROTOCOL, "the database was written by a newer release (a downgrade): never opened; "
-                  "install that release or restore a backup made by this one"},
-    {EX_CONFIG, "a bad configuration"},
+    {EX_OK, N_("stopped by SIGTERM or SIGINT, or -n or --rebuild done")},
+    {EXIT_FAILURE, N_("another runtime failure")},
+    {EX_USAGE, N_("a bad command line")},
+    {EX_DATAERR, N_("the sqlite database file is damaged (never served, never rebuilt)")},
+    {EX_NOINPUT, N_("CURVE: keys_dir or secret_key_file is missing or unreadable")},
+    {EX_UNAVAILABLE, N_("an endpoint is in use: its port, or its ipc path served by another "
+                        "process (another permitd?)")},
+    {EX_TEMPFAIL, N_("another broker has the database: sqlite, its lock is held; PostgreSQL, this "
+                     "one was deposed (a supervisor restarts it, into waiting)")},
+    {EX_PROTOCOL, N_("the database was written by a newer release (a downgrade): never opened; "
+                     "install that release or restore a backup made by this one")},
+    {EX_CONFIG, N_("a bad configuration")},
 };
 
 static const args_flag_t flags[] = {
@@ -117,7 +117,7 @@ rebuild(const config_t *cfg)
     engine = engine_new(store, &ec);
     rc = engine_rebuild(engine, &count);
     if (rc == 0)
-        log_info("rebuilt the state of %s from %llu log entries", db, (unsigned long long)count);
+        log_info(_("rebuilt the state of %s from %llu log entries"), db, (unsigned long long)count);
     else
         log_warnx(_("rebuild of %s failed; the state tables are unchanged"), db);
     free(db);
@@ -155,7 +155,7 @@ reload_config(config_t *cfg, const char *path, const args_t *args)
     char *err = NULL;
 
     if (path == NULL) {
-        log_info("SIGHUP: no config file to reload");
+        log_info(_("SIGHUP: no config file to reload"));
         return;
     }
     config_defaults(&fresh);
@@ -166,7 +166,7 @@ reload_config(config_t *cfg, const char *path, const args_t *args)
     } else {
         config_reload(cfg, &fresh);
         log_set_level(cfg->log_level);
-        log_info("SIGHUP: reloaded %s", path);
+        log_info(_("SIGHUP: reloaded %s"), path);
     }
     config_clear(&fresh);
 }
@@ -235,7 +235,7 @@ main(int argc, char **argv)
     if (!do_rebuild && (config_check(&cfg, &err) < 0 || (check_only && check_keys(&cfg, &err) < 0)))
         goto config_fail;
     if (check_only) {
-        printf("configuration OK\n");
+        printf(_("configuration OK\n"));
         args_clear(&args);
         config_clear(&cfg);
         return EX_OK;
@@ -304,9 +304,9 @@ main(int argc, char **argv)
         }
     }
     sdnotify("STOPPING=1\nSTATUS=stopping");
-    log_info("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
-             "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
-             "queries (%llu replies dropped unread)",
+    log_info(_("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
+               "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
+               "queries (%llu replies dropped unread)"),
              (unsigned long long)broker->stats.batches, (unsigned long long)broker->stats.acks,
              (unsigned long long)broker->stats.duplicates,
              (unsigned long long)broker->stats.refusals,

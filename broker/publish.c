@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "codec.h"
+#include "i18n.h"
 #include "log.h"
 
 struct publish {
@@ -29,7 +30,7 @@ publish_new(void *zctx, const char *endpoint, const publish_opts_t *opts, char *
 
     pub->sock = zmq_socket(zctx, ZMQ_PUB);
     if (pub->sock == NULL) {
-        *err = xasprintf("publish %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        *err = xasprintf(_("publish %s: %s"), endpoint, zmq_strerror(zmq_errno()));
         goto fail;
     }
     zmq_setsockopt(pub->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
@@ -42,7 +43,7 @@ publish_new(void *zctx, const char *endpoint, const publish_opts_t *opts, char *
         auth_server_socket(pub->sock, "publish", opts->secret, opts->enforce_zap, err) < 0)
         goto fail;
     if (zmq_bind(pub->sock, endpoint) < 0) {
-        *err = xasprintf("publish %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        *err = xasprintf(_("publish %s: %s"), endpoint, zmq_strerror(zmq_errno()));
         goto fail;
     }
     return pub;

@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "i18n.h"
+
 static int
 refuse(const args_spec_t *s, const char *what, const char *arg)
 {
-    fprintf(stderr, "%s: %s '%s' (try %s --help)\n", s->prog, what, arg, s->prog);
+    fprintf(stderr, _("%s: %s '%s' (try %s --help)\n"), s->prog, what, arg, s->prog);
     return EX_USAGE;
 }
 
@@ -76,14 +79,14 @@ read_long(const args_spec_t *s, int argc, char **argv, int *i, args_t *a)
     }
     if ((flag = find_flag(s, name)) != NULL) {
         if (eq != NULL)
-            rc = refuse(s, "this option takes no value:", arg);
+            rc = refuse(s, _("this option takes no value:"), arg);
         else
             strv_push(&a->flags, flag);
         goto done;
     }
     if (!(s->config && strcmp(name, "config") == 0) &&
         (s->tab == NULL || !conftab_known(s->tab, name))) {
-        rc = refuse(s, "unknown option", arg);
+        rc = refuse(s, _("unknown option"), arg);
         goto done;
     }
     if (eq != NULL) {
@@ -91,7 +94,7 @@ read_long(const args_spec_t *s, int argc, char **argv, int *i, args_t *a)
     } else if (*i + 1 < argc) {
         value = argv[++*i];
     } else {
-        rc = refuse(s, "this option needs a value:", arg);
+        rc = refuse(s, _("this option needs a value:"), arg);
         goto done;
     }
     if (strcmp(name, "config") == 0 && s->config) {
@@ -126,13 +129,13 @@ args_read(const args_spec_t *s, int argc, char **argv, args_t *a)
         } else if (options && strcmp(arg, "-n") == 0 && s->config) {
             a->check = true;
         } else if (options && arg[0] == '-' && arg[1] != '\0') {
-            return refuse(s, "unknown option", arg);
+            return refuse(s, _("unknown option"), arg);
         } else if (s->stop_at_word) {
             break;
         } else if (s->words) {
             strv_push(&a->words, arg);
         } else {
-            return refuse(s, "unexpected argument", arg);
+            return refuse(s, _("unexpected argument"), arg);
         }
     }
     a->next = i;

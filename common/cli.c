@@ -9,6 +9,7 @@
 
 #include "i18n.h"
 #include "permit_version.h"
+#include "textcol.h"
 #include "util.h"
 
 void
@@ -26,6 +27,54 @@ cli_catch_signals(void (*fn)(int), bool hup)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Closing marks, which never begin a line: kept with what comes before them. */
+static bool
+closing_mark(unsigned cp)
+{
+    static const unsigned marks[] = {0x3001, 0x3002, 0xff0c, 0xff1a, 0xff1b, 0xff09, 0xff01,
+                                     0xff1f, 0x300d, 0x300f, 0x300b, 0x3011, 0x2026, 0x201d};
+
+    for (size_t i = 0; i < ARRAY_LEN(marks); i++)
+        if (cp == marks[i])
+            return true;
+    return false;
+}
+
+/* Opening marks, which never end a line: kept with what comes after them. */
+static bool
+opening_mark(unsigned cp)
+{
+    return cp == 0xff08 || cp == 0x300c || cp == 0x300e || cp == 0x300a || cp == 0x3010 ||
+           cp == 0x201c;
+}
+
+/*
+ * What cannot be broken at p (not a blank): a word of narrow characters, or one wide
+ * (Chinese) character, which a line may end before or after without a blank, each with the
+ * marks that stay with it. Whole UTF-8 sequences; its display width in *width.
+ */
+static size_t
+unbreakable(const char *p, int *width)
+{
+    size_t n = 0;
+
+    *width = 0;
+    for (;;) {
+        unsigned cp, next;
+        int cw, nw;
+
+        n += textcol_char(p + n, &cp, &cw);
+        *width += cw;
+        if (p[n] == '\0' || p[n] == ' ')
+            return n;
+        textcol_char(p + n, &next, &nw);
+        if (nw == 0 || opening_mark(cp) || closing_mark(next))
+            continue;
+        if (cw == 2 || nw == 2)
+            return n;
+    }
+}
+
 void
 cli_print_wrapped(FILE *f, const char *text, int col, int indent, int width)
 {
@@ -33,20 +82,28 @@ cli_print_wrapped(FILE *f, const char *text, int col, int indent, int width)
     bool first = true;
 
     while (*p != '\0') {
-        size_t word = strcspn(p, " ");
-        if (!first && col + 1 + (int)word > width) {
+        bool blank = false;
+        size_t n;
+        int w;
+
+        while (*p == ' ') {
+            p++;
+            blank = true;
+        }
+        if (*p == '\0')
+            break;
+        n = unbreakable(p, &w);
+        if (!first && col + (blank ? 1 : 0) + w > width) {
             fprintf(f, "\n%*s", indent, "");
             col = indent;
-        } else if (!first) {
+        } else if (!first && blank) {
             fputc(' ', f);
             col++;
         }
-        fwrite(p, 1, word, f);
-        col += (int)word;
+        fwrite(p, 1, n, f);
+        col += w;
         first = false;
-        p += word;
-        while (*p == ' ')
-            p++;
+        p += n;
     }
     fputc('\n', f);
 }
@@ -148,8 +205,13 @@ cli_dump(const cli_prog_t *p, FILE *out)
 static void
 command_usage(const cli_prog_t *p, const cli_cmd_t *c, FILE *f)
 {
-    int col = fprintf(f, _("usage: %s %s "), p->name, c->name);
+    /* The column the arguments start at, in display columns: "用法：" is narrower than its bytes.
+     */
+    char *head = xasprintf(_("usage: %s %s "), p->name, c->name);
+    int col = textcol_width(head);
 
+    fputs(head, f);
+    free(head);
     cli_print_wrapped(f, c->args, col, 8, 96);
     fputs("\n  ", f);
     /* The tables hold English msgids; the words are translated as they are printed. */

@@ -25,7 +25,12 @@
  */
 void cli_catch_signals(void (*fn)(int), bool hup);
 
-/* Print text from column `col` on, breaking at blanks before `width`, continuing at indent. */
+/*
+ * Print text from column `col` on, in display columns (a Chinese character is two), breaking
+ * before `width` at a blank or between two Chinese characters (never before a closing mark
+ * such as "，" or after an opening one), continuing at indent. A word longer than the line
+ * stays whole.
+ */
 void cli_print_wrapped(FILE *f, const char *text, int col, int indent, int width);
 
 /* The build's version: `git describe --tags --always --dirty`, or the project's VERSION. */

@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "curvecfg.h"
 #include "eplist.h"
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 
@@ -51,14 +52,14 @@ handshake_watch_new(void *zctx, void *sock, const char *endpoint, char *why, siz
     if (zmq_socket_monitor(sock, addr,
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
-        snprintf(why, whylen, "zmq_socket_monitor: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("zmq_socket_monitor: %s"), zmq_strerror(errno));
         free(self);
         return NULL;
     }
     self->mon = zmq_socket(zctx, ZMQ_PAIR);
     if (self->mon == NULL || zmq_setsockopt(self->mon, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_connect(self->mon, addr) != 0) {
-        snprintf(why, whylen, "handshake monitor: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("handshake monitor: %s"), zmq_strerror(errno));
         zmq_socket_monitor(sock, NULL, 0);
         handshake_watch_destroy(&self);
         return NULL;
@@ -93,26 +94,27 @@ refused_why(const handshake_watch_t *self, uint16_t event, uint32_t value, char 
 
     if (!curvecfg_client_on()) {
         snprintf(why, whylen,
-                 "the broker at %s refused this client: it speaks CURVE and this client has no "
-                 "key: give --curve-secret NAME.secret and --broker-key (or PERMIT_CURVE_SECRET, "
-                 "PERMIT_BROKER_KEY)",
+                 _("the broker at %s refused this client: it speaks CURVE and this client has no "
+                   "key: give --curve-secret NAME.secret and --broker-key (or PERMIT_CURVE_SECRET, "
+                   "PERMIT_BROKER_KEY)"),
                  self->endpoint);
     } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
                value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
-        snprintf(why, whylen,
-                 "the broker at %s refused this client: it does not speak CURVE (no keys_dir): "
-                 "drop --curve-secret and --broker-key, or ask the broker's admin to set keys_dir",
-                 self->endpoint);
+        snprintf(
+            why, whylen,
+            _("the broker at %s refused this client: it does not speak CURVE (no keys_dir): "
+              "drop --curve-secret and --broker-key, or ask the broker's admin to set keys_dir"),
+            self->endpoint);
     } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
         snprintf(why, whylen,
-                 "the broker at %s refused this key: ask the broker's admin to add %s.key to "
-                 "keys_dir (permitctl keygen %s writes it)",
+                 _("the broker at %s refused this key: ask the broker's admin to add %s.key to "
+                   "keys_dir (permitctl keygen %s writes it)"),
                  self->endpoint, name ? name : "NAME", name ? name : "NAME");
     } else {
         snprintf(why, whylen,
-                 "the broker at %s broke off the handshake: check that --broker-key is its "
-                 "public key (keys_dir's broker.key), then ask its admin to add %s.key to "
-                 "keys_dir",
+                 _("the broker at %s broke off the handshake: check that --broker-key is its "
+                   "public key (keys_dir's broker.key), then ask its admin to add %s.key to "
+                   "keys_dir"),
                  self->endpoint, name ? name : "NAME");
     }
 }
@@ -165,13 +167,13 @@ client_open(client_t *self, char *why, size_t whylen)
 
     sock = zmq_socket(self->zctx, ZMQ_DEALER);
     if (sock == NULL) {
-        snprintf(why, whylen, "zmq_socket: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("zmq_socket: %s"), zmq_strerror(errno));
         return -1;
     }
     /* Never hang at exit on a request nobody will read; refuse absurd replies unread. */
     if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize)) != 0) {
-        snprintf(why, whylen, "zmq_setsockopt: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("zmq_setsockopt: %s"), zmq_strerror(errno));
         goto fail;
     }
     if (curvecfg_client_apply(sock, why, whylen) != 0)
@@ -180,7 +182,7 @@ client_open(client_t *self, char *why, size_t whylen)
     if (self->watch == NULL)
         goto fail;
     if (zmq_connect(sock, self->endpoint) != 0) {
-        snprintf(why, whylen, "cannot connect to '%s': %s", self->endpoint, zmq_strerror(errno));
+        snprintf(why, whylen, _("cannot connect to '%s': %s"), self->endpoint, zmq_strerror(errno));
         goto fail;
     }
     self->sock = sock;
@@ -293,7 +295,7 @@ client_recv(client_t *self, const char *id, pm_msg_t **out, char *why, size_t wh
             rc = 0;
             goto done;
         }
-        snprintf(why, whylen, "receive from %s: %s", self->endpoint, zmq_strerror(errno));
+        snprintf(why, whylen, _("receive from %s: %s"), self->endpoint, zmq_strerror(errno));
         goto done;
     }
     zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &morelen);
@@ -307,16 +309,16 @@ client_recv(client_t *self, const char *id, pm_msg_t **out, char *why, size_t wh
             morelen = sizeof(more);
             zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &morelen);
         }
-        snprintf(why, whylen, "bad reply from %s: more than one frame", self->endpoint);
+        snprintf(why, whylen, _("bad reply from %s: more than one frame"), self->endpoint);
         goto done;
     }
     if (codec_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &rep, reason, sizeof(reason)) !=
         0) {
-        snprintf(why, whylen, "bad reply from %s: %s", self->endpoint, reason);
+        snprintf(why, whylen, _("bad reply from %s: %s"), self->endpoint, reason);
         goto done;
     }
     if (rep->version != PM_PROTOCOL_VERSION) {
-        snprintf(why, whylen, "%s speaks protocol version %u, we speak %u", self->endpoint,
+        snprintf(why, whylen, _("%s speaks protocol version %u, we speak %u"), self->endpoint,
                  rep->version, PM_PROTOCOL_VERSION);
         goto done;
     }
@@ -377,7 +379,7 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
             break;
         /* A full queue (no peer yet) loses this try only; the next one sends again. */
         if (zmq_send(self->sock, buf, len, ZMQ_DONTWAIT) < 0 && errno != EAGAIN && errno != EINTR) {
-            snprintf(why, whylen, "send to %s: %s", self->endpoint, zmq_strerror(errno));
+            snprintf(why, whylen, _("send to %s: %s"), self->endpoint, zmq_strerror(errno));
             return CLIENT_ERROR;
         }
         self->pending = true;
@@ -394,7 +396,7 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
                 break;
             rc = zmq_poll(items, 2, left < CLIENT_SLICE_MS ? (long)left : CLIENT_SLICE_MS);
             if (rc < 0 && errno != EINTR) {
-                snprintf(why, whylen, "poll %s: %s", self->endpoint, zmq_strerror(errno));
+                snprintf(why, whylen, _("poll %s: %s"), self->endpoint, zmq_strerror(errno));
                 return CLIENT_ERROR;
             }
             /* A refused handshake is an answer too: waiting longer cannot change it. One broken
@@ -426,7 +428,7 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
             return CLIENT_ERROR;
     }
     if (client_stopped(self)) {
-        snprintf(why, whylen, "interrupted while waiting for %s", self->endpoint);
+        snprintf(why, whylen, _("interrupted while waiting for %s"), self->endpoint);
         return CLIENT_INTERRUPTED;
     }
     if (broken[0] != '\0') {
@@ -436,7 +438,7 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
     }
     if (self->endpoints.n > 1) {
         char *all = strv_join(&self->endpoints, ", ");
-        snprintf(why, whylen, "no answer from any of %s after %d tries of %d ms", all, tries,
+        snprintf(why, whylen, _("no answer from any of %s after %d tries of %d ms"), all, tries,
                  timeout_ms);
         free(all);
         /* The next request starts on the next endpoint. */
@@ -444,8 +446,10 @@ client_exchange(client_t *self, const uint8_t *buf, size_t len, const char *id, 
             return CLIENT_ERROR;
         return CLIENT_UNREACHABLE;
     }
-    snprintf(why, whylen, "no answer from %s after %d %s of %d ms", self->endpoint, tries,
-             tries == 1 ? "try" : "tries", timeout_ms);
+    snprintf(why, whylen,
+             ngettext("no answer from %s after %d try of %d ms",
+                      "no answer from %s after %d tries of %d ms", tries),
+             self->endpoint, tries, timeout_ms);
     return CLIENT_UNREACHABLE;
 }
 
@@ -458,7 +462,7 @@ client_request(client_t *self, const pm_msg_t *req, int timeout_ms, int tries, p
     size_t len = 0;
 
     if (codec_encode(req, &buf, &len) != 0) {
-        snprintf(why, whylen, "cannot encode the request");
+        snprintf(why, whylen, _("cannot encode the request"));
         return CLIENT_ERROR;
     }
     /* Every endpoint of the list gets a try. */

@@ -53,8 +53,8 @@ set_text(const conftab_opt_t *o, char **field, const char *value, char **err)
     }
     dir = getenv("CREDENTIALS_DIRECTORY");
     if (util_empty(dir)) {
-        *err = xasprintf("%s: '%s' names a systemd credential, but CREDENTIALS_DIRECTORY is not "
-                         "set (start the service through its unit, with LoadCredential=)",
+        *err = xasprintf(_("%s: '%s' names a systemd credential, but CREDENTIALS_DIRECTORY is not "
+                           "set (start the service through its unit, with LoadCredential=)"),
                          o->name, value);
         return -1;
     }
@@ -71,18 +71,18 @@ conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, 
     long v;
 
     if (o == NULL) {
-        *err = xasprintf("unknown option '%s'", name);
+        *err = xasprintf(_("unknown option '%s'"), name);
         return -1;
     }
     field = (char *)cfg + o->offset;
     switch (o->type) {
     case CONFTAB_TEXT:
         if (util_empty(value) && (o->def == NULL || *o->def != '\0')) {
-            *err = xasprintf("%s: empty value", o->name);
+            *err = xasprintf(_("%s: empty value"), o->name);
             return -1;
         }
         if (!util_utf8_valid(value, strlen(value))) {
-            *err = xasprintf("%s: not valid UTF-8", o->name);
+            *err = xasprintf(_("%s: not valid UTF-8"), o->name);
             return -1;
         }
         return set_text(o, (char **)field, value, err);
@@ -90,7 +90,7 @@ conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, 
         errno = 0;
         v = strtol(value, &end, 10);
         if (errno != 0 || end == value || *end != '\0' || v < o->min || v > o->max) {
-            *err = xasprintf("%s: '%s' is not a whole number from %ld to %ld", o->name, value,
+            *err = xasprintf(_("%s: '%s' is not a whole number from %ld to %ld"), o->name, value,
                              o->min, o->max);
             return -1;
         }
@@ -98,7 +98,7 @@ conftab_set(const conftab_t *t, void *cfg, const char *name, const char *value, 
         return 0;
     case CONFTAB_LEVEL:
         if (log_parse_level(value, (enum log_level *)field) < 0) {
-            *err = xasprintf("%s: '%s' is not one of error, warn, info, debug", o->name, value);
+            *err = xasprintf(_("%s: '%s' is not one of error, warn, info, debug"), o->name, value);
             return -1;
         }
         return 0;
@@ -121,7 +121,7 @@ conftab_check_required(const conftab_t *t, const void *cfg, char **err)
         const conftab_opt_t *o = &t->opts[i];
         char *const *p = (char *const *)((const char *)cfg + o->offset);
         if (o->type == CONFTAB_TEXT && o->def == NULL && util_empty(*p)) {
-            *err = xasprintf("%s is required (--%s, or %s = ... in the [%s] section)", o->name,
+            *err = xasprintf(_("%s is required (--%s, or %s = ... in the [%s] section)"), o->name,
                              o->name, o->name, t->section);
             return -1;
         }
@@ -138,7 +138,7 @@ conftab_defaults(const conftab_t *t, void *cfg)
         if (o->type == CONFTAB_TEXT)
             *(char **)((char *)cfg + o->offset) = NULL;
         if (o->def != NULL && conftab_set(t, cfg, o->name, o->def, &err) < 0)
-            fatalx("config: bad default: %s", err); /* our bug */
+            fatalx(_("config: bad default: %s"), err); /* our bug */
     }
 }
 
@@ -168,7 +168,7 @@ on_ini_line(void *arg, const char *section, const char *name, const char *value)
     if (ctx->err != NULL)
         return 0;
     if (*section != '\0' && strcmp(section, ctx->t->section) != 0) {
-        ctx->err = xasprintf("unknown section [%s] (expected [%s])", section, ctx->t->section);
+        ctx->err = xasprintf(_("unknown section [%s] (expected [%s])"), section, ctx->t->section);
         return 0;
     }
     return conftab_set(ctx->t, ctx->cfg, name, value, &ctx->err) == 0;
@@ -187,7 +187,7 @@ conftab_load_file(const conftab_t *t, void *cfg, const char *path, char **err)
     else if (ctx.err != NULL)
         *err = xasprintf("%s:%d: %s", path, line, ctx.err);
     else
-        *err = xasprintf("%s:%d: syntax error", path, line);
+        *err = xasprintf(_("%s:%d: syntax error"), path, line);
     free(ctx.err);
     return -1;
 }
@@ -206,12 +206,12 @@ conftab_reload(const conftab_t *t, void *to, const void *from)
             if (o->reloadable)
                 memcpy(dst, src, size);
             else if (memcmp(dst, src, size) != 0)
-                log_warnx("config: %s changed; it takes effect at the next start", o->name);
+                log_warnx(_("config: %s changed; it takes effect at the next start"), o->name);
         } else if (util_strcmp0(*(char *const *)dst, *(char *const *)src) != 0) {
             if (o->reloadable)
                 xstrset((char **)dst, *(char *const *)src);
             else
-                log_warnx("config: %s changed; it takes effect at the next start", o->name);
+                log_warnx(_("config: %s changed; it takes effect at the next start"), o->name);
         }
     }
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "util.h"
 
 /* Larger than any import file a person maintains: refuse before reading it all. */
@@ -74,7 +75,8 @@ csvin_field(void *s, size_t len, void *data)
         len = 0;
     if (!util_utf8_valid(text, len)) {
         snprintf(st->error, sizeof(st->error),
-                 "not valid UTF-8 (field %zu); save the file as \"CSV UTF-8\"", st->fields.n + 1);
+                 _("not valid UTF-8 (field %zu); save the file as \"CSV UTF-8\""),
+                 st->fields.n + 1);
         st->error_line = st->row_line;
         return;
     }
@@ -113,7 +115,7 @@ csvin_row_end(int term, void *data)
     }
     for (size_t i = c->names.n; i < st->fields.n; i++) {
         if (st->fields.v[i][0] != '\0') {
-            snprintf(st->error, sizeof(st->error), "%zu fields, but the header has %zu columns",
+            snprintf(st->error, sizeof(st->error), _("%zu fields, but the header has %zu columns"),
                      st->fields.n, c->names.n);
             st->error_line = st->row_line;
             strv_clear(&st->fields);
@@ -142,7 +144,7 @@ read_file(const char *path, char **out, size_t *outlen, char *why, size_t whylen
         size_t n;
         if (len == cap) {
             if (cap >= CSVIN_MAX_BYTES) {
-                snprintf(why, whylen, "%s: larger than %u bytes", path, CSVIN_MAX_BYTES);
+                snprintf(why, whylen, _("%s: larger than %u bytes"), path, CSVIN_MAX_BYTES);
                 goto fail;
             }
             cap = cap ? cap * 2 : 65536;
@@ -184,12 +186,12 @@ check_header(const csvin_t *c, unsigned line, char *why, size_t whylen)
 {
     for (size_t i = 0; i < c->names.n; i++) {
         if (c->names.v[i][0] == '\0') {
-            snprintf(why, whylen, "%s:%u: column %zu has no name", c->path, line, i + 1);
+            snprintf(why, whylen, _("%s:%u: column %zu has no name"), c->path, line, i + 1);
             return -1;
         }
         for (size_t k = 0; k < i; k++) {
             if (strcasecmp(c->names.v[i], c->names.v[k]) == 0) {
-                snprintf(why, whylen, "%s:%u: column '%s' appears twice", c->path, line,
+                snprintf(why, whylen, _("%s:%u: column '%s' appears twice"), c->path, line,
                          c->names.v[i]);
                 return -1;
             }
@@ -238,8 +240,8 @@ decode_gb18030(const char *path, const char *buf, size_t len, char **out, size_t
     size_t inleft = len, cap = len * 2 + 4, outleft; /* GB18030 never grows more than 2x */
 
     if (cd == (iconv_t)-1) {
-        snprintf(why, whylen, "%s: not valid UTF-8, and GB18030 cannot be decoded here: %s", path,
-                 strerror(errno));
+        snprintf(why, whylen, _("%s: not valid UTF-8, and GB18030 cannot be decoded here: %s"),
+                 path, strerror(errno));
         return -1;
     }
     res = xmalloc(cap);
@@ -249,8 +251,8 @@ decode_gb18030(const char *path, const char *buf, size_t len, char **out, size_t
         iconv(cd, NULL, NULL, &dst, &outleft) == (size_t)-1) {
         size_t off = (size_t)(in - buf);
         snprintf(why, whylen,
-                 "%s:%u: not valid UTF-8, nor GB18030 (byte 0x%02x); save the file as \"CSV "
-                 "UTF-8\"",
+                 _("%s:%u: not valid UTF-8, nor GB18030 (byte 0x%02x); save the file as \"CSV "
+                   "UTF-8\""),
                  path, line_at(buf, off), off < len ? (unsigned char)buf[off] : 0u);
         iconv_close(cd);
         free(res);
@@ -300,7 +302,7 @@ parse_utf8(const char *path, const char *buf, size_t len, csvin_t **out, char *w
     st.at_row_start = true;
     c->path = xstrdup(path);
     if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        snprintf(why, whylen, "%s: cannot start the CSV parser", path);
+        snprintf(why, whylen, _("%s: cannot start the CSV parser"), path);
         goto fail;
     }
     parser_ready = true;
@@ -318,7 +320,7 @@ parse_utf8(const char *path, const char *buf, size_t len, csvin_t **out, char *w
             st.line++;
     }
     if (st.error[0] == '\0' && csv_fini(&parser, csvin_field, csvin_row_end, &st) != 0) {
-        snprintf(why, whylen, "%s:%u: a quoted field never ends (a '\"' is missing)", path,
+        snprintf(why, whylen, _("%s:%u: a quoted field never ends (a '\"' is missing)"), path,
                  st.row_line);
         goto fail;
     }
@@ -327,13 +329,13 @@ parse_utf8(const char *path, const char *buf, size_t len, csvin_t **out, char *w
         goto fail;
     }
     if (!st.have_header) {
-        snprintf(why, whylen, "%s: empty file (the first row must name the columns)", path);
+        snprintf(why, whylen, _("%s: empty file (the first row must name the columns)"), path);
         goto fail;
     }
     if (check_header(c, c->header_line, why, whylen) != 0)
         goto fail;
     if (c->nrows > UINT32_MAX - 1) {
-        snprintf(why, whylen, "%s: more than %u rows", path, UINT32_MAX - 1);
+        snprintf(why, whylen, _("%s: more than %u rows"), path, UINT32_MAX - 1);
         goto fail;
     }
     c->index = xcalloc(c->names.n, sizeof(*c->index));
@@ -405,7 +407,7 @@ csvin_require(const csvin_t *c, const char *name, int *col, char *why, size_t wh
     int i = csvin_column(c, name);
 
     if (i < 0) {
-        snprintf(why, whylen, "%s:%u: missing column '%s'", c->path, c->header_line, name);
+        snprintf(why, whylen, _("%s:%u: missing column '%s'"), c->path, c->header_line, name);
         return -1;
     }
     *col = i;
@@ -531,7 +533,7 @@ csvin_check_columns(csvin_t *c, csvin_kind_t kind, const char *const *known, cha
             found = strcasecmp(c->names.v[i], *k) == 0;
         if (!found) {
             char *valid = valid_columns(kind, known);
-            snprintf(why, whylen, "%s:%u: unknown column '%s'; the columns are: %s", c->path,
+            snprintf(why, whylen, _("%s:%u: unknown column '%s'; the columns are: %s"), c->path,
                      c->header_line, c->names.v[i], valid);
             free(valid);
             return -1;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 
@@ -87,8 +88,8 @@ curvecfg_private(const char *path, const char *holds, bool strict, char **err)
 
     if (stat(path, &st) != 0 || (st.st_mode & 0077) == 0)
         return 0;
-    why = xasprintf("%s is readable by group or others%s%s: chmod 600 %s", path,
-                    holds != NULL ? " and holds " : "", holds != NULL ? holds : "", path);
+    why = xasprintf(_("%s is readable by group or others%s%s: chmod 600 %s"), path,
+                    holds != NULL ? _(" and holds ") : "", holds != NULL ? holds : "", path);
     if (strict) {
         *err = why;
         return -1;
@@ -107,28 +108,28 @@ curvecfg_read(const char *path, curve_key_t *public_key, curve_key_t *secret_key
     int rc = -1;
 
     if (line < 0) {
-        *err = xasprintf("%s: cannot read: %s", path, strerror(errno));
+        *err = xasprintf(_("%s: cannot read: %s"), path, strerror(errno));
         goto done;
     }
     if (line > 0) {
-        *err = kf.unknown ? xasprintf("%s:%d: unknown key '%s' (public, secret, role)", path, line,
-                                      kf.unknown)
-                          : xasprintf("%s:%d: not a key file line", path, line);
+        *err = kf.unknown ? xasprintf(_("%s:%d: unknown key '%s' (public, secret, role)"), path,
+                                      line, kf.unknown)
+                          : xasprintf(_("%s:%d: not a key file line"), path, line);
         goto done;
     }
     if (kf.secret_key != NULL && !curvecfg_valid(kf.secret_key)) {
-        *err = xasprintf("%s: secret is not a Z85 CURVE key (40 characters)", path);
+        *err = xasprintf(_("%s: secret is not a Z85 CURVE key (40 characters)"), path);
         goto done;
     }
     if (secret_key != NULL && kf.secret_key == NULL) {
-        *err = xasprintf("%s: no secret key (a NAME.secret file from permitctl keygen)", path);
+        *err = xasprintf(_("%s: no secret key (a NAME.secret file from permitctl keygen)"), path);
         goto done;
     }
     if (kf.public_key == NULL && kf.secret_key != NULL) {
         /* A secret alone is enough: the public key follows from it. */
         kf.public_key = xmalloc(CURVE_Z85_LEN + 1);
         if (zmq_curve_public(kf.public_key, kf.secret_key) != 0) {
-            *err = xasprintf("%s: cannot derive the public key: %s", path, zmq_strerror(errno));
+            *err = xasprintf(_("%s: cannot derive the public key: %s"), path, zmq_strerror(errno));
             goto done;
         }
     }
@@ -171,8 +172,8 @@ curvecfg_client_setup(const char *secret_file, const char *broker_key_file, char
     if (util_empty(secret_file) && util_empty(broker_key_file))
         return 0;
     if (util_empty(secret_file) || util_empty(broker_key_file)) {
-        *err = xasprintf("CURVE needs both our key pair (--curve-secret, PERMIT_CURVE_SECRET) "
-                         "and the broker's public key (--broker-key, PERMIT_BROKER_KEY)");
+        *err = xasprintf(_("CURVE needs both our key pair (--curve-secret, PERMIT_CURVE_SECRET) "
+                           "and the broker's public key (--broker-key, PERMIT_BROKER_KEY)"));
         return -1;
     }
     if (curvecfg_read(secret_file, &client_keys.public_key, &client_keys.secret_key, NULL, err) <
@@ -243,7 +244,7 @@ curvecfg_client_apply(void *sock, char *why, size_t whylen)
     if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, client_keys.server_key.z85, CURVE_Z85_LEN) != 0 ||
         zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, client_keys.public_key.z85, CURVE_Z85_LEN) != 0 ||
         zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, client_keys.secret_key.z85, CURVE_Z85_LEN) != 0) {
-        snprintf(why, whylen, "CURVE keys: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("CURVE keys: %s"), zmq_strerror(errno));
         return -1;
     }
     return 0;
@@ -294,7 +295,7 @@ make_key_dir(const char *dir, char **err)
             continue;
         *p = '\0';
         if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-            *err = xasprintf("cannot create %s: %s", path, strerror(errno));
+            *err = xasprintf(_("cannot create %s: %s"), path, strerror(errno));
             rc = -1;
         }
         if (last)
@@ -313,11 +314,11 @@ curvecfg_keygen(const char *dir, const char *name, const char *role, char **err)
     int rc = -1;
 
     if (!curvecfg_name_ok(name)) {
-        *err = xasprintf("'%s' is not a usable name (letters, digits, _ . -; at most 64)", name);
+        *err = xasprintf(_("'%s' is not a usable name (letters, digits, _ . -; at most 64)"), name);
         return -1;
     }
     if (zmq_curve_keypair(pub, sec) != 0) {
-        *err = xasprintf("zmq_curve_keypair: %s (libzmq without CURVE?)", zmq_strerror(errno));
+        *err = xasprintf(_("zmq_curve_keypair: %s (libzmq without CURVE?)"), zmq_strerror(errno));
         return -1;
     }
     if (make_key_dir(dir, err) < 0)

@@ -505,14 +505,6 @@ entryfmt_json_line(const pm_entry_t *e)
     return s;
 }
 
-bool
-entryfmt_colour_wanted(int fd)
-{
-    const char *no = getenv("NO_COLOR");
-
-    return isatty(fd) && util_empty(no);
-}
-
 static const char *
 or_dash(const char *s)
 {

@@ -49,7 +49,4 @@ void entryfmt_set_day(json_t *o, const char *key, int64_t end_ms);
 /* Dump any JSON value compactly, UTF-8 unescaped, in insertion order. Caller owns (free). */
 char *entryfmt_dump(const json_t *j);
 
-/* True when output on fd should be coloured: a terminal, and NO_COLOR unset or empty. */
-bool entryfmt_colour_wanted(int fd);
-
 #endif

@@ -3,6 +3,7 @@
  * endpoint is found out by zmq_connect.
  */
 #include "eplist.h"
+#include "i18n.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -16,17 +17,17 @@ entry_check(const char *ep, size_t index, char *why, size_t whylen)
     const char *sep = strstr(ep, "://");
 
     if (*ep == '\0') {
-        snprintf(why, whylen, "endpoint %zu of the list is empty", index + 1);
+        snprintf(why, whylen, _("endpoint %zu of the list is empty"), index + 1);
         return -1;
     }
     if (sep == NULL || sep == ep || sep[3] == '\0') {
-        snprintf(why, whylen, "'%s' is not an endpoint (TRANSPORT://ADDRESS, e.g. tcp://host:7401)",
-                 ep);
+        snprintf(why, whylen,
+                 _("'%s' is not an endpoint (TRANSPORT://ADDRESS, e.g. tcp://host:7401)"), ep);
         return -1;
     }
     for (const char *p = ep; *p != '\0'; p++) {
         if (isspace((unsigned char)*p)) {
-            snprintf(why, whylen, "'%s': a blank inside an endpoint (separate them with commas)",
+            snprintf(why, whylen, _("'%s': a blank inside an endpoint (separate them with commas)"),
                      ep);
             return -1;
         }
@@ -42,7 +43,7 @@ eplist_parse(const char *s, strv_t *out, char *why, size_t whylen)
     size_t n = 0;
 
     if (util_empty(s)) {
-        snprintf(why, whylen, "no endpoint given");
+        snprintf(why, whylen, _("no endpoint given"));
         return -1;
     }
     for (;;) {
@@ -58,7 +59,7 @@ eplist_parse(const char *s, strv_t *out, char *why, size_t whylen)
         ep = xstrndup(b, (size_t)(e - b));
         rc = entry_check(ep, n, why, whylen);
         if (rc == 0 && ++n > EPLIST_MAX) {
-            snprintf(why, whylen, "more than %d endpoints in one list", EPLIST_MAX);
+            snprintf(why, whylen, _("more than %d endpoints in one list"), EPLIST_MAX);
             rc = -1;
         }
         if (rc == 0)

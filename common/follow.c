@@ -15,6 +15,7 @@
 #include "codec.h"
 #include "curvecfg.h"
 #include "eplist.h"
+#include "i18n.h"
 #include "log.h"
 #include "sigwake.h"
 #include "util.h"
@@ -71,20 +72,20 @@ follow_open_sub(void *zctx, const char *endpoint, char *why, size_t whylen)
 
     sub = zmq_socket(zctx, ZMQ_SUB);
     if (sub == NULL) {
-        snprintf(why, whylen, "zmq_socket: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("zmq_socket: %s"), zmq_strerror(errno));
         return NULL;
     }
     if (zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_setsockopt(sub, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize)) != 0 ||
         zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
         zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0) != 0) {
-        snprintf(why, whylen, "zmq_setsockopt: %s", zmq_strerror(errno));
+        snprintf(why, whylen, _("zmq_setsockopt: %s"), zmq_strerror(errno));
         goto fail;
     }
     if (curvecfg_client_apply(sub, why, whylen) != 0)
         goto fail;
     if (zmq_connect(sub, endpoint) != 0) {
-        snprintf(why, whylen, "cannot connect to '%s': %s", endpoint, zmq_strerror(errno));
+        snprintf(why, whylen, _("cannot connect to '%s': %s"), endpoint, zmq_strerror(errno));
         goto fail;
     }
     return sub;
@@ -130,17 +131,17 @@ follow_pairs(follow_t *self, const follow_opts_t *opts, char *why, size_t whylen
     char reason[256];
 
     if (eplist_parse(opts->query, &self->queries, reason, sizeof(reason)) != 0) {
-        snprintf(why, whylen, "query: %s", reason);
+        snprintf(why, whylen, _("query: %s"), reason);
         return -1;
     }
     if (eplist_parse(opts->publish, &self->publishes, reason, sizeof(reason)) != 0) {
-        snprintf(why, whylen, "publish: %s", reason);
+        snprintf(why, whylen, _("publish: %s"), reason);
         return -1;
     }
     if (self->queries.n != self->publishes.n) {
         snprintf(why, whylen,
-                 "%zu query endpoints but %zu publish endpoints: the lists name the same "
-                 "brokers, pair by pair",
+                 _("%zu query endpoints but %zu publish endpoints: the lists name the same "
+                   "brokers, pair by pair"),
                  self->queries.n, self->publishes.n);
         return -1;
     }
@@ -169,7 +170,7 @@ follow_new(void *zctx, const follow_opts_t *opts, follow_fn *fn, void *arg, char
     self->need_catchup = true;
     if (!util_empty(opts->kind)) {
         if (pm_kind_parse(opts->kind, &self->kind) != 0) {
-            snprintf(why, whylen, "unknown kind '%s'", opts->kind);
+            snprintf(why, whylen, _("unknown kind '%s'"), opts->kind);
             goto fail;
         }
         self->has_kind = true;
@@ -268,7 +269,7 @@ static int
 follow_deliver(follow_t *self, const pm_entry_t *e)
 {
     if (follow_match(self, e) && self->fn(self->arg, e) != 0) {
-        snprintf(self->error, sizeof(self->error), "stopped by the consumer at entry %llu",
+        snprintf(self->error, sizeof(self->error), _("stopped by the consumer at entry %llu"),
                  (unsigned long long)e->seq);
         return -1;
     }
@@ -285,8 +286,8 @@ follow_check_behind(follow_t *self, uint64_t head)
         self->head = head;
     if (head >= self->cursor || self->warned_behind)
         return;
-    log_warnx("follow: the broker's log ends at %llu but we read up to %llu; was its database "
-              "replaced?",
+    log_warnx(_("follow: the broker's log ends at %llu but we read up to %llu; was its database "
+                "replaced?"),
               (unsigned long long)head, (unsigned long long)self->cursor);
     self->warned_behind = true;
 }
@@ -304,14 +305,14 @@ follow_page(follow_t *self, const pm_msg_t *rep, bool *more)
 
     *more = false;
     if (rep->type == PM_MSG_REPLY && rep->reply != NULL && !rep->reply->ok) {
-        snprintf(self->error, sizeof(self->error), "refused (%s): %s",
+        snprintf(self->error, sizeof(self->error), _("refused (%s): %s"),
                  rep->reply->code ? rep->reply->code : "?",
                  rep->reply->reason ? rep->reply->reason : "no reason given");
         return FOLLOW_REFUSED;
     }
     if (rep->type != PM_MSG_PAGE || pg == NULL) {
-        snprintf(self->error, sizeof(self->error), "unexpected answer to a query (message type %d)",
-                 (int)rep->type);
+        snprintf(self->error, sizeof(self->error),
+                 _("unexpected answer to a query (message type %d)"), (int)rep->type);
         return FOLLOW_ERROR;
     }
     for (size_t i = 0; i < pg->n; i++) {
@@ -323,7 +324,7 @@ follow_page(follow_t *self, const pm_msg_t *rep, bool *more)
     if (pg->more && pg->n > 0) {
         if (self->cursor == before) {
             snprintf(self->error, sizeof(self->error),
-                     "the broker's page after %llu does not move forward",
+                     _("the broker's page after %llu does not move forward"),
                      (unsigned long long)before);
             return FOLLOW_ERROR;
         }
@@ -407,7 +408,7 @@ follow_recv(follow_t *self, pm_msg_t **out)
                 rc = 0;
                 goto done;
             }
-            snprintf(why, sizeof(why), "receive: %s", zmq_strerror(errno));
+            snprintf(why, sizeof(why), _("receive: %s"), zmq_strerror(errno));
             goto done;
         }
         nframes++;
@@ -422,13 +423,13 @@ follow_recv(follow_t *self, pm_msg_t **out)
                 break;
             zmq_getsockopt(self->sub, ZMQ_RCVMORE, &more, &morelen);
         }
-        snprintf(why, sizeof(why), "not a [topic][envelope] message");
+        snprintf(why, sizeof(why), _("not a [topic][envelope] message"));
         goto done;
     }
     if (codec_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &msg, why, sizeof(why)) != 0)
         goto done;
     if (msg->version != PM_PROTOCOL_VERSION) {
-        snprintf(why, sizeof(why), "protocol version %u, we speak %u", msg->version,
+        snprintf(why, sizeof(why), _("protocol version %u, we speak %u"), msg->version,
                  PM_PROTOCOL_VERSION);
         goto done;
     }
@@ -438,7 +439,7 @@ follow_recv(follow_t *self, pm_msg_t **out)
 
 done:
     if (rc < 0 && self->bad_live++ == 0)
-        log_warnx("follow: ignoring a bad message from the publisher: %s", why);
+        log_warnx(_("follow: ignoring a bad message from the publisher: %s"), why);
     pm_msg_destroy(&msg);
     zmq_msg_close(&frame);
     return rc;
@@ -484,7 +485,7 @@ follow_live(follow_t *self, int wait_ms)
         items[nitems++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
     rc = zmq_poll(items, nitems, wait_ms);
     if (rc < 0 && errno != EINTR) {
-        snprintf(self->error, sizeof(self->error), "poll: %s", zmq_strerror(errno));
+        snprintf(self->error, sizeof(self->error), _("poll: %s"), zmq_strerror(errno));
         return FOLLOW_ERROR;
     }
     ready = rc > 0 && (items[0].revents & ZMQ_POLLIN);
@@ -538,7 +539,7 @@ follow_move_on(follow_t *self)
         return FOLLOW_AGAIN;
     /* Once per spell; while every broker is away the round goes on quietly. */
     if (!self->warned_unreachable)
-        log_warnx("follow: %s does not answer; moving on to %s (publish %s), from seq %llu",
+        log_warnx(_("follow: %s does not answer; moving on to %s (publish %s), from seq %llu"),
                   self->queries.v[self->pair], self->queries.v[next], self->publishes.v[next],
                   (unsigned long long)self->cursor);
     else
@@ -564,7 +565,7 @@ follow_step(follow_t *self, int wait_ms)
             self->need_catchup = false;
             self->last_live = util_mono_ms();
             if (self->warned_unreachable)
-                log_info("follow: %s answers again (cursor %llu)", client_endpoint(self->query),
+                log_info(_("follow: %s answers again (cursor %llu)"), client_endpoint(self->query),
                          (unsigned long long)self->cursor);
             self->warned_unreachable = false;
             return self->live ? FOLLOW_AGAIN : FOLLOW_DONE;
@@ -572,7 +573,7 @@ follow_step(follow_t *self, int wait_ms)
         /* Live, a broker that is away (restarting, network down) is waited for. */
         if (st == FOLLOW_UNREACHABLE && self->live) {
             if (!self->warned_unreachable && self->queries.n < 2)
-                log_warnx("follow: %s; still trying", self->error);
+                log_warnx(_("follow: %s; still trying"), self->error);
             st = follow_move_on(self);
             self->warned_unreachable = true;
             return st;

@@ -38,10 +38,10 @@ textcol_cp_width(unsigned cp)
     return 1;
 }
 
-/* The character at p: its length in bytes (1 for a byte that does not decode) and width. */
-static size_t
-next_char(const unsigned char *p, int *width)
+size_t
+textcol_char(const char *s, unsigned *cpp, int *width)
 {
+    const unsigned char *p = (const unsigned char *)s;
     uint32_t cp;
     size_t n;
 
@@ -58,18 +58,29 @@ next_char(const unsigned char *p, int *width)
         cp = *p & 0x07;
         n = 4;
     } else {
-        *width = 1;
-        return 1;
+        goto stray;
     }
     for (size_t k = 1; k < n; k++) {
-        if ((p[k] & 0xc0) != 0x80) {
-            *width = 1;
-            return 1;
-        }
+        if ((p[k] & 0xc0) != 0x80)
+            goto stray;
         cp = (cp << 6) | (p[k] & 0x3f);
     }
+    *cpp = cp;
     *width = textcol_cp_width(cp);
     return n;
+
+stray:
+    *cpp = *p;
+    *width = 1;
+    return 1;
+}
+
+static size_t
+next_char(const unsigned char *p, int *width)
+{
+    unsigned cp;
+
+    return textcol_char((const char *)p, &cp, width);
 }
 
 int
@@ -128,13 +139,22 @@ textcol_columns(FILE *f)
 bool
 textcol_colour(FILE *f)
 {
-    return getenv("NO_COLOR") == NULL && isatty(fileno(f));
+    const char *force = getenv("CLICOLOR_FORCE");
+
+    if (!util_empty(getenv("NO_COLOR")))
+        return false;
+    /* The convention of ls, cmake, cargo...: colour into a pipe too (less -R, a CI log),
+     * since `overdue --colour` already filters by colour and no --color option is left. */
+    if (!util_empty(force) && strcmp(force, "0") != 0)
+        return true;
+    return isatty(fileno(f));
 }
 
 struct textcol_table {
     size_t ncols;
     int hue_col;
     int *ranks;   /* ncols, or NULL: all alike */
+    int *drops;   /* ncols: the order columns are left out in (0: never), or NULL */
     char **cells; /* n rows of ncols */
     textcol_hue_t *hues;
     size_t n;
@@ -162,6 +182,7 @@ textcol_table_destroy(textcol_table_t **tp)
     free(t->cells);
     free(t->hues);
     free(t->ranks);
+    free(t->drops);
     free(t);
     *tp = NULL;
 }
@@ -172,6 +193,14 @@ textcol_ranks(textcol_table_t *t, const int *ranks)
     free(t->ranks);
     t->ranks = xcalloc(t->ncols, sizeof(*t->ranks));
     memcpy(t->ranks, ranks, t->ncols * sizeof(*ranks));
+}
+
+void
+textcol_optional(textcol_table_t *t, const int *order)
+{
+    free(t->drops);
+    t->drops = xcalloc(t->ncols, sizeof(*t->drops));
+    memcpy(t->drops, order, t->ncols * sizeof(*order));
 }
 
 char **
@@ -193,25 +222,63 @@ textcol_heading(textcol_table_t *t, const char *const *names)
         row[c] = xstrdup(names[c]);
 }
 
+/* The table's width: the shown columns and two blanks between each. */
+static int
+total_width(const int *width, const bool *shown, size_t ncols)
+{
+    int total = 0, n = 0;
+
+    for (size_t c = 0; c < ncols; c++) {
+        if (shown[c]) {
+            total += width[c];
+            n++;
+        }
+    }
+    return n > 0 ? total + 2 * (n - 1) : 0;
+}
+
+/*
+ * Leave out optional columns, the first in order first, while the table is too wide; returns
+ * how many were left out. Leaving out a column is better than cutting every cell: what is left
+ * stays readable, and --wide shows the rest.
+ */
+static size_t
+drop_columns(const int *width, bool *shown, const int *drops, size_t ncols, int limit)
+{
+    size_t dropped = 0;
+
+    while (total_width(width, shown, ncols) > limit) {
+        size_t pick = ncols;
+        for (size_t c = 0; c < ncols; c++)
+            if (shown[c] && drops[c] > 0 && (pick == ncols || drops[c] < drops[pick]))
+                pick = c;
+        if (pick == ncols)
+            break;
+        shown[pick] = false;
+        dropped++;
+    }
+    return dropped;
+}
+
 /*
  * Narrow the columns until the table fits, a column at a time: the one that gives way is the
  * widest for its rank (its width over rank + 1, so a column that matters more keeps more),
  * down to 4 columns (or its heading's width, without ranks); then any column down to 1.
  */
 static void
-fit_widths(int *width, const int *floor1, const int *ranks, size_t ncols, int limit)
+fit_widths(int *width, const int *floor1, const int *ranks, const bool *shown, size_t ncols,
+           int limit)
 {
-    int total = 2 * ((int)ncols - 1);
+    int total = total_width(width, shown, ncols);
 
-    for (size_t c = 0; c < ncols; c++)
-        total += width[c];
     for (int pass = 0; pass < 2 && total > limit; pass++) {
         while (total > limit) {
             size_t pick = ncols;
             long best = 0;
             for (size_t c = 0; c < ncols; c++) {
                 long score = 12L * width[c] / ((ranks != NULL ? ranks[c] : 0) + 1);
-                if (width[c] > (pass == 0 ? floor1[c] : 1) && (pick == ncols || score > best)) {
+                if (shown[c] && width[c] > (pass == 0 ? floor1[c] : 1) &&
+                    (pick == ncols || score > best)) {
                     pick = c;
                     best = score;
                 }
@@ -224,12 +291,13 @@ fit_widths(int *width, const int *floor1, const int *ranks, size_t ncols, int li
     }
 }
 
-void
+size_t
 textcol_print(textcol_table_t *t, FILE *f, int limit, bool colour)
 {
     int *width = xcalloc(t->ncols, sizeof(*width));
     int *floor1 = xcalloc(t->ncols, sizeof(*floor1));
-    size_t used = 0;
+    bool *shown = xcalloc(t->ncols, sizeof(*shown));
+    size_t used = 0, dropped = 0;
 
     /* Cells hold what departments sent (names, notes, missing items): escaped before they
      * are measured, so the columns line up and a terminal obeys none of it. */
@@ -256,28 +324,41 @@ textcol_print(textcol_table_t *t, FILE *f, int limit, bool colour)
         const char *head = t->n > 0 ? t->cells[c] : NULL;
         int h = head != NULL ? textcol_width(head) : 0;
         floor1[c] = h > 4 && t->ranks == NULL ? h : 4;
+        shown[c] = c < used;
     }
-    if (limit > 0 && used > 0)
-        fit_widths(width, floor1, t->ranks, used, limit);
+    if (limit > 0 && used > 0) {
+        if (t->drops != NULL)
+            dropped = drop_columns(width, shown, t->drops, used, limit);
+        fit_widths(width, floor1, t->ranks, shown, used, limit);
+    }
     for (size_t r = 0; r < t->n; r++) {
         char **row = &t->cells[r * t->ncols];
         size_t last = used;
-        while (last > 1 && util_empty(row[last - 1]))
+        bool first = true;
+        while (last > 1 && (util_empty(row[last - 1]) || !shown[last - 1]))
             last--;
         for (size_t c = 0; c < last; c++) {
-            char *s = textcol_fit(row[c] != NULL ? row[c] : "", width[c] > 0 ? width[c] : 1);
+            char *s;
             bool hue = colour && (int)c == t->hue_col && t->hues[r] != TEXTCOL_PLAIN;
+            if (!shown[c])
+                continue;
+            if (!first)
+                fputs("  ", f);
+            first = false;
+            s = textcol_fit(row[c] != NULL ? row[c] : "", width[c] > 0 ? width[c] : 1);
             if (hue)
                 fputs(t->hues[r] == TEXTCOL_RED ? "\033[31m" : "\033[33m", f);
             fputs(s, f);
             if (hue)
                 fputs("\033[0m", f);
             if (c + 1 < last)
-                fprintf(f, "%*s", width[c] - textcol_width(s) + 2, "");
+                fprintf(f, "%*s", width[c] - textcol_width(s), "");
             free(s);
         }
         fputc('\n', f);
     }
+    free(shown);
     free(floor1);
     free(width);
+    return dropped;
 }

@@ -5,11 +5,13 @@
  * Asian Wide and Fullwidth ranges), not from wcwidth(), so a table looks the same whatever
  * LC_CTYPE the process has, "C" included.
  *
- * A table fits the width it is given (textcol_columns: the terminal's, or 80): the widest
- * columns give way first, each cut at a character boundary with "…" (never inside a UTF-8
- * sequence), the columns that matter least first (textcol_ranks); width 0 shows every cell whole
+ * A table fits the width it is given (textcol_columns: the terminal's, or 80): optional columns
+ * are left out first (textcol_optional), then the widest columns give way, each cut at a character
+ * boundary with "…" (never inside a UTF-8 sequence), the columns that matter least first
+ * (textcol_ranks); width 0 shows every cell whole
  * (--wide). Cells are made safe for a terminal (termsafe.h) before they are measured. On a terminal
- * the cell of a row's colour is shown red or yellow, unless NO_COLOR is set (https://no-color.org).
+ * the cell of a row's colour is shown red or yellow, unless NO_COLOR is set (https://no-color.org);
+ * CLICOLOR_FORCE=1 colours into a pipe too.
  */
 #ifndef PERMIT_TEXTCOL_H
 #define PERMIT_TEXTCOL_H
@@ -20,6 +22,12 @@
 
 /* Columns a code point takes on a terminal: 2 East Asian wide, 0 controls and combining. */
 int textcol_cp_width(unsigned cp);
+
+/*
+ * The character at s (not at its end): its length in bytes, its code point and its width. A
+ * byte that does not decode is a character of its own, one column wide (its value as cp).
+ */
+size_t textcol_char(const char *s, unsigned *cp, int *width);
 
 /* Columns UTF-8 text takes; a byte that does not decode counts as one. */
 int textcol_width(const char *s);
@@ -36,7 +44,11 @@ char *textcol_fit(const char *s, int max);
  */
 int textcol_columns(FILE *f);
 
-/* Whether to colour what goes to f: a terminal, and NO_COLOR not set (to any value). */
+/*
+ * Whether to colour what goes to f (the tables, tail's lines): never when NO_COLOR is set to
+ * anything but "" (https://no-color.org); always when CLICOLOR_FORCE is set to anything but
+ * "" or "0" (https://bixense.com/clicolors), so into a pipe too; else when f is a terminal.
+ */
 bool textcol_colour(FILE *f);
 
 typedef enum textcol_hue { TEXTCOL_PLAIN, TEXTCOL_RED, TEXTCOL_YELLOW } textcol_hue_t;
@@ -54,6 +66,12 @@ void textcol_table_destroy(textcol_table_t **t);
  */
 void textcol_ranks(textcol_table_t *t, const int *ranks);
 
+/*
+ * Columns that may be left out, whole, when the table is too wide for its width (before any
+ * column is cut): order[c] > 0, the lowest first; 0 for a column always shown. Copied.
+ */
+void textcol_optional(textcol_table_t *t, const int *order);
+
 /* A new row: its ncols cells, NULL for empty, to be set to strings the table then owns. */
 char **textcol_row(textcol_table_t *t, textcol_hue_t hue);
 
@@ -63,7 +81,8 @@ void textcol_heading(textcol_table_t *t, const char *const *names);
 /*
  * Print the rows to f, two blanks between columns, the last non-empty cell of a row
  * unpadded; the whole table in `width` columns (0: no limit), in colour when `colour`.
+ * Returns how many optional columns were left out (0 when the table fit or width is 0).
  */
-void textcol_print(textcol_table_t *t, FILE *f, int width, bool colour);
+size_t textcol_print(textcol_table_t *t, FILE *f, int width, bool colour);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 
@@ -46,7 +47,7 @@ zone_check(const char *name, char **err)
 {
     if (util_empty(name) || valid_name(name))
         return 0;
-    *err = xasprintf("time_zone: '%s' is not a time zone's name (an IANA name such as %s)", name,
+    *err = xasprintf(_("time_zone: '%s' is not a time zone's name (an IANA name such as %s)"), name,
                      ZONE_DEFAULT);
     return -1;
 }
@@ -58,7 +59,7 @@ zone_use(const char *name, int32_t fallback_offset_s, char **err)
     int32_t a = fallback_offset_s < 0 ? -fallback_offset_s : fallback_offset_s;
 
     if (!valid_name(name)) {
-        *err = xasprintf("'%s' is not a time zone name like Asia/Shanghai", name ? name : "");
+        *err = xasprintf(_("'%s' is not a time zone name like Asia/Shanghai"), name ? name : "");
         return -1;
     }
     if (known(name)) {
@@ -74,7 +75,7 @@ zone_use(const char *name, int32_t fallback_offset_s, char **err)
     tzset();
     snprintf(current, sizeof(current), "UTC%c%02d:%02d", fallback_offset_s < 0 ? '-' : '+',
              a / 3600, a / 60 % 60);
-    *err = xasprintf("time zone %s is not known on this system (no tzdata): using utc_offset %s",
+    *err = xasprintf(_("time zone %s is not known on this system (no tzdata): using utc_offset %s"),
                      name, current + 3);
     return 1;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "i18n.h"
 #include "util.h"
 
 int
@@ -18,21 +19,22 @@ cmd_clock(void *ctx, int argc, char **argv)
     int rc;
 
     if (argc != 3 || strcmp(argv[1], "set") != 0)
-        return ctl_usage("clock: give set TIME (try permitctl clock --help)");
+        return ctl_usage(_("clock: give set TIME (try permitctl clock --help)"));
     if (util_parse_time(argv[2], &ms) < 0)
-        return ctl_usage("clock: '%s' is not a time like 2026-03-02T09:00:00+08:00", argv[2]);
+        return ctl_usage(_("clock: '%s' is not a time like 2026-03-02T09:00:00+08:00"), argv[2]);
     req = pm_msg_new(PM_MSG_CLOCK_SET);
     req->clock_ms = ms;
     rc = ctl_request(ctl, ctl->broker, req, &rep);
     if (rc == 0) {
         if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
-            ctl_warnx("unexpected answer from %s", ctl->broker);
+            ctl_warnx(_("unexpected answer from %s"), ctl->broker);
             rc = EXIT_FAILURE;
         } else if (!rep->reply->ok) {
             rc = ctl_refused(rep->reply);
         } else {
             char when[64];
-            printf("clock at %s (log head %llu)\n", util_format_time(ms, false, when, sizeof(when)),
+            printf(_("clock at %s (log head %llu)\n"),
+                   util_format_time(ms, false, when, sizeof(when)),
                    (unsigned long long)rep->reply->seq);
         }
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "i18n.h"
 #include "util.h"
 
 static const struct option correct_options[] = {
@@ -45,13 +46,13 @@ correct(ctl_t *ctl, int argc, char **argv, const char *name, pm_kind_t kind)
         }
     }
     if (argc - optind != want)
-        return ctl_usage("%s: usage: permitctl %s PROJECT PROCEDURE%s --reason TEXT", name, name,
+        return ctl_usage(_("%s: usage: permitctl %s PROJECT PROCEDURE%s --reason TEXT"), name, name,
                          kind == PM_KIND_EXTENDED ? " DAYS" : "");
     if (util_empty(reason) || !util_utf8_valid(reason, strlen(reason)))
-        return ctl_usage("%s: a correction needs --reason (it is kept in the log)", name);
+        return ctl_usage(_("%s: a correction needs --reason (it is kept in the log)"), name);
     if (kind == PM_KIND_EXTENDED &&
         (ctl_parse_uint(argv[optind + 2], 365, &days) != 0 || days == 0))
-        return ctl_usage("%s: DAYS is a whole number of working days from 1 to 365", name);
+        return ctl_usage(_("%s: DAYS is a whole number of working days from 1 to 365"), name);
 
     req = pm_msg_new(PM_MSG_EVENT);
     req->entry = pm_entry_new(kind);
@@ -65,14 +66,14 @@ correct(ctl_t *ctl, int argc, char **argv, const char *name, pm_kind_t kind)
     rc = ctl_request(ctl, ctl->broker, req, &rep);
     if (rc == 0) {
         if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
-            ctl_warnx("unexpected answer from %s", ctl->broker);
+            ctl_warnx(_("unexpected answer from %s"), ctl->broker);
             rc = EXIT_FAILURE;
         } else if (!rep->reply->ok) {
             rc = ctl_refused(rep->reply);
         } else {
-            printf("%s %s of %s: logged as %llu%s\n", pm_kind_name(kind), argv[optind + 1],
-                   argv[optind], (unsigned long long)rep->reply->seq,
-                   rep->reply->duplicate ? " (already logged)" : "");
+            printf(_("%s %s of %s: logged as %llu%s\n"), pm_kind_label(kind, i18n_lang()),
+                   argv[optind + 1], argv[optind], (unsigned long long)rep->reply->seq,
+                   rep->reply->duplicate ? _(" (already logged)") : "");
         }
     }
     pm_msg_destroy(&rep);

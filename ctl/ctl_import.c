@@ -86,6 +86,7 @@
 #include "csvin.h"
 #include "ctl.h"
 #include "follow.h"
+#include "i18n.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -175,7 +176,8 @@ fetch_kind(ctl_t *ctl, const char *kind, follow_fn *fn, lookup_t *lk)
     }
     st = follow_run(f);
     if (st == FOLLOW_REFUSED || st == FOLLOW_ERROR)
-        ctl_warnx("cannot read the registered %ss (%s); the broker will check them", kind,
+        ctl_warnx(_("cannot read the registered %s (%s); the broker will check them"),
+                  strcmp(kind, "department") == 0 ? _("departments") : _("templates"),
                   follow_error(f));
     follow_destroy(&f);
     return st == FOLLOW_DONE;
@@ -196,11 +198,11 @@ get_code(const csvin_t *c, size_t row, int col, const char *what, const char **o
     const char *v = csvin_get(c, row, col);
 
     if (util_empty(v))
-        return csvin_error(c, row, why, whylen, "%s is empty", what);
+        return csvin_error(c, row, why, whylen, _("%s is empty"), what);
     if (!pm_code_valid(v))
         return csvin_error(c, row, why, whylen,
-                           "%s '%s' contains a blank, '/', ';', ',' or ':' (or is too long)", what,
-                           v);
+                           _("%s '%s' contains a blank, '/', ';', ',' or ':' (or is too long)"),
+                           what, v);
     *out = v;
     return 0;
 }
@@ -235,18 +237,18 @@ build_departments(csvin_t *c, pm_import_t *im, char *why, size_t whylen)
         if (get_code(c, r, cols[0], "code", &code, why, whylen) != 0)
             return -1;
         if (util_empty(name))
-            return csvin_error(c, r, why, whylen, "department %s has no name", code);
+            return csvin_error(c, r, why, whylen, _("department %s has no name"), code);
         first = csvin_find(c, cols[0], code);
         if (first >= 0 && (size_t)first < r)
-            return csvin_error(c, r, why, whylen, "department %s is listed twice (line %u)", code,
-                               csvin_line(c, (size_t)first));
+            return csvin_error(c, r, why, whylen, _("department %s is listed twice (line %u)"),
+                               code, csvin_line(c, (size_t)first));
         d = pm_import_add_dept(im);
         d->code = xstrdup(code);
         d->name = xstrdup(name);
         d->contact = opt_dup(csvin_get(c, r, ccontact));
     }
     if (im->ndepts == 0) {
-        snprintf(why, whylen, "%s: no departments", csvin_path(c));
+        snprintf(why, whylen, _("%s: no departments"), csvin_path(c));
         return -1;
     }
     return 0;
@@ -282,22 +284,22 @@ template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, int cpromi
     long first;
 
     if (strcasecmp(type, "procedure") != 0 && strcasecmp(type, "milestone") != 0)
-        return csvin_error(c, r, why, whylen, "type must be 'procedure' or 'milestone', not '%s'",
-                           type);
+        return csvin_error(c, r, why, whylen,
+                           _("type must be 'procedure' or 'milestone', not '%s'"), type);
     if (get_code(c, r, cols[T_CODE], "code", &code, why, whylen) != 0)
         return -1;
     first = template_find(c, cols, r, code);
     if (first >= 0)
-        return csvin_error(c, r, why, whylen, "code %s is used twice (line %u)", code,
+        return csvin_error(c, r, why, whylen, _("code %s is used twice (line %u)"), code,
                            csvin_line(c, (size_t)first));
     if (util_empty(name))
-        return csvin_error(c, r, why, whylen, "%s has no name", code);
+        return csvin_error(c, r, why, whylen, _("%s has no name"), code);
     if (is_milestone_row(c, cols, r)) {
         pm_milestone_t *m;
         if (!util_empty(dept) || !util_empty(limit) || !util_empty(group) || !util_empty(promised))
             return csvin_error(c, r, why, whylen,
-                               "milestone %s: leave dept, limit_days, promised_days and group "
-                               "empty",
+                               _("milestone %s: leave dept, limit_days, promised_days and group "
+                                 "empty"),
                                code);
         m = pm_template_add_milestone(t);
         m->code = xstrdup(code);
@@ -308,19 +310,19 @@ template_row(const csvin_t *c, size_t r, const int *cols, int cgroup, int cpromi
         return -1;
     if (lk->have_depts && !strv_contains(&lk->depts, dept))
         return csvin_error(c, r, why, whylen,
-                           "procedure %s: unknown department '%s' (import departments first)", code,
-                           dept);
+                           _("procedure %s: unknown department '%s' (import departments first)"),
+                           code, dept);
     /* The bounds are the codec's (model.h): a file says what the wire would refuse. */
     if (ctl_parse_uint(limit, PM_LIMIT_DAYS_MAX, &days) != 0 || days < PM_LIMIT_DAYS_MIN)
         return csvin_error(c, r, why, whylen,
-                           "procedure %s: limit_days must be a whole number of working days from "
-                           "%d to %d, not '%s'",
+                           _("procedure %s: limit_days must be a whole number of working days from "
+                             "%d to %d, not '%s'"),
                            code, PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, limit);
     if (!util_empty(promised) &&
         (ctl_parse_uint(promised, days, &promised_days) != 0 || promised_days == 0))
         return csvin_error(c, r, why, whylen,
-                           "procedure %s: promised_days must be a whole number from 1 to its "
-                           "limit_days (%llu), not '%s'",
+                           _("procedure %s: promised_days must be a whole number from 1 to its "
+                             "limit_days (%llu), not '%s'"),
                            code, days, promised);
     p = pm_template_add_proc(t);
     p->code = xstrdup(code);
@@ -396,7 +398,7 @@ template_lists(const csvin_t *c, size_t r, const int *cols, int cpre, pm_templat
     strv_split(&items, list, ";");
     if (m != NULL && items.n == 0) {
         csvin_error(c, r, why, whylen,
-                    "milestone %s: list its member procedures in prerequisites, or '*' for all",
+                    _("milestone %s: list its member procedures in prerequisites, or '*' for all"),
                     code);
         goto fail;
     }
@@ -407,14 +409,14 @@ template_lists(const csvin_t *c, size_t r, const int *cols, int cpre, pm_templat
 
         if (m != NULL && strcmp(items.v[i], "*") == 0) {
             if (items.n != 1) {
-                csvin_error(c, r, why, whylen, "milestone %s: '*' stands alone", code);
+                csvin_error(c, r, why, whylen, _("milestone %s: '*' stands alone"), code);
                 goto fail;
             }
             break; /* no members: every procedure */
         }
         if (parse_prereq(items.v[i], &pre, &parallel, &suffixed) != 0) {
             csvin_error(c, r, why, whylen,
-                        "%s: bad prerequisite '%s' (CODE, CODE:hard or CODE:parallel)", code,
+                        _("%s: bad prerequisite '%s' (CODE, CODE:hard or CODE:parallel)"), code,
                         items.v[i]);
             goto fail;
         }
@@ -422,13 +424,13 @@ template_lists(const csvin_t *c, size_t r, const int *cols, int cpre, pm_templat
         if ((at >= 0 && is_milestone_row(c, cols, (size_t)at)) || (m != NULL && suffixed) ||
             (m != NULL && strv_contains(&m->members, pre))) {
             if (at >= 0 && is_milestone_row(c, cols, (size_t)at))
-                csvin_error(c, r, why, whylen, "%s: '%s' is a milestone, not a procedure", code,
+                csvin_error(c, r, why, whylen, _("%s: '%s' is a milestone, not a procedure"), code,
                             pre);
             else if (suffixed)
-                csvin_error(c, r, why, whylen, "milestone %s: members take no ':%s'", code,
+                csvin_error(c, r, why, whylen, _("milestone %s: members take no ':%s'"), code,
                             strchr(items.v[i], ':') + 1);
             else
-                csvin_error(c, r, why, whylen, "milestone %s: member %s is listed twice", code,
+                csvin_error(c, r, why, whylen, _("milestone %s: member %s is listed twice"), code,
                             pre);
             free(pre);
             goto fail;
@@ -452,7 +454,7 @@ static void
 cycle_names(strv_t *out, const pm_template_t *t, const size_t *needs, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
-        const char *sep = k == 0 ? "" : k + 1 == n ? " and " : ", ";
+        const char *sep = k == 0 ? "" : k + 1 == n ? _(" and ") : _(", ");
         char *s = xasprintf("%s%s", sep, t->edges[needs[k]].to);
         strv_push(out, s);
         free(s);
@@ -481,8 +483,9 @@ cycle_report(const csvin_t *c, const pm_template_t *t, const template_rows_t *tr
     for (size_t k = 0; k < n; k++)
         needs[k] = f->cycle[n - 1 - (start + k) % n];
     cycle_names(&parts, t, needs, n);
-    strv_push(&parts, " are each other's prerequisite (互为前置): ");
-    s = xasprintf("%s (line %u) needs", t->edges[needs[0]].to, csvin_line(c, tr->edge[needs[0]]));
+    strv_push(&parts, _(" are each other's prerequisite (互为前置): "));
+    s = xasprintf(_("%s (line %u) needs"), t->edges[needs[0]].to,
+                  csvin_line(c, tr->edge[needs[0]]));
     strv_push(&parts, s);
     free(s);
     for (size_t k = 0; k < n; k++) {
@@ -491,12 +494,12 @@ cycle_report(const csvin_t *c, const pm_template_t *t, const template_rows_t *tr
         strv_push(&parts, s);
         free(s);
         if (strcmp(e->from, next->to) != 0) {
-            s = xasprintf(", reviewed jointly with %s", next->to);
+            s = xasprintf(_(", reviewed jointly with %s"), next->to);
             strv_push(&parts, s);
             free(s);
         }
         if (k + 1 < n) {
-            s = xasprintf(" (line %u) needs", csvin_line(c, tr->edge[needs[k + 1]]));
+            s = xasprintf(_(" (line %u) needs"), csvin_line(c, tr->edge[needs[k + 1]]));
             strv_push(&parts, s);
             free(s);
         }
@@ -531,7 +534,7 @@ check_template(const csvin_t *c, const pm_template_t *t, const template_rows_t *
     else if (f.at == TMPL_AT_TEMPLATE)
         snprintf(why, whylen, "%s: %s", csvin_path(c), f.reason);
     else if (rows[f.first] != rows[f.index])
-        csvin_error(c, rows[f.index], why, whylen, "%s (line %u)", f.reason,
+        csvin_error(c, rows[f.index], why, whylen, _("%s (line %u)"), f.reason,
                     csvin_line(c, rows[f.first]));
     else
         csvin_error(c, rows[f.index], why, whylen, "%s", f.reason);
@@ -570,7 +573,7 @@ build_template(csvin_t *c, const char *name, const lookup_t *lk, pm_import_t *im
             rows_push(&tr.milestone, nmilestones, r);
     }
     if (t->nprocs == 0) {
-        snprintf(why, whylen, "%s: no procedures", csvin_path(c));
+        snprintf(why, whylen, _("%s: no procedures"), csvin_path(c));
         goto done;
     }
     /* Lists may name codes defined further down, so they wait for the second pass. */
@@ -601,7 +604,7 @@ project_not_required(const csvin_t *c, size_t r, int col, const pm_template_t *t
         for (size_t k = 0; t != NULL && k < t->nprocs && !known; k++)
             known = strcmp(t->procs[k].code, code) == 0;
         if (!pm_code_valid(code) || !known) {
-            csvin_error(c, r, why, whylen, "unknown procedure '%s' in not_required", code);
+            csvin_error(c, r, why, whylen, _("unknown procedure '%s' in not_required"), code);
             goto fail;
         }
         if (!strv_contains(&p->not_required, code))
@@ -627,13 +630,13 @@ project_start(const csvin_t *c, size_t r, int chalf, int cyear, pm_project_t *p,
         p->start_half = 2;
     else if (!util_empty(half))
         return csvin_error(c, r, why, whylen,
-                           "start_half is 1 (H1, 上半年) or 2 (H2, 下半年), not '%s'", half);
+                           _("start_half is 1 (H1, 上半年) or 2 (H2, 下半年), not '%s'"), half);
     if (!util_empty(year) &&
         (ctl_parse_uint(year, PM_PROJECT_YEAR_MAX, &y) != 0 || y < PM_PROJECT_YEAR_MIN))
-        return csvin_error(c, r, why, whylen, "year must be a year from %d to %d, not '%s'",
+        return csvin_error(c, r, why, whylen, _("year must be a year from %d to %d, not '%s'"),
                            PM_PROJECT_YEAR_MIN, PM_PROJECT_YEAR_MAX, year);
     if (y != 0 && p->start_half == 0)
-        return csvin_error(c, r, why, whylen, "year without start_half");
+        return csvin_error(c, r, why, whylen, _("year without start_half"));
     p->year = (uint32_t)y;
     return 0;
 }
@@ -669,19 +672,19 @@ build_projects(csvin_t *c, const char *default_template, const lookup_t *lk, pm_
         if (get_code(c, r, cols[P_ID], "id", &id, why, whylen) != 0)
             return -1;
         if (util_empty(name))
-            return csvin_error(c, r, why, whylen, "project %s has no name", id);
+            return csvin_error(c, r, why, whylen, _("project %s has no name"), id);
         first = csvin_find(c, cols[P_ID], id);
         if (first >= 0 && (size_t)first < r)
-            return csvin_error(c, r, why, whylen, "project %s is listed twice (line %u)", id,
+            return csvin_error(c, r, why, whylen, _("project %s is listed twice (line %u)"), id,
                                csvin_line(c, (size_t)first));
         if (util_empty(tname))
             tname = default_template;
         if (!pm_code_valid(tname))
-            return csvin_error(c, r, why, whylen, "bad template name '%s'", tname);
+            return csvin_error(c, r, why, whylen, _("bad template name '%s'"), tname);
         if (lk->have_templates) {
             t = lookup_template(lk, tname);
             if (t == NULL)
-                return csvin_error(c, r, why, whylen, "unknown template '%s' (import it first)",
+                return csvin_error(c, r, why, whylen, _("unknown template '%s' (import it first)"),
                                    tname);
         }
         p = pm_import_add_project(im);
@@ -698,7 +701,7 @@ build_projects(csvin_t *c, const char *default_template, const lookup_t *lk, pm_
             return -1;
     }
     if (im->nprojects == 0) {
-        snprintf(why, whylen, "%s: no projects", csvin_path(c));
+        snprintf(why, whylen, _("%s: no projects"), csvin_path(c));
         return -1;
     }
     return 0;
@@ -714,20 +717,20 @@ calendar_day(const char *path, size_t i, json_t *v, pm_calendar_t *c, char *why,
     pm_calday_t *day;
 
     if (!json_is_object(v)) {
-        snprintf(why, whylen, "%s: days[%zu] is not an object", path, i);
+        snprintf(why, whylen, _("%s: days[%zu] is not an object"), path, i);
         return -1;
     }
     if (!json_is_string(date)) {
-        snprintf(why, whylen, "%s: days[%zu] has no \"date\" (a string, YYYY-MM-DD)", path, i);
+        snprintf(why, whylen, _("%s: days[%zu] has no \"date\" (a string, YYYY-MM-DD)"), path, i);
         return -1;
     }
     if (!json_is_boolean(off)) {
-        snprintf(why, whylen, "%s: days[%zu] (%s) has no \"isOffDay\" (true or false)", path, i,
+        snprintf(why, whylen, _("%s: days[%zu] (%s) has no \"isOffDay\" (true or false)"), path, i,
                  json_string_value(date));
         return -1;
     }
     if (name != NULL && !json_is_string(name)) {
-        snprintf(why, whylen, "%s: days[%zu] (%s): \"name\" is not a string", path, i,
+        snprintf(why, whylen, _("%s: days[%zu] (%s): \"name\" is not a string"), path, i,
                  json_string_value(date));
         return -1;
     }
@@ -778,12 +781,12 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     root = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
     if (root == NULL) {
-        snprintf(why, whylen, "%s:%d: not valid JSON: %s", path, err.line, err.text);
+        snprintf(why, whylen, _("%s:%d: not valid JSON: %s"), path, err.line, err.text);
         return -1;
     }
     c = im->calendar = pm_calendar_new();
     if (!json_is_object(root)) {
-        snprintf(why, whylen, "%s: not a holiday-cn calendar (an object: year, papers, days)",
+        snprintf(why, whylen, _("%s: not a holiday-cn calendar (an object: year, papers, days)"),
                  path);
         goto fail;
     }
@@ -795,31 +798,31 @@ build_calendar(const char *path, pm_import_t *im, char *why, size_t whylen)
     if (!json_is_number(year) || !(yv >= PM_CAL_YEAR_MIN && yv <= PM_CAL_YEAR_MAX) ||
         yv != (double)(long)yv) {
         if (year == NULL)
-            snprintf(why, whylen, "%s: no \"year\"", path);
+            snprintf(why, whylen, _("%s: no \"year\""), path);
         else
-            snprintf(why, whylen, "%s: \"year\" is not a whole number from %d to %d", path,
+            snprintf(why, whylen, _("%s: \"year\" is not a whole number from %d to %d"), path,
                      PM_CAL_YEAR_MIN, PM_CAL_YEAR_MAX);
         goto fail;
     }
     c->year = (uint32_t)yv;
     if (!json_is_array(papers)) {
         snprintf(why, whylen, "%s: %s", path,
-                 papers == NULL ? "no \"papers\" (an array, empty if none)"
-                                : "\"papers\" is not an array");
+                 papers == NULL ? _("no \"papers\" (an array, empty if none)")
+                                : _("\"papers\" is not an array"));
         goto fail;
     }
     json_array_foreach(papers, i, v)
     {
         if (!json_is_string(v)) {
-            snprintf(why, whylen, "%s: papers[%zu] is not a string", path, i);
+            snprintf(why, whylen, _("%s: papers[%zu] is not a string"), path, i);
             goto fail;
         }
         strv_push(&c->papers, json_string_value(v));
     }
     if (!json_is_array(days)) {
         snprintf(why, whylen, "%s: %s", path,
-                 days == NULL ? "no \"days\" (an array, empty if none)"
-                              : "\"days\" is not an array");
+                 days == NULL ? _("no \"days\" (an array, empty if none)")
+                              : _("\"days\" is not an array"));
         goto fail;
     }
     json_array_foreach(days, i, v)
@@ -856,11 +859,11 @@ static void
 print_range(const pm_reply_t *r, bool contiguous)
 {
     if (!contiguous && r->count > 1)
-        printf("(from seq %llu)", (unsigned long long)r->seq);
+        printf(_("(from seq %llu)"), (unsigned long long)r->seq);
     else if (r->count <= 1)
-        printf("(seq %llu)", (unsigned long long)r->seq);
+        printf(_("(seq %llu)"), (unsigned long long)r->seq);
     else
-        printf("(seq %llu-%llu)", (unsigned long long)r->seq,
+        printf(_("(seq %llu-%llu)"), (unsigned long long)r->seq,
                (unsigned long long)(r->seq + r->count - 1));
 }
 
@@ -871,18 +874,19 @@ print_calendar_ack(const pm_calendar_t *c, const pm_reply_t *r)
     size_t off = 0;
 
     if (r->count == 0) {
-        printf("nothing to import: calendar %u unchanged\n", c->year);
+        printf(_("nothing to import: calendar %u unchanged\n"), c->year);
         return;
     }
     for (size_t i = 0; i < c->ndays; i++)
         off += c->days[i].off;
     if (c->ndays == 0 && c->papers.n == 0)
-        printf("imported calendar %u: not announced yet (no listed day); deadlines reaching "
-               "into %u stay provisional ",
+        printf(_("imported calendar %u: not announced yet (no listed day); deadlines reaching "
+                 "into %u stay provisional "),
                c->year, c->year);
     else
-        printf("imported calendar %u: %zu listed day%s, %zu off and %zu worked ", c->year, c->ndays,
-               c->ndays == 1 ? "" : "s", off, c->ndays - off);
+        printf(ngettext("imported calendar %u: %zu listed day, %zu off and %zu worked ",
+                        "imported calendar %u: %zu listed days, %zu off and %zu worked ", c->ndays),
+               c->year, c->ndays, off, c->ndays - off);
     print_range(r, true);
     putchar('\n');
 }
@@ -892,33 +896,39 @@ static void
 print_ack(const pm_import_t *im, const pm_reply_t *r)
 {
     if (r->duplicate) {
-        printf("already imported (seq %llu; duplicate id)\n", (unsigned long long)r->seq);
+        printf(_("already imported (seq %llu; duplicate id)\n"), (unsigned long long)r->seq);
     } else if (im->calendar != NULL) {
         print_calendar_ack(im->calendar, r);
     } else if (im->template != NULL) {
         if (r->count == 0) {
-            printf("nothing to import: template %s unchanged\n", im->template->name);
+            printf(_("nothing to import: template %s unchanged\n"), im->template->name);
             return;
         }
-        printf("imported template %s: %zu procedure%s, %zu milestone%s ", im->template->name,
-               im->template->nprocs, im->template->nprocs == 1 ? "" : "s",
-               im->template->nmilestones, im->template->nmilestones == 1 ? "" : "s");
+        printf(_("imported template %s: "), im->template->name);
+        printf(ngettext("%zu procedure", "%zu procedures", im->template->nprocs),
+               im->template->nprocs);
+        fputs(_(", "), stdout);
+        printf(ngettext("%zu milestone ", "%zu milestones ", im->template->nmilestones),
+               im->template->nmilestones);
         print_range(r, true);
         putchar('\n');
     } else {
         size_t n = im->ndepts > 0 ? im->ndepts : im->nprojects;
-        const char *noun = im->ndepts > 0 ? (n == 1 ? "department" : "departments")
-                                          : (n == 1 ? "project" : "projects");
         if (r->count == 0) {
-            printf("nothing to import: %zu %s unchanged\n", n, noun);
+            printf(im->ndepts > 0 ? ngettext("nothing to import: %zu department unchanged\n",
+                                             "nothing to import: %zu departments unchanged\n", n)
+                                  : ngettext("nothing to import: %zu project unchanged\n",
+                                             "nothing to import: %zu projects unchanged\n", n),
+                   n);
             return;
         }
-        printf("imported %u %s ", r->count,
-               im->ndepts > 0 ? (r->count == 1 ? "department" : "departments")
-                              : (r->count == 1 ? "project" : "projects"));
+        printf(im->ndepts > 0
+                   ? ngettext("imported %u department ", "imported %u departments ", r->count)
+                   : ngettext("imported %u project ", "imported %u projects ", r->count),
+               r->count);
         print_range(r, im->ndepts > 0);
         if (r->count < n)
-            printf(", %zu unchanged", n - r->count);
+            printf(_(", %zu unchanged"), n - r->count);
         putchar('\n');
     }
 }
@@ -931,7 +941,7 @@ print_ack(const pm_import_t *im, const pm_reply_t *r)
 static int
 interrupted(const ctl_t *ctl)
 {
-    ctl_warnx("interrupted by signal %d: nothing was imported", (int)*ctl->stop);
+    ctl_warnx(_("interrupted by signal %d: nothing was imported"), (int)*ctl->stop);
     return 128 + *ctl->stop;
 }
 
@@ -962,15 +972,15 @@ cmd_import(void *ctx, int argc, char **argv)
         }
     }
     if (argc - optind != 2)
-        return ctl_usage("import: give departments|template|projects|calendar and a FILE");
+        return ctl_usage(_("import: give departments|template|projects|calendar and a FILE"));
     what = argv[optind];
     path = argv[optind + 1];
     if (strcmp(what, "departments") != 0 && strcmp(what, "template") != 0 &&
         strcmp(what, "projects") != 0 && strcmp(what, "calendar") != 0)
-        return ctl_usage("import: what is '%s'? (departments, template, projects or calendar)",
+        return ctl_usage(_("import: what is '%s'? (departments, template, projects or calendar)"),
                          what);
     if (!pm_code_valid(tname))
-        return ctl_usage("import: bad template name '%s'", tname);
+        return ctl_usage(_("import: bad template name '%s'"), tname);
 
     /* The calendar is JSON, read by build_calendar(); the others are CSV. A signal during a
      * read of a slow file (a pipe, a network share) fails it: that is the interruption. */
@@ -1016,7 +1026,7 @@ cmd_import(void *ctx, int argc, char **argv)
     if (rc != 0)
         goto done;
     if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
-        ctl_warnx("unexpected answer from %s (message type %d)", ctl->broker, (int)rep->type);
+        ctl_warnx(_("unexpected answer from %s (message type %d)"), ctl->broker, (int)rep->type);
         rc = EXIT_FAILURE;
     } else if (!rep->reply->ok) {
         rc = ctl_refused(rep->reply);

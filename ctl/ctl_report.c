@@ -28,6 +28,7 @@
 #include "config.h"
 #include "conftab.h"
 #include "ctl.h"
+#include "i18n.h"
 #include "report.h"
 #include "report_xlsx.h"
 #include "util.h"
@@ -152,7 +153,7 @@ write_out(const json_t *doc, report_format_t fmt, bool bom, const char *path)
     if (fmt == REPORT_FMT_XLSX) {
         rc = report_xlsx_write(doc, tmp, &err);
         if (rc != 0 || rename(tmp, path) != 0) {
-            ctl_warnx("report: %s", err != NULL ? err : path);
+            ctl_warnx(_("report: %s"), err != NULL ? err : path);
             unlink(tmp);
             rc = -1;
         }
@@ -162,13 +163,13 @@ write_out(const json_t *doc, report_format_t fmt, bool bom, const char *path)
     }
     f = fopen(tmp, "w");
     if (f == NULL) {
-        ctl_warnx("report: %s: cannot write", tmp);
+        ctl_warnx(_("report: %s: cannot write"), tmp);
         free(tmp);
         return -1;
     }
     rc = render_to(doc, fmt, bom, f);
     if (fclose(f) != 0 || rc < 0 || rename(tmp, path) != 0) {
-        ctl_warnx("report: %s: cannot write", path);
+        ctl_warnx(_("report: %s: cannot write"), path);
         unlink(tmp);
         rc = -1;
     }
@@ -211,28 +212,28 @@ cmd_report(void *ctx, int argc, char **argv)
             break;
         case OPT_BY:
             if (report_by_parse(optarg, &opts.by) < 0) {
-                rc = ctl_usage("report: --by wants region, department or industry, not '%s'",
+                rc = ctl_usage(_("report: --by wants region, department or industry, not '%s'"),
                                optarg);
                 goto done;
             }
             break;
         case OPT_WEEKS:
             if (ctl_parse_uint(optarg, 104, &v) != 0 || v == 0) {
-                rc = ctl_usage("report: --weeks wants a number from 1 to 104, not '%s'", optarg);
+                rc = ctl_usage(_("report: --weeks wants a number from 1 to 104, not '%s'"), optarg);
                 goto done;
             }
             opts.weeks = (int)v;
             break;
         case OPT_TOP:
             if (ctl_parse_uint(optarg, 1000, &v) != 0) {
-                rc = ctl_usage("report: --top wants a number from 0 to 1000, not '%s'", optarg);
+                rc = ctl_usage(_("report: --top wants a number from 0 to 1000, not '%s'"), optarg);
                 goto done;
             }
             opts.top = (int)v;
             break;
         case OPT_FORMAT:
             if (report_format_parse(optarg, &fmt) < 0) {
-                rc = ctl_usage("report: --format wants md, csv, json, html or xlsx, not '%s'",
+                rc = ctl_usage(_("report: --format wants md, csv, json, html or xlsx, not '%s'"),
                                optarg);
                 goto done;
             }
@@ -284,15 +285,15 @@ cmd_report(void *ctx, int argc, char **argv)
         }
     }
     if (optind < argc) {
-        rc = ctl_usage("report: unexpected argument '%s'", argv[optind]);
+        rc = ctl_usage(_("report: unexpected argument '%s'"), argv[optind]);
         goto done;
     }
     if (fmt == REPORT_FMT_XLSX && (out == NULL || strcmp(out, "-") == 0)) {
-        rc = ctl_usage("report: --format xlsx writes a file: give --out FILE.xlsx");
+        rc = ctl_usage(_("report: --format xlsx writes a file: give --out FILE.xlsx"));
         goto done;
     }
     if (bom >= 0 && fmt != REPORT_FMT_CSV) {
-        rc = ctl_usage("report: --bom and --no-bom are for --format csv");
+        rc = ctl_usage(_("report: --bom and --no-bom are for --format csv"));
         goto done;
     }
     if (bom < 0)
@@ -347,8 +348,8 @@ cmd_report(void *ctx, int argc, char **argv)
     if (util_empty(db))
         db = config_path != NULL && !util_empty(cfg.db) ? cfg.db : "permit.db";
     if (as_of != NULL && parse_as_of(as_of, &opts.engine.clock, &as_of_ms) < 0) {
-        rc = ctl_usage("report: --as-of wants a date or a time like 2026-03-09 or "
-                       "2026-03-09T18:00:00+08:00, not '%s'",
+        rc = ctl_usage(_("report: --as-of wants a date or a time like 2026-03-09 or "
+                         "2026-03-09T18:00:00+08:00, not '%s'"),
                        as_of);
         goto done;
     }

@@ -109,14 +109,29 @@ last_day(int64_t end_ms)
     return xstrndup(buf, 10);
 }
 
-/* "red, 2 wd over", "yellow, 1 wd left", "paused", or "-" when no clock runs. */
+/*
+ * "red, 2 wd over", "yellow, 1 wd left", "paused", or "-" when no clock runs; `narrow`, the
+ * short form of a table that must fit: "red 2d over" (红 超2日).
+ */
 static char *
-colour_text(pm_colour_t colour, int32_t days, bool paused)
+colour_text(pm_colour_t colour, int32_t days, bool paused, bool narrow)
 {
     const char *label = pm_colour_label(colour, i18n_lang());
 
     if (paused)
         return xstrdup(_("paused"));
+    if (narrow) {
+        switch (colour) {
+        case PM_COLOUR_RED:
+            return xasprintf(_("red %dd over"), days);
+        case PM_COLOUR_YELLOW:
+            return xasprintf(_("yellow %dd left"), days);
+        case PM_COLOUR_GREEN:
+            return xasprintf(_("green %dd left"), days);
+        default:
+            return xstrdup("-");
+        }
+    }
     switch (colour) {
     case PM_COLOUR_RED:
         return xasprintf(_("%s, %d wd over"), label, days);
@@ -192,10 +207,13 @@ print_field(int width, const char *label, const char *value)
     free(pad);
 }
 
-/* "A → B → C (push A first)": the critical procedures in template order, which is a
- * topological order of the prerequisites. */
+/*
+ * "push A first; N working days still needed on the longest chain: A → B → C": what to do
+ * first, as a cut line keeps its start. The chain is the critical procedures in template
+ * order, which is a topological order of the prerequisites.
+ */
 static char *
-critical_chain(const pm_status_t *st)
+critical_line(const pm_status_t *st)
 {
     strv_t codes = {0};
     char *joined, *s;
@@ -204,9 +222,10 @@ critical_chain(const pm_status_t *st)
         if (st->procs[i].critical)
             strv_push(&codes, st->procs[i].code);
     if (codes.n == 0)
-        return xstrdup("-");
+        return xasprintf(_("%d working days still needed on the longest chain"), st->critical_days);
     joined = strv_join(&codes, " → ");
-    s = xasprintf(_("%s (push %s first)"), joined, codes.v[0]);
+    s = xasprintf(_("push %s first; %d working days still needed on the longest chain: %s"),
+                  codes.v[0], st->critical_days, joined);
     free(joined);
     strv_clear(&codes);
     return s;
@@ -219,6 +238,30 @@ has_provisional(const pm_status_t *st)
         if (st->procs[i].provisional)
             return true;
     return false;
+}
+
+/* The time of a procedure's last change: "2026-03-13 09:00+08:00", narrow "03-13 09:00". */
+static char *
+since_text(int64_t ms, bool narrow)
+{
+    char when[64];
+
+    if (ms == 0)
+        return xstrdup("-");
+    zone_format_minute(ms, when, sizeof(when));
+    /* The year and offset are the same on every row of a screen; --wide shows them. */
+    return narrow && strlen(when) >= 16 ? xstrndup(when + 5, 11) : xstrdup(when);
+}
+
+/* A procedure's limit in working days, the promised one first when shorter: "5/10 wd";
+ * narrow "5/10d" (5/10日), the unit said once under the table. */
+static char *
+limit_text(const pm_procstatus_t *ps, bool narrow)
+{
+    if (ps->promised_days != 0 && ps->promised_days != ps->limit_days)
+        return narrow ? xasprintf(_("%u/%ud"), ps->promised_days, ps->limit_days)
+                      : xasprintf(_("%u/%u wd"), ps->promised_days, ps->limit_days);
+    return narrow ? xasprintf(_("%ud"), ps->limit_days) : xasprintf(_("%u wd"), ps->limit_days);
 }
 
 static void
@@ -234,8 +277,9 @@ print_readable(const pm_status_t *st, bool wide, bool colour)
     int width = table_width(wide);
     size_t done = count_done(st);
     textcol_table_t *t = textcol_table_new(ARRAY_LEN(heading), 6);
-    char **row, *tmpl, *pad, when[64];
+    char **row, *tmpl, *pad;
     char *milestones;
+    size_t dropped;
 
     pad = label_pad(_("project"));
     print_line(width, xasprintf("%s%s  %s", pad, or_dash(p->id), or_dash(p->name)));
@@ -258,15 +302,12 @@ print_readable(const pm_status_t *st, bool wide, bool colour)
         free(line);
     }
     if (st->critical_days > 0) {
-        char *chain = critical_chain(st);
-        char *line = xasprintf(_("%d working days still needed on the longest chain: %s"),
-                               st->critical_days, chain);
+        char *line = critical_line(st);
         print_field(width, _("critical"), line);
         free(line);
-        free(chain);
     }
     if (st->due_ms != 0) {
-        char *due = last_day(st->due_ms), *c = colour_text(st->colour, st->days, false);
+        char *due = last_day(st->due_ms), *c = colour_text(st->colour, st->days, false, false);
         char *line = xasprintf(_("all approvals by %s (%s)"), due,
                                st->colour == PM_COLOUR_NONE ? _("done") : c);
         print_field(width, _("due"), line);
@@ -279,9 +320,11 @@ print_readable(const pm_status_t *st, bool wide, bool colour)
     for (size_t c = 0; c < ARRAY_LEN(heading); c++)
         names[c] = util_empty(heading[c]) ? "" : _(heading[c]);
     textcol_heading(t, names);
-    /* Narrowed first: the notes, the certificate, then names and times; the code, state and
-     * colour last. */
-    textcol_ranks(t, (const int[]){3, 2, 3, 3, 2, 4, 3, 0, 0, 0});
+    /* Too wide: the last change goes first, then the certificate (--wide shows them); then
+     * the procedure's name gives way. The code, department, state, limit, deadline and colour
+     * are what a row is read for: they stay whole as long as the name can give way. */
+    textcol_ranks(t, (const int[]){9, 0, 9, 9, 9, 9, 9, 1, 1, 0});
+    textcol_optional(t, (const int[]){0, 0, 0, 0, 0, 0, 0, 2, 1, 0});
     for (size_t i = 0; i < st->nprocs; i++) {
         const pm_procstatus_t *ps = &st->procs[i];
         row = textcol_row(t, colour_hue(ps->colour, ps->paused));
@@ -293,22 +336,17 @@ print_readable(const pm_status_t *st, bool wide, bool colour)
         row[3] = ps->deficient && ps->state != PM_STATE_DEFICIENT
                      ? xasprintf(_("%s (commitment open)"), pm_state_label(ps->state, lang))
                      : xstrdup(pm_state_label(ps->state, lang));
-        /* Working days: the promised limit first when the department promised less. */
-        row[4] = ps->promised_days != 0 && ps->promised_days != ps->limit_days
-                     ? xasprintf(_("%u/%u wd"), ps->promised_days, ps->limit_days)
-                     : xasprintf(_("%u wd"), ps->limit_days);
+        row[4] = limit_text(ps, !wide);
         row[5] = deadline_text(ps);
-        row[6] = colour_text(ps->colour, ps->days, ps->paused);
+        row[6] = colour_text(ps->colour, ps->days, ps->paused, !wide);
         row[7] = xstrdup(or_dash(ps->cert));
         /* Minutes are enough to see how long something has waited. */
-        row[8] = ps->updated_ms != 0
-                     ? xstrdup(zone_format_minute(ps->updated_ms, when, sizeof(when)))
-                     : xstrdup("-");
+        row[8] = since_text(ps->updated_ms, !wide);
         /* Narrow, the notes go under the table, a line each: they are what to act on. */
         if (wide)
             row[9] = notes_text(ps);
     }
-    textcol_print(t, stdout, width, colour);
+    dropped = textcol_print(t, stdout, width, colour);
     textcol_table_destroy(&t);
     for (size_t i = 0; !wide && i < st->nprocs; i++) {
         char *notes = notes_text(&st->procs[i]);
@@ -323,6 +361,9 @@ print_readable(const pm_status_t *st, bool wide, bool colour)
                                 st->milestones.n > 0 ? milestones : _("none")));
     if (st->critical_days > 0)
         print_line(width, xstrdup(_("* on the critical path")));
+    if (!wide)
+        print_line(width, xstrdup(dropped > 0 ? _("d: working days; --wide shows every column")
+                                              : _("d: working days")));
     if (has_provisional(st))
         print_line(width, xstrdup(_("? provisional: the count reaches a year whose calendar is not "
                                     "loaded yet")));
@@ -443,19 +484,25 @@ print_blocked_readable(const pm_list_t *l, bool wide)
     for (size_t c = 0; c < ARRAY_LEN(heading); c++)
         names[c] = _(heading[c]);
     textcol_heading(t, names);
-    textcol_ranks(t, (const int[]){3, 2, 3, 1, 0, 4});
+    /* Too wide: the region goes (--wide shows it), then what it waits for gives way, then
+     * the steward; the project and the procedure's code stay whole. Narrow, the procedure is
+     * its code, as in status: the names are for --wide. */
+    textcol_ranks(t, (const int[]){9, 9, 9, 9, 3, 0});
+    textcol_optional(t, (const int[]){0, 0, 0, 1, 0, 0});
     for (size_t i = 0; i < l->n; i++) {
         const pm_listrow_t *r = &l->rows[i];
         char *by = blocked_by(&r->ps);
         row = textcol_row(t, TEXTCOL_PLAIN);
         row[0] = xstrdup(or_dash(r->project));
-        row[1] = xasprintf("%s %s", or_dash(r->ps.code), or_dash(r->ps.name));
+        row[1] = wide ? xasprintf("%s %s", or_dash(r->ps.code), or_dash(r->ps.name))
+                      : xstrdup(or_dash(r->ps.code));
         row[2] = xstrdup(or_dash(r->ps.dept));
         row[3] = xstrdup(or_dash(r->region));
         row[4] = xstrdup(or_dash(r->steward));
         row[5] = by != NULL ? by : xstrdup("-");
     }
-    textcol_print(t, stdout, table_width(wide), false);
+    if (textcol_print(t, stdout, table_width(wide), false) > 0)
+        printf("\n%s\n", _("--wide shows every column"));
     textcol_table_destroy(&t);
 }
 
@@ -469,6 +516,7 @@ print_list_readable(const pm_list_t *l, bool wide, bool colour)
     const char *names[ARRAY_LEN(heading)];
     textcol_table_t *t;
     char **row;
+    size_t dropped;
 
     if (l->n == 0) {
         printf("%s\n", _("nothing red or yellow"));
@@ -478,11 +526,15 @@ print_list_readable(const pm_list_t *l, bool wide, bool colour)
     for (size_t c = 0; c < ARRAY_LEN(heading); c++)
         names[c] = _(heading[c]);
     textcol_heading(t, names);
-    textcol_ranks(t, (const int[]){6, 3, 2, 3, 4, 1, 1, 0});
+    /* Too wide: the project's name goes first, then the region (--wide shows them); then the
+     * procedure's name gives way. The colour, project, department, deadline and steward (the
+     * one to call) stay whole. */
+    textcol_ranks(t, (const int[]){9, 9, 0, 9, 9, 9, 9, 0});
+    textcol_optional(t, (const int[]){0, 0, 0, 0, 0, 2, 0, 1});
     for (size_t i = 0; i < l->n; i++) {
         const pm_listrow_t *r = &l->rows[i];
         row = textcol_row(t, colour_hue(r->ps.colour, r->ps.paused));
-        row[0] = colour_text(r->ps.colour, r->ps.days, r->ps.paused);
+        row[0] = colour_text(r->ps.colour, r->ps.days, r->ps.paused, !wide);
         row[1] = xstrdup(or_dash(r->project));
         row[2] = xasprintf("%s %s", or_dash(r->ps.code), or_dash(r->ps.name));
         row[3] = xstrdup(or_dash(r->ps.dept));
@@ -491,8 +543,11 @@ print_list_readable(const pm_list_t *l, bool wide, bool colour)
         row[6] = xstrdup(or_dash(r->steward));
         row[7] = xstrdup(or_dash(r->project_name));
     }
-    textcol_print(t, stdout, table_width(wide), colour);
+    dropped = textcol_print(t, stdout, table_width(wide), colour);
     textcol_table_destroy(&t);
+    if (!wide)
+        printf("\n%s\n", dropped > 0 ? _("d: working days; --wide shows every column")
+                                     : _("d: working days"));
 }
 
 static void

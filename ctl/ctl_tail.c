@@ -17,6 +17,8 @@
 #include "ctl.h"
 #include "entryfmt.h"
 #include "follow.h"
+#include "i18n.h"
+#include "textcol.h"
 #include "util.h"
 
 typedef struct tail {
@@ -82,12 +84,12 @@ cmd_tail(void *ctx, int argc, char **argv)
             break;
         case OPT_FROM:
             if (ctl_parse_uint(optarg, UINT64_MAX, &from) != 0)
-                return ctl_usage("tail: --from wants a sequence number, not '%s'", optarg);
+                return ctl_usage(_("tail: --from wants a sequence number, not '%s'"), optarg);
             o.after = from;
             break;
         case OPT_SINCE:
             if (util_parse_time(optarg, &o.since_ms) != 0)
-                return ctl_usage("tail: bad --since '%s' (try permitctl --help)", optarg);
+                return ctl_usage(_("tail: bad --since '%s' (try permitctl --help)"), optarg);
             break;
         case OPT_PROJECT:
             o.project = optarg;
@@ -97,7 +99,7 @@ cmd_tail(void *ctx, int argc, char **argv)
             break;
         case OPT_KIND:
             if (pm_kind_parse(optarg, &kind) != 0)
-                return ctl_usage("tail: unknown kind '%s'", optarg);
+                return ctl_usage(_("tail: unknown kind '%s'"), optarg);
             o.kind = optarg;
             break;
         case OPT_JSON:
@@ -108,12 +110,12 @@ cmd_tail(void *ctx, int argc, char **argv)
         }
     }
     if (optind < argc)
-        return ctl_usage("tail: unexpected argument '%s'", argv[optind]);
-    t.colour = !t.json && entryfmt_colour_wanted(STDOUT_FILENO);
+        return ctl_usage(_("tail: unexpected argument '%s'"), argv[optind]);
+    t.colour = !t.json && textcol_colour(stdout);
 
     f = follow_new(ctl->zctx, &o, tail_print, &t, why, sizeof(why));
     if (f == NULL)
-        return ctl_usage("tail: %s", why);
+        return ctl_usage(_("tail: %s"), why);
     st = follow_run(f);
     switch (st) {
     case FOLLOW_DONE:
@@ -124,7 +126,7 @@ cmd_tail(void *ctx, int argc, char **argv)
         rc = o.live ? EX_OK : 128 + *ctl->stop;
         break;
     case FOLLOW_UNREACHABLE:
-        ctl_warnx("broker unreachable at %s", ctl->query);
+        ctl_warnx(_("broker unreachable at %s"), ctl->query);
         rc = EX_UNAVAILABLE;
         break;
     case FOLLOW_REFUSED:
@@ -136,7 +138,7 @@ cmd_tail(void *ctx, int argc, char **argv)
         if (t.write_errno == EPIPE) {
             rc = EX_OK;
         } else if (t.write_errno != 0) {
-            ctl_warnx("stdout: %s", strerror(t.write_errno));
+            ctl_warnx(_("stdout: %s"), strerror(t.write_errno));
             rc = EXIT_FAILURE;
         } else {
             ctl_warnx("%s", follow_error(f));

@@ -142,7 +142,7 @@ cmd_keygen(void *ctx, int argc, char **argv)
                            "'%s'"),
                          role);
     if (curvecfg_keygen(dir, argv[optind], role, &err) < 0) {
-        ctl_warnx("keygen: %s", err);
+        ctl_warnx(_("keygen: %s"), err);
         free(err);
         return EXIT_FAILURE;
     }
@@ -245,13 +245,13 @@ more_help(FILE *f)
 }
 
 static const cli_exit_t exits[] = {
-    {EX_OK, "ok"},
-    {EX_USAGE, "usage"},
-    {EX_DATAERR, "refused or bad input file"},
-    {EX_UNAVAILABLE, "broker unreachable"},
-    {EX_NOPERM, "the broker refused this key (in the handshake)"},
-    {EX_CONFIG, "bad config (report)"},
-    {EXIT_FAILURE, "other"},
+    {EX_OK, N_("ok")},
+    {EX_USAGE, N_("usage")},
+    {EX_DATAERR, N_("refused or bad input file")},
+    {EX_UNAVAILABLE, N_("broker unreachable")},
+    {EX_NOPERM, N_("the broker refused this key (in the handshake)")},
+    {EX_CONFIG, N_("bad config (report)")},
+    {EXIT_FAILURE, N_("other")},
 };
 
 static const cli_prog_t prog = {

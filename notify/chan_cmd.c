@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "sigwake.h"
 #include "util.h"
 
@@ -70,12 +71,12 @@ chan_cmd_send(const chan_msg_t *m, char **err)
     pid_t pid;
 
     if (pipe2(fds, O_CLOEXEC) < 0) {
-        *err = xasprintf("pipe: %s", strerror(errno));
+        *err = xasprintf(_("pipe: %s"), strerror(errno));
         return -1;
     }
     pid = fork();
     if (pid < 0) {
-        *err = xasprintf("fork: %s", strerror(errno));
+        *err = xasprintf(_("fork: %s"), strerror(errno));
         close(fds[0]);
         close(fds[1]);
         return -1;
@@ -100,18 +101,19 @@ chan_cmd_send(const chan_msg_t *m, char **err)
         kill(-pid, SIGKILL);
         waitpid(pid, &status, 0);
         if (rc < 0)
-            *err = xasprintf("waitpid: %s", strerror(errno));
+            *err = xasprintf(_("waitpid: %s"), strerror(errno));
         else
-            *err = xasprintf("command %s after %d ms (killed)",
-                             *sigwake_stop_flag() != 0 ? "interrupted by a stop" : "timed out",
-                             m->timeout_ms);
+            *err =
+                xasprintf(_("command %s after %d ms (killed)"),
+                          *sigwake_stop_flag() != 0 ? _("interrupted by a stop") : _("timed out"),
+                          m->timeout_ms);
         return -1;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     if (WIFEXITED(status))
-        *err = xasprintf("command exited %d", WEXITSTATUS(status));
+        *err = xasprintf(_("command exited %d"), WEXITSTATUS(status));
     else
-        *err = xasprintf("command killed by signal %d", WTERMSIG(status));
+        *err = xasprintf(_("command killed by signal %d"), WTERMSIG(status));
     return -1;
 }

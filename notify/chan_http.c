@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "entryfmt.h"
+#include "i18n.h"
 #include "nsign.h"
 #include "util.h"
 
@@ -298,7 +299,7 @@ check_robot_reply(const chan_xfer_t *x, char **err)
     if (json_is_integer(code) && json_integer_value(code) != 0) {
         const char *msg = json_string_value(json_object_get(j, "errmsg"));
         json_int_t c = json_integer_value(code);
-        *err = xasprintf("robot %s: errcode %lld: %s",
+        *err = xasprintf(_("robot %s: errcode %lld: %s"),
                          c == CHAN_DINGTALK_THROTTLED || c == CHAN_WECOM_THROTTLED ? "throttled"
                                                                                    : "refused",
                          (long long)c, msg != NULL ? msg : "");
@@ -358,7 +359,7 @@ chan_http_finish(chan_xfer_t *x, CURLcode cc, char **err, char **acked_by)
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299) {
         strtok(x->reply, "\r\n");
-        *err = xasprintf("HTTP %ld: %.200s", status, x->reply);
+        *err = xasprintf(_("HTTP %ld: %.200s"), status, x->reply);
         util_utf8_trim(*err);
         return CHAN_FAILED;
     }

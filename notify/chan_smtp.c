@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "ntmpl.h"
 #include "util.h"
 
@@ -196,7 +197,7 @@ chan_smtp_setup(chan_xfer_t *x, const chan_msg_t *m, char **err)
     CURL *c = x->easy;
 
     if (o == NULL || util_empty(o->url)) {
-        *err = xstrdup("e-mail is not configured (smtp_url)");
+        *err = xstrdup(_("e-mail is not configured (smtp_url)"));
         return -1;
     }
     x->body = chan_smtp_message(m, o->from, o->from_name, util_now_ms());
@@ -223,6 +224,6 @@ chan_smtp_finish(chan_xfer_t *x, CURLcode cc, char **err)
 {
     if (cc == CURLE_OK)
         return CHAN_OK;
-    *err = xasprintf("smtp: %s", x->cerr[0] != '\0' ? x->cerr : curl_easy_strerror(cc));
+    *err = xasprintf(_("smtp: %s"), x->cerr[0] != '\0' ? x->cerr : curl_easy_strerror(cc));
     return CHAN_FAILED;
 }

@@ -10,6 +10,7 @@
 #include "chan_cmd.h"
 #include "chan_http.h"
 #include "chan_smtp.h"
+#include "i18n.h"
 #include "util.h"
 
 static const char *const names[CHAN__COUNT] = {"webhook", "wecom", "dingtalk", "email", "command"};
@@ -145,7 +146,7 @@ chan_pool_start(chan_pool_t *pool, const chan_msg_t *m, int64_t tag, char **err)
     chan_xfer_t *x;
 
     if (m->chan == CHAN_COMMAND || (unsigned)m->chan >= CHAN__COUNT) {
-        *err = xasprintf("channel %s is not sent by the pool", chan_name(m->chan));
+        *err = xasprintf(_("channel %s is not sent by the pool"), chan_name(m->chan));
         return -1;
     }
     x = xcalloc(1, sizeof(*x));

@@ -12,6 +12,7 @@
 
 #include "conftab.h"
 #include "eplist.h"
+#include "i18n.h"
 #include "util.h"
 #include "zone.h"
 
@@ -26,73 +27,75 @@
 
 static const conftab_opt_t options[] = {
     T("query", query, "tcp://127.0.0.1:7403", false,
-      "the broker's query endpoint, or several: EP1,EP2 (else $PERMIT_QUERY)"),
+      N_("the broker's query endpoint, or several: EP1,EP2 (else $PERMIT_QUERY)")),
     T("publish", publish, "tcp://127.0.0.1:7402", false,
-      "the broker's publish endpoint, or several, in the order of query (else $PERMIT_PUBLISH)"),
+      N_("the broker's publish endpoint, or several, in the order of query (else "
+         "$PERMIT_PUBLISH)")),
     I("silence_ms", silence_ms, "5000", 100, 3600000, false,
-      "nothing published (not even a heartbeat) for this long: ask the broker, and move on to "
-      "the next one of the lists if it does not answer"),
+      N_("nothing published (not even a heartbeat) for this long: ask the broker, and move on to "
+         "the next one of the lists if it does not answer")),
     I("query_timeout_ms", query_timeout_ms, "2000", 100, 600000, false,
-      "a query unanswered for this long: the broker is away (the next one is tried)"),
-    T("db", db, NULL, false, "the notifier's database: cursor, directory, deliveries (required)"),
-    T("routes", routes, NULL, true, "the routing file: who gets what, over which channel"),
-    T("templates", templates, NULL, true, "the folder of message templates (KIND.tmpl)"),
+      N_("a query unanswered for this long: the broker is away (the next one is tried)")),
+    T("db", db, NULL, false,
+      N_("the notifier's database: cursor, directory, deliveries (required)")),
+    T("routes", routes, NULL, true, N_("the routing file: who gets what, over which channel")),
+    T("templates", templates, NULL, true, N_("the folder of message templates (KIND.tmpl)")),
     T("curve_secret", curve_secret, "", false,
-      "CURVE: the notifier's key pair (permitctl keygen NAME --role notifier) (else "
-      "$PERMIT_CURVE_SECRET; none: plain)"),
+      N_("CURVE: the notifier's key pair (permitctl keygen NAME --role notifier) (else "
+         "$PERMIT_CURVE_SECRET; none: plain)")),
     T("broker_key", broker_key, "", false,
-      "CURVE: the broker's public key file (else $PERMIT_BROKER_KEY)"),
+      N_("CURVE: the broker's public key file (else $PERMIT_BROKER_KEY)")),
     T("time_zone", time_zone, ZONE_DEFAULT, false,
-      "the jurisdiction's time zone, as the broker's time_zone (else $PERMIT_TIME_ZONE): "
-      "digest midnights, quiet days, working hours and every time shown"),
+      N_("the jurisdiction's time zone, as the broker's time_zone (else $PERMIT_TIME_ZONE): "
+         "digest midnights, quiet days, working hours and every time shown")),
     {"log_level", CONFTAB_LEVEL, offsetof(ncfg_t, log_level), "info", 0, 0, true,
-     "error, warn, info or debug", NULL, 0},
+     N_("error, warn, info or debug"), NULL, 0},
     I("backoff_min_ms", backoff_min_ms, "1000", 10, 3600000, true,
-      "first pause after a failed delivery (doubles, with jitter)"),
+      N_("first pause after a failed delivery (doubles, with jitter)")),
     I("backoff_max_ms", backoff_max_ms, "300000", 10, 86400000, true,
-      "longest pause between two attempts of one delivery"),
+      N_("longest pause between two attempts of one delivery")),
     I("max_attempts", max_attempts, "8", 1, 1000, true,
-      "failed attempts before a delivery becomes a dead letter"),
+      N_("failed attempts before a delivery becomes a dead letter")),
     I("send_timeout_ms", send_timeout_ms, "10000", 100, 600000, true,
-      "one attempt (HTTP, SMTP, command) takes at most this long"),
+      N_("one attempt (HTTP, SMTP, command) takes at most this long")),
     I("pace_limit", pace_limit, "20", 0, 100000, true,
-      "a WeCom or DingTalk robot gets at most this many messages per pace_window_ms; a longer "
-      "queue for one robot goes out as a digest (0: no pacing)"),
+      N_("a WeCom or DingTalk robot gets at most this many messages per pace_window_ms; a longer "
+         "queue for one robot goes out as a digest (0: no pacing)")),
     I("pace_window_ms", pace_window_ms, "60000", 100, 86400000, true,
-      "the robots' rate window (DingTalk and WeCom: 20 messages a minute)"),
+      N_("the robots' rate window (DingTalk and WeCom: 20 messages a minute)")),
     I("escalate_ms", escalate_ms, "14400000", 0, 2147483647, true,
-      "an unacknowledged red item climbs one step of the ladder after this long (0: never)"),
+      N_("an unacknowledged red item climbs one step of the ladder after this long (0: never)")),
     I("digest_ms", digest_ms, "86400000", 1000, 2147483647, true,
-      "the digest period: held items go out together at its end"),
+      N_("the digest period: held items go out together at its end")),
     T("digest_kinds", digest_kinds, "colour.yellow", true,
-      "route keys held for the digest (comma-separated; \"\" sends everything at once)"),
+      N_("route keys held for the digest (comma-separated; \"\" sends everything at once)")),
     I("quiet_days", quiet_days, "1", 0, 1, true,
-      "1: on non-working days hold everything but red, breaches and escalations"),
+      N_("1: on non-working days hold everything but red, breaches and escalations")),
     I("work_start_hour", work_start_hour, "8", 0, 23, true,
-      "held notifications go at this hour of the next working day"),
-    T("smtp_url", smtp_url, "", true, "smtp://HOST:PORT (or smtps://); empty disables e-mail"),
-    T("smtp_from", smtp_from, "permit-notify@localhost", true, "the sender address"),
+      N_("held notifications go at this hour of the next working day")),
+    T("smtp_url", smtp_url, "", true, N_("smtp://HOST:PORT (or smtps://); empty disables e-mail")),
+    T("smtp_from", smtp_from, "permit-notify@localhost", true, N_("the sender address")),
     T("smtp_from_name", smtp_from_name, "联审联批通知", true,
-      "the sender's display name (From: NAME <smtp_from>; empty: the address alone)"),
-    T("smtp_user", smtp_user, "", true, "log in as this user (empty: no login)"),
-    T("smtp_password", smtp_password, "", true, "the login's password"),
+      N_("the sender's display name (From: NAME <smtp_from>; empty: the address alone)")),
+    T("smtp_user", smtp_user, "", true, N_("log in as this user (empty: no login)")),
+    T("smtp_password", smtp_password, "", true, N_("the login's password")),
     T("smtp_password_file", smtp_password_file, "", true,
-      "read the password from this file's first line instead (a systemd credential: "
-      "${CREDENTIALS_DIRECTORY}/smtp-password)"),
+      N_("read the password from this file's first line instead (a systemd credential: "
+         "${CREDENTIALS_DIRECTORY}/smtp-password)")),
     I("smtp_starttls", smtp_starttls, "0", 0, 1, true,
-      "1: require STARTTLS before login on smtp://"),
+      N_("1: require STARTTLS before login on smtp://")),
     T("broker", broker, "tcp://127.0.0.1:7401", false,
-      "the broker's ingest endpoint, or several: EP1,EP2 (else $PERMIT_BROKER); `permit-notify "
-      "ack` sends the acknowledgement there"),
+      N_("the broker's ingest endpoint, or several: EP1,EP2 (else $PERMIT_BROKER); `permit-notify "
+         "ack` sends the acknowledgement there")),
     T("ack_url_base", ack_url_base, "", false,
-      "permit-web's address as a phone reaches it (https://permit.example.gov.cn): every red "
-      "alert and escalation ends with a link BASE/ack/TOKEN that acknowledges it in one tap "
-      "(empty: no links; needs ack_key_file)"),
+      N_("permit-web's address as a phone reaches it (https://permit.example.gov.cn): every red "
+         "alert and escalation ends with a link BASE/ack/TOKEN that acknowledges it in one tap "
+         "(empty: no links; needs ack_key_file)")),
     T("ack_key_file", ack_key_file, "", false,
-      "the ack links' key, the same file as permit-web's ack_key_file (mode 0600; a systemd "
-      "credential: ${CREDENTIALS_DIRECTORY}/ack-key)"),
+      N_("the ack links' key, the same file as permit-web's ack_key_file (mode 0600; a systemd "
+         "credential: ${CREDENTIALS_DIRECTORY}/ack-key)")),
     I("ack_expiry_ms", ack_expiry_ms, "259200000", 60000, 2147483647, false,
-      "an ack link works this long after it was sent (72 hours)"),
+      N_("an ack link works this long after it was sent (72 hours)")),
 };
 
 const conftab_t ncfg_table = {"notify", options, ARRAY_LEN(options)};
@@ -142,15 +145,15 @@ ncfg_check(const ncfg_t *cfg, char **err)
     if (conftab_check_required(&ncfg_table, cfg, err) < 0 || zone_check(cfg->time_zone, err) < 0)
         return -1;
     if (eplist_parse(cfg->query, &q, why, sizeof(why)) != 0) {
-        *err = xasprintf("query: %s", why);
+        *err = xasprintf(_("query: %s"), why);
         return -1;
     }
     if (eplist_parse(cfg->publish, &p, why, sizeof(why)) != 0) {
-        *err = xasprintf("publish: %s", why);
+        *err = xasprintf(_("publish: %s"), why);
         rc = -1;
     } else if (q.n != p.n) {
-        *err = xasprintf("%zu query endpoints but %zu publish endpoints: the lists name the same "
-                         "brokers, pair by pair",
+        *err = xasprintf(_("%zu query endpoints but %zu publish endpoints: the lists name the same "
+                           "brokers, pair by pair"),
                          q.n, p.n);
         rc = -1;
     }
@@ -170,7 +173,7 @@ ncfg_check(const ncfg_t *cfg, char **err)
         return -1;
     }
     if (cfg->backoff_min_ms > cfg->backoff_max_ms) {
-        *err = xasprintf("backoff_min_ms (%d) is larger than backoff_max_ms (%d)",
+        *err = xasprintf(_("backoff_min_ms (%d) is larger than backoff_max_ms (%d)"),
                          cfg->backoff_min_ms, cfg->backoff_max_ms);
         return -1;
     }
@@ -220,8 +223,8 @@ ncfg_reload(ncfg_t *to, const ncfg_t *from)
 void
 ncfg_usage(FILE *out)
 {
-    fprintf(out, "options of run (also keys of the [notify] section of the config file; * marks "
-                 "those\nthat SIGHUP reloads):\n");
+    fprintf(out, _("options of run (also keys of the [notify] section of the config file; * marks "
+                   "those\nthat SIGHUP reloads):\n"));
     conftab_usage(&ncfg_table, out);
 }
 
@@ -235,12 +238,12 @@ ncfg_load_secrets(ncfg_t *cfg, char **err)
     if (util_empty(cfg->smtp_password_file))
         return 0;
     if (!util_empty(cfg->smtp_password)) {
-        *err = xstrdup("smtp_password and smtp_password_file are both set: keep one");
+        *err = xstrdup(_("smtp_password and smtp_password_file are both set: keep one"));
         return -1;
     }
     f = fopen(cfg->smtp_password_file, "re");
     if (f == NULL) {
-        *err = xasprintf("smtp_password_file %s: %s", cfg->smtp_password_file, strerror(errno));
+        *err = xasprintf(_("smtp_password_file %s: %s"), cfg->smtp_password_file, strerror(errno));
         return -1;
     }
     if (fgets(line, sizeof(line), f) == NULL)
@@ -249,7 +252,7 @@ ncfg_load_secrets(ncfg_t *cfg, char **err)
     n = strcspn(line, "\r\n");
     line[n] = '\0';
     if (n == 0) {
-        *err = xasprintf("smtp_password_file %s is empty", cfg->smtp_password_file);
+        *err = xasprintf(_("smtp_password_file %s is empty"), cfg->smtp_password_file);
         return -1;
     }
     xstrset(&cfg->smtp_password, line);

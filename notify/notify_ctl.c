@@ -14,6 +14,7 @@
 #include "channel.h"
 #include "client.h"
 #include "entryfmt.h"
+#include "i18n.h"
 #include "queue.h"
 #include "termsafe.h"
 #include "util.h"
@@ -25,7 +26,7 @@ open_db(const char *path)
     nq_t *q = nq_open(path, &err);
 
     if (q == NULL) {
-        termsafe_line(stderr, "permit-notify: %s", err);
+        termsafe_line(stderr, _("permit-notify: %s"), err);
         free(err);
     }
     return q;
@@ -51,8 +52,8 @@ notify_ctl_status(const char *db, int argc, char **argv)
 
     if (argc > 1) {
         fprintf(stderr,
-                "permit-notify: status takes no arguments, not '%s' (try permit-notify "
-                "status --help)\n",
+                _("permit-notify: status takes no arguments, not '%s' (try permit-notify "
+                  "status --help)\n"),
                 argv[1]);
         return EX_USAGE;
     }
@@ -60,16 +61,16 @@ notify_ctl_status(const char *db, int argc, char **argv)
         return EXIT_FAILURE;
     nq_cursor(q, &cursor);
     counts = nq_counts(q);
-    printf("cursor      %llu\ndeliveries  %s\n", (unsigned long long)cursor, counts);
+    printf(_("cursor      %llu\ndeliveries  %s\n"), (unsigned long long)cursor, counts);
     free(counts);
     if (nq_select(q, &f, &v, &n) == 0) {
-        printf("dead letters %zu\n", n);
+        printf(_("dead letters %zu\n"), n);
         /* Projects, addresses and above all the remote end's error bodies are not ours:
          * every line goes out through termsafe. */
         for (size_t i = 0; i < n; i++) {
             char *addr = chan_redact_addr(v[i].addr);
             termsafe_line(stdout,
-                          "  %lld  seq %llu %s %s to %s over %s (%s) after %d attempts, %s:",
+                          _("  %lld  seq %llu %s %s to %s over %s (%s) after %d attempts, %s:"),
                           (long long)v[i].id, (unsigned long long)v[i].seq, v[i].route,
                           v[i].project != NULL ? v[i].project : "-", v[i].recipient, v[i].chan,
                           addr, v[i].attempts, when(v[i].done_ms, tb, sizeof(tb)));
@@ -79,25 +80,25 @@ notify_ctl_status(const char *db, int argc, char **argv)
         nq_items_free(v, n);
     }
     if (nq_alert_list(q, true, &a, &na) == 0) {
-        printf("unacknowledged red items %zu\n", na);
+        printf(_("unacknowledged red items %zu\n"), na);
         for (size_t i = 0; i < na; i++)
-            termsafe_line(stdout, "  seq %llu  %s %s  step %d, next escalation %s",
+            termsafe_line(stdout, _("  seq %llu  %s %s  step %d, next escalation %s"),
                           (unsigned long long)a[i].seq, a[i].project != NULL ? a[i].project : "-",
                           a[i].procedure != NULL ? a[i].procedure : "-", a[i].step,
                           when(a[i].next_ms, tb, sizeof(tb)));
         nq_alerts_free(a, na);
     }
     if (nq_silence_list(q, util_now_ms(), &s, &ns) == 0) {
-        printf("silences %zu\n", ns);
+        printf(_("silences %zu\n"), ns);
         for (size_t i = 0; i < ns; i++)
-            termsafe_line(stdout, "  %lld  project %s kind %s until %s, by %s: %s",
+            termsafe_line(stdout, _("  %lld  project %s kind %s until %s, by %s: %s"),
                           (long long)s[i].id, s[i].project != NULL ? s[i].project : "*",
                           s[i].kind != NULL ? s[i].kind : "*",
                           when(s[i].expires_ms, tb, sizeof(tb)), s[i].author, s[i].reason);
         nq_silences_free(s, ns);
     }
     if (n > 0)
-        printf("fix the cause, then: permit-notify retry ID (or --all)\n");
+        printf(_("fix the cause, then: permit-notify retry ID (or --all)\n"));
     nq_close(&q);
     return 0;
 }
@@ -111,7 +112,7 @@ notify_ctl_retry(const char *db, int argc, char **argv)
 
     if (argc != 2) {
         fprintf(stderr,
-                "permit-notify: retry: give ID or --all (try permit-notify retry --help)\n");
+                _("permit-notify: retry: give ID or --all (try permit-notify retry --help)\n"));
         return EX_USAGE;
     }
     if (strcmp(argv[1], "--all") != 0) {
@@ -119,8 +120,8 @@ notify_ctl_retry(const char *db, int argc, char **argv)
         id = strtoll(argv[1], &end, 10);
         if (*end != '\0' || id <= 0) {
             fprintf(stderr,
-                    "permit-notify: retry: '%s' is not a delivery id (try permit-notify retry "
-                    "--help)\n",
+                    _("permit-notify: retry: '%s' is not a delivery id (try permit-notify retry "
+                      "--help)\n"),
                     argv[1]);
             return EX_USAGE;
         }
@@ -130,10 +131,10 @@ notify_ctl_retry(const char *db, int argc, char **argv)
     if (nq_retry(q, id, &count) < 0) {
         rc = EXIT_FAILURE;
     } else if (count == 0 && id > 0) {
-        fprintf(stderr, "permit-notify: retry: %lld is not a dead letter\n", (long long)id);
+        fprintf(stderr, _("permit-notify: retry: %lld is not a dead letter\n"), (long long)id);
         rc = EX_DATAERR;
     } else {
-        printf("%d queued again\n", count);
+        printf(_("%d queued again\n"), count);
     }
     nq_close(&q);
     return rc;
@@ -158,20 +159,20 @@ notify_ctl_ack(const ncfg_t *cfg, void *zctx, int argc, char **argv)
         by = argv[3];
     else if (argc != 2) {
         fprintf(stderr,
-                "permit-notify: ack: give SEQ [--by NAME] (try permit-notify ack --help)\n");
+                _("permit-notify: ack: give SEQ [--by NAME] (try permit-notify ack --help)\n"));
         return EX_USAGE;
     }
     seq = strtoull(argv[1], &end, 10);
     if (*end != '\0' || seq == 0 || argv[1][0] == '-') {
         fprintf(stderr,
-                "permit-notify: ack: '%s' is not a sequence number (try permit-notify ack "
-                "--help)\n",
+                _("permit-notify: ack: '%s' is not a sequence number (try permit-notify ack "
+                  "--help)\n"),
                 argv[1]);
         return EX_USAGE;
     }
     c = client_new(zctx, cfg->broker, why, sizeof(why));
     if (c == NULL) {
-        termsafe_line(stderr, "permit-notify: ack: broker %s: %s", cfg->broker, why);
+        termsafe_line(stderr, _("permit-notify: ack: broker %s: %s"), cfg->broker, why);
         return EX_CONFIG;
     }
     req = pm_msg_new(PM_MSG_EVENT);
@@ -184,25 +185,26 @@ notify_ctl_ack(const ncfg_t *cfg, void *zctx, int argc, char **argv)
     switch (client_request(c, req, cfg->query_timeout_ms, 3, &rep, why, sizeof(why))) {
     case CLIENT_OK:
         if (rep->type != PM_MSG_REPLY || rep->reply == NULL) {
-            fprintf(stderr, "permit-notify: ack: unexpected answer from %s\n", client_endpoint(c));
+            fprintf(stderr, _("permit-notify: ack: unexpected answer from %s\n"),
+                    client_endpoint(c));
             rc = EXIT_FAILURE;
         } else if (!rep->reply->ok) {
-            termsafe_line(stderr, "permit-notify: ack: refused (%s): %s", rep->reply->code,
+            termsafe_line(stderr, _("permit-notify: ack: refused (%s): %s"), rep->reply->code,
                           rep->reply->reason ? rep->reply->reason : "-");
             rc = EX_DATAERR;
         } else if (rep->reply->duplicate) {
             fprintf(stderr,
-                    "permit-notify: ack: seq %llu was acknowledged already (log seq %llu)\n", seq,
-                    (unsigned long long)rep->reply->seq);
+                    _("permit-notify: ack: seq %llu was acknowledged already (log seq %llu)\n"),
+                    seq, (unsigned long long)rep->reply->seq);
             rc = EX_DATAERR;
         } else {
-            printf("acknowledged seq %llu (log seq %llu)\n", seq,
+            printf(_("acknowledged seq %llu (log seq %llu)\n"), seq,
                    (unsigned long long)rep->reply->seq);
             rc = EX_OK;
         }
         break;
     case CLIENT_UNREACHABLE:
-        termsafe_line(stderr, "permit-notify: ack: the broker at %s does not answer: %s",
+        termsafe_line(stderr, _("permit-notify: ack: the broker at %s does not answer: %s"),
                       client_endpoint(c), why);
         rc = EX_UNAVAILABLE;
         break;
@@ -281,23 +283,23 @@ silence_add(nq_t *q, int argc, char **argv)
             break;
         default:
             fprintf(stderr,
-                    "permit-notify: silence add: unknown option or missing value '%s' (try "
-                    "permit-notify silence --help)\n",
+                    _("permit-notify: silence add: unknown option or missing value '%s' (try "
+                      "permit-notify silence --help)\n"),
                     argv[optind - 1]);
             return EX_USAGE;
         }
     }
     if (util_empty(s.author) || util_empty(s.reason) || expiry == NULL ||
         (s.project == NULL && s.kind == NULL) || optind != argc) {
-        fprintf(stderr, "permit-notify: usage: silence add [--project ID] [--kind KEY] "
-                        "--author NAME --reason TEXT (--for 2h|--until TIME); a project or a "
-                        "kind at least (try permit-notify silence --help)\n");
+        fprintf(stderr, _("permit-notify: usage: silence add [--project ID] [--kind KEY] "
+                          "--author NAME --reason TEXT (--for 2h|--until TIME); a project or a "
+                          "kind at least (try permit-notify silence --help)\n"));
         return EX_USAGE;
     }
     if (parse_expiry(expiry, now, &s.expires_ms) < 0) {
         fprintf(stderr,
-                "permit-notify: silence add: '%s' is not a duration (90m, 2h, 3d) or a "
-                "future time\n",
+                _("permit-notify: silence add: '%s' is not a duration (90m, 2h, 3d) or a "
+                  "future time\n"),
                 expiry);
         return EX_USAGE;
     }
@@ -337,8 +339,9 @@ notify_ctl_silence(const char *db, int argc, char **argv)
 
     if (argc < 2 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 &&
                      strcmp(argv[1], "expire") != 0)) {
-        fprintf(stderr,
-                "permit-notify: silence: add, list or expire (try permit-notify silence --help)\n");
+        fprintf(
+            stderr,
+            _("permit-notify: silence: add, list or expire (try permit-notify silence --help)\n"));
         return EX_USAGE;
     }
     if ((q = open_db(db)) == NULL)
@@ -357,17 +360,16 @@ notify_ctl_silence(const char *db, int argc, char **argv)
         char *end = NULL;
         long long id = argc == 3 ? strtoll(argv[2], &end, 10) : 0;
         if (argc != 3 || *end != '\0' || id <= 0) {
-            fprintf(
-                stderr,
-                "permit-notify: silence expire: give one ID (try permit-notify silence --help)\n");
+            fprintf(stderr, _("permit-notify: silence expire: give one ID (try permit-notify "
+                              "silence --help)\n"));
             rc = EX_USAGE;
         } else if ((rc = nq_silence_expire(q, id, util_now_ms())) <= 0) {
             if (rc == 0)
-                fprintf(stderr, "permit-notify: silence expire: no active silence %lld\n", id);
+                fprintf(stderr, _("permit-notify: silence expire: no active silence %lld\n"), id);
             rc = rc < 0 ? EXIT_FAILURE : EX_DATAERR;
         } else {
             rc = 0;
-            printf("expired %lld\n", id);
+            printf(_("expired %lld\n"), id);
         }
     }
     nq_close(&q);
@@ -434,8 +436,8 @@ notify_ctl_history(const char *db, int argc, char **argv)
             json = true;
         else {
             fprintf(stderr,
-                    "permit-notify: history: unknown option or missing value '%s' (try "
-                    "permit-notify history --help)\n",
+                    _("permit-notify: history: unknown option or missing value '%s' (try "
+                      "permit-notify history --help)\n"),
                     argv[optind - 1]);
             return EX_USAGE;
         }
@@ -455,7 +457,7 @@ notify_ctl_history(const char *db, int argc, char **argv)
             json_decref(o);
         } else {
             char tb[64], *addr = chan_redact_addr(v[i].addr);
-            termsafe_line(stdout, "%llu  %s  %s  %s  -> %s  %s %s  %s (%d attempts)%s%s",
+            termsafe_line(stdout, _("%llu  %s  %s  %s  -> %s  %s %s  %s (%d attempts)%s%s"),
                           (unsigned long long)v[i].seq,
                           when(v[i].done_ms ? v[i].done_ms : v[i].created_ms, tb, sizeof(tb)),
                           v[i].route, v[i].project != NULL ? v[i].project : "-", v[i].recipient,

@@ -17,6 +17,7 @@
 #include "directory.h"
 #include "entryfmt.h"
 #include "follow.h"
+#include "i18n.h"
 #include "log.h"
 #include "sdnotify.h"
 #include "sigwake.h"
@@ -292,7 +293,7 @@ contact_addrs(notifyd_t *self, const char *name, const char *dept_contact, route
     out[0].addr = dept_contact;
     if (routes_check_addr(out[0].chan, dept_contact, &why) == 0)
         return 1;
-    log_warnx("the contact of %s is not used: %s", name, why);
+    log_warnx(_("the contact of %s is not used: %s"), name, why);
     return 0;
 }
 
@@ -429,7 +430,7 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         json_object_del(n->vars, "ack_url");
     json_object_set_new(n->vars, "route", json_string(n->route));
     if (ntmpl_get(self->tmpl, n->tmpl_key, &ttitle, &tbody) < 0)
-        log_warnx("no template for %s (and no default.tmpl): using a bare one", n->tmpl_key);
+        log_warnx(_("no template for %s (and no default.tmpl): using a bare one"), n->tmpl_key);
     for (size_t i = 0; i < (na > 0 ? na : 1) && rc == 0; i++) {
         nq_item_t it = {0};
         it.seq = n->seq;
@@ -445,7 +446,7 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         it.text = with_ack_link(ntmpl_render(tbody, lookup_var, n->vars, esc), ack_url, esc);
         it.state = (char *)(na > 0 ? n->state : "unroutable");
         it.next_ms = n->next_ms;
-        it.last_error = (char *)(na > 0 ? n->note : "no contact or address in the routing file");
+        it.last_error = (char *)(na > 0 ? n->note : _("no contact or address in the routing file"));
         it.created_ms = now;
         it.urgent = route_urgent(n->route);
         /* E-mail has an HTML part beside the text: values escaped for HTML there. */
@@ -456,7 +457,7 @@ enqueue_one(notifyd_t *self, const notice_t *n, const char *name, const char *de
         it.payload = make_payload(&it, n->vars, n->extra, html);
         rc = nq_add(self->q, &it);
         if (na == 0)
-            log_warnx("seq %llu: %s for %s: no address for '%s'", (unsigned long long)n->seq,
+            log_warnx(_("seq %llu: %s for %s: no address for '%s'"), (unsigned long long)n->seq,
                       n->route, n->project != NULL ? n->project : "-", name);
         free(it.title);
         free(it.text);
@@ -562,7 +563,7 @@ route_entry(notifyd_t *self, const pm_entry_t *e)
     if (route_reminder(route) && e->project != NULL && e->procedure != NULL &&
         dir_prereq_rejected(nq_db(self->q), e->project, e->procedure, &rejected) == 1) {
         n.state = "inhibited";
-        note = xasprintf("inhibited: prerequisite %s is rejected", rejected);
+        note = xasprintf(_("inhibited: prerequisite %s is rejected"), rejected);
         n.note = note;
     } else if (strv_contains(&self->digest_kinds, route)) {
         n.state = "held";
@@ -683,7 +684,7 @@ record(notifyd_t *self, const nq_item_t *it, chan_rc_t rc, const char *err, cons
             next = now + w * DINGTALK_THROTTLE_WINDOWS;
         if (p != NULL)
             p->blocked_until = next;
-        log_warnx("seq %llu %s to %s over %s: %s: waiting %lld ms (not counted as an attempt)",
+        log_warnx(_("seq %llu %s to %s over %s: %s: waiting %lld ms (not counted as an attempt)"),
                   (unsigned long long)it->seq, it->route, it->recipient, it->chan, err,
                   (long long)(next - now));
         nq_mark_wait(self->q, it->id, err, next);
@@ -691,12 +692,12 @@ record(notifyd_t *self, const nq_item_t *it, chan_rc_t rc, const char *err, cons
         return;
     }
     if (rc == CHAN_OK) {
-        log_info("sent seq %llu %s to %s over %s", (unsigned long long)it->seq, it->route,
+        log_info(_("sent seq %llu %s to %s over %s"), (unsigned long long)it->seq, it->route,
                  it->recipient, it->chan);
         nq_mark_sent(self->q, it->id, now);
         /* Acknowledged in the receiver's reply: a red item stops escalating, as with `ack`. */
         if (acked_by != NULL && nq_ack(self->q, it->seq, acked_by, now) == 1) {
-            log_info("seq %llu acknowledged by %s in its webhook's reply",
+            log_info(_("seq %llu acknowledged by %s in its webhook's reply"),
                      (unsigned long long)it->seq, acked_by);
             if (nq_ack_out_add(self->q, it->seq, acked_by, now) < 0)
                 log_warnx("seq %llu: the ack of %s is not queued for the log",
@@ -706,9 +707,9 @@ record(notifyd_t *self, const nq_item_t *it, chan_rc_t rc, const char *err, cons
         bool dead = it->attempts + 1 >= cfg->max_attempts;
         int64_t next =
             now + notifyd_backoff(it->attempts, cfg->backoff_min_ms, cfg->backoff_max_ms);
-        log_warnx("seq %llu %s to %s over %s: attempt %d failed: %s%s", (unsigned long long)it->seq,
-                  it->route, it->recipient, it->chan, it->attempts + 1, err,
-                  dead ? " (now a dead letter)" : "");
+        log_warnx(_("seq %llu %s to %s over %s: attempt %d failed: %s%s"),
+                  (unsigned long long)it->seq, it->route, it->recipient, it->chan, it->attempts + 1,
+                  err, dead ? _(" (now a dead letter)") : "");
         nq_mark_failed(self->q, it->id, err, next, dead, now);
     }
 }
@@ -804,8 +805,8 @@ coalesce(notifyd_t *self, const char *chan, const char *addr, int64_t now)
     if (nq_due_at(self->q, chan, addr, now, 0, &v, &n) < 0 || n == 0)
         goto done;
     if (nq_begin(self->q) == 0 && make_digest(self, v, 0, n, now) == 0 && nq_commit(self->q) == 0)
-        log_info("%s %s: %zu notifications waiting for the robot, sent as one digest", chan, addr,
-                 n);
+        log_info(_("%s %s: %zu notifications waiting for the robot, sent as one digest"), chan,
+                 addr, n);
     else
         nq_rollback(self->q);
 done:
@@ -948,7 +949,7 @@ escalate_due(notifyd_t *self, int64_t now)
             nq_commit(self->q);
         else
             nq_rollback(self->q);
-        log_info("seq %llu: not acknowledged, escalated to %s (step %d)",
+        log_info(_("seq %llu: not acknowledged, escalated to %s (step %d)"),
                  (unsigned long long)a->seq, ladder->v[step], step);
         strv_clear(&one);
         dir_info_clear(&info);
@@ -1159,7 +1160,7 @@ flush_digests(notifyd_t *self, int64_t now)
         from = i;
     }
     if (nq_commit(self->q) == 0 && k > 0)
-        log_info("digests: %zu held notifications grouped", k);
+        log_info(_("digests: %zu held notifications grouped"), k);
 done:
     nq_items_free(v, n);
 }
@@ -1196,7 +1197,7 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
     if (self->q == NULL)
         goto fail;
     if (dir_init(nq_db(self->q)) < 0 || nq_cursor(self->q, &cursor) < 0) {
-        *err = xasprintf("%s: cannot set up the database", cfg->db);
+        *err = xasprintf(_("%s: cannot set up the database"), cfg->db);
         goto fail;
     }
     o.query = cfg->query;
@@ -1208,7 +1209,7 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
     o.stop = sigwake_stop_flag(); /* a catch-up in progress gives way to SIGTERM */
     self->follow = follow_new(zctx, &o, on_entry, self, why, sizeof(why));
     if (self->follow == NULL) {
-        *err = xasprintf("follow: %s", why);
+        *err = xasprintf(_("follow: %s"), why);
         goto fail;
     }
     if (!util_empty(cfg->ack_url_base)) {
@@ -1221,7 +1222,7 @@ notifyd_new(const ncfg_t *cfg, void *zctx, char **err)
         *err = xstrdup("curl_multi_init failed");
         goto fail;
     }
-    log_info("following %s from seq %llu", cfg->publish, (unsigned long long)cursor);
+    log_info(_("following %s from seq %llu"), cfg->publish, (unsigned long long)cursor);
     return self;
 fail:
     notifyd_destroy(&self);
@@ -1239,7 +1240,7 @@ notifyd_destroy(notifyd_t **p)
     client_destroy(&self->ack_client);
     /* What is still in flight stays pending in the database: the next start sends it. */
     if (self->n_inflight > 0)
-        log_info("stopping with %zu deliveries in flight: they stay pending", self->n_inflight);
+        log_info(_("stopping with %zu deliveries in flight: they stay pending"), self->n_inflight);
     chan_pool_destroy(&self->pool);
     nq_items_free(self->inflight, self->n_inflight);
     for (size_t i = 0; i < self->n_paces; i++) {
@@ -1264,7 +1265,7 @@ notifyd_reload(notifyd_t *self)
     char *err = NULL;
 
     if (load_tables(self->cfg, &routes, &tmpl, &err) < 0) {
-        log_warnx("reload: %s (keeping the routes and templates in use)", err);
+        log_warnx(_("reload: %s (keeping the routes and templates in use)"), err);
         free(err);
         return -1;
     }
@@ -1274,7 +1275,7 @@ notifyd_reload(notifyd_t *self)
     self->tmpl = tmpl;
     strv_clear(&self->digest_kinds);
     strv_split(&self->digest_kinds, self->cfg->digest_kinds, ", \t");
-    log_info("reload: routes and templates loaded");
+    log_info(_("reload: routes and templates loaded"));
     return 0;
 }
 
@@ -1299,13 +1300,13 @@ notifyd_run(notifyd_t *self)
         st = follow_step(self->follow, wait);
         if (self->failed || nq_commit(self->q) < 0) {
             nq_rollback(self->q);
-            log_error("database error: stopping (the cursor on disk is where to go on from)");
+            log_error(_("database error: stopping (the cursor on disk is where to go on from)"));
             return -1;
         }
         if (st == FOLLOW_STOPPED)
             break;
         if (st != FOLLOW_AGAIN) {
-            log_error("follow: %s", follow_error(self->follow));
+            log_error(_("follow: %s"), follow_error(self->follow));
             return -1;
         }
         chan_pool_step(self->pool, busy ? wait : 0, on_done, self);

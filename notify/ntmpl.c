@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "util.h"
 
 /* The largest template file; a template is a few lines, anything bigger is a mistake. */
@@ -83,11 +84,11 @@ ntmpl_check(const char *text, char **err)
         if (*p == '{') {
             const char *end = strchr(p, '}');
             if (end == NULL || memchr(p, '\n', (size_t)(end - p)) != NULL) {
-                *err = xasprintf("line %d: '{' without '}' (write {{ for a brace)", line);
+                *err = xasprintf(_("line %d: '{' without '}' (write {{ for a brace)"), line);
                 return -1;
             }
             if (!known_name(p + 1, (size_t)(end - p - 1))) {
-                *err = xasprintf("line %d: unknown placeholder {%.*s}", line, (int)(end - p - 1),
+                *err = xasprintf(_("line %d: unknown placeholder {%.*s}"), line, (int)(end - p - 1),
                                  p + 1);
                 return -1;
             }

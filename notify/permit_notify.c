@@ -36,41 +36,45 @@ static int cmd_history(void *ctx, int argc, char **argv);
 
 static const cli_cmd_t commands[] = {
     {"run", cmd_run, "--config FILE [-n] [--OPTION VALUE ...]",
-     "run the notifier: follow the broker's log, route, render and deliver every notification "
-     "(-n checks the config, routes and templates)",
+     N_("run the notifier: follow the broker's log, route, render and deliver every notification "
+        "(-n checks the config, routes and templates)"),
      ncfg_usage},
     {"status", cmd_status, "(--config FILE | --db PATH)",
-     "the cursor, deliveries by state, dead letters with their "
-     "last error, unacknowledged red items, silences",
+     N_("the cursor, deliveries by state, dead letters with their "
+        "last error, unacknowledged red items, silences"),
      NULL},
-    {"retry", cmd_retry, "(--config FILE | --db PATH) ID|--all", "send dead letters again", NULL},
+    {"retry", cmd_retry, "(--config FILE | --db PATH) ID|--all", N_("send dead letters again"),
+     NULL},
     {"ack", cmd_ack, "(--config FILE | --db PATH) SEQ [--by NAME]",
-     "acknowledge the red item logged at SEQ: an alert_ack entry in the broker's log (its "
-     "broker key, or $PERMIT_BROKER with --db), the one path of every ack, as the web link's; "
-     "the notifier stops escalating it when it reads the entry",
+     N_("acknowledge the red item logged at SEQ: an alert_ack entry in the broker's log (its "
+        "broker key, or $PERMIT_BROKER with --db), the one path of every ack, as the web link's; "
+        "the notifier stops escalating it when it reads the entry"),
      NULL},
     {"silence", cmd_silence,
      "(--config FILE | --db PATH) add [--project ID] [--kind KEY] --author NAME --reason TEXT "
      "(--for 2h|--until TIME) | list | expire ID",
-     "suppress a project's or a kind's notifications for a while", NULL},
+     N_("suppress a project's or a kind's notifications for a while"), NULL},
     {"history", cmd_history,
      "(--config FILE | --db PATH) [--project ID] [--seq N] [--state STATE] [--json]",
-     "every delivery: what, to whom, over which channel, the result and when", NULL},
+     N_("every delivery: what, to whom, over which channel, the result and when"), NULL},
 };
 
 static void
 more_help(FILE *f)
 {
-    fprintf(f, "the commands other than run find the database through --config (its db key) or "
-               "--db\n");
+    fprintf(f, "%s",
+            _("the commands other than run find the database through --config (its db key) "
+              "or --db\n"));
 }
 
 static const cli_exit_t exits[] = {
-    {EX_OK, "ok"},
-    {EXIT_FAILURE, "failure"},
-    {EX_USAGE, "usage"},
-    {EX_DATAERR, "no such item"},
-    {EX_CONFIG, "bad config"},
+    {EX_OK, N_("ok")},
+    {EXIT_FAILURE, N_("failure")},
+    {EX_USAGE, N_("usage")},
+    {EX_DATAERR, N_("no such item, or acknowledged already (ack)")},
+    {EX_UNAVAILABLE, N_("broker unreachable (ack)")},
+    {EX_NOPERM, N_("the broker refused this key (ack, in the handshake)")},
+    {EX_CONFIG, N_("bad config")},
 };
 
 static const cli_prog_t prog = {
@@ -101,7 +105,7 @@ load_config(ncfg_t *cfg, const char *path, const args_t *args, bool strict)
     if (path != NULL && ncfg_load_file(cfg, path, &err) < 0)
         goto fail;
     if (path != NULL && !util_empty(cfg->smtp_password) &&
-        curvecfg_private(path, "a password", strict, &err) < 0)
+        curvecfg_private(path, _("a password"), strict, &err) < 0)
         goto fail;
     if (args != NULL && args_apply(&ncfg_table, cfg, args, &err) < 0)
         goto fail;
@@ -135,7 +139,7 @@ reload(ncfg_t *cfg, const args_t *args, notifyd_t *d)
         log_set_level(cfg->log_level);
         notifyd_reload(d);
     } else {
-        log_warnx("reload: the config has errors; nothing changed");
+        log_warnx(_("reload: the config has errors; nothing changed"));
     }
     ncfg_clear(&fresh);
 }
@@ -172,16 +176,16 @@ cmd_run(void *ctx, int argc, char **argv)
         goto done_curl;
     }
     if (args.check) {
-        printf("configuration OK\n");
+        printf(_("configuration OK\n"));
         rc = EX_OK;
         goto done_curl;
     }
     if (sigwake_init(true) < 0) {
-        log_warn("cannot make the signal pipe");
+        log_warn(_("cannot make the signal pipe"));
         rc = EXIT_FAILURE;
         goto done_curl;
     }
-    log_info("ready: db %s, routes %s, templates %s", cfg.db, cfg.routes, cfg.templates);
+    log_info(_("ready: db %s, routes %s, templates %s"), cfg.db, cfg.routes, cfg.templates);
     sdnotify("READY=1\nSTATUS=ready, following %s", cfg.publish);
     rc = EX_OK;
     while (!(sigwake_pending() & SIGWAKE_STOP)) {
@@ -194,7 +198,7 @@ cmd_run(void *ctx, int argc, char **argv)
     }
     sdnotify("STOPPING=1\nSTATUS=stopping");
     if (rc == 0)
-        log_info("stopping on signal %d", (int)*sigwake_stop_flag());
+        log_info(_("stopping on signal %d"), (int)*sigwake_stop_flag());
     sigwake_fini();
 done_curl:
     notifyd_destroy(&d);
@@ -233,8 +237,8 @@ find_db(int *argc, char **argv, char **db, char **config_path)
         } else if (i + 1 < *argc) {
             *slot = argv[++i];
         } else {
-            fprintf(stderr, PROG ": %s: %s needs a value (try " PROG " %s --help)\n", argv[0], arg,
-                    argv[0]);
+            fprintf(stderr, PROG ": %s: %s needs a value (try permit-notify %s --help)\n", argv[0],
+                    arg, argv[0]);
             return EX_USAGE;
         }
     }
@@ -257,7 +261,7 @@ find_db(int *argc, char **argv, char **db, char **config_path)
         ncfg_clear(&cfg);
         return 0;
     }
-    fprintf(stderr, PROG ": %s: give --config FILE or --db PATH (try " PROG " %s --help)\n",
+    fprintf(stderr, PROG ": %s: give --config FILE or --db PATH (try permit-notify %s --help)\n",
             argv[0], argv[0]);
     return EX_USAGE;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "nsign.h"
 #include "util.h"
 
@@ -213,7 +214,7 @@ on_line(void *arg, const char *section, const char *name, const char *value)
     if (strcmp(section, "route") == 0 || strncmp(section, "route ", 6) == 0) {
         rule_t rule = {0};
         if (parse_route_section(section, &rule.region, &rule.dept) < 0) {
-            ctx->err = xasprintf("[%s]: qualifiers are region=NAME and dept=CODE", section);
+            ctx->err = xasprintf(_("[%s]: qualifiers are region=NAME and dept=CODE"), section);
             free(rule.region);
             free(rule.dept);
             return 0;
@@ -226,7 +227,7 @@ on_line(void *arg, const char *section, const char *name, const char *value)
     }
     if (strcmp(section, "escalation") == 0) {
         if (strcmp(name, "ladder") != 0) {
-            ctx->err = xasprintf("[escalation]: unknown key '%s' (ladder)", name);
+            ctx->err = xasprintf(_("[escalation]: unknown key '%s' (ladder)"), name);
             return 0;
         }
         strv_clear(&r->ladder);
@@ -240,14 +241,14 @@ on_line(void *arg, const char *section, const char *name, const char *value)
         chan_kind_t k = CHAN__COUNT;
         bool setting = setting_slot(&(contact_t){0}, name) != NULL;
         if (!setting && chan_parse(name, &k) < 0) {
-            ctx->err = xasprintf("[%s]: unknown channel or setting '%s' (%s; %s)", section, name,
+            ctx->err = xasprintf(_("[%s]: unknown channel or setting '%s' (%s; %s)"), section, name,
                                  chan_names(),
                                  "dingtalk_secret, keyword, mobile, wecom_userid, dingtalk_userid, "
                                  "webhook_secret, webhook_format");
             return 0;
         }
         if (util_empty(value)) {
-            ctx->err = xasprintf("[%s]: %s has no address", section, name);
+            ctx->err = xasprintf(_("[%s]: %s has no address"), section, name);
             return 0;
         }
         if (setting ? check_setting(name, value, &why) < 0
@@ -268,7 +269,7 @@ on_line(void *arg, const char *section, const char *name, const char *value)
             xstrset(&c->addr[k], value);
         return 1;
     }
-    ctx->err = xasprintf("unknown section [%s] (route, escalation, contact NAME)", section);
+    ctx->err = xasprintf(_("unknown section [%s] (route, escalation, contact NAME)"), section);
     return 0;
 }
 
@@ -287,7 +288,7 @@ routes_load(const char *path, char **err)
     else if (ctx.err != NULL)
         *err = xasprintf("%s:%d: %s", path, line, ctx.err);
     else
-        *err = xasprintf("%s:%d: syntax error", path, line);
+        *err = xasprintf(_("%s:%d: syntax error"), path, line);
     free(ctx.err);
     routes_destroy(&ctx.r);
     return NULL;

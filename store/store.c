@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "codec.h"
+#include "i18n.h"
 #include "log.h"
 #include "store_backend.h"
 #include "util.h"
@@ -217,7 +218,7 @@ static int
 store_start(store_t *s, char **err)
 {
     if (s->ops->last_seq(s->b, &s->head) < 0) {
-        *err = xasprintf("cannot read the log's last sequence number");
+        *err = xasprintf(_("cannot read the log's last sequence number"));
         return -1;
     }
     s->committed_head = s->head;
@@ -296,7 +297,7 @@ store_open_wait(const char *target, int timeout_ms, volatile sig_atomic_t *stop,
     while ((rc = store_try_take_over(s, err)) == 0) {
         /* Said when it starts and when the reason changes, not every second. */
         if (said == NULL || strcmp(said, *err) != 0)
-            log_info("store: waiting before serving: %s", *err);
+            log_info(_("store: waiting before serving: %s"), *err);
         free(said);
         said = *err;
         *err = NULL;
@@ -304,7 +305,7 @@ store_open_wait(const char *target, int timeout_ms, volatile sig_atomic_t *stop,
             /* Four times a second: a failover waits for this too. A signal ends it early. */
             nanosleep(&(struct timespec){0, 250 * 1000 * 1000}, NULL);
         if (*stop) {
-            *err = xasprintf("stopped while waiting: %s", said);
+            *err = xasprintf(_("stopped while waiting: %s"), said);
             break;
         }
     }
@@ -336,8 +337,8 @@ store_close(store_t **p)
     if (s->in_tx)
         store_rollback(s);
     if (store_holding(s) && store_sync(s) < 0)
-        log_warnx("store: rows held in memory could not be written at close; the next start "
-                  "replays the log into the tables from where they lag");
+        log_warnx(_("store: rows held in memory could not be written at close; the next start "
+                    "replays the log into the tables from where they lag"));
     pcache_flush(&s->pcache);
     free(s->pcache.slots);
     free(s->pcache.dirty);
@@ -614,8 +615,8 @@ store_rollback(store_t *s)
      * reach it now or any time later (once a synchronous standby is back). Embedded, the
      * answer is the committed head, at the cost of one lookup per failed batch. */
     if (s->ops->last_seq(s->b, &last) == 0 && last > s->committed_head) {
-        log_warnx("store: a failed commit reached the log after all (up to seq %llu); its "
-                  "events were not acked, and their resends are duplicates",
+        log_warnx(_("store: a failed commit reached the log after all (up to seq %llu); its "
+                    "events were not acked, and their resends are duplicates"),
                   (unsigned long long)last);
         s->head = s->committed_head = last;
     }
@@ -655,8 +656,8 @@ store_rollback_to(store_t *s)
     if (s->ops->rollback_to(s->b) < 0)
         return -1;
     if (cache_stale) {
-        log_warnx("store: a rollback to a savepoint after the cache changed: the transaction "
-                  "must be rolled back whole");
+        log_warnx(_("store: a rollback to a savepoint after the cache changed: the transaction "
+                    "must be rolled back whole"));
         return -1;
     }
     return 0;
@@ -750,12 +751,12 @@ decode_row(void *arg, const void *body, size_t len)
     }
     d->bytes += len;
     if (codec_decode_entry(body, len, &e, why, sizeof(why)) < 0) {
-        log_warnx("store: undecodable log entry: %s", why);
+        log_warnx(_("store: undecodable log entry: %s"), why);
         return -1;
     }
     /* Rows come in seq order, and a walk pages on by the last entry's own number. */
     if (e->seq <= d->last) {
-        log_warnx("store: the log is damaged: a row after entry %llu holds entry %llu",
+        log_warnx(_("store: the log is damaged: a row after entry %llu holds entry %llu"),
                   (unsigned long long)d->last, (unsigned long long)e->seq);
         pm_entry_destroy(&e);
         return -1;
@@ -790,7 +791,7 @@ store_entry_get(store_t *s, uint64_t seq, pm_entry_t **out)
     }
     pm_entry_destroy(&e);
     if (rc == 1) {
-        log_warnx("store: the log row of seq %llu holds another entry", (unsigned long long)seq);
+        log_warnx(_("store: the log row of seq %llu holds another entry"), (unsigned long long)seq);
         return -1;
     }
     return rc;

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 
 #define PG_TIMEOUT_MS 5000     /* the default deadline of a round trip */
@@ -513,7 +514,7 @@ conn_failed_log(store_backend_t *b, const char *what, const char *msg)
 
     if (b->last_conn_error == NULL || strcmp(b->last_conn_error, line) != 0 ||
         now - b->last_conn_error_ms >= PG_LOG_REPEAT_MS) {
-        log_warnx("store: %s: %s: %s", b->label, what, line);
+        log_warnx(_("store: %s: %s: %s"), b->label, what, line);
         b->last_conn_error_ms = now;
     }
     free(b->last_conn_error);
@@ -533,7 +534,7 @@ on_notice(void *arg, const PGresult *res)
     if (msg != NULL && sev != NULL && strcmp(sev, "WARNING") == 0 &&
         strstr(msg, "synchronous replication") != NULL) {
         b->repl_warning = true;
-        log_warnx("store: %s: %s", b->label, msg);
+        log_warnx(_("store: %s: %s"), b->label, msg);
         return;
     }
     log_debug("store: %s: server says: %s", b->label, msg != NULL ? msg : "?");
@@ -664,12 +665,12 @@ statement_failed(store_backend_t *b, const PGresult *r, const char *what)
     if (util_strcmp0(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505") == 0)
         b->ids.stale = true; /* an id (or seq) it did not know of: see idfilter_t */
     if (!result_full(r)) {
-        log_warnx("store: %s: %s", what, msg);
+        log_warnx(_("store: %s: %s"), what, msg);
     } else if (!b->full) {
         b->full = true;
         b->full_since_ms = util_now_ms();
-        log_warnx("store: %s: the database has no space left (%s): events are refused with "
-                  "\"storage\" (resend later) and nothing is acked until space returns",
+        log_warnx(_("store: %s: the database has no space left (%s): events are refused with "
+                    "\"storage\" (resend later) and nothing is acked until space returns"),
                   b->label, msg);
     }
     free(msg);
@@ -728,7 +729,7 @@ handle_result(store_backend_t *b, pend_t p, PGresult *r)
             b->read = r;
             return;
         }
-        log_warnx("store: %s: unexpected answer %s", what, PQresStatus(st));
+        log_warnx(_("store: %s: unexpected answer %s"), what, PQresStatus(st));
         b->tx_failed = b->in_tx;
         break;
     case PK_COMMIT:
@@ -736,7 +737,8 @@ handle_result(store_backend_t *b, pend_t p, PGresult *r)
             b->committed = true;
         } else {
             /* COMMIT of a transaction that failed answers ROLLBACK. */
-            log_warnx("store: commit: the server rolled the transaction back (%s)", PQcmdStatus(r));
+            log_warnx(_("store: commit: the server rolled the transaction back (%s)"),
+                      PQcmdStatus(r));
             b->tx_failed = true;
         }
         break;
@@ -765,8 +767,8 @@ next_result(store_backend_t *b, int64_t deadline, const char *what, bool *lost)
             return PQgetResult(b->conn);
         left = deadline - util_mono_ms();
         if (left <= 0) {
-            log_warnx("store: %s: %s: no answer from the database within %d ms; the connection "
-                      "is dropped",
+            log_warnx(_("store: %s: %s: no answer from the database within %d ms; the connection "
+                        "is dropped"),
                       b->label, what, b->timeout_ms);
             *lost = true;
             return NULL;
@@ -776,7 +778,7 @@ next_result(store_backend_t *b, int64_t deadline, const char *what, bool *lost)
         pfd.revents = 0;
         rc = poll(&pfd, 1, (int)left);
         if (rc < 0 && errno != EINTR) {
-            log_warn("store: poll");
+            log_warn(_("store: poll"));
             *lost = true;
             return NULL;
         }
@@ -816,8 +818,8 @@ pg_sync(store_backend_t *b, const char *what)
             break;
         if (p.kind == PK_SYNC) {
             if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
-                log_warnx("store: %s: the pipeline is out of step (%s where a sync was due)", what,
-                          r ? PQresStatus(PQresultStatus(r)) : "nothing");
+                log_warnx(_("store: %s: the pipeline is out of step (%s where a sync was due)"),
+                          what, r ? PQresStatus(PQresultStatus(r)) : "nothing");
                 PQclear(r);
                 lost = true;
                 break;
@@ -827,7 +829,7 @@ pg_sync(store_backend_t *b, const char *what)
             continue;
         }
         if (r == NULL) {
-            log_warnx("store: %s: the pipeline is out of step (no result for %s)", what, p.what);
+            log_warnx(_("store: %s: the pipeline is out of step (no result for %s)"), what, p.what);
             lost = true;
             break;
         }
@@ -936,13 +938,13 @@ pg_connect(store_backend_t *b, char **why)
         int64_t left = deadline - util_mono_ms();
         int rc;
         if (left <= 0) {
-            *why = xasprintf("no connection within %d ms", b->timeout_ms);
+            *why = xasprintf(_("no connection within %d ms"), b->timeout_ms);
             pg_drop(b);
             return -1;
         }
         rc = poll(&pfd, 1, (int)left);
         if (rc < 0 && errno != EINTR) {
-            *why = xasprintf("poll: %s", strerror(errno));
+            *why = xasprintf(_("poll: %s"), strerror(errno));
             pg_drop(b);
             return -1;
         }
@@ -975,7 +977,7 @@ pg_connect(store_backend_t *b, char **why)
         goto lost;
     return 0;
 lost:
-    *why = xasprintf("the connection broke while it was set up");
+    *why = xasprintf(_("the connection broke while it was set up"));
     pg_drop(b);
     return -1;
 }
@@ -1013,8 +1015,8 @@ cut_off(store_backend_t *b)
     }
     if (now - b->lost_ms < (int64_t)PG_CUT_OFF_TIMEOUTS * b->timeout_ms)
         return;
-    log_warnx("store: %s: cut off from the database for %.1f s; stepping down so that clients "
-              "move to a broker that can commit",
+    log_warnx(_("store: %s: cut off from the database for %.1f s; stepping down so that clients "
+                "move to a broker that can commit"),
               b->label, (double)(now - b->lost_ms) / 1000.0);
     b->deposed = true;
 }
@@ -1043,7 +1045,7 @@ epoch_check(store_backend_t *b, const char *what)
     if (!recovery && epoch == b->epoch)
         return 0;
     if (recovery)
-        log_info("store: %s: the database is a standby now; nothing more is written here",
+        log_info(_("store: %s: the database is a standby now; nothing more is written here"),
                  b->label);
     else
         log_info("store: %s: another broker took over (fencing epoch %" PRId64 ", ours %" PRId64
@@ -1074,7 +1076,7 @@ ensure_conn(store_backend_t *b)
         return 0;
     if (epoch_check(b, "reconnect check") < 0)
         return -1;
-    log_info("store: %s: connected again", b->label);
+    log_info(_("store: %s: connected again"), b->label);
     return 0;
 }
 
@@ -1106,7 +1108,7 @@ static int
 pg_write(store_backend_t *b, enum stmt_id id, const params_t *p)
 {
     if (!b->in_tx) {
-        log_warnx("store: %s outside a transaction", stmts[id].what);
+        log_warnx(_("store: %s outside a transaction"), stmts[id].what);
         return -1;
     }
     if (b->tx_failed || b->conn == NULL)
@@ -1223,7 +1225,7 @@ pg_open(const char *conninfo, bool readonly, strpool_t *names, char **err)
     opts = PQconninfoParse(conninfo, &msg);
     if (opts == NULL) {
         char *line = oneline(msg), *shown = store_target_redacted(conninfo);
-        *err = xasprintf("%s: not a PostgreSQL connection URI: %s", shown, line);
+        *err = xasprintf(_("%s: not a PostgreSQL connection URI: %s"), shown, line);
         free(shown);
         free(line);
         PQfreemem(msg);
@@ -1239,16 +1241,16 @@ pg_open(const char *conninfo, bool readonly, strpool_t *names, char **err)
     if (!readonly)
         return b;
     if (pg_connect(b, &why) < 0) {
-        *err = xasprintf("%s: cannot reach the database: %s", b->label, why);
+        *err = xasprintf(_("%s: cannot reach the database: %s"), b->label, why);
         goto fail;
     }
     if (newer_layout(b, err) != 0 || schema_version(b, &version) < 0) {
         if (*err == NULL)
-            *err = xasprintf("%s: cannot read the schema version", b->label);
+            *err = xasprintf(_("%s: cannot read the schema version"), b->label);
         goto fail;
     }
     if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
-        *err = xasprintf("%s: not a permitd database of this version (start permitd on it once)",
+        *err = xasprintf(_("%s: not a permitd database of this version (start permitd on it once)"),
                          b->label);
         goto fail;
     }
@@ -1309,7 +1311,7 @@ pg_check_epoch(store_backend_t *b)
     bool fresh = b->conn == NULL;
 
     if (b->in_tx) {
-        log_warnx("store: %s: an epoch check inside a transaction", b->label);
+        log_warnx(_("store: %s: an epoch check inside a transaction"), b->label);
         return -1;
     }
     if (b->deposed || b->epoch == 0 || ensure_conn(b) < 0)
@@ -1325,7 +1327,7 @@ pg_ready(store_backend_t *b, char **why)
     bool recovery;
 
     if (b->conn == NULL && pg_connect(b, &msg) < 0) {
-        *why = xasprintf("cannot reach the database: %s", msg);
+        *why = xasprintf(_("cannot reach the database: %s"), msg);
         free(msg);
         return 0;
     }
@@ -1386,15 +1388,15 @@ idf_load(store_backend_t *b)
         b->read = NULL;
     } while (rows > 0);
     b->ids.stale = false;
-    log_info("store: %s: %zu event ids of the log loaded for the dedup in %.1f s", b->label,
+    log_info(_("store: %s: %zu event ids of the log loaded for the dedup in %.1f s"), b->label,
              b->ids.n, (double)(util_mono_ms() - t0) / 1000.0);
     return;
 fail:
     PQclear(b->read);
     b->read = NULL;
     idf_drop(&b->ids);
-    log_warnx("store: %s: the event ids of the log could not be loaded; each event's dedup asks "
-              "the database",
+    log_warnx(_("store: %s: the event ids of the log could not be loaded; each event's dedup asks "
+                "the database"),
               b->label);
 }
 
@@ -1423,13 +1425,13 @@ pg_take_over(store_backend_t *b, char **err)
     int64_t epoch;
 
     if (b->readonly) {
-        *err = xasprintf("%s: a read-only store cannot take over", b->label);
+        *err = xasprintf(_("%s: a read-only store cannot take over"), b->label);
         return -1;
     }
     if (b->conn == NULL && ensure_conn(b) < 0) {
         *err =
-            xasprintf("%s: cannot reach the database%s%s", b->label, b->last_conn_error ? ": " : "",
-                      b->last_conn_error ? b->last_conn_error : "");
+            xasprintf(_("%s: cannot reach the database%s%s"), b->label,
+                      b->last_conn_error ? ": " : "", b->last_conn_error ? b->last_conn_error : "");
         return -1;
     }
     b->in_tx = true;
@@ -1487,7 +1489,7 @@ fail:
     b->read = NULL;
     b->needs_rebuild = false;
     pg_rollback(b);
-    *err = xasprintf("%s: cannot take over (see the log)", b->label);
+    *err = xasprintf(_("%s: cannot take over (see the log)"), b->label);
     return -1;
 }
 
@@ -1520,7 +1522,7 @@ pg_begin(store_backend_t *b)
     if (b->deposed)
         return -1;
     if (!b->readonly && b->epoch == 0) {
-        log_warnx("store: %s: a transaction before take_over", b->label);
+        log_warnx(_("store: %s: a transaction before take_over"), b->label);
         return -1;
     }
     if (ensure_conn(b) < 0)
@@ -1567,7 +1569,7 @@ static int
 pg_commit(store_backend_t *b)
 {
     if (!b->in_tx) {
-        log_warnx("store: commit outside a transaction");
+        log_warnx(_("store: commit outside a transaction"));
         return -1;
     }
     if (b->tx_failed || b->conn == NULL) {
@@ -1577,8 +1579,8 @@ pg_commit(store_backend_t *b)
     b->committed = false;
     b->repl_warning = false;
     if (send_stmt(b, ST_COMMIT, NULL, PK_COMMIT, 0) < 0 || pg_sync(b, "commit") < 0) {
-        log_warnx("store: %s: commit: its outcome is unknown; nothing of it is acked (resends "
-                  "of what did commit are duplicates)",
+        log_warnx(_("store: %s: commit: its outcome is unknown; nothing of it is acked (resends "
+                    "of what did commit are duplicates)"),
                   b->label);
         b->in_tx = false;
         b->tx_failed = false;
@@ -1593,7 +1595,7 @@ pg_commit(store_backend_t *b)
         idf_load(b); /* no commit of unknown outcome is pending now: see idfilter_t */
     if (b->full) {
         b->full = false;
-        log_info("store: %s: writable again after %.1f s without space; events are acked again",
+        log_info(_("store: %s: writable again after %.1f s without space; events are acked again"),
                  b->label, (double)(util_now_ms() - b->full_since_ms) / 1000.0);
     }
     return 0;

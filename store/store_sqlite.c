@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "crashpoint.h"
+#include "i18n.h"
 #include "log.h"
 #include "sqlx.h"
 #include "walvfs.h"
@@ -255,15 +256,15 @@ static void
 write_failed(store_backend_t *b, int rc, const char *what)
 {
     if (!rc_full(b->db, rc)) {
-        log_warnx("store: %s: %s", what, sqlite3_errmsg(b->db));
+        log_warnx(_("store: %s: %s"), what, sqlite3_errmsg(b->db));
         return;
     }
     if (!b->full) {
         b->full = true;
         b->full_since_ms = util_now_ms();
         if (b->opened)
-            log_warnx("store: %s: the disk is full (%s): events are refused with \"storage\" "
-                      "(resend later) and nothing is acked until space returns",
+            log_warnx(_("store: %s: the disk is full (%s): events are refused with \"storage\" "
+                        "(resend later) and nothing is acked until space returns"),
                       b->path, sqlite3_errmsg(b->db));
     }
 }
@@ -275,7 +276,7 @@ write_succeeded(store_backend_t *b)
     if (!b->full || !b->wal_written)
         return;
     b->full = false;
-    log_info("store: %s: writable again after %.1f s of a full disk; events are acked again",
+    log_info(_("store: %s: writable again after %.1f s of a full disk; events are acked again"),
              b->path, (double)(util_now_ms() - b->full_since_ms) / 1000.0);
 }
 
@@ -290,8 +291,8 @@ step_done(store_backend_t *b, sqlite3_stmt *st)
 
     if (b->in_tx && sqlite3_get_autocommit(b->db) != 0) {
         if (!b->tx_lost_logged && !b->full)
-            log_warnx("store: sqlite rolled the transaction back after an error; nothing more "
-                      "is written until it ends");
+            log_warnx(_("store: sqlite rolled the transaction back after an error; nothing more "
+                        "is written until it ends"));
         b->tx_lost_logged = true;
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
@@ -336,7 +337,7 @@ exec_sql(store_backend_t *b, const char *sql)
 static int
 sq_fail(store_backend_t *b, const char *what)
 {
-    log_warnx("store: %s: %s", what, sqlite3_errmsg(b->db));
+    log_warnx(_("store: %s: %s"), what, sqlite3_errmsg(b->db));
     return -1;
 }
 
@@ -411,8 +412,8 @@ migrate_log(store_backend_t *b)
         return sq_fail(b, "log layout");
     if (!old)
         return 0;
-    log_info("store: %s: event ids become unique per sender: copying the log into the new "
-             "layout (once)",
+    log_info(_("store: %s: event ids become unique per sender: copying the log into the new "
+               "layout (once)"),
              b->path);
     if (exec_sql(b, "BEGIN IMMEDIATE") < 0)
         return -1;
@@ -577,8 +578,8 @@ sq_open(const char *path, bool readonly, strpool_t *names, char **err)
     if (readonly) {
         version = schema_version(b);
         if (version == NULL || strcmp(version, STORE_SCHEMA_VERSION) != 0) {
-            *err = xasprintf("%s: not a permitd database of this version (start permitd on it "
-                             "once)",
+            *err = xasprintf(_("%s: not a permitd database of this version (start permitd on it "
+                               "once)"),
                              path);
             goto fail;
         }
@@ -588,7 +589,7 @@ sq_open(const char *path, bool readonly, strpool_t *names, char **err)
                            /* Checkpoints run after the acks (store_checkpoint), not in a commit. */
                            " PRAGMA wal_autocheckpoint=0;") < 0 ||
                setup_schema(b) < 0) {
-        *err = xasprintf("%s: cannot set up the database: %s", path, sqlite3_errmsg(b->db));
+        *err = xasprintf(_("%s: cannot set up the database: %s"), path, sqlite3_errmsg(b->db));
         goto fail;
     }
     if (!readonly)
@@ -607,8 +608,8 @@ sq_open(const char *path, bool readonly, strpool_t *names, char **err)
 fail:
     if (b->db != NULL && (b->full || rc_full(b->db, sqlite3_extended_errcode(b->db)))) {
         free(*err);
-        *err = xasprintf("%s: the disk is full (%s): cannot open the database; free space, then "
-                         "start again",
+        *err = xasprintf(_("%s: the disk is full (%s): cannot open the database; free space, then "
+                           "start again"),
                          path, sqlite3_errmsg(b->db));
     }
     free(version);
@@ -655,10 +656,10 @@ store_sqlite_check(const char *path, char **err)
     }
     if (rc_damaged(rc) || (first != NULL && strcmp(first, "ok") != 0))
         *err = xasprintf(
-            "%s: the database file is damaged (sqlite: %s); permitd will not serve from it. "
-            "Restore it from the latest backup (agents resend what it lacks), or salvage the "
-            "log into a new file (sqlite3 %s .recover | sqlite3 NEW.db), run permitd --db "
-            "NEW.db --rebuild, and start on NEW.db",
+            _("%s: the database file is damaged (sqlite: %s); permitd will not serve from it. "
+              "Restore it from the latest backup (agents resend what it lacks), or salvage the "
+              "log into a new file (sqlite3 %s .recover | sqlite3 NEW.db), run permitd --db "
+              "NEW.db --rebuild, and start on NEW.db"),
             path, first != NULL && strcmp(first, "ok") != 0 ? first : sqlite3_errstr(rc), path);
     free(first);
     sqlite3_finalize(st);
@@ -1113,16 +1114,16 @@ sq_checkpoint(store_backend_t *b, int min_frames)
     rc = sqlite3_wal_checkpoint_v2(b->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc != SQLITE_OK) {
         if (!rc_full(b->db, rc))
-            log_warnx("store: checkpoint: %s", sqlite3_errmsg(b->db));
+            log_warnx(_("store: checkpoint: %s"), sqlite3_errmsg(b->db));
         else if (!b->checkpoint_full)
-            log_warnx("store: %s: checkpoint: the disk is full (%s); the WAL keeps the frames "
-                      "until space returns",
+            log_warnx(_("store: %s: checkpoint: the disk is full (%s); the WAL keeps the frames "
+                        "until space returns"),
                       b->path, sqlite3_errmsg(b->db));
         b->checkpoint_full = rc_full(b->db, rc);
         return -1;
     }
     if (b->checkpoint_full)
-        log_info("store: %s: checkpoints work again", b->path);
+        log_info(_("store: %s: checkpoints work again"), b->path);
     b->checkpoint_full = false;
     return 0;
 }

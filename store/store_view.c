@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "store_backend.h"
 #include "util.h"
 
@@ -62,7 +63,8 @@ store_view_new(store_t *s, char **err)
     sqlite3 *db = store_sqlite_conn(s);
 
     if (db == NULL) {
-        *err = xasprintf("the report's figures need a sqlite store, not %s", store_backend_name(s));
+        *err =
+            xasprintf(_("the report's figures need a sqlite store, not %s"), store_backend_name(s));
         return NULL;
     }
     v = xcalloc(1, sizeof(*v));
@@ -165,7 +167,7 @@ each(store_view_t *v, sqlite3_stmt *st, const char *what, int (*row)(sqlite3_stm
         if (row(st, arg) < 0) {
             sqlite3_finalize(st);
             free(v->err);
-            v->err = xasprintf("%s: stopped by the caller", what);
+            v->err = xasprintf(_("%s: stopped by the caller"), what);
             return -1;
         }
     }

@@ -3,7 +3,7 @@
 # otherwise, with the same --json under both; its tables measure display width (a Chinese
 # character is two columns) and fit 80 columns, cutting long fields with "…" on a character
 # boundary, --wide showing them whole; status and overdue are red and yellow on a terminal,
-# never with NO_COLOR and never into a pipe.
+# never with NO_COLOR and into a pipe only with CLICOLOR_FORCE.
 # backends: sqlite
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
@@ -41,7 +41,7 @@ step "status in Chinese under zh_CN, in English under C.UTF-8"
 run "${ZH[@]}" "$PERMITCTL" status "$LONG"
 ((RC == 0)) || fail "status under zh_CN exited $RC: $ERR"
 ZH_STATUS=$OUT
-for word in 项目 编码 部门 状态 期限 已受理 容缺受理 未满足前置 黄色 工作日 等待前置; do
+for word in 项目 编码 部门 状态 期限 已受理 容缺受理 未满足前置 黄 工作日 等待前置; do
     [[ "$ZH_STATUS" == *"$word"* ]] || fail "the Chinese status lacks '$word': $ZH_STATUS"
 done
 [[ "$ZH_STATUS" != *"DEADLINE"* && "$ZH_STATUS" != *"blocked by"* ]] ||
@@ -55,6 +55,26 @@ done
 [[ "$EN_STATUS" != *"已受理"* && "$EN_STATUS" != *"工作日"* ]] ||
     fail "the English status has Chinese words of ours: $EN_STATUS"
 
+step "80 columns: the last change and certificate left out, codes, states, deadlines, colours whole"
+# Each row's code, state, limit, deadline and colour whole (short forms: 10日, 红 超4日); the
+# name gives way; 更新 and 证照 are for --wide, and the footer says so.
+# (the first line of the code: its notes follow the table)
+row_of() { grep -m1 -E "^$1 " <<<"$ZH_STATUS" || fail "no row of $1 in: $ZH_STATUS"; }
+[[ "$(row_of LAND_PREREVIEW)" =~ ^LAND_PREREVIEW\ +[^\ ]+\ +NRB\ +已受理\ +5日\ +2026-02-26\ +红\ 超4日$ ]] ||
+    fail "LAND_PREREVIEW's row at 80 columns: $(row_of LAND_PREREVIEW)"
+[[ "$(row_of FOREST_USE)" =~ FGB\ +容缺受理\ +10日\ +2026-03-04\ +黄\ 剩2日$ ]] ||
+    fail "FOREST_USE's row at 80 columns: $(row_of FOREST_USE)"
+[[ "$(row_of 'CONSTRUCTION_PERMIT \*')" == *"未满足前置"* ]] || fail "CONSTRUCTION_PERMIT cut: $ZH_STATUS"
+heading=$(grep -E '^编码 ' <<<"$ZH_STATUS")
+[[ "$heading" == *时限*期限*预警 && "$heading" != *更新* && "$heading" != *证照* ]] ||
+    fail "the heading at 80 columns: $heading"
+[[ "$ZH_STATUS" == *"日：工作日；加 --wide 显示全部列"* ]] || fail "no footer on the short forms: $ZH_STATUS"
+# The critical path's line starts with what to do, so a cut keeps it.
+[[ "$ZH_STATUS" == *"关键路径  先推动 RELICS；最长链条还需 15 个工作日"* ]] ||
+    fail "the critical path does not start with what to push: $ZH_STATUS"
+[[ "$EN_STATUS" =~ LAND_PREREVIEW\ .*\ 5d\ +2026-02-26\ +red\ 4d\ over && "$EN_STATUS" == *"critical  push RELICS first;"* ]] ||
+    fail "the English short forms: $EN_STATUS"
+
 step "every line fits 80 columns, long fields cut with …; --wide shows them whole"
 for out in "$ZH_STATUS" "$EN_STATUS"; do
     w=$(max_width <<<"$out")
@@ -67,6 +87,9 @@ run "${ZH[@]}" "$PERMITCTL" status "$LONG" --wide
 [[ "$OUT" == *"通辽市科尔沁区新能源装备制造产业园区开发建设投资有限责任公司"* &&
     "$OUT" == *"林地现状调查报告及专家评审意见"* && "$OUT" != *"…"* ]] ||
     fail "--wide cut something: $OUT"
+[[ "$OUT" == *"黄色，剩2个工作日"* && "$OUT" == *"10工作日"* && "$OUT" == *更新* &&
+    "$OUT" == *"2026-03-03 08:30+08:00"* && "$OUT" != *"日：工作日"* ]] ||
+    fail "--wide lacks the long forms: $OUT"
 w=$(max_width <<<"$OUT")
 ((w > 80)) || fail "--wide is only $w columns: nothing was long to begin with"
 run env COLUMNS=120 LC_ALL=zh_CN.UTF-8 "$PERMITCTL" status "$LONG"
@@ -76,11 +99,19 @@ w=$(max_width <<<"$OUT")
 step "overdue and blocked: Chinese, 80 columns"
 run "${ZH[@]}" "$PERMITCTL" overdue
 ((RC == 0)) || fail "overdue exited $RC: $ERR"
-[[ "$OUT" == *"预警"* && "$OUT" == *"黄色，剩2个工作日"* ]] || fail "overdue in Chinese: $OUT"
+[[ "$OUT" == *"预警"* && "$OUT" =~ 黄\ 剩2日\ +$LONG\ +FOREST_USE ]] || fail "overdue in Chinese: $OUT"
 w=$(max_width <<<"$OUT")
 ((w <= 80)) || fail "an overdue line is $w columns: $OUT"
+# At 80 columns the project's name and the region are left out before anything is cut; the
+# deadline and the steward stay whole.
+[[ "$OUT" != *项目名称* && "$OUT" =~ NRB\ +2026-02-26\ +张伟 ]] || fail "overdue at 80 columns: $OUT"
+run "${ZH[@]}" "$PERMITCTL" overdue --wide
+[[ "$OUT" == *"黄色，剩2个工作日"* && "$OUT" == *项目名称* && "$OUT" == *科尔沁区二〇二六* ]] ||
+    fail "overdue --wide: $OUT"
 run "${ZH[@]}" "$PERMITCTL" blocked --project "$LONG"
 [[ "$OUT" == *"等待前置"* && "$OUT" == *"（DRC，"* ]] || fail "blocked in Chinese: $OUT"
+# Narrow, the procedure is its code, whole; what it waits for gives way.
+[[ "$OUT" =~ $LONG\ +CONSTRUCTION_PERMIT\ +HCB ]] || fail "blocked at 80 columns cut the code: $OUT"
 w=$(max_width <<<"$OUT")
 ((w <= 80)) || fail "a blocked line is $w columns: $OUT"
 run "${ZH[@]}" "$PERMITCTL" blocked --project "$LONG" --wide
@@ -115,9 +146,32 @@ run "${ZH[@]}" "$PERMITCTL" --query ipc://$T/nobody.sock --timeout 100 --tries 1
 # LANGUAGE picks the catalog as gettext reads it: under any locale but plain C, and the words
 # of the states and colours follow the catalog.
 run env LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$PERMITCTL" overdue
-[[ "$OUT" == *"预警"* && "$OUT" == *"黄色"* ]] || fail "LANGUAGE=zh_CN under C.UTF-8: $OUT"
+[[ "$OUT" == *"预警"* && "$OUT" == *"黄 剩2日"* ]] || fail "LANGUAGE=zh_CN under C.UTF-8: $OUT"
 run env LC_ALL=C LANGUAGE=zh_CN "$PERMITCTL" overdue
 [[ "$OUT" == *"COLOUR"* && "$OUT" == *"yellow"* ]] || fail "LANGUAGE=zh_CN under C: $OUT"
+
+step "permitctl's other commands, permit-agent, permit-notify and permitd speak Chinese too"
+run "${ZH[@]}" "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
+[[ "$OUT" =~ 无需导入：[0-9]+\ 个部门均无变化 ]] || fail "import in Chinese: $OUT $ERR"
+run "${EN[@]}" "$PERMITCTL" import departments "$PERMIT_SRC/deploy/departments.csv"
+[[ "$OUT" =~ nothing\ to\ import:\ [0-9]+\ departments\ unchanged ]] || fail "import in English: $OUT $ERR"
+run "${ZH[@]}" "$PERMITCTL" clock set yesterday
+((RC == 64)) && [[ "$ERR" == *"不是形如 2026-03-02T09:00:00+08:00 的时间"* ]] || fail "clock in Chinese: $ERR"
+run "${ZH[@]}" "$PERMIT_AGENT" --help
+[[ "$OUT" == *"向中心服务发送一条事件"* && "$OUT" == *"事件类型（--event）："* &&
+    "$OUT" == *"退出状态：0 已记录"* ]] || fail "permit-agent --help in Chinese: $OUT"
+# Chinese help wraps at the display width, as English does (96 columns).
+w=$(max_width <<<"$OUT")
+((w <= 96)) || fail "a permit-agent --help line is $w columns: $OUT"
+run "${ZH[@]}" "$PERMIT_AGENT" run --help
+[[ "$OUT" == *"本部门代理代表的部门编码（必填）"* ]] || fail "permit-agent run --help options: $OUT"
+run "${ZH[@]}" "$PERMIT_AGENT" status --state "$T/no-agent"
+[[ "$ERR" == *"中没有发件箱（这是部门代理的状态目录吗？）"* ]] || fail "permit-agent status in Chinese: $ERR"
+run "${ZH[@]}" "$PERMIT_BIN/permit-notify" run --help
+[[ "$OUT" == *"运行通知服务"* && "$OUT" == *"路由文件：谁通过哪个渠道收到什么"* ]] ||
+    fail "permit-notify run --help in Chinese: $OUT"
+run "${ZH[@]}" "$PERMITD" --config "$PERMIT_SRC/deploy/permitd.conf" --curve no -n
+((RC == 0)) && [[ "$OUT" == *"配置正确"* ]] || fail "permitd -n in Chinese: $RC $OUT $ERR"
 
 step "colours on a terminal, not with NO_COLOR, not into a pipe"
 command -v script >/dev/null || fail "script (bsdutils) is missing"
@@ -131,8 +185,15 @@ out=$(env -u NO_COLOR LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '
 out=$(env NO_COLOR=1 LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '$PERMITCTL' overdue")
 [[ "$out" != *$'\e['* ]] || fail "colour on a terminal with NO_COLOR=1: $out"
 out=$(env NO_COLOR= LC_ALL=zh_CN.UTF-8 bash -c "$(declare -f on_tty); on_tty '$PERMITCTL' overdue")
-[[ "$out" != *$'\e['* ]] || fail "colour with NO_COLOR set but empty: $out"
-out=$(env -u NO_COLOR "$PERMITCTL" overdue)
+[[ "$out" == *$'\e['* ]] || fail "NO_COLOR empty is as unset (no-color.org), yet no colour: $out"
+out=$(env -u NO_COLOR -u CLICOLOR_FORCE "$PERMITCTL" overdue)
 [[ "$out" != *$'\e['* ]] || fail "colour into a pipe: $out"
+# CLICOLOR_FORCE colours into a pipe (less -R); NO_COLOR still wins.
+out=$(env -u NO_COLOR CLICOLOR_FORCE=1 "$PERMITCTL" overdue)
+[[ "$out" == *$'\e[33m'* ]] || fail "no colour into a pipe with CLICOLOR_FORCE=1: $out"
+out=$(env -u NO_COLOR CLICOLOR_FORCE=1 "$PERMITCTL" status "$LONG")
+[[ "$out" == *$'\e[33m'* ]] || fail "no colour in status with CLICOLOR_FORCE=1: $out"
+out=$(env NO_COLOR=1 CLICOLOR_FORCE=1 "$PERMITCTL" overdue)
+[[ "$out" != *$'\e['* ]] || fail "CLICOLOR_FORCE won over NO_COLOR: $out"
 
 stop_broker

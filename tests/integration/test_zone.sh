@@ -40,7 +40,7 @@ outputs() {
     local out=$1
     {
         echo "== status"
-        "$PERMITCTL" status TL-2026-001
+        "$PERMITCTL" status TL-2026-001 --wide
         echo "== tail"
         "$PERMITCTL" tail --from 0 --project TL-2026-001
         echo "== overdue"

@@ -459,37 +459,6 @@ test_dump_unescaped(void **state)
     json_decref(o);
 }
 
-static void
-test_colour_wanted(void **state)
-{
-    int fds[2], master, slave = -1;
-    char *name = NULL;
-    (void)state;
-
-    assert_int_equal(pipe(fds), 0);
-    assert_int_equal(unsetenv("NO_COLOR"), 0);
-    assert_false(entryfmt_colour_wanted(fds[1]));
-    close(fds[0]);
-    close(fds[1]);
-
-    master = posix_openpt(O_RDWR | O_NOCTTY);
-    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 ||
-        (name = ptsname(master)) == NULL || (slave = open(name, O_RDWR | O_NOCTTY)) < 0) {
-        if (master >= 0)
-            close(master);
-        skip(); /* no pseudo-terminals here */
-        return;
-    }
-    assert_true(entryfmt_colour_wanted(slave));
-    assert_int_equal(setenv("NO_COLOR", "", 1), 0);
-    assert_true(entryfmt_colour_wanted(slave));
-    assert_int_equal(setenv("NO_COLOR", "1", 1), 0);
-    assert_false(entryfmt_colour_wanted(slave));
-    assert_int_equal(unsetenv("NO_COLOR"), 0);
-    close(slave);
-    close(master);
-}
-
 /* An alert's acknowledgement shows which alert (cause), who, how and through which key. */
 static void
 test_alert_ack_entry(void **state)
@@ -536,7 +505,7 @@ main(void)
         cmocka_unit_test(test_unblocked_entry),  cmocka_unit_test(test_milestone_entry),
         cmocka_unit_test(test_project_entry),    cmocka_unit_test(test_department_entry),
         cmocka_unit_test(test_one_line_escapes), cmocka_unit_test(test_dump_unescaped),
-        cmocka_unit_test(test_colour_wanted),    cmocka_unit_test(test_alert_ack_entry),
+        cmocka_unit_test(test_alert_ack_entry),
     };
     return cmocka_run_group_tests(tests, setup_shanghai, NULL);
 }
