@@ -37,15 +37,17 @@
 #define BENCH_DEPLOY_DIR "deploy"
 #endif
 
-/* Targets of issue 8: the JSON line gives the ratios to them. */
-#define TARGET_EVENTS_S 50000.0
-#define TARGET_REBUILD_S 200000.0
+/* Targets of issue 24 (4x64, rebuild at 100,000 projects): the JSON line gives the ratios to
+ * them. */
+#define TARGET_EVENTS_S 64000.0
+#define TARGET_REBUILD_S 500000.0
 
 typedef struct opts {
     double duration;
     int agents;
     int window;
     long projects;
+    long versus; /* projects of the reference run in the same invocation, 0: none */
     bool json_only;
     bool keep;
     bool no_rebuild;
@@ -89,7 +91,8 @@ usage(FILE *f)
     fprintf(
         f,
         "usage: permit-bench [--duration S] [--agents N] [--window W] [--projects N]\n"
-        "                    [--json-only] [--keep] [--no-rebuild] [--limits-secs S]\n"
+        "                    [--versus N] [--json-only] [--keep] [--no-rebuild]\n"
+        "                    [--limits-secs S]\n"
         "                    [--seed N] [--permitd PATH] [--permitctl PATH] [--deploy DIR]\n"
         "                    [--permitd-opt OPT]...\n"
         "                    [--ingest EP --publish EP [--query EP]]\n"
@@ -97,6 +100,8 @@ usage(FILE *f)
         "  --agents N        agent connections, one DEALER socket each (4)\n"
         "  --window W        events in flight per agent (64)\n"
         "  --projects N      generated projects kept in progress (1000)\n"
+        "  --versus N        first a reference run with N projects on a broker of its own\n"
+        "                    (same duration and load), for the ratio of the two (e.g. 1000)\n"
         "  --json-only       print only the JSON line\n"
         "  --keep            keep the temporary folder (database, broker log)\n"
         "  --no-rebuild      skip timing permitd --rebuild\n"
@@ -116,6 +121,7 @@ parse_opts(int argc, char **argv, opts_t *o)
                                              {"agents", required_argument, NULL, 'a'},
                                              {"window", required_argument, NULL, 'w'},
                                              {"projects", required_argument, NULL, 'p'},
+                                             {"versus", required_argument, NULL, 'v'},
                                              {"json-only", no_argument, NULL, 'j'},
                                              {"keep", no_argument, NULL, 'k'},
                                              {"no-rebuild", no_argument, NULL, 'R'},
@@ -156,6 +162,11 @@ parse_opts(int argc, char **argv, opts_t *o)
         case 'p':
             o->projects = strtol(optarg, &end, 10);
             if (*end != '\0' || o->projects < 1 || o->projects > 10000000)
+                goto bad;
+            break;
+        case 'v':
+            o->versus = strtol(optarg, &end, 10);
+            if (*end != '\0' || o->versus < 1 || o->versus > 10000000)
                 goto bad;
             break;
         case 'L':
@@ -214,7 +225,8 @@ parse_opts(int argc, char **argv, opts_t *o)
             return -1;
         }
     }
-    if (optind != argc || (o->ingest != NULL) != (o->publish != NULL)) {
+    if (optind != argc || (o->ingest != NULL) != (o->publish != NULL) ||
+        (o->ingest != NULL && o->versus > 0)) {
         usage(stderr);
         return -1;
     }
@@ -471,27 +483,133 @@ row(const char *name, double v, const char *unit, const char *target)
         printf("  %-34s %14.2f %-10s %s\n", name, v, unit, target);
 }
 
+/* What one run measured. */
+typedef struct run {
+    load_result_t res;
+    proc_usage_t u1; /* the broker's, at the end of the load */
+    rebuild_t rb;
+    double reg_secs; /* registering the projects before the load */
+    double eps;      /* durable events acked per second */
+    double cpu_s, cpu_per_100k;
+    bool ran; /* the load ran to its end */
+} run_t;
+
+/*
+ * One run with `projects` projects: in folder dir (made here), start a broker of its own (or
+ * drive the one given), import the sample, register, drive the load, read the broker's usage,
+ * stop it and time the rebuild (when asked). 0 when the load ran, -1 otherwise (said why).
+ */
+static int
+bench_once(const opts_t *o, long projects, const char *dir, bool rebuild, run_t *r)
+{
+    char *db = xasprintf("%s/permit.db", dir), *blog = xasprintf("%s/permitd.log", dir);
+    char *clog = xasprintf("%s/permitctl.log", dir), *rlog = xasprintf("%s/rebuild.log", dir);
+    char *ingest = NULL, *publish = NULL, *query = NULL, *template_csv = NULL, why[512];
+    proc_usage_t u0 = {0, -1};
+    load_t *load = NULL;
+    void *zctx = NULL;
+    pid_t broker = -1;
+    int64_t t0;
+    int rc = -1;
+
+    r->u1 = (proc_usage_t){-1, -1};
+    r->cpu_s = r->cpu_per_100k = -1;
+    template_csv = xasprintf("%s/template.csv", o->deploy);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        log_warn("mkdir %s", dir);
+        goto done;
+    }
+    if (o->ingest != NULL) {
+        ingest = xstrdup(o->ingest);
+        publish = xstrdup(o->publish);
+    } else {
+        ingest = xasprintf("ipc://%s/ingest.sock", dir);
+        publish = xasprintf("ipc://%s/publish.sock", dir);
+        query = xasprintf("ipc://%s/query.sock", dir);
+        if ((broker = start_broker(o, db, ingest, publish, query, blog)) < 0)
+            goto done;
+        if (import_sample(o, ingest, query, clog) < 0)
+            goto done;
+    }
+    zctx = zmq_ctx_new();
+    {
+        load_cfg_t lc = {ingest,    publish,          template_csv, "standard", o->agents,
+                         o->window, (size_t)projects, o->duration,  o->seed};
+        if ((load = load_new(&lc, zctx, why, sizeof(why))) == NULL) {
+            log_warnx("%s", why);
+            goto done;
+        }
+    }
+    t0 = util_mono_ms();
+    if (load_register(load, why, sizeof(why)) < 0) {
+        log_warnx("registering %ld projects: %s", projects, why);
+        goto done;
+    }
+    r->reg_secs = (double)(util_mono_ms() - t0) / 1000.0;
+    if (broker > 0)
+        read_usage(broker, &u0);
+    if (load_run(load, &stop_flag, &r->res, why, sizeof(why)) < 0) {
+        log_warnx("%s", why);
+        goto done;
+    }
+    r->ran = true;
+    r->eps = r->res.secs > 0 ? (double)r->res.events / r->res.secs : 0;
+    if (broker > 0 && read_usage(broker, &r->u1) == 0) {
+        r->cpu_s = r->u1.cpu_s - u0.cpu_s;
+        if (r->res.events_total > 0)
+            r->cpu_per_100k = r->cpu_s * 100000.0 / (double)r->res.events_total;
+    }
+    load_destroy(&load);
+    zmq_ctx_term(zctx);
+    zctx = NULL;
+    if (broker > 0) {
+        int stopped = stop_broker(broker);
+        broker = -1;
+        if (stopped < 0)
+            log_warnx("permitd did not exit cleanly; see %s", blog);
+        if (rebuild && !stop_flag)
+            time_rebuild(o, db, rlog, &r->rb);
+    }
+    rc = 0;
+done:
+    load_destroy(&load);
+    if (zctx != NULL)
+        zmq_ctx_term(zctx);
+    if (broker > 0)
+        stop_broker(broker);
+    free(db);
+    free(blog);
+    free(clog);
+    free(rlog);
+    free(ingest);
+    free(publish);
+    free(query);
+    free(template_csv);
+    return rc;
+}
+
+static double
+rebuild_rate(const rebuild_t *rb)
+{
+    return rb->done && rb->secs > 0 ? (double)rb->entries / rb->secs : -1;
+}
+
 int
 main(int argc, char **argv)
 {
     opts_t o = {.duration = 10, .agents = 4, .window = 64, .projects = 1000, .limits_secs = 2};
-    char tmpl[] = "/tmp/permit-bench.XXXXXX", why[512];
-    char *dir = NULL, *db = NULL, *ingest = NULL, *publish = NULL, *query = NULL;
-    char *blog = NULL, *clog = NULL, *rlog = NULL, *own_permitd = NULL, *own_permitctl = NULL;
-    char *template_csv = NULL;
-    void *zctx = NULL;
-    load_t *load = NULL;
-    load_result_t res;
+    char tmpl[] = "/tmp/permit-bench.XXXXXX";
+    char *dir = NULL, *main_dir = NULL, *versus_dir = NULL, *own_permitd = NULL,
+         *own_permitctl = NULL;
     limits_t lim = {-1, -1, -1};
-    proc_usage_t u0 = {0, -1}, u1 = {-1, -1};
-    rebuild_t rb = {0};
-    pid_t broker = -1;
-    int64_t t0;
-    double reg_secs = 0, eps, cpu_per_100k = -1, cpu_s = -1;
+    run_t run, ref;
+    load_result_t *res = &run.res;
+    rebuild_t *rb = &run.rb;
+    double eps, ref_eps;
     int status = 1;
-    bool ran = false;
 
-    memset(&res, 0, sizeof(res));
+    memset(&run, 0, sizeof(run));
+    memset(&ref, 0, sizeof(ref));
     log_init("permit-bench", LOG_LEVEL_WARN);
     if (parse_opts(argc, argv, &o) < 0)
         return EX_USAGE;
@@ -502,7 +620,6 @@ main(int argc, char **argv)
         o.permitctl = own_permitctl = sibling("permitctl");
     if (o.deploy == NULL)
         o.deploy = BENCH_DEPLOY_DIR;
-    template_csv = xasprintf("%s/template.csv", o.deploy);
 
     {
         const char *tmpdir = getenv("TMPDIR");
@@ -515,178 +632,152 @@ main(int argc, char **argv)
             goto done;
         }
     }
-    db = xasprintf("%s/permit.db", dir);
-    blog = xasprintf("%s/permitd.log", dir);
-    clog = xasprintf("%s/permitctl.log", dir);
-    rlog = xasprintf("%s/rebuild.log", dir);
-    if (o.ingest != NULL) {
-        ingest = xstrdup(o.ingest);
-        publish = xstrdup(o.publish);
-    } else {
-        ingest = xasprintf("ipc://%s/ingest.sock", dir);
-        publish = xasprintf("ipc://%s/publish.sock", dir);
-        query = xasprintf("ipc://%s/query.sock", dir);
-        if ((broker = start_broker(&o, db, ingest, publish, query, blog)) < 0)
-            goto done;
-        if (import_sample(&o, ingest, query, clog) < 0)
-            goto done;
-    }
-
-    zctx = zmq_ctx_new();
-    {
-        load_cfg_t lc = {ingest,   publish,  template_csv,       "standard",
-                         o.agents, o.window, (size_t)o.projects, o.duration,
-                         o.seed};
-        if ((load = load_new(&lc, zctx, why, sizeof(why))) == NULL) {
-            log_warnx("%s", why);
-            goto done;
-        }
-    }
-    t0 = util_mono_ms();
-    if (load_register(load, why, sizeof(why)) < 0) {
-        log_warnx("registering %ld projects: %s", o.projects, why);
+    main_dir = xasprintf("%s/run", dir);
+    versus_dir = xasprintf("%s/versus", dir);
+    /* The reference first, on a broker and database of its own: the two runs share the
+     * machine's moment as closely as a run after a run can. */
+    if (o.versus > 0 && bench_once(&o, o.versus, versus_dir, !o.no_rebuild, &ref) < 0)
         goto done;
-    }
-    reg_secs = (double)(util_mono_ms() - t0) / 1000.0;
-    if (broker > 0)
-        read_usage(broker, &u0);
-    if (load_run(load, &stop_flag, &res, why, sizeof(why)) < 0) {
-        log_warnx("%s", why);
+    if (bench_once(&o, o.projects, main_dir, !o.no_rebuild, &run) < 0)
         goto done;
-    }
-    ran = true;
-    if (broker > 0 && read_usage(broker, &u1) == 0) {
-        cpu_s = u1.cpu_s - u0.cpu_s;
-        if (res.events_total > 0)
-            cpu_per_100k = cpu_s * 100000.0 / (double)res.events_total;
-    }
-    load_destroy(&load);
-    zmq_ctx_term(zctx);
-    zctx = NULL;
-    if (broker > 0) {
-        int rc = stop_broker(broker);
-        broker = -1;
-        if (rc < 0)
-            log_warnx("permitd did not exit cleanly; see %s", blog);
-        if (!o.no_rebuild && !stop_flag)
-            time_rebuild(&o, db, rlog, &rb);
-    }
     if (o.limits_secs > 0 && !stop_flag && limits_measure(dir, o.limits_secs, &lim) < 0)
         log_warnx("the machine's limits could not be measured");
 
-    eps = res.secs > 0 ? (double)res.events / res.secs : 0;
+    eps = run.eps;
+    ref_eps = o.versus > 0 ? ref.eps : -1;
     if (!o.json_only) {
         char target[64];
-        printf("permit-bench: %d agents x window %d, %ld projects, %.1f s (registration %.2f s)\n",
-               o.agents, o.window, o.projects, res.secs, reg_secs);
+        printf("permit-bench: %d agents x window %d, %ld projects, %.1f s (registration %.2f s, "
+               "%.0f projects/s)\n",
+               o.agents, o.window, o.projects, res->secs, run.reg_secs,
+               run.reg_secs > 0 ? (double)o.projects / run.reg_secs : 0);
+        if (o.versus > 0)
+            printf("  reference run first: %ld projects, %.1f s (registration %.2f s)\n", o.versus,
+                   ref.res.secs, ref.reg_secs);
         printf("  %-34s %14s %-10s %s\n", "figure", "value", "unit", "target");
         row("durable events acked", eps, "events/s",
-            o.window > 1 ? ">= 50000 (4x64)" : ">= 12000 (4x1)");
-        row("ack latency p50", stats_pct(&res.ack, 50), "ms", "");
-        row("ack latency p99", stats_pct(&res.ack, 99), "ms", "< 10");
-        row("ack latency p99.9", stats_pct(&res.ack, 99.9), "ms", "");
-        row("unblocked latency p50", stats_pct(&res.unblock, 50), "ms", "");
-        row("unblocked latency p99", stats_pct(&res.unblock, 99), "ms", "< 1 (4x1)");
-        row("broker CPU per 100,000 events", cpu_per_100k, "s", "");
-        row("broker peak RSS", u1.hwm_kb >= 0 ? (double)u1.hwm_kb / 1024.0 : -1, "MiB",
-            "< 64 (1M entries)");
-        row("rebuild", rb.done && rb.secs > 0 ? (double)rb.entries / rb.secs : -1, "entries/s",
-            ">= 200000");
-        snprintf(target, sizeof(target), "%llu entries", rb.entries);
-        row("rebuild time", rb.done ? rb.secs : -1, "s", rb.done ? target : "");
-        row("rebuild peak RSS", rb.done ? (double)rb.maxrss_kb / 1024.0 : -1, "MiB", "");
+            o.window > 1 ? ">= 64000 (4x64)" : ">= fdatasync/s (4x1)");
+        row("ack latency p50", stats_pct(&res->ack, 50), "ms", "");
+        row("ack latency p99", stats_pct(&res->ack, 99), "ms", "< 10");
+        row("ack latency p99.9", stats_pct(&res->ack, 99.9), "ms", "");
+        row("unblocked latency p50", stats_pct(&res->unblock, 50), "ms", "");
+        row("unblocked latency p99", stats_pct(&res->unblock, 99), "ms", "< 1 (4x1)");
+        row("broker CPU per 100,000 events", run.cpu_per_100k, "s", "");
+        row("broker peak RSS", run.u1.hwm_kb >= 0 ? (double)run.u1.hwm_kb / 1024.0 : -1, "MiB",
+            "<= 64 (100k), <= 512 (1M)");
+        row("rebuild", rebuild_rate(rb), "entries/s", ">= 500000 (100k)");
+        snprintf(target, sizeof(target), "%llu entries", rb->entries);
+        row("rebuild time", rb->done ? rb->secs : -1, "s", rb->done ? target : "");
+        row("rebuild peak RSS", rb->done ? (double)rb->maxrss_kb / 1024.0 : -1, "MiB", "");
+        if (o.versus > 0) {
+            char name[64];
+            snprintf(name, sizeof(name), "reference (%ld projects) acked", o.versus);
+            row(name, ref_eps, "events/s", "");
+            row("reference ack latency p99", stats_pct(&ref.res.ack, 99), "ms", "");
+            row("reference rebuild", rebuild_rate(&ref.rb), "entries/s", "");
+            row("reference broker peak RSS",
+                ref.u1.hwm_kb >= 0 ? (double)ref.u1.hwm_kb / 1024.0 : -1, "MiB", "");
+        }
         row("limit: sqlite 1 row/txn", lim.sqlite_row1_per_s, "rows/s", "");
         row("limit: sqlite 1000 rows/txn", lim.sqlite_row1000_per_s, "rows/s", "");
         row("limit: fdatasync", lim.fsync_per_s, "/s", "");
+        row("ratio: events/s / reference", ratio(eps, ref_eps), "x", ">= 0.9 (100k), >= 0.8 (1M)");
         row("ratio: events/s / 1-row txn", ratio(eps, lim.sqlite_row1_per_s), "x", "");
         row("ratio: events/s / 1000-row txn", ratio(eps, lim.sqlite_row1000_per_s), "x", "");
-        row("ratio: events/s / fdatasync", ratio(eps, lim.fsync_per_s), "x", "");
+        row("ratio: events/s / fdatasync", ratio(eps, lim.fsync_per_s), "x", ">= 1 (4x1)");
+        row("ratio: rebuild / 1000-row txn", ratio(rebuild_rate(rb), lim.sqlite_row1000_per_s), "x",
+            "");
         printf("  events sent: accepted %llu, accepted_deficient %llu, supplement_requested %llu,"
                " supplement_received %llu, commitment_fulfilled %llu, approved %llu, rejected "
                "%llu, not_required %llu; projects registered during the run %llu\n",
-               (unsigned long long)res.by_kind[PM_KIND_ACCEPTED],
-               (unsigned long long)res.by_kind[PM_KIND_ACCEPTED_DEFICIENT],
-               (unsigned long long)res.by_kind[PM_KIND_SUPPLEMENT_REQUESTED],
-               (unsigned long long)res.by_kind[PM_KIND_SUPPLEMENT_RECEIVED],
-               (unsigned long long)res.by_kind[PM_KIND_COMMITMENT_FULFILLED],
-               (unsigned long long)res.by_kind[PM_KIND_APPROVED],
-               (unsigned long long)res.by_kind[PM_KIND_REJECTED],
-               (unsigned long long)res.by_kind[PM_KIND_NOT_REQUIRED],
-               (unsigned long long)res.registrations);
+               (unsigned long long)res->by_kind[PM_KIND_ACCEPTED],
+               (unsigned long long)res->by_kind[PM_KIND_ACCEPTED_DEFICIENT],
+               (unsigned long long)res->by_kind[PM_KIND_SUPPLEMENT_REQUESTED],
+               (unsigned long long)res->by_kind[PM_KIND_SUPPLEMENT_RECEIVED],
+               (unsigned long long)res->by_kind[PM_KIND_COMMITMENT_FULFILLED],
+               (unsigned long long)res->by_kind[PM_KIND_APPROVED],
+               (unsigned long long)res->by_kind[PM_KIND_REJECTED],
+               (unsigned long long)res->by_kind[PM_KIND_NOT_REQUIRED],
+               (unsigned long long)res->registrations);
         printf("  refusals %llu, duplicates %llu, errors %llu, unblocked expected %llu, missed "
                "%llu, log head %llu\n",
-               (unsigned long long)res.refusals, (unsigned long long)res.duplicates,
-               (unsigned long long)res.errors, (unsigned long long)res.unblocks_expected,
-               (unsigned long long)res.unblocks_missed, (unsigned long long)res.head);
-        if (res.refusals > 0)
-            printf("  first refusal: %s\n", res.first_refusal);
+               (unsigned long long)res->refusals, (unsigned long long)res->duplicates,
+               (unsigned long long)res->errors, (unsigned long long)res->unblocks_expected,
+               (unsigned long long)res->unblocks_missed, (unsigned long long)res->head);
+        if (res->refusals > 0)
+            printf("  first refusal: %s\n", res->first_refusal);
         if (o.keep)
             printf("  kept %s\n", dir);
     }
-    printf("{\"bench\":\"permit-bench/1\",\"agents\":%d,\"window\":%d,\"projects\":%ld,", o.agents,
+    printf("{\"bench\":\"permit-bench/2\",\"agents\":%d,\"window\":%d,\"projects\":%ld,", o.agents,
            o.window, o.projects);
-    jnum(stdout, "duration_s", res.secs, 3, false);
-    jnum(stdout, "register_s", reg_secs, 3, false);
+    jnum(stdout, "duration_s", res->secs, 3, false);
+    jnum(stdout, "register_s", run.reg_secs, 3, false);
+    jnum(stdout, "register_projects_per_s",
+         run.reg_secs > 0 ? (double)o.projects / run.reg_secs : -1, 1, false);
     printf("\"events\":%llu,\"events_total\":%llu,\"registrations\":%llu,\"refusals\":%llu,"
            "\"duplicates\":%llu,\"errors\":%llu,\"head\":%llu,",
-           (unsigned long long)res.events, (unsigned long long)res.events_total,
-           (unsigned long long)res.registrations, (unsigned long long)res.refusals,
-           (unsigned long long)res.duplicates, (unsigned long long)res.errors,
-           (unsigned long long)res.head);
+           (unsigned long long)res->events, (unsigned long long)res->events_total,
+           (unsigned long long)res->registrations, (unsigned long long)res->refusals,
+           (unsigned long long)res->duplicates, (unsigned long long)res->errors,
+           (unsigned long long)res->head);
     jnum(stdout, "events_per_s", eps, 1, false);
-    jnum(stdout, "ack_p50_ms", stats_pct(&res.ack, 50), 3, false);
-    jnum(stdout, "ack_p99_ms", stats_pct(&res.ack, 99), 3, false);
-    jnum(stdout, "ack_p999_ms", stats_pct(&res.ack, 99.9), 3, false);
+    jnum(stdout, "ack_p50_ms", stats_pct(&res->ack, 50), 3, false);
+    jnum(stdout, "ack_p99_ms", stats_pct(&res->ack, 99), 3, false);
+    jnum(stdout, "ack_p999_ms", stats_pct(&res->ack, 99.9), 3, false);
     printf("\"unblocked_samples\":%zu,\"unblocked_expected\":%llu,\"unblocked_missed\":%llu,",
-           res.unblock.n, (unsigned long long)res.unblocks_expected,
-           (unsigned long long)res.unblocks_missed);
-    jnum(stdout, "unblocked_p50_ms", stats_pct(&res.unblock, 50), 3, false);
-    jnum(stdout, "unblocked_p99_ms", stats_pct(&res.unblock, 99), 3, false);
-    jnum(stdout, "broker_cpu_s", cpu_s, 3, false);
-    jnum(stdout, "broker_cpu_s_per_100k", cpu_per_100k, 3, false);
-    jnum(stdout, "broker_peak_rss_mib", u1.hwm_kb >= 0 ? (double)u1.hwm_kb / 1024.0 : -1, 1, false);
-    printf("\"rebuild_entries\":%llu,", rb.entries);
-    jnum(stdout, "rebuild_s", rb.done ? rb.secs : -1, 3, false);
-    jnum(stdout, "rebuild_entries_per_s",
-         rb.done && rb.secs > 0 ? (double)rb.entries / rb.secs : -1, 1, false);
-    jnum(stdout, "rebuild_peak_rss_mib", rb.done ? (double)rb.maxrss_kb / 1024.0 : -1, 1, false);
+           res->unblock.n, (unsigned long long)res->unblocks_expected,
+           (unsigned long long)res->unblocks_missed);
+    jnum(stdout, "unblocked_p50_ms", stats_pct(&res->unblock, 50), 3, false);
+    jnum(stdout, "unblocked_p99_ms", stats_pct(&res->unblock, 99), 3, false);
+    jnum(stdout, "broker_cpu_s", run.cpu_s, 3, false);
+    jnum(stdout, "broker_cpu_s_per_100k", run.cpu_per_100k, 3, false);
+    jnum(stdout, "broker_peak_rss_mib", run.u1.hwm_kb >= 0 ? (double)run.u1.hwm_kb / 1024.0 : -1, 1,
+         false);
+    printf("\"rebuild_entries\":%llu,", rb->entries);
+    jnum(stdout, "rebuild_s", rb->done ? rb->secs : -1, 3, false);
+    jnum(stdout, "rebuild_entries_per_s", rebuild_rate(rb), 1, false);
+    jnum(stdout, "rebuild_peak_rss_mib", rb->done ? (double)rb->maxrss_kb / 1024.0 : -1, 1, false);
+    printf("\"versus_projects\":%ld,", o.versus);
+    jnum(stdout, "versus_events_per_s", ref_eps, 1, false);
+    jnum(stdout, "versus_ack_p99_ms", o.versus > 0 ? stats_pct(&ref.res.ack, 99) : -1, 3, false);
+    jnum(stdout, "versus_rebuild_entries_per_s", o.versus > 0 ? rebuild_rate(&ref.rb) : -1, 1,
+         false);
+    jnum(stdout, "versus_broker_peak_rss_mib",
+         o.versus > 0 && ref.u1.hwm_kb >= 0 ? (double)ref.u1.hwm_kb / 1024.0 : -1, 1, false);
     jnum(stdout, "limit_sqlite_1_per_txn_rows_s", lim.sqlite_row1_per_s, 1, false);
     jnum(stdout, "limit_sqlite_1000_per_txn_rows_s", lim.sqlite_row1000_per_s, 1, false);
     jnum(stdout, "limit_fdatasync_per_s", lim.fsync_per_s, 1, false);
+    jnum(stdout, "ratio_to_versus", ratio(eps, ref_eps), 3, false);
     jnum(stdout, "ratio_to_sqlite_1_per_txn", ratio(eps, lim.sqlite_row1_per_s), 3, false);
     jnum(stdout, "ratio_to_sqlite_1000_per_txn", ratio(eps, lim.sqlite_row1000_per_s), 3, false);
     jnum(stdout, "ratio_to_fdatasync", ratio(eps, lim.fsync_per_s), 3, false);
+    jnum(stdout, "ratio_rebuild_to_sqlite_1000_per_txn",
+         ratio(rebuild_rate(rb), lim.sqlite_row1000_per_s), 3, false);
     jnum(stdout, "ratio_to_target_events", ratio(eps, TARGET_EVENTS_S), 3, false);
-    jnum(stdout, "ratio_to_target_rebuild",
-         rb.done && rb.secs > 0 ? ratio((double)rb.entries / rb.secs, TARGET_REBUILD_S) : -1, 3,
-         true);
+    jnum(stdout, "ratio_to_target_rebuild", ratio(rebuild_rate(rb), TARGET_REBUILD_S), 3, true);
     printf("}\n");
     fflush(stdout);
-    status = ran && res.refusals == 0 && res.errors == 0 && res.duplicates == 0 ? 0 : 1;
+    status = run.ran && (o.versus == 0 || ref.ran) &&
+                     res->refusals + ref.res.refusals + res->errors + ref.res.errors +
+                             res->duplicates + ref.res.duplicates ==
+                         0
+                 ? 0
+                 : 1;
 
 done:
-    load_destroy(&load);
-    if (zctx != NULL)
-        zmq_ctx_term(zctx);
-    if (broker > 0)
-        stop_broker(broker);
     if (dir != NULL && !o.keep && access(dir, F_OK) == 0) {
         if (status == 0)
             remove_tree(dir);
         else
-            fprintf(stderr, "permit-bench: kept %s for a look (broker log permitd.log)\n", dir);
+            fprintf(stderr, "permit-bench: kept %s for a look (broker log run/permitd.log)\n", dir);
     }
-    load_result_clear(&res);
+    load_result_clear(&run.res);
+    load_result_clear(&ref.res);
     free(dir);
-    free(db);
-    free(ingest);
-    free(publish);
-    free(query);
-    free(blog);
-    free(clog);
-    free(rlog);
+    free(main_dir);
+    free(versus_dir);
     free(own_permitd);
     free(own_permitctl);
-    free(template_csv);
     return status;
 }
