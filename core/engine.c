@@ -649,12 +649,56 @@ admin_entry(pm_kind_t kind, const pm_import_t *im, int64_t now_ms, size_t append
     return e;
 }
 
+/* An id of an import and where it is listed, for first_repeat. */
+typedef struct listed {
+    const char *id;
+    size_t at;
+} listed_t;
+
+static int
+listed_cmp(const void *a, const void *b)
+{
+    const listed_t *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+
+    return c != 0 ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/*
+ * The first place in ids[0..n-1] (NULL ids skipped) that repeats an id listed before it, or n
+ * when none does: what comparing each id with every one before it finds, in n log n rather
+ * than n squared (an import of 2,000 projects made 2 million comparisons, and one of the
+ * 200,000 a message may hold, 20 billion).
+ */
+static size_t
+first_repeat(const char *const *ids, size_t n)
+{
+    listed_t *v = xcalloc(n ? n : 1, sizeof(*v));
+    size_t m = 0, first = n;
+
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] != NULL)
+            v[m++] = (listed_t){ids[i], i};
+    qsort(v, m, sizeof(*v), listed_cmp);
+    /* Sorted by id, then by place: the second of a run is where that id first repeats. */
+    for (size_t k = 1; k < m; k++)
+        if (strcmp(v[k - 1].id, v[k].id) == 0 && v[k].at < first)
+            first = v[k].at;
+    free(v);
+    return first;
+}
+
 static int
 import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_t *out,
                    pm_reply_t *r)
 {
-    size_t appended = 0;
+    size_t appended = 0, repeat_at;
+    const char **codes = xcalloc(im->ndepts ? im->ndepts : 1, sizeof(char *));
 
+    for (size_t i = 0; i < im->ndepts; i++)
+        codes[i] = im->depts[i].code;
+    repeat_at = first_repeat(codes, im->ndepts);
+    free(codes);
     for (size_t i = 0; i < im->ndepts; i++) {
         const pm_department_t *d = &im->depts[i];
         if (!pm_code_valid(d->code) || util_empty(d->name))
@@ -662,9 +706,8 @@ import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_li
                                "department %zu needs a code (no blanks, '/', ';', "
                                "',' or ':') and a name",
                                i + 1);
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(im->depts[k].code, d->code) == 0)
-                return engine_nack(r, PM_REFUSE_INVALID, "department %s is listed twice", d->code);
+        if (i == repeat_at)
+            return engine_nack(r, PM_REFUSE_INVALID, "department %s is listed twice", d->code);
     }
     for (size_t i = 0; i < im->ndepts; i++) {
         const pm_department_t *d = &im->depts[i];
@@ -759,7 +802,8 @@ storage:
 
 /* Check one project of an import. 1 fine, 0 refused (reply filled), -1 storage failure. */
 static int
-check_project(engine_t *en, const pm_import_t *im, size_t i, const tmpl_t **tp, pm_reply_t *r)
+check_project(engine_t *en, const pm_import_t *im, size_t i, size_t repeat_at, const tmpl_t **tp,
+              pm_reply_t *r)
 {
     const pm_project_t *p = &im->projects[i];
     const char *tname = util_empty(p->template_name) ? "standard" : p->template_name;
@@ -771,9 +815,8 @@ check_project(engine_t *en, const pm_import_t *im, size_t i, const tmpl_t **tp, 
                            "project %zu needs an id (no blanks, '/', ';', ',' or "
                            "':') and a name",
                            i + 1);
-    for (size_t k = 0; k < i; k++)
-        if (strcmp(im->projects[k].id, p->id) == 0)
-            return engine_nack(r, PM_REFUSE_INVALID, "project %s is listed twice", p->id);
+    if (i == repeat_at)
+        return engine_nack(r, PM_REFUSE_INVALID, "project %s is listed twice", p->id);
     rc = store_project_get(en->store, p->id, &old);
     pm_project_clear(&old);
     if (rc < 0)
@@ -821,10 +864,16 @@ import_projects(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
                 pm_reply_t *r)
 {
     const tmpl_t **bound = xcalloc(im->nprojects, sizeof(tmpl_t *));
+    const char **ids = xcalloc(im->nprojects ? im->nprojects : 1, sizeof(char *));
+    size_t repeat_at;
     int rc = 0;
 
+    for (size_t i = 0; i < im->nprojects; i++)
+        ids[i] = im->projects[i].id;
+    repeat_at = first_repeat(ids, im->nprojects);
+    free(ids);
     for (size_t i = 0; i < im->nprojects && rc == 0; i++) {
-        int c = check_project(en, im, i, &bound[i], r);
+        int c = check_project(en, im, i, repeat_at, &bound[i], r);
         if (c < 0)
             rc = -1;
         else if (c == 0)
