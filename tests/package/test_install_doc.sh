@@ -19,7 +19,9 @@ SECTION="## One server in fifteen minutes"
 RUN=$T/units
 KEYS=(/etc/permit/broker.secret /etc/permit/broker.key /etc/permit/notifier.secret
     /etc/permit/notifier.key /etc/permit/keys/ops.key /etc/permit/keys/NRB.key
-    /etc/permit/keys/notifier.key)
+    /etc/permit/keys/notifier.key /etc/permit/web.secret /etc/permit/web.key
+    /etc/permit/keys/web.key)
+BACKUPS=() # the walk-through's backup files, named in its output
 
 if ss -ltn | grep -Eq '127\.0\.0\.1:740[123] |\*:740[123] |0\.0\.0\.0:740[123] '; then
     step "SKIP: a port from 7401 to 7403, which the page's broker takes, is in use"
@@ -33,7 +35,7 @@ doc_cleanup() {
         [[ -e $f ]] && kill_wait "$(cat "$f")" TERM 10
     done
     purge_all
-    rm -f "${KEYS[@]}"
+    rm -f "${KEYS[@]}" "${BACKUPS[@]}"
     rm -rf /etc/permit-agent
     rmdir /etc/permit/keys /etc/permit 2>/dev/null || true
 }
@@ -66,7 +68,8 @@ awk -v section="$SECTION" '
 blocks=$(grep -c '^echo "--- block' "$T/walkthrough.sh" || true)
 ((blocks >= 5)) || fail "found $blocks sh blocks under '$SECTION' in $DOC"
 for want in "apt-get install" "permitctl keygen broker" "systemctl enable --now permitd" \
-    "permitctl import calendar" "permit-agent@NRB" "permit-notify"; do
+    "permitctl import calendar" "permit-agent@NRB" "permit-notify" "permitctl backup" \
+    "permitctl verify" "systemctl enable --now permit-web"; do
     grep -qF -- "$want" "$T/walkthrough.sh" || fail "the walk-through no longer does '$want'"
 done
 
@@ -161,11 +164,14 @@ fi
 (cd "$PKG_BUILD" && exec env -u PERMIT_BROKER -u PERMIT_QUERY -u PERMIT_PUBLISH HOME="$T/home" \
     PATH="$T/bin:$PATH" PERMIT_DOC_RUN="$RUN" timeout 300 bash -euxo pipefail "$T/walkthrough.sh") \
     >"$T/walkthrough.out" 2>&1 || {
+    mapfile -t BACKUPS < <(sed -n 's|^\(/var/backups/permit-[0-9-]*\.db\): head [0-9]*$|\1|p' "$T/walkthrough.out")
     for log in "$RUN"/*.log; do
         [[ -e $log ]] && echo "--- $log ---" && tail -n 15 "$log"
     done >&2
     fail "docs/install.md's walk-through failed: $(tail -n 25 "$T/walkthrough.out")"
 }
+mapfile -t BACKUPS < <(sed -n 's|^\(/var/backups/permit-[0-9-]*\.db\): head [0-9]*$|\1|p' "$T/walkthrough.out")
+((${#BACKUPS[@]} == 1)) || fail "the walk-through's backup printed no 'FILE: head N': $(tail -n 10 "$T/walkthrough.out")"
 grep -q "LAND_PREREVIEW" "$T/walkthrough.out" ||
     fail "the walk-through's status shows no procedure: $(tail -n 10 "$T/walkthrough.out")"
 
