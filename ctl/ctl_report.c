@@ -3,7 +3,7 @@
  *
  * Unlike the other commands it does not ask the broker: it reads the broker's database
  * (read-only, beside a running broker) and replays the log up to --as-of with the broker's
- * own fold (ctl/report.c over core/), so any past week's report can be reproduced exactly. This
+ * own fold (report/report.c over core/), so any past week's report can be reproduced exactly. This
  * file only reads the options and writes the rendering; the figures are report.c's.
  *
  * --format xlsx writes a workbook (report_xlsx.c) and needs --out. --format csv starts with a
