@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "calendar.h"
-#include "clock.h"
 #include "config.h"
 #include "conftab.h"
 #include "ctl.h"
@@ -101,14 +100,10 @@ static const struct option report_options[] = {
  * Sunday" includes Sunday); anything else is a time as everywhere else, in the same zone.
  */
 static int
-parse_as_of(const char *s, const clock_cfg_t *clk, int64_t *out)
+parse_as_of(const char *s, const report_opts_t *opts, int64_t *out)
 {
-    cal_day_t day;
-
-    if (strlen(s) == 10 && cal_parse_date(s, &day) == 0) {
-        *out = clock_day_end_ms(clk, day) - 1;
+    if (report_day_parse(s, opts, out) == 0)
         return 0;
-    }
     return util_parse_time(s, out) == 0 && *out > 0 ? 0 : -1;
 }
 
@@ -340,13 +335,13 @@ cmd_report(void *ctx, int argc, char **argv)
         free(err);
         err = NULL;
     } else {
-        opts.engine.clock.in_zone = true; /* permitctl's time_zone */
+        report_opts_in_zone(&opts); /* permitctl's time_zone */
     }
     if (db == NULL)
         db = getenv("PERMIT_DB");
     if (util_empty(db))
         db = config_path != NULL && !util_empty(cfg.db) ? cfg.db : "permit.db";
-    if (as_of != NULL && parse_as_of(as_of, &opts.engine.clock, &as_of_ms) < 0) {
+    if (as_of != NULL && parse_as_of(as_of, &opts, &as_of_ms) < 0) {
         rc = ctl_usage("report: --as-of wants a date or a time like 2026-03-09 or "
                        "2026-03-09T18:00:00+08:00, not '%s'",
                        as_of);

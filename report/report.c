@@ -127,6 +127,29 @@ report_opts_defaults(report_opts_t *opts)
     opts->lang = PM_LANG_ZH;
 }
 
+void
+report_opts_in_zone(report_opts_t *opts)
+{
+    opts->engine.clock.in_zone = true;
+}
+
+int
+report_day_parse(const char *s, const report_opts_t *opts, int64_t *as_of_ms)
+{
+    cal_day_t day;
+
+    if (strlen(s) != 10 || cal_parse_date(s, &day) < 0)
+        return -1;
+    *as_of_ms = clock_day_end_ms(&opts->engine.clock, day) - 1;
+    return 0;
+}
+
+char *
+report_day_format(const report_opts_t *opts, int64_t ms, char *buf, size_t len)
+{
+    return cal_format_date(clock_day_of(&opts->engine.clock, ms), buf, len);
+}
+
 int
 report_period_parse(const char *s, report_period_t *out)
 {
@@ -1848,6 +1871,12 @@ render_html(const json_t *doc, FILE *f)
     html_table(f, "trend", json_object_get(doc, "trend"), trend_cols, ARRAY_LEN(trend_cols), by,
                report_trend_key_label(doc, lang), lang);
     fputs("</div>\n</section>\n</body>\n</html>\n", f);
+}
+
+const char *
+report_html_style(void)
+{
+    return html_css;
 }
 
 int

@@ -20,6 +20,7 @@
 #ifndef PERMIT_REPORT_H
 #define PERMIT_REPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -76,6 +77,17 @@ typedef struct report_opts {
 
 /* Defaults: the engine's default rules, by region, 8 weeks, the top 10 overdue, Chinese. */
 void report_opts_defaults(report_opts_t *opts);
+/* Count days in the process's time zone (zone.h), not the rules' fixed offset: a report made
+ * without the broker's config. */
+void report_opts_in_zone(report_opts_t *opts);
+
+/*
+ * A bare date YYYY-MM-DD as an as-of moment: the last millisecond of that day in the report's
+ * zone (a report "as of Sunday" includes Sunday). 0, or -1 when s is not such a date.
+ */
+int report_day_parse(const char *s, const report_opts_t *opts, int64_t *as_of_ms);
+/* The day of the instant ms in the report's zone, as YYYY-MM-DD (buf of at least 11 bytes). */
+char *report_day_format(const report_opts_t *opts, int64_t ms, char *buf, size_t len);
 
 /* "region", "department", "industry"; "md", "csv", "json", "html", "xlsx"; "week", "month";
  * "zh", "en". 0 or -1. */
@@ -115,5 +127,12 @@ int report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts
  * inline SVG charts). 0, or -1 when writing failed (or for xlsx, which report_xlsx.h writes).
  */
 int report_render(const json_t *doc, report_format_t fmt, FILE *f);
+
+/*
+ * The text of the HTML bulletin's one <style> element, byte for byte as report_render writes
+ * it: a server that shows the bulletin allows exactly this style by its hash in the page's
+ * Content-Security-Policy. The bulletin has no script and no style attribute.
+ */
+const char *report_html_style(void);
 
 #endif
