@@ -50,29 +50,6 @@ enum {
     OPT_BULLETIN_KEY /* --issuer, --city, --first-issue: keys of the [bulletin] section */
 };
 
-/* The bulletin's configuration: the [bulletin] section of --bulletin FILE. */
-typedef struct bulletin_cfg {
-    char *issuer;
-    char *city;
-    char *first_issue;
-    char *lang;
-} bulletin_cfg_t;
-
-#define BOPT(name, def, help)                                                                      \
-    {                                                                                              \
-#name, CONFTAB_TEXT, offsetof(bulletin_cfg_t, name), def, 0, 0, false, help, NULL, 0       \
-    }
-static const conftab_opt_t bulletin_options[] = {
-    BOPT(issuer, "",
-         "the issuing body, e.g. 某市重大项目联审联批工作专班 (default: 联审联批工作专班)"),
-    BOPT(city, "", "the city, before the title"),
-    BOPT(first_issue, "",
-         "a day of issue 1's week (or month): issues are counted from it (default: the ISO "
-         "week's number, the month's with --period month)"),
-    BOPT(lang, "zh", "zh or en: the language of every label"),
-};
-static const conftab_t bulletin_table = {"bulletin", bulletin_options, ARRAY_LEN(bulletin_options)};
-
 static const struct option report_options[] = {
     {"db", required_argument, NULL, OPT_DB},
     {"as-of", required_argument, NULL, OPT_AS_OF},
@@ -177,8 +154,8 @@ cmd_report(void *ctx, int argc, char **argv)
     ctl_t *ctl = ctx;
     const char *db = NULL, *as_of = NULL, *out = NULL, *config_path = NULL, *bulletin = NULL;
     /* The bulletin's keys given as options (the last of each), set over the file's. */
-    const char *bvals[ARRAY_LEN(bulletin_options)] = {NULL};
-    bulletin_cfg_t bcfg;
+    const char *bvals[REPORT_BULLETIN_KEYS] = {NULL};
+    report_bulletin_cfg_t bcfg;
     cal_day_t day;
     int longidx = -1;
     report_format_t fmt = REPORT_FMT_MD;
@@ -194,7 +171,7 @@ cmd_report(void *ctx, int argc, char **argv)
     (void)ctl;
     report_opts_defaults(&opts);
     config_defaults(&cfg);
-    conftab_defaults(&bulletin_table, &bcfg);
+    conftab_defaults(&report_bulletin_table, &bcfg);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", report_options, &longidx)) != -1) {
         switch (c) {
@@ -252,8 +229,9 @@ cmd_report(void *ctx, int argc, char **argv)
         case OPT_BULLETIN_KEY:
             /* The key of the option's name, alike in the first five letters (--first-issue is
              * first_issue, --lang is lang). */
-            for (size_t i = 0; i < ARRAY_LEN(bulletin_options); i++)
-                if (strncmp(bulletin_options[i].name, report_options[longidx].name, 5) == 0)
+            for (size_t i = 0; i < report_bulletin_table.n; i++)
+                if (strncmp(report_bulletin_table.opts[i].name, report_options[longidx].name, 5) ==
+                    0)
                     bvals[i] = optarg;
             break;
         case OPT_BULLETIN:
@@ -292,30 +270,23 @@ cmd_report(void *ctx, int argc, char **argv)
     }
     if (bom < 0)
         bom = fmt == REPORT_FMT_CSV && bom_by_locale();
-    if (bulletin != NULL && conftab_load_file(&bulletin_table, &bcfg, bulletin, &err) < 0) {
+    if (bulletin != NULL && conftab_load_file(&report_bulletin_table, &bcfg, bulletin, &err) < 0) {
         ctl_warnx("report: %s", err);
         rc = EX_CONFIG;
         goto done;
     }
-    for (size_t i = 0; i < ARRAY_LEN(bulletin_options); i++) {
+    for (size_t i = 0; i < report_bulletin_table.n; i++) {
         if (bvals[i] != NULL &&
-            conftab_set(&bulletin_table, &bcfg, bulletin_options[i].name, bvals[i], &err) < 0) {
-            rc = ctl_usage("report: --%s: %s", bulletin_options[i].name, err);
+            conftab_set(&report_bulletin_table, &bcfg, report_bulletin_table.opts[i].name, bvals[i],
+                        &err) < 0) {
+            rc = ctl_usage("report: --%s: %s", report_bulletin_table.opts[i].name, err);
             goto done;
         }
     }
-    if (report_lang_parse(bcfg.lang, &opts.lang) < 0) {
-        rc = ctl_usage("report: lang wants zh or en, not '%s'", bcfg.lang);
+    if (report_bulletin_use(&bcfg, &opts, &err) < 0) {
+        rc = ctl_usage("report: %s", err);
         goto done;
     }
-    if (!util_empty(bcfg.first_issue) && cal_parse_date(bcfg.first_issue, &day) < 0) {
-        rc = ctl_usage("report: first_issue wants a date like 2026-01-05, not '%s'",
-                       bcfg.first_issue);
-        goto done;
-    }
-    opts.bulletin.issuer = bcfg.issuer;
-    opts.bulletin.city = bcfg.city;
-    opts.bulletin.first = bcfg.first_issue;
     /* The broker's config gives the clock's rules (time zone, thresholds) and its database. */
     if (config_path != NULL) {
         if (config_load_file(&cfg, config_path, &err) < 0) {
@@ -356,6 +327,6 @@ done:
     json_decref(doc);
     free(err);
     config_clear(&cfg);
-    conftab_clear(&bulletin_table, &bcfg);
+    conftab_clear(&report_bulletin_table, &bcfg);
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,41 @@ name_index(const char *s, const char *const *names, int n)
         if (strcmp(s, names[i]) == 0)
             return i;
     return -1;
+}
+
+#define BOPT(name, def, help)                                                                      \
+    {                                                                                              \
+#name, CONFTAB_TEXT, offsetof(report_bulletin_cfg_t, name), def, 0, 0, false, help, NULL,  \
+            0                                                                                      \
+    }
+static const conftab_opt_t bulletin_options[REPORT_BULLETIN_KEYS] = {
+    BOPT(issuer, "",
+         "the issuing body, e.g. 某市重大项目联审联批工作专班 (default: 联审联批工作专班)"),
+    BOPT(city, "", "the city, before the title"),
+    BOPT(first_issue, "",
+         "a day of issue 1's week (or month): issues are counted from it (default: the ISO "
+         "week's number, the month's with --period month)"),
+    BOPT(lang, "zh", "zh or en: the language of every label"),
+};
+const conftab_t report_bulletin_table = {"bulletin", bulletin_options, ARRAY_LEN(bulletin_options)};
+
+int
+report_bulletin_use(const report_bulletin_cfg_t *b, report_opts_t *opts, char **err)
+{
+    cal_day_t day;
+
+    if (report_lang_parse(b->lang, &opts->lang) < 0) {
+        *err = xasprintf("lang wants zh or en, not '%s'", b->lang);
+        return -1;
+    }
+    if (!util_empty(b->first_issue) && cal_parse_date(b->first_issue, &day) < 0) {
+        *err = xasprintf("first_issue wants a date like 2026-01-05, not '%s'", b->first_issue);
+        return -1;
+    }
+    opts->bulletin.issuer = b->issuer;
+    opts->bulletin.city = b->city;
+    opts->bulletin.first = b->first_issue;
+    return 0;
 }
 
 void

@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "conftab.h"
 #include "engine.h"
 
 typedef enum report_by {
@@ -65,6 +66,20 @@ typedef struct report_bulletin {
     int issue;          /* 0: counted */
 } report_bulletin_t;
 
+/*
+ * The bulletin's configuration as a file holds it: the [bulletin] section of `permitctl report
+ * --bulletin FILE` and of permit-web's `bulletin` key (a file of its own: the broker refuses
+ * sections it does not know in permitd.conf).
+ */
+typedef struct report_bulletin_cfg {
+    char *issuer;
+    char *city;
+    char *first_issue;
+    char *lang;
+} report_bulletin_cfg_t;
+#define REPORT_BULLETIN_KEYS 4
+extern const conftab_t report_bulletin_table;
+
 typedef struct report_opts {
     engine_cfg_t engine;    /* the broker's rules (utc offset, yellow thresholds, ...) */
     report_by_t by;         /* the breakdown the text formats show first (json has all three) */
@@ -74,6 +89,12 @@ typedef struct report_opts {
     pm_lang_t lang;         /* the language of every label (the figures are the same) */
     report_bulletin_t bulletin;
 } report_opts_t;
+
+/*
+ * Check the configured bulletin and use it in opts: its language, and its title block (the
+ * strings are borrowed from b). 0, or -1 with *err (caller owns) naming the bad key.
+ */
+int report_bulletin_use(const report_bulletin_cfg_t *b, report_opts_t *opts, char **err);
 
 /* Defaults: the engine's default rules, by region, 8 weeks, the top 10 overdue, Chinese. */
 void report_opts_defaults(report_opts_t *opts);
