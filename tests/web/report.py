@@ -81,7 +81,12 @@ def main():
                 fail("the framed bulletin lacks %r: %s" % (want, text[:300]))
         if d.find_element(By.ID, "as-of").get_attribute("value") != "2026-03-20":
             fail("the date picker does not show the as-of day")
-        time.sleep(0.3)  # a violation is logged as the frame renders
+        # The CSP allowed the bulletin's style in the frame: its masthead is centred.
+        d.switch_to.frame(d.find_element(By.ID, "bulletin"))
+        align = d.execute_script("return getComputedStyle(document.querySelector('header')).textAlign")
+        d.switch_to.default_content()
+        if align != "center":
+            fail("the framed bulletin's style was not applied (header text-align %s)" % align)
         no_csp_errors(d, "/report")
         d.save_screenshot(os.path.join(SHOTS, "report-1920x1080.png"))
 
