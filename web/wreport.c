@@ -225,7 +225,8 @@ next_queued(wreport_t *self)
     slot_t *best = NULL;
 
     for (size_t i = 0; i < SLOTS; i++)
-        if (self->slots[i].state == SLOT_QUEUED && (best == NULL || self->slots[i].used < best->used))
+        if (self->slots[i].state == SLOT_QUEUED &&
+            (best == NULL || self->slots[i].used < best->used))
             best = &self->slots[i];
     return best;
 }
