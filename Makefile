@@ -11,7 +11,7 @@ CMAKE      ?= cmake
 MAKEFLAGS += --no-print-directory
 
 # Our C sources; generated protoc-c output lives only in the build folders.
-SRC_DIRS := proto common core store broker ctl agents notify bench tests fuzz
+SRC_DIRS := proto common core store broker ctl report agents notify web man bench tests fuzz
 FORMAT_FILES = $(shell find $(SRC_DIRS) \( -name '*.c' -o -name '*.h' \) \
 	-not -name '*.pb-c.*' 2>/dev/null | sort)
 

@@ -3,7 +3,7 @@
  *
  * Unlike the other commands it does not ask the broker: it reads the broker's database
  * (read-only, beside a running broker) and replays the log up to --as-of with the broker's
- * own fold (ctl/report.c over core/), so any past week's report can be reproduced exactly. This
+ * own fold (report/report.c over core/), so any past week's report can be reproduced exactly. This
  * file only reads the options and writes the rendering; the figures are report.c's.
  *
  * --format xlsx writes a workbook (report_xlsx.c) and needs --out. --format csv starts with a
@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "calendar.h"
-#include "clock.h"
 #include "config.h"
 #include "conftab.h"
 #include "ctl.h"
@@ -51,29 +50,6 @@ enum {
     OPT_ISSUED,
     OPT_BULLETIN_KEY /* --issuer, --city, --first-issue: keys of the [bulletin] section */
 };
-
-/* The bulletin's configuration: the [bulletin] section of --bulletin FILE. */
-typedef struct bulletin_cfg {
-    char *issuer;
-    char *city;
-    char *first_issue;
-    char *lang;
-} bulletin_cfg_t;
-
-#define BOPT(name, def, help)                                                                      \
-    {                                                                                              \
-#name, CONFTAB_TEXT, offsetof(bulletin_cfg_t, name), def, 0, 0, false, help, NULL, 0       \
-    }
-static const conftab_opt_t bulletin_options[] = {
-    BOPT(issuer, "",
-         "the issuing body, e.g. 某市重大项目联审联批工作专班 (default: 联审联批工作专班)"),
-    BOPT(city, "", "the city, before the title"),
-    BOPT(first_issue, "",
-         "a day of issue 1's week (or month): issues are counted from it (default: the ISO "
-         "week's number, the month's with --period month)"),
-    BOPT(lang, "zh", "zh or en: the language of every label"),
-};
-static const conftab_t bulletin_table = {"bulletin", bulletin_options, ARRAY_LEN(bulletin_options)};
 
 static const struct option report_options[] = {
     {"db", required_argument, NULL, OPT_DB},
@@ -102,14 +78,10 @@ static const struct option report_options[] = {
  * Sunday" includes Sunday); anything else is a time as everywhere else, in the same zone.
  */
 static int
-parse_as_of(const char *s, const clock_cfg_t *clk, int64_t *out)
+parse_as_of(const char *s, const report_opts_t *opts, int64_t *out)
 {
-    cal_day_t day;
-
-    if (strlen(s) == 10 && cal_parse_date(s, &day) == 0) {
-        *out = clock_day_end_ms(clk, day) - 1;
+    if (report_day_parse(s, opts, out) == 0)
         return 0;
-    }
     return util_parse_time(s, out) == 0 && *out > 0 ? 0 : -1;
 }
 
@@ -183,8 +155,8 @@ cmd_report(void *ctx, int argc, char **argv)
     ctl_t *ctl = ctx;
     const char *db = NULL, *as_of = NULL, *out = NULL, *config_path = NULL, *bulletin = NULL;
     /* The bulletin's keys given as options (the last of each), set over the file's. */
-    const char *bvals[ARRAY_LEN(bulletin_options)] = {NULL};
-    bulletin_cfg_t bcfg;
+    const char *bvals[REPORT_BULLETIN_KEYS] = {NULL};
+    report_bulletin_cfg_t bcfg;
     cal_day_t day;
     int longidx = -1;
     report_format_t fmt = REPORT_FMT_MD;
@@ -200,7 +172,7 @@ cmd_report(void *ctx, int argc, char **argv)
     (void)ctl;
     report_opts_defaults(&opts);
     config_defaults(&cfg);
-    conftab_defaults(&bulletin_table, &bcfg);
+    conftab_defaults(&report_bulletin_table, &bcfg);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", report_options, &longidx)) != -1) {
         switch (c) {
@@ -258,8 +230,9 @@ cmd_report(void *ctx, int argc, char **argv)
         case OPT_BULLETIN_KEY:
             /* The key of the option's name, alike in the first five letters (--first-issue is
              * first_issue, --lang is lang). */
-            for (size_t i = 0; i < ARRAY_LEN(bulletin_options); i++)
-                if (strncmp(bulletin_options[i].name, report_options[longidx].name, 5) == 0)
+            for (size_t i = 0; i < report_bulletin_table.n; i++)
+                if (strncmp(report_bulletin_table.opts[i].name, report_options[longidx].name, 5) ==
+                    0)
                     bvals[i] = optarg;
             break;
         case OPT_BULLETIN:
@@ -298,30 +271,23 @@ cmd_report(void *ctx, int argc, char **argv)
     }
     if (bom < 0)
         bom = fmt == REPORT_FMT_CSV && bom_by_locale();
-    if (bulletin != NULL && conftab_load_file(&bulletin_table, &bcfg, bulletin, &err) < 0) {
+    if (bulletin != NULL && conftab_load_file(&report_bulletin_table, &bcfg, bulletin, &err) < 0) {
         ctl_warnx("report: %s", err);
         rc = EX_CONFIG;
         goto done;
     }
-    for (size_t i = 0; i < ARRAY_LEN(bulletin_options); i++) {
+    for (size_t i = 0; i < report_bulletin_table.n; i++) {
         if (bvals[i] != NULL &&
-            conftab_set(&bulletin_table, &bcfg, bulletin_options[i].name, bvals[i], &err) < 0) {
-            rc = ctl_usage("report: --%s: %s", bulletin_options[i].name, err);
+            conftab_set(&report_bulletin_table, &bcfg, report_bulletin_table.opts[i].name, bvals[i],
+                        &err) < 0) {
+            rc = ctl_usage("report: --%s: %s", report_bulletin_table.opts[i].name, err);
             goto done;
         }
     }
-    if (report_lang_parse(bcfg.lang, &opts.lang) < 0) {
-        rc = ctl_usage("report: lang wants zh or en, not '%s'", bcfg.lang);
+    if (report_bulletin_use(&bcfg, &opts, &err) < 0) {
+        rc = ctl_usage("report: %s", err);
         goto done;
     }
-    if (!util_empty(bcfg.first_issue) && cal_parse_date(bcfg.first_issue, &day) < 0) {
-        rc = ctl_usage("report: first_issue wants a date like 2026-01-05, not '%s'",
-                       bcfg.first_issue);
-        goto done;
-    }
-    opts.bulletin.issuer = bcfg.issuer;
-    opts.bulletin.city = bcfg.city;
-    opts.bulletin.first = bcfg.first_issue;
     /* The broker's config gives the clock's rules (time zone, thresholds) and its database. */
     if (config_path != NULL) {
         if (config_load_file(&cfg, config_path, &err) < 0) {
@@ -341,13 +307,13 @@ cmd_report(void *ctx, int argc, char **argv)
         free(err);
         err = NULL;
     } else {
-        opts.engine.clock.in_zone = true; /* permitctl's time_zone */
+        report_opts_in_zone(&opts); /* permitctl's time_zone */
     }
     if (db == NULL)
         db = getenv("PERMIT_DB");
     if (util_empty(db))
         db = config_path != NULL && !util_empty(cfg.db) ? cfg.db : "permit.db";
-    if (as_of != NULL && parse_as_of(as_of, &opts.engine.clock, &as_of_ms) < 0) {
+    if (as_of != NULL && parse_as_of(as_of, &opts, &as_of_ms) < 0) {
         rc = ctl_usage(_("report: --as-of wants a date or a time like 2026-03-09 or "
                          "2026-03-09T18:00:00+08:00, not '%s'"),
                        as_of);
@@ -362,6 +328,6 @@ done:
     json_decref(doc);
     free(err);
     config_clear(&cfg);
-    conftab_clear(&bulletin_table, &bcfg);
+    conftab_clear(&report_bulletin_table, &bcfg);
     return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * store_view: read-only figures over the derived tables, for the weekly report (ctl/report.c),
+ * store_view: read-only figures over the derived tables, for the weekly report (report/report.c),
  * so that the tables' layout (their names, columns and SQL) stays known under store/ alone.
  *
  * A view is opened on the report's scratch store: an in-memory sqlite store that the report

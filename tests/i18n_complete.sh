@@ -17,7 +17,7 @@ fail() {
 
 cd "$SRC"
 # The sources of the four programs and what they share; sorted, so the template is stable.
-find common core store broker ctl agents notify proto web -name '*.c' | LC_ALL=C sort >"$T/files"
+find common core store broker ctl report agents notify proto web -name '*.c' | LC_ALL=C sort >"$T/files"
 xgettext --from-code=UTF-8 --language=C --keyword --keyword=_ --keyword=N_ --keyword=ngettext:1,2 --add-comments=TRANSLATORS \
     --package-name=permit --no-location --sort-output -o "$T/permit.pot" -f "$T/files" ||
     fail "xgettext failed"

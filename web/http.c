@@ -43,6 +43,7 @@ struct http_req {
     const char *path;
     const char *rest;
     bool queued;
+    bool later; /* suspended by http_reply_later */
 };
 
 typedef struct stream {
@@ -52,30 +53,41 @@ typedef struct stream {
 } stream_t;
 
 static void
-add_headers(struct MHD_Response *resp, const char *ctype)
+add_headers(struct MHD_Response *resp, const char *ctype, const http_extra_t *x)
 {
-    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            x != NULL && x->csp != NULL ? x->csp : CSP);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "X-Frame-Options",
+                            x != NULL && x->frame_same_origin ? "SAMEORIGIN" : "DENY");
+    if (x != NULL && x->disposition != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, x->disposition);
     if (ctype != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 }
 
 static int
-queue(http_req_t *r, unsigned status, struct MHD_Response *resp, const char *ctype)
+queue_extra(http_req_t *r, unsigned status, struct MHD_Response *resp, const char *ctype,
+            const http_extra_t *x)
 {
     enum MHD_Result ok;
 
     if (resp == NULL)
         return -1;
-    add_headers(resp, ctype);
+    add_headers(resp, ctype, x);
     ok = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     if (ok != MHD_YES)
         return -1;
     r->queued = true;
     return 0;
+}
+
+static int
+queue(http_req_t *r, unsigned status, struct MHD_Response *resp, const char *ctype)
+{
+    return queue_extra(r, status, resp, ctype, NULL);
 }
 
 int
@@ -92,6 +104,13 @@ http_reply(http_req_t *r, unsigned status, const char *ctype, const void *body, 
 int
 http_reply_take(http_req_t *r, unsigned status, const char *ctype, char *body, size_t len)
 {
+    return http_reply_take_extra(r, status, ctype, body, len, NULL);
+}
+
+int
+http_reply_take_extra(http_req_t *r, unsigned status, const char *ctype, char *body, size_t len,
+                      const http_extra_t *x)
+{
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 
     if (resp == NULL) {
@@ -99,7 +118,15 @@ http_reply_take(http_req_t *r, unsigned status, const char *ctype, char *body, s
         return -1;
     }
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    return queue(r, status, resp, ctype);
+    return queue_extra(r, status, resp, ctype, x);
+}
+
+int
+http_reply_later(http_req_t *r)
+{
+    MHD_suspend_connection(r->conn);
+    r->later = true;
+    return 0;
 }
 
 int
@@ -256,7 +283,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
            const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
     http_t *self = cls;
-    http_req_t r = {self, conn, method, url, "", false};
+    http_req_t r = {self, conn, method, url, "", false, false};
     static int first; /* any non-NULL marker: "the headers were seen" */
     bool path_known = false;
 
@@ -279,7 +306,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         if (!route_matches(rt, method, url))
             continue;
         r.rest = url + rt->len;
-        if (rt->fn(rt->arg, &r) < 0 || !r.queued)
+        if (rt->fn(rt->arg, &r) < 0 || !(r.queued || r.later))
             return MHD_NO;
         return MHD_YES;
     }

@@ -79,6 +79,23 @@ int http_reply_static(http_req_t *r, unsigned status, const char *ctype, const v
 /* A short plain-text error page: "404 not found: /x". */
 int http_reply_error(http_req_t *r, unsigned status, const char *what);
 
+/* What an answer may carry besides the headers every answer has. */
+typedef struct http_extra {
+    const char *csp;         /* a Content-Security-Policy instead of the default one, or NULL */
+    bool frame_same_origin;  /* our own pages may frame it (X-Frame-Options SAMEORIGIN) */
+    const char *disposition; /* a Content-Disposition header, or NULL */
+} http_extra_t;
+/* http_reply_take with those. */
+int http_reply_take_extra(http_req_t *r, unsigned status, const char *ctype, char *body, size_t len,
+                          const http_extra_t *x);
+
+/*
+ * Answer later: the connection is suspended, and once http_resume(http_req_conn(r)) is called
+ * the route's handler is called again for the same request (and answers then, or defers
+ * again). For work done off the loop (a report built in a thread).
+ */
+int http_reply_later(http_req_t *r);
+
 /*
  * A stream: `read` is called whenever the client can take more; it copies up to max bytes into
  * buf and returns their count, 0 after suspending the connection (http_suspend) when it has

@@ -13,6 +13,7 @@
 
 #include "eplist.h"
 #include "util.h"
+#include "wreport.h"
 #include "zone.h"
 
 #define T(name, field, def, reload, help)                                                          \
@@ -55,6 +56,13 @@ static const conftab_opt_t options[] = {
     T("time_zone", time_zone, ZONE_DEFAULT, false,
       "the jurisdiction's time zone, as the broker's time_zone (else $PERMIT_TIME_ZONE): every "
       "time shown and the last hour of the ticker"),
+    T("db", db, "", false,
+      "the broker's database (a file, or a postgresql:// URI), opened read-only for the weekly "
+      "report (/report), as permitctl report --db: permit-web then runs on the broker's "
+      "machine; none: no report pages"),
+    T("bulletin", bulletin, "", false,
+      "the report's title block: a file with a [bulletin] section, as permitctl report "
+      "--bulletin FILE"),
     {"log_level", CONFTAB_LEVEL, offsetof(wcfg_t, log_level), "info", 0, 0, true,
      "error, warn, info or debug", NULL, 0},
 };
@@ -148,7 +156,8 @@ wcfg_check(const wcfg_t *cfg, char **err)
     char why[256];
     int rc = 0;
 
-    if (conftab_check_required(&wcfg_table, cfg, err) < 0 || zone_check(cfg->time_zone, err) < 0)
+    if (conftab_check_required(&wcfg_table, cfg, err) < 0 || zone_check(cfg->time_zone, err) < 0 ||
+        wreport_check(cfg->bulletin, err) < 0)
         return -1;
     if (wcfg_listen_addr(cfg->listen, &ss, &sslen, err) < 0)
         return -1;

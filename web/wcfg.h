@@ -27,6 +27,8 @@ typedef struct wcfg {
     char *curve_secret;   /* our CURVE key pair; "" for $PERMIT_CURVE_SECRET, none: plain */
     char *broker_key;     /* the broker's public key; "" for $PERMIT_BROKER_KEY */
     char *time_zone;      /* the jurisdiction's zone (IANA name); "" for $PERMIT_TIME_ZONE */
+    char *db;             /* the broker's database, read-only, for the weekly report; "": none */
+    char *bulletin;       /* the bulletin's title block: a file with a [bulletin] section */
     enum log_level log_level;
 } wcfg_t;
 

@@ -21,6 +21,7 @@
 #include "sse.h"
 #include "util.h"
 #include "views.h"
+#include "wreport.h"
 
 /* The longest wait of one round: the keep-alives and the watchdog need no finer grain. */
 #define ROUND_MS 1000
@@ -39,6 +40,7 @@ struct webd {
     http_t *http;
     sse_t *sse;
     api_t *api;
+    wreport_t *report;
     char url[160];
     int64_t follow_again_ms; /* monotonic: no follower round before this */
 };
@@ -111,6 +113,8 @@ add_routes(webd_t *self)
     http_route(self->http, "GET", "/static/", HTTP_PREFIX, asset, self);
     http_route(self->http, "GET", "/events", HTTP_EXACT, sse_handle, self->sse);
     api_routes(self->api, self->http);
+    http_route(self->http, "GET", "/report", HTTP_EXACT, page, self);
+    wreport_routes(self->report, self->http);
 }
 
 webd_t *
@@ -144,6 +148,9 @@ webd_new(const wcfg_t *cfg, void *zctx, char **err)
     }
     client_set_stop(self->query, sigwake_stop_flag());
     self->api = api_new(self->views, self->query, cfg);
+    self->report = wreport_new(cfg, self->views, err);
+    if (self->report == NULL)
+        goto fail;
     if (wcfg_listen_addr(cfg->listen, &ss, &sslen, err) < 0)
         goto fail;
     self->http = http_new(&ss, (unsigned)cfg->max_clients, err);
@@ -170,10 +177,13 @@ webd_destroy(webd_t **p)
     if (self->http != NULL) {
         /* The streams end first: libmicrohttpd stops only with no connection suspended. */
         sse_shutdown(self->sse);
+        if (self->report != NULL)
+            wreport_shutdown(self->report);
         http_run(self->http);
         http_destroy(&self->http);
     }
     sse_destroy(&self->sse);
+    wreport_destroy(&self->report);
     api_destroy(&self->api);
     client_destroy(&self->query);
     follow_destroy(&self->follow);
@@ -209,7 +219,7 @@ int
 webd_run(webd_t *self)
 {
     while (sigwake_pending() == 0) {
-        zmq_pollitem_t items[3];
+        zmq_pollitem_t items[4];
         int n = 0, wait = http_timeout_ms(self->http);
         uint64_t head = views_head(self->views);
         int64_t t0 = util_mono_ms();
@@ -226,6 +236,8 @@ webd_run(webd_t *self)
         items[n++] = (zmq_pollitem_t){NULL, http_poll_fd(self->http), ZMQ_POLLIN, 0};
         if (sigwake_fd() >= 0)
             items[n++] = (zmq_pollitem_t){NULL, sigwake_fd(), ZMQ_POLLIN, 0};
+        if (wreport_poll_fd(self->report) >= 0)
+            items[n++] = (zmq_pollitem_t){NULL, wreport_poll_fd(self->report), ZMQ_POLLIN, 0};
         if (zmq_poll(items, n, wait) < 0 && zmq_errno() != EINTR) {
             log_error("poll: %s", zmq_strerror(zmq_errno()));
             return -1;
@@ -248,6 +260,7 @@ webd_run(webd_t *self)
         if (views_head(self->views) != head)
             sse_wake(self->sse);
         sse_tick(self->sse, util_mono_ms());
+        wreport_run(self->report);
         http_run(self->http);
         api_note_stream_count(self->api, sse_count(self->sse), sse_resets(self->sse));
         api_note_broker_head(self->api, follow_broker_head(self->follow));

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the weekly report (ctl/report.c) on stores built in a temporary folder with
+ * Unit tests of the weekly report (report/report.c) on stores built in a temporary folder with
  * the real engine, on data sets whose figures are known by construction:
  * - 24 projects of the ten-procedure template in three regions and two industries: 240
  *   procedures, 82 approved and 93 not required (72.9 %), 5 projects with everything done

@@ -28,6 +28,10 @@ const WORDS = {
     leader: '包联领导', none: '无', notFound: '没有这个页面', error: '出错了',
     all: '全部', red: '红色', yellow: '黄色', filter: '筛选', critical: '关键路径剩余工作日',
     live: '实时', offline: '已断开', kind: '类型', time: '时间', head: '日志序号',
+    report: '周调度通报', asOf: '截至', period: '周期', week: '本周', month: '本月', show: '查看',
+    download: '下载', otherLang: 'English',
+    reportOff: '周调度通报未启用：permit-web 从调度平台（permitd）的数据库读取通报的数字，与 permitctl report 相同。' +
+      '请在调度平台所在的机器上运行 permit-web，并在其配置的 [web] 段中设置 db = 调度平台的数据库文件（见 docs/web.md）。',
   },
   en: {
     title: 'Joint review and approval', board: 'Wall board', blocked: 'Blocked', overdue: 'Overdue',
@@ -42,6 +46,11 @@ const WORDS = {
     leader: 'Leader', none: 'none', notFound: 'No such page', error: 'Error',
     all: 'all', red: 'red', yellow: 'yellow', filter: 'Filter', critical: 'Critical path, working days left',
     live: 'live', offline: 'offline', kind: 'Kind', time: 'Time', head: 'Log head',
+    report: 'Bulletin', asOf: 'As of', period: 'Period', week: 'week', month: 'month', show: 'Show',
+    download: 'Download', otherLang: '中文',
+    reportOff: 'The bulletin is not enabled: permit-web reads its figures from the broker\'s (permitd\'s) ' +
+      'database, as permitctl report does. Run permit-web on the broker\'s machine and set db = the ' +
+      'broker\'s database file in the [web] section of its config (see docs/web.md).',
   },
 };
 function w(key) { return (WORDS[lang] || WORDS.zh)[key] || key; }
@@ -114,7 +123,8 @@ async function getJSON(path) {
 
 function nav() {
   const n = document.getElementById('nav');
-  n.replaceChildren(link('/', w('board')), link('/blocked', w('blocked')), link('/overdue', w('overdue')));
+  n.replaceChildren(link('/', w('board')), link('/blocked', w('blocked')), link('/overdue', w('overdue')),
+    link('/report', w('report')));
   document.getElementById('home').textContent = w('title');
   document.title = w('title');
 }
@@ -339,6 +349,39 @@ async function pageDept(main, code) {
   if (!window.__stream) window.__stream = stream(d.head, reload, reload);
 }
 
+/*
+ * The weekly bulletin: permitctl report's own HTML (/report.html), framed, with the as-of day,
+ * the period and the downloads. The frame is sandboxed: the bulletin needs no script.
+ */
+async function pageReport(main) {
+  const d = await getJSON('/api/report');
+  nav();
+  if (!d.enabled) {
+    main.replaceChildren(el('h1', {}, w('report')), el('p', { id: 'report-off', class: 'panel' }, w('reportOff')));
+    return;
+  }
+  const asOf = params.get('as_of') || d.today;
+  const period = params.get('period') === 'month' ? 'month' : 'week';
+  const query = (l) => '?' + new URLSearchParams({ as_of: asOf, period: period, lang: l }).toString();
+  const date = el('input', { type: 'date', id: 'as-of', name: 'as_of', value: asOf, max: d.today, required: '' });
+  const sel = el('select', { id: 'period', name: 'period' },
+    ['week', 'month'].map((p) => el('option', { value: p }, w(p))));
+  sel.value = period;
+  const form = el('form', { class: 'filters', method: 'get', action: '/report' },
+    el('label', {}, w('asOf'), ' ', date), el('label', {}, w('period'), ' ', sel),
+    el('input', { type: 'hidden', name: 'lang', value: lang }),
+    el('button', { type: 'submit' }, w('show')));
+  for (const c of [date, sel]) c.addEventListener('change', () => { if (date.value) form.submit(); });
+  const other = lang === 'en' ? 'zh' : 'en';
+  const downloads = el('p', { class: 'downloads' }, w('download'), ': ',
+    el('a', { id: 'dl-html', href: '/report.html' + query(lang), download: '' }, 'HTML'), ' · ',
+    el('a', { id: 'dl-csv', href: '/report.csv' + query(lang) }, 'CSV'), ' · ',
+    el('a', { id: 'dl-xlsx', href: '/report.xlsx' + query(lang) }, 'Excel (xlsx)'), ' · ',
+    el('a', { id: 'other-lang', href: '/report' + query(other) }, w('otherLang')));
+  const frame = el('iframe', { id: 'bulletin', class: 'bulletin', src: '/report.html' + query(lang), title: w('report'), sandbox: '' });
+  main.replaceChildren(el('h1', {}, w('report')), form, downloads, frame);
+}
+
 function showError(err) {
   nav();
   document.getElementById('main').replaceChildren(el('h1', { class: 'error' }, w('error')), el('p', {}, String(err.message || err)));
@@ -355,6 +398,7 @@ function start() {
   else if (path.startsWith('/d/')) p = pageDept(main, decodeURIComponent(path.slice(3)));
   else if (path === '/blocked') p = pageList(main, true);
   else if (path === '/overdue') p = pageList(main, false);
+  else if (path === '/report') p = pageReport(main);
   else p = Promise.reject(new Error(w('notFound')));
   p.catch(showError);
   tick();

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,41 @@ name_index(const char *s, const char *const *names, int n)
     return -1;
 }
 
+#define BOPT(name, def, help)                                                                      \
+    {                                                                                              \
+#name, CONFTAB_TEXT, offsetof(report_bulletin_cfg_t, name), def, 0, 0, false, help, NULL,  \
+            0                                                                                      \
+    }
+static const conftab_opt_t bulletin_options[REPORT_BULLETIN_KEYS] = {
+    BOPT(issuer, "",
+         "the issuing body, e.g. 某市重大项目联审联批工作专班 (default: 联审联批工作专班)"),
+    BOPT(city, "", "the city, before the title"),
+    BOPT(first_issue, "",
+         "a day of issue 1's week (or month): issues are counted from it (default: the ISO "
+         "week's number, the month's with --period month)"),
+    BOPT(lang, "zh", "zh or en: the language of every label"),
+};
+const conftab_t report_bulletin_table = {"bulletin", bulletin_options, ARRAY_LEN(bulletin_options)};
+
+int
+report_bulletin_use(const report_bulletin_cfg_t *b, report_opts_t *opts, char **err)
+{
+    cal_day_t day;
+
+    if (report_lang_parse(b->lang, &opts->lang) < 0) {
+        *err = xasprintf("lang wants zh or en, not '%s'", b->lang);
+        return -1;
+    }
+    if (!util_empty(b->first_issue) && cal_parse_date(b->first_issue, &day) < 0) {
+        *err = xasprintf("first_issue wants a date like 2026-01-05, not '%s'", b->first_issue);
+        return -1;
+    }
+    opts->bulletin.issuer = b->issuer;
+    opts->bulletin.city = b->city;
+    opts->bulletin.first = b->first_issue;
+    return 0;
+}
+
 void
 report_opts_defaults(report_opts_t *opts)
 {
@@ -125,6 +161,29 @@ report_opts_defaults(report_opts_t *opts)
     opts->top = 10;
     opts->period = REPORT_PERIOD_WEEK;
     opts->lang = PM_LANG_ZH;
+}
+
+void
+report_opts_in_zone(report_opts_t *opts)
+{
+    opts->engine.clock.in_zone = true;
+}
+
+int
+report_day_parse(const char *s, const report_opts_t *opts, int64_t *as_of_ms)
+{
+    cal_day_t day;
+
+    if (strlen(s) != 10 || cal_parse_date(s, &day) < 0)
+        return -1;
+    *as_of_ms = clock_day_end_ms(&opts->engine.clock, day) - 1;
+    return 0;
+}
+
+char *
+report_day_format(const report_opts_t *opts, int64_t ms, char *buf, size_t len)
+{
+    return cal_format_date(clock_day_of(&opts->engine.clock, ms), buf, len);
 }
 
 int
@@ -1848,6 +1907,12 @@ render_html(const json_t *doc, FILE *f)
     html_table(f, "trend", json_object_get(doc, "trend"), trend_cols, ARRAY_LEN(trend_cols), by,
                report_trend_key_label(doc, lang), lang);
     fputs("</div>\n</section>\n</body>\n</html>\n", f);
+}
+
+const char *
+report_html_style(void)
+{
+    return html_css;
 }
 
 int

@@ -20,11 +20,13 @@
 #ifndef PERMIT_REPORT_H
 #define PERMIT_REPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
 
+#include "conftab.h"
 #include "engine.h"
 
 typedef enum report_by {
@@ -64,6 +66,20 @@ typedef struct report_bulletin {
     int issue;          /* 0: counted */
 } report_bulletin_t;
 
+/*
+ * The bulletin's configuration as a file holds it: the [bulletin] section of `permitctl report
+ * --bulletin FILE` and of permit-web's `bulletin` key (a file of its own: the broker refuses
+ * sections it does not know in permitd.conf).
+ */
+typedef struct report_bulletin_cfg {
+    char *issuer;
+    char *city;
+    char *first_issue;
+    char *lang;
+} report_bulletin_cfg_t;
+#define REPORT_BULLETIN_KEYS 4
+extern const conftab_t report_bulletin_table;
+
 typedef struct report_opts {
     engine_cfg_t engine;    /* the broker's rules (utc offset, yellow thresholds, ...) */
     report_by_t by;         /* the breakdown the text formats show first (json has all three) */
@@ -74,8 +90,25 @@ typedef struct report_opts {
     report_bulletin_t bulletin;
 } report_opts_t;
 
+/*
+ * Check the configured bulletin and use it in opts: its language, and its title block (the
+ * strings are borrowed from b). 0, or -1 with *err (caller owns) naming the bad key.
+ */
+int report_bulletin_use(const report_bulletin_cfg_t *b, report_opts_t *opts, char **err);
+
 /* Defaults: the engine's default rules, by region, 8 weeks, the top 10 overdue, Chinese. */
 void report_opts_defaults(report_opts_t *opts);
+/* Count days in the process's time zone (zone.h), not the rules' fixed offset: a report made
+ * without the broker's config. */
+void report_opts_in_zone(report_opts_t *opts);
+
+/*
+ * A bare date YYYY-MM-DD as an as-of moment: the last millisecond of that day in the report's
+ * zone (a report "as of Sunday" includes Sunday). 0, or -1 when s is not such a date.
+ */
+int report_day_parse(const char *s, const report_opts_t *opts, int64_t *as_of_ms);
+/* The day of the instant ms in the report's zone, as YYYY-MM-DD (buf of at least 11 bytes). */
+char *report_day_format(const report_opts_t *opts, int64_t ms, char *buf, size_t len);
 
 /* "region", "department", "industry"; "md", "csv", "json", "html", "xlsx"; "week", "month";
  * "zh", "en". 0 or -1. */
@@ -115,5 +148,12 @@ int report_build_store(store_t *log, int64_t as_of_ms, const report_opts_t *opts
  * inline SVG charts). 0, or -1 when writing failed (or for xlsx, which report_xlsx.h writes).
  */
 int report_render(const json_t *doc, report_format_t fmt, FILE *f);
+
+/*
+ * The text of the HTML bulletin's one <style> element, byte for byte as report_render writes
+ * it: a server that shows the bulletin allows exactly this style by its hash in the page's
+ * Content-Security-Policy. The bulletin has no script and no style attribute.
+ */
+const char *report_html_style(void);
 
 #endif
