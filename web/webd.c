@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <zmq.h>
 
+#include "acct.h"
 #include "api.h"
 #include "assets.h"
 #include "client.h"
@@ -39,6 +40,7 @@ struct webd {
     http_t *http;
     sse_t *sse;
     api_t *api;
+    acct_t *acct;
     char url[160];
     int64_t follow_again_ms; /* monotonic: no follower round before this */
 };
@@ -110,6 +112,7 @@ add_routes(webd_t *self)
     http_route(self->http, "GET", "/d/", HTTP_PREFIX, page_department, self);
     http_route(self->http, "GET", "/static/", HTTP_PREFIX, asset, self);
     http_route(self->http, "GET", "/events", HTTP_EXACT, sse_handle, self->sse);
+    acct_routes(self->acct, self->http);
     api_routes(self->api, self->http);
 }
 
@@ -144,6 +147,9 @@ webd_new(const wcfg_t *cfg, void *zctx, char **err)
     }
     client_set_stop(self->query, sigwake_stop_flag());
     self->api = api_new(self->views, self->query, cfg);
+    self->acct = acct_new(cfg, self->views, zctx, err);
+    if (self->acct == NULL)
+        goto fail;
     if (wcfg_listen_addr(cfg->listen, &ss, &sslen, err) < 0)
         goto fail;
     self->http = http_new(&ss, (unsigned)cfg->max_clients, err);
@@ -175,6 +181,7 @@ webd_destroy(webd_t **p)
     }
     sse_destroy(&self->sse);
     api_destroy(&self->api);
+    acct_destroy(&self->acct);
     client_destroy(&self->query);
     follow_destroy(&self->follow);
     views_destroy(&self->views);
@@ -203,6 +210,7 @@ void
 webd_reload(webd_t *self)
 {
     sse_set_buffer(self->sse, (size_t)self->cfg->sse_buffer);
+    acct_reload(self->acct);
 }
 
 int
