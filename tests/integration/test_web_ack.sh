@@ -7,7 +7,7 @@
 # is 链接无效 (404) and changes nothing. Accounts: a department account is refused (403) the ack
 # of another department's alert from the project page; 6 wrong passwords answer 429 with
 # Retry-After; the cookies are HttpOnly and SameSite=Strict (Secure with cookie_secure = yes); a
-# form without the session's CSRF token is refused 403.
+# form without the session's CSRF token is refused 403; SIGHUP ends a removed account's sessions.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 # backends: sqlite
 set -euo pipefail
@@ -173,6 +173,17 @@ wait_count 20 1 "$W" '.path == "/zhaozhigang" and .body.route == "escalation"'
 (($(count "$W" '.path == "/lijianguo"') == 0)) || fail "the acknowledged item escalated: $(cat "$W")"
 (($(count "$W" ".path == \"/zhaozhigang\" and .body.seq == $WL_SEQ") >= 1)) ||
     fail "the escalation is not 王丽娜's item: $(cat "$W")"
+
+step "SIGHUP reads the accounts again: a removed account's session ends, the others stay"
+code=$(login_try 10.0.0.4 nrb password-nrb)
+[[ "$code" == 303 ]] || fail "nrb login again: $code"
+[[ $(curl -sS -b "$T/jar.10.0.0.2" "$WEB_URL/api/me" | jq -r .user) == op ]] || fail "op's session is gone"
+"$PERMITCTL" web-user --file "$USERS" del op >/dev/null
+kill -s HUP "$WEB_PID"
+gone() { [[ $(curl -sS -b "$T/jar.10.0.0.2" "$WEB_URL/api/me" | jq -r .user) == null ]]; }
+wait_for 10 "op's session to end after SIGHUP" gone
+[[ $(curl -sS -b "$T/jar.10.0.0.4" "$WEB_URL/api/me" | jq -r .user) == nrb ]] ||
+    fail "nrb's session ended with op's"
 
 step "cookie_secure = yes: the cookies are Secure"
 sed 's/^cookie_secure = .*/cookie_secure = yes/' "$T/web.conf" >"$T/web-secure.conf"
