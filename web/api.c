@@ -416,6 +416,26 @@ code_ok(const char *s)
     return s != NULL && pm_code_valid(s) && util_utf8_valid(s, strlen(s));
 }
 
+/*
+ * A red procedure's alert, for the ack button of a signed-in account: "alert_seq" (the colour
+ * entry that turned it red) and "ack_seq" (its alert_ack entry's, 0 while unacknowledged).
+ */
+static void
+alert_of(const api_t *self, const vproject_t *vp, const pm_procstatus_t *ps, json_t *o)
+{
+    const ventry_t *e;
+
+    for (size_t i = 0; i < vp->t->nprocs; i++) {
+        const vproc_t *v = &vp->procs[i];
+        if (strcmp(vp->t->procs[i].code, ps->code) != 0 || v->colour != PM_COLOUR_RED ||
+            v->colour_seq == 0)
+            continue;
+        e = views_find(self->views, v->colour_seq);
+        json_object_set_new(o, "alert_seq", json_integer((json_int_t)v->colour_seq));
+        json_object_set_new(o, "ack_seq", json_integer(e != NULL ? (json_int_t)e->ack_seq : 0));
+    }
+}
+
 static int
 api_project(void *arg, http_req_t *r)
 {
@@ -450,6 +470,7 @@ api_project(void *arg, http_req_t *r)
         json_object_set_new(o, "dept_name", json_string(dept_name(self, ps->dept)));
         json_object_set_new(o, "state_label", json_string(pm_state_label(ps->state, lang)));
         json_object_set_new(o, "colour_label", json_string(pm_colour_label(ps->colour, lang)));
+        alert_of(self, vp, ps, o);
         if (ps->deficient || ps->commitment_ms != 0)
             json_array_append(commitments, o);
         json_array_append_new(procs, o);

@@ -64,6 +64,19 @@ const char *http_req_method(const http_req_t *r);
 const char *http_req_path(const http_req_t *r);
 const char *http_req_arg(const http_req_t *r, const char *name);
 const char *http_req_header(const http_req_t *r, const char *name);
+/*
+ * A field of the request's form body (application/x-www-form-urlencoded, at most 8 KiB; a
+ * larger body is answered 413 before any handler), or NULL.
+ */
+const char *http_req_form(http_req_t *r, const char *name);
+/*
+ * The client's address as text into out: the peer's, or the X-Real-IP header's when the peer is
+ * on loopback (the reverse proxy, which sets it: deploy/nginx/permit-web-locations.conf).
+ */
+void http_req_remote(const http_req_t *r, char *out, size_t len);
+/* A header for the answer this handler is about to give (Set-Cookie, Location, Retry-After; at
+ * most 4). Both strings are copied. */
+void http_req_add_header(http_req_t *r, const char *name, const char *value);
 /* The part of the path after a prefix route's path ("/p/" + "TL-1" -> "TL-1"). */
 const char *http_req_rest(const http_req_t *r);
 /* The language asked for: ?lang=en|zh, else Accept-Language's first of en/zh, else zh. */

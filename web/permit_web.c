@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <zmq.h>
 
+#include "acct.h"
 #include "args.h"
 #include "cli.h"
 #include "curvecfg.h"
@@ -54,7 +55,8 @@ load_config(wcfg_t *cfg, const args_t *args, bool strict)
         goto fail;
     if (wcfg_check(cfg, &err) < 0 ||
         curvecfg_client_setup(cfg->curve_secret, cfg->broker_key, &err) < 0 ||
-        (strict && curvecfg_client_private(&err) < 0))
+        (strict && curvecfg_client_private(&err) < 0) ||
+        (strict && acct_check_files(cfg, true, &err) < 0))
         goto fail;
     return 0;
 fail:

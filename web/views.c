@@ -40,6 +40,8 @@ static void
 ventry_clear(ventry_t *v)
 {
     free(v->project);
+    free(v->dept);
+    free(v->procedure);
     free(v->json);
     memset(v, 0, sizeof(*v));
 }
@@ -115,6 +117,14 @@ views_after(const views_t *self, uint64_t after)
             hi = mid;
     }
     return lo;
+}
+
+const ventry_t *
+views_find(const views_t *self, uint64_t seq)
+{
+    const ventry_t *v = seq > 0 ? views_entry(self, views_after(self, seq - 1)) : NULL;
+
+    return v != NULL && v->seq == seq ? v : NULL;
 }
 
 size_t
@@ -381,6 +391,7 @@ apply_procedure(views_t *self, const pm_entry_t *e)
     } else if (e->kind == PM_KIND_COLOUR) {
         p->procs[i].colour = e->colour;
         p->procs[i].days = e->days;
+        p->procs[i].colour_seq = e->seq;
     } else if (pm_kind_is_event(e->kind)) {
         apply_event(p, (size_t)i, e);
     }
@@ -403,6 +414,9 @@ keep_entry(views_t *self, const pm_entry_t *e)
     v->kind = e->kind;
     v->recv_ms = e->recv_ms;
     v->project = util_empty(e->project) ? NULL : xstrdup(e->project);
+    v->dept = util_empty(e->dept) ? NULL : xstrdup(e->dept);
+    v->procedure = util_empty(e->procedure) ? NULL : xstrdup(e->procedure);
+    v->colour = e->colour;
     v->json = wjson_dump(j);
     json_decref(j);
 }
@@ -426,6 +440,13 @@ views_apply(views_t *self, const pm_entry_t *e)
     case PM_KIND_PROJECT:
         apply_project(self, e);
         break;
+    case PM_KIND_ALERT_ACK: {
+        /* The ack pages say "acknowledged already" from here (the broker logs one per alert). */
+        ventry_t *alert = (ventry_t *)views_find(self, e->cause);
+        if (alert != NULL && alert->ack_seq == 0)
+            alert->ack_seq = e->seq;
+        break;
+    }
     case PM_KIND_CALENDAR:
     case PM_KIND_AGENT_SILENT:
     case PM_KIND_AGENT_BACK:

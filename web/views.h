@@ -24,8 +24,9 @@ typedef struct vproc {
     const pm_proctype_t *type; /* borrowed from the project's template */
     pm_state_t state;
     bool deficient;
-    pm_colour_t colour; /* PM_COLOUR_NONE while no clock runs */
-    int32_t days;       /* as of the last colour entry */
+    pm_colour_t colour;  /* PM_COLOUR_NONE while no clock runs */
+    int32_t days;        /* as of the last colour entry */
+    uint64_t colour_seq; /* the last colour entry's seq: the alert an ack names */
     uint64_t updated_seq;
 } vproc_t;
 
@@ -42,8 +43,12 @@ typedef struct ventry {
     uint64_t seq;
     pm_kind_t kind;
     int64_t recv_ms;
-    char *project; /* NULL for entries of no project */
-    char *json;    /* the entry as one JSON object (entryfmt_json), escaped for HTML (wjson.h) */
+    char *project;   /* NULL for entries of no project */
+    char *dept;      /* the department concerned, NULL for none */
+    char *procedure; /* NULL for entries of no procedure */
+    pm_colour_t colour;
+    uint64_t ack_seq; /* an alert: the seq of its alert_ack entry, 0 while unacknowledged */
+    char *json;       /* the entry as one JSON object (entryfmt_json), escaped for HTML (wjson.h) */
 } ventry_t;
 
 typedef struct views views_t;
@@ -70,6 +75,8 @@ uint64_t views_kind_count(const views_t *self, pm_kind_t k);
 size_t views_nentries(const views_t *self);
 const ventry_t *views_entry(const views_t *self, size_t i);
 size_t views_after(const views_t *self, uint64_t after);
+/* The kept entry of seq, or NULL (never logged, or older than the ring). */
+const ventry_t *views_find(const views_t *self, uint64_t seq);
 
 size_t views_nprojects(const views_t *self);
 const vproject_t *views_project(const views_t *self, size_t i);

@@ -63,6 +63,19 @@ static const conftab_opt_t options[] = {
     T("bulletin", bulletin, "", false,
       "the report's title block: a file with a [bulletin] section, as permitctl report "
       "--bulletin FILE"),
+    T("broker", broker, "tcp://127.0.0.1:7401", false,
+      "the broker's ingest endpoint, or several: EP1,EP2 (else $PERMIT_BROKER): an ack from a "
+      "link or a page goes there as an alert_ack entry, with the same CURVE keys as the query "
+      "connection"),
+    T("web_users", web_users, "/etc/permit/web-users", true,
+      "the accounts file (permitctl web-user add NAME --role ...), mode 0600; read again on "
+      "SIGHUP, when the sessions of removed or changed accounts end"),
+    T("ack_key_file", ack_key_file, "", true,
+      "the ack links' key, the same file as permit-notify's ack_key_file (mode 0600); empty: "
+      "/ack/ links answer 404 not configured"),
+    T("cookie_secure", cookie_secure, "yes", false,
+      "yes: the session cookie is sent over HTTPS only; no only for plain http on a loopback "
+      "listen address (tests)"),
     {"log_level", CONFTAB_LEVEL, offsetof(wcfg_t, log_level), "info", 0, 0, true,
      "error, warn, info or debug", NULL, 0},
 };
@@ -73,7 +86,7 @@ void
 wcfg_defaults(wcfg_t *cfg)
 {
     const char *q = getenv("PERMIT_QUERY"), *p = getenv("PERMIT_PUBLISH");
-    const char *z = getenv("PERMIT_TIME_ZONE");
+    const char *z = getenv("PERMIT_TIME_ZONE"), *b = getenv("PERMIT_BROKER");
 
     conftab_defaults(&wcfg_table, cfg);
     if (!util_empty(q))
@@ -82,6 +95,14 @@ wcfg_defaults(wcfg_t *cfg)
         xstrset(&cfg->publish, p);
     if (!util_empty(z))
         xstrset(&cfg->time_zone, z);
+    if (!util_empty(b))
+        xstrset(&cfg->broker, b);
+}
+
+bool
+wcfg_cookie_secure(const wcfg_t *cfg)
+{
+    return strcmp(cfg->cookie_secure, "no") != 0;
 }
 
 void
@@ -161,11 +182,26 @@ wcfg_check(const wcfg_t *cfg, char **err)
         return -1;
     if (wcfg_listen_addr(cfg->listen, &ss, &sslen, err) < 0)
         return -1;
+    if (strcmp(cfg->cookie_secure, "yes") != 0 && strcmp(cfg->cookie_secure, "no") != 0) {
+        *err = xasprintf("cookie_secure: '%s' is not yes or no", cfg->cookie_secure);
+        return -1;
+    }
+    /* Without Secure a session cookie travels in clear text: only where nothing but this
+     * machine can listen. */
+    if (!wcfg_cookie_secure(cfg) &&
+        (ss.ss_family == AF_INET
+             ? (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) != 127
+             : !IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr))) {
+        *err = xasprintf("cookie_secure = no needs a loopback listen address, not %s", cfg->listen);
+        return -1;
+    }
     if (eplist_parse(cfg->query, &q, why, sizeof(why)) != 0) {
         *err = xasprintf("query: %s", why);
         rc = -1;
     } else if (eplist_parse(cfg->publish, &p, why, sizeof(why)) != 0) {
         *err = xasprintf("publish: %s", why);
+        rc = -1;
+    } else if (eplist_check("broker", cfg->broker, err) < 0) {
         rc = -1;
     } else if (q.n != p.n) {
         *err = xasprintf("%zu query endpoints but %zu publish endpoints: the lists name the same "

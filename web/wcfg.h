@@ -9,6 +9,7 @@
 #ifndef PERMIT_WCFG_H
 #define PERMIT_WCFG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "conftab.h"
@@ -29,6 +30,10 @@ typedef struct wcfg {
     char *time_zone;      /* the jurisdiction's zone (IANA name); "" for $PERMIT_TIME_ZONE */
     char *db;             /* the broker's database, read-only, for the weekly report; "": none */
     char *bulletin;       /* the bulletin's title block: a file with a [bulletin] section */
+    char *broker;         /* the broker's ingest endpoint(s): where acks go as alert_ack entries */
+    char *web_users;      /* the accounts file (web/auth/webuser.h) */
+    char *ack_key_file;   /* the ack links' key, shared with permit-notify; "": no /ack/ */
+    char *cookie_secure;  /* "yes", or "no" for plain http on loopback (tests) */
     enum log_level log_level;
 } wcfg_t;
 
@@ -41,6 +46,8 @@ int wcfg_check(const wcfg_t *cfg, char **err);
 /* Copy the options SIGHUP may change from `from` into `to`; warn about the others. */
 void wcfg_reload(wcfg_t *to, const wcfg_t *from);
 void wcfg_usage(FILE *out);
+/* Whether session cookies carry Secure (cookie_secure = yes). */
+bool wcfg_cookie_secure(const wcfg_t *cfg);
 /*
  * Split cfg->listen into a socket address: "127.0.0.1:7480", "[::1]:7480", ":7480" (every
  * IPv4 address). 0, or -1 with *err. ss is a struct sockaddr_storage.

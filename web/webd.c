@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <zmq.h>
 
+#include "acct.h"
 #include "api.h"
 #include "assets.h"
 #include "client.h"
@@ -41,6 +42,7 @@ struct webd {
     sse_t *sse;
     api_t *api;
     wreport_t *report;
+    acct_t *acct;
     char url[160];
     int64_t follow_again_ms; /* monotonic: no follower round before this */
 };
@@ -112,6 +114,7 @@ add_routes(webd_t *self)
     http_route(self->http, "GET", "/d/", HTTP_PREFIX, page_department, self);
     http_route(self->http, "GET", "/static/", HTTP_PREFIX, asset, self);
     http_route(self->http, "GET", "/events", HTTP_EXACT, sse_handle, self->sse);
+    acct_routes(self->acct, self->http);
     api_routes(self->api, self->http);
     http_route(self->http, "GET", "/report", HTTP_EXACT, page, self);
     wreport_routes(self->report, self->http);
@@ -151,6 +154,9 @@ webd_new(const wcfg_t *cfg, void *zctx, char **err)
     self->report = wreport_new(cfg, self->views, err);
     if (self->report == NULL)
         goto fail;
+    self->acct = acct_new(cfg, self->views, zctx, err);
+    if (self->acct == NULL)
+        goto fail;
     if (wcfg_listen_addr(cfg->listen, &ss, &sslen, err) < 0)
         goto fail;
     self->http = http_new(&ss, (unsigned)cfg->max_clients, err);
@@ -185,6 +191,7 @@ webd_destroy(webd_t **p)
     sse_destroy(&self->sse);
     wreport_destroy(&self->report);
     api_destroy(&self->api);
+    acct_destroy(&self->acct);
     client_destroy(&self->query);
     follow_destroy(&self->follow);
     views_destroy(&self->views);
@@ -213,6 +220,7 @@ void
 webd_reload(webd_t *self)
 {
     sse_set_buffer(self->sse, (size_t)self->cfg->sse_buffer);
+    acct_reload(self->acct);
 }
 
 int

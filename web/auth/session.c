@@ -45,9 +45,8 @@ sessions_destroy(sessions_t **p)
     *p = NULL;
 }
 
-/* 32 random bytes as 64 hex digits into out (SESSION_ID_LEN + 1). */
-static int
-random_hex(char *out)
+int
+session_random(char *out)
 {
     unsigned char b[SESSION_ID_LEN / 2];
 
@@ -79,7 +78,7 @@ sessions_create(sessions_t *self, const char *user, const webuser_role_t *role, 
 {
     session_t s = {0};
 
-    if (random_hex(s.id) < 0 || random_hex(s.csrf) < 0)
+    if (session_random(s.id) < 0 || session_random(s.csrf) < 0)
         return NULL;
     snprintf(s.user, sizeof(s.user), "%s", user);
     s.role = *role;
@@ -161,10 +160,23 @@ sessions_count(const sessions_t *self)
 }
 
 bool
+session_token_eq(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strlen(a) == SESSION_ID_LEN && strlen(b) == SESSION_ID_LEN &&
+           CRYPTO_memcmp(a, b, SESSION_ID_LEN) == 0;
+}
+
+bool
 session_csrf_ok(const session_t *s, const char *token)
 {
-    return token != NULL && strlen(token) == SESSION_ID_LEN &&
-           CRYPTO_memcmp(s->csrf, token, SESSION_ID_LEN) == 0;
+    return session_token_eq(s->csrf, token);
+}
+
+char *
+session_login_cookie(const char *token, bool secure)
+{
+    return xasprintf(LOGIN_COOKIE "=%s; HttpOnly;%s SameSite=Strict; Path=/login; Max-Age=3600",
+                     token, secure ? " Secure;" : "");
 }
 
 char *
@@ -181,17 +193,18 @@ session_cookie_clear(bool secure)
                      secure ? " Secure;" : "");
 }
 
-char *
-session_cookie_id(const char *header)
+/* The value of cookie `name` in a Cookie header when it is a token of SESSION_ID_LEN. */
+static char *
+cookie_token(const char *header, const char *name)
 {
-    const size_t nlen = strlen(SESSION_COOKIE);
+    const size_t nlen = strlen(name);
     const char *p = header;
 
     while (p != NULL && *p != '\0') {
         size_t len;
         p += strspn(p, " \t;");
         len = strcspn(p, ";");
-        if (len > nlen && strncmp(p, SESSION_COOKIE, nlen) == 0 && p[nlen] == '=') {
+        if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
             size_t vlen = len - nlen - 1;
             while (vlen > 0 && (p[nlen + 1 + vlen - 1] == ' ' || p[nlen + 1 + vlen - 1] == '\t'))
                 vlen--;
@@ -200,4 +213,16 @@ session_cookie_id(const char *header)
         p += len;
     }
     return NULL;
+}
+
+char *
+session_cookie_id(const char *header)
+{
+    return cookie_token(header, SESSION_COOKIE);
+}
+
+char *
+session_login_cookie_token(const char *header)
+{
+    return cookie_token(header, LOGIN_COOKIE);
 }

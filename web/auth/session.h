@@ -57,6 +57,22 @@ size_t sessions_count(const sessions_t *self);
 /* Whether token is the session's CSRF token (constant time). */
 bool session_csrf_ok(const session_t *s, const char *token);
 
+/*
+ * The login form's CSRF token, before any session exists: a random token (session_random) in
+ * the cookie LOGIN_COOKIE (HttpOnly, SameSite=Strict, Path=/login, an hour) and in the form's
+ * hidden field; POST /login goes ahead only when both are there and equal (session_token_eq).
+ * Another site's page can neither read the cookie nor make the browser send it (Strict).
+ */
+#define LOGIN_COOKIE "permit_login"
+/* 32 random bytes as 64 hex digits into out (SESSION_ID_LEN + 1). 0, or -1 (logged). */
+int session_random(char *out);
+/* Whether a and b are the same token of SESSION_ID_LEN characters (constant time). */
+bool session_token_eq(const char *a, const char *b);
+/* The Set-Cookie value carrying the login form's token. Caller owns. */
+char *session_login_cookie(const char *token, bool secure);
+/* The login form's token in a Cookie request header, or NULL. Caller owns. */
+char *session_login_cookie_token(const char *cookie_header);
+
 /* The Set-Cookie value that starts a session: "permit_session=ID; HttpOnly; Secure;
  * SameSite=Strict; Path=/" (without "Secure" when !secure). Caller owns. */
 char *session_cookie(const char *id, bool secure);

@@ -32,6 +32,7 @@ const WORDS = {
     download: '下载', otherLang: 'English',
     reportOff: '周调度通报未启用：permit-web 从调度平台（permitd）的数据库读取通报的数字，与 permitctl report 相同。' +
       '请在调度平台所在的机器上运行 permit-web，并在其配置的 [web] 段中设置 db = 调度平台的数据库文件（见 docs/web.md）。',
+    login: '登录', logout: '退出', ack: '确认收到', acked: '已确认',
   },
   en: {
     title: 'Joint review and approval', board: 'Wall board', blocked: 'Blocked', overdue: 'Overdue',
@@ -51,6 +52,7 @@ const WORDS = {
     reportOff: 'The bulletin is not enabled: permit-web reads its figures from the broker\'s (permitd\'s) ' +
       'database, as permitctl report does. Run permit-web on the broker\'s machine and set db = the ' +
       'broker\'s database file in the [web] section of its config (see docs/web.md).',
+    login: 'Sign in', logout: 'Sign out', ack: 'Acknowledge', acked: 'acknowledged',
   },
 };
 function w(key) { return (WORDS[lang] || WORDS.zh)[key] || key; }
@@ -119,6 +121,35 @@ async function getJSON(path) {
   if (doc.time_zone) zone = doc.time_zone;
   if (typeof doc.utc_offset_s === 'number') offsetS = doc.utc_offset_s;
   return doc;
+}
+
+/* Who is signed in (/api/me): the header shows the name and a sign-out form, or a sign-in link;
+ * the project page shows ack buttons to accounts that may act. Forms post with the session's
+ * CSRF token; the server decides what the account may do. */
+let me = { user: null };
+async function loadMe() {
+  try {
+    const r = await fetch('/api/me', { headers: { Accept: 'application/json' } });
+    if (r.ok) me = await r.json();
+  } catch (err) { me = { user: null }; }
+  const who = el('span', { id: 'who' });
+  if (me.user) {
+    who.append(`${me.user} (${me.role}) `, el('form', { class: 'inline', method: 'post', action: '/logout' },
+      el('input', { type: 'hidden', name: 'csrf', value: me.csrf }), el('button', { type: 'submit', id: 'logout' }, w('logout'))));
+  } else {
+    who.append(link('/login', w('login')));
+  }
+  const old = document.getElementById('who');
+  if (old) old.replaceWith(who); else document.getElementById('top').insertBefore(who, document.getElementById('live'));
+}
+function ackCell(r) {
+  if (!r.alert_seq) return null;
+  if (r.ack_seq) return el('span', { class: 'acked' }, w('acked'));
+  if (!me.user || me.role === 'viewer') return null;
+  return el('form', { class: 'inline ack', method: 'post', action: '/alert-ack' },
+    el('input', { type: 'hidden', name: 'csrf', value: me.csrf }),
+    el('input', { type: 'hidden', name: 'seq', value: String(r.alert_seq) }),
+    el('button', { type: 'submit', class: 'ack', 'data-seq': String(r.alert_seq) }, w('ack')));
 }
 
 function nav() {
@@ -289,7 +320,7 @@ async function pageProject(main, id) {
         d.procedures.map((r) => el('tr', { 'data-code': r.code, 'data-state': r.state },
           el('td', {}, r.name || r.code), el('td', {}, deptLink(r.dept, r.dept_name)),
           el('td', {}, r.state_label), el('td', {}, r.deadline || ''),
-          el('td', {}, dot(r.colour), r.colour_label), el('td', { class: 'num' }, dayText(r)),
+          el('td', {}, dot(r.colour), r.colour_label, ' ', ackCell(r)), el('td', { class: 'num' }, dayText(r)),
           el('td', { class: 'blockers' }, r.blockers.map((b) => `${b.name || b.code} (${b.dept || ''}, ${labels.states[b.state] || b.state})`).join('; ')))))),
     el('section', { class: 'panel' }, el('h2', {}, w('graph')), el('div', { class: 'scroll' }, graph(d))),
     el('section', { class: 'panel' }, el('h2', {}, w('commitments')),
@@ -392,15 +423,16 @@ function tick() { document.getElementById('clock').textContent = zoned(Date.now(
 function start() {
   const main = document.getElementById('main');
   const path = location.pathname;
-  let p;
-  if (path === '/') p = pageBoard(main);
-  else if (path.startsWith('/p/')) p = pageProject(main, decodeURIComponent(path.slice(3)));
-  else if (path.startsWith('/d/')) p = pageDept(main, decodeURIComponent(path.slice(3)));
-  else if (path === '/blocked') p = pageList(main, true);
-  else if (path === '/overdue') p = pageList(main, false);
-  else if (path === '/report') p = pageReport(main);
-  else p = Promise.reject(new Error(w('notFound')));
-  p.catch(showError);
+  /* Who is signed in first: the project page's ack buttons depend on it. */
+  loadMe().then(() => {
+    if (path === '/') return pageBoard(main);
+    if (path.startsWith('/p/')) return pageProject(main, decodeURIComponent(path.slice(3)));
+    if (path.startsWith('/d/')) return pageDept(main, decodeURIComponent(path.slice(3)));
+    if (path === '/blocked') return pageList(main, true);
+    if (path === '/overdue') return pageList(main, false);
+    if (path === '/report') return pageReport(main);
+    throw new Error(w('notFound'));
+  }).catch(showError);
   tick();
   setInterval(tick, 1000);
 }
