@@ -124,15 +124,7 @@ http_reply(http_req_t *r, unsigned status, const char *ctype, const void *body, 
 
     if (resp != NULL)
         MHD_add_response_header(resp, "Cache-Control", "no-store");
-    return queue_extra(r, status, resp, ctype, x);
-}
-
-int
-http_reply_later(http_req_t *r)
-{
-    MHD_suspend_connection(r->conn);
-    r->later = true;
-    return 0;
+    return queue(r, status, resp, ctype);
 }
 
 int
@@ -152,7 +144,15 @@ http_reply_take_extra(http_req_t *r, unsigned status, const char *ctype, char *b
         return -1;
     }
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    return queue(r, status, resp, ctype);
+    return queue_extra(r, status, resp, ctype, x);
+}
+
+int
+http_reply_later(http_req_t *r)
+{
+    MHD_suspend_connection(r->conn);
+    r->later = true;
+    return 0;
 }
 
 int
