@@ -167,6 +167,19 @@ test_file(void **state)
     assert_int_equal(w->role.kind, WEBUSER_VIEWER);
     webusers_destroy(&back);
 
+    /* Rewritten by root, the file keeps its owner: the package makes it permit-web's. */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(path, 65534, 65534), 0);
+        back = webusers_load(path, true, false, &err);
+        assert_non_null(back);
+        assert_int_equal(webusers_save(back, path, &err), 0);
+        webusers_destroy(&back);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_uid, 65534);
+        assert_int_equal(st.st_gid, 65534);
+        assert_int_equal(st.st_mode & 0777, 0600);
+    }
+
     /* Readable by others: refused when strict. */
     chmod(path, 0644);
     assert_null(webusers_load(path, true, false, &err));

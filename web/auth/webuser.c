@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,15 +244,29 @@ webusers_save(const webusers_t *u, const char *path, char **err)
 {
     char *tmp = xasprintf("%s.new", path);
     FILE *f = NULL;
+    struct stat was;
+    bool had = stat(path, &was) == 0;
     int fd, rc = -1;
 
     unlink(tmp); /* a leftover of a run that died between write and rename */
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || fchmod(fd, 0600) != 0 || (f = fdopen(fd, "w")) == NULL) {
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
         *err = xasprintf("%s: cannot write: %s", tmp, strerror(errno));
-        if (fd >= 0 && f == NULL)
-            close(fd);
-        goto done;
+        goto done_fd;
+    }
+    /*
+     * The file keeps its owner: the package makes it permit-web's (mode 0600), so the console
+     * can read it again on SIGHUP after root's `permitctl web-user add` rewrote it.
+     */
+    if (had && (was.st_uid != geteuid() || was.st_gid != getegid()) &&
+        fchown(fd, was.st_uid, was.st_gid) != 0) {
+        *err = xasprintf("%s: cannot keep its owner (uid %u): %s; run as root or as that user",
+                         path, (unsigned)was.st_uid, strerror(errno));
+        goto done_fd;
+    }
+    if ((f = fdopen(fd, "w")) == NULL) {
+        *err = xasprintf("%s: cannot write: %s", tmp, strerror(errno));
+        goto done_fd;
     }
     fputs("# permit-web accounts: NAME:ROLE:HASH (permitctl web-user add|del|list)\n", f);
     for (size_t i = 0; i < u->n; i++) {
@@ -277,6 +292,12 @@ done:
         unlink(tmp);
     free(tmp);
     return rc;
+done_fd:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    return -1;
 }
 
 const webuser_t *
