@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "htmlesc.h"
 #include "i18n.h"
 #include "util.h"
 
@@ -151,25 +152,6 @@ markdown_safe(char c, bool at)
     }
 }
 
-static const char *
-html_safe(char c)
-{
-    switch (c) {
-    case '&':
-        return "&amp;";
-    case '<':
-        return "&lt;";
-    case '>':
-        return "&gt;";
-    case '"':
-        return "&quot;";
-    case '\'':
-        return "&#39;";
-    default:
-        return NULL;
-    }
-}
-
 static void
 escape_into(sbuf_t *b, const char *v, ntmpl_esc_t esc)
 {
@@ -187,7 +169,7 @@ escape_into(sbuf_t *b, const char *v, ntmpl_esc_t esc)
         } else if (esc == NTMPL_ESC_MARKDOWN || esc == NTMPL_ESC_MARKDOWN_AT)
             rep = markdown_safe(*p, esc == NTMPL_ESC_MARKDOWN_AT);
         else if (esc == NTMPL_ESC_HTML)
-            rep = html_safe(*p);
+            rep = htmlesc_char(*p);
         if (rep != NULL)
             sbuf_add(b, rep, strlen(rep));
         else

@@ -17,6 +17,7 @@
 
 #include "calendar.h"
 #include "csvout.h"
+#include "htmlesc.h"
 #include "log.h"
 #include "store.h"
 #include "store_view.h"
@@ -1383,33 +1384,6 @@ render_csv(const json_t *doc, FILE *f)
     json_object_foreach((json_t *)doc, name, v) csv_section(f, name, v);
 }
 
-/* HTML and SVG: text escaped for both (the page is well-formed XML as well as HTML). */
-static void
-x_text(FILE *f, const char *s)
-{
-    for (; *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
 /*
  * What a value's colour says, as a class: "red" only for an overdue count above 0, "yellow"
  * for a count close to the limit above 0, "below" for a rate under the target; "" for the
@@ -1473,7 +1447,7 @@ html_table(FILE *f, const char *id, const json_t *rows, const column_t *cols, si
     fprintf(f, "<table id=\"%s\">\n<thead><tr>", id);
     for (size_t c = 0; c < ncols; c++) {
         fputs("<th>", f);
-        x_text(f, col_label(&cols[c], first_label, lang));
+        htmlesc_write(f, col_label(&cols[c], first_label, lang));
         fputs("</th>", f);
     }
     fputs("</tr></thead>\n<tbody>\n", f);
@@ -1484,9 +1458,9 @@ html_table(FILE *f, const char *id, const json_t *rows, const column_t *cols, si
             const json_t *v = json_object_get(row, cols[c].key);
             html_td_open(f, cols[c].key, v);
             if (cols[c].label == NULL)
-                x_text(f, html_row_label(row, by));
+                htmlesc_write(f, html_row_label(row, by));
             else
-                x_text(f, value_text(v, cols[c].pct, "—", buf, sizeof(buf)));
+                htmlesc_write(f, value_text(v, cols[c].pct, "—", buf, sizeof(buf)));
             fputs("</td>", f);
         }
         fputs("</tr>\n", f);
@@ -1533,9 +1507,9 @@ svg_bars(FILE *f, const char *id, const char *title, const json_t *rows, report_
             "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s\" class=\"chart half\" "
             "role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n<title>",
             id, w, h, w, h);
-    x_text(f, title);
+    htmlesc_write(f, title);
     fputs("</title>\n<text x=\"0\" y=\"14\" class=\"ct\">", f);
-    x_text(f, title);
+    htmlesc_write(f, title);
     fputs("</text>\n", f);
     for (int g = 0; g <= 100; g += 25) {
         int x = label_w + bar_w * g / 100;
@@ -1550,7 +1524,7 @@ svg_bars(FILE *f, const char *id, const char *title, const json_t *rows, report_
         int y = top + (int)i * row_h;
 
         fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 6, y + 10);
-        x_text(f, html_row_label(row, by));
+        htmlesc_write(f, html_row_label(row, by));
         fputs("</text>", f);
         if (json_is_real(v)) {
             double pctv = json_real_value(v);
@@ -1602,7 +1576,7 @@ svg_colours(FILE *f, const json_t *cols, pm_lang_t lang)
                 "<text x=\"%d\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">",
                 x, base - bh, col_w, bh, colour_fill[i], x + col_w / 2, base - bh - 4, v,
                 x + col_w / 2, base + 16);
-        x_text(f, pm_colour_label(colour_ids[i], lang));
+        htmlesc_write(f, pm_colour_label(colour_ids[i], lang));
         fputs("</text>\n", f);
     }
     fputs("</svg>\n", f);
@@ -1669,7 +1643,7 @@ svg_trend(FILE *f, const json_t *trend, pm_lang_t lang)
         /* MM-DD under each point: the period's last day, or the as-of day for the last. */
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">", x,
                 bottom + 15);
-        x_text(f, strlen(key) == 10 ? key + 5 : key);
+        htmlesc_write(f, strlen(key) == 10 ? key + 5 : key);
         fputs("</text>\n", f);
     }
     fprintf(f,
@@ -1733,9 +1707,9 @@ html_card(FILE *f, const json_t *s, const char *key, const char *label, bool pct
 
     fprintf(f, "<div class=\"card%s%s\" data-key=\"%s\"><div class=\"big\">", *t != '\0' ? " " : "",
             t, key);
-    x_text(f, value_text(v, pct_sign, "—", buf, sizeof(buf)));
+    htmlesc_write(f, value_text(v, pct_sign, "—", buf, sizeof(buf)));
     fputs("</div><div>", f);
-    x_text(f, label);
+    htmlesc_write(f, label);
     fputs("</div></div>\n", f);
 }
 
@@ -1746,36 +1720,36 @@ html_masthead(FILE *f, const json_t *m, pm_lang_t lang)
     char buf[64];
 
     fputs("<header>\n<div class=\"issuer\">", f);
-    x_text(f, str_of(m, "issuer"));
+    htmlesc_write(f, str_of(m, "issuer"));
     fputs("</div>\n<h1>", f);
     if (lang == PM_LANG_ZH) {
-        x_text(f, str_of(m, "city"));
-        x_text(f, str_of(m, "title"));
+        htmlesc_write(f, str_of(m, "city"));
+        htmlesc_write(f, str_of(m, "title"));
     } else {
-        x_text(f, str_of(m, "title"));
+        htmlesc_write(f, str_of(m, "title"));
         if (!util_empty(str_of(m, "city"))) {
             fputs(", ", f);
-            x_text(f, str_of(m, "city"));
+            htmlesc_write(f, str_of(m, "city"));
         }
     }
     fprintf(f, "</h1>\n<div class=\"no\" id=\"issue\">%s%s%s</div>\n", tr(lang, "第", "No. "),
             value_text(json_object_get(m, "issue"), false, "", buf, sizeof(buf)),
             tr(lang, "期", ""));
     fputs("<div class=\"line\"><span>", f);
-    x_text(f, str_of(m, "issuer"));
+    htmlesc_write(f, str_of(m, "issuer"));
     fprintf(f, "</span><span>%s <span class=\"d\" id=\"issued\">", tr(lang, "印发日期", "Issued"));
-    x_text(f, str_of(m, "issued"));
+    htmlesc_write(f, str_of(m, "issued"));
     fputs("</span></span></div>\n</header>\n<p class=\"meta\">", f);
     fprintf(f, "%s <span class=\"d\">", tr(lang, "统计周期", "Period"));
-    x_text(f, str_of(m, "period_from"));
+    htmlesc_write(f, str_of(m, "period_from"));
     fprintf(f, "</span> %s <span class=\"d\">", tr(lang, "至", "to"));
-    x_text(f, str_of(m, "period_to"));
+    htmlesc_write(f, str_of(m, "period_to"));
     fprintf(f, "</span> · %s <span class=\"d\">", tr(lang, "数据截至", "data as of"));
-    x_text(f, str_of(m, "as_of"));
+    htmlesc_write(f, str_of(m, "as_of"));
     fputs("</span>", f);
     if (!util_empty(str_of(m, "time_zone"))) {
         fputs(" (", f);
-        x_text(f, str_of(m, "time_zone"));
+        htmlesc_write(f, str_of(m, "time_zone"));
         fputs(")", f);
     }
     fprintf(f, " · %s %s</p>\n", tr(lang, "日志序号", "log seq"),
@@ -1799,8 +1773,8 @@ render_html(const json_t *doc, FILE *f)
             "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n"
             "<title>",
             lang == PM_LANG_ZH ? "zh-CN" : "en");
-    x_text(f, str_of(m, "city"));
-    x_text(f, str_of(m, "title"));
+    htmlesc_write(f, str_of(m, "city"));
+    htmlesc_write(f, str_of(m, "title"));
     fprintf(f, " %s%s%s</title>\n<style>%s</style>\n</head>\n<body>\n", tr(lang, "第", "No. "),
             value_text(json_object_get(m, "issue"), false, "", buf2, sizeof(buf2)),
             tr(lang, "期", ""), html_css);
@@ -1822,18 +1796,18 @@ render_html(const json_t *doc, FILE *f)
     for (size_t i = 0; i < ARRAY_LEN(summary_rows); i++) {
         const json_t *v = json_object_get(s, summary_rows[i].key);
         fputs(i % 2 == 0 ? "<tr><td>" : "<td>", f);
-        x_text(f, report_label(summary_rows[i].label, lang));
+        htmlesc_write(f, report_label(summary_rows[i].label, lang));
         fputs("</td>", f);
         html_td_open(f, summary_rows[i].key, v);
-        x_text(f, value_text(v, summary_rows[i].pct, "—", buf, sizeof(buf)));
+        htmlesc_write(f, value_text(v, summary_rows[i].pct, "—", buf, sizeof(buf)));
         fputs(i % 2 == 1 || i + 1 == ARRAY_LEN(summary_rows) ? "</td></tr>\n" : "</td>", f);
     }
     fprintf(f,
             "</tbody>\n</table>\n<p class=\"notes\">%s%s = ", tr(lang, "口径：", "Definitions: "),
             report_label("procedure_rate_pct", lang));
-    x_text(f, str_of(m, "procedure_rate"));
+    htmlesc_write(f, str_of(m, "procedure_rate"));
     fprintf(f, "%s%s = ", tr(lang, "；", "; "), report_label("project_rate_pct", lang));
-    x_text(f, str_of(m, "project_rate"));
+    htmlesc_write(f, str_of(m, "project_rate"));
     fprintf(f, "%s%s %.0f%%%s</p>\n</section>\n", tr(lang, "；", "; "),
             tr(lang, "目标线", "target line"), TARGET_PCT, tr(lang, "。", "."));
 
@@ -1893,7 +1867,7 @@ render_html(const json_t *doc, FILE *f)
     html_table(f, "overdue", json_object_get(doc, "overdue"), overdue_cols, ARRAY_LEN(overdue_cols),
                by, "", lang);
     fprintf(f, "</section>\n<section>\n<h2>%s: ", tr(lang, "五、分组办结率", "5. Completion by"));
-    x_text(f, by_label);
+    htmlesc_write(f, by_label);
     fputs("</h2>\n", f);
     html_table(f, "breakdown", json_object_get(bd, by_names[by]), breakdown_cols,
                ARRAY_LEN(breakdown_cols), by, by_label, lang);

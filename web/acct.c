@@ -13,6 +13,7 @@
 
 #include "acktoken.h"
 #include "client.h"
+#include "htmlesc.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
@@ -48,33 +49,6 @@ typedef struct page {
 /* The words of a page in the language asked for. */
 #define W(p, zh, english) ((p)->en ? (english) : (zh))
 
-/* Text for HTML, in an element or a quoted attribute. */
-static void
-html_text(FILE *f, const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
 /* The signed-in account of the request, or NULL. Borrowed until the next sessions_ call. */
 static const session_t *
 current(acct_t *self, http_req_t *r)
@@ -92,7 +66,7 @@ logout_form(page_t *p, const session_t *s)
     fputs("<form class=\"inline\" method=\"post\" action=\"/logout\">"
           "<input type=\"hidden\" name=\"csrf\" value=\"",
           p->f);
-    html_text(p->f, s->csrf);
+    htmlesc_write(p->f, s->csrf);
     fprintf(p->f, "\"><button type=\"submit\" id=\"logout\">%s</button></form>",
             W(p, "退出", "Sign out"));
 }
@@ -110,23 +84,23 @@ page_begin(page_t *p, http_req_t *r, const session_t *s, const char *title)
             "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
             p->en ? "en" : "zh-CN");
-    html_text(p->f, title);
+    htmlesc_write(p->f, title);
     fprintf(p->f,
             "</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
             "<link rel=\"icon\" href=\"data:,\"></head><body><header id=\"top\">"
             "<a id=\"home\" href=\"/\">%s</a><span id=\"who\">",
             W(p, "联审联批", "Joint review and approval"));
     if (s != NULL) {
-        html_text(p->f, s->user);
+        htmlesc_write(p->f, s->user);
         fputs(" (", p->f);
-        html_text(p->f, role);
+        htmlesc_write(p->f, role);
         fputs(") ", p->f);
         logout_form(p, s);
     } else {
         fprintf(p->f, "<a href=\"/login\">%s</a>", W(p, "登录", "Sign in"));
     }
     fputs("</span></header><main id=\"main\" class=\"acct\"><h1 id=\"title\">", p->f);
-    html_text(p->f, title);
+    htmlesc_write(p->f, title);
     fputs("</h1>\n", p->f);
     free(role);
 }
@@ -147,7 +121,7 @@ page_message(http_req_t *r, const session_t *s, unsigned status, const char *tit
 
     page_begin(&p, r, s, title);
     fputs("<p id=\"message\">", p.f);
-    html_text(p.f, msg);
+    htmlesc_write(p.f, msg);
     fputs("</p>\n", p.f);
     return page_end(&p, r, status);
 }
@@ -265,7 +239,7 @@ login_form(page_t *p, const char *token, const char *name)
             "<input type=\"hidden\" name=\"login_csrf\" value=\"%s\">"
             "<label>%s <input name=\"name\" id=\"name\" autocomplete=\"username\" value=\"",
             token, W(p, "用户名", "Name"));
-    html_text(p->f, name);
+    htmlesc_write(p->f, name);
     fprintf(p->f,
             "\"></label> <label>%s <input name=\"password\" id=\"password\" type=\"password\" "
             "autocomplete=\"current-password\"></label> "
@@ -288,7 +262,7 @@ login_page(acct_t *self, http_req_t *r, unsigned status, const char *msg, const 
     page_begin(&p, r, NULL, http_req_english(r) ? "Sign in" : "登录");
     if (msg != NULL) {
         fputs("<p id=\"message\" class=\"problem\">", p.f);
-        html_text(p.f, msg);
+        htmlesc_write(p.f, msg);
         fputs("</p>\n", p.f);
     }
     login_form(&p, token, name);
@@ -306,7 +280,7 @@ get_login(void *arg, http_req_t *r)
         return login_page(self, r, 200, NULL, "");
     page_begin(&p, r, s, http_req_english(r) ? "Signed in" : "已登录");
     fputs("<p id=\"message\">", p.f);
-    html_text(p.f, s->user);
+    htmlesc_write(p.f, s->user);
     fputs("</p>\n", p.f);
     return page_end(&p, r, 200);
 }
@@ -456,9 +430,9 @@ describe_alert(acct_t *self, page_t *p, uint64_t seq, const char *recipient)
     fputs("<dl class=\"alert\">", p->f);
     if (vp != NULL) {
         fprintf(p->f, "<dt>%s</dt><dd id=\"project\">", W(p, "项目", "Project"));
-        html_text(p->f, util_empty(vp->info.name) ? vp->info.id : vp->info.name);
+        htmlesc_write(p->f, util_empty(vp->info.name) ? vp->info.id : vp->info.name);
         fputs(" (", p->f);
-        html_text(p->f, vp->info.id);
+        htmlesc_write(p->f, vp->info.id);
         fputs(")</dd>", p->f);
         for (size_t i = 0; proc != NULL && i < vp->t->nprocs; i++)
             if (strcmp(vp->t->procs[i].code, proc) == 0)
@@ -466,25 +440,25 @@ describe_alert(acct_t *self, page_t *p, uint64_t seq, const char *recipient)
     }
     if (proc != NULL) {
         fprintf(p->f, "<dt>%s</dt><dd id=\"procedure\">", W(p, "事项", "Procedure"));
-        html_text(p->f, proc);
+        htmlesc_write(p->f, proc);
         fputs("</dd>", p->f);
     }
     if (e != NULL && e->dept != NULL) {
         fprintf(p->f, "<dt>%s</dt><dd id=\"dept\">", W(p, "部门", "Department"));
-        html_text(p->f, views_dept_name(self->views, e->dept));
+        htmlesc_write(p->f, views_dept_name(self->views, e->dept));
         fputs("</dd>", p->f);
     }
     if (e != NULL && e->kind == PM_KIND_COLOUR) {
         fprintf(p->f, "<dt>%s</dt><dd id=\"colour\"><span class=\"dot %s\"></span>",
                 W(p, "预警", "Colour"), pm_colour_name(e->colour));
-        html_text(p->f, pm_colour_label(e->colour, p->en ? PM_LANG_EN : PM_LANG_ZH));
+        htmlesc_write(p->f, pm_colour_label(e->colour, p->en ? PM_LANG_EN : PM_LANG_ZH));
         fputs("</dd>", p->f);
     }
     fprintf(p->f, "<dt>%s</dt><dd id=\"seq\">%llu</dd>", W(p, "日志序号", "Log seq"),
             (unsigned long long)seq);
     if (recipient != NULL) {
         fprintf(p->f, "<dt>%s</dt><dd id=\"recipient\">", W(p, "确认人", "Acknowledged as"));
-        html_text(p->f, recipient);
+        htmlesc_write(p->f, recipient);
         fputs("</dd>", p->f);
     }
     fputs("</dl>\n", p->f);
