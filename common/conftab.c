@@ -129,6 +129,21 @@ conftab_check_required(const conftab_t *t, const void *cfg, char **err)
     return 0;
 }
 
+int
+conftab_from_env(const conftab_t *t, void *cfg, const conftab_env_t *env, size_t n, char **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(env[i].var);
+        char *why = NULL;
+        if (util_empty(v) || conftab_set(t, cfg, env[i].name, v, &why) == 0)
+            continue;
+        *err = xasprintf("$%s: %s", env[i].var, why);
+        free(why);
+        return -1;
+    }
+    return 0;
+}
+
 void
 conftab_defaults(const conftab_t *t, void *cfg)
 {

@@ -56,6 +56,18 @@ int conftab_check_required(const conftab_t *t, const void *cfg, char **err);
 /* Set every option that has a default; text options without one become NULL. */
 void conftab_defaults(const conftab_t *t, void *cfg);
 
+/* One option's default from the environment: the table's key and the variable's name. */
+typedef struct conftab_env {
+    const char *name;
+    const char *var;
+} conftab_env_t;
+
+/*
+ * Set each option whose variable is set and not empty (after conftab_defaults: the file and
+ * the command line come later and win). 0, or -1 with the reason in *err, naming the variable.
+ */
+int conftab_from_env(const conftab_t *t, void *cfg, const conftab_env_t *env, size_t n, char **err);
+
 /* Free the text options and clear them. */
 void conftab_clear(const conftab_t *t, void *cfg);
 

@@ -228,7 +228,7 @@ static const conftab_opt_t global_options[] = {
 static const conftab_t global_table = {"permitctl", global_options, ARRAY_LEN(global_options)};
 
 /* The environment's defaults for the global options. */
-static const char *const global_env[][2] = {
+static const conftab_env_t global_env[] = {
     {"broker", "PERMIT_BROKER"},         {"query", "PERMIT_QUERY"},
     {"publish", "PERMIT_PUBLISH"},       {"curve_secret", "PERMIT_CURVE_SECRET"},
     {"broker_key", "PERMIT_BROKER_KEY"}, {"time_zone", "PERMIT_TIME_ZONE"},
@@ -385,11 +385,8 @@ parse_global(ctl_opts_t *o, int argc, char **argv, int *next)
     int rc;
 
     conftab_defaults(&global_table, o);
-    for (size_t i = 0; i < ARRAY_LEN(global_env); i++) {
-        const char *v = getenv(global_env[i][1]);
-        if (!util_empty(v) && conftab_set(&global_table, o, global_env[i][0], v, &err) < 0)
-            goto bad;
-    }
+    if (conftab_from_env(&global_table, o, global_env, ARRAY_LEN(global_env), &err) < 0)
+        goto bad;
     if ((rc = args_read(&spec, argc, argv, &a)) != ARGS_GO) {
         args_clear(&a);
         return rc;

@@ -13,6 +13,7 @@
 #include "conftab.h"
 #include "eplist.h"
 #include "i18n.h"
+#include "log.h"
 #include "util.h"
 #include "zone.h"
 
@@ -103,18 +104,18 @@ const conftab_t ncfg_table = {"notify", options, ARRAY_LEN(options)};
 void
 ncfg_defaults(ncfg_t *cfg)
 {
-    const char *q = getenv("PERMIT_QUERY"), *p = getenv("PERMIT_PUBLISH");
-    const char *z = getenv("PERMIT_TIME_ZONE"), *b = getenv("PERMIT_BROKER");
+    static const conftab_env_t env[] = {
+        {"broker", "PERMIT_BROKER"},
+        {"query", "PERMIT_QUERY"},
+        {"publish", "PERMIT_PUBLISH"},
+        {"time_zone", "PERMIT_TIME_ZONE"},
+    };
+    char *err = NULL;
 
     conftab_defaults(&ncfg_table, cfg);
-    if (!util_empty(b))
-        xstrset(&cfg->broker, b);
-    if (!util_empty(q))
-        xstrset(&cfg->query, q);
-    if (!util_empty(p))
-        xstrset(&cfg->publish, p);
-    if (!util_empty(z))
-        xstrset(&cfg->time_zone, z);
+    /* Text options take any value: nothing here can be refused. */
+    if (conftab_from_env(&ncfg_table, cfg, env, ARRAY_LEN(env), &err) < 0)
+        fatalx("%s", err);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "eplist.h"
+#include "log.h"
 #include "util.h"
 #include "wreport.h"
 #include "zone.h"
@@ -85,18 +86,18 @@ const conftab_t wcfg_table = {"web", options, ARRAY_LEN(options)};
 void
 wcfg_defaults(wcfg_t *cfg)
 {
-    const char *q = getenv("PERMIT_QUERY"), *p = getenv("PERMIT_PUBLISH");
-    const char *z = getenv("PERMIT_TIME_ZONE"), *b = getenv("PERMIT_BROKER");
+    static const conftab_env_t env[] = {
+        {"query", "PERMIT_QUERY"},
+        {"publish", "PERMIT_PUBLISH"},
+        {"time_zone", "PERMIT_TIME_ZONE"},
+        {"broker", "PERMIT_BROKER"},
+    };
+    char *err = NULL;
 
     conftab_defaults(&wcfg_table, cfg);
-    if (!util_empty(q))
-        xstrset(&cfg->query, q);
-    if (!util_empty(p))
-        xstrset(&cfg->publish, p);
-    if (!util_empty(z))
-        xstrset(&cfg->time_zone, z);
-    if (!util_empty(b))
-        xstrset(&cfg->broker, b);
+    /* Text options take any value: nothing here can be refused. */
+    if (conftab_from_env(&wcfg_table, cfg, env, ARRAY_LEN(env), &err) < 0)
+        fatalx("%s", err);
 }
 
 bool

@@ -187,6 +187,32 @@ test_dump(void **state)
     free(buf);
 }
 
+/* Defaults from the environment: a variable set wins over the table's default, an empty one
+ * is no value, and a bad one is refused naming the variable. */
+static void
+test_from_env(void **state)
+{
+    static const conftab_env_t env[] = {{"path", "CONFTAB_TEST_PATH"},
+                                        {"max_count", "CONFTAB_TEST_COUNT"}};
+    cfg_t c;
+    char *err = NULL;
+
+    (void)state;
+    conftab_defaults(&table, &c);
+    assert_int_equal(setenv("CONFTAB_TEST_PATH", "/srv/permit", 1), 0);
+    assert_int_equal(setenv("CONFTAB_TEST_COUNT", "", 1), 0);
+    assert_int_equal(conftab_from_env(&table, &c, env, ARRAY_LEN(env), &err), 0);
+    assert_string_equal(c.path, "/srv/permit");
+    assert_int_equal(c.count, 5);
+    assert_int_equal(setenv("CONFTAB_TEST_COUNT", "99", 1), 0);
+    assert_int_equal(conftab_from_env(&table, &c, env, ARRAY_LEN(env), &err), -1);
+    assert_non_null(strstr(err, "$CONFTAB_TEST_COUNT"));
+    free(err);
+    unsetenv("CONFTAB_TEST_PATH");
+    unsetenv("CONFTAB_TEST_COUNT");
+    conftab_clear(&table, &c);
+}
+
 int
 main(void)
 {
@@ -196,6 +222,7 @@ main(void)
         cmocka_unit_test(test_reload_takes_the_reloadable),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_dump),
+        cmocka_unit_test(test_from_env),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
