@@ -1033,6 +1033,11 @@ report_build(const char *db_path, int64_t as_of_ms, const report_opts_t *opts, j
  * A column of a table: the document's key, the key of its heading in report_label (NULL: the
  * table's first label, the grouping's name), whether it is a percentage.
  */
+/*
+ * A figure or column: its key in the document, the report_label key of its heading when that
+ * is not the key itself (NULL: the same), and whether it is a rate. The column keyed "key" is
+ * the row's own label (region, department, week), headed by the breakdown's name.
+ */
 typedef struct column {
     const char *key;
     const char *label;
@@ -1040,67 +1045,60 @@ typedef struct column {
 } column_t;
 
 static const column_t summary_rows[] = {
-    {"projects", "projects", false},
-    {"projects_done", "projects_done", false},
-    {"project_rate_pct", "project_rate_pct", true},
-    {"procedures", "procedures", false},
-    {"approved", "approved", false},
-    {"not_required", "not_required", false},
-    {"done", "done", false},
-    {"procedure_rate_pct", "procedure_rate_pct", true},
-    {"change_pct_points", "change_pct_points", false},
-    {"approved_in_period", "approved_in_period", false},
-    {"red", "red", false},
-    {"yellow", "yellow", false},
-    {"green", "green", false},
-    {"overdue_total", "overdue_total", false},
+    {"projects", NULL, false},
+    {"projects_done", NULL, false},
+    {"project_rate_pct", NULL, true},
+    {"procedures", NULL, false},
+    {"approved", NULL, false},
+    {"not_required", NULL, false},
+    {"done", NULL, false},
+    {"procedure_rate_pct", NULL, true},
+    {"change_pct_points", NULL, false},
+    {"approved_in_period", NULL, false},
+    {"red", NULL, false},
+    {"yellow", NULL, false},
+    {"green", NULL, false},
+    {"overdue_total", NULL, false},
 };
 
 static const column_t breakdown_cols[] = {
     {"key", NULL, false},
-    {"projects", "projects", false},
-    {"projects_done", "projects_done", false},
-    {"project_rate_pct", "project_rate_pct", true},
-    {"procedures", "procedures", false},
-    {"approved", "approved", false},
-    {"not_required", "not_required", false},
-    {"done", "done", false},
-    {"procedure_rate_pct", "procedure_rate_pct", true},
-    {"red", "red", false},
-    {"yellow", "yellow", false},
+    {"projects", NULL, false},
+    {"projects_done", NULL, false},
+    {"project_rate_pct", NULL, true},
+    {"procedures", NULL, false},
+    {"approved", NULL, false},
+    {"not_required", NULL, false},
+    {"done", NULL, false},
+    {"procedure_rate_pct", NULL, true},
+    {"red", NULL, false},
+    {"yellow", NULL, false},
 };
 
 static const column_t overdue_cols[] = {
-    {"project", "project", false},
-    {"project_name", "project_name", false},
-    {"region", "region", false},
-    {"procedure_name", "procedure_name", false},
-    {"dept_name", "dept_name", false},
-    {"days_over", "days_over", false},
-    {"statutory_days_over", "statutory_days_over", false},
-    {"deadline", "deadline", false},
-    {"statutory_deadline", "statutory_deadline", false},
-    {"steward", "steward", false},
+    {"project", NULL, false},
+    {"project_name", NULL, false},
+    {"region", NULL, false},
+    {"procedure_name", NULL, false},
+    {"dept_name", NULL, false},
+    {"days_over", NULL, false},
+    {"statutory_days_over", NULL, false},
+    {"deadline", NULL, false},
+    {"statutory_deadline", NULL, false},
+    {"steward", NULL, false},
 };
 
 static const column_t dept_cols[] = {
-    {"name", "department", false},
-    {"approved_on_clock", "approved_on_clock", false},
-    {"avg_days", "avg_days", false},
-    {"avg_promised_days", "avg_promised_days", false},
-    {"avg_limit_days", "avg_limit_days", false},
-    {"within_promised", "within_promised", false},
-    {"within_limit", "within_limit", false},
-    {"within_limit_pct", "within_limit_pct", true},
+    {"name", "department", false},   {"approved_on_clock", NULL, false},
+    {"avg_days", NULL, false},       {"avg_promised_days", NULL, false},
+    {"avg_limit_days", NULL, false}, {"within_promised", NULL, false},
+    {"within_limit", NULL, false},   {"within_limit_pct", NULL, true},
 };
 
 static const column_t trend_cols[] = {
-    {"key", NULL, false},
-    {"procedures", "procedures", false},
-    {"done", "done", false},
-    {"procedure_rate_pct", "procedure_rate_pct", true},
-    {"projects_done", "projects_done", false},
-    {"project_rate_pct", "project_rate_pct", true},
+    {"key", NULL, false},           {"procedures", NULL, false},
+    {"done", NULL, false},          {"procedure_rate_pct", NULL, true},
+    {"projects_done", NULL, false}, {"project_rate_pct", NULL, true},
 };
 
 /* A value as every format prints it: integers as they are, reals with one decimal. */
@@ -1152,10 +1150,19 @@ report_trend_key_label(const json_t *doc, pm_lang_t lang)
     return report_label(month ? "month_end" : "week_end", lang);
 }
 
+/* The column that holds each row's own label. */
+static bool
+is_row_label(const column_t *c)
+{
+    return strcmp(c->key, "key") == 0;
+}
+
 static const char *
 col_label(const column_t *c, const char *first_label, pm_lang_t lang)
 {
-    return c->label != NULL ? report_label(c->label, lang) : first_label;
+    if (is_row_label(c))
+        return first_label;
+    return report_label(c->label != NULL ? c->label : c->key, lang);
 }
 
 /* The label of a breakdown row in Markdown: a department shows its code and name. */
@@ -1216,7 +1223,7 @@ md_table(FILE *f, const json_t *rows, const column_t *cols, size_t ncols, report
     json_array_foreach(rows, i, row)
     {
         for (size_t c = 0; c < ncols; c++) {
-            if (cols[c].label == NULL)
+            if (is_row_label(&cols[c]))
                 md_cell(f, row_label(row, by, buf, sizeof(buf)));
             else
                 md_cell(f, value_text(json_object_get(row, cols[c].key), cols[c].pct, "—", buf,
@@ -1271,7 +1278,7 @@ render_md(const json_t *doc, FILE *f)
     fprintf(f, "## %s\n\n| %s | %s |\n|---|---:|\n", tr(lang, "一、办结率", "1. Completion rates"),
             tr(lang, "指标", "Metric"), tr(lang, "数值", "Value"));
     for (size_t i = 0; i < ARRAY_LEN(summary_rows); i++) {
-        md_cell(f, report_label(summary_rows[i].label, lang));
+        md_cell(f, report_label(summary_rows[i].key, lang));
         md_cell(f, value_text(json_object_get(s, summary_rows[i].key), summary_rows[i].pct, "—",
                               buf, sizeof(buf)));
         fputs("|\n", f);
@@ -1457,7 +1464,7 @@ html_table(FILE *f, const char *id, const json_t *rows, const column_t *cols, si
         for (size_t c = 0; c < ncols; c++) {
             const json_t *v = json_object_get(row, cols[c].key);
             html_td_open(f, cols[c].key, v);
-            if (cols[c].label == NULL)
+            if (is_row_label(&cols[c]))
                 htmlesc_write(f, html_row_label(row, by));
             else
                 htmlesc_write(f, value_text(v, cols[c].pct, "—", buf, sizeof(buf)));
@@ -1796,7 +1803,7 @@ render_html(const json_t *doc, FILE *f)
     for (size_t i = 0; i < ARRAY_LEN(summary_rows); i++) {
         const json_t *v = json_object_get(s, summary_rows[i].key);
         fputs(i % 2 == 0 ? "<tr><td>" : "<td>", f);
-        htmlesc_write(f, report_label(summary_rows[i].label, lang));
+        htmlesc_write(f, report_label(summary_rows[i].key, lang));
         fputs("</td>", f);
         html_td_open(f, summary_rows[i].key, v);
         htmlesc_write(f, value_text(v, summary_rows[i].pct, "—", buf, sizeof(buf)));
