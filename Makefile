@@ -6,7 +6,8 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= 2
 # Tests mostly wait (fsync, sockets, timers): measured at 0.7 of a core each on average, so
-# three at a time keep two cores busy.
+# three at a time keep two cores busy; a heavy one (a build, a load) holds two of the three
+# (tests/CMakeLists.txt, permit_heavy_tests).
 TEST_JOBS  ?= 3
 CMAKE      ?= cmake
 
