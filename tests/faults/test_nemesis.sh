@@ -118,7 +118,13 @@ all_delivered() {
 }
 # Registration announces every procedure ready from the start, four per project: about 1,800
 # more deliveries to the one receiver than the loads alone cause.
-wait_for $((DEADLINE / 4 + 180)) "every unblock delivered" all_delivered
+# Polled here rather than by wait_for: a timeout says how far delivery got (stalled or slow).
+deadline=$((SECONDS + DEADLINE / 4 + 180))
+until all_delivered; do
+    ((SECONDS < deadline)) || fail "timed out waiting for every unblock delivered: $(delivered)" \
+        "of $(unblocks) delivered; the notifier: $(tail -n 5 "$NOTIFY_LOG")"
+    sleep 0.2
+done
 stop_notify
 
 step "restart once more, then the checker"
