@@ -184,7 +184,7 @@ handle_clock_set(broker_t *self, batch_t *b, const pm_msg_t *msg, pm_reply_t *r)
         return;
     }
     if (msg->clock_ms < self->test_now) {
-        snprintf(why, sizeof(why), "the test clock only moves forward (it is at %lld)",
+        snprintf(why, sizeof(why), _("the test clock only moves forward (it is at %lld)"),
                  (long long)self->test_now);
         set_nack(r, PM_REFUSE_INVALID, why);
         return;
@@ -217,8 +217,8 @@ authorize_ack(const auth_identity_t *id, pm_entry_t *ack, pm_reply_t *r)
 
     if (id->role == AUTH_ROLE_DEPARTMENT) {
         snprintf(why, sizeof(why),
-                 "this key belongs to department %s; an alert is acknowledged through "
-                 "permit-web's link or permit-notify ack",
+                 _("this key belongs to department %s; an alert is acknowledged through "
+                   "permit-web's link or permit-notify ack"),
                  id->name);
         set_nack(r, PM_REFUSE_FORBIDDEN, why);
         return false;
@@ -260,15 +260,15 @@ authorize(broker_t *self, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r
         if (id->role == AUTH_ROLE_DEPARTMENT) {
             if (!util_empty(msg->entry->dept) && strcmp(msg->entry->dept, id->name) != 0) {
                 snprintf(why, sizeof(why),
-                         "this key belongs to department %s; it cannot speak for %.64s", id->name,
-                         msg->entry->dept);
+                         _("this key belongs to department %s; it cannot speak for %.64s"),
+                         id->name, msg->entry->dept);
                 set_nack(r, PM_REFUSE_FORBIDDEN, why);
                 return false;
             }
             if (pm_kind_is_correction(msg->entry->kind)) {
                 snprintf(why, sizeof(why),
-                         "this key belongs to department %s; %s is an operator's correction "
-                         "(permitctl %s with an operator's key)",
+                         _("this key belongs to department %s; %s is an operator's correction "
+                           "(permitctl %s with an operator's key)"),
                          id->name, pm_kind_name(msg->entry->kind),
                          msg->entry->kind == PM_KIND_REOPENED ? "reopen" : "extend");
                 set_nack(r, PM_REFUSE_FORBIDDEN, why);
@@ -281,9 +281,9 @@ authorize(broker_t *self, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r
         if (id->role == AUTH_ROLE_OPERATOR || id->role == AUTH_ROLE_ADMIN) {
             if (pm_kind_is_event(msg->entry->kind) && !pm_kind_is_operators(msg->entry->kind)) {
                 snprintf(why, sizeof(why),
-                         "%s is a key of role %s; %s comes from the department that owns the "
-                         "procedure (an operator corrects with not_required, reopened or "
-                         "extended)",
+                         _("%s is a key of role %s; %s comes from the department that owns the "
+                           "procedure (an operator corrects with not_required, reopened or "
+                           "extended)"),
                          id->name, auth_role_name(id->role), pm_kind_name(msg->entry->kind));
                 set_nack(r, PM_REFUSE_FORBIDDEN, why);
                 return false;
@@ -307,8 +307,8 @@ authorize(broker_t *self, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r
     case PM_MSG_PING:
         if (id->role == AUTH_ROLE_DEPARTMENT) {
             if (!util_empty(msg->agent) && strcmp(msg->agent, id->name) != 0) {
-                snprintf(why, sizeof(why), "this key belongs to department %s, not %.64s", id->name,
-                         msg->agent);
+                snprintf(why, sizeof(why), _("this key belongs to department %s, not %.64s"),
+                         id->name, msg->agent);
                 set_nack(r, PM_REFUSE_FORBIDDEN, why);
                 return false;
             }
@@ -323,7 +323,7 @@ authorize(broker_t *self, const frame_peer_t *peer, pm_msg_t *msg, pm_reply_t *r
     default:
         return true; /* the dispatcher refuses what the socket does not take */
     }
-    snprintf(why, sizeof(why), "%s is a key of role %s, which may not send %s", id->name,
+    snprintf(why, sizeof(why), _("%s is a key of role %s, which may not send %s"), id->name,
              auth_role_name(id->role),
              msg->type == PM_MSG_EVENT    ? "events"
              : msg->type == PM_MSG_IMPORT ? "imports"
@@ -351,8 +351,8 @@ over_quota(broker_t *self, const frame_peer_t *peer, const pm_msg_t *msg, pm_rep
                         util_mono_ms(), &retry_ms))
         return false;
     snprintf(why, sizeof(why),
-             "%.64s sends more than %d events a second (quota_rate, burst %d); send it again "
-             "in %u ms",
+             _("%.64s sends more than %d events a second (quota_rate, burst %d); send it again "
+               "in %u ms"),
              who, self->cfg->quota_rate, self->cfg->quota_burst, retry_ms);
     set_nack(r, PM_REFUSE_BUSY, why);
     r->retry_after_ms = retry_ms;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #define MS_PER_DAY INT64_C(86400000)
@@ -270,8 +271,8 @@ year_build(const pm_calendar_t *src, cal_year_t *y, char **reason)
     uint8_t type[366] = {0};
 
     if (src->year < YEAR_MIN || src->year > YEAR_MAX) {
-        *reason =
-            xasprintf("calendar: year %u is not between %d and %d", src->year, YEAR_MIN, YEAR_MAX);
+        *reason = xasprintf(_("calendar: year %u is not between %d and %d"), src->year, YEAR_MIN,
+                            YEAR_MAX);
         return -1;
     }
     memset(y, 0, sizeof(*y));
@@ -285,21 +286,21 @@ year_build(const pm_calendar_t *src, cal_year_t *y, char **reason)
         int64_t at;
 
         if (util_empty(date)) {
-            *reason = xasprintf("calendar %d: listed day %zu has no date", y->year, i + 1);
+            *reason = xasprintf(_("calendar %d: listed day %zu has no date"), y->year, i + 1);
             return -1;
         }
         if (cal_parse_date(date, &day) != 0) {
-            *reason =
-                xasprintf("calendar %d: '%.40s' is not a valid date (YYYY-MM-DD)", y->year, date);
+            *reason = xasprintf(_("calendar %d: '%.40s' is not a valid date (YYYY-MM-DD)"), y->year,
+                                date);
             return -1;
         }
         at = day - y->first;
         if (at < 0 || at >= y->ndays) {
-            *reason = xasprintf("calendar %d: %s is not in %d", y->year, date, y->year);
+            *reason = xasprintf(_("calendar %d: %s is not in %d"), y->year, date, y->year);
             return -1;
         }
         if (type[at] != WEEK) {
-            *reason = xasprintf("calendar %d: %s is listed twice", y->year, date);
+            *reason = xasprintf(_("calendar %d: %s is listed twice"), y->year, date);
             return -1;
         }
         type[at] = src->days[i].off ? OFF : ON;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fsm.h"
+#include "i18n.h"
 #include "log.h"
 #include "tmpl.h"
 
@@ -395,7 +396,7 @@ check_seen(engine_t *en, const char *sender, const char *id, same_fn *same, cons
 
     xstrset(&r->id, id);
     if (util_empty(id)) {
-        engine_nack(r, PM_REFUSE_INVALID, "message has no id");
+        engine_nack(r, PM_REFUSE_INVALID, _("message has no id"));
         return 1;
     }
     rc = store_find_event(en->store, sender, id, &seq);
@@ -414,8 +415,8 @@ check_seen(engine_t *en, const char *sender, const char *id, same_fn *same, cons
         r->seq = seq;
     } else {
         engine_nack(r, PM_REFUSE_CONFLICT,
-                    "id %s of %s is already logged as seq %llu (%s%s%s%s%s), with other "
-                    "content: a new event needs a new id",
+                    _("id %s of %s is already logged as seq %llu (%s%s%s%s%s), with other "
+                      "content: a new event needs a new id"),
                     id, sender, (unsigned long long)seq, pm_kind_name(logged->kind),
                     logged->project ? " of " : "", logged->project ? logged->project : "",
                     logged->procedure ? " " : "", logged->procedure ? logged->procedure : "");
@@ -504,18 +505,18 @@ check_correction(const pm_entry_t *ev, pm_reply_t *r)
 {
     if (!pm_kind_is_operators(ev->kind)) {
         engine_nack(r, PM_REFUSE_INVALID,
-                    "an operator corrects with not_required, reopened or extended; %s comes from "
-                    "the department",
+                    _("an operator corrects with not_required, reopened or extended; %s comes from "
+                      "the department"),
                     pm_kind_name(ev->kind));
         return 1;
     }
     if (util_empty(ev->note)) {
-        engine_nack(r, PM_REFUSE_INVALID, "a correction needs a reason");
+        engine_nack(r, PM_REFUSE_INVALID, _("a correction needs a reason"));
         return 1;
     }
     if (ev->kind == PM_KIND_EXTENDED && (ev->days < 1 || ev->days > 365)) {
         engine_nack(r, PM_REFUSE_INVALID,
-                    "an extension is a whole number of working days from 1 to 365");
+                    _("an extension is a whole number of working days from 1 to 365"));
         return 1;
     }
     return 0;
@@ -535,34 +536,34 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (!pm_kind_is_event(ev->kind))
-        return engine_nack(r, PM_REFUSE_INVALID, "%s is not a department event",
+        return engine_nack(r, PM_REFUSE_INVALID, _("%s is not a department event"),
                            pm_kind_name(ev->kind));
     if (is_operator(ev)) {
         if (check_correction(ev, r))
             return 0;
     } else if (pm_kind_is_correction(ev->kind)) {
-        return engine_nack(r, PM_REFUSE_INVALID,
-                           "%s is an operator's correction (permitctl %s), not a department event",
-                           pm_kind_name(ev->kind),
-                           ev->kind == PM_KIND_REOPENED ? "reopen" : "extend");
+        return engine_nack(
+            r, PM_REFUSE_INVALID,
+            _("%s is an operator's correction (permitctl %s), not a department event"),
+            pm_kind_name(ev->kind), ev->kind == PM_KIND_REOPENED ? "reopen" : "extend");
     } else if (util_empty(ev->dept)) {
-        return engine_nack(r, PM_REFUSE_INVALID, "event needs a department");
+        return engine_nack(r, PM_REFUSE_INVALID, _("event needs a department"));
     }
     if (util_empty(ev->project) || util_empty(ev->procedure))
-        return engine_nack(r, PM_REFUSE_INVALID, "event needs a project and a procedure");
+        return engine_nack(r, PM_REFUSE_INVALID, _("event needs a project and a procedure"));
     if (ev->kind == PM_KIND_ACCEPTED_DEFICIENT && util_empty(ev->missing))
-        return engine_nack(r, PM_REFUSE_INVALID, "accepted_deficient needs the missing item");
+        return engine_nack(r, PM_REFUSE_INVALID, _("accepted_deficient needs the missing item"));
     rc = work_load(en, ev->project, &w);
     if (rc < 0)
         return -1;
     if (rc == 0)
-        return engine_nack(r, PM_REFUSE_UNKNOWN_PROJECT, "no project %s is registered",
+        return engine_nack(r, PM_REFUSE_UNKNOWN_PROJECT, _("no project %s is registered"),
                            ev->project);
     i = tmpl_index(w.t, ev->procedure);
     if (i < 0) {
         engine_nack(r, PM_REFUSE_UNKNOWN_PROCEDURE,
-                    "project %s (template %s v%u) has no procedure %s", ev->project, w.t->def->name,
-                    w.t->def->version, ev->procedure);
+                    _("project %s (template %s v%u) has no procedure %s"), ev->project,
+                    w.t->def->name, w.t->def->version, ev->procedure);
         goto done;
     }
     pt = &w.t->def->procs[i];
@@ -575,11 +576,11 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
             return -1;
         }
         if (rc == 0) {
-            engine_nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT, "no department %s is registered",
+            engine_nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT, _("no department %s is registered"),
                         ev->dept);
             goto done;
         }
-        engine_nack(r, PM_REFUSE_NOT_OWNER, "%s %s belongs to %s, not %s", pt->code, pt->name,
+        engine_nack(r, PM_REFUSE_NOT_OWNER, _("%s %s belongs to %s, not %s"), pt->code, pt->name,
                     pt->dept, ev->dept);
         goto done;
     }
@@ -587,8 +588,8 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
         char *b = describe_blockers(&w, (size_t)i);
         engine_nack(
             r, PM_REFUSE_PREREQUISITES,
-            "%s of %s cannot be accepted yet: waiting for %s (accepted_deficient takes it in on "
-            "a commitment)",
+            _("%s of %s cannot be accepted yet: waiting for %s (accepted_deficient takes it in on "
+              "a commitment)"),
             pt->code, ev->project, b);
         free(b);
         goto done;
@@ -597,9 +598,9 @@ submit_event(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *o
     from.deficient = w.procs[i].deficient;
     if (fsm_next(from, ev->kind, &to) < 0) {
         char *allowed = fsm_allowed(from);
-        engine_nack(r, PM_REFUSE_TRANSITION, "%s of %s is %s%s: %s is not allowed (allowed: %s)",
+        engine_nack(r, PM_REFUSE_TRANSITION, _("%s of %s is %s%s: %s is not allowed (allowed: %s)"),
                     pt->code, ev->project, pm_state_name(from.state),
-                    from.deficient ? " with an open commitment" : "", pm_kind_name(ev->kind),
+                    from.deficient ? _(" with an open commitment") : "", pm_kind_name(ev->kind),
                     allowed);
         free(allowed);
         goto done;
@@ -703,11 +704,11 @@ import_departments(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_li
         const pm_department_t *d = &im->depts[i];
         if (!pm_code_valid(d->code) || util_empty(d->name))
             return engine_nack(r, PM_REFUSE_INVALID,
-                               "department %zu needs a code (no blanks, '/', ';', "
-                               "',' or ':') and a name",
+                               _("department %zu needs a code (no blanks, '/', ';', "
+                                 "',' or ':') and a name"),
                                i + 1);
         if (i == repeat_at)
-            return engine_nack(r, PM_REFUSE_INVALID, "department %s is listed twice", d->code);
+            return engine_nack(r, PM_REFUSE_INVALID, _("department %s is listed twice"), d->code);
     }
     for (size_t i = 0; i < im->ndepts; i++) {
         const pm_department_t *d = &im->depts[i];
@@ -750,10 +751,10 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
     if (!pm_code_valid(copy->name)) {
         pm_template_destroy(&copy);
         return engine_nack(r, PM_REFUSE_INVALID,
-                           "a template needs a name without blanks or separators");
+                           _("a template needs a name without blanks or separators"));
     }
     if (tmpl_compile(&copy, &t, &code, &reason) < 0) {
-        engine_nack(r, code, "template %s refused: %s", im->template->name, reason);
+        engine_nack(r, code, _("template %s refused: %s"), im->template->name, reason);
         free(reason);
         return 0;
     }
@@ -761,7 +762,7 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
         const pm_proctype_t *p = &t->def->procs[i];
         pm_department_t d = {0};
         if (!pm_code_valid(p->code)) {
-            engine_nack(r, PM_REFUSE_INVALID, "procedure code '%s' has a blank or a separator",
+            engine_nack(r, PM_REFUSE_INVALID, _("procedure code '%s' has a blank or a separator"),
                         p->code);
             goto done;
         }
@@ -771,8 +772,8 @@ import_template(engine_t *en, const pm_import_t *im, int64_t now_ms, entry_list_
             goto storage;
         if (rc == 0) {
             engine_nack(r, PM_REFUSE_UNKNOWN_DEPARTMENT,
-                        "procedure %s belongs to department %s, which is not registered (import "
-                        "departments first)",
+                        _("procedure %s belongs to department %s, which is not registered (import "
+                          "departments first)"),
                         p->code, p->dept);
             goto done;
         }
@@ -812,28 +813,28 @@ check_project(engine_t *en, const pm_import_t *im, size_t i, size_t repeat_at, c
 
     if (!pm_code_valid(p->id) || util_empty(p->name))
         return engine_nack(r, PM_REFUSE_INVALID,
-                           "project %zu needs an id (no blanks, '/', ';', ',' or "
-                           "':') and a name",
+                           _("project %zu needs an id (no blanks, '/', ';', ',' or "
+                             "':') and a name"),
                            i + 1);
     if (i == repeat_at)
-        return engine_nack(r, PM_REFUSE_INVALID, "project %s is listed twice", p->id);
+        return engine_nack(r, PM_REFUSE_INVALID, _("project %s is listed twice"), p->id);
     rc = store_project_get(en->store, p->id, &old);
     pm_project_clear(&old);
     if (rc < 0)
         return -1;
     if (rc == 1)
-        return engine_nack(r, PM_REFUSE_EXISTS, "project %s is already registered", p->id);
+        return engine_nack(r, PM_REFUSE_EXISTS, _("project %s is already registered"), p->id);
     rc = engine_template(en, tname, 0, tp);
     if (rc < 0)
         return -1;
     if (rc == 0)
-        return engine_nack(r, PM_REFUSE_UNKNOWN_TEMPLATE, "project %s: no template %s is loaded",
+        return engine_nack(r, PM_REFUSE_UNKNOWN_TEMPLATE, _("project %s: no template %s is loaded"),
                            p->id, tname);
     for (size_t k = 0; k < p->not_required.n; k++)
         if (tmpl_index(*tp, p->not_required.v[k]) < 0)
             return engine_nack(r, PM_REFUSE_UNKNOWN_PROCEDURE,
-                               "project %s: template %s has no procedure %s (not_required)", p->id,
-                               tname, p->not_required.v[k]);
+                               _("project %s: template %s has no procedure %s (not_required)"),
+                               p->id, tname, p->not_required.v[k]);
     return 1;
 }
 
@@ -934,8 +935,8 @@ submit_ack(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out
         (util_strcmp0(ev->via, PM_ACK_VIA_WEB) != 0 && util_strcmp0(ev->via, PM_ACK_VIA_CLI) != 0 &&
          util_strcmp0(ev->via, PM_ACK_VIA_WEBHOOK) != 0))
         return engine_nack(r, PM_REFUSE_INVALID,
-                           "an alert_ack names the alert (cause: its seq), who acknowledged it "
-                           "(recipient) and how (via: web, cli or webhook)");
+                           _("an alert_ack names the alert (cause: its seq), who acknowledged it "
+                             "(recipient) and how (via: web, cli or webhook)"));
     snprintf(id, sizeof(id), PM_ACK_ID, (unsigned long long)ev->cause);
     rc = store_find_event(en->store, PM_ACK_ACTOR, id, &seq);
     if (rc < 0)
@@ -952,8 +953,8 @@ submit_ack(engine_t *en, const pm_entry_t *ev, int64_t now_ms, entry_list_t *out
     /* Alerts are what the broker derives (colours, breaches, silent agents); what a person
      * sent is no alert to acknowledge. */
     if (rc == 0 || !pm_kind_is_derived(alert->kind)) {
-        engine_nack(r, PM_REFUSE_INVALID, "the log has no alert at seq %llu%s%s",
-                    (unsigned long long)ev->cause, rc == 0 ? "" : ": it is ",
+        engine_nack(r, PM_REFUSE_INVALID, _("the log has no alert at seq %llu%s%s"),
+                    (unsigned long long)ev->cause, rc == 0 ? "" : _(": it is "),
                     rc == 0 ? "" : pm_kind_name(alert->kind));
         pm_entry_destroy(&alert);
         return 0;
@@ -991,7 +992,7 @@ engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *a
         return submit_event(en, msg->entry, now_ms, appended, r);
     if (msg->type != PM_MSG_IMPORT || im == NULL)
         return engine_nack(r, PM_REFUSE_UNSUPPORTED,
-                           "the ingest socket takes events and imports only");
+                           _("the ingest socket takes events and imports only"));
     rc = check_seen(en, engine_import_sender(im), im->id, same_import, im, r);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -999,8 +1000,8 @@ engine_submit(engine_t *en, const pm_msg_t *msg, int64_t now_ms, entry_list_t *a
         (im->ndepts > 0) + (im->template != NULL) + (im->nprojects > 0) + (im->calendar != NULL);
     if (parts != 1)
         return engine_nack(r, PM_REFUSE_INVALID,
-                           "an import carries departments, one template, projects or one year "
-                           "of the calendar: exactly one");
+                           _("an import carries departments, one template, projects or one year "
+                             "of the calendar: exactly one"));
     if (im->calendar != NULL)
         return engine_import_calendar(en, im, now_ms, appended, r);
     if (im->ndepts > 0)
@@ -1246,7 +1247,7 @@ engine_status(engine_t *en, const char *project, int64_t now_ms, pm_status_t **o
         return -1;
     if (rc == 0) {
         xstrset(&r->id, project);
-        return engine_nack(r, PM_REFUSE_UNKNOWN_PROJECT, "no project %s is registered", project);
+        return engine_nack(r, PM_REFUSE_UNKNOWN_PROJECT, _("no project %s is registered"), project);
     }
     st = pm_status_new();
     st->project = pm_project_new();

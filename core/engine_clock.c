@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "i18n.h"
 #include "log.h"
 
 /* Most due rows looked at in one pass of engine_clock, and passes per call. */
@@ -588,12 +589,12 @@ engine_import_calendar(engine_t *en, const pm_import_t *im, int64_t now_ms, entr
 
     if (c->year < 1970 || c->year > 2200) {
         calendar_destroy(&check);
-        return engine_nack(r, PM_REFUSE_INVALID, "calendar year %u is out of range", c->year);
+        return engine_nack(r, PM_REFUSE_INVALID, _("calendar year %u is out of range"), c->year);
     }
     rc = calendar_load_year(check, c, &reason);
     calendar_destroy(&check);
     if (rc < 0) {
-        engine_nack(r, PM_REFUSE_INVALID, "calendar %u: %s", c->year, reason);
+        engine_nack(r, PM_REFUSE_INVALID, _("calendar %u: %s"), c->year, reason);
         free(reason);
         return 0;
     }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
+
 static void
 push_index(size_t **v, size_t *n, size_t x)
 {
@@ -76,7 +78,7 @@ describe_node(const tmpl_t *t, size_t node, strv_t *parts)
         for (size_t k = 0; k < g->n; k++)
             strv_push(&members, t->def->procs[g->members[k]].code);
         list = strv_join(&members, ", ");
-        s = xasprintf("joint-review group %s [%s]", g->name, list);
+        s = xasprintf(_("joint-review group %s [%s]"), g->name, list);
         free(list);
         strv_clear(&members);
     }
@@ -190,48 +192,50 @@ check_shape(const tmpl_t *t, tmpl_fault_t *f)
 
     if (util_empty(d->name))
         return refuse(f, PM_REFUSE_INVALID, TMPL_AT_TEMPLATE, 0, 0,
-                      xstrdup("template has no name"));
+                      xstrdup(_("template has no name")));
     if (d->nprocs == 0)
         return refuse(f, PM_REFUSE_INVALID, TMPL_AT_TEMPLATE, 0, 0,
-                      xstrdup("template lists no procedure"));
+                      xstrdup(_("template lists no procedure")));
     for (size_t i = 0; i < d->nprocs; i++) {
         const pm_proctype_t *p = &d->procs[i];
         if (util_empty(p->code) || util_empty(p->name) || util_empty(p->dept))
-            return refuse(f, PM_REFUSE_INVALID, TMPL_AT_PROC, i, i,
-                          xasprintf("procedure %zu needs a code, a name and a department", i + 1));
+            return refuse(
+                f, PM_REFUSE_INVALID, TMPL_AT_PROC, i, i,
+                xasprintf(_("procedure %zu needs a code, a name and a department"), i + 1));
         for (size_t k = 0; k < i; k++)
             if (strcmp(d->procs[k].code, p->code) == 0)
                 return refuse(f, PM_REFUSE_INVALID, TMPL_AT_PROC, i, k,
-                              xasprintf("procedure %s is listed twice", p->code));
+                              xasprintf(_("procedure %s is listed twice"), p->code));
     }
     for (size_t e = 0; e < d->nedges; e++) {
         const pm_edge_t *ed = &d->edges[e];
         if (tmpl_index(t, ed->from) < 0 || tmpl_index(t, ed->to) < 0)
             return refuse(f, PM_REFUSE_UNKNOWN_PROCEDURE, TMPL_AT_EDGE, e, e,
-                          xasprintf("prerequisite %s of %s: no such procedure in the template",
+                          xasprintf(_("prerequisite %s of %s: no such procedure in the template"),
                                     ed->from ? ed->from : "?", ed->to ? ed->to : "?"));
         if (strcmp(ed->from, ed->to) == 0)
             return refuse(f, PM_REFUSE_CYCLE, TMPL_AT_EDGE, e, e,
-                          xasprintf("procedure %s is its own prerequisite", ed->from));
+                          xasprintf(_("procedure %s is its own prerequisite"), ed->from));
         for (size_t k = 0; k < e; k++)
             if (strcmp(d->edges[k].from, ed->from) == 0 && strcmp(d->edges[k].to, ed->to) == 0)
-                return refuse(f, PM_REFUSE_INVALID, TMPL_AT_EDGE, e, k,
-                              xasprintf("prerequisite %s of %s is listed twice", ed->from, ed->to));
+                return refuse(
+                    f, PM_REFUSE_INVALID, TMPL_AT_EDGE, e, k,
+                    xasprintf(_("prerequisite %s of %s is listed twice"), ed->from, ed->to));
     }
     for (size_t m = 0; m < d->nmilestones; m++) {
         const pm_milestone_t *ms = &d->milestones[m];
         if (util_empty(ms->code) || util_empty(ms->name))
             return refuse(f, PM_REFUSE_INVALID, TMPL_AT_MILESTONE, m, m,
-                          xasprintf("milestone %zu needs a code and a name", m + 1));
+                          xasprintf(_("milestone %zu needs a code and a name"), m + 1));
         for (size_t k = 0; k < m; k++)
             if (strcmp(d->milestones[k].code, ms->code) == 0)
                 return refuse(f, PM_REFUSE_INVALID, TMPL_AT_MILESTONE, m, k,
-                              xasprintf("milestone %s is listed twice", ms->code));
+                              xasprintf(_("milestone %s is listed twice"), ms->code));
         for (size_t k = 0; k < ms->members.n; k++)
             if (tmpl_index(t, ms->members.v[k]) < 0)
                 return refuse(f, PM_REFUSE_UNKNOWN_PROCEDURE, TMPL_AT_MILESTONE, m, m,
-                              xasprintf("milestone %s: no procedure %s in the template", ms->code,
-                                        ms->members.v[k]));
+                              xasprintf(_("milestone %s: no procedure %s in the template"),
+                                        ms->code, ms->members.v[k]));
     }
     return 0;
 }
@@ -287,13 +291,14 @@ tmpl_check(pm_template_t **defp, tmpl_t **out, tmpl_fault_t *f)
     }
     cycle = find_cycle(t, &f->cycle, &f->ncycle);
     if (cycle != NULL) {
-        refuse(f, PM_REFUSE_CYCLE, TMPL_AT_EDGE, f->cycle[0], f->cycle[0],
-               xasprintf("mutual prerequisites (互为前置): %s; break the cycle: keep one direction "
-                         "only (as a parallel prerequisite, CODE:parallel, where the later "
-                         "procedure needs only the other's application accepted) or put the "
-                         "procedures in one joint-review group (group column) so they are "
-                         "reviewed together and become ready together",
-                         cycle));
+        refuse(
+            f, PM_REFUSE_CYCLE, TMPL_AT_EDGE, f->cycle[0], f->cycle[0],
+            xasprintf(_("mutual prerequisites (互为前置): %s; break the cycle: keep one direction "
+                        "only (as a parallel prerequisite, CODE:parallel, where the later "
+                        "procedure needs only the other's application accepted) or put the "
+                        "procedures in one joint-review group (group column) so they are "
+                        "reviewed together and become ready together"),
+                      cycle));
         free(cycle);
         goto fail;
     }

@@ -209,7 +209,7 @@ spawn() {
 
 broker_is_ready() {
     pid_alive "$BROKER_PID" || fail "permitd (pid $BROKER_PID) died while starting"
-    grep -qs "ready:" "$BROKER_LOG"
+    grep -qsE "ready:|就绪：" "$BROKER_LOG" # a broker may run under a Chinese locale
 }
 
 # start_broker [ARGS]: every start gets its own log file; BROKER_LOG names the current one.

@@ -196,4 +196,18 @@ out=$(env -u NO_COLOR CLICOLOR_FORCE=1 "$PERMITCTL" status "$LONG")
 out=$(env NO_COLOR=1 CLICOLOR_FORCE=1 "$PERMITCTL" overdue)
 [[ "$out" != *$'\e['* ]] || fail "CLICOLOR_FORCE won over NO_COLOR: $out"
 
+step "permitd's refusals in its own language: English under C, Chinese under zh_CN"
+refused unknown_project --dept NRB --project NO-SUCH --procedure LAND_PREREVIEW --event accepted
+[[ "$ERR" == *"no project NO-SUCH is registered"* ]] || fail "a refusal of an English broker: $ERR"
+stop_broker
+LC_ALL=zh_CN.UTF-8 start_broker
+# The sender's locale is English: the reason is the broker's words, the code stays a code.
+refused unknown_project --dept NRB --project NO-SUCH --procedure LAND_PREREVIEW --event accepted
+[[ "$ERR" == *"refused (unknown_project): 未登记项目 NO-SUCH"* ]] ||
+    fail "a refusal of a Chinese broker: $ERR"
+refused forbidden_transition --dept NRB --project "$LONG" --procedure LAND_PREREVIEW --event accepted
+[[ "$ERR" == *"LAND_PREREVIEW（项目 $LONG）当前为 accepted：不允许 accepted"* ]] ||
+    fail "a transition refused by a Chinese broker: $ERR"
+grep -q "未登记项目 NO-SUCH" "$BROKER_LOG" || fail "permitd's log has no Chinese refusal: $(tail -n 3 "$BROKER_LOG")"
+
 stop_broker
