@@ -481,7 +481,7 @@ broker_run(broker_t *self)
         if (now >= self->next_heartbeat) {
             uint64_t head = store_committed_head(self->store);
 
-            publish_heartbeat(self->pub, head);
+            publish_heartbeat(self->pub, head, self->cfg->time_zone);
             self->next_heartbeat = now + self->cfg->heartbeat_ms;
             if (head != self->status_head) {
                 self->status_head = head;
