@@ -79,7 +79,8 @@ int ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t 
  * permitctl shows and reads times in the zone the broker's first answer names (Asia/Shanghai
  * until then, and with a broker that names none). ctl_request adopts it; a command that reads
  * a time before its first request (tail --since, clock set) calls ctl_zone_from_broker first,
- * so the time is read in the zone its output will show.
+ * so the time is read in the zone its output will show. report without --config takes the zone
+ * the broker recorded in the database it reads.
  */
 /* Make name (an answer's time_zone, NULL or "" for none) the zone, if still to adopt one. */
 void ctl_adopt_zone(ctl_t *ctl, const char *name);

@@ -4,9 +4,8 @@
 # no $PERMIT_TIME_ZONE: a clerk's machine) shows and reads times in New York time (-05:00 in
 # December); one given --time-zone Asia/Shanghai keeps +08:00. permit-notify and permit-web
 # keep their configured zone (Asia/Shanghai, the default) and say once that the broker's is
-# another.
+# another. permitd records its zone in the database, so report --db counts in it.
 # shellcheck source-path=SCRIPTDIR
-# backends: sqlite
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/notify_lib.sh"
@@ -46,6 +45,16 @@ ctl clock set "2026-12-07 08:00"
 [[ "$OUT" == *"clock at 2026-12-07 08:00:00-05:00"* ]] ||
     fail "clock set read its time in another zone than the broker's: $OUT"
 
+step "report --db without --config counts in the zone the broker recorded in its database"
+grep -q "time zone America/New_York recorded in the database" "$BROKER_LOG" ||
+    fail "permitd did not record its zone: $(cat "$BROKER_LOG")"
+ctl report --db "$DB" --as-of "2026-12-07 18:00" --format json
+jq -e '.meta.as_of == "2026-12-07 18:00:00-05:00"' <<<"$OUT" >/dev/null ||
+    fail "report --db is not in the recorded zone: $(jq .meta <<<"$OUT")"
+ctl --time-zone Asia/Shanghai report --db "$DB" --as-of "2026-12-07 18:00" --format json
+jq -e '.meta.as_of == "2026-12-07 18:00:00+08:00"' <<<"$OUT" >/dev/null ||
+    fail "report --db --time-zone Asia/Shanghai is not in +08:00: $(jq .meta <<<"$OUT")"
+
 step "permit-notify and permit-web keep their own zone and say once that the broker's differs"
 start_http web
 routes_unblocked_webhook
@@ -76,4 +85,16 @@ ctl clock set 2026-12-07T10:00:00-05:00
 sleep 0.5 # two heartbeats at least
 ! grep -q "the broker's is" "$NOTIFY_LOG" || fail "permit-notify warned with the same zone"
 stop_notify
+
+step "a restart with the same zone records nothing; another zone is recorded"
 stop_broker
+start_broker --time-zone America/New_York --heartbeat-ms 200
+! grep -q "recorded in the database" "$BROKER_LOG" || fail "the same zone was recorded again"
+stop_broker
+start_broker --time-zone Asia/Urumqi --heartbeat-ms 200
+grep -q "time zone Asia/Urumqi recorded in the database (was America/New_York)" "$BROKER_LOG" ||
+    fail "a new zone was not recorded: $(cat "$BROKER_LOG")"
+stop_broker
+ctl report --db "$DB" --as-of "2026-12-07 18:00" --format json
+jq -e '.meta.as_of == "2026-12-07 18:00:00+06:00"' <<<"$OUT" >/dev/null ||
+    fail "report --db is not in the zone recorded last: $(jq .meta <<<"$OUT")"
