@@ -304,6 +304,33 @@ rebuild(broker_t *self)
     return 0;
 }
 
+/*
+ * Record the jurisdiction's zone in the database when it is not the one recorded last, so a
+ * reader without our configuration (permitctl report --db) counts days in it. Not fatal: a
+ * reader then falls back to its own zone, as with an older database.
+ */
+static void
+record_zone(broker_t *self)
+{
+    const char *zone = self->cfg->time_zone;
+    char *was = NULL;
+
+    if (store_time_zone(self->store, &was) < 0 || util_strcmp0(was, zone) == 0) {
+        free(was);
+        return;
+    }
+    if (store_begin(self->store) < 0 || store_set_time_zone(self->store, zone) < 0 ||
+        store_commit(self->store) < 0) {
+        if (store_in_transaction(self->store))
+            store_rollback(self->store);
+        log_warnx(_("store: the time zone %s could not be recorded in the database"), zone);
+    } else {
+        log_info(_("store: time zone %s recorded in the database (was %s)"), zone,
+                 was != NULL ? was : "-");
+    }
+    free(was);
+}
+
 broker_t *
 broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, broker_fail_t *why, char **err)
 {
@@ -338,6 +365,7 @@ broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, broker_fail_t
         self->rebuild_pending = true;
         self->rebuild_retry_at = util_mono_ms() + CRON_RETRY_MS;
     }
+    record_zone(self);
     report_calendar(self);
     if (start_sockets(self, why, err) < 0)
         goto fail;
@@ -481,7 +509,7 @@ broker_run(broker_t *self)
         if (now >= self->next_heartbeat) {
             uint64_t head = store_committed_head(self->store);
 
-            publish_heartbeat(self->pub, head);
+            publish_heartbeat(self->pub, head, self->cfg->time_zone);
             self->next_heartbeat = now + self->cfg->heartbeat_ms;
             if (head != self->status_head) {
                 self->status_head = head;

@@ -418,7 +418,9 @@ answer_batch(broker_t *self, void *arg, bool held)
     if (b->n > 0)
         self->stats.batches++;
     for (size_t i = 0; i < b->n; i++) {
-        pm_msg_t reply = {.version = PM_PROTOCOL_VERSION, .type = PM_MSG_REPLY};
+        pm_msg_t reply = {.version = PM_PROTOCOL_VERSION,
+                          .type = PM_MSG_REPLY,
+                          .time_zone = self->cfg->time_zone};
         pm_reply_t *r = &b->v[i].reply;
         reply.reply = r;
         if (r->ok) {

@@ -106,9 +106,12 @@ publish_entry(publish_t *pub, const pm_entry_t *entry)
 }
 
 void
-publish_heartbeat(publish_t *pub, uint64_t head)
+publish_heartbeat(publish_t *pub, uint64_t head, const char *time_zone)
 {
-    pm_msg_t msg = {.version = PM_PROTOCOL_VERSION, .type = PM_MSG_HEARTBEAT, .head = head};
+    pm_msg_t msg = {.version = PM_PROTOCOL_VERSION,
+                    .type = PM_MSG_HEARTBEAT,
+                    .head = head,
+                    .time_zone = (char *)time_zone};
 
     send_two(pub, "hb", &msg);
 }

@@ -37,7 +37,8 @@ uint64_t publish_dropped(const publish_t *pub);
 void publish_destroy(publish_t **p);
 
 void publish_entry(publish_t *pub, const pm_entry_t *entry);
-void publish_heartbeat(publish_t *pub, uint64_t head);
+/* The head, and the broker's time_zone for subscribers that take the jurisdiction's zone. */
+void publish_heartbeat(publish_t *pub, uint64_t head, const char *time_zone);
 
 /* The topic of an entry. Caller owns. */
 char *publish_topic(const pm_entry_t *entry);

@@ -147,6 +147,7 @@ query_drain(broker_t *self)
             return got;
         self->stats.unauthorized += in.stranger;
         resp = in.msg != NULL ? dispatch(self, in.msg) : refusal_msg(&in);
+        resp->time_zone = xstrdup(self->cfg->time_zone); /* the jurisdiction's, for clients */
         if (resp->type == PM_MSG_REPLY) {
             self->stats.refusals++;
             auth_refused(self->auth, resp->reply->code, frame_peer_name(&in.peer, who, sizeof(who)),

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sigwake.h"
 #include "util.h"
+#include "zone.h"
 
 #define FOLLOW_TIMEOUT_MS 2000
 #define FOLLOW_TRIES 3
@@ -59,7 +60,8 @@ struct follow {
     uint64_t head;     /* the highest head the broker told: pages, heartbeats, entries */
     bool warned_unreachable;
     bool warned_behind;
-    unsigned bad_live; /* undecodable live messages, reported once */
+    unsigned bad_live;            /* undecodable live messages, reported once */
+    char zone[ZONE_NAME_MAX + 1]; /* the zone the broker last named, "" before it did */
     char error[512];
 };
 
@@ -222,6 +224,20 @@ follow_broker_head(const follow_t *self)
     return self->head;
 }
 
+const char *
+follow_broker_zone(const follow_t *self)
+{
+    return self->zone;
+}
+
+/* Keep the zone a broker's message names (the codec bounds it); an older broker names none. */
+static void
+follow_note_zone(follow_t *self, const pm_msg_t *msg)
+{
+    if (!util_empty(msg->time_zone))
+        snprintf(self->zone, sizeof(self->zone), "%s", msg->time_zone);
+}
+
 void *
 follow_socket(const follow_t *self)
 {
@@ -304,6 +320,7 @@ follow_page(follow_t *self, const pm_msg_t *rep, bool *more)
     uint64_t before = self->cursor;
 
     *more = false;
+    follow_note_zone(self, rep); /* before the entries: the callback may show them in it */
     if (rep->type == PM_MSG_REPLY && rep->reply != NULL && !rep->reply->ok) {
         snprintf(self->error, sizeof(self->error), _("refused (%s): %s"),
                  rep->reply->code ? rep->reply->code : "?",
@@ -448,6 +465,7 @@ done:
 static follow_status_t
 follow_handle(follow_t *self, const pm_msg_t *msg)
 {
+    follow_note_zone(self, msg);
     switch (msg->type) {
     case PM_MSG_ENTRY:
         if (msg->entry == NULL || msg->entry->seq <= self->cursor)

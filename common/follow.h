@@ -95,6 +95,12 @@ uint64_t follow_cursor(const follow_t *self);
 uint64_t follow_broker_head(const follow_t *self);
 
 /*
+ * The time zone the broker last named (an answer's or a heartbeat's time_zone, not yet checked
+ * for a zone's name), or "" when it has named none (an older broker, or none heard yet).
+ */
+const char *follow_broker_zone(const follow_t *self);
+
+/*
  * The SUB socket of a live follower, for a caller that polls it in its own set (with other
  * sockets and fds) and then calls follow_step(self, 0). It changes when the follower moves to
  * another broker, so ask for it before every poll.

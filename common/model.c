@@ -737,6 +737,7 @@ pm_msg_destroy(pm_msg_t **p)
     free(m->agent);
     listreq_destroy(&m->listreq);
     pm_list_destroy(&m->list);
+    free(m->time_zone);
     free(m);
     *p = NULL;
 }

@@ -438,6 +438,7 @@ typedef struct pm_msg {
     int64_t clock_ms;
     pm_listreq_t *listreq;
     pm_list_t *list;
+    char *time_zone; /* the sender's zone (the broker's time_zone), an IANA name; NULL: unsaid */
 } pm_msg_t;
 
 /* Constructors return zeroed objects the caller owns; destroy accepts NULL, clears *p. */

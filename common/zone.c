@@ -16,7 +16,7 @@
 #include "log.h"
 #include "util.h"
 
-static char current[64] = "";
+static char current[ZONE_NAME_MAX + 1] = "";
 
 /* An IANA name: letters, digits, '/', '_', '-', '+', no "..", not absolute. */
 static int
@@ -111,16 +111,22 @@ zone_format_minute(int64_t ms, char *buf, size_t len)
     return buf;
 }
 
+/* A client's zone: its configuration's name, else $PERMIT_TIME_ZONE, else the default. */
+static const char *
+client_zone(const char *name)
+{
+    if (util_empty(name))
+        name = getenv("PERMIT_TIME_ZONE");
+    return util_empty(name) ? ZONE_DEFAULT : name;
+}
+
 void
 zone_use_or_warn(const char *name)
 {
     char *err = NULL;
     int rc;
 
-    if (util_empty(name))
-        name = getenv("PERMIT_TIME_ZONE");
-    if (util_empty(name))
-        name = ZONE_DEFAULT;
+    name = client_zone(name);
     rc = zone_use(name, ZONE_DEFAULT_OFFSET_S, &err);
     if (rc != 0)
         log_warnx("%s", err);
@@ -130,4 +136,16 @@ zone_use_or_warn(const char *name)
         log_warnx("%s", err);
         free(err);
     }
+}
+
+void
+zone_note_broker(const char *prog, const char *own, const char *broker, bool *warned)
+{
+    own = client_zone(own);
+    if (*warned || util_empty(broker) || !valid_name(broker) || strcmp(own, broker) == 0)
+        return;
+    *warned = true;
+    log_warnx(_("time zone: the broker's is %s, %s's time_zone is %s and stays so: set "
+                "time_zone = %s to agree"),
+              broker, prog, own, broker);
 }

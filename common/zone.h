@@ -12,11 +12,14 @@
 #ifndef PERMIT_ZONE_H
 #define PERMIT_ZONE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define ZONE_DEFAULT "Asia/Shanghai"
 #define ZONE_DEFAULT_OFFSET_S (8 * 3600)
+/* The longest zone name, in bytes (IANA's longest is about 30): also the wire's limit (codec). */
+#define ZONE_NAME_MAX 64u
 
 /*
  * Make name the process's zone. A name the system has no tzdata for falls back to the fixed
@@ -34,6 +37,15 @@ int zone_check(const char *name, char **err);
  * to UTC+08:00 without tzdata. A fallback or a bad name is logged (a bad name: the default).
  */
 void zone_use_or_warn(const char *name);
+/*
+ * A daemon with a zone of its own (permit-notify, permit-web) keeps it: own, its configuration's
+ * (NULL or "": $PERMIT_TIME_ZONE, else the default, as zone_use_or_warn), in which its threads
+ * and timers run from start-up. When
+ * the broker names another zone (broker: an answer's or heartbeat's time_zone, NULL or "" for
+ * none, a name that is no zone's ignored), log one warning naming both and what to set, as prog;
+ * *warned keeps it to once.
+ */
+void zone_note_broker(const char *prog, const char *own, const char *broker, bool *warned);
 /* The zone in use: its IANA name, or "UTC+08:00" when on a fixed fallback. */
 const char *zone_name(void);
 /* Seconds east of UTC at the instant ms, in the zone in use. */

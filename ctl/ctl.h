@@ -15,6 +15,7 @@
 #define PERMIT_CTL_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "cli.h"
 #include "client.h"
@@ -28,6 +29,7 @@ typedef struct ctl {
     int tries;
     void *zctx;
     volatile sig_atomic_t *stop; /* the number of the signal that asked us to stop, or 0 */
+    bool adopt_zone; /* neither --time-zone nor $PERMIT_TIME_ZONE: the broker's zone, once */
 } ctl_t;
 
 /* A command: ctx is the ctl_t; argv[0] is the command's name. Returns the exit status. */
@@ -71,6 +73,20 @@ int ctl_parse_uint(const char *s, unsigned long long max, unsigned long long *ou
  * use is returned (69 unreachable, 128+signal interrupted, 1 other).
  */
 int ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **reply);
+
+/*
+ * The jurisdiction's zone travels from the broker: without --time-zone or $PERMIT_TIME_ZONE,
+ * permitctl shows and reads times in the zone the broker's first answer names (Asia/Shanghai
+ * until then, and with a broker that names none). ctl_request adopts it; a command that reads
+ * a time before its first request (tail --since, clock set) calls ctl_zone_from_broker first,
+ * so the time is read in the zone its output will show. report without --config takes the zone
+ * the broker recorded in the database it reads.
+ */
+/* Make name (an answer's time_zone, NULL or "" for none) the zone, if still to adopt one. */
+void ctl_adopt_zone(ctl_t *ctl, const char *name);
+/* Ask the query endpoint for nothing but its zone, if still to adopt one: 0, or the exit
+ * status ctl_request gave. */
+int ctl_zone_from_broker(ctl_t *ctl);
 
 /* Report a nack: "permitctl: refused (CODE): REASON". Returns EX_DATAERR. */
 int ctl_refused(const pm_reply_t *r);

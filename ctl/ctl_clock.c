@@ -22,6 +22,12 @@ cmd_clock(void *ctx, int argc, char **argv)
         return ctl_usage(_("clock: give set TIME (try permitctl clock --help)"));
     if (util_parse_time(argv[2], &ms) < 0)
         return ctl_usage(_("clock: '%s' is not a time like 2026-03-02T09:00:00+08:00"), argv[2]);
+    /* Read again in the broker's zone, the one the answer's time is shown in. */
+    if (ctl->adopt_zone) {
+        if ((rc = ctl_zone_from_broker(ctl)) != 0)
+            return rc;
+        util_parse_time(argv[2], &ms);
+    }
     req = pm_msg_new(PM_MSG_CLOCK_SET);
     req->clock_ms = ms;
     rc = ctl_request(ctl, ctl->broker, req, &rep);

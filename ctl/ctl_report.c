@@ -30,6 +30,7 @@
 #include "i18n.h"
 #include "report.h"
 #include "report_xlsx.h"
+#include "store.h"
 #include "util.h"
 
 enum {
@@ -149,6 +150,27 @@ write_out(const json_t *doc, report_format_t fmt, bool bom, const char *path)
     return rc;
 }
 
+/*
+ * Without --config, and without a zone of permitctl's own, the report counts days in the zone
+ * the broker recorded in its database (store_time_zone), as permitctl takes the broker's zone
+ * from its answers. A database that cannot be opened is left for report_build to name.
+ */
+static void
+zone_from_db(ctl_t *ctl, const char *db)
+{
+    char *why = NULL, *zone = NULL;
+    store_t *s;
+
+    if (!ctl->adopt_zone)
+        return;
+    s = store_open_readonly(db, &why);
+    if (s != NULL && store_time_zone(s, &zone) == 0)
+        ctl_adopt_zone(ctl, zone);
+    free(zone);
+    free(why);
+    store_close(&s);
+}
+
 int
 cmd_report(void *ctx, int argc, char **argv)
 {
@@ -169,7 +191,6 @@ cmd_report(void *ctx, int argc, char **argv)
     char *err = NULL;
     int c, rc = EXIT_FAILURE, bom = -1; /* -1: by the locale */
 
-    (void)ctl;
     report_opts_defaults(&opts);
     config_defaults(&cfg);
     conftab_defaults(&report_bulletin_table, &bcfg);
@@ -307,12 +328,14 @@ cmd_report(void *ctx, int argc, char **argv)
         free(err);
         err = NULL;
     } else {
-        report_opts_in_zone(&opts); /* permitctl's time_zone */
+        report_opts_in_zone(&opts); /* permitctl's time_zone, else the database's (below) */
     }
     if (db == NULL)
         db = getenv("PERMIT_DB");
     if (util_empty(db))
         db = config_path != NULL && !util_empty(cfg.db) ? cfg.db : "permit.db";
+    if (config_path == NULL)
+        zone_from_db(ctl, db);
     if (as_of != NULL && parse_as_of(as_of, &opts, &as_of_ms) < 0) {
         rc = ctl_usage(_("report: --as-of wants a date or a time like 2026-03-09 or "
                          "2026-03-09T18:00:00+08:00, not '%s'"),

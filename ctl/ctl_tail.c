@@ -22,6 +22,8 @@
 #include "util.h"
 
 typedef struct tail {
+    ctl_t *ctl;
+    follow_t *f; /* whose answers name the broker's zone */
     bool json;
     bool colour;
     int write_errno; /* set when stdout failed */
@@ -32,8 +34,11 @@ static int
 tail_print(void *arg, const pm_entry_t *e)
 {
     tail_t *t = arg;
-    char *line = t->json ? entryfmt_json_line(e) : entryfmt_line(e, t->colour);
+    char *line;
     int rc = 0;
+
+    ctl_adopt_zone(t->ctl, follow_broker_zone(t->f)); /* before the first line shows a time */
+    line = t->json ? entryfmt_json_line(e) : entryfmt_line(e, t->colour);
 
     if (puts(line) == EOF || fflush(stdout) == EOF) {
         t->write_errno = errno;
@@ -69,7 +74,8 @@ cmd_tail(void *ctx, int argc, char **argv)
         .silence_ms = ctl->timeout_ms < 500 ? 1000 : 2 * ctl->timeout_ms,
         .stop = ctl->stop,
     };
-    tail_t t = {0};
+    tail_t t = {.ctl = ctl};
+    const char *since = NULL;
     follow_t *f;
     follow_status_t st;
     unsigned long long from;
@@ -88,8 +94,7 @@ cmd_tail(void *ctx, int argc, char **argv)
             o.after = from;
             break;
         case OPT_SINCE:
-            if (util_parse_time(optarg, &o.since_ms) != 0)
-                return ctl_usage(_("tail: bad --since '%s' (try permitctl --help)"), optarg);
+            since = optarg; /* read below, in the broker's zone */
             break;
         case OPT_PROJECT:
             o.project = optarg;
@@ -112,10 +117,19 @@ cmd_tail(void *ctx, int argc, char **argv)
     if (optind < argc)
         return ctl_usage(_("tail: unexpected argument '%s'"), argv[optind]);
     t.colour = !t.json && textcol_colour(stdout);
+    /* A typo is a usage error, broker or not; a good time is read again in the broker's zone. */
+    if (since != NULL && util_parse_time(since, &o.since_ms) != 0)
+        return ctl_usage(_("tail: bad --since '%s' (try permitctl --help)"), since);
+    if (since != NULL && ctl->adopt_zone) {
+        if ((rc = ctl_zone_from_broker(ctl)) != 0)
+            return rc;
+        util_parse_time(since, &o.since_ms);
+    }
 
     f = follow_new(ctl->zctx, &o, tail_print, &t, why, sizeof(why));
     if (f == NULL)
         return ctl_usage(_("tail: %s"), why);
+    t.f = f;
     st = follow_run(f);
     switch (st) {
     case FOLLOW_DONE:

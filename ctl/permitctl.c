@@ -220,9 +220,9 @@ static const conftab_opt_t global_options[] = {
     OPT(broker_key, CONFTAB_TEXT, "", 0, 0,
         N_("the broker's public key, NAME.key ($PERMIT_BROKER_KEY); both given: CURVE, neither: "
            "plain sockets")),
-    OPT(time_zone, CONFTAB_TEXT, ZONE_DEFAULT, 0, 0,
-        N_("the jurisdiction's time zone, as the broker's time_zone ($PERMIT_TIME_ZONE): times "
-           "are shown and read in it, whatever TZ says")),
+    OPT(time_zone, CONFTAB_TEXT, "", 0, 0,
+        N_("the jurisdiction's time zone ($PERMIT_TIME_ZONE): times are shown and read in it, "
+           "whatever TZ says; default the one the broker names, else Asia/Shanghai")),
 };
 #undef OPT
 static const conftab_t global_table = {"permitctl", global_options, ARRAY_LEN(global_options)};
@@ -322,6 +322,7 @@ ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **re
     client_set_stop(cl, ctl->stop);
     switch (client_request(cl, req, ctl->timeout_ms, ctl->tries, reply, why, sizeof(why))) {
     case CLIENT_OK:
+        ctl_adopt_zone(ctl, (*reply)->time_zone);
         rc = 0;
         break;
     case CLIENT_UNREACHABLE:
@@ -342,6 +343,43 @@ ctl_request(ctl_t *ctl, const char *endpoint, const pm_msg_t *req, pm_msg_t **re
         break;
     }
     client_destroy(&cl);
+    return rc;
+}
+
+void
+ctl_adopt_zone(ctl_t *ctl, const char *name)
+{
+    char *err = NULL;
+    int rc;
+
+    if (!ctl->adopt_zone || name == NULL)
+        return;
+    ctl->adopt_zone = false; /* the first answer's zone, once: an older broker's none */
+    if (*name == '\0' || strcmp(name, zone_name()) == 0)
+        return;
+    /* Only this thread reads TZ: libzmq's threads never look at the environment. */
+    rc = zone_use(name, ZONE_DEFAULT_OFFSET_S, &err);
+    if (rc < 0)
+        ctl_warnx(_("the broker's time zone: %s; using %s"), err, zone_name());
+    else if (rc > 0)
+        ctl_warnx("%s", err);
+    free(err);
+}
+
+int
+ctl_zone_from_broker(ctl_t *ctl)
+{
+    pm_msg_t *req, *rep = NULL;
+    int rc;
+
+    if (!ctl->adopt_zone)
+        return 0;
+    req = pm_msg_new(PM_MSG_QUERY);
+    req->query = xcalloc(1, sizeof(*req->query));
+    req->query->limit = 1; /* the cheapest question: any answer names the zone */
+    rc = ctl_request(ctl, ctl->query, req, &rep);
+    pm_msg_destroy(&rep);
+    pm_msg_destroy(&req);
     return rc;
 }
 
@@ -394,7 +432,9 @@ parse_global(ctl_opts_t *o, int argc, char **argv, int *next)
     *next = a.next;
     rc = args_apply(&global_table, o, &a, &err);
     args_clear(&a);
-    if (rc == 0 && (rc = zone_use(o->time_zone, ZONE_DEFAULT_OFFSET_S, &err)) > 0) {
+    /* No zone given: the default until the broker names its own (ctl_adopt_zone). */
+    if (rc == 0 && (rc = zone_use(util_empty(o->time_zone) ? ZONE_DEFAULT : o->time_zone,
+                                  ZONE_DEFAULT_OFFSET_S, &err)) > 0) {
         ctl_warnx("%s", err); /* a fixed offset is still right for a zone without DST */
         free(err);
         err = NULL;
@@ -426,6 +466,7 @@ main(int argc, char **argv)
         ctl.publish = o.publish;
         ctl.timeout_ms = o.timeout;
         ctl.tries = o.tries;
+        ctl.adopt_zone = util_empty(o.time_zone);
         cli_catch_signals(on_signal, false);
         ctl.zctx = zmq_ctx_new();
         if (ctl.zctx == NULL) {

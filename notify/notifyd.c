@@ -25,6 +25,7 @@
 #include "queue.h"
 #include "routes.h"
 #include "util.h"
+#include "zone.h"
 
 /* Attempts in flight at once, over all destinations (one at a time per destination). */
 #define SEND_CAP 64
@@ -57,6 +58,7 @@ typedef struct pace {
 
 struct notifyd {
     const ncfg_t *cfg; /* borrowed */
+    bool zone_warned;  /* the broker names another zone than ours: said once */
     nq_t *q;
     follow_t *follow;
     routes_t *routes;
@@ -1298,6 +1300,8 @@ notifyd_run(notifyd_t *self)
         if (busy && wait > SLICE_MS)
             wait = SLICE_MS;
         st = follow_step(self->follow, wait);
+        zone_note_broker("permit-notify", self->cfg->time_zone, follow_broker_zone(self->follow),
+                         &self->zone_warned);
         if (self->failed || nq_commit(self->q) < 0) {
             nq_rollback(self->q);
             log_error(_("database error: stopping (the cursor on disk is where to go on from)"));

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "permit.pb-c.h"
 #include "util.h"
+#include "zone.h"
 
 /* protobuf-c may allocate this many times the frame size, plus a floor for tiny frames. */
 #define BUDGET_FACTOR 64
@@ -193,6 +194,7 @@ codec_field_limit(const char *name)
         {"recipient", PM_ACK_RECIPIENT_MAX},
         {"via", CODEC_MAX_CODE},
         {"relay", CODEC_MAX_ID},
+        {"time_zone", ZONE_NAME_MAX},
     };
 
     for (size_t i = 0; i < ARRAY_LEN(limits); i++)
@@ -1056,6 +1058,7 @@ codec_encode(const pm_msg_t *msg, uint8_t **out, size_t *outlen)
     }
     pb.has_version = true;
     pb.version = msg->version != 0 ? msg->version : PM_PROTOCOL_VERSION;
+    pb.time_zone = msg->time_zone;
     switch (msg->type) {
     case PM_MSG_EVENT:
         pb.body_case = PERMIT__ENVELOPE__BODY_EVENT;
@@ -1144,6 +1147,7 @@ codec_decode(const void *buf, size_t len, pm_msg_t **out, char *why, size_t whyl
     }
     msg = pm_msg_new(PM_MSG_HEARTBEAT);
     msg->version = pb->version;
+    msg->time_zone = xstrdup(pb->time_zone);
     switch (pb->body_case) {
     case PERMIT__ENVELOPE__BODY_EVENT:
     case PERMIT__ENVELOPE__BODY_ENTRY:

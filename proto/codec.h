@@ -25,6 +25,7 @@
 #define CODEC_MAX_CERT 256u
 #define CODEC_MAX_NOTE 4096u
 #define CODEC_MAX_STRING (64u * 1024)
+/* Envelope.time_zone, the broker's zone, has zone.h's ZONE_NAME_MAX. */
 
 /*
  * The longest a string field may be, in bytes, by its name in permit.proto ("event_id",

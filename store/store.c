@@ -479,6 +479,18 @@ store_latest_recv(store_t *s, int64_t *out)
 }
 
 int
+store_time_zone(store_t *s, char **out)
+{
+    return s->ops->zone_get(s->b, out);
+}
+
+int
+store_set_time_zone(store_t *s, const char *zone)
+{
+    return s->ops->zone_put(s->b, zone);
+}
+
+int
 store_begin(store_t *s)
 {
     if (s->ops->begin(s->b) < 0)

@@ -141,6 +141,15 @@ void store_set_timeout(store_t *s, int ms);
 /* The newest recv_ms in the log, 0 when it is empty. */
 int store_latest_recv(store_t *s, int64_t *out);
 /*
+ * The jurisdiction's time zone, as the broker that writes the log last recorded it (its
+ * time_zone), so that a reader of the database without the broker's configuration (permitctl
+ * report --db) counts days in it: store_time_zone gives it (*out NULL when none was
+ * recorded, an older database; caller owns), store_set_time_zone records it (the broker at
+ * start, when it differs; in a transaction).
+ */
+int store_time_zone(store_t *s, char **out);
+int store_set_time_zone(store_t *s, const char *zone);
+/*
  * Write the procedure rows and clocks held in memory to the tables: inside the open
  * transaction, or else in a transaction of its own. After it the tables match the log.
  */

@@ -117,6 +117,10 @@ typedef struct store_ops {
     int (*last_seq)(store_backend_t *b, uint64_t *out);
     /* The newest recv_ms in the log, 0 for an empty log. */
     int (*latest_recv)(store_backend_t *b, int64_t *out);
+    /* The jurisdiction's zone the broker recorded (meta 'time_zone'), *out NULL for none. */
+    int (*zone_get)(store_backend_t *b, char **out);
+    /* Record it, in the open transaction. */
+    int (*zone_put)(store_backend_t *b, const char *zone);
 
     int (*begin)(store_backend_t *b);
     /* 0 only when the transaction is durable. On -1 the outcome may be unknown (a network

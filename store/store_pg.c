@@ -106,6 +106,7 @@ enum stmt_id {
     ST_RELEASE,
     ST_ROLLBACK_TO,
     ST_DERIVED_MARK,
+    ST_ZONE_PUT,
     ST__COUNT
 };
 
@@ -195,6 +196,8 @@ static const pg_stmt_t stmts[ST__COUNT] = {
                          " AND ($2::text IS NULL OR p.id = $2) ORDER BY p.id, x.ordinal"},
     [ST_DERIVED_MARK] = {"derived mark", "INSERT INTO meta(key, value) VALUES ('derived', $1)"
                                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+    [ST_ZONE_PUT] = {"time zone", "INSERT INTO meta(key, value) VALUES ('time_zone', $1)"
+                                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
     /* The tables a rebuild recomputes from the log. */
     [ST_CLEAR_DEPTS] = {"clear", "DELETE FROM departments"},
     [ST_CLEAR_TEMPLATES] = {"clear", "DELETE FROM templates"},
@@ -1272,6 +1275,21 @@ pg_replay_from(const store_backend_t *b)
 }
 
 static int
+pg_zone_get(store_backend_t *b, char **out)
+{
+    return meta_value(b, "time_zone", out);
+}
+
+static int
+pg_zone_put(store_backend_t *b, const char *zone)
+{
+    params_t p = {0};
+
+    p_text(&p, zone);
+    return pg_write(b, ST_ZONE_PUT, &p);
+}
+
+static int
 pg_derived_mark(store_backend_t *b, uint64_t from)
 {
     params_t p = {0};
@@ -2107,6 +2125,8 @@ const store_ops_t store_pg_ops = {
     .derived_mark = pg_derived_mark,
     .last_seq = pg_last_seq,
     .latest_recv = pg_latest_recv,
+    .zone_get = pg_zone_get,
+    .zone_put = pg_zone_put,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,

@@ -69,6 +69,7 @@ enum stmt_id {
     ST_RELEASE,
     ST_ROLLBACK_TO,
     ST_DERIVED_MARK,
+    ST_ZONE_PUT,
     ST__COUNT
 };
 
@@ -139,6 +140,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO item",
     [ST_DERIVED_MARK] = "INSERT OR REPLACE INTO meta(key, value)"
                         " VALUES ('derived', ?1), ('replay_from', ?2)",
+    [ST_ZONE_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES ('time_zone', ?1)",
     [ST_BLOCKED_LIST] = "SELECT " PROJECT_COLUMNS_P ", " PROC_COLUMNS_P
                         " FROM procedures x JOIN projects p ON p.id = x.project"
                         " WHERE x.state = 'blocked' AND (?1 IS NULL OR p.region = ?1)"
@@ -1046,6 +1048,22 @@ sq_latest_recv(store_backend_t *b, int64_t *out)
 }
 
 static int
+sq_zone_get(store_backend_t *b, char **out)
+{
+    *out = meta_get(b, "time_zone");
+    return 0;
+}
+
+static int
+sq_zone_put(store_backend_t *b, const char *zone)
+{
+    sqlite3_stmt *st = stmt(b, ST_ZONE_PUT);
+
+    sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+    return step_done(b, st);
+}
+
+static int
 sq_begin(store_backend_t *b)
 {
     if (step_done(b, stmt(b, ST_BEGIN)) < 0)
@@ -1545,6 +1563,8 @@ const store_ops_t store_sqlite_ops = {
     .hold_rows = true,
     .last_seq = sq_last_seq,
     .latest_recv = sq_latest_recv,
+    .zone_get = sq_zone_get,
+    .zone_put = sq_zone_put,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,

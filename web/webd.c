@@ -23,6 +23,7 @@
 #include "util.h"
 #include "views.h"
 #include "wreport.h"
+#include "zone.h"
 
 /* The longest wait of one round: the keep-alives and the watchdog need no finer grain. */
 #define ROUND_MS 1000
@@ -35,6 +36,7 @@
 
 struct webd {
     const wcfg_t *cfg;
+    bool zone_warned; /* the broker names another zone than ours: said once */
     views_t *views;
     follow_t *follow;
     client_t *query;
@@ -255,6 +257,8 @@ webd_run(webd_t *self)
         if (follow) {
             t0 = util_mono_ms();
             st = follow_step(self->follow, 0);
+            zone_note_broker("permit-web", self->cfg->time_zone, follow_broker_zone(self->follow),
+                             &self->zone_warned);
             if (st == FOLLOW_STOPPED)
                 break;
             if (st != FOLLOW_AGAIN) {

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "model.h"
 #include "util.h"
+#include "zone.h"
 
 #define PROJECT_ID "NM-TL-2026-0001"
 #define PROJECT_NAME "通辽市科尔沁区智慧物流园项目"
@@ -507,6 +508,7 @@ assert_msg(const pm_msg_t *want, const pm_msg_t *got)
 {
     assert_int_equal(want->version != 0 ? want->version : PM_PROTOCOL_VERSION, got->version);
     assert_int_equal(want->type, got->type);
+    assert_str0(want->time_zone, got->time_zone);
     switch (want->type) {
     case PM_MSG_EVENT:
     case PM_MSG_ENTRY:
@@ -1029,6 +1031,63 @@ test_list_roundtrip(void **state)
     msg->list = xcalloc(1, sizeof(*msg->list));
     msg->list->now_ms = 1763771400000;
     check_roundtrip(&msg);
+    (void)state;
+}
+
+/*
+ * The broker's zone rides on the envelope of every message type (a heartbeat, a reply, a page),
+ * absent stays NULL; a name of ZONE_NAME_MAX bytes passes and one byte more is refused as
+ * malformed, naming the field. A name within the limit that is no zone's name still decodes:
+ * the client that adopts it asks zone_check, which refuses it.
+ */
+static void
+test_time_zone(void **state)
+{
+    static const pm_msg_type_t types[] = {PM_MSG_HEARTBEAT, PM_MSG_REPLY, PM_MSG_PAGE};
+    char want[96];
+    pm_msg_t *msg, *got;
+    uint8_t *buf;
+    size_t len;
+    char *err = NULL;
+
+    for (size_t i = 0; i < ARRAY_LEN(types); i++) {
+        msg = pm_msg_new(types[i]);
+        msg->reply = types[i] == PM_MSG_REPLY ? xcalloc(1, sizeof(*msg->reply)) : NULL;
+        msg->page = types[i] == PM_MSG_PAGE ? xcalloc(1, sizeof(*msg->page)) : NULL;
+        msg->time_zone = xstrdup("America/New_York");
+        got = roundtrip(msg);
+        assert_string_equal(got->time_zone, "America/New_York");
+        pm_msg_destroy(&got);
+        free(msg->time_zone);
+        msg->time_zone = NULL; /* an older broker's: no zone */
+        got = roundtrip(msg);
+        assert_null(got->time_zone);
+        pm_msg_destroy(&got);
+        pm_msg_destroy(&msg);
+    }
+
+    assert_int_equal(codec_field_limit("time_zone"), ZONE_NAME_MAX);
+    msg = pm_msg_new(PM_MSG_HEARTBEAT);
+    msg->time_zone = xcalloc(ZONE_NAME_MAX + 2, 1);
+    memset(msg->time_zone, 'Z', ZONE_NAME_MAX);
+    got = roundtrip(msg);
+    pm_msg_destroy(&got);
+    msg->time_zone[ZONE_NAME_MAX] = 'Z';
+    buf = encode(msg, &len);
+    snprintf(want, sizeof(want), "Envelope.time_zone: %u bytes (limit %u)", ZONE_NAME_MAX + 1,
+             ZONE_NAME_MAX);
+    assert_refused(buf, len, want);
+    free(buf);
+
+    free(msg->time_zone);
+    msg->time_zone = xstrdup("../../etc/passwd");
+    got = roundtrip(msg);
+    assert_int_equal(zone_check(got->time_zone, &err), -1);
+    assert_non_null(strstr(err, "../../etc/passwd"));
+    free(err);
+    assert_int_equal(zone_check("Asia/Urumqi", &err), 0);
+    pm_msg_destroy(&got);
+    pm_msg_destroy(&msg);
     (void)state;
 }
 
@@ -1769,6 +1828,7 @@ main(void)
         cmocka_unit_test(test_ping_and_clock_set),
         cmocka_unit_test(test_list_roundtrip),
         cmocka_unit_test(test_version_reported),
+        cmocka_unit_test(test_time_zone),
         cmocka_unit_test(test_peek_version),
         cmocka_unit_test(test_peek_version_random),
         cmocka_unit_test(test_range_times),

@@ -232,6 +232,30 @@ test_durable_across_reopen(void **state)
     assert_int_equal(store_find_event(f->s, "EEB", "uncommitted", &seq), 0);
 }
 
+/* The zone the broker records: none in a new database, then the one recorded last, read by a
+ * reader of its own (permitctl report --db). */
+static void
+test_time_zone_recorded(void **state)
+{
+    fix_t *f = *state;
+    char *err = NULL, *zone = NULL;
+    store_t *ro;
+
+    assert_int_equal(store_time_zone(f->s, &zone), 0);
+    assert_null(zone);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_set_time_zone(f->s, i == 0 ? "America/New_York" : "Asia/Urumqi"), 0);
+        assert_int_equal(store_commit(f->s), 0);
+    }
+    ro = store_open_readonly(f->path, &err);
+    assert_non_null(ro);
+    assert_int_equal(store_time_zone(ro, &zone), 0);
+    assert_string_equal(zone, "Asia/Urumqi");
+    free(zone);
+    store_close(&ro);
+}
+
 /* Two senders numbering their events alike: the same id is two events, each found by its own
  * sender only. */
 static void
@@ -962,6 +986,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_entries_paging_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entries_byte_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_zone_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_are_the_senders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_layout_is_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_undoes_the_transaction, setup, teardown),
