@@ -777,7 +777,7 @@ cmd_run(void *ctx, int argc, char **argv)
         goto done;
     }
     rc = 0;
-    sdnotify("READY=1\nSTATUS=ready, department %s", cfg.dept);
+    sdnotify_status("READY=1", _("ready, department %s"), cfg.dept);
     while (!(sigwake_pending() & SIGWAKE_STOP)) {
         if (agentd_run(daemon) != 0) {
             rc = 1;
@@ -786,7 +786,7 @@ cmd_run(void *ctx, int argc, char **argv)
         if (sigwake_take_reload())
             run_reload(&cfg, &args, &lf, daemon);
     }
-    sdnotify("STOPPING=1\nSTATUS=stopping: waiting for the answers in flight");
+    sdnotify_status("STOPPING=1", _("stopping: waiting for the answers in flight"));
     agentd_drain(daemon);
 
 done:

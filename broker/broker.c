@@ -490,7 +490,7 @@ broker_run(broker_t *self)
     free(db);
     /* systemd (Type=notify): started only now, with the sockets bound; STATUS follows the head. */
     self->status_head = store_committed_head(self->store);
-    sdnotify("READY=1\nSTATUS=ready, head %llu", (unsigned long long)self->status_head);
+    sdnotify_status("READY=1", _("ready, head %llu"), (unsigned long long)self->status_head);
     if (auth_zap_socket(self->auth) != NULL) {
         zap = nitems;
         items[nitems++] = (zmq_pollitem_t){auth_zap_socket(self->auth), 0, ZMQ_POLLIN, 0};
@@ -513,7 +513,7 @@ broker_run(broker_t *self)
             self->next_heartbeat = now + self->cfg->heartbeat_ms;
             if (head != self->status_head) {
                 self->status_head = head;
-                sdnotify("STATUS=ready, head %llu", (unsigned long long)head);
+                sdnotify_status(NULL, _("ready, head %llu"), (unsigned long long)head);
             }
         }
         sdnotify_watchdog();

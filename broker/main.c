@@ -303,7 +303,7 @@ main(int argc, char **argv)
             broker_reload(broker); /* also rereads keys_dir: added and revoked keys */
         }
     }
-    sdnotify("STOPPING=1\nSTATUS=stopping");
+    sdnotify_status("STOPPING=1", _("stopping"));
     log_info(_("stopping: %llu batches, %llu acks (%llu duplicates), %llu refusals (%llu "
                "unauthorized or forbidden, %llu handshakes and messages refused in all), %llu "
                "queries (%llu replies dropped unread)"),

@@ -43,25 +43,17 @@ notify_address(struct sockaddr_un *sa)
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '/'));
 }
 
-int
-sdnotify(const char *fmt, ...)
+/* Send one datagram (msg) to the socket salen/sa names. */
+static int
+notify_send(const struct sockaddr_un *sa, socklen_t salen, const char *msg)
 {
-    struct sockaddr_un sa;
-    socklen_t salen = notify_address(&sa);
-    char msg[1024];
-    va_list ap;
     ssize_t n;
     int fd, saved;
 
-    if (salen == 0)
-        return 0;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
-    n = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
+    n = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (const struct sockaddr *)sa, salen);
     saved = errno;
     close(fd);
     errno = saved;
@@ -74,6 +66,44 @@ fail:
         log_warn("sd_notify to %s", getenv("NOTIFY_SOCKET"));
     }
     return -1;
+}
+
+int
+sdnotify(const char *fmt, ...)
+{
+    struct sockaddr_un sa;
+    socklen_t salen = notify_address(&sa);
+    char msg[1024];
+    va_list ap;
+
+    if (salen == 0)
+        return 0;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return notify_send(&sa, salen, msg);
+}
+
+int
+sdnotify_status(const char *lines, const char *fmt, ...)
+{
+    struct sockaddr_un sa;
+    socklen_t salen = notify_address(&sa);
+    char msg[1024];
+    va_list ap;
+    int at;
+
+    if (salen == 0)
+        return 0;
+    at = snprintf(msg, sizeof(msg), "%s%sSTATUS=", lines ? lines : "", lines ? "\n" : "");
+    va_start(ap, fmt);
+    vsnprintf(msg + at, sizeof(msg) - (size_t)at, fmt, ap);
+    va_end(ap);
+    /* One line: a translation (or a name in it) must not start another variable. */
+    for (char *c = msg + at; *c != '\0'; c++)
+        if (*c == '\n')
+            *c = ' ';
+    return notify_send(&sa, salen, msg);
 }
 
 /* Half of $WATCHDOG_USEC in ms when the watchdog watches this process, read once. */

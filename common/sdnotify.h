@@ -3,9 +3,10 @@
  * hand so that no program needs libsystemd: one datagram of "VAR=VALUE" lines to the socket
  * named by $NOTIFY_SOCKET (a path, or an abstract name after '@'), as sd_notify(3) says.
  *
- *   sdnotify("READY=1\nSTATUS=ready, head %llu", head)   once the sockets are bound
- *   sdnotify("STATUS=...")                              what `systemctl status` shows
- *   sdnotify("STOPPING=1")                              when a clean stop begins
+ *   sdnotify_status("READY=1", _("ready, head %llu"), head)   once the sockets are bound
+ *   sdnotify_status(NULL, ...)                 what `systemctl status` shows, in the
+ *                                              daemon's language like its log
+ *   sdnotify_status("STOPPING=1", _("stopping"))   when a clean stop begins
  *   sdnotify_watchdog()                                 every loop iteration
  *
  * Without $NOTIFY_SOCKET (not under systemd, the tests) every call does nothing. A failed send
@@ -19,6 +20,10 @@
 
 /* Send the formatted state. 0 when sent or when there is nowhere to send; -1 on an error. */
 int sdnotify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The given lines (such as "READY=1", or NULL) and STATUS= the formatted text, kept on one line
+ * (a newline in it becomes a blank). 0 or -1 as sdnotify. */
+int sdnotify_status(const char *lines, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* WATCHDOG=1 when half the watchdog period passed since the last one; else nothing. */
 void sdnotify_watchdog(void);

@@ -186,7 +186,7 @@ cmd_run(void *ctx, int argc, char **argv)
         goto done_curl;
     }
     log_info(_("ready: db %s, routes %s, templates %s"), cfg.db, cfg.routes, cfg.templates);
-    sdnotify("READY=1\nSTATUS=ready, following %s", cfg.publish);
+    sdnotify_status("READY=1", _("ready, following %s"), cfg.publish);
     rc = EX_OK;
     while (!(sigwake_pending() & SIGWAKE_STOP)) {
         if (notifyd_run(d) < 0) {
@@ -196,7 +196,7 @@ cmd_run(void *ctx, int argc, char **argv)
         if (sigwake_take_reload())
             reload(&cfg, &args, d);
     }
-    sdnotify("STOPPING=1\nSTATUS=stopping");
+    sdnotify_status("STOPPING=1", _("stopping"));
     if (rc == 0)
         log_info(_("stopping on signal %d"), (int)*sigwake_stop_flag());
     sigwake_fini();

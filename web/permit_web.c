@@ -130,7 +130,7 @@ main(int argc, char **argv)
         goto done_sig;
     }
     log_info("ready: %s (following %s)", webd_url(d), cfg.publish);
-    sdnotify("READY=1\nSTATUS=serving %s", webd_url(d));
+    sdnotify_status("READY=1", _("serving %s"), webd_url(d));
     rc = EX_OK;
     while (!(sigwake_pending() & SIGWAKE_STOP)) {
         if (webd_run(d) < 0) {
@@ -140,7 +140,7 @@ main(int argc, char **argv)
         if (sigwake_take_reload())
             reload(&cfg, &args, d);
     }
-    sdnotify("STOPPING=1\nSTATUS=stopping");
+    sdnotify_status("STOPPING=1", _("stopping"));
     if (rc == 0)
         log_info("stopping on signal %d", (int)*sigwake_stop_flag());
     webd_destroy(&d);

@@ -31,6 +31,13 @@ wait_for 10 "a STATUS with the new head" said "^STATUS=ready, head [1-9]"
 stop_broker
 said "^STOPPING=1" || fail "permitd sent no STOPPING=1: $(cat "$T/notify.log")"
 
+step "STATUS in the daemon's language, as its log: Chinese under zh_CN, on one line"
+: >"$T/notify.log"
+LC_ALL=zh_CN.UTF-8 NOTIFY_SOCKET=$T/notify.sock start_broker
+wait_for 10 "a Chinese READY=1 from permitd" said "^READY=1|STATUS=就绪，日志头 [0-9]*$"
+stop_broker
+said "^STOPPING=1|STATUS=正在停止$" || fail "no Chinese STOPPING=1: $(cat "$T/notify.log")"
+
 step "a watchdog meant for another pid is not pinged"
 : >"$T/notify.log"
 NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=100000 WATCHDOG_PID=1 start_broker
