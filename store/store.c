@@ -56,9 +56,8 @@
  * saves the row it replaces (the undo list), and a rollback puts those back, keeps what was
  * held and drops the rest, which the engine reads again.
  */
-#define PCACHE_SLOTS 16384  /* a power of two */
-#define PCACHE_MAX 8192     /* projects cached at most */
-#define PCACHE_TX_MAX 12288 /* the same inside a transaction that must not empty it */
+#define PCACHE_SLOTS_MIN 1024  /* the index's first size, a power of two */
+#define PCACHE_GONE UINT32_MAX /* an index slot whose project was let go */
 
 #define PCACHE_DIRTY_MAX 64 /* rows of a project that can be held dirty (bits of .dirty) */
 /* Projects held dirty past a commit at most: half the cache, the other half being what it may
@@ -74,7 +73,7 @@
 #define PCACHE_HOLD_CHUNK 512
 
 typedef struct pcache_entry {
-    char *project; /* NULL: a free slot; pcache_gone: a slot whose project was let go */
+    char *project; /* NULL: a free entry (pcache.unused) */
     store_proc_t *procs;
     size_t n;
     uint64_t tx;             /* the transaction that cached it (store.tx) */
@@ -87,11 +86,8 @@ typedef struct pcache_entry {
     bool clock_dirty; /* clock changed since it was written */
     bool referenced;  /* used since the CLOCK hand last passed it (pcache_evict) */
     uint64_t used_tx; /* the last transaction that used it (store.tx) */
+    uint32_t cost;    /* what it counts against the budget (pcache_cost) */
 } pcache_entry_t;
-
-/* The project of a slot whose entry was let go: probes go on past it, an insert may take it.
- * Only its address is used. */
-static char pcache_gone[1];
 
 /* What a change in the open transaction replaced, for a rollback (rows held across commits). */
 typedef enum undo_kind {
@@ -102,7 +98,7 @@ typedef enum undo_kind {
 
 typedef struct pcache_undo {
     undo_kind_t kind;
-    uint32_t slot;
+    uint32_t slot; /* the entry's index in pcache.ents */
     int ordinal;
     store_proc_t row; /* UNDO_ROW: owned */
     store_projclock_t clock;
@@ -111,12 +107,26 @@ typedef struct pcache_undo {
     bool clock_dirty;
 } pcache_undo_t;
 
+/*
+ * Entries live in one array and keep their index while cached: the dirty list and the undo
+ * list name them by it. Projects are found through an index of nslots slots (linear probing,
+ * at most three quarters taken) that names an entry (its index + 1), or is free (0), or was let
+ * go (PCACHE_GONE). Both grow by doubling as projects are cached, up to the budget.
+ */
 typedef struct pcache {
-    pcache_entry_t *slots;
-    size_t count;
-    size_t gone;     /* slots of entries let go (pcache_gone) */
-    size_t hand;     /* where pcache_evict looks next */
-    uint32_t *dirty; /* the slots of entries with something dirty, ndirty of them, oldest first */
+    pcache_entry_t *ents; /* nents used (cached or free), cap allocated */
+    size_t nents, cap;
+    uint32_t *unused; /* the free entries below nents, nunused of them (capacity cap) */
+    size_t nunused;
+    uint32_t *slots; /* the index: NULL until the first project is cached */
+    size_t nslots;   /* a power of two */
+    size_t count;    /* projects cached */
+    size_t gone;     /* slots of entries let go (PCACHE_GONE) */
+    size_t hand;     /* the entry pcache_evict looks at next */
+    size_t bytes;    /* the cost of the cached projects (pcache_cost) */
+    size_t budget;   /* what bytes may reach (store_set_cache_bytes) */
+    uint32_t *dirty; /* the entries with something dirty, ndirty of them, oldest first (capacity
+                        cap) */
     size_t ndirty;
     uint64_t
         changes; /* counts every change of the cache's contents or of the engine's rows by it */
@@ -244,6 +254,7 @@ store_new(const char *target, bool readonly, char **err)
     }
     s->marks = !readonly;
     s->hold = !readonly && s->ops->hold_rows;
+    s->pcache.budget = (size_t)STORE_CACHE_MIB << 20;
     return s;
 }
 
@@ -340,6 +351,8 @@ store_close(store_t **p)
         log_warnx(_("store: rows held in memory could not be written at close; the next start "
                     "replays the log into the tables from where they lag"));
     pcache_flush(&s->pcache);
+    free(s->pcache.ents);
+    free(s->pcache.unused);
     free(s->pcache.slots);
     free(s->pcache.dirty);
     free(s->pcache.undo);
@@ -526,7 +539,7 @@ undo_push(pcache_t *c, undo_kind_t kind, const pcache_entry_t *e)
     u = &c->undo[c->nundo++];
     memset(u, 0, sizeof(*u));
     u->kind = kind;
-    u->slot = (uint32_t)(e - c->slots);
+    u->slot = (uint32_t)(e - c->ents);
     return u;
 }
 
@@ -548,7 +561,7 @@ mark_due(store_t *s, uint64_t stale_from, uint64_t *from)
     s->marked_at = c->now;
     *from = stale_from;
     for (size_t k = 0; k < c->ndirty; k++) {
-        uint64_t f = c->slots[c->dirty[k]].dirty_from;
+        uint64_t f = c->ents[c->dirty[k]].dirty_from;
         if (*from == 0 || f < *from)
             *from = f;
     }
@@ -559,7 +572,7 @@ int
 store_commit(store_t *s)
 {
     pcache_t *c = &s->pcache;
-    bool full = c->count > PCACHE_MAX, mark = false; /* grown past it: nothing could go */
+    bool full = c->bytes > c->budget, mark = false; /* grown past it: nothing could go */
     uint64_t stale_from = s->tx_replayed ? 0 : s->stale_from, from = 0;
     size_t keep =
         c->ndirty > PCACHE_HOLD_MAX ? PCACHE_HOLD_MAX - PCACHE_HOLD_CHUNK : PCACHE_HOLD_MAX;
@@ -961,40 +974,67 @@ procs_copy(store_t *s, const store_proc_t *src, size_t n, bool keep)
     return v;
 }
 
-/* True when a slot holds a project (not free, not let go). */
+/* True when an entry holds a project (not free). */
 static bool
 pcache_live(const pcache_entry_t *e)
 {
-    return e->project != NULL && e->project != pcache_gone;
+    return e->project != NULL;
 }
 
 static void
-pcache_entry_free(pcache_entry_t *e)
+pcache_entry_free(pcache_t *c, pcache_entry_t *e)
 {
+    c->bytes -= e->cost;
     free(e->project);
     store_procs_free(e->procs, e->n);
     pm_project_clear(&e->info);
+    memset(e, 0, sizeof(*e));
+}
+
+/*
+ * What a project of n rows counts against the budget: its entry, its share of the index (at
+ * least a third of it free) and of the lists that name entries, its id and its rows, and the
+ * allocator's overhead of each. Not counted: the certificate numbers and commitments of its
+ * rows, and its own fields once read (store_project_get).
+ */
+static size_t
+pcache_cost(const char *project, size_t n)
+{
+    return sizeof(pcache_entry_t) + 3 * sizeof(uint32_t) + 2 * sizeof(uint32_t) + strlen(project) +
+           1 + n * sizeof(store_proc_t) + 2 * 16;
+}
+
+size_t
+store_cache_cost(const char *project, size_t nprocs)
+{
+    return pcache_cost(project, nprocs);
+}
+
+void
+store_set_cache_bytes(store_t *s, size_t bytes)
+{
+    s->pcache.budget = bytes;
 }
 
 static void
 pcache_flush(pcache_t *c)
 {
-    if (c->slots == NULL)
-        return;
-    for (size_t i = 0; i < PCACHE_SLOTS; i++)
-        if (pcache_live(&c->slots[i]))
-            pcache_entry_free(&c->slots[i]);
-    memset(c->slots, 0, PCACHE_SLOTS * sizeof(pcache_entry_t));
-    c->count = c->gone = 0;
+    for (size_t i = 0; i < c->nents; i++)
+        if (pcache_live(&c->ents[i]))
+            pcache_entry_free(c, &c->ents[i]);
+    if (c->slots != NULL)
+        memset(c->slots, 0, c->nslots * sizeof(*c->slots));
+    c->nents = c->nunused = 0;
+    c->count = c->gone = c->hand = 0;
     c->ndirty = 0;
     c->changes++;
-    undo_clear(c); /* it names slots */
+    undo_clear(c); /* it names entries */
 }
 
 static size_t
-pcache_hash(const char *key)
+pcache_hash(const pcache_t *c, const char *key)
 {
-    return (size_t)util_hash(key) & (PCACHE_SLOTS - 1);
+    return (size_t)util_hash(key) & (c->nslots - 1);
 }
 
 /* The entry of a project, or NULL; a hit counts as a use by the open transaction. Linear
@@ -1006,12 +1046,16 @@ pcache_find(store_t *s, const char *project)
 
     if (c->slots == NULL)
         return NULL;
-    for (size_t i = pcache_hash(project), k = 0; k < PCACHE_SLOTS;
-         i = (i + 1) & (PCACHE_SLOTS - 1), k++) {
-        pcache_entry_t *e = &c->slots[i];
-        if (e->project == NULL)
+    for (size_t i = pcache_hash(c, project), k = 0; k < c->nslots;
+         i = (i + 1) & (c->nslots - 1), k++) {
+        uint32_t v = c->slots[i];
+        pcache_entry_t *e;
+        if (v == 0)
             return NULL;
-        if (e->project != pcache_gone && strcmp(e->project, project) == 0) {
+        if (v == PCACHE_GONE)
+            continue;
+        e = &c->ents[v - 1];
+        if (strcmp(e->project, project) == 0) {
             e->referenced = true;
             e->used_tx = s->tx;
             return e;
@@ -1020,72 +1064,89 @@ pcache_find(store_t *s, const char *project)
     return NULL;
 }
 
-/* Where a project not in the cache goes: the first slot of its probe sequence that is free or
+/* Where a project not in the index goes: the first slot of its probe sequence that is free or
  * was let go. */
 static size_t
 pcache_free_slot(const pcache_t *c, const char *project)
 {
-    size_t i = pcache_hash(project);
+    size_t i = pcache_hash(c, project);
 
-    while (pcache_live(&c->slots[i]))
-        i = (i + 1) & (PCACHE_SLOTS - 1);
+    while (c->slots[i] != 0 && c->slots[i] != PCACHE_GONE)
+        i = (i + 1) & (c->nslots - 1);
+    return i;
+}
+
+/* The index slot that names entry `idx`. */
+static size_t
+pcache_slot_of(const pcache_t *c, uint32_t idx)
+{
+    size_t i = pcache_hash(c, c->ents[idx].project);
+
+    while (c->slots[i] != idx + 1)
+        i = (i + 1) & (c->nslots - 1);
     return i;
 }
 
 /*
- * Lay the live entries out afresh, without the slots let go (they lengthen every probe that
- * passes them, and a table without free slots would make a miss probe all of it). The dirty
- * list and the undo list name slots: they follow their entries.
+ * Lay the index out afresh with nslots slots, without the slots let go (they lengthen every
+ * probe that passes them, and an index without free slots would make a miss probe all of it).
+ * Entries keep their place: the dirty and undo lists still name them.
  */
 static void
-pcache_rehash(pcache_t *c)
+pcache_reindex(pcache_t *c, size_t nslots)
 {
-    pcache_entry_t *old = c->slots;
-    uint32_t *moved = xmalloc(PCACHE_SLOTS * sizeof(uint32_t));
-
-    c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
-    for (size_t i = 0; i < PCACHE_SLOTS; i++) {
-        if (pcache_live(&old[i])) {
-            size_t k = pcache_free_slot(c, old[i].project);
-            c->slots[k] = old[i];
-            moved[i] = (uint32_t)k;
-        }
-    }
-    for (size_t d = 0; d < c->ndirty; d++)
-        c->dirty[d] = moved[c->dirty[d]];
-    for (size_t u = 0; u < c->nundo; u++)
-        c->undo[u].slot = moved[c->undo[u].slot];
+    free(c->slots);
+    c->nslots = nslots;
+    c->slots = xcalloc(nslots, sizeof(*c->slots));
+    for (size_t i = 0; i < c->nents; i++)
+        if (pcache_live(&c->ents[i]))
+            c->slots[pcache_free_slot(c, c->ents[i].project)] = (uint32_t)i + 1;
     c->gone = 0;
-    free(moved);
-    free(old);
+}
+
+/* An entry for one more project (its index): a free one, or a new one at the end. */
+static uint32_t
+pcache_new_entry(pcache_t *c)
+{
+    if (c->nunused > 0)
+        return c->unused[--c->nunused];
+    if (c->nents == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->ents = xrealloc(c->ents, c->cap * sizeof(*c->ents));
+        c->unused = xrealloc(c->unused, c->cap * sizeof(*c->unused));
+        c->dirty = xrealloc(c->dirty, c->cap * sizeof(*c->dirty));
+    }
+    memset(&c->ents[c->nents], 0, sizeof(*c->ents));
+    return (uint32_t)c->nents++;
 }
 
 /*
  * Make room for one more project by letting one go: CLOCK, which gives an entry used since the
  * hand last passed a second chance. Only an entry with nothing to write that the open
  * transaction has not used may go (a rollback may need what that one holds, and the undo list
- * names its slot). False when the hand went round twice without finding one.
+ * names it). False when the hand went round twice without finding one.
  */
 static bool
 pcache_evict(store_t *s)
 {
     pcache_t *c = &s->pcache;
 
-    for (size_t k = 0; k < 2 * PCACHE_SLOTS; k++) {
-        pcache_entry_t *e = &c->slots[c->hand];
-        c->hand = (c->hand + 1) & (PCACHE_SLOTS - 1);
+    for (size_t k = 0; k < 2 * c->nents; k++) {
+        uint32_t idx = (uint32_t)(c->hand < c->nents ? c->hand : 0);
+        pcache_entry_t *e = &c->ents[idx];
+        c->hand = idx + 1;
         if (!pcache_live(e) || e->dirty != 0 || e->clock_dirty || (s->in_tx && e->used_tx == s->tx))
             continue;
         if (e->referenced) {
             e->referenced = false;
             continue;
         }
-        pcache_entry_free(e);
-        memset(e, 0, sizeof(*e));
-        e->project = pcache_gone;
+        c->slots[pcache_slot_of(c, idx)] = PCACHE_GONE;
+        pcache_entry_free(c, e);
+        c->unused[c->nunused++] = idx;
         c->count--;
-        if (++c->gone > PCACHE_SLOTS / 4)
-            pcache_rehash(c);
+        if (++c->gone > c->nslots / 4)
+            pcache_reindex(c, c->nslots);
         return true;
     }
     return false;
@@ -1095,7 +1156,7 @@ pcache_evict(store_t *s)
 static int
 pcache_write_entry(store_t *s, pcache_entry_t *e)
 {
-    e->used_tx = s->tx; /* its undo record names its slot: it stays (pcache_evict) */
+    e->used_tx = s->tx; /* its undo record names it: it stays (pcache_evict) */
     if (undoing(s)) {
         pcache_undo_t *u = undo_push(&s->pcache, UNDO_WRITTEN, e);
         u->dirty = e->dirty;
@@ -1119,7 +1180,7 @@ pcache_writeback(store_t *s)
     pcache_t *c = &s->pcache;
 
     for (; c->ndirty > 0; c->ndirty--)
-        if (pcache_write_entry(s, &c->slots[c->dirty[c->ndirty - 1]]) < 0)
+        if (pcache_write_entry(s, &c->ents[c->dirty[c->ndirty - 1]]) < 0)
             return -1;
     return 0;
 }
@@ -1127,7 +1188,7 @@ pcache_writeback(store_t *s)
 /*
  * Write the entries dirty since `cutoff` or before, and more until at most `keep` stay dirty:
  * the front of the dirty list, which is in the order they became dirty (after a rollback,
- * pcache_undo lists them in slot order: one may then wait for those ahead of it, a second more
+ * pcache_undo lists them in entry order: one may then wait for those ahead of it, a second more
  * at most).
  */
 static int
@@ -1137,8 +1198,8 @@ pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep)
     size_t k = 0;
     int rc = 0;
 
-    while (k < c->ndirty && (c->slots[c->dirty[k]].held_at <= cutoff || c->ndirty - k > keep))
-        if ((rc = pcache_write_entry(s, &c->slots[c->dirty[k++]])) < 0)
+    while (k < c->ndirty && (c->ents[c->dirty[k]].held_at <= cutoff || c->ndirty - k > keep))
+        if ((rc = pcache_write_entry(s, &c->ents[c->dirty[k++]])) < 0)
             break;
     c->ndirty -= k;
     if (k > 0)
@@ -1155,7 +1216,7 @@ pcache_mark(store_t *s, pcache_entry_t *e)
     pcache_t *c = &s->pcache;
 
     if (e->dirty == 0 && !e->clock_dirty) {
-        c->dirty[c->ndirty++] = (uint32_t)(e - c->slots);
+        c->dirty[c->ndirty++] = (uint32_t)(e - c->ents);
         e->held_at = c->now;
         e->dirty_from = s->committed_head + 1;
     }
@@ -1194,11 +1255,10 @@ static void
 pcache_undo(store_t *s)
 {
     pcache_t *c = &s->pcache;
-    pcache_entry_t *old = c->slots;
 
     while (c->nundo > 0) {
         pcache_undo_t *u = &c->undo[--c->nundo];
-        pcache_entry_t *e = &c->slots[u->slot];
+        pcache_entry_t *e = &c->ents[u->slot];
         uint64_t bit = UINT64_C(1) << (u->ordinal & 63);
         switch (u->kind) {
         case UNDO_ROW:
@@ -1217,51 +1277,43 @@ pcache_undo(store_t *s)
             break;
         }
     }
-    c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
-    c->count = c->ndirty = 0;
+    c->count = c->ndirty = c->nunused = 0;
     c->changes++;
-    c->gone = 0;
-    for (size_t i = 0; i < PCACHE_SLOTS; i++) {
-        pcache_entry_t *e = &old[i];
-        size_t k;
-        if (!pcache_live(e))
-            continue;
-        if (e->tx == s->tx || (e->dirty == 0 && !e->clock_dirty)) {
-            pcache_entry_free(e);
+    for (size_t i = 0; i < c->nents; i++) {
+        pcache_entry_t *e = &c->ents[i];
+        if (pcache_live(e) && (e->tx == s->tx || (e->dirty == 0 && !e->clock_dirty)))
+            pcache_entry_free(c, e);
+        if (!pcache_live(e)) {
+            c->unused[c->nunused++] = (uint32_t)i;
             continue;
         }
         pm_project_clear(&e->info);
         e->has_info = false;
         e->has_clock = e->clock_dirty;
-        k = pcache_free_slot(c, e->project);
-        c->slots[k] = *e;
-        c->dirty[c->ndirty++] = (uint32_t)k;
+        c->dirty[c->ndirty++] = (uint32_t)i;
         c->count++;
     }
-    free(old);
+    pcache_reindex(c, c->nslots);
 }
 
-/* Cache a project's rows (keep: rows given to the store, see proc_keep): 1 cached, 0 not (full
- * while rows are held that only a commit may write), -1 failure. */
+/* Cache a project's rows (keep: rows given to the store, see proc_keep): 1 cached, 0 not (the
+ * budget spent while rows are held that only a commit may write), -1 failure. */
 static int
 pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n, bool keep)
 {
     pcache_t *c = &s->pcache;
-    size_t i;
+    size_t cost = pcache_cost(project, n), i, want;
+    uint32_t idx;
 
-    if (c->slots == NULL) {
-        c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
-        c->dirty = xcalloc(PCACHE_TX_MAX, sizeof(uint32_t));
-    }
     if (n > PCACHE_DIRTY_MAX)
         return 0; /* a row past the dirty bits could not be held */
-    if (c->count >= PCACHE_MAX && !pcache_evict(s)) {
+    if (c->bytes + cost > c->budget && !pcache_evict(s)) {
         /* Nothing may go. Rows held past a commit stay until a commit empties the cache: a
          * rollback may need them (even once this transaction wrote them), and outside one they
-         * are not written. Inside one it grows to PCACHE_TX_MAX (the commit empties it), then
-         * takes no more. */
+         * are not written. Inside one it grows to half as much again as the budget (the commit
+         * empties it), then takes no more. */
         if (s->in_tx ? undoing(s) : store_holding(s)) {
-            if (!s->in_tx || c->count >= PCACHE_TX_MAX)
+            if (!s->in_tx || c->bytes + cost > c->budget + c->budget / 2)
                 return 0;
         } else if (pcache_writeback(s) < 0) {
             return -1;
@@ -1269,15 +1321,24 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n,
             pcache_flush(c);
         }
     }
+    /* At most three quarters of the index taken, counting the slots let go. */
+    if (c->slots == NULL || (c->count + c->gone + 1) * 4 > c->nslots * 3) {
+        for (want = c->nslots ? c->nslots : PCACHE_SLOTS_MIN; (c->count + 1) * 2 > want;)
+            want *= 2;
+        pcache_reindex(c, want);
+    }
+    idx = pcache_new_entry(c);
     i = pcache_free_slot(c, project);
-    if (c->slots[i].project == pcache_gone)
+    if (c->slots[i] == PCACHE_GONE)
         c->gone--;
-    memset(&c->slots[i], 0, sizeof(c->slots[i]));
-    c->slots[i].project = xstrdup(project);
-    c->slots[i].procs = procs_copy(s, procs, n, keep);
-    c->slots[i].n = n;
-    c->slots[i].tx = c->slots[i].used_tx = s->tx;
-    c->slots[i].referenced = true; /* just used: a first pass of the hand spares it */
+    c->slots[i] = idx + 1;
+    c->ents[idx].project = xstrdup(project);
+    c->ents[idx].procs = procs_copy(s, procs, n, keep);
+    c->ents[idx].n = n;
+    c->ents[idx].tx = c->ents[idx].used_tx = s->tx;
+    c->ents[idx].referenced = true; /* just used: a first pass of the hand spares it */
+    c->ents[idx].cost = (uint32_t)cost;
+    c->bytes += cost;
     c->count++;
     return 1;
 }
