@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "i18n.h"
 #include "log.h"
+#include "rowpack.h"
 #include "store_backend.h"
 #include "util.h"
 
@@ -73,9 +74,10 @@
 #define PCACHE_HOLD_CHUNK 512
 
 typedef struct pcache_entry {
-    char *project; /* NULL: a free entry (pcache.unused) */
-    store_proc_t *procs;
-    size_t n;
+    char *project;   /* NULL: a free entry (pcache.unused) */
+    uint8_t *packed; /* its n rows, packed (rowpack.h) */
+    uint32_t packed_len;
+    uint8_t n;
     uint64_t tx;             /* the transaction that cached it (store.tx) */
     int64_t held_at;         /* when something in it became dirty (pcache.now) */
     uint64_t dirty;          /* bit i: procs[i] changed since it was written */
@@ -91,7 +93,7 @@ typedef struct pcache_entry {
 
 /* What a change in the open transaction replaced, for a rollback (rows held across commits). */
 typedef enum undo_kind {
-    UNDO_ROW,     /* procs[ordinal] and its dirty bit */
+    UNDO_ROW,     /* the rows before row `ordinal` changed, and its dirty bit */
     UNDO_CLOCK,   /* the project's clock and its dirty flag */
     UNDO_WRITTEN, /* the dirty bits before a write-back */
 } undo_kind_t;
@@ -100,7 +102,8 @@ typedef struct pcache_undo {
     undo_kind_t kind;
     uint32_t slot; /* the entry's index in pcache.ents */
     int ordinal;
-    store_proc_t row; /* UNDO_ROW: owned */
+    uint8_t *packed; /* UNDO_ROW: the rows before, owned */
+    uint32_t packed_len;
     store_projclock_t clock;
     uint64_t dirty;      /* UNDO_ROW: the bit; UNDO_WRITTEN: the mask */
     uint64_t dirty_from; /* UNDO_WRITTEN */
@@ -523,7 +526,7 @@ undo_clear(pcache_t *c)
 {
     for (size_t i = 0; i < c->nundo; i++)
         if (c->undo[i].kind == UNDO_ROW)
-            store_proc_clear(&c->undo[i].row);
+            free(c->undo[i].packed);
     c->nundo = 0;
 }
 
@@ -942,38 +945,6 @@ store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
     return s->ops->project_put(s->b, p, seq);
 }
 
-/* A copy of a row whose codes are the store's own already (a cached row, a row just read). */
-static void
-proc_copy(store_proc_t *dst, const store_proc_t *src)
-{
-    *dst = *src;
-    dst->cert = xstrdup(src->cert);
-    dst->missing = xstrdup(src->missing);
-}
-
-/* A copy of a row given to the store, for the cache: its codes may be anyone's. */
-static void
-proc_keep(store_t *s, store_proc_t *dst, const store_proc_t *src)
-{
-    proc_copy(dst, src);
-    dst->code = strpool_intern(s->names, src->code);
-    dst->dept = strpool_intern(s->names, src->dept);
-}
-
-static store_proc_t *
-procs_copy(store_t *s, const store_proc_t *src, size_t n, bool keep)
-{
-    store_proc_t *v = xcalloc(n ? n : 1, sizeof(*v));
-
-    for (size_t i = 0; i < n; i++) {
-        if (keep)
-            proc_keep(s, &v[i], &src[i]);
-        else
-            proc_copy(&v[i], &src[i]);
-    }
-    return v;
-}
-
 /* True when an entry holds a project (not free). */
 static bool
 pcache_live(const pcache_entry_t *e)
@@ -986,28 +957,53 @@ pcache_entry_free(pcache_t *c, pcache_entry_t *e)
 {
     c->bytes -= e->cost;
     free(e->project);
-    store_procs_free(e->procs, e->n);
+    free(e->packed);
     pm_project_clear(&e->info);
     memset(e, 0, sizeof(*e));
 }
 
 /*
- * What a project of n rows counts against the budget: its entry, its share of the index (at
- * least a third of it free) and of the lists that name entries, its id and its rows, and the
- * allocator's overhead of each. Not counted: the certificate numbers and commitments of its
- * rows, and its own fields once read (store_project_get).
+ * What a project counts against the budget, its rows packed into `packed` bytes: its entry,
+ * its share of the index (at least a third of it free) and of the lists that name entries,
+ * its id and its packed rows, and the allocator's overhead of each. Not counted: its own
+ * fields once read (store_project_get).
  */
 static size_t
-pcache_cost(const char *project, size_t n)
+pcache_cost(const char *project, size_t packed)
 {
     return sizeof(pcache_entry_t) + 3 * sizeof(uint32_t) + 2 * sizeof(uint32_t) + strlen(project) +
-           1 + n * sizeof(store_proc_t) + 2 * 16;
+           1 + packed + 2 * 16;
 }
 
 size_t
-store_cache_cost(const char *project, size_t nprocs)
+store_cache_cost(store_t *s, const char *project, const store_proc_t *rows, size_t n)
 {
-    return pcache_cost(project, nprocs);
+    size_t len;
+
+    free(rowpack_pack(s->names, rows, n, &len));
+    return pcache_cost(project, len);
+}
+
+/* Entry e's rows, unpacked (store_procs_free). */
+static store_proc_t *
+pcache_rows(const store_t *s, const pcache_entry_t *e)
+{
+    store_proc_t *rows = xcalloc(e->n ? e->n : 1, sizeof(*rows));
+
+    rowpack_unpack(s->names, e->packed, e->packed_len, rows, e->n);
+    return rows;
+}
+
+/* Entry e holds these packed rows now (what it held before is the caller's to free). */
+static void
+pcache_set_packed(pcache_t *c, pcache_entry_t *e, uint8_t *packed, size_t len)
+{
+    size_t cost = pcache_cost(e->project, len);
+
+    e->packed = packed;
+    e->packed_len = (uint32_t)len;
+    c->bytes = c->bytes - e->cost + cost;
+    e->cost = (uint32_t)cost;
 }
 
 void
@@ -1163,9 +1159,16 @@ pcache_write_entry(store_t *s, pcache_entry_t *e)
         u->dirty_from = e->dirty_from;
         u->clock_dirty = e->clock_dirty;
     }
-    for (size_t k = 0; k < e->n; k++)
-        if ((e->dirty >> k & 1) && proc_write(s, e->project, &e->procs[k], (int)k) < 0)
+    if (e->dirty != 0) {
+        store_proc_t *rows = pcache_rows(s, e);
+        int rc = 0;
+        for (size_t k = 0; k < e->n && rc == 0; k++)
+            if (e->dirty >> k & 1)
+                rc = proc_write(s, e->project, &rows[k], (int)k);
+        store_procs_free(rows, e->n);
+        if (rc < 0)
             return -1;
+    }
     if (e->clock_dirty && projclock_write(s, e->project, &e->clock) < 0)
         return -1;
     e->dirty = 0;
@@ -1262,8 +1265,8 @@ pcache_undo(store_t *s)
         uint64_t bit = UINT64_C(1) << (u->ordinal & 63);
         switch (u->kind) {
         case UNDO_ROW:
-            store_proc_clear(&e->procs[u->ordinal]);
-            e->procs[u->ordinal] = u->row;
+            free(e->packed);
+            pcache_set_packed(c, e, u->packed, u->packed_len);
             e->dirty = u->dirty ? e->dirty | bit : e->dirty & ~bit;
             break;
         case UNDO_CLOCK:
@@ -1296,26 +1299,32 @@ pcache_undo(store_t *s)
     pcache_reindex(c, c->nslots);
 }
 
-/* Cache a project's rows (keep: rows given to the store, see proc_keep): 1 cached, 0 not (the
- * budget spent while rows are held that only a commit may write), -1 failure. */
+/* Cache a project's rows: 1 cached, 0 not (the budget spent while rows are held that only a
+ * commit may write), -1 failure. */
 static int
-pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n, bool keep)
+pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
 {
     pcache_t *c = &s->pcache;
-    size_t cost = pcache_cost(project, n), i, want;
+    size_t len, cost, i, want;
+    uint8_t *packed;
     uint32_t idx;
 
     if (n > PCACHE_DIRTY_MAX)
         return 0; /* a row past the dirty bits could not be held */
+    packed = rowpack_pack(s->names, procs, n, &len);
+    cost = pcache_cost(project, len);
     if (c->bytes + cost > c->budget && !pcache_evict(s)) {
         /* Nothing may go. Rows held past a commit stay until a commit empties the cache: a
          * rollback may need them (even once this transaction wrote them), and outside one they
          * are not written. Inside one it grows to half as much again as the budget (the commit
          * empties it), then takes no more. */
         if (s->in_tx ? undoing(s) : store_holding(s)) {
-            if (!s->in_tx || c->bytes + cost > c->budget + c->budget / 2)
+            if (!s->in_tx || c->bytes + cost > c->budget + c->budget / 2) {
+                free(packed);
                 return 0;
+            }
         } else if (pcache_writeback(s) < 0) {
+            free(packed);
             return -1;
         } else {
             pcache_flush(c);
@@ -1333,8 +1342,9 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n,
         c->gone--;
     c->slots[i] = idx + 1;
     c->ents[idx].project = xstrdup(project);
-    c->ents[idx].procs = procs_copy(s, procs, n, keep);
-    c->ents[idx].n = n;
+    c->ents[idx].packed = packed;
+    c->ents[idx].packed_len = (uint32_t)len;
+    c->ents[idx].n = (uint8_t)n;
     c->ents[idx].tx = c->ents[idx].used_tx = s->tx;
     c->ents[idx].referenced = true; /* just used: a first pass of the hand spares it */
     c->ents[idx].cost = (uint32_t)cost;
@@ -1351,13 +1361,13 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
     pcache_entry_t *hit = pcache_find(s, project);
 
     if (hit != NULL) {
-        *out = procs_copy(s, hit->procs, hit->n, false);
+        *out = pcache_rows(s, hit);
         *n = hit->n;
         return 0;
     }
     if (s->ops->procs_load(s->b, project, &procs, &count) < 0)
         return -1;
-    if (count > 0 && pcache_put(s, project, procs, count, false) < 0) {
+    if (count > 0 && pcache_put(s, project, procs, count) < 0) {
         store_procs_free(procs, count);
         return -1;
     }
@@ -1394,19 +1404,30 @@ int
 store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal)
 {
     pcache_entry_t *hit = pcache_find(s, project);
+    store_proc_t *rows;
+    uint8_t *packed;
+    size_t len;
 
     if (hit == NULL || ordinal < 0 || (size_t)ordinal >= hit->n)
         return proc_write(s, project, p, ordinal); /* a row it does not hold: written through */
-    /* The row at that ordinal, as the table keys it (an upsert replaces it whole). */
+    /* The row at that ordinal, as the table keys it (an upsert replaces it whole): the
+     * project's rows are packed again with it. */
+    rows = pcache_rows(s, hit);
+    store_proc_clear(&rows[ordinal]);
+    rows[ordinal] = *p; /* borrowed: its strings are the caller's */
+    packed = rowpack_pack(s->names, rows, hit->n, &len);
+    rows[ordinal].cert = rows[ordinal].missing = NULL;
+    store_procs_free(rows, hit->n);
     if (undoing(s)) {
         pcache_undo_t *u = undo_push(&s->pcache, UNDO_ROW, hit);
         u->ordinal = ordinal;
-        u->row = hit->procs[ordinal]; /* moved: the undo list owns it now */
+        u->packed = hit->packed; /* moved: the undo list owns it now */
+        u->packed_len = hit->packed_len;
         u->dirty = hit->dirty >> ordinal & 1;
     } else {
-        store_proc_clear(&hit->procs[ordinal]);
+        free(hit->packed);
     }
-    proc_keep(s, &hit->procs[ordinal], p);
+    pcache_set_packed(&s->pcache, hit, packed, len);
     pcache_mark(s, hit);
     hit->dirty |= UINT64_C(1) << ordinal;
     return 0;
@@ -1442,7 +1463,7 @@ store_procs_create(store_t *s, const char *project, const store_proc_t *procs, s
         return 0;
     }
     /* Held in the cache, dirty, and written with the project's later changes. */
-    switch (pcache_put(s, project, procs, n, true)) {
+    switch (pcache_put(s, project, procs, n)) {
     case -1:
         return -1;
     case 0:

@@ -727,8 +727,9 @@ test_held_rows_beyond_the_cache(void **state)
     fix_t *f = *state;
     char id[32], *err = NULL;
     int i;
+    store_proc_t row = {.code = "EIA", .dept = "EEB", .state = PM_STATE_APPROVED, .deadline = 10};
 
-    store_set_cache_bytes(f->s, 8192 * store_cache_cost("M-00000", 1));
+    store_set_cache_bytes(f->s, 8192 * store_cache_cost(f->s, "M-00000", &row, 1));
 
     assert_int_equal(store_begin(f->s), 0);
     for (i = 0; i < N; i++) {
@@ -845,8 +846,9 @@ test_full_cache_lets_the_unused_go(void **state)
     fix_t *f = *state;
     char id[32];
     int reread = 0;
+    store_proc_t row = {.code = "EIA", .dept = "EEB", .state = PM_STATE_APPROVED, .deadline = 10};
 
-    store_set_cache_bytes(f->s, 8192 * store_cache_cost("P-00000", 1));
+    store_set_cache_bytes(f->s, 8192 * store_cache_cost(f->s, "P-00000", &row, 1));
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc_of(f->s, "U", PM_STATE_READY); /* not cached: written through */
@@ -1037,6 +1039,87 @@ test_every_project_stays_cached(void **state)
     assert_all_as_the_tables(f->s, f->path, N, R);
 }
 
+/*
+ * The cache keeps a project's rows packed: a project of twelve procedures, half of them under
+ * way (times, days, a colour), counts at most PACKED_MAX bytes, entry and index included,
+ * where its rows alone took 12 x sizeof(store_proc_t) (about 1,440 bytes) plus their
+ * strings. Rows come back exactly as given, extreme values and empty strings included.
+ */
+static void
+test_packed_rows_are_small_and_exact(void **state)
+{
+    enum { N = 12, PACKED_MAX = 640 };
+    static const char *const codes[N] = {"LAND_PREREVIEW",
+                                         "PROJECT_APPROVAL",
+                                         "PLANNING_PERMIT",
+                                         "EIA",
+                                         "WATER",
+                                         "FIRE",
+                                         "CONSTRUCTION",
+                                         "ENERGY",
+                                         "SOIL",
+                                         "DRAWING",
+                                         "CIVIL_AIR",
+                                         "ACCEPT"};
+    fix_t *f = *state;
+    store_proc_t rows[N], *back = NULL;
+    size_t n = 0, cost;
+
+    for (int i = 0; i < N; i++)
+        rows[i] = (store_proc_t){.code = codes[i],
+                                 .dept = "NRB",
+                                 .state = i < 6 ? PM_STATE_ACCEPTED : PM_STATE_BLOCKED,
+                                 .updated_seq = 123456 + (uint64_t)i,
+                                 .updated_ms = 1765000000000 + i,
+                                 .accepted_ms = i < 6 ? 1765000000000 : 0,
+                                 .deadline = i < 6 ? 20450 : 0,
+                                 .statutory = i < 6 ? 20460 : 0,
+                                 .colour = i < 6 ? PM_COLOUR_GREEN : PM_COLOUR_NONE,
+                                 .next_ms = i < 6 ? 1767000000000 : 0};
+    cost = store_cache_cost(f->s, "BENCH-0000012345", rows, N);
+    print_message("a project of %d rows: %zu bytes in the cache\n", N, cost);
+    assert_true(cost <= PACKED_MAX);
+
+    rows[0] = (store_proc_t){.code = "EIA",
+                             .dept = NULL,
+                             .state = PM_STATE_WITHDRAWN,
+                             .deficient = true,
+                             .cert = "",
+                             .updated_seq = UINT64_MAX,
+                             .updated_ms = INT64_MIN,
+                             .accepted_ms = INT64_MAX,
+                             .extended = INT32_MIN,
+                             .deadline = INT32_MAX,
+                             .statutory = -1,
+                             .provisional = true,
+                             .paused_on = 1,
+                             .colour = PM_COLOUR_RED,
+                             .commit = STORE_COMMIT_BREACHED,
+                             .commit_due = -20000,
+                             .missing = "图纸；消防设计",
+                             .next_ms = -1};
+    assert_int_equal(store_begin(f->s), 0);
+    assert_int_equal(store_procs_create(f->s, "X", rows, N), 0);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(store_procs_load(f->s, "X", &back, &n), 0); /* from the cache */
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++) {
+        store_proc_t *a = &rows[i], *b = &back[i];
+        assert_string_equal(b->code, a->code);
+        assert_true(a->dept == NULL ? b->dept == NULL : strcmp(a->dept, b->dept) == 0);
+        assert_true(a->state == b->state && a->deficient == b->deficient);
+        assert_true(a->cert == NULL ? b->cert == NULL : strcmp(a->cert, b->cert) == 0);
+        assert_true(a->updated_seq == b->updated_seq && a->updated_ms == b->updated_ms);
+        assert_true(a->accepted_ms == b->accepted_ms && a->extended == b->extended);
+        assert_true(a->deadline == b->deadline && a->statutory == b->statutory);
+        assert_true(a->provisional == b->provisional && a->paused_on == b->paused_on);
+        assert_true(a->colour == b->colour && a->commit == b->commit);
+        assert_true(a->commit_due == b->commit_due && a->next_ms == b->next_ms);
+        assert_true(a->missing == NULL ? b->missing == NULL : strcmp(a->missing, b->missing) == 0);
+    }
+    store_procs_free(back, n);
+}
+
 static void
 test_open_failure_says_why(void **state)
 {
@@ -1092,6 +1175,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_held_rows_beyond_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_cache_lets_the_unused_go, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_project_stays_cached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_packed_rows_are_small_and_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_go_out_oldest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_codes_are_the_stores, setup, teardown),
