@@ -190,3 +190,82 @@ rowpack_unpack(const strpool_t *names, const uint8_t *buf, size_t len, store_pro
     }
     assert(r.at == len);
 }
+
+/* A string that may be NULL: its length + 1, 0 for NULL. */
+static void
+put_str0(packbuf_t *p, const char *s)
+{
+    if (s == NULL) {
+        put_u(p, 0);
+        return;
+    }
+    put_u(p, strlen(s) + 1);
+    for (const char *c = s; *c != '\0'; c++)
+        put_byte(p, (uint8_t)*c);
+}
+
+static char *
+get_str0(packrd_t *r)
+{
+    size_t n = (size_t)get_u(r);
+    char *s;
+
+    if (n == 0)
+        return NULL;
+    assert(n - 1 <= r->len - r->at);
+    s = xmalloc(n);
+    memcpy(s, r->b + r->at, n - 1);
+    s[n - 1] = '\0';
+    r->at += n - 1;
+    return s;
+}
+
+uint8_t *
+rowpack_project_pack(const pm_project_t *p, size_t *len)
+{
+    packbuf_t b = {0};
+
+    put_str0(&b, p->id);
+    put_str0(&b, p->name);
+    put_str0(&b, p->region);
+    put_str0(&b, p->industry);
+    put_str0(&b, p->company);
+    put_str0(&b, p->steward);
+    put_str0(&b, p->leader);
+    put_str0(&b, p->template_name);
+    put_u(&b, p->template_version);
+    put_u(&b, p->start_half);
+    put_u(&b, p->year);
+    put_u(&b, p->not_required.n);
+    for (size_t i = 0; i < p->not_required.n; i++)
+        put_str0(&b, p->not_required.v[i]);
+    *len = b.len;
+    return xrealloc(b.b, b.len);
+}
+
+void
+rowpack_project_unpack(const uint8_t *buf, size_t len, pm_project_t *out)
+{
+    packrd_t r = {buf, len, 0};
+    size_t n;
+
+    memset(out, 0, sizeof(*out));
+    out->id = get_str0(&r);
+    out->name = get_str0(&r);
+    out->region = get_str0(&r);
+    out->industry = get_str0(&r);
+    out->company = get_str0(&r);
+    out->steward = get_str0(&r);
+    out->leader = get_str0(&r);
+    out->template_name = get_str0(&r);
+    out->template_version = (uint32_t)get_u(&r);
+    out->start_half = (uint32_t)get_u(&r);
+    out->year = (uint32_t)get_u(&r);
+    n = (size_t)get_u(&r);
+    for (size_t i = 0; i < n; i++) {
+        char *code = get_str0(&r);
+        strv_push(&out->not_required, code);
+        free(code);
+    }
+    assert(r.at == len);
+}

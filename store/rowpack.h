@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
 #include "row.h"
 #include "strpool.h"
 
@@ -24,5 +25,13 @@ uint8_t *rowpack_pack(strpool_t *names, const store_proc_t *rows, size_t n, size
  * names's copies, cert and missing owned by the caller (store_proc_clear). */
 void rowpack_unpack(const strpool_t *names, const uint8_t *buf, size_t len, store_proc_t *out,
                     size_t n);
+
+/*
+ * A project's own fields (pm_project_t), which the engine reads with its rows for every event,
+ * packed the same way into one allocation instead of a struct and eight strings; unpacked
+ * into *out (zeroed or cleared; pm_project_clear frees it).
+ */
+uint8_t *rowpack_project_pack(const pm_project_t *p, size_t *len);
+void rowpack_project_unpack(const uint8_t *buf, size_t len, pm_project_t *out);
 
 #endif

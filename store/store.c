@@ -78,13 +78,14 @@ typedef struct pcache_entry {
     uint8_t *packed; /* its n rows, packed (rowpack.h) */
     uint32_t packed_len;
     uint8_t n;
-    uint64_t tx;             /* the transaction that cached it (store.tx) */
-    int64_t held_at;         /* when something in it became dirty (pcache.now) */
-    uint64_t dirty;          /* bit i: procs[i] changed since it was written */
-    uint64_t dirty_from;     /* the first entry whose effect the tables may lack, once dirty */
-    pm_project_t info;       /* the project's row, once read (has_info) */
+    uint64_t tx;         /* the transaction that cached it (store.tx) */
+    int64_t held_at;     /* when something in it became dirty (pcache.now) */
+    uint64_t dirty;      /* bit i: procs[i] changed since it was written */
+    uint64_t dirty_from; /* the first entry whose effect the tables may lack, once dirty */
+    uint8_t *info;       /* the project's row, packed (rowpack.h), once read */
+    uint32_t info_len;
     store_projclock_t clock; /* the project's own clock, once read (has_clock) */
-    bool has_info, has_clock;
+    bool has_clock;
     bool clock_dirty; /* clock changed since it was written */
     bool referenced;  /* used since the CLOCK hand last passed it (pcache_evict) */
     uint64_t used_tx; /* the last transaction that used it (store.tx) */
@@ -165,6 +166,7 @@ static int pcache_writeback(store_t *s);
 static int pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep);
 static int pcache_sync(store_t *s);
 static void pcache_undo(store_t *s);
+static void pcache_recost(pcache_t *c, pcache_entry_t *e);
 static int proc_write(store_t *s, const char *project, const store_proc_t *p, int ordinal);
 static int projclock_write(store_t *s, const char *project, const store_projclock_t *c);
 static pcache_entry_t *pcache_find(store_t *s, const char *project);
@@ -920,14 +922,16 @@ store_project_get(store_t *s, const char *id, pm_project_t *out)
     pcache_entry_t *hit = pcache_find(s, id);
     int rc;
 
-    if (hit != NULL && hit->has_info) {
-        pm_project_copy(out, &hit->info);
+    if (hit != NULL && hit->info != NULL) {
+        rowpack_project_unpack(hit->info, hit->info_len, out);
         return 1;
     }
     rc = s->ops->project_get(s->b, id, out);
     if (rc == 1 && hit != NULL) {
-        pm_project_copy(&hit->info, out);
-        hit->has_info = true;
+        size_t len;
+        hit->info = rowpack_project_pack(out, &len);
+        hit->info_len = (uint32_t)len;
+        pcache_recost(&s->pcache, hit);
     }
     return rc;
 }
@@ -937,9 +941,10 @@ store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
 {
     pcache_entry_t *hit = pcache_find(s, p->id);
 
-    if (hit != NULL && hit->has_info) { /* read again when next asked */
-        pm_project_clear(&hit->info);
-        hit->has_info = false;
+    if (hit != NULL && hit->info != NULL) { /* read again when next asked */
+        free(hit->info);
+        hit->info = NULL;
+        pcache_recost(&s->pcache, hit);
     }
     s->pcache.changes++;
     return s->ops->project_put(s->b, p, seq);
@@ -958,15 +963,15 @@ pcache_entry_free(pcache_t *c, pcache_entry_t *e)
     c->bytes -= e->cost;
     free(e->project);
     free(e->packed);
-    pm_project_clear(&e->info);
+    free(e->info);
     memset(e, 0, sizeof(*e));
 }
 
 /*
  * What a project counts against the budget, its rows packed into `packed` bytes: its entry,
  * its share of the index (at least a third of it free) and of the lists that name entries,
- * its id and its packed rows, and the allocator's overhead of each. Not counted: its own
- * fields once read (store_project_get).
+ * its id and its packed rows, and the allocator's overhead of each. Its own fields count too
+ * once read (pcache_recost).
  */
 static size_t
 pcache_cost(const char *project, size_t packed)
@@ -994,16 +999,23 @@ pcache_rows(const store_t *s, const pcache_entry_t *e)
     return rows;
 }
 
+/* Count entry e again, after what it holds changed. */
+static void
+pcache_recost(pcache_t *c, pcache_entry_t *e)
+{
+    size_t cost = pcache_cost(e->project, e->packed_len) + (e->info ? e->info_len + 16 : 0);
+
+    c->bytes = c->bytes - e->cost + cost;
+    e->cost = (uint32_t)cost;
+}
+
 /* Entry e holds these packed rows now (what it held before is the caller's to free). */
 static void
 pcache_set_packed(pcache_t *c, pcache_entry_t *e, uint8_t *packed, size_t len)
 {
-    size_t cost = pcache_cost(e->project, len);
-
     e->packed = packed;
     e->packed_len = (uint32_t)len;
-    c->bytes = c->bytes - e->cost + cost;
-    e->cost = (uint32_t)cost;
+    pcache_recost(c, e);
 }
 
 void
@@ -1290,8 +1302,9 @@ pcache_undo(store_t *s)
             c->unused[c->nunused++] = (uint32_t)i;
             continue;
         }
-        pm_project_clear(&e->info);
-        e->has_info = false;
+        free(e->info);
+        e->info = NULL;
+        pcache_recost(c, e);
         e->has_clock = e->clock_dirty;
         c->dirty[c->ndirty++] = (uint32_t)i;
         c->count++;

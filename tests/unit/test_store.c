@@ -1081,7 +1081,7 @@ test_packed_rows_are_small_and_exact(void **state)
     assert_true(cost <= PACKED_MAX);
 
     rows[0] = (store_proc_t){.code = "EIA",
-                             .dept = NULL,
+                             .dept = "",
                              .state = PM_STATE_WITHDRAWN,
                              .deficient = true,
                              .cert = "",
@@ -1118,6 +1118,42 @@ test_packed_rows_are_small_and_exact(void **state)
         assert_true(a->missing == NULL ? b->missing == NULL : strcmp(a->missing, b->missing) == 0);
     }
     store_procs_free(back, n);
+
+    /* The project's own fields, packed with its rows once read. */
+    {
+        pm_project_t p = {.id = "X",
+                          .name = "厂房",
+                          .region = "330100",
+                          .company = "甲公司",
+                          .template_name = "industrial",
+                          .template_version = 3,
+                          .start_half = 2,
+                          .year = 2027};
+        pm_project_t got[2] = {{0}};
+        strv_push(&p.not_required, "EIA");
+        strv_push(&p.not_required, "FIRE");
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_project_put(f->s, &p, 1), 0);
+        assert_int_equal(store_commit(f->s), 0);
+        for (int k = 0; k < 2; k++) /* from the table, then from the cache */
+            assert_int_equal(store_project_get(f->s, "X", &got[k]), 1);
+        assert_string_equal(got[1].id, "X");
+        assert_string_equal(got[1].name, "厂房");
+        assert_string_equal(got[1].company, "甲公司");
+        assert_string_equal(got[1].region, got[0].region);
+        assert_string_equal(got[1].template_name, got[0].template_name);
+        assert_int_equal(got[1].template_version, got[0].template_version);
+        assert_int_equal(got[1].start_half, got[0].start_half);
+        assert_int_equal(got[1].year, got[0].year);
+        assert_int_equal(got[1].not_required.n, got[0].not_required.n);
+        for (size_t i = 0; i < got[0].not_required.n; i++)
+            assert_string_equal(got[1].not_required.v[i], got[0].not_required.v[i]);
+        assert_true(got[1].industry == NULL ? got[0].industry == NULL
+                                            : strcmp(got[1].industry, got[0].industry) == 0);
+        pm_project_clear(&got[0]);
+        pm_project_clear(&got[1]);
+        strv_clear(&p.not_required);
+    }
 }
 
 static void
