@@ -166,7 +166,7 @@ int store_sync(store_t *s);
  * reads again. store_cache_cost: what a project with these rows counts against it (its packed
  * rows, its entry and index slots; not its own fields, read by store_project_get).
  */
-#define STORE_CACHE_MIB 192
+#define STORE_CACHE_MIB 96
 void store_set_cache_bytes(store_t *s, size_t bytes);
 size_t store_cache_cost(store_t *s, const char *project, const store_proc_t *rows, size_t n);
 /* True when rows are held that the tables do not have yet. */
