@@ -132,6 +132,10 @@ typedef struct pcache {
     uint32_t *dirty; /* the entries with something dirty, ndirty of them, oldest first (capacity
                         cap) */
     size_t ndirty;
+    /* It took a project past the budget when nothing could go: the commit empties it. Not
+     * merely being over it (a row packed longer, a project's fields read), which letting go
+     * of the next project to make room for corrects. */
+    bool overgrown;
     uint64_t
         changes; /* counts every change of the cache's contents or of the engine's rows by it */
     int64_t now; /* monotonic ms at the open transaction's start */
@@ -577,7 +581,7 @@ int
 store_commit(store_t *s)
 {
     pcache_t *c = &s->pcache;
-    bool full = c->bytes > c->budget, mark = false; /* grown past it: nothing could go */
+    bool full = c->overgrown, mark = false;
     uint64_t stale_from = s->tx_replayed ? 0 : s->stale_from, from = 0;
     size_t keep =
         c->ndirty > PCACHE_HOLD_MAX ? PCACHE_HOLD_MAX - PCACHE_HOLD_CHUNK : PCACHE_HOLD_MAX;
@@ -1034,6 +1038,7 @@ pcache_flush(pcache_t *c)
         memset(c->slots, 0, c->nslots * sizeof(*c->slots));
     c->nents = c->nunused = 0;
     c->count = c->gone = c->hand = 0;
+    c->overgrown = false;
     c->ndirty = 0;
     c->changes++;
     undo_clear(c); /* it names entries */
@@ -1293,6 +1298,7 @@ pcache_undo(store_t *s)
         }
     }
     c->count = c->ndirty = c->nunused = 0;
+    c->overgrown = false; /* what it took past the budget was this transaction's: gone */
     c->changes++;
     for (size_t i = 0; i < c->nents; i++) {
         pcache_entry_t *e = &c->ents[i];
@@ -1336,6 +1342,7 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
                 free(packed);
                 return 0;
             }
+            c->overgrown = true;
         } else if (pcache_writeback(s) < 0) {
             free(packed);
             return -1;
