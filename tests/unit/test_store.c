@@ -1165,6 +1165,46 @@ test_packed_rows_are_small_and_exact(void **state)
     }
 }
 
+/*
+ * A cache at its budget that goes over it by a row packed longer (a certificate number given)
+ * stays as it is: the next project to come makes room. Only a transaction that took it past
+ * the budget with nothing it could let go empties it at its commit.
+ */
+static void
+test_cache_at_its_budget_stays(void **state)
+{
+    enum { N = 200 };
+    fix_t *f = *state;
+    store_proc_t row = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY, .deadline = 10};
+    char id[32], cert[256];
+
+    store_set_cache_bytes(f->s, N * store_cache_cost(f->s, "B-000", &row, 1));
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "B-%03d", i);
+        put_proc_of(f->s, id, PM_STATE_READY); /* not cached: written through */
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "B-%03d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY); /* all of them cached */
+    }
+
+    memset(cert, 'C', sizeof(cert) - 1);
+    cert[sizeof(cert) - 1] = '\0';
+    row.cert = cert;
+    assert_int_equal(store_begin(f->s), 0);
+    assert_int_equal(store_proc_put(f->s, "B-000", &row, 0), 0);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(store_sync(f->s), 0);
+
+    sql(f->s, "UPDATE procedures SET state = 'rejected'");
+    for (int i = 1; i < N; i++) {
+        snprintf(id, sizeof(id), "B-%03d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY); /* still cached */
+    }
+}
+
 static void
 test_open_failure_says_why(void **state)
 {
@@ -1221,6 +1261,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_full_cache_lets_the_unused_go, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_project_stays_cached, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packed_rows_are_small_and_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_at_its_budget_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_go_out_oldest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_codes_are_the_stores, setup, teardown),
