@@ -50,13 +50,25 @@ put_s(packbuf_t *p, int64_t v)
 }
 
 static void
+put_bytes(packbuf_t *p, const uint8_t *b, size_t n)
+{
+    if (n == 0)
+        return; /* b may be NULL then */
+    if (p->len + n > p->cap) {
+        p->cap = p->len + n > 256 ? p->len + n : 256;
+        p->b = xrealloc(p->b, p->cap);
+    }
+    memcpy(p->b + p->len, b, n);
+    p->len += n;
+}
+
+static void
 put_str(packbuf_t *p, const char *s)
 {
     size_t n = strlen(s);
 
     put_u(p, n);
-    for (size_t i = 0; i < n; i++)
-        put_byte(p, (uint8_t)s[i]);
+    put_bytes(p, (const uint8_t *)s, n);
 }
 
 static void
@@ -65,39 +77,48 @@ put_code(packbuf_t *p, strpool_t *names, const char *code)
     put_u(p, code == NULL ? 0 : (uint64_t)strpool_number(names, code) + 1);
 }
 
+static void
+put_row(packbuf_t *p, strpool_t *names, const store_proc_t *r)
+{
+    put_code(p, names, r->code);
+    put_code(p, names, r->dept);
+    put_byte(p, (uint8_t)r->state);
+    put_byte(p, (uint8_t)r->colour);
+    put_byte(p, (uint8_t)r->commit);
+    put_byte(
+        p, (uint8_t)((r->deficient ? FLAG_DEFICIENT : 0) | (r->provisional ? FLAG_PROVISIONAL : 0) |
+                     (r->cert != NULL ? FLAG_CERT : 0) | (r->missing != NULL ? FLAG_MISSING : 0)));
+    put_u(p, r->updated_seq);
+    put_s(p, r->updated_ms);
+    put_s(p, r->accepted_ms);
+    put_s(p, r->next_ms);
+    put_s(p, r->extended);
+    put_s(p, r->deadline);
+    put_s(p, r->statutory);
+    put_s(p, r->paused_on);
+    put_s(p, r->commit_due);
+    if (r->cert != NULL)
+        put_str(p, r->cert);
+    if (r->missing != NULL)
+        put_str(p, r->missing);
+}
+
+/* Exactly its length: the cache keeps it for as long as the project is in progress. */
+static uint8_t *
+packbuf_done(packbuf_t *p, size_t *len)
+{
+    *len = p->len;
+    return xrealloc(p->b, p->len ? p->len : 1);
+}
+
 uint8_t *
 rowpack_pack(strpool_t *names, const store_proc_t *rows, size_t n, size_t *len)
 {
     packbuf_t p = {0};
 
-    for (size_t i = 0; i < n; i++) {
-        const store_proc_t *r = &rows[i];
-        put_code(&p, names, r->code);
-        put_code(&p, names, r->dept);
-        put_byte(&p, (uint8_t)r->state);
-        put_byte(&p, (uint8_t)r->colour);
-        put_byte(&p, (uint8_t)r->commit);
-        put_byte(&p, (uint8_t)((r->deficient ? FLAG_DEFICIENT : 0) |
-                               (r->provisional ? FLAG_PROVISIONAL : 0) |
-                               (r->cert != NULL ? FLAG_CERT : 0) |
-                               (r->missing != NULL ? FLAG_MISSING : 0)));
-        put_u(&p, r->updated_seq);
-        put_s(&p, r->updated_ms);
-        put_s(&p, r->accepted_ms);
-        put_s(&p, r->next_ms);
-        put_s(&p, r->extended);
-        put_s(&p, r->deadline);
-        put_s(&p, r->statutory);
-        put_s(&p, r->paused_on);
-        put_s(&p, r->commit_due);
-        if (r->cert != NULL)
-            put_str(&p, r->cert);
-        if (r->missing != NULL)
-            put_str(&p, r->missing);
-    }
-    /* Exactly its length: the cache keeps it for as long as the project is in progress. */
-    *len = p.len;
-    return xrealloc(p.b, p.len ? p.len : 1);
+    for (size_t i = 0; i < n; i++)
+        put_row(&p, names, &rows[i]);
+    return packbuf_done(&p, len);
 }
 
 /* A reader of packed bytes: what it reads past the end is our bug (the bytes are ours). */
@@ -189,6 +210,46 @@ rowpack_unpack(const strpool_t *names, const uint8_t *buf, size_t len, store_pro
             p->missing = get_str(&r);
     }
     assert(r.at == len);
+}
+
+/* Past one packed row, reading nothing into memory. */
+static void
+skip_row(packrd_t *r)
+{
+    uint8_t flags;
+
+    get_u(r);    /* code */
+    get_u(r);    /* dept */
+    get_byte(r); /* state */
+    get_byte(r); /* colour */
+    get_byte(r); /* commit */
+    flags = get_byte(r);
+    for (int i = 0; i < 9; i++) /* updated_seq, the times and the days */
+        get_u(r);
+    for (int f = FLAG_CERT; f <= FLAG_MISSING; f <<= 1)
+        if (flags & f) {
+            size_t n = (size_t)get_u(r);
+            assert(n <= r->len - r->at);
+            r->at += n;
+        }
+}
+
+uint8_t *
+rowpack_replace(strpool_t *names, const uint8_t *buf, size_t len, size_t ordinal,
+                const store_proc_t *row, size_t *out_len)
+{
+    packrd_t r = {buf, len, 0};
+    packbuf_t p = {0};
+    size_t start;
+
+    for (size_t i = 0; i < ordinal; i++)
+        skip_row(&r);
+    start = r.at;
+    skip_row(&r);
+    put_bytes(&p, buf, start);
+    put_row(&p, names, row);
+    put_bytes(&p, buf + r.at, len - r.at);
+    return packbuf_done(&p, out_len);
 }
 
 /* A string that may be NULL: its length + 1, 0 for NULL. */

@@ -26,6 +26,10 @@ uint8_t *rowpack_pack(strpool_t *names, const store_proc_t *rows, size_t n, size
 void rowpack_unpack(const strpool_t *names, const uint8_t *buf, size_t len, store_proc_t *out,
                     size_t n);
 
+/* buf (len bytes, n > ordinal rows) with row `ordinal` replaced by row, packed anew (caller
+ * frees), *out_len its bytes: the rows before and after it are copied as they are. */
+uint8_t *rowpack_replace(strpool_t *names, const uint8_t *buf, size_t len, size_t ordinal,
+                         const store_proc_t *row, size_t *out_len);
 /*
  * A project's own fields (pm_project_t), which the engine reads with its rows for every event,
  * packed the same way into one allocation instead of a struct and eight strings; unpacked

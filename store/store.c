@@ -1424,20 +1424,14 @@ int
 store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal)
 {
     pcache_entry_t *hit = pcache_find(s, project);
-    store_proc_t *rows;
     uint8_t *packed;
     size_t len;
 
     if (hit == NULL || ordinal < 0 || (size_t)ordinal >= hit->n)
         return proc_write(s, project, p, ordinal); /* a row it does not hold: written through */
-    /* The row at that ordinal, as the table keys it (an upsert replaces it whole): the
-     * project's rows are packed again with it. */
-    rows = pcache_rows(s, hit);
-    store_proc_clear(&rows[ordinal]);
-    rows[ordinal] = *p; /* borrowed: its strings are the caller's */
-    packed = rowpack_pack(s->names, rows, hit->n, &len);
-    rows[ordinal].cert = rows[ordinal].missing = NULL;
-    store_procs_free(rows, hit->n);
+    /* The row at that ordinal, as the table keys it (an upsert replaces it whole), packed in
+     * the place of the one it replaces. */
+    packed = rowpack_replace(s->names, hit->packed, hit->packed_len, (size_t)ordinal, p, &len);
     if (undoing(s)) {
         pcache_undo_t *u = undo_push(&s->pcache, UNDO_ROW, hit);
         u->ordinal = ordinal;

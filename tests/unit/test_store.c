@@ -1110,21 +1110,33 @@ test_packed_rows_are_small_and_exact(void **state)
     assert_int_equal(store_begin(f->s), 0);
     assert_int_equal(store_procs_create(f->s, "X", rows, N), 0);
     assert_int_equal(store_commit(f->s), 0);
-    assert_int_equal(store_procs_load(f->s, "X", &back, &n), 0); /* from the cache */
-    assert_int_equal(n, N);
-    for (int i = 0; i < N; i++) {
-        store_proc_t *a = &rows[i], *b = &back[i];
-        assert_string_equal(b->code, a->code);
-        assert_true(a->dept == NULL ? b->dept == NULL : strcmp(a->dept, b->dept) == 0);
-        assert_true(a->state == b->state && a->deficient == b->deficient);
-        assert_true(a->cert == NULL ? b->cert == NULL : strcmp(a->cert, b->cert) == 0);
-        assert_true(a->updated_seq == b->updated_seq && a->updated_ms == b->updated_ms);
-        assert_true(a->accepted_ms == b->accepted_ms && a->extended == b->extended);
-        assert_true(a->deadline == b->deadline && a->statutory == b->statutory);
-        assert_true(a->provisional == b->provisional && a->paused_on == b->paused_on);
-        assert_true(a->colour == b->colour && a->commit == b->commit);
-        assert_true(a->commit_due == b->commit_due && a->next_ms == b->next_ms);
-        assert_true(a->missing == NULL ? b->missing == NULL : strcmp(a->missing, b->missing) == 0);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* a row in the middle replaced, the others as they were */
+            rows[5].state = PM_STATE_APPROVED;
+            rows[5].cert = "许可证-0005";
+            rows[5].updated_seq = 1ULL << 40;
+            assert_int_equal(store_begin(f->s), 0);
+            assert_int_equal(store_proc_put(f->s, "X", &rows[5], 5), 0);
+            assert_int_equal(store_commit(f->s), 0);
+            store_procs_free(back, n);
+        }
+        assert_int_equal(store_procs_load(f->s, "X", &back, &n), 0); /* from the cache */
+        assert_int_equal(n, N);
+        for (int i = 0; i < N; i++) {
+            store_proc_t *a = &rows[i], *b = &back[i];
+            assert_string_equal(b->code, a->code);
+            assert_true(a->dept == NULL ? b->dept == NULL : strcmp(a->dept, b->dept) == 0);
+            assert_true(a->state == b->state && a->deficient == b->deficient);
+            assert_true(a->cert == NULL ? b->cert == NULL : strcmp(a->cert, b->cert) == 0);
+            assert_true(a->updated_seq == b->updated_seq && a->updated_ms == b->updated_ms);
+            assert_true(a->accepted_ms == b->accepted_ms && a->extended == b->extended);
+            assert_true(a->deadline == b->deadline && a->statutory == b->statutory);
+            assert_true(a->provisional == b->provisional && a->paused_on == b->paused_on);
+            assert_true(a->colour == b->colour && a->commit == b->commit);
+            assert_true(a->commit_due == b->commit_due && a->next_ms == b->next_ms);
+            assert_true(a->missing == NULL ? b->missing == NULL
+                                           : strcmp(a->missing, b->missing) == 0);
+        }
     }
     store_procs_free(back, n);
 
