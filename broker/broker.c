@@ -352,6 +352,7 @@ broker_new(config_t *cfg, void *zctx, volatile sig_atomic_t *stop, broker_fail_t
     self->store = store_open_wait(cfg->db, cfg->db_timeout_ms, stop, err);
     if (self->store == NULL)
         goto fail;
+    store_set_cache_bytes(self->store, (size_t)cfg->cache_mib << 20);
     config_engine_cfg(cfg, &ec);
     self->engine = engine_new(self->store, &ec);
     if (rebuild(self) < 0) {

@@ -112,6 +112,7 @@ rebuild(const config_t *cfg)
         return EXIT_FAILURE;
     }
     store_set_timeout(store, cfg->db_timeout_ms);
+    store_set_cache_bytes(store, (size_t)cfg->cache_mib << 20);
     db = store_target_redacted(cfg->db);
     config_engine_cfg(cfg, &ec);
     engine = engine_new(store, &ec);

@@ -78,6 +78,9 @@ parse_bool(const char *value, void *field, char **err)
 #define CUSTOM(name, field, parse, def, reload, help) \
     {name, CONFTAB_CUSTOM, offsetof(config_t, field), def, 0, 0, reload, help, parse, \
      sizeof(((config_t *)0)->field)}
+/* The store's default, as the table's text. */
+#define CACHE_MIB_TEXT(n) CACHE_MIB_TEXT_(n)
+#define CACHE_MIB_TEXT_(n) #n
 static const conftab_opt_t options[] = {
     {"db", CONFTAB_TEXT, offsetof(config_t, db), "permit.db", 0, 0, false,
      "the database (the log and the state): the path of a sqlite file, or a PostgreSQL URI "
@@ -85,6 +88,9 @@ static const conftab_opt_t options[] = {
     INT(db_timeout_ms, "5000", 100, 600000, false,
         "PostgreSQL: the deadline of every statement, commit included; a commit that misses "
         "it is not acked (agents resend; the event id makes the repeat harmless)"),
+    INT(cache_mib, CACHE_MIB_TEXT(STORE_CACHE_MIB), 1, 65536, false,
+        "MiB of memory for the procedure rows of the projects in progress, so that events "
+        "read none from the database; past it, projects not used lately are read again"),
     {"ingest", CONFTAB_TEXT, offsetof(config_t, ingest), "tcp://127.0.0.1:7401", 0, 0, false,
      "ROUTER endpoint where agents send events and operators imports", NULL, 0},
     {"publish", CONFTAB_TEXT, offsetof(config_t, publish), "tcp://127.0.0.1:7402", 0, 0, false,

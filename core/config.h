@@ -18,6 +18,7 @@
 typedef struct config {
     char *db;
     int db_timeout_ms; /* a network engine: deadline of every statement */
+    int cache_mib;     /* the store's cache of procedure rows (store_set_cache_bytes) */
     char *ingest;
     char *publish;
     char *query;

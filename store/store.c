@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "i18n.h"
 #include "log.h"
+#include "rowpack.h"
 #include "store_backend.h"
 #include "util.h"
 
@@ -33,10 +34,14 @@
  * included, since the engine undoes what they stand for. A ROLLBACK TO cannot undo the cache: it
  * keeps it when nothing in it changed since the savepoint (a refused event changes nothing:
  * the engine validates before it writes) and otherwise empties it and fails, so the caller
- * fails the whole transaction. Bounded: when full, a project is let go to make room for the
- * next one (pcache_evict: CLOCK, the second-chance approximation of least recently used), one
- * with nothing to write that the open transaction did not use; only when there is none is the
- * cache written back and emptied, to fill again with the projects in use.
+ * fails the whole transaction. It holds every project in progress, its rows and own fields
+ * packed (rowpack.h: about 530 bytes a project of twelve procedures, against 1,440 for the
+ * rows as store_proc_t), up to a budget of bytes (store_set_cache_bytes, permitd's
+ * cache_mib): with 100,000 projects a cache of 8,192 missed nine events in ten. Past the
+ * budget a project is let go to make room for the next one (pcache_evict: CLOCK, the
+ * second-chance approximation of least recently used), one with nothing to write that the
+ * open transaction did not use; only when there is none is the cache written back and
+ * emptied, to fill again with the projects in use.
  *
  * Held across commits. On an engine that allows it (hold_rows: sqlite), dirty rows outlive
  * the COMMIT: they are written at the first commit
@@ -56,14 +61,13 @@
  * saves the row it replaces (the undo list), and a rollback puts those back, keeps what was
  * held and drops the rest, which the engine reads again.
  */
-#define PCACHE_SLOTS 16384  /* a power of two */
-#define PCACHE_MAX 8192     /* projects cached at most */
-#define PCACHE_TX_MAX 12288 /* the same inside a transaction that must not empty it */
+#define PCACHE_SLOTS_MIN 1024  /* the index's first size, a power of two */
+#define PCACHE_GONE UINT32_MAX /* an index slot whose project was let go */
 
 #define PCACHE_DIRTY_MAX 64 /* rows of a project that can be held dirty (bits of .dirty) */
-/* Projects held dirty past a commit at most: half the cache, the other half being what it may
- * let go. With 1,000 projects in progress (and permit-bench's 2,000 registrations a second)
- * fewer are held, and rows go out by age; with 100,000 this is reached. */
+/* Projects held dirty past a commit at most (held rows cannot be let go). With 1,000 projects
+ * in progress (and permit-bench's 2,000 registrations a second) fewer are held, and rows go
+ * out by age; with 100,000 this is reached. */
 #define PCACHE_HOLD_MAX 4096
 /* Past PCACHE_HOLD_MAX, the oldest held projects are written until this many fewer are held:
  * rows written in one commit share its pages (the upper levels of the B-trees, the index
@@ -74,50 +78,68 @@
 #define PCACHE_HOLD_CHUNK 512
 
 typedef struct pcache_entry {
-    char *project; /* NULL: a free slot; pcache_gone: a slot whose project was let go */
-    store_proc_t *procs;
-    size_t n;
-    uint64_t tx;             /* the transaction that cached it (store.tx) */
-    int64_t held_at;         /* when something in it became dirty (pcache.now) */
-    uint64_t dirty;          /* bit i: procs[i] changed since it was written */
-    uint64_t dirty_from;     /* the first entry whose effect the tables may lack, once dirty */
-    pm_project_t info;       /* the project's row, once read (has_info) */
+    char *project;   /* NULL: a free entry (pcache.unused) */
+    uint8_t *packed; /* its n rows, packed (rowpack.h) */
+    uint32_t packed_len;
+    uint8_t n;
+    uint64_t tx;         /* the transaction that cached it (store.tx) */
+    int64_t held_at;     /* when something in it became dirty (pcache.now) */
+    uint64_t dirty;      /* bit i: procs[i] changed since it was written */
+    uint64_t dirty_from; /* the first entry whose effect the tables may lack, once dirty */
+    uint8_t *info;       /* the project's row, packed (rowpack.h), once read */
+    uint32_t info_len;
     store_projclock_t clock; /* the project's own clock, once read (has_clock) */
-    bool has_info, has_clock;
+    bool has_clock;
     bool clock_dirty; /* clock changed since it was written */
     bool referenced;  /* used since the CLOCK hand last passed it (pcache_evict) */
     uint64_t used_tx; /* the last transaction that used it (store.tx) */
+    uint32_t cost;    /* what it counts against the budget (pcache_cost) */
 } pcache_entry_t;
-
-/* The project of a slot whose entry was let go: probes go on past it, an insert may take it.
- * Only its address is used. */
-static char pcache_gone[1];
 
 /* What a change in the open transaction replaced, for a rollback (rows held across commits). */
 typedef enum undo_kind {
-    UNDO_ROW,     /* procs[ordinal] and its dirty bit */
+    UNDO_ROW,     /* the rows before row `ordinal` changed, and its dirty bit */
     UNDO_CLOCK,   /* the project's clock and its dirty flag */
     UNDO_WRITTEN, /* the dirty bits before a write-back */
 } undo_kind_t;
 
 typedef struct pcache_undo {
     undo_kind_t kind;
-    uint32_t slot;
+    uint32_t slot; /* the entry's index in pcache.ents */
     int ordinal;
-    store_proc_t row; /* UNDO_ROW: owned */
+    uint8_t *packed; /* UNDO_ROW: the rows before, owned */
+    uint32_t packed_len;
     store_projclock_t clock;
     uint64_t dirty;      /* UNDO_ROW: the bit; UNDO_WRITTEN: the mask */
     uint64_t dirty_from; /* UNDO_WRITTEN */
     bool clock_dirty;
 } pcache_undo_t;
 
+/*
+ * Entries live in one array and keep their index while cached: the dirty list and the undo
+ * list name them by it. Projects are found through an index of nslots slots (linear probing,
+ * at most three quarters taken) that names an entry (its index + 1), or is free (0), or was let
+ * go (PCACHE_GONE). Both grow by doubling as projects are cached, up to the budget.
+ */
 typedef struct pcache {
-    pcache_entry_t *slots;
-    size_t count;
-    size_t gone;     /* slots of entries let go (pcache_gone) */
-    size_t hand;     /* where pcache_evict looks next */
-    uint32_t *dirty; /* the slots of entries with something dirty, ndirty of them, oldest first */
+    pcache_entry_t *ents; /* nents used (cached or free), cap allocated */
+    size_t nents, cap;
+    uint32_t *unused; /* the free entries below nents, nunused of them (capacity cap) */
+    size_t nunused;
+    uint32_t *slots; /* the index: NULL until the first project is cached */
+    size_t nslots;   /* a power of two */
+    size_t count;    /* projects cached */
+    size_t gone;     /* slots of entries let go (PCACHE_GONE) */
+    size_t hand;     /* the entry pcache_evict looks at next */
+    size_t bytes;    /* the cost of the cached projects (pcache_cost) */
+    size_t budget;   /* what bytes may reach (store_set_cache_bytes) */
+    uint32_t *dirty; /* the entries with something dirty, ndirty of them, oldest first (capacity
+                        cap) */
     size_t ndirty;
+    /* It took a project past the budget when nothing could go: the commit empties it. Not
+     * merely being over it (a row packed longer, a project's fields read), which letting go
+     * of the next project to make room for corrects. */
+    bool overgrown;
     uint64_t
         changes; /* counts every change of the cache's contents or of the engine's rows by it */
     int64_t now; /* monotonic ms at the open transaction's start */
@@ -152,6 +174,7 @@ static int pcache_writeback(store_t *s);
 static int pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep);
 static int pcache_sync(store_t *s);
 static void pcache_undo(store_t *s);
+static void pcache_recost(pcache_t *c, pcache_entry_t *e);
 static int proc_write(store_t *s, const char *project, const store_proc_t *p, int ordinal);
 static int projclock_write(store_t *s, const char *project, const store_projclock_t *c);
 static pcache_entry_t *pcache_find(store_t *s, const char *project);
@@ -244,6 +267,7 @@ store_new(const char *target, bool readonly, char **err)
     }
     s->marks = !readonly;
     s->hold = !readonly && s->ops->hold_rows;
+    s->pcache.budget = (size_t)STORE_CACHE_MIB << 20;
     return s;
 }
 
@@ -340,6 +364,8 @@ store_close(store_t **p)
         log_warnx(_("store: rows held in memory could not be written at close; the next start "
                     "replays the log into the tables from where they lag"));
     pcache_flush(&s->pcache);
+    free(s->pcache.ents);
+    free(s->pcache.unused);
     free(s->pcache.slots);
     free(s->pcache.dirty);
     free(s->pcache.undo);
@@ -522,7 +548,7 @@ undo_clear(pcache_t *c)
 {
     for (size_t i = 0; i < c->nundo; i++)
         if (c->undo[i].kind == UNDO_ROW)
-            store_proc_clear(&c->undo[i].row);
+            free(c->undo[i].packed);
     c->nundo = 0;
 }
 
@@ -538,7 +564,7 @@ undo_push(pcache_t *c, undo_kind_t kind, const pcache_entry_t *e)
     u = &c->undo[c->nundo++];
     memset(u, 0, sizeof(*u));
     u->kind = kind;
-    u->slot = (uint32_t)(e - c->slots);
+    u->slot = (uint32_t)(e - c->ents);
     return u;
 }
 
@@ -560,7 +586,7 @@ mark_due(store_t *s, uint64_t stale_from, uint64_t *from)
     s->marked_at = c->now;
     *from = stale_from;
     for (size_t k = 0; k < c->ndirty; k++) {
-        uint64_t f = c->slots[c->dirty[k]].dirty_from;
+        uint64_t f = c->ents[c->dirty[k]].dirty_from;
         if (*from == 0 || f < *from)
             *from = f;
     }
@@ -571,7 +597,7 @@ int
 store_commit(store_t *s)
 {
     pcache_t *c = &s->pcache;
-    bool full = c->count > PCACHE_MAX, mark = false; /* grown past it: nothing could go */
+    bool full = c->overgrown, mark = false;
     uint64_t stale_from = s->tx_replayed ? 0 : s->stale_from, from = 0;
     size_t keep =
         c->ndirty > PCACHE_HOLD_MAX ? PCACHE_HOLD_MAX - PCACHE_HOLD_CHUNK : PCACHE_HOLD_MAX;
@@ -916,14 +942,16 @@ store_project_get(store_t *s, const char *id, pm_project_t *out)
     pcache_entry_t *hit = pcache_find(s, id);
     int rc;
 
-    if (hit != NULL && hit->has_info) {
-        pm_project_copy(out, &hit->info);
+    if (hit != NULL && hit->info != NULL) {
+        rowpack_project_unpack(hit->info, hit->info_len, out);
         return 1;
     }
     rc = s->ops->project_get(s->b, id, out);
     if (rc == 1 && hit != NULL) {
-        pm_project_copy(&hit->info, out);
-        hit->has_info = true;
+        size_t len;
+        hit->info = rowpack_project_pack(out, &len);
+        hit->info_len = (uint32_t)len;
+        pcache_recost(&s->pcache, hit);
     }
     return rc;
 }
@@ -933,80 +961,109 @@ store_project_put(store_t *s, const pm_project_t *p, uint64_t seq)
 {
     pcache_entry_t *hit = pcache_find(s, p->id);
 
-    if (hit != NULL && hit->has_info) { /* read again when next asked */
-        pm_project_clear(&hit->info);
-        hit->has_info = false;
+    if (hit != NULL && hit->info != NULL) { /* read again when next asked */
+        free(hit->info);
+        hit->info = NULL;
+        pcache_recost(&s->pcache, hit);
     }
     s->pcache.changes++;
     return s->ops->project_put(s->b, p, seq);
 }
 
-/* A copy of a row whose codes are the store's own already (a cached row, a row just read). */
-static void
-proc_copy(store_proc_t *dst, const store_proc_t *src)
-{
-    *dst = *src;
-    dst->cert = xstrdup(src->cert);
-    dst->missing = xstrdup(src->missing);
-}
-
-/* A copy of a row given to the store, for the cache: its codes may be anyone's. */
-static void
-proc_keep(store_t *s, store_proc_t *dst, const store_proc_t *src)
-{
-    proc_copy(dst, src);
-    dst->code = strpool_intern(s->names, src->code);
-    dst->dept = strpool_intern(s->names, src->dept);
-}
-
-static store_proc_t *
-procs_copy(store_t *s, const store_proc_t *src, size_t n, bool keep)
-{
-    store_proc_t *v = xcalloc(n ? n : 1, sizeof(*v));
-
-    for (size_t i = 0; i < n; i++) {
-        if (keep)
-            proc_keep(s, &v[i], &src[i]);
-        else
-            proc_copy(&v[i], &src[i]);
-    }
-    return v;
-}
-
-/* True when a slot holds a project (not free, not let go). */
+/* True when an entry holds a project (not free). */
 static bool
 pcache_live(const pcache_entry_t *e)
 {
-    return e->project != NULL && e->project != pcache_gone;
+    return e->project != NULL;
 }
 
 static void
-pcache_entry_free(pcache_entry_t *e)
+pcache_entry_free(pcache_t *c, pcache_entry_t *e)
 {
+    c->bytes -= e->cost;
     free(e->project);
-    store_procs_free(e->procs, e->n);
-    pm_project_clear(&e->info);
+    free(e->packed);
+    free(e->info);
+    memset(e, 0, sizeof(*e));
+}
+
+/*
+ * What a project counts against the budget, its rows packed into `packed` bytes: its entry,
+ * its share of the index (at least a third of it free) and of the lists that name entries,
+ * its id and its packed rows, and the allocator's overhead of each. Its own fields count too
+ * once read (pcache_recost).
+ */
+static size_t
+pcache_cost(const char *project, size_t packed)
+{
+    return sizeof(pcache_entry_t) + 3 * sizeof(uint32_t) + 2 * sizeof(uint32_t) + strlen(project) +
+           1 + packed + 2 * 16;
+}
+
+size_t
+store_cache_cost(store_t *s, const char *project, const store_proc_t *rows, size_t n)
+{
+    size_t len;
+
+    free(rowpack_pack(s->names, rows, n, &len));
+    return pcache_cost(project, len);
+}
+
+/* Entry e's rows, unpacked (store_procs_free). */
+static store_proc_t *
+pcache_rows(const store_t *s, const pcache_entry_t *e)
+{
+    store_proc_t *rows = xcalloc(e->n ? e->n : 1, sizeof(*rows));
+
+    rowpack_unpack(s->names, e->packed, e->packed_len, rows, e->n);
+    return rows;
+}
+
+/* Count entry e again, after what it holds changed. */
+static void
+pcache_recost(pcache_t *c, pcache_entry_t *e)
+{
+    size_t cost = pcache_cost(e->project, e->packed_len) + (e->info ? e->info_len + 16 : 0);
+
+    c->bytes = c->bytes - e->cost + cost;
+    e->cost = (uint32_t)cost;
+}
+
+/* Entry e holds these packed rows now (what it held before is the caller's to free). */
+static void
+pcache_set_packed(pcache_t *c, pcache_entry_t *e, uint8_t *packed, size_t len)
+{
+    e->packed = packed;
+    e->packed_len = (uint32_t)len;
+    pcache_recost(c, e);
+}
+
+void
+store_set_cache_bytes(store_t *s, size_t bytes)
+{
+    s->pcache.budget = bytes;
 }
 
 static void
 pcache_flush(pcache_t *c)
 {
-    if (c->slots == NULL)
-        return;
-    for (size_t i = 0; i < PCACHE_SLOTS; i++)
-        if (pcache_live(&c->slots[i]))
-            pcache_entry_free(&c->slots[i]);
-    memset(c->slots, 0, PCACHE_SLOTS * sizeof(pcache_entry_t));
-    c->count = c->gone = 0;
+    for (size_t i = 0; i < c->nents; i++)
+        if (pcache_live(&c->ents[i]))
+            pcache_entry_free(c, &c->ents[i]);
+    if (c->slots != NULL)
+        memset(c->slots, 0, c->nslots * sizeof(*c->slots));
+    c->nents = c->nunused = 0;
+    c->count = c->gone = c->hand = 0;
+    c->overgrown = false;
     c->ndirty = 0;
     c->changes++;
-    undo_clear(c); /* it names slots */
+    undo_clear(c); /* it names entries */
 }
 
 static size_t
-pcache_hash(const char *key)
+pcache_hash(const pcache_t *c, const char *key)
 {
-    return (size_t)util_hash(key) & (PCACHE_SLOTS - 1);
+    return (size_t)util_hash(key) & (c->nslots - 1);
 }
 
 /* The entry of a project, or NULL; a hit counts as a use by the open transaction. Linear
@@ -1018,12 +1075,16 @@ pcache_find(store_t *s, const char *project)
 
     if (c->slots == NULL)
         return NULL;
-    for (size_t i = pcache_hash(project), k = 0; k < PCACHE_SLOTS;
-         i = (i + 1) & (PCACHE_SLOTS - 1), k++) {
-        pcache_entry_t *e = &c->slots[i];
-        if (e->project == NULL)
+    for (size_t i = pcache_hash(c, project), k = 0; k < c->nslots;
+         i = (i + 1) & (c->nslots - 1), k++) {
+        uint32_t v = c->slots[i];
+        pcache_entry_t *e;
+        if (v == 0)
             return NULL;
-        if (e->project != pcache_gone && strcmp(e->project, project) == 0) {
+        if (v == PCACHE_GONE)
+            continue;
+        e = &c->ents[v - 1];
+        if (strcmp(e->project, project) == 0) {
             e->referenced = true;
             e->used_tx = s->tx;
             return e;
@@ -1032,72 +1093,89 @@ pcache_find(store_t *s, const char *project)
     return NULL;
 }
 
-/* Where a project not in the cache goes: the first slot of its probe sequence that is free or
+/* Where a project not in the index goes: the first slot of its probe sequence that is free or
  * was let go. */
 static size_t
 pcache_free_slot(const pcache_t *c, const char *project)
 {
-    size_t i = pcache_hash(project);
+    size_t i = pcache_hash(c, project);
 
-    while (pcache_live(&c->slots[i]))
-        i = (i + 1) & (PCACHE_SLOTS - 1);
+    while (c->slots[i] != 0 && c->slots[i] != PCACHE_GONE)
+        i = (i + 1) & (c->nslots - 1);
+    return i;
+}
+
+/* The index slot that names entry `idx`. */
+static size_t
+pcache_slot_of(const pcache_t *c, uint32_t idx)
+{
+    size_t i = pcache_hash(c, c->ents[idx].project);
+
+    while (c->slots[i] != idx + 1)
+        i = (i + 1) & (c->nslots - 1);
     return i;
 }
 
 /*
- * Lay the live entries out afresh, without the slots let go (they lengthen every probe that
- * passes them, and a table without free slots would make a miss probe all of it). The dirty
- * list and the undo list name slots: they follow their entries.
+ * Lay the index out afresh with nslots slots, without the slots let go (they lengthen every
+ * probe that passes them, and an index without free slots would make a miss probe all of it).
+ * Entries keep their place: the dirty and undo lists still name them.
  */
 static void
-pcache_rehash(pcache_t *c)
+pcache_reindex(pcache_t *c, size_t nslots)
 {
-    pcache_entry_t *old = c->slots;
-    uint32_t *moved = xmalloc(PCACHE_SLOTS * sizeof(uint32_t));
-
-    c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
-    for (size_t i = 0; i < PCACHE_SLOTS; i++) {
-        if (pcache_live(&old[i])) {
-            size_t k = pcache_free_slot(c, old[i].project);
-            c->slots[k] = old[i];
-            moved[i] = (uint32_t)k;
-        }
-    }
-    for (size_t d = 0; d < c->ndirty; d++)
-        c->dirty[d] = moved[c->dirty[d]];
-    for (size_t u = 0; u < c->nundo; u++)
-        c->undo[u].slot = moved[c->undo[u].slot];
+    free(c->slots);
+    c->nslots = nslots;
+    c->slots = xcalloc(nslots, sizeof(*c->slots));
+    for (size_t i = 0; i < c->nents; i++)
+        if (pcache_live(&c->ents[i]))
+            c->slots[pcache_free_slot(c, c->ents[i].project)] = (uint32_t)i + 1;
     c->gone = 0;
-    free(moved);
-    free(old);
+}
+
+/* An entry for one more project (its index): a free one, or a new one at the end. */
+static uint32_t
+pcache_new_entry(pcache_t *c)
+{
+    if (c->nunused > 0)
+        return c->unused[--c->nunused];
+    if (c->nents == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->ents = xrealloc(c->ents, c->cap * sizeof(*c->ents));
+        c->unused = xrealloc(c->unused, c->cap * sizeof(*c->unused));
+        c->dirty = xrealloc(c->dirty, c->cap * sizeof(*c->dirty));
+    }
+    memset(&c->ents[c->nents], 0, sizeof(*c->ents));
+    return (uint32_t)c->nents++;
 }
 
 /*
  * Make room for one more project by letting one go: CLOCK, which gives an entry used since the
  * hand last passed a second chance. Only an entry with nothing to write that the open
  * transaction has not used may go (a rollback may need what that one holds, and the undo list
- * names its slot). False when the hand went round twice without finding one.
+ * names it). False when the hand went round twice without finding one.
  */
 static bool
 pcache_evict(store_t *s)
 {
     pcache_t *c = &s->pcache;
 
-    for (size_t k = 0; k < 2 * PCACHE_SLOTS; k++) {
-        pcache_entry_t *e = &c->slots[c->hand];
-        c->hand = (c->hand + 1) & (PCACHE_SLOTS - 1);
+    for (size_t k = 0; k < 2 * c->nents; k++) {
+        uint32_t idx = (uint32_t)(c->hand < c->nents ? c->hand : 0);
+        pcache_entry_t *e = &c->ents[idx];
+        c->hand = idx + 1;
         if (!pcache_live(e) || e->dirty != 0 || e->clock_dirty || (s->in_tx && e->used_tx == s->tx))
             continue;
         if (e->referenced) {
             e->referenced = false;
             continue;
         }
-        pcache_entry_free(e);
-        memset(e, 0, sizeof(*e));
-        e->project = pcache_gone;
+        c->slots[pcache_slot_of(c, idx)] = PCACHE_GONE;
+        pcache_entry_free(c, e);
+        c->unused[c->nunused++] = idx;
         c->count--;
-        if (++c->gone > PCACHE_SLOTS / 4)
-            pcache_rehash(c);
+        if (++c->gone > c->nslots / 4)
+            pcache_reindex(c, c->nslots);
         return true;
     }
     return false;
@@ -1107,16 +1185,23 @@ pcache_evict(store_t *s)
 static int
 pcache_write_entry(store_t *s, pcache_entry_t *e)
 {
-    e->used_tx = s->tx; /* its undo record names its slot: it stays (pcache_evict) */
+    e->used_tx = s->tx; /* its undo record names it: it stays (pcache_evict) */
     if (undoing(s)) {
         pcache_undo_t *u = undo_push(&s->pcache, UNDO_WRITTEN, e);
         u->dirty = e->dirty;
         u->dirty_from = e->dirty_from;
         u->clock_dirty = e->clock_dirty;
     }
-    for (size_t k = 0; k < e->n; k++)
-        if ((e->dirty >> k & 1) && proc_write(s, e->project, &e->procs[k], (int)k) < 0)
+    if (e->dirty != 0) {
+        store_proc_t *rows = pcache_rows(s, e);
+        int rc = 0;
+        for (size_t k = 0; k < e->n && rc == 0; k++)
+            if (e->dirty >> k & 1)
+                rc = proc_write(s, e->project, &rows[k], (int)k);
+        store_procs_free(rows, e->n);
+        if (rc < 0)
             return -1;
+    }
     if (e->clock_dirty && projclock_write(s, e->project, &e->clock) < 0)
         return -1;
     e->dirty = 0;
@@ -1131,7 +1216,7 @@ pcache_writeback(store_t *s)
     pcache_t *c = &s->pcache;
 
     for (; c->ndirty > 0; c->ndirty--)
-        if (pcache_write_entry(s, &c->slots[c->dirty[c->ndirty - 1]]) < 0)
+        if (pcache_write_entry(s, &c->ents[c->dirty[c->ndirty - 1]]) < 0)
             return -1;
     return 0;
 }
@@ -1139,7 +1224,7 @@ pcache_writeback(store_t *s)
 /*
  * Write the entries dirty since `cutoff` or before, and more until at most `keep` stay dirty:
  * the front of the dirty list, which is in the order they became dirty (after a rollback,
- * pcache_undo lists them in slot order: one may then wait for those ahead of it, a second more
+ * pcache_undo lists them in entry order: one may then wait for those ahead of it, a second more
  * at most).
  */
 static int
@@ -1149,8 +1234,8 @@ pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep)
     size_t k = 0;
     int rc = 0;
 
-    while (k < c->ndirty && (c->slots[c->dirty[k]].held_at <= cutoff || c->ndirty - k > keep))
-        if ((rc = pcache_write_entry(s, &c->slots[c->dirty[k++]])) < 0)
+    while (k < c->ndirty && (c->ents[c->dirty[k]].held_at <= cutoff || c->ndirty - k > keep))
+        if ((rc = pcache_write_entry(s, &c->ents[c->dirty[k++]])) < 0)
             break;
     c->ndirty -= k;
     if (k > 0)
@@ -1167,7 +1252,7 @@ pcache_mark(store_t *s, pcache_entry_t *e)
     pcache_t *c = &s->pcache;
 
     if (e->dirty == 0 && !e->clock_dirty) {
-        c->dirty[c->ndirty++] = (uint32_t)(e - c->slots);
+        c->dirty[c->ndirty++] = (uint32_t)(e - c->ents);
         e->held_at = c->now;
         e->dirty_from = s->committed_head + 1;
     }
@@ -1206,16 +1291,15 @@ static void
 pcache_undo(store_t *s)
 {
     pcache_t *c = &s->pcache;
-    pcache_entry_t *old = c->slots;
 
     while (c->nundo > 0) {
         pcache_undo_t *u = &c->undo[--c->nundo];
-        pcache_entry_t *e = &c->slots[u->slot];
+        pcache_entry_t *e = &c->ents[u->slot];
         uint64_t bit = UINT64_C(1) << (u->ordinal & 63);
         switch (u->kind) {
         case UNDO_ROW:
-            store_proc_clear(&e->procs[u->ordinal]);
-            e->procs[u->ordinal] = u->row;
+            free(e->packed);
+            pcache_set_packed(c, e, u->packed, u->packed_len);
             e->dirty = u->dirty ? e->dirty | bit : e->dirty & ~bit;
             break;
         case UNDO_CLOCK:
@@ -1229,67 +1313,78 @@ pcache_undo(store_t *s)
             break;
         }
     }
-    c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
-    c->count = c->ndirty = 0;
+    c->count = c->ndirty = c->nunused = 0;
+    c->overgrown = false; /* what it took past the budget was this transaction's: gone */
     c->changes++;
-    c->gone = 0;
-    for (size_t i = 0; i < PCACHE_SLOTS; i++) {
-        pcache_entry_t *e = &old[i];
-        size_t k;
-        if (!pcache_live(e))
-            continue;
-        if (e->tx == s->tx || (e->dirty == 0 && !e->clock_dirty)) {
-            pcache_entry_free(e);
+    for (size_t i = 0; i < c->nents; i++) {
+        pcache_entry_t *e = &c->ents[i];
+        if (pcache_live(e) && (e->tx == s->tx || (e->dirty == 0 && !e->clock_dirty)))
+            pcache_entry_free(c, e);
+        if (!pcache_live(e)) {
+            c->unused[c->nunused++] = (uint32_t)i;
             continue;
         }
-        pm_project_clear(&e->info);
-        e->has_info = false;
+        free(e->info);
+        e->info = NULL;
+        pcache_recost(c, e);
         e->has_clock = e->clock_dirty;
-        k = pcache_free_slot(c, e->project);
-        c->slots[k] = *e;
-        c->dirty[c->ndirty++] = (uint32_t)k;
+        c->dirty[c->ndirty++] = (uint32_t)i;
         c->count++;
     }
-    free(old);
+    pcache_reindex(c, c->nslots);
 }
 
-/* Cache a project's rows (keep: rows given to the store, see proc_keep): 1 cached, 0 not (full
- * while rows are held that only a commit may write), -1 failure. */
+/* Cache a project's rows: 1 cached, 0 not (the budget spent while rows are held that only a
+ * commit may write), -1 failure. */
 static int
-pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n, bool keep)
+pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
 {
     pcache_t *c = &s->pcache;
-    size_t i;
+    size_t len, cost, i, want;
+    uint8_t *packed;
+    uint32_t idx;
 
-    if (c->slots == NULL) {
-        c->slots = xcalloc(PCACHE_SLOTS, sizeof(pcache_entry_t));
-        c->dirty = xcalloc(PCACHE_TX_MAX, sizeof(uint32_t));
-    }
     if (n > PCACHE_DIRTY_MAX)
         return 0; /* a row past the dirty bits could not be held */
-    if (c->count >= PCACHE_MAX && !pcache_evict(s)) {
+    packed = rowpack_pack(s->names, procs, n, &len);
+    cost = pcache_cost(project, len);
+    if (c->bytes + cost > c->budget && !pcache_evict(s)) {
         /* Nothing may go. Rows held past a commit stay until a commit empties the cache: a
          * rollback may need them (even once this transaction wrote them), and outside one they
-         * are not written. Inside one it grows to PCACHE_TX_MAX (the commit empties it), then
-         * takes no more. */
+         * are not written. Inside one it grows to half as much again as the budget (the commit
+         * empties it), then takes no more. */
         if (s->in_tx ? undoing(s) : store_holding(s)) {
-            if (!s->in_tx || c->count >= PCACHE_TX_MAX)
+            if (!s->in_tx || c->bytes + cost > c->budget + c->budget / 2) {
+                free(packed);
                 return 0;
+            }
+            c->overgrown = true;
         } else if (pcache_writeback(s) < 0) {
+            free(packed);
             return -1;
         } else {
             pcache_flush(c);
         }
     }
+    /* At most three quarters of the index taken, counting the slots let go. */
+    if (c->slots == NULL || (c->count + c->gone + 1) * 4 > c->nslots * 3) {
+        for (want = c->nslots ? c->nslots : PCACHE_SLOTS_MIN; (c->count + 1) * 2 > want;)
+            want *= 2;
+        pcache_reindex(c, want);
+    }
+    idx = pcache_new_entry(c);
     i = pcache_free_slot(c, project);
-    if (c->slots[i].project == pcache_gone)
+    if (c->slots[i] == PCACHE_GONE)
         c->gone--;
-    memset(&c->slots[i], 0, sizeof(c->slots[i]));
-    c->slots[i].project = xstrdup(project);
-    c->slots[i].procs = procs_copy(s, procs, n, keep);
-    c->slots[i].n = n;
-    c->slots[i].tx = c->slots[i].used_tx = s->tx;
-    c->slots[i].referenced = true; /* just used: a first pass of the hand spares it */
+    c->slots[i] = idx + 1;
+    c->ents[idx].project = xstrdup(project);
+    c->ents[idx].packed = packed;
+    c->ents[idx].packed_len = (uint32_t)len;
+    c->ents[idx].n = (uint8_t)n;
+    c->ents[idx].tx = c->ents[idx].used_tx = s->tx;
+    c->ents[idx].referenced = true; /* just used: a first pass of the hand spares it */
+    c->ents[idx].cost = (uint32_t)cost;
+    c->bytes += cost;
     c->count++;
     return 1;
 }
@@ -1302,13 +1397,13 @@ store_procs_load(store_t *s, const char *project, store_proc_t **out, size_t *n)
     pcache_entry_t *hit = pcache_find(s, project);
 
     if (hit != NULL) {
-        *out = procs_copy(s, hit->procs, hit->n, false);
+        *out = pcache_rows(s, hit);
         *n = hit->n;
         return 0;
     }
     if (s->ops->procs_load(s->b, project, &procs, &count) < 0)
         return -1;
-    if (count > 0 && pcache_put(s, project, procs, count, false) < 0) {
+    if (count > 0 && pcache_put(s, project, procs, count) < 0) {
         store_procs_free(procs, count);
         return -1;
     }
@@ -1345,19 +1440,24 @@ int
 store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordinal)
 {
     pcache_entry_t *hit = pcache_find(s, project);
+    uint8_t *packed;
+    size_t len;
 
     if (hit == NULL || ordinal < 0 || (size_t)ordinal >= hit->n)
         return proc_write(s, project, p, ordinal); /* a row it does not hold: written through */
-    /* The row at that ordinal, as the table keys it (an upsert replaces it whole). */
+    /* The row at that ordinal, as the table keys it (an upsert replaces it whole), packed in
+     * the place of the one it replaces. */
+    packed = rowpack_replace(s->names, hit->packed, hit->packed_len, (size_t)ordinal, p, &len);
     if (undoing(s)) {
         pcache_undo_t *u = undo_push(&s->pcache, UNDO_ROW, hit);
         u->ordinal = ordinal;
-        u->row = hit->procs[ordinal]; /* moved: the undo list owns it now */
+        u->packed = hit->packed; /* moved: the undo list owns it now */
+        u->packed_len = hit->packed_len;
         u->dirty = hit->dirty >> ordinal & 1;
     } else {
-        store_proc_clear(&hit->procs[ordinal]);
+        free(hit->packed);
     }
-    proc_keep(s, &hit->procs[ordinal], p);
+    pcache_set_packed(&s->pcache, hit, packed, len);
     pcache_mark(s, hit);
     hit->dirty |= UINT64_C(1) << ordinal;
     return 0;
@@ -1393,7 +1493,7 @@ store_procs_create(store_t *s, const char *project, const store_proc_t *procs, s
         return 0;
     }
     /* Held in the cache, dirty, and written with the project's later changes. */
-    switch (pcache_put(s, project, procs, n, true)) {
+    switch (pcache_put(s, project, procs, n)) {
     case -1:
         return -1;
     case 0:

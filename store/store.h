@@ -17,6 +17,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -167,6 +168,16 @@ int store_sync(store_t *s);
 #define STORE_HOLD_MS 1000
 #define STORE_IDLE_MS 20
 #define STORE_MARK_MS 250
+/*
+ * The cache of procedure rows and clocks by project (store.c) holds every project in use, its
+ * rows packed (rowpack.h), up to a budget of bytes (STORE_CACHE_MIB MiB until set; permitd's
+ * cache_mib): past it, a project not used lately is let go for the next one, which the engine
+ * reads again. store_cache_cost: what a project with these rows counts against it (its packed
+ * rows, its entry and index slots; not its own fields, read by store_project_get).
+ */
+#define STORE_CACHE_MIB 96
+void store_set_cache_bytes(store_t *s, size_t bytes);
+size_t store_cache_cost(store_t *s, const char *project, const store_proc_t *rows, size_t n);
 /* True when rows are held that the tables do not have yet. */
 bool store_holding(const store_t *s);
 

@@ -12,6 +12,7 @@
 #define PERMIT_STRPOOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct strpool strpool_t;
 
@@ -23,6 +24,13 @@ void strpool_destroy(strpool_t **pool);
  * until the pool is destroyed.
  */
 const char *strpool_intern(strpool_t *pool, const char *s);
+/*
+ * Strings by number: the pool numbers them 0, 1, ... in the order it first saw them, so that a
+ * record may keep a small number instead of a pointer. strpool_number interns s (not NULL)
+ * and gives its number; strpool_at gives back the string of a number it gave.
+ */
+uint32_t strpool_number(strpool_t *pool, const char *s);
+const char *strpool_at(const strpool_t *pool, uint32_t number);
 /* How many distinct strings the pool holds. */
 size_t strpool_count(const strpool_t *pool);
 

@@ -747,10 +747,13 @@ test_held_row_survives_a_failed_commit(void **state)
 static void
 test_held_rows_beyond_the_cache(void **state)
 {
-    enum { N = 13000 }; /* past the cache's 8,192 projects and its 12,288 in a transaction */
+    enum { N = 13000 }; /* past a cache of 8,192 projects and its 12,288 in a transaction */
     fix_t *f = *state;
     char id[32], *err = NULL;
     int i;
+    store_proc_t row = {.code = "EIA", .dept = "EEB", .state = PM_STATE_APPROVED, .deadline = 10};
+
+    store_set_cache_bytes(f->s, 8192 * store_cache_cost(f->s, "M-00000", &row, 1));
 
     assert_int_equal(store_begin(f->s), 0);
     for (i = 0; i < N; i++) {
@@ -861,12 +864,15 @@ assert_states(store_t *s, int from, int to, pm_state_t want)
 static void
 test_full_cache_lets_the_unused_go(void **state)
 {
-    /* Projects read before the transaction, and twice as many in it: each more than the
-     * cache's 8,192 (enough to let go of a quarter of its slots, which lays it out afresh). */
+    /* Projects read before the transaction, and twice as many in it: each more than a cache
+     * of 8,192 (enough to let go of a quarter of its slots, which lays it out afresh). */
     enum { FIRST = 10000, MORE = 15000, N = FIRST + 2 * MORE, K = 300 };
     fix_t *f = *state;
     char id[32];
     int reread = 0;
+    store_proc_t row = {.code = "EIA", .dept = "EEB", .state = PM_STATE_APPROVED, .deadline = 10};
+
+    store_set_cache_bytes(f->s, 8192 * store_cache_cost(f->s, "P-00000", &row, 1));
 
     assert_int_equal(store_begin(f->s), 0);
     put_proc_of(f->s, "U", PM_STATE_READY); /* not cached: written through */
@@ -938,6 +944,303 @@ test_full_cache_lets_the_unused_go(void **state)
     }
 }
 
+/* Project `id`'s rows as the store gives them equal what `fresh`, a store that cached nothing
+ * yet, reads from the tables. */
+static void
+assert_rows_as_the_tables(store_t *s, store_t *fresh, const char *id, size_t want)
+{
+    store_proc_t *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+
+    assert_int_equal(store_procs_load(s, id, &a, &na), 0);
+    assert_int_equal(store_procs_load(fresh, id, &b, &nb), 0);
+    assert_int_equal(na, want);
+    assert_int_equal(nb, want);
+    for (size_t k = 0; k < na; k++) {
+        assert_string_equal(a[k].code, b[k].code);
+        assert_string_equal(a[k].dept, b[k].dept);
+        assert_int_equal(a[k].state, b[k].state);
+        assert_int_equal(a[k].deadline, b[k].deadline);
+        assert_int_equal(a[k].updated_seq, b[k].updated_seq);
+        assert_int_equal(a[k].accepted_ms, b[k].accepted_ms);
+        assert_int_equal(a[k].colour, b[k].colour);
+        assert_int_equal(a[k].commit, b[k].commit);
+        assert_int_equal(a[k].next_ms, b[k].next_ms);
+        assert_int_equal(a[k].cert == NULL, b[k].cert == NULL);
+        if (a[k].cert != NULL)
+            assert_string_equal(a[k].cert, b[k].cert);
+        assert_int_equal(a[k].missing == NULL, b[k].missing == NULL);
+        if (a[k].missing != NULL)
+            assert_string_equal(a[k].missing, b[k].missing);
+    }
+    store_procs_free(a, na);
+    store_procs_free(b, nb);
+}
+
+/* Every seventh of projects Q-00000 to Q-<n - 1> as assert_rows_as_the_tables (all of them
+ * would take the unit's time limit under the sanitizers). */
+static void
+assert_sample_as_the_tables(store_t *s, const char *path, int n, size_t rows)
+{
+    char id[32], *err = NULL;
+    store_t *fresh = store_open(path, &err);
+
+    assert_non_null(fresh);
+    for (int i = 0; i < n; i += 7) {
+        snprintf(id, sizeof(id), "Q-%05d", i);
+        assert_rows_as_the_tables(s, fresh, id, rows);
+    }
+    store_close(&fresh);
+}
+
+/*
+ * Every project in progress stays cached with the default budget, far past the 8,192 a cache
+ * of fixed size held: 20,000 projects of three rows created in one transaction, changed in
+ * the next, changed again and rolled back in a third, are all given back from memory (a change
+ * of the tables behind the cache's back does not show), and their rows equal what a fresh
+ * reader of the tables finds after a sync, and again after a reopen.
+ */
+static void
+test_every_project_stays_cached(void **state)
+{
+    enum { N = 20000, R = 3 };
+    fix_t *f = *state;
+    char id[32], cert[32], *err = NULL;
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < N; i++) {
+        store_proc_t rows[R] = {
+            {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY, .deadline = 20000 + i},
+            {.code = "WATER", .dept = "WRB", .state = PM_STATE_BLOCKED, .missing = "图纸"},
+            {.code = "FIRE", .dept = "FRB", .state = PM_STATE_BLOCKED, .next_ms = i},
+        };
+        snprintf(id, sizeof(id), "Q-%05d", i);
+        assert_int_equal(store_procs_create(f->s, id, rows, R), 0);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < N; i++) {
+        store_proc_t p = {.code = "EIA",
+                          .dept = "EEB",
+                          .state = PM_STATE_APPROVED,
+                          .cert = cert,
+                          .updated_seq = (uint64_t)i + 1};
+        snprintf(id, sizeof(id), "Q-%05d", i);
+        snprintf(cert, sizeof(cert), "CERT-%d", i);
+        assert_int_equal(store_proc_put(f->s, id, &p, 0), 0);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    assert_true(store_holding(f->s));
+
+    assert_int_equal(store_begin(f->s), 0); /* begins with rows held: one that undoes */
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "Q-%05d", i);
+        put_proc_of(f->s, id, PM_STATE_REJECTED);
+    }
+    assert_int_equal(store_rollback(f->s), 0);
+    assert_int_equal(store_sync(f->s), 0);
+    assert_sample_as_the_tables(f->s, f->path, N, R);
+
+    /* The rollback let go of those it did not hold (they are read again): read, each is cached,
+     * and rows changed behind the cache's back are not read again. */
+    for (int i = 0; i < N; i++) {
+        store_proc_t *procs = NULL;
+        size_t n = 0;
+        snprintf(id, sizeof(id), "Q-%05d", i);
+        assert_int_equal(store_procs_load(f->s, id, &procs, &n), 0);
+        store_procs_free(procs, n);
+    }
+    sql(f->s, "UPDATE procedures SET deadline = 1");
+    for (int i = 0; i < N; i++) {
+        store_proc_t *procs = NULL;
+        size_t n = 0;
+        snprintf(id, sizeof(id), "Q-%05d", i);
+        assert_int_equal(store_procs_load(f->s, id, &procs, &n), 0);
+        assert_int_equal(n, R);
+        assert_int_equal(procs[0].state, PM_STATE_APPROVED);
+        for (size_t k = 0; k < n; k++)
+            assert_int_equal(procs[k].deadline, 0);
+        store_procs_free(procs, n);
+    }
+    sql(f->s, "UPDATE procedures SET deadline = 0"); /* as it was */
+
+    store_close(&f->s);
+    f->s = store_open(f->path, &err);
+    assert_non_null(f->s);
+    assert_int_equal(store_replay_from(f->s), 0);
+    assert_sample_as_the_tables(f->s, f->path, N, R);
+}
+
+/*
+ * The cache keeps a project's rows packed: a project of twelve procedures, half of them under
+ * way (times, days, a colour), counts at most PACKED_MAX bytes, entry and index included,
+ * where its rows alone took 12 x sizeof(store_proc_t) (about 1,440 bytes) plus their
+ * strings. Rows come back exactly as given, extreme values and empty strings included.
+ */
+static void
+test_packed_rows_are_small_and_exact(void **state)
+{
+    enum { N = 12, PACKED_MAX = 640 };
+    static const char *const codes[N] = {"LAND_PREREVIEW",
+                                         "PROJECT_APPROVAL",
+                                         "PLANNING_PERMIT",
+                                         "EIA",
+                                         "WATER",
+                                         "FIRE",
+                                         "CONSTRUCTION",
+                                         "ENERGY",
+                                         "SOIL",
+                                         "DRAWING",
+                                         "CIVIL_AIR",
+                                         "ACCEPT"};
+    fix_t *f = *state;
+    store_proc_t rows[N], *back = NULL;
+    size_t n = 0, cost;
+
+    for (int i = 0; i < N; i++)
+        rows[i] = (store_proc_t){.code = codes[i],
+                                 .dept = "NRB",
+                                 .state = i < 6 ? PM_STATE_ACCEPTED : PM_STATE_BLOCKED,
+                                 .updated_seq = 123456 + (uint64_t)i,
+                                 .updated_ms = 1765000000000 + i,
+                                 .accepted_ms = i < 6 ? 1765000000000 : 0,
+                                 .deadline = i < 6 ? 20450 : 0,
+                                 .statutory = i < 6 ? 20460 : 0,
+                                 .colour = i < 6 ? PM_COLOUR_GREEN : PM_COLOUR_NONE,
+                                 .next_ms = i < 6 ? 1767000000000 : 0};
+    cost = store_cache_cost(f->s, "BENCH-0000012345", rows, N);
+    print_message("a project of %d rows: %zu bytes in the cache\n", N, cost);
+    assert_true(cost <= PACKED_MAX);
+
+    rows[0] = (store_proc_t){.code = "EIA",
+                             .dept = "",
+                             .state = PM_STATE_WITHDRAWN,
+                             .deficient = true,
+                             .cert = "",
+                             .updated_seq = UINT64_MAX,
+                             .updated_ms = INT64_MIN,
+                             .accepted_ms = INT64_MAX,
+                             .extended = INT32_MIN,
+                             .deadline = INT32_MAX,
+                             .statutory = -1,
+                             .provisional = true,
+                             .paused_on = 1,
+                             .colour = PM_COLOUR_RED,
+                             .commit = STORE_COMMIT_BREACHED,
+                             .commit_due = -20000,
+                             .missing = "图纸；消防设计",
+                             .next_ms = -1};
+    assert_int_equal(store_begin(f->s), 0);
+    assert_int_equal(store_procs_create(f->s, "X", rows, N), 0);
+    assert_int_equal(store_commit(f->s), 0);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* a row in the middle replaced, the others as they were */
+            rows[5].state = PM_STATE_APPROVED;
+            rows[5].cert = "许可证-0005";
+            rows[5].updated_seq = 1ULL << 40;
+            assert_int_equal(store_begin(f->s), 0);
+            assert_int_equal(store_proc_put(f->s, "X", &rows[5], 5), 0);
+            assert_int_equal(store_commit(f->s), 0);
+            store_procs_free(back, n);
+        }
+        assert_int_equal(store_procs_load(f->s, "X", &back, &n), 0); /* from the cache */
+        assert_int_equal(n, N);
+        for (int i = 0; i < N; i++) {
+            store_proc_t *a = &rows[i], *b = &back[i];
+            assert_string_equal(b->code, a->code);
+            assert_true(a->dept == NULL ? b->dept == NULL : strcmp(a->dept, b->dept) == 0);
+            assert_true(a->state == b->state && a->deficient == b->deficient);
+            assert_true(a->cert == NULL ? b->cert == NULL : strcmp(a->cert, b->cert) == 0);
+            assert_true(a->updated_seq == b->updated_seq && a->updated_ms == b->updated_ms);
+            assert_true(a->accepted_ms == b->accepted_ms && a->extended == b->extended);
+            assert_true(a->deadline == b->deadline && a->statutory == b->statutory);
+            assert_true(a->provisional == b->provisional && a->paused_on == b->paused_on);
+            assert_true(a->colour == b->colour && a->commit == b->commit);
+            assert_true(a->commit_due == b->commit_due && a->next_ms == b->next_ms);
+            assert_true(a->missing == NULL ? b->missing == NULL
+                                           : strcmp(a->missing, b->missing) == 0);
+        }
+    }
+    store_procs_free(back, n);
+
+    /* The project's own fields, packed with its rows once read. */
+    {
+        pm_project_t p = {.id = "X",
+                          .name = "厂房",
+                          .region = "330100",
+                          .company = "甲公司",
+                          .template_name = "industrial",
+                          .template_version = 3,
+                          .start_half = 2,
+                          .year = 2027};
+        pm_project_t got[2] = {{0}};
+        strv_push(&p.not_required, "EIA");
+        strv_push(&p.not_required, "FIRE");
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_project_put(f->s, &p, 1), 0);
+        assert_int_equal(store_commit(f->s), 0);
+        for (int k = 0; k < 2; k++) /* from the table, then from the cache */
+            assert_int_equal(store_project_get(f->s, "X", &got[k]), 1);
+        assert_string_equal(got[1].id, "X");
+        assert_string_equal(got[1].name, "厂房");
+        assert_string_equal(got[1].company, "甲公司");
+        assert_string_equal(got[1].region, got[0].region);
+        assert_string_equal(got[1].template_name, got[0].template_name);
+        assert_int_equal(got[1].template_version, got[0].template_version);
+        assert_int_equal(got[1].start_half, got[0].start_half);
+        assert_int_equal(got[1].year, got[0].year);
+        assert_int_equal(got[1].not_required.n, got[0].not_required.n);
+        for (size_t i = 0; i < got[0].not_required.n; i++)
+            assert_string_equal(got[1].not_required.v[i], got[0].not_required.v[i]);
+        assert_true(got[1].industry == NULL ? got[0].industry == NULL
+                                            : strcmp(got[1].industry, got[0].industry) == 0);
+        pm_project_clear(&got[0]);
+        pm_project_clear(&got[1]);
+        strv_clear(&p.not_required);
+    }
+}
+
+/*
+ * A cache at its budget that goes over it by a row packed longer (a certificate number given)
+ * stays as it is: the next project to come makes room. Only a transaction that took it past
+ * the budget with nothing it could let go empties it at its commit.
+ */
+static void
+test_cache_at_its_budget_stays(void **state)
+{
+    enum { N = 200 };
+    fix_t *f = *state;
+    store_proc_t row = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY, .deadline = 10};
+    char id[32], cert[256];
+
+    store_set_cache_bytes(f->s, N * store_cache_cost(f->s, "B-000", &row, 1));
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "B-%03d", i);
+        put_proc_of(f->s, id, PM_STATE_READY); /* not cached: written through */
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "B-%03d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY); /* all of them cached */
+    }
+
+    memset(cert, 'C', sizeof(cert) - 1);
+    cert[sizeof(cert) - 1] = '\0';
+    row.cert = cert;
+    assert_int_equal(store_begin(f->s), 0);
+    assert_int_equal(store_proc_put(f->s, "B-000", &row, 0), 0);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(store_sync(f->s), 0);
+
+    sql(f->s, "UPDATE procedures SET state = 'rejected'");
+    for (int i = 1; i < N; i++) {
+        snprintf(id, sizeof(id), "B-%03d", i);
+        assert_int_equal(proc_state_of(f->s, id), PM_STATE_READY); /* still cached */
+    }
+}
+
 static void
 test_open_failure_says_why(void **state)
 {
@@ -993,6 +1296,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_held_row_survives_a_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_beyond_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_cache_lets_the_unused_go, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_project_stays_cached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_packed_rows_are_small_and_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_at_its_budget_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_go_out_oldest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_codes_are_the_stores, setup, teardown),

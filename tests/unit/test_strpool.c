@@ -35,6 +35,12 @@ test_equal_strings_share_one_copy(void **state)
     assert_null(strpool_intern(pool, NULL));
     assert_ptr_equal(strpool_intern(pool, ""), strpool_intern(pool, ""));
     assert_int_equal(strpool_count(pool), 3);
+    /* Numbered in the order first seen: a number gives its string back. */
+    assert_int_equal(strpool_number(pool, "EIA"), 0);
+    assert_int_equal(strpool_number(pool, "用地预审"), 1);
+    assert_ptr_equal(strpool_at(pool, 1), other);
+    assert_int_equal(strpool_number(pool, "NEW"), 3);
+    assert_string_equal(strpool_at(pool, 3), "NEW");
     strpool_destroy(&pool);
     assert_null(pool);
     strpool_destroy(&pool); /* NULL is fine */
