@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "i18n.h"
 #include "util.h"
 #include "webuser.h"
 
@@ -51,21 +52,24 @@ ask(FILE *tty, const char *prompt, char *buf, size_t len)
     struct termios old, quiet;
     int fd = fileno(tty), rc;
 
-    fputs(prompt, stderr);
-    fflush(stderr);
     if (tcgetattr(fd, &old) != 0) {
-        ctl_warnx("web-user: cannot turn the terminal's echo off: %s (use --password-stdin)",
+        ctl_warnx(_("web-user: cannot turn the terminal's echo off: %s (use --password-stdin)"),
                   strerror(errno));
         return -1;
     }
+    /* Echo off (and what was typed before the question dropped) before the prompt shows:
+     * an answer typed as soon as the prompt appears is then never thrown away. The prompt
+     * after it was a race that a quick typist, or a loaded machine, lost for good. */
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     tcsetattr(fd, TCSAFLUSH, &quiet);
+    fputs(prompt, stderr);
+    fflush(stderr);
     rc = read_line(tty, buf, len);
-    tcsetattr(fd, TCSAFLUSH, &old);
+    tcsetattr(fd, TCSADRAIN, &old); /* keeps what is typed ahead for the next question */
     fputc('\n', stderr);
     if (rc < 0)
-        ctl_warnx("web-user: no password read");
+        ctl_warnx(_("web-user: no password read"));
     return rc;
 }
 
@@ -79,7 +83,7 @@ get_password(bool from_stdin, char *buf, size_t len)
 
     if (from_stdin) {
         if (read_line(stdin, buf, len) < 0) {
-            ctl_warnx("web-user: no password on stdin (one line, at most %d bytes)",
+            ctl_warnx(_("web-user: no password on stdin (one line, at most %d bytes)"),
                       WEBUSER_PASSWORD_MAX);
             return EX_DATAERR;
         }
@@ -87,13 +91,14 @@ get_password(bool from_stdin, char *buf, size_t len)
     }
     tty = fopen("/dev/tty", "r+e");
     if (tty == NULL) {
-        ctl_warnx("web-user: no terminal to ask the password on: give it with --password-stdin");
+        ctl_warnx(_("web-user: no terminal to ask the password on: give it with --password-stdin"));
         return EX_USAGE;
     }
-    if (ask(tty, "password: ", buf, len) < 0 || ask(tty, "again: ", again, sizeof(again)) < 0) {
+    if (ask(tty, _("password: "), buf, len) < 0 ||
+        ask(tty, _("again: "), again, sizeof(again)) < 0) {
         rc = EX_DATAERR;
     } else if (strcmp(buf, again) != 0) {
-        ctl_warnx("web-user: the two passwords differ; nothing changed");
+        ctl_warnx(_("web-user: the two passwords differ; nothing changed"));
         rc = EX_DATAERR;
     }
     explicit_bzero(again, sizeof(again));
@@ -160,7 +165,7 @@ web_user_del(const char *file, const char *name)
         return EX_DATAERR;
     }
     if (webusers_del(u, name) == 0) {
-        ctl_warnx("web-user del: no account %s in %s", name, file);
+        ctl_warnx(_("web-user del: no account %s in %s"), name, file);
         rc = EX_DATAERR;
     } else if (webusers_save(u, file, &err) < 0) {
         ctl_warnx("web-user: %s", err);

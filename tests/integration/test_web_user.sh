@@ -53,8 +53,9 @@ chmod 600 "$F"
 step "on a terminal: asked twice with echo off; two different answers change nothing"
 tty_add() {
     "$PY" - "$PERMITCTL" "$F" "$@" <<'PY'
-import os, pty, sys
+import os, pty, signal, sys
 prog, f, name, first, second = sys.argv[1:6]
+signal.alarm(20)  # a question that never reads its answer fails here, not at ctest's timeout
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(prog, [prog, "web-user", "--file", f, "add", name, "--role", "operator"])
