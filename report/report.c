@@ -817,7 +817,7 @@ bulletin_meta(replay_t *r, json_t *m)
     pm_lang_t lang = r->opts->lang;
     bool month = r->opts->period == REPORT_PERIOD_MONTH;
     cal_day_t from = clock_day_of(clk, r->period_ms), issued;
-    long long issue;
+    long long issue = 0; /* set by issue_number, which gcc -O2 cannot see */
     char d1[16], d2[16];
 
     if (issue_number(r, from, &issue) < 0)
