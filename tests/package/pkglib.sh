@@ -53,7 +53,9 @@ permit_procs() {
 build_packages() {
     local p deb
     step "build the packages (Release, cpack)"
+    # -Werror: an optimised build warns of what a debug build does not see (-Wmaybe-uninitialized).
     cmake -S "$PERMIT_SRC" -B "$PKG_BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+        -DPERMIT_WERROR=ON \
         -DPERMIT_TESTS=OFF >"$T/cmake.out" 2>&1 || fail "cmake: $(tail -n 20 "$T/cmake.out")"
     cmake --build "$PKG_BUILD" -j2 >"$T/build.out" 2>&1 || fail "build: $(tail -n 20 "$T/build.out")"
     rm -f "$PKG_BUILD"/*.deb
