@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <uuid/uuid.h>
 
+#include "i18n.h"
 #include "log.h"
 
 static void
@@ -432,7 +433,7 @@ util_raise_fd_limit(void)
             return;
         }
     }
-    log_info("file descriptors: up to %llu (soft limit was %llu, hard limit %llu)",
+    log_info(_("file descriptors: up to %llu (soft limit was %llu, hard limit %llu)"),
              (unsigned long long)rl.rlim_cur, (unsigned long long)was,
              (unsigned long long)rl.rlim_max);
 }

@@ -14,6 +14,7 @@
 #include "acktoken.h"
 #include "client.h"
 #include "htmlesc.h"
+#include "i18n.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
@@ -168,8 +169,8 @@ acct_new(const wcfg_t *cfg, const views_t *views, void *zctx, char **err)
     }
     self->sessions = sessions_new(SESSIONS_MAX, SESSION_TTL_MS, SESSION_IDLE_MS);
     self->limit = weblimit_new(LIMIT_KEYS);
-    log_info("accounts: %zu in %s; ack links %s", self->users->n, cfg->web_users,
-             self->have_key ? "on" : "off (no ack_key_file)");
+    log_info(_("accounts: %zu in %s; ack links %s"), self->users->n, cfg->web_users,
+             self->have_key ? _("on") : _("off (no ack_key_file)"));
     return self;
 fail:
     acct_destroy(&self);
@@ -200,7 +201,7 @@ acct_reload(acct_t *self)
     acktoken_key_t key;
 
     if (fresh == NULL) {
-        log_warnx("reload: %s; the accounts stay as they were", err);
+        log_warnx(_("reload: %s; the accounts stay as they were"), err);
         free(err);
     } else {
         /* A removed account, a new role or a new password: whoever is signed in as it is
@@ -211,7 +212,7 @@ acct_reload(acct_t *self)
             if (now == NULL || !role_eq(&now->role, &old->role) ||
                 strcmp(now->hash, old->hash) != 0)
                 if (sessions_drop_user(self->sessions, old->name) > 0)
-                    log_info("reload: the sessions of account %s ended (%s)", old->name,
+                    log_info(_("reload: the sessions of account %s ended (%s)"), old->name,
                              now == NULL ? "removed" : "changed");
         }
         webusers_destroy(&self->users);
@@ -220,7 +221,7 @@ acct_reload(acct_t *self)
     if (util_empty(self->cfg->ack_key_file)) {
         self->have_key = false;
     } else if (acktoken_key_load(self->cfg->ack_key_file, false, &key, &err) < 0) {
-        log_warnx("reload: %s; the ack key stays as it was", err);
+        log_warnx(_("reload: %s; the ack key stays as it was"), err);
         free(err);
     } else {
         self->key = key;
@@ -319,7 +320,7 @@ post_login(void *arg, http_req_t *r)
         http_req_add_header(r, "Retry-After", secs);
         msg = en ? xasprintf("Too many failed sign-ins: try again in %s s.", secs)
                  : xasprintf("登录失败次数太多，请 %s 秒后再试。", secs);
-        log_info("login: %s from %s: locked for %s s", name, addr, secs);
+        log_info(_("login: %s from %s: locked for %s s"), name, addr, secs);
         rc = login_page(self, r, 429, msg, name);
         free(msg);
         goto done;
@@ -328,7 +329,7 @@ post_login(void *arg, http_req_t *r)
     if (u == NULL) {
         weblimit_fail(self->limit, kaddr, now);
         weblimit_fail(self->limit, kname, now);
-        log_info("login: %s from %s: refused", name, addr);
+        log_info(_("login: %s from %s: refused"), name, addr);
         rc = login_page(self, r, 401, en ? "Wrong name or password." : "用户名或密码不对。", name);
         goto done;
     }
@@ -339,7 +340,7 @@ post_login(void *arg, http_req_t *r)
         rc = http_reply_error(r, 500, "no session");
         goto done;
     }
-    log_info("login: %s from %s", u->name, addr);
+    log_info(_("login: %s from %s"), u->name, addr);
     cookie = session_cookie(s->id, wcfg_cookie_secure(self->cfg));
     http_req_add_header(r, "Set-Cookie", cookie);
     http_req_add_header(r, "Location", "/");
@@ -385,7 +386,7 @@ post_logout(void *arg, http_req_t *r)
 
     if ((s = form_session(self, r, &rc)) == NULL)
         return rc;
-    log_info("logout: %s", s->user);
+    log_info(_("logout: %s"), s->user);
     sessions_drop(self->sessions, s->id);
     cookie = session_cookie_clear(wcfg_cookie_secure(self->cfg));
     http_req_add_header(r, "Set-Cookie", cookie);
@@ -505,20 +506,20 @@ send_ack(acct_t *self, http_req_t *r, const session_t *s, uint64_t seq, const ch
         pm_msg_destroy(&req);
     }
     if (st == CLIENT_OK && rep->type == PM_MSG_REPLY && rep->reply != NULL && rep->reply->ok) {
-        log_info("ack: seq %llu by %s: %s log seq %llu", (unsigned long long)seq, who,
-                 rep->reply->duplicate ? "acknowledged already at" : "logged at",
+        log_info(_("ack: seq %llu by %s: %s log seq %llu"), (unsigned long long)seq, who,
+                 rep->reply->duplicate ? _("acknowledged already at") : _("logged at"),
                  (unsigned long long)rep->reply->seq);
         rc = page_acked(self, r, s, seq, rep->reply->seq, !rep->reply->duplicate);
     } else if (st == CLIENT_OK && rep->type == PM_MSG_REPLY && rep->reply != NULL) {
         char *msg = xasprintf("%s (%s): %s", en ? "The broker refused it" : "中心拒绝了此确认",
                               rep->reply->code, rep->reply->reason ? rep->reply->reason : "-");
-        log_warnx("ack: seq %llu by %s: refused (%s): %s", (unsigned long long)seq, who,
+        log_warnx(_("ack: seq %llu by %s: refused (%s): %s"), (unsigned long long)seq, who,
                   rep->reply->code, rep->reply->reason ? rep->reply->reason : "-");
         rc = page_message(r, s, 409, en ? "Not acknowledged" : "未确认", msg);
         free(msg);
     } else {
-        log_warnx("ack: seq %llu by %s: the broker %s does not answer: %s", (unsigned long long)seq,
-                  who, self->cfg->broker, why[0] ? why : "-");
+        log_warnx(_("ack: seq %llu by %s: the broker %s does not answer: %s"),
+                  (unsigned long long)seq, who, self->cfg->broker, why[0] ? why : "-");
         rc = page_message(r, s, 503, en ? "Not acknowledged yet" : "暂未确认",
                           en ? "The server cannot reach the log right now: try again in a minute."
                              : "暂时无法记录确认，请过一分钟再试。");
@@ -543,7 +544,7 @@ ack_token(acct_t *self, http_req_t *r, const session_t *s, uint64_t *seq, char *
     tr = acktoken_check(&self->key, http_req_rest(r), util_now_ms(), seq, who);
     if (tr == ACKTOKEN_OK)
         return 1;
-    log_info("ack link: %s", acktoken_rc_name(tr));
+    log_info(_("ack link: %s"), acktoken_rc_name(tr));
     if (tr == ACKTOKEN_EXPIRED)
         *rc = page_message(r, s, 410, en ? "Link expired" : "链接已过期",
                            en ? "This link has expired: acknowledge from the console or ask the "
@@ -625,7 +626,7 @@ post_alert_ack(void *arg, http_req_t *r)
      * has none known, which only an operator may act on (webuser_may). */
     e = views_find(self->views, seq);
     if (!webuser_may(&s->role, WEBUSER_ACK, e != NULL ? e->dept : NULL)) {
-        log_info("ack: %s may not acknowledge seq %llu (department %s)", s->user, seq,
+        log_info(_("ack: %s may not acknowledge seq %llu (department %s)"), s->user, seq,
                  e != NULL && e->dept != NULL ? e->dept : "unknown");
         if (s->role.kind == WEBUSER_DEPARTMENT)
             msg = en ? xasprintf("This account acknowledges alerts of department %s only.",

@@ -75,9 +75,9 @@ reload(wcfg_t *cfg, const args_t *args, webd_t *d)
         wcfg_reload(cfg, &fresh);
         log_set_level(cfg->log_level);
         webd_reload(d);
-        log_info("reload: done");
+        log_info(_("reload: done"));
     } else {
-        log_warnx("reload: the config has errors; nothing changed");
+        log_warnx(_("reload: the config has errors; nothing changed"));
     }
     wcfg_clear(&fresh);
 }
@@ -110,14 +110,14 @@ main(int argc, char **argv)
     if ((rc = load_config(&cfg, &args, args.check)) != 0)
         goto done;
     if (args.check) {
-        printf("configuration OK\n");
+        printf(_("configuration OK\n"));
         rc = EX_OK;
         goto done;
     }
     zone_use_or_warn(cfg.time_zone);
     log_init(PROG, cfg.log_level);
     if (sigwake_init(true) < 0) {
-        log_warn("cannot make the signal pipe");
+        log_warn(_("cannot make the signal pipe"));
         rc = EXIT_FAILURE;
         goto done;
     }
@@ -129,7 +129,7 @@ main(int argc, char **argv)
         rc = EXIT_FAILURE;
         goto done_sig;
     }
-    log_info("ready: %s (following %s)", webd_url(d), cfg.publish);
+    log_info(_("ready: %s (following %s)"), webd_url(d), cfg.publish);
     sdnotify_status("READY=1", _("serving %s"), webd_url(d));
     rc = EX_OK;
     while (!(sigwake_pending() & SIGWAKE_STOP)) {
@@ -142,7 +142,7 @@ main(int argc, char **argv)
     }
     sdnotify_status("STOPPING=1", _("stopping"));
     if (rc == 0)
-        log_info("stopping on signal %d", (int)*sigwake_stop_flag());
+        log_info(_("stopping on signal %d"), (int)*sigwake_stop_flag());
     webd_destroy(&d);
 done_sig:
     sigwake_fini();

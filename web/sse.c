@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 
@@ -56,7 +57,7 @@ sse_destroy(sse_t **p)
     if (self == NULL)
         return;
     if (self->n != 0)
-        log_warnx("sse: %zu streams still open at exit", self->n);
+        log_warnx(_("sse: %zu streams still open at exit"), self->n);
     free(self);
     *p = NULL;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "entryfmt.h"
+#include "i18n.h"
 #include "log.h"
 #include "wjson.h"
 
@@ -285,7 +286,7 @@ apply_project(views_t *self, const pm_entry_t *e)
         return;
     t = template_find(self, info->template_name, info->template_version);
     if (t == NULL) {
-        log_warnx("views: project %s names template %s v%u, which the log did not load before",
+        log_warnx(_("views: project %s names template %s v%u, which the log did not load before"),
                   info->id, info->template_name, info->template_version);
         return;
     }

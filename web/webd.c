@@ -16,6 +16,7 @@
 #include "assets.h"
 #include "client.h"
 #include "follow.h"
+#include "i18n.h"
 #include "log.h"
 #include "sdnotify.h"
 #include "sigwake.h"
@@ -249,7 +250,7 @@ webd_run(webd_t *self)
         if (wreport_poll_fd(self->report) >= 0)
             items[n++] = (zmq_pollitem_t){NULL, wreport_poll_fd(self->report), ZMQ_POLLIN, 0};
         if (zmq_poll(items, n, wait) < 0 && zmq_errno() != EINTR) {
-            log_error("poll: %s", zmq_strerror(zmq_errno()));
+            log_error(_("poll: %s"), zmq_strerror(zmq_errno()));
             return -1;
         }
         /* The follower polls its socket again without waiting, and asks the broker when it
@@ -262,7 +263,7 @@ webd_run(webd_t *self)
             if (st == FOLLOW_STOPPED)
                 break;
             if (st != FOLLOW_AGAIN) {
-                log_error("follow: %s", follow_error(self->follow));
+                log_error(_("follow: %s"), follow_error(self->follow));
                 return -1;
             }
             if (util_mono_ms() - t0 >= self->cfg->query_timeout_ms * 3 / 4 &&

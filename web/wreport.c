@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "report.h"
 #include "report_xlsx.h"
@@ -211,10 +212,10 @@ build(wreport_t *self, slot_t *s)
         s->err = xstrdup("report: cannot render");
     else if (render_xlsx(doc, &s->body[OUT_XLSX], &s->len[OUT_XLSX], &s->err) == 0)
         rc = 0;
-    log_info("report: as of %s, %s, %s, head %llu: %s in %lld ms", s->day,
+    log_info(_("report: as of %s, %s, %s, head %llu: %s in %lld ms"), s->day,
              s->period == REPORT_PERIOD_MONTH ? "month" : "week",
              s->lang == PM_LANG_EN ? "en" : "zh", (unsigned long long)s->head,
-             rc == 0 ? "built" : s->err, (long long)(util_mono_ms() - t0));
+             rc == 0 ? _("built") : s->err, (long long)(util_mono_ms() - t0));
     json_decref(doc);
     return rc;
 }
@@ -251,7 +252,7 @@ worker_main(void *arg)
         s->state = rc == 0 ? SLOT_DONE : SLOT_FAILED;
         /* A full pipe already wakes the loop: the byte is only a wake-up. */
         if (write(self->pipe[1], "r", 1) < 0 && errno != EAGAIN)
-            log_warn("report: wake the loop");
+            log_warn(_("report: wake the loop"));
     }
     pthread_mutex_unlock(&self->mu);
     return NULL;

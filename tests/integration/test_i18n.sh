@@ -172,6 +172,18 @@ run "${ZH[@]}" "$PERMIT_BIN/permit-notify" run --help
     fail "permit-notify run --help in Chinese: $OUT"
 run "${ZH[@]}" "$PERMITD" --config "$PERMIT_SRC/deploy/permitd.conf" --curve no -n
 ((RC == 0)) && [[ "$OUT" == *"配置正确"* ]] || fail "permitd -n in Chinese: $RC $OUT $ERR"
+run "${ZH[@]}" "$PERMIT_BIN/permit-web" --query "$QUERY" --publish "$PUBLISH" -n
+((RC == 0)) && [[ "$OUT" == *"配置正确"* ]] || fail "permit-web -n in Chinese: $RC $OUT $ERR"
+# permit-web's log, as an operator reads it: ready, and the stop.
+"${ZH[@]}" "$PERMIT_BIN/permit-web" --query "$QUERY" --publish "$PUBLISH" --listen 127.0.0.1:0 \
+    --web-users "$T/no-web-users" 2>"$T/web.zh.log" &
+web_pid=$!
+CHILDREN+=("$web_pid")
+wait_for 20 "permit-web to log 就绪" grep -q "info: 就绪：http://127.0.0.1:" "$T/web.zh.log"
+grep -q "info: 文件描述符：上限" "$T/web.zh.log" || fail "permit-web's start in English: $(cat "$T/web.zh.log")"
+kill -s TERM "$web_pid"
+wait "$web_pid" || fail "permit-web exited $? after SIGTERM: $(cat "$T/web.zh.log")"
+grep -q "正在停止" "$T/web.zh.log" || fail "permit-web's stop in English: $(cat "$T/web.zh.log")"
 
 step "colours on a terminal, not with NO_COLOR, not into a pipe"
 command -v script >/dev/null || fail "script (bsdutils) is missing"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 
@@ -51,7 +52,7 @@ session_random(char *out)
     unsigned char b[SESSION_ID_LEN / 2];
 
     if (RAND_bytes(b, sizeof(b)) != 1) {
-        log_warnx("session: the random source failed; no session made");
+        log_warnx(_("session: the random source failed; no session made"));
         return -1;
     }
     for (size_t i = 0; i < sizeof(b); i++)
