@@ -541,7 +541,7 @@ broker_run(broker_t *self)
         if (n == 0 && store_holding(self->store) && util_mono_ms() >= self->sync_retry_at) {
             /* Idle: the rows held in memory reach the tables (store.h). A failure leaves them
              * held, and the tables marked behind: retried in a second, or by the next commit. */
-            if (store_sync(self->store) == 0)
+            if (store_sync_step(self->store) == 0)
                 store_checkpoint(self->store, STORE_CHECKPOINT_FRAMES);
             else
                 self->sync_retry_at = util_mono_ms() + CRON_RETRY_MS;

@@ -44,12 +44,12 @@
  * emptied, to fill again with the projects in use.
  *
  * Held across commits. On an engine that allows it (hold_rows: sqlite), dirty rows outlive
- * the COMMIT: they are written at the first commit
- * STORE_HOLD_MS after they were first held, beyond PCACHE_HOLD_MAX projects (the oldest, in
- * chunks of PCACHE_HOLD_CHUNK), when the cache fills with nothing it may let go, before a
- * statement that reads the tables, when the broker is idle (store_sync) and at close. A
- * project changed by
- * every batch is then written once a second, not once a batch. This is safe because the
+ * the COMMIT: they are written from the first commit STORE_HOLD_MS after they were first held
+ * (PCACHE_WRITE_MAX a commit), beyond pcache_hold_max projects (the oldest, in chunks of
+ * PCACHE_HOLD_CHUNK), when the cache fills with nothing it may let go, before a statement that
+ * reads the tables for rows they may hold (pcache_write_picked, by what each entry may hold:
+ * sel, sel_next), when the broker is idle (store_sync_step) and at close. A project changed by
+ * every batch is then written once every STORE_HOLD_MS, not once a batch. This is safe because the
  * tables are derived: every commit that leaves rows held also records, in the same
  * transaction, that the tables are behind and from which entry on (the least dirty_from of the
  * held entries, refreshed every STORE_MARK_MS: mark_due), and a database opened so marked
@@ -65,23 +65,39 @@
 #define PCACHE_GONE UINT32_MAX /* an index slot whose project was let go */
 
 #define PCACHE_DIRTY_MAX 64 /* rows of a project that can be held dirty (bits of .dirty) */
-/* Projects held dirty past a commit at most (held rows cannot be let go). With 1,000 projects
- * in progress (and permit-bench's 2,000 registrations a second) fewer are held, and rows go
- * out by age; with 100,000 this is reached. */
-#define PCACHE_HOLD_MAX 4096
-/* Past PCACHE_HOLD_MAX, the oldest held projects are written until this many fewer are held:
- * rows written in one commit share its pages (the upper levels of the B-trees, the index
- * pages), which one project per commit would write again every commit. permit-bench with
- * 100,000 projects: 16,800 events/s, ack p99 26 ms, against 13,700-15,300 and 24 ms when each
- * commit wrote just what was over the limit; 4x64 with 1,000, ack p99 7.3-8.3 ms either way.
- * (With at most 2,048 held, the same chunks took that p99 to 13 ms.) */
+/*
+ * Projects held dirty past a commit: at least PCACHE_HOLD_MIN, else as many as half the budget
+ * holds (pcache_hold_max); past it the oldest are written until PCACHE_HOLD_CHUNK fewer are
+ * held. Rows written in one commit share its pages (the upper levels of the B-trees, the index
+ * pages), which one project per commit would write again every commit.
+ */
+#define PCACHE_HOLD_MIN 4096
 #define PCACHE_HOLD_CHUNK 512
+/*
+ * Held projects older than STORE_HOLD_MS go out at most this many a commit: a backlog (the
+ * projects a burst of registrations held, all at once) spreads over the next commits instead
+ * of making one of them wait for all of it. At permit-bench's 100 commits a second and more
+ * that is 25,000 projects a second, more than an event a project can dirty.
+ */
+#define PCACHE_WRITE_MAX 256
+/*
+ * What a held project's rows and clock may be, in memory or in the tables, since it was last
+ * written (pcache_entry.sel): a statement that reads the tables for rows of one kind writes
+ * first only the held projects that may have one (pcache_write_some), not all of them.
+ */
+#define SEL_LISTED 1u  /* a procedure red or yellow (the colour lists) */
+#define SEL_BLOCKED 2u /* a procedure blocked (the blocked list) */
+#define SEL_ALL (SEL_LISTED | SEL_BLOCKED)
 
 typedef struct pcache_entry {
     char *project;   /* NULL: a free entry (pcache.unused) */
     uint8_t *packed; /* its n rows, packed (rowpack.h) */
     uint32_t packed_len;
     uint8_t n;
+    uint8_t sel; /* SEL_*: what its rows may be, in memory or in the tables, since written */
+    /* The earliest next_ms > 0 its rows or clock may have, in memory or in the tables, since
+     * it was last written (0: none; 1: unknown, due at once): a lower bound of both. */
+    int64_t sel_next;
     uint64_t tx;         /* the transaction that cached it (store.tx) */
     int64_t held_at;     /* when something in it became dirty (pcache.now) */
     uint64_t dirty;      /* bit i: procs[i] changed since it was written */
@@ -167,6 +183,7 @@ struct store {
     bool tx_replayed;           /* the open transaction brings the tables up to the log */
     uint64_t tx;                /* counts transactions begun */
     int64_t epoch_seen_ms;      /* monotonic: when a commit or a check last held the epoch */
+    int64_t hold_ms;            /* STORE_HOLD_MS until store_set_hold_ms */
 };
 
 static void pcache_flush(pcache_t *c);
@@ -178,6 +195,7 @@ static void pcache_recost(pcache_t *c, pcache_entry_t *e);
 static int proc_write(store_t *s, const char *project, const store_proc_t *p, int ordinal);
 static int projclock_write(store_t *s, const char *project, const store_projclock_t *c);
 static pcache_entry_t *pcache_find(store_t *s, const char *project);
+static size_t pcache_hold_max(const pcache_t *c);
 
 void
 store_single_threaded(void)
@@ -268,6 +286,7 @@ store_new(const char *target, bool readonly, char **err)
     s->marks = !readonly;
     s->hold = !readonly && s->ops->hold_rows;
     s->pcache.budget = (size_t)STORE_CACHE_MIB << 20;
+    s->hold_ms = STORE_HOLD_MS;
     return s;
 }
 
@@ -599,14 +618,14 @@ store_commit(store_t *s)
     pcache_t *c = &s->pcache;
     bool full = c->overgrown, mark = false;
     uint64_t stale_from = s->tx_replayed ? 0 : s->stale_from, from = 0;
-    size_t keep =
-        c->ndirty > PCACHE_HOLD_MAX ? PCACHE_HOLD_MAX - PCACHE_HOLD_CHUNK : PCACHE_HOLD_MAX;
+    size_t most = pcache_hold_max(c),
+           keep = c->ndirty > most ? most - PCACHE_HOLD_CHUNK : most;
 
     /* Held rows go out when they are old enough (a few projects each commit, not all at once:
      * no commit grows by a whole second's worth) or too many, or all when the cache must be
      * emptied. */
     if (!s->hold || full ? pcache_writeback(s) < 0
-                         : pcache_writeback_older(s, c->now - STORE_HOLD_MS, keep) < 0)
+                         : pcache_writeback_older(s, c->now - s->hold_ms, keep) < 0)
         goto fail;
     if (s->marks && (mark = mark_due(s, stale_from, &from)) && s->ops->derived_mark(s->b, from) < 0)
         goto fail;
@@ -1039,6 +1058,12 @@ pcache_set_packed(pcache_t *c, pcache_entry_t *e, uint8_t *packed, size_t len)
 }
 
 void
+store_set_hold_ms(store_t *s, int64_t ms)
+{
+    s->hold_ms = ms;
+}
+
+void
 store_set_cache_bytes(store_t *s, size_t bytes)
 {
     s->pcache.budget = bytes;
@@ -1181,6 +1206,44 @@ pcache_evict(store_t *s)
     return false;
 }
 
+/* The earlier of two next_ms, 0 being none. */
+static int64_t
+next_min(int64_t a, int64_t b)
+{
+    return a == 0 ? b : b == 0 || a < b ? a : b;
+}
+
+/* What entry e may hold once it holds row p too (pcache_entry.sel). */
+static void
+sel_add(pcache_entry_t *e, const store_proc_t *p)
+{
+    e->sel_next = next_min(e->sel_next, p->next_ms);
+    if (p->colour == PM_COLOUR_RED || p->colour == PM_COLOUR_YELLOW)
+        e->sel |= SEL_LISTED;
+    if (p->state == PM_STATE_BLOCKED)
+        e->sel |= SEL_BLOCKED;
+}
+
+/* What entry e holds, exactly: its n rows and its clock once read. */
+static void
+sel_reset(pcache_entry_t *e, const store_proc_t *rows)
+{
+    e->sel = 0;
+    e->sel_next = e->has_clock ? e->clock.next_ms : 0;
+    for (size_t k = 0; k < e->n; k++)
+        sel_add(e, &rows[k]);
+}
+
+/* Held projects at most before a commit writes the oldest: half what the budget holds, at the
+ * cost of the projects cached so far (held ones cannot be let go), or PCACHE_HOLD_MIN. */
+static size_t
+pcache_hold_max(const pcache_t *c)
+{
+    size_t half = c->count > 0 ? c->budget / 2 / (c->bytes / c->count + 1) : 0;
+
+    return half > PCACHE_HOLD_MIN ? half : PCACHE_HOLD_MIN;
+}
+
 /* Write an entry's dirty rows and clock to the engine. */
 static int
 pcache_write_entry(store_t *s, pcache_entry_t *e)
@@ -1192,21 +1255,20 @@ pcache_write_entry(store_t *s, pcache_entry_t *e)
         u->dirty_from = e->dirty_from;
         u->clock_dirty = e->clock_dirty;
     }
-    if (e->dirty != 0) {
-        store_proc_t *rows = pcache_rows(s, e);
-        int rc = 0;
-        for (size_t k = 0; k < e->n && rc == 0; k++)
-            if (e->dirty >> k & 1)
-                rc = proc_write(s, e->project, &rows[k], (int)k);
-        store_procs_free(rows, e->n);
-        if (rc < 0)
-            return -1;
+    store_proc_t *rows = pcache_rows(s, e);
+    int rc = 0;
+    for (size_t k = 0; k < e->n && rc == 0; k++)
+        if (e->dirty >> k & 1)
+            rc = proc_write(s, e->project, &rows[k], (int)k);
+    if (rc == 0 && e->clock_dirty)
+        rc = projclock_write(s, e->project, &e->clock);
+    if (rc == 0) {
+        e->dirty = 0;
+        e->clock_dirty = false;
+        sel_reset(e, rows); /* the tables have what memory has */
     }
-    if (e->clock_dirty && projclock_write(s, e->project, &e->clock) < 0)
-        return -1;
-    e->dirty = 0;
-    e->clock_dirty = false;
-    return 0;
+    store_procs_free(rows, e->n);
+    return rc;
 }
 
 /* Write every dirty row to the engine. -1 when a write failed (the caller rolls back). */
@@ -1234,12 +1296,66 @@ pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep)
     size_t k = 0;
     int rc = 0;
 
-    while (k < c->ndirty && (c->ents[c->dirty[k]].held_at <= cutoff || c->ndirty - k > keep))
+    while (k < c->ndirty &&
+           ((k < PCACHE_WRITE_MAX && c->ents[c->dirty[k]].held_at <= cutoff) || c->ndirty - k > keep))
         if ((rc = pcache_write_entry(s, &c->ents[c->dirty[k++]])) < 0)
             break;
     c->ndirty -= k;
     if (k > 0)
         memmove(c->dirty, c->dirty + k, c->ndirty * sizeof(*c->dirty));
+    return rc;
+}
+
+/* Whether a held entry is one a statement about to read the tables must find written. */
+typedef bool(pcache_pick_fn)(const pcache_entry_t *e, int64_t arg);
+
+/* Its rows or clock may be due by arg (store_clock_due). */
+static bool
+pick_due(const pcache_entry_t *e, int64_t arg)
+{
+    return e->sel_next > 0 && e->sel_next <= arg;
+}
+
+/* Its rows may be of a kind in arg (SEL_*: store_colour_walk). */
+static bool
+pick_sel(const pcache_entry_t *e, int64_t arg)
+{
+    return (e->sel & (unsigned)arg) != 0;
+}
+
+/*
+ * Before a statement that reads the tables for rows of one kind: the held entries that pick
+ * chooses are written, the others stay held in their order. Inside the open transaction, or
+ * else in one of its own when there is anything to write.
+ */
+static int
+pcache_write_picked(store_t *s, pcache_pick_fn *pick, int64_t arg)
+{
+    pcache_t *c = &s->pcache;
+    size_t k = 0, kept;
+    int rc = 0;
+
+    while (k < c->ndirty && !pick(&c->ents[c->dirty[k]], arg))
+        k++;
+    if (k == c->ndirty)
+        return 0;
+    if (!s->in_tx) {
+        if (store_begin(s) < 0)
+            return -1;
+        if (pcache_write_picked(s, pick, arg) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+        return store_commit(s);
+    }
+    for (kept = k; k < c->ndirty; k++) {
+        uint32_t idx = c->dirty[k];
+        if (rc < 0 || !pick(&c->ents[idx], arg))
+            c->dirty[kept++] = idx;
+        else if ((rc = pcache_write_entry(s, &c->ents[idx])) < 0)
+            c->dirty[kept++] = idx; /* still dirty: the caller rolls back */
+    }
+    c->ndirty = kept;
     return rc;
 }
 
@@ -1279,6 +1395,23 @@ int
 store_sync(store_t *s)
 {
     return pcache_sync(s);
+}
+
+int
+store_sync_step(store_t *s)
+{
+    pcache_t *c = &s->pcache;
+
+    if (s->in_tx || c->ndirty == 0)
+        return 0;
+    if (store_begin(s) < 0)
+        return -1;
+    if (pcache_writeback_older(s, INT64_MIN,
+                               c->ndirty > STORE_SYNC_STEP ? c->ndirty - STORE_SYNC_STEP : 0) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s);
 }
 
 /*
@@ -1328,6 +1461,8 @@ pcache_undo(store_t *s)
         e->info = NULL;
         pcache_recost(c, e);
         e->has_clock = e->clock_dirty;
+        e->sel = SEL_ALL; /* the tables as the rollback left them: anything */
+        e->sel_next = 1;
         c->dirty[c->ndirty++] = (uint32_t)i;
         c->count++;
     }
@@ -1381,6 +1516,7 @@ pcache_put(store_t *s, const char *project, const store_proc_t *procs, size_t n)
     c->ents[idx].packed = packed;
     c->ents[idx].packed_len = (uint32_t)len;
     c->ents[idx].n = (uint8_t)n;
+    sel_reset(&c->ents[idx], procs); /* what the tables have, or what it creates */
     c->ents[idx].tx = c->ents[idx].used_tx = s->tx;
     c->ents[idx].referenced = true; /* just used: a first pass of the hand spares it */
     c->ents[idx].cost = (uint32_t)cost;
@@ -1460,6 +1596,7 @@ store_proc_put(store_t *s, const char *project, const store_proc_t *p, int ordin
     pcache_set_packed(&s->pcache, hit, packed, len);
     pcache_mark(s, hit);
     hit->dirty |= UINT64_C(1) << ordinal;
+    sel_add(hit, p); /* and what the tables have of the row it replaces, since written */
     return 0;
 }
 
@@ -1530,6 +1667,9 @@ store_projclock_put(store_t *s, const char *project, const store_projclock_t *c)
         u->clock = hit->clock; /* when it was never read, the undo drops it (pcache_undo) */
         u->clock_dirty = hit->clock_dirty;
     }
+    if (!hit->has_clock)
+        hit->sel_next = 1; /* the tables' clock was never read: due for all it knows */
+    hit->sel_next = next_min(hit->sel_next, c->next_ms);
     hit->clock = *c;
     hit->has_clock = true;
     pcache_mark(s, hit);
@@ -1542,7 +1682,7 @@ store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t
 {
     size_t before;
 
-    if (pcache_sync(s) < 0) /* the query reads the procedures table */
+    if (pcache_write_picked(s, pick_due, now_ms) < 0) /* what may be due is in the tables */
         return -1;
     if (s->ops->procs_due(s->b, now_ms, max, projects, procedures) < 0)
         return -1;
@@ -1558,9 +1698,18 @@ store_clock_due(store_t *s, int64_t now_ms, size_t max, strv_t *projects, strv_t
 int
 store_clock_next(store_t *s, int64_t *out_ms)
 {
-    if (pcache_sync(s) < 0)
+    const pcache_t *c = &s->pcache;
+    int64_t held = 0;
+
+    /* The tables' answer, earlier if a held project may be due before: never later than the
+     * truth, and a pass that comes too early writes what it finds may be due (store_clock_due),
+     * after which the answer is exact for those. */
+    for (size_t k = 0; k < c->ndirty; k++)
+        held = next_min(held, c->ents[c->dirty[k]].sel_next);
+    if (s->ops->clock_next(s->b, out_ms) < 0)
         return -1;
-    return s->ops->clock_next(s->b, out_ms);
+    *out_ms = next_min(*out_ms, held);
+    return 0;
 }
 
 int
@@ -1574,7 +1723,13 @@ store_provisional_projects(store_t *s, strv_t *out)
 int
 store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *arg)
 {
-    if (pcache_sync(s) < 0)
+    unsigned kind = q->blocked ? SEL_BLOCKED
+                    : util_empty(q->colour) || strcmp(q->colour, "red") == 0 ||
+                            strcmp(q->colour, "yellow") == 0
+                        ? SEL_LISTED
+                        : 0; /* another colour: every held project */
+
+    if (kind == 0 ? pcache_sync(s) < 0 : pcache_write_picked(s, pick_sel, kind) < 0)
         return -1;
     return s->ops->colour_walk(s->b, q, fn, arg);
 }

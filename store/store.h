@@ -156,16 +156,29 @@ int store_set_time_zone(store_t *s, const char *zone);
  */
 int store_sync(store_t *s);
 /*
- * Rows changed by committed transactions may be held in memory past their commit (sqlite):
- * they reach the tables at the first commit STORE_HOLD_MS after they were first held, when too
- * many projects are held or the cache is full of them, before a statement that reads the
- * tables, at close, and when the caller is idle
- * for STORE_IDLE_MS (store_sync). The log is written by every commit, and the commits record,
- * at least every STORE_MARK_MS while rows are held, the first entry whose effect the tables
- * may lack: the next start replays the log from there (store_replay_from), a second or two of
- * entries.
+ * When the caller is idle: the oldest held rows reach the tables, STORE_SYNC_STEP projects in
+ * a transaction of their own, so that the next message waits for one step at most, not for
+ * every project held (store_holding says whether more are).
  */
-#define STORE_HOLD_MS 1000
+#define STORE_SYNC_STEP 1024
+int store_sync_step(store_t *s);
+/*
+ * Rows changed by committed transactions may be held in memory past their commit (sqlite):
+ * they reach the tables from the first commit STORE_HOLD_MS after they were first held (a few
+ * hundred projects a commit), when too many projects are held or the cache is full of them,
+ * before a statement that reads the tables for rows they may hold (the clock's due rows, the
+ * colour and blocked lists: only the projects that may have such rows), at close, and when
+ * the caller is idle for STORE_IDLE_MS (store_sync_step). A project changed again while held
+ * is written once: with 100,000 projects in progress each sees an event every few seconds, and
+ * a hold of ten seconds writes each table page once for several events. The log is written by
+ * every commit, and the commits record, at least every STORE_MARK_MS while rows are held, the
+ * first entry whose effect the tables may lack: a start after a crash replays the log from
+ * there (store_replay_from), at most some ten seconds of entries under load; a clean stop
+ * writes everything first.
+ */
+#define STORE_HOLD_MS 10000
+/* The hold of this store, STORE_HOLD_MS until set (a test holds for less). */
+void store_set_hold_ms(store_t *s, int64_t ms);
 #define STORE_IDLE_MS 20
 #define STORE_MARK_MS 250
 /*

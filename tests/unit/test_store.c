@@ -579,9 +579,9 @@ replay_from_now(const char *path)
 
 /*
  * The mark follows the held rows: it names the entry that first changed the oldest row still
- * held, and once that row was written (a second later) and the mark looked at again (every
- * STORE_MARK_MS), the entry that changed the next one. A replay after a crash so starts a
- * second or two back, not at the first entry of the run.
+ * held, and once that row was written (a hold later: one second here) and the mark looked at
+ * again (every STORE_MARK_MS), the entry that changed the next one. A replay after a crash so
+ * starts a hold or two back, not at the first entry of the run.
  */
 static void
 test_mark_follows_the_held_rows(void **state)
@@ -589,6 +589,7 @@ test_mark_follows_the_held_rows(void **state)
     fix_t *f = *state;
     uint64_t first, second;
 
+    store_set_hold_ms(f->s, 1000);
     assert_int_equal(store_begin(f->s), 0);
     put_proc_of(f->s, "A", PM_STATE_READY); /* not cached yet: written through */
     put_proc_of(f->s, "B", PM_STATE_READY);
@@ -793,8 +794,8 @@ test_held_rows_beyond_the_cache(void **state)
 }
 
 /*
- * Past the most projects a commit may leave held (PCACHE_HOLD_MAX, 4,096), the commit writes
- * the oldest until a chunk (PCACHE_HOLD_CHUNK, 512) fewer are held.
+ * Past the most projects a commit may leave held (with a budget of 1.5 MiB, PCACHE_HOLD_MIN,
+ * 4,096), the commit writes the oldest until a chunk (PCACHE_HOLD_CHUNK, 512) fewer are held.
  */
 static void
 test_held_rows_go_out_oldest_first(void **state)
@@ -803,6 +804,7 @@ test_held_rows_go_out_oldest_first(void **state)
     fix_t *f = *state;
     char id[32], *n, *last;
 
+    store_set_cache_bytes(f->s, 3 << 19); /* holds N, but half of it fewer than HOLD_MAX */
     assert_int_equal(store_begin(f->s), 0);
     for (int i = 0; i < N; i++) {
         store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY};
@@ -823,6 +825,139 @@ test_held_rows_go_out_oldest_first(void **state)
     n = sql_text(f->s, "SELECT COUNT(*) FROM procedures");
     assert_int_equal(atoi(n), N);
     free(n);
+}
+
+/* How many projects the procedures table has rows of. */
+static int
+table_projects(store_t *s)
+{
+    char *n = sql_text(s, "SELECT COUNT(DISTINCT project) FROM procedures");
+    int v = atoi(n);
+
+    free(n);
+    return v;
+}
+
+/*
+ * With the default budget a commit holds as many projects as half of it takes: none of 5,000
+ * new ones is written. The idle steps then write them STORE_SYNC_STEP at a time, oldest first.
+ */
+static void
+test_held_rows_fill_half_the_budget(void **state)
+{
+    enum { N = 5000 };
+    fix_t *f = *state;
+    char id[32], *last;
+    int steps = 0;
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < N; i++) {
+        store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY};
+        snprintf(id, sizeof(id), "C-%05d", i);
+        assert_int_equal(store_procs_create(f->s, id, &p, 1), 0);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(table_projects(f->s), 0);
+    assert_int_equal(store_sync_step(f->s), 0);
+    assert_int_equal(table_projects(f->s), STORE_SYNC_STEP);
+    last = sql_text(f->s, "SELECT MAX(project) FROM procedures");
+    snprintf(id, sizeof(id), "C-%05d", STORE_SYNC_STEP - 1);
+    assert_string_equal(last, id);
+    free(last);
+    for (steps = 1; store_holding(f->s); steps++)
+        assert_int_equal(store_sync_step(f->s), 0);
+    assert_int_equal(steps, (N + STORE_SYNC_STEP - 1) / STORE_SYNC_STEP);
+    assert_int_equal(table_projects(f->s), N);
+}
+
+static int
+collect_project(void *arg, const pm_project_t *project, const store_proc_t *proc)
+{
+    (void)proc;
+    strv_push(arg, project->id);
+    return 0;
+}
+
+/* The projects a colour list (or the blocked list) of the tables gives. */
+static void
+walk_projects(store_t *s, bool blocked, strv_t *out)
+{
+    pm_listreq_t q = {.blocked = blocked};
+
+    strv_clear(out);
+    assert_int_equal(store_colour_walk(s, &q, collect_project, out), 0);
+}
+
+/*
+ * A statement that reads the tables for rows of one kind writes first the held projects that
+ * may have such rows, in memory or in the tables, and no others: the clock's due rows, the
+ * colour list, the blocked list. A project whose table row is red and whose held row is green
+ * is written before a colour list, which then leaves it out.
+ */
+static void
+test_reads_write_only_what_they_may_read(void **state)
+{
+    enum { N = 100 };
+    fix_t *f = *state;
+    const char *kinds[] = {"D-DUE", "D-RED", "D-BLOCKED"};
+    strv_t got = {0}, projects = {0}, procedures = {0};
+    store_proc_t row;
+    int64_t next = 0;
+    char id[32];
+
+    assert_int_equal(store_begin(f->s), 0);
+    for (int i = 0; i < N + 3; i++) {
+        store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY,
+                          .colour = PM_COLOUR_GREEN, .next_ms = 5000000};
+        pm_project_t pr = {.template_name = "t", .template_version = 1};
+        if (i < 3)
+            snprintf(id, sizeof(id), "%s", kinds[i]);
+        else
+            snprintf(id, sizeof(id), "D-%05d", i);
+        p.next_ms = i == 0 ? 1000 : p.next_ms;
+        p.colour = i == 1 ? PM_COLOUR_RED : p.colour;
+        p.state = i == 2 ? PM_STATE_BLOCKED : p.state;
+        pr.id = id;
+        pr.name = id;
+        assert_int_equal(store_project_put(f->s, &pr, 1), 0);
+        assert_int_equal(store_procs_create(f->s, id, &p, 1), 0);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(table_projects(f->s), 0);
+
+    assert_int_equal(store_clock_next(f->s, &next), 0); /* from memory: nothing written */
+    assert_int_equal(next, 1000);
+    assert_int_equal(table_projects(f->s), 0);
+    assert_int_equal(store_clock_due(f->s, 2000, 10, &projects, &procedures), 0);
+    assert_int_equal(projects.n, 1);
+    assert_string_equal(projects.v[0], "D-DUE");
+    assert_int_equal(table_projects(f->s), 1);
+
+    walk_projects(f->s, false, &got);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.v[0], "D-RED");
+    assert_int_equal(table_projects(f->s), 2);
+    walk_projects(f->s, true, &got);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.v[0], "D-BLOCKED");
+    assert_int_equal(table_projects(f->s), 3);
+
+    /* Red in the table, green held: written before the next list, which has none. */
+    row = (store_proc_t){.code = "EIA", .dept = "EEB", .state = PM_STATE_READY,
+                         .colour = PM_COLOUR_GREEN, .next_ms = 5000000};
+    assert_int_equal(store_begin(f->s), 0);
+    assert_int_equal(store_proc_put(f->s, "D-RED", &row, 0), 0);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_true(store_holding(f->s));
+    walk_projects(f->s, false, &got);
+    assert_int_equal(got.n, 0);
+    assert_int_equal(table_projects(f->s), 3);
+    assert_int_equal(store_clock_next(f->s, &next), 0);
+    assert_int_equal(next, 1000);
+
+    strv_clear(&got);
+    strv_clear(&projects);
+    strv_clear(&procedures);
 }
 
 /* The state of a project's row as the table has it (not the cache). */
@@ -1300,6 +1435,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_packed_rows_are_small_and_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_at_its_budget_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_go_out_oldest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_rows_fill_half_the_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reads_write_only_what_they_may_read, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_codes_are_the_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_follows_the_held_rows, setup, teardown),
