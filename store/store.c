@@ -7,6 +7,7 @@
  * and project clocks, and the rule that a statement reading the derived tables runs after the
  * cache was written back. The backend moves rows.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "store.h"
 
 #include <assert.h>
@@ -1271,12 +1272,28 @@ pcache_write_entry(store_t *s, pcache_entry_t *e)
     return rc;
 }
 
-/* Write every dirty row to the engine. -1 when a write failed (the caller rolls back). */
+/* Entries named by index, ordered by their projects' ids, descending (qsort_r). */
+static int
+project_desc(const void *a, const void *b, void *arg)
+{
+    const pcache_entry_t *ents = arg;
+
+    return strcmp(ents[*(const uint32_t *)b].project, ents[*(const uint32_t *)a].project);
+}
+
+/*
+ * Write every dirty row to the engine, in the order of the tables' keys (from the end of the
+ * list, sorted descending): rows that follow one another in a B-tree share its pages, and a
+ * rebuild's 1.2 million rows of 100,000 projects fill the emptied table from one end to the
+ * other. -1 when a write failed (the caller rolls back).
+ */
 static int
 pcache_writeback(store_t *s)
 {
     pcache_t *c = &s->pcache;
 
+    if (c->ndirty > 1)
+        qsort_r(c->dirty, c->ndirty, sizeof(*c->dirty), project_desc, c->ents);
     for (; c->ndirty > 0; c->ndirty--)
         if (pcache_write_entry(s, &c->ents[c->dirty[c->ndirty - 1]]) < 0)
             return -1;
