@@ -619,8 +619,7 @@ store_commit(store_t *s)
     pcache_t *c = &s->pcache;
     bool full = c->overgrown, mark = false;
     uint64_t stale_from = s->tx_replayed ? 0 : s->stale_from, from = 0;
-    size_t most = pcache_hold_max(c),
-           keep = c->ndirty > most ? most - PCACHE_HOLD_CHUNK : most;
+    size_t most = pcache_hold_max(c), keep = c->ndirty > most ? most - PCACHE_HOLD_CHUNK : most;
 
     /* Held rows go out when they are old enough (a few projects each commit, not all at once:
      * no commit grows by a whole second's worth) or too many, or all when the cache must be
@@ -1313,8 +1312,8 @@ pcache_writeback_older(store_t *s, int64_t cutoff, size_t keep)
     size_t k = 0;
     int rc = 0;
 
-    while (k < c->ndirty &&
-           ((k < PCACHE_WRITE_MAX && c->ents[c->dirty[k]].held_at <= cutoff) || c->ndirty - k > keep))
+    while (k < c->ndirty && ((k < PCACHE_WRITE_MAX && c->ents[c->dirty[k]].held_at <= cutoff) ||
+                             c->ndirty - k > keep))
         if ((rc = pcache_write_entry(s, &c->ents[c->dirty[k++]])) < 0)
             break;
     c->ndirty -= k;
@@ -1740,11 +1739,11 @@ store_provisional_projects(store_t *s, strv_t *out)
 int
 store_colour_walk(store_t *s, const pm_listreq_t *q, store_colour_fn *fn, void *arg)
 {
-    unsigned kind = q->blocked ? SEL_BLOCKED
-                    : util_empty(q->colour) || strcmp(q->colour, "red") == 0 ||
-                            strcmp(q->colour, "yellow") == 0
-                        ? SEL_LISTED
-                        : 0; /* another colour: every held project */
+    unsigned kind =
+        q->blocked ? SEL_BLOCKED
+        : util_empty(q->colour) || strcmp(q->colour, "red") == 0 || strcmp(q->colour, "yellow") == 0
+            ? SEL_LISTED
+            : 0; /* another colour: every held project */
 
     if (kind == 0 ? pcache_sync(s) < 0 : pcache_write_picked(s, pick_sel, kind) < 0)
         return -1;

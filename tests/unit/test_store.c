@@ -793,6 +793,21 @@ test_held_rows_beyond_the_cache(void **state)
     }
 }
 
+/* Projects C-00000 to C-<n - 1>, one procedure each, created in one transaction. */
+static void
+create_projects(store_t *s, int n)
+{
+    char id[32];
+
+    assert_int_equal(store_begin(s), 0);
+    for (int i = 0; i < n; i++) {
+        store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY};
+        snprintf(id, sizeof(id), "C-%05d", i);
+        assert_int_equal(store_procs_create(s, id, &p, 1), 0);
+    }
+    assert_int_equal(store_commit(s), 0);
+}
+
 /*
  * Past the most projects a commit may leave held (with a budget of 1.5 MiB, PCACHE_HOLD_MIN,
  * 4,096), the commit writes the oldest until a chunk (PCACHE_HOLD_CHUNK, 512) fewer are held.
@@ -805,13 +820,7 @@ test_held_rows_go_out_oldest_first(void **state)
     char id[32], *n, *last;
 
     store_set_cache_bytes(f->s, 3 << 19); /* holds N, but half of it fewer than HOLD_MAX */
-    assert_int_equal(store_begin(f->s), 0);
-    for (int i = 0; i < N; i++) {
-        store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY};
-        snprintf(id, sizeof(id), "C-%05d", i);
-        assert_int_equal(store_procs_create(f->s, id, &p, 1), 0);
-    }
-    assert_int_equal(store_commit(f->s), 0);
+    create_projects(f->s, N);
     n = sql_text(f->s, "SELECT COUNT(*) FROM procedures");
     last = sql_text(f->s, "SELECT MAX(project) FROM procedures");
     snprintf(id, sizeof(id), "C-%05d", N - (HOLD_MAX - CHUNK) - 1);
@@ -850,13 +859,7 @@ test_held_rows_fill_half_the_budget(void **state)
     char id[32], *last;
     int steps = 0;
 
-    assert_int_equal(store_begin(f->s), 0);
-    for (int i = 0; i < N; i++) {
-        store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY};
-        snprintf(id, sizeof(id), "C-%05d", i);
-        assert_int_equal(store_procs_create(f->s, id, &p, 1), 0);
-    }
-    assert_int_equal(store_commit(f->s), 0);
+    create_projects(f->s, N);
     assert_int_equal(table_projects(f->s), 0);
     assert_int_equal(store_sync_step(f->s), 0);
     assert_int_equal(table_projects(f->s), STORE_SYNC_STEP);
@@ -907,8 +910,11 @@ test_reads_write_only_what_they_may_read(void **state)
 
     assert_int_equal(store_begin(f->s), 0);
     for (int i = 0; i < N + 3; i++) {
-        store_proc_t p = {.code = "EIA", .dept = "EEB", .state = PM_STATE_READY,
-                          .colour = PM_COLOUR_GREEN, .next_ms = 5000000};
+        store_proc_t p = {.code = "EIA",
+                          .dept = "EEB",
+                          .state = PM_STATE_READY,
+                          .colour = PM_COLOUR_GREEN,
+                          .next_ms = 5000000};
         pm_project_t pr = {.template_name = "t", .template_version = 1};
         if (i < 3)
             snprintf(id, sizeof(id), "%s", kinds[i]);
@@ -943,8 +949,11 @@ test_reads_write_only_what_they_may_read(void **state)
     assert_int_equal(table_projects(f->s), 3);
 
     /* Red in the table, green held: written before the next list, which has none. */
-    row = (store_proc_t){.code = "EIA", .dept = "EEB", .state = PM_STATE_READY,
-                         .colour = PM_COLOUR_GREEN, .next_ms = 5000000};
+    row = (store_proc_t){.code = "EIA",
+                         .dept = "EEB",
+                         .state = PM_STATE_READY,
+                         .colour = PM_COLOUR_GREEN,
+                         .next_ms = 5000000};
     assert_int_equal(store_begin(f->s), 0);
     assert_int_equal(store_proc_put(f->s, "D-RED", &row, 0), 0);
     assert_int_equal(store_commit(f->s), 0);
@@ -1436,8 +1445,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_cache_at_its_budget_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_go_out_oldest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_rows_fill_half_the_budget, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reads_write_only_what_they_may_read, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reads_write_only_what_they_may_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_codes_are_the_stores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_follows_the_held_rows, setup, teardown),
