@@ -309,13 +309,13 @@ db_start() {
     [[ "$PG_URI" == "$DB" ]] || fail "the cluster's URI $PG_URI is not DB $DB"
 }
 
-# On sqlite the broker holds changed rows in memory for up to a second (or until it is idle
-# for 20 ms) and marks the tables "behind" meanwhile (README, "Storage engines"): a read of them
-# (not of the log) waits for them to be current, for 5 s at most (a crashed broker's tables stay behind until the next
-# start rebuilds them).
+# On sqlite the broker holds changed rows in memory for up to ten seconds (or until it is idle
+# for 20 ms) and marks the tables "behind" meanwhile (docs/install.md, "Storage engines"): a
+# read of them (not of the log) waits for them to be current, for 12 s at most (a crashed
+# broker's tables stay behind until the next start replays the log into them).
 db_settled() {
     local i
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 240; i++)); do
         [[ "$(sqlite3 -batch "$DB" "SELECT value FROM meta WHERE key = 'derived'" 2>/dev/null)" \
             != behind ]] && return 0
         sleep 0.05
