@@ -826,7 +826,8 @@ deliver_due(notifyd_t *self, int64_t now)
     nq_dest_t *d = NULL;
     size_t nd = 0;
 
-    if (nq_due_dests(self->q, now, &d, &nd) < 0)
+    /* Counted only as far as the pace's limit, which is all that is asked of the count. */
+    if (nq_due_dests(self->q, now, (size_t)self->cfg->pace_limit + 1, &d, &nd) < 0)
         return;
     for (size_t i = 0; i < nd && chan_pool_count(self->pool) < SEND_CAP; i++) {
         char *dest = chan_dest(d[i].chan, d[i].addr);

@@ -103,8 +103,12 @@ typedef struct nq_dest {
     size_t count;
 } nq_dest_t;
 
-/* The destinations with pending records due at now, the one waiting longest first. */
-int nq_due_dests(nq_t *q, int64_t now, nq_dest_t **out, size_t *n);
+/*
+ * The destinations with pending records due at now, the one waiting longest first, each with
+ * how many are due counted up to cap (0: all). A few index seeks a destination, however many
+ * records wait.
+ */
+int nq_due_dests(nq_t *q, int64_t now, size_t cap, nq_dest_t **out, size_t *n);
 void nq_dests_free(nq_dest_t *v, size_t n);
 /* Pending records of one destination due at now, up to max (0: all), in order. */
 int nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, nq_item_t **out,
