@@ -51,16 +51,18 @@ teardown(void **state)
     return 0;
 }
 
+/* A record of entry seq for who, at one destination. */
 static void
-add(nq_t *q, uint64_t seq, const char *who, const char *state, int64_t next_ms)
+add_at(nq_t *q, uint64_t seq, const char *who, const char *chan, const char *addr,
+       const char *state, int64_t next_ms)
 {
     char *idem = xasprintf("%llu-%s", (unsigned long long)seq, who);
     nq_item_t it = {.seq = seq,
                     .route = "unblocked",
                     .project = "TL-2026-001",
                     .recipient = (char *)who,
-                    .chan = "webhook",
-                    .addr = "http://x/",
+                    .chan = (char *)chan,
+                    .addr = (char *)addr,
                     .idem = idem,
                     .title = "标题",
                     .text = "正文",
@@ -73,27 +75,18 @@ add(nq_t *q, uint64_t seq, const char *who, const char *state, int64_t next_ms)
     free(idem);
 }
 
-/* A pending record for one destination. */
+static void
+add(nq_t *q, uint64_t seq, const char *who, const char *state, int64_t next_ms)
+{
+    add_at(q, seq, who, "webhook", "http://x/", state, next_ms);
+}
+
+/* A record for one destination. */
 static void
 add_to(nq_t *q, uint64_t seq, const char *chan, const char *addr, const char *state,
        int64_t next_ms)
 {
-    char *idem = xasprintf("%llu-d", (unsigned long long)seq);
-    nq_item_t it = {.seq = seq,
-                    .route = "unblocked",
-                    .recipient = "d",
-                    .chan = (char *)chan,
-                    .addr = (char *)addr,
-                    .idem = idem,
-                    .title = "t",
-                    .text = "t",
-                    .payload = "{}",
-                    .state = (char *)state,
-                    .next_ms = next_ms,
-                    .created_ms = 1};
-
-    assert_int_equal(nq_add(q, &it), 0);
-    free(idem);
+    add_at(q, seq, "d", chan, addr, state, next_ms);
 }
 
 /*
