@@ -348,8 +348,11 @@ next_dest(nq_t *q, const char *chan, const char *addr, nq_dest_t *d, int64_t *fi
         sqlite3_stmt *st = prep(q, sql[k]);
         if (st == NULL)
             return -1;
-        sqlx_bind_text(st, 1, chan);
-        sqlx_bind_text(st, 2, addr);
+        if (k > 0) {
+            sqlx_bind_text(st, 1, chan);
+            if (k == 1)
+                sqlx_bind_text(st, 2, addr);
+        }
         if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             d->chan = sqlx_column_text(st, 0);
             d->addr = sqlx_column_text(st, 1);
