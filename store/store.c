@@ -1339,6 +1339,33 @@ pick_sel(const pcache_entry_t *e, int64_t arg)
     return (e->sel & (unsigned)arg) != 0;
 }
 
+/* work(s, arg) in a transaction of its own: committed, or rolled back when it fails. */
+static int
+store_own_tx(store_t *s, int (*work)(store_t *s, const void *arg), const void *arg)
+{
+    if (store_begin(s) < 0)
+        return -1;
+    if (work(s, arg) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s);
+}
+
+typedef struct picked {
+    pcache_pick_fn *pick;
+    int64_t arg;
+} picked_t;
+
+static int pcache_write_picked(store_t *s, pcache_pick_fn *pick, int64_t arg);
+
+static int
+write_picked(store_t *s, const void *arg)
+{
+    const picked_t *p = arg;
+    return pcache_write_picked(s, p->pick, p->arg);
+}
+
 /*
  * Before a statement that reads the tables for rows of one kind: the held entries that pick
  * chooses are written, the others stay held in their order. Inside the open transaction, or
@@ -1356,13 +1383,8 @@ pcache_write_picked(store_t *s, pcache_pick_fn *pick, int64_t arg)
     if (k == c->ndirty)
         return 0;
     if (!s->in_tx) {
-        if (store_begin(s) < 0)
-            return -1;
-        if (pcache_write_picked(s, pick, arg) < 0) {
-            store_rollback(s);
-            return -1;
-        }
-        return store_commit(s);
+        picked_t p = {pick, arg};
+        return store_own_tx(s, write_picked, &p);
     }
     for (kept = k; k < c->ndirty; k++) {
         uint32_t idx = c->dirty[k];
@@ -1394,17 +1416,18 @@ pcache_mark(store_t *s, pcache_entry_t *e)
 /* Before a statement that reads the tables: what the cache holds reaches them, inside the
  * open transaction or else in one of its own. */
 static int
+writeback(store_t *s, const void *arg)
+{
+    (void)arg;
+    return pcache_writeback(s);
+}
+
+static int
 pcache_sync(store_t *s)
 {
     if (s->in_tx || s->pcache.ndirty == 0)
         return pcache_writeback(s);
-    if (store_begin(s) < 0)
-        return -1;
-    if (pcache_writeback(s) < 0) {
-        store_rollback(s);
-        return -1;
-    }
-    return store_commit(s);
+    return store_own_tx(s, writeback, NULL);
 }
 
 int
@@ -1413,21 +1436,22 @@ store_sync(store_t *s)
     return pcache_sync(s);
 }
 
+/* The oldest STORE_SYNC_STEP held entries (store_sync_step). */
+static int
+writeback_step(store_t *s, const void *arg)
+{
+    size_t n = s->pcache.ndirty;
+
+    (void)arg;
+    return pcache_writeback_older(s, INT64_MIN, n > STORE_SYNC_STEP ? n - STORE_SYNC_STEP : 0);
+}
+
 int
 store_sync_step(store_t *s)
 {
-    pcache_t *c = &s->pcache;
-
-    if (s->in_tx || c->ndirty == 0)
+    if (s->in_tx || s->pcache.ndirty == 0)
         return 0;
-    if (store_begin(s) < 0)
-        return -1;
-    if (pcache_writeback_older(s, INT64_MIN,
-                               c->ndirty > STORE_SYNC_STEP ? c->ndirty - STORE_SYNC_STEP : 0) < 0) {
-        store_rollback(s);
-        return -1;
-    }
-    return store_commit(s);
+    return store_own_tx(s, writeback_step, NULL);
 }
 
 /*
