@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What a crash costs a restart (issue 8), on demand: permit-bench drives a broker of our own
 # until its log holds ENTRIES entries, the broker is killed with SIGKILL in mid-load (it holds
-# rows then: see README "Storage engines"), and started again on the same database. Prints the
+# rows then: see docs/install.md, "Storage engines"), and started again on the same database. Prints the
 # time to "ready:", what the start replayed (its own log line) and, for comparison, how long
 # `permitd --rebuild` of the same log takes: what every restart after a crash cost before the
-# replay started at the mark.
+# replay started at the mark. A start after a clean stop, with nothing to replay, shows what the
+# length of the log alone costs (the file's check at start).
 #
 #   bash bench/restart.sh [BUILD_DIR]          (default build-rel: a Release build)
 #   PROJECTS=50000 ENTRIES=1000000 KEEP=1 bash bench/restart.sh
@@ -85,8 +86,18 @@ mark=$(sqlite3 "$DB" "SELECT group_concat(key || '=' || value, ' ') FROM meta
     WHERE key IN ('derived', 'replay_from')")
 entries=$(head_seq)
 
+checked() { grep -o "checked in [0-9]* ms" "$T/permitd.$1.log" || echo "not checked"; }
+
 start 2
+crash_ms=$ready_ms
 replayed=$(grep -o "brought up to the log: .*" "$T/permitd.2.log" || echo "nothing to replay")
+kill -TERM "$broker"
+wait "$broker" 2>/dev/null || true
+broker=
+
+# After a clean stop: nothing to replay, so what a start costs at this length of log.
+start 3
+clean_ms=$ready_ms
 kill -TERM "$broker"
 wait "$broker" 2>/dev/null || true
 broker=
@@ -96,5 +107,6 @@ t0=$(ms)
 rebuild_ms=$(($(ms) - t0))
 
 echo "restart.sh: $PROJECTS projects, $entries log entries, killed in mid-load ($mark)"
-echo "  restart to ready:      $ready_ms ms ($replayed)"
+echo "  restart to ready:      $crash_ms ms ($replayed; file $(checked 2))"
+echo "  after a clean stop:    $clean_ms ms (file $(checked 3))"
 echo "  permitd --rebuild:     $rebuild_ms ms (the whole log)"

@@ -23,6 +23,7 @@
 #include "sdnotify.h"
 #include "i18n.h"
 #include "sigwake.h"
+#include "util.h"
 #ifdef PERMIT_TEST_HOOKS
 #include "crashvfs.h"
 #endif
@@ -196,6 +197,8 @@ main(int argc, char **argv)
     void *zctx = NULL;
     broker_t *broker = NULL;
     int lockfd = -1, status = EXIT_FAILURE, rc;
+    int64_t check_ms;
+    bool checked;
 
     i18n_init("permitd");
     log_init("permitd", LOG_LEVEL_INFO);
@@ -254,12 +257,16 @@ main(int argc, char **argv)
         status = lockfd == -2 ? EX_TEMPFAIL : EXIT_FAILURE;
         goto done;
     }
+    checked = !store_target_is_pg(cfg.db) && access(cfg.db, F_OK) == 0;
+    check_ms = util_mono_ms();
     if (store_check(cfg.db, &err) < 0) {
         log_warnx(_("%s"), err);
         free(err);
         status = EX_DATAERR;
         goto done;
     }
+    if (checked)
+        log_info(_("store: %s checked in %lld ms"), cfg.db, (long long)(util_mono_ms() - check_ms));
     if (store_check_layout(cfg.db, &err) < 0) {
         log_error("%s", err);
         free(err);
