@@ -96,6 +96,33 @@ lock_db(const char *db)
     return fd;
 }
 
+/*
+ * The lock file keeps, between a clean stop and the next start, the identity the stop left the
+ * database with (store_clean_identity). Taken once: what a start reads, it clears, so a
+ * broker that then stops uncleanly leaves nothing behind. NULL when there is none.
+ */
+static char *
+lock_take_identity(int fd)
+{
+    char buf[256];
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+    if (ftruncate(fd, 0) < 0 || n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+static void
+lock_keep_identity(int fd, const char *db)
+{
+    char *id = store_clean_identity(db);
+
+    if (id != NULL && (pwrite(fd, id, strlen(id), 0) != (ssize_t)strlen(id) || fsync(fd) < 0))
+        (void)ftruncate(fd, 0);
+    free(id);
+}
+
 static int
 rebuild(const config_t *cfg)
 {
@@ -198,7 +225,8 @@ main(int argc, char **argv)
     broker_t *broker = NULL;
     int lockfd = -1, status = EXIT_FAILURE, rc;
     int64_t check_ms;
-    bool checked;
+    store_checked_t checked;
+    char *clean;
 
     i18n_init("permitd");
     log_init("permitd", LOG_LEVEL_INFO);
@@ -257,16 +285,20 @@ main(int argc, char **argv)
         status = lockfd == -2 ? EX_TEMPFAIL : EXIT_FAILURE;
         goto done;
     }
-    checked = !store_target_is_pg(cfg.db) && access(cfg.db, F_OK) == 0;
+    clean = lockfd >= 0 ? lock_take_identity(lockfd) : NULL;
     check_ms = util_mono_ms();
-    if (store_check(cfg.db, &err) < 0) {
+    rc = store_check(cfg.db, clean, &checked, &err);
+    if (rc == 0 && checked == STORE_CHECKED)
+        log_info(_("store: %s checked in %lld ms"), cfg.db, (long long)(util_mono_ms() - check_ms));
+    else if (checked == STORE_UNTOUCHED)
+        log_info(_("store: %s is as its last clean stop left it: not read again"), cfg.db);
+    free(clean);
+    if (rc < 0) {
         log_warnx(_("%s"), err);
         free(err);
         status = EX_DATAERR;
         goto done;
     }
-    if (checked)
-        log_info(_("store: %s checked in %lld ms"), cfg.db, (long long)(util_mono_ms() - check_ms));
     if (store_check_layout(cfg.db, &err) < 0) {
         log_error("%s", err);
         free(err);
@@ -325,8 +357,11 @@ done:
     broker_destroy(&broker);
     if (zctx != NULL)
         zmq_ctx_term(zctx);
-    if (lockfd >= 0)
+    if (lockfd >= 0) {
+        if (status == EX_OK)
+            lock_keep_identity(lockfd, cfg.db);
         close(lockfd);
+    }
     sigwake_fini();
     args_clear(&args);
     config_clear(&cfg);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "i18n.h"
@@ -414,10 +415,26 @@ store_replayed(store_t *s)
 }
 
 int
-store_check(const char *target, char **err)
+store_check(const char *target, const char *clean, store_checked_t *how, char **err)
 {
+    char *now;
+    bool same;
+
     *err = NULL;
-    return store_target_is_pg(target) ? 0 : store_sqlite_check(target, err);
+    *how = STORE_NOTHING_TO_CHECK;
+    if (store_target_is_pg(target) || access(target, F_OK) != 0)
+        return 0;
+    now = clean != NULL ? store_sqlite_identity(target) : NULL;
+    same = now != NULL && strcmp(now, clean) == 0;
+    free(now);
+    *how = same ? STORE_UNTOUCHED : STORE_CHECKED;
+    return same ? 0 : store_sqlite_check(target, err);
+}
+
+char *
+store_clean_identity(const char *target)
+{
+    return store_target_is_pg(target) ? NULL : store_sqlite_identity(target);
 }
 
 int

@@ -45,9 +45,26 @@ store_t *store_open_wait(const char *target, int timeout_ms, volatile sig_atomic
  * of the file (PRAGMA quick_check): a damaged file would otherwise be served and answer every
  * event "storage" for ever. PostgreSQL checks its own pages: nothing to do. 0 sound (or
  * nothing there yet), -1 damaged with *err (caller owns): one line that says what is wrong and
- * what to do next. The cost grows with the file: see README, "Limits".
+ * what to do next. The cost grows with the file (1.3 s a million entries).
+ *
+ * clean, when not NULL, is what store_clean_identity gave at the broker's last clean stop:
+ * when the file still has that identity nothing has written it since (its inode change time
+ * moves with every write, and no tool can set it back), so it is not read again. *how says
+ * which it was.
  */
-int store_check(const char *target, char **err);
+typedef enum store_checked {
+    STORE_NOTHING_TO_CHECK, /* PostgreSQL, or no file yet */
+    STORE_CHECKED,          /* read whole */
+    STORE_UNTOUCHED,        /* as the last clean stop left it: not read */
+} store_checked_t;
+int store_check(const char *target, const char *clean, store_checked_t *how, char **err);
+/*
+ * After a clean stop, the closed sqlite file's identity: its device, inode, size and
+ * modification and change times, to the nanosecond. NULL (nothing to remember) for
+ * PostgreSQL, for a file that cannot be read, and when a write-ahead log with content is
+ * left beside it (another connection held the file open). Caller owns.
+ */
+char *store_clean_identity(const char *target);
 /*
  * The layout of the whole database (the log, meta and the derived tables), which a database
  * carries (sqlite: PRAGMA user_version) so that a release can tell one written by a newer

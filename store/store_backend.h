@@ -206,6 +206,7 @@ extern const store_ops_t store_sqlite_ops;
 struct sqlite3 *store_sqlite_db(store_backend_t *b);  /* the connection, for sqlite-only SQL */
 void store_sqlite_single_threaded(void);              /* store_single_threaded, for sqlite */
 int store_sqlite_check(const char *path, char **err); /* store_check, for sqlite */
+char *store_sqlite_identity(const char *path);        /* store_clean_identity, for sqlite */
 int store_sqlite_check_layout(const char *path, char **err); /* store_check_layout, sqlite */
 /* store_backup, store_audit, store_derived_save and _compare, for sqlite. */
 int store_sqlite_backup(const char *path, const char *dest, bool force, uint64_t *head, char **err);

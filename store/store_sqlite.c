@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -635,6 +636,26 @@ static bool
 rc_damaged(int rc)
 {
     return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/*
+ * store_clean_identity for a sqlite file. A write-ahead log with content beside it means the
+ * file alone is not the database: no identity.
+ */
+char *
+store_sqlite_identity(const char *path)
+{
+    struct stat st, wal;
+    char *wal_path = xasprintf("%s-wal", path);
+    bool wal_empty = stat(wal_path, &wal) != 0 ? errno == ENOENT : wal.st_size == 0;
+
+    free(wal_path);
+    if (!wal_empty || stat(path, &st) != 0)
+        return NULL;
+    return xasprintf("sqlite %llu %llu %lld %lld.%09ld %lld.%09ld", (unsigned long long)st.st_dev,
+                     (unsigned long long)st.st_ino, (long long)st.st_size,
+                     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+                     st.st_ctim.tv_nsec);
 }
 
 /*

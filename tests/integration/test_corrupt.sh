@@ -2,7 +2,8 @@
 # A damaged database file is never served: permitd checks the file at start (sqlite's
 # quick_check) and refuses to start with one line that says what is wrong and what to do,
 # exit 65 (EX_DATAERR), without ever saying ready; --rebuild refuses it the same way. A sound
-# file still starts.
+# file still starts. A file exactly as a clean stop left it is not read again; one written
+# since (a broker killed, a byte changed with its modification time put back) is.
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -16,14 +17,31 @@ import_samples
 send --dept NRB --project "$P" --procedure LAND_PREREVIEW --event accepted
 send --dept EEB --project "$P" --procedure EIA --event accepted --note "材料齐全"
 stop_broker
+grep -q "checked in" "$BROKER_LOG" && fail "a new database was checked: $(cat "$BROKER_LOG")"
+
+step "after a clean stop the untouched file is not read again"
+start_broker
+grep -q "as its last clean stop left it: not read again" "$BROKER_LOG" ||
+    fail "the start after a clean stop read the file again: $(grep store: "$BROKER_LOG")"
+send --dept WRB --project "$P" --procedure SOIL_WATER --event accepted
+
+step "after a kill it is"
+kill9_broker
+start_broker
+grep -q "checked in [0-9]* ms" "$BROKER_LOG" ||
+    fail "the start after a kill did not check the file: $(grep store: "$BROKER_LOG")"
+stop_broker
 sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 [[ "$(sqlite3 "$DB" "PRAGMA quick_check")" == ok ]] || fail "the database is damaged already"
 
-step "two pages in the middle of the file overwritten"
+step "two pages in the middle of the file overwritten, its modification time put back"
 pages=$(($(stat -c %s "$DB") / 4096))
 ((pages >= 8)) || fail "the database has only $pages pages"
+mtime=$(stat -c %y "$DB")
 head -c 8192 /dev/zero | tr '\0' '\377' |
     dd of="$DB" bs=4096 seek=$((pages / 2)) count=2 conv=notrunc status=none
+touch -d "$mtime" "$DB"
+[[ "$(stat -c %y "$DB")" == "$mtime" ]] || fail "touch did not put the time back"
 [[ "$(sqlite3 "$DB" "PRAGMA quick_check" 2>&1)" != ok ]] || fail "the damage went unnoticed by sqlite"
 
 step "permitd refuses to start on it: exit 65, one line, never ready"
