@@ -132,3 +132,14 @@ count_at_least() {
 wait_count() {
     wait_for "$1" "$2 lines matching $4 in $(basename "$3")" count_at_least "$2" "$3" "$4"
 }
+
+# two_reds FILE: EIA of TL-2026-001 (steward 张伟) and of TL-2026-002 (steward 王丽娜) go red
+# on the sample data, and FILE (the webhook sink) holds each steward's red alert.
+two_reds() {
+    step "EIA of TL-2026-001 (steward 张伟) and of TL-2026-002 (steward 王丽娜) go red"
+    send --dept EEB --project TL-2026-001 --procedure EIA --event accepted
+    send --dept EEB --project TL-2026-002 --procedure EIA --event accepted
+    ctl clock set 2026-03-17T09:00:00+08:00
+    wait_count 10 1 "$1" '.path == "/zhangwei" and .body.route == "colour.red"'
+    wait_count 10 1 "$1" '.path == "/wanglina" and .body.route == "colour.red"'
+}

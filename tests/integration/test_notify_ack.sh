@@ -32,12 +32,7 @@ notify_conf escalate_ms=1500
 start_notify
 W=$T/web.jsonl
 
-step "EIA of TL-2026-001 (steward 张伟) and of TL-2026-002 (steward 王丽娜) go red"
-send --dept EEB --project TL-2026-001 --procedure EIA --event accepted
-send --dept EEB --project TL-2026-002 --procedure EIA --event accepted
-ctl clock set 2026-03-17T09:00:00+08:00
-wait_count 10 1 "$W" '.path == "/zhangwei" and .body.route == "colour.red"'
-wait_count 10 1 "$W" '.path == "/wanglina" and .body.route == "colour.red"'
+two_reds "$W"
 
 step "张伟's webhook acknowledged in its reply: only 王丽娜's item is escalated"
 wait_count 10 1 "$W" '.path == "/zhaozhigang" and .body.route == "escalation"'

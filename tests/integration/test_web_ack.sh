@@ -121,12 +121,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-urlencode "name=op"
 
 # The items go red just before they are acknowledged: escalate_ms runs from the red alert,
 # and what lies between it and the browser's confirm must fit in it on a loaded machine.
-step "EIA of TL-2026-001 (steward 张伟) and of TL-2026-002 (steward 王丽娜) go red"
-send --dept EEB --project TL-2026-001 --procedure EIA --event accepted
-send --dept EEB --project TL-2026-002 --procedure EIA --event accepted
-ctl clock set 2026-03-17T09:00:00+08:00
-wait_count 10 1 "$W" '.path == "/zhangwei" and .body.route == "colour.red"'
-wait_count 10 1 "$W" '.path == "/wanglina" and .body.route == "colour.red"'
+two_reds "$W"
 ZW_URL=$(jq -r 'select(.path == "/zhangwei" and .body.route == "colour.red") | .body.vars.ack_url' "$W")
 ZW_SEQ=$(jq -r 'select(.path == "/zhangwei" and .body.route == "colour.red") | .body.seq' "$W")
 WL_SEQ=$(jq -r 'select(.path == "/wanglina" and .body.route == "colour.red") | .body.seq' "$W")
