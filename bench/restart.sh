@@ -45,7 +45,7 @@ ms() { date +%s%3N; }
 start() {
     local t0 i
     t0=$(ms)
-    "$BIN/permitd" --db "$DB" "${EP[@]}" --curve no --log-level info >"$T/permitd.$1.log" 2>&1 &
+    "$BIN/permitd" --db "$DB" "${EP[@]}" --curve no --quota-rate=0 --log-level info >"$T/permitd.$1.log" 2>&1 &
     broker=$!
     for ((i = 0; i < 6000; i++)); do
         grep -qs "ready:" "$T/permitd.$1.log" && {
