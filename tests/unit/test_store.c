@@ -257,6 +257,19 @@ sqlite_temp_file_open(void)
  * as by permitd's), where sqlite's default spilled it to a temporary file past 64 KiB, and the
  * rest of the batch then wrote two writes a page to that file.
  */
+/* n entries of project with ids in random order, as agents' are (xorshift state *x). */
+static void
+append_random_ids(store_t *s, uint32_t *x, int n, const char *project)
+{
+    char id[48];
+
+    for (int i = 0; i < n; i++) {
+        *x ^= *x << 13, *x ^= *x >> 17, *x ^= *x << 5;
+        snprintf(id, sizeof(id), "%08x-%s-%d", *x, project, i);
+        append(s, PM_KIND_ACCEPTED, id, project, "EEB");
+    }
+}
+
 static void
 test_batch_savepoints_stay_in_memory(void **state)
 {
@@ -265,20 +278,12 @@ test_batch_savepoints_stay_in_memory(void **state)
     char id[24];
 
     assert_int_equal(store_begin(f->s), 0);
-    for (int i = 0; i < 20000; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        snprintf(id, sizeof(id), "%08x-%d", x, i);
-        append(f->s, PM_KIND_ACCEPTED, id, "TL-2026-001", "EEB");
-    }
+    append_random_ids(f->s, &x, 20000, "TL-2026-001");
     assert_int_equal(store_commit(f->s), 0);
 
     assert_int_equal(store_begin(f->s), 0);
     assert_int_equal(store_savepoint(f->s), 0);
-    for (int i = 0; i < 100; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        snprintf(id, sizeof(id), "%08x-b%d", x, i);
-        append(f->s, PM_KIND_ACCEPTED, id, "TL-2026-002", "EEB");
-    }
+    append_random_ids(f->s, &x, 100, "TL-2026-002");
     assert_int_equal(store_release(f->s), 0);
     for (int i = 0; i < 64; i++) {
         snprintf(id, sizeof(id), "m%d", i);
