@@ -262,7 +262,7 @@ validate(dec_t *d, const ProtobufCMessage *m)
 
 /* The allowed values of a number field: min to max, and 0 when zero_ok (an absent field). */
 typedef struct num_range {
-    const char *name; /* "Message.field" */
+    const char *field, *msg; /* the field first: most fields differ from it at once */
     int64_t min, max;
     bool zero_ok;
 } num_range_t;
@@ -277,29 +277,28 @@ static bool
 field_range(const char *msg, const ProtobufCFieldDescriptor *f, num_range_t *out)
 {
     static const num_range_t ranges[] = {
-        {"ProcType.limit_days", PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, false},
-        {"ProcType.promised_days", PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, true},
-        {"Entry.limit_days", PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, true},
-        {"Project.start_half", 1, PM_START_HALF_MAX, true},
-        {"Project.year", PM_PROJECT_YEAR_MIN, PM_PROJECT_YEAR_MAX, true},
-        {"Project.template_version", 1, PM_TEMPLATE_VERSION_MAX, true},
-        {"Template.version", 1, PM_TEMPLATE_VERSION_MAX, true},
-        {"Calendar.year", PM_CAL_YEAR_MIN, PM_CAL_YEAR_MAX, false},
+        {"limit_days", "ProcType", PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, false},
+        {"promised_days", "ProcType", PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, true},
+        {"limit_days", "Entry", PM_LIMIT_DAYS_MIN, PM_LIMIT_DAYS_MAX, true},
+        {"start_half", "Project", 1, PM_START_HALF_MAX, true},
+        {"year", "Project", PM_PROJECT_YEAR_MIN, PM_PROJECT_YEAR_MAX, true},
+        {"template_version", "Project", 1, PM_TEMPLATE_VERSION_MAX, true},
+        {"version", "Template", 1, PM_TEMPLATE_VERSION_MAX, true},
+        {"year", "Calendar", PM_CAL_YEAR_MIN, PM_CAL_YEAR_MAX, false},
     };
-    size_t mlen = strlen(msg), flen = strlen(f->name);
+    size_t flen = strlen(f->name);
 
     for (size_t i = 0; i < ARRAY_LEN(ranges); i++)
-        if (strncmp(ranges[i].name, msg, mlen) == 0 && ranges[i].name[mlen] == '.' &&
-            strcmp(ranges[i].name + mlen + 1, f->name) == 0) {
+        if (strcmp(ranges[i].field, f->name) == 0 && strcmp(ranges[i].msg, msg) == 0) {
             *out = ranges[i];
             return true;
         }
     if (flen > 3 && strcmp(f->name + flen - 3, "_ms") == 0) {
-        *out = (num_range_t){NULL, 1, PM_TIME_MAX_MS, true};
+        *out = (num_range_t){NULL, NULL, 1, PM_TIME_MAX_MS, true};
         return true;
     }
     if (f->type == PROTOBUF_C_TYPE_UINT64) {
-        *out = (num_range_t){NULL, 0, PM_SEQ_MAX, true};
+        *out = (num_range_t){NULL, NULL, 0, PM_SEQ_MAX, true};
         return true;
     }
     return false;
