@@ -288,10 +288,7 @@ main(int argc, char **argv)
     clean = lockfd >= 0 ? lock_take_identity(lockfd) : NULL;
     check_ms = util_mono_ms();
     rc = store_check(cfg.db, clean, &checked, &err);
-    if (rc == 0 && checked == STORE_CHECKED)
-        log_info(_("store: %s checked in %lld ms"), cfg.db, (long long)(util_mono_ms() - check_ms));
-    else if (checked == STORE_UNTOUCHED)
-        log_info(_("store: %s is as its last clean stop left it: not read again"), cfg.db);
+    check_ms = util_mono_ms() - check_ms;
     free(clean);
     if (rc < 0) {
         log_warnx(_("%s"), err);
@@ -305,6 +302,11 @@ main(int argc, char **argv)
         status = PERMITD_EX_NEWER;
         goto done;
     }
+    /* Said once the file is known to be served: a refusal stays one line. */
+    if (checked == STORE_CHECKED)
+        log_info(_("store: %s checked in %lld ms"), cfg.db, (long long)check_ms);
+    else if (checked == STORE_UNTOUCHED)
+        log_info(_("store: %s is as its last clean stop left it: not read again"), cfg.db);
     if (do_rebuild) {
         status = rebuild(&cfg);
         goto done;
