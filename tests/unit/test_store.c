@@ -251,11 +251,12 @@ sqlite_temp_file_open(void)
 }
 
 /*
- * A batch as the broker makes one, a savepoint a message, where one message changes many
+ * A batch as the broker makes one, a savepoint a message, where one message changes about 20
  * pages the file had (ids of agents are random, so their index entries fall on pages all over
- * it): what its savepoint journals stays in memory (store_single_threaded, called by main below
- * as by permitd's), where sqlite's default spilled it to a temporary file past 64 KiB, and the
- * rest of the batch then wrote two writes a page to that file.
+ * it): what its savepoint journals stays in memory (STORE_STMTJRNL_SPILL, set by
+ * store_single_threaded, called by main below as by permitd's), where sqlite's default spilled
+ * it to a temporary file past 64 KiB (16 pages), and the rest of the batch then wrote two
+ * writes a page to that file.
  */
 /* n entries of project with ids in random order, as agents' are (xorshift state *x). */
 static void
@@ -283,7 +284,7 @@ test_batch_savepoints_stay_in_memory(void **state)
 
     assert_int_equal(store_begin(f->s), 0);
     assert_int_equal(store_savepoint(f->s), 0);
-    append_random_ids(f->s, &x, 100, "TL-2026-002");
+    append_random_ids(f->s, &x, 22, "TL-2026-002");
     assert_int_equal(store_release(f->s), 0);
     for (int i = 0; i < 64; i++) {
         snprintf(id, sizeof(id), "m%d", i);
