@@ -387,7 +387,11 @@ if ((DOWN_UNTIL[wrb] > 0)); then
     start_link_agent wrb
 fi
 proxy wrb pass
-wait_for 20 "WRB to reach the broker" link_is up
+# After the nemesis the agent may be inside a reconnection attempt on a connection the proxy
+# stalled: the attempt's window doubles up to backoff_max_ms (15 s), and ZeroMQ's own retry
+# interval inside it grows as far, so the healed link may first be tried 15 s later, and then
+# answered on a machine loaded with the other tests (20 s was missed twice in the CI).
+wait_for 45 "WRB to reach the broker" link_is up
 proxy wrb refuse
 wait_for 20 "WRB to log the broker gone" link_is down
 WRB_SHIFT=$((WRB_SHIFT - 6))
