@@ -676,7 +676,8 @@ store_sqlite_identity(const char *path)
 /*
  * store_check for a sqlite file: PRAGMA quick_check (every page, b-tree and record read once,
  * without the index cross-checks of integrity_check) on a connection of its own, closed
- * before the broker opens the file. Only damage is reported: a file that cannot be opened
+ * before the broker opens the file; store_check calls it for a file that exists. Only damage
+ * is reported: a file that cannot be opened
  * for another reason is left to the broker's own open, which says why.
  */
 int
@@ -687,8 +688,6 @@ store_sqlite_check(const char *path, char **err)
     char *first = NULL;
     int rc;
 
-    if (strcmp(path, ":memory:") == 0 || access(path, F_OK) != 0)
-        return 0; /* a new database */
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(db, 5000);
@@ -1241,14 +1240,13 @@ sq_scan(store_backend_t *b, const store_scan_t *q, store_blob_fn *fn, void *arg)
 {
     /* Without filters the plain walk: a range of the primary key. The calendar alone: its
      * index. */
-    bool plain = q->project == NULL && q->dept == NULL && q->since_ms == 0;
+    bool by_kind = q->project == NULL && q->dept == NULL && q->since_ms == 0;
+    bool plain = by_kind && q->kind == NULL;
     bool calendars =
-        plain && q->kind != NULL && strcmp(q->kind, pm_kind_name(PM_KIND_CALENDAR)) == 0;
-    sqlite3_stmt *st;
+        by_kind && q->kind != NULL && strcmp(q->kind, pm_kind_name(PM_KIND_CALENDAR)) == 0;
+    sqlite3_stmt *st = stmt(b, plain ? ST_WALK : calendars ? ST_CALENDARS : ST_ENTRIES);
     int rc;
 
-    plain = plain && q->kind == NULL;
-    st = stmt(b, plain ? ST_WALK : calendars ? ST_CALENDARS : ST_ENTRIES);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)q->after);
     if (plain || calendars) {
         sqlite3_bind_int64(st, 2, (sqlite3_int64)q->limit);
