@@ -49,9 +49,20 @@ permit_procs() {
     done
 }
 
-# build_packages: cpack's .deb files, in PACKAGES' order, into debs[].
+# build_packages: cpack's .deb files, in PACKAGES' order, into debs[]. Under ctest the
+# package_build test made them (PERMIT_PKG_PREBUILT=1, its fixture): the two tests that install
+# them share one Release build and one cpack run.
 build_packages() {
-    local p deb
+    if [[ "${PERMIT_PKG_PREBUILT:-0}" == 1 ]]; then
+        step "the packages the package_build test made"
+    else
+        make_packages
+    fi
+    collect_debs
+}
+
+# make_packages: the Release build and cpack, in PKG_BUILD.
+make_packages() {
     step "build the packages (Release, cpack)"
     # -Werror: an optimised build warns of what a debug build does not see (-Wmaybe-uninitialized).
     cmake -S "$PERMIT_SRC" -B "$PKG_BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
@@ -60,10 +71,14 @@ build_packages() {
     cmake --build "$PKG_BUILD" -j2 >"$T/build.out" 2>&1 || fail "build: $(tail -n 20 "$T/build.out")"
     rm -f "$PKG_BUILD"/*.deb
     (cd "$PKG_BUILD" && cpack -G DEB) >"$T/cpack.out" 2>&1 || fail "cpack: $(tail -n 20 "$T/cpack.out")"
+}
+
+collect_debs() {
+    local p deb
     debs=()
     for p in "${PACKAGES[@]}"; do
         deb=$(echo "$PKG_BUILD/${p}_"*.deb)
-        [[ -f $deb ]] || fail "cpack made no $p package: $(ls "$PKG_BUILD"/*.deb 2>&1)"
+        [[ -f $deb ]] || fail "no $p package in $PKG_BUILD (cpack's output; the package_build test makes it): $(ls "$PKG_BUILD"/*.deb 2>&1)"
         debs+=("$deb")
     done
 }
