@@ -34,12 +34,12 @@ step "every reply is the ack of its own event, in order"
 # A refusal carries a code; an ack carries none of the refusal codes' text.
 codes=()
 for code in malformed invalid unknown prerequisites storage forbidden not_owner; do
-    codes+=("$(printf '%s' "$code" | od -An -v -tx1 | tr -d ' \n')")
+    codes+=("$(hex_of "$code")")
 done
 i=0
 while read -r reply; do
     i=$((i + 1))
-    id=$(printf 'gc-%d' "$i" | od -An -v -tx1 | tr -d ' \n')
+    hex_into id "gc-$i"
     [[ "$reply" == *"$id"* ]] || fail "reply $i does not answer gc-$i: $reply"
     for hex in "${codes[@]}"; do
         [[ "$reply" != *"$hex"* ]] || fail "event gc-$i was refused: $reply"

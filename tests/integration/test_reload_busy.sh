@@ -52,7 +52,6 @@ mkfifo "$T/live.in"
     >"$T/live.out" 2>"$T/live.err" &
 CHILDREN+=("$!")
 exec 3>"$T/live.in"
-hex_of() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 # Envelope {version 1, status_req (field 8) {project (field 1)}}.
 req=$(pb_str 1 TL-2026-001)
 STATUS_FRAME=$(printf '0801%02x%02x%s' $((8 << 3 | 2)) $((${#req} / 2)) "$req")

@@ -202,7 +202,7 @@ varint() {
 }
 long_str() {
     local hex
-    hex=$(printf '%s' "$2" | od -An -v -tx1 | tr -d ' \n')
+    hex_into hex "$2"
     printf '%02x%s%s' $(($1 << 3 | 2)) "$(varint $((${#hex} / 2)))" "$hex"
 }
 event=$(pb_str 2 accepted)$(long_str 3 "$(printf 'x%.0s' {1..129})")$(pb_str 5 WRB)
@@ -229,7 +229,6 @@ mkfifo "$T/eeb.in"
 EEB_PID=$!
 CHILDREN+=("$EEB_PID")
 exec 3>"$T/eeb.in"
-hex_of() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 echo "$(pb_event_frame 1 accepted live-1 EEB NO-SUCH-1 EIA)" >&3
 one_reply() { (($(lines_in "$T/eeb.out") >= 1)); }
 wait_for 10 "the live connection's first reply" one_reply
