@@ -4,6 +4,8 @@
  * routed either side of a period's end share one period (routing time used to split them), a
  * daily period closes at local midnight, an entry from a period that already ended (catch-up
  * after downtime) is due at once, and an entry without recv_ms falls back to the routing time.
+ * And the splitting of a digest into parts (notifyd_part_end): the parts the greedy walk made,
+ * found with few measurements.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,14 +89,102 @@ test_no_recv_ms(void **state)
     assert_int_equal(notifyd_digest_end(-5, now, DAY_MS), at("2026-03-14T00:00:00+08:00"));
 }
 
+/*
+ * A digest stand-in: items of the given sizes in bytes after a header of 100, each measurement
+ * counted with the items it covers (what rendering the part would cost).
+ */
+typedef struct parts {
+    const size_t *len;
+    size_t calls, items;
+} parts_t;
+
+static size_t
+parts_size(void *arg, size_t start, size_t end)
+{
+    parts_t *p = arg;
+    size_t size = 100;
+
+    p->calls++;
+    p->items += end - start;
+    for (size_t i = start; i < end; i++)
+        size += p->len[i];
+    return size;
+}
+
+/* The greedy walk make_digest did before: one item more until the part is over the cap. */
+static size_t
+greedy_end(size_t start, size_t to, size_t cap, parts_t *p)
+{
+    size_t end = start + 1;
+
+    if (cap == 0)
+        return to;
+    while (end < to && parts_size(p, start, end + 1) <= cap)
+        end++;
+    return end;
+}
+
+/*
+ * The parts are the greedy walk's, item for item: items of uneven sizes, one of them over the
+ * cap alone (a part of its own), a last part that takes the rest, and no cap at all.
+ */
+static void
+test_parts_as_greedy(void **state)
+{
+    enum { N = 3000 };
+    static size_t len[N];
+    parts_t p = {len, 0, 0};
+    size_t caps[] = {0, 150, 400, 1000, 4096, 20000, 1000000};
+
+    (void)state;
+    srandom(7);
+    for (size_t i = 0; i < N; i++)
+        len[i] = 1 + (size_t)(random() % 120);
+    len[N / 2] = 5000;
+    for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+        size_t start = 0, nparts = 0;
+        while (start < N) {
+            size_t end = notifyd_part_end(start, N, caps[c], parts_size, &p);
+            assert_int_equal(end, greedy_end(start, N, caps[c], &p));
+            assert_true(end > start && end <= N);
+            start = end;
+            nparts++;
+        }
+        assert_true(caps[c] != 0 || nparts == 1);
+    }
+}
+
+/*
+ * A backlog of 20,000 items into DingTalk-sized parts (about 500 items each): the greedy walk
+ * rendered every part once per item added, about 250 items rendered per item of the digest
+ * (5 million); found by doubling then bisecting, fewer than 20 per item.
+ */
+static void
+test_parts_render_few(void **state)
+{
+    enum { N = 20000 };
+    static size_t len[N];
+    parts_t p = {len, 0, 0};
+    size_t start = 0, nparts = 0;
+
+    (void)state;
+    for (size_t i = 0; i < N; i++)
+        len[i] = 40;
+    while (start < N) {
+        start = notifyd_part_end(start, N, 20000, parts_size, &p);
+        nparts++;
+    }
+    assert_int_equal(nparts, N / 497 + 1); /* (20,000 - 100) / 40 = 497 items a part */
+    assert_true(p.items < 20 * (size_t)N);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_tick_one_period),
-        cmocka_unit_test(test_local_midnight),
-        cmocka_unit_test(test_catch_up_due_at_once),
-        cmocka_unit_test(test_no_recv_ms),
+        cmocka_unit_test(test_one_tick_one_period),  cmocka_unit_test(test_local_midnight),
+        cmocka_unit_test(test_catch_up_due_at_once), cmocka_unit_test(test_no_recv_ms),
+        cmocka_unit_test(test_parts_as_greedy),      cmocka_unit_test(test_parts_render_few),
     };
 
     /* Local midnight of China Standard Time, without depending on installed zone files. */
