@@ -794,25 +794,29 @@ deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
 
 static int make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now);
 
-/*
- * A robot's queue is longer than it takes in one window: its due records go out as one digest
- * (in parts when large), each marked delivered by it, so none is dropped or sent twice.
- */
-static void
-coalesce(notifyd_t *self, const char *chan, const char *addr, int64_t now)
+int
+notifyd_coalesce(notifyd_t *self, const char *chan, const char *addr, int64_t now)
 {
     nq_item_t *v = NULL;
     size_t n = 0;
+    int rc = -1;
 
-    if (nq_due_at(self->q, chan, addr, now, 0, &v, &n) < 0 || n == 0)
-        goto done;
-    if (nq_begin(self->q) == 0 && make_digest(self, v, 0, n, now) == 0 && nq_commit(self->q) == 0)
-        log_info(_("%s %s: %zu notifications waiting for the robot, sent as one digest"), chan,
-                 addr, n);
+    /* The digests of earlier rounds wait for the robot as they are, not digested again (a
+     * digest of digests would list their titles only). */
+    if (nq_due_at(self->q, chan, addr, now, NOTIFYD_COALESCE_MAX, "digest", &v, &n) < 0)
+        return -1;
+    if (n == 0)
+        rc = 0;
+    else if (nq_begin(self->q) == 0 && make_digest(self, v, 0, n, now) == 0 &&
+             nq_commit(self->q) == 0)
+        rc = (int)n;
     else
         nq_rollback(self->q);
-done:
+    if (rc > 0)
+        log_info(_("%s %s: %zu notifications waiting for the robot, sent as one digest"), chan,
+                 addr, n);
     nq_items_free(v, n);
+    return rc;
 }
 
 /*
@@ -839,9 +843,10 @@ deliver_due(notifyd_t *self, int64_t now)
             /* its transfer ends first */
         } else if (at > now) {
             nq_defer_dest(self->q, d[i].chan, d[i].addr, at);
-        } else if (p != NULL && d[i].count > (size_t)self->cfg->pace_limit) {
-            coalesce(self, d[i].chan, d[i].addr, now);
-        } else if (nq_due_at(self->q, d[i].chan, d[i].addr, now, SEND_CAP, &v, &n) == 0) {
+        } else if (p != NULL && d[i].count > (size_t)self->cfg->pace_limit &&
+                   notifyd_coalesce(self, d[i].chan, d[i].addr, now) != 0) {
+            /* digested (or a database error): the digest's parts go out in the next turns */
+        } else if (nq_due_at(self->q, d[i].chan, d[i].addr, now, SEND_CAP, NULL, &v, &n) == 0) {
             for (size_t k = 0; k < n && !deliver_one(self, &v[k], now); k++)
                 ;
             nq_items_free(v, n);

@@ -35,6 +35,13 @@
 #include "ncfg.h"
 
 #define NOTIFYD_TICK_MS 250
+/*
+ * The most records one round of coalescing reads. A robot's backlog after an outage (100,000
+ * records) is digested this many at a time, oldest first, one round per turn of the loop, so
+ * neither the memory nor a turn grows with the backlog; the records a round leaves stay
+ * pending for the next.
+ */
+#define NOTIFYD_COALESCE_MAX 2000
 
 typedef struct notifyd notifyd_t;
 
@@ -80,6 +87,15 @@ int64_t notifyd_digest_end(int64_t recv_ms, int64_t now, int64_t period);
  */
 typedef size_t notifyd_size_fn(void *arg, size_t start, size_t end);
 size_t notifyd_part_end(size_t start, size_t to, size_t cap, notifyd_size_fn *size, void *arg);
+
+/*
+ * A robot's queue is longer than it takes in one window: its due records go out as one digest
+ * (in parts when large), each marked delivered by it, so none is dropped or sent twice. At most
+ * NOTIFYD_COALESCE_MAX records a round, oldest first; the digests of earlier rounds are
+ * left to go out as they are. How many records were digested (0: none due but digests), -1 on
+ * a database error. Called by the loop; exposed for the unit tests.
+ */
+int notifyd_coalesce(notifyd_t *self, const char *chan, const char *addr, int64_t now);
 
 /* The capped, jittered pause before attempt `attempts + 1`, in ms (unit tests). */
 int64_t notifyd_backoff(int attempts, int min_ms, int max_ms);

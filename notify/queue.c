@@ -467,12 +467,12 @@ nq_dests_free(nq_dest_t *v, size_t n)
 }
 
 int
-nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, nq_item_t **out,
-          size_t *n)
+nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max,
+          const char *skip_route, nq_item_t **out, size_t *n)
 {
-    sqlite3_stmt *st =
-        prep(q, "SELECT " ITEM_COLS " FROM delivery WHERE state = 'pending' AND chan = ?1"
-                " AND addr = ?2 AND next_ms <= ?3 ORDER BY next_ms, id LIMIT ?4");
+    sqlite3_stmt *st = prep(q, "SELECT " ITEM_COLS " FROM delivery WHERE state = 'pending'"
+                               " AND chan = ?1 AND addr = ?2 AND next_ms <= ?3"
+                               " AND (?5 IS NULL OR route <> ?5) ORDER BY next_ms, id LIMIT ?4");
 
     if (st == NULL)
         return -1;
@@ -480,6 +480,7 @@ nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, 
     sqlx_bind_text(st, 2, addr);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, max > 0 ? (sqlite3_int64)max : -1);
+    sqlx_bind_text(st, 5, skip_route);
     return read_items(st, out, n);
 }
 

@@ -110,9 +110,13 @@ typedef struct nq_dest {
  */
 int nq_due_dests(nq_t *q, int64_t now, size_t cap, nq_dest_t **out, size_t *n);
 void nq_dests_free(nq_dest_t *v, size_t n);
-/* Pending records of one destination due at now, up to max (0: all), in order. */
-int nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, nq_item_t **out,
-              size_t *n);
+/*
+ * Pending records of one destination due at now, up to max (0: all), in order (oldest first);
+ * skip_route, when not NULL, leaves out the records of that route key (coalescing leaves out
+ * the digests it made).
+ */
+int nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max,
+              const char *skip_route, nq_item_t **out, size_t *n);
 /* Held records whose digest period ended, by recipient, channel, address, seq. */
 int nq_held_due(nq_t *q, int64_t now, nq_item_t **out, size_t *n);
 /* The earliest next_ms of pending or held records; INT64_MAX when none. */

@@ -5,17 +5,24 @@
  * daily period closes at local midnight, an entry from a period that already ended (catch-up
  * after downtime) is due at once, and an entry without recv_ms falls back to the routing time.
  * And the splitting of a digest into parts (notifyd_part_end): the parts the greedy walk made,
- * found with few measurements.
+ * found with few measurements. And coalescing a robot's backlog (notifyd_coalesce): a bounded
+ * number of records a round, oldest first, none dropped or digested twice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <zmq.h>
 
+#include "fixture.h"
+#include "ncfg.h"
 #include "notifyd.h"
+#include "queue.h"
 #include "util.h"
 
 #define DAY_MS 86400000LL
@@ -178,6 +185,125 @@ test_parts_render_few(void **state)
     assert_true(p.items < 20 * (size_t)N);
 }
 
+#define ROBOT "http://127.0.0.1:9/wecom/taskforce"
+
+/* The records waiting for one robot after an outage: n notices, due at 1 ... n. */
+static void
+add_backlog(const char *db, int n)
+{
+    char *err = NULL;
+    nq_t *q = nq_open(db, &err);
+
+    assert_non_null(q);
+    assert_int_equal(nq_begin(q), 0);
+    for (int i = 0; i < n; i++) {
+        char idem[32], title[32];
+        nq_item_t it = {.seq = (uint64_t)i + 1,
+                        .route = "unblocked",
+                        .recipient = "taskforce",
+                        .chan = "wecom",
+                        .addr = ROBOT,
+                        .idem = idem,
+                        .title = title,
+                        .text = "text",
+                        .state = "pending",
+                        .next_ms = i + 1,
+                        .created_ms = 1};
+        snprintf(idem, sizeof(idem), "%d-taskforce", i + 1);
+        snprintf(title, sizeof(title), "item %d", i + 1);
+        assert_int_equal(nq_add(q, &it), 0);
+    }
+    assert_int_equal(nq_commit(q), 0);
+    nq_close(&q);
+}
+
+/* The digest parts' items: seen[i] counts the parts that list item i + 1. */
+static void
+count_digested(nq_t *q, int *seen, int n)
+{
+    nq_filter_t f = {.state = "pending"};
+    nq_item_t *v;
+    size_t k;
+
+    assert_int_equal(nq_select(q, &f, &v, &k), 0);
+    for (size_t i = 0; i < k; i++) {
+        assert_string_equal(v[i].route, "digest");
+        for (const char *l = strstr(v[i].text, "- item "); l != NULL;
+             l = strstr(l + 1, "- item ")) {
+            int item = atoi(l + 7);
+            assert_true(item >= 1 && item <= n);
+            seen[item - 1]++;
+        }
+    }
+    nq_items_free(v, k);
+}
+
+/*
+ * A backlog of twice NOTIFYD_COALESCE_MAX and 5 for one robot: each round reads and digests at
+ * most NOTIFYD_COALESCE_MAX records, the oldest, and leaves the rest pending; the digests of
+ * earlier rounds are not digested again (their items would be lost behind their titles). After
+ * three rounds every notice is in exactly one digest part, and a fourth finds nothing to do.
+ * Before the bound one round read the whole backlog into memory.
+ */
+static void
+test_coalesce_bounded(void **state)
+{
+    enum { MAX = NOTIFYD_COALESCE_MAX, N = 2 * MAX + 5 };
+    char dir[64], *path[3], *err = NULL;
+    static int seen[N];
+    void *zctx = zmq_ctx_new();
+    ncfg_t cfg;
+    notifyd_t *nd;
+    nq_t *q;
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "coalesce"), 0);
+    path[0] = xasprintf("%s/notify.db", dir);
+    path[1] = xasprintf("%s/routes.conf", dir);
+    path[2] = xasprintf("ipc://%s/q", dir);
+    f = fopen(path[1], "w");
+    assert_non_null(f);
+    fputs("[route]\nunblocked = taskforce\n[contact taskforce]\nwecom = " ROBOT "\n", f);
+    fclose(f);
+    add_backlog(path[0], N);
+    ncfg_defaults(&cfg);
+    assert_int_equal(ncfg_set(&cfg, "db", path[0], &err), 0);
+    assert_int_equal(ncfg_set(&cfg, "routes", path[1], &err), 0);
+    assert_int_equal(ncfg_set(&cfg, "templates", DEPLOY_TEMPLATES, &err), 0);
+    assert_int_equal(ncfg_set(&cfg, "query", path[2], &err), 0);
+    assert_int_equal(ncfg_set(&cfg, "publish", path[2], &err), 0);
+    nd = notifyd_new(&cfg, zctx, &err);
+    assert_non_null(nd);
+    q = nq_open(path[0], &err);
+    assert_non_null(q);
+
+    assert_int_equal(notifyd_coalesce(nd, "wecom", ROBOT, N + 1), MAX);
+    {
+        /* the oldest went first: the next due is the first one left */
+        nq_item_t *v;
+        size_t k;
+        assert_int_equal(nq_due_at(q, "wecom", ROBOT, N + 1, 1, "digest", &v, &k), 0);
+        assert_int_equal(k, 1);
+        assert_int_equal(v[0].seq, MAX + 1);
+        nq_items_free(v, k);
+    }
+    assert_int_equal(notifyd_coalesce(nd, "wecom", ROBOT, N + 1), MAX);
+    assert_int_equal(notifyd_coalesce(nd, "wecom", ROBOT, N + 1), 5);
+    assert_int_equal(notifyd_coalesce(nd, "wecom", ROBOT, N + 1), 0);
+    count_digested(q, seen, N);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(seen[i], 1);
+
+    nq_close(&q);
+    notifyd_destroy(&nd);
+    ncfg_clear(&cfg);
+    zmq_ctx_term(zctx);
+    fixture_rmtree(dir);
+    for (int i = 0; i < 3; i++)
+        free(path[i]);
+}
+
 int
 main(void)
 {
@@ -185,6 +311,7 @@ main(void)
         cmocka_unit_test(test_one_tick_one_period),  cmocka_unit_test(test_local_midnight),
         cmocka_unit_test(test_catch_up_due_at_once), cmocka_unit_test(test_no_recv_ms),
         cmocka_unit_test(test_parts_as_greedy),      cmocka_unit_test(test_parts_render_few),
+        cmocka_unit_test(test_coalesce_bounded),
     };
 
     /* Local midnight of China Standard Time, without depending on installed zone files. */
