@@ -794,25 +794,29 @@ deliver_one(notifyd_t *self, nq_item_t *it, int64_t now)
 
 static int make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now);
 
-/*
- * A robot's queue is longer than it takes in one window: its due records go out as one digest
- * (in parts when large), each marked delivered by it, so none is dropped or sent twice.
- */
-static void
-coalesce(notifyd_t *self, const char *chan, const char *addr, int64_t now)
+int
+notifyd_coalesce(notifyd_t *self, const char *chan, const char *addr, int64_t now)
 {
     nq_item_t *v = NULL;
     size_t n = 0;
+    int rc = -1;
 
-    if (nq_due_at(self->q, chan, addr, now, 0, &v, &n) < 0 || n == 0)
-        goto done;
-    if (nq_begin(self->q) == 0 && make_digest(self, v, 0, n, now) == 0 && nq_commit(self->q) == 0)
-        log_info(_("%s %s: %zu notifications waiting for the robot, sent as one digest"), chan,
-                 addr, n);
+    /* The digests of earlier rounds wait for the robot as they are, not digested again (a
+     * digest of digests would list their titles only). */
+    if (nq_due_at(self->q, chan, addr, now, NOTIFYD_COALESCE_MAX, "digest", &v, &n) < 0)
+        return -1;
+    if (n == 0)
+        rc = 0;
+    else if (nq_begin(self->q) == 0 && make_digest(self, v, 0, n, now) == 0 &&
+             nq_commit(self->q) == 0)
+        rc = (int)n;
     else
         nq_rollback(self->q);
-done:
+    if (rc > 0)
+        log_info(_("%s %s: %zu notifications waiting for the robot, sent as one digest"), chan,
+                 addr, n);
     nq_items_free(v, n);
+    return rc;
 }
 
 /*
@@ -839,9 +843,10 @@ deliver_due(notifyd_t *self, int64_t now)
             /* its transfer ends first */
         } else if (at > now) {
             nq_defer_dest(self->q, d[i].chan, d[i].addr, at);
-        } else if (p != NULL && d[i].count > (size_t)self->cfg->pace_limit) {
-            coalesce(self, d[i].chan, d[i].addr, now);
-        } else if (nq_due_at(self->q, d[i].chan, d[i].addr, now, SEND_CAP, &v, &n) == 0) {
+        } else if (p != NULL && d[i].count > (size_t)self->cfg->pace_limit &&
+                   notifyd_coalesce(self, d[i].chan, d[i].addr, now) != 0) {
+            /* digested (or a database error): the digest's parts go out in the next turns */
+        } else if (nq_due_at(self->q, d[i].chan, d[i].addr, now, SEND_CAP, NULL, &v, &n) == 0) {
             for (size_t k = 0; k < n && !deliver_one(self, &v[k], now); k++)
                 ;
             nq_items_free(v, n);
@@ -970,19 +975,20 @@ render_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, const char 
 {
     const char *ttitle = "{count}", *tbody = "{items}";
     json_t *vars = json_object(), *items = json_array(), *extra = json_object();
-    char *lines = xstrdup(""), *hlines = xstrdup(""), count[16], *title, *html = NULL;
+    char *lines = NULL, *hlines = NULL, count[16], *title, *html = NULL;
+    size_t len, hlen;
+    /* Appended to, not copied whole for each item: a part is rendered in time linear in it. */
+    FILE *f = open_memstream(&lines, &len), *hf = open_memstream(&hlines, &hlen);
     chan_kind_t kind = CHAN_WEBHOOK;
 
+    if (f == NULL || hf == NULL)
+        fatal("open_memstream");
     for (size_t i = from; i < to; i++) {
         json_t *o = json_object();
-        char *more = xasprintf("%s- %s\n", lines, v[i].title), *esc;
-        free(lines);
-        lines = more;
         /* The titles were rendered as text for e-mail: HTML-escaped for its HTML part. */
-        esc = ntmpl_escape(v[i].title, NTMPL_ESC_HTML);
-        more = xasprintf("%s- %s\n", hlines, esc);
-        free(hlines);
-        hlines = more;
+        char *esc = ntmpl_escape(v[i].title, NTMPL_ESC_HTML);
+        fprintf(f, "- %s\n", v[i].title);
+        fprintf(hf, "- %s\n", esc);
         free(esc);
         json_object_set_new(o, "seq", json_integer((json_int_t)v[i].seq));
         json_object_set_new(o, "route", json_string(v[i].route));
@@ -995,6 +1001,8 @@ render_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, const char 
         json_array_append_new(items, o);
         d->urgent = d->urgent || v[i].urgent;
     }
+    if (fclose(f) != 0 || fclose(hf) != 0)
+        fatal("open_memstream");
     snprintf(count, sizeof(count), "%zu", to - from);
     json_object_set_new(vars, "count", json_string(count));
     json_object_set_new(vars, "items", json_string(lines));
@@ -1068,6 +1076,55 @@ digest_free(nq_item_t *d)
     d->title = d->text = d->payload = NULL;
 }
 
+/* What part_size needs to render a candidate part. */
+typedef struct part_size {
+    notifyd_t *self;
+    nq_item_t *v;
+    const char *idem;
+} part_size_t;
+
+/* The body size of the part v[start..end), with the widest mark a part could carry. */
+static size_t
+part_size(void *arg, size_t start, size_t end)
+{
+    part_size_t *ps = arg;
+    nq_item_t d = {.idem = (char *)ps->idem};
+    size_t size;
+
+    render_digest(ps->self, ps->v, start, end, " (9999/9999)", &d);
+    size = body_size(&d);
+    digest_free(&d);
+    return size;
+}
+
+size_t
+notifyd_part_end(size_t start, size_t to, size_t cap, notifyd_size_fn *size, void *arg)
+{
+    size_t fits = start + 1, over = to + 1, step = 1;
+
+    if (cap == 0)
+        return to;
+    /* Gallop: ends start+2, +4, +8, ... until one is over the cap or `to` fits. */
+    while (fits < to) {
+        size_t end = to - fits > step ? fits + step : to;
+        if (size(arg, start, end) > cap) {
+            over = end;
+            break;
+        }
+        fits = end;
+        step *= 2;
+    }
+    /* Bisect between the last end that fits and the first one over. */
+    while (over - fits > 1) {
+        size_t mid = fits + (over - fits) / 2;
+        if (size(arg, start, mid) > cap)
+            over = mid;
+        else
+            fits = mid;
+    }
+    return fits;
+}
+
 /*
  * One digest for the held records v[from..to) of one recipient, channel, address and period,
  * in parts at item boundaries when a robot would refuse it whole: each part's title says which
@@ -1087,23 +1144,10 @@ make_digest(notifyd_t *self, nq_item_t *v, size_t from, size_t to, int64_t now)
     char *idem = xasprintf("digest-%lld-%s", (long long)v[from].next_ms, v[from].idem);
     int rc = 0;
 
-    /* Greedy parts, measured with the widest mark they could carry. */
+    /* Greedy parts (as many items as fit), measured with the widest mark they could carry. */
     while (start < to) {
-        size_t end = start + 1;
-        while (cap > 0 && end < to) {
-            nq_item_t d = {.idem = idem};
-            size_t size;
-            render_digest(self, v, start, end + 1, " (9999/9999)", &d);
-            size = body_size(&d);
-            digest_free(&d);
-            if (size > cap)
-                break;
-            end++;
-        }
-        if (cap == 0)
-            end = to;
-        ends[nparts++] = end;
-        start = end;
+        part_size_t ps = {self, v, idem};
+        start = ends[nparts++] = notifyd_part_end(start, to, cap, part_size, &ps);
     }
     start = from;
     for (size_t k = 0; k < nparts && rc == 0; k++) {

@@ -28,12 +28,20 @@
 #define PERMIT_NOTIFYD_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
 #include "ncfg.h"
 
 #define NOTIFYD_TICK_MS 250
+/*
+ * The most records one round of coalescing reads. A robot's backlog after an outage (100,000
+ * records) is digested this many at a time, oldest first, one round per turn of the loop, so
+ * neither the memory nor a turn grows with the backlog; the records a round leaves stay
+ * pending for the next.
+ */
+#define NOTIFYD_COALESCE_MAX 2000
 
 typedef struct notifyd notifyd_t;
 
@@ -67,6 +75,27 @@ json_t *notifyd_vars(const pm_entry_t *e, const struct dir_info *info);
  * record is released then (at once when that is past). Exposed for the unit tests.
  */
 int64_t notifyd_digest_end(int64_t recv_ms, int64_t now, int64_t period);
+
+/*
+ * Splitting a digest into parts a robot takes: size(arg, start, end) is the body size of the
+ * part of items [start, end), which grows with end (each item adds its line and its object,
+ * the count only gets longer). The end of the part that starts at start: the largest end <= to
+ * whose size is at most cap, and at least start + 1 (an item over the cap alone goes alone);
+ * `to` when cap is 0. It is the end the greedy walk, one item at a time, would stop at, found
+ * with O(log k) calls of size for a part of k items (ends doubling, then a bisection), so a
+ * part costs O(k log k) items rendered instead of O(k^2). Exposed for the unit tests.
+ */
+typedef size_t notifyd_size_fn(void *arg, size_t start, size_t end);
+size_t notifyd_part_end(size_t start, size_t to, size_t cap, notifyd_size_fn *size, void *arg);
+
+/*
+ * A robot's queue is longer than it takes in one window: its due records go out as one digest
+ * (in parts when large), each marked delivered by it, so none is dropped or sent twice. At most
+ * NOTIFYD_COALESCE_MAX records a round, oldest first; the digests of earlier rounds are
+ * left to go out as they are. How many records were digested (0: none due but digests), -1 on
+ * a database error. Called by the loop; exposed for the unit tests.
+ */
+int notifyd_coalesce(notifyd_t *self, const char *chan, const char *addr, int64_t now);
 
 /* The capped, jittered pause before attempt `attempts + 1`, in ms (unit tests). */
 int64_t notifyd_backoff(int attempts, int min_ms, int max_ms);

@@ -37,6 +37,11 @@ static const char schema[] =
      * (nq_due_dests), however many records wait: a backlog of 500,000 made a scan of them all,
      * 0.9 s, before every send. */
     "CREATE INDEX IF NOT EXISTS delivery_dest ON delivery(state, chan, addr, next_ms);"
+    /* A destination that takes nothing before until_ms (a robot's pace): one row for however
+     * many records wait, honoured by the queries of due records (nq_defer_dest). */
+    "CREATE TABLE IF NOT EXISTS dest_hold("
+    " chan TEXT NOT NULL, addr TEXT NOT NULL, until_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(chan, addr)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS alert("
     " seq INTEGER PRIMARY KEY, project TEXT, procedure TEXT, dept TEXT, vars TEXT NOT NULL,"
     " step INTEGER NOT NULL, next_ms INTEGER NOT NULL, state TEXT NOT NULL, acked_by TEXT,"
@@ -317,7 +322,9 @@ int
 nq_due(nq_t *q, int64_t now, size_t max, nq_item_t **out, size_t *n)
 {
     sqlite3_stmt *st = prep(q, "SELECT " ITEM_COLS " FROM delivery WHERE state = 'pending'"
-                               " AND next_ms <= ?1 ORDER BY next_ms, id LIMIT ?2");
+                               " AND next_ms <= ?1 AND NOT EXISTS (SELECT 1 FROM dest_hold h"
+                               " WHERE h.chan = delivery.chan AND h.addr = delivery.addr"
+                               " AND h.until_ms > ?1) ORDER BY next_ms, id LIMIT ?2");
 
     if (st == NULL)
         return -1;
@@ -328,19 +335,22 @@ nq_due(nq_t *q, int64_t now, size_t max, nq_item_t **out, size_t *n)
 
 /*
  * The destination after (chan, addr) in the order of delivery_dest (chan NULL: the first),
- * with the next_ms of its earliest pending record: 1 found (*d filled, count 0), 0 none, -1
- * failure. One index seek, or two when the channel changes.
+ * with when its first pending record is due: that record's next_ms, or the destination's hold
+ * when later. 1 found (*d filled, count 0), 0 none, -1 failure. One index seek, or two when the
+ * channel changes, and one for the hold.
  */
+#define DEST_DUE                                                                                   \
+    "SELECT chan, addr, MAX(next_ms, COALESCE((SELECT until_ms FROM dest_hold h"                   \
+    " WHERE h.chan = delivery.chan AND h.addr = delivery.addr), next_ms))"                         \
+    " FROM delivery WHERE state = 'pending'"
+
 static int
 next_dest(nq_t *q, const char *chan, const char *addr, nq_dest_t *d, int64_t *first_ms)
 {
     static const char *const sql[] = {
-        "SELECT chan, addr, next_ms FROM delivery WHERE state = 'pending'"
-        " ORDER BY chan, addr, next_ms LIMIT 1",
-        "SELECT chan, addr, next_ms FROM delivery WHERE state = 'pending' AND chan = ?1"
-        " AND addr > ?2 ORDER BY addr, next_ms LIMIT 1",
-        "SELECT chan, addr, next_ms FROM delivery WHERE state = 'pending' AND chan > ?1"
-        " ORDER BY chan, addr, next_ms LIMIT 1",
+        DEST_DUE " ORDER BY chan, addr, next_ms LIMIT 1",
+        DEST_DUE " AND chan = ?1 AND addr > ?2 ORDER BY addr, next_ms LIMIT 1",
+        DEST_DUE " AND chan > ?1 ORDER BY chan, addr, next_ms LIMIT 1",
     };
     int rc = SQLITE_DONE;
 
@@ -368,6 +378,25 @@ next_dest(nq_t *q, const char *chan, const char *addr, nq_dest_t *d, int64_t *fi
         return -1;
     }
     return 0;
+}
+
+/*
+ * One step of a walk through the destinations: *chan and *addr (NULL at the start; caller
+ * owns) move on to the next one, as next_dest returns.
+ */
+static int
+walk_dest(nq_t *q, char **chan, char **addr, int64_t *first_ms)
+{
+    nq_dest_t d;
+    int rc = next_dest(q, *chan, *addr, &d, first_ms);
+
+    if (rc == 1) {
+        free(*chan);
+        free(*addr);
+        *chan = d.chan;
+        *addr = d.addr;
+    }
+    return rc;
 }
 
 /* How many of a destination's pending records are due at now, counted up to cap. */
@@ -416,7 +445,7 @@ int
 nq_due_dests(nq_t *q, int64_t now, size_t cap, nq_dest_t **out, size_t *n)
 {
     dest_at_t *v = NULL;
-    nq_dest_t d, *res;
+    nq_dest_t *res;
     char *chan = NULL, *addr = NULL; /* where the walk is */
     int64_t first_ms;
     size_t k = 0;
@@ -424,11 +453,7 @@ nq_due_dests(nq_t *q, int64_t now, size_t cap, nq_dest_t **out, size_t *n)
 
     /* Walk the destinations through the index, one seek each, keeping those with a record
      * due; a scan of every pending record (GROUP BY) cost a second with 500,000 waiting. */
-    while ((rc = next_dest(q, chan, addr, &d, &first_ms)) == 1) {
-        free(chan);
-        free(addr);
-        chan = d.chan;
-        addr = d.addr;
+    while ((rc = walk_dest(q, &chan, &addr, &first_ms)) == 1) {
         if (first_ms > now)
             continue;
         v = xgrow(v, k, sizeof(*v));
@@ -467,12 +492,14 @@ nq_dests_free(nq_dest_t *v, size_t n)
 }
 
 int
-nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, nq_item_t **out,
-          size_t *n)
+nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max,
+          const char *skip_route, nq_item_t **out, size_t *n)
 {
-    sqlite3_stmt *st =
-        prep(q, "SELECT " ITEM_COLS " FROM delivery WHERE state = 'pending' AND chan = ?1"
-                " AND addr = ?2 AND next_ms <= ?3 ORDER BY next_ms, id LIMIT ?4");
+    sqlite3_stmt *st = prep(q, "SELECT " ITEM_COLS " FROM delivery WHERE state = 'pending'"
+                               " AND chan = ?1 AND addr = ?2 AND next_ms <= ?3"
+                               " AND (?5 IS NULL OR route <> ?5) AND NOT EXISTS (SELECT 1"
+                               " FROM dest_hold WHERE chan = ?1 AND addr = ?2 AND until_ms > ?3)"
+                               " ORDER BY next_ms, id LIMIT ?4");
 
     if (st == NULL)
         return -1;
@@ -480,6 +507,7 @@ nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, 
     sqlx_bind_text(st, 2, addr);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, max > 0 ? (sqlite3_int64)max : -1);
+    sqlx_bind_text(st, 5, skip_route);
     return read_items(st, out, n);
 }
 
@@ -495,19 +523,42 @@ nq_held_due(nq_t *q, int64_t now, nq_item_t **out, size_t *n)
     return read_items(st, out, n);
 }
 
-int64_t
-nq_next_ms(nq_t *q)
+/* The one value of a query with its first parameter bound to arg; INT64_MAX for NULL or none. */
+static int64_t
+min_ms(nq_t *q, const char *sql, int64_t arg)
 {
-    sqlite3_stmt *st = prep(q, "SELECT MIN(next_ms) FROM delivery WHERE state IN "
-                               "('pending', 'held')");
+    sqlite3_stmt *st = prep(q, sql);
     int64_t v = INT64_MAX;
 
     if (st == NULL)
         return v;
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, arg);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+int64_t
+nq_next_ms(nq_t *q)
+{
+    int64_t held = min_ms(q, "SELECT MIN(next_ms) FROM delivery WHERE state = 'held'", 0);
+    int64_t v = min_ms(q, "SELECT MIN(next_ms) FROM delivery WHERE state = 'pending'", 0);
+    char *chan = NULL, *addr = NULL;
+    int64_t first_ms;
+
+    /* A hold that ends after the earliest pending record may be what it waits for: then the
+     * destinations, a few seeks each, each due at its first record or its hold. */
+    if (v != INT64_MAX &&
+        min_ms(q, "SELECT MIN(until_ms) FROM dest_hold WHERE until_ms > ?1", v) != INT64_MAX) {
+        v = INT64_MAX;
+        while (walk_dest(q, &chan, &addr, &first_ms) == 1)
+            v = first_ms < v ? first_ms : v;
+        free(chan);
+        free(addr);
+    }
+    return held < v ? held : v;
 }
 
 int
@@ -571,8 +622,12 @@ nq_defer(nq_t *q, int64_t id, int64_t next_ms)
 int
 nq_defer_dest(nq_t *q, const char *chan, const char *addr, int64_t next_ms)
 {
-    sqlite3_stmt *st = prep(q, "UPDATE delivery SET next_ms = ?3 WHERE state = 'pending'"
-                               " AND chan = ?1 AND addr = ?2 AND next_ms < ?3");
+    /* One row, however many records wait: moving each record's next_ms wrote the whole backlog
+     * on every deferral of a paced robot. A hold only ever moves later. */
+    sqlite3_stmt *st = prep(q, "INSERT INTO dest_hold(chan, addr, until_ms) VALUES (?1, ?2, ?3)"
+                               " ON CONFLICT(chan, addr) DO UPDATE"
+                               " SET until_ms = MAX(until_ms, excluded.until_ms)"
+                               " WHERE excluded.until_ms > until_ms");
 
     if (st == NULL)
         return -1;

@@ -110,12 +110,17 @@ typedef struct nq_dest {
  */
 int nq_due_dests(nq_t *q, int64_t now, size_t cap, nq_dest_t **out, size_t *n);
 void nq_dests_free(nq_dest_t *v, size_t n);
-/* Pending records of one destination due at now, up to max (0: all), in order. */
-int nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max, nq_item_t **out,
-              size_t *n);
+/*
+ * Pending records of one destination due at now, up to max (0: all), in order (oldest first);
+ * skip_route, when not NULL, leaves out the records of that route key (coalescing leaves out
+ * the digests it made).
+ */
+int nq_due_at(nq_t *q, const char *chan, const char *addr, int64_t now, size_t max,
+              const char *skip_route, nq_item_t **out, size_t *n);
 /* Held records whose digest period ended, by recipient, channel, address, seq. */
 int nq_held_due(nq_t *q, int64_t now, nq_item_t **out, size_t *n);
-/* The earliest next_ms of pending or held records; INT64_MAX when none. */
+/* When the loop has something to do: the earliest next_ms of held records and of pending ones
+ * (a destination's hold counted, nq_defer_dest); INT64_MAX when none. */
 int64_t nq_next_ms(nq_t *q);
 
 int nq_mark_sent(nq_t *q, int64_t id, int64_t now);
@@ -124,7 +129,12 @@ int nq_mark_failed(nq_t *q, int64_t id, const char *err, int64_t next_ms, bool d
 /* Any other change of state (silenced, digested, ...), with an optional note. */
 int nq_mark(nq_t *q, int64_t id, const char *state, const char *note, int64_t now);
 int nq_defer(nq_t *q, int64_t id, int64_t next_ms);
-/* A destination cannot take more before next_ms: its due pending records wait until then. */
+/*
+ * A destination cannot take more before next_ms: its pending records, those waiting and those
+ * added meanwhile, wait until then. One row however long its queue (a hold per destination,
+ * which only ever moves later), honoured by nq_due, nq_due_dests, nq_due_at and nq_next_ms;
+ * the records themselves are not written, so a kill -9 loses at most the hold, never a record.
+ */
 int nq_defer_dest(nq_t *q, const char *chan, const char *addr, int64_t next_ms);
 /* An attempt the receiver asked us to repeat later (a rate limit): pending again at next_ms
  * with err as its last error, not counted as an attempt. */

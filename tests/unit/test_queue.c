@@ -170,6 +170,62 @@ test_due_dests_do_not_read_the_backlog(void **state)
     assert_true(thousands < 10);
 }
 
+/*
+ * A paced robot with 1,000 records waiting is deferred: one row written, not the 1,000 records
+ * (the UPDATE of every waiting record ran on each deferral, each turn of the loop). The hold
+ * is honoured by every query of due records and by the loop's next wake-up: the robot is not
+ * due until then, a record added for it meanwhile waits too, a shorter deferral does not
+ * shorten it, and another destination is not held. At its end all 1,001 are due, in order.
+ */
+static void
+test_defer_dest_one_row(void **state)
+{
+    enum { N = 1000 };
+    fix_t *f = *state;
+    nq_dest_t *d;
+    nq_item_t *v;
+    size_t n;
+    int before;
+
+    assert_int_equal(nq_begin(f->q), 0);
+    for (int i = 0; i < N; i++)
+        add_to(f->q, 1000 + (uint64_t)i, "wecom", "http://robot/", "pending", 1 + i);
+    add_to(f->q, 1, "webhook", "http://b/", "pending", 1500);
+    assert_int_equal(nq_commit(f->q), 0);
+
+    before = sqlite3_total_changes(nq_db(f->q));
+    assert_int_equal(nq_defer_dest(f->q, "wecom", "http://robot/", 5000), 0);
+    assert_true(sqlite3_total_changes(nq_db(f->q)) - before <= 1);
+    add_to(f->q, 999, "wecom", "http://robot/", "pending", 100); /* came meanwhile */
+    assert_int_equal(nq_defer_dest(f->q, "wecom", "http://robot/", 3000), 0);
+
+    assert_int_equal(nq_due_dests(f->q, 4999, 0, &d, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].addr, "http://b/");
+    nq_dests_free(d, n);
+    assert_int_equal(nq_due_at(f->q, "wecom", "http://robot/", 4999, 0, NULL, &v, &n), 0);
+    assert_int_equal(n, 0);
+    nq_items_free(v, n);
+    assert_int_equal(nq_due(f->q, 4999, 10, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].seq, 1);
+    nq_items_free(v, n);
+    assert_int_equal(nq_next_ms(f->q), 1500);
+    assert_int_equal(nq_mark_sent(f->q, 1001, 1500), 0); /* http://b/'s record */
+    assert_int_equal(nq_next_ms(f->q), 5000);
+
+    assert_int_equal(nq_due_dests(f->q, 5000, 0, &d, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].addr, "http://robot/");
+    assert_int_equal(d[0].count, N + 1);
+    nq_dests_free(d, n);
+    assert_int_equal(nq_due_at(f->q, "wecom", "http://robot/", 5000, 0, NULL, &v, &n), 0);
+    assert_int_equal(n, N + 1);
+    assert_int_equal(v[0].seq, 1000); /* still in their own order */
+    assert_int_equal(v[N].seq, 1000 + N - 1);
+    nq_items_free(v, n);
+}
+
 static void
 test_cursor_and_once(void **state)
 {
@@ -336,6 +392,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_cursor_and_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_dests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_dests_do_not_read_the_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_defer_dest_one_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fail_dead_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
