@@ -540,7 +540,7 @@ send_next(load_t *self, int a, char *why, size_t whylen)
     pm_msg_t m = {0};
     pm_entry_t e = {0};
     char project[48];
-    uint32_t n;
+    uint32_t n = 0;
     size_t k, cand[MAX_PROCS], ncand = 0, i;
     int kind;
 
