@@ -6,7 +6,7 @@
 # reproducer left in the build folder (crash-*, leak-*, timeout-*) and named on stderr.
 #
 #   FUZZ_BUILD=DIR   the build folder (default build-fuzz beside fuzz/)
-#   FUZZ_JOBS=N      compile jobs (default 2)
+#   FUZZ_JOBS=N      compile jobs, and harnesses fuzzing at once (default 2)
 #   FUZZ_ONLY=NAME   run one harness (codec, csvin, spool, conftab)
 # Without clang it says so and exits 77 (ctest's "skipped").
 set -euo pipefail
@@ -45,9 +45,9 @@ cmake --build "$BUILD" -j"$JOBS" "${targets[@]}" >"$BUILD.build.log" 2>&1 || {
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-status=0
-for h in "${HARNESSES[@]}"; do
-    work=$BUILD/corpus-$h
+# One harness: its corpus copied, SECS of fuzzing, its verdict on stdout/stderr.
+fuzz_one() {
+    local h=$1 work=$BUILD/corpus-$1
     mkdir -p "$work" "$BUILD/artifacts-$h"
     cp -n "$SRC/fuzz/corpus/$h"/* "$work/" 2>/dev/null || true
     echo "fuzz: $h for ${SECS}s ($(find "$work" -type f | wc -l) inputs in the corpus)"
@@ -57,9 +57,23 @@ for h in "${HARNESSES[@]}"; do
         echo "fuzz: $h FAILED; reproducer in $BUILD/artifacts-$h/, log $BUILD/fuzz_$h.log:" >&2
         grep -E "ERROR|SUMMARY|Test unit written" "$BUILD/fuzz_$h.log" >&2 || tail -n 30 \
             "$BUILD/fuzz_$h.log" >&2
-        status=1
-    else
-        grep -E "^stat::number_of_executed_units" "$BUILD/fuzz_$h.log" | sed "s/^/fuzz: $h: /"
+        return 1
     fi
+    grep -E "^stat::number_of_executed_units" "$BUILD/fuzz_$h.log" | sed "s/^/fuzz: $h: /"
+}
+
+# JOBS harnesses at a time: each fuzzes on one core.
+status=0
+pids=()
+for h in "${HARNESSES[@]}"; do
+    if ((${#pids[@]} >= JOBS)); then
+        wait "${pids[0]}" || status=1
+        pids=("${pids[@]:1}")
+    fi
+    fuzz_one "$h" &
+    pids+=("$!")
+done
+for pid in "${pids[@]}"; do
+    wait "$pid" || status=1
 done
 exit "$status"
