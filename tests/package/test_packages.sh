@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Debian packages (issue 22): build them with cpack in a Release folder of their own, check
-# them with lintian (no error, every program with its man page), install them on this machine with apt-get, run the installed
+# The Debian packages (issue 22): take those ctest's package_build made (or build them with
+# cpack in a Release folder of their own, run alone), check them with lintian (no error, every
+# program with its man page), install them on this machine with apt-get, run the installed
 # programs on the installed paths as the packages' users, remove them (the data stays), purge
 # them (the data goes) and check that nothing they started is left running.
 #
