@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <stdlib.h>
+#include <sys/select.h>
 #include <string.h>
 
 #include "chan_cmd.h"
@@ -241,4 +242,30 @@ chan_pool_step(chan_pool_t *pool, int wait_ms, chan_done_fn *fn, void *arg)
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
         finish(pool, x, msg->data.result, fn, arg);
     }
+}
+
+size_t
+chan_pool_fds(chan_pool_t *pool, chan_pollfd_t *out, size_t max, long *timeout_ms)
+{
+    fd_set rd, wr, ex;
+    int maxfd = -1;
+    size_t n = 0;
+
+    *timeout_ms = -1;
+    if (pool->n == 0)
+        return 0;
+    FD_ZERO(&rd);
+    FD_ZERO(&wr);
+    FD_ZERO(&ex);
+    if (curl_multi_fdset(pool->multi, &rd, &wr, &ex, &maxfd) != CURLM_OK ||
+        curl_multi_timeout(pool->multi, timeout_ms) != CURLM_OK) {
+        *timeout_ms = -1;
+        return 0;
+    }
+    for (int fd = 0; fd <= maxfd && n < max; fd++) {
+        bool in = FD_ISSET(fd, &rd) || FD_ISSET(fd, &ex), wout = FD_ISSET(fd, &wr);
+        if (in || wout)
+            out[n++] = (chan_pollfd_t){.fd = fd, .in = in, .out = wout};
+    }
+    return n;
 }

@@ -126,6 +126,20 @@ bool chan_pool_busy(const chan_pool_t *pool, const char *dest);
  * each finished one to fn. Returns at once when nothing is in flight.
  */
 void chan_pool_step(chan_pool_t *pool, int wait_ms, chan_done_fn *fn, void *arg);
+
+/* A socket the transfers wait on, for a caller's own poll: readable, writable or both. */
+typedef struct chan_pollfd {
+    int fd;
+    bool in, out;
+} chan_pollfd_t;
+/*
+ * The sockets the transfers in flight wait on, at most max into out (how many), and in
+ * *timeout_ms how long they may wait at most (-1: no limit of theirs). 0 sockets with
+ * transfers in flight (a name being resolved, a connection not yet started) means the
+ * caller should come back within a few ms, as chan_pool_step's own wait would. A caller
+ * that polls these then calls chan_pool_step(pool, 0, ...).
+ */
+size_t chan_pool_fds(chan_pool_t *pool, chan_pollfd_t *out, size_t max, long *timeout_ms);
 /*
  * One transfer in flight, shared by the pool and the transports that set it up (chan_http,
  * chan_smtp) and read its result. Owned by the pool.
