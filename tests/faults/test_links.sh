@@ -448,6 +448,11 @@ until all_done; do
             agent_json "$a"
             echo "--- agent $a: $(jq -c '{queued, link: .broker}' <<<"$OUT"); its last lines:" >&2
             grep -v "debug: acked" "$T/agent-$a.${AGENT_STARTS[$a]}.err" | tail -n 4 >&2
+            # Whether the agent tries at all, and what its link does with the tries.
+            (proxy "$a" status && echo "    its proxy: $PROXY_ANS" >&2) || true
+            echo "    its agent: pid ${AGENT_PID[$a]:-?} is $(ps -o stat= -p "${AGENT_PID[$a]:-0}" 2>/dev/null ||
+                echo gone); the proxy's last lines:" >&2
+            tail -n 3 "$T/proxy-$a.err" >&2
         done
         fail "after ${QUIESCE_S}s of healthy links some agent still has events queued" \
             "(seed $FAULT_SEED)"
